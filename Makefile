@@ -1,0 +1,48 @@
+# One-command set-up: every target bootstraps .venv from pyproject.toml when it is missing or stale.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+export GX_ANALYTICS_ENABLED := false
+
+.PHONY: install run test test-fast lint docs dev sample clean
+
+$(STAMP): pyproject.toml
+	@$(PY) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "cdpi needs Python 3.11 or newer")'
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## Run the whole pipeline on the built-in offline sample and publish ./data/warehouse.duckdb.
+run: $(STAMP)
+	$(BIN)/cdpi run --sample
+
+## Full test suite, slow and network-simulation tests included (what CI runs).
+test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/cdpi docs --check
+	$(BIN)/python -m pytest -q -m '' --durations=10
+
+## Fast tests only (slow ones skipped), for the edit-test loop.
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+docs: $(STAMP)
+	$(BIN)/cdpi docs
+
+## Dagster UI on http://127.0.0.1:3000 with a persistent DAGSTER_HOME under ./data and telemetry off.
+dev: $(STAMP)
+	$(BIN)/cdpi dev
+
+## Rebuild the built-in sample archive from the simulated web (deterministic).
+sample: $(STAMP)
+	$(BIN)/python scripts/build_sample.py
+
+clean:
+	rm -rf data .pytest_cache

@@ -1,0 +1,56 @@
+"""The last step of every run: append it to the warehouse history and publish atomically."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from importlib import metadata as importlib_metadata
+
+import dagster as dg
+import pandas as pd
+
+from assets.partitions import MONTHLY, snapshot_of
+from sources.http.fetchlog import read_fetch_logs
+from warehouse.publish import RunRecord, publish_run
+
+
+@dg.asset(partitions_def=MONTHLY, group_name="warehouse", kinds={"duckdb"}, owners=["team:cdpi"],
+          code_version="1", required_resource_keys={"fetcher", "warehouse", "settings"})
+def published_warehouse(context: dg.AssetExecutionContext, census_places: pd.DataFrame,
+                        wikidata_websites: pd.DataFrame, cities: pd.DataFrame,
+                        cities_quarantine: pd.DataFrame, city_homepages: pd.DataFrame) -> dg.MaterializeResult:
+    """The published DuckDB warehouse ($CDPI_HOME/warehouse.duckdb): this run's rows appended to the
+    history, marts rebuilt, swapped in atomically so readers never see a half-written file."""
+    res = context.resources
+    paths = res.warehouse.paths()
+    run_dir = paths.run_dir(context.run_id)
+    fetch_log = read_fetch_logs(run_dir)
+    warcs = sorted(str(p.relative_to(paths.home)) for p in (run_dir / "warc").glob("*.warc.gz"))
+    record = RunRecord(
+        run_id=context.run_id, snapshot=snapshot_of(context), mode=res.settings.mode,
+        is_sample=bool(res.settings.is_sample), started_at=_run_start(context),
+        config={"settings": res.settings.model_dump(), "fetcher": res.fetcher.model_dump()},
+        warc_files=warcs, replay_sources=list(res.fetcher.replay), cdpi_version=_version())
+    frames = {"raw.census_places": census_places, "raw.wikidata_websites": wikidata_websites,
+              "staging.cities": cities, "ops.quarantine": cities_quarantine, "raw.homepages": city_homepages}
+    summary = publish_run(paths, record, frames, fetch_log)
+    outcomes: dict[str, int] = {}
+    for row in fetch_log:
+        outcomes[row["outcome"]] = outcomes.get(row["outcome"], 0) + 1
+    return dg.MaterializeResult(metadata={
+        "path": dg.MetadataValue.path(summary.path), "runs_in_history": summary.history_runs,
+        "row_counts": dg.MetadataValue.json(summary.row_counts),
+        "fetch_outcomes": dg.MetadataValue.json(outcomes), "sample_data": bool(res.settings.is_sample)})
+
+
+def _run_start(context: dg.AssetExecutionContext) -> datetime:
+    record = context.instance.get_run_record_by_id(context.run_id)
+    if record is not None and record.start_time:
+        return datetime.fromtimestamp(record.start_time, UTC)
+    return datetime.now(UTC)
+
+
+def _version() -> str:
+    try:
+        return importlib_metadata.version("cdpi")
+    except importlib_metadata.PackageNotFoundError:
+        return "unknown"

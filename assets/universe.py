@@ -1,0 +1,99 @@
+"""The city universe: Census places of 30,000+, their official websites, validated."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dagster as dg
+import pandas as pd
+
+from assets.partitions import MONTHLY
+from assets.validation import check_result
+from expectations.runner import quarantine, validate
+from sources import universe, wikidata
+from sources.errors import SourceUnavailable
+
+GROUP = "universe"
+_COMMON = {"partitions_def": MONTHLY, "group_name": GROUP, "kinds": {"python", "pandas"},
+           "owners": ["team:cdpi"], "code_version": "1"}
+
+
+@dg.asset(required_resource_keys={"fetcher", "warehouse", "settings"}, **_COMMON)
+def census_places(context: dg.AssetExecutionContext) -> dg.Output[pd.DataFrame]:
+    """U.S. incorporated places at or above the population threshold (Census SUB-EST estimates, or the
+    city list given with `--cities`). GEOID = state FIPS + place FIPS is the canonical city id."""
+    res = context.resources
+    try:
+        if res.settings.cities_csv:
+            frame = universe.city_file_places(Path(res.settings.cities_csv),
+                                              min_population=res.settings.min_population)
+            origin = res.settings.cities_csv
+        else:
+            with res.fetcher.open(res.warehouse.paths(), context.run_id, "census_places") as f:
+                frame = universe.census_places(f, url=res.settings.census_url,
+                                               min_population=res.settings.min_population)
+            origin = res.settings.census_url
+    except (SourceUnavailable, FileNotFoundError, ValueError) as exc:
+        raise dg.Failure(description=str(exc)) from exc
+    return dg.Output(frame, metadata={"rows": len(frame), "source": origin,
+                                      "min_population": res.settings.min_population})
+
+
+@dg.asset(required_resource_keys={"fetcher", "warehouse"}, **_COMMON)
+def wikidata_websites(context: dg.AssetExecutionContext) -> dg.Output[pd.DataFrame]:
+    """Official websites (P856) of U.S. places from the Wikidata Query Service. An unreachable service
+    yields no rows and a lookup status, so cities read as 'website unknown', not 'no website'."""
+    res = context.resources
+    with res.fetcher.open(res.warehouse.paths(), context.run_id, "wikidata_websites") as f:
+        frame, lookup = universe.wikidata_websites(f)
+    frame.attrs["lookup"] = lookup
+    if lookup != "ok":
+        context.log.warning(f"Wikidata lookup failed ({lookup}); websites will be unknown")
+    return dg.Output(frame, metadata={"rows": len(frame), "lookup": lookup,
+                                      "endpoint": wikidata.SPARQL_ENDPOINT})
+
+
+@dg.multi_asset(
+    partitions_def=MONTHLY, group_name=GROUP, can_subset=False, required_resource_keys={"settings"},
+    outs={
+        "cities": dg.AssetOut(kinds={"python", "pandas"}, owners=["team:cdpi"], code_version="1",
+                              description="Validated city universe with official websites; the rows of "
+                                          "marts.cities."),
+        "cities_quarantine": dg.AssetOut(kinds={"python", "pandas"}, owners=["team:cdpi"], code_version="1",
+                                         description="City rows that failed the cities suite, with reasons "
+                                                     "(ops.quarantine)."),
+    },
+    check_specs=[dg.AssetCheckSpec("cities_suite", asset="cities", blocking=True,
+                                   description="Great Expectations suite expectations/suites/cities.json")],
+)
+def cities(context: dg.AssetExecutionContext, census_places: pd.DataFrame, wikidata_websites: pd.DataFrame):
+    """Join places with websites, apply the run's filters, and set aside rows that fail validation."""
+    settings = context.resources.settings
+    places = census_places
+    if settings.states:
+        places = places[places["state_abbr"].isin({s.upper() for s in settings.states})]
+    if settings.limit:
+        places = places.sort_values(["population", "geoid"], ascending=[False, True]).head(settings.limit)
+    places = places.reset_index(drop=True)
+    matched = wikidata.match_websites(places, wikidata_websites)
+    if "website" in matched.columns:  # a user's list with its own websites wins over Wikidata
+        given = matched["website"].astype("string")
+        has = given.notna() & (given.str.len() > 0)
+        matched.loc[has, "website_url"] = given[has]
+        matched.loc[has, "website_match"] = "csv"
+        matched = matched.drop(columns=["website"])
+    matched["website_lookup"] = wikidata_websites.attrs.get("lookup", "ok")
+    matched["is_sample"] = bool(settings.is_sample)
+    matched = matched.sort_values("geoid").reset_index(drop=True)
+    params = {"min_population": settings.min_population}
+    clean, quarantined = quarantine(matched, "cities", key_columns=["geoid"], parameters=params)
+    report = validate(clean, "cities", parameters=params)
+    bad_rows = int(quarantined["key"].nunique()) if len(quarantined) else 0
+    if bad_rows:
+        context.log.warning(f"{bad_rows} city rows quarantined (see ops.quarantine)")
+    yield dg.Output(clean, "cities", metadata={
+        "rows": len(clean), "quarantined_rows": bad_rows, "sample_data": bool(settings.is_sample),
+        "website_matches": dg.MetadataValue.json(
+            {str(k): int(v) for k, v in clean["website_match"].value_counts().items()})})
+    yield dg.Output(quarantined, "cities_quarantine", metadata={"rows": len(quarantined)})
+    yield check_result(report, asset="cities", check_name="cities_suite")

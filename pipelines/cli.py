@@ -1,0 +1,329 @@
+"""`cdpi`: run the pipeline in-process, query the published warehouse, list runs.
+
+Every user-facing failure ends with a one-line message and a non-zero exit status, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import re
+import sys
+from pathlib import Path
+
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+
+EXIT_USAGE, EXIT_FAILED = 2, 1
+
+
+class CliError(Exception):
+    """A problem the user can fix; printed without a traceback."""
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        return args.func(args) or 0
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except (CliError, FileNotFoundError) as exc:
+        print(f"cdpi: error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except Exception as exc:  # warehouse and duckdb errors carry user-meaningful messages
+        import duckdb
+
+        from warehouse.publish import WarehouseError
+
+        if isinstance(exc, WarehouseError | duckdb.Error):
+            print(f"cdpi: error: {exc}", file=sys.stderr)
+            return EXIT_FAILED
+        raise
+
+
+# ---------------------------------------------------------------------------------------------- run
+def cmd_run(args: argparse.Namespace) -> int:
+    import dagster as dg
+
+    from pipelines.definitions import ALL_ASSETS, default_resources
+    from pipelines.progress import rich_progress
+    from pipelines.resources import FetcherResource, RunSettings, WarehouseResource, sample_archive
+    from warehouse.publish import record_run_failure
+
+    warehouse = WarehouseResource(home=str(args.home) if args.home else "")
+    paths = warehouse.paths()
+    fetcher_kwargs: dict = {}
+    mode = "live"
+    if args.sample:
+        archive = sample_archive()
+        if not archive.exists():
+            raise CliError(f"the built-in sample archive is missing ({archive}); "
+                           "rebuild it with `python scripts/build_sample.py`")
+        fetcher_kwargs["replay"] = [str(archive)]
+        mode = "sample"
+    elif args.replay:
+        for path in args.replay:
+            if not Path(path).exists():
+                raise CliError(f"replay archive not found: {path}")
+        fetcher_kwargs["replay"] = [str(Path(p).resolve()) for p in args.replay]
+        mode = "replay"
+    if args.min_delay is not None:
+        fetcher_kwargs["min_delay_s"] = args.min_delay
+    if args.cities and not Path(args.cities).exists():
+        raise CliError(f"city list not found: {args.cities}")
+    settings = RunSettings(
+        min_population=args.min_population, cities_csv=str(Path(args.cities).resolve()) if args.cities else "",
+        states=[s.upper() for s in args.state or []], limit=args.limit or 0, mode=mode,
+        is_sample=bool(args.sample))
+    partition = _partition_key(args.month)
+    resources = default_resources(warehouse, FetcherResource(**fetcher_kwargs), settings)
+
+    banner = " [SAMPLE DATA: synthetic cities, not real places]" if args.sample else ""
+    _err(f"cdpi run: snapshot {partition[:7]}, mode {mode}{banner}")
+    with rich_progress(enabled=not args.quiet):
+        result = dg.materialize(
+            ALL_ASSETS, resources=resources, partition_key=partition, instance=dg.DagsterInstance.ephemeral(),
+            raise_on_error=False, tags={"cdpi/mode": mode},
+            run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}})
+    if not result.success:
+        step, message = _failure(result)
+        record_run_failure(paths, result.run_id, "cdpi run", step, message)
+        raise CliError(f"run {result.run_id} failed at {step or 'an unknown step'}: {message} "
+                       f"(recorded in ops.run_failures)")
+    _print_run_summary(paths, result.run_id, banner)
+    return 0
+
+
+def _partition_key(month: str | None) -> str:
+    from assets.partitions import MONTHLY
+
+    keys = MONTHLY.get_partition_keys()
+    if month is None:
+        return keys[-1]
+    if not re.fullmatch(r"\d{4}-\d{2}", month):
+        raise CliError(f"--month must look like 2026-10, got {month!r}")
+    key = f"{month}-01"
+    if key not in keys:
+        raise CliError(f"--month {month} is outside the snapshot range {keys[0][:7]}..{keys[-1][:7]} "
+                       "(the current month is not complete yet)")
+    return key
+
+
+def _failure(result) -> tuple[str | None, str]:
+    for event in result.all_events:
+        if event.event_type_value == "STEP_FAILURE":
+            error = event.event_specific_data.error
+            message = error.message.strip() if error else "step failed"
+            cause = error.cause if error else None
+            while cause is not None and cause.cause is not None:
+                cause = cause.cause
+            if cause is not None and "Failure" not in error.cls_name:
+                message = f"{message} ({cause.message.strip()})"
+            return event.step_key, message.splitlines()[0] if message else "step failed"
+    return None, "run failed"
+
+
+def _print_run_summary(paths, run_id: str, banner: str) -> None:
+    from warehouse.read import connect_published
+
+    con = connect_published(paths)
+    try:
+        run = con.execute("SELECT snapshot, mode, city_count, fetch_count, quarantined, warc_files "
+                          "FROM ops.runs WHERE run_id = ?", [run_id]).fetchone()
+        outcomes = con.execute("SELECT outcome, fetches FROM marts.fetch_outcomes WHERE run_id = ? "
+                               "ORDER BY fetches DESC", [run_id]).fetchall()
+    finally:
+        con.close()
+    snapshot, mode, city_count, fetch_count, quarantined, warcs = run
+    print(f"Run {run_id} published{banner}")
+    print(f"  snapshot      {snapshot:%Y-%m}  (mode: {mode})")
+    print(f"  cities        {city_count}  (quarantined rows: {quarantined})")
+    print(f"  fetches       {fetch_count}  " + ", ".join(f"{o}: {n}" for o, n in outcomes))
+    print(f"  warehouse     {paths.published}")
+    print(f"  run folder    {paths.run_dir(run_id)}" + (f"  ({len(warcs)} WARC files)" if warcs else ""))
+    print('  query it      cdpi sql "SELECT * FROM marts.cities_latest LIMIT 10"')
+
+
+# ---------------------------------------------------------------------------------------------- sql
+def cmd_sql(args: argparse.Namespace) -> int:
+    from warehouse.paths import WarehousePaths
+    from warehouse.read import connect_published
+
+    paths = WarehousePaths(Path(args.home).resolve()) if args.home else WarehousePaths.default()
+    con = connect_published(paths)
+    try:
+        cursor = con.execute(args.query)
+        if cursor.description is None:
+            return 0
+        columns = [d[0] for d in cursor.description]
+        rows = cursor.fetchmany(args.max_rows + 1)
+    finally:
+        con.close()
+    truncated = len(rows) > args.max_rows
+    _print_rows(columns, rows[: args.max_rows], args.format)
+    if truncated:
+        _err(f"(showing the first {args.max_rows} rows; use --max-rows to see more)")
+    return 0
+
+
+def cmd_runs(args: argparse.Namespace) -> int:
+    from warehouse.paths import WarehousePaths
+    from warehouse.read import connect_published
+
+    paths = WarehousePaths(Path(args.home).resolve()) if args.home else WarehousePaths.default()
+    con = connect_published(paths)
+    try:
+        cursor = con.execute("""
+            SELECT r.run_id, strftime(r.snapshot, '%Y-%m') AS snapshot, r.mode, r.status,
+                   strftime(r.finished_at, '%Y-%m-%d %H:%M') AS finished_utc, r.city_count AS cities,
+                   r.fetch_count AS fetches,
+                   coalesce((SELECT string_agg(outcome || '=' || fetches, ' ' ORDER BY fetches DESC)
+                             FROM marts.fetch_outcomes f WHERE f.run_id = r.run_id), '') AS outcomes
+            FROM ops.runs r
+            UNION ALL
+            SELECT run_id, NULL, NULL, 'failed', strftime(failed_at, '%Y-%m-%d %H:%M'), NULL, NULL,
+                   left(coalesce(step || ': ', '') || error, 80)
+            FROM ops.run_failures
+            ORDER BY finished_utc DESC
+            LIMIT ?""", [args.limit])
+        columns = [d[0] for d in cursor.description]
+        rows = cursor.fetchall()
+    finally:
+        con.close()
+    _print_rows(columns, rows, args.format)
+    return 0
+
+
+# --------------------------------------------------------------------------------------- docs, dev
+def cmd_docs(args: argparse.Namespace) -> int:
+    from warehouse.docs import render_markdown
+
+    text = render_markdown()
+    out = Path(args.out)
+    if args.check:
+        if not out.exists() or out.read_text(encoding="utf-8") != text:
+            raise CliError(f"{out} is out of date; run `cdpi docs`")
+        return 0
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text, encoding="utf-8")
+    print(f"wrote {out}")
+    return 0
+
+
+def cmd_dev(args: argparse.Namespace) -> int:
+    """`dagster dev` with a persistent DAGSTER_HOME under $CDPI_HOME and telemetry off."""
+    from warehouse.paths import WarehousePaths
+
+    paths = WarehousePaths(Path(args.home).resolve()) if args.home else WarehousePaths.default()
+    dagster_home = paths.home / "dagster_home"
+    dagster_home.mkdir(parents=True, exist_ok=True)
+    (dagster_home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
+    env = {**os.environ, "DAGSTER_HOME": str(dagster_home), "CDPI_HOME": str(paths.home),
+           "GX_ANALYTICS_ENABLED": "false"}
+    exe = Path(sys.executable).with_name("dagster")
+    cmd = [str(exe) if exe.exists() else "dagster", "dev", "-m", "pipelines.definitions",
+           "--port", str(args.port)]
+    os.execvpe(cmd[0], cmd, env)
+    return 0  # not reached
+
+
+# ------------------------------------------------------------------------------------------ output
+def _print_rows(columns: list[str], rows: list[tuple], fmt: str) -> None:
+    if fmt == "auto":
+        fmt = "table" if sys.stdout.isatty() else "tsv"
+    if fmt == "json":
+        print(json.dumps([dict(zip(columns, r, strict=True)) for r in rows], default=str, indent=2))
+    elif fmt in ("csv", "tsv"):
+        writer = csv.writer(sys.stdout, delimiter="," if fmt == "csv" else "\t", lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows(["" if v is None else v for v in r] for r in rows)
+    else:
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table(*columns, show_lines=False)
+        for r in rows:
+            table.add_row(*("" if v is None else str(v) for v in r))
+        Console().print(table)
+
+
+def _err(message: str) -> None:
+    print(message, file=sys.stderr)
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="cdpi", description="City Data Practices Index pipeline")
+    sub = p.add_subparsers(dest="command")
+
+    run = sub.add_parser("run", help="run the whole pipeline in-process and publish a snapshot")
+    source = run.add_mutually_exclusive_group()
+    source.add_argument("--sample", action="store_true",
+                        help="replay the built-in synthetic sample archive (offline; not real cities)")
+    source.add_argument("--replay", nargs="+", metavar="WARC",
+                        help="serve every request from these WARC files or run folders, never the network")
+    run.add_argument("--cities", metavar="CSV", help="city list (SUB-EST, ACS-style or geoid,name,state_abbr,"
+                                                      "population[,website]) instead of the Census download")
+    run.add_argument("--state", action="append", metavar="XX", type=_state_code,
+                     help="only this state (USPS code; repeatable)")
+    run.add_argument("--limit", type=_positive_int, metavar="N", help="only the N most populous cities")
+    run.add_argument("--month", metavar="YYYY-MM", help="snapshot month (default: the last complete month)")
+    run.add_argument("--min-population", type=_positive_int, default=30_000, metavar="N")
+    run.add_argument("--min-delay", type=float, metavar="SECONDS", help="per-host delay (default 1 s)")
+    run.add_argument("--home", type=Path, help="state folder (default $CDPI_HOME or ./data)")
+    run.add_argument("--quiet", action="store_true", help="no progress bars")
+    run.set_defaults(func=cmd_run)
+
+    sql = sub.add_parser("sql", help="run a read-only SQL query on the published warehouse")
+    sql.add_argument("query")
+    sql.add_argument("--format", choices=["auto", "table", "csv", "tsv", "json"], default="auto")
+    sql.add_argument("--max-rows", type=_positive_int, default=1000)
+    sql.add_argument("--home", type=Path)
+    sql.set_defaults(func=cmd_sql)
+
+    runs = sub.add_parser("runs", help="recent runs with fetch outcome counts")
+    runs.add_argument("--limit", type=_positive_int, default=20)
+    runs.add_argument("--format", choices=["auto", "table", "csv", "tsv", "json"], default="auto")
+    runs.add_argument("--home", type=Path)
+    runs.set_defaults(func=cmd_runs)
+
+    docs = sub.add_parser("docs", help="regenerate docs/warehouse.md from the schema comments")
+    docs.add_argument("--out", default="docs/warehouse.md")
+    docs.add_argument("--check", action="store_true", help="fail if the file is out of date")
+    docs.set_defaults(func=cmd_docs)
+
+    dev = sub.add_parser("dev", help="start the Dagster UI (telemetry off)")
+    dev.add_argument("--port", type=int, default=3000)
+    dev.add_argument("--home", type=Path)
+    dev.set_defaults(func=cmd_dev)
+    return p
+
+
+def _state_code(value: str) -> str:
+    from sources.geo import state_by_usps
+
+    code = value.strip().upper()
+    if state_by_usps(code) is None:
+        raise argparse.ArgumentTypeError(f"unknown state code {value!r} (use USPS codes like OH, TX)")
+    return code
+
+
+def _positive_int(value: str) -> int:
+    try:
+        n = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {value!r}") from None
+    if n <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {value}")
+    return n
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
+
+

@@ -1,0 +1,85 @@
+"""Dagster resources: the knobs researchers set per deployment, turned into plain source objects."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from importlib import resources as importlib_resources
+from pathlib import Path
+
+import dagster as dg
+
+from sources.census import SUBEST_URL
+from sources.http.config import DEFAULT_CONTACT_URL, FetcherConfig
+from sources.http.fetcher import Fetcher
+from warehouse.paths import WarehousePaths, cdpi_home
+
+#: In ``resolve``, this value means "use real DNS" (config values cannot be null).
+REAL_DNS = "dns"
+
+
+def sample_archive() -> Path:
+    """The built-in synthetic WARC that `cdpi run --sample` replays."""
+    return Path(str(importlib_resources.files("pipelines") / "sample" / "sample.warc.gz"))
+
+
+class WarehouseResource(dg.ConfigurableResource):
+    """Where the published warehouse, run folders and HTTP cache live."""
+
+    home: str = ""  # empty: $CDPI_HOME, else ./data
+
+    def paths(self) -> WarehousePaths:
+        return WarehousePaths(Path(self.home).resolve() if self.home else cdpi_home())
+
+
+class FetcherResource(dg.ConfigurableResource):
+    """Politeness, safety and replay settings of the shared HTTP client."""
+
+    user_agent: str = "cdpi-bot/0.1"
+    contact_url: str = DEFAULT_CONTACT_URL
+    min_delay_s: float = 1.0
+    concurrency: int = 32
+    connect_timeout_s: float = 10.0
+    read_timeout_s: float = 30.0
+    max_retries: int = 3
+    backoff_base_s: float = 1.0
+    retry_after_cap_s: float = 120.0
+    max_bytes: int = 25 * 1024 * 1024
+    obey_robots: bool = True
+    conditional_get: bool = True
+    replay: list[str] = []
+    resolve: dict[str, str] = {}
+    allow_addresses: list[str] = []
+
+    def fetcher_config(self, cache_dir: Path | None) -> FetcherConfig:
+        return FetcherConfig(
+            user_agent=self.user_agent, contact_url=self.contact_url, min_delay_s=self.min_delay_s,
+            concurrency=self.concurrency, connect_timeout_s=self.connect_timeout_s,
+            read_timeout_s=self.read_timeout_s, max_retries=self.max_retries,
+            backoff_base_s=self.backoff_base_s, retry_after_cap_s=self.retry_after_cap_s,
+            max_bytes=self.max_bytes, obey_robots=self.obey_robots,
+            resolve={k: (None if v == REAL_DNS else v) for k, v in self.resolve.items()},
+            allow_addresses=tuple(self.allow_addresses), replay=tuple(self.replay),
+            cache_dir=cache_dir if self.conditional_get else None)
+
+    @contextlib.contextmanager
+    def open(self, paths: WarehousePaths, run_id: str, prefix: str) -> Iterator[Fetcher]:
+        """A fetcher archiving into this run's folder; closed (WARC flushed) when the step ends."""
+        fetcher = Fetcher(self.fetcher_config(paths.http_cache), run_dir=paths.run_dir(run_id),
+                          run_id=run_id, archive_prefix=prefix)
+        try:
+            yield fetcher
+        finally:
+            fetcher.close()
+
+
+class RunSettings(dg.ConfigurableResource):
+    """What this run covers: threshold, optional city list and filters, and how it is labelled."""
+
+    min_population: int = 30_000
+    census_url: str = SUBEST_URL
+    cities_csv: str = ""
+    states: list[str] = []
+    limit: int = 0
+    mode: str = "live"        # live | replay | sample
+    is_sample: bool = False

@@ -1,0 +1,80 @@
+"""ETag / Last-Modified validators kept between runs, with the bodies a 304 lets us reuse.
+
+Validators live in a small SQLite file; bodies are stored gzip-compressed under their SHA-256 so
+identical bodies (many empty catalogs, shared boilerplate) are kept once.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import os
+import sqlite3
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Validators:
+    etag: str | None
+    last_modified: str | None
+    sha256: str
+    content_type: str
+
+    def request_headers(self) -> dict[str, str]:
+        headers = {}
+        if self.etag:
+            headers["If-None-Match"] = self.etag
+        if self.last_modified:
+            headers["If-Modified-Since"] = self.last_modified
+        return headers
+
+
+class ConditionalCache:
+    def __init__(self, directory: Path):
+        self.directory = Path(directory)
+        (self.directory / "bodies").mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(self.directory / "validators.sqlite", check_same_thread=False,
+                                   isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("""CREATE TABLE IF NOT EXISTS validators (
+            url TEXT PRIMARY KEY, etag TEXT, last_modified TEXT, sha256 TEXT NOT NULL,
+            content_type TEXT NOT NULL DEFAULT '')""")
+
+    def get(self, url: str) -> Validators | None:
+        with self._lock:
+            row = self._db.execute("SELECT etag, last_modified, sha256, content_type FROM validators "
+                                   "WHERE url = ?", (url,)).fetchone()
+        if row is None or not self._body_path(row[2]).exists():
+            return None
+        return Validators(*row)
+
+    def body(self, validators: Validators) -> bytes | None:
+        try:
+            return gzip.decompress(self._body_path(validators.sha256).read_bytes())
+        except (OSError, EOFError):
+            return None  # a damaged cache entry means "fetch in full", never a crash
+
+    def store(self, url: str, etag: str | None, last_modified: str | None, body: bytes,
+              content_type: str) -> None:
+        if not (etag or last_modified):
+            return
+        digest = hashlib.sha256(body).hexdigest()
+        path = self._body_path(digest)
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(f".tmp{os.getpid()}-{threading.get_ident()}")
+            tmp.write_bytes(gzip.compress(body, compresslevel=5))
+            os.replace(tmp, path)
+        with self._lock:
+            self._db.execute("INSERT OR REPLACE INTO validators VALUES (?, ?, ?, ?, ?)",
+                             (url, etag, last_modified, digest, content_type))
+
+    def _body_path(self, digest: str) -> Path:
+        return self.directory / "bodies" / digest[:2] / f"{digest}.gz"
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()

@@ -1,0 +1,52 @@
+"""Fetcher settings: one frozen object shared by every source, so politeness is uniform."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEFAULT_CONTACT_URL = "https://github.com/cdpi-project/cdpi#crawler"
+
+
+@dataclass(frozen=True)
+class FetcherConfig:
+    #: Identifies us to site operators; the contact URL says who we are and how to reach us.
+    user_agent: str = "cdpi-bot/0.1"
+    contact_url: str = DEFAULT_CONTACT_URL
+    connect_timeout_s: float = 10.0
+    read_timeout_s: float = 30.0
+    #: Wall-clock cap for one attempt: a server dripping bytes slowly cannot hold a worker forever.
+    total_timeout_s: float = 120.0
+    #: Minimum spacing between request starts on one host. robots.txt Crawl-delay raises it.
+    min_delay_s: float = 1.0
+    #: A Crawl-delay above this is clamped, so one host cannot stall a national run for hours.
+    max_crawl_delay_s: float = 30.0
+    concurrency: int = 32
+    max_retries: int = 3
+    timeout_retries: int = 1
+    backoff_base_s: float = 1.0
+    backoff_cap_s: float = 30.0
+    #: A Retry-After longer than this ends the fetch as http_error instead of sleeping that long.
+    retry_after_cap_s: float = 120.0
+    max_redirects: int = 10
+    max_bytes: int = 25 * 1024 * 1024
+    obey_robots: bool = True
+    #: Host pattern (fnmatch) -> "ip[:port]" or None (= real DNS). Exact names win over patterns,
+    #: longer patterns over shorter. Overridden hosts are contacted in plain HTTP: this exists for
+    #: local simulated webs and tests, never for production crawling.
+    resolve: dict[str, str | None] = field(default_factory=dict)
+    #: Addresses (IPs or CIDRs) exempt from the private-address guard. Empty by default: tests and the
+    #: simulated web must opt in to 127.0.0.1 explicitly.
+    allow_addresses: tuple[str, ...] = ()
+    #: Replay mode: serve every request from these WARC files (or directories of them), never the network.
+    replay: tuple[str, ...] = ()
+    #: Where ETag/Last-Modified validators and reusable bodies persist between runs (None: no conditional GET).
+    cache_dir: Path | None = None
+
+    @property
+    def full_user_agent(self) -> str:
+        return f"{self.user_agent} (+{self.contact_url})" if self.contact_url else self.user_agent
+
+    @property
+    def replaying(self) -> bool:
+        return bool(self.replay)

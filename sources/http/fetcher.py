@@ -1,0 +1,427 @@
+"""The one HTTP client every source uses: polite, guarded, archived, and replayable.
+
+Live and replay share everything above the single hop (robots, redirects, logging), so re-scoring a
+run from its WARC walks exactly the code path the live run walked.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import threading
+import time
+from collections import deque
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from http.client import responses as _REASONS
+from pathlib import Path
+from urllib.parse import urljoin, urlsplit
+
+import requests
+import urllib3
+from requests.adapters import HTTPAdapter
+
+from sources.http.addresses import AddressBlocked, AddressPolicy, ResolutionFailed
+from sources.http.archive import Exchange, ReplayIndex, WarcArchive, warc_now
+from sources.http.conditional import ConditionalCache
+from sources.http.config import FetcherConfig
+from sources.http.fetchlog import FetchLog
+from sources.http.outcomes import Outcome
+from sources.http.politeness import HostGate
+from sources.http.progress import progress
+from sources.http.result import FetchResult
+from sources.http.robots import RobotsCache
+from sources.http.urls import InvalidURL, host_of, normalize_url, origin_of
+
+_REDIRECTS = {301, 302, 303, 307, 308}
+_CHUNK = 64 * 1024
+#: Hop-level headers that describe the wire, not the body we keep; rewritten before archiving.
+_WIRE_HEADERS = {"content-encoding", "transfer-encoding", "content-length"}
+
+
+class _PinnedTLSAdapter(HTTPAdapter):
+    """Connects to a vetted IP while verifying TLS and sending SNI for the logical host name."""
+
+    def build_connection_pool_key_attributes(self, request, verify, cert=None):
+        host_params, pool_kwargs = super().build_connection_pool_key_attributes(request, verify, cert)
+        logical = (request.headers.get("Host") or "").rsplit(":", 1)[0] if request.headers else ""
+        if host_params.get("scheme") == "https" and logical:
+            pool_kwargs["server_hostname"] = logical
+            pool_kwargs["assert_hostname"] = logical
+        return host_params, pool_kwargs
+
+
+class _Hop:
+    """What one hop (after retries) produced."""
+
+    __slots__ = ("outcome", "status", "headers", "body", "error", "attempts", "date", "from_cache")
+
+    def __init__(self, outcome: Outcome, *, status: int | None = None,
+                 headers: list[tuple[str, str]] | None = None, body: bytes = b"", error: str | None = None,
+                 attempts: int = 1, date: str = "", from_cache: bool = False):
+        self.outcome, self.status, self.headers, self.body = outcome, status, headers or [], body
+        self.error, self.attempts, self.date, self.from_cache = error, attempts, date, from_cache
+
+
+class Fetcher:
+    def __init__(self, config: FetcherConfig, *, run_dir: Path | None = None, run_id: str = "adhoc",
+                 archive_prefix: str = "cdpi"):
+        self.config = config
+        self.run_id = run_id
+        self._policy = AddressPolicy(config.resolve, config.allow_addresses)
+        self.gate = HostGate(0.0 if config.replaying else config.min_delay_s)
+        self.robots = RobotsCache(lambda url: self.get(url, _robots=True))
+        self._replay = ReplayIndex(config.replay) if config.replaying else None
+        self.archive = (None if config.replaying or run_dir is None else
+                        WarcArchive(Path(run_dir) / "warc", archive_prefix,
+                                    {"operator": config.contact_url, "http-header-user-agent":
+                                     config.full_user_agent, "cdpi-run-id": run_id}))
+        self.cache = (ConditionalCache(config.cache_dir)
+                      if config.cache_dir is not None and not config.replaying else None)
+        self.log = FetchLog(run_dir, run_id, prefix=f"fetch_log-{archive_prefix}")
+        self._global = threading.BoundedSemaphore(max(1, config.concurrency))
+        self._session = requests.Session()
+        self._session.trust_env = False  # proxies would defeat address pinning
+        adapter = _PinnedTLSAdapter(pool_connections=64, pool_maxsize=max(4, config.concurrency),
+                                    max_retries=0)
+        self._session.mount("http://", adapter)
+        self._session.mount("https://", adapter)
+
+    # ------------------------------------------------------------------ public API
+    def get(self, url: str, headers: dict[str, str] | None = None, *, method: str = "GET",
+            _robots: bool = False) -> FetchResult:
+        """Fetch one URL following redirects. Never raises for network or server behaviour."""
+        started = time.monotonic()
+        fetched_at = warc_now()
+        try:
+            current = normalize_url(url)
+        except InvalidURL as exc:
+            return self._finish(FetchResult(url, url, method, Outcome.INVALID_URL, error=str(exc),
+                                            fetched_at=fetched_at), started)
+        seen = {current}
+        redirects: list[str] = []
+        attempts = 0
+        hop = None
+        for _ in range(self.config.max_redirects + 1):
+            if self.config.obey_robots and not _robots:
+                rules = self.robots.rules(origin_of(current))
+                if rules.unreachable is not None:
+                    return self._finish(FetchResult(url, current, method, rules.unreachable,
+                                                    error=rules.reason, attempts=attempts,
+                                                    fetched_at=fetched_at, redirects=redirects), started)
+                if not self.config.replaying:
+                    delay = rules.crawl_delay(self._ua_token)
+                    if delay:
+                        self.gate.set_delay(host_of(current), min(delay, self.config.max_crawl_delay_s))
+                if not rules.allows(current, self._ua_token):
+                    error = rules.reason or "disallowed by robots.txt"
+                    if self._replay and not redirects:
+                        fetched_at = rules.fetched_at
+                    if self.archive is not None:
+                        self.archive.write_failure(url=current, method=method, error=error, date=warc_now(),
+                                                   outcome=Outcome.ROBOTS_DISALLOWED.value)
+                    return self._finish(FetchResult(url, current, method, Outcome.ROBOTS_DISALLOWED,
+                                                    robots_blocked=True, error=error, attempts=attempts,
+                                                    fetched_at=fetched_at, redirects=redirects), started)
+            hop = self._replay_hop(method, current) if self._replay else self._live_hop(method, current,
+                                                                                         headers or {})
+            attempts += hop.attempts
+            if self._replay and hop.date and not redirects:
+                fetched_at = hop.date
+            location = _header(hop.headers, "location")
+            if hop.outcome == Outcome.HTTP_ERROR and hop.status in _REDIRECTS and location:
+                try:
+                    nxt = normalize_url(urljoin(current, location))
+                except InvalidURL as exc:
+                    return self._finish(FetchResult(url, current, method, Outcome.INVALID_URL,
+                                                    status=hop.status, error=f"bad redirect: {exc}",
+                                                    attempts=attempts, fetched_at=fetched_at,
+                                                    redirects=redirects), started)
+                if nxt in seen:
+                    return self._finish(FetchResult(url, nxt, method, Outcome.TOO_MANY_REDIRECTS,
+                                                    status=hop.status, error=f"redirect loop at {nxt}",
+                                                    attempts=attempts, fetched_at=fetched_at,
+                                                    redirects=redirects), started)
+                seen.add(nxt)
+                redirects.append(nxt)
+                if hop.status == 303:
+                    method = "GET"
+                current = nxt
+                continue
+            return self._finish(FetchResult(
+                url, current, method, hop.outcome, status=hop.status,
+                headers={k.lower(): v for k, v in hop.headers}, body=hop.body, attempts=attempts,
+                from_cache=hop.from_cache, error=hop.error, fetched_at=fetched_at, redirects=redirects),
+                started)
+        return self._finish(FetchResult(url, current, method, Outcome.TOO_MANY_REDIRECTS,
+                                        status=hop.status if hop else None,
+                                        error=f"more than {self.config.max_redirects} redirects",
+                                        attempts=attempts, fetched_at=fetched_at, redirects=redirects),
+                            started)
+
+    def fetch_many(self, urls: Iterable[str], *, label: str = "fetch") -> list[FetchResult]:
+        """Fetch many URLs concurrently, results in input order.
+
+        A scheduler hands each free worker the URL whose host may start soonest, so workers never sit
+        out a host's politeness delay while other hosts are ready.
+        """
+        urls = list(urls)
+        results: list[FetchResult | None] = [None] * len(urls)
+        queues: dict[str, deque[int]] = {}
+        for i, u in enumerate(urls):
+            queues.setdefault(host_of(u) or u, deque()).append(i)
+        heap: list[tuple[float, int, str]] = []
+        order = itertools.count()
+        for host in queues:
+            heapq.heappush(heap, (0.0, next(order), host))
+        cond = threading.Condition()
+        state = {"remaining": len(urls), "error": None}
+        bar = progress(label, len(urls))
+
+        def worker() -> None:
+            while True:
+                with cond:
+                    while True:
+                        if state["remaining"] == 0 or state["error"] is not None:
+                            cond.notify_all()
+                            return
+                        if not heap:
+                            cond.wait()
+                            continue
+                        ready, _, host = heap[0]
+                        gate_ready = self.gate.ready_at(host)
+                        if gate_ready is not None and gate_ready > ready:
+                            heapq.heapreplace(heap, (gate_ready, next(order), host))
+                            continue
+                        wait = ready - time.monotonic()
+                        if wait > 0:
+                            cond.wait(timeout=wait)
+                            continue
+                        heapq.heappop(heap)
+                        index = queues[host].popleft()
+                        break
+                try:
+                    results[index] = self.get(urls[index])
+                except BaseException as exc:  # a bug, not a remote failure: stop and re-raise
+                    with cond:
+                        state["error"] = exc
+                        cond.notify_all()
+                    return
+                bar.advance()
+                with cond:
+                    state["remaining"] -= 1
+                    if queues[host]:
+                        nxt = self.gate.ready_at(host) or 0.0
+                        heapq.heappush(heap, (nxt, next(order), host))
+                    cond.notify_all()
+
+        threads = [threading.Thread(target=worker, name=f"fetch-{i}", daemon=True)
+                   for i in range(min(self.config.concurrency, len(queues)) or 0)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        bar.close()
+        if state["error"] is not None:
+            raise state["error"]
+        return results  # type: ignore[return-value]
+
+    def close(self) -> None:
+        if self.archive is not None:
+            self.archive.close()
+        if self.cache is not None:
+            self.cache.close()
+        self.log.close()
+        self._session.close()
+
+    def __enter__(self) -> Fetcher:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ internals
+    @property
+    def _ua_token(self) -> str:
+        return self.config.user_agent.split("/")[0]
+
+    def _finish(self, result: FetchResult, started: float) -> FetchResult:
+        result.elapsed_s = time.monotonic() - started
+        self.log.write(result, str(self.archive.path.name) if self.archive else None)
+        return result
+
+    def _replay_hop(self, method: str, url: str) -> _Hop:
+        ex: Exchange | None = self._replay.lookup(method, url)
+        if ex is None:
+            return _Hop(Outcome.NOT_ARCHIVED, error=f"no {method} {url} in the archive", attempts=0)
+        if ex.outcome and ex.status is None:
+            return _Hop(Outcome(ex.outcome), error=ex.error, date=ex.date)
+        if ex.outcome == Outcome.TOO_LARGE.value:
+            return _Hop(Outcome.TOO_LARGE, status=ex.status, headers=ex.headers, date=ex.date,
+                        error=f"body exceeded {self.config.max_bytes} bytes (archived truncated)")
+        if ex.status == 304:
+            if ex.reused_body is None:
+                return _Hop(Outcome.NOT_ARCHIVED, status=304, error="304 without archived body", date=ex.date)
+            return _Hop(Outcome.NOT_MODIFIED, status=304, headers=ex.headers, body=ex.reused_body,
+                        date=ex.date, from_cache=True)
+        outcome = Outcome.OK if 200 <= ex.status < 300 else Outcome.HTTP_ERROR
+        return _Hop(outcome, status=ex.status, headers=ex.headers, body=ex.body, date=ex.date)
+
+    def _live_hop(self, method: str, url: str, headers: dict[str, str]) -> _Hop:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        try:
+            target = self._policy.target(host, port)
+        except AddressBlocked as exc:
+            return self._hop_failure(method, url, Outcome.BLOCKED_ADDRESS, str(exc))
+        except ResolutionFailed as exc:
+            return self._hop_failure(method, url, Outcome.DNS_ERROR, str(exc))
+        cached = self.cache.get(url) if self.cache is not None and method == "GET" else None
+        cfg = self.config
+        attempt, timeouts = 0, 0
+        with self.gate.slot(host):
+            while True:
+                attempt += 1
+                hop, retry_after = self._attempt(method, url, parts, target, headers, cached)
+                hop.attempts = attempt
+                if hop.status == 304 and hop.outcome == Outcome.CONNECTION_ERROR:
+                    cached = None  # cached body vanished: ask again unconditionally
+                    continue
+                if hop.outcome == Outcome.TIMEOUT:
+                    timeouts += 1
+                    retry = timeouts <= cfg.timeout_retries
+                else:
+                    retry = attempt <= cfg.max_retries and (
+                        hop.outcome == Outcome.CONNECTION_ERROR
+                        or (hop.status is not None and (hop.status == 429 or hop.status >= 500)))
+                if not retry:
+                    return hop
+                wait = min(cfg.backoff_cap_s, cfg.backoff_base_s * 2 ** (attempt - 1))
+                if retry_after is not None:
+                    if retry_after > cfg.retry_after_cap_s:
+                        self.gate.defer(host, time.monotonic() + cfg.retry_after_cap_s)
+                        hop.error = (f"Retry-After {retry_after:.0f}s exceeds the {cfg.retry_after_cap_s:.0f}s "
+                                     "cap; gave up")
+                        return hop
+                    wait = retry_after
+                self.gate.pause_within_slot(host, max(wait, self.gate.delay(host)))
+
+    def _attempt(self, method, url, parts, target, headers, cached) -> tuple[_Hop, float | None]:
+        cfg = self.config
+        scheme = "http" if target.overridden else parts.scheme
+        address = f"[{target.address}]" if ":" in target.address else target.address
+        path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        conn_url = f"{scheme}://{address}:{target.port}{path}"
+        req_headers = {"User-Agent": cfg.full_user_agent, "Host": parts.netloc,
+                       "Accept-Encoding": "gzip, deflate", "Accept": "*/*", **headers}
+        if cached is not None:
+            req_headers.update(cached.request_headers())
+        archived_req = list(req_headers.items())
+        date = warc_now()
+        started = time.monotonic()
+        try:
+            with self._global:
+                resp = self._session.request(method, conn_url, headers=req_headers, stream=True,
+                                             allow_redirects=False,
+                                             timeout=(cfg.connect_timeout_s, cfg.read_timeout_s))
+                try:
+                    body, truncated = self._read_body(resp, started, method)
+                finally:
+                    resp.close()
+        except (requests.Timeout, urllib3.exceptions.TimeoutError, _Deadline) as exc:
+            return self._hop_failure(method, url, Outcome.TIMEOUT, _brief(exc), archived_req, date), None
+        except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
+            return self._hop_failure(method, url, Outcome.CONNECTION_ERROR, _brief(exc), archived_req,
+                                     date), None
+        status = resp.status_code
+        raw_headers = list(resp.raw.headers.items())
+        encoding = _header(raw_headers, "content-encoding")
+        kept = [(k, v) for k, v in raw_headers if k.lower() not in _WIRE_HEADERS]
+        if encoding and encoding.lower() != "identity":
+            kept.append(("X-Cdpi-Original-Content-Encoding", encoding))
+        reused = None
+        if status == 304 and cached is not None:
+            reused = self.cache.body(cached)
+            if reused is None:
+                return _Hop(Outcome.CONNECTION_ERROR, status=304, error="cached body missing"), None
+            if not _header(kept, "content-type") and cached.content_type:
+                kept.append(("Content-Type", cached.content_type))
+        kept.append(("Content-Length", str(len(body))))
+        if self.archive is not None:
+            self.archive.write_exchange(url=url, method=method, request_headers=archived_req, status=status,
+                                        reason=resp.reason or _REASONS.get(status, ""),
+                                        response_headers=kept, body=body, date=date, truncated=truncated,
+                                        reused_body=reused)
+        if truncated:
+            return _Hop(Outcome.TOO_LARGE, status=status, headers=kept, date=date,
+                        error=f"body exceeded {cfg.max_bytes} bytes"), None
+        if reused is not None:
+            return _Hop(Outcome.NOT_MODIFIED, status=304, headers=kept, body=reused, date=date,
+                        from_cache=True), None
+        if 200 <= status < 300:
+            if self.cache is not None and method == "GET":
+                self.cache.store(url, _header(kept, "etag"), _header(kept, "last-modified"), body,
+                                 _header(kept, "content-type") or "")
+            return _Hop(Outcome.OK, status=status, headers=kept, body=body, date=date), None
+        return (_Hop(Outcome.HTTP_ERROR, status=status, headers=kept, body=body, date=date,
+                     error=f"HTTP {status}" if status not in _REDIRECTS else None),
+                _retry_after(_header(kept, "retry-after")))
+
+    def _read_body(self, resp: requests.Response, started: float, method: str) -> tuple[bytes, bool]:
+        """Stream and decode the body under the byte cap and the wall-clock cap; memory stays bounded."""
+        if method == "HEAD":
+            return b"", False
+        cfg = self.config
+        chunks: list[bytes] = []
+        total = 0
+        for chunk in resp.raw.stream(_CHUNK, decode_content=True):
+            total += len(chunk)
+            if total > cfg.max_bytes:
+                keep = cfg.max_bytes - (total - len(chunk))
+                chunks.append(chunk[:keep])
+                return b"".join(chunks), True
+            chunks.append(chunk)
+            if time.monotonic() - started > cfg.total_timeout_s:
+                raise _Deadline(f"body not complete after {cfg.total_timeout_s:.0f}s")
+        return b"".join(chunks), False
+
+    def _hop_failure(self, method: str, url: str, outcome: Outcome, error: str,
+                     request_headers: list[tuple[str, str]] | None = None, date: str | None = None) -> _Hop:
+        date = date or warc_now()
+        if self.archive is not None:
+            self.archive.write_failure(url=url, method=method, outcome=outcome.value, error=error, date=date,
+                                       request_headers=request_headers)
+        return _Hop(outcome, error=error, date=date)
+
+
+class _Deadline(Exception):
+    pass
+
+
+def _header(headers: list[tuple[str, str]], name: str) -> str | None:
+    for key, value in headers:
+        if key.lower() == name:
+            return value
+    return None
+
+
+def _retry_after(value: str | None) -> float | None:
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+def _brief(exc: BaseException) -> str:
+    text = f"{type(exc).__name__}: {exc}"
+    return text if len(text) <= 300 else text[:297] + "..."

@@ -1,0 +1,67 @@
+"""The fetch log: one JSON line per fetch, flushed as it happens so a killed run keeps its account."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import threading
+from pathlib import Path
+
+from sources.http.result import FetchResult
+from sources.http.urls import host_of
+
+FETCH_LOG_COLUMNS = ("run_id", "url", "final_url", "host", "method", "status", "outcome", "bytes",
+                     "elapsed_ms", "attempts", "from_cache", "robots_blocked", "error", "fetched_at",
+                     "redirects", "content_type", "sha256", "warc_file")
+
+
+def log_row(result: FetchResult, run_id: str, warc_file: str | None) -> dict:
+    return {
+        "run_id": run_id, "url": result.url, "final_url": result.final_url, "host": host_of(result.url),
+        "method": result.method, "status": result.status, "outcome": result.outcome.value,
+        "bytes": len(result.body), "elapsed_ms": round(result.elapsed_s * 1000, 1),
+        "attempts": result.attempts, "from_cache": result.from_cache,
+        "robots_blocked": result.robots_blocked, "error": result.error, "fetched_at": result.fetched_at,
+        "redirects": len(result.redirects), "content_type": result.content_type or None,
+        "sha256": hashlib.sha256(result.body).hexdigest() if result.ok else None,
+        "warc_file": warc_file,
+    }
+
+
+class FetchLog:
+    def __init__(self, directory: Path | None, run_id: str, prefix: str = "fetch_log"):
+        self.run_id = run_id
+        self.path = None if directory is None else Path(directory) / f"{prefix}-{os.getpid()}.jsonl"
+        self._lock = threading.Lock()
+        self._fh = None
+
+    def write(self, result: FetchResult, warc_file: str | None) -> dict:
+        row = log_row(result, self.run_id, warc_file)
+        if self.path is not None:
+            line = json.dumps(row, sort_keys=True) + "\n"
+            with self._lock:
+                if self._fh is None:
+                    self.path.parent.mkdir(parents=True, exist_ok=True)
+                    self._fh = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 - closed in close()
+                self._fh.write(line)
+                self._fh.flush()
+        return row
+
+    def close(self) -> None:
+        with self._lock:
+            if self._fh is not None:
+                self._fh.close()
+                self._fh = None
+
+
+def read_fetch_logs(directory: Path) -> list[dict]:
+    """All rows of a run directory; a torn last line (killed writer) is skipped, not fatal."""
+    rows: list[dict] = []
+    for path in sorted(Path(directory).glob("fetch_log*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            try:
+                rows.append(json.loads(line))
+            except ValueError:
+                continue
+    return rows

@@ -1,0 +1,30 @@
+"""Shared fixtures. Real data lives beside the project in ../shared (never copied in)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+REALDATA = SHARED / "realdata"
+
+
+def realdata(relative: str) -> Path:
+    """Path of a real-data file, or skip the test with the reason when the shared folder is absent."""
+    path = REALDATA / relative
+    if not path.exists():
+        pytest.skip(f"real data {relative} not available (expected beside the project in ../shared/realdata)")
+    return path
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    """A fresh CDPI_HOME."""
+    path = tmp_path / "home"
+    path.mkdir()
+    return path

@@ -1,0 +1,192 @@
+"""Atomic publish: history carried forward, readers never blocked, killed builds leave no trace."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+from warehouse.paths import WarehousePaths
+from warehouse.publish import RunRecord, WarehouseError, publish_run, record_run_failure
+from warehouse.read import connect_published
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _city(geoid: str, name: str, population: int) -> dict:
+    return {"geoid": geoid, "name": name, "legal_name": f"{name} city", "state_abbr": "OH",
+            "state_fips": geoid[:2], "place_fips": geoid[2:], "state_name": "Ohio", "population": population,
+            "population_year": 2024, "sumlev": "162", "funcstat": "A", "source": "csv",
+            "website_url": f"https://www.{name.lower()}.example/", "website_match": "csv",
+            "website_lookup": "ok", "website_candidates": 1, "wikidata_qid": None, "is_sample": True}
+
+
+def _publish(paths: WarehousePaths, run_id: str, month: str, cities: list[dict]) -> None:
+    record = RunRecord(run_id=run_id, snapshot=datetime.fromisoformat(month), mode="sample", is_sample=True,
+                       started_at=datetime.now(UTC))
+    frames = {"staging.cities": pd.DataFrame(cities)}
+    log = [{"run_id": run_id, "url": "https://www.a.example/", "host": "www.a.example", "outcome": "ok",
+            "status": 200, "bytes": 10, "attempts": 1}]
+    publish_run(paths, record, frames, log)
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_history_is_appended_and_latest_view_follows_last_run(home: Path) -> None:
+    paths = WarehousePaths(home)
+    _publish(paths, "run-1", "2026-09-01", [_city("3900001", "Alpha", 40_000)])
+    _publish(paths, "run-2", "2026-10-01", [_city("3900001", "Alpha", 41_000), _city("3900002", "Beta", 50_000)])
+    con = connect_published(paths)
+    try:
+        assert con.execute("SELECT count(*) FROM marts.cities").fetchone()[0] == 3
+        assert con.execute("SELECT count(*) FROM ops.runs").fetchone()[0] == 2
+        latest = con.execute("SELECT geoid, population FROM marts.cities_latest ORDER BY geoid").fetchall()
+        assert latest == [("3900001", 41_000), ("3900002", 50_000)]
+        snap = con.execute("SELECT typeof(snapshot) FROM marts.cities LIMIT 1").fetchone()[0]
+        assert snap == "TIMESTAMP"
+        assert con.execute("SELECT count(*) FROM ops.fetch_log").fetchone()[0] == 2
+    finally:
+        con.close()
+    assert not list(home.glob(".warehouse.duckdb.build-*")), "build files must not outlive a publish"
+
+
+def test_reader_is_not_blocked_and_sees_old_snapshot_until_it_reopens(home: Path) -> None:
+    paths = WarehousePaths(home)
+    _publish(paths, "run-1", "2026-09-01", [_city("3900001", "Alpha", 40_000)])
+    reader = connect_published(paths)
+    try:
+        assert reader.execute("SELECT count(*) FROM marts.cities").fetchone()[0] == 1
+        started = time.monotonic()
+        _publish(paths, "run-2", "2026-10-01", [_city("3900002", "Beta", 50_000)])
+        assert time.monotonic() - started < 30, "publish must not wait on readers"
+        # The open reader keeps its consistent view of the file it opened.
+        assert reader.execute("SELECT count(*) FROM marts.cities").fetchone()[0] == 1
+        fresh = connect_published(paths)
+        try:
+            assert fresh.execute("SELECT count(*) FROM marts.cities").fetchone()[0] == 2
+        finally:
+            fresh.close()
+    finally:
+        reader.close()
+
+
+def test_reader_in_another_process_during_publish(home: Path) -> None:
+    paths = WarehousePaths(home)
+    _publish(paths, "run-1", "2026-09-01", [_city("3900001", "Alpha", 40_000)])
+    code = ("import duckdb,sys,time; c=duckdb.connect(sys.argv[1], read_only=True); "
+            "print(c.execute('select count(*) from marts.cities').fetchone()[0], flush=True); time.sleep(20)")
+    proc = subprocess.Popen([sys.executable, "-c", code, str(paths.published)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "1"
+        _publish(paths, "run-2", "2026-10-01", [_city("3900002", "Beta", 50_000)])
+    finally:
+        proc.kill()
+        proc.wait()
+    con = connect_published(paths)
+    try:
+        assert con.execute("SELECT count(*) FROM ops.runs").fetchone()[0] == 2
+    finally:
+        con.close()
+
+
+_KILL_SCRIPT = r"""
+import sys, time
+from pathlib import Path
+import warehouse.publish as pub
+from warehouse.paths import WarehousePaths
+
+paths = WarehousePaths(Path(sys.argv[1]))
+ready = Path(sys.argv[2])
+
+def build(con):
+    con.execute("CREATE TABLE marts.junk AS SELECT range AS i FROM range(2000000)")
+    ready.write_text("building")
+    time.sleep(60)
+
+pub._rebuild(paths, "killed", build)
+"""
+
+
+def test_sigkill_mid_build_leaves_published_file_unchanged_and_next_run_works(home: Path, tmp_path: Path) -> None:
+    paths = WarehousePaths(home)
+    _publish(paths, "run-1", "2026-09-01", [_city("3900001", "Alpha", 40_000)])
+    before = _digest(paths.published)
+    ready = tmp_path / "ready"
+    proc = subprocess.Popen([sys.executable, "-c", _KILL_SCRIPT, str(home), str(ready)], cwd=REPO,
+                            env={**os.environ, "PYTHONPATH": str(REPO)})
+    deadline = time.monotonic() + 60
+    while not ready.exists():
+        assert proc.poll() is None, "builder exited early"
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert list(home.glob(".warehouse.duckdb.build-*")), "the killed build should have left its file"
+    assert _digest(paths.published) == before
+    con = duckdb.connect(str(paths.published), read_only=True)
+    assert con.execute("SELECT count(*) FROM marts.cities").fetchone()[0] == 1
+    con.close()
+    _publish(paths, "run-2", "2026-10-01", [_city("3900002", "Beta", 50_000)])
+    assert not list(home.glob(".warehouse.duckdb.build-*"))
+    con = connect_published(paths)
+    assert con.execute("SELECT count(*) FROM ops.runs").fetchone()[0] == 2
+    con.close()
+
+
+def test_failure_is_recorded_without_touching_history(home: Path) -> None:
+    paths = WarehousePaths(home)
+    _publish(paths, "run-1", "2026-09-01", [_city("3900001", "Alpha", 40_000)])
+    record_run_failure(paths, "run-x", "monthly_refresh", "census_places", "Census unreachable")
+    con = connect_published(paths)
+    try:
+        assert con.execute("SELECT step, error FROM ops.run_failures").fetchall() == [
+            ("census_places", "Census unreachable")]
+        assert con.execute("SELECT count(*) FROM marts.cities").fetchone()[0] == 1
+    finally:
+        con.close()
+
+
+def test_corrupt_published_file_gives_a_clear_error(home: Path) -> None:
+    paths = WarehousePaths(home)
+    paths.published.write_bytes(b"this is not a duckdb file" * 100)
+    with pytest.raises(WarehouseError, match="cannot be read|move it aside"):
+        _publish(paths, "run-1", "2026-09-01", [_city("3900001", "Alpha", 40_000)])
+    with pytest.raises(WarehouseError, match="read-only"):
+        connect_published(paths)
+
+
+def test_missing_warehouse_message(home: Path) -> None:
+    with pytest.raises(WarehouseError, match="no published warehouse"):
+        connect_published(WarehousePaths(home))
+
+
+def test_sandboxed_reader_cannot_write_or_touch_files(home: Path, tmp_path: Path) -> None:
+    paths = WarehousePaths(home)
+    _publish(paths, "run-1", "2026-09-01", [_city("3900001", "Alpha", 40_000)])
+    con = connect_published(paths)
+    try:
+        with pytest.raises(duckdb.Error):
+            con.execute("DELETE FROM marts.cities")
+        with pytest.raises(duckdb.Error):
+            con.execute(f"COPY (SELECT 1) TO '{tmp_path / 'x.csv'}'")
+    finally:
+        con.close()
+
+
+def test_unknown_frame_columns_are_rejected(home: Path) -> None:
+    paths = WarehousePaths(home)
+    bad = _city("3900001", "Alpha", 40_000) | {"surprise": 1}
+    with pytest.raises(WarehouseError, match="surprise"):
+        _publish(paths, "run-1", "2026-09-01", [bad])
+    assert not paths.published.exists()

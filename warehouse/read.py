@@ -1,0 +1,33 @@
+"""Read-only access to the published warehouse, for analysts and the CLI.
+
+Opened through ATTACH ... (READ_ONLY) from an in-memory connection: it never takes a write lock, never
+blocks (or is blocked by) a run, and does not reuse a cached handle to a file a publish has replaced.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from warehouse.paths import WarehousePaths
+from warehouse.publish import WarehouseError
+
+
+def connect_published(paths: WarehousePaths, *, sandbox: bool = True) -> duckdb.DuckDBPyConnection:
+    """A connection whose default catalog is the published warehouse, read-only.
+
+    With ``sandbox`` the connection also loses access to the file system and network, so a query typed
+    by a user can only read the warehouse.
+    """
+    if not paths.published.exists():
+        raise WarehouseError(f"no published warehouse at {paths.published}; run `cdpi run --sample` first")
+    con = duckdb.connect()
+    try:
+        con.execute("ATTACH ? AS wh (READ_ONLY)", [str(paths.published)])
+        con.execute("USE wh")
+        if sandbox:
+            con.execute("SET enable_external_access = false")
+            con.execute("SET lock_configuration = true")
+    except duckdb.Error as exc:
+        con.close()
+        raise WarehouseError(f"cannot open {paths.published} read-only: {exc}") from exc
+    return con

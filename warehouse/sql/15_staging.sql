@@ -1,0 +1,22 @@
+CREATE TABLE IF NOT EXISTS staging.cities (
+    snapshot        TIMESTAMP NOT NULL,
+    run_id          VARCHAR   NOT NULL,
+    geoid           VARCHAR   NOT NULL,
+    name            VARCHAR,
+    legal_name      VARCHAR,
+    state_abbr      VARCHAR,
+    state_fips      VARCHAR,
+    place_fips      VARCHAR,
+    state_name      VARCHAR,
+    population      BIGINT,
+    population_year INTEGER,
+    sumlev          VARCHAR,
+    funcstat        VARCHAR,
+    source          VARCHAR,
+    website_url     VARCHAR,
+    website_match   VARCHAR,
+    website_lookup  VARCHAR,
+    website_candidates INTEGER,
+    wikidata_qid    VARCHAR,
+    is_sample       BOOLEAN
+);

@@ -1,0 +1,57 @@
+CREATE TABLE IF NOT EXISTS ops.runs (
+    run_id         VARCHAR   NOT NULL,
+    snapshot       TIMESTAMP NOT NULL,
+    mode           VARCHAR   NOT NULL,
+    is_sample      BOOLEAN   NOT NULL,
+    status         VARCHAR   NOT NULL,
+    started_at     TIMESTAMP,
+    finished_at    TIMESTAMP,
+    cdpi_version   VARCHAR,
+    config_json    VARCHAR,
+    warc_files     VARCHAR[],
+    replay_sources VARCHAR[],
+    city_count     BIGINT,
+    fetch_count    BIGINT,
+    quarantined    BIGINT
+);
+
+CREATE TABLE IF NOT EXISTS ops.fetch_log (
+    snapshot       TIMESTAMP NOT NULL,
+    run_id         VARCHAR   NOT NULL,
+    url            VARCHAR,
+    final_url      VARCHAR,
+    host           VARCHAR,
+    method         VARCHAR,
+    status         INTEGER,
+    outcome        VARCHAR,
+    bytes          BIGINT,
+    elapsed_ms     DOUBLE,
+    attempts       INTEGER,
+    from_cache     BOOLEAN,
+    robots_blocked BOOLEAN,
+    error          VARCHAR,
+    fetched_at     VARCHAR,
+    redirects      INTEGER,
+    content_type   VARCHAR,
+    sha256         VARCHAR,
+    warc_file      VARCHAR
+);
+
+CREATE TABLE IF NOT EXISTS ops.quarantine (
+    snapshot    TIMESTAMP NOT NULL,
+    run_id      VARCHAR   NOT NULL,
+    suite       VARCHAR,
+    key         VARCHAR,
+    expectation VARCHAR,
+    "column"    VARCHAR,
+    reason      VARCHAR,
+    row_json    VARCHAR
+);
+
+CREATE TABLE IF NOT EXISTS ops.run_failures (
+    run_id    VARCHAR NOT NULL,
+    failed_at TIMESTAMP NOT NULL,
+    job_name  VARCHAR,
+    step      VARCHAR,
+    error     VARCHAR
+);

@@ -1,0 +1,20 @@
+CREATE TABLE IF NOT EXISTS marts.cities (
+    snapshot         TIMESTAMP NOT NULL,
+    run_id           VARCHAR   NOT NULL,
+    geoid            VARCHAR   NOT NULL,
+    name             VARCHAR   NOT NULL,
+    legal_name       VARCHAR,
+    state_abbr       VARCHAR   NOT NULL,
+    state_fips       VARCHAR   NOT NULL,
+    place_fips       VARCHAR   NOT NULL,
+    state_name       VARCHAR,
+    population       BIGINT    NOT NULL,
+    population_year  INTEGER,
+    website_url      VARCHAR,
+    website_match    VARCHAR,
+    website_lookup   VARCHAR,
+    wikidata_qid     VARCHAR,
+    homepage_outcome VARCHAR,
+    homepage_status  INTEGER,
+    is_sample        BOOLEAN   NOT NULL
+);
