@@ -88,7 +88,7 @@ def cities(context: dg.AssetExecutionContext, census_places: pd.DataFrame, wikid
     params = {"min_population": settings.min_population}
     clean, quarantined = quarantine(matched, "cities", key_columns=["geoid"], parameters=params)
     report = validate(clean, "cities", parameters=params)
-    bad_rows = int(quarantined["key"].nunique()) if len(quarantined) else 0
+    bad_rows = len(matched) - len(clean)
     if bad_rows:
         context.log.warning(f"{bad_rows} city rows quarantined (see ops.quarantine)")
     yield dg.Output(clean, "cities", metadata={

@@ -8,7 +8,7 @@ from expectations.runner import ValidationReport
 
 
 def check_result(report: ValidationReport, *, asset: str, check_name: str) -> dg.AssetCheckResult:
-    failed = [f"{f.type}({f.column}): {f.unexpected_count} unexpected" for f in report.failures]
+    failed = [f.message for f in report.failures]
     return dg.AssetCheckResult(
         asset_key=asset, check_name=check_name, passed=bool(report.success),
         severity=dg.AssetCheckSeverity.ERROR,

@@ -1,0 +1,93 @@
+"""The process-wide Great Expectations context, built lazily and kept in memory.
+
+Why a private module: importing GX costs ~2.5 s, so nothing here touches ``great_expectations`` until
+the first validation asks for it; modules that merely import ``expectations.runner`` (Dagster code
+locations, the CLI) stay fast. The context is *ephemeral*: suites come from the repository's JSON
+files, nothing is written to disk (no ``gx/`` folder, no Data Docs, no stored results) and nothing
+goes over the network.
+
+GX gives no thread-safety guarantee for a shared context, so building it, registering suites and
+running validations all happen under one lock. A validation of a city-sized frame takes
+milliseconds, so serialising them costs nothing that matters.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+_LOCK = threading.RLock()
+_STATE: _GxState | None = None
+
+#: COMPLETE returns the index of every unexpected row (no 20-row cap), which quarantine needs;
+#: the pandas "query" string GX would add is useless here and can be huge, so it is turned off.
+COMPLETE: dict[str, Any] = {"result_format": "COMPLETE", "return_unexpected_index_query": False}
+#: SUMMARY keeps counts and up to 20 example values: enough for a report, cheap on large frames.
+SUMMARY: dict[str, Any] = {"result_format": "SUMMARY", "return_unexpected_index_query": False}
+
+
+@dataclass
+class _GxState:
+    """The context plus the one pandas batch definition every validation reuses."""
+
+    context: Any
+    batch_definition: Any
+    suites: dict[str, Any] = field(default_factory=dict)
+
+
+def _build() -> _GxState:
+    # Set before the import: GX reads it at import/context time. setdefault respects an explicit choice.
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    context = gx.get_context(mode="ephemeral")
+    # Without this, every validation prints tqdm progress bars into Dagster logs and test output.
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    batch_definition = (context.data_sources.add_pandas("cdpi_pandas")
+                        .add_dataframe_asset("frame")
+                        .add_batch_definition_whole_dataframe("whole_frame"))
+    return _GxState(context=context, batch_definition=batch_definition)
+
+
+def _state() -> _GxState:
+    global _STATE
+    if _STATE is None:
+        with _LOCK:
+            if _STATE is None:
+                _STATE = _build()
+    return _STATE
+
+
+def registered_suite(name: str, spec: dict[str, Any]) -> Any:
+    """The GX ExpectationSuite for ``spec``, added to the context once per process.
+
+    Registering once matters beyond speed: GX assigns each expectation an id when the suite is added,
+    and those ids are how results are matched back to the JSON entries (GX does not return results in
+    suite order).
+    """
+    with _LOCK:
+        state = _state()  # first: sets GX_ANALYTICS_ENABLED before GX is imported
+        import great_expectations as gx
+
+        suite = state.suites.get(name)
+        if suite is None:
+            suite = state.context.suites.add(gx.ExpectationSuite(**spec))
+            state.suites[name] = suite
+        return suite
+
+
+def run_suite(df: pd.DataFrame, suite: Any, *, parameters: dict[str, Any],
+              result_format: dict[str, Any]) -> Any:
+    """Validate ``df`` against a registered suite and return GX's ExpectationSuiteValidationResult.
+
+    ``expectation_parameters`` is the GX 1.x name (``Batch.validate`` / ``ValidationDefinition.run``)
+    for the values that replace ``{"$PARAMETER": name}`` placeholders in expectation kwargs.
+    """
+    with _LOCK:
+        batch = _state().batch_definition.get_batch(batch_parameters={"dataframe": df})
+        return batch.validate(suite, result_format=result_format, expectation_parameters=parameters)

@@ -1,0 +1,443 @@
+"""Run the repository's Great Expectations suites on pandas frames and turn the results into plain data.
+
+Why this layer exists:
+
+* The suites live as GX 1.x JSON in ``expectations/suites/`` (shipped as package data) so they can be
+  reviewed like code and read by analysts; this module is the only code that knows how to run them.
+* Run-time thresholds (the minimum population, ...) stay *in* the JSON as GX suite parameters,
+  ``{"$PARAMETER": "min_population"}``, and are supplied per run with GX's own
+  ``expectation_parameters``; no threshold is duplicated in Python.
+* GX result objects are large and version-specific. Callers (the Dagster assets, the CLI, tests) get
+  a small frozen :class:`ValidationReport` with JSON-safe values, and :func:`quarantine` turns GX's
+  row-level results into an auditable "set aside, with reason" table instead of silently dropping rows.
+* GX is imported lazily (see ``_context``), so importing this module is cheap. Nothing here imports
+  Dagster: the assets layer converts reports into asset check results.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+import re
+from collections import Counter
+from dataclasses import asdict, dataclass
+from datetime import date, datetime, time
+from decimal import Decimal
+from functools import cache
+from importlib import resources
+from importlib.resources.abc import Traversable
+from typing import Any, NamedTuple
+
+import numpy as np
+import pandas as pd
+
+from expectations import _context
+
+#: Columns of the quarantine frame, in order; they match the ``ops.quarantine`` warehouse table
+#: (minus the run columns the publisher adds).
+QUARANTINE_COLUMNS: tuple[str, ...] = ("suite", "key", "expectation", "column", "reason", "row_json")
+
+_SUITE_NAME = re.compile(r"^[a-z][a-z0-9_]*$")  # also keeps names from escaping the suites folder
+_UNIQUENESS = frozenset({"expect_column_values_to_be_unique", "expect_compound_columns_to_be_unique",
+                         "expect_select_column_values_to_be_unique_within_record",
+                         "expect_multicolumn_values_to_be_unique"})
+
+
+class SuiteError(ValueError):
+    """A suite cannot be run as asked: unknown name, malformed JSON, or a parameter not supplied.
+
+    These are programming or configuration errors, so they raise; data problems never raise, they
+    show up as failures in the report.
+    """
+
+
+@dataclass(frozen=True)
+class ExpectationFailure:
+    """One expectation that did not pass, reduced to JSON-safe values.
+
+    ``unexpected_count`` is None for table-level expectations (they have an ``observed_value``
+    instead) and for expectations that could not be evaluated at all (``error`` says why, e.g. a
+    missing column).
+    """
+
+    type: str
+    column: str | None
+    kwargs: dict[str, Any]
+    unexpected_count: int | None
+    partial_unexpected_list: list[Any]
+    observed_value: Any = None
+    error: str | None = None
+    why: str | None = None
+
+    @property
+    def message(self) -> str:
+        """One human-readable line, for logs and check metadata."""
+        target = f"{self.type}({self.column})" if self.column else self.type
+        if self.error:
+            return f"{target}: {self.error}"
+        if self.unexpected_count is not None:
+            examples = ", ".join(_fmt(v) for v in self.partial_unexpected_list[:5])
+            return f"{target}: {self.unexpected_count} unexpected value(s)" + (f", e.g. {examples}" if examples else "")
+        return f"{target}: observed {_fmt(self.observed_value)}"
+
+
+@dataclass(frozen=True)
+class ValidationReport:
+    """Outcome of one suite run on one frame; everything in it survives ``json.dumps(to_dict())``."""
+
+    suite: str
+    success: bool
+    evaluated: int
+    successful: int
+    success_percent: float
+    failures: list[ExpectationFailure]
+    rows: int
+    parameters: dict[str, Any]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain dict (failures include their ``message``), ready for JSON or Dagster metadata."""
+        out = asdict(self)
+        out["failures"] = [{**asdict(f), "message": f.message} for f in self.failures]
+        return out
+
+
+# --------------------------------------------------------------------------------------------- suites
+
+def _suites_dir() -> Traversable:
+    # importlib.resources, not a path relative to __file__: works from a wheel or a zip as well.
+    return resources.files("expectations") / "suites"
+
+
+def suite_names() -> list[str]:
+    """Names of the suites shipped with the package (the JSON file stems), sorted."""
+    return sorted(p.name[: -len(".json")] for p in _suites_dir().iterdir()
+                  if p.name.endswith(".json") and _SUITE_NAME.match(p.name[: -len(".json")]))
+
+
+@cache
+def _spec(name: str) -> dict[str, Any]:
+    """Parsed and checked suite JSON; cached because the files cannot change under a running process."""
+    if not isinstance(name, str) or not _SUITE_NAME.match(name):
+        raise SuiteError(f"invalid suite name {name!r}")
+    path = _suites_dir() / f"{name}.json"
+    if not path.is_file():
+        raise SuiteError(f"unknown suite {name!r}; known suites: {', '.join(suite_names()) or 'none'}")
+    try:
+        spec = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise SuiteError(f"suite {name!r} is not valid JSON: {exc}") from exc
+    _check_spec(name, spec)
+    return spec
+
+
+def _check_spec(name: str, spec: Any) -> None:
+    if not isinstance(spec, dict) or spec.get("name") != name:
+        raise SuiteError(f"suite file {name}.json must be an object whose \"name\" is {name!r}")
+    entries = spec.get("expectations")
+    if not isinstance(entries, list) or not entries:
+        raise SuiteError(f"suite {name!r} has no expectations")
+    for i, entry in enumerate(entries):
+        if not (isinstance(entry, dict) and isinstance(entry.get("type"), str)
+                and isinstance(entry.get("kwargs", {}), dict)):
+            raise SuiteError(f"suite {name!r}: expectation #{i} needs a string \"type\" and object \"kwargs\"")
+
+
+def load_suite_spec(name: str) -> dict[str, Any]:
+    """The suite ``name`` as written in ``expectations/suites/<name>.json`` (a fresh copy).
+
+    Raises :class:`SuiteError` for an unknown name or a malformed file.
+    """
+    return copy.deepcopy(_spec(name))
+
+
+def _param_ref(value: Any) -> str | None:
+    """The parameter name if ``value`` is a GX suite-parameter placeholder ``{"$PARAMETER": name}``."""
+    if isinstance(value, dict) and set(value) == {"$PARAMETER"} and isinstance(value["$PARAMETER"], str):
+        return value["$PARAMETER"]
+    return None
+
+
+def suite_parameters(name: str) -> list[str]:
+    """Parameters the suite needs at run time (the ``$PARAMETER`` placeholders in its kwargs), sorted."""
+    found = {ref for entry in _spec(name)["expectations"]
+             for value in entry.get("kwargs", {}).values() if (ref := _param_ref(value))}
+    return sorted(found)
+
+
+# ----------------------------------------------------------------------------------------- validation
+
+def validate(df: pd.DataFrame, suite: str, *, parameters: dict[str, Any] | None = None) -> ValidationReport:
+    """Run ``suite`` on ``df`` and summarise the outcome.
+
+    ``parameters`` supplies every ``$PARAMETER`` of the suite (e.g. ``{"min_population": 30000}``);
+    a missing one raises :class:`SuiteError` up front rather than failing deep inside GX. Data
+    problems, including an empty frame or a missing column, never raise: they are failures in the
+    report (a missing column's failure carries ``error="column 'x' is missing from the frame"``).
+    """
+    run = _run(df, suite, parameters, _context.SUMMARY)
+    spec = _spec(suite)
+    failures = [_failure(r, spec["expectations"][i], run.params, run.work.columns)
+                for i, r in run.ordered if not r.success]
+    stats = run.result.statistics
+    evaluated = int(stats.get("evaluated_expectations") or 0)
+    successful = int(stats.get("successful_expectations") or 0)
+    return ValidationReport(
+        suite=suite, success=bool(run.result.success), evaluated=evaluated, successful=successful,
+        success_percent=100.0 * successful / evaluated if evaluated else 100.0,
+        failures=failures, rows=len(df), parameters=_json_safe(run.params))
+
+
+def quarantine(df: pd.DataFrame, suite: str, *, key_columns: list[str],
+               parameters: dict[str, Any] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Split ``df`` into ``(clean, quarantined)`` using GX's row-level results.
+
+    Every row-level expectation (column map, column pair and multicolumn expectations: not-null,
+    regex, between, in-set, unique, ...) reports the index of each offending row; each such row goes
+    to the quarantine frame once per expectation it breaks, with a readable reason and the whole row
+    as JSON, so analysts can see exactly what was set aside and why. ``clean`` keeps the rows (and
+    the index) of ``df`` that broke nothing, in their original order.
+
+    Policy choices, deliberately simple:
+
+    * A row breaking a row-level rule is quarantined even when the expectation's ``mostly`` lets the
+      table pass: ``mostly`` is a table-level tolerance for the report, not a licence for bad rows.
+    * Table-level expectations (row count, ...) and expectations that could not run (missing column)
+      cannot single out rows; they quarantine nothing and show up in :func:`validate`'s report.
+    * Duplicates: every copy of a duplicated key is quarantined, since nothing says which is right.
+
+    Nothing is dropped silently: ``len(clean)`` plus the number of distinct quarantined rows always
+    equals ``len(df)`` (checked; a mismatch raises AssertionError).
+    """
+    run = _run(df, suite, parameters, _context.COMPLETE)
+    work = run.work
+    spec = _spec(suite)
+    entries: list[tuple[int, int, dict[str, Any]]] = []
+    flagged: set[int] = set()
+    for order, r in run.ordered:
+        positions = _unexpected_positions(r, len(work))
+        if not positions:
+            continue
+        entry = spec["expectations"][order]
+        kwargs = _resolved_kwargs(r, entry, run.params)
+        columns = _columns_of(kwargs)
+        present = [c for c in columns if c in work.columns]
+        values = {pos: tuple(_json_safe(work[c].iat[pos]) for c in present) for pos in positions}
+        counts = Counter(json.dumps(v, default=str) for v in values.values())
+        for pos in positions:
+            reason = _reason(entry["type"], present, values[pos], kwargs, entry.get("kwargs", {}),
+                             counts[json.dumps(values[pos], default=str)])
+            entries.append((pos, order, {
+                "suite": suite,
+                "key": _dumps({str(k): _cell(work, k, pos) for k in key_columns}),
+                "expectation": entry["type"],
+                "column": ",".join(columns) if columns else None,
+                "reason": reason,
+                "row_json": _dumps({str(c): _cell(work, c, pos) for c in work.columns}),
+            }))
+            flagged.add(pos)
+    entries.sort(key=lambda e: (e[0], e[1]))  # a row's failures together, in suite order
+    quarantined = pd.DataFrame([e[2] for e in entries], columns=list(QUARANTINE_COLUMNS))
+    clean = df.iloc[[pos for pos in range(len(df)) if pos not in flagged]].copy()
+    quarantined_rows = len({e[0] for e in entries})
+    if len(clean) + quarantined_rows != len(df) or quarantined_rows != len(flagged):
+        raise AssertionError(f"quarantine accounting broken for suite {suite!r}: {len(clean)} clean + "
+                             f"{quarantined_rows} quarantined != {len(df)} rows")
+    return clean, quarantined
+
+
+class _Run(NamedTuple):
+    work: pd.DataFrame  # the validated frame (fresh RangeIndex)
+    ordered: list[tuple[int, Any]]  # (position in the suite JSON, GX ExpectationValidationResult)
+    result: Any  # GX ExpectationSuiteValidationResult
+    params: dict[str, Any]
+
+
+def _run(df: pd.DataFrame, suite: str, parameters: dict[str, Any] | None,
+         result_format: dict[str, Any]) -> _Run:
+    """Shared front half of validate/quarantine: check inputs, run GX, order results as in the JSON.
+
+    The frame gets a fresh RangeIndex so GX's ``unexpected_index_list`` holds row positions, which
+    stay unambiguous even when the caller's index (or the key columns) have duplicates.
+    """
+    if not isinstance(df, pd.DataFrame):
+        raise TypeError(f"expected a pandas DataFrame, got {type(df).__name__}")
+    spec = _spec(suite)
+    params = dict(parameters or {})
+    missing = [p for p in suite_parameters(suite) if p not in params]
+    if missing:
+        raise SuiteError(f"suite {suite!r} needs parameter(s) {', '.join(missing)}; pass "
+                         f"parameters={{{', '.join(repr(p) + ': ...' for p in missing)}}}")
+    work = df.reset_index(drop=True)
+    gx_suite = _context.registered_suite(suite, copy.deepcopy(spec))
+    position = {e.id: i for i, e in enumerate(gx_suite.expectations)}
+    result = _context.run_suite(work, gx_suite, parameters=params, result_format=result_format)
+    ordered = sorted(((position[r.expectation_config.id], r) for r in result.results), key=lambda t: t[0])
+    return _Run(work, ordered, result, params)
+
+
+def _unexpected_positions(r: Any, n_rows: int) -> list[int]:
+    """Row positions GX flagged for one result; empty for table-level or unevaluable expectations."""
+    raw = (r.result or {}).get("unexpected_index_list")
+    if not raw:
+        return []
+    positions = []
+    for item in raw:
+        if isinstance(item, dict) or not 0 <= int(item) < n_rows:
+            # Never guess: an unknown result shape would make the accounting meaningless.
+            raise AssertionError(f"unexpected GX index entry {item!r} for {r.expectation_config.type}")
+        positions.append(int(item))
+    return sorted(set(positions))
+
+
+def _failure(r: Any, entry: dict[str, Any], params: dict[str, Any], frame_columns: pd.Index) -> ExpectationFailure:
+    kwargs = _resolved_kwargs(r, entry, params)
+    columns = _columns_of(kwargs)
+    res = r.result or {}
+    count = res.get("unexpected_count")
+    return ExpectationFailure(
+        type=entry["type"], column=",".join(columns) if columns else None, kwargs=kwargs,
+        unexpected_count=None if count is None else int(count),
+        partial_unexpected_list=_json_safe(list(res.get("partial_unexpected_list") or [])),
+        observed_value=_json_safe(res.get("observed_value")),
+        error=_error_of(r, columns, frame_columns),
+        why=(entry.get("meta") or {}).get("why"))
+
+
+def _resolved_kwargs(r: Any, entry: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+    """Kwargs as evaluated, JSON-safe. Parameter values come from the caller's dict rather than GX's
+    echo because GX turns numbers into floats (30000 -> 30000.0)."""
+    out = {k: v for k, v in dict(r.expectation_config.kwargs).items() if k != "batch_id"}
+    for key, value in (entry.get("kwargs") or {}).items():
+        ref = _param_ref(value)
+        if ref is not None and ref in params:
+            out[key] = params[ref]
+    return _json_safe(out)
+
+
+def _columns_of(kwargs: dict[str, Any]) -> list[str]:
+    if isinstance(kwargs.get("column"), str):
+        return [kwargs["column"]]
+    if isinstance(kwargs.get("column_A"), str) and isinstance(kwargs.get("column_B"), str):
+        return [kwargs["column_A"], kwargs["column_B"]]
+    if isinstance(kwargs.get("column_list"), list):
+        return [str(c) for c in kwargs["column_list"]]
+    return []
+
+
+def _error_of(r: Any, columns: list[str], frame_columns: pd.Index) -> str | None:
+    """Why an expectation could not be evaluated, in words (GX nests this per metric)."""
+    absent = [c for c in columns if c not in frame_columns]
+    if absent:
+        return f"column {', '.join(repr(c) for c in absent)} {'is' if len(absent) == 1 else 'are'} missing from the frame"
+    info = r.exception_info or {}
+    candidates = [info] if "raised_exception" in info else [v for v in info.values() if isinstance(v, dict)]
+    for item in candidates:
+        if item.get("raised_exception") and item.get("exception_message"):
+            return str(item["exception_message"])
+    return None
+
+
+# ----------------------------------------------------------------------------------------- reasons
+
+def _reason(etype: str, columns: list[str], values: tuple[Any, ...], kwargs: dict[str, Any],
+            raw: dict[str, Any], count: int) -> str:
+    """A sentence an analyst can act on, e.g. ``population 12000 below min_population 30000``."""
+    col = "/".join(columns) or "row"
+    shown = _fmt(values[0]) if len(values) == 1 else "(" + ", ".join(_fmt(v) for v in values) + ")"
+    if etype == "expect_column_values_to_not_be_null":
+        return f"{col} is null"
+    if etype in _UNIQUENESS:
+        return f"{col} {shown} is not unique ({count} rows share it)"
+    if etype == "expect_column_values_to_match_regex":
+        return f"{col} {shown} does not match {kwargs.get('regex')}"
+    if etype == "expect_column_values_to_not_match_regex":
+        return f"{col} {shown} matches forbidden pattern {kwargs.get('regex')}"
+    if etype == "expect_column_values_to_be_in_set":
+        return f"{col} {shown} not in {_set_label(kwargs.get('value_set'), raw.get('value_set'))}"
+    if etype == "expect_column_values_to_not_be_in_set":
+        return f"{col} {shown} is in the forbidden set"
+    if etype == "expect_column_pair_values_to_be_in_set":
+        return f"{col} {shown} is not an allowed combination"
+    if etype == "expect_column_values_to_be_between" and len(values) == 1:
+        return _between_reason(col, values[0], kwargs, raw)
+    return f"{col} {shown} fails {etype}"
+
+
+def _between_reason(col: str, value: Any, kwargs: dict[str, Any], raw: dict[str, Any]) -> str:
+    lo, hi = kwargs.get("min_value"), kwargs.get("max_value")
+    lo_name = _param_ref(raw.get("min_value")) or "minimum"
+    hi_name = _param_ref(raw.get("max_value")) or "maximum"
+    try:
+        if lo is not None and (value < lo or (kwargs.get("strict_min") and value == lo)):
+            return f"{col} {_fmt(value)} {'below' if value < lo else 'not above'} {lo_name} {_fmt(lo)}"
+        if hi is not None and (value > hi or (kwargs.get("strict_max") and value == hi)):
+            return f"{col} {_fmt(value)} {'above' if value > hi else 'not below'} {hi_name} {_fmt(hi)}"
+    except TypeError:  # e.g. a string in a numeric column: fall through to the generic wording
+        pass
+    return f"{col} {_fmt(value)} outside [{_fmt(lo)}, {_fmt(hi)}]"
+
+
+def _set_label(value_set: Any, raw: Any) -> str:
+    ref = _param_ref(raw)
+    if ref:
+        return ref
+    if isinstance(value_set, list) and len(value_set) <= 8:
+        return "{" + ", ".join(_fmt(v) for v in value_set) + "}"
+    return f"the {len(value_set)} allowed values" if isinstance(value_set, list) else "the allowed set"
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, str):
+        return repr(value)
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+# ------------------------------------------------------------------------------------------- JSON
+
+def _cell(frame: pd.DataFrame, column: Any, pos: int) -> Any:
+    # Column-wise access: a row Series would upcast ints to floats in all-numeric frames.
+    return _json_safe(frame[column].iat[pos]) if column in frame.columns else None
+
+
+def _dumps(obj: Any) -> str:
+    return json.dumps(obj, ensure_ascii=False, default=str)
+
+
+def _json_safe(value: Any) -> Any:
+    """Plain JSON types for numpy/pandas scalars and containers; NaN/NA/NaT become None."""
+    if value is None or isinstance(value, str | bool):
+        return value
+    if isinstance(value, np.bool_):
+        return bool(value)
+    if isinstance(value, int | np.integer):
+        return int(value)
+    if isinstance(value, float | np.floating):
+        f = float(value)
+        return f if math.isfinite(f) else None
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, set | frozenset):
+        return [_json_safe(v) for v in sorted(value, key=str)]
+    if isinstance(value, list | tuple | np.ndarray | pd.Series | pd.Index):
+        return [_json_safe(v) for v in value]
+    if value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, np.datetime64):
+        return None if np.isnat(value) else pd.Timestamp(value).isoformat()
+    if isinstance(value, datetime | date | time):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return float(value) if value.is_finite() else None
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    try:
+        if pd.isna(value):
+            return None
+    except (TypeError, ValueError):
+        pass
+    return str(value)

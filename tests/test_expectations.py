@@ -1,0 +1,347 @@
+"""Tests for expectations/: the cities suite, suite parameters, reports and row quarantine.
+
+Everything runs the real Great Expectations engine; the GX context is process-wide, and the
+module-scoped fixture pays its ~2.5 s import once for the whole file.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from expectations import (
+    QUARANTINE_COLUMNS,
+    ExpectationFailure,
+    SuiteError,
+    ValidationReport,
+    load_suite_spec,
+    quarantine,
+    suite_names,
+    suite_parameters,
+    validate,
+)
+
+PARAMS = {"min_population": 30_000}
+REPO = Path(__file__).resolve().parents[1]
+
+NOT_NULL = "expect_column_values_to_not_be_null"
+UNIQUE = "expect_column_values_to_be_unique"
+REGEX = "expect_column_values_to_match_regex"
+BETWEEN = "expect_column_values_to_be_between"
+IN_SET = "expect_column_values_to_be_in_set"
+PAIR = "expect_column_pair_values_to_be_in_set"
+ROW_COUNT = "expect_table_row_count_to_be_between"
+
+
+def cities_frame() -> pd.DataFrame:
+    """A small valid marts.cities-shaped frame (fictional cities), with the dtypes the pipeline uses."""
+    return pd.DataFrame({
+        "geoid": ["0100100", "0600200", "4800300", "1100050"],
+        "state_fips": ["01", "06", "48", "11"],
+        "place_fips": ["00100", "00200", "00300", "00050"],
+        "name": ["Alder Falls", "Birch Harbor", "Cedar Mesa", "Capitol City"],
+        "legal_name": ["Alder Falls city", "Birch Harbor city", "Cedar Mesa city", "Capitol City"],
+        "state_abbr": ["AL", "CA", "TX", "DC"],
+        "state_name": ["Alabama", "California", "Texas", "District of Columbia"],
+        "population": pd.array([45_000, 120_000, 30_000, 680_000], dtype="Int64"),
+        "population_year": [2024, 2024, 2024, 2024],
+        "sumlev": ["162"] * 4,
+        "funcstat": ["A"] * 4,
+        "source": ["sample"] * 4,
+        "website_url": ["https://alderfalls.example", None, "http://cedarmesa.example", "https://dc.example"],
+        "website_match": ["fips", "none", "name", "csv"],
+        "wikidata_qid": ["Q1", None, "Q3", None],
+        "is_sample": [True] * 4,
+    })
+
+
+def failures_of(report: ValidationReport, etype: str, column: str | None = None) -> list[ExpectationFailure]:
+    return [f for f in report.failures if f.type == etype and (column is None or f.column == column)]
+
+
+def failed_pairs(report: ValidationReport) -> set[tuple[str, str | None]]:
+    return {(f.type, f.column) for f in report.failures}
+
+
+@pytest.fixture(scope="module")
+def baseline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ValidationReport, Path]]:
+    """First validation of the module (builds the shared GX context), run from an empty directory
+    so tests can check that GX wrote nothing."""
+    workdir = tmp_path_factory.mktemp("gx_cwd")
+    previous = Path.cwd()
+    os.chdir(workdir)
+    try:
+        report = validate(cities_frame(), "cities", parameters=PARAMS)
+        quarantine(cities_frame(), "cities", key_columns=["geoid"], parameters=PARAMS)
+    finally:
+        os.chdir(previous)
+    yield report, workdir
+
+
+# ------------------------------------------------------------------------------------------ suites
+
+def test_suite_files_are_listed_and_loaded_as_copies() -> None:
+    assert "cities" in suite_names()
+    spec = load_suite_spec("cities")
+    assert spec["name"] == "cities"
+    spec["expectations"].clear()  # callers cannot corrupt the cached spec
+    assert load_suite_spec("cities")["expectations"]
+
+
+def test_every_cities_expectation_explains_why() -> None:
+    for entry in load_suite_spec("cities")["expectations"]:
+        assert entry["meta"]["why"].strip(), entry["type"]
+
+
+def test_cities_state_sets_are_the_50_states_plus_dc() -> None:
+    kwargs = {(e["type"], e["kwargs"].get("column")): e["kwargs"] for e in load_suite_spec("cities")["expectations"]}
+    fips = kwargs[(IN_SET, "state_fips")]["value_set"]
+    abbrs = kwargs[(IN_SET, "state_abbr")]["value_set"]
+    pairs = kwargs[(PAIR, None)]["value_pairs_set"]
+    assert len(set(fips)) == len(set(abbrs)) == len(pairs) == 51
+    assert {p[0] for p in pairs} == set(fips) and {p[1] for p in pairs} == set(abbrs)
+    assert "11" in fips and "DC" in abbrs and "72" not in fips  # DC in, Puerto Rico out
+
+
+def test_threshold_is_a_suite_parameter_not_a_literal() -> None:
+    assert suite_parameters("cities") == ["min_population"]
+    between = [e for e in load_suite_spec("cities")["expectations"] if e["type"] == BETWEEN]
+    assert between[0]["kwargs"]["min_value"] == {"$PARAMETER": "min_population"}
+
+
+@pytest.mark.parametrize("name", ["nope", "../cities", "Cities", ""])
+def test_unknown_or_unsafe_suite_names_raise(name: str) -> None:
+    with pytest.raises(SuiteError):
+        load_suite_spec(name)
+
+
+def test_missing_parameter_raises_a_clear_error(baseline) -> None:
+    with pytest.raises(SuiteError, match="min_population"):
+        validate(cities_frame(), "cities")
+    with pytest.raises(SuiteError, match="min_population"):
+        quarantine(cities_frame(), "cities", key_columns=["geoid"], parameters={"min_pop": 1})
+
+
+def test_importing_expectations_is_cheap_and_dagster_free() -> None:
+    code = ("import sys, expectations, expectations.runner; "
+            "print('great_expectations' in sys.modules, 'dagster' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "False"]
+
+
+# -------------------------------------------------------------------------------------- validation
+
+def test_valid_frame_passes(baseline) -> None:
+    report, _ = baseline
+    assert report.success and report.failures == []
+    assert report.evaluated == report.successful == len(load_suite_spec("cities")["expectations"])
+    assert report.success_percent == 100.0
+    assert report.rows == 4 and report.parameters == PARAMS
+
+
+def test_gx_writes_no_files(baseline) -> None:
+    _, workdir = baseline
+    assert list(workdir.iterdir()) == []
+
+
+def test_duplicate_geoid_fails_uniqueness(baseline) -> None:
+    df = cities_frame()
+    df.loc[1, "geoid"] = "0100100"
+    report = validate(df, "cities", parameters=PARAMS)
+    assert not report.success
+    (dup,) = failures_of(report, UNIQUE, "geoid")
+    assert dup.unexpected_count == 2 and dup.partial_unexpected_list == ["0100100", "0100100"]
+    assert failed_pairs(report) == {(UNIQUE, "geoid")}
+
+
+def test_malformed_geoid_fails_regex(baseline) -> None:
+    df = cities_frame()
+    bad = ["123456", "06abc12", "01001000", " 4800300"]  # lost zero, letters, too long, padding
+    df["geoid"] = bad
+    report = validate(df, "cities", parameters=PARAMS)
+    assert failed_pairs(report) == {(REGEX, "geoid")}
+    (regex,) = failures_of(report, REGEX, "geoid")
+    assert regex.unexpected_count == 4 and sorted(regex.partial_unexpected_list) == sorted(bad)
+
+
+def test_null_geoid_and_name_fail(baseline) -> None:
+    df = cities_frame()
+    df.loc[0, "geoid"] = None
+    df.loc[2, "name"] = None
+    report = validate(df, "cities", parameters=PARAMS)
+    assert failed_pairs(report) == {(NOT_NULL, "geoid"), (NOT_NULL, "name")}
+
+
+def test_population_threshold_comes_from_the_parameter(baseline) -> None:
+    df = cities_frame()
+    df.loc[0, "population"] = 29_999
+    report = validate(df, "cities", parameters=PARAMS)
+    (low,) = failures_of(report, BETWEEN, "population")
+    assert low.kwargs["min_value"] == 30_000 and low.unexpected_count == 1
+    assert low.partial_unexpected_list == [29_999]
+    # Same suite, same process, other threshold: the parameter is applied per run, not baked in.
+    assert validate(df, "cities", parameters={"min_population": 20_000}).success
+    report = validate(cities_frame(), "cities", parameters={"min_population": 50_000})
+    assert failures_of(report, BETWEEN, "population")[0].unexpected_count == 2  # 45,000 and 30,000
+
+
+def test_unknown_state_fails_codes_and_pair(baseline) -> None:
+    df = cities_frame()
+    df.loc[3, ["state_fips", "state_abbr"]] = ["72", "PR"]  # Puerto Rico is out of scope
+    report = validate(df, "cities", parameters=PARAMS)
+    assert failed_pairs(report) == {(IN_SET, "state_fips"), (IN_SET, "state_abbr"), (PAIR, "state_fips,state_abbr")}
+
+
+def test_mismatched_state_codes_fail_only_the_pair(baseline) -> None:
+    df = cities_frame()
+    df.loc[1, "state_abbr"] = "TX"  # valid code, wrong state for FIPS 06
+    report = validate(df, "cities", parameters=PARAMS)
+    assert failed_pairs(report) == {(PAIR, "state_fips,state_abbr")}
+
+
+def test_website_rules(baseline) -> None:
+    df = cities_frame()
+    df.loc[0, "website_url"] = "alderfalls.example"  # no scheme
+    df.loc[2, "website_match"] = "guess"
+    report = validate(df, "cities", parameters=PARAMS)
+    assert failed_pairs(report) == {(REGEX, "website_url"), (IN_SET, "website_match")}
+    df = cities_frame()
+    df["website_url"] = None  # no known websites at all is allowed
+    assert validate(df, "cities", parameters=PARAMS).success
+
+
+def test_missing_column_is_a_reported_failure(baseline) -> None:
+    df = cities_frame().drop(columns=["website_match"])
+    report = validate(df, "cities", parameters=PARAMS)
+    assert not report.success
+    (missing,) = report.failures
+    assert (missing.type, missing.column) == (IN_SET, "website_match")
+    assert missing.error == "column 'website_match' is missing from the frame"
+    assert missing.unexpected_count is None and "missing" in missing.message
+    # A schema problem singles out no rows: quarantine keeps them, the report (and check) fails.
+    clean, quarantined = quarantine(df, "cities", key_columns=["geoid"], parameters=PARAMS)
+    assert len(clean) == 4 and quarantined.empty
+
+
+def test_empty_frame_fails_row_count_only(baseline) -> None:
+    empty = cities_frame().iloc[0:0]
+    report = validate(empty, "cities", parameters=PARAMS)
+    assert not report.success and report.rows == 0
+    (row_count,) = report.failures
+    assert row_count.type == ROW_COUNT and row_count.observed_value == 0
+    assert row_count.unexpected_count is None and row_count.column is None
+    clean, quarantined = quarantine(empty, "cities", key_columns=["geoid"], parameters=PARAMS)
+    assert clean.empty and list(clean.columns) == list(empty.columns)
+    assert quarantined.empty and tuple(quarantined.columns) == QUARANTINE_COLUMNS
+
+
+def test_frame_without_any_columns_does_not_crash(baseline) -> None:
+    report = validate(pd.DataFrame(), "cities", parameters=PARAMS)
+    assert report.successful == 0 and report.evaluated == len(report.failures)
+    assert all(f.error for f in report.failures if f.type != ROW_COUNT)
+
+
+def test_non_dataframe_input_is_rejected() -> None:
+    with pytest.raises(TypeError):
+        validate([{"geoid": "0100100"}], "cities", parameters=PARAMS)  # type: ignore[arg-type]
+
+
+def test_concurrent_validations_share_the_context_safely(baseline) -> None:
+    df = cities_frame()
+    df.loc[0, "population"] = 10
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        reports = list(pool.map(lambda _: validate(df, "cities", parameters=PARAMS), range(4)))
+    assert all(r == reports[0] for r in reports)
+    assert failed_pairs(reports[0]) == {(BETWEEN, "population")}
+
+
+# -------------------------------------------------------------------------------------- quarantine
+
+def messy_frame() -> pd.DataFrame:
+    """Four good rows plus four bad ones; the 0600200 duplicate is a good row's twin."""
+    good = cities_frame()
+    bad = pd.DataFrame([
+        {**good.iloc[1].to_dict(), "name": "Birch Harbor (dup)"},               # duplicate geoid
+        {**good.iloc[0].to_dict(), "geoid": "0100999", "population": 12_000},   # below threshold
+        {**good.iloc[0].to_dict(), "geoid": "01ABC", "name": None},             # two failures
+        {**good.iloc[2].to_dict(), "geoid": "4800777", "state_abbr": "OK"},     # fips/abbr mismatch
+    ])
+    return pd.concat([good, bad], ignore_index=True).astype({"population": "Int64"})
+
+
+def test_quarantine_accounts_for_every_row(baseline) -> None:
+    df = messy_frame()
+    clean, quarantined = quarantine(df, "cities", key_columns=["geoid"], parameters=PARAMS)
+    assert tuple(quarantined.columns) == QUARANTINE_COLUMNS
+    distinct_rows = quarantined["row_json"].nunique()
+    assert len(clean) + distinct_rows == len(df)
+    assert sorted(clean["geoid"]) == ["0100100", "1100050", "4800300"]
+    assert list(clean.index) == [0, 2, 3]  # the caller's index is kept
+    assert (quarantined["suite"] == "cities").all()
+    # The cleaned frame now passes the whole suite.
+    assert validate(clean, "cities", parameters=PARAMS).success
+
+
+def test_quarantine_reasons_and_payload(baseline) -> None:
+    clean, quarantined = quarantine(messy_frame(), "cities", key_columns=["geoid"], parameters=PARAMS)
+    by_key = quarantined.groupby("key")["reason"].apply(list).to_dict()
+    assert by_key['{"geoid": "0100999"}'] == ["population 12000 below min_population 30000"]
+    assert by_key['{"geoid": "01ABC"}'] == ["geoid '01ABC' does not match ^[0-9]{7}$", "name is null"]
+    assert by_key['{"geoid": "0600200"}'] == ["geoid '0600200' is not unique (2 rows share it)"] * 2
+    assert by_key['{"geoid": "4800777"}'] == [  # OK is a valid code, just not Texas's
+        "state_fips/state_abbr ('48', 'OK') is not an allowed combination"]
+    assert len(quarantined) == 6  # one line per failure: the 01ABC row appears twice
+    below = quarantined[quarantined["key"] == '{"geoid": "0100999"}'].iloc[0]
+    assert (below["expectation"], below["column"]) == (BETWEEN, "population")
+    row = json.loads(below["row_json"])
+    assert row["population"] == 12_000 and row["is_sample"] is True and row["website_match"] == "fips"
+    assert set(row) == set(messy_frame().columns)
+
+
+def test_quarantine_of_a_clean_frame_is_empty(baseline) -> None:
+    df = cities_frame()
+    clean, quarantined = quarantine(df, "cities", key_columns=["geoid"], parameters=PARAMS)
+    pd.testing.assert_frame_equal(clean, df)
+    assert quarantined.empty
+
+
+def test_quarantine_handles_a_duplicated_index(baseline) -> None:
+    df = messy_frame()
+    df.index = [0] * len(df)  # positions, not labels, identify rows
+    clean, quarantined = quarantine(df, "cities", key_columns=["geoid", "state_fips"], parameters=PARAMS)
+    assert len(clean) == 3 and len(quarantined) == 6
+    assert json.loads(quarantined["key"].iloc[0]) == {"geoid": "0600200", "state_fips": "06"}
+
+
+def test_quarantine_threshold_follows_the_parameter(baseline) -> None:
+    df = cities_frame()
+    _, strict = quarantine(df, "cities", key_columns=["geoid"], parameters={"min_population": 100_000})
+    assert sorted(strict["reason"]) == ["population 30000 below min_population 100000",
+                                        "population 45000 below min_population 100000"]
+
+
+# ----------------------------------------------------------------------------------- serialization
+
+def test_report_serializes_to_plain_json(baseline) -> None:
+    df = messy_frame()
+    df.loc[0, "population"] = pd.NA
+    report = validate(df, "cities", parameters={"min_population": 30_000, "note": None})
+    data = report.to_dict()
+    assert json.loads(json.dumps(data)) == data
+    assert data["suite"] == "cities" and data["success"] is False
+    assert {"type", "column", "kwargs", "unexpected_count", "partial_unexpected_list", "message", "why"} <= set(
+        data["failures"][0])
+    (null_pop,) = [f for f in data["failures"] if f["type"] == NOT_NULL and f["column"] == "population"]
+    assert null_pop["partial_unexpected_list"] == [None]
+    assert dataclasses.is_dataclass(report)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        report.success = True  # type: ignore[misc]
