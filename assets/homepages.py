@@ -1,6 +1,5 @@
 """Each city's official home page, fetched politely once per run."""
 
-from __future__ import annotations
 
 import dagster as dg
 import pandas as pd

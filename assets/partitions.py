@@ -1,6 +1,5 @@
 """Snapshots are monthly: a partition key is the first day of the month the run describes."""
 
-from __future__ import annotations
 
 from datetime import datetime
 

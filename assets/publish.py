@@ -1,6 +1,5 @@
 """The last step of every run: append it to the warehouse history and publish atomically."""
 
-from __future__ import annotations
 
 from datetime import UTC, datetime
 from importlib import metadata as importlib_metadata

@@ -1,6 +1,5 @@
 """The city universe: Census places of 30,000+, their official websites, validated."""
 
-from __future__ import annotations
 
 from pathlib import Path
 

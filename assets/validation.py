@@ -1,6 +1,5 @@
 """Turn a validation report from expectations/ into a Dagster asset check result."""
 
-from __future__ import annotations
 
 import dagster as dg
 
