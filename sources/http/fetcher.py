@@ -376,7 +376,13 @@ class Fetcher:
         cfg = self.config
         chunks: list[bytes] = []
         total = 0
-        for chunk in resp.raw.stream(_CHUNK, decode_content=True):
+        raw = resp.raw
+        while True:
+            # read1 returns as soon as any bytes arrive, so the wall-clock cap is checked even when a
+            # server drips a byte at a time (each below the per-read timeout).
+            chunk = raw.read1(_CHUNK, decode_content=True)
+            if not chunk:
+                break
             total += len(chunk)
             if total > cfg.max_bytes:
                 keep = cfg.max_bytes - (total - len(chunk))

@@ -307,7 +307,7 @@ class _Handler(BaseHTTPRequestHandler):
             return 200, sent
         if kind == "gzip_bomb":
             size_mb = int(p.get("size_mb", 100))
-            body = web._cached(f"bomb{size_mb}", lambda: gzip.compress(b"\0" * (size_mb * 1024 * 1024), 9))
+            body = web._cached(f"bomb{size_mb}", lambda: _gzip_zeros(size_mb))
             return self._send(200, "text/html", body, {"Content-Encoding": "gzip"})
         if kind == "redirect_loop":
             return self._redirect("/__loop_a")
@@ -339,3 +339,15 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             return 200, len(body)
         return None
+
+
+def _gzip_zeros(size_mb: int) -> bytes:
+    """A small gzip body that inflates to ``size_mb`` MiB, built without holding the inflated bytes."""
+    import io
+
+    buf = io.BytesIO()
+    zeros = b"\0" * (1024 * 1024)
+    with gzip.GzipFile(fileobj=buf, mode="wb", compresslevel=9) as gz:
+        for _ in range(size_mb):
+            gz.write(zeros)
+    return buf.getvalue()
