@@ -12,7 +12,8 @@ CREATE TABLE IF NOT EXISTS raw.census_places (
     population_year INTEGER,
     sumlev          VARCHAR,
     funcstat        VARCHAR,
-    source          VARCHAR
+    source          VARCHAR,
+    website         VARCHAR
 );
 
 CREATE TABLE IF NOT EXISTS raw.wikidata_websites (

@@ -13,6 +13,7 @@ COMMENT ON COLUMN raw.census_places.population_year IS 'Year of the population e
 COMMENT ON COLUMN raw.census_places.sumlev IS 'Census summary level of the source row (162 = incorporated place).';
 COMMENT ON COLUMN raw.census_places.funcstat IS 'Census functional status code (A = active government).';
 COMMENT ON COLUMN raw.census_places.source IS 'Which parser produced the row: census_subest, acs or csv.';
+COMMENT ON COLUMN raw.census_places.website IS 'Official website given in a user city list (NULL for Census sources).';
 
 COMMENT ON TABLE raw.wikidata_websites IS 'Official websites (P856) of U.S. places from the Wikidata Query Service, one row per item and website.';
 COMMENT ON COLUMN raw.wikidata_websites.snapshot IS 'Month the run describes.';

@@ -1,0 +1,173 @@
+"""End to end: the Dagster assets in-process against the simulated web, replay, the CLI."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from pipelines.cli import main as cli
+from pipelines.definitions import ALL_ASSETS, default_resources
+from pipelines.resources import REAL_DNS, FetcherResource, RunSettings, WarehouseResource
+from tests.simweb.faults import FaultPlan
+from tests.simweb.population import build_population
+from tests.simweb.server import SimWeb
+from warehouse.paths import WarehousePaths
+from warehouse.read import connect_published
+
+REPO = Path(__file__).resolve().parents[1]
+POP = build_population(24, seed=5)
+BROKEN = next(c for c in POP.cities if c.population >= 30_000 and c.website_host and c.wikidata_fips)
+MONTH = "2026-09-01"
+MART_COLUMNS = "* EXCLUDE (run_id)"
+
+
+def _live_fetcher(sim: SimWeb, **kw) -> FetcherResource:
+    return FetcherResource(min_delay_s=0.01, allow_addresses=["127.0.0.1"], conditional_get=False,
+                           read_timeout_s=1.0, backoff_base_s=0.01,
+                           resolve={k: (REAL_DNS if v is None else v) for k, v in sim.resolve_map().items()}, **kw)
+
+
+def _materialize(home: Path, fetcher: FetcherResource, settings: RunSettings | None = None):
+    resources = default_resources(WarehouseResource(home=str(home)), fetcher, settings or RunSettings())
+    return dg.materialize(ALL_ASSETS, resources=resources, partition_key=MONTH,
+                          instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
+
+
+def _marts(home: Path, run_id: str) -> list[tuple]:
+    con = connect_published(WarehousePaths(home))
+    try:
+        return con.execute(f"SELECT {MART_COLUMNS} FROM marts.cities WHERE run_id = ? ORDER BY geoid",
+                           [run_id]).fetchall()
+    finally:
+        con.close()
+
+
+def test_live_run_publishes_cities_and_fetch_log_and_replay_reproduces_it(home: Path) -> None:
+    faults = FaultPlan().add(BROKEN.website_host, "http_500")
+    with SimWeb(POP, faults=faults) as sim:
+        live = _materialize(home, _live_fetcher(sim))
+    assert live.success
+    checks = [e for e in live.get_asset_check_evaluations() if e.check_name == "cities_suite"]
+    assert checks and all(c.passed for c in checks)
+    con = connect_published(WarehousePaths(home))
+    try:
+        expected = sum(1 for c in POP.cities if c.population >= 30_000)
+        assert con.execute("SELECT count(*) FROM marts.cities").fetchone()[0] == expected
+        outcomes = dict(con.execute("SELECT outcome, count(*) FROM ops.fetch_log GROUP BY 1").fetchall())
+        assert outcomes["ok"] > expected and outcomes["http_error"] >= 1
+        failed = con.execute("SELECT homepage_outcome, homepage_status FROM marts.cities WHERE geoid = ?",
+                             [BROKEN.geoid]).fetchone()
+        assert failed == ("http_error", 500)
+        warcs = con.execute("SELECT warc_files FROM ops.runs").fetchone()[0]
+        assert warcs and all(w.endswith(".warc.gz") for w in warcs)
+    finally:
+        con.close()
+
+    replay = _materialize(home, FetcherResource(replay=[str(home / "runs" / live.run_id / "warc")]),
+                          RunSettings(mode="replay"))
+    assert replay.success
+    assert _marts(home, replay.run_id) == _marts(home, live.run_id)
+    con = connect_published(WarehousePaths(home))
+    try:
+        assert con.execute("SELECT count(*) FROM ops.runs").fetchone()[0] == 2
+        assert con.execute("SELECT count(*) FROM ops.fetch_log WHERE run_id = ? AND outcome = 'not_archived'",
+                           [replay.run_id]).fetchone()[0] == 0
+    finally:
+        con.close()
+
+
+def test_unreachable_census_fails_the_run_without_publishing(home: Path) -> None:
+    faults = FaultPlan().add("www2.census.gov", "http_500")
+    with SimWeb(POP, faults=faults) as sim:
+        result = _materialize(home, _live_fetcher(sim, max_retries=1))
+    assert not result.success
+    assert not WarehousePaths(home).published.exists()
+
+
+def test_unreachable_wikidata_means_websites_unknown_not_absent(home: Path) -> None:
+    faults = FaultPlan().add("query.wikidata.org", "http_503_then_ok", n=99)
+    with SimWeb(POP, faults=faults) as sim:
+        result = _materialize(home, _live_fetcher(sim, max_retries=1))
+    assert result.success
+    con = connect_published(WarehousePaths(home))
+    try:
+        rows = con.execute("SELECT DISTINCT website_lookup, website_match FROM marts.cities").fetchall()
+    finally:
+        con.close()
+    assert rows == [("http_error", "none")]
+
+
+def test_bad_rows_in_a_city_list_are_quarantined_not_dropped(home: Path, tmp_path: Path) -> None:
+    csv = tmp_path / "cities.csv"
+    csv.write_text("geoid,name,state_abbr,population,website\n"
+                   "3990001,Testville,OH,45000,https://www.testville.invalid/\n"
+                   "3990001,Testville Again,OH,46000,\n"
+                   "3990002,Otherton,TX,50000,\n"
+                   "3990003,Goodville,OH,60000,https://www.goodville.invalid/\n")
+    with SimWeb(POP) as sim:
+        result = _materialize(home, _live_fetcher(sim), RunSettings(cities_csv=str(csv)))
+    assert result.success
+    con = connect_published(WarehousePaths(home))
+    try:
+        assert con.execute("SELECT geoid, homepage_outcome FROM marts.cities").fetchall() == [
+            ("3990003", "dns_error")]
+        reasons = con.execute("SELECT DISTINCT expectation FROM ops.quarantine").fetchall()
+        assert con.execute("SELECT count(DISTINCT row_json) FROM ops.quarantine").fetchone()[0] == 3
+        assert con.execute("SELECT quarantined FROM ops.runs").fetchone()[0] >= 3
+    finally:
+        con.close()
+    assert reasons
+
+
+def test_cli_sample_run_then_sql_and_runs(home: Path, capsys: pytest.CaptureFixture) -> None:
+    assert cli(["run", "--sample", "--home", str(home), "--quiet"]) == 0
+    out = capsys.readouterr()
+    assert "SAMPLE DATA" in out.out and str(home / "warehouse.duckdb") in out.out
+    assert cli(["sql", "select count(*) as n, bool_and(is_sample) as s from marts.cities", "--home", str(home),
+                "--format", "csv"]) == 0
+    n, flag = capsys.readouterr().out.strip().splitlines()[1].split(",")
+    assert int(n) > 10 and flag == "True"
+    assert cli(["runs", "--home", str(home), "--format", "csv"]) == 0
+    assert "sample,success" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["run", "--replay", "/nonexistent/x.warc.gz"], "replay archive not found"),
+    (["run", "--cities", "/nonexistent/c.csv"], "city list not found"),
+    (["run", "--month", "2031-01", "--sample"], "outside the snapshot range"),
+    (["run", "--month", "May", "--sample"], "must look like"),
+    (["sql", "select 1"], "no published warehouse"),
+    (["sql", "select * from nowhere"], None),
+])
+def test_cli_errors_are_one_line_messages(argv, message, home: Path, capsys) -> None:
+    if argv[0] == "sql" and message is None:
+        assert cli(["run", "--sample", "--home", str(home), "--quiet"]) == 0
+        capsys.readouterr()
+    code = cli([*argv, "--home", str(home)])
+    err = capsys.readouterr().err
+    assert code == 1 and err.startswith("cdpi: error:") and "Traceback" not in err
+    if message:
+        assert message in err
+
+
+def test_cli_usage_errors_exit_2(capsys) -> None:
+    with pytest.raises(SystemExit) as exc:
+        cli(["run", "--state", "ZZ"])
+    assert exc.value.code == 2 and "unknown state code" in capsys.readouterr().err
+
+
+def test_docs_are_generated_from_the_schema() -> None:
+    assert cli(["docs", "--check", "--out", str(REPO / "docs" / "warehouse.md")]) == 0
+
+
+@pytest.mark.slow
+def test_console_script_runs_the_sample_in_a_fresh_process(tmp_path: Path) -> None:
+    exe = Path(sys.executable).with_name("cdpi")
+    proc = subprocess.run([str(exe), "run", "--sample", "--quiet", "--home", str(tmp_path)], capture_output=True,
+                          text=True, timeout=300, cwd=REPO)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "published" in proc.stdout
