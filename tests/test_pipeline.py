@@ -171,3 +171,28 @@ def test_console_script_runs_the_sample_in_a_fresh_process(tmp_path: Path) -> No
                           text=True, timeout=300, cwd=REPO)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "published" in proc.stdout
+
+
+def test_failure_sensor_records_the_failed_run(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pipelines.sensors import record_failed_runs
+
+    monkeypatch.setenv("CDPI_HOME", str(home))
+    instance = dg.DagsterInstance.ephemeral()
+    faults = FaultPlan().add("www2.census.gov", "http_500")
+    with SimWeb(POP, faults=faults) as sim:
+        resources = default_resources(WarehouseResource(home=str(home)), _live_fetcher(sim, max_retries=0),
+                                      RunSettings())
+        result = dg.materialize(ALL_ASSETS, resources=resources, partition_key=MONTH, instance=instance,
+                                raise_on_error=False)
+    assert not result.success
+    failure = instance.all_logs(result.run_id, of_type=dg.DagsterEventType.RUN_FAILURE)[0].dagster_event
+    ctx = dg.build_run_status_sensor_context(
+        sensor_name="record_failed_runs", dagster_event=failure, dagster_instance=instance,
+        dagster_run=result.dagster_run).for_run_failure()
+    record_failed_runs(ctx)
+    con = connect_published(WarehousePaths(home))
+    try:
+        rows = con.execute("SELECT run_id, error FROM ops.run_failures").fetchall()
+    finally:
+        con.close()
+    assert rows and rows[0][0] == result.run_id
