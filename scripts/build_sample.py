@@ -23,6 +23,7 @@ import dagster as dg  # noqa: E402
 
 from pipelines.definitions import ALL_ASSETS, default_resources  # noqa: E402
 from pipelines.resources import REAL_DNS, FetcherResource, RunSettings, WarehouseResource  # noqa: E402
+from tests.simweb.faults import FaultPlan  # noqa: E402
 from tests.simweb.population import build_population  # noqa: E402
 from tests.simweb.server import SimWeb  # noqa: E402
 
@@ -31,10 +32,13 @@ OUT = REPO / "pipelines" / "sample" / "sample.warc.gz"
 
 def build(n_cities: int, seed: int, out: Path) -> Path:
     population = build_population(n_cities, seed=seed)
-    with SimWeb(population, seed=seed) as sim, tempfile.TemporaryDirectory() as tmp:
+    # A few misbehaving sites, so the sample shows that unreachable is recorded, not read as absent.
+    faults = FaultPlan.random(population, ["http_404", "robots_disallow", "redirect_private", "http_500",
+                                           "timeout"], share=0.06, seed=seed)
+    with SimWeb(population, seed=seed, faults=faults) as sim, tempfile.TemporaryDirectory() as tmp:
         warehouse = WarehouseResource(home=tmp)
         fetcher = FetcherResource(
-            min_delay_s=0.01, conditional_get=False, allow_addresses=["127.0.0.1"],
+            min_delay_s=0.01, conditional_get=False, read_timeout_s=2.0, backoff_base_s=0.05, allow_addresses=["127.0.0.1"],
             resolve={k: (REAL_DNS if v is None else v) for k, v in sim.resolve_map().items()})
         settings = RunSettings(mode="live", is_sample=True)
         result = dg.materialize(ALL_ASSETS, resources=default_resources(warehouse, fetcher, settings),
@@ -68,7 +72,7 @@ def _sample_notice() -> bytes:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--cities", type=int, default=40)
+    parser.add_argument("--cities", type=int, default=120)
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args()
