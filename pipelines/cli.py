@@ -11,6 +11,7 @@ import json
 import os
 import re
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
@@ -233,6 +234,32 @@ def cmd_dev(args: argparse.Namespace) -> int:
     return 0  # not reached
 
 
+def cmd_profile_portal(args: argparse.Namespace) -> int:
+    """Profile a portal from saved API responses: the answer to "why does this count look wrong?"."""
+    from sources.portals.parsers import PARSERS, CatalogFormatError
+    from sources.portals.profile import profile
+
+    records, totals = [], []
+    for path in args.files:
+        try:
+            page = PARSERS[args.platform](Path(path).read_bytes(), args.portal)
+        except CatalogFormatError as exc:
+            raise CliError(f"{path}: not a {args.platform} catalog page ({exc})") from None
+        records.extend(page.records)
+        totals.append(page.total)
+    as_of = None
+    if args.as_of:
+        try:
+            as_of = datetime.fromisoformat(args.as_of).replace(tzinfo=UTC)
+        except ValueError:
+            raise CliError(f"--as-of must be a date like 2026-10-31, got {args.as_of!r}") from None
+    reported = max((t for t in totals if t is not None), default=None)
+    result = profile(records, as_of=as_of, reported_total=reported)
+    result.update({"platform": args.platform, "pages": len(args.files)})
+    print(json.dumps(result, indent=2, sort_keys=True))
+    return 0
+
+
 # ------------------------------------------------------------------------------------------ output
 def _print_rows(columns: list[str], rows: list[tuple], fmt: str) -> None:
     if fmt == "auto":
@@ -296,6 +323,14 @@ def _parser() -> argparse.ArgumentParser:
     docs.add_argument("--out", default="docs/warehouse.md")
     docs.add_argument("--check", action="store_true", help="fail if the file is out of date")
     docs.set_defaults(func=cmd_docs)
+
+    prof = sub.add_parser("profile-portal", help="profile a portal from saved catalog API responses (JSON)")
+    prof.add_argument("--platform", required=True,
+                      choices=["socrata", "ckan", "arcgis_hub", "opendatasoft", "dcat"])
+    prof.add_argument("files", nargs="+", metavar="FILE", help="one or more saved pages of the catalog API")
+    prof.add_argument("--portal", help="portal host, when the responses do not name it")
+    prof.add_argument("--as-of", metavar="YYYY-MM-DD", help="date freshness is measured from (default: today)")
+    prof.set_defaults(func=cmd_profile_portal)
 
     dev = sub.add_parser("dev", help="start the Dagster UI (telemetry off)")
     dev.add_argument("--port", type=int, default=3000)

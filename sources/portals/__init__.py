@@ -1,0 +1,1 @@
+"""Open data portal catalogs: parse each platform's real API format into one record shape, then profile."""

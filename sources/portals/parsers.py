@@ -1,0 +1,173 @@
+"""Parsers for one page of each platform's catalog API, in the platforms' real formats.
+
+Each returns a ``CatalogPage``: the records on the page and what the platform says about the total and
+the next page, so callers can page with the platform's own mechanism.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sources.portals.records import DatasetRecord, parse_time, text
+
+PLATFORMS = ("socrata", "ckan", "arcgis_hub", "opendatasoft", "dcat")
+_SOCRATA_TYPES = {"dataset": "dataset", "map": "map", "file": "file", "href": "link", "chart": "other",
+                  "filter": "other", "story": "other", "datalens": "other", "measure": "other"}
+
+
+class CatalogFormatError(ValueError):
+    """The body is not a catalog of the claimed platform (malformed JSON, wrong envelope)."""
+
+
+@dataclass
+class CatalogPage:
+    platform: str
+    records: list[DatasetRecord]
+    total: int | None = None              # platform-reported total over all pages, when it says
+    notes: list[str] = field(default_factory=list)
+
+
+def load(body: bytes | str | dict) -> dict:
+    if isinstance(body, dict):
+        return body
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise CatalogFormatError(f"malformed JSON: {exc}") from exc
+    if not isinstance(data, dict):
+        raise CatalogFormatError(f"expected a JSON object, got {type(data).__name__}")
+    return data
+
+
+def parse_socrata(body, portal: str | None = None) -> CatalogPage:
+    """Discovery API `/api/catalog/v1`: `results[]` of {resource, classification, metadata, owner}."""
+    data = load(body)
+    if not isinstance(data.get("results"), list):
+        raise CatalogFormatError("Socrata catalog without a results list")
+    records = []
+    for item in data["results"]:
+        res = item.get("resource") or {}
+        cls = item.get("classification") or {}
+        meta = item.get("metadata") or {}
+        rec = DatasetRecord(
+            platform="socrata", portal=meta.get("domain") or portal, id=res.get("id"), title=text(res.get("name")),
+            type=_SOCRATA_TYPES.get(str(res.get("type", "")).lower(), "other"),
+            updated_at=parse_time(res.get("data_updated_at") or res.get("updatedAt")),
+            department=text(res.get("attribution")) or text(cls.get("domain_category")),
+            description=text(res.get("description")), license=text(meta.get("license")),
+            contact=text(res.get("contact_email")),
+            tags=[str(t) for t in (cls.get("domain_tags") or []) + (cls.get("tags") or [])],
+            formats=["api"] if res.get("type") == "dataset" else [],
+            column_descriptions=(any(str(d).strip() for d in res["columns_description"])
+                                 if res.get("columns_description") else None),
+            api_access=res.get("type") == "dataset")
+        _flag(rec, item, required=("resource",))
+        records.append(rec)
+    return CatalogPage("socrata", records, _int(data.get("resultSetSize")))
+
+
+def parse_ckan(body, portal: str | None = None) -> CatalogPage:
+    """Action API `package_search`: `{"success": true, "result": {"count", "results": [package]}}`."""
+    data = load(body)
+    if data.get("success") is False:
+        raise CatalogFormatError(f"CKAN error: {data.get('error')}")
+    result = data.get("result")
+    if not isinstance(result, dict) or not isinstance(result.get("results"), list):
+        raise CatalogFormatError("CKAN response without result.results")
+    records = []
+    for pkg in result["results"]:
+        resources = pkg.get("resources") or []
+        formats = [str(r.get("format")).strip() for r in resources if r.get("format")]
+        rec = DatasetRecord(
+            platform="ckan", portal=portal, id=pkg.get("id") or pkg.get("name"), title=text(pkg.get("title")),
+            type="dataset" if pkg.get("type", "dataset") == "dataset" else "other",
+            updated_at=parse_time(pkg.get("metadata_modified")),
+            department=text(pkg.get("organization")), description=text(pkg.get("notes")),
+            license=None if pkg.get("license_id") in (None, "", "notspecified") else text(pkg.get("license_title")
+                                                                                        or pkg.get("license_id")),
+            contact=text(pkg.get("maintainer_email") or pkg.get("author_email")),
+            tags=[str(t.get("name")) for t in pkg.get("tags") or [] if isinstance(t, dict)],
+            formats=formats, api_access=any(r.get("datastore_active") for r in resources))
+        _flag(rec, pkg, required=("id", "title"))
+        records.append(rec)
+    return CatalogPage("ckan", records, _int(result.get("count")))
+
+
+def parse_opendatasoft(body, portal: str | None = None) -> CatalogPage:
+    """Explore API v2.1 `catalog/datasets`: `{"total_count", "results": [{dataset_id, metas.default}]}`."""
+    data = load(body)
+    if not isinstance(data.get("results"), list):
+        raise CatalogFormatError("OpenDataSoft catalog without a results list")
+    records = []
+    for ds in data["results"]:
+        meta = (ds.get("metas") or {}).get("default") or {}
+        fields = ds.get("fields") or []
+        rec = DatasetRecord(
+            platform="opendatasoft", portal=portal, id=ds.get("dataset_id"), title=text(meta.get("title")),
+            type="dataset" if ds.get("has_records", True) else "file",
+            updated_at=parse_time(meta.get("modified") or meta.get("data_processed")),
+            department=text(meta.get("publisher")), description=text(meta.get("description")),
+            license=text(meta.get("license")), tags=[str(k) for k in meta.get("keyword") or []],
+            formats=["api", "csv", "json"] if ds.get("has_records", True) else [],
+            column_descriptions=any(f.get("description") for f in fields) if fields else None,
+            api_access=bool(ds.get("has_records", True)))
+        _flag(rec, ds, required=("dataset_id",))
+        records.append(rec)
+    return CatalogPage("opendatasoft", records, _int(data.get("total_count")))
+
+
+def parse_dcat(body, portal: str | None = None, platform: str = "dcat") -> CatalogPage:
+    """Project Open Data DCAT-US 1.1 `data.json` (also ArcGIS Hub's DCAT feed): `dataset[]`."""
+    data = load(body)
+    if not isinstance(data.get("dataset"), list):
+        raise CatalogFormatError("DCAT-US catalog without a dataset list")
+    notes = [] if data.get("conformsTo") else ["catalog does not declare conformsTo"]
+    records = []
+    for ds in data["dataset"]:
+        if not isinstance(ds, dict):
+            records.append(DatasetRecord(platform=platform, portal=portal, id=None, title=None,
+                                         issues=["entry is not an object"]))
+            continue
+        dists = ds.get("distribution") or []
+        formats = []
+        for d in dists if isinstance(dists, list) else []:
+            fmt = d.get("format") or d.get("mediaType")
+            if fmt:
+                formats.append(str(fmt))
+            if d.get("accessURL") and not d.get("downloadURL"):
+                formats.append("api")
+        contact = ds.get("contactPoint") or {}
+        rec = DatasetRecord(
+            platform=platform, portal=portal, id=text(ds.get("identifier")), title=text(ds.get("title")),
+            updated_at=parse_time(ds.get("modified")), department=text(ds.get("publisher")),
+            description=text(ds.get("description")), license=text(ds.get("license")),
+            contact=text(contact.get("hasEmail") or contact.get("fn")) if isinstance(contact, dict) else None,
+            tags=[str(k) for k in ds.get("keyword") or []] + [str(t) for t in ds.get("theme") or []],
+            formats=formats, api_access="api" in formats)
+        _flag(rec, ds, required=("identifier", "title", "modified"))
+        records.append(rec)
+    return CatalogPage(platform, records, len(records), notes)
+
+
+def _flag(rec: DatasetRecord, raw: dict, required: tuple[str, ...]) -> None:
+    for key in required:
+        value = raw.get(key)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            rec.issues.append(f"missing {key}")
+    if rec.title is not None and rec.title.strip().isdigit():
+        rec.issues.append("numeric title")
+
+
+def _int(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+PARSERS: dict[str, Callable[..., CatalogPage]] = {
+    "socrata": parse_socrata, "ckan": parse_ckan, "opendatasoft": parse_opendatasoft, "dcat": parse_dcat,
+    "arcgis_hub": lambda body, portal=None: parse_dcat(body, portal, platform="arcgis_hub"),
+}

@@ -1,0 +1,61 @@
+"""Portal profile metrics, in the spirit of Open Data Portal Watch's existence/conformance/openness."""
+
+from __future__ import annotations
+
+import re
+import statistics
+from collections import Counter
+from datetime import UTC, datetime
+from functools import cache
+from importlib import resources
+
+import yaml
+
+from sources.portals.records import DatasetRecord
+
+
+@cache
+def signal_phrases() -> dict[str, list[re.Pattern]]:
+    spec = yaml.safe_load((resources.files("sources.portals") / "signals.yaml").read_text(encoding="utf-8"))
+    return {kind: [re.compile(rf"\b{re.escape(p)}\b", re.I) for p in phrases] for kind, phrases in spec.items()}
+
+
+def matching_signals(record: DatasetRecord) -> list[str]:
+    haystack = " | ".join([record.title or "", " ".join(record.tags), record.department or ""])
+    return [kind for kind, pats in signal_phrases().items() if any(p.search(haystack) for p in pats)]
+
+
+def profile(records: list[DatasetRecord], *, as_of: datetime | None = None,
+            reported_total: int | None = None) -> dict:
+    """Metrics over a whole catalog. Shares are over all records; None when there are none."""
+    as_of = as_of or datetime.now(UTC)
+    n = len(records)
+
+    def share(pred) -> float | None:
+        return round(sum(1 for r in records if pred(r)) / n, 4) if n else None
+
+    ages = [(as_of - r.updated_at).days for r in records if r.updated_at is not None]
+    with_cols = [r for r in records if r.column_descriptions is not None]
+    signals = Counter(s for r in records for s in matching_signals(r))
+    return {
+        "dataset_count": n,
+        "reported_total": reported_total,
+        "by_type": dict(sorted(Counter(r.type for r in records).items())),
+        "updated_90d_share": share(lambda r: r.updated_at is not None and (as_of - r.updated_at).days <= 90),
+        "updated_365d_share": share(lambda r: r.updated_at is not None and (as_of - r.updated_at).days <= 365),
+        "median_days_since_update": statistics.median(ages) if ages else None,
+        "described_share": share(lambda r: bool(r.description and r.description.strip())),
+        "licensed_share": share(lambda r: bool(r.license)),
+        "contact_share": share(lambda r: bool(r.contact)),
+        "tagged_share": share(lambda r: bool(r.tags)),
+        "column_descriptions_share": (round(sum(1 for r in with_cols if r.column_descriptions) / len(with_cols), 4)
+                                      if with_cols else None),
+        "machine_readable_share": share(lambda r: r.machine_readable),
+        "api_share": share(lambda r: r.api_access),
+        "departments": len({r.department for r in records if r.department}),
+        "has_data_inventory": signals["data_inventory"] > 0,
+        "has_open_data_policy": signals["open_data_policy"] > 0,
+        "performance_datasets": signals["performance_measures"],
+        "flagged_records": sum(1 for r in records if r.issues),
+        "as_of": as_of.date().isoformat(),
+    }

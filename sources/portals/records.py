@@ -1,0 +1,68 @@
+"""One dataset record shape for every platform; entries with missing fields are flagged, never dropped."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+
+MACHINE_READABLE = {"csv", "json", "geojson", "xml", "xlsx", "xls", "kml", "shp", "zip", "api", "rdf",
+                    "parquet", "tsv", "text/csv", "application/json", "application/geo+json", "application/xml",
+                    "application/vnd.ms-excel", "esri rest", "arcgis geoservices rest api"}
+
+
+@dataclass
+class DatasetRecord:
+    platform: str
+    portal: str | None
+    id: str | None
+    title: str | None
+    type: str = "dataset"                # dataset | map | file | link | other
+    updated_at: datetime | None = None
+    department: str | None = None
+    description: str | None = None
+    license: str | None = None
+    contact: str | None = None
+    tags: list[str] = field(default_factory=list)
+    formats: list[str] = field(default_factory=list)
+    column_descriptions: bool | None = None   # None: the platform does not say
+    api_access: bool = False
+    issues: list[str] = field(default_factory=list)
+
+    @property
+    def machine_readable(self) -> bool:
+        return any(f.lower() in MACHINE_READABLE for f in self.formats) or self.api_access
+
+    def to_row(self) -> dict:
+        row = asdict(self)
+        row["has_description"] = bool(self.description and self.description.strip())
+        row["machine_readable"] = self.machine_readable
+        row["tags"] = ";".join(self.tags)
+        row["formats"] = ";".join(sorted(set(self.formats)))
+        row["issues"] = ";".join(self.issues)
+        return row
+
+
+def parse_time(value) -> datetime | None:
+    """ISO-8601 dates and datetimes (with Z or offsets) and epoch seconds; anything else is None."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, int | float):
+        try:
+            return datetime.fromtimestamp(value / 1000 if value > 1e11 else value, UTC)
+        except (OverflowError, OSError, ValueError):
+            return None
+    text = str(value).strip().replace("Z", "+00:00")
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def text(value) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, dict):
+        value = value.get("name") or value.get("title") or value.get("fn")
+    value = str(value).strip() if value is not None else None
+    return value or None

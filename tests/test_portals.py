@@ -1,0 +1,159 @@
+"""Portal catalog parsers on real recorded responses and on the simulated web's five formats."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from pipelines.cli import main as cli
+from sources.http.config import FetcherConfig
+from sources.http.fetcher import Fetcher
+from sources.portals.parsers import PARSERS, CatalogFormatError, parse_socrata
+from sources.portals.profile import profile
+from sources.portals.records import DatasetRecord
+from tests.conftest import REALDATA
+from tests.simweb.faults import FaultPlan
+from tests.simweb.population import build_population
+from tests.simweb.server import SimWeb
+
+PORTALS = REALDATA / "portals"
+
+
+def _recorded() -> list[tuple[str, Path, dict]]:
+    if not PORTALS.exists():
+        return []
+    out = []
+    for meta_path in sorted(PORTALS.glob("*/*.meta.json")):
+        meta = json.loads(meta_path.read_text())
+        body = meta_path.with_name(meta_path.name.replace(".meta.json", ".json"))
+        out.append((meta_path.parent.name, body, meta))
+    return out
+
+
+RECORDED = _recorded()
+
+
+@pytest.mark.skipif(not RECORDED, reason="recorded portal responses not available in ../shared/realdata/portals")
+@pytest.mark.parametrize(("platform", "path", "meta"), RECORDED, ids=[p.name for _, p, _ in RECORDED] or None)
+def test_recorded_responses_parse_to_their_expected_counts(platform: str, path: Path, meta: dict) -> None:
+    page = PARSERS[platform](path.read_bytes())
+    expect = meta.get("expect") or {}
+    if "dataset_count" in expect:
+        assert len(page.records) == expect["dataset_count"], "entries with bad fields are flagged, not dropped"
+    facts = meta.get("facts") or {}
+    if "results_in_page" in facts:
+        assert len(page.records) == facts["results_in_page"]
+    if "resultSetSize" in facts:
+        assert page.total == facts["resultSetSize"]
+    if "domains" in facts:
+        assert {r.portal for r in page.records} == set(facts["domains"])
+
+
+def test_defective_dcat_entries_are_flagged() -> None:
+    path = PORTALS / "dcat" / "gsa_missing-identifier-title.json"
+    if not path.exists():
+        pytest.skip("recorded DCAT sample not available in ../shared/realdata/portals")
+    page = PARSERS["dcat"](path.read_bytes())
+    flagged = [r.issues for r in page.records if r.issues]
+    assert any("missing identifier" in i for i in flagged) and any("missing title" in i for i in flagged)
+
+
+def test_socrata_fields_map_to_the_record() -> None:
+    path = PORTALS / "socrata" / "sodapy_catalog_v1_sample.json"
+    if not path.exists():
+        pytest.skip("recorded Socrata sample not available in ../shared/realdata/portals")
+    page = parse_socrata(path.read_bytes())
+    permits = next(r for r in page.records if r.id == "msk6-43c6")
+    assert permits.title == "Approved Building Permits" and permits.portal == "data.cityofboston.gov"
+    assert permits.department == "Inspectional Services Division"
+    assert permits.column_descriptions is False and permits.updated_at.year == 2017
+
+
+def _pages(fetch, platform: str, host: str) -> list[bytes]:
+    """Walk a catalog with the platform's own paging, as a client of the real API would."""
+    bodies, offset = [], 0
+    while True:
+        if platform == "socrata":
+            url = f"https://{host}/api/catalog/v1?domains={host}&limit=100&offset={offset}"
+        elif platform == "ckan":
+            url = f"https://{host}/api/3/action/package_search?rows=1000&start={offset}"
+        elif platform == "opendatasoft":
+            url = f"https://{host}/api/explore/v2.1/catalog/datasets?limit=100&offset={offset}"
+        else:
+            url = f"https://{host}/data.json"
+        result = fetch(url)
+        assert result.ok, result.error
+        bodies.append(result.body)
+        page = PARSERS[platform](result.body)
+        offset += len(page.records)
+        if platform in ("dcat", "arcgis_hub") or not page.records or offset >= (page.total or 0):
+            return bodies
+
+
+@pytest.mark.parametrize("platform", ["socrata", "ckan", "arcgis_hub", "opendatasoft", "dcat"])
+def test_simulated_portals_page_to_their_declared_totals(platform: str, tmp_path: Path) -> None:
+    pop = build_population(60, seed=3)
+    city = max((c for c in pop.cities if c.platform == platform), key=lambda c: c.n_datasets)
+    with SimWeb(pop) as sim:
+        cfg = FetcherConfig(resolve=sim.resolve_map(), allow_addresses=("127.0.0.1",), min_delay_s=0.0)
+        with Fetcher(cfg, run_dir=tmp_path) as f:
+            bodies = _pages(f.get, platform, city.portal_host)
+    records = [r for b in bodies for r in PARSERS[platform](b, city.portal_host).records]
+    assert len(records) == city.n_datasets
+    assert len({r.id for r in records}) == len(records)
+    assert all(r.updated_at is not None for r in records)
+    prof = profile(records, as_of=datetime(2026, 10, 31, tzinfo=UTC))
+    assert prof["dataset_count"] == city.n_datasets and 0 <= prof["updated_365d_share"] <= 1
+
+
+def test_empty_catalog_profiles_to_zero(tmp_path: Path) -> None:
+    pop = build_population(60, seed=3)
+    city = next(c for c in pop.cities if c.platform == "ckan")
+    faults = FaultPlan().add(city.portal_host, "empty_catalog")
+    with SimWeb(pop, faults=faults) as sim, Fetcher(FetcherConfig(
+            resolve=sim.resolve_map(), allow_addresses=("127.0.0.1",), min_delay_s=0.0), run_dir=tmp_path) as f:
+        body = f.get(f"https://{city.portal_host}/api/3/action/package_search?rows=10&start=0").body
+    page = PARSERS["ckan"](body)
+    assert page.total == 0 and profile(page.records)["dataset_count"] == 0
+
+
+@pytest.mark.parametrize("body", [b'{"results": [{"resource": {"name": "cut', b"[]", b'{"nothing": 1}'])
+def test_malformed_catalogs_raise_a_format_error(body: bytes) -> None:
+    with pytest.raises(CatalogFormatError):
+        parse_socrata(body)
+
+
+def test_profile_metrics_and_signal_phrases() -> None:
+    as_of = datetime(2026, 10, 31, tzinfo=UTC)
+    recs = [
+        DatasetRecord("dcat", "p", "1", "City Data Inventory", updated_at=datetime(2026, 10, 1, tzinfo=UTC),
+                      description="All datasets", license="CC0", department="IT", formats=["CSV"]),
+        DatasetRecord("dcat", "p", "2", "Police Performance Measures", updated_at=datetime(2025, 1, 1, tzinfo=UTC),
+                      department="Police", formats=["PDF"]),
+        DatasetRecord("dcat", "p", "3", "Performance bond releases", updated_at=None, department="Finance"),
+    ]
+    prof = profile(recs, as_of=as_of)
+    assert prof["dataset_count"] == 3 and prof["updated_90d_share"] == round(1 / 3, 4)
+    assert prof["updated_365d_share"] == round(1 / 3, 4) and prof["median_days_since_update"] == (30 + 668) / 2
+    assert prof["described_share"] == round(1 / 3, 4) and prof["licensed_share"] == round(1 / 3, 4)
+    assert prof["machine_readable_share"] == round(1 / 3, 4) and prof["departments"] == 3
+    assert prof["has_data_inventory"] and prof["performance_datasets"] == 1
+
+
+def test_profile_portal_cli(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    page = tmp_path / "page.json"
+    page.write_text(json.dumps({"total_count": 2, "results": [
+        {"dataset_id": "a", "metas": {"default": {"title": "Budget", "modified": "2026-10-01T00:00:00Z",
+                                                  "license": "ODbL", "description": "x"}}},
+        {"dataset_id": "b", "metas": {"default": {"title": "Permits", "modified": "2020-01-01T00:00:00Z"}}}]}))
+    assert cli(["profile-portal", "--platform", "opendatasoft", str(page), "--as-of", "2026-10-31"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["dataset_count"] == 2 and out["updated_365d_share"] == 0.5
+    assert out["described_share"] == 0.5 and out["licensed_share"] == 0.5
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    assert cli(["profile-portal", "--platform", "ckan", str(bad)]) == 1
+    assert "not a ckan catalog page" in capsys.readouterr().err
