@@ -16,7 +16,9 @@ from warehouse.publish import RunRecord, publish_run
           code_version="1", required_resource_keys={"fetcher", "warehouse", "settings"})
 def published_warehouse(context: dg.AssetExecutionContext, census_places: pd.DataFrame,
                         wikidata_websites: pd.DataFrame, cities: pd.DataFrame,
-                        cities_quarantine: pd.DataFrame, city_homepages: pd.DataFrame) -> dg.MaterializeResult:
+                        cities_quarantine: pd.DataFrame, city_homepages: pd.DataFrame,
+                        portal_profiles: pd.DataFrame, portal_datasets: pd.DataFrame,
+                        portal_quarantine: pd.DataFrame) -> dg.MaterializeResult:
     """The published DuckDB warehouse ($CDPI_HOME/warehouse.duckdb): this run's rows appended to the
     history, marts rebuilt, swapped in atomically so readers never see a half-written file."""
     res = context.resources
@@ -30,7 +32,8 @@ def published_warehouse(context: dg.AssetExecutionContext, census_places: pd.Dat
         config={"settings": res.settings.model_dump(), "fetcher": res.fetcher.model_dump()},
         warc_files=warcs, replay_sources=list(res.fetcher.replay), cdpi_version=_version())
     frames = {"raw.census_places": census_places, "raw.wikidata_websites": wikidata_websites,
-              "staging.cities": cities, "ops.quarantine": cities_quarantine, "raw.homepages": city_homepages}
+              "staging.cities": cities, "ops.quarantine": pd.concat([cities_quarantine, portal_quarantine], ignore_index=True), "raw.homepages": city_homepages,
+              "marts.portal_profiles": portal_profiles, "staging.portal_datasets": portal_datasets}
     summary = publish_run(paths, record, frames, fetch_log)
     outcomes: dict[str, int] = {}
     for row in fetch_log:

@@ -9,12 +9,13 @@ import dagster as dg
 
 from assets.homepages import city_homepages
 from assets.partitions import MONTHLY
+from assets.portals import city_portals
 from assets.publish import published_warehouse
 from assets.universe import census_places, cities, wikidata_websites
 from pipelines.resources import FetcherResource, RunSettings, WarehouseResource
 from pipelines.sensors import record_failed_runs
 
-ALL_ASSETS = [census_places, wikidata_websites, cities, city_homepages, published_warehouse]
+ALL_ASSETS = [census_places, wikidata_websites, cities, city_homepages, city_portals, published_warehouse]
 
 monthly_refresh = dg.define_asset_job(
     "monthly_refresh", selection=dg.AssetSelection.assets(*ALL_ASSETS), partitions_def=MONTHLY,

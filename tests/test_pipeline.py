@@ -46,6 +46,16 @@ def _marts(home: Path, run_id: str) -> list[tuple]:
         con.close()
 
 
+def _portals(home: Path, run_id: str) -> list[tuple]:
+    con = connect_published(WarehousePaths(home))
+    try:
+        return con.execute("SELECT geoid, portal_host, platform, outcome, dataset_count, updated_365d_share "
+                           "FROM marts.portal_profiles WHERE run_id = ? AND outcome = 'found' ORDER BY ALL",
+                           [run_id]).fetchall()
+    finally:
+        con.close()
+
+
 def test_live_run_publishes_cities_and_fetch_log_and_replay_reproduces_it(home: Path) -> None:
     faults = FaultPlan().add(BROKEN.website_host, "http_500")
     with SimWeb(POP, faults=faults) as sim:
@@ -71,6 +81,11 @@ def test_live_run_publishes_cities_and_fetch_log_and_replay_reproduces_it(home: 
                           RunSettings(mode="replay"))
     assert replay.success
     assert _marts(home, replay.run_id) == _marts(home, live.run_id)
+    assert _portals(home, replay.run_id) == _portals(home, live.run_id)
+    expected_portals = {(c.geoid, c.portal_host) for c in POP.cities
+                        if c.platform and c.website_host and c.population >= 30_000 and c is not BROKEN}
+    found = {(g, h) for g, h, *_ in _portals(home, live.run_id)}
+    assert expected_portals <= found
     con = connect_published(WarehousePaths(home))
     try:
         assert con.execute("SELECT count(*) FROM ops.runs").fetchone()[0] == 2

@@ -157,3 +157,34 @@ def test_profile_portal_cli(tmp_path: Path, capsys: pytest.CaptureFixture) -> No
     bad.write_text("{not json")
     assert cli(["profile-portal", "--platform", "ckan", str(bad)]) == 1
     assert "not a ckan catalog page" in capsys.readouterr().err
+
+
+def test_survey_finds_each_city_portal_with_platform_and_full_catalog(tmp_path: Path) -> None:
+    import pandas as pd
+
+    from sources.homepages import fetch_homepages
+    from sources.portals.survey import survey
+
+    pop = build_population(30, seed=8)
+    cities = pd.DataFrame([{"geoid": c.geoid, "website_url": c.website} for c in pop.cities])
+    slow = next(c for c in pop.cities if c.platform and c.website)
+    faults = FaultPlan().add(slow.portal_host, "timeout", seconds=3)
+    with SimWeb(pop, faults=faults) as sim, Fetcher(FetcherConfig(
+            resolve=sim.resolve_map(), allow_addresses=("127.0.0.1",), min_delay_s=0.0, read_timeout_s=0.5,
+            timeout_retries=0), run_dir=tmp_path) as f:
+        homes = fetch_homepages(f, cities)
+        profiles, datasets = survey(f, cities, homes, as_of=datetime(2026, 10, 31, tzinfo=UTC))
+    found = profiles[profiles["outcome"] == "found"].set_index("geoid")
+    for c in pop.cities:
+        if c is slow or not c.website:
+            continue
+        if c.platform:
+            row = found.loc[c.geoid]
+            assert (row["platform"], row["portal_host"], row["dataset_count"]) == (
+                c.platform, c.portal_host, c.n_datasets), c.geoid
+            assert row["discovered_via"] == "homepage_link"
+        else:
+            assert c.geoid not in found.index
+    missing = profiles[(profiles["geoid"] == slow.geoid) & (profiles["portal_host"] == slow.portal_host)]
+    assert missing["outcome"].tolist() == ["unreachable"] and "timeout" in missing["detail"].iloc[0]
+    assert len(datasets) == int(found["dataset_count"].sum())

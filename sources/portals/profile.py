@@ -29,6 +29,8 @@ def profile(records: list[DatasetRecord], *, as_of: datetime | None = None,
             reported_total: int | None = None) -> dict:
     """Metrics over a whole catalog. Shares are over all records; None when there are none."""
     as_of = as_of or datetime.now(UTC)
+    if as_of.tzinfo is None:
+        as_of = as_of.replace(tzinfo=UTC)
     n = len(records)
 
     def share(pred) -> float | None:

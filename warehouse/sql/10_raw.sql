@@ -37,5 +37,6 @@ CREATE TABLE IF NOT EXISTS raw.homepages (
     title        VARCHAR,
     bytes        BIGINT,
     sha256       VARCHAR,
-    fetched_at   VARCHAR
+    fetched_at   VARCHAR,
+    portal_links VARCHAR
 );

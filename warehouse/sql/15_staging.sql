@@ -20,3 +20,21 @@ CREATE TABLE IF NOT EXISTS staging.cities (
     wikidata_qid    VARCHAR,
     is_sample       BOOLEAN
 );
+
+CREATE TABLE IF NOT EXISTS staging.portal_datasets (
+    snapshot         TIMESTAMP NOT NULL,
+    run_id           VARCHAR   NOT NULL,
+    geoid            VARCHAR   NOT NULL,
+    portal_host      VARCHAR   NOT NULL,
+    platform         VARCHAR,
+    dataset_id       VARCHAR,
+    title            VARCHAR,
+    type             VARCHAR,
+    updated_at       TIMESTAMP,
+    department       VARCHAR,
+    has_description  BOOLEAN,
+    license          VARCHAR,
+    formats          VARCHAR,
+    machine_readable BOOLEAN,
+    issues           VARCHAR
+);

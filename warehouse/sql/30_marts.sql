@@ -18,3 +18,33 @@ CREATE TABLE IF NOT EXISTS marts.cities (
     homepage_status  INTEGER,
     is_sample        BOOLEAN   NOT NULL
 );
+
+CREATE TABLE IF NOT EXISTS marts.portal_profiles (
+    snapshot                  TIMESTAMP NOT NULL,
+    run_id                    VARCHAR   NOT NULL,
+    geoid                     VARCHAR   NOT NULL,
+    portal_host               VARCHAR   NOT NULL,
+    platform                  VARCHAR,
+    discovered_via            VARCHAR,
+    confidence                DOUBLE,
+    outcome                   VARCHAR   NOT NULL,
+    detail                    VARCHAR,
+    pages                     INTEGER,
+    reported_total            BIGINT,
+    dataset_count             BIGINT,
+    updated_90d_share         DOUBLE,
+    updated_365d_share        DOUBLE,
+    median_days_since_update  DOUBLE,
+    described_share           DOUBLE,
+    licensed_share            DOUBLE,
+    contact_share             DOUBLE,
+    tagged_share              DOUBLE,
+    column_descriptions_share DOUBLE,
+    machine_readable_share    DOUBLE,
+    api_share                 DOUBLE,
+    departments               INTEGER,
+    has_data_inventory        BOOLEAN,
+    has_open_data_policy      BOOLEAN,
+    performance_datasets      INTEGER,
+    flagged_records           INTEGER
+);

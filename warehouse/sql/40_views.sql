@@ -12,3 +12,7 @@ SELECT run_id, snapshot, outcome, count(*) AS fetches, count(DISTINCT host) AS h
        sum(bytes) AS bytes, sum(attempts) AS attempts
 FROM ops.fetch_log
 GROUP BY ALL;
+
+CREATE OR REPLACE VIEW marts.portal_profiles_latest AS
+SELECT p.* FROM marts.portal_profiles p JOIN ops.latest_run r USING (run_id)
+WHERE p.outcome IN ('found', 'partial');
