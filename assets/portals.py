@@ -23,7 +23,9 @@ from sources.portals.survey import survey
                                                      "(ops.quarantine)."),
     },
     check_specs=[dg.AssetCheckSpec("portal_profiles_suite", asset="portal_profiles", blocking=True,
-                                   description="Great Expectations suite expectations/suites/portal_profiles.json")],
+                                   description="Great Expectations suite expectations/suites/portal_profiles.json"),
+                 dg.AssetCheckSpec("portal_datasets_suite", asset="portal_datasets", blocking=True,
+                                   description="Great Expectations suite expectations/suites/portal_datasets.json")],
 )
 def city_portals(context: dg.AssetExecutionContext, cities: pd.DataFrame, city_homepages: pd.DataFrame):
     """Probe each city's candidate portal hosts (home page links, conventional names) with each platform's
@@ -34,9 +36,13 @@ def city_portals(context: dg.AssetExecutionContext, cities: pd.DataFrame, city_h
         profiles, datasets = survey(f, cities, city_homepages, as_of=as_of.to_pydatetime(),
                                     workers=f.config.concurrency)
     clean, quarantined = quarantine(profiles, "portal_profiles", key_columns=["geoid", "portal_host"])
-    if len(quarantined):
-        context.log.warning(f"{len(profiles) - len(clean)} portal rows quarantined")
-    profiles = clean
+    clean_ds, quarantined_ds = quarantine(datasets, "portal_datasets",
+                                          key_columns=["geoid", "portal_host", "dataset_id"])
+    dropped = len(profiles) - len(clean) + len(datasets) - len(clean_ds)
+    if dropped:
+        context.log.warning(f"{dropped} portal rows quarantined (see ops.quarantine)")
+    profiles, datasets = clean, clean_ds
+    quarantined = pd.concat([quarantined, quarantined_ds], ignore_index=True)
     found = profiles[profiles["outcome"].isin(["found", "partial"])]
     yield dg.Output(profiles, "portal_profiles", metadata={
         "probed": len(profiles), "found": len(found), "cities_with_portal": int(found["geoid"].nunique()),
@@ -45,3 +51,5 @@ def city_portals(context: dg.AssetExecutionContext, cities: pd.DataFrame, city_h
     yield dg.Output(quarantined, "portal_quarantine", metadata={"rows": len(quarantined)})
     yield check_result(validate(profiles, "portal_profiles"), asset="portal_profiles",
                        check_name="portal_profiles_suite")
+    yield check_result(validate(datasets, "portal_datasets"), asset="portal_datasets",
+                       check_name="portal_datasets_suite")

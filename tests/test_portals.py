@@ -188,3 +188,20 @@ def test_survey_finds_each_city_portal_with_platform_and_full_catalog(tmp_path: 
     missing = profiles[(profiles["geoid"] == slow.geoid) & (profiles["portal_host"] == slow.portal_host)]
     assert missing["outcome"].tolist() == ["unreachable"] and "timeout" in missing["detail"].iloc[0]
     assert len(datasets) == int(found["dataset_count"].sum())
+
+
+def test_portal_suites_accept_survey_output_and_quarantine_bad_rows() -> None:
+    import pandas as pd
+
+    from expectations.runner import quarantine, validate
+    from sources.portals.survey import DATASET_COLUMNS
+
+    rows = [dict.fromkeys(DATASET_COLUMNS) | {"geoid": "3900001", "portal_host": "data.a.example",
+                                               "platform": "ckan", "dataset_id": str(i), "type": "dataset",
+                                               "has_description": True, "machine_readable": False}
+            for i in range(3)]
+    rows[1]["type"] = "spreadsheet"
+    frame = pd.DataFrame(rows, columns=DATASET_COLUMNS)
+    clean, bad = quarantine(frame, "portal_datasets", key_columns=["geoid", "portal_host", "dataset_id"])
+    assert len(clean) == 2 and bad["column"].tolist() == ["type"]
+    assert validate(clean, "portal_datasets").success
