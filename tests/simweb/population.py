@@ -1,43 +1,80 @@
-"""A deterministic population of synthetic cities for the simulated web (clearly not real places)."""
+"""A deterministic population of synthetic U.S. cities: SAMPLE DATA, not real places.
+
+Names are invented compounds ("Alder Falls", "North Kestrel Ridge"), websites and portals live under
+RFC 2606 ``.example`` names, and place codes are made up (only the state FIPS codes are real), so
+nothing served by the simulated web can be mistaken for a real city. The same ``(n_cities, seed)``
+always gives the same population: every draw comes from one ``random.Random(seed)``.
+
+Edge cases are placed by index so that even a dozen cities contain most of them (see ``FLAGS``).
+"""
 
 from __future__ import annotations
 
 import random
+import unicodedata
 from dataclasses import dataclass, field
 
-from sources.geo import states
+from sources.geo import State, states
+
+#: Shown wherever the population surfaces (pages, catalog text), so it is never taken for real data.
+SAMPLE_LABEL = "synthetic sample data (cdpi simulated web); not a real place"
 
 _FIRST = ["Alder", "Birch", "Cedar", "Dove", "Elm", "Fern", "Granite", "Heron", "Iris", "Juniper", "Kestrel",
           "Larch", "Maple", "Nettle", "Oak", "Pine", "Quail", "Rowan", "Sage", "Thistle", "Umber", "Vale",
-          "Willow", "Yarrow", "Zephyr"]
+          "Willow", "Yarrow", "Zephyr", "Amber", "Bramble", "Clover", "Driftwood", "Ember"]
 _SECOND = ["Falls", "Hollow", "Bend", "Crossing", "Ridge", "Harbor", "Springs", "Meadow", "Point", "Grove",
-           "Landing", "Heights"]
-_KINDS = ["city", "city", "city", "town", "village"]
-PLATFORMS = ["socrata", "ckan", "arcgis_hub", "opendatasoft", "dcat", None, None]
+           "Landing", "Heights", "Creek", "Bluff", "Prairie", "Glen"]
+_PREFIX = ["North", "South", "East", "West", "Port", "Lake", "Mount", "New"]
+_KINDS = ["city"] * 6 + ["town"] * 3 + ["village"]
+PLATFORMS: tuple[str | None, ...] = ("socrata", "ckan", "arcgis_hub", "opendatasoft", "dcat", None, None)
+ROBOTS = ("allow", "crawl_delay", "private")
+#: Platforms whose real catalogs reach tens of thousands of entries (ODS caps offset+limit at 10,000).
+_MEGA_PLATFORMS = ("socrata", "arcgis_hub", "ckan", "dcat")
+_MAX_PER_STATE = 1990
+
+#: Every flag a city can carry, and what it exercises downstream.
+FLAGS = {
+    "two_counties": "census has one 162 row and two 157 county-part rows (must not be double counted)",
+    "non_ascii": "name with a non-ASCII letter; the Census file is Latin-1, Wikidata JSON is UTF-8",
+    "balance": "'(balance)' place of a consolidated city (census 170/172 rows beside the 162 row)",
+    "below_threshold": "population under 30,000: the universe filter must drop it",
+    "at_threshold": "population exactly 30,000: the threshold is inclusive",
+    "no_website": "Wikidata item without an official website",
+    "hyphen_fips": "Wikidata P774 spelled 'SS-PPPPP'",
+    "no_fips": "Wikidata item without P774: only name + state can match it",
+    "two_websites": "two official websites in Wikidata; the second redirects to the first",
+    "unresolvable": "website under .invalid: DNS fails on the client side",
+    "mega_catalog": "open data catalog of tens of thousands of datasets",
+}
 
 
 @dataclass
 class SimCity:
-    geoid: str
-    name: str
-    legal_name: str
+    """One synthetic city and everything the simulated web serves about it."""
+
+    geoid: str                       # 2-digit real state FIPS + 5-digit invented place code
+    name: str                        # display name ("Alder Falls")
+    legal_name: str                  # Census NAME ("Alder Falls city")
     state_abbr: str
     state_fips: str
     state_name: str
-    population: int
-    website_host: str | None
+    population: int                  # POPESTIMATE2024
+    website_host: str | None         # None = no website in Wikidata
     qid: str
     wikidata_fips: str | None        # as Wikidata spells it (7 digits or "SS-PPPPP"), None = missing
     extra_websites: list[str] = field(default_factory=list)
-    platform: str | None = None
+    platform: str | None = None      # socrata | ckan | arcgis_hub | opendatasoft | dcat | None
     portal_host: str | None = None
     n_datasets: int = 0
     counties: tuple[str, ...] = ("001",)
     robots: str = "allow"            # allow | crawl_delay | private
+    flags: frozenset[str] = frozenset()
+    consolidated_code: str | None = None   # CONCIT of the consolidated city, for "(balance)" places
 
     @property
     def slug(self) -> str:
-        return f"{self.name.lower().replace(' ', '-').replace('ñ', 'n')}-{self.state_abbr.lower()}"
+        """Host label of the city, ASCII only: "Cañon Springs", OH -> "canon-springs-oh"."""
+        return f"{_ascii_slug(self.name)}-{self.state_abbr.lower()}"
 
     @property
     def website(self) -> str | None:
@@ -46,11 +83,15 @@ class SimCity:
 
 @dataclass
 class Population:
+    """The cities of one simulated web, with lookups the server and tests need."""
+
     seed: int
     cities: list[SimCity]
+    label: str = SAMPLE_LABEL
 
     def by_host(self) -> dict[str, SimCity]:
-        out = {}
+        """Website and portal hosts -> city (alias websites are in ``aliases``)."""
+        out: dict[str, SimCity] = {}
         for c in self.cities:
             if c.website_host:
                 out[c.website_host] = c
@@ -58,50 +99,136 @@ class Population:
                 out[c.portal_host] = c
         return out
 
+    def aliases(self) -> dict[str, SimCity]:
+        """Hosts of second official websites, which redirect to the city's main website."""
+        out: dict[str, SimCity] = {}
+        for c in self.cities:
+            for url in c.extra_websites:
+                out[url.split("/")[2].lower()] = c
+        return out
 
-def build_population(n_cities: int, seed: int = 7) -> Population:
-    rng = random.Random(seed)
+    def city(self, geoid: str) -> SimCity:
+        return next(c for c in self.cities if c.geoid == geoid)
+
+    def flagged(self, flag: str) -> list[SimCity]:
+        """Cities carrying one edge-case flag (see ``FLAGS``)."""
+        if flag not in FLAGS:
+            raise ValueError(f"unknown flag {flag!r}; known: {', '.join(FLAGS)}")
+        return [c for c in self.cities if flag in c.flags]
+
+
+def build_population(n_cities: int, seed: int = 7, *, unresolvable: int = 0) -> Population:
+    """``n_cities`` synthetic cities; the same arguments always give the same population.
+
+    ``unresolvable`` cities (chosen by the seeded RNG among those with a website) get a website under
+    ``.invalid``, which the resolve map leaves to real DNS, so the client sees a DNS failure.
+    """
     pool = [s for s in states() if s.usps != "DC"]
+    if n_cities > len(pool) * _MAX_PER_STATE // 2:
+        raise ValueError(f"at most {len(pool) * _MAX_PER_STATE // 2} cities")
+    rng = random.Random(seed)
     cities: list[SimCity] = []
-    used: set[str] = set()
+    used: set[tuple[str, str]] = set()
+    per_state: dict[str, int] = {}
     for i in range(n_cities):
         st = pool[rng.randrange(len(pool))]
-        while True:
-            name = f"{rng.choice(_FIRST)} {rng.choice(_SECOND)}"
-            if (name, st.usps) not in used:
-                used.add((name, st.usps))
-                break
-        if i == 1:
-            name = "Cañon Springs"
-        kind = rng.choice(_KINDS)
-        legal = f"{name} {kind}"
-        if i == 2:
-            legal = f"{name} metropolitan government (balance)"
-        place = f"{90000 + i:05d}"
-        pop = int(30_000 * rng.lognormvariate(0.5, 0.8))
-        if i % 13 == 5:
-            pop = rng.randrange(20_000, 29_000)  # below the threshold: the filter must drop it
-        slug = f"{name.lower().replace(' ', '-').replace('ñ', 'n')}-{st.usps.lower()}"
-        host: str | None = f"www.{slug}.example"
-        fips: str | None = st.fips + place
-        if i % 9 == 3:
-            fips = f"{st.fips}-{place}"
-        if i % 11 == 4:
-            fips = None
-        if i % 17 == 6:
-            host = None
-        platform = PLATFORMS[rng.randrange(len(PLATFORMS))]
-        portal = {"socrata": f"data.{slug}.example", "ckan": f"opendata.{slug}.example",
-                  "arcgis_hub": f"{slug}.opendata.arcgis.com", "opendatasoft": f"{slug}.opendatasoft.com",
-                  "dcat": f"data.{slug}.example", None: None}[platform]
-        city = SimCity(
-            geoid=st.fips + place, name=name, legal_name=legal, state_abbr=st.usps, state_fips=st.fips,
-            state_name=st.name, population=pop, website_host=host, qid=f"Q9{seed % 1000:03d}{i:05d}",
-            wikidata_fips=fips, platform=platform, portal_host=portal,
-            n_datasets=int(20 * rng.lognormvariate(1.0, 1.2)) if platform else 0,
-            counties=("001", "003") if i % 7 == 0 else ("001",),
-            robots=["allow", "crawl_delay", "private"][i % 3])
-        if i % 10 == 8 and host:
-            city.extra_websites = [f"http://{slug}.example/"]
-        cities.append(city)
+        name = "Cañon Springs" if i == 1 and ("Cañon Springs", st.usps) not in used else _name(rng, st.usps, used)
+        used.add((name, st.usps))
+        k = per_state.get(st.fips, 0)
+        per_state[st.fips] = k + 1
+        cities.append(_city(rng, i, seed, st, name, k))
+    _make_unresolvable(rng, cities, unresolvable)
     return Population(seed, cities)
+
+
+def _city(rng: random.Random, i: int, seed: int, st: State, name: str, k: int) -> SimCity:
+    flags: set[str] = set()
+    kind = rng.choice(_KINDS)
+    legal = f"{name} {kind}"
+    place = f"{90000 + 5 * k + rng.randrange(5):05d}"
+    pop = int(30_000 * (1 + rng.lognormvariate(0.0, 1.0)))   # most at or above the 30,000 threshold
+    concit = None
+    if i == 1:
+        flags.add("non_ascii")
+    if i == 2:
+        legal = f"{name} metropolitan government (balance)"
+        pop = max(pop, 150_000) + rng.randrange(250_000)
+        concit = f"{80000 + k:05d}"
+        flags.add("balance")
+    if i % 13 == 5:
+        pop = rng.randrange(20_000, 29_000)
+        flags.add("below_threshold")
+    elif i % 29 == 12:
+        pop = 30_000
+        flags.add("at_threshold")
+    slug = f"{_ascii_slug(name)}-{st.usps.lower()}"
+    host: str | None = f"www.{slug}.example"
+    fips: str | None = st.fips + place
+    if i % 9 == 3:
+        fips = f"{st.fips}-{place}"
+        flags.add("hyphen_fips")
+    if i % 11 == 4:
+        fips = None
+        flags.add("no_fips")
+    if i % 17 == 6:
+        host = None
+        flags.add("no_website")
+    platform = PLATFORMS[rng.randrange(len(PLATFORMS))]
+    n_datasets = _catalog_size(rng, platform, pop)
+    if platform in _MEGA_PLATFORMS and i % 211 == 150:
+        n_datasets = rng.randrange(12_000, 40_000)
+        flags.add("mega_catalog")
+    first_county = 1 + 2 * rng.randrange(40)
+    counties = (f"{first_county:03d}",)
+    if i % 7 == 0:
+        counties += (f"{first_county + 2:03d}",)
+        flags.add("two_counties")
+    extra: list[str] = []
+    if i % 10 == 8 and host:
+        extra = [f"http://{slug}.example/"]
+        flags.add("two_websites")
+    return SimCity(
+        geoid=st.fips + place, name=name, legal_name=legal, state_abbr=st.usps, state_fips=st.fips,
+        state_name=st.name, population=pop, website_host=host, qid=f"Q9{seed % 1000:03d}{i:05d}",
+        wikidata_fips=fips, extra_websites=extra, platform=platform, portal_host=_portal_host(platform, slug),
+        n_datasets=n_datasets, counties=counties, robots=ROBOTS[i % 3], flags=frozenset(flags),
+        consolidated_code=concit)
+
+
+def _name(rng: random.Random, state: str, used: set[tuple[str, str]]) -> str:
+    """An invented name not yet used in the state; a directional prefix widens the space when needed."""
+    for attempt in range(200):
+        name = f"{rng.choice(_FIRST)} {rng.choice(_SECOND)}"
+        if attempt >= 20:
+            name = f"{rng.choice(_PREFIX)} {name}"
+        if (name, state) not in used:
+            return name
+    raise RuntimeError(f"ran out of synthetic names in {state}")
+
+
+def _catalog_size(rng: random.Random, platform: str | None, population: int) -> int:
+    """Log-normal catalog size growing with population; OpenDataSoft stays within its 10,000 window."""
+    if platform is None:
+        return 0
+    median = 40 * (max(population, 1) / 50_000) ** 0.5
+    n = max(1, int(median * rng.lognormvariate(0.0, 1.1)))
+    return min(n, 10_000 if platform == "opendatasoft" else 40_000)
+
+
+def _portal_host(platform: str | None, slug: str) -> str | None:
+    return {"socrata": f"data.{slug}.example", "ckan": f"opendata.{slug}.example",
+            "arcgis_hub": f"{slug}.opendata.arcgis.com", "opendatasoft": f"{slug}.opendatasoft.com",
+            "dcat": f"data.{slug}.example"}.get(platform or "")
+
+
+def _make_unresolvable(rng: random.Random, cities: list[SimCity], count: int) -> None:
+    with_site = [c for c in cities if c.website_host]
+    for c in rng.sample(with_site, min(count, len(with_site))) if count else []:
+        c.website_host = c.website_host.removesuffix(".example") + ".invalid"
+        c.extra_websites = []
+        c.flags = (c.flags - {"two_websites"}) | {"unresolvable"}
+
+
+def _ascii_slug(name: str) -> str:
+    plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    return "-".join(plain.lower().split())

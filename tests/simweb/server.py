@@ -1,76 +1,105 @@
-"""The simulated web: one local HTTP server, many virtual hosts (routed by the Host header).
+"""The simulated web: one local HTTP/1.1 server, many virtual hosts routed by the Host header.
 
 The cdpi fetcher connects to 127.0.0.1:PORT in plain HTTP and sends the logical host name, so the
 same URLs as on the real web (www2.census.gov, query.wikidata.org, city sites, portals) are served
 here. Server-side statistics (per-host concurrency, request times) let tests check politeness from
-the server's point of view.
+the server's side; ETag / Last-Modified are derived from content so conditional GET is testable.
 """
 
 from __future__ import annotations
 
-import gzip
+import contextlib
 import hashlib
 import random
+import socket
+import sys
 import threading
 import time
+from datetime import datetime, timedelta
+from email.utils import format_datetime, parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import urlsplit
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from tests.simweb import content
-from tests.simweb.faults import FaultPlan
+from tests.simweb import misbehave
+from tests.simweb.faults import FaultPlan, Rule
+from tests.simweb.formats.common import EPOCH, Response
 from tests.simweb.population import Population
+from tests.simweb.routes import Router
 
-LAST_MODIFIED = "Thu, 01 Oct 2026 00:00:00 GMT"
-_ROBOTS_FAULTS = {"robots_disallow", "robots_5xx"}
+#: One request record: (host, path, start_monotonic, end_monotonic, status, bytes_sent).
+RequestRecord = tuple[str, str, float, float, int, int]
+MARKERS = ("__hop", "__loop")   # query parameters the redirect faults add; never reach the routes
 
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
-    request_queue_size = 1024
+    request_queue_size = 1024       # benchmarks open 32+ connections at once
     allow_reuse_address = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Clients hanging up mid-response are expected here (caps, timeouts); stay quiet about them."""
+        if isinstance(sys.exc_info()[1], OSError):
+            return
+        super().handle_error(request, client_address)
 
 
 class SimWeb:
+    """A running simulated web over ``population``; use as a context manager."""
+
     def __init__(self, population: Population, *, latency: tuple[float, float] = (0.0, 0.0),
                  faults: FaultPlan | None = None, seed: int = 7):
         self.population = population
         self.latency = latency
         self.faults = faults or FaultPlan()
         self.seed = seed
-        self._hosts = population.by_host()
+        self.router = Router(population)
         self._lock = threading.Lock()
         self._stop = threading.Event()
-        self._overrides: dict[tuple[str, str], tuple[bytes, str]] = {}
-        self._counters: dict[tuple[str, str], int] = {}
-        self._cache: dict[str, bytes] = {}
-        self.reset_stats()
+        self._overrides: dict[tuple[str, str], tuple[Response, int]] = {}
+        self._override_version = 0
+        self._fault_counts: dict[tuple[int, str, str], int] = {}
+        self._url_counts: dict[str, int] = {}
+        self._connections: set[socket.socket] = set()
         self._server: _Server | None = None
+        self.reset_stats()
 
-    # -------------------------------------------------------------------------------- lifecycle
+    # ------------------------------------------------------------------------------ lifecycle
     def start(self) -> SimWeb:
         sim = self
 
         class Handler(_Handler):
             web = sim
 
+        self._stop.clear()
         self._server = _Server(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self._server.serve_forever, daemon=True, name="simweb").start()
+        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True,
+                         name="simweb").start()
         return self
 
     def stop(self) -> None:
+        """Stop serving: wake sleeping faults, close the listener and every open connection."""
+        if self._server is None or self._stop.is_set():
+            return
         self._stop.set()
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+        self._server.shutdown()
+        self._server.server_close()
+        with self._lock:
+            conns = list(self._connections)
+        for conn in conns:
+            with contextlib.suppress(OSError):
+                conn.shutdown(socket.SHUT_RDWR)
 
     def __enter__(self) -> SimWeb:
         return self.start()
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.stop()
 
     @property
     def port(self) -> int:
+        if self._server is None:
+            raise RuntimeError("SimWeb is not started")
         return self._server.server_address[1]
 
     @property
@@ -81,22 +110,20 @@ class SimWeb:
         """For FetcherConfig.resolve: every host here, except .invalid names, which keep real DNS."""
         return {"*.invalid": None, "*": self.base}
 
-    # -------------------------------------------------------------------------------- statistics
+    # ------------------------------------------------------------------------------ statistics
     def reset_stats(self) -> None:
-        with getattr(self, "_lock", threading.Lock()):
+        with self._lock:
             self._in_flight: dict[str, int] = {}
             self._max_in_flight: dict[str, int] = {}
             self._totals: dict[str, int] = {}
-            self.requests: list[tuple[str, str, float, float, int, int]] = []
+            self.requests: list[RequestRecord] = []
 
-    def stats(self) -> dict:
+    def stats(self) -> dict[str, Any]:
+        """``total`` and ``max_in_flight`` per host, and every finished request as a ``RequestRecord``."""
         with self._lock:
             return {"total": dict(self._totals), "max_in_flight": dict(self._max_in_flight),
+                    "in_flight": {h: n for h, n in self._in_flight.items() if n},
                     "requests": list(self.requests)}
-
-    def set_override(self, host: str, path: str, body: bytes, content_type: str = "text/html") -> None:
-        with self._lock:
-            self._overrides[(host, path)] = (body, content_type)
 
     def _enter(self, host: str) -> None:
         with self._lock:
@@ -106,248 +133,199 @@ class SimWeb:
 
     def _leave(self, host: str, path: str, start: float, status: int, sent: int) -> None:
         with self._lock:
-            self._in_flight[host] -= 1
+            self._in_flight[host] = self._in_flight.get(host, 1) - 1
             self.requests.append((host, path, start, time.monotonic(), status, sent))
 
-    def _count(self, host: str, path: str) -> int:
+    # ------------------------------------------------------------------------------ content changes
+    def set_override(self, host: str, path: str, body: bytes | str,
+                     content_type: str = "text/html; charset=utf-8") -> None:
+        """Serve ``body`` at ``host`` + ``path`` from now on (``path`` may include ``?query``)."""
+        data = body.encode("utf-8") if isinstance(body, str) else body
         with self._lock:
-            n = self._counters.get((host, path), 0) + 1
-            self._counters[(host, path)] = n
-            return n
+            self._override_version += 1
+            self._overrides[(host.lower(), path)] = (Response(200, content_type, data), self._override_version)
 
-    def _cached(self, key: str, make) -> bytes:
+    def clear_overrides(self) -> None:
         with self._lock:
-            if key not in self._cache:
-                self._cache[key] = make()
-            return self._cache[key]
+            self._overrides.clear()
 
-    def sleep(self, seconds: float) -> None:
-        self._stop.wait(seconds)
+    def _override(self, host: str, path: str, query: str) -> tuple[Response, int] | None:
+        with self._lock:
+            return self._overrides.get((host, f"{path}?{query}")) or self._overrides.get((host, path))
 
-    # -------------------------------------------------------------------------------- routing
-    def route(self, host: str, path: str, query: str) -> content.Response:
-        if (host, path) in self._overrides:
-            body, ctype = self._overrides[(host, path)]
-            return 200, ctype, body, {}
-        fault = self.faults.find(host, path)
-        empty = fault is not None and fault.kind == "empty_catalog"
-        if host == content.CENSUS_HOST and path == content.CENSUS_PATH:
-            return 200, "text/csv", self._cached("census", lambda: content.census_csv(self.population)), {}
-        if host == content.WIKIDATA_HOST and path == "/sparql":
-            if "query=" not in query:
-                return 400, "text/plain", b"missing query", {}
-            return 200, "application/sparql-results+json", self._cached(
-                "sparql", lambda: content.sparql_json(self.population)), {}
-        if host == content.SOCRATA_API_HOST and path == "/api/catalog/v1":
-            domain = next((v for k, v in (p.split("=", 1) for p in query.split("&") if "=" in p)
-                           if k == "domains"), "")
-            city = self._hosts.get(domain)
-            if city is None or city.platform != "socrata":
-                return 200, "application/json", b'{"results": [], "resultSetSize": 0, "timings": {}}', {}
-            return content.socrata_catalog(city, query, empty)
-        city = self._hosts.get(host)
-        if city is None:
-            return 404, "text/html", content.not_found(), {}
-        if host == city.portal_host:
-            return self._portal(city, path, query, empty)
-        if path == "/robots.txt":
-            return 200, "text/plain", content.city_robots(city), {}
-        if path == "/sitemap.xml":
-            return 200, "application/xml", content.city_sitemap(city), {}
-        if path == "/":
-            return 200, "text/html; charset=utf-8", content.city_page(city, None), {}
-        page = path.strip("/")
-        if page in content.PAGES:
-            return 200, "text/html; charset=utf-8", content.city_page(city, page), {}
-        return 404, "text/html", content.not_found(), {}
+    # ------------------------------------------------------------------------------ helpers for the handler
+    def count_fault(self, rule: Rule, host: str, path: str) -> int:
+        """How many times this rule has now fired for this path (``*_then_ok`` kinds count per path)."""
+        key = (id(rule), host, path)
+        with self._lock:
+            self._fault_counts[key] = self._fault_counts.get(key, 0) + 1
+            return self._fault_counts[key]
 
-    def _portal(self, city, path: str, query: str, empty: bool) -> content.Response:
-        p = city.platform
-        if path == "/robots.txt":
-            return 200, "text/plain", b"User-agent: *\nDisallow:\n", {}
-        if p == "socrata" and path == "/api/catalog/v1":
-            return content.socrata_catalog(city, query, empty)
-        if p == "ckan" and path == "/api/3/action/package_search":
-            return content.ckan_package_search(city, query, empty)
-        if p == "ckan" and path == "/api/3/action/status_show":
-            return content.ckan_status(city)
-        if p == "arcgis_hub" and path in ("/api/feed/dcat-us/1.1.json", "/data.json"):
-            return content.dcat_catalog(city, empty)
-        if p == "dcat" and path == "/data.json":
-            return content.dcat_catalog(city, empty)
-        if p == "opendatasoft" and path == "/api/explore/v2.1/catalog/datasets":
-            return content.ods_catalog(city, query, empty)
-        if path == "/":
-            return 200, "text/html", f"<html><title>{city.name} Open Data</title></html>".encode(), {}
-        return 404, "application/json", b'{"error": "not found"}', {}
+    def latency_for(self, host: str, target: str) -> float:
+        """A seeded draw per (URL, repetition): reproducible run to run, varied across requests."""
+        lo, hi = self.latency
+        if hi <= 0:
+            return 0.0
+        with self._lock:
+            n = self._url_counts[host + target] = self._url_counts.get(host + target, 0) + 1
+        return random.Random(f"{self.seed}|{host}|{target}|{n}").uniform(lo, hi)
+
+    def sleep(self, seconds: float) -> bool:
+        """Sleep unless the server stops first; True when it stopped."""
+        return self._stop.wait(seconds)
+
+    @property
+    def stopping(self) -> bool:
+        return self._stop.is_set()
+
+    def track(self, conn: socket.socket, add: bool) -> None:
+        with self._lock:
+            if add:
+                self._connections.add(conn)
+            else:
+                self._connections.discard(conn)
 
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    server_version = "SimWeb/1.0"
+    timeout = 300                  # idle keep-alive connections end eventually
     web: SimWeb
 
-    def log_message(self, *args) -> None:  # quiet
+    def setup(self) -> None:
+        super().setup()
+        # Headers and body are separate writes: without NODELAY, Nagle + delayed ACK stall every
+        # keep-alive request by ~40 ms, which would dominate any benchmark.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.web.track(self.connection, True)
+
+    def finish(self) -> None:
+        try:
+            super().finish()
+        finally:
+            self.web.track(self.connection, False)
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet by design
         pass
 
-    def do_HEAD(self) -> None:
-        self._handle(head=True)
-
     def do_GET(self) -> None:
-        self._handle(head=False)
+        self._handle()
 
-    def _handle(self, head: bool) -> None:
+    def do_HEAD(self) -> None:
+        self._handle()
+
+    def do_POST(self) -> None:
+        """Only the SPARQL endpoint takes POST (a form-encoded ``query``), as WDQS does."""
+        length = int(self.headers.get("Content-Length") or 0)
+        form = self.rfile.read(min(length, 1 << 20)) if length else b""
+        self._handle(form=form)
+
+    # ------------------------------------------------------------------------------ one request
+    def _handle(self, form: bytes = b"") -> None:
         web = self.web
-        host = (self.headers.get("Host") or "").split(":")[0].lower()
+        host = _host_of(self.headers.get("Host"))
         parts = urlsplit(self.path)
         path, query = parts.path or "/", parts.query
-        start = time.monotonic()
+        self._record: tuple[str, str, float] | None = (host, path, time.monotonic())
         web._enter(host)
         status, sent = 0, 0
         try:
-            lo, hi = web.latency
-            if hi > 0:
-                web.sleep(random.Random(f"{web.seed}{host}{self.path}{start}").uniform(lo, hi))
-            status, sent = self._respond(host, path, query, head)
-        except (BrokenPipeError, ConnectionResetError):
+            if web.sleep(web.latency_for(host, self.path)):
+                self.close_connection = True
+                return
+            status, sent = self._respond(host, path, query, form)
+        except OSError:
             self.close_connection = True
         finally:
-            web._leave(host, path, start, status, sent)
+            self.done(status, sent)
 
-    def _send(self, status: int, ctype: str, body: bytes, headers: dict[str, str] | None = None,
-              head: bool = False) -> tuple[int, int]:
-        self.send_response(status)
-        self.send_header("Content-Type", ctype)
-        for k, v in (headers or {}).items():
-            self.send_header(k, v)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        if not head:
-            self.wfile.write(body)
-        return status, len(body)
+    def done(self, status: int, sent: int) -> None:
+        """Record the request once. ``send`` calls it before the body goes out, so a client that has
+        read its whole answer always finds the request in ``stats()``."""
+        if self._record is not None:
+            host, path, start = self._record
+            self._record = None
+            self.web._leave(host, path, start, status, sent)
 
-    def _redirect(self, location: str, status: int = 302) -> tuple[int, int]:
-        return self._send(status, "text/html", b"", {"Location": location})
-
-    def _respond(self, host: str, path: str, query: str, head: bool) -> tuple[int, int]:
+    def _respond(self, host: str, path: str, query: str, form: bytes) -> tuple[int, int]:
         web = self.web
-        fault = web.faults.find(host, path)
-        if fault is not None and path == "/robots.txt" and fault.kind not in _ROBOTS_FAULTS:
-            fault = None  # page faults leave robots.txt alone, so each fault shows as its own outcome
-        if fault is not None:
-            handled = self._fault(fault, host, path, head)
-            if handled is not None:
-                return handled
-        if path.startswith("/__hop/"):
-            k = int(path.rsplit("/", 1)[1])
-            if k < int(fault.params.get("hops", 3)) if fault else False:
-                return self._redirect(f"/__hop/{k + 1}")
-            path = "/"
-        if path in ("/__loop_a", "/__loop_b"):
-            return self._redirect("/__loop_b" if path == "/__loop_a" else "/__loop_a")
-        status, ctype, body, headers = web.route(host, path, query)
-        if status == 200:
-            etag = '"' + hashlib.sha1(body).hexdigest()[:16] + '"'
-            headers = {"ETag": etag, "Last-Modified": LAST_MODIFIED, **headers}
-            if self.headers.get("If-None-Match") == etag or (
-                    "If-None-Match" not in self.headers and self.headers.get("If-Modified-Since") == LAST_MODIFIED):
-                self.send_response(304)
-                self.send_header("ETag", etag)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-                return 304, 0
-        return self._send(status, ctype, body, headers, head)
+        if self.command == "POST" and not (host == "query.wikidata.org" and path == "/sparql"):
+            return self.send(Response(405, "text/plain", b"Method Not Allowed\n", {"Allow": "GET, HEAD"}))
+        rule = web.faults.match(host, path)
+        fault = rule.fault if rule else None
+        pairs = parse_qsl(query, keep_blank_values=True)
+        markers = {k: v for k, v in pairs if k in MARKERS}
+        clean_query = urlencode([(k, v) for k, v in pairs if k not in MARKERS]) if markers else query
+        if fault is not None and rule is not None:
+            done = misbehave.before(self, fault, rule, host, path, clean_query, markers)
+            if done is not None:
+                return done
+        overridden = web._override(host, path, clean_query)
+        if overridden is not None:
+            resp, version = overridden
+            modified = EPOCH + timedelta(hours=version)
+        else:
+            resp = web.router.route(host, path, clean_query, empty=fault is not None and fault.kind == "empty_catalog",
+                                    form=form)
+            modified = None
+        if fault is not None and fault.kind == "malformed_json":
+            resp = resp._replace(body=resp.body[: int(len(resp.body) * float(fault["keep"]))])
+        if resp.status == 200:
+            return self._send_validated(resp, modified)
+        return self.send(resp)
 
-    def _fault(self, fault, host: str, path: str, head: bool) -> tuple[int, int] | None:
-        web, kind, p = self.web, fault.kind, fault.params
-        if kind == "timeout":
-            web.sleep(float(p.get("seconds", 30)))
-            return None
-        if kind == "http_500":
-            return self._send(500, "text/html", b"<h1>Internal Server Error</h1>")
-        if kind == "http_404":
-            return self._send(404, "text/html", content.not_found())
-        if kind in ("http_503_then_ok", "http_429"):
-            if web._count(host, path) <= int(p.get("n", 1)):
-                if kind == "http_429":
-                    return self._send(429, "text/plain", b"slow down", {"Retry-After": str(p.get("retry_after", 1))})
-                return self._send(503, "text/plain", b"busy")
-            return None
-        if kind == "malformed_json":
-            return self._send(200, "application/json", b'{"results": [{"resource": {"name": "cut')
-        if kind == "malformed_html":
-            return self._send(200, "text/html", b"<html><head><title>Broken<body><div><<<p>unclosed &nbsp")
-        if kind == "bad_encoding":
-            return self._send(200, "text/html; charset=utf-8",
-                              b"<html><title>Caf\xe9 municipal</title><body>\xff\xfe ville</body></html>")
-        if kind == "truncated":
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html")
-            self.send_header("Content-Length", "100000")
-            self.end_headers()
-            self.wfile.write(b"<html>" + b"x" * 1000)
-            self.wfile.flush()
-            self.close_connection = True
-            return 200, 1006
-        if kind == "huge":
-            size = int(float(p.get("size_mb", 50)) * 1024 * 1024)
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html")
-            self.send_header("Content-Length", str(size))
-            self.end_headers()
-            chunk = b"<p>filler</p>" * 5000
-            sent = 0
-            try:
-                while sent < size and not web._stop.is_set():
-                    piece = chunk[: size - sent]
-                    self.wfile.write(piece)
-                    sent += len(piece)
-            except (BrokenPipeError, ConnectionResetError):
-                pass
-            self.close_connection = True
-            return 200, sent
-        if kind == "gzip_bomb":
-            size_mb = int(p.get("size_mb", 100))
-            body = web._cached(f"bomb{size_mb}", lambda: _gzip_zeros(size_mb))
-            return self._send(200, "text/html", body, {"Content-Encoding": "gzip"})
-        if kind == "redirect_loop":
-            return self._redirect("/__loop_a")
-        if kind == "redirect_private":
-            return self._redirect(p.get("target", "http://10.0.0.7/admin"))
-        if kind == "redirect_chain":
-            if not path.startswith("/__hop/"):
-                return self._redirect("/__hop/1")
-            return None
-        if kind == "robots_disallow" and path == "/robots.txt":
-            return self._send(200, "text/plain", b"User-agent: *\nDisallow: /\n")
-        if kind == "robots_5xx" and path == "/robots.txt":
-            return self._send(503, "text/plain", b"unavailable")
-        if kind == "slow_body":
-            body = b"<html>" + b"." * 200
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            try:
-                for b in body:
-                    if web._stop.is_set():
-                        break
-                    self.wfile.write(bytes([b]))
-                    self.wfile.flush()
-                    web.sleep(float(p.get("interval", 0.2)))
-            except (BrokenPipeError, ConnectionResetError):
-                pass
-            self.close_connection = True
-            return 200, len(body)
-        return None
+    def _send_validated(self, resp: Response, modified: datetime | None) -> tuple[int, int]:
+        """200 with ETag / Last-Modified, or 304 when the client's validators still match."""
+        digest = hashlib.sha256(resp.body).hexdigest()
+        etag = f'"{digest[:24]}"'
+        if modified is None:   # generated content: a stable date before EPOCH, derived from the bytes
+            modified = EPOCH - timedelta(days=int(digest[:8], 16) % 365, seconds=int(digest[8:12], 16) % 86_400)
+        last_modified = format_datetime(modified, usegmt=True)
+        validators = {"ETag": etag, "Last-Modified": last_modified}
+        if _not_modified(self.headers.get("If-None-Match"), self.headers.get("If-Modified-Since"), etag, modified):
+            return self.send(Response(304, resp.content_type, b"", validators), length=False)
+        return self.send(resp._replace(headers={**validators, **resp.headers}))
+
+    def send(self, resp: Response, *, length: bool = True) -> tuple[int, int]:
+        """Status, headers, Content-Length and (except for HEAD and 304) the body."""
+        self.send_response(resp.status)
+        if resp.status != 304:
+            self.send_header("Content-Type", resp.content_type)
+        for k, v in resp.headers.items():
+            self.send_header(k, v)
+        if length:
+            self.send_header("Content-Length", str(len(resp.body)))
+        self.end_headers()
+        if self.command == "HEAD" or resp.status == 304 or not resp.body:
+            self.done(resp.status, 0)
+            return resp.status, 0
+        self.done(resp.status, len(resp.body))
+        self.wfile.write(resp.body)
+        return resp.status, len(resp.body)
 
 
-def _gzip_zeros(size_mb: int) -> bytes:
-    """A small gzip body that inflates to ``size_mb`` MiB, built without holding the inflated bytes."""
-    import io
+def _host_of(header: str | None) -> str:
+    """Host header without its port, lower case ("www.a.example:8080" -> "www.a.example")."""
+    raw = (header or "").strip().lower()
+    if raw.startswith("["):
+        return raw[1:].split("]")[0]
+    return raw.split(":")[0]
 
-    buf = io.BytesIO()
-    zeros = b"\0" * (1024 * 1024)
-    with gzip.GzipFile(fileobj=buf, mode="wb", compresslevel=9) as gz:
-        for _ in range(size_mb):
-            gz.write(zeros)
-    return buf.getvalue()
+
+def _not_modified(if_none_match: str | None, if_modified_since: str | None, etag: str,
+                  modified: datetime) -> bool:
+    """RFC 9110: If-None-Match (weak comparison) wins; If-Modified-Since only without it."""
+    if if_none_match is not None:
+        tags = {t.strip().removeprefix("W/") for t in if_none_match.split(",")}
+        return "*" in tags or etag in tags
+    if if_modified_since:
+        try:
+            since = parsedate_to_datetime(if_modified_since)
+        except (TypeError, ValueError, IndexError):
+            return False
+        if since is None:
+            return False
+        if since.tzinfo is None:
+            since = since.replace(tzinfo=EPOCH.tzinfo)
+        return modified.replace(microsecond=0) <= since
+    return False

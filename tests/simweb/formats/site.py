@@ -1,0 +1,166 @@
+"""A synthetic city's own website: robots.txt, sitemap, home page, a few inner pages, 404s.
+
+Pages look like small municipal sites (navigation to departments, news, budget and performance
+pages, an "Open Data" link when the city has a portal, a footer with contact details) so link and
+text extraction meet realistic markup. Every text is derived from the city and page name only.
+"""
+
+from __future__ import annotations
+
+import html
+import random
+
+from tests.simweb.formats.common import HTML, Response
+from tests.simweb.formats.datasets import DEPARTMENTS
+from tests.simweb.population import SAMPLE_LABEL, SimCity
+
+#: Inner pages (path without the leading slash -> title). "private/staff" is behind robots for some.
+PAGES = {"departments": "Departments", "news": "City News", "budget": "Budget and Finance",
+         "performance": "Performance", "council": "City Council", "contact": "Contact Us",
+         "private/staff": "Staff Directory"}
+_PORTAL_TEXT = ["Open Data Portal", "Open Data", "Open Data Hub", "Data Portal"]
+_SURNAMES = ["Abernathy", "Blackwood", "Castellano", "Delacroix", "Eastman", "Fairbanks", "Greaves", "Holloway",
+             "Ibarra", "Jorgensen", "Kowalczyk", "Lindqvist", "Marchetti", "Nakamura", "Okafor", "Pemberton"]
+_GIVEN = ["Avery", "Blair", "Casey", "Dana", "Emerson", "Finley", "Harper", "Jordan", "Kendall", "Morgan",
+          "Parker", "Quinn", "Riley", "Sawyer", "Taylor"]
+
+
+def robots(c: SimCity) -> Response:
+    """Varied policies: allow all, ``Crawl-delay: 2``, or ``/private/`` disallowed; always a Sitemap."""
+    lines = ["# robots.txt for a synthetic sample city", "User-agent: *"]
+    if c.robots == "crawl_delay":
+        lines.append("Crawl-delay: 2")
+    lines.append("Disallow: /private/" if c.robots == "private" else "Disallow:")
+    if c.robots == "private":
+        lines += ["", "User-agent: ExampleBadBot", "Disallow: /"]
+    lines += ["", f"Sitemap: https://{c.website_host}/sitemap.xml"]
+    return Response(200, "text/plain; charset=utf-8", ("\n".join(lines) + "\n").encode())
+
+
+def sitemap(c: SimCity) -> Response:
+    """sitemaps.org urlset of the public pages."""
+    paths = [""] + [p for p in PAGES if not p.startswith("private/")]
+    urls = "".join(f"  <url><loc>https://{c.website_host}/{p}</loc><lastmod>2026-0{1 + k % 9}-15</lastmod>"
+                   f"<changefreq>{'daily' if p in ('', 'news') else 'monthly'}</changefreq></url>\n"
+                   for k, p in enumerate(paths))
+    body = ('<?xml version="1.0" encoding="UTF-8"?>\n'
+            f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n{urls}</urlset>\n')
+    return Response(200, "application/xml", body.encode())
+
+
+def page(c: SimCity, key: str) -> Response:
+    """Home page for ``key == ""``, else one of ``PAGES``."""
+    rng = random.Random(f"{c.geoid}/{key}")
+    esc = html.escape
+    title = f"City of {c.name}, {c.state_abbr} | Official Website" if not key else f"{PAGES[key]} | City of {c.name}"
+    nav = [("/", "Home")] + [(f"/{p}", t) for p, t in PAGES.items() if not p.startswith("private/")]
+    nav_html = "".join(f'<li><a href="{href}">{esc(text)}</a></li>' for href, text in nav)
+    if c.portal_host:
+        nav_html += (f'<li><a class="portal" href="https://{c.portal_host}/">'
+                     f"{_PORTAL_TEXT[int(c.geoid) % len(_PORTAL_TEXT)]}</a></li>")
+    main = _home(c, rng) if not key else _INNER[key](c, rng)
+    doc = f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{esc(title)}</title>
+<meta name="description" content="Official website of the City of {esc(c.name)} ({esc(SAMPLE_LABEL)})">
+<link rel="stylesheet" href="/assets/site.css">
+</head>
+<body>
+<header><a href="/" class="logo"><img src="/assets/seal.png" alt="Seal of the City of {esc(c.name)}"></a>
+<form action="/search" method="get"><input type="search" name="q" aria-label="Search"></form></header>
+<nav aria-label="Main"><ul>{nav_html}</ul></nav>
+<main id="content">
+<h1>{esc(title.split(" | ")[0])}</h1>
+{main}
+</main>
+<footer>
+<p>City Hall, {100 + int(c.geoid) % 900} Main Street, {esc(c.name)}, {c.state_abbr}</p>
+<p>Phone: (555) 555-01{int(c.geoid) % 100:02d}</p>
+<p><a href="/contact">Contact</a> | <a href="/sitemap.xml">Sitemap</a> | <a href="/accessibility">Accessibility</a></p>
+<p class="notice">&copy; 2026 City of {esc(c.name)}. This is {esc(SAMPLE_LABEL)}.</p>
+</footer>
+</body>
+</html>
+"""
+    return Response(200, HTML, doc.encode("utf-8"))
+
+
+def not_found(host: str, path: str) -> Response:
+    body = (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>Page Not Found</title></head>"
+            f"<body><h1>404 - Page Not Found</h1><p>The page {html.escape(path)} does not exist on "
+            f"{html.escape(host)}.</p><p><a href='/'>Return to the home page</a></p></body></html>")
+    return Response(404, HTML, body.encode())
+
+
+def _home(c: SimCity, rng: random.Random) -> str:
+    news = "".join(f"<li><a href=\"/news\">{_headline(c, rng)}</a></li>" for _ in range(3))
+    portal = (f'<p>Find city datasets on our <a href="https://{c.portal_host}/">open data portal</a>.</p>'
+              if c.portal_host else "")
+    return (f"<p>Welcome to {html.escape(c.name)}, home to {c.population:,} residents.</p>"
+            f"<section class=\"quick-links\"><h2>How do I...</h2><ul>"
+            f"<li><a href=\"/departments\">Find a department</a></li><li><a href=\"/budget\">Read the budget</a></li>"
+            f"<li><a href=\"/performance\">See how we are doing</a></li><li><a href=\"/council\">Attend a meeting</a></li>"
+            f"</ul></section><section class=\"news\"><h2>Latest News</h2><ul>{news}</ul></section>{portal}")
+
+
+def _headline(c: SimCity, rng: random.Random) -> str:
+    return html.escape(rng.choice([
+        f"{c.name} opens new community center", "Road resurfacing begins next week",
+        "Council adopts fiscal year 2026 budget", "Summer recreation registration now open",
+        "City launches online permit portal", f"{c.name} earns award for financial reporting",
+        "Water main replacement project update", "Mayor presents state of the city address"]))
+
+
+def _departments(c: SimCity, rng: random.Random) -> str:
+    depts = sorted(rng.sample(DEPARTMENTS, 8))
+    items = "".join(f"<li><h3>{html.escape(d)}</h3><p>Director: {_person(rng)}</p></li>" for d in depts)
+    return f"<p>{html.escape(c.name)} is organized into the following departments.</p><ul class=\"depts\">{items}</ul>"
+
+
+def _news(c: SimCity, rng: random.Random) -> str:
+    items = "".join(f"<article><h2>{_headline(c, rng)}</h2><time datetime=\"2026-09-{10 + k:02d}\">"
+                    f"September {10 + k}, 2026</time><p>Residents can learn more at City Hall.</p></article>"
+                    for k in range(5))
+    return items
+
+
+def _budget(c: SimCity, rng: random.Random) -> str:
+    total = c.population * rng.randrange(1_800, 3_200)
+    return (f"<p>The adopted operating budget for fiscal year 2026 is ${total:,}.</p>"
+            "<ul><li><a href=\"/budget\">Adopted Budget FY2026 (PDF)</a></li>"
+            "<li><a href=\"/budget\">Capital Improvement Plan 2026-2030</a></li>"
+            "<li><a href=\"/budget\">Annual Comprehensive Financial Report</a></li></ul>")
+
+
+def _performance(c: SimCity, rng: random.Random) -> str:
+    rows = "".join(f"<tr><td>{m}</td><td>{rng.randrange(60, 99)}%</td><td>{rng.randrange(80, 100)}%</td></tr>"
+                   for m in ("Potholes repaired within 48 hours", "911 calls answered within 15 seconds",
+                             "Permits issued within 30 days", "Library visits vs. target"))
+    return ("<p>Our quarterly performance report tracks service targets for every department.</p>"
+            f"<table><thead><tr><th>Measure</th><th>Actual</th><th>Target</th></tr></thead><tbody>{rows}</tbody></table>")
+
+
+def _council(c: SimCity, rng: random.Random) -> str:
+    members = "".join(f"<li>{_person(rng)}, District {d}</li>" for d in range(1, 6))
+    return (f"<p>Mayor {_person(rng)}</p><ul>{members}</ul>"
+            "<p>Regular meetings are held the first and third Tuesday of each month at 6:00 p.m.</p>")
+
+
+def _contact(c: SimCity, rng: random.Random) -> str:
+    return (f"<p>Email: <a href=\"mailto:info@{c.website_host}\">info@{c.website_host}</a></p>"
+            "<p>Office hours: Monday to Friday, 8:00 a.m. to 5:00 p.m.</p>")
+
+
+def _staff(c: SimCity, rng: random.Random) -> str:
+    return "<ul>" + "".join(f"<li>{_person(rng)}</li>" for _ in range(6)) + "</ul>"
+
+
+def _person(rng: random.Random) -> str:
+    return f"{rng.choice(_GIVEN)} {rng.choice(_SURNAMES)}"
+
+
+_INNER = {"departments": _departments, "news": _news, "budget": _budget, "performance": _performance,
+          "council": _council, "contact": _contact, "private/staff": _staff}

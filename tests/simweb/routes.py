@@ -1,0 +1,135 @@
+"""Which content answers which (host, path): the virtual hosts of the simulated web.
+
+Hosts served: ``www2.census.gov`` (SUB-EST CSV), ``query.wikidata.org`` (SPARQL JSON),
+``api.us.socrata.com`` (Discovery API), every city website and its alias, every portal host. Any
+other host gets a 404 page, as a parked or unknown name would.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from urllib.parse import parse_qs
+
+from tests.simweb.formats import census, ckan, dcat, opendatasoft, site, socrata, wikidata
+from tests.simweb.formats.common import HTML, Response, query_args
+from tests.simweb.population import SAMPLE_LABEL, Population, SimCity
+
+ROBOTS_ALLOW = Response(200, "text/plain; charset=utf-8", b"User-agent: *\nDisallow:\n")
+_CACHE_BYTES = 96 * 1024 * 1024   # built documents kept; a mega catalog's data.json is tens of MB
+
+
+class Router:
+    """Pure content routing; thread-safe caches for the documents that are costly to build."""
+
+    def __init__(self, population: Population):
+        self.population = population
+        self.hosts = population.by_host()
+        self.aliases = population.aliases()
+        self._lock = threading.Lock()
+        self._cache: OrderedDict[tuple, Response] = OrderedDict()
+
+    def route(self, host: str, path: str, query: str, *, empty: bool = False, form: bytes = b"") -> Response:
+        """The normal answer for one request; ``empty`` makes portal APIs report zero datasets."""
+        if host.endswith(".invalid"):   # reaching us at all means the client skipped real DNS
+            return Response(421, "text/plain", b"Misdirected Request: .invalid names never resolve\n")
+        if host == census.HOST:
+            return self._census(path)
+        if host == wikidata.HOST:
+            return self._wikidata(path, query, form)
+        if host == socrata.API_HOST:
+            return self._socrata_api(path, query, empty)
+        if host in self.aliases:
+            main = self.aliases[host]
+            target = f"https://{main.website_host}{path}" + (f"?{query}" if query else "")
+            return Response(301, HTML, b"", {"Location": target})
+        city = self.hosts.get(host)
+        if city is None:
+            return site.not_found(host, path)
+        if host == city.portal_host:
+            return self._portal(city, path, query, empty)
+        if path == "/robots.txt":
+            return site.robots(city)
+        if path == "/sitemap.xml":
+            return site.sitemap(city)
+        key = path.strip("/")
+        if key == "" or key in site.PAGES:
+            return site.page(city, key)
+        return site.not_found(host, path)
+
+    # ------------------------------------------------------------------------------------ sources
+    def _census(self, path: str) -> Response:
+        if path == census.PATH:
+            return self._cached(("census",), lambda: Response(200, "text/csv", census.census_csv(self.population)))
+        return ROBOTS_ALLOW if path == "/robots.txt" else site.not_found(census.HOST, path)
+
+    def _wikidata(self, path: str, query: str, form: bytes) -> Response:
+        if path == "/robots.txt":
+            return ROBOTS_ALLOW
+        if path != wikidata.PATH:
+            return site.not_found(wikidata.HOST, path)
+        text = query_args(query).get("query")
+        if text is None and form:
+            text = (parse_qs(form.decode("utf-8", "replace")).get("query") or [None])[0]
+        if not (text or "").strip():
+            return wikidata.bad_request("missing or empty query parameter")
+        return self._cached(("sparql",), lambda: wikidata.sparql_json(self.population))
+
+    def _socrata_api(self, path: str, query: str, empty: bool) -> Response:
+        if path == "/robots.txt":
+            return ROBOTS_ALLOW
+        if path != socrata.PATH:
+            return site.not_found(socrata.API_HOST, path)
+        domain = query_args(query).get("domains", "").split(",")[0].strip().lower()
+        city = self.hosts.get(domain)
+        if city is None or city.platform != "socrata" or domain != city.portal_host:
+            return socrata.catalog(None, 0, query)
+        return socrata.catalog(domain, 0 if empty else city.n_datasets, query)
+
+    # ------------------------------------------------------------------------------------ portals
+    def _portal(self, city: SimCity, path: str, query: str, empty: bool) -> Response:
+        host, p = city.portal_host or "", city.platform
+        total = 0 if empty else city.n_datasets
+        if path == "/robots.txt":
+            return ROBOTS_ALLOW
+        if path == "/":
+            return _portal_home(city)
+        if p == "socrata" and path == socrata.PATH:
+            domain = query_args(query).get("domains", host).split(",")[0].strip().lower()
+            return socrata.catalog(host if domain == host else None, total, query)
+        if p == "ckan" and path == ckan.SEARCH_PATH:
+            return ckan.package_search(host, total, query)
+        if p == "ckan" and path == ckan.STATUS_PATH:
+            return ckan.status_show(host, f"{city.name} Open Data")
+        if p == "opendatasoft" and path == opendatasoft.PATH:
+            return opendatasoft.catalog(host, total, query)
+        if (p == "dcat" and path == dcat.DATA_JSON) or (p == "arcgis_hub" and path in (dcat.DATA_JSON, dcat.HUB_FEED)):
+            hub = p == "arcgis_hub"
+            return self._cached(("dcat", host, total, hub), lambda: dcat.catalog(host, total, hub=hub))
+        if path.startswith("/api/"):
+            return Response(404, "application/json", b'{"error": {"code": 404, "message": "Not found"}}')
+        return site.not_found(host, path)
+
+    def _cached(self, key: tuple, make: Callable[[], Response]) -> Response:
+        """LRU within a byte budget; built outside the lock so a mega catalog stalls no other request."""
+        with self._lock:
+            if key in self._cache:
+                self._cache.move_to_end(key)
+                return self._cache[key]
+        value = make()
+        with self._lock:
+            self._cache[key] = value
+            while len(self._cache) > 1 and sum(len(r.body) for r in self._cache.values()) > _CACHE_BYTES:
+                self._cache.popitem(last=False)
+        return value
+
+
+def _portal_home(city: SimCity) -> Response:
+    generator = {"socrata": "Socrata", "ckan": "ckan 2.10.4", "arcgis_hub": "ArcGIS Hub",
+                 "opendatasoft": "Opendatasoft", "dcat": "Open Data Catalog"}[city.platform or "dcat"]
+    body = (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><meta name='generator' content='{generator}'>"
+            f"<title>{city.name} Open Data</title></head><body><h1>{city.name} Open Data</h1>"
+            f"<p>{city.n_datasets:,} datasets.</p><p><a href='https://{city.website_host}/'>City website</a></p>"
+            f"<p class='notice'>{SAMPLE_LABEL}</p></body></html>")
+    return Response(200, HTML, body.encode())
