@@ -46,26 +46,28 @@ def parse_socrata(body, portal: str | None = None) -> CatalogPage:
     data = load(body)
     if not isinstance(data.get("results"), list):
         raise CatalogFormatError("Socrata catalog without a results list")
-    records = []
-    for item in data["results"]:
-        res = item.get("resource") or {}
-        cls = item.get("classification") or {}
-        meta = item.get("metadata") or {}
-        rec = DatasetRecord(
-            platform="socrata", portal=meta.get("domain") or portal, id=res.get("id"), title=text(res.get("name")),
-            type=_SOCRATA_TYPES.get(str(res.get("type", "")).lower(), "other"),
-            updated_at=parse_time(res.get("data_updated_at") or res.get("updatedAt")),
-            department=text(res.get("attribution")) or text(cls.get("domain_category")),
-            description=text(res.get("description")), license=text(meta.get("license")),
-            contact=text(res.get("contact_email")),
-            tags=[str(t) for t in (cls.get("domain_tags") or []) + (cls.get("tags") or [])],
-            formats=["api"] if res.get("type") == "dataset" else [],
-            column_descriptions=(any(str(d).strip() for d in res["columns_description"])
-                                 if res.get("columns_description") else None),
-            api_access=res.get("type") == "dataset")
-        _flag(rec, item, required=("resource",))
-        records.append(rec)
+    records = _entries(data["results"], "socrata", portal, _socrata_record)
     return CatalogPage("socrata", records, _int(data.get("resultSetSize")))
+
+
+def _socrata_record(item: dict, portal: str | None) -> DatasetRecord:
+    res = _obj(item.get("resource"))
+    cls = _obj(item.get("classification"))
+    meta = _obj(item.get("metadata"))
+    rec = DatasetRecord(
+        platform="socrata", portal=meta.get("domain") or portal, id=_id(res.get("id")), title=text(res.get("name")),
+        type=_SOCRATA_TYPES.get(str(res.get("type", "")).lower(), "other"),
+        updated_at=parse_time(res.get("data_updated_at") or res.get("updatedAt")),
+        department=text(res.get("attribution")) or text(cls.get("domain_category")),
+        description=text(res.get("description")), license=text(meta.get("license")),
+        contact=text(res.get("contact_email")),
+        tags=[str(t) for t in _list(cls.get("domain_tags")) + _list(cls.get("tags"))],
+        formats=["api"] if res.get("type") == "dataset" else [],
+        column_descriptions=(any(str(d).strip() for d in res["columns_description"])
+                             if res.get("columns_description") else None),
+        api_access=res.get("type") == "dataset")
+    _flag(rec, item, required=("resource",))
+    return rec
 
 
 def parse_ckan(body, portal: str | None = None) -> CatalogPage:
@@ -76,23 +78,24 @@ def parse_ckan(body, portal: str | None = None) -> CatalogPage:
     result = data.get("result")
     if not isinstance(result, dict) or not isinstance(result.get("results"), list):
         raise CatalogFormatError("CKAN response without result.results")
-    records = []
-    for pkg in result["results"]:
-        resources = pkg.get("resources") or []
-        formats = [str(r.get("format")).strip() for r in resources if r.get("format")]
-        rec = DatasetRecord(
-            platform="ckan", portal=portal, id=pkg.get("id") or pkg.get("name"), title=text(pkg.get("title")),
-            type="dataset" if pkg.get("type", "dataset") == "dataset" else "other",
-            updated_at=parse_time(pkg.get("metadata_modified")),
-            department=text(pkg.get("organization")), description=text(pkg.get("notes")),
-            license=None if pkg.get("license_id") in (None, "", "notspecified") else text(pkg.get("license_title")
-                                                                                        or pkg.get("license_id")),
-            contact=text(pkg.get("maintainer_email") or pkg.get("author_email")),
-            tags=[str(t.get("name")) for t in pkg.get("tags") or [] if isinstance(t, dict)],
-            formats=formats, api_access=any(r.get("datastore_active") for r in resources))
-        _flag(rec, pkg, required=("id", "title"))
-        records.append(rec)
-    return CatalogPage("ckan", records, _int(result.get("count")))
+    return CatalogPage("ckan", _entries(result["results"], "ckan", portal, _ckan_record), _int(result.get("count")))
+
+
+def _ckan_record(pkg: dict, portal: str | None) -> DatasetRecord:
+    resources = [r for r in _list(pkg.get("resources")) if isinstance(r, dict)]
+    formats = [str(r.get("format")).strip() for r in resources if r.get("format")]
+    rec = DatasetRecord(
+        platform="ckan", portal=portal, id=_id(pkg.get("id") or pkg.get("name")), title=text(pkg.get("title")),
+        type="dataset" if pkg.get("type", "dataset") == "dataset" else "other",
+        updated_at=parse_time(pkg.get("metadata_modified")),
+        department=text(pkg.get("organization")), description=text(pkg.get("notes")),
+        license=None if pkg.get("license_id") in (None, "", "notspecified") else text(pkg.get("license_title")
+                                                                                    or pkg.get("license_id")),
+        contact=text(pkg.get("maintainer_email") or pkg.get("author_email")),
+        tags=[str(t.get("name")) for t in _list(pkg.get("tags")) if isinstance(t, dict)],
+        formats=formats, api_access=any(r.get("datastore_active") for r in resources))
+    _flag(rec, pkg, required=("id", "title"))
+    return rec
 
 
 def parse_opendatasoft(body, portal: str | None = None) -> CatalogPage:
@@ -100,22 +103,24 @@ def parse_opendatasoft(body, portal: str | None = None) -> CatalogPage:
     data = load(body)
     if not isinstance(data.get("results"), list):
         raise CatalogFormatError("OpenDataSoft catalog without a results list")
-    records = []
-    for ds in data["results"]:
-        meta = (ds.get("metas") or {}).get("default") or {}
-        fields = ds.get("fields") or []
-        rec = DatasetRecord(
-            platform="opendatasoft", portal=portal, id=ds.get("dataset_id"), title=text(meta.get("title")),
-            type="dataset" if ds.get("has_records", True) else "file",
-            updated_at=parse_time(meta.get("modified") or meta.get("data_processed")),
-            department=text(meta.get("publisher")), description=text(meta.get("description")),
-            license=text(meta.get("license")), tags=[str(k) for k in meta.get("keyword") or []],
-            formats=["api", "csv", "json"] if ds.get("has_records", True) else [],
-            column_descriptions=any(f.get("description") for f in fields) if fields else None,
-            api_access=bool(ds.get("has_records", True)))
-        _flag(rec, ds, required=("dataset_id",))
-        records.append(rec)
-    return CatalogPage("opendatasoft", records, _int(data.get("total_count")))
+    return CatalogPage("opendatasoft", _entries(data["results"], "opendatasoft", portal, _ods_record),
+                       _int(data.get("total_count")))
+
+
+def _ods_record(ds: dict, portal: str | None) -> DatasetRecord:
+    meta = _obj(_obj(ds.get("metas")).get("default"))
+    fields = [f for f in _list(ds.get("fields")) if isinstance(f, dict)]
+    rec = DatasetRecord(
+        platform="opendatasoft", portal=portal, id=_id(ds.get("dataset_id")), title=text(meta.get("title")),
+        type="dataset" if ds.get("has_records", True) else "file",
+        updated_at=parse_time(meta.get("modified") or meta.get("data_processed")),
+        department=text(meta.get("publisher")), description=text(meta.get("description")),
+        license=text(meta.get("license")), tags=[str(k) for k in _list(meta.get("keyword"))],
+        formats=["api", "csv", "json"] if ds.get("has_records", True) else [],
+        column_descriptions=any(f.get("description") for f in fields) if fields else None,
+        api_access=bool(ds.get("has_records", True)))
+    _flag(rec, ds, required=("dataset_id",))
+    return rec
 
 
 def parse_dcat(body, portal: str | None = None, platform: str = "dcat") -> CatalogPage:
@@ -124,31 +129,64 @@ def parse_dcat(body, portal: str | None = None, platform: str = "dcat") -> Catal
     if not isinstance(data.get("dataset"), list):
         raise CatalogFormatError("DCAT-US catalog without a dataset list")
     notes = [] if data.get("conformsTo") else ["catalog does not declare conformsTo"]
+    records = _entries(data["dataset"], platform, portal, _dcat_record)
+    return CatalogPage(platform, records, len(records), notes)
+
+
+def _dcat_record(ds: dict, portal: str | None, platform: str) -> DatasetRecord:
+    formats = []
+    for d in _list(ds.get("distribution")):
+        if not isinstance(d, dict):
+            continue
+        fmt = d.get("format") or d.get("mediaType")
+        if fmt:
+            formats.append(str(fmt))
+        if d.get("accessURL") and not d.get("downloadURL"):
+            formats.append("api")
+    contact = _obj(ds.get("contactPoint"))
+    rec = DatasetRecord(
+        platform=platform, portal=portal, id=text(ds.get("identifier")), title=text(ds.get("title")),
+        updated_at=parse_time(ds.get("modified")), department=text(ds.get("publisher")),
+        description=text(ds.get("description")), license=text(ds.get("license")),
+        contact=text(contact.get("hasEmail") or contact.get("fn")),
+        tags=[str(k) for k in _list(ds.get("keyword"))] + [str(t) for t in _list(ds.get("theme"))],
+        formats=formats, api_access="api" in formats)
+    _flag(rec, ds, required=("identifier", "title", "modified"))
+    return rec
+
+
+def _entries(items: list, platform: str, portal: str | None,
+             build: Callable[..., DatasetRecord]) -> list[DatasetRecord]:
+    """One record per catalog entry, always: an entry of the wrong shape becomes a flagged placeholder, so
+    counts stay those of the catalog and one bad entry never costs the page."""
     records = []
-    for ds in data["dataset"]:
-        if not isinstance(ds, dict):
+    for item in items:
+        if not isinstance(item, dict):
             records.append(DatasetRecord(platform=platform, portal=portal, id=None, title=None,
                                          issues=["entry is not an object"]))
             continue
-        dists = ds.get("distribution") or []
-        formats = []
-        for d in dists if isinstance(dists, list) else []:
-            fmt = d.get("format") or d.get("mediaType")
-            if fmt:
-                formats.append(str(fmt))
-            if d.get("accessURL") and not d.get("downloadURL"):
-                formats.append("api")
-        contact = ds.get("contactPoint") or {}
-        rec = DatasetRecord(
-            platform=platform, portal=portal, id=text(ds.get("identifier")), title=text(ds.get("title")),
-            updated_at=parse_time(ds.get("modified")), department=text(ds.get("publisher")),
-            description=text(ds.get("description")), license=text(ds.get("license")),
-            contact=text(contact.get("hasEmail") or contact.get("fn")) if isinstance(contact, dict) else None,
-            tags=[str(k) for k in ds.get("keyword") or []] + [str(t) for t in ds.get("theme") or []],
-            formats=formats, api_access="api" in formats)
-        _flag(rec, ds, required=("identifier", "title", "modified"))
+        try:
+            rec = build(item, portal, platform) if build is _dcat_record else build(item, portal)
+        except (TypeError, AttributeError, ValueError) as exc:
+            rec = DatasetRecord(platform=platform, portal=portal, id=None, title=None,
+                                issues=[f"malformed entry: {type(exc).__name__}"])
         records.append(rec)
-    return CatalogPage(platform, records, len(records), notes)
+    return records
+
+
+def _id(value) -> str | None:
+    """Identifiers as text; a non-scalar identifier is as good as none (and is flagged as missing)."""
+    return str(value) if isinstance(value, str | int) and not isinstance(value, bool) else None
+
+
+def _obj(value) -> dict:
+    """The value when it is a JSON object, else an empty one (wrong types read as missing)."""
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value) -> list:
+    """The value when it is a JSON array, else an empty one."""
+    return value if isinstance(value, list) else []
 
 
 def _flag(rec: DatasetRecord, raw: dict, required: tuple[str, ...]) -> None:

@@ -1,0 +1,85 @@
+"""Property-based tests: whatever a portal answers, a parser returns a page or a CatalogFormatError.
+
+Real catalogs carry every defect imaginable (nulls, numbers where strings belong, objects where lists
+belong, truncated bodies). The contract the survey relies on: no other exception escapes a parser, and a
+page that parses keeps one record per catalog entry, so counts never silently shrink.
+"""
+
+from __future__ import annotations
+
+import json
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from sources.portals.parsers import PARSERS, CatalogFormatError, CatalogPage
+
+_SCALARS = st.none() | st.booleans() | st.integers(-10**12, 10**13) | st.floats(allow_nan=False) | st.text(max_size=12)
+_JSON = st.recursive(_SCALARS, lambda inner: st.lists(inner, max_size=4)
+                     | st.dictionaries(st.text(max_size=8), inner, max_size=4), max_leaves=12)
+
+#: Field names the parsers read, so generated entries hit the real code paths with wrong types.
+_FIELDS = {
+    "socrata": ["resource", "classification", "metadata", "id", "name", "type", "updatedAt", "data_updated_at",
+                "attribution", "description", "license", "domain", "columns_description", "domain_tags", "tags"],
+    "ckan": ["id", "name", "title", "type", "metadata_modified", "organization", "notes", "license_id",
+             "license_title", "maintainer_email", "tags", "resources", "format", "datastore_active"],
+    "opendatasoft": ["dataset_id", "metas", "default", "title", "modified", "publisher", "license", "keyword",
+                     "fields", "description", "has_records"],
+    "dcat": ["identifier", "title", "modified", "publisher", "description", "license", "contactPoint",
+             "keyword", "theme", "distribution", "format", "mediaType", "accessURL", "downloadURL"],
+}
+_FIELDS["arcgis_hub"] = _FIELDS["dcat"]
+
+
+def _entry(platform: str) -> st.SearchStrategy:
+    keys = st.sampled_from(_FIELDS[platform])
+    return _JSON | st.dictionaries(keys, _JSON | st.dictionaries(keys, _JSON, max_size=4), max_size=8)
+
+
+def _envelope(platform: str, entries: list, total) -> dict:
+    if platform == "socrata":
+        return {"results": entries, "resultSetSize": total}
+    if platform == "ckan":
+        return {"success": True, "result": {"count": total, "results": entries}}
+    if platform == "opendatasoft":
+        return {"total_count": total, "results": entries}
+    return {"conformsTo": "https://project-open-data.cio.gov/v1.1/schema", "dataset": entries}
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_any_entries_parse_to_one_record_each(data: st.DataObject) -> None:
+    platform = data.draw(st.sampled_from(sorted(PARSERS)))
+    entries = data.draw(st.lists(_entry(platform), max_size=6))
+    total = data.draw(_SCALARS)
+    page = PARSERS[platform](json.dumps(_envelope(platform, entries, total)).encode(), "portal.example")
+    assert isinstance(page, CatalogPage)
+    assert len(page.records) == len(entries)
+    for rec, raw in zip(page.records, entries, strict=True):
+        assert rec.id is None or isinstance(rec.id, str)
+        if not isinstance(raw, dict):
+            assert rec.issues == ["entry is not an object"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(platform=st.sampled_from(sorted(PARSERS)), body=st.binary(max_size=64) | _JSON.map(lambda v: json.dumps(v).encode()))
+def test_arbitrary_bodies_give_a_page_or_a_format_error(platform: str, body: bytes) -> None:
+    try:
+        page = PARSERS[platform](body, "portal.example")
+    except CatalogFormatError:
+        return
+    assert isinstance(page, CatalogPage)
+
+
+@settings(max_examples=40, deadline=None)
+@given(platform=st.sampled_from(sorted(PARSERS)), cut=st.integers(1, 400))
+def test_truncated_bodies_are_format_errors(platform: str, cut: int) -> None:
+    entry = {k: "x" for k in _FIELDS[platform]}
+    body = json.dumps(_envelope(platform, [entry, entry], 2)).encode()
+    truncated = body[: min(cut, len(body) - 1)]
+    try:
+        PARSERS[platform](truncated, "portal.example")
+    except CatalogFormatError:
+        return
+    raise AssertionError("a truncated body parsed")
