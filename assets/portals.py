@@ -1,4 +1,4 @@
-"""Open data portals: discovered per city, catalogs read in full, profiled."""
+"""Open data portals: discovered per city, catalogs read once per host, judged and profiled."""
 
 import dagster as dg
 import pandas as pd
@@ -8,48 +8,86 @@ from assets.validation import check_result
 from expectations.runner import quarantine, validate
 from sources.portals.survey import survey
 
+_OUT = {"kinds": {"python", "pandas"}, "owners": ["team:cdpi"], "code_version": "2"}
+_SUITES = (("portal_probes", "staging.portal_probes"), ("portals", "marts.portals"),
+           ("portal_datasets", "marts.portal_datasets"))
+
 
 @dg.multi_asset(
     partitions_def=MONTHLY, group_name="signals", can_subset=False,
     required_resource_keys={"fetcher", "warehouse"},
     outs={
-        "portal_profiles": dg.AssetOut(kinds={"python", "pandas"}, owners=["team:cdpi"], code_version="1",
-                                       description="One row per city and probed portal host: how it was found, "
-                                                   "its platform, the probe outcome and catalog metrics."),
-        "portal_datasets": dg.AssetOut(kinds={"python", "pandas"}, owners=["team:cdpi"], code_version="1",
-                                       description="Every dataset listed by a discovered portal (staging)."),
-        "portal_quarantine": dg.AssetOut(kinds={"python", "pandas"}, owners=["team:cdpi"], code_version="1",
-                                         description="Portal profile rows that failed their suite "
-                                                     "(ops.quarantine)."),
+        "portal_probes": dg.AssetOut(**_OUT, description="Every (city, host) examined as a possible portal: the "
+                                                          "routes that led there and what came of it."),
+        "portals": dg.AssetOut(**_OUT, description="Portals whose catalogs were read, per city: platform, who "
+                                                   "runs it (scope), whether it is credited as the city's own, "
+                                                   "catalog metrics."),
+        "portal_datasets": dg.AssetOut(**_OUT, description="Every dataset listed by a portal that was read."),
+        "portal_registry_reads": dg.AssetOut(**_OUT, description="Socrata domain list and ArcGIS Hub search "
+                                                                 "requests, with their outcomes."),
+        "portal_quarantine": dg.AssetOut(**_OUT, description="Portal rows that failed their suite "
+                                                             "(ops.quarantine)."),
     },
-    check_specs=[dg.AssetCheckSpec("portal_profiles_suite", asset="portal_profiles", blocking=True,
-                                   description="Great Expectations suite expectations/suites/portal_profiles.json"),
-                 dg.AssetCheckSpec("portal_datasets_suite", asset="portal_datasets", blocking=True,
-                                   description="Great Expectations suite expectations/suites/portal_datasets.json")],
+    check_specs=[dg.AssetCheckSpec(f"{name}_suite", asset=name, blocking=True,
+                                   description=f"Great Expectations suite expectations/suites/{name}.json "
+                                               f"on {table}")
+                 for name, table in _SUITES],
 )
 def city_portals(context: dg.AssetExecutionContext, cities: pd.DataFrame, city_homepages: pd.DataFrame):
-    """Probe each city's candidate portal hosts (home page links, conventional names) with each platform's
-    identifying request, read the catalogs with the platforms' own paging, and profile them."""
+    """Gather portal leads per city (home page links, conventional host names, Socrata's domain list,
+    ArcGIS Hub search), examine each host once with each platform's identifying request, read catalogs
+    with the platforms' own paging, decide who runs each portal, and profile the catalogs."""
     res = context.resources
     as_of = snapshot_of(context) + pd.offsets.MonthEnd(0)
     with res.fetcher.open(res.warehouse.paths(), context.run_id, "city_portals") as f:
-        profiles, datasets = survey(f, cities, city_homepages, as_of=as_of.to_pydatetime(),
-                                    workers=f.config.concurrency)
-    clean, quarantined = quarantine(profiles, "portal_profiles", key_columns=["geoid", "portal_host"])
-    clean_ds, quarantined_ds = quarantine(datasets, "portal_datasets",
-                                          key_columns=["geoid", "portal_host", "dataset_id"])
-    dropped = len(profiles) - len(clean) + len(datasets) - len(clean_ds)
-    if dropped:
-        context.log.warning(f"{dropped} portal rows quarantined (see ops.quarantine)")
-    profiles, datasets = clean, clean_ds
-    quarantined = pd.concat([quarantined, quarantined_ds], ignore_index=True)
-    found = profiles[profiles["outcome"].isin(["found", "partial"])]
-    yield dg.Output(profiles, "portal_profiles", metadata={
-        "probed": len(profiles), "found": len(found), "cities_with_portal": int(found["geoid"].nunique()),
-        "outcomes": dg.MetadataValue.json({str(k): int(v) for k, v in profiles["outcome"].value_counts().items()})})
-    yield dg.Output(datasets, "portal_datasets", metadata={"rows": len(datasets)})
-    yield dg.Output(quarantined, "portal_quarantine", metadata={"rows": len(quarantined)})
-    yield check_result(validate(profiles, "portal_profiles"), asset="portal_profiles",
-                       check_name="portal_profiles_suite")
-    yield check_result(validate(datasets, "portal_datasets"), asset="portal_datasets",
-                       check_name="portal_datasets_suite")
+        result = survey(f, cities, city_homepages, as_of=as_of.to_pydatetime(), workers=f.config.concurrency)
+    frames, quarantined = {}, []
+    keys = {"portal_probes": ["geoid", "portal_host"], "portals": ["geoid", "portal_host"],
+            "portal_datasets": ["portal_host", "dataset_id"]}
+    for name, frame in (("portal_probes", result.probes), ("portals", result.portals),
+                        ("portal_datasets", result.datasets)):
+        clean, bad = quarantine(frame, name, key_columns=keys[name])
+        frames[name] = clean
+        quarantined.append(bad)
+    bad_rows = pd.concat(quarantined, ignore_index=True)
+    if len(bad_rows):
+        context.log.warning(f"{len(bad_rows)} portal rows quarantined (see ops.quarantine)")
+    portals, probes = frames["portals"], frames["portal_probes"]
+    yield dg.Output(probes, "portal_probes", metadata={
+        "rows": len(probes), "hosts_examined": result.notes.get("hosts_examined", 0),
+        "outcomes": _counts(probes["outcome"])})
+    yield dg.Output(portals, "portals", metadata=_portal_metadata(portals))
+    yield dg.Output(frames["portal_datasets"], "portal_datasets", metadata={
+        "rows": len(frames["portal_datasets"]), "types": _counts(frames["portal_datasets"]["type"])})
+    reads = result.registries
+    yield dg.Output(reads, "portal_registry_reads", metadata={
+        "requests": int(reads["requests"].sum()) if len(reads) else 0,
+        "outcomes": _counts(reads["registry"] + ":" + reads["outcome"]) if len(reads) else {}})
+    yield dg.Output(bad_rows, "portal_quarantine", metadata={"rows": len(bad_rows)})
+    for name, _table in _SUITES:
+        yield check_result(validate(frames[name], name), asset=name, check_name=f"{name}_suite")
+
+
+def _counts(series: pd.Series) -> dg.MetadataValue:
+    return dg.MetadataValue.json({str(k): int(v) for k, v in series.value_counts(dropna=False).items()})
+
+
+def _portal_metadata(portals: pd.DataFrame) -> dict:
+    """Headline figures for the Dagster UI: how many cities have a credited portal, on which platforms,
+    and the median catalog metrics of credited portals."""
+    credited = portals[portals["credited"].astype(bool)] if len(portals) else portals
+    meta = {"rows": len(portals), "credited_portals": len(credited),
+            "cities_with_credited_portal": int(credited["geoid"].nunique()) if len(credited) else 0,
+            "by_platform": _counts(credited["platform"]) if len(credited) else {},
+            "by_scope": _counts(portals["scope"]) if len(portals) else {}}
+    for col in ("dataset_count", "updated_365d_share", "described_share", "licensed_share", "machine_readable_share"):
+        if len(credited):
+            value = credited[col].median()
+            meta[f"median_{col}"] = float(value) if pd.notna(value) else None
+    if len(credited):
+        top = credited.sort_values("dataset_count", ascending=False).head(10)
+        cols = ["geoid", "portal_host", "platform", "dataset_count", "updated_365d_share"]
+        lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+        lines += ["| " + " | ".join(str(r[c]) for c in cols) + " |" for _, r in top.iterrows()]
+        meta["largest_credited"] = dg.MetadataValue.md("\n".join(lines))
+    return meta

@@ -17,8 +17,8 @@ from warehouse.publish import RunRecord, publish_run
 def published_warehouse(context: dg.AssetExecutionContext, census_places: pd.DataFrame,
                         wikidata_websites: pd.DataFrame, cities: pd.DataFrame,
                         cities_quarantine: pd.DataFrame, city_homepages: pd.DataFrame,
-                        portal_profiles: pd.DataFrame, portal_datasets: pd.DataFrame,
-                        portal_quarantine: pd.DataFrame) -> dg.MaterializeResult:
+                        portal_probes: pd.DataFrame, portals: pd.DataFrame, portal_datasets: pd.DataFrame,
+                        portal_registry_reads: pd.DataFrame, portal_quarantine: pd.DataFrame) -> dg.MaterializeResult:
     """The published DuckDB warehouse ($CDPI_HOME/warehouse.duckdb): this run's rows appended to the
     history, marts rebuilt, swapped in atomically so readers never see a half-written file."""
     res = context.resources
@@ -32,8 +32,10 @@ def published_warehouse(context: dg.AssetExecutionContext, census_places: pd.Dat
         config={"settings": res.settings.model_dump(), "fetcher": res.fetcher.model_dump()},
         warc_files=warcs, replay_sources=list(res.fetcher.replay), cdpi_version=_version())
     frames = {"raw.census_places": census_places, "raw.wikidata_websites": wikidata_websites,
-              "staging.cities": cities, "ops.quarantine": pd.concat([cities_quarantine, portal_quarantine], ignore_index=True), "raw.homepages": city_homepages,
-              "marts.portal_profiles": portal_profiles, "staging.portal_datasets": portal_datasets}
+              "staging.cities": cities, "raw.homepages": city_homepages,
+              "ops.quarantine": pd.concat([cities_quarantine, portal_quarantine], ignore_index=True),
+              "staging.portal_probes": portal_probes, "staging.portal_registry_reads": portal_registry_reads,
+              "marts.portals": portals, "marts.portal_datasets": portal_datasets}
     summary = publish_run(paths, record, frames, fetch_log)
     outcomes: dict[str, int] = {}
     for row in fetch_log:

@@ -159,49 +159,18 @@ def test_profile_portal_cli(tmp_path: Path, capsys: pytest.CaptureFixture) -> No
     assert "not a ckan catalog page" in capsys.readouterr().err
 
 
-def test_survey_finds_each_city_portal_with_platform_and_full_catalog(tmp_path: Path) -> None:
-    import pandas as pd
-
-    from sources.homepages import fetch_homepages
-    from sources.portals.survey import survey
-
-    pop = build_population(30, seed=8)
-    cities = pd.DataFrame([{"geoid": c.geoid, "website_url": c.website} for c in pop.cities])
-    slow = next(c for c in pop.cities if c.platform and c.website)
-    faults = FaultPlan().add(slow.portal_host, "timeout", seconds=3)
-    with SimWeb(pop, faults=faults) as sim, Fetcher(FetcherConfig(
-            resolve=sim.resolve_map(), allow_addresses=("127.0.0.1",), min_delay_s=0.0, read_timeout_s=0.5,
-            timeout_retries=0), run_dir=tmp_path) as f:
-        homes = fetch_homepages(f, cities)
-        profiles, datasets = survey(f, cities, homes, as_of=datetime(2026, 10, 31, tzinfo=UTC))
-    found = profiles[profiles["outcome"] == "found"].set_index("geoid")
-    for c in pop.cities:
-        if c is slow or not c.website:
-            continue
-        if c.platform:
-            row = found.loc[c.geoid]
-            assert (row["platform"], row["portal_host"], row["dataset_count"]) == (
-                c.platform, c.portal_host, c.n_datasets), c.geoid
-            assert row["discovered_via"] == "homepage_link"
-        else:
-            assert c.geoid not in found.index
-    missing = profiles[(profiles["geoid"] == slow.geoid) & (profiles["portal_host"] == slow.portal_host)]
-    assert missing["outcome"].tolist() == ["unreachable"] and "timeout" in missing["detail"].iloc[0]
-    assert len(datasets) == int(found["dataset_count"].sum())
-
-
 def test_portal_suites_accept_survey_output_and_quarantine_bad_rows() -> None:
     import pandas as pd
 
     from expectations.runner import quarantine, validate
     from sources.portals.survey import DATASET_COLUMNS
 
-    rows = [dict.fromkeys(DATASET_COLUMNS) | {"geoid": "3900001", "portal_host": "data.a.example",
+    rows = [dict.fromkeys(DATASET_COLUMNS) | {"portal_host": "data.a.example",
                                                "platform": "ckan", "dataset_id": str(i), "type": "dataset",
                                                "has_description": True, "machine_readable": False}
             for i in range(3)]
     rows[1]["type"] = "spreadsheet"
     frame = pd.DataFrame(rows, columns=DATASET_COLUMNS)
-    clean, bad = quarantine(frame, "portal_datasets", key_columns=["geoid", "portal_host", "dataset_id"])
+    clean, bad = quarantine(frame, "portal_datasets", key_columns=["portal_host", "dataset_id"])
     assert len(clean) == 2 and bad["column"].tolist() == ["type"]
     assert validate(clean, "portal_datasets").success

@@ -1,22 +1,25 @@
-"""Find a city's open data portal(s) and read their whole catalog, politely, through the shared fetcher.
+"""Find portal hosts for a city and read a host's whole catalog, politely, through the shared fetcher.
 
-Candidates come from the city's own home page (links whose text says "open data" or whose host matches
-a known platform pattern) and from conventional host names derived from the city's domain. Each candidate
-is probed with each platform's cheapest identifying request until one answers in that platform's format;
-how it was found and how sure we are is recorded with it.
+Leads (reasons to think a host is a city's portal) come from the city's home page (links whose text says
+"open data" or whose host names a platform), from conventional host names derived from the city's
+domain, and from platform registries (see registries.py). Each host is then examined once, whatever the
+number of cities pointing at it: probed with each platform's cheapest identifying request until one
+answers in that platform's format, its catalog read with the platform's own paging, and its title and
+software version noted so the scope rules can tell a city's portal from a county's.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import quote, urljoin, urlsplit
 
 from bs4 import BeautifulSoup
 
 from sources.http.fetcher import Fetcher
+from sources.http.outcomes import Outcome
 from sources.http.result import FetchResult
-from sources.portals.parsers import PARSERS, CatalogFormatError, CatalogPage
+from sources.portals.parsers import PARSERS, CatalogFormatError, CatalogPage, load
 from sources.portals.records import DatasetRecord
 
 _LINK_TEXT = re.compile(r"\bopen\s*data\b|\bdata\s*(portal|hub|catalog)\b|\btransparency\s*portal\b", re.I)
@@ -25,28 +28,40 @@ _HOST_PLATFORM = ((".opendata.arcgis.com", "arcgis_hub"), (".hub.arcgis.com", "a
                   (".opendatasoft.com", "opendatasoft"), (".data.socrata.com", "socrata"))
 #: Probe order for hosts that do not name their platform; the first that answers in format wins.
 _PROBE_ORDER = ("socrata", "ckan", "opendatasoft", "dcat")
-PAGE_SIZE = {"socrata": 100, "ckan": 1000, "opendatasoft": 100}
+#: Page sizes within each API's documented maximum (CKAN rows_max 1000, ODS limit 100).
+PAGE_SIZE = {"socrata": 1000, "ckan": 1000, "opendatasoft": 100}
+#: Socrata's Discovery API serves offset + limit up to 10,000; deeper catalogs page by scroll_id.
+SOCRATA_OFFSET_WINDOW = 10_000
 MAX_DATASETS = 100_000
+VIA_CONFIDENCE = {"homepage_link": 0.9, "candidate_host": 0.6}
 
 
-@dataclass
-class PortalCandidate:
+@dataclass(frozen=True)
+class Lead:
+    """One reason to think ``host`` is the portal of city ``geoid``."""
+
+    geoid: str
     host: str
-    via: str                    # homepage_link | candidate_host
+    via: str                       # homepage_link | candidate_host | socrata_domain_list | arcgis_hub_search
     confidence: float
+    platform: str | None = None    # when the route itself names the platform
+    reason: str = ""
 
 
 @dataclass
 class PortalResult:
+    """What examining one host gave, independent of which cities pointed at it."""
+
     host: str
-    via: str
-    confidence: float
     platform: str | None = None
-    outcome: str = "not_found"  # found | not_found | unreachable | malformed
+    outcome: str = "not_found"     # found | partial | not_found | unreachable
     detail: str | None = None
     records: list[DatasetRecord] = field(default_factory=list)
     reported_total: int | None = None
     pages: int = 0
+    paging: str | None = None      # offset | scroll_id | single
+    site_title: str | None = None
+    platform_version: str | None = None
 
 
 def portal_links(website: str | None, homepage_html: str | None) -> list[str]:
@@ -58,72 +73,138 @@ def portal_links(website: str | None, homepage_html: str | None) -> list[str]:
     for a in BeautifulSoup(homepage_html, "html.parser").find_all("a", href=True):
         host = (urlsplit(urljoin(website or "", a["href"])).hostname or "").lower()
         if host and host != site_host and host not in hosts and (
-                _LINK_TEXT.search(" ".join(a.get_text(" ").split())) or _platform_of(host)):
+                _LINK_TEXT.search(" ".join(a.get_text(" ").split())) or platform_of(host)):
             hosts.append(host)
     return hosts
 
 
-def candidates(website: str | None, linked_hosts: list[str]) -> list[PortalCandidate]:
-    """Portal hosts to probe, most likely first, without duplicates."""
-    found = {h: PortalCandidate(h, "homepage_link", 0.9) for h in linked_hosts}
+def website_leads(geoid: str, website: str | None, linked_hosts: list[str]) -> list[Lead]:
+    """Leads from the city's own site: its portal links, then conventional names under its domain."""
+    leads = [Lead(geoid, h, "homepage_link", VIA_CONFIDENCE["homepage_link"], platform_of(h),
+                  "linked from the city home page") for h in linked_hosts]
     site_host = (urlsplit(website).hostname or "") if website else ""
     if site_host:
         domain = site_host.removeprefix("www.")
         label = domain.split(".")[0]
-        for host in (f"data.{domain}", f"opendata.{domain}", f"{label}.opendata.arcgis.com"):
-            found.setdefault(host, PortalCandidate(host, "candidate_host", 0.6))
-    return list(found.values())
+        for host in (f"data.{domain}", f"opendata.{domain}", f"{label}.opendata.arcgis.com",
+                     f"{label}.opendatasoft.com"):
+            if host not in linked_hosts:
+                leads.append(Lead(geoid, host, "candidate_host", VIA_CONFIDENCE["candidate_host"],
+                                  platform_of(host), f"conventional portal name under {domain}"))
+    return leads
 
 
-def discover(fetcher: Fetcher, candidate: PortalCandidate) -> PortalResult:
-    """Identify the platform of one candidate host and read its whole catalog."""
-    result = PortalResult(candidate.host, candidate.via, candidate.confidence)
-    named = _platform_of(candidate.host)
+def discover(fetcher: Fetcher, host: str, platform_hint: str | None = None, *, guessed: bool = False
+             ) -> PortalResult:
+    """Identify the platform of one host and read its whole catalog.
+
+    ``guessed``: the host name was only derived by convention, so a name that does not resolve means
+    there is no such portal (not_found), where for a linked or registered host it means unreachable.
+    """
+    result = PortalResult(host)
+    named = platform_hint or platform_of(host)
     order = (named,) if named else _PROBE_ORDER
     unreachable: FetchResult | None = None
     for platform in order:
-        first = fetcher.get(_page_url(platform, candidate.host, 0))
+        first = fetcher.get(page_url(platform, host, offset=0))
         if not first.ok:
             if not first.outcome.reachable:
                 unreachable = first
                 break  # the host itself cannot be examined; more probes would only repeat that
             continue
         try:
-            page = PARSERS[platform](first.body, candidate.host)
+            page = PARSERS[platform](first.body, host)
         except CatalogFormatError:
             continue
         result.platform = platform
-        return _read_catalog(fetcher, result, page)
+        _read_catalog(fetcher, result, page)
+        _describe_site(fetcher, result)
+        return result
     if unreachable is not None:
-        result.outcome = "unreachable"
-        result.detail = f"{unreachable.outcome.value}: {unreachable.error}"
+        nonexistent = guessed and unreachable.outcome is Outcome.DNS_ERROR
+        result.outcome = "not_found" if nonexistent else "unreachable"
+        result.detail = f"{unreachable.outcome.value}: {unreachable.error}" + (
+            " (guessed host name does not exist)" if nonexistent else "")
     return result
 
 
-def _read_catalog(fetcher: Fetcher, result: PortalResult, page: CatalogPage) -> PortalResult:
-    platform, host = result.platform, result.host
+def _read_catalog(fetcher: Fetcher, result: PortalResult, page: CatalogPage) -> None:
+    platform = result.platform
     result.records.extend(page.records)
     result.reported_total, result.pages, result.outcome = page.total, 1, "found"
+    result.paging = "single" if platform not in PAGE_SIZE else "offset"
     if platform not in PAGE_SIZE:
-        return result
-    while page.records and len(result.records) < min(page.total or 0, MAX_DATASETS):
-        nxt = fetcher.get(_page_url(platform, host, len(result.records)))
-        if not nxt.ok:
-            result.outcome, result.detail = "partial", f"page {result.pages + 1}: {nxt.outcome.value}"
-            return result
-        try:
-            page = PARSERS[platform](nxt.body, host)
-        except CatalogFormatError as exc:
-            result.outcome, result.detail = "partial", f"page {result.pages + 1}: {exc}"
-            return result
+        return
+    target = min(page.total or 0, MAX_DATASETS)
+    if platform == "socrata" and target > SOCRATA_OFFSET_WINDOW:
+        _read_socrata_by_scroll(fetcher, result, target)
+        return
+    while page.records and len(result.records) < target:
+        page = _next_page(fetcher, result, page_url(platform, result.host, offset=len(result.records)))
+        if page is None:
+            return
         result.records.extend(page.records)
-        result.pages += 1
-    return result
 
 
-def _page_url(platform: str, host: str, offset: int) -> str:
+def _read_socrata_by_scroll(fetcher: Fetcher, result: PortalResult, target: int) -> None:
+    """Deep Socrata catalogs: restart ordered by id and pass the last id seen as ``scroll_id``.
+
+    The offset page already read is dropped, since it was ordered by relevance, not by id.
+    """
+    result.records, result.paging, last_id = [], "scroll_id", ""
+    while len(result.records) < target:
+        page = _next_page(fetcher, result, page_url("socrata", result.host, scroll_id=last_id))
+        if page is None:
+            return
+        if not page.records:
+            break
+        result.records.extend(page.records)
+        last_id = page.records[-1].id
+        if not last_id:
+            result.outcome, result.detail = "partial", f"page {result.pages}: last entry has no id to scroll from"
+            return
+
+
+def _next_page(fetcher: Fetcher, result: PortalResult, url: str) -> CatalogPage | None:
+    """One more catalog page, or None after marking the result partial with the reason."""
+    res = fetcher.get(url)
+    if not res.ok:
+        result.outcome, result.detail = "partial", f"page {result.pages + 1}: {res.outcome.value} {res.status or ''}"
+        return None
+    try:
+        page = PARSERS[result.platform](res.body, result.host)
+    except CatalogFormatError as exc:
+        result.outcome, result.detail = "partial", f"page {result.pages + 1}: {exc}"
+        return None
+    result.pages += 1
+    return page
+
+
+def _describe_site(fetcher: Fetcher, result: PortalResult) -> None:
+    """The portal's own name (home page title; CKAN's site_title) and CKAN's version. Best effort: a
+    failure here leaves the fields empty and never changes the catalog outcome."""
+    if result.platform == "ckan":
+        res = fetcher.get(f"https://{result.host}/api/3/action/status_show")
+        if res.ok:
+            try:
+                status = load(res.body).get("result") or {}
+                result.platform_version = str(status.get("ckan_version") or "") or None
+                result.site_title = str(status.get("site_title") or "").strip() or None
+            except (CatalogFormatError, AttributeError):
+                pass
+    if result.site_title is None:
+        res = fetcher.get(f"https://{result.host}/")
+        if res.ok and "html" in res.content_type:
+            title = BeautifulSoup(res.text(), "html.parser").title
+            text = " ".join(title.get_text(" ").split()) if title else ""
+            result.site_title = text[:200] or None
+
+
+def page_url(platform: str, host: str, *, offset: int = 0, scroll_id: str | None = None) -> str:
+    """The catalog request for one page, in each API's own paging terms."""
     if platform == "socrata":
-        return f"https://{host}/api/catalog/v1?domains={host}&limit={PAGE_SIZE['socrata']}&offset={offset}"
+        base = f"https://{host}/api/catalog/v1?domains={host}&limit={PAGE_SIZE['socrata']}"
+        return f"{base}&scroll_id={quote(scroll_id)}" if scroll_id is not None else f"{base}&offset={offset}"
     if platform == "ckan":
         return f"https://{host}/api/3/action/package_search?rows={PAGE_SIZE['ckan']}&start={offset}"
     if platform == "opendatasoft":
@@ -134,5 +215,6 @@ def _page_url(platform: str, host: str, offset: int) -> str:
     return f"https://{host}/data.json"
 
 
-def _platform_of(host: str) -> str | None:
+def platform_of(host: str) -> str | None:
+    """The platform a host name states outright (``*.opendata.arcgis.com`` is ArcGIS Hub), else None."""
     return next((p for suffix, p in _HOST_PLATFORM if host.endswith(suffix)), None)

@@ -21,20 +21,27 @@ CREATE TABLE IF NOT EXISTS staging.cities (
     is_sample       BOOLEAN
 );
 
-CREATE TABLE IF NOT EXISTS staging.portal_datasets (
-    snapshot         TIMESTAMP NOT NULL,
-    run_id           VARCHAR   NOT NULL,
-    geoid            VARCHAR   NOT NULL,
-    portal_host      VARCHAR   NOT NULL,
-    platform         VARCHAR,
-    dataset_id       VARCHAR,
-    title            VARCHAR,
-    type             VARCHAR,
-    updated_at       TIMESTAMP,
-    department       VARCHAR,
-    has_description  BOOLEAN,
-    license          VARCHAR,
-    formats          VARCHAR,
-    machine_readable BOOLEAN,
-    issues           VARCHAR
+CREATE TABLE IF NOT EXISTS staging.portal_probes (
+    snapshot       TIMESTAMP NOT NULL,
+    run_id         VARCHAR   NOT NULL,
+    geoid          VARCHAR   NOT NULL,
+    portal_host    VARCHAR   NOT NULL,
+    discovered_via VARCHAR,
+    confidence     DOUBLE,
+    leads          VARCHAR,
+    platform       VARCHAR,
+    outcome        VARCHAR   NOT NULL,
+    detail         VARCHAR
+);
+
+CREATE TABLE IF NOT EXISTS staging.portal_registry_reads (
+    snapshot TIMESTAMP NOT NULL,
+    run_id   VARCHAR   NOT NULL,
+    registry VARCHAR   NOT NULL,
+    geoid    VARCHAR,
+    outcome  VARCHAR   NOT NULL,
+    detail   VARCHAR,
+    entries  INTEGER,
+    requests INTEGER,
+    matches  INTEGER
 );

@@ -19,17 +19,23 @@ CREATE TABLE IF NOT EXISTS marts.cities (
     is_sample        BOOLEAN   NOT NULL
 );
 
-CREATE TABLE IF NOT EXISTS marts.portal_profiles (
+CREATE TABLE IF NOT EXISTS marts.portals (
     snapshot                  TIMESTAMP NOT NULL,
     run_id                    VARCHAR   NOT NULL,
     geoid                     VARCHAR   NOT NULL,
     portal_host               VARCHAR   NOT NULL,
-    platform                  VARCHAR,
+    platform                  VARCHAR   NOT NULL,
+    platform_version          VARCHAR,
+    site_title                VARCHAR,
+    scope                     VARCHAR   NOT NULL,
+    scope_reason              VARCHAR,
+    credited                  BOOLEAN   NOT NULL,
     discovered_via            VARCHAR,
     confidence                DOUBLE,
     outcome                   VARCHAR   NOT NULL,
     detail                    VARCHAR,
     pages                     INTEGER,
+    paging                    VARCHAR,
     reported_total            BIGINT,
     dataset_count             BIGINT,
     updated_90d_share         DOUBLE,
@@ -47,4 +53,21 @@ CREATE TABLE IF NOT EXISTS marts.portal_profiles (
     has_open_data_policy      BOOLEAN,
     performance_datasets      INTEGER,
     flagged_records           INTEGER
+);
+
+CREATE TABLE IF NOT EXISTS marts.portal_datasets (
+    snapshot         TIMESTAMP NOT NULL,
+    run_id           VARCHAR   NOT NULL,
+    portal_host      VARCHAR   NOT NULL,
+    platform         VARCHAR   NOT NULL,
+    dataset_id       VARCHAR,
+    title            VARCHAR,
+    type             VARCHAR,
+    updated_at       TIMESTAMP,
+    department       VARCHAR,
+    has_description  BOOLEAN,
+    license          VARCHAR,
+    formats          VARCHAR,
+    machine_readable BOOLEAN,
+    issues           VARCHAR
 );
