@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 export GX_ANALYTICS_ENABLED := false
 
-.PHONY: install run test test-fast lint docs dev sample clean
+.PHONY: install run test test-fast lint docs dev sample bench clean
 
 $(STAMP): pyproject.toml
 	@$(PY) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "cdpi needs Python 3.11 or newer")'
@@ -29,6 +29,12 @@ test: $(STAMP)
 ## Fast tests only (slow ones skipped), for the edit-test loop.
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+## Benchmarks (not tests): figures go to docs/BENCHMARKS.md and docs/benchmarks.json.
+## DATASETS sets the catalog size of the portal benchmark.
+DATASETS ?= 50000
+bench: $(STAMP)
+	$(BIN)/python scripts/bench_portals.py --datasets $(DATASETS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -123,3 +123,14 @@ def test_survey_reads_each_portal_once_and_records_unreachable_hosts(tmp_path: P
     read_hosts = portals.drop_duplicates("portal_host")
     assert len(result.datasets) == int(read_hosts["dataset_count"].sum())
     assert set(result.registries["registry"]) == {"socrata_domain_list", "arcgis_hub_search"}
+
+
+def test_whole_catalog_documents_get_their_own_byte_cap(tmp_path: Path) -> None:
+    pop = build_population(40, seed=5)
+    city = next(c for c in pop.cities if c.platform == "dcat")
+    city.n_datasets = 3_000
+    with SimWeb(pop) as sim, _fetcher(sim, tmp_path, max_bytes=200_000) as f:
+        page = f.get(f"https://{city.portal_host}/data.json")
+        result = discover(f, city.portal_host)
+    assert page.outcome.value == "too_large"          # a web page this size would be refused...
+    assert (result.outcome, len(result.records)) == ("found", 3_000)   # ...a catalog document is not

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from sources.portals.parsers import PARSERS, CatalogFormatError, CatalogPage
 
-_SCALARS = st.none() | st.booleans() | st.integers(-10**12, 10**13) | st.floats(allow_nan=False) | st.text(max_size=12)
+_SCALARS = st.none() | st.booleans() | st.integers(-10**12, 10**13) | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=12)
 _JSON = st.recursive(_SCALARS, lambda inner: st.lists(inner, max_size=4)
                      | st.dictionaries(st.text(max_size=8), inner, max_size=4), max_leaves=12)
 

@@ -90,8 +90,12 @@ class Fetcher:
 
     # ------------------------------------------------------------------ public API
     def get(self, url: str, headers: dict[str, str] | None = None, *, method: str = "GET",
-            _robots: bool = False) -> FetchResult:
-        """Fetch one URL following redirects. Never raises for network or server behaviour."""
+            max_bytes: int | None = None, _robots: bool = False) -> FetchResult:
+        """Fetch one URL following redirects. Never raises for network or server behaviour.
+
+        ``max_bytes`` raises or lowers the body cap for this request only (whole-catalog documents such
+        as a large data.json are legitimately bigger than any web page)."""
+        cap = max_bytes or self.config.max_bytes
         started = time.monotonic()
         fetched_at = warc_now()
         try:
@@ -125,7 +129,7 @@ class Fetcher:
                                                     robots_blocked=True, error=error, attempts=attempts,
                                                     fetched_at=fetched_at, redirects=redirects), started)
             hop = self._replay_hop(method, current) if self._replay else self._live_hop(method, current,
-                                                                                         headers or {})
+                                                                                         headers or {}, cap)
             attempts += hop.attempts
             if self._replay and hop.date and not redirects:
                 fetched_at = hop.date
@@ -259,7 +263,7 @@ class Fetcher:
             return _Hop(Outcome(ex.outcome), error=ex.error, date=ex.date)
         if ex.outcome == Outcome.TOO_LARGE.value:
             return _Hop(Outcome.TOO_LARGE, status=ex.status, headers=ex.headers, date=ex.date,
-                        error=f"body exceeded {self.config.max_bytes} bytes (archived truncated)")
+                        error="body exceeded the byte cap (archived truncated)")
         if ex.status == 304:
             if ex.reused_body is None:
                 return _Hop(Outcome.NOT_ARCHIVED, status=304, error="304 without archived body", date=ex.date)
@@ -268,7 +272,7 @@ class Fetcher:
         outcome = Outcome.OK if 200 <= ex.status < 300 else Outcome.HTTP_ERROR
         return _Hop(outcome, status=ex.status, headers=ex.headers, body=ex.body, date=ex.date)
 
-    def _live_hop(self, method: str, url: str, headers: dict[str, str]) -> _Hop:
+    def _live_hop(self, method: str, url: str, headers: dict[str, str], cap: int) -> _Hop:
         parts = urlsplit(url)
         host = parts.hostname or ""
         port = parts.port or (443 if parts.scheme == "https" else 80)
@@ -284,7 +288,7 @@ class Fetcher:
         with self.gate.slot(host):
             while True:
                 attempt += 1
-                hop, retry_after = self._attempt(method, url, parts, target, headers, cached)
+                hop, retry_after = self._attempt(method, url, parts, target, headers, cached, cap)
                 hop.attempts = attempt
                 if hop.status == 304 and hop.outcome == Outcome.CONNECTION_ERROR:
                     cached = None  # cached body vanished: ask again unconditionally
@@ -308,7 +312,7 @@ class Fetcher:
                     wait = retry_after
                 self.gate.pause_within_slot(host, max(wait, self.gate.delay(host)))
 
-    def _attempt(self, method, url, parts, target, headers, cached) -> tuple[_Hop, float | None]:
+    def _attempt(self, method, url, parts, target, headers, cached, cap) -> tuple[_Hop, float | None]:
         cfg = self.config
         scheme = "http" if target.overridden else parts.scheme
         address = f"[{target.address}]" if ":" in target.address else target.address
@@ -327,7 +331,7 @@ class Fetcher:
                                              allow_redirects=False,
                                              timeout=(cfg.connect_timeout_s, cfg.read_timeout_s))
                 try:
-                    body, truncated = self._read_body(resp, started, method)
+                    body, truncated = self._read_body(resp, started, method, cap)
                 finally:
                     resp.close()
         except (requests.Timeout, urllib3.exceptions.TimeoutError, _Deadline) as exc:
@@ -356,7 +360,7 @@ class Fetcher:
                                         reused_body=reused)
         if truncated:
             return _Hop(Outcome.TOO_LARGE, status=status, headers=kept, date=date,
-                        error=f"body exceeded {cfg.max_bytes} bytes"), None
+                        error=f"body exceeded {cap} bytes"), None
         if reused is not None:
             return _Hop(Outcome.NOT_MODIFIED, status=304, headers=kept, body=reused, date=date,
                         from_cache=True), None
@@ -369,7 +373,7 @@ class Fetcher:
                      error=f"HTTP {status}" if status not in _REDIRECTS else None),
                 _retry_after(_header(kept, "retry-after")))
 
-    def _read_body(self, resp: requests.Response, started: float, method: str) -> tuple[bytes, bool]:
+    def _read_body(self, resp: requests.Response, started: float, method: str, cap: int) -> tuple[bytes, bool]:
         """Stream and decode the body under the byte cap and the wall-clock cap; memory stays bounded."""
         if method == "HEAD":
             return b"", False
@@ -384,8 +388,8 @@ class Fetcher:
             if not chunk:
                 break
             total += len(chunk)
-            if total > cfg.max_bytes:
-                keep = cfg.max_bytes - (total - len(chunk))
+            if total > cap:
+                keep = cap - (total - len(chunk))
                 chunks.append(chunk[:keep])
                 return b"".join(chunks), True
             chunks.append(chunk)

@@ -33,6 +33,9 @@ PAGE_SIZE = {"socrata": 1000, "ckan": 1000, "opendatasoft": 100}
 #: Socrata's Discovery API serves offset + limit up to 10,000; deeper catalogs page by scroll_id.
 SOCRATA_OFFSET_WINDOW = 10_000
 MAX_DATASETS = 100_000
+#: Byte cap for single-document catalogs (data.json, the Hub DCAT feed): a 50,000-entry feed is ~80 MB,
+#: well above the cap for web pages, and is streamed by the parser (see parsers.parse_dcat).
+CATALOG_DOCUMENT_MAX_BYTES = 256 * 1024 * 1024
 VIA_CONFIDENCE = {"homepage_link": 0.9, "candidate_host": 0.6}
 
 
@@ -106,7 +109,8 @@ def discover(fetcher: Fetcher, host: str, platform_hint: str | None = None, *, g
     order = (named,) if named else _PROBE_ORDER
     unreachable: FetchResult | None = None
     for platform in order:
-        first = fetcher.get(page_url(platform, host, offset=0))
+        first = fetcher.get(page_url(platform, host, offset=0),
+                            max_bytes=None if platform in PAGE_SIZE else CATALOG_DOCUMENT_MAX_BYTES)
         if not first.ok:
             if not first.outcome.reachable:
                 unreachable = first

@@ -10,6 +10,8 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import ijson
+
 from sources.portals.records import DatasetRecord, parse_time, text
 
 PLATFORMS = ("socrata", "ckan", "arcgis_hub", "opendatasoft", "dcat")
@@ -124,13 +126,52 @@ def _ods_record(ds: dict, portal: str | None) -> DatasetRecord:
 
 
 def parse_dcat(body, portal: str | None = None, platform: str = "dcat") -> CatalogPage:
-    """Project Open Data DCAT-US 1.1 `data.json` (also ArcGIS Hub's DCAT feed): `dataset[]`."""
-    data = load(body)
-    if not isinstance(data.get("dataset"), list):
-        raise CatalogFormatError("DCAT-US catalog without a dataset list")
-    notes = [] if data.get("conformsTo") else ["catalog does not declare conformsTo"]
-    records = _entries(data["dataset"], platform, portal, _dcat_record)
+    """Project Open Data DCAT-US 1.1 `data.json` (also ArcGIS Hub's DCAT feed): `dataset[]`.
+
+    A whole catalog is one document, tens of megabytes for the largest portals, so entries are streamed
+    (ijson) and turned into records one at a time instead of building the whole JSON tree first: peak
+    memory is the body plus the records, not several times the body.
+    """
+    if isinstance(body, dict):
+        if not isinstance(body.get("dataset"), list):
+            raise CatalogFormatError("DCAT-US catalog without a dataset list")
+        conforms, items = bool(body.get("conformsTo")), body["dataset"]
+        records = _entries(items, platform, portal, _dcat_record)
+    else:
+        raw = body.encode("utf-8") if isinstance(body, str) else body
+        conforms = _dcat_head(raw)
+        try:
+            records = _entries(ijson.items(raw, "dataset.item", use_float=True), platform, portal, _dcat_record)
+        except ijson.JSONError as exc:
+            raise CatalogFormatError(f"malformed JSON: {exc}") from exc
+    notes = [] if conforms else ["catalog does not declare conformsTo"]
     return CatalogPage(platform, records, len(records), notes)
+
+
+def _dcat_head(raw: bytes) -> bool:
+    """Check the envelope without reading the entries: a top-level object whose ``dataset`` is an array.
+    Returns whether the catalog declares ``conformsTo``. Only the top-level keys before ``dataset`` are
+    walked; a ``conformsTo`` placed after the entries is found by a plain byte search."""
+    conforms = False
+    try:
+        events = ijson.parse(raw, use_float=True)
+        prefix, event, _ = next(events)
+        if event != "start_map":
+            raise CatalogFormatError(f"expected a JSON object, got {event}")
+        for prefix, event, value in events:
+            if prefix == "conformsTo" and event == "string":
+                conforms = bool(value.strip())
+            elif prefix == "dataset":
+                if event != "start_array":
+                    raise CatalogFormatError("DCAT-US catalog without a dataset list")
+                return conforms or b'"conformsTo"' in raw
+            elif prefix == "" and event == "end_map":
+                break
+    except StopIteration as exc:
+        raise CatalogFormatError("malformed JSON: empty body") from exc
+    except (ijson.JSONError, UnicodeDecodeError) as exc:
+        raise CatalogFormatError(f"malformed JSON: {exc}") from exc
+    raise CatalogFormatError("DCAT-US catalog without a dataset list")
 
 
 def _dcat_record(ds: dict, portal: str | None, platform: str) -> DatasetRecord:
