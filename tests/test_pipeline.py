@@ -149,6 +149,15 @@ def test_cli_sample_run_then_sql_and_runs(home: Path, capsys: pytest.CaptureFixt
     assert int(n) > 10 and flag == "True"
     assert cli(["runs", "--home", str(home), "--format", "csv"]) == 0
     assert "sample,success" in capsys.readouterr().out
+    # The sample exercises every platform end to end, and the archive answers every request the run makes.
+    assert cli(["sql", "select string_agg(distinct platform, ',' order by platform) as p, "
+                "count(*) filter (where credited) as c from marts.portals", "--home", str(home),
+                "--format", "csv"]) == 0
+    platforms, credited = capsys.readouterr().out.strip().splitlines()[1].rsplit(",", 1)
+    assert platforms.strip('"') == "arcgis_hub,ckan,dcat,opendatasoft,socrata" and int(credited) >= 50
+    assert cli(["sql", "select count(*) from ops.fetch_log where outcome = 'not_archived'", "--home", str(home),
+                "--format", "csv"]) == 0
+    assert capsys.readouterr().out.strip().splitlines()[1] == "0"
 
 
 @pytest.mark.parametrize(("argv", "message"), [

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from sources.http.config import FetcherConfig
 from sources.http.fetcher import Fetcher
@@ -65,6 +66,9 @@ def test_hub_sites_match_the_city_title_and_state() -> None:
     hits = match_hub_sites(items, "Alder Falls", "TX")
     assert [(h.host, h.confidence) for h in hits] == [("data-afgis.hub.arcgis.com", 0.6),
                                                        ("awc.hub.arcgis.com", 0.4)]
+    # A name several cities share needs the state named: the watershed site could be anyone's.
+    hits = match_hub_sites(items, "Alder Falls", "TX", frozenset({"alder falls"}))
+    assert [h.host for h in hits] == ["data-afgis.hub.arcgis.com"]
 
 
 def test_website_leads_put_linked_hosts_first_then_conventional_names() -> None:
@@ -134,3 +138,58 @@ def test_whole_catalog_documents_get_their_own_byte_cap(tmp_path: Path) -> None:
         result = discover(f, city.portal_host)
     assert page.outcome.value == "too_large"          # a web page this size would be refused...
     assert (result.outcome, len(result.records)) == ("found", 3_000)   # ...a catalog document is not
+
+
+def _survey_population(pop, tmp_path: Path):
+    from sources.homepages import fetch_homepages
+
+    cities = pd.DataFrame([{"geoid": c.geoid, "name": c.name, "state_abbr": c.state_abbr,
+                            "state_name": c.state_name, "website_url": c.website} for c in pop.cities])
+    with SimWeb(pop) as sim, _fetcher(sim, tmp_path) as f:
+        homes = fetch_homepages(f, cities)
+        return survey(f, cities, homes, as_of=AS_OF), sim.stats()
+
+
+@pytest.mark.slow
+def test_discovery_recall_and_no_county_or_state_portal_credited_to_a_city(tmp_path: Path) -> None:
+    """Ground truth from the simulated web: every city portal seeded (linked from the home page or not,
+    on a conventional host or one only a registry knows), beside county, state, regional and unrelated
+    portals that home pages and registries also point to."""
+    pop = build_population(160, seed=21)
+    assert {p.level for p in pop.other_portals} >= {"county", "state", "regional"}
+    assert any(not c.portal_linked for c in pop.cities if c.platform)
+    assert any(c.portal_route != "conventional" for c in pop.cities if c.platform)
+    result, stats = _survey_population(pop, tmp_path)
+    portals = result.portals
+    credited = set(zip(portals.loc[portals["credited"], "geoid"], portals.loc[portals["credited"], "portal_host"],
+                       strict=True))
+    seeded = {(p.owner_geoid, p.host) for p in pop.seeded_portals()}
+    # A portal no route can reach: the city has no known website (so no home page link and no name to
+    # derive hosts from) and its platform keeps no registry (CKAN, OpenDataSoft, plain data.json).
+    routeless = {(c.geoid, c.portal_host) for c in pop.cities
+                 if c.platform in ("ckan", "opendatasoft", "dcat") and not c.website}
+    reachable = seeded - routeless
+    found = seeded & credited
+    assert len(found & reachable) / len(reachable) >= 0.95, f"found {len(found)} of {len(reachable)} reachable"
+    assert len(found) / len(seeded) >= 0.93, f"found {len(found)} of {len(seeded)} seeded city portals"
+    for geoid, host in reachable - found:   # each miss has a reason: a shared name and no state to tell by
+        c = pop.city(geoid)
+        assert sum(x.name == c.name for x in pop.cities) > 1 and not c.portal_linked, (c.name, host)
+    others = {p.host: p.level for p in pop.other_portals}
+    wrong = {(g, h) for g, h in credited if h in others or (g, h) not in seeded}
+    assert not wrong, f"credited to a city but not its own portal: {sorted(wrong)[:5]}"
+    # The county and state portals were met (linked from home pages), read once, and recorded with their level.
+    seen_other = portals[portals["portal_host"].isin(others)]
+    assert {"county", "state"} <= set(seen_other["scope"])
+    assert all(seen_other["scope"] == seen_other["portal_host"].map(others))
+    # Registries were read and contributed leads no home page gave.
+    reads = result.registries.set_index("registry")
+    assert (result.registries["outcome"] == "ok").all()
+    assert int(reads.loc["socrata_domain_list", "matches"]) > 0
+    hub_only = [c for c in pop.cities if c.platform == "arcgis_hub" and c.portal_route == "name_only"
+                and (c.geoid, c.portal_host) in found]
+    assert hub_only
+    for c in hub_only:
+        probe = result.probes[(result.probes["geoid"] == c.geoid) & (result.probes["portal_host"] == c.portal_host)]
+        assert "arcgis_hub_search" in probe["discovered_via"].iloc[0]
+    assert stats["total"].get("api.us.socrata.com", 0) >= 1

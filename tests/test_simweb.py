@@ -199,6 +199,45 @@ def test_portal_limits_follow_the_real_apis(sim: SimWeb) -> None:
     assert status["success"] and status["result"]["ckan_version"] == "2.10.4"
 
 
+def test_registries_list_every_socrata_domain_and_search_hub_sites(sim: SimWeb) -> None:
+    listing = get(sim, "api.us.socrata.com", "/api/catalog/v1/domains").json()
+    domains = {r["domain"]: r["count"] for r in listing["results"]}
+    assert listing["resultSetSize"] == len(domains)
+    portals = POP.portals()
+    assert domains == {h: p.n_datasets for h, p in portals.items() if p.platform == "socrata"}
+    assert {portals[d].level for d in domains} >= {"city", "other"}
+    # Any listed domain's catalog is served on the shared API host, county and state ones included.
+    other = next(p for p in POP.other_portals if p.platform == "socrata")
+    page = get(sim, "api.us.socrata.com", f"/api/catalog/v1?domains={other.host}&limit=5").json()
+    assert page["resultSetSize"] == other.n_datasets and page["results"][0]["metadata"]["domain"] == other.host
+    hub = PLATFORM_CITY["arcgis_hub"]
+    q = f'type:"Hub Site Application" AND title:"{hub.name}"'
+    found = get(sim, "www.arcgis.com", "/sharing/rest/search", params={"f": "json", "q": q, "num": 100}).json()
+    assert found["nextStart"] == -1 and found["total"] == len(found["results"]) >= 1
+    assert all(r["type"] == "Hub Site Application" and hub.name.lower() in r["title"].lower()
+               for r in found["results"])
+    assert f"https://{hub.portal_host}" in {r["url"] for r in found["results"]}
+    paged = get(sim, "www.arcgis.com", "/sharing/rest/search",
+                params={"f": "json", "q": 'type:"Hub Site Application"', "num": 2, "start": 1}).json()
+    assert paged["nextStart"] == 3 and len(paged["results"]) == 2
+    missing = get(sim, "www.arcgis.com", "/sharing/rest/search", params={"f": "json"})
+    assert missing.status_code == 200 and missing.json()["error"]["code"] == 400   # ArcGIS errors ride in a 200
+
+
+def test_home_pages_link_some_portals_not_others() -> None:
+    pop = build_population(150, seed=21)
+    with_portal = [c for c in pop.cities if c.platform]
+    assert 0.1 < sum(not c.portal_linked for c in with_portal) / len(with_portal) < 0.5
+    unlinked = next(c for c in with_portal if not c.portal_linked and c.website_host)
+    linker = next(c for c in pop.cities if c.linked_other and c.website_host)
+    with SimWeb(pop) as web:
+        assert unlinked.portal_host not in get(web, unlinked.website_host, "/").text
+        home = get(web, linker.website_host, "/").text
+        assert all(f"https://{h}/" in home for h in linker.linked_other)
+        county = next(p for p in pop.other_portals if p.level == "county")
+        assert county.title in get(web, county.host, "/").text
+
+
 # ------------------------------------------------------------------------------------------ faults
 def test_429_with_retry_after_then_ok_and_503_then_ok() -> None:
     plan = (FaultPlan().add(SITE.website_host, "http_429", path="/news", n=2, retry_after=7)

@@ -136,8 +136,13 @@ def arcgis_hub_sites(fetcher: Fetcher, city_name: str) -> RegistryRead:
     return read
 
 
-def match_hub_sites(items: list[dict], city_name: str, state_abbr: str) -> list[RegistryHit]:
-    """Hub site items that name the city, and do not name a different state."""
+def match_hub_sites(items: list[dict], city_name: str, state_abbr: str,
+                    ambiguous_names: frozenset[str] = frozenset()) -> list[RegistryHit]:
+    """Hub site items that name the city, and do not name a different state.
+
+    When cities in several states share the name (``ambiguous_names``, normalized), an item must name
+    the state: "Springfield Data" alone could be any of them.
+    """
     city = normalize(city_name)
     hits, seen = [], set()
     for item in items:
@@ -151,6 +156,8 @@ def match_hub_sites(items: list[dict], city_name: str, state_abbr: str) -> list[
         if named and state_abbr.upper() not in named:
             continue   # a same-named place in another state
         says_state = bool(named)
+        if city in ambiguous_names and not says_state:
+            continue
         seen.add(host)
         hits.append(RegistryHit(host, "arcgis_hub", "arcgis_hub_search", 0.6 if says_state else 0.4,
                                 f'ArcGIS Hub site "{item.get("title")}" (owner {item.get("owner")})'

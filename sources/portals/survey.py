@@ -111,7 +111,8 @@ def _registry_leads(fetcher: Fetcher, city_rows: list[dict], reads: list[dict], 
     named = [c for c in city_rows if c.get("name")]
     with ThreadPoolExecutor(max_workers=max(1, min(workers, len(named) or 1))) as pool:
         for c, read in pool.map(search, named):
-            hits = match_hub_sites(read.entries, c["name"], c.get("state_abbr") or "") if read.outcome == "ok" else []
+            hits = match_hub_sites(read.entries, c["name"], c.get("state_abbr") or "", ambiguous) \
+                if read.outcome == "ok" else []
             leads.extend(Lead(c["geoid"], h.host, h.via, h.confidence, h.platform, h.reason) for h in hits)
             reads.append(_read_row(read, c["geoid"], len(hits)))
     return leads

@@ -70,6 +70,9 @@ class SimCity:
     robots: str = "allow"            # allow | crawl_delay | private
     flags: frozenset[str] = frozenset()
     consolidated_code: str | None = None   # CONCIT of the consolidated city, for "(balance)" places
+    portal_linked: bool = True       # False: the home page does not link the portal (registries or names find it)
+    portal_route: str = "conventional"   # conventional | site_domain | name_only (how the host is spelled)
+    linked_other: tuple[str, ...] = ()   # county/state/regional portal hosts the home page links to
 
     @property
     def slug(self) -> str:
@@ -81,6 +84,22 @@ class SimCity:
         return f"https://{self.website_host}/" if self.website_host else None
 
 
+@dataclass(frozen=True)
+class PortalSite:
+    """A portal as the simulated web serves it: a city's own, or a county/state/regional one."""
+
+    host: str
+    platform: str
+    n_datasets: int
+    title: str                       # the site's own name (home page <title>, CKAN site_title)
+    publisher: str                   # who publishes (DCAT publisher, catalog attribution)
+    level: str                       # city | county | state | regional | other
+    state_abbr: str | None
+    owner_geoid: str | None = None   # the city, for level == "city"
+    covers: tuple[str, ...] = ()     # cities inside a county/state/regional portal's area
+    home: str | None = None          # the owner's website, linked from the portal home page
+
+
 @dataclass
 class Population:
     """The cities of one simulated web, with lookups the server and tests need."""
@@ -88,6 +107,7 @@ class Population:
     seed: int
     cities: list[SimCity]
     label: str = SAMPLE_LABEL
+    other_portals: list[PortalSite] = field(default_factory=list)
 
     def by_host(self) -> dict[str, SimCity]:
         """Website and portal hosts -> city (alias websites are in ``aliases``)."""
@@ -98,6 +118,16 @@ class Population:
             if c.portal_host:
                 out[c.portal_host] = c
         return out
+
+    def portals(self) -> dict[str, PortalSite]:
+        """Every portal host served, cities' own first, then county/state/regional/other ones."""
+        out = {c.portal_host: city_portal(c) for c in self.cities if c.portal_host and c.platform}
+        out.update({p.host: p for p in self.other_portals})
+        return out
+
+    def seeded_portals(self) -> list[PortalSite]:
+        """The city portals discovery should find (ground truth for recall)."""
+        return [city_portal(c) for c in self.cities if c.portal_host and c.platform]
 
     def aliases(self) -> dict[str, SimCity]:
         """Hosts of second official websites, which redirect to the city's main website."""
@@ -138,7 +168,92 @@ def build_population(n_cities: int, seed: int = 7, *, unresolvable: int = 0) -> 
         per_state[st.fips] = k + 1
         cities.append(_city(rng, i, seed, st, name, k))
     _make_unresolvable(rng, cities, unresolvable)
-    return Population(seed, cities)
+    # Portal landscape from its own RNG, so adding it left every city attribute drawn above unchanged.
+    others = _portal_landscape(random.Random(f"{seed}/portals"), cities)
+    return Population(seed, cities, other_portals=others)
+
+
+def city_portal(c: SimCity) -> PortalSite:
+    return PortalSite(host=c.portal_host or "", platform=c.platform or "dcat", n_datasets=c.n_datasets,
+                      title=f"{c.name} Open Data", publisher=f"City of {c.name}", level="city",
+                      state_abbr=c.state_abbr, owner_geoid=c.geoid, home=c.website)
+
+
+#: County names: mostly unlike any city name; a few counties share their name with a city inside them.
+_COUNTY_NAMES = ["Ashford", "Bellamy", "Carrow", "Dunmore", "Everly", "Fallon", "Garland", "Hartwell", "Ingram",
+                 "Jessup", "Kinsey", "Lowell", "Merritt", "Norwood", "Ormond", "Prescott", "Radford", "Sutter",
+                 "Tolland", "Upton", "Vance", "Whitby", "Yardley"]
+_COUNTY_PLATFORMS = ("socrata", "arcgis_hub", "arcgis_hub", "ckan", "dcat")
+#: Socrata domains that belong to no city of the population (agencies, utilities, a demo site).
+_UNRELATED_SOCRATA = ("data.transit-authority.example", "opendata.water-district.example",
+                      "demo.socrata-sandbox.example", "data.federal-agency.example")
+
+
+def _portal_landscape(rng: random.Random, cities: list[SimCity]) -> list[PortalSite]:
+    """County, state and regional portals covering the cities; which city portals the home page links;
+    which city portals live on hosts no naming convention predicts (found only through registries)."""
+    for c in cities:
+        if not c.platform:
+            continue
+        c.portal_linked = rng.random() >= 0.3
+        if c.platform in ("socrata", "arcgis_hub") and rng.random() < 0.25:
+            compact = c.slug.replace("-", "")
+            if c.platform == "arcgis_hub":
+                c.portal_route, c.portal_host = "name_only", f"{c.slug}-open-data-{rng.randrange(16**6):06x}.hub.arcgis.com"
+            elif rng.random() < 0.5 and c.website_host:
+                c.portal_route, c.portal_host = "site_domain", f"datahub.{c.slug}.example"
+            else:
+                c.portal_route, c.portal_host = "name_only", f"data.cityof{compact}.example"
+    others: list[PortalSite] = []
+    by_county: dict[tuple[str, str], list[SimCity]] = {}
+    for c in cities:
+        by_county.setdefault((c.state_abbr, c.counties[0]), []).append(c)
+    used: set[str] = set()
+    for (st, _county), members in sorted(by_county.items()):
+        if rng.random() >= 0.5:
+            continue
+        name = members[0].name if rng.random() < 0.15 else rng.choice(_COUNTY_NAMES)
+        slug = f"{_ascii_slug(name)}-county-{st.lower()}"
+        if slug in used:
+            continue
+        used.add(slug)
+        platform = rng.choice(_COUNTY_PLATFORMS)
+        host = {"socrata": f"data.{slug}.example", "arcgis_hub": f"{slug}.opendata.arcgis.com",
+                "ckan": f"opendata.{slug}.example", "dcat": f"gis.{slug}.example"}[platform]
+        title = rng.choice([f"{name} County Open Data", f"{name} County GIS Hub", f"Open Data | {name} County"])
+        others.append(PortalSite(host, platform, _other_size(rng), title, f"{name} County", "county", st,
+                                 covers=tuple(m.geoid for m in members), home=f"https://www.{slug}.example/"))
+    for st in sorted({c.state_abbr for c in cities}):
+        if rng.random() >= 0.7:
+            continue
+        members = [c for c in cities if c.state_abbr == st]
+        state_name = members[0].state_name
+        slug = _ascii_slug(state_name)
+        platform = "socrata" if rng.random() < 0.7 else "ckan"
+        host = f"data.{slug}-state.example" if platform == "socrata" else f"opendata.{slug}-state.example"
+        title = rng.choice([f"Open Data {state_name}", f"State of {state_name} Open Data Portal"])
+        others.append(PortalSite(host, platform, _other_size(rng), title, f"State of {state_name}", "state", st,
+                                 covers=tuple(m.geoid for m in members)))
+    for k, members in enumerate(m for m in by_county.values() if len(m) >= 2):
+        if k >= 3:
+            break
+        st = members[0].state_abbr
+        host = f"data.region-{k + 1}-cog-{st.lower()}.example"
+        others.append(PortalSite(host, "ckan", _other_size(rng), f"Region {k + 1} Council of Governments Data",
+                                 f"Region {k + 1} Council of Governments", "regional", st,
+                                 covers=tuple(m.geoid for m in members)))
+    others += [PortalSite(h, "socrata", _other_size(rng), h.split(".")[1].replace("-", " ").title() + " Data",
+                          h.split(".")[1].replace("-", " ").title(), "other", None) for h in _UNRELATED_SOCRATA]
+    for p in others:   # some cities link the portal of the county or state around them from their home page
+        for geoid in p.covers:
+            if p.level != "other" and rng.random() < (0.35 if p.level == "county" else 0.1):
+                c = next(x for x in cities if x.geoid == geoid)
+                c.linked_other = (*c.linked_other, p.host)
+    return others
+
+
+def _other_size(rng: random.Random) -> int:
+    return max(3, int(60 * rng.lognormvariate(0.0, 0.8)))
 
 
 def _city(rng: random.Random, i: int, seed: int, st: State, name: str, k: int) -> SimCity:

@@ -1,20 +1,22 @@
 """Which content answers which (host, path): the virtual hosts of the simulated web.
 
 Hosts served: ``www2.census.gov`` (SUB-EST CSV), ``query.wikidata.org`` (SPARQL JSON),
-``api.us.socrata.com`` (Discovery API), every city website and its alias, every portal host. Any
-other host gets a 404 page, as a parked or unknown name would.
+``api.us.socrata.com`` (Discovery API: catalogs and the domain list), ``www.arcgis.com`` (ArcGIS Online
+item search), every city website and its alias, every portal host (cities' own and the county, state,
+regional and unrelated ones around them). Any other host gets a 404 page, as a parked or unknown name would.
 """
 
 from __future__ import annotations
 
+import html
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from urllib.parse import parse_qs
 
-from tests.simweb.formats import census, ckan, dcat, opendatasoft, site, socrata, wikidata
+from tests.simweb.formats import arcgis, census, ckan, dcat, opendatasoft, site, socrata, wikidata
 from tests.simweb.formats.common import HTML, Response, query_args
-from tests.simweb.population import SAMPLE_LABEL, Population, SimCity
+from tests.simweb.population import SAMPLE_LABEL, Population, PortalSite
 
 ROBOTS_ALLOW = Response(200, "text/plain; charset=utf-8", b"User-agent: *\nDisallow:\n")
 _CACHE_BYTES = 96 * 1024 * 1024   # built documents kept; a mega catalog's data.json is tens of MB
@@ -27,6 +29,7 @@ class Router:
         self.population = population
         self.hosts = population.by_host()
         self.aliases = population.aliases()
+        self.portals = population.portals()
         self._lock = threading.Lock()
         self._cache: OrderedDict[tuple, Response] = OrderedDict()
 
@@ -40,15 +43,17 @@ class Router:
             return self._wikidata(path, query, form)
         if host == socrata.API_HOST:
             return self._socrata_api(path, query, empty)
+        if host == arcgis.HOST:
+            return self._arcgis(path, query)
         if host in self.aliases:
             main = self.aliases[host]
             target = f"https://{main.website_host}{path}" + (f"?{query}" if query else "")
             return Response(301, HTML, b"", {"Location": target})
+        if host in self.portals:
+            return self._portal(self.portals[host], path, query, empty)
         city = self.hosts.get(host)
         if city is None:
             return site.not_found(host, path)
-        if host == city.portal_host:
-            return self._portal(city, path, query, empty)
         if path == "/robots.txt":
             return site.robots(city)
         if path == "/sitemap.xml":
@@ -79,34 +84,46 @@ class Router:
     def _socrata_api(self, path: str, query: str, empty: bool) -> Response:
         if path == "/robots.txt":
             return ROBOTS_ALLOW
+        if path == socrata.DOMAINS_PATH:
+            listed = sorted((p for p in self.portals.values() if p.platform == "socrata"), key=lambda p: p.host)
+            return socrata.domains([(p.host, 0 if empty else p.n_datasets) for p in listed], query)
         if path != socrata.PATH:
             return site.not_found(socrata.API_HOST, path)
         domain = query_args(query).get("domains", "").split(",")[0].strip().lower()
-        city = self.hosts.get(domain)
-        if city is None or city.platform != "socrata" or domain != city.portal_host:
+        portal = self.portals.get(domain)
+        if portal is None or portal.platform != "socrata":
             return socrata.catalog(None, 0, query)
-        return socrata.catalog(domain, 0 if empty else city.n_datasets, query)
+        return socrata.catalog(domain, 0 if empty else portal.n_datasets, query)
+
+    def _arcgis(self, path: str, query: str) -> Response:
+        if path == "/robots.txt":
+            return ROBOTS_ALLOW
+        if path != arcgis.SEARCH_PATH:
+            return site.not_found(arcgis.HOST, path)
+        items = self._cached(("arcgis-items",), lambda: arcgis.items_response(self.population))
+        return arcgis.search(arcgis.items_of(items), query)
 
     # ------------------------------------------------------------------------------------ portals
-    def _portal(self, city: SimCity, path: str, query: str, empty: bool) -> Response:
-        host, p = city.portal_host or "", city.platform
-        total = 0 if empty else city.n_datasets
+    def _portal(self, portal: PortalSite, path: str, query: str, empty: bool) -> Response:
+        host, p = portal.host, portal.platform
+        total = 0 if empty else portal.n_datasets
         if path == "/robots.txt":
             return ROBOTS_ALLOW
         if path == "/":
-            return _portal_home(city)
+            return _portal_home(portal)
         if p == "socrata" and path == socrata.PATH:
             domain = query_args(query).get("domains", host).split(",")[0].strip().lower()
             return socrata.catalog(host if domain == host else None, total, query)
         if p == "ckan" and path == ckan.SEARCH_PATH:
             return ckan.package_search(host, total, query)
         if p == "ckan" and path == ckan.STATUS_PATH:
-            return ckan.status_show(host, f"{city.name} Open Data")
+            return ckan.status_show(host, portal.title)
         if p == "opendatasoft" and path == opendatasoft.PATH:
             return opendatasoft.catalog(host, total, query)
         if (p == "dcat" and path == dcat.DATA_JSON) or (p == "arcgis_hub" and path in (dcat.DATA_JSON, dcat.HUB_FEED)):
             hub = p == "arcgis_hub"
-            return self._cached(("dcat", host, total, hub), lambda: dcat.catalog(host, total, hub=hub))
+            return self._cached(("dcat", host, total, hub),
+                                lambda: dcat.catalog(host, total, hub=hub, publisher=portal.publisher))
         if path.startswith("/api/"):
             return Response(404, "application/json", b'{"error": {"code": 404, "message": "Not found"}}')
         return site.not_found(host, path)
@@ -125,11 +142,13 @@ class Router:
         return value
 
 
-def _portal_home(city: SimCity) -> Response:
+def _portal_home(portal: PortalSite) -> Response:
     generator = {"socrata": "Socrata", "ckan": "ckan 2.10.4", "arcgis_hub": "ArcGIS Hub",
-                 "opendatasoft": "Opendatasoft", "dcat": "Open Data Catalog"}[city.platform or "dcat"]
+                 "opendatasoft": "Opendatasoft", "dcat": "Open Data Catalog"}[portal.platform]
+    title = html.escape(portal.title)
+    home = f"<p><a href='{html.escape(portal.home)}'>{html.escape(portal.publisher)}</a></p>" if portal.home else ""
     body = (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><meta name='generator' content='{generator}'>"
-            f"<title>{city.name} Open Data</title></head><body><h1>{city.name} Open Data</h1>"
-            f"<p>{city.n_datasets:,} datasets.</p><p><a href='https://{city.website_host}/'>City website</a></p>"
+            f"<title>{title}</title></head><body><h1>{title}</h1>"
+            f"<p>{portal.n_datasets:,} datasets published by {html.escape(portal.publisher)}.</p>{home}"
             f"<p class='notice'>{SAMPLE_LABEL}</p></body></html>")
     return Response(200, HTML, body.encode())

@@ -22,8 +22,11 @@ _LICENSE_URLS = {"Public Domain": "https://creativecommons.org/publicdomain/mark
                      "https://creativecommons.org/publicdomain/zero/1.0/"}
 
 
-def catalog(host: str, total: int, *, hub: bool = False) -> Response:
-    make = _hub_dataset if hub else _dataset
+def catalog(host: str, total: int, *, hub: bool = False, publisher: str = "City") -> Response:
+    """The whole catalog; entries without a department name ``publisher`` (the body that runs the portal)."""
+    def make(h: str, d: SynthDataset) -> dict:
+        return (_hub_dataset if hub else _dataset)(h, d, publisher)
+
     return json_response({
         "@context": "https://project-open-data.cio.gov/v1.1/schema/catalog.jsonld",
         "@id": f"https://{host}{HUB_FEED if hub else DATA_JSON}",
@@ -34,11 +37,11 @@ def catalog(host: str, total: int, *, hub: bool = False) -> Response:
     })
 
 
-def _common(host: str, d: SynthDataset) -> dict:
+def _common(host: str, d: SynthDataset, publisher: str) -> dict:
     doc: dict = {
         "@type": "dcat:Dataset", "title": d.title, "description": d.description or "",
         "keyword": list(d.tags), "issued": d.created.date().isoformat(), "modified": d.updated.date().isoformat(),
-        "publisher": {"@type": "org:Organization", "name": d.department or "City of Sample"},
+        "publisher": {"@type": "org:Organization", "name": d.department or publisher},
         "contactPoint": {"@type": "vcard:Contact", "fn": d.department or "Open Data Team",
                          "hasEmail": f"mailto:{d.contact or 'opendata@' + host}"},
         "accessLevel": "public", "theme": [d.category],
@@ -48,8 +51,8 @@ def _common(host: str, d: SynthDataset) -> dict:
     return doc
 
 
-def _dataset(host: str, d: SynthDataset) -> dict:
-    doc = _common(host, d)
+def _dataset(host: str, d: SynthDataset, publisher: str) -> dict:
+    doc = _common(host, d, publisher)
     base = f"https://{host}/api/views/{d.uid}"
     doc["identifier"] = base
     doc["landingPage"] = f"https://{host}/d/{d.uid}"
@@ -65,8 +68,8 @@ def _dataset(host: str, d: SynthDataset) -> dict:
     return doc
 
 
-def _hub_dataset(host: str, d: SynthDataset) -> dict:
-    doc = _common(host, d)
+def _hub_dataset(host: str, d: SynthDataset, publisher: str) -> dict:
+    doc = _common(host, d, publisher)
     item = d.uuid.replace("-", "")
     doc["identifier"] = f"https://www.arcgis.com/home/item.html?id={item}&sublayer=0"
     doc["landingPage"] = f"https://{host}/datasets/{d.slug}"

@@ -55,9 +55,11 @@ def page(c: SimCity, key: str) -> Response:
     title = f"City of {c.name}, {c.state_abbr} | Official Website" if not key else f"{PAGES[key]} | City of {c.name}"
     nav = [("/", "Home")] + [(f"/{p}", t) for p, t in PAGES.items() if not p.startswith("private/")]
     nav_html = "".join(f'<li><a href="{href}">{esc(text)}</a></li>' for href, text in nav)
-    if c.portal_host:
+    if c.portal_host and c.portal_linked:
         nav_html += (f'<li><a class="portal" href="https://{c.portal_host}/">'
                      f"{_PORTAL_TEXT[int(c.geoid) % len(_PORTAL_TEXT)]}</a></li>")
+    for host in c.linked_other:
+        nav_html += f'<li><a href="https://{host}/">{_other_portal_text(host)}</a></li>'
     main = _home(c, rng) if not key else _INNER[key](c, rng)
     doc = f"""<!DOCTYPE html>
 <html lang="en">
@@ -98,12 +100,19 @@ def not_found(host: str, path: str) -> Response:
 def _home(c: SimCity, rng: random.Random) -> str:
     news = "".join(f"<li><a href=\"/news\">{_headline(c, rng)}</a></li>" for _ in range(3))
     portal = (f'<p>Find city datasets on our <a href="https://{c.portal_host}/">open data portal</a>.</p>'
-              if c.portal_host else "")
+              if c.portal_host and c.portal_linked else "")
     return (f"<p>Welcome to {html.escape(c.name)}, home to {c.population:,} residents.</p>"
             f"<section class=\"quick-links\"><h2>How do I...</h2><ul>"
             f"<li><a href=\"/departments\">Find a department</a></li><li><a href=\"/budget\">Read the budget</a></li>"
             f"<li><a href=\"/performance\">See how we are doing</a></li><li><a href=\"/council\">Attend a meeting</a></li>"
             f"</ul></section><section class=\"news\"><h2>Latest News</h2><ul>{news}</ul></section>{portal}")
+
+
+def _other_portal_text(host: str) -> str:
+    """Link text for a portal the city does not run; it says "open data" just like the city's own would."""
+    if "-county-" in host:
+        return "County Open Data Portal"
+    return "State Open Data" if "-state." in host else "Regional Open Data"
 
 
 def _headline(c: SimCity, rng: random.Random) -> str:

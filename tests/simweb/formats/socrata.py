@@ -76,3 +76,18 @@ def _result(host: str, d: SynthDataset) -> dict:
         "creator": {"id": f"{d.uid[5:]}-{d.uid[:4]}", "user_type": "interactive",
                     "display_name": d.department or "Open Data Team"},
     }
+
+
+DOMAINS_PATH = "/api/catalog/v1/domains"
+
+
+def domains(listed: list[tuple[str, int]], query: str) -> Response:
+    """The domain list: every Socrata site with its public asset count, one unpaged document by default
+    (``limit``/``offset`` honoured when given)."""
+    args = query_args(query)
+    limit, offset = int_arg(args, "limit", len(listed)), int_arg(args, "offset", 0)
+    if limit is None or offset is None or limit < 0 or offset < 0:
+        return json_response({"error": "limit and offset must be non-negative integers"}, status=400)
+    page = listed[offset: offset + limit]
+    return json_response({"results": [{"domain": d, "count": n} for d, n in page], "resultSetSize": len(listed),
+                          "timings": {"serviceMillis": 40, "searchMillis": [9, 21]}})
