@@ -260,6 +260,55 @@ def cmd_profile_portal(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_classify(args: argparse.Namespace) -> int:
+    """Evidence the pipeline would record for a page; with --batch, for a JSON Lines file of pages."""
+    from sources.evidence.classify import classify_bytes
+
+    if args.batch:
+        return _classify_batch(args)
+    if not args.file:
+        raise CliError("give a FILE to classify (HTML, PDF or text; - for standard input), or --batch FILE.jsonl")
+    data = sys.stdin.buffer.read() if args.file == "-" else Path(args.file).read_bytes()
+    evidence = classify_bytes(data, url=args.url)
+    print(json.dumps([e.to_dict(explain=args.explain) for e in evidence], indent=2, ensure_ascii=False))
+    return 0
+
+
+def _classify_batch(args: argparse.Namespace) -> int:
+    """One output line per input line, in order; a bad line gets an "error" and the rest go on."""
+    from sources.evidence.classify import classify_record
+    from sources.evidence.evaluate import macro_f1, score, table
+
+    pairs, failed, labeled = [], 0, 0
+    stream = sys.stdin if args.batch == "-" else open(args.batch, encoding="utf-8")  # noqa: SIM115
+    with stream:
+        for n, line in enumerate(stream, 1):
+            if not line.strip():
+                continue
+            rid = None
+            try:
+                record = json.loads(line)
+                rid = record.get("id") if isinstance(record, dict) else None
+                evidence = classify_record(record)
+            except ValueError as exc:   # JSONDecodeError is a ValueError
+                failed += 1
+                print(json.dumps({"id": rid, "line": n, "error": str(exc)}, ensure_ascii=False))
+                continue
+            print(json.dumps({"id": rid, "evidence": [e.to_dict(explain=args.explain) for e in evidence]},
+                             ensure_ascii=False))
+            labels = record.get("labels")
+            if isinstance(labels, list):
+                labeled += 1
+                pairs.append((labels, [e.kind for e in evidence]))
+    if labeled:
+        scores = score(pairs)
+        _err(f"{labeled} labeled lines\n{table(scores)}\nmacro-F1 {macro_f1(scores):.3f}")
+    if failed:
+        _err(f"cdpi: {failed} line(s) could not be classified; see their \"error\" fields")
+        return EXIT_FAILED
+    return 0
+
+
 # ------------------------------------------------------------------------------------------ output
 def _print_rows(columns: list[str], rows: list[tuple], fmt: str) -> None:
     if fmt == "auto":
@@ -331,6 +380,15 @@ def _parser() -> argparse.ArgumentParser:
     prof.add_argument("--portal", help="portal host, when the responses do not name it")
     prof.add_argument("--as-of", metavar="YYYY-MM-DD", help="date freshness is measured from (default: today)")
     prof.set_defaults(func=cmd_profile_portal)
+
+    cls = sub.add_parser("classify", help="evidence of data practices in a page (HTML, PDF or text) as JSON")
+    cls.add_argument("file", nargs="?", metavar="FILE", help="the page or document; - reads standard input")
+    cls.add_argument("--url", help="where the page came from (resolves its links; recorded with the evidence)")
+    cls.add_argument("--batch", metavar="FILE.jsonl",
+                     help='JSON Lines of {"id", "url"?, "html"|"text", "labels"?}; one result line each, in order; '
+                          "with labels, per-kind precision/recall/F1 goes to standard error")
+    cls.add_argument("--explain", action="store_true", help="add score, matched rules and rule version")
+    cls.set_defaults(func=cmd_classify)
 
     dev = sub.add_parser("dev", help="start the Dagster UI (telemetry off)")
     dev.add_argument("--port", type=int, default=3000)

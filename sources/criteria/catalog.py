@@ -1,0 +1,58 @@
+"""Load the criteria catalog (``wwc_2022.yaml``) and answer the questions other modules ask of it.
+
+The catalog is the single place where the standard lives: which criteria exist, what each needs, which
+observed signals count as evidence and how much. Code reads it; nothing here restates it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+CATALOG_DIR = Path(__file__).parent
+DEFAULT_STANDARD = "wwc_2022"
+
+
+@dataclass(frozen=True)
+class Criterion:
+    id: str
+    practice: str
+    name: str
+    observable: str
+    prior: float
+    prerequisites: tuple[str, ...]
+    evidence: tuple[tuple[str, float], ...]    # (signal, weight)
+    training_topic: str
+
+
+@dataclass(frozen=True)
+class Catalog:
+    standard: str
+    tiers: dict[str, float]
+    practices: dict[str, str]
+    criteria: tuple[Criterion, ...]
+
+    def for_signal(self, signal: str, min_weight: float = 0.3) -> list[str]:
+        """Criterion ids a signal is real evidence for (weight >= ``min_weight``), strongest first."""
+        hits = [(w, c.id) for c in self.criteria for s, w in c.evidence if s == signal and w >= min_weight]
+        return [cid for _, cid in sorted(hits, key=lambda t: (-t[0], t[1]))]
+
+
+@lru_cache(maxsize=4)
+def load_catalog(standard: str = DEFAULT_STANDARD) -> Catalog:
+    path = CATALOG_DIR / f"{standard}.yaml"
+    if not path.exists():
+        known = sorted(p.stem for p in CATALOG_DIR.glob("*.yaml"))
+        raise ValueError(f"unknown standard {standard!r}; known: {', '.join(known)}")
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    criteria = tuple(
+        Criterion(id=c["id"], practice=c["practice"], name=c["name"], observable=c["observable"],
+                  prior=float(c["prior"]), prerequisites=tuple(c.get("prerequisites") or ()),
+                  evidence=tuple((e["signal"], float(e["weight"])) for e in c.get("evidence") or ()),
+                  training_topic=c["training_topic"])
+        for c in raw["criteria"])
+    return Catalog(standard=raw["standard"], tiers={k: float(v) for k, v in raw["tiers"].items()},
+                   practices={p["id"]: p["name"] for p in raw["practices"]}, criteria=criteria)

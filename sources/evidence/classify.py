@@ -1,0 +1,191 @@
+"""Classify a document into evidence of city data practices, by the readable rules in ``rules.yaml``.
+
+Every decision can be explained: each evidence object carries the rule version, the patterns that
+matched with their weights, the resulting score and a snippet around the strongest match, so a reader
+can check the call against the page and the rule that made it.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+from sources.criteria.catalog import load_catalog
+from sources.evidence.documents import Document, from_html, from_text, load
+
+RULES_PATH = Path(__file__).with_name("rules.yaml")
+KINDS = ("open_data_policy", "open_data_portal", "performance_reporting", "evaluation", "data_governance",
+         "results_driven_contracting", "stakeholder_engagement")
+SNIPPET_CHARS = 300
+_REPEAT = {1: 1.0, 2: 1.4}       # a pattern matched 3+ times counts 1.7x its weight
+_REPEAT_MAX = 1.7
+
+
+@dataclass(frozen=True)
+class Pattern:
+    regex: re.Pattern[str]
+    weight: float
+
+
+@dataclass(frozen=True)
+class KindRules:
+    kind: str
+    label: str
+    requires: tuple[re.Pattern[str], ...]
+    masks: tuple[re.Pattern[str], ...]
+    phrases: tuple[Pattern, ...]
+    penalties: tuple[Pattern, ...]
+    threshold: float
+
+
+@dataclass(frozen=True)
+class Rules:
+    version: str
+    title_factor: float
+    scale: float
+    masks: tuple[re.Pattern[str], ...]
+    kinds: dict[str, KindRules]
+
+
+@dataclass
+class Evidence:
+    """One call: this document is evidence of ``kind``; JSON-ready via ``to_dict``."""
+
+    kind: str
+    confidence: float
+    criteria: list[str]
+    snippet: str
+    score: float
+    hits: list[str] = field(default_factory=list)    # "pattern (weight x factor)" of every matched rule
+    extractor_version: str = ""
+
+    def to_dict(self, *, explain: bool = False) -> dict:
+        out = {"kind": self.kind, "confidence": self.confidence, "criteria": self.criteria, "snippet": self.snippet}
+        if explain:
+            out |= {"score": self.score, "hits": self.hits, "extractor_version": self.extractor_version}
+        return out
+
+
+def _compile(p: str) -> re.Pattern[str]:
+    return re.compile(p, re.I)
+
+
+@lru_cache(maxsize=4)
+def load_rules(path: Path = RULES_PATH) -> Rules:
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    unknown = set(raw["kinds"]) ^ set(KINDS)
+    if unknown:
+        raise ValueError(f"{path.name}: kinds must be exactly {', '.join(KINDS)}; mismatched: {sorted(unknown)}")
+    kinds = {}
+    for kind, k in raw["kinds"].items():
+        kinds[kind] = KindRules(
+            kind=kind, label=k.get("label", kind), requires=tuple(_compile(p) for p in k.get("requires") or ()),
+            masks=tuple(_compile(p) for p in k.get("masks") or ()),
+            phrases=tuple(Pattern(_compile(x["p"]), float(x["w"])) for x in k.get("phrases") or ()),
+            penalties=tuple(Pattern(_compile(x["p"]), float(x["w"])) for x in k.get("penalties") or ()),
+            threshold=float(k.get("threshold", raw["default_threshold"])))
+    return Rules(version=str(raw["version"]), title_factor=float(raw["title_factor"]), scale=float(raw["scale"]),
+                 masks=tuple(_compile(p) for p in raw.get("masks") or ()), kinds=kinds)
+
+
+def classify(doc: Document, rules: Rules | None = None, *, standard: str | None = None) -> list[Evidence]:
+    """Evidence objects for every kind whose score reaches its threshold, most confident first."""
+    rules = rules or load_rules()
+    catalog = load_catalog(standard) if standard else load_catalog()
+    text = " ".join(doc.text.split())
+    title = " ".join((doc.title or "").split())
+    base = _masked(text, rules.masks)
+    base_title = _masked(title, rules.masks)
+    out = []
+    for kind, kr in rules.kinds.items():
+        body = _masked(base, kr.masks) if kr.masks else base
+        head = _masked(base_title, kr.masks) if kr.masks else base_title
+        if kr.requires and not any(r.search(body) or r.search(head) for r in kr.requires):
+            continue
+        score, hits, best = _score(kr, body, head, rules.title_factor)
+        confidence = 1.0 / (1.0 + math.exp(-(score - kr.threshold) / rules.scale))
+        if confidence < 0.5:
+            continue
+        out.append(Evidence(kind=kind, confidence=round(confidence, 4), criteria=catalog.for_signal(kind),
+                            snippet=snippet(text, best) if best else (title[:SNIPPET_CHARS]),
+                            score=round(score, 3), hits=hits, extractor_version=rules.version))
+    return sorted(out, key=lambda e: (-e.confidence, e.kind))
+
+
+def classify_bytes(data: bytes, *, url: str | None = None, content_type: str | None = None) -> list[Evidence]:
+    """A fetched body (HTML, PDF or text, sniffed) straight to evidence: the pipeline's and the CLI's path."""
+    return classify(load(data, content_type=content_type, url=url))
+
+
+def classify_record(record: dict) -> list[Evidence]:
+    """One ``cdpi classify --batch`` line: ``{"id", "url"?, "html" | "text"}``. Raises ValueError when the
+    line has neither (or both) bodies, so the caller can report that line and go on."""
+    if not isinstance(record, dict):
+        raise ValueError("each line must be a JSON object")
+    has_html, has_text = isinstance(record.get("html"), str), isinstance(record.get("text"), str)
+    if has_html == has_text:
+        raise ValueError('each line needs exactly one of "html" or "text" (a string)')
+    url = record.get("url") if isinstance(record.get("url"), str) else None
+    doc = from_html(record["html"], url) if has_html else from_text(record["text"], url, record.get("title"))
+    return classify(doc)
+
+
+def _masked(text: str, masks: tuple[re.Pattern[str], ...]) -> str:
+    """Blank masked phrases with spaces of the same length, so match positions still index ``text``."""
+    for m in masks:
+        text = m.sub(lambda x: " " * len(x.group(0)), text)
+    return text
+
+
+def _score(kr: KindRules, body: str, head: str, title_factor: float
+           ) -> tuple[float, list[str], tuple[int, int] | None]:
+    """Score, explanation lines, and the span of the decisive passage: the match with the most weight
+    of other matches within half a snippet of it (earliest on ties)."""
+    score, hits, spans = 0.0, [], []
+    for pat in kr.phrases:
+        matches = list(pat.regex.finditer(body))
+        in_title = bool(head) and pat.regex.search(head) is not None
+        if not matches and not in_title:
+            continue
+        factor = _REPEAT.get(len(matches), _REPEAT_MAX) if matches else 0.0
+        gained = pat.weight * factor + (pat.weight * title_factor if in_title else 0.0)
+        score += gained
+        hits.append(f"+{gained:.2f} {pat.regex.pattern}" + (f" x{len(matches)}" if matches else "")
+                    + (" (title)" if in_title else ""))
+        spans.extend((m.start(), m.end(), pat.weight) for m in matches[:20])
+    for pat in kr.penalties:
+        if pat.regex.search(body) or (head and pat.regex.search(head)):
+            score -= pat.weight
+            hits.append(f"-{pat.weight:.2f} {pat.regex.pattern}")
+    if not spans:
+        return score, hits, None
+    reach = SNIPPET_CHARS // 2
+    best = max(spans, key=lambda a: (sum(w for s, _, w in spans if abs(s - a[0]) <= reach), -a[0]))
+    return score, hits, (best[0], best[1])
+
+
+#: A sentence ends at . ? ! followed by space and a capital or quote, unless the word is an abbreviation.
+_SENTENCE_END = re.compile(r"(?<!\bNo)(?<!\bSec)(?<!\bSt)(?<!\bDr)(?<!\bMr)(?<!\bMs)(?<!\bInc)(?<!\bvs)"
+                           r"(?<!\b[A-Z])[.?!](?=\s+[A-Z0-9\"“(])")
+
+
+def snippet(text: str, span: tuple[int, int], limit: int = SNIPPET_CHARS) -> str:
+    """The sentence around ``span``, trimmed to ``limit`` characters with the match kept inside."""
+    start, end = span
+    window_start = max(0, start - 2 * limit)
+    ends_before = [m.end() for m in _SENTENCE_END.finditer(text, window_start, start)]
+    left = ends_before[-1] if ends_before else (0 if window_start == 0 else window_start)
+    after = _SENTENCE_END.search(text, end, min(len(text), end + 2 * limit))
+    right = after.end() if after else min(len(text), end + 2 * limit)
+    if right - left > limit:
+        room = max(0, limit - (end - start))
+        left = max(left, start - room // 2)
+        right = min(right, left + limit)
+        left = max(0, min(left, right - limit))
+    piece = text[left:right].strip()
+    return piece[:limit]

@@ -1,0 +1,133 @@
+"""Turn a fetched page or document into the text a reader would see, plus its title and links.
+
+The classifier must judge what a page says, not what every page of the site repeats: navigation,
+headers, footers, scripts and forms are removed before text is extracted, so a site-wide "Open Data"
+menu item never makes a page about parking fines look like open data evidence. PDFs (performance
+reports, policies) are read with pypdf up to a page cap; a PDF that cannot be read yields an error
+string, not an exception.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass, field
+from urllib.parse import urldefrag, urljoin
+
+from bs4 import BeautifulSoup
+
+#: Elements whose text is chrome, not content.
+_CHROME = ("script", "style", "noscript", "template", "svg", "nav", "header", "footer", "aside", "form",
+           "iframe", "button", "select")
+#: class/id fragments that mark chrome in sites that do not use semantic elements.
+_CHROME_HINT = re.compile(r"(^|[-_ ])(nav|navbar|menu|breadcrumb|footer|header|sidebar|skip|cookie|banner|"
+                          r"social|share)([-_ ]|$)", re.I)
+DEFAULT_PDF_PAGES = 40
+MAX_TEXT_CHARS = 200_000
+
+
+@dataclass
+class Document:
+    url: str | None
+    kind: str                          # html | pdf | text
+    title: str | None
+    text: str                          # visible content text, whitespace-normalized per block
+    links: list[tuple[str, str]] = field(default_factory=list)   # (absolute url, anchor text), chrome included
+    pages: int | None = None           # PDF pages read
+    error: str | None = None           # why text could not be extracted
+
+
+def from_html(html: str, url: str | None = None) -> Document:
+    soup = BeautifulSoup(html, "html.parser")
+    title = " ".join(soup.title.get_text(" ").split()) if soup.title else None
+    links = []
+    for a in soup.find_all("a", href=True):
+        href = a["href"].strip()
+        if href.startswith(("mailto:", "tel:", "javascript:", "#")):
+            continue
+        target = urldefrag(urljoin(url or "", href))[0]
+        links.append((target, " ".join(a.get_text(" ").split())))
+    for tag in soup.find_all(_CHROME):
+        tag.decompose()
+    for tag in soup.find_all(attrs={"role": ("navigation", "banner", "contentinfo", "search")}):
+        tag.decompose()
+    doomed = [t for t in soup.find_all(True)
+              if t.name not in ("html", "body", "main", "article") and _CHROME_HINT.search(_hint(t))]
+    for tag in doomed:
+        if not tag.decomposed:
+            tag.decompose()
+    root = soup.find("main") or soup.find("article") or soup.body or soup
+    blocks = [" ".join(s.split()) for s in root.get_text("\n").split("\n")]
+    text = "\n".join(b for b in blocks if b)[:MAX_TEXT_CHARS]
+    h1 = root.find("h1") if hasattr(root, "find") else None
+    if not title and h1:
+        title = " ".join(h1.get_text(" ").split())
+    return Document(url, "html", title[:300] if title else None, text, links)
+
+
+def _hint(tag) -> str:
+    attrs = tag.attrs or {}
+    classes = attrs.get("class") or []
+    return " ".join([*(classes if isinstance(classes, list) else [str(classes)]), str(attrs.get("id") or "")])
+
+
+def from_pdf(data: bytes, url: str | None = None, *, max_pages: int = DEFAULT_PDF_PAGES) -> Document:
+    """Text of the first ``max_pages`` pages. Encrypted, damaged or image-only PDFs give an error string."""
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted:
+            try:
+                reader.decrypt("")
+            except Exception as exc:  # noqa: BLE001 - pypdf raises several types for bad keys
+                return Document(url, "pdf", None, "", error=f"encrypted PDF: {exc}")
+        title = None
+        meta = reader.metadata
+        if meta is not None and meta.title:
+            title = " ".join(str(meta.title).split())[:300] or None
+        texts, read = [], 0
+        for page in reader.pages[:max_pages]:
+            texts.append(page.extract_text() or "")
+            read += 1
+    except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
+        return Document(url, "pdf", None, "", error=f"unreadable PDF: {type(exc).__name__}: {exc}")
+    except Exception as exc:  # noqa: BLE001 - malformed PDFs raise from deep inside the parser
+        return Document(url, "pdf", None, "", error=f"unreadable PDF: {type(exc).__name__}: {exc}")
+    text = "\n".join(" ".join(line.split()) for t in texts for line in t.splitlines() if line.strip())
+    if not text:
+        return Document(url, "pdf", title, "", pages=read, error="no extractable text (scanned PDF?)")
+    if not title:
+        title = text.split("\n", 1)[0][:200]
+    return Document(url, "pdf", title, text[:MAX_TEXT_CHARS], pages=read)
+
+
+def from_text(text: str, url: str | None = None, title: str | None = None) -> Document:
+    lines = [" ".join(x.split()) for x in text.splitlines()]
+    return Document(url, "text", title, "\n".join(x for x in lines if x)[:MAX_TEXT_CHARS])
+
+
+def sniff(data: bytes, content_type: str | None = None, url: str | None = None) -> str:
+    """html, pdf or text, from the bytes first (servers mislabel), then the declared type, then the URL."""
+    head = data[:1024].lstrip()
+    if head.startswith(b"%PDF-"):
+        return "pdf"
+    lowered = head.lower()
+    if lowered.startswith((b"<!doctype html", b"<html")) or b"<body" in lowered or b"<div" in lowered:
+        return "html"
+    ctype = (content_type or "").lower()
+    if "pdf" in ctype or (url or "").lower().endswith(".pdf"):
+        return "pdf"
+    if "html" in ctype or "xml" in ctype:
+        return "html"
+    return "text"
+
+
+def load(data: bytes, *, content_type: str | None = None, url: str | None = None, encoding: str = "utf-8",
+         max_pdf_pages: int = DEFAULT_PDF_PAGES) -> Document:
+    kind = sniff(data, content_type, url)
+    if kind == "pdf":
+        return from_pdf(data, url, max_pages=max_pdf_pages)
+    text = data.decode(encoding, errors="replace")
+    return from_html(text, url) if kind == "html" else from_text(text, url)

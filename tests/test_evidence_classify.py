@@ -1,0 +1,136 @@
+"""Evidence extraction: documents become text the way a reader sees them, rules decide the kinds."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from pipelines.cli import main as cli
+from sources.criteria.catalog import load_catalog
+from sources.evidence.classify import KINDS, classify, classify_bytes, load_rules, snippet
+from sources.evidence.documents import from_html, from_pdf, from_text, load, sniff
+from sources.evidence.evaluate import macro_f1, score
+
+PAGE = """<!DOCTYPE html><html><head><title>Performance Dashboard | City of Marlow Springs</title></head><body>
+<header><a href="/">Home</a><div class="site-search">Search</div></header>
+<nav><ul><li><a href="/open-data">Open Data</a></li><li><a href="/privacy">Data Privacy</a></li></ul></nav>
+<div id="breadcrumb">Home / Government / Performance</div>
+<main><h1>How We Are Doing</h1>
+<p>The city tracks 42 key performance indicators across nine departments. Each measure has an annual
+target, and the dashboard shows the actual result for every quarter since 2021.</p>
+<table><tr><th>Measure</th><th>Target</th><th>Actual</th></tr><tr><td>Potholes filled within 3 days</td>
+<td>90%</td><td>87%</td></tr></table>
+<p><a href="/documents/q3-performance-report.pdf">Q3 Performance Report (PDF)</a></p></main>
+<footer><p>Transparency | Open Data Portal | Accessibility</p></footer></body></html>"""
+
+
+def test_html_text_drops_site_chrome_but_keeps_every_link() -> None:
+    doc = from_html(PAGE, "https://www.marlow-springs.example/performance")
+    assert doc.title == "Performance Dashboard | City of Marlow Springs"
+    assert "key performance indicators" in doc.text
+    assert "Open Data" not in doc.text and "Breadcrumb" not in doc.text and "Accessibility" not in doc.text
+    links = dict(doc.links)
+    assert links["https://www.marlow-springs.example/open-data"] == "Open Data"
+    assert "https://www.marlow-springs.example/documents/q3-performance-report.pdf" in links
+
+
+def test_menu_words_alone_are_not_evidence() -> None:
+    """A page about parking whose menus say "Open Data" and "Performance Dashboard" is no evidence."""
+    html = PAGE.split("<main>")[0] + ("<main><h1>Parking Permits</h1><p>Residents may buy an annual permit for "
+                                      "$40 at City Hall.</p></main></body></html>")
+    assert classify(from_html(html)) == []
+
+
+def test_a_performance_page_is_performance_reporting_with_a_short_snippet_and_criteria() -> None:
+    [ev] = classify(from_html(PAGE))
+    assert ev.kind == "performance_reporting" and 0.5 <= ev.confidence <= 1
+    assert len(ev.snippet) <= 300 and ("performance indicators" in ev.snippet or "target" in ev.snippet)
+    assert ev.criteria and set(ev.criteria) <= {c.id for c in load_catalog().criteria}
+    assert ev.extractor_version == load_rules().version and ev.hits
+
+
+@pytest.mark.parametrize("text", [
+    "The contractor shall furnish a performance bond and a payment bond, each equal to 100% of the contract price.",
+    "Notice of data breach: on May 2 an unauthorized party accessed a vendor system. Credit monitoring is offered.",
+    "Join us Friday for live performances at the riverfront amphitheater. Tickets at the box office.",
+    "Supervisors complete annual performance evaluations for all staff by June 30 using the HR form.",
+    "Our land surveyors maintain survey monuments and review boundary surveys for plats.",
+])
+def test_hard_negatives_are_not_evidence(text: str) -> None:
+    assert classify(from_text(text)) == []
+
+
+def test_each_kind_can_be_recognised() -> None:
+    texts = {
+        "open_data_policy": "Executive Order 2022-3 establishes the city's open data policy: departments shall "
+                            "publish their data inventory and name a data coordinator.",
+        "open_data_portal": "Browse more than 300 datasets on the open data portal; download CSV or JSON, or use the API.",
+        "performance_reporting": "The quarterly performance report compares each department's results to its "
+                                 "targets; 14 of 18 key performance indicators are on track.",
+        "evaluation": "The city's evaluation policy requires a rigorous evaluation of new pilots; the job training "
+                      "program is being studied with a randomized controlled trial by a university partner.",
+        "data_governance": "The Chief Data Officer chairs the Data Governance Committee, which approves data "
+                           "standards and the citywide data strategy.",
+        "results_driven_contracting": "Under our results-driven contracting approach, homeless services contracts "
+                                      "are performance-based: vendor payments are tied to outcome measures.",
+        "stakeholder_engagement": "The 2025 community survey results are in: 1,900 residents responded, and what we "
+                                  "heard shaped the council's priorities through participatory budgeting.",
+    }
+    for kind, text in texts.items():
+        assert kind in {e.kind for e in classify(from_text(text))}, kind
+
+
+def test_snippet_keeps_the_match_and_respects_the_limit() -> None:
+    text = ("Intro sentence. " * 40) + "The Open Data Policy (Ord. No. 12-3) applies to every department. " + (
+        "Tail text here. " * 40)
+    start = text.index("Open Data Policy")
+    piece = snippet(text, (start, start + 16))
+    assert "Open Data Policy" in piece and len(piece) <= 300 and piece.startswith("The Open Data Policy")
+    long = "x" * 1000 + " open data policy " + "y" * 1000
+    s = long.index("open data policy")
+    assert "open data policy" in snippet(long, (s, s + 16)) and len(snippet(long, (s, s + 16))) <= 300
+
+
+def test_sniff_and_bad_pdfs_give_errors_not_exceptions() -> None:
+    assert sniff(b"%PDF-1.4 ...") == "pdf" and sniff(b"<!doctype html><p>x") == "html"
+    assert sniff(b"plain words", "text/plain") == "text" and sniff(b"\x00\x01", "application/pdf") == "pdf"
+    broken = from_pdf(b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer garbage")
+    assert broken.text == "" and broken.error
+    assert load(b"not a pdf at all", content_type="application/pdf").error
+    assert classify_bytes(b"%PDF-1.7 truncated") == []
+
+
+def test_rules_file_names_exactly_the_seven_kinds_and_every_kind_maps_to_criteria() -> None:
+    rules = load_rules()
+    assert tuple(rules.kinds) == KINDS
+    catalog = load_catalog()
+    assert all(catalog.for_signal(k) for k in KINDS)
+
+
+def test_scores_count_every_kind_and_macro_f1_ignores_kinds_never_seen() -> None:
+    scores = score([(["evaluation"], ["evaluation"]), ([], ["evaluation"]), (["data_governance"], [])])
+    assert (scores["evaluation"].tp, scores["evaluation"].fp) == (1, 1)
+    assert scores["data_governance"].fn == 1 and scores["data_governance"].f1 == 0.0
+    assert macro_f1(scores) == pytest.approx((2 / 3 + 0.0) / 2)
+
+
+def test_cli_classify_file_and_batch(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    page = tmp_path / "page.html"
+    page.write_text(PAGE, encoding="utf-8")
+    assert cli(["classify", "--url", "https://www.marlow-springs.example/performance", str(page)]) == 0
+    [ev] = json.loads(capsys.readouterr().out)
+    assert set(ev) == {"kind", "confidence", "criteria", "snippet"} and ev["kind"] == "performance_reporting"
+    lines = [{"id": "p1", "html": PAGE, "labels": ["performance_reporting"]},
+             {"id": "p2", "text": "Contractors must post a performance bond.", "labels": []},
+             "not an object", {"id": "p4"}]
+    batch = tmp_path / "pages.jsonl"
+    batch.write_text("\n".join(json.dumps(x) for x in lines) + "\n{broken\n", encoding="utf-8")
+    assert cli(["classify", "--batch", str(batch)]) == 1      # bad lines are reported, the rest classified
+    captured = capsys.readouterr()
+    out = [json.loads(x) for x in captured.out.splitlines()]
+    assert [o.get("id") for o in out] == ["p1", "p2", None, "p4", None]
+    assert [e["kind"] for e in out[0]["evidence"]] == ["performance_reporting"] and out[1]["evidence"] == []
+    assert all("error" in o for o in out[2:])
+    assert "performance_reporting" in captured.err and "macro-F1 1.000" in captured.err
