@@ -41,6 +41,7 @@ class KindRules:
     phrases: tuple[Pattern, ...]
     penalties: tuple[Pattern, ...]
     threshold: float
+    yields_to: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,7 @@ class Rules:
     scale: float
     masks: tuple[re.Pattern[str], ...]
     kinds: dict[str, KindRules]
+    penalties: tuple[Pattern, ...] = ()
 
 
 @dataclass
@@ -88,9 +90,11 @@ def load_rules(path: Path = RULES_PATH) -> Rules:
             masks=tuple(_compile(p) for p in k.get("masks") or ()),
             phrases=tuple(Pattern(_compile(x["p"]), float(x["w"])) for x in k.get("phrases") or ()),
             penalties=tuple(Pattern(_compile(x["p"]), float(x["w"])) for x in k.get("penalties") or ()),
-            threshold=float(k.get("threshold", raw["default_threshold"])))
+            threshold=float(k.get("threshold", raw["default_threshold"])),
+            yields_to=tuple(k.get("yields_to") or ()))
     return Rules(version=str(raw["version"]), title_factor=float(raw["title_factor"]), scale=float(raw["scale"]),
-                 masks=tuple(_compile(p) for p in raw.get("masks") or ()), kinds=kinds)
+                 masks=tuple(_compile(p) for p in raw.get("masks") or ()), kinds=kinds,
+                 penalties=tuple(Pattern(_compile(x["p"]), float(x["w"])) for x in raw.get("penalties") or ()))
 
 
 def classify(doc: Document, rules: Rules | None = None, *, standard: str | None = None) -> list[Evidence]:
@@ -107,14 +111,26 @@ def classify(doc: Document, rules: Rules | None = None, *, standard: str | None 
         head = _masked(base_title, kr.masks) if kr.masks else base_title
         if kr.requires and not any(r.search(body) or r.search(head) for r in kr.requires):
             continue
-        score, hits, best = _score(kr, body, head, rules.title_factor)
+        score, hits, best = _score(kr, body, head, rules.title_factor, rules.penalties)
         confidence = 1.0 / (1.0 + math.exp(-(score - kr.threshold) / rules.scale))
         if confidence < 0.5:
             continue
         out.append(Evidence(kind=kind, confidence=round(confidence, 4), criteria=catalog.for_signal(kind),
                             snippet=snippet(text, best) if best else (title[:SNIPPET_CHARS]),
                             score=round(score, 3), hits=hits, extractor_version=rules.version))
-    return sorted(out, key=lambda e: (-e.confidence, e.kind))
+    return sorted(_yield(out, rules), key=lambda e: (-e.confidence, e.kind))
+
+
+def _yield(found: list[Evidence], rules: Rules) -> list[Evidence]:
+    """Drop a kind when a kind it yields to was found with at least its score: performance targets
+    inside a contract page are contracting evidence, a portal named in a policy is the policy."""
+    scores = {e.kind: e.score for e in found}
+    kept = []
+    for e in found:
+        stronger = [k for k in rules.kinds[e.kind].yields_to if scores.get(k, float("-inf")) >= e.score]
+        if not stronger:
+            kept.append(e)
+    return kept
 
 
 def classify_bytes(data: bytes, *, url: str | None = None, content_type: str | None = None) -> list[Evidence]:
@@ -142,7 +158,7 @@ def _masked(text: str, masks: tuple[re.Pattern[str], ...]) -> str:
     return text
 
 
-def _score(kr: KindRules, body: str, head: str, title_factor: float
+def _score(kr: KindRules, body: str, head: str, title_factor: float, shared_penalties: tuple[Pattern, ...] = ()
            ) -> tuple[float, list[str], tuple[int, int] | None]:
     """Score, explanation lines, and the span of the decisive passage: the match with the most weight
     of other matches within half a snippet of it (earliest on ties)."""
@@ -158,7 +174,7 @@ def _score(kr: KindRules, body: str, head: str, title_factor: float
         hits.append(f"+{gained:.2f} {pat.regex.pattern}" + (f" x{len(matches)}" if matches else "")
                     + (" (title)" if in_title else ""))
         spans.extend((m.start(), m.end(), pat.weight) for m in matches[:20])
-    for pat in kr.penalties:
+    for pat in (*kr.penalties, *shared_penalties):
         if pat.regex.search(body) or (head and pat.regex.search(head)):
             score -= pat.weight
             hits.append(f"-{pat.weight:.2f} {pat.regex.pattern}")

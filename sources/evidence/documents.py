@@ -109,7 +109,7 @@ def from_text(text: str, url: str | None = None, title: str | None = None) -> Do
 
 
 def sniff(data: bytes, content_type: str | None = None, url: str | None = None) -> str:
-    """html, pdf or text, from the bytes first (servers mislabel), then the declared type, then the URL."""
+    """html, pdf, xml or text, from the bytes first (servers mislabel), then the declared type, then the URL."""
     head = data[:1024].lstrip()
     if head.startswith(b"%PDF-"):
         return "pdf"
@@ -119,14 +119,18 @@ def sniff(data: bytes, content_type: str | None = None, url: str | None = None) 
     ctype = (content_type or "").lower()
     if "pdf" in ctype or (url or "").lower().endswith(".pdf"):
         return "pdf"
-    if "html" in ctype or "xml" in ctype:
+    if "html" in ctype:
         return "html"
+    if "xml" in ctype or lowered.startswith(b"<?xml"):
+        return "xml"    # feeds and sitemaps: structure, not prose
     return "text"
 
 
 def load(data: bytes, *, content_type: str | None = None, url: str | None = None, encoding: str = "utf-8",
          max_pdf_pages: int = DEFAULT_PDF_PAGES) -> Document:
     kind = sniff(data, content_type, url)
+    if kind == "xml":
+        return Document(url, "xml", None, "", error="XML document (sitemap or feed), not read as a page")
     if kind == "pdf":
         return from_pdf(data, url, max_pages=max_pdf_pages)
     text = data.decode(encoding, errors="replace")

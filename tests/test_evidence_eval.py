@@ -1,0 +1,50 @@
+"""Floors on the classifier's quality over the project's labeled pages (tests/fixtures/evidence).
+
+The floors sit a little under today's figures (docs/EVIDENCE_METRICS.md), so a rule change that makes
+the classifier clearly worse fails here, while ordinary tuning does not.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from sources.evidence.classify import KINDS, classify_record
+from sources.evidence.evaluate import macro_f1, score
+
+EVAL_SET = Path(__file__).parent / "fixtures" / "evidence" / "eval_set.jsonl"
+LINES = [json.loads(x) for x in EVAL_SET.read_text(encoding="utf-8").splitlines() if x.strip()]
+
+
+@pytest.fixture(scope="module")
+def predicted() -> dict[str, list[str]]:
+    return {r["id"]: [e.kind for e in classify_record(r)] for r in LINES}
+
+
+def test_the_evaluation_set_is_large_balanced_and_well_formed() -> None:
+    assert len(LINES) >= 150 and len({r["id"] for r in LINES}) == len(LINES)
+    for kind in KINDS:
+        for split in ("dev", "test"):
+            assert sum(kind in r["labels"] and r["split"] == split for r in LINES) >= 10, (kind, split)
+    assert sum(not r["labels"] for r in LINES) >= 50
+    assert all(set(r["labels"]) <= set(KINDS) and (("html" in r) != ("text" in r)) for r in LINES)
+
+
+def test_macro_f1_floor_on_the_held_out_split(predicted: dict[str, list[str]]) -> None:
+    test = [(r["labels"], predicted[r["id"]]) for r in LINES if r["split"] == "test"]
+    assert macro_f1(score(test)) >= 0.85
+
+
+def test_every_kind_keeps_a_floor_over_all_pages(predicted: dict[str, list[str]]) -> None:
+    scores = score([(r["labels"], predicted[r["id"]]) for r in LINES])
+    assert macro_f1(scores) >= 0.88
+    weak = {k: round(s.f1, 3) for k, s in scores.items() if s.f1 < 0.75}
+    assert not weak, weak
+
+
+def test_hard_negatives_rarely_produce_evidence(predicted: dict[str, list[str]]) -> None:
+    negatives = [r for r in LINES if not r["labels"]]
+    wrong = [r["id"] for r in negatives if predicted[r["id"]]]
+    assert len(wrong) <= 0.08 * len(negatives), wrong
