@@ -18,7 +18,9 @@ def published_warehouse(context: dg.AssetExecutionContext, census_places: pd.Dat
                         wikidata_websites: pd.DataFrame, cities: pd.DataFrame,
                         cities_quarantine: pd.DataFrame, city_homepages: pd.DataFrame,
                         portal_probes: pd.DataFrame, portals: pd.DataFrame, portal_datasets: pd.DataFrame,
-                        portal_registry_reads: pd.DataFrame, portal_quarantine: pd.DataFrame) -> dg.MaterializeResult:
+                        portal_registry_reads: pd.DataFrame, portal_quarantine: pd.DataFrame,
+                        crawl_pages: pd.DataFrame, crawl_summaries: pd.DataFrame, evidence: pd.DataFrame,
+                        evidence_quarantine: pd.DataFrame) -> dg.MaterializeResult:
     """The published DuckDB warehouse ($CDPI_HOME/warehouse.duckdb): this run's rows appended to the
     history, marts rebuilt, swapped in atomically so readers never see a half-written file."""
     res = context.resources
@@ -33,9 +35,12 @@ def published_warehouse(context: dg.AssetExecutionContext, census_places: pd.Dat
         warc_files=warcs, replay_sources=list(res.fetcher.replay), cdpi_version=_version())
     frames = {"raw.census_places": census_places, "raw.wikidata_websites": wikidata_websites,
               "staging.cities": cities, "raw.homepages": city_homepages,
-              "ops.quarantine": pd.concat([cities_quarantine, portal_quarantine], ignore_index=True),
+              "ops.quarantine": pd.concat([cities_quarantine, portal_quarantine, evidence_quarantine],
+                                          ignore_index=True),
               "staging.portal_probes": portal_probes, "staging.portal_registry_reads": portal_registry_reads,
-              "marts.portals": portals, "marts.portal_datasets": portal_datasets}
+              "marts.portals": portals, "marts.portal_datasets": portal_datasets,
+              "staging.crawl_pages": crawl_pages, "staging.crawl_summaries": crawl_summaries,
+              "marts.evidence": evidence}
     summary = publish_run(paths, record, frames, fetch_log)
     outcomes: dict[str, int] = {}
     for row in fetch_log:

@@ -7,15 +7,17 @@ from __future__ import annotations
 
 import dagster as dg
 
+from assets.evidence import city_evidence
 from assets.homepages import city_homepages
 from assets.partitions import MONTHLY
 from assets.portals import city_portals
 from assets.publish import published_warehouse
 from assets.universe import census_places, cities, wikidata_websites
-from pipelines.resources import FetcherResource, RunSettings, WarehouseResource
+from pipelines.resources import CrawlSettings, FetcherResource, RunSettings, WarehouseResource
 from pipelines.sensors import record_failed_runs
 
-ALL_ASSETS = [census_places, wikidata_websites, cities, city_homepages, city_portals, published_warehouse]
+ALL_ASSETS = [census_places, wikidata_websites, cities, city_homepages, city_portals, city_evidence,
+              published_warehouse]
 
 monthly_refresh = dg.define_asset_job(
     "monthly_refresh", selection=dg.AssetSelection.assets(*ALL_ASSETS), partitions_def=MONTHLY,
@@ -26,12 +28,13 @@ monthly_schedule = dg.build_schedule_from_partitioned_job(monthly_refresh, day_o
 
 
 def default_resources(warehouse: WarehouseResource | None = None, fetcher: FetcherResource | None = None,
-                      settings: RunSettings | None = None) -> dict:
+                      settings: RunSettings | None = None, crawl: CrawlSettings | None = None) -> dict:
     warehouse = warehouse or WarehouseResource()
     return {
         "warehouse": warehouse,
         "fetcher": fetcher or FetcherResource(),
         "settings": settings or RunSettings(),
+        "crawl": crawl or CrawlSettings(),
         # Intermediate frames between steps live under $CDPI_HOME, never in the published warehouse.
         "io_manager": dg.FilesystemIOManager(base_dir=str(warehouse.paths().dagster_storage)),
     }

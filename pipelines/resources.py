@@ -38,6 +38,8 @@ class FetcherResource(dg.ConfigurableResource):
     user_agent: str = "cdpi-bot/0.1"
     contact_url: str = DEFAULT_CONTACT_URL
     min_delay_s: float = 1.0
+    #: Longest robots.txt Crawl-delay honoured; longer ones are capped (and the site is still crawled).
+    max_crawl_delay_s: float = 30.0
     concurrency: int = 32
     connect_timeout_s: float = 10.0
     read_timeout_s: float = 30.0
@@ -54,6 +56,7 @@ class FetcherResource(dg.ConfigurableResource):
     def fetcher_config(self, cache_dir: Path | None) -> FetcherConfig:
         return FetcherConfig(
             user_agent=self.user_agent, contact_url=self.contact_url, min_delay_s=self.min_delay_s,
+            max_crawl_delay_s=self.max_crawl_delay_s,
             concurrency=self.concurrency, connect_timeout_s=self.connect_timeout_s,
             read_timeout_s=self.read_timeout_s, max_retries=self.max_retries,
             backoff_base_s=self.backoff_base_s, retry_after_cap_s=self.retry_after_cap_s,
@@ -83,3 +86,24 @@ class RunSettings(dg.ConfigurableResource):
     limit: int = 0
     mode: str = "live"        # live | replay | sample
     is_sample: bool = False
+
+
+class CrawlSettings(dg.ConfigurableResource):
+    """Per-city budget of the website crawl (defaults justified in sources/evidence/crawl.py)."""
+
+    max_pages: int = 40
+    max_depth: int = 3
+    max_bytes: int = 30 * 1024 * 1024
+    max_page_bytes: int = 5 * 1024 * 1024
+    max_document_bytes: int = 20 * 1024 * 1024
+    max_pdf_pages: int = 40
+    #: Registrable domains of document hosts followed besides the city's own, added to the built-in list.
+    extra_doc_hosts: list[str] = []
+
+    def limits(self):
+        from sources.evidence.crawl import DEFAULT_DOC_HOSTS, CrawlLimits
+
+        return CrawlLimits(max_pages=self.max_pages, max_depth=self.max_depth, max_bytes=self.max_bytes,
+                           max_page_bytes=self.max_page_bytes, max_document_bytes=self.max_document_bytes,
+                           max_pdf_pages=self.max_pdf_pages,
+                           doc_hosts=DEFAULT_DOC_HOSTS + tuple(h.lower() for h in self.extra_doc_hosts))

@@ -14,9 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform as pyplatform
-import re
 import subprocess
 import sys
 import tempfile
@@ -27,8 +24,16 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-DOCS = REPO / "docs" / "BENCHMARKS.md"
-JSON_OUT = REPO / "docs" / "benchmarks.json"
+from scripts.benchlib import (  # noqa: E402
+    DOCS,
+    JSON_OUT,
+    machine_facts,
+    machine_line,
+    peak_rss_kb,
+    write_json,
+    write_section,
+)
+
 SECTION = "Portal catalogs"
 #: OpenDataSoft's Explore API serves at most 10,000 results per query (offset + limit), as the real one.
 ODS_CAP = 10_000
@@ -41,7 +46,7 @@ def child(platform: str, host: str, resolve: dict) -> dict:
     from sources.portals.discovery import discover
     from sources.portals.profile import profile
 
-    base_kb = _peak_rss_kb()
+    base_kb = peak_rss_kb()
     cfg = FetcherConfig(resolve=resolve, allow_addresses=("127.0.0.1",), min_delay_s=0.0, read_timeout_s=120.0)
     with tempfile.TemporaryDirectory() as tmp, Fetcher(cfg, run_dir=Path(tmp)) as f:
         t0 = time.perf_counter()
@@ -51,26 +56,12 @@ def child(platform: str, host: str, resolve: dict) -> dict:
                           reported_total=result.reported_total)
         t2 = time.perf_counter()
         log = [json.loads(line) for p in Path(tmp).rglob("*.jsonl") for line in p.read_text().splitlines()]
-    peak_kb = _peak_rss_kb()
+    peak_kb = peak_rss_kb()
     return {"platform": platform, "outcome": result.outcome, "paging": result.paging,
             "datasets": metrics["dataset_count"], "requests": len(log),
             "bytes": sum(int(r.get("bytes") or 0) for r in log),
             "fetch_and_parse_s": round(t1 - t0, 2), "profile_s": round(t2 - t1, 2), "wall_s": round(t2 - t0, 2),
             "peak_rss_mb": round(peak_kb / 1024, 1), "rss_above_baseline_mb": round((peak_kb - base_kb) / 1024, 1)}
-
-
-def _peak_rss_kb() -> int:
-    """This process's RSS high-water mark. VmHWM, not ru_maxrss: Linux carries ru_maxrss across exec, so a
-    child started by a big parent would report the parent's peak."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1])
-    except OSError:
-        pass
-    import resource
-
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
 def run(datasets: int, platforms: list[str]) -> list[dict]:
@@ -103,8 +94,7 @@ def run(datasets: int, platforms: list[str]) -> list[dict]:
 
 
 def write(rows: list[dict], command: str) -> None:
-    facts = {"python": pyplatform.python_version(), "machine": pyplatform.machine(), "cpus": os.cpu_count(),
-             "system": f"{pyplatform.system()} {pyplatform.release()}", "date": datetime.now(UTC).date().isoformat()}
+    facts = machine_facts()
     table = ["| platform | datasets | paging | requests | MB transferred | wall s (fetch+parse / profile) "
              "| peak RSS MB | RSS above baseline MB |", "|---|---:|---|---:|---:|---:|---:|---:|"]
     for r in rows:
@@ -114,8 +104,7 @@ def write(rows: list[dict], command: str) -> None:
     body = "\n".join([
         f"## {SECTION}", "",
         f"Command: `{command}`", "",
-        f"Machine: {facts['system']}, {facts['machine']}, {facts['cpus']} CPUs, Python {facts['python']}; "
-        f"measured {facts['date']}.", "",
+        machine_line(facts), "",
         "One synthetic portal per platform with the catalog size shown, served by the simulated web on "
         "127.0.0.1 in its own process with no added latency and no politeness delay, so the figures are "
         "the client's own cost: probe, every catalog page with the platform's paging, the home page title "
@@ -124,13 +113,8 @@ def write(rows: list[dict], command: str) -> None:
         "\"above baseline\" subtracts the interpreter with its imports. On the live web the per-host "
         "politeness delay (1 s by default) adds about a second per request, which dominates for paged APIs.", "",
         *table, ""])
-    text = DOCS.read_text(encoding="utf-8") if DOCS.exists() else "# Benchmarks\n\nFigures measured by `make bench`.\n"
-    pattern = re.compile(rf"## {re.escape(SECTION)}\n.*?(?=\n## |\Z)", re.S)
-    text = pattern.sub(body.rstrip("\n"), text) if pattern.search(text) else text.rstrip("\n") + "\n\n" + body
-    DOCS.write_text(text.rstrip("\n") + "\n", encoding="utf-8")
-    data = json.loads(JSON_OUT.read_text()) if JSON_OUT.exists() else {}
-    data["portal_catalogs"] = {"command": command, "machine": facts, "results": rows}
-    JSON_OUT.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    write_section(SECTION, body)
+    write_json("portal_catalogs", {"command": command, "machine": facts, "results": rows})
 
 
 def main() -> None:

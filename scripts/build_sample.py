@@ -22,7 +22,7 @@ sys.path.insert(0, str(REPO))
 import dagster as dg  # noqa: E402
 
 from pipelines.definitions import ALL_ASSETS, default_resources  # noqa: E402
-from pipelines.resources import REAL_DNS, FetcherResource, RunSettings, WarehouseResource  # noqa: E402
+from pipelines.resources import REAL_DNS, CrawlSettings, FetcherResource, RunSettings, WarehouseResource  # noqa: E402
 from tests.simweb.faults import FaultPlan  # noqa: E402
 from tests.simweb.population import build_population  # noqa: E402
 from tests.simweb.server import SimWeb  # noqa: E402
@@ -38,10 +38,13 @@ def build(n_cities: int, seed: int, out: Path) -> Path:
     with SimWeb(population, seed=seed, faults=faults) as sim, tempfile.TemporaryDirectory() as tmp:
         warehouse = WarehouseResource(home=tmp)
         fetcher = FetcherResource(
-            min_delay_s=0.01, conditional_get=False, read_timeout_s=2.0, backoff_base_s=0.05, allow_addresses=["127.0.0.1"],
+            min_delay_s=0.01, max_crawl_delay_s=0.05, conditional_get=False, read_timeout_s=2.0, backoff_base_s=0.05, allow_addresses=["127.0.0.1"],
             resolve={k: (REAL_DNS if v is None else v) for k, v in sim.resolve_map().items()})
         settings = RunSettings(mode="live", is_sample=True)
-        result = dg.materialize(ALL_ASSETS, resources=default_resources(warehouse, fetcher, settings),
+        # Documents capped at 1 MB: the sample's huge PDFs still end as too_large, without 20 MB of filler
+        # each in the archive (the live default is 20 MB).
+        crawl = CrawlSettings(max_document_bytes=1024 * 1024)
+        result = dg.materialize(ALL_ASSETS, resources=default_resources(warehouse, fetcher, settings, crawl),
                                 partition_key="2026-10-01", instance=dg.DagsterInstance.ephemeral())
         if not result.success:
             raise SystemExit("sample run failed; see the log above")

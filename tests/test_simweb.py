@@ -8,22 +8,43 @@ the fetcher.
 from __future__ import annotations
 
 import csv
+import dataclasses
+import hashlib
+import html
 import http.client
 import io
 import json
 import threading
 import time
 import tracemalloc
+import zlib
+from collections import deque
 from collections.abc import Iterator
+from urllib import robotparser
+from urllib.parse import urljoin, urlsplit
 
 import pytest
 import requests
+from bs4 import BeautifulSoup
 
 from sources.census import parse_subest
 from tests.simweb.faults import FAULT_OUTCOMES, FAULT_PARAMS, FaultPlan
-from tests.simweb.formats import census
-from tests.simweb.population import FLAGS, build_population
+from tests.simweb.formats import census, evidence, pdf
+from tests.simweb.population import (
+    EVIDENCE_KINDS,
+    FLAGS,
+    PAGE_FLAGS,
+    SITE_QUIRKS,
+    EvidencePage,
+    build_population,
+    evidence_pages,
+)
 from tests.simweb.server import SimWeb
+
+try:
+    import pypdf
+except ImportError:   # pragma: no cover - pypdf is a project dependency; without it only structure is checked
+    pypdf = None
 
 POP = build_population(60, seed=3)
 PLATFORM_CITY = {p: max((c for c in POP.cities if c.platform == p), key=lambda c: c.n_datasets)
@@ -341,3 +362,221 @@ def test_stats_count_per_host_concurrency_and_records() -> None:
         web.reset_stats()
         assert web.stats()["requests"] == []
     assert web.resolve_map() == {"*.invalid": None, "*": web.base}
+
+
+# ------------------------------------------------------------------------------------------ evidence of data practices
+#: sha256 of every pre-existing attribute of every city and of other_portals, taken before practices
+#: were added: drawing practices from their own RNG must leave all of it unchanged.
+_OLD_FINGERPRINTS = {(60, 3): "cd04e7ea1b1a9d6a493afe8cc810fd7188e696b6e94fa86bc704ae797a2c8f25",
+                     (150, 21): "62debfadcbb486c49cebf8919f96b5b9353a3c7bd95df99aa58381cbcb0444e2"}
+KEY = POP.answer_key()
+PAGES_OF = {c.geoid: KEY[c.geoid] for c in POP.cities}
+SLOW = 0.3
+
+
+def _fingerprint(pop) -> str:
+    rows = [{k: (sorted(v) if isinstance(v, set | frozenset) else v) for k, v in vars(c).items()
+             if k not in ("practices", "site_quirks")} for c in pop.cities]
+    others = [dataclasses.asdict(p) for p in pop.other_portals]
+    return hashlib.sha256(json.dumps([rows, others], sort_keys=True, default=list).encode()).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def evsim() -> Iterator[SimWeb]:
+    with SimWeb(POP, slow_seconds=SLOW) as web:
+        yield web
+
+
+def _fetch(web: SimWeb, page: EvidencePage, path: str | None = None, **kw) -> requests.Response:
+    return get(web, page.host, path or page.path, **kw)
+
+
+def _main_text(body: str) -> str:
+    """Visible text of <main> without its breadcrumb: where decisive text must be."""
+    main = BeautifulSoup(body, "html.parser").find("main")
+    for nav in main.find_all("nav"):
+        nav.decompose()
+    return " ".join(main.get_text(" ").split())
+
+
+def _pdf_text(data: bytes, pages: int = 5) -> str:
+    reader = pypdf.PdfReader(io.BytesIO(data), strict=True)
+    return " ".join(" ".join((p.extract_text() or "") for p in reader.pages[:pages]).split())
+
+
+def test_practices_are_deterministic_and_leave_every_older_attribute_unchanged() -> None:
+    for (n, seed), digest in _OLD_FINGERPRINTS.items():
+        assert _fingerprint(build_population(n, seed=seed)) == digest
+    again = build_population(60, seed=3)
+    assert [(c.practices, c.site_quirks) for c in again.cities] == [(c.practices, c.site_quirks) for c in POP.cities]
+    assert again.answer_key() == KEY
+    big = build_population(400, seed=9)
+    sites = [c for c in big.cities if c.website_host]
+    assert all(not c.practices and not c.site_quirks for c in big.cities if not c.website_host)
+    assert {k for c in sites for k in c.practices} == set(EVIDENCE_KINDS)
+    assert 0.05 < sum(not c.practices for c in sites) / len(sites) < 0.35
+    with_platform = [c for c in sites if c.platform]
+    assert sum("open_data_portal" in c.practices for c in with_platform) / len(with_platform) > 0.8
+    by_size = sorted(sites, key=lambda c: c.population)
+    small, large = by_size[: len(by_size) // 4], by_size[-len(by_size) // 4:]
+    assert sum(len(c.practices) for c in large) > 1.3 * sum(len(c.practices) for c in small)
+    assert all(POP.quirked(q) for q in SITE_QUIRKS)
+    with pytest.raises(ValueError, match="unknown quirk"):
+        POP.quirked("nope")
+
+
+def test_answer_key_is_consistent_with_the_ground_truth() -> None:
+    for c in POP.cities:
+        pages = PAGES_OF[c.geoid]
+        if not c.website_host:
+            assert pages == []
+            continue
+        assert len({(p.host, p.path) for p in pages}) == len(pages)
+        assert all(1 <= p.depth <= 3 and p.flags <= set(PAGE_FLAGS) for p in pages)
+        assert all(p.kinds <= c.practices and bool(p.kinds) == (p.role == "evidence") for p in pages)
+        for kind in c.practices:
+            assert any(kind in p.kinds and p.readable for p in pages), (c.name, kind)
+        assert sum(p.role == "negative" for p in pages) >= 10 and any("broken" in p.flags for p in pages)
+        assert all((p.role == "missing") == ("broken" in p.flags) == (p.status == 404) for p in pages)
+        assert all(p.host in (c.website_host, evidence.legistar_host(c), evidence.MUNICODE_HOST) for p in pages)
+        assert all(p.offsite == (p.host != c.website_host) and not (p.offsite and p.in_sitemap) for p in pages)
+        blocked = [p for p in pages if "robots_blocked" in p.flags]
+        assert all(p.path.startswith("/private/") and p.role == "evidence" for p in blocked)
+        assert bool(blocked) == (c.robots == "private" and bool(c.practices))
+        perf = next(p for p in pages if p.path == "/performance")
+        assert perf.role == ("evidence" if "performance_reporting" in c.practices else "negative")
+        for quirk, flag in (("huge_pdf", "huge"), ("pdf_bomb", "bomb"), ("corrupt_pdf", "corrupt"),
+                            ("slow_page", "slow"), ("redirect_chain", "redirect_chain")):
+            assert (quirk in c.site_quirks) == any(flag in p.flags for p in pages), (c.name, quirk)
+    assert evidence_pages(POP.cities[0]) == KEY[POP.cities[0].geoid]
+
+
+def _served_sample() -> list[EvidencePage]:
+    """Every page of the cities carrying a quirk or the private robots policy, and of three more."""
+    chosen = [c for c in POP.cities if c.website_host and (c.site_quirks or c.robots == "private")][:12]
+    chosen += [c for c in POP.cities if c.website_host and c not in chosen][:3]
+    return [p for c in chosen for p in PAGES_OF[c.geoid]]
+
+
+def test_every_answer_key_page_is_served_as_declared(evsim: SimWeb) -> None:
+    pages = [p for p in _served_sample() if "huge" not in p.flags]
+    assert {f for p in pages for f in p.flags} == set(PAGE_FLAGS) - {"huge"}
+    assert {k for p in pages for k in p.kinds} == set(EVIDENCE_KINDS)
+    session = requests.Session()
+    for p in pages:
+        resp = session.get(f"http://{evsim.base}{p.path}", headers={"Host": p.host}, timeout=10)
+        assert (resp.status_code, resp.headers["Content-Type"]) == (p.status, p.content_type), p.url
+        if not p.readable:
+            continue
+        if p.format == "html":
+            assert p.phrase.lower() in _main_text(resp.text).lower(), p.url
+        elif pypdf is not None:
+            assert p.phrase.lower() in _pdf_text(resp.content).lower(), p.url
+        else:   # pragma: no cover
+            assert resp.content.startswith(b"%PDF-1.4") and resp.content.rstrip().endswith(b"%%EOF")
+
+
+def test_declared_depths_match_a_breadth_first_crawl_of_the_served_links(evsim: SimWeb) -> None:
+    for c in [POP.quirked("redirect_chain")[0], POP.quirked("huge_pdf")[0],
+              next(c for c in POP.cities if c.robots == "private" and c.practices)]:
+        pages = {(p.host, p.path): p for p in PAGES_OF[c.geoid]}
+        hosts = {c.website_host, evidence.legistar_host(c), evidence.MUNICODE_HOST}
+        depth = {(c.website_host, "/"): 0}
+        queue = deque([(c.website_host, "/")])
+        while queue:
+            host, path = queue.popleft()
+            page = pages.get((host, path))
+            if depth[(host, path)] >= 3 or (page is not None and (page.format != "html" or page.status != 200)):
+                continue
+            resp = get(evsim, host, path)
+            if "html" not in resp.headers["Content-Type"]:
+                continue
+            base = f"https://{host}{path}"
+            for a in BeautifulSoup(resp.text, "html.parser").find_all("a", href=True):
+                url = urlsplit(urljoin(base, a["href"]))
+                target = (url.hostname, url.path + (f"?{url.query}" if url.query else ""))
+                if url.hostname in hosts and target not in depth and not target[1].endswith(".xml"):
+                    depth[target] = depth[(host, path)] + 1
+                    queue.append(target)
+        for p in pages.values():
+            seen = min([depth.get((p.host, a), 99) for a in p.aliases] + [depth.get((p.host, p.path), 99)])
+            assert seen == p.depth, (p.url, seen, p.depth)
+
+
+def test_pdfs_parse_and_the_huge_bomb_and_corrupt_ones_misbehave(evsim: SimWeb) -> None:
+    pages = [p for ps in KEY.values() for p in ps]
+    normal = next(p for p in pages if p.format == "pdf" and p.readable and not p.offsite)
+    data = _fetch(evsim, normal).content
+    if pypdf is not None:
+        reader = pypdf.PdfReader(io.BytesIO(data), strict=True)
+        assert reader.metadata.title == normal.title and normal.phrase in _pdf_text(data)
+    # The huge PDF: exact length advertised, first MiB quick, never built in memory.
+    huge = next(p for p in pages if "huge" in p.flags)
+    head = requests.head(f"http://{evsim.base}{huge.path}", headers={"Host": huge.host}, timeout=10)
+    assert int(head.headers["Content-Length"]) == evidence.HUGE_PDF_BYTES
+    tracemalloc.start()
+    started = time.monotonic()
+    with _fetch(evsim, huge, stream=True) as resp:
+        got = b""
+        for chunk in resp.iter_content(1 << 16):
+            got += chunk
+            if len(got) >= 1 << 20:
+                break
+    elapsed = time.monotonic() - started
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert got.startswith(b"%PDF-1.4") and elapsed < 2 and peak < 8 * 1024 * 1024, (elapsed, peak)
+    # The same generator at a small size gives a complete, valid PDF of exactly that size.
+    small = pdf.huge_pdf(["Annual Performance Report", "met or exceeded"], title="t", size=200_000)
+    whole = b"".join(small)
+    assert len(whole) == len(small) == 200_000
+    if pypdf is not None:
+        assert "met or exceeded" in _pdf_text(whole)
+    # The bomb: small on the wire, thousands of pages, one stream inflating to hundreds of MiB.
+    bomb = _fetch(evsim, next(p for p in pages if "bomb" in p.flags)).content
+    assert len(bomb) < 1_000_000 and bomb.count(b"/Type /Page ") > 2_000
+    start = bomb.index(b"stream\n", bomb.index(b"7 0 obj")) + len(b"stream\n")
+    length = int(bomb[bomb.index(b"/Length ", bomb.index(b"7 0 obj")) + 8:].split()[0])
+    inflater, pending, inflated = zlib.decompressobj(), bomb[start:start + length], 0
+    while pending:
+        inflated += len(inflater.decompress(pending, 1 << 24))
+        pending = inflater.unconsumed_tail
+    assert inflated == evidence.BOMB_INFLATED_MB * 1024 * 1024
+    # The corrupt one: a PDF header, then nothing a parser can finish.
+    corrupt = _fetch(evsim, next(p for p in pages if "corrupt" in p.flags)).content
+    assert corrupt.startswith(b"%PDF-1.4") and b"xref" not in corrupt and b"%%EOF" not in corrupt
+    if pypdf is not None:
+        with pytest.raises(Exception):  # noqa: B017 - any parser error will do
+            _pdf_text(corrupt)
+
+
+def test_robots_sitemap_redirects_slow_pages_and_document_hosts(evsim: SimWeb) -> None:
+    private = next(c for c in POP.cities if c.robots == "private" and c.practices)
+    parser = robotparser.RobotFileParser()
+    parser.parse(get(evsim, private.website_host, "/robots.txt").text.splitlines())
+    for p in PAGES_OF[private.geoid]:
+        if p.host == private.website_host:
+            assert parser.can_fetch("cdpi", p.url) == ("robots_blocked" not in p.flags), p.url
+    for c in (private, POP.quirked("redirect_chain")[0]):
+        xml = get(evsim, c.website_host, "/sitemap.xml").text
+        locs = {loc.split("</loc>")[0] for loc in xml.split("<loc>")[1:]}
+        listed = {html.unescape(u).removeprefix(f"https://{c.website_host}") for u in locs}
+        expected = {p.path for p in PAGES_OF[c.geoid] if p.in_sitemap}
+        assert expected <= listed and len(listed) == len(locs)
+        assert not listed & {p.path for p in PAGES_OF[c.geoid] if not p.in_sitemap}
+        assert all(p.status == 200 and "robots_blocked" not in p.flags and not p.offsite
+                   for p in PAGES_OF[c.geoid] if p.in_sitemap)
+    chained = next(p for p in PAGES_OF[POP.quirked("redirect_chain")[0].geoid] if "redirect_chain" in p.flags)
+    first = _fetch(evsim, chained, chained.aliases[0], allow_redirects=False)
+    second = _fetch(evsim, chained, first.headers["Location"], allow_redirects=False)
+    assert (first.status_code, first.headers["Location"]) == (301, chained.aliases[1])
+    assert (second.status_code, second.headers["Location"]) == (302, chained.path)
+    final = _fetch(evsim, chained, chained.aliases[0])
+    assert final.status_code == 200 and [r.status_code for r in final.history] == [301, 302]
+    slow = next(p for ps in KEY.values() for p in ps if "slow" in p.flags)
+    started = time.monotonic()
+    assert _fetch(evsim, slow).status_code == 200 and time.monotonic() - started >= SLOW
+    legistar = evidence.legistar_host(private)
+    assert "Disallow:\n" in get(evsim, legistar, "/robots.txt").text
+    assert get(evsim, evidence.MUNICODE_HOST, "/no-such-city/codes/code_of_ordinances").status_code == 404
+    assert get(evsim, legistar, "/View.ashx?M=F&ID=1").status_code == 404

@@ -166,9 +166,11 @@ class ReplayIndex:
                 rid = record.rec_headers.get_header("WARC-Record-ID")
                 if rtype == "response":
                     http = record.http_headers
+                    truncated = bool(record.rec_headers.get_header("WARC-Truncated"))
+                    # A truncated body is never used (the outcome is too_large), so it is not kept in memory.
                     ex = Exchange(status=int(http.get_statuscode()), headers=list(http.headers),
-                                  body=record.content_stream().read(), date=date)
-                    if record.rec_headers.get_header("WARC-Truncated"):
+                                  body=b"" if truncated else record.content_stream().read(), date=date)
+                    if truncated:
                         ex.outcome = "too_large"
                     pending[rid] = (url, ex)
                 elif rtype == "metadata" and record.rec_headers.get_header("Content-Type") == _HOP_FAILURE:

@@ -37,6 +37,10 @@ class RobotsRules:
             return False
         return True if self.parser is None else self.parser.can_fetch(url, agent)
 
+    def sitemaps(self) -> list[str]:
+        """Sitemap URLs the file declares (crawlers use them to find pages no link reaches)."""
+        return [] if self.parser is None else list(self.parser.sitemaps)
+
     def crawl_delay(self, agent: str) -> float | None:
         if self.parser is None:
             return None

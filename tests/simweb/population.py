@@ -3,13 +3,21 @@
 Names are invented compounds ("Alder Falls", "North Kestrel Ridge"), websites and portals live under
 RFC 2606 ``.example`` names, and place codes are made up (only the state FIPS codes are real), so
 nothing served by the simulated web can be mistaken for a real city. The same ``(n_cities, seed)``
-always gives the same population: every draw comes from one ``random.Random(seed)``.
+always gives the same population: every draw comes from one ``random.Random(seed)``, except the
+portal landscape and the data practices, which have RNGs of their own (``"{seed}/portals"``,
+``"{seed}/practices"``) so that adding them changed no earlier draw.
 
-Edge cases are placed by index so that even a dozen cities contain most of them (see ``FLAGS``).
+Edge cases are placed by index so that even a dozen cities contain most of them (see ``FLAGS`` and
+``SITE_QUIRKS``).
+
+Website evidence of data practices: ``SimCity.practices`` is the ground truth per city, and
+``evidence_pages(city)`` is the answer key of every page and document the simulated website serves
+about them (evidence, hard negatives, hubs, broken links), with where it is and how it misbehaves.
 """
 
 from __future__ import annotations
 
+import math
 import random
 import unicodedata
 from dataclasses import dataclass, field
@@ -47,6 +55,38 @@ FLAGS = {
     "mega_catalog": "open data catalog of tens of thousands of datasets",
 }
 
+#: The kinds of data practice a city's website can evidence (the values of ``SimCity.practices``).
+EVIDENCE_KINDS = ("open_data_policy", "open_data_portal", "performance_reporting", "evaluation", "data_governance",
+                  "results_driven_contracting", "stakeholder_engagement")
+#: Chance of each kind (but open_data_portal) for an engaged city of median maturity; see ``_draw_practices``.
+_PRACTICE_BASE = {"open_data_policy": 0.55, "performance_reporting": 0.75, "evaluation": 0.35,
+                  "data_governance": 0.5, "results_driven_contracting": 0.3, "stakeholder_engagement": 0.65}
+
+#: Misbehaviour of a city's evidence documents, placed by index (only cities with a website carry them).
+SITE_QUIRKS = {
+    "huge_pdf": "a ~500 MB PDF (exact Content-Length, streamed lazily) about one of its practices (else a budget PDF)",
+    "pdf_bomb": "a small PDF whose content stream inflates to hundreds of MB, with thousands of pages (same choice)",
+    "corrupt_pdf": "a truncated PDF, cut inside its first content stream, no xref (same choice)",
+    "slow_page": "one evidence page (a hard negative if none) answers only after the server's slow-page delay",
+    "redirect_chain": "one evidence page (a hard negative if none) is linked through two redirects",
+}
+_QUIRK_AT = {"huge_pdf": (12, 3), "pdf_bomb": (12, 7), "corrupt_pdf": (12, 10), "slow_page": (8, 2),
+             "redirect_chain": (6, 4)}   # quirk -> (modulus, remainder) of the city index
+
+#: Flags of an ``EvidencePage``, and what each means for a crawler.
+PAGE_FLAGS = {
+    "broken": "the link leads nowhere: the path answers 404",
+    "slow": "the page answers only after the server's slow-page delay (SimWeb(slow_seconds=...))",
+    "huge": "a ~500 MB PDF, streamed with its exact Content-Length; its text is in the first few KB",
+    "bomb": "a small PDF whose second page's content stream inflates to hundreds of MB; thousands of pages",
+    "corrupt": "a truncated PDF: cut inside its first content stream, no xref table or trailer",
+    "robots_blocked": "under /private/, which robots.txt disallows (cities whose robots policy is 'private')",
+    "offsite_doc_host": "served by the city's Legistar or Municode host, not by its own website",
+    "redirect_chain": "linked only through a chain of redirects (``aliases``, in hop order) that ends here",
+}
+#: Flags that keep a page's content from a polite crawler with sane size limits.
+UNREADABLE_FLAGS = frozenset({"broken", "huge", "bomb", "corrupt", "robots_blocked"})
+
 
 @dataclass
 class SimCity:
@@ -73,6 +113,8 @@ class SimCity:
     portal_linked: bool = True       # False: the home page does not link the portal (registries or names find it)
     portal_route: str = "conventional"   # conventional | site_domain | name_only (how the host is spelled)
     linked_other: tuple[str, ...] = ()   # county/state/regional portal hosts the home page links to
+    practices: frozenset[str] = frozenset()     # EVIDENCE_KINDS its website really evidences (ground truth)
+    site_quirks: frozenset[str] = frozenset()   # SITE_QUIRKS of its evidence documents
 
     @property
     def slug(self) -> str:
@@ -140,6 +182,16 @@ class Population:
     def city(self, geoid: str) -> SimCity:
         return next(c for c in self.cities if c.geoid == geoid)
 
+    def answer_key(self) -> dict[str, list[EvidencePage]]:
+        """geoid -> ``evidence_pages(city)`` for every city (empty for cities without a website)."""
+        return {c.geoid: evidence_pages(c) for c in self.cities}
+
+    def quirked(self, quirk: str) -> list[SimCity]:
+        """Cities carrying one ``SITE_QUIRKS`` entry."""
+        if quirk not in SITE_QUIRKS:
+            raise ValueError(f"unknown quirk {quirk!r}; known: {', '.join(SITE_QUIRKS)}")
+        return [c for c in self.cities if quirk in c.site_quirks]
+
     def flagged(self, flag: str) -> list[SimCity]:
         """Cities carrying one edge-case flag (see ``FLAGS``)."""
         if flag not in FLAGS:
@@ -170,7 +222,71 @@ def build_population(n_cities: int, seed: int = 7, *, unresolvable: int = 0) -> 
     _make_unresolvable(rng, cities, unresolvable)
     # Portal landscape from its own RNG, so adding it left every city attribute drawn above unchanged.
     others = _portal_landscape(random.Random(f"{seed}/portals"), cities)
+    # Data practices last, from their own RNG: every attribute drawn above stays what it was.
+    _draw_practices(random.Random(f"{seed}/practices"), cities)
     return Population(seed, cities, other_portals=others)
+
+
+@dataclass(frozen=True)
+class EvidencePage:
+    """One page or document of the answer key: what it is, where it is, how it is served.
+
+    ``role``: ``evidence`` (its main content evidences ``kinds``), ``negative`` (a hard negative: uses
+    the same words incidentally, e.g. "performance bond", "land survey"; ``kinds`` is empty), ``hub``
+    (a page that only lists and links topics, not itself evidence) or ``missing`` (a link target that
+    answers 404). ``path`` is the path on ``host``, with its query string for off-site document hosts
+    (Legistar). ``depth`` is the number of link clicks from the city home page along links in page
+    content and the site navigation (sitemap.xml not counted; redirects do not add depth).
+    ``phrase`` is a short text the served content contains verbatim (after whitespace is collapsed),
+    decisive for evidence, the incidental use for negatives, "" for missing pages. ``link_text`` is
+    the anchor text of the first link to it. ``aliases`` are redirecting paths, in hop order, through
+    which the site links the page (flag ``redirect_chain``). ``flags`` are from ``PAGE_FLAGS``.
+    """
+
+    host: str
+    path: str
+    role: str                        # evidence | negative | hub | missing
+    kinds: frozenset[str]            # EVIDENCE_KINDS the content truly evidences (empty unless role == evidence)
+    format: str                      # html | pdf
+    depth: int                       # clicks from the home page (1-3 for every entry)
+    flags: frozenset[str] = frozenset()
+    title: str = ""
+    link_text: str = ""
+    phrase: str = ""
+    status: int = 200                # 200, or 404 for role == missing
+    content_type: str = "text/html; charset=utf-8"
+    aliases: tuple[str, ...] = ()
+    in_sitemap: bool = False         # listed in the city's /sitemap.xml
+
+    @property
+    def url(self) -> str:
+        return f"https://{self.host}{self.path}"
+
+    @property
+    def offsite(self) -> bool:
+        return "offsite_doc_host" in self.flags
+
+    @property
+    def readable(self) -> bool:
+        """A polite crawler with size caps and a timeout above the slow-page delay can read its text."""
+        return self.status == 200 and not (self.flags & UNREADABLE_FLAGS)
+
+
+def evidence_pages(city: SimCity) -> list[EvidencePage]:
+    """The answer key of one city: every evidence page, hard negative, hub and broken link it serves.
+
+    Ground truth for crawler tests. Guarantees: every kind in ``city.practices`` is evidenced by at
+    least one ``readable`` page (on the website, or for some policies only on its Legistar/Municode
+    host); no page evidences a kind the city does not have; every entry has ``depth`` 1 to 3; every
+    city with a website has hard negatives and at least one broken link. Cities without a website
+    have none (and no practices); an ``unresolvable`` city keeps its pages, on a host no client can
+    reach. Sorted by depth, then website before off-site hosts, then host and path. Ordinary pages
+    (home, news, budget, council, contact) are not listed, except ``/performance``: evidence of
+    ``performance_reporting`` for cities with that practice, else a hard negative (a budget page).
+    """
+    from tests.simweb.formats.evidence import site_plan  # the plan renders pages: imported late
+
+    return site_plan(city).answer_key()
 
 
 def city_portal(c: SimCity) -> PortalSite:
@@ -250,6 +366,33 @@ def _portal_landscape(rng: random.Random, cities: list[SimCity]) -> list[PortalS
                 c = next(x for x in cities if x.geoid == geoid)
                 c.linked_other = (*c.linked_other, p.host)
     return others
+
+
+def _draw_practices(rng: random.Random, cities: list[SimCity]) -> None:
+    """Which practices each city's website evidences, and its evidence quirks (placed by index).
+
+    A "maturity" grows with log population plus noise; an unengaged city (more likely when small)
+    has no practice but possibly a portal page. Cities with a portal platform usually evidence
+    ``open_data_portal``; a few without one host a catalog page themselves. Every city takes the same
+    number of draws, so one city's outcome never shifts another's.
+    """
+    for i, c in enumerate(cities):
+        z = 1.1 * math.log(max(c.population, 1) / 60_000) + rng.gauss(0.0, 0.9)
+        maturity = 1.0 / (1.0 + math.exp(-z))
+        engaged = rng.random() < 0.25 + 0.7 * maturity
+        draws = {kind: rng.random() for kind in EVIDENCE_KINDS}
+        got = set()
+        for kind, u in draws.items():
+            if kind == "open_data_portal":
+                p = 0.9 if c.platform else (0.15 * maturity if engaged else 0.0)
+            else:
+                p = min(0.95, _PRACTICE_BASE[kind] * (0.3 + 1.4 * maturity)) if engaged else 0.0
+            if u < p:
+                got.add(kind)
+        if not c.website_host:
+            continue
+        c.practices = frozenset(got)
+        c.site_quirks = frozenset(q for q, (m, r) in _QUIRK_AT.items() if i % m == r)
 
 
 def _other_size(rng: random.Random) -> int:

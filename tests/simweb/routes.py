@@ -3,7 +3,9 @@
 Hosts served: ``www2.census.gov`` (SUB-EST CSV), ``query.wikidata.org`` (SPARQL JSON),
 ``api.us.socrata.com`` (Discovery API: catalogs and the domain list), ``www.arcgis.com`` (ArcGIS Online
 item search), every city website and its alias, every portal host (cities' own and the county, state,
-regional and unrelated ones around them). Any other host gets a 404 page, as a parked or unknown name would.
+regional and unrelated ones around them), and the off-site document hosts of the city websites:
+``<slug>.legistar.example`` per city and ``library.municode.example/<slug>/...`` shared. Any other host
+gets a 404 page, as a parked or unknown name would.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from urllib.parse import parse_qs
 
-from tests.simweb.formats import arcgis, census, ckan, dcat, opendatasoft, site, socrata, wikidata
+from tests.simweb.formats import arcgis, census, ckan, dcat, evidence, opendatasoft, site, socrata, wikidata
 from tests.simweb.formats.common import HTML, Response, query_args
 from tests.simweb.population import SAMPLE_LABEL, Population, PortalSite
 
@@ -25,11 +27,17 @@ _CACHE_BYTES = 96 * 1024 * 1024   # built documents kept; a mega catalog's data.
 class Router:
     """Pure content routing; thread-safe caches for the documents that are costly to build."""
 
-    def __init__(self, population: Population):
+    def __init__(self, population: Population, *, slow_seconds: float = 2.0):
         self.population = population
+        self.slow_seconds = slow_seconds
         self.hosts = population.by_host()
         self.aliases = population.aliases()
         self.portals = population.portals()
+        with_site = [c for c in population.cities if c.website_host]
+        self.legistar = {evidence.legistar_host(c): c for c in with_site}
+        self.municode = {}
+        for c in with_site:
+            self.municode.setdefault(c.slug, c)
         self._lock = threading.Lock()
         self._cache: OrderedDict[tuple, Response] = OrderedDict()
 
@@ -51,17 +59,35 @@ class Router:
             return Response(301, HTML, b"", {"Location": target})
         if host in self.portals:
             return self._portal(self.portals[host], path, query, empty)
+        if host == evidence.MUNICODE_HOST or host in self.legistar:
+            return self._doc_host(host, path, query)
         city = self.hosts.get(host)
-        if city is None:
+        if city is None or host != city.website_host:
             return site.not_found(host, path)
+        plan = evidence.site_plan(city)
         if path == "/robots.txt":
             return site.robots(city)
         if path == "/sitemap.xml":
-            return site.sitemap(city)
+            return site.sitemap(city, (p for p in plan.sitemap_paths() if p.strip("/") not in site.PAGES))
         key = path.strip("/")
         if key == "" or key in site.PAGES:
-            return site.page(city, key)
-        return site.not_found(host, path)
+            return site.page(city, key, plan.links_from((host, "/" + key if key else "/")))
+        target = f"{path}?{query}" if query else path
+        return (plan.serve(host, target, self.slow_seconds) or (plan.serve(host, path, self.slow_seconds) if query
+                                                                  else None) or site.not_found(host, path))
+
+    def _doc_host(self, host: str, path: str, query: str) -> Response:
+        """A city's Legistar site, or its part of the shared Municode library."""
+        if path == "/robots.txt":
+            return ROBOTS_ALLOW
+        if host == evidence.MUNICODE_HOST:
+            city = self.municode.get(path.strip("/").split("/")[0])
+        else:
+            city = self.legistar[host]
+        if city is None:
+            return site.not_found(host, path)
+        target = f"{path}?{query}" if query else path
+        return evidence.site_plan(city).serve(host, target, self.slow_seconds) or site.not_found(host, path)
 
     # ------------------------------------------------------------------------------------ sources
     def _census(self, path: str) -> Response:

@@ -23,7 +23,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from tests.simweb import misbehave
 from tests.simweb.faults import FaultPlan, Rule
-from tests.simweb.formats.common import EPOCH, Response
+from tests.simweb.formats.common import EPOCH, LazyBody, Response
 from tests.simweb.population import Population
 from tests.simweb.routes import Router
 
@@ -48,12 +48,13 @@ class SimWeb:
     """A running simulated web over ``population``; use as a context manager."""
 
     def __init__(self, population: Population, *, latency: tuple[float, float] = (0.0, 0.0),
-                 faults: FaultPlan | None = None, seed: int = 7):
+                 faults: FaultPlan | None = None, seed: int = 7, slow_seconds: float = 2.0):
+        """``slow_seconds``: how long the pages the answer key flags ``slow`` hold their answer back."""
         self.population = population
         self.latency = latency
         self.faults = faults or FaultPlan()
         self.seed = seed
-        self.router = Router(population)
+        self.router = Router(population, slow_seconds=slow_seconds)
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._overrides: dict[tuple[str, str], tuple[Response, int]] = {}
@@ -268,15 +269,18 @@ class _Handler(BaseHTTPRequestHandler):
             resp = web.router.route(host, path, clean_query, empty=fault is not None and fault.kind == "empty_catalog",
                                     form=form)
             modified = None
-        if fault is not None and fault.kind == "malformed_json":
+        if fault is not None and fault.kind == "malformed_json" and isinstance(resp.body, bytes):
             resp = resp._replace(body=resp.body[: int(len(resp.body) * float(fault["keep"]))])
+        if resp.delay > 0 and web.sleep(resp.delay):
+            self.close_connection = True
+            return 0, 0
         if resp.status == 200:
             return self._send_validated(resp, modified)
         return self.send(resp)
 
     def _send_validated(self, resp: Response, modified: datetime | None) -> tuple[int, int]:
         """200 with ETag / Last-Modified, or 304 when the client's validators still match."""
-        digest = hashlib.sha256(resp.body).hexdigest()
+        digest = resp.body.tag if isinstance(resp.body, LazyBody) else hashlib.sha256(resp.body).hexdigest()
         etag = f'"{digest[:24]}"'
         if modified is None:   # generated content: a stable date before EPOCH, derived from the bytes
             modified = EPOCH - timedelta(days=int(digest[:8], 16) % 365, seconds=int(digest[8:12], 16) % 86_400)
@@ -296,12 +300,31 @@ class _Handler(BaseHTTPRequestHandler):
         if length:
             self.send_header("Content-Length", str(len(resp.body)))
         self.end_headers()
-        if self.command == "HEAD" or resp.status == 304 or not resp.body:
+        if self.command == "HEAD" or resp.status == 304 or not len(resp.body):
             self.done(resp.status, 0)
             return resp.status, 0
+        if isinstance(resp.body, LazyBody):
+            return self._stream(resp.status, resp.body)
         self.done(resp.status, len(resp.body))
         self.wfile.write(resp.body)
         return resp.status, len(resp.body)
+
+    def _stream(self, status: int, body: LazyBody) -> tuple[int, int]:
+        """Write a lazy body chunk by chunk; stop when the client hangs up or the server stops.
+        The request is recorded once the body is done (or abandoned), with the bytes really sent."""
+        sent = 0
+        try:
+            for chunk in body:
+                if self.web.stopping:
+                    break
+                self.wfile.write(chunk)
+                sent += len(chunk)
+        except OSError:
+            pass
+        if sent < len(body):
+            self.close_connection = True
+        self.done(status, sent)
+        return status, sent
 
 
 def _host_of(header: str | None) -> str:

@@ -45,3 +45,40 @@ CREATE TABLE IF NOT EXISTS staging.portal_registry_reads (
     requests INTEGER,
     matches  INTEGER
 );
+
+CREATE TABLE IF NOT EXISTS staging.crawl_pages (
+    snapshot       TIMESTAMP NOT NULL,
+    run_id         VARCHAR   NOT NULL,
+    geoid          VARCHAR   NOT NULL,
+    url            VARCHAR   NOT NULL,
+    final_url      VARCHAR,
+    depth          INTEGER,
+    priority       DOUBLE,
+    found_via      VARCHAR,
+    outcome        VARCHAR   NOT NULL,
+    status         INTEGER,
+    content_type   VARCHAR,
+    doc_kind       VARCHAR,
+    bytes          BIGINT,
+    sha256         VARCHAR,
+    fetched_at     VARCHAR,
+    pdf_pages      INTEGER,
+    extract_error  VARCHAR,
+    evidence_kinds VARCHAR
+);
+
+CREATE TABLE IF NOT EXISTS staging.crawl_summaries (
+    snapshot       TIMESTAMP NOT NULL,
+    run_id         VARCHAR   NOT NULL,
+    geoid          VARCHAR   NOT NULL,
+    seed_url       VARCHAR,
+    pages_fetched  INTEGER,
+    pages_ok       INTEGER,
+    bytes          BIGINT,
+    robots_blocked INTEGER,
+    unreachable    INTEGER,
+    queued_left    INTEGER,
+    stopped_by     VARCHAR,
+    evidence_rows  INTEGER,
+    kinds_found    VARCHAR
+);

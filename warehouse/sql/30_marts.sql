@@ -71,3 +71,19 @@ CREATE TABLE IF NOT EXISTS marts.portal_datasets (
     machine_readable BOOLEAN,
     issues           VARCHAR
 );
+
+CREATE TABLE IF NOT EXISTS marts.evidence (
+    snapshot          TIMESTAMP NOT NULL,
+    run_id            VARCHAR   NOT NULL,
+    geoid             VARCHAR   NOT NULL,
+    url               VARCHAR   NOT NULL,
+    kind              VARCHAR   NOT NULL,
+    criteria          VARCHAR,
+    confidence        DOUBLE    NOT NULL,
+    snippet           VARCHAR,
+    score             DOUBLE,
+    rule_hits         VARCHAR,
+    fetched_at        VARCHAR,
+    content_hash      VARCHAR   NOT NULL,
+    extractor_version VARCHAR   NOT NULL
+);

@@ -37,3 +37,31 @@ SELECT c.geoid, c.name, c.state_abbr, c.population,
 FROM marts.cities_latest c
 LEFT JOIN credited p USING (geoid)
 LEFT JOIN probes q USING (geoid);
+
+CREATE OR REPLACE VIEW marts.evidence_latest AS
+SELECT e.*, f.warc_file
+FROM marts.evidence e
+JOIN ops.latest_run r USING (run_id)
+LEFT JOIN (SELECT DISTINCT run_id, final_url, sha256, warc_file FROM ops.fetch_log WHERE sha256 IS NOT NULL) f
+    ON f.run_id = e.run_id AND f.final_url = e.url AND f.sha256 = e.content_hash;
+
+CREATE OR REPLACE VIEW marts.city_evidence_latest AS
+WITH kinds AS (
+    SELECT geoid, string_agg(DISTINCT kind, ';' ORDER BY kind) AS kinds,
+           count(*) AS evidence_rows, count(DISTINCT url) AS evidence_pages,
+           max(confidence) FILTER (WHERE kind = 'open_data_policy')           AS open_data_policy,
+           max(confidence) FILTER (WHERE kind = 'open_data_portal')           AS open_data_portal,
+           max(confidence) FILTER (WHERE kind = 'performance_reporting')      AS performance_reporting,
+           max(confidence) FILTER (WHERE kind = 'evaluation')                 AS evaluation,
+           max(confidence) FILTER (WHERE kind = 'data_governance')            AS data_governance,
+           max(confidence) FILTER (WHERE kind = 'results_driven_contracting') AS results_driven_contracting,
+           max(confidence) FILTER (WHERE kind = 'stakeholder_engagement')     AS stakeholder_engagement
+    FROM marts.evidence e JOIN ops.latest_run r USING (run_id) GROUP BY geoid
+)
+SELECT c.geoid, c.name, c.state_abbr, c.population, s.pages_fetched, s.pages_ok, s.robots_blocked,
+       s.unreachable, s.stopped_by, k.kinds, coalesce(k.evidence_rows, 0) AS evidence_rows, k.evidence_pages,
+       k.open_data_policy, k.open_data_portal, k.performance_reporting, k.evaluation, k.data_governance,
+       k.results_driven_contracting, k.stakeholder_engagement
+FROM marts.cities_latest c
+LEFT JOIN (SELECT s.* FROM staging.crawl_summaries s JOIN ops.latest_run r USING (run_id)) s USING (geoid)
+LEFT JOIN kinds k USING (geoid);

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 from urllib.parse import parse_qs
@@ -14,13 +15,34 @@ JSON = "application/json; charset=utf-8"
 HTML = "text/html; charset=utf-8"
 
 
+class LazyBody:
+    """A body too large to hold: its exact length is known up front, its bytes are produced chunk
+    by chunk each time it is sent (``iter``), and ``tag`` stands in for a digest in the ETag."""
+
+    __slots__ = ("length", "make", "tag")
+
+    def __init__(self, length: int, make: Callable[[], Iterable[bytes]], tag: str):
+        self.length, self.make, self.tag = length, make, tag
+
+    def __len__(self) -> int:
+        return self.length
+
+    def __iter__(self):
+        return iter(self.make())
+
+
 class Response(NamedTuple):
-    """What a route answers; the server adds validators, length and any fault on top."""
+    """What a route answers; the server adds validators, length and any fault on top.
+
+    ``body`` is bytes, or a ``LazyBody`` the server streams; ``delay`` (seconds) holds the answer
+    back before the status line, as a slow page would (interrupted when the server stops).
+    """
 
     status: int
     content_type: str
-    body: bytes
+    body: bytes | LazyBody
     headers: dict[str, str] = {}
+    delay: float = 0.0
 
 
 def json_response(doc: Any, status: int = 200, content_type: str = JSON) -> Response:
