@@ -134,3 +134,24 @@ def test_cli_classify_file_and_batch(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert [e["kind"] for e in out[0]["evidence"]] == ["performance_reporting"] and out[1]["evidence"] == []
     assert all("error" in o for o in out[2:])
     assert "performance_reporting" in captured.err and "macro-F1 1.000" in captured.err
+
+
+def test_pdfs_are_read_page_by_page_within_the_cap(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    from tests.simweb.formats.pdf import bomb_pdf, text_pdf
+
+    policy = ["Executive Order 2024-7: Open Data Policy", "",
+              "Each department shall publish its data inventory and designate an open data coordinator.",
+              "Datasets are released in machine-readable, non-proprietary formats without restrictions on reuse."]
+    filler = [f"Appendix line {k}" for k in range(400)]
+    data = text_pdf(policy + filler, title="Open Data Policy")
+    doc = from_pdf(data, "https://www.x.example/docs/policy.pdf")
+    assert doc.error is None and doc.pages and doc.pages > 3 and "data inventory" in doc.text
+    assert from_pdf(data, max_pages=2).pages == 2
+    assert "open_data_policy" in {e.kind for e in classify(doc)}
+    # A decompression bomb on page 2 costs page 2 only: page 1 is read, the error recorded.
+    bombed = from_pdf(bomb_pdf(policy, title="Open Data Policy"))
+    assert bombed.pages == 1 and "data inventory" in bombed.text and "page 2" in (bombed.error or "")
+    path = tmp_path / "policy.pdf"
+    path.write_bytes(data)
+    assert cli(["classify", str(path)]) == 0
+    assert "open_data_policy" in {e["kind"] for e in json.loads(capsys.readouterr().out)}

@@ -25,6 +25,23 @@ def _requests(sim: SimWeb, host: str) -> list[str]:
     return [path for h, path, *_ in sim.stats()["requests"] if h == host]
 
 
+def _reset_peak_rss_mb() -> float | None:
+    """Reset this process's RSS high-water mark (Linux: write 5 to clear_refs) and return the current RSS,
+    or None where that is not possible."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+        return _peak_rss_mb()
+    except OSError:
+        return None
+
+
+def _peak_rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
 def _home_with_links(host: str, links: list[tuple[str, str]]) -> str:
     items = "".join(f'<li><a href="{href}">{text}</a></li>' for href, text in links)
     return f"<!DOCTYPE html><html><head><title>Home</title></head><body><main><ul>{items}</ul></main></body></html>"
@@ -90,3 +107,56 @@ def test_the_byte_budget_ends_the_crawl(tmp_path: Path, max_bytes: int) -> None:
         result = crawl_city(f, PRIVATE.geoid, PRIVATE.website, CrawlLimits(max_bytes=max_bytes))
     assert result.stopped_by == "max_bytes"
     assert sum(p["bytes"] for p in result.pages) <= max_bytes + 15_100
+
+
+@pytest.mark.slow
+def test_crawl_finds_each_citys_practices_and_only_those(tmp_path: Path) -> None:
+    """Ground truth from the simulated web: each city's practices, its evidence pages and hard
+    negatives, PDFs (huge, bomb, corrupt), redirect chains, robots-blocked drafts, off-site document hosts."""
+    import pandas as pd
+
+    from sources.evidence.classify import KINDS
+    from sources.evidence.crawl import crawl_cities
+    from tests.simweb.population import evidence_pages
+
+    pop = build_population(24, seed=21)
+    cities = pd.DataFrame([{"geoid": c.geoid, "website_url": c.website} for c in pop.cities])
+    with SimWeb(pop, slow_seconds=0.3) as sim, _fetcher(sim, tmp_path, max_crawl_delay_s=0.0) as f:
+        base = _reset_peak_rss_mb()
+        pages, evidence, summaries = crawl_cities(f, cities, workers=12)
+        peak = _peak_rss_mb()
+        requests = sim.stats()["requests"]
+    if base is not None:   # 12 cities at a time, two of them with a 500 MB PDF and a PDF bomb
+        assert peak - base < 600, f"peak RSS grew {peak - base:.0f} MB during the crawl"
+    tp = fp = fn = 0
+    for c in pop.cities:
+        if not c.website:
+            continue
+        found = set(evidence.loc[evidence["geoid"] == c.geoid, "kind"])
+        tp += len(found & c.practices)
+        fp += len(found - c.practices)
+        fn += len(c.practices - found)
+    assert tp / (tp + fp) >= 0.95 and tp / (tp + fn) >= 0.9, (tp, fp, fn)
+    # Evidence sits on the pages the answer key says hold it (page-level precision).
+    key = {}
+    for c in pop.cities:
+        for p in evidence_pages(c):
+            key.update({u: p for u in (p.url, *p.aliases)})
+    on_key = [key[u].kinds for u in evidence["url"] if u in key]
+    right = sum(k in kinds for k, kinds in zip(evidence.loc[evidence["url"].isin(key), "kind"], on_key, strict=True))
+    assert right >= 0.9 * len(evidence)
+    # Robots: nothing under /private/ was requested from a city whose robots.txt disallows it.
+    private_hosts = {c.website_host for c in pop.cities if c.robots == "private"}
+    assert not [p for h, p, *_ in requests if h in private_hosts and p.startswith("/private/")]
+    assert (pages["outcome"] == "robots_disallowed").any()
+    # Hostile documents end as recorded outcomes, never as crashes or memory blow-ups.
+    huge = pages[pages["url"].isin({p.url for c in pop.quirked("huge_pdf") for p in evidence_pages(c)
+                                    if "huge" in p.flags})]
+    assert len(huge) and (huge["outcome"] == "too_large").all()
+    sent_huge = sum(sent for h, p, _, _, _, sent in requests if any(u.endswith(p) for u in huge["url"]))
+    assert sent_huge < 200 * 1024 * 1024      # the server stopped streaming once the client hung up
+    bad_docs = pages[pages["url"].isin({p.url for c in pop.cities for p in evidence_pages(c)
+                                        if p.flags & {"bomb", "corrupt"}})]
+    assert len(bad_docs) and bad_docs["extract_error"].notna().all()
+    assert set(evidence["kind"]) <= set(KINDS) and (evidence["snippet"].str.len() <= 300).all()
+    assert set(summaries["stopped_by"]) <= {"exhausted", "max_pages", "max_bytes", "seed_unreachable"}

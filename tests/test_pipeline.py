@@ -158,6 +158,11 @@ def test_cli_sample_run_then_sql_and_runs(home: Path, capsys: pytest.CaptureFixt
     assert cli(["sql", "select count(*) from ops.fetch_log where outcome = 'not_archived'", "--home", str(home),
                 "--format", "csv"]) == 0
     assert capsys.readouterr().out.strip().splitlines()[1] == "0"
+    # Website evidence: every row links to its archived response (same URL and body hash in the WARC).
+    assert cli(["sql", "select count(*), count(warc_file), count(distinct kind) from marts.evidence_latest",
+                "--home", str(home), "--format", "csv"]) == 0
+    rows, linked, kinds = map(int, capsys.readouterr().out.strip().splitlines()[1].split(","))
+    assert rows > 50 and linked == rows and kinds == 7
 
 
 @pytest.mark.parametrize(("argv", "message"), [

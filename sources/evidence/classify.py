@@ -49,6 +49,7 @@ class Rules:
     version: str
     title_factor: float
     scale: float
+    single_sentence_factor: float
     masks: tuple[re.Pattern[str], ...]
     kinds: dict[str, KindRules]
     penalties: tuple[Pattern, ...] = ()
@@ -93,6 +94,7 @@ def load_rules(path: Path = RULES_PATH) -> Rules:
             threshold=float(k.get("threshold", raw["default_threshold"])),
             yields_to=tuple(k.get("yields_to") or ()))
     return Rules(version=str(raw["version"]), title_factor=float(raw["title_factor"]), scale=float(raw["scale"]),
+                 single_sentence_factor=float(raw.get("single_sentence_factor", 1.0)),
                  masks=tuple(_compile(p) for p in raw.get("masks") or ()), kinds=kinds,
                  penalties=tuple(Pattern(_compile(x["p"]), float(x["w"])) for x in raw.get("penalties") or ()))
 
@@ -111,7 +113,10 @@ def classify(doc: Document, rules: Rules | None = None, *, standard: str | None 
         head = _masked(base_title, kr.masks) if kr.masks else base_title
         if kr.requires and not any(r.search(body) or r.search(head) for r in kr.requires):
             continue
-        score, hits, best = _score(kr, body, head, rules.title_factor, rules.penalties)
+        score, hits, best, spread = _score(kr, body, head, rules.title_factor, rules.penalties)
+        if spread == 1 and score > 0:
+            score *= rules.single_sentence_factor
+            hits.append(f"x{rules.single_sentence_factor:.2f} every match in one sentence")
         confidence = 1.0 / (1.0 + math.exp(-(score - kr.threshold) / rules.scale))
         if confidence < 0.5:
             continue
@@ -159,13 +164,15 @@ def _masked(text: str, masks: tuple[re.Pattern[str], ...]) -> str:
 
 
 def _score(kr: KindRules, body: str, head: str, title_factor: float, shared_penalties: tuple[Pattern, ...] = ()
-           ) -> tuple[float, list[str], tuple[int, int] | None]:
-    """Score, explanation lines, and the span of the decisive passage: the match with the most weight
-    of other matches within half a snippet of it (earliest on ties)."""
-    score, hits, spans = 0.0, [], []
+           ) -> tuple[float, list[str], tuple[int, int] | None, int]:
+    """Score, explanation lines, the span of the decisive passage (the match with the most weight of other
+    matches within half a snippet of it, earliest on ties), and how many sentences hold matches (0 when
+    the title matched: a title is never a passing mention)."""
+    score, hits, spans, in_any_title = 0.0, [], [], False
     for pat in kr.phrases:
         matches = list(pat.regex.finditer(body))
         in_title = bool(head) and pat.regex.search(head) is not None
+        in_any_title |= in_title
         if not matches and not in_title:
             continue
         factor = _REPEAT.get(len(matches), _REPEAT_MAX) if matches else 0.0
@@ -179,10 +186,20 @@ def _score(kr: KindRules, body: str, head: str, title_factor: float, shared_pena
             score -= pat.weight
             hits.append(f"-{pat.weight:.2f} {pat.regex.pattern}")
     if not spans:
-        return score, hits, None
+        return score, hits, None, 0
     reach = SNIPPET_CHARS // 2
     best = max(spans, key=lambda a: (sum(w for s, _, w in spans if abs(s - a[0]) <= reach), -a[0]))
-    return score, hits, (best[0], best[1])
+    spread = 0 if in_any_title else _sentences_with(body, spans)
+    return score, hits, (best[0], best[1]), spread
+
+
+def _sentences_with(text: str, spans: list[tuple[int, int, float]]) -> int:
+    """How many sentences the matches fall in (2 means "more than one"; counting stops there)."""
+    first = min(s for s, _, _ in spans)
+    last = max(s for s, _, _ in spans)
+    if first == last:
+        return 1
+    return 2 if _SENTENCE_END.search(text, first, last) or "\n" in text[first:last] else 1
 
 
 #: A sentence ends at . ? ! followed by space and a capital or quote, unless the word is an abbreviation.

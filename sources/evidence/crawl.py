@@ -49,7 +49,6 @@ EVIDENCE_COLUMNS = ["geoid", "url", "kind", "criteria", "confidence", "snippet",
                     "fetched_at", "content_hash", "extractor_version"]
 SUMMARY_COLUMNS = ["geoid", "seed_url", "pages_fetched", "pages_ok", "bytes", "robots_blocked", "unreachable",
                    "queued_left", "stopped_by", "evidence_rows", "kinds_found"]
-_SKIP_SCHEMES = ("mailto:", "tel:", "javascript:", "data:")
 _SITEMAP_MAX_URLS = 2_000
 
 
@@ -158,14 +157,14 @@ def crawl_city(fetcher: Fetcher, geoid: str, website: str, limits: CrawlLimits =
         if res.outcome.value == "too_large" and cap == room:
             out.stopped_by = "max_bytes"   # the city's remaining budget, not the page's own cap, cut it off
             break
-        if doc is not None and not doc.error:
+        if doc is not None and doc.text:   # a PDF that failed on page 5 still has pages 1-4 to read
             found = classify(doc)
             page["evidence_kinds"] = ";".join(e.kind for e in found)
             out.evidence.extend(_evidence_row(geoid, res, e) for e in found)
-            if doc.kind == "html" and depth < limits.max_depth:
-                for link, anchor in doc.links:
-                    if not link.startswith(_SKIP_SCHEMES) and link.startswith(("http://", "https://")):
-                        push(link, depth + 1, link_priority(link, anchor, depth + 1), "link")
+        if doc is not None and doc.kind == "html" and depth < limits.max_depth:
+            for link, anchor in doc.links:
+                if link.startswith(("http://", "https://")):
+                    push(link, depth + 1, link_priority(link, anchor, depth + 1), "link")
         if not home_done:
             home_done = True
             if not res.ok and res.outcome.value != "http_error":

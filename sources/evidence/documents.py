@@ -57,12 +57,25 @@ def from_html(html: str, url: str | None = None) -> Document:
         if not tag.decomposed:
             tag.decompose()
     root = soup.find("main") or soup.find("article") or soup.body or soup
+    _drop_link_lists(root)
     blocks = [" ".join(s.split()) for s in root.get_text("\n").split("\n")]
     text = "\n".join(b for b in blocks if b)[:MAX_TEXT_CHARS]
     h1 = root.find("h1") if hasattr(root, "find") else None
     if not title and h1:
         title = " ".join(h1.get_text(" ").split())
     return Document(url, "html", title[:300] if title else None, text, links)
+
+
+def _drop_link_lists(root) -> None:
+    """Remove list items and table cells that are nothing but a link: a page listing "Open Data Policy"
+    among its links is a signpost to the evidence, not the evidence (the crawl follows the link)."""
+    for item in root.find_all(("li", "dt", "dd", "td")) if hasattr(root, "find_all") else []:
+        if item.decomposed:
+            continue
+        text = " ".join(item.get_text(" ").split())
+        anchors = " ".join(" ".join(a.get_text(" ").split()) for a in item.find_all("a"))
+        if text and anchors and len(anchors) >= 0.8 * len(text):
+            item.decompose()
 
 
 def _hint(tag) -> str:
@@ -72,9 +85,10 @@ def _hint(tag) -> str:
 
 
 def from_pdf(data: bytes, url: str | None = None, *, max_pages: int = DEFAULT_PDF_PAGES) -> Document:
-    """Text of the first ``max_pages`` pages. Encrypted, damaged or image-only PDFs give an error string."""
+    """Text of the first ``max_pages`` pages, page by page: a page that cannot be read (a decompression
+    bomb, a damaged stream) ends the reading with an error, and the pages before it are kept.
+    Encrypted, damaged or image-only PDFs give an error string, never an exception."""
     from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
 
     try:
         reader = PdfReader(io.BytesIO(data))
@@ -87,20 +101,24 @@ def from_pdf(data: bytes, url: str | None = None, *, max_pages: int = DEFAULT_PD
         meta = reader.metadata
         if meta is not None and meta.title:
             title = " ".join(str(meta.title).split())[:300] or None
-        texts, read = [], 0
-        for page in reader.pages[:max_pages]:
-            texts.append(page.extract_text() or "")
-            read += 1
-    except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
-        return Document(url, "pdf", None, "", error=f"unreadable PDF: {type(exc).__name__}: {exc}")
+        pages = reader.pages
+        count = len(pages)
     except Exception as exc:  # noqa: BLE001 - malformed PDFs raise from deep inside the parser
         return Document(url, "pdf", None, "", error=f"unreadable PDF: {type(exc).__name__}: {exc}")
+    texts, read, error = [], 0, None
+    for k in range(min(count, max_pages)):
+        try:
+            texts.append(pages[k].extract_text() or "")
+            read += 1
+        except Exception as exc:  # noqa: BLE001 - one bad page must not cost the others
+            error = f"page {k + 1} unreadable: {type(exc).__name__}: {str(exc)[:200]}"
+            break
     text = "\n".join(" ".join(line.split()) for t in texts for line in t.splitlines() if line.strip())
     if not text:
-        return Document(url, "pdf", title, "", pages=read, error="no extractable text (scanned PDF?)")
+        return Document(url, "pdf", title, "", pages=read, error=error or "no extractable text (scanned PDF?)")
     if not title:
         title = text.split("\n", 1)[0][:200]
-    return Document(url, "pdf", title, text[:MAX_TEXT_CHARS], pages=read)
+    return Document(url, "pdf", title, text[:MAX_TEXT_CHARS], pages=read, error=error)
 
 
 def from_text(text: str, url: str | None = None, title: str | None = None) -> Document:

@@ -43,6 +43,7 @@ class Exchange:
     outcome: str | None = None      # set for hop failures (timeout, blocked_address...) and truncation
     error: str | None = None
     reused_body: bytes | None = None  # body of the resource record that follows a 304
+    source: str = ""                  # file name of the WARC the exchange was read from
 
 
 class WarcArchive:
@@ -169,14 +170,15 @@ class ReplayIndex:
                     truncated = bool(record.rec_headers.get_header("WARC-Truncated"))
                     # A truncated body is never used (the outcome is too_large), so it is not kept in memory.
                     ex = Exchange(status=int(http.get_statuscode()), headers=list(http.headers),
-                                  body=b"" if truncated else record.content_stream().read(), date=date)
+                                  body=b"" if truncated else record.content_stream().read(), date=date,
+                                  source=path.name)
                     if truncated:
                         ex.outcome = "too_large"
                     pending[rid] = (url, ex)
                 elif rtype == "metadata" and record.rec_headers.get_header("Content-Type") == _HOP_FAILURE:
                     info = json.loads(record.content_stream().read())
                     ex = Exchange(status=None, headers=[], body=b"", date=date,
-                                  outcome=info["outcome"], error=info.get("error"))
+                                  outcome=info["outcome"], error=info.get("error"), source=path.name)
                     pending[rid] = (url, ex)
                     self._index[(info["method"].upper(), normalize_url(url))] = ex
                 elif rtype == "request":

@@ -55,13 +55,14 @@ class _PinnedTLSAdapter(HTTPAdapter):
 class _Hop:
     """What one hop (after retries) produced."""
 
-    __slots__ = ("outcome", "status", "headers", "body", "error", "attempts", "date", "from_cache")
+    __slots__ = ("outcome", "status", "headers", "body", "error", "attempts", "date", "from_cache", "source")
 
     def __init__(self, outcome: Outcome, *, status: int | None = None,
                  headers: list[tuple[str, str]] | None = None, body: bytes = b"", error: str | None = None,
-                 attempts: int = 1, date: str = "", from_cache: bool = False):
+                 attempts: int = 1, date: str = "", from_cache: bool = False, source: str | None = None):
         self.outcome, self.status, self.headers, self.body = outcome, status, headers or [], body
         self.error, self.attempts, self.date, self.from_cache = error, attempts, date, from_cache
+        self.source = source   # replay: the archive file that answered
 
 
 class Fetcher:
@@ -156,8 +157,8 @@ class Fetcher:
             return self._finish(FetchResult(
                 url, current, method, hop.outcome, status=hop.status,
                 headers={k.lower(): v for k, v in hop.headers}, body=hop.body, attempts=attempts,
-                from_cache=hop.from_cache, error=hop.error, fetched_at=fetched_at, redirects=redirects),
-                started)
+                from_cache=hop.from_cache, error=hop.error, fetched_at=fetched_at, redirects=redirects,
+                archived_in=hop.source), started)
         return self._finish(FetchResult(url, current, method, Outcome.TOO_MANY_REDIRECTS,
                                         status=hop.status if hop else None,
                                         error=f"more than {self.config.max_redirects} redirects",
@@ -252,13 +253,19 @@ class Fetcher:
 
     def _finish(self, result: FetchResult, started: float) -> FetchResult:
         result.elapsed_s = time.monotonic() - started
-        self.log.write(result, str(self.archive.path.name) if self.archive else None)
+        self.log.write(result, result.archived_in or (str(self.archive.path.name) if self.archive else None))
         return result
 
     def _replay_hop(self, method: str, url: str) -> _Hop:
         ex: Exchange | None = self._replay.lookup(method, url)
         if ex is None:
             return _Hop(Outcome.NOT_ARCHIVED, error=f"no {method} {url} in the archive", attempts=0)
+        hop = self._replayed(ex)
+        hop.source = ex.source
+        return hop
+
+    @staticmethod
+    def _replayed(ex: Exchange) -> _Hop:
         if ex.outcome and ex.status is None:
             return _Hop(Outcome(ex.outcome), error=ex.error, date=ex.date)
         if ex.outcome == Outcome.TOO_LARGE.value:

@@ -24,6 +24,7 @@ class FetchResult:
     error: str | None = None
     fetched_at: str = ""          # ISO-8601 UTC; in replay mode the archived record's date
     redirects: list[str] = field(default_factory=list)
+    archived_in: str | None = None  # replay: the WARC file that held the response
 
     @property
     def ok(self) -> bool:

@@ -72,7 +72,7 @@ COMMENT ON COLUMN ops.fetch_log.fetched_at IS 'When the fetch started (UTC, ISO 
 COMMENT ON COLUMN ops.fetch_log.redirects IS 'Number of redirects followed.';
 COMMENT ON COLUMN ops.fetch_log.content_type IS 'Media type of the final response.';
 COMMENT ON COLUMN ops.fetch_log.sha256 IS 'SHA-256 of the body used.';
-COMMENT ON COLUMN ops.fetch_log.warc_file IS 'WARC file holding the exchange (NULL in replay).';
+COMMENT ON COLUMN ops.fetch_log.warc_file IS 'WARC file holding the exchange: the run''s own archive, or in replay the archive file that answered.';
 
 COMMENT ON TABLE ops.quarantine IS 'Rows that failed validation, with the reason; set aside, never silently dropped.';
 COMMENT ON COLUMN ops.quarantine.snapshot IS 'Month the run describes.';
