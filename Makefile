@@ -31,10 +31,12 @@ test-fast: $(STAMP)
 	$(BIN)/python -m pytest -q
 
 ## Benchmarks (not tests): figures go to docs/BENCHMARKS.md and docs/benchmarks.json.
-## DATASETS sets the catalog size of the portal benchmark.
+## DATASETS sets the catalog size of the portal benchmark, EVIDENCE_CITIES the number of websites crawled.
 DATASETS ?= 50000
+EVIDENCE_CITIES ?= 40
 bench: $(STAMP)
 	$(BIN)/python scripts/bench_portals.py --datasets $(DATASETS)
+	$(BIN)/python scripts/bench_evidence.py --cities $(EVIDENCE_CITIES)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

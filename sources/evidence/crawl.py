@@ -20,6 +20,8 @@ from __future__ import annotations
 import hashlib
 import heapq
 import re
+import threading
+import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -48,8 +50,12 @@ PAGE_COLUMNS = ["geoid", "url", "final_url", "depth", "priority", "found_via", "
 EVIDENCE_COLUMNS = ["geoid", "url", "kind", "criteria", "confidence", "snippet", "score", "rule_hits",
                     "fetched_at", "content_hash", "extractor_version"]
 SUMMARY_COLUMNS = ["geoid", "seed_url", "pages_fetched", "pages_ok", "bytes", "robots_blocked", "unreachable",
-                   "queued_left", "stopped_by", "evidence_rows", "kinds_found"]
+                   "queued_left", "stopped_by", "evidence_rows", "kinds_found", "seconds"]
 _SITEMAP_MAX_URLS = 2_000
+#: One PDF read at a time across all cities: reading is CPU-bound, so under the GIL little is lost by
+#: waiting, and a decompression bomb costs pypdf ~150 MB before its output limit stops it; two at once
+#: measured 400 MB peak RSS for the benchmark crawl.
+_PDF_SLOTS = threading.BoundedSemaphore(1)
 
 
 @dataclass(frozen=True)
@@ -73,6 +79,7 @@ class CityCrawl:
     evidence: list[dict] = field(default_factory=list)
     stopped_by: str = "exhausted"     # exhausted | max_pages | max_bytes | seed_unreachable
     queued_left: int = 0
+    seconds: float = 0.0              # wall time of the city's crawl, politeness waits included
 
     def summary(self) -> dict:
         ok = [p for p in self.pages if p["outcome"] == "ok"]
@@ -83,7 +90,8 @@ class CityCrawl:
                                    for p in self.pages),
                 "queued_left": self.queued_left, "stopped_by": self.stopped_by,
                 "evidence_rows": len(self.evidence),
-                "kinds_found": ";".join(sorted({e["kind"] for e in self.evidence}))}
+                "kinds_found": ";".join(sorted({e["kind"] for e in self.evidence})),
+                "seconds": round(self.seconds, 3)}
 
 
 @dataclass(frozen=True)
@@ -115,6 +123,7 @@ def link_priority(url: str, anchor: str, depth: int) -> float:
 def crawl_city(fetcher: Fetcher, geoid: str, website: str, limits: CrawlLimits = CrawlLimits()) -> CityCrawl:
     """Crawl one city's site within ``limits``; every fetch becomes a page row, whatever its outcome."""
     out = CityCrawl(geoid, website)
+    started = time.monotonic()
     site_domain = registrable_domain(urlsplit(website).hostname)
     doc_domains = set(limits.doc_hosts)
 
@@ -173,6 +182,7 @@ def crawl_city(fetcher: Fetcher, geoid: str, website: str, limits: CrawlLimits =
             for sm in _sitemap_urls(fetcher, website, res):
                 push(sm, 1, link_priority(sm, "", 1), "sitemap")
     out.queued_left = len(queue)
+    out.seconds = time.monotonic() - started
     return out
 
 
@@ -210,7 +220,8 @@ def _page_row(geoid: str, res: FetchResult, depth: int, priority: float, via: st
         if kind == "html":
             doc = from_html(res.text(), res.final_url)
         elif kind == "pdf":
-            doc = from_pdf(res.body, res.final_url, max_pages=limits.max_pdf_pages)
+            with _PDF_SLOTS:
+                doc = from_pdf(res.body, res.final_url, max_pages=limits.max_pdf_pages)
         elif res.content_type in ("text/plain", ""):
             doc = from_text(res.text(), res.final_url)
         else:

@@ -381,9 +381,15 @@ class Fetcher:
                 _retry_after(_header(kept, "retry-after")))
 
     def _read_body(self, resp: requests.Response, started: float, method: str, cap: int) -> tuple[bytes, bool]:
-        """Stream and decode the body under the byte cap and the wall-clock cap; memory stays bounded."""
+        """Stream and decode the body under the byte cap and the wall-clock cap; memory stays bounded.
+
+        A response that declares a length above the cap (and is not compressed, so the length is what
+        would be read) is refused before any of it is read: a 500 MB file costs one header, not the cap."""
         if method == "HEAD":
             return b"", False
+        declared = resp.headers.get("Content-Length", "")
+        if declared.isdigit() and int(declared) > cap and not resp.headers.get("Content-Encoding"):
+            return b"", True
         cfg = self.config
         chunks: list[bytes] = []
         total = 0

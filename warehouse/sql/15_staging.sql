@@ -80,5 +80,6 @@ CREATE TABLE IF NOT EXISTS staging.crawl_summaries (
     queued_left    INTEGER,
     stopped_by     VARCHAR,
     evidence_rows  INTEGER,
-    kinds_found    VARCHAR
+    kinds_found    VARCHAR,
+    seconds        DOUBLE
 );

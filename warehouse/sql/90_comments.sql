@@ -253,6 +253,7 @@ COMMENT ON COLUMN staging.crawl_summaries.queued_left IS 'In-scope links still q
 COMMENT ON COLUMN staging.crawl_summaries.stopped_by IS 'exhausted (nothing left), max_pages, max_bytes or seed_unreachable.';
 COMMENT ON COLUMN staging.crawl_summaries.evidence_rows IS 'Evidence rows found.';
 COMMENT ON COLUMN staging.crawl_summaries.kinds_found IS 'Evidence kinds found, ";"-separated.';
+COMMENT ON COLUMN staging.crawl_summaries.seconds IS 'Wall time of the crawl, politeness waits included (replays: time to re-read the archive).';
 
 COMMENT ON TABLE marts.evidence IS 'Evidence of data practices on a city''s own website (or a document host it uses): one row per run, page and kind. Each row names the WWC criteria it supports, the confidence, the decisive snippet and the hash of the archived response (see marts.evidence_latest for the WARC file).';
 COMMENT ON COLUMN marts.evidence.snapshot IS 'Month the run describes.';
