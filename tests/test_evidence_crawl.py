@@ -125,7 +125,10 @@ def test_crawl_finds_each_citys_practices_and_only_those(tmp_path: Path) -> None
         base = _reset_peak_rss_mb()
         pages, evidence, summaries = crawl_cities(f, cities, workers=12)
         peak = _peak_rss_mb()
-        requests = sim.stats()["requests"]
+        stats = sim.stats()
+        requests = stats["requests"]
+    # Politeness, counted by the server: never two requests at once on one host.
+    assert max(stats["max_in_flight"].values()) == 1
     if base is not None:   # 12 cities at a time, two of them with a 500 MB PDF and a PDF bomb
         assert peak - base < 600, f"peak RSS grew {peak - base:.0f} MB during the crawl"
     tp = fp = fn = 0
