@@ -20,7 +20,9 @@ def published_warehouse(context: dg.AssetExecutionContext, census_places: pd.Dat
                         portal_probes: pd.DataFrame, portals: pd.DataFrame, portal_datasets: pd.DataFrame,
                         portal_registry_reads: pd.DataFrame, portal_quarantine: pd.DataFrame,
                         crawl_pages: pd.DataFrame, crawl_summaries: pd.DataFrame, evidence: pd.DataFrame,
-                        evidence_quarantine: pd.DataFrame) -> dg.MaterializeResult:
+                        evidence_quarantine: pd.DataFrame, city_signals: pd.DataFrame,
+                        criterion_scores: pd.DataFrame, city_index: pd.DataFrame,
+                        criteria_catalog: dict) -> dg.MaterializeResult:
     """The published DuckDB warehouse ($CDPI_HOME/warehouse.duckdb): this run's rows appended to the
     history, marts rebuilt, swapped in atomically so readers never see a half-written file."""
     res = context.resources
@@ -40,7 +42,10 @@ def published_warehouse(context: dg.AssetExecutionContext, census_places: pd.Dat
               "staging.portal_probes": portal_probes, "staging.portal_registry_reads": portal_registry_reads,
               "marts.portals": portals, "marts.portal_datasets": portal_datasets,
               "staging.crawl_pages": crawl_pages, "staging.crawl_summaries": crawl_summaries,
-              "marts.evidence": evidence}
+              "marts.evidence": evidence, "staging.city_signals": city_signals,
+              "marts.criteria": criteria_catalog["criteria"],
+              "marts.criterion_signal_weights": criteria_catalog["weights"],
+              "marts.criterion_scores": criterion_scores, "marts.city_index": city_index}
     summary = publish_run(paths, record, frames, fetch_log)
     outcomes: dict[str, int] = {}
     for row in fetch_log:

@@ -163,6 +163,13 @@ def test_cli_sample_run_then_sql_and_runs(home: Path, capsys: pytest.CaptureFixt
                 "--home", str(home), "--format", "csv"]) == 0
     rows, linked, kinds = map(int, capsys.readouterr().out.strip().splitlines()[1].split(","))
     assert rows > 50 and linked == rows and kinds == 7
+    # The index: one row per city, expected points equal to the sum of its criterion probabilities.
+    assert cli(["sql", "select count(*), count(distinct i.geoid), max(abs(i.expected_points - s.total)) "
+                "from marts.city_index_latest i join (select geoid, sum(probability) total from "
+                "marts.criterion_scores_latest group by geoid) s using (geoid)",
+                "--home", str(home), "--format", "csv"]) == 0
+    n, distinct, err = capsys.readouterr().out.strip().splitlines()[1].split(",")
+    assert int(n) == int(distinct) > 10 and float(err) < 1e-3
 
 
 @pytest.mark.parametrize(("argv", "message"), [

@@ -26,6 +26,7 @@ class Criterion:
     prerequisites: tuple[str, ...]
     evidence: tuple[tuple[str, float], ...]    # (signal, weight)
     training_topic: str
+    core: bool = False                           # needed for any tier, whatever the total
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,10 @@ class Catalog:
     tiers: dict[str, float]
     practices: dict[str, str]
     criteria: tuple[Criterion, ...]
+    training_topics: dict[str, str]
+
+    def by_id(self) -> dict[str, Criterion]:
+        return {c.id: c for c in self.criteria}
 
     def for_signal(self, signal: str, min_weight: float = 0.3) -> list[str]:
         """Criterion ids a signal is real evidence for (weight >= ``min_weight``), strongest first."""
@@ -52,7 +57,8 @@ def load_catalog(standard: str = DEFAULT_STANDARD) -> Catalog:
         Criterion(id=c["id"], practice=c["practice"], name=c["name"], observable=c["observable"],
                   prior=float(c["prior"]), prerequisites=tuple(c.get("prerequisites") or ()),
                   evidence=tuple((e["signal"], float(e["weight"])) for e in c.get("evidence") or ()),
-                  training_topic=c["training_topic"])
+                  training_topic=c["training_topic"], core=bool(c.get("core", False)))
         for c in raw["criteria"])
     return Catalog(standard=raw["standard"], tiers={k: float(v) for k, v in raw["tiers"].items()},
-                   practices={p["id"]: p["name"] for p in raw["practices"]}, criteria=criteria)
+                   practices={p["id"]: p["name"] for p in raw["practices"]}, criteria=criteria,
+                   training_topics={t["id"]: t["name"] for t in raw["training_topics"]})

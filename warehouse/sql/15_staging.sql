@@ -83,3 +83,13 @@ CREATE TABLE IF NOT EXISTS staging.crawl_summaries (
     kinds_found    VARCHAR,
     seconds        DOUBLE
 );
+
+CREATE TABLE IF NOT EXISTS staging.city_signals (
+    snapshot TIMESTAMP NOT NULL,
+    run_id   VARCHAR   NOT NULL,
+    geoid    VARCHAR   NOT NULL,
+    signal   VARCHAR   NOT NULL,
+    value    DOUBLE    NOT NULL,
+    observed BOOLEAN   NOT NULL,
+    source   VARCHAR
+);

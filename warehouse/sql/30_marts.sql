@@ -87,3 +87,60 @@ CREATE TABLE IF NOT EXISTS marts.evidence (
     content_hash      VARCHAR   NOT NULL,
     extractor_version VARCHAR   NOT NULL
 );
+
+CREATE TABLE IF NOT EXISTS marts.criteria (
+    snapshot       TIMESTAMP NOT NULL,
+    run_id         VARCHAR   NOT NULL,
+    criterion_id   VARCHAR   NOT NULL,
+    practice       VARCHAR   NOT NULL,
+    practice_name  VARCHAR,
+    name           VARCHAR,
+    core           BOOLEAN,
+    observable     VARCHAR,
+    prior          DOUBLE,
+    prerequisites  VARCHAR,
+    training_topic VARCHAR,
+    standard       VARCHAR
+);
+
+CREATE TABLE IF NOT EXISTS marts.criterion_signal_weights (
+    snapshot     TIMESTAMP NOT NULL,
+    run_id       VARCHAR   NOT NULL,
+    criterion_id VARCHAR   NOT NULL,
+    signal       VARCHAR   NOT NULL,
+    weight       DOUBLE    NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS marts.criterion_scores (
+    snapshot        TIMESTAMP NOT NULL,
+    run_id          VARCHAR   NOT NULL,
+    geoid           VARCHAR   NOT NULL,
+    criterion_id    VARCHAR   NOT NULL,
+    practice        VARCHAR,
+    probability     DOUBLE    NOT NULL,
+    met_probability DOUBLE,
+    prior           DOUBLE,
+    evidence_count  INTEGER,
+    coverage        DOUBLE,
+    core            BOOLEAN
+);
+
+CREATE TABLE IF NOT EXISTS marts.city_index (
+    snapshot            TIMESTAMP NOT NULL,
+    run_id              VARCHAR   NOT NULL,
+    geoid               VARCHAR   NOT NULL,
+    city                VARCHAR,
+    state               VARCHAR,
+    population          BIGINT,
+    expected_points     DOUBLE    NOT NULL,
+    max_points          INTEGER   NOT NULL,
+    score_pct           DOUBLE,
+    p_silver_or_better  DOUBLE    NOT NULL,
+    p_gold_or_better    DOUBLE    NOT NULL,
+    p_platinum          DOUBLE    NOT NULL,
+    predicted_tier      VARCHAR   NOT NULL,
+    points_to_next_tier INTEGER,
+    coverage            DOUBLE,
+    certified_tier      VARCHAR,
+    top_gaps            VARCHAR
+);

@@ -65,3 +65,20 @@ SELECT c.geoid, c.name, c.state_abbr, c.population, s.pages_fetched, s.pages_ok,
 FROM marts.cities_latest c
 LEFT JOIN (SELECT s.* FROM staging.crawl_summaries s JOIN ops.latest_run r USING (run_id)) s USING (geoid)
 LEFT JOIN kinds k USING (geoid);
+
+CREATE OR REPLACE VIEW marts.city_index_latest AS
+SELECT i.* FROM marts.city_index i JOIN ops.latest_run r USING (run_id);
+
+CREATE OR REPLACE VIEW marts.criterion_scores_latest AS
+SELECT s.*, c.name AS criterion_name, c.training_topic
+FROM marts.criterion_scores s
+JOIN ops.latest_run r USING (run_id)
+LEFT JOIN marts.criteria c ON c.run_id = s.run_id AND c.criterion_id = s.criterion_id;
+
+CREATE OR REPLACE VIEW marts.criterion_evidence_latest AS
+SELECT s.geoid, s.criterion_id, s.probability, w.signal, w.weight, g.value, g.observed, g.source,
+       w.weight * g.value AS contribution
+FROM marts.criterion_scores s
+JOIN ops.latest_run r USING (run_id)
+JOIN marts.criterion_signal_weights w ON w.run_id = s.run_id AND w.criterion_id = s.criterion_id
+JOIN staging.city_signals g ON g.run_id = s.run_id AND g.geoid = s.geoid AND g.signal = w.signal;

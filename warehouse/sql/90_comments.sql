@@ -271,3 +271,69 @@ COMMENT ON COLUMN marts.evidence.content_hash IS 'SHA-256 of the fetched body; e
 COMMENT ON COLUMN marts.evidence.extractor_version IS 'Version of rules.yaml that made the call.';
 COMMENT ON VIEW marts.evidence_latest IS 'marts.evidence rows of the latest successful run, with the WARC file holding each page''s archived response.';
 COMMENT ON VIEW marts.city_evidence_latest IS 'One row per city of the latest run: crawl budget spent, why it stopped, and the best confidence found for each evidence kind (null: no evidence found, which is not proof of absence when pages were unreachable).';
+
+COMMENT ON TABLE staging.city_signals IS 'Per run and city, every signal the criteria catalog uses: the value in [0, 1], whether its source was read, and the page or portal behind it. What marts.criterion_scores was computed from.';
+COMMENT ON COLUMN staging.city_signals.snapshot IS 'Month the run describes.';
+COMMENT ON COLUMN staging.city_signals.run_id IS 'Run.';
+COMMENT ON COLUMN staging.city_signals.geoid IS 'City.';
+COMMENT ON COLUMN staging.city_signals.signal IS 'An evidence kind (best confidence on the website) or a portal metric (portal_exists, portal_fresh, portal_metadata, portal_inventory, portal_performance_datasets, portal_departments, portal_column_descriptions, portal_api).';
+COMMENT ON COLUMN staging.city_signals.value IS 'Signal value in [0, 1]; 0 when nothing was found (or the source was not read: see observed).';
+COMMENT ON COLUMN staging.city_signals.observed IS 'True when the source was read (website pages fetched; every portal lead examined). False means unknown, not absent.';
+COMMENT ON COLUMN staging.city_signals.source IS 'URL of the strongest evidence page, or the portal host, behind a non-zero value.';
+
+COMMENT ON TABLE marts.criteria IS 'The criteria catalog a run used (sources/criteria/wwc_2022.yaml): one row per run and criterion.';
+COMMENT ON COLUMN marts.criteria.snapshot IS 'Month the run describes.';
+COMMENT ON COLUMN marts.criteria.run_id IS 'Run.';
+COMMENT ON COLUMN marts.criteria.criterion_id IS 'Criterion id (practice code + number, e.g. DM2).';
+COMMENT ON COLUMN marts.criteria.practice IS 'Practice code (DM, LC, OD, PA, BF, RDC, EVAL, CI).';
+COMMENT ON COLUMN marts.criteria.practice_name IS 'Practice name.';
+COMMENT ON COLUMN marts.criteria.name IS 'Criterion name (see docs/criteria-sources.md for which names are confirmed).';
+COMMENT ON COLUMN marts.criteria.core IS 'Core criterion: needed for any tier, whatever the total.';
+COMMENT ON COLUMN marts.criteria.observable IS 'Whether public evidence can show it: strong, weak or none.';
+COMMENT ON COLUMN marts.criteria.prior IS 'Probability the criterion is met when no evidence is found.';
+COMMENT ON COLUMN marts.criteria.prerequisites IS 'Criteria that must be earned first, ";"-separated.';
+COMMENT ON COLUMN marts.criteria.training_topic IS 'NLC/WWC training topic that addresses a gap in this criterion.';
+COMMENT ON COLUMN marts.criteria.standard IS 'Standard version of the catalog.';
+
+COMMENT ON TABLE marts.criterion_signal_weights IS 'Per run, criterion and signal: the weight with which the signal counts as evidence for the criterion.';
+COMMENT ON COLUMN marts.criterion_signal_weights.snapshot IS 'Month the run describes.';
+COMMENT ON COLUMN marts.criterion_signal_weights.run_id IS 'Run.';
+COMMENT ON COLUMN marts.criterion_signal_weights.criterion_id IS 'Criterion.';
+COMMENT ON COLUMN marts.criterion_signal_weights.signal IS 'Signal (see staging.city_signals.signal).';
+COMMENT ON COLUMN marts.criterion_signal_weights.weight IS 'Weight in [0, 1].';
+
+COMMENT ON TABLE marts.criterion_scores IS 'Per run, city and criterion: the probability the point is earned. Rule: met = 1-(1-prior)*prod(1-weight*value) over the criterion''s signals, capped at 0.98; probability = met * probability(prerequisite). Inputs in staging.city_signals, weights in marts.criterion_signal_weights (see marts.criterion_evidence_latest).';
+COMMENT ON COLUMN marts.criterion_scores.snapshot IS 'Month the run describes.';
+COMMENT ON COLUMN marts.criterion_scores.run_id IS 'Run.';
+COMMENT ON COLUMN marts.criterion_scores.geoid IS 'City.';
+COMMENT ON COLUMN marts.criterion_scores.criterion_id IS 'Criterion.';
+COMMENT ON COLUMN marts.criterion_scores.practice IS 'Practice code.';
+COMMENT ON COLUMN marts.criterion_scores.probability IS 'Chance the point is earned, prerequisites included; a city''s expected_points is the sum of these.';
+COMMENT ON COLUMN marts.criterion_scores.met_probability IS 'Chance the criterion is met on its own evidence, before prerequisites.';
+COMMENT ON COLUMN marts.criterion_scores.prior IS 'Prior used when no evidence is found.';
+COMMENT ON COLUMN marts.criterion_scores.evidence_count IS 'Signals with a non-zero value among the criterion''s evidence.';
+COMMENT ON COLUMN marts.criterion_scores.coverage IS 'Share of the criterion''s evidence weight whose source was read (null for criteria no public evidence can show).';
+COMMENT ON COLUMN marts.criterion_scores.core IS 'Core criterion.';
+
+COMMENT ON TABLE marts.city_index IS 'Per run and city: how close the city is to What Works Cities Certification. Certification labels are shown (certified_tier) but never used in the score.';
+COMMENT ON COLUMN marts.city_index.snapshot IS 'Month the run describes.';
+COMMENT ON COLUMN marts.city_index.run_id IS 'Run.';
+COMMENT ON COLUMN marts.city_index.geoid IS 'City (Census place GEOID).';
+COMMENT ON COLUMN marts.city_index.city IS 'City name.';
+COMMENT ON COLUMN marts.city_index.state IS 'USPS state code.';
+COMMENT ON COLUMN marts.city_index.population IS 'Population estimate used for the universe.';
+COMMENT ON COLUMN marts.city_index.expected_points IS 'Sum of criterion probabilities (prerequisites included).';
+COMMENT ON COLUMN marts.city_index.max_points IS 'Criteria in the standard (one point each).';
+COMMENT ON COLUMN marts.city_index.score_pct IS '100 * expected_points / max_points.';
+COMMENT ON COLUMN marts.city_index.p_silver_or_better IS 'Exact probability of at least Silver: enough points and every core criterion, prerequisites respected (criteria independent given their prerequisites).';
+COMMENT ON COLUMN marts.city_index.p_gold_or_better IS 'Same, for at least Gold.';
+COMMENT ON COLUMN marts.city_index.p_platinum IS 'Same, for Platinum.';
+COMMENT ON COLUMN marts.city_index.predicted_tier IS 'Highest tier with probability at least 0.5 (none, silver, gold, platinum).';
+COMMENT ON COLUMN marts.city_index.points_to_next_tier IS 'Points needed for the tier above the predicted one minus the whole expected points (null at platinum).';
+COMMENT ON COLUMN marts.city_index.coverage IS 'Mean coverage over the criteria public evidence can show: how much of what could be seen was actually read.';
+COMMENT ON COLUMN marts.city_index.certified_tier IS 'Tier in the WWC certified list, when the city is certified (label only, never a score input).';
+COMMENT ON COLUMN marts.city_index.top_gaps IS 'JSON list of the three unearned criteria whose certainty would most raise the odds of the next tier: id, name, probability, gains, the evidence lacking and the training topic.';
+
+COMMENT ON VIEW marts.city_index_latest IS 'marts.city_index rows of the latest successful run.';
+COMMENT ON VIEW marts.criterion_scores_latest IS 'marts.criterion_scores of the latest run with criterion names and training topics.';
+COMMENT ON VIEW marts.criterion_evidence_latest IS 'Why each criterion probability is what it is: per city, criterion and signal, the weight, the value, whether it was observed, its source and its contribution.';

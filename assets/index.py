@@ -1,0 +1,65 @@
+"""The readiness index: signals per city, criterion probabilities, exact tier odds and next-tier gaps."""
+
+import dagster as dg
+import pandas as pd
+
+from assets.partitions import MONTHLY
+from sources.criteria.catalog import load_catalog
+from warehouse.index.scoring import Model, catalog_rows, score, signal_rows
+from warehouse.index.signals import city_signals
+
+_OUT = {"kinds": {"python", "pandas", "numpy"}, "owners": ["team:cdpi"], "code_version": "1"}
+
+
+@dg.multi_asset(
+    partitions_def=MONTHLY, group_name="index", can_subset=False,
+    outs={
+        "city_signals": dg.AssetOut(**_OUT, description="Per city, every signal the criteria use (evidence "
+                                                        "confidence, portal metrics), whether its source was "
+                                                        "read, and the page or portal behind it."),
+        "criterion_scores": dg.AssetOut(**_OUT, description="Per city and criterion: probability the point is "
+                                                            "earned (prerequisites included), evidence count, "
+                                                            "coverage."),
+        "city_index": dg.AssetOut(**_OUT, description="Per city: expected points, exact odds of Silver/Gold/"
+                                                      "Platinum, predicted tier, points to the next tier, "
+                                                      "coverage and the most attainable gaps."),
+        "criteria_catalog": dg.AssetOut(**_OUT, description="The criteria catalog used for this run "
+                                                            "(sources/criteria/wwc_2022.yaml) as two tables."),
+    },
+)
+def readiness_index(context: dg.AssetExecutionContext, cities: pd.DataFrame, portals: pd.DataFrame,
+                    portal_probes: pd.DataFrame, evidence: pd.DataFrame, crawl_summaries: pd.DataFrame):
+    """Combine each criterion's evidence by the catalog's rule (noisy-OR of weight x signal over a prior),
+    respect prerequisites and core criteria, and compute the exact tier odds per city. Certification
+    labels are never an input."""
+    model = Model(load_catalog())
+    values, observed, source = city_signals(cities, portals, portal_probes, evidence, crawl_summaries)
+    criterion_scores, city_index = score(cities, values, observed, model)
+    signals = signal_rows(values, observed, source)
+    criteria, weights = catalog_rows(model)
+    yield dg.Output(signals, "city_signals", metadata={"rows": len(signals),
+                                                       "observed_share": float(signals["observed"].mean())
+                                                       if len(signals) else 0.0})
+    yield dg.Output(criterion_scores, "criterion_scores", metadata={
+        "rows": len(criterion_scores), "criteria": len(model.ids),
+        "mean_probability": float(criterion_scores["probability"].mean()) if len(criterion_scores) else 0.0})
+    yield dg.Output(city_index, "city_index", metadata=_index_metadata(city_index, model))
+    yield dg.Output({"criteria": criteria, "weights": weights}, "criteria_catalog",
+                    metadata={"standard": model.catalog.standard, "criteria": len(criteria),
+                              "thresholds": dg.MetadataValue.json(model.needed)})
+
+
+def _index_metadata(index: pd.DataFrame, model: Model) -> dict:
+    meta: dict = {"cities": len(index), "points_needed": dg.MetadataValue.json(model.needed)}
+    if not len(index):
+        return meta
+    meta["predicted_tiers"] = dg.MetadataValue.json(
+        {str(k): int(v) for k, v in index["predicted_tier"].value_counts().items()})
+    meta["median_expected_points"] = float(index["expected_points"].median())
+    meta["median_coverage"] = float(index["coverage"].median())
+    near = index[index["predicted_tier"] == "none"].sort_values("p_silver_or_better", ascending=False).head(10)
+    lines = ["| city | state | expected points | P(Silver+) | coverage |", "|---|---|---|---|---|"]
+    lines += [f"| {r.city} | {r.state} | {r.expected_points:.1f} | {r.p_silver_or_better:.2f} | {r.coverage:.2f} |"
+              for r in near.itertuples()]
+    meta["closest_to_silver"] = dg.MetadataValue.md("\n".join(lines))
+    return meta

@@ -1,0 +1,91 @@
+"""Criterion probabilities and the city index: evidence only ever helps, unread sources lower coverage."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from warehouse.index.scoring import Model, score
+from warehouse.index.signals import SIGNALS, city_signals
+
+MODEL = Model()
+CITY = pd.DataFrame([{"geoid": "3900001", "name": "Alder Falls", "state_abbr": "OH", "population": 52_000}])
+
+
+def _frames(values: np.ndarray, observed: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
+    idx = pd.Index(CITY["geoid"], name="geoid")
+    return (pd.DataFrame([values], index=idx, columns=list(SIGNALS)),
+            pd.DataFrame(observed, index=idx, columns=list(SIGNALS)))
+
+
+@settings(max_examples=60, deadline=None)
+@given(arrays(float, len(SIGNALS), elements=st.floats(0, 1)), st.integers(0, len(SIGNALS) - 1))
+def test_removing_evidence_never_raises_a_score(values: np.ndarray, drop: int) -> None:
+    before_c, before_i = score(CITY, *_frames(values), MODEL)
+    weaker = values.copy()
+    weaker[drop] = 0.0
+    after_c, after_i = score(CITY, *_frames(weaker), MODEL)
+    assert (after_c["probability"].to_numpy() <= before_c["probability"].to_numpy() + 1e-12).all()
+    for col in ("expected_points", "p_silver_or_better", "p_gold_or_better", "p_platinum"):
+        assert after_i[col].iloc[0] <= before_i[col].iloc[0] + 1e-12
+
+
+def test_expected_points_are_the_sum_of_criterion_probabilities_and_gaps_explain_themselves() -> None:
+    values = np.zeros(len(SIGNALS))
+    values[SIGNALS.index("open_data_portal")] = 0.9
+    values[SIGNALS.index("portal_exists")] = 1.0
+    crit, index = score(CITY, *_frames(values), MODEL)
+    assert len(crit) == 43 and abs(crit["probability"].sum() - index["expected_points"].iloc[0]) < 1e-3
+    assert index["predicted_tier"].iloc[0] == "none" and index["points_to_next_tier"].iloc[0] > 0
+    gaps = json.loads(index["top_gaps"].iloc[0])
+    assert len(gaps) == 3 and all(g["training_topic"] and g["lacking"] and g["next_tier"] == "silver" for g in gaps)
+    # A prerequisite caps what depends on it.
+    by_id = crit.set_index("criterion_id")["probability"]
+    for c in MODEL.catalog.criteria:
+        for pre in c.prerequisites:
+            assert by_id[c.id] <= by_id[pre] + 1e-12
+
+
+def test_strong_evidence_everywhere_reaches_a_tier() -> None:
+    _, index = score(CITY, *_frames(np.ones(len(SIGNALS))), MODEL)
+    assert index["predicted_tier"].iloc[0] in ("silver", "gold", "platinum")
+    assert index["p_silver_or_better"].iloc[0] >= index["p_gold_or_better"].iloc[0] >= index["p_platinum"].iloc[0]
+
+
+def test_unread_sources_lower_coverage_not_probability() -> None:
+    values = np.zeros(len(SIGNALS))
+    crit_seen, index_seen = score(CITY, *_frames(values, observed=True), MODEL)
+    crit_unseen, index_unseen = score(CITY, *_frames(values, observed=False), MODEL)
+    assert (crit_seen["probability"] == crit_unseen["probability"]).all()
+    assert index_seen["coverage"].iloc[0] == 1.0 and index_unseen["coverage"].iloc[0] == 0.0
+    gaps = json.loads(index_unseen["top_gaps"].iloc[0])
+    assert all("unknown" in lack for g in gaps for lack in g["lacking"])
+
+
+def test_signals_come_from_evidence_and_portals_and_know_what_was_not_read() -> None:
+    cities = pd.DataFrame([{"geoid": g} for g in ("0100001", "0100002", "0100003")])
+    portals = pd.DataFrame([{"geoid": "0100001", "credited": True, "portal_host": "data.a.example",
+                             "dataset_count": 120, "updated_365d_share": 0.7, "described_share": 0.9,
+                             "licensed_share": 0.5, "contact_share": 0.4, "has_data_inventory": True,
+                             "performance_datasets": 6, "departments": 4, "column_descriptions_share": 0.2,
+                             "api_share": 1.0},
+                            {"geoid": "0100002", "credited": False, "portal_host": "county.example",
+                             "dataset_count": 999, "updated_365d_share": 1.0, "described_share": 1.0,
+                             "licensed_share": 1.0, "contact_share": 1.0, "has_data_inventory": True,
+                             "performance_datasets": 9, "departments": 9, "column_descriptions_share": 1.0,
+                             "api_share": 1.0}])
+    probes = pd.DataFrame([{"geoid": "0100003", "outcome": "unreachable"}])
+    evidence = pd.DataFrame([{"geoid": "0100001", "kind": "evaluation", "confidence": 0.7, "url": "https://a/1"},
+                             {"geoid": "0100001", "kind": "evaluation", "confidence": 0.9, "url": "https://a/2"}])
+    crawl = pd.DataFrame([{"geoid": "0100001", "pages_ok": 12}, {"geoid": "0100002", "pages_ok": 0}])
+    values, observed, source = city_signals(cities, portals, probes, evidence, crawl)
+    assert values.at["0100001", "evaluation"] == 0.9 and source.at["0100001", "evaluation"] == "https://a/2"
+    assert values.at["0100001", "portal_inventory"] == 1.0 and values.at["0100001", "portal_departments"] == 0.5
+    assert values.loc["0100002"].sum() == 0.0            # a county portal is not the city's
+    assert observed.at["0100002", "portal_exists"] and not observed.at["0100002", "evaluation"]
+    assert not observed.at["0100003", "portal_exists"]   # a lead could not be examined: unknown

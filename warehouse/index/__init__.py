@@ -1,0 +1,1 @@
+"""The readiness index: signals per city, criterion probabilities, exact tier odds, gaps."""

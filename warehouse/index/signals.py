@@ -1,0 +1,86 @@
+"""Per city, the value of every signal the criteria catalog can use, and whether it was observed.
+
+A signal is a number in [0, 1]: the best confidence of a website evidence kind, or a portal metric
+scaled to [0, 1]. "Observed" means the source was actually read (the website crawl fetched pages; the
+portal search examined every lead): a signal that is 0 *and* observed is evidence of absence, a
+signal from an unread source is unknown, and the index lowers coverage instead of the probability.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from sources.evidence.classify import KINDS
+
+PORTAL_SIGNALS = ("portal_exists", "portal_fresh", "portal_metadata", "portal_inventory",
+                  "portal_performance_datasets", "portal_departments", "portal_column_descriptions", "portal_api")
+SIGNALS = (*KINDS, *PORTAL_SIGNALS)
+#: A portal metric reaches 1.0 at these counts (a few performance datasets, a portal fed by most departments).
+PERFORMANCE_DATASETS_FULL = 3
+DEPARTMENTS_FULL = 8
+
+
+def city_signals(cities: pd.DataFrame, portals: pd.DataFrame, probes: pd.DataFrame, evidence: pd.DataFrame,
+                 crawl_summaries: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Three frames indexed by geoid with one column per signal: values, observed flags, and the
+    evidence behind each value (URL of the strongest page, or the portal host)."""
+    geoids = pd.Index(cities["geoid"], name="geoid")
+    values = pd.DataFrame(0.0, index=geoids, columns=list(SIGNALS))
+    observed = pd.DataFrame(False, index=geoids, columns=list(SIGNALS))
+    source = pd.DataFrame("", index=geoids, columns=list(SIGNALS))
+
+    crawled = set(crawl_summaries.loc[crawl_summaries["pages_ok"].fillna(0) > 0, "geoid"]) \
+        if len(crawl_summaries) else set()
+    web = geoids.isin(list(crawled))
+    for kind in KINDS:
+        observed[kind] = web
+    if len(evidence):
+        best = evidence.sort_values("confidence", ascending=False).drop_duplicates(["geoid", "kind"])
+        best = best[best["geoid"].isin(geoids)]
+        for row in best.itertuples():
+            values.at[row.geoid, row.kind] = float(row.confidence)
+            source.at[row.geoid, row.kind] = str(row.url)
+            observed.at[row.geoid, row.kind] = True
+
+    credited = portals[portals["credited"].astype(bool)] if len(portals) else portals
+    unreachable = set(probes.loc[probes["outcome"] == "unreachable", "geoid"]) if len(probes) else set()
+    has_portal = set(credited["geoid"]) if len(credited) else set()
+    # Portal absence counts only when every lead was examined; a credited portal is observed either way.
+    portal_seen = geoids.isin(list(has_portal)) | ~geoids.isin(list(unreachable))
+    for sig in PORTAL_SIGNALS:
+        observed[sig] = portal_seen
+    if len(credited):
+        for geoid, group in credited.groupby("geoid"):
+            if geoid not in values.index:
+                continue
+            top = group.sort_values("dataset_count", ascending=False).iloc[0]
+            metrics = _portal_values(group)
+            for sig, v in metrics.items():
+                values.at[geoid, sig] = v
+                source.at[geoid, sig] = str(top["portal_host"]) if v > 0 else ""
+    return values, observed, source
+
+
+def _portal_values(group: pd.DataFrame) -> dict[str, float]:
+    """The city's best credited portal on each metric (a city with two portals gets the better of each)."""
+    def best(col: str) -> float:
+        v = pd.to_numeric(group[col], errors="coerce").max()
+        return 0.0 if pd.isna(v) else float(v)
+
+    metadata = group[["described_share", "licensed_share", "contact_share"]].apply(
+        pd.to_numeric, errors="coerce").mean(axis=1).max()
+    return {
+        "portal_exists": 1.0 if best("dataset_count") > 0 else 0.0,
+        "portal_fresh": best("updated_365d_share"),
+        "portal_metadata": 0.0 if pd.isna(metadata) else float(metadata),
+        "portal_inventory": 1.0 if group["has_data_inventory"].fillna(False).astype(bool).any() else 0.0,
+        "portal_performance_datasets": min(1.0, best("performance_datasets") / PERFORMANCE_DATASETS_FULL),
+        "portal_departments": min(1.0, best("departments") / DEPARTMENTS_FULL),
+        "portal_column_descriptions": best("column_descriptions_share"),
+        "portal_api": best("api_share"),
+    }
+
+
+def as_matrix(frame: pd.DataFrame) -> np.ndarray:
+    return frame[list(SIGNALS)].to_numpy(dtype=float)

@@ -1,0 +1,147 @@
+"""Exact tier odds from per-criterion probabilities, with prerequisites and core criteria respected.
+
+Each criterion is *met on its own* with probability ``p`` (independently of the others), and *earned*
+only if it is met and its prerequisite is earned. Prerequisites form a forest (each criterion has at most
+one), so a subtree's points depend only on whether its root is earned: if it is not, the whole subtree
+scores 0; if it is, the children's subtrees are independent. The points distribution of the standard is
+then the convolution of the roots' subtree distributions. Core criteria (a tier needs all of them,
+whatever the total) are tracked as a second dimension: "every core criterion in this subtree earned".
+
+All of it is vectorised over cities: arrays have a leading city axis, so 20,000 cities cost the same
+number of numpy operations as one.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Structure:
+    """The shape of a standard: criterion order, each one's prerequisite (index or -1), core flags."""
+
+    ids: tuple[str, ...]
+    parent: tuple[int, ...]
+    core: tuple[bool, ...]
+
+    @classmethod
+    def build(cls, ids: Sequence[str], prerequisites: dict[str, Sequence[str]], core: Sequence[str] = ()
+              ) -> Structure:
+        index = {cid: k for k, cid in enumerate(ids)}
+        parent = []
+        for cid in ids:
+            pre = list(prerequisites.get(cid) or ())
+            if len(pre) > 1:
+                raise ValueError(f"{cid}: at most one prerequisite per criterion is supported, got {pre}")
+            if pre and pre[0] not in index:
+                raise ValueError(f"{cid}: unknown prerequisite {pre[0]}")
+            parent.append(index[pre[0]] if pre else -1)
+        structure = cls(tuple(ids), tuple(parent), tuple(cid in set(core) for cid in ids))
+        structure.roots()   # raises on cycles
+        return structure
+
+    def children(self) -> list[list[int]]:
+        kids: list[list[int]] = [[] for _ in self.ids]
+        for k, p in enumerate(self.parent):
+            if p >= 0:
+                kids[p].append(k)
+        return kids
+
+    def roots(self) -> list[int]:
+        for k in range(len(self.ids)):
+            seen, j = set(), k
+            while j >= 0:
+                if j in seen:
+                    raise ValueError(f"prerequisite cycle through {self.ids[k]}")
+                seen.add(j)
+                j = self.parent[j]
+        return [k for k, p in enumerate(self.parent) if p < 0]
+
+
+def points_distribution(structure: Structure, p: np.ndarray) -> np.ndarray:
+    """``p``: (cities, criteria) probabilities of being met on their own. Returns (cities, n + 1, 2):
+    probability of earning exactly k points with (index 1) or without (index 0) every core criterion."""
+    p = np.clip(np.asarray(p, dtype=float), 0.0, 1.0)
+    if p.ndim == 1:
+        p = p[None, :]
+    kids = structure.children()
+    cities = p.shape[0]
+    total = _unit(cities)
+    for root in structure.roots():
+        total = _convolve(total, _subtree(root, p, kids, structure.core))
+    return total
+
+
+def _unit(cities: int) -> np.ndarray:
+    """The distribution of an empty set: 0 points, cores all met, with certainty."""
+    out = np.zeros((cities, 1, 2))
+    out[:, 0, 1] = 1.0
+    return out
+
+
+def _subtree(node: int, p: np.ndarray, kids: list[list[int]], core: tuple[bool, ...]) -> np.ndarray:
+    """Distribution of (points, cores met) over the subtree rooted at ``node``."""
+    below = _unit(p.shape[0])
+    for child in kids[node]:
+        below = _convolve(below, _subtree(child, p, kids, core))
+    size = below.shape[1] + 1
+    out = np.zeros((p.shape[0], size, 2))
+    pn = p[:, node][:, None]
+    out[:, 1:, :] = pn[..., None] * below          # node earned: one point plus whatever its subtree earns
+    failed_cores = _has_core(node, kids, core)      # node not earned: its subtree earns nothing
+    out[:, 0, 0 if failed_cores else 1] += (1.0 - pn[:, 0])
+    return out
+
+
+def _has_core(node: int, kids: list[list[int]], core: tuple[bool, ...]) -> bool:
+    return core[node] or any(_has_core(c, kids, core) for c in kids[node])
+
+
+def _convolve(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Sum of independent point counts; cores met only when met on both sides."""
+    n = a.shape[1] + b.shape[1] - 1
+    out = np.zeros((a.shape[0], n, 2))
+    for j in range(b.shape[1]):
+        bj0, bj1 = b[:, j, 0][:, None], b[:, j, 1][:, None]
+        out[:, j:j + a.shape[1], 1] += a[:, :, 1] * bj1
+        out[:, j:j + a.shape[1], 0] += a[:, :, 0] * (bj0 + bj1) + a[:, :, 1] * bj0
+    return out
+
+
+def earned_probability(structure: Structure, p: np.ndarray) -> np.ndarray:
+    """Probability each criterion is earned: met on its own and every prerequisite up the chain earned."""
+    p = np.clip(np.asarray(p, dtype=float), 0.0, 1.0)
+    if p.ndim == 1:
+        p = p[None, :]
+    out = np.empty_like(p)
+    for k in _topological(structure):
+        parent = structure.parent[k]
+        out[:, k] = p[:, k] * (out[:, parent] if parent >= 0 else 1.0)
+    return out
+
+
+def _topological(structure: Structure) -> list[int]:
+    order, kids = [], structure.children()
+    stack = list(reversed(structure.roots()))
+    while stack:
+        k = stack.pop()
+        order.append(k)
+        stack.extend(reversed(kids[k]))
+    return order
+
+
+def thresholds(shares: dict[str, float], max_points: int) -> dict[str, int]:
+    """Points needed per tier: the smallest whole number of points at or above the share.
+
+    A small tolerance keeps 0.51 x 100 at 51 despite floating point."""
+    return {tier: math.ceil(share * max_points - 1e-9) for tier, share in shares.items()}
+
+
+def tier_odds(dist: np.ndarray, needed: dict[str, int]) -> dict[str, np.ndarray]:
+    """P(at least each tier): enough points and every core criterion earned."""
+    with_cores = dist[:, :, 1]
+    return {tier: with_cores[:, k:].sum(axis=1) for tier, k in needed.items()}
