@@ -31,12 +31,14 @@ test-fast: $(STAMP)
 	$(BIN)/python -m pytest -q
 
 ## Benchmarks (not tests): figures go to docs/BENCHMARKS.md and docs/benchmarks.json.
-## DATASETS sets the catalog size of the portal benchmark, EVIDENCE_CITIES the number of websites crawled.
+## DATASETS: catalog size of the portal benchmark; EVIDENCE_CITIES: websites crawled; INDEX_CITIES: cities scored.
 DATASETS ?= 50000
 EVIDENCE_CITIES ?= 40
+INDEX_CITIES ?= 20000
 bench: $(STAMP)
 	$(BIN)/python scripts/bench_portals.py --datasets $(DATASETS)
 	$(BIN)/python scripts/bench_evidence.py --cities $(EVIDENCE_CITIES)
+	$(BIN)/python scripts/bench_index.py --cities $(INDEX_CITIES)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -87,3 +87,19 @@ def test_cycles_and_double_prerequisites_are_refused() -> None:
         Structure.build(["A", "B"], {"A": ["B"], "B": ["A"]})
     with pytest.raises(ValueError, match="at most one"):
         Structure.build(["A", "B", "C"], {"C": ["A", "B"]})
+
+
+@settings(max_examples=60, deadline=None)
+@given(cases(), st.integers(0, 8))
+def test_lifted_odds_equal_recomputing_with_each_criterion_certain(case, need) -> None:
+    from warehouse.index.tiers import lifted_odds
+
+    structure, p = case
+    needed = {"t": min(need, len(p)), "u": max(0, min(need, len(p)) - 1)}
+    fast = lifted_odds(structure, np.array([p]), needed)
+    for j in range(len(p)):
+        q = list(p)
+        q[j] = 1.0
+        slow = tier_odds(points_distribution(structure, np.array([q])), needed)
+        for tier in needed:
+            assert fast[tier][0, j] == pytest.approx(float(slow[tier][0]), abs=1e-9)
