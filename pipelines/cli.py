@@ -34,6 +34,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:   # output piped into head & co.: stop quietly, as Unix tools do
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except (CliError, FileNotFoundError) as exc:
         print(f"cdpi: error: {exc}", file=sys.stderr)
         return EXIT_FAILED
@@ -260,6 +263,48 @@ def cmd_profile_portal(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_city(args: argparse.Namespace) -> int:
+    """A city's scorecard: tier odds, criteria by practice with probabilities, evidence and gaps."""
+    from warehouse.paths import WarehousePaths
+    from warehouse.read import connect_published
+    from warehouse.scorecard import CityNotFound, scorecard
+
+    paths = WarehousePaths(Path(args.home).resolve()) if args.home else WarehousePaths.default()
+    con = connect_published(paths)
+    try:
+        card = scorecard(con, args.city)
+    except CityNotFound as exc:
+        raise CliError(str(exc)) from None
+    finally:
+        con.close()
+    if args.format == "json":
+        print(json.dumps(card, indent=2, default=str))
+        return 0
+    print(f"{card['city']}, {card['state']}  (geoid {card['geoid']}, population {card['population']:,}, "
+          f"snapshot {card['snapshot']})")
+    print(f"expected points {card['expected_points']:.1f} of {card['max_points']} ({card['score_pct']:.0f}%), "
+          f"coverage {card['coverage']:.0%}, predicted tier: {card['predicted_tier']}"
+          + (f", certified: {card['certified_tier']}" if card["certified_tier"] else ""))
+    print(f"P(Silver or better) {card['p_silver_or_better']:.2f}  P(Gold or better) {card['p_gold_or_better']:.2f}"
+          f"  P(Platinum) {card['p_platinum']:.2f}")
+    practice = None
+    for c in card["criteria"]:
+        if c["practice"] != practice:
+            practice = c["practice"]
+            print(f"\n[{practice}]")
+        flag = " (core)" if c["core"] else ""
+        print(f"  {c['criterion_id']:<6} {c['probability']:5.2f}  {c['name']}{flag}")
+        for e in c["evidence"][:3]:
+            where = e["source"] or ("not observed" if not e["observed"] else "")
+            print(f"           {e['signal']}={e['value']:.2f} x{e['weight']:g}  {where}")
+    if card["top_gaps"]:
+        print(f"\nMost attainable gaps toward {card['top_gaps'][0]['next_tier']}:")
+        for g in card["top_gaps"]:
+            print(f"  {g['criterion_id']} {g['name']}: p={g['probability']:.2f}, lacking "
+                  f"{', '.join(g['lacking']) or '-'}; training: {g['training_topic']}")
+    return 0
+
+
 def cmd_classify(args: argparse.Namespace) -> int:
     """Evidence the pipeline would record for a page; with --batch, for a JSON Lines file of pages."""
     from sources.evidence.classify import classify_bytes
@@ -380,6 +425,12 @@ def _parser() -> argparse.ArgumentParser:
     prof.add_argument("--portal", help="portal host, when the responses do not name it")
     prof.add_argument("--as-of", metavar="YYYY-MM-DD", help="date freshness is measured from (default: today)")
     prof.set_defaults(func=cmd_profile_portal)
+
+    city = sub.add_parser("city", help='a city\'s scorecard: tier odds, criteria, evidence, gaps ("Name, ST")')
+    city.add_argument("city", help='city name and state, e.g. "Alder Falls, OH"')
+    city.add_argument("--format", choices=["text", "json"], default="text")
+    city.add_argument("--home", type=Path)
+    city.set_defaults(func=cmd_city)
 
     cls = sub.add_parser("classify", help="evidence of data practices in a page (HTML, PDF or text) as JSON")
     cls.add_argument("file", nargs="?", metavar="FILE", help="the page or document; - reads standard input")

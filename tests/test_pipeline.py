@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -170,6 +171,17 @@ def test_cli_sample_run_then_sql_and_runs(home: Path, capsys: pytest.CaptureFixt
                 "--home", str(home), "--format", "csv"]) == 0
     n, distinct, err = capsys.readouterr().out.strip().splitlines()[1].split(",")
     assert int(n) == int(distinct) > 10 and float(err) < 1e-3
+    # NLC staff: outreach targets ranked, with gaps and training topics; a scorecard per city.
+    assert cli(["sql", "select city, state, gaps, training_topics from marts.outreach_targets order by rank limit 1",
+                "--home", str(home), "--format", "json"]) == 0
+    [top] = json.loads(capsys.readouterr().out)
+    assert top["gaps"] and top["training_topics"]
+    assert cli(["city", f"{top['city']}, {top['state']}", "--home", str(home), "--format", "json"]) == 0
+    card = json.loads(capsys.readouterr().out)
+    assert len(card["criteria"]) == 43 and card["top_gaps"]
+    assert any(e["source"] for c in card["criteria"] for e in c["evidence"])
+    assert cli(["city", "Nowhere At All, ZZ", "--home", str(home)]) == 1
+    assert "no city" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(("argv", "message"), [

@@ -43,7 +43,7 @@ CRITERION_COLUMNS = ["geoid", "criterion_id", "practice", "probability", "met_pr
                      "evidence_count", "coverage", "core"]
 CITY_COLUMNS = ["geoid", "city", "state", "population", "expected_points", "max_points", "score_pct",
                 "p_silver_or_better", "p_gold_or_better", "p_platinum", "predicted_tier", "points_to_next_tier",
-                "coverage", "certified_tier", "top_gaps"]
+                "coverage", "certified_tier", "top_gaps", "next_tier", "p_next_tier", "p_next_tier_if_gaps_closed"]
 
 
 class Model:
@@ -144,6 +144,7 @@ def _city_rows(cities: pd.DataFrame, model: Model, met, earned, cover, odds, cer
     for tier in TIERS:
         predicted[odds[tier] >= 0.5] = tier
     gaps = top_gaps(model, met, earned, predicted, v, o)
+    nxt, p_next, p_push = _push(model, met, odds, predicted, gaps)
     labels = _certified_by_geoid(certified)
     out = pd.DataFrame({
         "geoid": cities["geoid"].to_numpy(), "city": cities["name"].to_numpy(),
@@ -154,8 +155,25 @@ def _city_rows(cities: pd.DataFrame, model: Model, met, earned, cover, odds, cer
         "points_to_next_tier": [_points_to_next(model, t, e) for t, e in zip(predicted, expected, strict=True)],
         "coverage": np.round(observable_cover, 4),
         "certified_tier": [labels.get(g) for g in cities["geoid"]],
-        "top_gaps": [json.dumps(g) for g in gaps]})
+        "top_gaps": [json.dumps(g) for g in gaps],
+        "next_tier": nxt, "p_next_tier": np.round(p_next, 6), "p_next_tier_if_gaps_closed": np.round(p_push, 6)})
     return out[CITY_COLUMNS]
+
+
+def _push(model: Model, met: np.ndarray, odds: dict, predicted: np.ndarray, gaps: list[list]
+          ) -> tuple[list, np.ndarray, np.ndarray]:
+    """Next tier, its probability now, and its exact probability if the city's top gaps were closed (those
+    criteria certainly met): how far a modest, targeted push would carry it. One pass for all cities."""
+    index = {cid: k for k, cid in enumerate(model.ids)}
+    pushed = met.copy()
+    for i, city_gaps in enumerate(gaps):
+        for g in city_gaps:
+            pushed[i, index[g["criterion_id"]]] = 1.0
+    after = tier_odds(points_distribution(model.structure, pushed), model.needed)
+    nxt = [_next_tier(t) for t in predicted]
+    now = np.array([odds[t][i] if t else np.nan for i, t in enumerate(nxt)])
+    then = np.array([after[t][i] if t else np.nan for i, t in enumerate(nxt)])
+    return nxt, now, then
 
 
 def _points_to_next(model: Model, tier: str, expected: float) -> int | None:

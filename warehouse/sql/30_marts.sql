@@ -142,5 +142,8 @@ CREATE TABLE IF NOT EXISTS marts.city_index (
     points_to_next_tier INTEGER,
     coverage            DOUBLE,
     certified_tier      VARCHAR,
-    top_gaps            VARCHAR
+    top_gaps            VARCHAR,
+    next_tier           VARCHAR,
+    p_next_tier         DOUBLE,
+    p_next_tier_if_gaps_closed DOUBLE
 );

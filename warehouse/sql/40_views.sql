@@ -82,3 +82,30 @@ FROM marts.criterion_scores s
 JOIN ops.latest_run r USING (run_id)
 JOIN marts.criterion_signal_weights w ON w.run_id = s.run_id AND w.criterion_id = s.criterion_id
 JOIN staging.city_signals g ON g.run_id = s.run_id AND g.geoid = s.geoid AND g.signal = w.signal;
+
+CREATE OR REPLACE VIEW marts.outreach_targets AS
+WITH ranked AS (
+    SELECT i.*,
+           CASE WHEN i.population < 50000 THEN '30k-50k'
+                WHEN i.population < 100000 THEN '50k-100k'
+                WHEN i.population < 250000 THEN '100k-250k'
+                WHEN i.population < 500000 THEN '250k-500k'
+                ELSE '500k+' END                               AS population_band,
+           i.p_next_tier_if_gaps_closed - i.p_next_tier     AS push_uplift
+    FROM marts.city_index_latest i
+    WHERE i.next_tier IS NOT NULL
+      AND (i.certified_tier IS NULL
+           OR (i.certified_tier = 'silver' AND i.next_tier = 'gold')
+           OR (i.certified_tier = 'gold' AND i.next_tier = 'platinum'))
+)
+SELECT row_number() OVER (ORDER BY p_next_tier_if_gaps_closed DESC, p_next_tier DESC, geoid) AS rank,
+       geoid, city, state, population, population_band, certified_tier, predicted_tier, next_tier,
+       round(p_next_tier, 4) AS p_next_tier, round(p_next_tier_if_gaps_closed, 4) AS p_next_tier_if_gaps_closed,
+       round(push_uplift, 4) AS push_uplift, expected_points, points_to_next_tier, coverage,
+       (SELECT string_agg(json_extract_string(g.value, '$.criterion_id') || ' ' ||
+                          json_extract_string(g.value, '$.name'), '; ')
+        FROM json_each(top_gaps) g)                                                 AS gaps,
+       (SELECT string_agg(DISTINCT json_extract_string(g.value, '$.training_topic'), '; ')
+        FROM json_each(top_gaps) g)                                                 AS training_topics,
+       top_gaps
+FROM ranked;

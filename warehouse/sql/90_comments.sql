@@ -337,3 +337,7 @@ COMMENT ON COLUMN marts.city_index.top_gaps IS 'JSON list of the three unearned 
 COMMENT ON VIEW marts.city_index_latest IS 'marts.city_index rows of the latest successful run.';
 COMMENT ON VIEW marts.criterion_scores_latest IS 'marts.criterion_scores of the latest run with criterion names and training topics.';
 COMMENT ON VIEW marts.criterion_evidence_latest IS 'Why each criterion probability is what it is: per city, criterion and signal, the weight, the value, whether it was observed, its source and its contribution.';
+COMMENT ON COLUMN marts.city_index.next_tier IS 'The tier above the predicted one (null at platinum).';
+COMMENT ON COLUMN marts.city_index.p_next_tier IS 'Probability of reaching at least next_tier now.';
+COMMENT ON COLUMN marts.city_index.p_next_tier_if_gaps_closed IS 'Exact probability of at least next_tier if the criteria in top_gaps were met: what a targeted push could achieve.';
+COMMENT ON VIEW marts.outreach_targets IS 'Outreach list for NLC staff, latest run: cities not yet certified (and certified cities one tier from the next), ranked by the probability of reaching the next tier if their top gaps were closed; with population band, the gaps and their training topics. Filter with WHERE state = ..., population_band = ..., next_tier = ....';

@@ -1,0 +1,54 @@
+"""A city's scorecard from the published warehouse: index, criteria by practice, and the evidence behind
+each probability. Every query is parameterised; user text never becomes SQL."""
+
+from __future__ import annotations
+
+import json
+
+import duckdb
+
+
+class CityNotFound(LookupError):
+    pass
+
+
+def parse_city(text: str) -> tuple[str, str | None]:
+    """ "Alder Falls, OH" -> ("Alder Falls", "OH"); a name without a state matches any state."""
+    name, _, state = text.rpartition(",") if "," in text else (text, "", "")
+    return name.strip(), (state.strip().upper() or None)
+
+
+def scorecard(con: duckdb.DuckDBPyConnection, city: str) -> dict:
+    name, state = parse_city(city)
+    rows = con.execute(
+        "SELECT * FROM marts.city_index_latest WHERE lower(city) = lower(?) AND (? IS NULL OR state = ?) "
+        "ORDER BY population DESC", [name, state, state]).fetchall()
+    cols = [d[0] for d in con.description]
+    if not rows:
+        near = con.execute("SELECT city || ', ' || state FROM marts.city_index_latest "
+                           "WHERE lower(city) LIKE lower(?) ORDER BY population DESC LIMIT 5",
+                           [f"%{name}%"]).fetchall()
+        hint = f"; did you mean {', '.join(r[0] for r in near)}?" if near else ""
+        raise CityNotFound(f"no city {city!r} in the latest run{hint}")
+    if len(rows) > 1:
+        options = ", ".join(f"{r[cols.index('city')]}, {r[cols.index('state')]}" for r in rows)
+        raise CityNotFound(f"{city!r} matches several cities ({options}); add the state, e.g. \"{options.split(', ')[0]}, XX\"")
+    card = dict(zip(cols, rows[0], strict=True))
+    card["top_gaps"] = json.loads(card["top_gaps"] or "[]")
+    crit = con.execute("""
+        SELECT s.criterion_id, s.practice, s.criterion_name, s.probability, s.coverage, s.core, s.training_topic
+        FROM marts.criterion_scores_latest s WHERE s.geoid = ? ORDER BY s.practice, s.criterion_id""",
+                       [card["geoid"]]).fetchall()
+    evidence = con.execute("""
+        SELECT criterion_id, signal, weight, value, observed, source
+        FROM marts.criterion_evidence_latest WHERE geoid = ? AND (value > 0 OR NOT observed)
+        ORDER BY criterion_id, weight * value DESC""", [card["geoid"]]).fetchall()
+    by_criterion: dict[str, list[dict]] = {}
+    for cid, signal, weight, value, observed, source in evidence:
+        by_criterion.setdefault(cid, []).append({"signal": signal, "weight": weight, "value": round(value, 3),
+                                                 "observed": observed, "source": source})
+    card["criteria"] = [{"criterion_id": c[0], "practice": c[1], "name": c[2], "probability": round(c[3], 4),
+                         "coverage": c[4], "core": c[5], "training_topic": c[6],
+                         "evidence": by_criterion.get(c[0], [])} for c in crit]
+    card["snapshot"] = str(card["snapshot"])[:7]
+    return card
