@@ -4,11 +4,33 @@ import dagster as dg
 import pandas as pd
 
 from assets.partitions import MONTHLY
+from sources.certified import CERTIFICATION_URL, COLUMNS, fetch_certified, match_to_cities
 from sources.criteria.catalog import load_catalog
 from warehouse.index.scoring import Model, catalog_rows, score, signal_rows
 from warehouse.index.signals import city_signals
+from warehouse.index.validation import validate
 
 _OUT = {"kinds": {"python", "pandas", "numpy"}, "owners": ["team:cdpi"], "code_version": "1"}
+
+
+@dg.asset(partitions_def=MONTHLY, group_name="index", kinds={"python", "pandas"}, owners=["team:cdpi"],
+          code_version="1", required_resource_keys={"fetcher", "warehouse"})
+def certified_cities(context: dg.AssetExecutionContext, cities: pd.DataFrame) -> dg.Output[pd.DataFrame]:
+    """The What Works Cities certified list (city, state, tier, year) read from the program's certification
+    page and matched to the universe. Labels for display and validation only: never a score input. An
+    unreadable page leaves the labels unknown (and says so), it does not mean no city is certified."""
+    res = context.resources
+    with res.fetcher.open(res.warehouse.paths(), context.run_id, "certified_cities") as f:
+        listing = fetch_certified(f, CERTIFICATION_URL)
+    frame = match_to_cities(listing, cities) if listing.outcome == "ok" else pd.DataFrame(columns=COLUMNS)
+    frame["source_outcome"] = listing.outcome
+    if listing.outcome != "ok":
+        context.log.warning(f"certified list not read ({listing.outcome}): {listing.error}")
+    return dg.Output(frame, metadata={
+        "outcome": listing.outcome, "error": listing.error or "", "rows": len(frame),
+        "matched": int(frame["geoid"].notna().sum()) if len(frame) else 0,
+        "by_tier": dg.MetadataValue.json({str(k): int(v) for k, v in frame["tier"].value_counts().items()})
+        if len(frame) else {}})
 
 
 @dg.multi_asset(
@@ -28,13 +50,15 @@ _OUT = {"kinds": {"python", "pandas", "numpy"}, "owners": ["team:cdpi"], "code_v
     },
 )
 def readiness_index(context: dg.AssetExecutionContext, cities: pd.DataFrame, portals: pd.DataFrame,
-                    portal_probes: pd.DataFrame, evidence: pd.DataFrame, crawl_summaries: pd.DataFrame):
+                    portal_probes: pd.DataFrame, evidence: pd.DataFrame, crawl_summaries: pd.DataFrame,
+                    certified_cities: pd.DataFrame):
     """Combine each criterion's evidence by the catalog's rule (noisy-OR of weight x signal over a prior),
     respect prerequisites and core criteria, and compute the exact tier odds per city. Certification
     labels are never an input."""
     model = Model(load_catalog())
     values, observed, source = city_signals(cities, portals, portal_probes, evidence, crawl_summaries)
-    criterion_scores, city_index = score(cities, values, observed, model)
+    labels = certified_cities[certified_cities["geoid"].notna()] if len(certified_cities) else None
+    criterion_scores, city_index = score(cities, values, observed, model, certified=labels)
     signals = signal_rows(values, observed, source)
     criteria, weights = catalog_rows(model)
     yield dg.Output(signals, "city_signals", metadata={"rows": len(signals),
@@ -63,3 +87,27 @@ def _index_metadata(index: pd.DataFrame, model: Model) -> dict:
               for r in near.itertuples()]
     meta["closest_to_silver"] = dg.MetadataValue.md("\n".join(lines))
     return meta
+
+
+@dg.asset(partitions_def=MONTHLY, group_name="index", kinds={"python", "pandas"}, owners=["team:cdpi"],
+          code_version="1", required_resource_keys={"settings"})
+def index_validation(context: dg.AssetExecutionContext, city_index: pd.DataFrame,
+                     certified_cities: pd.DataFrame) -> dg.Output[pd.DataFrame]:
+    """The index against the certified list: AUC of P(Silver or better), precision at k, tier agreement.
+    Runs on the sample too, and says so in every row."""
+    is_sample = bool(context.resources.settings.is_sample)
+    if not len(certified_cities) or (certified_cities.get("source_outcome", pd.Series(["ok"])) != "ok").all():
+        frame = pd.DataFrame([{"metric": "not_computed", "k": None, "value": None, "n": len(city_index),
+                               "positives": 0, "detail": "certified list not available in this run",
+                               "is_sample": is_sample}])
+        return dg.Output(frame, metadata={"computed": False})
+    frame = validate(city_index, is_sample=is_sample)
+    auc = frame.loc[frame["metric"] == "auc_p_silver_or_better", "value"].iloc[0]
+    p10 = frame.loc[(frame["metric"] == "precision_at_k") & (frame["k"] == 10), "value"]
+    table = frame[frame["metric"] == "tier_agreement"]
+    lines = ["| predicted / certified | cities |", "|---|---|"] + [
+        f"| {r.detail} | {int(r.value)} |" for r in table.itertuples()]
+    return dg.Output(frame, metadata={
+        "computed": True, "sample_data": is_sample, "auc_p_silver_or_better": None if pd.isna(auc) else float(auc),
+        "precision_at_10": float(p10.iloc[0]) if len(p10) else None,
+        "tier_agreement": dg.MetadataValue.md("\n".join(lines))})

@@ -22,7 +22,8 @@ def published_warehouse(context: dg.AssetExecutionContext, census_places: pd.Dat
                         crawl_pages: pd.DataFrame, crawl_summaries: pd.DataFrame, evidence: pd.DataFrame,
                         evidence_quarantine: pd.DataFrame, city_signals: pd.DataFrame,
                         criterion_scores: pd.DataFrame, city_index: pd.DataFrame,
-                        criteria_catalog: dict) -> dg.MaterializeResult:
+                        criteria_catalog: dict, certified_cities: pd.DataFrame,
+                        index_validation: pd.DataFrame) -> dg.MaterializeResult:
     """The published DuckDB warehouse ($CDPI_HOME/warehouse.duckdb): this run's rows appended to the
     history, marts rebuilt, swapped in atomically so readers never see a half-written file."""
     res = context.resources
@@ -45,7 +46,8 @@ def published_warehouse(context: dg.AssetExecutionContext, census_places: pd.Dat
               "marts.evidence": evidence, "staging.city_signals": city_signals,
               "marts.criteria": criteria_catalog["criteria"],
               "marts.criterion_signal_weights": criteria_catalog["weights"],
-              "marts.criterion_scores": criterion_scores, "marts.city_index": city_index}
+              "marts.criterion_scores": criterion_scores, "marts.city_index": city_index,
+              "staging.certified_cities": certified_cities, "marts.validation": index_validation}
     summary = publish_run(paths, record, frames, fetch_log)
     outcomes: dict[str, int] = {}
     for row in fetch_log:

@@ -182,6 +182,14 @@ def test_cli_sample_run_then_sql_and_runs(home: Path, capsys: pytest.CaptureFixt
     assert any(e["source"] for c in card["criteria"] for e in c["evidence"])
     assert cli(["city", "Nowhere At All, ZZ", "--home", str(home)]) == 1
     assert "no city" in capsys.readouterr().err
+    # Validation against the (synthetic) certified list runs on the sample too, and says so.
+    assert cli(["sql", "select value, bool_and(is_sample) from marts.validation where metric = "
+                "'auc_p_silver_or_better' group by value", "--home", str(home), "--format", "csv"]) == 0
+    auc_value, flag = capsys.readouterr().out.strip().splitlines()[1].split(",")
+    assert 0.5 < float(auc_value) <= 1.0 and flag == "True"
+    assert cli(["sql", "select count(*) from marts.city_index_latest where certified_tier is not null",
+                "--home", str(home), "--format", "csv"]) == 0
+    assert int(capsys.readouterr().out.strip().splitlines()[1]) > 5
 
 
 @pytest.mark.parametrize(("argv", "message"), [

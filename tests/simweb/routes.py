@@ -16,7 +16,18 @@ from collections import OrderedDict
 from collections.abc import Callable
 from urllib.parse import parse_qs
 
-from tests.simweb.formats import arcgis, census, ckan, dcat, evidence, opendatasoft, site, socrata, wikidata
+from tests.simweb.formats import (
+    arcgis,
+    census,
+    certification,
+    ckan,
+    dcat,
+    evidence,
+    opendatasoft,
+    site,
+    socrata,
+    wikidata,
+)
 from tests.simweb.formats.common import HTML, Response, query_args
 from tests.simweb.population import SAMPLE_LABEL, Population, PortalSite
 
@@ -53,6 +64,12 @@ class Router:
             return self._socrata_api(path, query, empty)
         if host == arcgis.HOST:
             return self._arcgis(path, query)
+        if host == certification.HOST:
+            if path == "/robots.txt":
+                return ROBOTS_ALLOW
+            if path == certification.PATH:
+                return self._cached(("certification",), lambda: certification.page(self.population))
+            return site.not_found(host, path)
         if host in self.aliases:
             main = self.aliases[host]
             target = f"https://{main.website_host}{path}" + (f"?{query}" if query else "")

@@ -93,3 +93,15 @@ CREATE TABLE IF NOT EXISTS staging.city_signals (
     observed BOOLEAN   NOT NULL,
     source   VARCHAR
 );
+
+CREATE TABLE IF NOT EXISTS staging.certified_cities (
+    snapshot       TIMESTAMP NOT NULL,
+    run_id         VARCHAR   NOT NULL,
+    city           VARCHAR   NOT NULL,
+    state          VARCHAR   NOT NULL,
+    tier           VARCHAR   NOT NULL,
+    year           INTEGER,
+    geoid          VARCHAR,
+    match          VARCHAR,
+    source_outcome VARCHAR
+);

@@ -147,3 +147,15 @@ CREATE TABLE IF NOT EXISTS marts.city_index (
     p_next_tier         DOUBLE,
     p_next_tier_if_gaps_closed DOUBLE
 );
+
+CREATE TABLE IF NOT EXISTS marts.validation (
+    snapshot  TIMESTAMP NOT NULL,
+    run_id    VARCHAR   NOT NULL,
+    metric    VARCHAR   NOT NULL,
+    k         INTEGER,
+    value     DOUBLE,
+    n         INTEGER,
+    positives INTEGER,
+    detail    VARCHAR,
+    is_sample BOOLEAN
+);

@@ -341,3 +341,25 @@ COMMENT ON COLUMN marts.city_index.next_tier IS 'The tier above the predicted on
 COMMENT ON COLUMN marts.city_index.p_next_tier IS 'Probability of reaching at least next_tier now.';
 COMMENT ON COLUMN marts.city_index.p_next_tier_if_gaps_closed IS 'Exact probability of at least next_tier if the criteria in top_gaps were met: what a targeted push could achieve.';
 COMMENT ON VIEW marts.outreach_targets IS 'Outreach list for NLC staff, latest run: cities not yet certified (and certified cities one tier from the next), ranked by the probability of reaching the next tier if their top gaps were closed; with population band, the gaps and their training topics. Filter with WHERE state = ..., population_band = ..., next_tier = ....';
+
+COMMENT ON TABLE staging.certified_cities IS 'The What Works Cities certified list as read from the program''s certification page, matched to the universe. Labels for display and validation only; never an input to a score.';
+COMMENT ON COLUMN staging.certified_cities.snapshot IS 'Month the run describes.';
+COMMENT ON COLUMN staging.certified_cities.run_id IS 'Run.';
+COMMENT ON COLUMN staging.certified_cities.city IS 'City as the page names it.';
+COMMENT ON COLUMN staging.certified_cities.state IS 'USPS state code.';
+COMMENT ON COLUMN staging.certified_cities.tier IS 'platinum, gold, silver or honor_roll (on the path to certification).';
+COMMENT ON COLUMN staging.certified_cities.year IS 'Certification year when the page gives it.';
+COMMENT ON COLUMN staging.certified_cities.geoid IS 'Matched city (null when not matched: see match).';
+COMMENT ON COLUMN staging.certified_cities.match IS 'name_state, ambiguous or not_in_universe.';
+COMMENT ON COLUMN staging.certified_cities.source_outcome IS 'How reading the page went (ok; otherwise the labels are unknown this run).';
+
+COMMENT ON TABLE marts.validation IS 'Per run: how the index agrees with the certified list (AUC of p_silver_or_better, precision at k, tier agreement counts, tier accuracy among certified cities). Rows say when they describe sample data.';
+COMMENT ON COLUMN marts.validation.snapshot IS 'Month the run describes.';
+COMMENT ON COLUMN marts.validation.run_id IS 'Run.';
+COMMENT ON COLUMN marts.validation.metric IS 'auc_p_silver_or_better, precision_at_k, tier_agreement, tier_accuracy_certified (or not_computed).';
+COMMENT ON COLUMN marts.validation.k IS 'k for precision_at_k.';
+COMMENT ON COLUMN marts.validation.value IS 'The figure (a count for tier_agreement).';
+COMMENT ON COLUMN marts.validation.n IS 'Cities scored.';
+COMMENT ON COLUMN marts.validation.positives IS 'Cities certified Silver or better among them.';
+COMMENT ON COLUMN marts.validation.detail IS 'For tier_agreement the cell (predicted=... certified=...); otherwise notes such as sample data.';
+COMMENT ON COLUMN marts.validation.is_sample IS 'True when the run used the built-in synthetic sample.';
