@@ -376,7 +376,7 @@ SLOW = 0.3
 
 def _fingerprint(pop) -> str:
     rows = [{k: (sorted(v) if isinstance(v, set | frozenset) else v) for k, v in vars(c).items()
-             if k not in ("practices", "site_quirks")} for c in pop.cities]
+             if k not in ("practices", "site_quirks", "criteria")} for c in pop.cities]
     others = [dataclasses.asdict(p) for p in pop.other_portals]
     return hashlib.sha256(json.dumps([rows, others], sort_keys=True, default=list).encode()).hexdigest()
 
@@ -423,6 +423,19 @@ def test_practices_are_deterministic_and_leave_every_older_attribute_unchanged()
     assert all(POP.quirked(q) for q in SITE_QUIRKS)
     with pytest.raises(ValueError, match="unknown quirk"):
         POP.quirked("nope")
+
+
+def test_ground_truth_criteria_follow_practices_and_prerequisites() -> None:
+    from sources.criteria.catalog import load_catalog
+
+    catalog = load_catalog().by_id()
+    big = build_population(300, seed=9)
+    assert [c.criteria for c in build_population(300, seed=9).cities] == [c.criteria for c in big.cities]
+    for c in big.cities:
+        assert all(set(catalog[cid].prerequisites) <= c.criteria for cid in c.criteria)
+    rich = [c for c in big.cities if len(c.practices) >= 5]
+    poor = [c for c in big.cities if not c.practices and not c.platform]
+    assert sum(len(c.criteria) for c in rich) / len(rich) > 2 * sum(len(c.criteria) for c in poor) / len(poor)
 
 
 def test_answer_key_is_consistent_with_the_ground_truth() -> None:

@@ -114,6 +114,7 @@ class SimCity:
     portal_route: str = "conventional"   # conventional | site_domain | name_only (how the host is spelled)
     linked_other: tuple[str, ...] = ()   # county/state/regional portal hosts the home page links to
     practices: frozenset[str] = frozenset()     # EVIDENCE_KINDS its website really evidences (ground truth)
+    criteria: frozenset[str] = frozenset()      # certification criteria it really earns (ground truth)
     site_quirks: frozenset[str] = frozenset()   # SITE_QUIRKS of its evidence documents
 
     @property
@@ -224,6 +225,7 @@ def build_population(n_cities: int, seed: int = 7, *, unresolvable: int = 0) -> 
     others = _portal_landscape(random.Random(f"{seed}/portals"), cities)
     # Data practices last, from their own RNG: every attribute drawn above stays what it was.
     _draw_practices(random.Random(f"{seed}/practices"), cities)
+    _draw_criteria(random.Random(f"{seed}/criteria"), cities)
     return Population(seed, cities, other_portals=others)
 
 
@@ -393,6 +395,31 @@ def _draw_practices(rng: random.Random, cities: list[SimCity]) -> None:
             continue
         c.practices = frozenset(got)
         c.site_quirks = frozenset(q for q, (m, r) in _QUIRK_AT.items() if i % m == r)
+
+
+def _draw_criteria(rng: random.Random, cities: list[SimCity]) -> None:
+    """Which certification criteria each city really earns: likely (0.85) when the city publishes a
+    practice that is strong evidence for the criterion (weight >= 0.3 in the catalog) or has a portal and
+    the criterion counts portal metrics, else at the catalog's prior; then prerequisites are applied.
+    The index never sees this; tests and scripts/index_recovery.py compare its estimates against it."""
+    from sources.criteria.catalog import load_catalog
+
+    catalog = load_catalog()
+    for c in cities:
+        met = set()
+        for crit in catalog.criteria:
+            u = rng.random()
+            strong = {s for s, w in crit.evidence if w >= 0.3}
+            shown = bool(strong & c.practices) or (bool(c.platform) and any(s.startswith("portal_") for s in strong))
+            if u < (0.85 if shown else crit.prior):
+                met.add(crit.id)
+        earned = set(met)
+        while True:   # a criterion stays only while its prerequisite chain does
+            drop = {cid for cid in earned if not set(catalog.by_id()[cid].prerequisites) <= earned}
+            if not drop:
+                break
+            earned -= drop
+        c.criteria = frozenset(earned)
 
 
 def _other_size(rng: random.Random) -> int:

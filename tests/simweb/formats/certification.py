@@ -1,14 +1,13 @@
 """The program's certification page, for the synthetic population: SAMPLE DATA.
 
-Which synthetic cities are "certified" follows their seeded data practices (the more practices a city's
-website really evidences, the higher the tier), with a few exceptions either way, as real assessments
-weigh much that no website shows. The page uses tier headings and city tiles, like the real one.
+Which synthetic cities are "certified" follows their ground-truth criteria (``SimCity.criteria``): the
+tier their points and core criteria give under the catalog's thresholds; cities within three points of
+Silver with every core criterion make the Honor Roll. The page uses tier headings and city tiles.
 """
 
 from __future__ import annotations
 
 import html
-import random
 
 from tests.simweb.formats.common import HTML, Response
 from tests.simweb.population import SAMPLE_LABEL, Population, SimCity
@@ -19,14 +18,20 @@ PATH = "/certification/"
 
 def certified_tiers(pop: Population) -> dict[str, str]:
     """geoid -> platinum | gold | silver | honor_roll, for the synthetic cities the page lists."""
-    rng = random.Random(f"{pop.seed}/certified")
+    from sources.criteria.catalog import load_catalog
+    from warehouse.index.tiers import thresholds
+
+    catalog = load_catalog()
+    need = thresholds(catalog.tiers, len(catalog.criteria))
+    cores = {c.id for c in catalog.criteria if c.core}
     out = {}
     for c in pop.cities:
-        if not c.website_host:
+        if not c.website_host or not cores <= c.criteria:
             continue
-        n = len(c.practices) + (1 if rng.random() < 0.15 else 0) - (1 if rng.random() < 0.15 else 0)
-        tier = "platinum" if n >= 7 else "gold" if n >= 6 else "silver" if n >= 5 else \
-            "honor_roll" if n == 4 and rng.random() < 0.3 else None
+        points = len(c.criteria)
+        tier = next((t for t in ("platinum", "gold", "silver") if points >= need[t]), None)
+        if tier is None and points >= need["silver"] - 3:
+            tier = "honor_roll"
         if tier:
             out[c.geoid] = tier
     return out
