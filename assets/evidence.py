@@ -4,7 +4,7 @@ import dagster as dg
 import pandas as pd
 
 from assets.partitions import MONTHLY
-from assets.validation import check_result
+from assets.validation import check_result, suite_checks, value_counts
 from expectations.runner import quarantine, validate
 from sources.evidence.classify import KINDS
 from sources.evidence.crawl import crawl_cities
@@ -26,10 +26,7 @@ _SUITES = (("crawl_pages", "staging.crawl_pages"), ("evidence", "marts.evidence"
         "evidence_quarantine": dg.AssetOut(**_OUT, description="Crawl and evidence rows that failed their "
                                                                "suite (ops.quarantine)."),
     },
-    check_specs=[dg.AssetCheckSpec(f"{name}_suite", asset=name, blocking=True,
-                                   description=f"Great Expectations suite expectations/suites/{name}.json "
-                                               f"on {table}")
-                 for name, table in _SUITES],
+    check_specs=suite_checks(_SUITES),
 )
 def city_evidence(context: dg.AssetExecutionContext, cities: pd.DataFrame):
     """Crawl each city's official website (robots.txt and sitemaps first, then the most promising links,
@@ -49,19 +46,16 @@ def city_evidence(context: dg.AssetExecutionContext, cities: pd.DataFrame):
     if len(bad_rows):
         context.log.warning(f"{len(bad_rows)} crawl/evidence rows quarantined (see ops.quarantine)")
     yield dg.Output(frames["crawl_pages"], "crawl_pages", metadata={
-        "rows": len(frames["crawl_pages"]), "outcomes": _counts(frames["crawl_pages"]["outcome"]),
+        "rows": len(frames["crawl_pages"]), "outcomes": value_counts(frames["crawl_pages"]["outcome"]),
         "bytes": int(frames["crawl_pages"]["bytes"].sum()) if len(frames["crawl_pages"]) else 0})
     yield dg.Output(summaries, "crawl_summaries", metadata={
-        "cities": len(summaries), "stopped_by": _counts(summaries["stopped_by"]) if len(summaries) else {},
+        "cities": len(summaries), "stopped_by": value_counts(summaries["stopped_by"]) if len(summaries) else {},
         "median_pages": float(summaries["pages_fetched"].median()) if len(summaries) else None})
     yield dg.Output(frames["evidence"], "evidence", metadata=_evidence_metadata(frames["evidence"], summaries))
     yield dg.Output(bad_rows, "evidence_quarantine", metadata={"rows": len(bad_rows)})
     for name, _table in _SUITES:
         yield check_result(validate(frames[name], name), asset=name, check_name=f"{name}_suite")
 
-
-def _counts(series: pd.Series) -> dg.MetadataValue:
-    return dg.MetadataValue.json({str(k): int(v) for k, v in series.value_counts(dropna=False).items()})
 
 
 def _evidence_metadata(evidence: pd.DataFrame, summaries: pd.DataFrame) -> dict:

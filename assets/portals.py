@@ -4,7 +4,7 @@ import dagster as dg
 import pandas as pd
 
 from assets.partitions import MONTHLY, snapshot_of
-from assets.validation import check_result
+from assets.validation import check_result, suite_checks, value_counts
 from expectations.runner import quarantine, validate
 from sources.portals.survey import survey
 
@@ -28,10 +28,7 @@ _SUITES = (("portal_probes", "staging.portal_probes"), ("portals", "marts.portal
         "portal_quarantine": dg.AssetOut(**_OUT, description="Portal rows that failed their suite "
                                                              "(ops.quarantine)."),
     },
-    check_specs=[dg.AssetCheckSpec(f"{name}_suite", asset=name, blocking=True,
-                                   description=f"Great Expectations suite expectations/suites/{name}.json "
-                                               f"on {table}")
-                 for name, table in _SUITES],
+    check_specs=suite_checks(_SUITES),
 )
 def city_portals(context: dg.AssetExecutionContext, cities: pd.DataFrame, city_homepages: pd.DataFrame):
     """Gather portal leads per city (home page links, conventional host names, Socrata's domain list,
@@ -55,21 +52,18 @@ def city_portals(context: dg.AssetExecutionContext, cities: pd.DataFrame, city_h
     portals, probes = frames["portals"], frames["portal_probes"]
     yield dg.Output(probes, "portal_probes", metadata={
         "rows": len(probes), "hosts_examined": result.notes.get("hosts_examined", 0),
-        "outcomes": _counts(probes["outcome"])})
+        "outcomes": value_counts(probes["outcome"])})
     yield dg.Output(portals, "portals", metadata=_portal_metadata(portals))
     yield dg.Output(frames["portal_datasets"], "portal_datasets", metadata={
-        "rows": len(frames["portal_datasets"]), "types": _counts(frames["portal_datasets"]["type"])})
+        "rows": len(frames["portal_datasets"]), "types": value_counts(frames["portal_datasets"]["type"])})
     reads = result.registries
     yield dg.Output(reads, "portal_registry_reads", metadata={
         "requests": int(reads["requests"].sum()) if len(reads) else 0,
-        "outcomes": _counts(reads["registry"] + ":" + reads["outcome"]) if len(reads) else {}})
+        "outcomes": value_counts(reads["registry"] + ":" + reads["outcome"]) if len(reads) else {}})
     yield dg.Output(bad_rows, "portal_quarantine", metadata={"rows": len(bad_rows)})
     for name, _table in _SUITES:
         yield check_result(validate(frames[name], name), asset=name, check_name=f"{name}_suite")
 
-
-def _counts(series: pd.Series) -> dg.MetadataValue:
-    return dg.MetadataValue.json({str(k): int(v) for k, v in series.value_counts(dropna=False).items()})
 
 
 def _portal_metadata(portals: pd.DataFrame) -> dict:
@@ -78,8 +72,8 @@ def _portal_metadata(portals: pd.DataFrame) -> dict:
     credited = portals[portals["credited"].astype(bool)] if len(portals) else portals
     meta = {"rows": len(portals), "credited_portals": len(credited),
             "cities_with_credited_portal": int(credited["geoid"].nunique()) if len(credited) else 0,
-            "by_platform": _counts(credited["platform"]) if len(credited) else {},
-            "by_scope": _counts(portals["scope"]) if len(portals) else {}}
+            "by_platform": value_counts(credited["platform"]) if len(credited) else {},
+            "by_scope": value_counts(portals["scope"]) if len(portals) else {}}
     for col in ("dataset_count", "updated_365d_share", "described_share", "licensed_share", "machine_readable_share"):
         if len(credited):
             value = credited[col].median()

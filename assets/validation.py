@@ -14,3 +14,16 @@ def check_result(report: ValidationReport, *, asset: str, check_name: str) -> dg
         metadata={"suite": report.suite, "evaluated": report.evaluated, "successful": report.successful,
                   "success_percent": float(report.success_percent or 0.0),
                   "failed_expectations": dg.MetadataValue.json(failed)})
+
+
+def suite_checks(suites: tuple[tuple[str, str], ...]) -> list[dg.AssetCheckSpec]:
+    """One blocking check per (output name, table) pair, named ``<output>_suite``: the GX suite of the same
+    name runs on the output before anything downstream (the warehouse) may use it."""
+    return [dg.AssetCheckSpec(f"{name}_suite", asset=name, blocking=True,
+                              description=f"Great Expectations suite expectations/suites/{name}.json on {table}")
+            for name, table in suites]
+
+
+def value_counts(series) -> dg.MetadataValue:
+    """A column's value counts as JSON metadata (missing values counted too)."""
+    return dg.MetadataValue.json({str(k): int(v) for k, v in series.value_counts(dropna=False).items()})
