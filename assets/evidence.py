@@ -4,8 +4,8 @@ import dagster as dg
 import pandas as pd
 
 from assets.partitions import MONTHLY
-from assets.validation import check_result, suite_checks, value_counts
-from expectations.runner import quarantine, validate
+from assets.validation import check_result, quarantine_outputs, suite_checks, value_counts
+from expectations.runner import validate
 from sources.evidence.classify import KINDS
 from sources.evidence.crawl import crawl_cities
 
@@ -36,13 +36,8 @@ def city_evidence(context: dg.AssetExecutionContext, cities: pd.DataFrame):
     with res.fetcher.open(res.warehouse.paths(), context.run_id, "city_evidence") as f:
         pages, evidence, summaries = crawl_cities(f, cities, limits=res.crawl.limits(),
                                                   workers=min(16, f.config.concurrency))
-    frames, bad = {}, []
-    keys = {"crawl_pages": ["geoid", "url"], "evidence": ["geoid", "url", "kind"]}
-    for name, frame in (("crawl_pages", pages), ("evidence", evidence)):
-        clean, rejected = quarantine(frame, name, key_columns=keys[name])
-        frames[name] = clean
-        bad.append(rejected)
-    bad_rows = pd.concat(bad, ignore_index=True)
+    frames, bad_rows = quarantine_outputs({"crawl_pages": (pages, ["geoid", "url"]),
+                                           "evidence": (evidence, ["geoid", "url", "kind"])})
     if len(bad_rows):
         context.log.warning(f"{len(bad_rows)} crawl/evidence rows quarantined (see ops.quarantine)")
     yield dg.Output(frames["crawl_pages"], "crawl_pages", metadata={

@@ -4,8 +4,8 @@ import dagster as dg
 import pandas as pd
 
 from assets.partitions import MONTHLY, snapshot_of
-from assets.validation import check_result, suite_checks, value_counts
-from expectations.runner import quarantine, validate
+from assets.validation import check_result, quarantine_outputs, suite_checks, value_counts
+from expectations.runner import validate
 from sources.portals.survey import survey
 
 _OUT = {"kinds": {"python", "pandas"}, "owners": ["team:cdpi"], "code_version": "2"}
@@ -38,15 +38,9 @@ def city_portals(context: dg.AssetExecutionContext, cities: pd.DataFrame, city_h
     as_of = snapshot_of(context) + pd.offsets.MonthEnd(0)
     with res.fetcher.open(res.warehouse.paths(), context.run_id, "city_portals") as f:
         result = survey(f, cities, city_homepages, as_of=as_of.to_pydatetime(), workers=f.config.concurrency)
-    frames, quarantined = {}, []
-    keys = {"portal_probes": ["geoid", "portal_host"], "portals": ["geoid", "portal_host"],
-            "portal_datasets": ["portal_host", "dataset_id"]}
-    for name, frame in (("portal_probes", result.probes), ("portals", result.portals),
-                        ("portal_datasets", result.datasets)):
-        clean, bad = quarantine(frame, name, key_columns=keys[name])
-        frames[name] = clean
-        quarantined.append(bad)
-    bad_rows = pd.concat(quarantined, ignore_index=True)
+    frames, bad_rows = quarantine_outputs({"portal_probes": (result.probes, ["geoid", "portal_host"]),
+                                           "portals": (result.portals, ["geoid", "portal_host"]),
+                                           "portal_datasets": (result.datasets, ["portal_host", "dataset_id"])})
     if len(bad_rows):
         context.log.warning(f"{len(bad_rows)} portal rows quarantined (see ops.quarantine)")
     portals, probes = frames["portals"], frames["portal_probes"]

@@ -7,7 +7,7 @@ import dagster as dg
 import pandas as pd
 
 from assets.partitions import MONTHLY
-from assets.validation import check_result
+from assets.validation import check_result, suite_checks
 from expectations.runner import quarantine, validate
 from sources import universe, wikidata
 from sources.errors import SourceUnavailable
@@ -62,8 +62,7 @@ def wikidata_websites(context: dg.AssetExecutionContext) -> dg.Output[pd.DataFra
                                          description="City rows that failed the cities suite, with reasons "
                                                      "(ops.quarantine)."),
     },
-    check_specs=[dg.AssetCheckSpec("cities_suite", asset="cities", blocking=True,
-                                   description="Great Expectations suite expectations/suites/cities.json")],
+    check_specs=suite_checks((("cities", "staging.cities"),)),
 )
 def cities(context: dg.AssetExecutionContext, census_places: pd.DataFrame, wikidata_websites: pd.DataFrame):
     """Join places with websites, apply the run's filters, and set aside rows that fail validation."""

@@ -1,9 +1,10 @@
-"""Turn a validation report from expectations/ into a Dagster asset check result."""
+"""What the assets share for validation: blocking suite checks, row quarantine, check results, metadata."""
 
 
 import dagster as dg
+import pandas as pd
 
-from expectations.runner import ValidationReport
+from expectations.runner import ValidationReport, quarantine
 
 
 def check_result(report: ValidationReport, *, asset: str, check_name: str) -> dg.AssetCheckResult:
@@ -27,3 +28,13 @@ def suite_checks(suites: tuple[tuple[str, str], ...]) -> list[dg.AssetCheckSpec]
 def value_counts(series) -> dg.MetadataValue:
     """A column's value counts as JSON metadata (missing values counted too)."""
     return dg.MetadataValue.json({str(k): int(v) for k, v in series.value_counts(dropna=False).items()})
+
+
+def quarantine_outputs(frames: dict[str, tuple]) -> tuple[dict, pd.DataFrame]:
+    """Run each output's suite row by row: ``{name: (frame, key_columns)}`` -> (clean frames by name, every
+    quarantined row of all of them), so failing rows are set aside with their reason, never dropped."""
+    clean, bad = {}, []
+    for name, (frame, keys) in frames.items():
+        clean[name], rejected = quarantine(frame, name, key_columns=keys)
+        bad.append(rejected)
+    return clean, pd.concat(bad, ignore_index=True)
