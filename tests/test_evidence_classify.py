@@ -96,6 +96,7 @@ def test_snippet_keeps_the_match_and_respects_the_limit() -> None:
 def test_sniff_and_bad_pdfs_give_errors_not_exceptions() -> None:
     assert sniff(b"%PDF-1.4 ...") == "pdf" and sniff(b"<!doctype html><p>x") == "html"
     assert sniff(b"plain words", "text/plain") == "text" and sniff(b"\x00\x01", "application/pdf") == "pdf"
+    assert sniff(b"\x89PNG\r\n", "image/png") == "binary" and load(b"\x89PNG", content_type="image/png").error
     broken = from_pdf(b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer garbage")
     assert broken.text == "" and broken.error
     assert load(b"not a pdf at all", content_type="application/pdf").error

@@ -20,7 +20,6 @@ from __future__ import annotations
 import hashlib
 import heapq
 import re
-import threading
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
@@ -33,9 +32,10 @@ import pandas as pd
 import yaml
 
 from sources.evidence.classify import RULES_PATH, classify
-from sources.evidence.documents import Document, from_html, from_pdf, from_text, sniff
+from sources.evidence.documents import Document, load, sniff
 from sources.http.fetcher import Fetcher
 from sources.http.result import FetchResult
+from sources.http.urls import InvalidURL, normalize_url
 from sources.portals.registries import registrable_domain
 
 #: Hosts (registrable domains) whose documents cities publish through vendors: agendas and minutes,
@@ -52,10 +52,6 @@ EVIDENCE_COLUMNS = ["geoid", "url", "kind", "criteria", "confidence", "snippet",
 SUMMARY_COLUMNS = ["geoid", "seed_url", "pages_fetched", "pages_ok", "bytes", "robots_blocked", "unreachable",
                    "queued_left", "stopped_by", "evidence_rows", "kinds_found", "seconds"]
 _SITEMAP_MAX_URLS = 2_000
-#: One PDF read at a time across all cities: reading is CPU-bound, so under the GIL little is lost by
-#: waiting, and a decompression bomb costs pypdf ~150 MB before its output limit stops it; two at once
-#: measured 400 MB peak RSS for the benchmark crawl.
-_PDF_SLOTS = threading.BoundedSemaphore(1)
 
 
 @dataclass(frozen=True)
@@ -214,22 +210,16 @@ def _page_row(geoid: str, res: FetchResult, depth: int, priority: float, via: st
               limits: CrawlLimits) -> tuple[dict, Document | None]:
     """The page's log row, and its document when it is HTML, PDF or plain text (images, archives and
     feeds are fetched and archived but not read)."""
-    doc, kind = None, None
+    doc = None
     if res.ok:
         kind = sniff(res.body, res.content_type, res.final_url)
-        if kind == "html":
-            doc = from_html(res.text(), res.final_url)
-        elif kind == "pdf":
-            with _PDF_SLOTS:
-                doc = from_pdf(res.body, res.final_url, max_pages=limits.max_pdf_pages)
-        elif res.content_type in ("text/plain", ""):
-            doc = from_text(res.text(), res.final_url)
-        else:
-            kind = None
+        doc = None if kind == "binary" else load(
+            res.body, content_type=res.content_type, url=res.final_url, max_pdf_pages=limits.max_pdf_pages,
+            text=res.text() if kind in ("html", "text") else None)
     row = {"geoid": geoid, "url": res.url, "final_url": res.final_url, "depth": depth,
            "priority": None if priority == float("inf") else round(priority, 3), "found_via": via,
            "outcome": res.outcome.value, "status": res.status, "content_type": res.content_type or None,
-           "doc_kind": kind, "bytes": len(res.body),
+           "doc_kind": doc.kind if doc is not None else None, "bytes": len(res.body),
            "sha256": hashlib.sha256(res.body).hexdigest() if res.ok else None, "fetched_at": res.fetched_at,
            "pdf_pages": doc.pages if doc is not None else None,
            "extract_error": (doc.error if doc is not None else (res.error if not res.ok else None)),
@@ -276,7 +266,8 @@ def _read_sitemap(fetcher: Fetcher, url: str) -> tuple[list[str], list[str]]:
 
 
 def _key(url: str) -> str:
-    """Same page, same key: no fragment, no trailing slash, lower-case host."""
-    p = urlsplit(url)
-    path = p.path.rstrip("/") or "/"
-    return f"{p.scheme}://{(p.hostname or '').lower()}{path}" + (f"?{p.query}" if p.query else "")
+    """Same page, same key: the archive's URL normalization, without a trailing slash."""
+    try:
+        return normalize_url(url).rstrip("/")
+    except InvalidURL:
+        return url   # still fetched once, so the bad link is recorded with its outcome

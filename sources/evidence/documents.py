@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import re
+import threading
 from dataclasses import dataclass, field
 from urllib.parse import urldefrag, urljoin
 
@@ -23,6 +24,10 @@ _CHROME = ("script", "style", "noscript", "template", "svg", "nav", "header", "f
 _CHROME_HINT = re.compile(r"(^|[-_ ])(nav|navbar|menu|breadcrumb|footer|header|sidebar|skip|cookie|banner|"
                           r"social|share)([-_ ]|$)", re.I)
 DEFAULT_PDF_PAGES = 40
+#: One PDF read at a time in the process: reading is CPU-bound (little lost under the GIL by waiting), and
+#: a decompression bomb costs pypdf ~150 MB before its output limit stops it; two at once measured a
+#: 400 MB peak RSS in the crawl benchmark.
+_PDF_SLOTS = threading.BoundedSemaphore(1)
 MAX_TEXT_CHARS = 200_000
 
 
@@ -88,6 +93,11 @@ def from_pdf(data: bytes, url: str | None = None, *, max_pages: int = DEFAULT_PD
     """Text of the first ``max_pages`` pages, page by page: a page that cannot be read (a decompression
     bomb, a damaged stream) ends the reading with an error, and the pages before it are kept.
     Encrypted, damaged or image-only PDFs give an error string, never an exception."""
+    with _PDF_SLOTS:
+        return _read_pdf(data, url, max_pages)
+
+
+def _read_pdf(data: bytes, url: str | None, max_pages: int) -> Document:
     from pypdf import PdfReader
 
     try:
@@ -127,29 +137,34 @@ def from_text(text: str, url: str | None = None, title: str | None = None) -> Do
 
 
 def sniff(data: bytes, content_type: str | None = None, url: str | None = None) -> str:
-    """html, pdf, xml or text, from the bytes first (servers mislabel), then the declared type, then the URL."""
+    """html, pdf, xml, text or binary, from the bytes first (servers mislabel), then the declared type,
+    then the URL. Only a declared text type (or none at all) is read as plain text: images, archives and
+    the like are binary."""
     head = data[:1024].lstrip()
     if head.startswith(b"%PDF-"):
         return "pdf"
     lowered = head.lower()
     if lowered.startswith((b"<!doctype html", b"<html")) or b"<body" in lowered or b"<div" in lowered:
         return "html"
-    ctype = (content_type or "").lower()
+    ctype = (content_type or "").split(";")[0].strip().lower()
     if "pdf" in ctype or (url or "").lower().endswith(".pdf"):
         return "pdf"
     if "html" in ctype:
         return "html"
     if "xml" in ctype or lowered.startswith(b"<?xml"):
         return "xml"    # feeds and sitemaps: structure, not prose
-    return "text"
+    return "text" if ctype in ("", "text/plain") else "binary"
 
 
 def load(data: bytes, *, content_type: str | None = None, url: str | None = None, encoding: str = "utf-8",
-         max_pdf_pages: int = DEFAULT_PDF_PAGES) -> Document:
+         max_pdf_pages: int = DEFAULT_PDF_PAGES, text: str | None = None) -> Document:
+    """Any fetched body to a Document, by what it really is. ``text``: the body already decoded by a
+    caller that knows the charset (a fetched response); else ``encoding`` with replacement."""
     kind = sniff(data, content_type, url)
-    if kind == "xml":
-        return Document(url, "xml", None, "", error="XML document (sitemap or feed), not read as a page")
+    if kind in ("xml", "binary"):
+        why = "XML document (sitemap or feed)" if kind == "xml" else f"binary content ({content_type or 'unknown type'})"
+        return Document(url, kind, None, "", error=f"{why}, not read as a page")
     if kind == "pdf":
         return from_pdf(data, url, max_pages=max_pdf_pages)
-    text = data.decode(encoding, errors="replace")
-    return from_html(text, url) if kind == "html" else from_text(text, url)
+    decoded = text if text is not None else data.decode(encoding, errors="replace")
+    return from_html(decoded, url) if kind == "html" else from_text(decoded, url)
