@@ -143,7 +143,7 @@ def _city_rows(cities: pd.DataFrame, model: Model, met, earned, cover, odds, cer
     predicted = np.full(len(cities), "none", dtype=object)
     for tier in TIERS:
         predicted[odds[tier] >= 0.5] = tier
-    gaps = top_gaps(model, met, earned, predicted, v, o)
+    gaps = top_gaps(model, met, earned, odds, predicted, v, o)
     nxt, p_next, p_push = _push(model, met, odds, predicted, gaps)
     labels = _certified_by_geoid(certified)
     out = pd.DataFrame({
@@ -189,15 +189,14 @@ def _next_tier(tier: str) -> str | None:
     return order[k + 1] if k + 1 < len(order) else None
 
 
-def top_gaps(model: Model, met: np.ndarray, earned: np.ndarray, predicted: np.ndarray, values: np.ndarray,
-             observed: np.ndarray, k: int = 3) -> list[list]:
+def top_gaps(model: Model, met: np.ndarray, earned: np.ndarray, base: dict[str, np.ndarray],
+             predicted: np.ndarray, values: np.ndarray, observed: np.ndarray, k: int = 3) -> list[list]:
     """For each city, the ``k`` unearned criteria (earned probability < 0.5) whose certainty would most raise
-    the odds of the next tier above the predicted one; ties (and cities far from any tier) by expected points.
+    the odds (``base``: today's, per tier) of the next tier above the predicted one; ties (and cities far from any tier) by expected points.
     Each gap names the evidence that is lacking (signals at 0, strongest weight first; "unknown" when the
     source could not be read) and the training topic that addresses it."""
     cities, n = met.shape
     nxt = [_next_tier(t) for t in predicted]
-    base = tier_odds(points_distribution(model.structure, met), model.needed)
     # In chunks of cities: the prefix/suffix products behind lifted_odds hold ~70 (cities x 44 x 2) arrays.
     chunks = [lifted_odds(model.structure, met[a:a + GAP_CHUNK], model.needed) for a in range(0, cities, GAP_CHUNK)]
     lifted = {tier: np.concatenate([c[tier] for c in chunks]) if chunks else np.zeros((0, n)) for tier in TIERS}
