@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 
 from sources.evidence.crawl import CrawlLimits, crawl_city, link_priority
-from sources.http.config import FetcherConfig
 from sources.http.fetcher import Fetcher
 from tests.simweb.population import build_population
 from tests.simweb.server import SimWeb
@@ -17,8 +16,7 @@ PRIVATE = next(c for c in POP.cities if c.website_host and c.robots == "private"
 
 
 def _fetcher(sim: SimWeb, tmp_path: Path, **kw) -> Fetcher:
-    return Fetcher(FetcherConfig(resolve=sim.resolve_map(), allow_addresses=("127.0.0.1",), min_delay_s=0.0, **kw),
-                   run_dir=tmp_path)
+    return Fetcher(sim.fetcher_config(**kw), run_dir=tmp_path)
 
 
 def _requests(sim: SimWeb, host: str) -> list[str]:
@@ -36,10 +34,9 @@ def _reset_peak_rss_mb() -> float | None:
 
 
 def _peak_rss_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
+    from scripts.benchlib import peak_rss_kb
+
+    return peak_rss_kb() / 1024
 
 
 def _home_with_links(host: str, links: list[tuple[str, str]]) -> str:

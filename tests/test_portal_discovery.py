@@ -8,7 +8,6 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from sources.http.config import FetcherConfig
 from sources.http.fetcher import Fetcher
 from sources.portals.discovery import SOCRATA_OFFSET_WINDOW, discover, website_leads
 from sources.portals.registries import match_hub_sites, match_socrata_domains, registrable_domain
@@ -26,8 +25,7 @@ DOMAINS = [{"domain": d, "count": n} for d, n in [
 
 
 def _fetcher(sim: SimWeb, tmp_path: Path, **kw) -> Fetcher:
-    return Fetcher(FetcherConfig(resolve=sim.resolve_map(), allow_addresses=("127.0.0.1",), min_delay_s=0.0, **kw),
-                   run_dir=tmp_path)
+    return Fetcher(sim.fetcher_config(**kw), run_dir=tmp_path)
 
 
 def test_registrable_domain_is_public_suffix_aware() -> None:

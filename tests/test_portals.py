@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from pipelines.cli import main as cli
-from sources.http.config import FetcherConfig
 from sources.http.fetcher import Fetcher
 from sources.portals.parsers import PARSERS, CatalogFormatError, parse_socrata
 from sources.portals.profile import profile
@@ -97,10 +96,8 @@ def _pages(fetch, platform: str, host: str) -> list[bytes]:
 def test_simulated_portals_page_to_their_declared_totals(platform: str, tmp_path: Path) -> None:
     pop = build_population(60, seed=3)
     city = max((c for c in pop.cities if c.platform == platform), key=lambda c: c.n_datasets)
-    with SimWeb(pop) as sim:
-        cfg = FetcherConfig(resolve=sim.resolve_map(), allow_addresses=("127.0.0.1",), min_delay_s=0.0)
-        with Fetcher(cfg, run_dir=tmp_path) as f:
-            bodies = _pages(f.get, platform, city.portal_host)
+    with SimWeb(pop) as sim, Fetcher(sim.fetcher_config(), run_dir=tmp_path) as f:
+        bodies = _pages(f.get, platform, city.portal_host)
     records = [r for b in bodies for r in PARSERS[platform](b, city.portal_host).records]
     assert len(records) == city.n_datasets
     assert len({r.id for r in records}) == len(records)
@@ -113,8 +110,7 @@ def test_empty_catalog_profiles_to_zero(tmp_path: Path) -> None:
     pop = build_population(60, seed=3)
     city = next(c for c in pop.cities if c.platform == "ckan")
     faults = FaultPlan().add(city.portal_host, "empty_catalog")
-    with SimWeb(pop, faults=faults) as sim, Fetcher(FetcherConfig(
-            resolve=sim.resolve_map(), allow_addresses=("127.0.0.1",), min_delay_s=0.0), run_dir=tmp_path) as f:
+    with SimWeb(pop, faults=faults) as sim, Fetcher(sim.fetcher_config(), run_dir=tmp_path) as f:
         body = f.get(f"https://{city.portal_host}/api/3/action/package_search?rows=10&start=0").body
     page = PARSERS["ckan"](body)
     assert page.total == 0 and profile(page.records)["dataset_count"] == 0

@@ -21,6 +21,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
+from sources.http.config import FetcherConfig
 from tests.simweb import misbehave
 from tests.simweb.faults import FaultPlan, Rule
 from tests.simweb.formats.common import EPOCH, LazyBody, Response
@@ -110,6 +111,12 @@ class SimWeb:
     def resolve_map(self) -> dict[str, str | None]:
         """For FetcherConfig.resolve: every host here, except .invalid names, which keep real DNS."""
         return {"*.invalid": None, "*": self.base}
+
+    def fetcher_config(self, **overrides: Any) -> FetcherConfig:
+        """A client pointed at this web: every host resolves here, loopback allowed, no politeness delay
+        (tests that measure politeness pass their own ``min_delay_s``)."""
+        return FetcherConfig(**{"resolve": self.resolve_map(), "allow_addresses": ("127.0.0.1",),
+                                "min_delay_s": 0.0, **overrides})
 
     # ------------------------------------------------------------------------------ statistics
     def reset_stats(self) -> None:
