@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from urllib.parse import quote, urlsplit
 
 from publicsuffixlist import PublicSuffixList
@@ -165,10 +166,16 @@ def match_hub_sites(items: list[dict], city_name: str, state_abbr: str,
     return hits
 
 
+@lru_cache(maxsize=1)
+def _state_names() -> tuple[dict[str, str], frozenset[str]]:
+    """(normalized state name or lower-case code -> USPS code, every USPS code), built once."""
+    by_name = {normalize(st.name): st.usps for st in states()} | {st.usps.lower(): st.usps for st in states()}
+    return by_name, frozenset(st.usps for st in states())
+
+
 def _states_named(item: dict) -> set[str]:
     """USPS codes of the states an item names: tags equal to a state's name or code, ", ST" in its snippet."""
-    by_name = {normalize(st.name): st.usps for st in states()} | {st.usps.lower(): st.usps for st in states()}
+    by_name, codes = _state_names()
     named = {by_name[normalize(str(t))] for t in item.get("tags") or [] if normalize(str(t)) in by_name}
-    codes = {st.usps for st in states()}
     named |= {m for m in re.findall(r",\s*([A-Z]{2})\b", str(item.get("snippet") or "")) if m in codes}
     return named
