@@ -23,7 +23,7 @@ def published_warehouse(context: dg.AssetExecutionContext, census_places: pd.Dat
                         evidence_quarantine: pd.DataFrame, city_signals: pd.DataFrame,
                         criterion_scores: pd.DataFrame, city_index: pd.DataFrame,
                         criteria_catalog: dict, certified_cities: pd.DataFrame,
-                        index_validation: pd.DataFrame) -> dg.MaterializeResult:
+                        index_validation: pd.DataFrame, index_calibration: dict) -> dg.MaterializeResult:
     """The published DuckDB warehouse ($CDPI_HOME/warehouse.duckdb): this run's rows appended to the
     history, marts rebuilt, swapped in atomically so readers never see a half-written file."""
     res = context.resources
@@ -47,7 +47,9 @@ def published_warehouse(context: dg.AssetExecutionContext, census_places: pd.Dat
               "marts.criteria": criteria_catalog["criteria"],
               "marts.criterion_signal_weights": criteria_catalog["weights"],
               "marts.criterion_scores": criterion_scores, "marts.city_index": city_index,
-              "staging.certified_cities": certified_cities, "marts.validation": index_validation}
+              "staging.certified_cities": certified_cities, "marts.validation": index_validation,
+              "marts.calibration": index_calibration["metrics"],
+              "marts.calibration_params": index_calibration["params"]}
     summary = publish_run(paths, record, frames, fetch_log)
     outcomes: dict[str, int] = {}
     for row in fetch_log:

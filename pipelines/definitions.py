@@ -9,7 +9,7 @@ import dagster as dg
 
 from assets.evidence import city_evidence
 from assets.homepages import city_homepages
-from assets.index import certified_cities, index_validation, readiness_index
+from assets.index import certified_cities, index_calibration, index_validation, readiness_index
 from assets.partitions import MONTHLY
 from assets.portals import city_portals
 from assets.publish import published_warehouse
@@ -18,7 +18,8 @@ from pipelines.resources import CrawlSettings, FetcherResource, RunSettings, War
 from pipelines.sensors import record_failed_runs
 
 ALL_ASSETS = [census_places, wikidata_websites, cities, city_homepages, city_portals, city_evidence,
-              certified_cities, readiness_index, index_validation, published_warehouse]
+              certified_cities, readiness_index, index_validation, index_calibration,
+              published_warehouse]
 
 monthly_refresh = dg.define_asset_job(
     "monthly_refresh", selection=dg.AssetSelection.assets(*ALL_ASSETS), partitions_def=MONTHLY,

@@ -30,13 +30,15 @@ from tests.simweb.server import SimWeb  # noqa: E402
 OUT = REPO / "pipelines" / "sample" / "sample.warc.gz"
 
 
-def build(n_cities: int, seed: int, out: Path) -> Path:
+def run_on_simweb(n_cities: int, seed: int, home: Path) -> str:
+    """One live run of every asset against the simulated web (with a few faulty sites) into ``home``;
+    returns the Dagster run id. Also used by the calibration report, which needs more cities than the sample."""
     population = build_population(n_cities, seed=seed)
     # A few misbehaving sites, so the sample shows that unreachable is recorded, not read as absent.
     faults = FaultPlan.random(population, ["http_404", "robots_disallow", "redirect_private", "http_500",
                                            "timeout"], share=0.06, seed=seed)
-    with SimWeb(population, seed=seed, faults=faults) as sim, tempfile.TemporaryDirectory() as tmp:
-        warehouse = WarehouseResource(home=tmp)
+    with SimWeb(population, seed=seed, faults=faults) as sim:
+        warehouse = WarehouseResource(home=str(home))
         fetcher = FetcherResource(
             min_delay_s=0.01, max_crawl_delay_s=0.05, conditional_get=False, read_timeout_s=2.0, backoff_base_s=0.05, allow_addresses=["127.0.0.1"],
             resolve={k: (REAL_DNS if v is None else v) for k, v in sim.resolve_map().items()})
@@ -47,8 +49,14 @@ def build(n_cities: int, seed: int, out: Path) -> Path:
         result = dg.materialize(ALL_ASSETS, resources=default_resources(warehouse, fetcher, settings, crawl),
                                 partition_key="2026-10-01", instance=dg.DagsterInstance.ephemeral())
         if not result.success:
-            raise SystemExit("sample run failed; see the log above")
-        warcs = sorted((Path(tmp) / "runs" / result.run_id / "warc").glob("*.warc.gz"))
+            raise SystemExit("simulated-web run failed; see the log above")
+        return result.run_id
+
+
+def build(n_cities: int, seed: int, out: Path) -> Path:
+    with tempfile.TemporaryDirectory() as tmp:
+        run_id = run_on_simweb(n_cities, seed, Path(tmp))
+        warcs = sorted((Path(tmp) / "runs" / run_id / "warc").glob("*.warc.gz"))
         out.parent.mkdir(parents=True, exist_ok=True)
         with open(out, "wb") as dst:
             dst.write(_sample_notice())

@@ -28,3 +28,14 @@ def home(tmp_path: Path) -> Path:
     path = tmp_path / "home"
     path.mkdir()
     return path
+
+
+@pytest.fixture(scope="session")
+def sample_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A warehouse published by `cdpi run --sample`, built once per test session. Treat it as read-only:
+    a test that needs to change it copies it first."""
+    from pipelines.cli import main as cli
+
+    path = tmp_path_factory.mktemp("sample_home")
+    assert cli(["run", "--sample", "--home", str(path), "--quiet"]) == 0
+    return path

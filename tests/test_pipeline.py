@@ -190,6 +190,12 @@ def test_cli_sample_run_then_sql_and_runs(home: Path, capsys: pytest.CaptureFixt
     assert cli(["sql", "select count(*) from marts.city_index_latest where certified_tier is not null",
                 "--home", str(home), "--format", "csv"]) == 0
     assert int(capsys.readouterr().out.strip().splitlines()[1]) > 5
+    # Calibration runs on held-out cities and says it is sample data; the fit per practice is stored.
+    assert cli(["sql", "select count(*), bool_and(is_sample), count(distinct model) from marts.calibration "
+                "where fold = 'pooled' and metric = 'log_loss'", "--home", str(home), "--format", "csv"]) == 0
+    assert capsys.readouterr().out.strip().splitlines()[1] == "2,True,2"
+    assert cli(["sql", "select count(*) from marts.calibration_params", "--home", str(home), "--format", "csv"]) == 0
+    assert int(capsys.readouterr().out.strip().splitlines()[1]) == 8
 
 
 @pytest.mark.parametrize(("argv", "message"), [

@@ -17,6 +17,7 @@ Certification labels are never an input here.
 
 from __future__ import annotations
 
+import copy
 import json
 
 import numpy as np
@@ -65,6 +66,12 @@ class Model:
                                          [c.id for c in crit if c.core])
         self.needed = thresholds(self.catalog.tiers, len(crit))
         self.observable = np.array([c.observable != "none" for c in crit])
+
+    def adjusted(self, *, weights: np.ndarray, priors: np.ndarray) -> Model:
+        """The same standard with other weights and priors (calibration tries them without a new catalog)."""
+        other = copy.copy(self)
+        other.weights, other.priors = weights, priors
+        return other
 
     def met(self, values: np.ndarray) -> np.ndarray:
         """(cities, signals) -> (cities, criteria): probability each criterion is met on its own."""

@@ -159,3 +159,28 @@ CREATE TABLE IF NOT EXISTS marts.validation (
     detail    VARCHAR,
     is_sample BOOLEAN
 );
+
+CREATE TABLE IF NOT EXISTS marts.calibration (
+    snapshot  TIMESTAMP NOT NULL,
+    run_id    VARCHAR   NOT NULL,
+    fold      VARCHAR   NOT NULL,
+    model     VARCHAR   NOT NULL,
+    metric    VARCHAR   NOT NULL,
+    value     DOUBLE,
+    n         INTEGER,
+    positives INTEGER,
+    detail    VARCHAR,
+    is_sample BOOLEAN
+);
+
+CREATE TABLE IF NOT EXISTS marts.calibration_params (
+    snapshot           TIMESTAMP NOT NULL,
+    run_id             VARCHAR   NOT NULL,
+    practice           VARCHAR   NOT NULL,
+    weight_power       DOUBLE    NOT NULL,
+    prior_shift        DOUBLE    NOT NULL,
+    weight_0_5_becomes DOUBLE,
+    prior_0_1_becomes  DOUBLE,
+    n                  INTEGER,
+    positives          INTEGER
+);

@@ -363,3 +363,26 @@ COMMENT ON COLUMN marts.validation.n IS 'Cities scored.';
 COMMENT ON COLUMN marts.validation.positives IS 'Cities certified Silver or better among them.';
 COMMENT ON COLUMN marts.validation.detail IS 'For tier_agreement the cell (predicted=... certified=...); otherwise notes such as sample data.';
 COMMENT ON COLUMN marts.validation.is_sample IS 'True when the run used the built-in synthetic sample.';
+
+COMMENT ON TABLE marts.calibration IS 'Per run: the catalog''s hand-set weights against a fit to the certified list, on held-out cities only (stratified cross-validation). Published scores keep the hand-set weights; see docs/CALIBRATION.md.';
+COMMENT ON COLUMN marts.calibration.snapshot IS 'Month the run describes.';
+COMMENT ON COLUMN marts.calibration.run_id IS 'Run.';
+COMMENT ON COLUMN marts.calibration.fold IS 'Held-out fold (1..k), pooled (every held-out prediction together) or all (not_computed).';
+COMMENT ON COLUMN marts.calibration.model IS 'hand_set (the catalog as written) or fitted (per-practice weight power and prior shift fitted on the other folds).';
+COMMENT ON COLUMN marts.calibration.metric IS 'log_loss (of the certified tier), brier_certified and auc_p_silver_or_better (certified Silver or better), tier_accuracy, tier_accuracy_certified, mean_p_silver_or_better, certified_share, fitted_beats_hand_set (1 when pooled log-loss is lower and lower in most folds), or not_computed.';
+COMMENT ON COLUMN marts.calibration.value IS 'The figure.';
+COMMENT ON COLUMN marts.calibration.n IS 'Held-out cities (only cities with coverage >= 0.5 take part).';
+COMMENT ON COLUMN marts.calibration.positives IS 'Certified cities (Silver or better) among them.';
+COMMENT ON COLUMN marts.calibration.detail IS 'Why not computed, the verdict in words, or a sample-data note.';
+COMMENT ON COLUMN marts.calibration.is_sample IS 'True when the run used the built-in synthetic sample.';
+
+COMMENT ON TABLE marts.calibration_params IS 'Per run and practice: the adjustment fitted to every eligible labelled city. weight'' = 1-(1-weight)^exp(weight_power); prior'' = sigmoid(logit(prior)+prior_shift). Not applied to published scores.';
+COMMENT ON COLUMN marts.calibration_params.snapshot IS 'Month the run describes.';
+COMMENT ON COLUMN marts.calibration_params.run_id IS 'Run.';
+COMMENT ON COLUMN marts.calibration_params.practice IS 'Practice area id (marts.criteria.practice).';
+COMMENT ON COLUMN marts.calibration_params.weight_power IS 'Log power applied to every evidence weight of the practice (0 = unchanged, positive = evidence counts more).';
+COMMENT ON COLUMN marts.calibration_params.prior_shift IS 'Shift of the log-odds of every prior of the practice (0 = unchanged).';
+COMMENT ON COLUMN marts.calibration_params.weight_0_5_becomes IS 'What a hand-set weight of 0.5 becomes under the fit.';
+COMMENT ON COLUMN marts.calibration_params.prior_0_1_becomes IS 'What a hand-set prior of 0.1 becomes under the fit.';
+COMMENT ON COLUMN marts.calibration_params.n IS 'Cities the fit used.';
+COMMENT ON COLUMN marts.calibration_params.positives IS 'Certified cities among them.';

@@ -1,0 +1,96 @@
+"""Calibration: the fit recovers a known distortion of the catalog, beats it out of sample, and refuses to
+fit when labels are too few."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from warehouse.index.calibration import (
+    CATEGORIES,
+    MIN_POSITIVES,
+    Adjustment,
+    calibrate,
+    category_probabilities,
+    fit,
+)
+from warehouse.index.scoring import Model
+from warehouse.index.signals import SIGNALS
+
+MODEL = Model()
+PRACTICES = tuple(dict.fromkeys(c.practice for c in MODEL.catalog.criteria))
+
+
+def _signals(n: int, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    strength = rng.beta(1.2, 1.8, size=(n, 1))          # some cities do much more than others
+    present = rng.random((n, len(SIGNALS))) < strength
+    return np.where(present, rng.uniform(0.5, 1.0, (n, len(SIGNALS))), 0.0)
+
+
+def _labels(model: Model, values: np.ndarray, seed: int) -> np.ndarray:
+    probs = category_probabilities(model, values)
+    u = np.random.default_rng(seed).random(len(values))[:, None]
+    return (u > np.cumsum(probs, axis=1)).sum(axis=1).clip(0, len(CATEGORIES) - 1)
+
+
+def test_identity_adjustment_is_the_catalog_and_adjustments_move_the_right_way() -> None:
+    same = Adjustment.identity(PRACTICES).apply(MODEL)
+    np.testing.assert_allclose(same.weights, MODEL.weights, atol=1e-9)
+    np.testing.assert_allclose(same.priors, MODEL.priors, atol=1e-12)
+    k = len(PRACTICES)
+    up = Adjustment.from_vector(PRACTICES, np.r_[np.full(k, 0.7), np.full(k, 0.5)]).apply(MODEL)
+    used = MODEL.weights > 0
+    assert (up.weights[used] > MODEL.weights[used]).all() and (up.weights < 1).all()
+    assert (up.weights[~used] == 0).all(), "a signal that was never evidence must not become evidence"
+    assert (up.priors > MODEL.priors).all()
+    assert up.structure is MODEL.structure and up.needed == MODEL.needed
+
+
+def test_fit_recovers_a_known_distortion_and_beats_the_catalog_out_of_sample() -> None:
+    # Truth: evidence counts more and criteria are more common than the catalog says, in every practice.
+    k = len(PRACTICES)
+    truth = Adjustment.from_vector(PRACTICES, np.r_[np.full(k, 0.8), np.full(k, 0.6)])
+    values = _signals(240, seed=1)
+    labels = _labels(truth.apply(MODEL), values, seed=2)
+    assert (labels > 0).sum() >= 30, "the scenario needs certified cities to learn from"
+    fitted = fit(MODEL, values, labels)
+    assert fitted.weight_power.mean() > 0.3 and fitted.prior_shift.mean() > 0.1
+    result = calibrate(MODEL, values, np.ones(len(values)), labels, folds=3, seed=0)
+    pooled = result.metrics[result.metrics["fold"] == "pooled"].set_index(["model", "metric"])["value"]
+    assert pooled[("fitted", "log_loss")] < pooled[("hand_set", "log_loss")]
+    assert pooled[("fitted", "fitted_beats_hand_set")] == 1.0
+    assert result.status == "computed" and len(result.params) == k
+    # Every city is held out exactly once.
+    held = np.concatenate([idx for idx, _ in result.folds])
+    assert sorted(held) == list(range(len(values)))
+
+
+def test_no_fit_beats_the_truth_when_the_catalog_is_right() -> None:
+    values = _signals(240, seed=3)
+    labels = _labels(MODEL, values, seed=4)
+    result = calibrate(MODEL, values, np.ones(len(values)), labels, folds=3, seed=0)
+    pooled = result.metrics[result.metrics["fold"] == "pooled"].set_index(["model", "metric"])["value"]
+    # Out of sample a fit cannot do much better than the model that generated the labels.
+    assert pooled[("fitted", "log_loss")] > pooled[("hand_set", "log_loss")] - 0.02
+
+
+@pytest.mark.parametrize("positives", [0, MIN_POSITIVES - 1])
+def test_too_few_labels_is_reported_not_fitted(positives: int) -> None:
+    values = _signals(60, seed=5)
+    labels = np.zeros(60, dtype=int)
+    labels[:positives] = 1
+    result = calibrate(MODEL, values, np.ones(60), labels, is_sample=True)
+    assert result.status == "too_few_labels" and result.params.empty
+    [row] = result.metrics.to_dict("records")
+    assert row["metric"] == "not_computed" and "sample data" in row["detail"] and row["positives"] == positives
+
+
+def test_cities_with_mostly_unread_sources_take_no_part() -> None:
+    values = _signals(120, seed=6)
+    labels = _labels(MODEL, values, seed=7)
+    coverage = np.where(np.arange(120) % 4 == 0, 0.2, 0.9)
+    coverage[1] = np.nan
+    result = calibrate(MODEL, values, coverage, labels, folds=2)
+    assert result.eligible.sum() == 120 - 30 - 1
+    assert (result.metrics.loc[result.metrics["fold"] == "pooled", "n"] == 89).all()
