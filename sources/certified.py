@@ -88,15 +88,22 @@ def fetch_certified(fetcher: Fetcher, url: str = CERTIFICATION_URL) -> Certified
 def match_to_cities(certified: CertifiedList, cities: pd.DataFrame) -> pd.DataFrame:
     """Certified rows with the city's geoid where one city of the universe has that name and state;
     unmatched rows are kept (geoid null, ``match`` says why), never dropped."""
+    matches = match_city_state(certified.rows, cities)
+    out = [{**r, "geoid": geoid, "match": how} for r, (geoid, how) in zip(certified.rows, matches, strict=True)]
+    return pd.DataFrame(out, columns=COLUMNS)
+
+
+def match_city_state(rows: list[dict], cities: pd.DataFrame) -> list[tuple[str | None, str]]:
+    """(geoid, how) per {city, state} row: the geoid when exactly one universe city has that name in that
+    state ("name_state"), else None with "ambiguous" or "not_in_universe". "City of X" reads as X."""
     index: dict[tuple[str, str], list[str]] = {}
     for row in cities[["geoid", "name", "state_abbr"]].itertuples(index=False):
         index.setdefault((normalize(str(row.name)), str(row.state_abbr)), []).append(row.geoid)
     out = []
-    for r in certified.rows:
+    for r in rows:
         hits = index.get((normalize(re.sub(r"^(city|town|village) of ", "", r["city"], flags=re.I)), r["state"]), [])
-        out.append({**r, "geoid": hits[0] if len(hits) == 1 else None,
-                    "match": "name_state" if len(hits) == 1 else ("ambiguous" if hits else "not_in_universe")})
-    return pd.DataFrame(out, columns=COLUMNS)
+        out.append((hits[0], "name_state") if len(hits) == 1 else (None, "ambiguous" if hits else "not_in_universe"))
+    return out
 
 
 def _is_heading(el: Tag, text: str) -> bool:

@@ -2,8 +2,9 @@
 
 Hosts served: ``www2.census.gov`` (SUB-EST CSV), ``query.wikidata.org`` (SPARQL JSON),
 ``api.us.socrata.com`` (Discovery API: catalogs and the domain list), ``www.arcgis.com`` (ArcGIS Online
-item search), every city website and its alias, every portal host (cities' own and the county, state,
-regional and unrelated ones around them), and the off-site document hosts of the city websites:
+item search), the certification page and the partner-cohort announcements, every city website and its
+alias, every portal host (cities' own and the county, state, regional and unrelated ones around them), and
+the off-site document hosts of the city websites:
 ``<slug>.legistar.example`` per city and ``library.municode.example/<slug>/...`` shared. Any other host
 gets a 404 page, as a parked or unknown name would.
 """
@@ -24,6 +25,7 @@ from tests.simweb.formats import (
     dcat,
     evidence,
     opendatasoft,
+    partners,
     site,
     socrata,
     wikidata,
@@ -70,6 +72,8 @@ class Router:
             if path == certification.PATH:
                 return self._cached(("certification",), lambda: certification.page(self.population))
             return site.not_found(host, path)
+        if (answer := partners.route(self.population, host, path)) is not None:
+            return answer
         if host in self.aliases:
             main = self.aliases[host]
             target = f"https://{main.website_host}{path}" + (f"?{query}" if query else "")
