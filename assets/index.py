@@ -6,6 +6,7 @@ import pandas as pd
 from assets.partitions import MONTHLY
 from sources.certified import CERTIFICATION_URL, COLUMNS, fetch_certified, match_to_cities
 from sources.criteria.catalog import load_catalog
+from sources.partners import fetch_partners, load_announcements, match_partners
 from warehouse.index.calibration import calibrate, labels_for
 from warehouse.index.scoring import Model, catalog_rows, score, signal_rows
 from warehouse.index.signals import SIGNALS, city_signals
@@ -34,6 +35,29 @@ def certified_cities(context: dg.AssetExecutionContext, cities: pd.DataFrame) ->
         if len(frame) else {}})
 
 
+@dg.asset(partitions_def=MONTHLY, group_name="index", kinds={"python", "pandas"}, owners=["team:cdpi"],
+          code_version="1", required_resource_keys={"fetcher", "warehouse"})
+def wwc_partners(context: dg.AssetExecutionContext, cities: pd.DataFrame) -> dg.Output[dict]:
+    """The first-phase What Works Cities partner cities (2015-2018), read from the cohort announcements in
+    sources/wwc_partners.yaml and matched to the universe; with each announcement's outcome. Context for
+    outreach, shown beside a city's score and never an input to it."""
+    res = context.resources
+    announcements = load_announcements()
+    with res.fetcher.open(res.warehouse.paths(), context.run_id, "wwc_partners") as f:
+        read = fetch_partners(f, announcements)
+    partners = match_partners(read, cities)
+    named = partners.groupby("url").size().to_dict() if len(partners) else {}
+    sources = pd.DataFrame([{"url": a.url, "announced": a.announced, "outcome": read.outcomes.get(a.url, "not_read"),
+                             "cities_named": int(named.get(a.url, 0))} for a in announcements])
+    unread = sources[sources["outcome"] != "ok"]
+    if len(unread):
+        context.log.warning(f"{len(unread)} of {len(sources)} partner announcements not read: "
+                            + ", ".join(f"{r.url} ({r.outcome})" for r in unread.itertuples()))
+    return dg.Output({"partners": partners, "announcements": sources}, metadata={
+        "announcements_read": int((sources["outcome"] == "ok").sum()), "announcements": len(sources),
+        "partners_named": len(partners), "matched": int(partners["geoid"].notna().sum()) if len(partners) else 0})
+
+
 @dg.multi_asset(
     partitions_def=MONTHLY, group_name="index", can_subset=False,
     outs={
@@ -52,14 +76,16 @@ def certified_cities(context: dg.AssetExecutionContext, cities: pd.DataFrame) ->
 )
 def readiness_index(context: dg.AssetExecutionContext, cities: pd.DataFrame, portals: pd.DataFrame,
                     portal_probes: pd.DataFrame, evidence: pd.DataFrame, crawl_summaries: pd.DataFrame,
-                    certified_cities: pd.DataFrame):
+                    certified_cities: pd.DataFrame, wwc_partners: dict):
     """Combine each criterion's evidence by the catalog's rule (noisy-OR of weight x signal over a prior),
     respect prerequisites and core criteria, and compute the exact tier odds per city. Certification
-    labels are never an input."""
+    labels and the partner flag are shown beside the score, never an input to it."""
     model = Model(load_catalog())
     values, observed, source = city_signals(cities, portals, portal_probes, evidence, crawl_summaries)
     labels = certified_cities[certified_cities["geoid"].notna()] if len(certified_cities) else None
-    criterion_scores, city_index = score(cities, values, observed, model, certified=labels)
+    partners = wwc_partners["partners"]
+    criterion_scores, city_index = score(cities, values, observed, model, certified=labels,
+                                         partners=set(partners["geoid"].dropna()) if len(partners) else set())
     signals = signal_rows(values, observed, source)
     criteria, weights = catalog_rows(model)
     yield dg.Output(signals, "city_signals", metadata={"rows": len(signals),

@@ -9,6 +9,7 @@ import pandas as pd
 
 from assets.partitions import MONTHLY, snapshot_of
 from sources.http.fetchlog import read_fetch_logs
+from warehouse.export import export_snapshot
 from warehouse.publish import RunRecord, publish_run
 
 
@@ -23,7 +24,8 @@ def published_warehouse(context: dg.AssetExecutionContext, census_places: pd.Dat
                         evidence_quarantine: pd.DataFrame, city_signals: pd.DataFrame,
                         criterion_scores: pd.DataFrame, city_index: pd.DataFrame,
                         criteria_catalog: dict, certified_cities: pd.DataFrame,
-                        index_validation: pd.DataFrame, index_calibration: dict) -> dg.MaterializeResult:
+                        index_validation: pd.DataFrame, index_calibration: dict,
+                        wwc_partners: dict) -> dg.MaterializeResult:
     """The published DuckDB warehouse ($CDPI_HOME/warehouse.duckdb): this run's rows appended to the
     history, marts rebuilt, swapped in atomically so readers never see a half-written file."""
     res = context.resources
@@ -49,7 +51,9 @@ def published_warehouse(context: dg.AssetExecutionContext, census_places: pd.Dat
               "marts.criterion_scores": criterion_scores, "marts.city_index": city_index,
               "staging.certified_cities": certified_cities, "marts.validation": index_validation,
               "marts.calibration": index_calibration["metrics"],
-              "marts.calibration_params": index_calibration["params"]}
+              "marts.calibration_params": index_calibration["params"],
+              "staging.wwc_partners": wwc_partners["partners"],
+              "staging.wwc_partner_announcements": wwc_partners["announcements"]}
     summary = publish_run(paths, record, frames, fetch_log)
     outcomes: dict[str, int] = {}
     for row in fetch_log:
@@ -72,3 +76,16 @@ def _version() -> str:
         return importlib_metadata.version("cdpi")
     except importlib_metadata.PackageNotFoundError:
         return "unknown"
+
+
+@dg.asset(partitions_def=MONTHLY, group_name="warehouse", kinds={"csv", "parquet"}, owners=["team:cdpi"],
+          code_version="1", required_resource_keys={"warehouse"}, deps=[published_warehouse])
+def snapshot_exports(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    """Every mart of this run's snapshot as CSV and Parquet in $CDPI_HOME/exports/<YYYY-MM>/, with a
+    manifest of row counts and SHA-256 checksums, for people who do not use DuckDB."""
+    month = snapshot_of(context).strftime("%Y-%m")
+    summary = export_snapshot(context.resources.warehouse.paths(), month)
+    return dg.MaterializeResult(metadata={
+        "folder": dg.MetadataValue.path(str(summary.folder)), "run_id": summary.run_id,
+        "files": len(summary.files),
+        "rows": dg.MetadataValue.json({k: v for k, v in summary.files.items() if k.endswith(".parquet")})})

@@ -6,6 +6,7 @@ Every user-facing failure ends with a one-line message and a non-zero exit statu
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import json
 import os
@@ -284,7 +285,8 @@ def cmd_city(args: argparse.Namespace) -> int:
           f"snapshot {card['snapshot']})")
     print(f"expected points {card['expected_points']:.1f} of {card['max_points']} ({card['score_pct']:.0f}%), "
           f"coverage {card['coverage']:.0%}, predicted tier: {card['predicted_tier']}"
-          + (f", certified: {card['certified_tier']}" if card["certified_tier"] else ""))
+          + (f", certified: {card['certified_tier']}" if card["certified_tier"] else "")
+          + (", WWC partner city (2015-2018)" if card.get("wwc_partner") else ""))
     print(f"P(Silver or better) {card['p_silver_or_better']:.2f}  P(Gold or better) {card['p_gold_or_better']:.2f}"
           f"  P(Platinum) {card['p_platinum']:.2f}")
     practice = None
@@ -303,6 +305,105 @@ def cmd_city(args: argparse.Namespace) -> int:
             print(f"  {g['criterion_id']} {g['name']}: p={g['probability']:.2f}, lacking "
                   f"{', '.join(g['lacking']) or '-'}; training: {g['training_topic']}")
     return 0
+
+
+def cmd_targets(args: argparse.Namespace) -> int:
+    """Outreach targets: cities closest to their next tier if their top gaps were closed, filtered."""
+    from warehouse.outreach import TargetFilter, targets
+
+    if args.min_pop is not None and args.max_pop is not None and args.min_pop > args.max_pop:
+        raise CliError(f"--min-pop {args.min_pop} is above --max-pop {args.max_pop}")
+    with _published(args) as con:
+        frame = targets(con, TargetFilter(state=args.state, min_population=args.min_pop,
+                                          max_population=args.max_pop, tier=args.tier, limit=args.limit))
+    if frame.empty:
+        _err("no outreach targets match these filters")
+    # In a terminal: the columns that fit, gaps as criterion ids (csv/json/xlsx carry every column).
+    compact = frame[["rank", "city", "state", "population", "next_tier", "p_next_tier",
+                     "p_next_tier_if_gaps_closed"]].rename(columns={"p_next_tier": "p_now", "population": "pop",
+                                                                    "p_next_tier_if_gaps_closed": "p_push"}).round(2)
+    compact["gaps"] = frame["gaps"].fillna("").map(lambda g: " ".join(part.split(" ")[0] for part in g.split("; ")))
+    _write_frame(frame, args.format, args.out, compact=compact)
+    return 0
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    """One city's index across every successful run, oldest first."""
+    from warehouse.outreach import history
+    from warehouse.scorecard import CityNotFound
+
+    with _published(args) as con:
+        try:
+            row, frame = history(con, args.city)
+        except CityNotFound as exc:
+            raise CliError(str(exc)) from None
+    if args.format in ("auto", "table") and args.out is None:
+        _err(f"{row['city']}, {row['state']} (geoid {row['geoid']}): {len(frame)} run(s)")
+    _write_frame(frame, args.format, args.out)
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """Every mart of one snapshot as CSV and/or Parquet, with a manifest of rows and checksums."""
+    from warehouse.export import FORMATS, export_snapshot
+    from warehouse.paths import WarehousePaths
+
+    paths = WarehousePaths(Path(args.home).resolve()) if args.home else WarehousePaths.default()
+    formats = FORMATS if args.format == "both" else (args.format,)
+    summary = export_snapshot(paths, args.snapshot, args.out, formats)
+    print(f"exported snapshot {summary.snapshot} (run {summary.run_id}): {len(summary.files)} files "
+          f"in {summary.folder}")
+    return 0
+
+
+@contextlib.contextmanager
+def _published(args: argparse.Namespace):
+    from warehouse.paths import WarehousePaths
+    from warehouse.read import connect_published
+
+    paths = WarehousePaths(Path(args.home).resolve()) if args.home else WarehousePaths.default()
+    con = connect_published(paths)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def _write_frame(frame, fmt: str, out: Path | None, compact=None) -> None:
+    """A result frame as a terminal table (compact columns), TSV when piped, or CSV/JSON/XLSX to a file or
+    standard output (XLSX only to a file)."""
+    if fmt == "xlsx":
+        if out is None:
+            raise CliError("--format xlsx needs --out FILE.xlsx")
+        frame.to_excel(out, index=False, sheet_name="cdpi")
+        _err(f"wrote {len(frame)} rows to {out}")
+        return
+    if out is not None:
+        if fmt in ("auto", "table"):
+            fmt = {".json": "json", ".tsv": "tsv"}.get(Path(out).suffix.lower(), "csv")
+        with open(out, "w", encoding="utf-8", newline="") as fh, contextlib.redirect_stdout(fh):
+            _print_rows(list(frame.columns), _plain_rows(frame), fmt)
+        _err(f"wrote {len(frame)} rows to {out}")
+        return
+    if fmt == "auto":
+        fmt = "table" if sys.stdout.isatty() else "tsv"
+    shown = compact if fmt == "table" and compact is not None else frame
+    _print_rows(list(shown.columns), _plain_rows(shown), fmt)
+
+
+def _plain_rows(frame) -> list[tuple]:
+    """Rows with pandas' missing values as None (printed empty) and numpy scalars as Python values."""
+    return [tuple(None if _missing(v) else (v.item() if hasattr(v, "item") else v) for v in row)
+            for row in frame.itertuples(index=False, name=None)]
+
+
+def _missing(value) -> bool:
+    import pandas as pd
+
+    try:
+        return bool(pd.isna(value))          # None, NaN, NaT and pd.NA
+    except (TypeError, ValueError):          # lists and arrays are values, not missing
+        return False
 
 
 def cmd_classify(args: argparse.Namespace) -> int:
@@ -431,6 +532,32 @@ def _parser() -> argparse.ArgumentParser:
     city.add_argument("--format", choices=["text", "json"], default="text")
     city.add_argument("--home", type=Path)
     city.set_defaults(func=cmd_city)
+
+    tg = sub.add_parser("targets", help="outreach targets: cities a modest push would carry to their next tier")
+    tg.add_argument("--state", type=_state_code, metavar="XX", help="only this state (USPS code)")
+    tg.add_argument("--min-pop", type=_positive_int, metavar="N", help="population at least N")
+    tg.add_argument("--max-pop", type=_positive_int, metavar="N", help="population at most N")
+    tg.add_argument("--tier", choices=["silver", "gold", "platinum"], help="only cities whose next tier is this")
+    tg.add_argument("--limit", type=_positive_int, default=50, metavar="N", help="at most N cities (default 50)")
+    tg.add_argument("--format", choices=["auto", "table", "tsv", "csv", "json", "xlsx"], default="auto",
+                    help="table in a terminal, TSV when piped (default); xlsx needs --out")
+    tg.add_argument("--out", type=Path, metavar="FILE", help="write to FILE instead of standard output")
+    tg.add_argument("--home", type=Path)
+    tg.set_defaults(func=cmd_targets)
+
+    hist = sub.add_parser("history", help='a city\'s index across every run ("Name, ST")')
+    hist.add_argument("city", help='city name and state, e.g. "Alder Falls, OH"')
+    hist.add_argument("--format", choices=["auto", "table", "tsv", "csv", "json", "xlsx"], default="auto")
+    hist.add_argument("--out", type=Path, metavar="FILE")
+    hist.add_argument("--home", type=Path)
+    hist.set_defaults(func=cmd_history)
+
+    ex = sub.add_parser("export", help="every mart of a snapshot as CSV/Parquet files with a checksum manifest")
+    ex.add_argument("--snapshot", metavar="YYYY-MM", help="month to export (default: the latest)")
+    ex.add_argument("--out", type=Path, metavar="DIR", help="parent folder (default: $CDPI_HOME/exports)")
+    ex.add_argument("--format", choices=["csv", "parquet", "both"], default="both")
+    ex.add_argument("--home", type=Path)
+    ex.set_defaults(func=cmd_export)
 
     cls = sub.add_parser("classify", help="evidence of data practices in a page (HTML, PDF or text) as JSON")
     cls.add_argument("file", nargs="?", metavar="FILE", help="the page or document; - reads standard input")

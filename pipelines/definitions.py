@@ -9,17 +9,17 @@ import dagster as dg
 
 from assets.evidence import city_evidence
 from assets.homepages import city_homepages
-from assets.index import certified_cities, index_calibration, index_validation, readiness_index
+from assets.index import certified_cities, index_calibration, index_validation, readiness_index, wwc_partners
 from assets.partitions import MONTHLY
 from assets.portals import city_portals
-from assets.publish import published_warehouse
+from assets.publish import published_warehouse, snapshot_exports
 from assets.universe import census_places, cities, wikidata_websites
 from pipelines.resources import CrawlSettings, FetcherResource, RunSettings, WarehouseResource
 from pipelines.sensors import record_failed_runs
 
 ALL_ASSETS = [census_places, wikidata_websites, cities, city_homepages, city_portals, city_evidence,
-              certified_cities, readiness_index, index_validation, index_calibration,
-              published_warehouse]
+              certified_cities, wwc_partners, readiness_index, index_validation, index_calibration,
+              published_warehouse, snapshot_exports]
 
 monthly_refresh = dg.define_asset_job(
     "monthly_refresh", selection=dg.AssetSelection.assets(*ALL_ASSETS), partitions_def=MONTHLY,

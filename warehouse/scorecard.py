@@ -18,7 +18,9 @@ def parse_city(text: str) -> tuple[str, str | None]:
     return name.strip(), (state.strip().upper() or None)
 
 
-def scorecard(con: duckdb.DuckDBPyConnection, city: str) -> dict:
+def find_city(con: duckdb.DuckDBPyConnection, city: str) -> dict:
+    """The latest index row of the one city ``"Name, ST"`` names; CityNotFound (with suggestions) when none
+    or several do."""
     name, state = parse_city(city)
     rows = con.execute(
         "SELECT * FROM marts.city_index_latest WHERE lower(city) = lower(?) AND (? IS NULL OR state = ?) "
@@ -33,7 +35,11 @@ def scorecard(con: duckdb.DuckDBPyConnection, city: str) -> dict:
     if len(rows) > 1:
         options = ", ".join(f"{r[cols.index('city')]}, {r[cols.index('state')]}" for r in rows)
         raise CityNotFound(f"{city!r} matches several cities ({options}); add the state, e.g. \"{options.split(', ')[0]}, XX\"")
-    card = dict(zip(cols, rows[0], strict=True))
+    return dict(zip(cols, rows[0], strict=True))
+
+
+def scorecard(con: duckdb.DuckDBPyConnection, city: str) -> dict:
+    card = find_city(con, city)
     card["top_gaps"] = json.loads(card["top_gaps"] or "[]")
     crit = con.execute("""
         SELECT s.criterion_id, s.practice, s.criterion_name, s.probability, s.coverage, s.core, s.training_topic

@@ -44,7 +44,7 @@ CRITERION_COLUMNS = ["geoid", "criterion_id", "practice", "probability", "met_pr
                      "evidence_count", "coverage", "core"]
 CITY_COLUMNS = ["geoid", "city", "state", "population", "expected_points", "max_points", "score_pct",
                 "p_silver_or_better", "p_gold_or_better", "p_platinum", "predicted_tier", "points_to_next_tier",
-                "coverage", "certified_tier", "top_gaps", "next_tier", "p_next_tier", "p_next_tier_if_gaps_closed"]
+                "coverage", "certified_tier", "top_gaps", "next_tier", "p_next_tier", "p_next_tier_if_gaps_closed", "wwc_partner"]
 
 
 class Model:
@@ -89,9 +89,10 @@ class Model:
 
 
 def score(cities: pd.DataFrame, values: pd.DataFrame, observed: pd.DataFrame,
-          model: Model | None = None, certified: pd.DataFrame | None = None
+          model: Model | None = None, certified: pd.DataFrame | None = None, partners: set[str] | None = None
           ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(criterion_scores, city_index) for every city in ``cities`` (geoid, name, state_abbr, population)."""
+    """(criterion_scores, city_index) for every city in ``cities`` (geoid, name, state_abbr, population).
+    ``certified`` and ``partners`` are only copied into the output for display; no figure uses them."""
     model = model or Model()
     geoids = list(cities["geoid"])
     v = as_matrix(values.loc[geoids])
@@ -103,7 +104,8 @@ def score(cities: pd.DataFrame, values: pd.DataFrame, observed: pd.DataFrame,
     odds = tier_odds(dist, model.needed)
     crit_rows = _criterion_rows(geoids, model, v, met, earned, cover)
     city = _city_rows(cities, model, met, earned, cover, odds, certified, v, o)
-    return crit_rows, city
+    city["wwc_partner"] = [True if g in (partners or ()) else None for g in city["geoid"]]
+    return crit_rows, city[CITY_COLUMNS]
 
 
 def _criterion_rows(geoids, model: Model, v, met, earned, cover) -> pd.DataFrame:
@@ -164,7 +166,7 @@ def _city_rows(cities: pd.DataFrame, model: Model, met, earned, cover, odds, cer
         "certified_tier": [labels.get(g) for g in cities["geoid"]],
         "top_gaps": [json.dumps(g) for g in gaps],
         "next_tier": nxt, "p_next_tier": np.round(p_next, 6), "p_next_tier_if_gaps_closed": np.round(p_push, 6)})
-    return out[CITY_COLUMNS]
+    return out
 
 
 def _push(model: Model, met: np.ndarray, odds: dict, predicted: np.ndarray, gaps: list[list]

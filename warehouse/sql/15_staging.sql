@@ -105,3 +105,23 @@ CREATE TABLE IF NOT EXISTS staging.certified_cities (
     match          VARCHAR,
     source_outcome VARCHAR
 );
+
+CREATE TABLE IF NOT EXISTS staging.wwc_partners (
+    snapshot  TIMESTAMP NOT NULL,
+    run_id    VARCHAR   NOT NULL,
+    city      VARCHAR   NOT NULL,
+    state     VARCHAR   NOT NULL,
+    announced DATE,
+    url       VARCHAR   NOT NULL,
+    geoid     VARCHAR,
+    match     VARCHAR
+);
+
+CREATE TABLE IF NOT EXISTS staging.wwc_partner_announcements (
+    snapshot     TIMESTAMP NOT NULL,
+    run_id       VARCHAR   NOT NULL,
+    url          VARCHAR   NOT NULL,
+    announced    DATE,
+    outcome      VARCHAR   NOT NULL,
+    cities_named INTEGER
+);

@@ -145,7 +145,8 @@ CREATE TABLE IF NOT EXISTS marts.city_index (
     top_gaps            VARCHAR,
     next_tier           VARCHAR,
     p_next_tier         DOUBLE,
-    p_next_tier_if_gaps_closed DOUBLE
+    p_next_tier_if_gaps_closed DOUBLE,
+    wwc_partner         BOOLEAN
 );
 
 CREATE TABLE IF NOT EXISTS marts.validation (

@@ -99,7 +99,7 @@ WITH ranked AS (
            OR (i.certified_tier = 'gold' AND i.next_tier = 'platinum'))
 )
 SELECT row_number() OVER (ORDER BY p_next_tier_if_gaps_closed DESC, p_next_tier DESC, geoid) AS rank,
-       geoid, city, state, population, population_band, certified_tier, predicted_tier, next_tier,
+       geoid, city, state, population, population_band, certified_tier, wwc_partner, predicted_tier, next_tier,
        round(p_next_tier, 4) AS p_next_tier, round(p_next_tier_if_gaps_closed, 4) AS p_next_tier_if_gaps_closed,
        round(push_uplift, 4) AS push_uplift, expected_points, points_to_next_tier, coverage,
        (SELECT string_agg(json_extract_string(g.value, '$.criterion_id') || ' ' ||

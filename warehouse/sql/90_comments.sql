@@ -340,6 +340,7 @@ COMMENT ON VIEW marts.criterion_evidence_latest IS 'Why each criterion probabili
 COMMENT ON COLUMN marts.city_index.next_tier IS 'The tier above the predicted one (null at platinum).';
 COMMENT ON COLUMN marts.city_index.p_next_tier IS 'Probability of reaching at least next_tier now.';
 COMMENT ON COLUMN marts.city_index.p_next_tier_if_gaps_closed IS 'Exact probability of at least next_tier if the criteria in top_gaps were met: what a targeted push could achieve.';
+COMMENT ON COLUMN marts.city_index.wwc_partner IS 'True when a What Works Cities cohort announcement (2015-2018 partner cities) names the city; NULL when none read does (the announcement list is partial: see staging.wwc_partner_announcements). Shown, never scored.';
 COMMENT ON VIEW marts.outreach_targets IS 'Outreach list for NLC staff, latest run: cities not yet certified (and certified cities one tier from the next), ranked by the probability of reaching the next tier if their top gaps were closed; with population band, the gaps and their training topics. Filter with WHERE state = ..., population_band = ..., next_tier = ....';
 
 COMMENT ON TABLE staging.certified_cities IS 'The What Works Cities certified list as read from the program''s certification page, matched to the universe. Labels for display and validation only; never an input to a score.';
@@ -386,3 +387,21 @@ COMMENT ON COLUMN marts.calibration_params.weight_0_5_becomes IS 'What a hand-se
 COMMENT ON COLUMN marts.calibration_params.prior_0_1_becomes IS 'What a hand-set prior of 0.1 becomes under the fit.';
 COMMENT ON COLUMN marts.calibration_params.n IS 'Cities the fit used.';
 COMMENT ON COLUMN marts.calibration_params.positives IS 'Certified cities among them.';
+
+COMMENT ON TABLE staging.wwc_partners IS 'Cities named as joining in the What Works Cities cohort announcements (sources/wwc_partners.yaml), matched to the universe. Context for outreach; never an input to a score.';
+COMMENT ON COLUMN staging.wwc_partners.snapshot IS 'Month the run describes.';
+COMMENT ON COLUMN staging.wwc_partners.run_id IS 'Run.';
+COMMENT ON COLUMN staging.wwc_partners.city IS 'City as the announcement names it.';
+COMMENT ON COLUMN staging.wwc_partners.state IS 'USPS state code (from a code or a state name).';
+COMMENT ON COLUMN staging.wwc_partners.announced IS 'Date of the announcement that first names the city.';
+COMMENT ON COLUMN staging.wwc_partners.url IS 'That announcement.';
+COMMENT ON COLUMN staging.wwc_partners.geoid IS 'Matched city (null when not matched: see match).';
+COMMENT ON COLUMN staging.wwc_partners.match IS 'name_state, ambiguous or not_in_universe.';
+
+COMMENT ON TABLE staging.wwc_partner_announcements IS 'Every cohort announcement the run tried to read, with its outcome: a cohort whose page could not be read leaves its cities unknown, not "not partners".';
+COMMENT ON COLUMN staging.wwc_partner_announcements.snapshot IS 'Month the run describes.';
+COMMENT ON COLUMN staging.wwc_partner_announcements.run_id IS 'Run.';
+COMMENT ON COLUMN staging.wwc_partner_announcements.url IS 'Announcement URL (sources/wwc_partners.yaml).';
+COMMENT ON COLUMN staging.wwc_partner_announcements.announced IS 'Date of the announcement.';
+COMMENT ON COLUMN staging.wwc_partner_announcements.outcome IS 'ok, unreachable, http_error or unparsed (read, but no city named as joining).';
+COMMENT ON COLUMN staging.wwc_partner_announcements.cities_named IS 'Cities the page names as joining.';

@@ -1,0 +1,140 @@
+"""What NLC staff and researchers run: `cdpi targets`, `cdpi history`, `cdpi export`; every filter bound
+as a parameter, every format readable by the tool it is meant for."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+from pipelines.cli import main as cli
+from warehouse.paths import WarehousePaths
+
+
+def _run(capsys, *argv: str) -> tuple[int, str, str]:
+    code = cli(list(argv))
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def _targets(capsys, home: Path, *argv: str) -> pd.DataFrame:
+    code, out, err = _run(capsys, "targets", "--home", str(home), "--format", "json", *argv)
+    assert code == 0, err
+    return pd.DataFrame(json.loads(out))
+
+
+def test_targets_filters_and_ranks(sample_home: Path, capsys) -> None:
+    every = _targets(capsys, sample_home, "--limit", "1000")
+    assert len(every) > 20 and list(every["rank"]) == sorted(every["rank"])
+    state = every["state"].value_counts().index[0]
+    in_state = _targets(capsys, sample_home, "--state", state.lower(), "--limit", "1000")
+    assert set(in_state["state"]) == {state} and len(in_state) == (every["state"] == state).sum()
+    band = _targets(capsys, sample_home, "--min-pop", "50000", "--max-pop", "100000", "--limit", "1000")
+    assert band["population"].between(50_000, 100_000).all()
+    assert len(band) == every["population"].between(50_000, 100_000).sum()
+    gold = _targets(capsys, sample_home, "--tier", "gold", "--limit", "1000")
+    assert (gold["next_tier"] == "gold").all() and len(gold) == (every["next_tier"] == "gold").sum()
+    top3 = _targets(capsys, sample_home, "--limit", "3")
+    assert list(top3["geoid"]) == list(every["geoid"][:3])
+    assert {"gaps", "training_topics", "wwc_partner", "population_band"} <= set(every.columns)
+
+
+def test_targets_formats(sample_home: Path, capsys, tmp_path: Path) -> None:
+    code, out, _ = _run(capsys, "targets", "--home", str(sample_home), "--limit", "5")   # piped: TSV
+    rows = list(csv.reader(io.StringIO(out), delimiter="\t"))
+    assert code == 0 and rows[0][:3] == ["rank", "city", "state"] and len(rows) == 6
+    code, out, _ = _run(capsys, "targets", "--home", str(sample_home), "--limit", "5", "--format", "table")
+    assert code == 0 and "p_push" in out and "p_now" in out
+    assert _run(capsys, "targets", "--home", str(sample_home), "--out", str(tmp_path / "t.csv"))[0] == 0
+    assert len(pd.read_csv(tmp_path / "t.csv")) == 50
+    xlsx = tmp_path / "t.xlsx"
+    assert _run(capsys, "targets", "--home", str(sample_home), "--format", "xlsx", "--out", str(xlsx))[0] == 0
+    sheet = pd.read_excel(xlsx)
+    assert len(sheet) == 50 and sheet.columns[0] == "rank"
+    code, _, err = _run(capsys, "targets", "--home", str(sample_home), "--format", "xlsx")
+    assert code == 1 and "--out" in err
+
+
+@pytest.mark.parametrize("argv", [["--state", "ZZ"], ["--state", "OH' OR 1=1 --"], ["--tier", "bronze"],
+                                  ["--limit", "0"], ["--min-pop", "-5"]])
+def test_targets_rejects_bad_filters(sample_home: Path, argv: list[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        cli(["targets", "--home", str(sample_home), *argv])
+    assert exc.value.code == 2
+
+
+def test_targets_with_no_match_and_inverted_bounds(sample_home: Path, capsys) -> None:
+    code, out, err = _run(capsys, "targets", "--home", str(sample_home), "--min-pop", "90000000", "--format", "csv")
+    assert code == 0 and out.strip().count("\n") == 0 and "no outreach targets" in err
+    code, _, err = _run(capsys, "targets", "--home", str(sample_home), "--min-pop", "9", "--max-pop", "5")
+    assert code == 1 and "above --max-pop" in err
+
+
+def test_history_and_hostile_city_names(sample_home: Path, capsys) -> None:
+    con = duckdb.connect(str(WarehousePaths(sample_home).published), read_only=True)
+    city, state = con.execute("SELECT city, state FROM marts.city_index_latest ORDER BY geoid LIMIT 1").fetchone()
+    before = con.execute("SELECT count(*) FROM marts.city_index").fetchone()[0]
+    con.close()
+    code, out, _ = _run(capsys, "history", f"{city}, {state}", "--home", str(sample_home), "--format", "json")
+    [row] = json.loads(out)
+    assert code == 0 and row["latest_for_month"] is True and row["is_sample"] is True
+    for hostile in (f"{city}'; DROP TABLE marts.city_index; --, {state}", "%, OH", "' OR '1'='1"):
+        code, _, err = _run(capsys, "history", hostile, "--home", str(sample_home))
+        assert code == 1 and "no city" in err
+    con = duckdb.connect(str(WarehousePaths(sample_home).published), read_only=True)
+    assert con.execute("SELECT count(*) FROM marts.city_index").fetchone()[0] == before
+    con.close()
+
+
+def test_export_writes_every_mart_with_a_manifest(sample_home: Path, capsys, tmp_path: Path) -> None:
+    code, out, err = _run(capsys, "export", "--home", str(sample_home), "--out", str(tmp_path))
+    assert code == 0, err
+    [folder] = [p for p in tmp_path.iterdir()]
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["is_sample"] is True and manifest["snapshot"] == folder.name
+    files = manifest["files"]
+    assert {"marts.city_index.parquet", "marts.city_index.csv", "marts.criterion_scores.parquet",
+            "marts.outreach_targets.csv", "marts.validation.parquet"} <= set(files)
+    con = duckdb.connect(str(WarehousePaths(sample_home).published), read_only=True)
+    latest = con.execute("SELECT count(*) FROM marts.city_index_latest").fetchone()[0]
+    con.close()
+    assert files["marts.city_index.parquet"]["rows"] == latest
+    parquet = duckdb.connect().execute("SELECT count(*) FROM read_parquet(?)",
+                                       [str(folder / "marts.city_index.parquet")]).fetchone()[0]
+    assert parquet == latest
+    assert len(pd.read_csv(folder / "marts.city_index.csv")) == latest
+    # A second export replaces the folder whole; a bad month is a clear error.
+    assert _run(capsys, "export", "--home", str(sample_home), "--out", str(tmp_path), "--format", "csv")[0] == 0
+    assert not list(folder.glob("*.parquet")) and not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+    code, _, err = _run(capsys, "export", "--home", str(sample_home), "--snapshot", "1999-01", "--out", str(tmp_path))
+    assert code == 1 and "no successful run" in err
+    code, _, err = _run(capsys, "export", "--home", str(sample_home), "--snapshot", "../x", "--out", str(tmp_path))
+    assert code == 1 and "YYYY-MM" in err
+
+
+def test_the_run_itself_exports_its_snapshot(sample_home: Path) -> None:
+    [folder] = list((sample_home / "exports").iterdir())
+    assert (folder / "manifest.json").exists() and (folder / "marts.city_index.parquet").exists()
+
+
+@pytest.mark.slow
+def test_history_spans_snapshots(sample_home: Path, tmp_path: Path, capsys) -> None:
+    home = tmp_path / "home"
+    shutil.copytree(sample_home, home)
+    con = duckdb.connect(str(WarehousePaths(home).published), read_only=True)
+    month, city, state = con.execute("SELECT strftime(snapshot, '%Y-%m'), city, state FROM marts.city_index_latest "
+                                     "ORDER BY geoid LIMIT 1").fetchone()
+    con.close()
+    earlier = f"{int(month[:4]) - (month[5:] == '01')}-{(int(month[5:]) - 2) % 12 + 1:02d}"
+    assert cli(["run", "--sample", "--month", earlier, "--home", str(home), "--quiet"]) == 0
+    capsys.readouterr()
+    code, out, _ = _run(capsys, "history", f"{city}, {state}", "--home", str(home), "--format", "json")
+    rows = json.loads(out)
+    assert code == 0 and [r["snapshot"] for r in rows] == sorted([earlier, month])
+    assert all(r["latest_for_month"] for r in rows)

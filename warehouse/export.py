@@ -1,0 +1,113 @@
+"""Files for people who do not use DuckDB: every mart of one snapshot as CSV and Parquet, with a manifest
+that says which run they come from and a checksum per file, so a citation can name exact bytes.
+
+A snapshot's rows are those of its latest successful run (several runs of one month can exist; the
+manifest names the one exported). Files are written into a temporary folder and renamed into place, so a
+killed export never leaves a half-written snapshot folder behind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from warehouse.paths import WarehousePaths
+from warehouse.publish import WarehouseError
+from warehouse.read import connect_published
+
+FORMATS = ("csv", "parquet")
+#: Views computed for the latest run only; exported with the snapshot that is the latest.
+LATEST_ONLY_VIEWS = ("outreach_targets",)
+_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+
+
+@dataclass(frozen=True)
+class ExportSummary:
+    folder: Path
+    snapshot: str
+    run_id: str
+    files: dict[str, int]            # file name -> rows
+
+
+def export_snapshot(paths: WarehousePaths, snapshot: str | None = None, out: Path | None = None,
+                    formats: tuple[str, ...] = FORMATS) -> ExportSummary:
+    """Write ``<out>/<YYYY-MM>/marts.<table>.<fmt>`` and ``manifest.json`` for one snapshot (default: the
+    latest); ``out`` defaults to ``<home>/exports``."""
+    if snapshot is not None and not _MONTH.match(snapshot):
+        raise WarehouseError(f"snapshot must look like YYYY-MM, not {snapshot!r}")
+    unknown = set(formats) - set(FORMATS)
+    if unknown or not formats:
+        raise WarehouseError(f"formats must be among {', '.join(FORMATS)}")
+    con = connect_published(paths, sandbox=False)
+    try:
+        run = con.execute("""
+            SELECT run_id, strftime(snapshot, '%Y-%m'), cdpi_version, is_sample,
+                   run_id = (SELECT run_id FROM ops.latest_run) AS is_latest
+            FROM ops.runs WHERE status = 'success' AND ($m IS NULL OR strftime(snapshot, '%Y-%m') = $m)
+            ORDER BY snapshot DESC, finished_at DESC LIMIT 1""", {"m": snapshot}).fetchone()
+        if run is None:
+            raise WarehouseError(f"no successful run for snapshot {snapshot}" if snapshot else "no successful run")
+        run_id, month, version, is_sample, is_latest = run
+        if not re.fullmatch(r"[0-9A-Za-z-]+", run_id):   # interpolated into COPY below: ids only
+            raise WarehouseError(f"unexpected run id {run_id!r}")
+        tables = [t for (t,) in con.execute(
+            "SELECT table_name FROM duckdb_columns() WHERE database_name = current_database() "
+            "AND schema_name = 'marts' AND column_name = 'run_id' AND table_name IN (SELECT table_name FROM "
+            "duckdb_tables() WHERE database_name = current_database() AND schema_name = 'marts') "
+            "ORDER BY table_name").fetchall()]
+        target = (out or paths.home / "exports") / month
+        target.parent.mkdir(parents=True, exist_ok=True)
+        work = Path(tempfile.mkdtemp(prefix=f".{month}-", dir=target.parent))
+        work.chmod(0o755)
+        try:
+            files: dict[str, int] = {}
+            queries = [(t, f"SELECT * FROM marts.{t} WHERE run_id = '{run_id}'") for t in tables]
+            if is_latest:
+                queries += [(v, f"SELECT * FROM marts.{v}") for v in LATEST_ONLY_VIEWS]
+            for name, query in queries:
+                rows = con.execute(f"SELECT count(*) FROM ({query})").fetchone()[0]
+                for fmt in formats:
+                    path = work / f"marts.{name}.{fmt}"
+                    options = "FORMAT parquet, COMPRESSION zstd" if fmt == "parquet" else "FORMAT csv, HEADER"
+                    con.execute(f"COPY ({query}) TO {_literal(path)} ({options})")
+                    files[path.name] = rows
+            manifest = {"snapshot": month, "run_id": run_id, "cdpi_version": version, "is_sample": is_sample,
+                        "source": paths.published.name,
+                        "files": {n: {"rows": r, "sha256": _sha256(work / n)} for n, r in sorted(files.items())}}
+            (work / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+            _replace_dir(work, target)
+        except BaseException:
+            shutil.rmtree(work, ignore_errors=True)
+            raise
+    finally:
+        con.close()
+    return ExportSummary(target, month, run_id, files)
+
+
+def _replace_dir(new: Path, target: Path) -> None:
+    """Swap ``new`` in for ``target``: readers see the old folder or the new one, never a mix."""
+    old = None
+    if target.exists():
+        old = target.with_name(f".{target.name}-old-{new.name}")
+        target.rename(old)
+    new.rename(target)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _literal(path: Path) -> str:
+    """A SQL string literal for a file path (COPY takes no bound parameter for its target)."""
+    return "'" + str(path).replace("'", "''") + "'"
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
