@@ -1,5 +1,7 @@
 """The readiness index: signals per city, criterion probabilities, exact tier odds and next-tier gaps."""
 
+import json
+
 import dagster as dg
 import pandas as pd
 
@@ -113,6 +115,13 @@ def _index_metadata(index: pd.DataFrame, model: Model) -> dict:
     lines += [f"| {r.city} | {r.state} | {r.expected_points:.1f} | {r.p_silver_or_better:.2f} | {r.coverage:.2f} |"
               for r in near.itertuples()]
     meta["closest_to_silver"] = dg.MetadataValue.md("\n".join(lines))
+    # The same ranking as marts.outreach_targets: the odds a push on the top gaps would give.
+    open_ = index[index["next_tier"].notna() & index["certified_tier"].isna()]
+    top = open_.sort_values(["p_next_tier_if_gaps_closed", "p_next_tier"], ascending=False).head(10)
+    lines = ["| city | state | next tier | P now | P if top gaps closed | gaps |", "|---|---|---|---|---|---|"]
+    lines += [f"| {r.city} | {r.state} | {r.next_tier} | {r.p_next_tier:.2f} | {r.p_next_tier_if_gaps_closed:.2f} | "
+              f"{' '.join(g['criterion_id'] for g in json.loads(r.top_gaps))} |" for r in top.itertuples()]
+    meta["top_outreach_targets"] = dg.MetadataValue.md("\n".join(lines))
     return meta
 
 

@@ -228,7 +228,9 @@ def cmd_dev(args: argparse.Namespace) -> int:
     paths = WarehousePaths(Path(args.home).resolve()) if args.home else WarehousePaths.default()
     dagster_home = paths.home / "dagster_home"
     dagster_home.mkdir(parents=True, exist_ok=True)
-    (dagster_home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
+    # One run at a time: each run is polite per host, but ten backfill runs at once would not be.
+    (dagster_home / "dagster.yaml").write_text(
+        "telemetry:\n  enabled: false\nconcurrency:\n  runs:\n    max_concurrent_runs: 1\n", encoding="utf-8")
     env = {**os.environ, "DAGSTER_HOME": str(dagster_home), "CDPI_HOME": str(paths.home),
            "GX_ANALYTICS_ENABLED": "false"}
     exe = Path(sys.executable).with_name("dagster")

@@ -97,7 +97,8 @@ def render(r: dict, command: str) -> str:
     lines += ["", "Reading: ranking is what the index does well (which cities and criteria are ahead). "
               "Probabilities run low from 0.3 up (pairs predicted 0.3-0.7 are truly earned 60-82 % of the time), "
               "so expected points and tiers come out low where truth is high: the hand-set priors and weights "
-              "are conservative. Calibrating them against labels, out of sample, is the next step (issue 5).", ""]
+              "are conservative. docs/CALIBRATION.md shows the out-of-sample fit to the certified list that "
+              "corrects this level (expected-points bias -3.5 -> +0.6 on 400 simulated cities).", ""]
     return "\n".join(lines)
 
 

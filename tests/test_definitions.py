@@ -27,6 +27,9 @@ def test_definitions_load_and_validate() -> None:
         assert node.description, f"{key} needs a description"
         assert node.owners, f"{key} needs an owner"
         assert node.group_name != "default", f"{key} needs a group"
+        assert node.kinds, f"{key} needs kinds (the UI's technology tags)"
+    # Validation suites show up as asset checks beside the assets they guard.
+    assert len(list(graph.asset_check_keys)) >= 6
 
 
 def test_monthly_schedule_requests_the_month_just_ended() -> None:

@@ -1,7 +1,7 @@
 CREATE OR REPLACE VIEW ops.latest_run AS
 SELECT * FROM ops.runs
 WHERE status = 'success'
-ORDER BY snapshot DESC, finished_at DESC
+ORDER BY is_sample, snapshot DESC, finished_at DESC   -- a real run always wins over sample runs
 LIMIT 1;
 
 CREATE OR REPLACE VIEW marts.cities_latest AS
@@ -94,7 +94,7 @@ WITH ranked AS (
            i.p_next_tier_if_gaps_closed - i.p_next_tier     AS push_uplift
     FROM marts.city_index_latest i
     WHERE i.next_tier IS NOT NULL
-      AND (i.certified_tier IS NULL
+      AND (i.certified_tier IS NULL OR i.certified_tier = 'honor_roll'
            OR (i.certified_tier = 'silver' AND i.next_tier = 'gold')
            OR (i.certified_tier = 'gold' AND i.next_tier = 'platinum'))
 )

@@ -111,7 +111,7 @@ COMMENT ON COLUMN marts.cities.homepage_outcome IS 'Outcome class of this run''s
 COMMENT ON COLUMN marts.cities.homepage_status IS 'HTTP status of the home page fetch.';
 COMMENT ON COLUMN marts.cities.is_sample IS 'True for the built-in synthetic sample cities (not real places).';
 
-COMMENT ON VIEW ops.latest_run IS 'The most recent successful run of the most recent snapshot.';
+COMMENT ON VIEW ops.latest_run IS 'The most recent successful run of the most recent snapshot; real runs always win over sample runs, so a sample run in a real warehouse never becomes what the _latest views show.';
 COMMENT ON VIEW marts.cities_latest IS 'marts.cities restricted to the latest run (ops.latest_run).';
 COMMENT ON VIEW marts.fetch_outcomes IS 'Fetch counts, hosts, bytes and attempts per run and outcome class.';
 
@@ -341,7 +341,7 @@ COMMENT ON COLUMN marts.city_index.next_tier IS 'The tier above the predicted on
 COMMENT ON COLUMN marts.city_index.p_next_tier IS 'Probability of reaching at least next_tier now.';
 COMMENT ON COLUMN marts.city_index.p_next_tier_if_gaps_closed IS 'Exact probability of at least next_tier if the criteria in top_gaps were met: what a targeted push could achieve.';
 COMMENT ON COLUMN marts.city_index.wwc_partner IS 'True when a What Works Cities cohort announcement (2015-2018 partner cities) names the city; NULL when none read does (the announcement list is partial: see staging.wwc_partner_announcements). Shown, never scored.';
-COMMENT ON VIEW marts.outreach_targets IS 'Outreach list for NLC staff, latest run: cities not yet certified (and certified cities one tier from the next), ranked by the probability of reaching the next tier if their top gaps were closed; with population band, the gaps and their training topics. Filter with WHERE state = ..., population_band = ..., next_tier = ....';
+COMMENT ON VIEW marts.outreach_targets IS 'Outreach list for NLC staff, latest run: cities not yet certified (honor roll included) and certified cities one tier from the next, ranked by the probability of reaching the next tier if their top gaps were closed; with population band, the gaps and their training topics. Filter with WHERE state = ..., population_band = ..., next_tier = ....';
 
 COMMENT ON TABLE staging.certified_cities IS 'The What Works Cities certified list as read from the program''s certification page, matched to the universe. Labels for display and validation only; never an input to a score.';
 COMMENT ON COLUMN staging.certified_cities.snapshot IS 'Month the run describes.';

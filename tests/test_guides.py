@@ -1,0 +1,100 @@
+"""The user guides stay true: every SQL example runs on a real warehouse, every `cdpi` line parses."""
+
+from __future__ import annotations
+
+import re
+import shlex
+from pathlib import Path
+
+import pytest
+
+from pipelines.cli import _parser
+from warehouse.paths import WarehousePaths
+from warehouse.read import connect_published
+
+DOCS = Path(__file__).resolve().parents[1] / "docs"
+ANALYST = DOCS / "analyst-guide.md"
+RESEARCHER = DOCS / "researcher-guide.md"
+FENCE = re.compile(r"^```([A-Za-z0-9_-]*)[^\n]*\n(.*?)^```\s*$", re.M | re.S)
+SHELL_LANGS = {"bash", "sh", "console"}
+SHELL_OPERATORS = set("();<>|&")
+PLACEHOLDER = re.compile(r"<([A-Za-z][\w-]*)>")   # `<run_id>` in a path is a placeholder, not a redirection
+
+
+def _blocks(path: Path, langs: set[str]) -> list[tuple[str, str]]:
+    """(title, body) of each fenced block in one of ``langs``; the title is the nearest heading above."""
+    text = path.read_text(encoding="utf-8")
+    out = []
+    for m in FENCE.finditer(text):
+        if m.group(1).lower() not in langs:
+            continue
+        headings = re.findall(r"^#{1,6} +(.+)$", text[: m.start()], re.M)
+        out.append((headings[-1].strip() if headings else path.name, m.group(2)))
+    return out
+
+
+def _sql_cases() -> list:
+    cases = []
+    for n, (title, body) in enumerate(_blocks(ANALYST, {"sql"}), 1):
+        cases.append(pytest.param(body, id=f"{n:02d} {title}"[:80]))
+    return cases
+
+
+def _cdpi_argv(line: str) -> list[str]:
+    """The arguments of one `cdpi ...` shell line, stopping at a pipe, redirection, `;`, `&&` or comment."""
+    lexer = shlex.shlex(PLACEHOLDER.sub(r"\1", line), posix=True, punctuation_chars=True)
+    lexer.whitespace_split = True
+    tokens = []
+    for token in lexer:
+        if set(token) <= SHELL_OPERATORS:
+            break
+        tokens.append(token)
+    assert tokens and tokens[0] == "cdpi", line
+    return tokens[1:]
+
+
+def _cdpi_cases() -> list:
+    cases = []
+    for guide in (ANALYST, RESEARCHER):
+        for _title, body in _blocks(guide, SHELL_LANGS):
+            lines = body.replace("\\\n", " ").splitlines()
+            for raw in lines:
+                line = raw.strip().removeprefix("$ ")
+                if line.startswith("cdpi "):
+                    cases.append(pytest.param(line, id=f"{guide.stem}: {line}"[:100]))
+    return cases
+
+
+SQL_CASES = _sql_cases()
+CDPI_CASES = _cdpi_cases()
+
+
+def test_the_analyst_guide_answers_at_least_ten_questions() -> None:
+    assert len(SQL_CASES) >= 10
+
+
+@pytest.mark.parametrize("sql", SQL_CASES)
+def test_analyst_guide_sql_runs_on_the_sample_warehouse(sql: str, sample_home: Path) -> None:
+    con = connect_published(WarehousePaths(sample_home))   # read-only, sandboxed: as `cdpi sql` opens it
+    try:
+        cursor = con.execute(sql)
+        assert cursor.description, "the query returns no result set"
+        rows = cursor.fetchmany(1)
+    finally:
+        con.close()
+    assert rows, "the query ran but returned no rows on the sample warehouse"
+
+
+def test_both_guides_show_cdpi_commands() -> None:
+    guides = {case.id.split(":")[0] for case in CDPI_CASES}
+    assert guides == {ANALYST.stem, RESEARCHER.stem}
+
+
+@pytest.mark.parametrize("line", CDPI_CASES)
+def test_guide_cdpi_commands_parse(line: str, capsys: pytest.CaptureFixture) -> None:
+    argv = _cdpi_argv(line)
+    try:
+        args = _parser().parse_args(argv)
+    except SystemExit as exc:   # argparse reports a bad command line by exiting
+        pytest.fail(f"`{line}` does not parse (exit {exc.code}): {capsys.readouterr().err.strip()}")
+    assert getattr(args, "func", None) is not None, f"`{line}` names no subcommand"
