@@ -22,6 +22,7 @@ run: $(STAMP)
 
 ## Full test suite, slow and network-simulation tests included (what CI runs).
 test: $(STAMP)
+	bash scripts/ensure_chromium.sh
 	$(BIN)/ruff check .
 	$(BIN)/cdpi docs --check
 	$(BIN)/python -m pytest -q -m '' --durations=10

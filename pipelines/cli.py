@@ -358,6 +358,23 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    """The static outreach report (overview, targets, a page per city) from the published warehouse."""
+    from warehouse.paths import WarehousePaths
+    from warehouse.report import build_report
+
+    paths = WarehousePaths(Path(args.home).resolve()) if args.home else WarehousePaths.default()
+    out = Path(args.out) if args.out else paths.home / "report"
+    try:
+        summary = build_report(paths, out, args.snapshot)
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+    banner = "  [SAMPLE DATA: synthetic cities, not real places]" if summary.is_sample else ""
+    print(f"report for snapshot {summary.snapshot}: {summary.pages} pages, {summary.cities} cities{banner}")
+    print(f"  open {(summary.out_dir / 'index.html').resolve()}")
+    return 0
+
+
 @contextlib.contextmanager
 def _published(args: argparse.Namespace):
     from warehouse.paths import WarehousePaths
@@ -553,6 +570,12 @@ def _parser() -> argparse.ArgumentParser:
     hist.add_argument("--out", type=Path, metavar="FILE")
     hist.add_argument("--home", type=Path)
     hist.set_defaults(func=cmd_history)
+
+    rep = sub.add_parser("report", help="the static outreach report (HTML, opens from disk, no network)")
+    rep.add_argument("--out", type=Path, metavar="DIR", help="folder to write (default: $CDPI_HOME/report)")
+    rep.add_argument("--snapshot", metavar="YYYY-MM", help="month to show (default: the latest)")
+    rep.add_argument("--home", type=Path)
+    rep.set_defaults(func=cmd_report)
 
     ex = sub.add_parser("export", help="every mart of a snapshot as CSV/Parquet files with a checksum manifest")
     ex.add_argument("--snapshot", metavar="YYYY-MM", help="month to export (default: the latest)")

@@ -13,13 +13,14 @@ from assets.index import certified_cities, index_calibration, index_validation, 
 from assets.partitions import MONTHLY
 from assets.portals import city_portals
 from assets.publish import published_warehouse, snapshot_exports
+from assets.report import outreach_report
 from assets.universe import census_places, cities, wikidata_websites
 from pipelines.resources import CrawlSettings, FetcherResource, RunSettings, WarehouseResource
 from pipelines.sensors import record_failed_runs
 
 ALL_ASSETS = [census_places, wikidata_websites, cities, city_homepages, city_portals, city_evidence,
               certified_cities, wwc_partners, readiness_index, index_validation, index_calibration,
-              published_warehouse, snapshot_exports]
+              published_warehouse, snapshot_exports, outreach_report]
 
 monthly_refresh = dg.define_asset_job(
     "monthly_refresh", selection=dg.AssetSelection.assets(*ALL_ASSETS), partitions_def=MONTHLY,

@@ -138,3 +138,17 @@ def test_history_spans_snapshots(sample_home: Path, tmp_path: Path, capsys) -> N
     rows = json.loads(out)
     assert code == 0 and [r["snapshot"] for r in rows] == sorted([earlier, month])
     assert all(r["latest_for_month"] for r in rows)
+
+
+def test_report_command_and_the_report_every_run_builds(sample_home: Path, capsys, tmp_path: Path) -> None:
+    assert (sample_home / "report" / "index.html").exists() and (sample_home / "report" / "targets.html").exists()
+    code, out, err = _run(capsys, "report", "--home", str(sample_home), "--out", str(tmp_path / "r"))
+    assert code == 0, err
+    assert "SAMPLE DATA" in out and (tmp_path / "r" / "index.html").exists()
+    pages = list((tmp_path / "r" / "cities").glob("*.html"))
+    con = duckdb.connect(str(WarehousePaths(sample_home).published), read_only=True)
+    assert len(pages) == con.execute("SELECT count(*) FROM marts.city_index_latest").fetchone()[0]
+    con.close()
+    code, _, err = _run(capsys, "report", "--home", str(sample_home), "--out", str(tmp_path / "r"),
+                        "--snapshot", "1999-01")
+    assert code == 1 and "1999-01" in err

@@ -1,0 +1,27 @@
+"""The outreach report: a static site built from the published warehouse after every run."""
+
+import dagster as dg
+import duckdb
+
+from assets.partitions import MONTHLY, snapshot_of
+from assets.publish import published_warehouse
+from warehouse.publish import WarehouseError
+from warehouse.report import build_report
+
+
+@dg.asset(partitions_def=MONTHLY, group_name="warehouse", kinds={"html"}, owners=["team:cdpi"],
+          code_version="1", required_resource_keys={"warehouse"}, deps=[published_warehouse])
+def outreach_report(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    """The static outreach report for this run's snapshot in $CDPI_HOME/report/ (national overview, the
+    filterable targets table, one page per city with evidence and gaps); opens from disk with no network.
+    Built after publishing, so a failure here is reported without un-publishing the run."""
+    paths = context.resources.warehouse.paths()
+    month = snapshot_of(context).strftime("%Y-%m")
+    try:
+        summary = build_report(paths, paths.home / "report")   # the latest snapshot, also after a backfill
+    except (WarehouseError, OSError, ValueError, duckdb.Error) as exc:
+        context.log.warning(f"report for {month} not built ({exc}); re-run with `cdpi report`")
+        return dg.MaterializeResult(metadata={"error": str(exc), "pages": 0})
+    return dg.MaterializeResult(metadata={
+        "index": dg.MetadataValue.path(str(summary.out_dir / "index.html")), "pages": summary.pages,
+        "cities": summary.cities, "snapshot": summary.snapshot, "sample_data": summary.is_sample})

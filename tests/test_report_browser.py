@@ -1,0 +1,192 @@
+"""The outreach report in a real browser: Debian's Chromium driven headless by Playwright, pages opened
+from file:// with no network. Checks that the pages run without errors, that filtering and sorting work,
+and that hostile scraped text never executes. Screenshots go to test-artifacts/report/.
+
+Playwright never downloads a browser here: it launches the system `chromium` (installed by
+scripts/ensure_chromium.sh in `make test` and by .ci/run)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.test_report import HOSTILE, make_hostile_home, query
+from warehouse.paths import WarehousePaths
+from warehouse.report import build_report
+
+pytestmark = pytest.mark.slow
+
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts" / "report"
+
+
+def _missing() -> str | None:
+    if not shutil.which("chromium"):
+        return "chromium is not on PATH"
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "the playwright package is not installed (pip install -e '.[dev]')"
+    return None
+
+
+# Decided at import so a machine without a browser does not first build the session's sample warehouse.
+if _missing() and not os.environ.get("CI"):
+    pytest.skip(f"{_missing()}; install Debian's chromium to run the report's browser tests",
+                allow_module_level=True)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator:
+    missing = _missing()
+    if missing:
+        pytest.fail(f"{missing}: chromium must be installed in CI (Debian package `chromium`; "
+                    "scripts/ensure_chromium.sh installs it)", pytrace=False)
+    from playwright.sync_api import sync_playwright
+
+    chromium = shutil.which("chromium")
+    with sync_playwright() as p:
+        # --no-sandbox: CI containers run as root, where Chromium's sandbox refuses to start.
+        b = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="module")
+def site(sample_home: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, str]:
+    """The report of a copy of the sample warehouse with hostile text in one city: (home, site, geoid)."""
+    home, geoid = make_hostile_home(sample_home, tmp_path_factory.mktemp("hostile_home"))
+    out = tmp_path_factory.mktemp("browser_report")
+    build_report(WarehousePaths(home), out)
+    return home, out, geoid
+
+
+class Watched:
+    """A page with every console error, page error and dialog it produced."""
+
+    def __init__(self, page) -> None:
+        self.page = page
+        self.errors: list[str] = []
+        self.dialogs: list[str] = []
+        page.on("console", lambda m: self.errors.append(f"console: {m.text}") if m.type == "error" else None)
+        page.on("pageerror", lambda e: self.errors.append(f"pageerror: {e}"))
+        page.on("dialog", self._dialog)
+
+    def _dialog(self, dialog) -> None:
+        self.dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    def open(self, path: Path) -> None:
+        self.page.goto(path.as_uri())
+        self.page.wait_for_load_state("load")
+
+    def check(self, shot: str) -> None:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        self.page.screenshot(path=str(ARTIFACTS / shot), full_page=True)
+        assert self.errors == [], self.errors
+        assert self.dialogs == [], f"a script from the warehouse ran: {self.dialogs}"
+
+
+@pytest.fixture
+def page(browser) -> Iterator[Watched]:
+    # Offline: any request that is not a local file fails the test through the route below.
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, java_script_enabled=True)
+    requested: list[str] = []
+
+    def route(r) -> None:
+        if r.request.url.startswith(("file:", "data:")):
+            r.continue_()
+        else:
+            requested.append(r.request.url)
+            r.abort()
+
+    context.route("**/*", route)
+    p = context.new_page()
+    yield Watched(p)
+    context.close()
+    assert requested == [], f"the report fetched from the network: {requested}"
+
+
+def visible_rows(page, table: str) -> list[dict[str, str]]:
+    return page.eval_on_selector_all(
+        f"#{table} tbody tr", "rows => rows.filter(r => !r.hidden).map(r => ({state: r.dataset.state || '', "
+        "city: r.dataset.city || '', cells: Array.from(r.cells).map(c => c.dataset.v ?? c.textContent)}))")
+
+
+def test_index(page, site):
+    _, out, _ = site
+    page.open(out / "index.html")
+    assert page.page.locator("#sample-banner").is_visible()
+    assert "SAMPLE DATA: synthetic cities" in page.page.locator("#sample-banner").inner_text()
+    assert page.page.locator("svg.chart").count() == 3
+    assert page.page.locator("#cities tbody tr").count() == len(list((out / "cities").glob("*.html")))
+    page.check("index.png")
+
+
+def test_targets_filter_by_state(page, site):
+    home, out, _ = site
+    counts = Counter(r[0] for r in query(home, "SELECT state FROM marts.outreach_targets"))
+    state, expected = counts.most_common(1)[0]
+    total = sum(counts.values())
+    assert expected < total, "the sample needs targets in more than one state"
+    page.open(out / "targets.html")
+    assert len(visible_rows(page.page, "targets")) == total
+    page.page.select_option("select[data-filter=state]", state)
+    rows = visible_rows(page.page, "targets")
+    assert len(rows) == expected and {r["state"] for r in rows} == {state}
+    assert page.page.inner_text("#targets-count") == f"{expected} of {total} targets shown"
+    # The free-text city filter narrows further; Clear brings every row back.
+    name = rows[0]["city"]
+    page.page.fill("input[data-filter=city]", name[1:4].upper())
+    narrowed = visible_rows(page.page, "targets")
+    assert 1 <= len(narrowed) <= expected and all(name[1:4] in r["city"] for r in narrowed)
+    page.page.click("form.filters button[type=reset]")
+    page.page.wait_for_function(f"document.querySelectorAll('#targets tbody tr:not([hidden])').length === {total}")
+    assert page.page.inner_text("#targets-count") == f"{total} of {total} targets shown"
+    page.page.select_option("select[data-filter=state]", state)
+    page.check("targets-filtered.png")
+
+
+@pytest.mark.parametrize("column", ["P(next)", "Population"])
+def test_targets_sort_by_a_numeric_column(page, site, column):
+    _, out, _ = site
+    page.open(out / "targets.html")
+    headings = page.page.eval_on_selector_all("#targets thead th", "ths => ths.map(t => t.textContent.trim())")
+    position = headings.index(column)
+    header = page.page.locator("#targets thead th").nth(position)
+
+    def values() -> list[float]:
+        return [float(r["cells"][position]) for r in visible_rows(page.page, "targets") if r["cells"][position] != ""]
+
+    header.locator("button").click()
+    assert header.get_attribute("aria-sort") == "descending"
+    got = values()
+    assert got == sorted(got, reverse=True) and got[0] > got[-1]
+    header.locator("button").click()
+    assert header.get_attribute("aria-sort") == "ascending"
+    assert values() == sorted(got)
+    page.check(f"targets-sorted-{column.lower().replace('(', '').replace(')', '')}.png")
+
+
+def test_city_page_with_hostile_text(page, site):
+    _, out, geoid = site
+    page.open(out / "cities" / f"{geoid}.html")
+    assert page.page.locator("h1").inner_text().startswith(HOSTILE)
+    assert HOSTILE in page.page.title()
+    assert page.page.locator("a[href^='javascript:' i], a[href^=' javascript:' i], a[href^='data:' i]").count() == 0
+    assert page.page.evaluate("document.querySelectorAll('main script, main img').length") == 0
+    assert page.page.locator("svg.spark").count() == 1
+    page.check("city-hostile.png")
+
+
+def test_a_plain_city_page(page, site):
+    home, out, geoid = site
+    (other,) = query(home, "SELECT geoid FROM marts.outreach_targets WHERE geoid <> ? ORDER BY rank LIMIT 1",
+                     [geoid])[0]
+    page.open(out / "cities" / f"{other}.html")
+    assert page.page.locator("table.criteria").count() >= 1
+    page.check("city.png")

@@ -1,0 +1,85 @@
+"""build_report: read the published warehouse once, write the static site.
+
+The warehouse is opened read-only through connect_published, so a build never blocks (or is blocked by)
+a run, and the connection is closed before rendering starts. Output is deterministic (no build time
+stamped in the pages) so two builds of the same snapshot produce the same files.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from warehouse.paths import WarehousePaths
+from warehouse.read import connect_published
+from warehouse.report import render
+from warehouse.report.data import load
+
+STATIC_FILES = ("report.css", "report.js")
+CITY_PAGE = re.compile(r"^[0-9A-Za-z_-]+\.html$")
+
+
+@dataclass(frozen=True)
+class ReportSummary:
+    """What a build wrote."""
+
+    out_dir: Path
+    pages: int
+    cities: int
+    snapshot: str
+    is_sample: bool
+
+
+def _page_name(geoid: str) -> str:
+    """A city page's file name; a geoid that is not a plain identifier is refused rather than used as a path."""
+    name = f"{geoid}.html"
+    if not CITY_PAGE.match(name):
+        raise ValueError(f"geoid {geoid!r} cannot be used as a file name")
+    return name
+
+
+def build_report(paths: WarehousePaths, out_dir: Path, snapshot: str | None = None) -> ReportSummary:
+    """Write index.html, targets.html, cities/<geoid>.html, report.css and report.js into out_dir.
+
+    `snapshot` (YYYY-MM) picks an older snapshot; by default the latest successful run is shown. City
+    pages left in out_dir/cities by an earlier build for cities no longer present are removed.
+    """
+    con = connect_published(paths)
+    try:
+        data = load(con, snapshot)
+    finally:
+        con.close()
+    names = {c["geoid"]: _page_name(c["geoid"]) for c in data.cities}
+    out_dir = Path(out_dir)
+    city_dir = out_dir / "cities"
+    city_dir.mkdir(parents=True, exist_ok=True)
+    static = resources.files("warehouse.report") / "static"
+    for name in STATIC_FILES:
+        (out_dir / name).write_bytes((static / name).read_bytes())
+
+    env = render.environment()
+    pages = 0
+
+    def write(path: Path, template: str, context: dict) -> None:
+        nonlocal pages
+        path.write_text(env.get_template(template).render(context), encoding="utf-8")
+        pages += 1
+
+    write(out_dir / "index.html", "index.html", render.index_context(data))
+    write(out_dir / "targets.html", "targets.html", render.targets_context(data))
+    targets = {t["geoid"]: t for t in data.targets}
+    city_template = env.get_template("city.html")
+    written = set()
+    for city in data.cities:
+        name = names[city["geoid"]]
+        context = render.city_context(data, city, targets.get(city["geoid"]))
+        (city_dir / name).write_text(city_template.render(context), encoding="utf-8")
+        written.add(name)
+        pages += 1
+    for stale in city_dir.glob("*.html"):
+        if stale.name not in written and CITY_PAGE.match(stale.name):
+            stale.unlink()
+    return ReportSummary(out_dir=out_dir, pages=pages, cities=len(data.cities), snapshot=data.run.label,
+                         is_sample=data.run.is_sample)

@@ -1,0 +1,87 @@
+"""Inline SVG charts drawn in Python.
+
+Inline SVG keeps the report one set of static files that renders offline, without a JavaScript chart
+library or anything fetched at view time. Every label goes through Markup.format, which escapes it, since
+state and city names come from the warehouse. Colours come from CSS classes, not inline styles, so the
+pages work under a strict Content-Security-Policy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from markupsafe import Markup
+
+
+def _legend(keys: Sequence[str], labels: Mapping[str, str], x0: float) -> list[Markup]:
+    parts, x = [], x0
+    for key in keys:
+        text = labels.get(key, key)
+        parts.append(Markup('<rect x="{:.1f}" y="2" width="12" height="12" class="seg seg-{}"/>'
+                            '<text x="{:.1f}" y="12" class="legend">{}</text>').format(x, key, x + 16, text))
+        x += 28 + 7.5 * len(text)
+    return parts
+
+
+def stacked_bars(rows: Sequence[tuple[str, Mapping[str, int]]], keys: Sequence[str], *, title: str,
+                 labels: Mapping[str, str] | None = None, width: int = 720, label_width: int = 110,
+                 bar_height: int = 18, gap: int = 5, legend: bool = True) -> Markup:
+    """Horizontal bars, one per row, split into segments by key; the total is printed after each bar."""
+    labels = labels or {}
+    legend = legend and len(keys) > 1
+    top = 24 if legend else 4
+    height = top + len(rows) * (bar_height + gap) + 4
+    longest = max((sum(v.get(k, 0) for k in keys) for _, v in rows), default=0) or 1
+    scale = (width - label_width - 50) / longest
+    parts = [Markup('<svg class="chart" viewBox="0 0 {} {}" width="{}" height="{}" role="img" '
+                    'aria-label="{}" xmlns="http://www.w3.org/2000/svg"><title>{}</title>')
+             .format(width, height, width, height, title, title)]
+    if legend:
+        parts += _legend(keys, labels, label_width)
+    for i, (label, values) in enumerate(rows):
+        y = top + i * (bar_height + gap)
+        parts.append(Markup('<text x="{}" y="{:.1f}" class="axis" text-anchor="end">{}</text>')
+                     .format(label_width - 8, y + bar_height * 0.72, label))
+        x = float(label_width)
+        for key in keys:
+            n = values.get(key, 0)
+            if not n:
+                continue
+            w = n * scale
+            parts.append(Markup('<rect x="{:.1f}" y="{}" width="{:.1f}" height="{}" class="seg seg-{}">'
+                                '<title>{}: {} {}</title></rect>')
+                         .format(x, y, w, bar_height, key, label, n, labels.get(key, key)))
+            x += w
+        parts.append(Markup('<text x="{:.1f}" y="{:.1f}" class="value">{}</text>')
+                     .format(x + 6, y + bar_height * 0.72, sum(values.get(k, 0) for k in keys)))
+    parts.append(Markup("</svg>"))
+    return Markup("").join(parts)
+
+
+def sparkline(points: Sequence[tuple[str, float, float]], *, title: str, width: int = 280,
+              height: int = 64) -> Markup:
+    """Two lines over the snapshots: share of the maximum points expected, and P(Silver or better).
+
+    Both are shares in [0, 1], so they share one axis. A single snapshot shows as two dots.
+    """
+    pad = 6
+    n = len(points)
+
+    def xy(i: int, v: float) -> tuple[float, float]:
+        x = pad + (i * (width - 2 * pad) / (n - 1) if n > 1 else (width - 2 * pad) / 2)
+        return x, height - pad - max(0.0, min(1.0, v)) * (height - 2 * pad)
+
+    parts = [Markup('<svg class="spark" viewBox="0 0 {} {}" width="{}" height="{}" role="img" aria-label="{}" '
+                    'xmlns="http://www.w3.org/2000/svg"><title>{}</title>'
+                    '<line x1="{}" y1="{}" x2="{}" y2="{}" class="spark-axis"/>')
+             .format(width, height, width, height, title, title, pad, height - pad, width - pad, height - pad)]
+    for series, cls in ((1, "spark-points"), (2, "spark-silver")):
+        coords = [xy(i, p[series]) for i, p in enumerate(points)]
+        if n > 1:
+            parts.append(Markup('<polyline class="{}" points="{}"/>')
+                         .format(cls, " ".join(f"{x:.1f},{y:.1f}" for x, y in coords)))
+        for (x, y), p in zip(coords, points, strict=True):
+            parts.append(Markup('<circle class="{}" cx="{:.1f}" cy="{:.1f}" r="2.5"><title>{}: {:.2f}</title>'
+                                '</circle>').format(cls, x, y, p[0], p[series]))
+    parts.append(Markup("</svg>"))
+    return Markup("").join(parts)

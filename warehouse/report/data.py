@@ -1,0 +1,182 @@
+"""Everything the report shows, loaded from the warehouse in a handful of queries.
+
+One query per table for the whole run, grouped by city in Python, instead of one query per city: a
+national run has ~1,500 cities and per-city round trips would dominate the build time. The run is picked
+the way ops.latest_run picks it (latest successful run, of the requested snapshot when one is given), and
+the base tables are filtered by its run_id, so the same code serves the latest snapshot and older ones.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import duckdb
+
+from warehouse.publish import WarehouseError
+
+SNAPSHOT_RE = re.compile(r"^\d{4}-\d{2}(-\d{2})?$")
+TIERS = ("none", "silver", "gold", "platinum")
+BANDS = ("30k-50k", "50k-100k", "100k-250k", "250k-500k", "500k+")
+
+
+@dataclass(frozen=True)
+class Run:
+    """The successful run the report describes."""
+
+    run_id: str
+    snapshot: datetime
+    mode: str
+    is_sample: bool
+    finished_at: datetime | None
+    cdpi_version: str | None
+    is_latest: bool
+
+    @property
+    def label(self) -> str:
+        """The snapshot month as the CLI prints it, e.g. 2026-11."""
+        return self.snapshot.strftime("%Y-%m")
+
+
+@dataclass
+class ReportData:
+    """Rows of one run, grouped by city (geoid) where a page needs them per city."""
+
+    run: Run
+    cities: list[dict[str, Any]]
+    targets: list[dict[str, Any]]
+    practices: dict[str, str]
+    criteria: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    signals: dict[tuple[str, str], list[dict[str, Any]]] = field(default_factory=dict)
+    evidence: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    history: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+
+
+def rows(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | dict[str, Any] | None = None,
+         ) -> list[dict[str, Any]]:
+    """Query result as dicts (column name -> value)."""
+    cur = con.execute(sql, params or [])
+    cols = [d[0] for d in cur.description]
+    return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
+
+
+def select_run(con: duckdb.DuckDBPyConnection, snapshot: str | None) -> Run:
+    """The latest successful run, of `snapshot` (YYYY-MM or YYYY-MM-DD) when given."""
+    if snapshot is not None and not SNAPSHOT_RE.match(snapshot.strip()):
+        raise WarehouseError(f"snapshot {snapshot!r} is not YYYY-MM")
+    month = snapshot.strip()[:7] if snapshot else None
+    found = rows(con, """
+        SELECT run_id, snapshot, mode, is_sample, finished_at, cdpi_version FROM ops.runs
+        WHERE status = 'success' AND (CAST(? AS VARCHAR) IS NULL OR strftime(snapshot, '%Y-%m') = ?)
+        ORDER BY snapshot DESC, finished_at DESC LIMIT 1""", [month, month])
+    if not found:
+        known = [r[0] for r in con.execute(
+            "SELECT DISTINCT strftime(snapshot, '%Y-%m') FROM ops.runs WHERE status = 'success' ORDER BY 1"
+        ).fetchall()]
+        want = f"snapshot {month}" if month else "any snapshot"
+        raise WarehouseError(f"no successful run for {want} in the warehouse"
+                             + (f"; snapshots: {', '.join(known)}" if known else ""))
+    latest = con.execute("SELECT run_id FROM ops.latest_run").fetchone()
+    r = found[0]
+    return Run(run_id=r["run_id"], snapshot=r["snapshot"], mode=r["mode"], is_sample=bool(r["is_sample"]),
+               finished_at=r["finished_at"], cdpi_version=r["cdpi_version"],
+               is_latest=latest is not None and latest[0] == r["run_id"])
+
+
+def _number(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def parse_gaps(text: str | None) -> list[dict[str, Any]]:
+    """top_gaps is a JSON string: parsed into entries with every key present and typed, so the template
+    needs no guards; a malformed value shows as no gaps rather than failing the whole report."""
+    try:
+        gaps = json.loads(text or "[]")
+    except (TypeError, ValueError):
+        return []
+    if not isinstance(gaps, list):
+        return []
+    return [{"criterion_id": _text(g.get("criterion_id")), "name": _text(g.get("name")),
+             "practice": _text(g.get("practice")), "next_tier": _text(g.get("next_tier")),
+             "probability": _number(g.get("probability")), "tier_gain": _number(g.get("tier_gain")),
+             "points_gain": _number(g.get("points_gain")), "training_topic": _text(g.get("training_topic")),
+             "lacking": [str(x) for x in g.get("lacking") or [] if x is not None]
+             if isinstance(g.get("lacking"), list) else []}
+            for g in gaps if isinstance(g, dict)]
+
+
+def _targets(con: duckdb.DuckDBPyConnection, run: Run) -> list[dict[str, Any]]:
+    """marts.outreach_targets as is for the latest run; for an older run, the view's own SQL with its
+    source swapped for that run's rows, so the ranking rules stay defined in one place."""
+    if run.is_latest:
+        return rows(con, "SELECT * FROM marts.outreach_targets ORDER BY rank")
+    found = con.execute("SELECT sql FROM duckdb_views() WHERE database_name = current_database() "
+                        "AND schema_name = 'marts' AND view_name = 'outreach_targets'").fetchone()
+    source = "marts.city_index_latest"
+    if not found or found[0].count(source) != 1:
+        raise WarehouseError("marts.outreach_targets no longer reads marts.city_index_latest once; "
+                             "the report cannot rebuild it for an older snapshot")
+    body = found[0].partition(" AS ")[2].strip().rstrip(";")
+    body = body.replace(source, "(SELECT * FROM marts.city_index WHERE run_id = $run_id)")
+    return rows(con, f"SELECT * FROM ({body}) ORDER BY rank", {"run_id": run.run_id})
+
+
+def _group(items: list[dict[str, Any]], key: str) -> dict[str, list[dict[str, Any]]]:
+    out: dict[str, list[dict[str, Any]]] = {}
+    for item in items:
+        out.setdefault(item[key], []).append(item)
+    return out
+
+
+def load(con: duckdb.DuckDBPyConnection, snapshot: str | None = None) -> ReportData:
+    """All rows of the chosen run the report needs."""
+    run = select_run(con, snapshot)
+    rid = [run.run_id]
+    cities = rows(con, "SELECT * FROM marts.city_index WHERE run_id = ? ORDER BY state, city, geoid", rid)
+    for c in cities:
+        c["gaps"] = parse_gaps(c.get("top_gaps"))
+    targets = _targets(con, run)
+    crit = rows(con, "SELECT criterion_id, practice, practice_name, name, core, training_topic, observable "
+                     "FROM marts.criteria WHERE run_id = ? ORDER BY rowid", rid)
+    practices: dict[str, str] = {}
+    for c in crit:
+        practices.setdefault(c["practice"], c["practice_name"] or c["practice"])
+    order = {c["criterion_id"]: i for i, c in enumerate(crit)}
+    scores = rows(con, """
+        SELECT s.geoid, s.criterion_id, s.practice, s.probability, s.coverage, s.core, s.evidence_count,
+               c.name, c.training_topic
+        FROM marts.criterion_scores s
+        LEFT JOIN marts.criteria c ON c.run_id = s.run_id AND c.criterion_id = s.criterion_id
+        WHERE s.run_id = ?""", rid)
+    scores.sort(key=lambda s: (s["geoid"], order.get(s["criterion_id"], len(order)), s["criterion_id"]))
+    signals = rows(con, """
+        SELECT s.geoid, s.criterion_id, w.signal, w.weight, g.value, g.observed, g.source,
+               w.weight * g.value AS contribution
+        FROM marts.criterion_scores s
+        JOIN marts.criterion_signal_weights w ON w.run_id = s.run_id AND w.criterion_id = s.criterion_id
+        JOIN staging.city_signals g ON g.run_id = s.run_id AND g.geoid = s.geoid AND g.signal = w.signal
+        WHERE s.run_id = ?
+        ORDER BY s.geoid, s.criterion_id, contribution DESC NULLS LAST, w.signal""", rid)
+    by_criterion: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for s in signals:
+        by_criterion.setdefault((s["geoid"], s["criterion_id"]), []).append(s)
+    evidence = rows(con, "SELECT * FROM marts.evidence WHERE run_id = ? "
+                         "ORDER BY geoid, confidence DESC, kind, url", rid)
+    for e in evidence:
+        e["criteria_list"] = [c for c in (e.get("criteria") or "").split(";") if c]
+    history = rows(con, """
+        WITH runs AS (
+            SELECT run_id FROM ops.runs WHERE status = 'success' AND snapshot <= ?
+            QUALIFY row_number() OVER (PARTITION BY snapshot ORDER BY finished_at DESC) = 1)
+        SELECT i.geoid, i.snapshot, i.expected_points, i.max_points, i.p_silver_or_better
+        FROM marts.city_index i JOIN runs USING (run_id) ORDER BY i.geoid, i.snapshot""", [run.snapshot])
+    return ReportData(run=run, cities=cities, targets=targets, practices=practices,
+                      criteria=_group(scores, "geoid"), signals=by_criterion,
+                      evidence=_group(evidence, "geoid"), history=_group(history, "geoid"))

@@ -1,0 +1,87 @@
+/* City Data Practices Index report: sortable tables and row filters.
+ * Plain JavaScript, no dependencies, nothing fetched: works from file:// offline.
+ * Tables with class "sortable" sort on a header click (numbers read from data-v on the cell).
+ * A form with data-filter-for="<table id>" filters that table's rows: each control's data-filter
+ * names the row attribute it matches (data-state, data-band, ...); "city" matches a substring. */
+(function () {
+  "use strict";
+
+  function cellKey(row, index, numeric) {
+    var cell = row.cells[index];
+    if (!cell) { return null; }
+    if (numeric) {
+      var raw = cell.getAttribute("data-v");
+      if (raw === null || raw === "") { return null; }
+      var n = parseFloat(raw);
+      return isNaN(n) ? null : n;
+    }
+    var text = cell.textContent.trim().toLowerCase();
+    return text === "" || text === "–" ? null : text;
+  }
+
+  function sortBy(table, th, index) {
+    var numeric = th.getAttribute("data-type") === "num";
+    var current = th.getAttribute("aria-sort");
+    var ascending = current ? current !== "ascending" : !numeric;
+    Array.prototype.forEach.call(table.tHead.rows[0].cells, function (other) {
+      if (other !== th) { other.removeAttribute("aria-sort"); }
+    });
+    th.setAttribute("aria-sort", ascending ? "ascending" : "descending");
+    var body = table.tBodies[0];
+    var keyed = Array.prototype.map.call(body.rows, function (row, position) {
+      return { row: row, key: cellKey(row, index, numeric), position: position };
+    });
+    keyed.sort(function (a, b) {
+      if (a.key === null || b.key === null) {  // empty cells last, whatever the direction
+        return (a.key === null) - (b.key === null) || a.position - b.position;
+      }
+      var c = numeric ? a.key - b.key : a.key.localeCompare(b.key);
+      return (ascending ? c : -c) || a.position - b.position;
+    });
+    keyed.forEach(function (item) { body.appendChild(item.row); });
+  }
+
+  function makeSortable(table) {
+    Array.prototype.forEach.call(table.tHead.rows[0].cells, function (th, index) {
+      var button = th.querySelector("button");
+      if (!button || !th.hasAttribute("data-type")) { return; }
+      button.addEventListener("click", function () { sortBy(table, th, index); });
+    });
+  }
+
+  function updateCount(table) {
+    var id = table.getAttribute("data-count");
+    var label = id && document.getElementById(id);
+    if (!label) { return; }
+    var rows = table.tBodies[0].rows;
+    var shown = 0;
+    for (var i = 0; i < rows.length; i++) { if (!rows[i].hidden) { shown++; } }
+    label.textContent = shown + " of " + rows.length + " " + (table.getAttribute("data-noun") || "rows") + " shown";
+  }
+
+  function makeFilter(form) {
+    var table = document.getElementById(form.getAttribute("data-filter-for"));
+    if (!table) { return; }
+    var controls = form.querySelectorAll("[data-filter]");
+    function apply() {
+      var wanted = Array.prototype.map.call(controls, function (control) {
+        return { name: control.getAttribute("data-filter"), value: control.value.trim().toLowerCase() };
+      }).filter(function (w) { return w.value !== ""; });
+      Array.prototype.forEach.call(table.tBodies[0].rows, function (row) {
+        row.hidden = !wanted.every(function (w) {
+          var have = (row.getAttribute("data-" + w.name) || "").toLowerCase();
+          return w.name === "city" ? have.indexOf(w.value) !== -1 : have === w.value;
+        });
+      });
+      updateCount(table);
+    }
+    form.addEventListener("input", apply);
+    form.addEventListener("change", apply);
+    form.addEventListener("submit", function (event) { event.preventDefault(); });
+    form.addEventListener("reset", function () { window.setTimeout(apply, 0); });
+    apply();
+  }
+
+  document.querySelectorAll("table.sortable").forEach(makeSortable);
+  document.querySelectorAll("form[data-filter-for]").forEach(makeFilter);
+}());
