@@ -35,7 +35,7 @@ def city_evidence(context: dg.AssetExecutionContext, cities: pd.DataFrame):
     res = context.resources
     with res.fetcher.open(res.warehouse.paths(), context.run_id, "city_evidence") as f:
         pages, evidence, summaries = crawl_cities(f, cities, limits=res.crawl.limits(),
-                                                  workers=min(16, f.config.concurrency))
+                                                  workers=f.config.concurrency)
     frames, bad_rows = quarantine_outputs({"crawl_pages": (pages, ["geoid", "url"]),
                                            "evidence": (evidence, ["geoid", "url", "kind"])})
     if len(bad_rows):

@@ -179,3 +179,27 @@ def test_fetch_many_overlaps_hosts(tmp_path: Path) -> None:
         elapsed = time.monotonic() - start
     # each host: robots.txt then the page, 0.2 s each; sequential would be 8 x 0.4 = 3.2 s
     assert elapsed < 1.6, elapsed
+
+
+def test_a_refused_huge_body_is_not_sent_again_when_unchanged(tmp_path: Path) -> None:
+    from tests.simweb.population import evidence_pages
+
+    pop = build_population(60, seed=11)
+    city = pop.quirked("huge_pdf")[0]
+    page = next(p for p in evidence_pages(city) if "huge" in p.flags)
+    url = f"https://{page.host}{page.path}"
+    cap = 1024 * 1024
+    with SimWeb(pop) as sim:
+        cfg = _config(sim, cache_dir=tmp_path / "cache", max_bytes=cap, total_timeout_s=10)
+        with Fetcher(cfg, run_dir=tmp_path / "r1") as f:
+            first = f.get(url)
+        sim.reset_stats()
+        with Fetcher(cfg, run_dir=tmp_path / "r2") as f:
+            second = f.get(url)
+        sent = sum(r[5] for r in sim.stats()["requests"] if r[1] == page.path)
+        with Fetcher(cfg, run_dir=tmp_path / "r3") as f:
+            bigger = f.get(url, max_bytes=4 * cap)     # a larger cap than the refusal's: asked in full again
+    assert first.outcome.value == "too_large" and not first.from_cache
+    assert second.outcome.value == "too_large" and second.from_cache and second.status == 304
+    assert "unchanged" in second.error and sent == 0
+    assert bigger.outcome.value == "too_large" and not bigger.from_cache and bigger.status == 200

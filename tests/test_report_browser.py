@@ -145,7 +145,11 @@ def test_targets_filter_by_state(page, site):
     narrowed = visible_rows(page.page, "targets")
     assert 1 <= len(narrowed) <= expected and all(name[1:4] in r["city"] for r in narrowed)
     page.page.click("form.filters button[type=reset]")
-    page.page.wait_for_function(f"document.querySelectorAll('#targets tbody tr:not([hidden])').length === {total}")
+    # A locator assertion, not wait_for_function: the page's Content-Security-Policy forbids the eval
+    # that wait_for_function relies on.
+    from playwright.sync_api import expect
+
+    expect(page.page.locator("#targets tbody tr:not([hidden])")).to_have_count(total)
     assert page.page.inner_text("#targets-count") == f"{total} of {total} targets shown"
     page.page.select_option("select[data-filter=state]", state)
     page.check("targets-filtered.png")

@@ -19,11 +19,12 @@ from __future__ import annotations
 
 import hashlib
 import heapq
+import itertools
 import re
+import threading
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
 from urllib.parse import urlsplit
@@ -116,94 +117,190 @@ def link_priority(url: str, anchor: str, depth: int) -> float:
     return score - rules.depth_penalty * depth
 
 
-def crawl_city(fetcher: Fetcher, geoid: str, website: str, limits: CrawlLimits = CrawlLimits()) -> CityCrawl:
-    """Crawl one city's site within ``limits``; every fetch becomes a page row, whatever its outcome."""
-    out = CityCrawl(geoid, website)
-    started = time.monotonic()
-    site_domain = registrable_domain(urlsplit(website).hostname)
-    doc_domains = set(limits.doc_hosts)
+class CityCrawler:
+    """One city's crawl as a sequence of steps: ``next()`` says which URL to fetch, ``take()`` reads the
+    response. Stepping lets a scheduler interleave hundreds of cities on a few workers (each one busy
+    with a request, never asleep on a host's politeness delay) while every city still sees exactly the
+    order of fetches a one-city-at-a-time crawl would make."""
 
-    def in_scope(url: str) -> bool:
-        host = urlsplit(url).hostname
-        dom = registrable_domain(host)
-        return bool(dom) and (dom == site_domain or dom in doc_domains)
+    def __init__(self, fetcher: Fetcher, geoid: str, website: str, limits: CrawlLimits = CrawlLimits()):
+        self.fetcher, self.limits, self.website = fetcher, limits, website
+        self.out = CityCrawl(geoid, website)
+        self._site_domain = registrable_domain(urlsplit(website).hostname)
+        self._doc_domains = set(limits.doc_hosts)
+        self._queue: list[tuple[float, int, str, int, str]] = []   # (-priority, order, url, depth, found_via)
+        self._seen: set[str] = set()
+        self._order = 0
+        self._spent = 0
+        self._home_done = False
+        self._done = False
+        self._began: float | None = None  # first step's start: ``seconds`` is the crawl's wall-clock span
+        self._push(website, 0, float("inf"), "seed")
 
-    queue: list[tuple[float, int, str, int, str]] = []   # (-priority, order, url, depth, found_via)
-    seen: set[str] = set()
-    order = 0
+    @property
+    def done(self) -> bool:
+        return self._done
 
-    def push(url: str, depth: int, priority: float, via: str) -> None:
-        nonlocal order
+    def peek_host(self) -> str | None:
+        """Host of the URL the next step will fetch (None when the crawl is over)."""
+        return urlsplit(self._queue[0][2]).hostname if self._queue and not self._done else None
+
+    def step(self) -> bool:
+        """Fetch and read the next URL; False once the crawl has ended (budget, exhaustion, dead seed)."""
+        if self._done:
+            return False
+        if self._began is None:
+            self._began = time.monotonic()
+        self._step()
+        if self._done:
+            self.out.queued_left = len(self._queue)
+            self.out.seconds = time.monotonic() - self._began
+        return not self._done
+
+    def _stop(self, reason: str | None = None) -> None:
+        if reason:
+            self.out.stopped_by = reason
+        self._done = True
+
+    def _in_scope(self, url: str) -> bool:
+        dom = registrable_domain(urlsplit(url).hostname)
+        return bool(dom) and (dom == self._site_domain or dom in self._doc_domains)
+
+    def _push(self, url: str, depth: int, priority: float, via: str) -> None:
         key = _key(url)
-        if key in seen or not in_scope(url) or depth > limits.max_depth:
+        if key in self._seen or not self._in_scope(url) or depth > self.limits.max_depth:
             return
-        seen.add(key)
-        order += 1
-        heapq.heappush(queue, (-priority, order, url, depth, via))
+        self._seen.add(key)
+        self._order += 1
+        heapq.heappush(self._queue, (-priority, self._order, url, depth, via))
 
-    push(website, 0, float("inf"), "seed")
-    spent = 0
-    home_done = False
-    while queue:
+    def _step(self) -> None:
+        limits, out = self.limits, self.out
+        if not self._queue:
+            return self._stop()
         if len(out.pages) >= limits.max_pages:
-            out.stopped_by = "max_pages"
-            break
-        if spent >= limits.max_bytes:
-            out.stopped_by = "max_bytes"
-            break
-        neg, _, url, depth, via = heapq.heappop(queue)
-        room = limits.max_bytes - spent
+            return self._stop("max_pages")
+        if self._spent >= limits.max_bytes:
+            return self._stop("max_bytes")
+        neg, _, url, depth, via = heapq.heappop(self._queue)
+        room = limits.max_bytes - self._spent
         is_doc = url.lower().split("?")[0].endswith(".pdf")
         cap = min(room, limits.max_document_bytes if is_doc else limits.max_page_bytes)
-        res = fetcher.get(url, max_bytes=max(cap, 1))
-        spent += len(res.body)
-        page, doc = _page_row(geoid, res, depth, -neg, via, limits)
+        res = self.fetcher.get(url, max_bytes=max(cap, 1))
+        self._spent += len(res.body)
+        page, doc = _page_row(out.geoid, res, depth, -neg, via, limits)
         out.pages.append(page)
         if res.outcome.value == "too_large" and cap == room:
-            out.stopped_by = "max_bytes"   # the city's remaining budget, not the page's own cap, cut it off
-            break
+            return self._stop("max_bytes")   # the city's remaining budget, not the page's own cap, cut it off
         if doc is not None and doc.text:   # a PDF that failed on page 5 still has pages 1-4 to read
             found = classify(doc)
             page["evidence_kinds"] = ";".join(e.kind for e in found)
-            out.evidence.extend(_evidence_row(geoid, res, e) for e in found)
+            out.evidence.extend(_evidence_row(out.geoid, res, e) for e in found)
         if doc is not None and doc.kind == "html" and depth < limits.max_depth:
             for link, anchor in doc.links:
                 if link.startswith(("http://", "https://")):
-                    push(link, depth + 1, link_priority(link, anchor, depth + 1), "link")
-        if not home_done:
-            home_done = True
+                    self._push(link, depth + 1, link_priority(link, anchor, depth + 1), "link")
+        if not self._home_done:
+            self._home_done = True
             if not res.ok and res.outcome.value != "http_error":
-                out.stopped_by = "seed_unreachable"
-                break
-            for sm in _sitemap_urls(fetcher, website, res):
-                push(sm, 1, link_priority(sm, "", 1), "sitemap")
-    out.queued_left = len(queue)
-    out.seconds = time.monotonic() - started
-    return out
+                return self._stop("seed_unreachable")
+            for sm in _sitemap_urls(self.fetcher, self.website, res):
+                self._push(sm, 1, link_priority(sm, "", 1), "sitemap")
+        if not self._queue:
+            self._stop()
+
+
+def crawl_city(fetcher: Fetcher, geoid: str, website: str, limits: CrawlLimits = CrawlLimits()) -> CityCrawl:
+    """Crawl one city's site within ``limits``; every fetch becomes a page row, whatever its outcome."""
+    crawler = CityCrawler(fetcher, geoid, website, limits)
+    while crawler.step():
+        pass
+    return crawler.out
 
 
 def crawl_cities(fetcher: Fetcher, cities: pd.DataFrame, *, limits: CrawlLimits = CrawlLimits(), workers: int = 8,
                  progress: Callable[[int, int], None] | None = None) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Crawl every city with a website; returns (pages, evidence, summaries). Cities run in parallel;
-    politeness per host is the fetcher's, so parallel cities never crowd one host."""
+    """Crawl every city with a website; returns (pages, evidence, summaries).
+
+    ``workers`` threads share every city: each free worker takes the city whose next host may be
+    contacted soonest and makes one step of its crawl. A city is stepped by one worker at a time, so its
+    own crawl is sequential and identical to a lone crawl; across cities, workers fill the time a host's
+    politeness delay would otherwise leave idle. Per-host politeness stays the fetcher's job."""
     todo = cities[cities["website_url"].notna() & (cities["website_url"] != "")]
-    items = list(zip(todo["geoid"], todo["website_url"], strict=True))
-    done = 0
-
-    def one(item: tuple[str, str]) -> CityCrawl:
-        nonlocal done
-        result = crawl_city(fetcher, item[0], item[1], limits)
-        done += 1
-        if progress:
-            progress(done, len(items))
-        return result
-
-    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(items) or 1))) as pool:
-        results = list(pool.map(one, items))
+    crawlers = [CityCrawler(fetcher, g, w, limits) for g, w in zip(todo["geoid"], todo["website_url"], strict=True)]
+    _schedule(fetcher, crawlers, max(1, workers), progress)
+    results = [c.out for c in crawlers]
     pages = pd.DataFrame([p for r in results for p in r.pages], columns=PAGE_COLUMNS)
     evidence = pd.DataFrame([e for r in results for e in r.evidence], columns=EVIDENCE_COLUMNS)
     summaries = pd.DataFrame([r.summary() for r in results], columns=SUMMARY_COLUMNS)
     return pages, evidence, summaries
+
+
+def _schedule(fetcher: Fetcher, crawlers: list[CityCrawler], workers: int,
+              progress: Callable[[int, int], None] | None) -> None:
+    """Run every crawler to its end on ``workers`` threads, soonest-ready city first."""
+    heap: list[tuple[float, int, int]] = [(0.0, i, i) for i in range(len(crawlers))]
+    heapq.heapify(heap)
+    order = itertools.count(len(crawlers))
+    cond = threading.Condition()
+    state = {"running": 0, "finished": 0, "error": None}
+
+    def ready_time(crawler: CityCrawler) -> float:
+        host = crawler.peek_host()
+        if not host:
+            return 0.0
+        at, busy = fetcher.gate.earliest(host)
+        # A host in use by another city (a shared document host) frees up no sooner than its next start.
+        return max(at, time.monotonic() + 0.02) if busy else at
+
+    def worker() -> None:
+        while True:
+            with cond:
+                while True:
+                    if state["error"] is not None or (not heap and state["running"] == 0):
+                        cond.notify_all()
+                        return
+                    if not heap:
+                        cond.wait()
+                        continue
+                    at, _, i = heap[0]
+                    wait = at - time.monotonic()
+                    if wait > 0:
+                        cond.wait(timeout=wait)
+                        continue
+                    heapq.heappop(heap)
+                    fresh = ready_time(crawlers[i])
+                    if fresh > at + 1e-6 and fresh > time.monotonic() + 1e-3:
+                        heapq.heappush(heap, (fresh, next(order), i))   # its host got busier meanwhile
+                        continue
+                    state["running"] += 1
+                    break
+            try:
+                more = crawlers[i].step()
+            except BaseException as exc:   # a bug, not a remote failure: stop every worker and re-raise
+                with cond:
+                    state["error"] = exc
+                    state["running"] -= 1
+                    cond.notify_all()
+                return
+            with cond:
+                state["running"] -= 1
+                if more:
+                    heapq.heappush(heap, (ready_time(crawlers[i]), next(order), i))
+                else:
+                    state["finished"] += 1
+                    if progress:
+                        progress(state["finished"], len(crawlers))
+                cond.notify_all()
+
+    threads = [threading.Thread(target=worker, name=f"crawl-{k}", daemon=True)
+               for k in range(min(workers, len(crawlers)))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if state["error"] is not None:
+        raise state["error"]
 
 
 def _page_row(geoid: str, res: FetchResult, depth: int, priority: float, via: str,

@@ -14,6 +14,8 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+REFUSED = "refused:"   # in place of a digest: the body was refused as larger than the cap in force then
+
 
 @dataclass(frozen=True)
 class Validators:
@@ -21,6 +23,11 @@ class Validators:
     last_modified: str | None
     sha256: str
     content_type: str
+
+    @property
+    def refused_cap(self) -> int | None:
+        """The byte cap a too-large body was refused under (None for a stored body)."""
+        return int(self.sha256[len(REFUSED):]) if self.sha256.startswith(REFUSED) else None
 
     def request_headers(self) -> dict[str, str]:
         headers = {}
@@ -47,7 +54,7 @@ class ConditionalCache:
         with self._lock:
             row = self._db.execute("SELECT etag, last_modified, sha256, content_type FROM validators "
                                    "WHERE url = ?", (url,)).fetchone()
-        if row is None or not self._body_path(row[2]).exists():
+        if row is None or (not row[2].startswith(REFUSED) and not self._body_path(row[2]).exists()):
             return None
         return Validators(*row)
 
@@ -71,6 +78,16 @@ class ConditionalCache:
         with self._lock:
             self._db.execute("INSERT OR REPLACE INTO validators VALUES (?, ?, ?, ?, ?)",
                              (url, etag, last_modified, digest, content_type))
+
+    def store_refused(self, url: str, etag: str | None, last_modified: str | None, cap: int,
+                      content_type: str) -> None:
+        """Remember the validators of a body refused as too large, so next month's conditional request
+        can learn "unchanged" from a 304 instead of the server streaming the same huge file again."""
+        if not (etag or last_modified):
+            return
+        with self._lock:
+            self._db.execute("INSERT OR REPLACE INTO validators VALUES (?, ?, ?, ?, ?)",
+                             (url, etag, last_modified, f"{REFUSED}{cap}", content_type))
 
     def _body_path(self, digest: str) -> Path:
         return self.directory / "bodies" / digest[:2] / f"{digest}.gz"

@@ -290,6 +290,8 @@ class Fetcher:
         except ResolutionFailed as exc:
             return self._hop_failure(method, url, Outcome.DNS_ERROR, str(exc))
         cached = self.cache.get(url) if self.cache is not None and method == "GET" else None
+        if cached is not None and cached.refused_cap is not None and cached.refused_cap < cap:
+            cached = None   # refused under a smaller cap than today's: it may fit now, ask in full
         cfg = self.config
         attempt, timeouts = 0, 0
         with self.gate.slot(host):
@@ -353,7 +355,8 @@ class Fetcher:
         if encoding and encoding.lower() != "identity":
             kept.append(("X-Cdpi-Original-Content-Encoding", encoding))
         reused = None
-        if status == 304 and cached is not None:
+        unchanged_refused = status == 304 and cached is not None and cached.refused_cap is not None
+        if status == 304 and cached is not None and not unchanged_refused:
             reused = self.cache.body(cached)
             if reused is None:
                 return _Hop(Outcome.CONNECTION_ERROR, status=304, error="cached body missing"), None
@@ -366,8 +369,14 @@ class Fetcher:
                                         response_headers=kept, body=body, date=date, truncated=truncated,
                                         reused_body=reused)
         if truncated:
+            if self.cache is not None and method == "GET" and 200 <= status < 300:
+                self.cache.store_refused(url, _header(kept, "etag"), _header(kept, "last-modified"), cap,
+                                         _header(kept, "content-type") or "")
             return _Hop(Outcome.TOO_LARGE, status=status, headers=kept, date=date,
                         error=f"body exceeded {cap} bytes"), None
+        if unchanged_refused:
+            return _Hop(Outcome.TOO_LARGE, status=304, headers=kept, date=date, from_cache=True,
+                        error=f"unchanged since refused as larger than {cached.refused_cap} bytes"), None
         if reused is not None:
             return _Hop(Outcome.NOT_MODIFIED, status=304, headers=kept, body=reused, date=date,
                         from_cache=True), None

@@ -41,6 +41,17 @@ class HostGate:
         with self._cond:
             return None if host in self._busy else self._next.get(host, 0.0)
 
+    def custom_delays(self) -> dict[str, float]:
+        """Hosts whose delay differs from the default (robots.txt Crawl-delay), for reports."""
+        with self._cond:
+            return dict(self._delays)
+
+    def earliest(self, host: str) -> tuple[float, bool]:
+        """(the host's next allowed start, whether a request to it is in flight now): lets a scheduler
+        park work for a busy host until then instead of polling it."""
+        with self._cond:
+            return self._next.get(host, 0.0), host in self._busy
+
     @contextlib.contextmanager
     def slot(self, host: str) -> Iterator[None]:
         with self._cond:
