@@ -108,6 +108,7 @@ def discover(fetcher: Fetcher, host: str, platform_hint: str | None = None, *, g
     named = platform_hint or platform_of(host)
     order = (named,) if named else _PROBE_ORDER
     unreachable: FetchResult | None = None
+    broken: str | None = None   # a catalog API answered, but with a server error or an unreadable body
     for platform in order:
         first = fetcher.get(page_url(platform, host, offset=0),
                             max_bytes=None if platform in PAGE_SIZE else CATALOG_DOCUMENT_MAX_BYTES)
@@ -115,10 +116,16 @@ def discover(fetcher: Fetcher, host: str, platform_hint: str | None = None, *, g
             if not first.outcome.reachable:
                 unreachable = first
                 break  # the host itself cannot be examined; more probes would only repeat that
+            if first.status is not None and (first.status >= 500 or first.status == 429):
+                broken = broken or f"{platform} catalog API answered HTTP {first.status}"
             continue
         try:
             page = PARSERS[platform](first.body, host)
-        except CatalogFormatError:
+        except CatalogFormatError as exc:
+            # An HTML page at an API path is an ordinary "not this platform"; a JSON answer that does not
+            # parse is a catalog we could not read.
+            if first.body.lstrip()[:1] in (b"{", b"["):
+                broken = broken or f"{platform} catalog API answered malformed JSON: {exc}"
             continue
         result.platform = platform
         _read_catalog(fetcher, result, page)
@@ -129,6 +136,8 @@ def discover(fetcher: Fetcher, host: str, platform_hint: str | None = None, *, g
         result.outcome = "not_found" if nonexistent else "unreachable"
         result.detail = f"{unreachable.outcome.value}: {unreachable.error}" + (
             " (guessed host name does not exist)" if nonexistent else "")
+    elif broken is not None:
+        result.outcome, result.detail = "unreachable", broken   # unknown, not absent
     return result
 
 

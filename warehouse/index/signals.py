@@ -19,6 +19,8 @@ SIGNALS = (*KINDS, *PORTAL_SIGNALS)
 #: A portal metric reaches 1.0 at these counts (a few performance datasets, a portal fed by most departments).
 PERFORMANCE_DATASETS_FULL = 3
 DEPARTMENTS_FULL = 8
+#: Pages a website crawl must read before its silence counts as evidence of absence.
+MIN_PAGES_READ = 2
 
 
 def city_signals(cities: pd.DataFrame, portals: pd.DataFrame, probes: pd.DataFrame, evidence: pd.DataFrame,
@@ -30,13 +32,17 @@ def city_signals(cities: pd.DataFrame, portals: pd.DataFrame, probes: pd.DataFra
     observed = pd.DataFrame(False, index=geoids, columns=list(SIGNALS))
     source = pd.DataFrame("", index=geoids, columns=list(SIGNALS))
 
-    crawled = set(crawl_summaries.loc[crawl_summaries["pages_ok"].fillna(0) > 0, "geoid"]) \
+    # A site counts as read when more than its home page was: a home page that loads but cannot be parsed
+    # (broken markup, undecodable bytes) yields no links, and reading nothing else is not evidence of absence.
+    crawled = set(crawl_summaries.loc[crawl_summaries["pages_ok"].fillna(0) >= MIN_PAGES_READ, "geoid"]) \
         if len(crawl_summaries) else set()
     web = geoids.isin(list(crawled))
     for kind in KINDS:
         observed[kind] = web
     if len(evidence):
-        best = evidence.sort_values("confidence", ascending=False).drop_duplicates(["geoid", "kind"])
+        # Ties broken by URL, so a city's evidence source never depends on other cities' rows.
+        best = evidence.sort_values(["confidence", "url"], ascending=[False, True], kind="stable") \
+            .drop_duplicates(["geoid", "kind"])
         best = best[best["geoid"].isin(geoids)]
         for row in best.itertuples():
             values.at[row.geoid, row.kind] = float(row.confidence)
