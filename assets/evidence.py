@@ -1,5 +1,9 @@
 """Website evidence: each city's own site crawled within a budget, pages classified into evidence kinds."""
 
+import hashlib
+import os
+from urllib.parse import urlsplit
+
 import dagster as dg
 import pandas as pd
 
@@ -8,49 +12,97 @@ from assets.validation import check_result, quarantine_outputs, suite_checks, va
 from expectations.runner import validate
 from sources.evidence.classify import KINDS
 from sources.evidence.crawl import crawl_cities
+from sources.portals.registries import registrable_domain
 
 _OUT = {"kinds": {"python", "pandas"}, "owners": ["team:cdpi"], "code_version": "1"}
 _SUITES = (("crawl_pages", "staging.crawl_pages"), ("evidence", "marts.evidence"))
 
 
-@dg.multi_asset(
-    partitions_def=MONTHLY, group_name="signals", can_subset=False,
-    required_resource_keys={"fetcher", "warehouse", "crawl"},
-    outs={
-        "crawl_pages": dg.AssetOut(**_OUT, description="Every request of the website crawl, with its outcome, "
-                                                       "depth, priority and the evidence kinds found on it."),
-        "crawl_summaries": dg.AssetOut(**_OUT, description="Per city: pages fetched, bytes, robots blocks, "
-                                                           "unreachable pages and why the crawl stopped."),
-        "evidence": dg.AssetOut(**_OUT, description="Evidence of data practices: city, page, kind, criteria, "
-                                                    "confidence, snippet, content hash and rule version."),
-        "evidence_quarantine": dg.AssetOut(**_OUT, description="Crawl and evidence rows that failed their "
-                                                               "suite (ops.quarantine)."),
-    },
-    check_specs=suite_checks(_SUITES),
-)
-def city_evidence(context: dg.AssetExecutionContext, cities: pd.DataFrame):
-    """Crawl each city's official website (robots.txt and sitemaps first, then the most promising links,
-    within per-city page, depth and byte limits; PDFs text-extracted with a page cap) and classify every
-    page and document into the seven evidence kinds by the rules in sources/evidence/rules.yaml."""
-    res = context.resources
-    with res.fetcher.open(res.warehouse.paths(), context.run_id, "city_evidence") as f:
-        pages, evidence, summaries = crawl_cities(f, cities, limits=res.crawl.limits(),
-                                                  workers=f.config.concurrency)
-    frames, bad_rows = quarantine_outputs({"crawl_pages": (pages, ["geoid", "url"]),
-                                           "evidence": (evidence, ["geoid", "url", "kind"])})
-    if len(bad_rows):
-        context.log.warning(f"{len(bad_rows)} crawl/evidence rows quarantined (see ops.quarantine)")
-    yield dg.Output(frames["crawl_pages"], "crawl_pages", metadata={
-        "rows": len(frames["crawl_pages"]), "outcomes": value_counts(frames["crawl_pages"]["outcome"]),
-        "bytes": int(frames["crawl_pages"]["bytes"].sum()) if len(frames["crawl_pages"]) else 0})
-    yield dg.Output(summaries, "crawl_summaries", metadata={
-        "cities": len(summaries), "stopped_by": value_counts(summaries["stopped_by"]) if len(summaries) else {},
-        "median_pages": float(summaries["pages_fetched"].median()) if len(summaries) else None})
-    yield dg.Output(frames["evidence"], "evidence", metadata=_evidence_metadata(frames["evidence"], summaries))
-    yield dg.Output(bad_rows, "evidence_quarantine", metadata={"rows": len(bad_rows)})
-    for name, _table in _SUITES:
-        yield check_result(validate(frames[name], name), asset=name, check_name=f"{name}_suite")
+def crawl_shards() -> int:
+    """How many processes share the website crawl (``CDPI_CRAWL_SHARDS``, default 1), read when the
+    definitions load: with the multiprocess executor each shard is its own step, run side by side."""
+    raw = os.environ.get("CDPI_CRAWL_SHARDS", "1")
+    if not raw.isdigit() or not 1 <= int(raw) <= 64:
+        raise ValueError(f"CDPI_CRAWL_SHARDS must be a whole number from 1 to 64, not {raw!r}")
+    return int(raw)
 
+
+def shard_of(website: str, shards: int) -> int:
+    """A city's shard: a stable hash of its site's registrable domain, so one site is never split."""
+    domain = registrable_domain(urlsplit(str(website)).hostname) or str(website)
+    return int(hashlib.sha256(domain.encode("utf-8")).hexdigest()[:8], 16) % shards
+
+
+def crawl_shard(k: int, shards: int) -> dg.AssetsDefinition:
+    @dg.asset(name=f"website_crawl_shard_{k}", partitions_def=MONTHLY, group_name="signals",
+              kinds={"python", "pandas"}, owners=["team:cdpi"], code_version="1",
+              required_resource_keys={"fetcher", "warehouse", "crawl"},
+              description=f"Shard {k + 1} of {shards} of the website crawl (cities whose site hashes here): every "
+                          "request with its outcome, the evidence found, and a summary per city.")
+    def _shard(context: dg.AssetExecutionContext, cities: pd.DataFrame) -> dg.Output[dict]:
+        res = context.resources
+        mine = cities[[shard_of(w, shards) == k for w in cities["website_url"].fillna("")]]
+        with res.fetcher.open(res.warehouse.paths(), context.run_id, f"city_evidence-{k}") as f:
+            pages, evidence, summaries = crawl_cities(f, mine, limits=res.crawl.limits(),
+                                                      workers=f.config.concurrency)
+        return dg.Output({"pages": pages, "evidence": evidence, "summaries": summaries}, metadata={
+            "cities": len(summaries), "requests": len(pages), "pid": os.getpid()})
+
+    return _shard
+
+
+def evidence_assets(shards: int) -> list[dg.AssetsDefinition]:
+    """The crawl shards and the step that merges them into the evidence tables."""
+    return [*(crawl_shard(k, shards) for k in range(shards)), _merge(shards)]
+
+
+def _merge(shards: int) -> dg.AssetsDefinition:
+    @dg.multi_asset(
+        partitions_def=MONTHLY, group_name="signals", can_subset=False,
+        ins={"cities": dg.AssetIn("cities"),
+             **{f"shard_{k}": dg.AssetIn(f"website_crawl_shard_{k}") for k in range(shards)}},
+        outs={
+            "crawl_pages": dg.AssetOut(**_OUT, description="Every request of the website crawl, with its outcome, "
+                                                           "depth, priority and the evidence kinds found on it."),
+            "crawl_summaries": dg.AssetOut(**_OUT, description="Per city: pages fetched, bytes, robots blocks, "
+                                                               "unreachable pages and why the crawl stopped."),
+            "evidence": dg.AssetOut(**_OUT, description="Evidence of data practices: city, page, kind, criteria, "
+                                                        "confidence, snippet, content hash and rule version."),
+            "evidence_quarantine": dg.AssetOut(**_OUT, description="Crawl and evidence rows that failed their "
+                                                                   "suite (ops.quarantine)."),
+        },
+        check_specs=suite_checks(_SUITES),
+    )
+    def city_evidence(context: dg.AssetExecutionContext, cities: pd.DataFrame, **shards: dict):
+        """Each city's official website crawled (robots.txt and sitemaps first, then the most promising links,
+        within per-city page, depth and byte limits; PDFs text-extracted with a page cap) and every page and
+        document classified into the seven evidence kinds by sources/evidence/rules.yaml: the crawl shards
+        merged (in city order), validated and quarantined here."""
+        parts = [shards[f"shard_{k}"] for k in range(len(shards))]
+        pages, evidence, summaries = (
+            pd.concat([p[key] for p in parts], ignore_index=True) for key in ("pages", "evidence", "summaries"))
+        # Back in the universe's city order, each city's own rows in crawl order: as one crawl would give.
+        order = {g: i for i, g in enumerate(cities["geoid"])}
+        pages, evidence, summaries = (
+            f.sort_values("geoid", kind="stable", key=lambda col: col.map(order)).reset_index(drop=True)
+            for f in (pages, evidence, summaries))
+        frames, bad_rows = quarantine_outputs({"crawl_pages": (pages, ["geoid", "url"]),
+                                               "evidence": (evidence, ["geoid", "url", "kind"])})
+        if len(bad_rows):
+            context.log.warning(f"{len(bad_rows)} crawl/evidence rows quarantined (see ops.quarantine)")
+        yield dg.Output(frames["crawl_pages"], "crawl_pages", metadata={
+            "rows": len(frames["crawl_pages"]), "outcomes": value_counts(frames["crawl_pages"]["outcome"]),
+            "bytes": int(frames["crawl_pages"]["bytes"].sum()) if len(frames["crawl_pages"]) else 0,
+            "shards": len(parts)})
+        yield dg.Output(summaries, "crawl_summaries", metadata={
+            "cities": len(summaries), "stopped_by": value_counts(summaries["stopped_by"]) if len(summaries) else {},
+            "median_pages": float(summaries["pages_fetched"].median()) if len(summaries) else None})
+        yield dg.Output(frames["evidence"], "evidence", metadata=_evidence_metadata(frames["evidence"], summaries))
+        yield dg.Output(bad_rows, "evidence_quarantine", metadata={"rows": len(bad_rows)})
+        for name, _table in _SUITES:
+            yield check_result(validate(frames[name], name), asset=name, check_name=f"{name}_suite")
+
+    return city_evidence
 
 
 def _evidence_metadata(evidence: pd.DataFrame, summaries: pd.DataFrame) -> dict:

@@ -1,13 +1,18 @@
 """The one Definitions object: assets, checks, the monthly job and schedule, the failure sensor.
 
-`dagster dev` (run from the repository root, via `make dev`) and `cdpi run` both load this module.
+`dagster dev` (run from the repository root, via `make dev`) and `cdpi run` both load this module. Two
+environment variables shape it when it loads: ``CDPI_CRAWL_SHARDS`` (the website crawl as that many
+steps) and ``CDPI_EXECUTOR`` (in_process, or multiprocess to run those steps side by side); see
+docs/scale-out.md.
 """
 
 from __future__ import annotations
 
+import os
+
 import dagster as dg
 
-from assets.evidence import city_evidence
+from assets.evidence import crawl_shards, evidence_assets
 from assets.homepages import city_homepages
 from assets.index import certified_cities, index_calibration, index_validation, readiness_index, wwc_partners
 from assets.partitions import MONTHLY
@@ -18,16 +23,18 @@ from assets.universe import census_places, cities, wikidata_websites
 from pipelines.resources import CrawlSettings, FetcherResource, RunSettings, WarehouseResource
 from pipelines.sensors import record_failed_runs
 
-ALL_ASSETS = [census_places, wikidata_websites, cities, city_homepages, city_portals, city_evidence,
-              certified_cities, wwc_partners, readiness_index, index_validation, index_calibration,
-              published_warehouse, snapshot_exports, outreach_report]
 
-monthly_refresh = dg.define_asset_job(
-    "monthly_refresh", selection=dg.AssetSelection.assets(*ALL_ASSETS), partitions_def=MONTHLY,
-    description="Refresh every signal for one month and publish the snapshot.")
+def all_assets(shards: int = 1) -> list:
+    """Every asset of a run, with the website crawl split into ``shards`` steps."""
+    return [census_places, wikidata_websites, cities, city_homepages, city_portals, *evidence_assets(shards),
+            certified_cities, wwc_partners, readiness_index, index_validation, index_calibration,
+            published_warehouse, snapshot_exports, outreach_report]
 
-#: Early on the 2nd of each month (UTC), for the month just ended.
-monthly_schedule = dg.build_schedule_from_partitioned_job(monthly_refresh, day_of_month=2, hour_of_day=3)
+
+def refresh_job(assets: list) -> dg.UnresolvedAssetJobDefinition:
+    return dg.define_asset_job(
+        "monthly_refresh", selection=dg.AssetSelection.assets(*assets), partitions_def=MONTHLY,
+        description="Refresh every signal for one month and publish the snapshot.")
 
 
 def default_resources(warehouse: WarehouseResource | None = None, fetcher: FetcherResource | None = None,
@@ -43,11 +50,33 @@ def default_resources(warehouse: WarehouseResource | None = None, fetcher: Fetch
     }
 
 
-defs = dg.Definitions(
-    assets=ALL_ASSETS,
-    jobs=[monthly_refresh],
-    schedules=[monthly_schedule],
-    sensors=[record_failed_runs],
-    resources=default_resources(),
-    executor=dg.in_process_executor,
-)
+def executor(choice: str | None = None) -> dg.ExecutorDefinition:
+    """``CDPI_EXECUTOR``: in_process (default: one process, what `cdpi run` uses) or multiprocess (each
+    step its own process, so the crawl shards run side by side; steps that do not depend on each other
+    overlap too). The warehouse is still written by the one publish step."""
+    choice = choice or os.environ.get("CDPI_EXECUTOR", "in_process")
+    if choice == "in_process":
+        return dg.in_process_executor
+    if choice == "multiprocess":
+        return dg.multiprocess_executor
+    raise ValueError(f"CDPI_EXECUTOR must be in_process or multiprocess, not {choice!r}")
+
+
+def build_definitions(shards: int = 1, executor_name: str | None = None) -> dg.Definitions:
+    assets = all_assets(shards)
+    job = refresh_job(assets)
+    return dg.Definitions(
+        assets=assets, jobs=[job], sensors=[record_failed_runs], resources=default_resources(),
+        #: Early on the 2nd of each month (UTC), for the month just ended.
+        schedules=[dg.build_schedule_from_partitioned_job(job, day_of_month=2, hour_of_day=3)],
+        executor=executor(executor_name))
+
+
+def sharded_refresh_job() -> dg.JobDefinition:
+    """The monthly job as the environment describes it, built afresh: the target `dagster.reconstructable`
+    hands to every process of a multiprocess run, so each rebuilds the same shards."""
+    return build_definitions(crawl_shards()).resolve_job_def("monthly_refresh")
+
+
+ALL_ASSETS = all_assets(crawl_shards())
+defs = build_definitions(crawl_shards())

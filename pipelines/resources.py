@@ -53,7 +53,7 @@ class FetcherResource(dg.ConfigurableResource):
     resolve: dict[str, str] = {}
     allow_addresses: list[str] = []
 
-    def fetcher_config(self, cache_dir: Path | None) -> FetcherConfig:
+    def fetcher_config(self, cache_dir: Path | None, shared_gate_dir: Path | None = None) -> FetcherConfig:
         return FetcherConfig(
             user_agent=self.user_agent, contact_url=self.contact_url, min_delay_s=self.min_delay_s,
             max_crawl_delay_s=self.max_crawl_delay_s,
@@ -63,13 +63,14 @@ class FetcherResource(dg.ConfigurableResource):
             max_bytes=self.max_bytes, obey_robots=self.obey_robots,
             resolve={k: (None if v == REAL_DNS else v) for k, v in self.resolve.items()},
             allow_addresses=tuple(self.allow_addresses), replay=tuple(self.replay),
-            cache_dir=cache_dir if self.conditional_get else None)
+            cache_dir=cache_dir if self.conditional_get else None, shared_gate_dir=shared_gate_dir)
 
     @contextlib.contextmanager
     def open(self, paths: WarehousePaths, run_id: str, prefix: str) -> Iterator[Fetcher]:
         """A fetcher archiving into this run's folder; closed (WARC flushed) when the step ends."""
-        fetcher = Fetcher(self.fetcher_config(paths.http_cache), run_dir=paths.run_dir(run_id),
-                          run_id=run_id, archive_prefix=prefix)
+        # One set of host gates per run, shared by every step and process of it (crawl shards).
+        fetcher = Fetcher(self.fetcher_config(paths.http_cache, paths.run_dir(run_id) / "host-gates"),
+                          run_dir=paths.run_dir(run_id), run_id=run_id, archive_prefix=prefix)
         try:
             yield fetcher
         finally:

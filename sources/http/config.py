@@ -42,6 +42,9 @@ class FetcherConfig:
     replay: tuple[str, ...] = ()
     #: Where ETag/Last-Modified validators and reusable bodies persist between runs (None: no conditional GET).
     cache_dir: Path | None = None
+    #: Folder of per-host lock files shared by every process of a run (crawl shards on one machine):
+    #: politeness then holds across processes, not just across threads.
+    shared_gate_dir: Path | None = None
 
     @property
     def full_user_agent(self) -> str:

@@ -28,7 +28,7 @@ from sources.http.conditional import ConditionalCache
 from sources.http.config import FetcherConfig
 from sources.http.fetchlog import FetchLog
 from sources.http.outcomes import Outcome
-from sources.http.politeness import HostGate
+from sources.http.politeness import HostGate, SharedHostGate
 from sources.http.progress import progress
 from sources.http.result import FetchResult
 from sources.http.robots import RobotsCache
@@ -71,7 +71,9 @@ class Fetcher:
         self.config = config
         self.run_id = run_id
         self._policy = AddressPolicy(config.resolve, config.allow_addresses)
-        self.gate = HostGate(0.0 if config.replaying else config.min_delay_s)
+        delay = 0.0 if config.replaying else config.min_delay_s
+        self.gate = (SharedHostGate(delay, config.shared_gate_dir)
+                     if config.shared_gate_dir is not None and not config.replaying else HostGate(delay))
         self.robots = RobotsCache(lambda url: self.get(url, _robots=True))
         self._replay = ReplayIndex(config.replay) if config.replaying else None
         self.archive = (None if config.replaying or run_dir is None else

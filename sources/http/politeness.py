@@ -8,9 +8,14 @@ seconds" and what makes a national crawl finish near its politeness bound.
 from __future__ import annotations
 
 import contextlib
+import fcntl
+import hashlib
+import os
+import struct
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 
 class HostGate:
@@ -76,3 +81,40 @@ class HostGate:
             self._sleep(seconds)
         with self._cond:
             self._next[host] = max(self._next.get(host, 0.0), self._clock() + self.delay(host))
+
+
+class SharedHostGate(HostGate):
+    """A HostGate whose promise holds across processes on one machine: the crawl shards Dagster's
+    multiprocess executor runs side by side share hosts (a vendor's code library serves every city), and
+    two processes must not hit one host at once or faster than its delay.
+
+    Each host has a small lock file under ``directory`` (named by a hash of the host, so no host name ever
+    becomes a path): a request holds an exclusive ``flock`` on it for its whole duration, and the file
+    keeps the wall-clock time before which the host's next request may not start. The in-process gate
+    still runs first, so threads of one process queue in memory and only one of them waits on the file.
+    """
+
+    def __init__(self, default_delay_s: float, directory: Path, **kwargs):
+        super().__init__(default_delay_s, **kwargs)
+        self.directory = Path(directory)
+        self.directory.mkdir(parents=True, exist_ok=True)
+
+    @contextlib.contextmanager
+    def slot(self, host: str) -> Iterator[None]:
+        with super().slot(host):
+            path = self.directory / (hashlib.sha256(host.encode("utf-8")).hexdigest()[:32] + ".gate")
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX)            # released by the kernel if the process dies
+                raw = os.pread(fd, 8, 0)
+                not_before = struct.unpack("<d", raw)[0] if len(raw) == 8 else 0.0
+                wait = not_before - time.time()
+                if wait > 0:
+                    time.sleep(wait)
+                os.pwrite(fd, struct.pack("<d", time.time() + self.delay(host)), 0)
+                try:
+                    yield
+                finally:
+                    fcntl.flock(fd, fcntl.LOCK_UN)
+            finally:
+                os.close(fd)
