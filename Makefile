@@ -32,11 +32,16 @@ test-fast: $(STAMP)
 	$(BIN)/python -m pytest -q
 
 ## Benchmarks (not tests): figures go to docs/BENCHMARKS.md and docs/benchmarks.json.
+## CITIES: national crawl size (cdpi vs the politeness bound, Scrapy, a sequential loop, a refresh);
 ## DATASETS: catalog size of the portal benchmark; EVIDENCE_CITIES: websites crawled; INDEX_CITIES: cities scored.
+CITIES ?= 1500
+DELAY ?= 1.0
 DATASETS ?= 50000
 EVIDENCE_CITIES ?= 40
 INDEX_CITIES ?= 20000
 bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	$(BIN)/python scripts/bench_national.py --cities $(CITIES) --delay $(DELAY)
 	$(BIN)/python scripts/bench_portals.py --datasets $(DATASETS)
 	$(BIN)/python scripts/bench_evidence.py --cities $(EVIDENCE_CITIES)
 	$(BIN)/python scripts/bench_index.py --cities $(INDEX_CITIES)

@@ -194,6 +194,7 @@ def cmd_sql(args: argparse.Namespace) -> int:
     paths = WarehousePaths(Path(args.home).resolve()) if args.home else WarehousePaths.default()
     con = connect_published(paths)
     try:
+        _read_only_statement(con, args.query)
         cursor = con.execute(args.query)
         if cursor.description is None:
             return 0
@@ -206,6 +207,22 @@ def cmd_sql(args: argparse.Namespace) -> int:
     if truncated:
         _err(f"(showing the first {args.max_rows} rows; use --max-rows to see more)")
     return 0
+
+
+def _read_only_statement(con, query: str) -> None:
+    """`cdpi sql` runs one query that only reads (SELECT, and what DuckDB parses as one: FROM ..., SHOW,
+    DESCRIBE, SUMMARIZE; or EXPLAIN). The connection is read-only and sandboxed as well, but a statement
+    list could DETACH it and ATTACH the file again: refusing anything but a single read closes that."""
+    import duckdb
+
+    try:
+        statements = con.extract_statements(query)
+    except duckdb.Error as exc:
+        raise CliError(f"cannot parse the query: {exc}") from None
+    allowed = (duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN)
+    if len(statements) != 1 or statements[0].type not in allowed:
+        kinds = ", ".join(st.type.name for st in statements) or "nothing"
+        raise CliError(f"cdpi sql runs a single read-only query (SELECT or EXPLAIN); got {kinds}")
 
 
 def cmd_runs(args: argparse.Namespace) -> int:

@@ -258,6 +258,8 @@ def measure(n: int, delay: float, concurrency: int, latency: tuple[float, float]
     bound, busiest, busiest_s, throughput_s = politeness_bound(full["hosts"], full["delays"], delay, mean_latency,
                                                                concurrency)
     seq_estimate = seq["wall_s"] * len(cities) / max(1, len(sample))
+    scrapy_bound = (politeness_bound(scrapy["hosts"], full["delays"], delay, mean_latency, concurrency)[0]
+                    if scrapy else None)
     return {
         "cities": len(cities), "requests": full["server_requests"], "delay_s": delay, "concurrency": concurrency,
         "latency_ms": [latency[0] * 1000, latency[1] * 1000], "wall_s": round(full["wall_s"], 1),
@@ -267,6 +269,8 @@ def measure(n: int, delay: float, concurrency: int, latency: tuple[float, float]
         "scrapy_wall_s": round(scrapy["wall_s"], 1) if scrapy else None,
         "scrapy_requests": scrapy["server_requests"] if scrapy else None,
         "scrapy_ratio": round(full["wall_s"] / scrapy["wall_s"], 3) if scrapy else None,
+        "scrapy_bound_s": round(scrapy_bound, 1) if scrapy else None,
+        "scrapy_bound_ratio": round(scrapy["wall_s"] / scrapy_bound, 3) if scrapy else None,
         "sequential_sample_cities": len(sample), "sequential_sample_wall_s": round(seq["wall_s"], 1),
         "sequential_estimate_s": round(seq_estimate, 1),
         "sequential_ratio": round(full["wall_s"] / seq_estimate, 4),
@@ -284,7 +288,8 @@ def measure(n: int, delay: float, concurrency: int, latency: tuple[float, float]
 def write(r: dict, command: str) -> None:
     facts = machine_facts()
     scrapy_line = (f"| Scrapy, same settings | {r['scrapy_wall_s']:,} | {r['scrapy_requests']:,} | "
-                   f"{r['scrapy_ratio']} (cdpi / Scrapy) |" if r["scrapy_wall_s"] else "| Scrapy | not run | | |")
+                   f"cdpi / Scrapy {r['scrapy_ratio']}; Scrapy is {r['scrapy_bound_ratio']} x its own bound "
+                   f"({r['scrapy_bound_s']:,} s) |" if r["scrapy_wall_s"] else "| Scrapy | not run | | |")
     body = "\n".join([
         f"## {SECTION}", "", f"Command: `{command}`", "", machine_line(facts), "",
         f"{r['cities']:,} synthetic city websites on the simulated web (served by the benchmark process; each "

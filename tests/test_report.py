@@ -209,12 +209,16 @@ def test_an_older_snapshot_and_the_history(sample_home, tmp_path):
     latest = build_report(WarehousePaths(home), tmp_path / "latest")
     page = next((tmp_path / "latest" / "cities").glob("*.html")).read_text()
     assert "<polyline" in page and "2 snapshots" in page
-    (tmp_path / "old" / "cities").mkdir(parents=True)
+    build_report(WarehousePaths(home), tmp_path / "old")
     (tmp_path / "old" / "cities" / "stale.html").write_text("left by an earlier build")
-    (tmp_path / "old" / "notes.txt").write_text("not ours")
     old = build_report(WarehousePaths(home), tmp_path / "old", snapshot=earlier)
     assert old.snapshot == earlier != latest.snapshot and old.cities == latest.cities
-    assert not (tmp_path / "old" / "cities" / "stale.html").exists() and (tmp_path / "old" / "notes.txt").exists()
+    assert not (tmp_path / "old" / "cities" / "stale.html").exists(), "a rebuild replaces the folder whole"
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("not ours")
+    with pytest.raises(ValueError, match="not written by cdpi"):
+        build_report(WarehousePaths(home), tmp_path / "mine")
+    assert (tmp_path / "mine" / "notes.txt").read_text() == "not ours"
     targets = (tmp_path / "old" / "targets.html").read_text()
     (n,) = query(home, "SELECT count(*) FROM marts.outreach_targets")[0]  # same rows, older run
     assert f"{n} of {n} targets shown" in targets

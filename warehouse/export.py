@@ -3,7 +3,7 @@ that says which run they come from and a checksum per file, so a citation can na
 
 A snapshot's rows are those of its latest successful run (several runs of one month can exist; the
 manifest names the one exported). Files are written into a temporary folder and renamed into place, so a
-killed export never leaves a half-written snapshot folder behind.
+killed export never leaves a half-written snapshot folder behind (warehouse/atomic_dir.py).
 """
 
 from __future__ import annotations
@@ -11,11 +11,10 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from warehouse.atomic_dir import building
 from warehouse.paths import WarehousePaths
 from warehouse.publish import WarehouseError
 from warehouse.read import connect_published
@@ -61,11 +60,8 @@ def export_snapshot(paths: WarehousePaths, snapshot: str | None = None, out: Pat
             "duckdb_tables() WHERE database_name = current_database() AND schema_name = 'marts') "
             "ORDER BY table_name").fetchall()]
         target = (out or paths.home / "exports") / month
-        target.parent.mkdir(parents=True, exist_ok=True)
-        work = Path(tempfile.mkdtemp(prefix=f".{month}-", dir=target.parent))
-        work.chmod(0o755)
-        try:
-            files: dict[str, int] = {}
+        files: dict[str, int] = {}
+        with building(target, marker="manifest.json") as work:
             queries = [(t, f"SELECT * FROM marts.{t} WHERE run_id = '{run_id}'") for t in tables]
             if is_latest:
                 queries += [(v, f"SELECT * FROM marts.{v}") for v in LATEST_ONLY_VIEWS]
@@ -80,24 +76,9 @@ def export_snapshot(paths: WarehousePaths, snapshot: str | None = None, out: Pat
                         "source": paths.published.name,
                         "files": {n: {"rows": r, "sha256": _sha256(work / n)} for n, r in sorted(files.items())}}
             (work / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
-            _replace_dir(work, target)
-        except BaseException:
-            shutil.rmtree(work, ignore_errors=True)
-            raise
     finally:
         con.close()
     return ExportSummary(target, month, run_id, files)
-
-
-def _replace_dir(new: Path, target: Path) -> None:
-    """Swap ``new`` in for ``target``: readers see the old folder or the new one, never a mix."""
-    old = None
-    if target.exists():
-        old = target.with_name(f".{target.name}-old-{new.name}")
-        target.rename(old)
-    new.rename(target)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
 
 
 def _literal(path: Path) -> str:

@@ -15,7 +15,8 @@ import threading
 from dataclasses import dataclass, field
 from urllib.parse import urldefrag, urljoin
 
-from bs4 import BeautifulSoup
+import pypdf
+from bs4 import BeautifulSoup, CData, NavigableString
 
 #: Elements whose text is chrome, not content.
 _CHROME = ("script", "style", "noscript", "template", "svg", "nav", "header", "footer", "aside", "form",
@@ -28,6 +29,13 @@ DEFAULT_PDF_PAGES = 40
 #: a decompression bomb costs pypdf ~150 MB before its output limit stops it; two at once measured a
 #: 400 MB peak RSS in the crawl benchmark.
 _PDF_SLOTS = threading.BoundedSemaphore(1)
+#: Per-stream budgets for pypdf: content operators parsed, bytes a compressed stream may inflate to.
+PDF_PARSE_WORK = 200_000
+#: Anchor text kept per link; a list item or cell longer than LINK_ITEM_CHARS is content, not a signpost.
+ANCHOR_CHARS = 120
+LINK_ITEM_CHARS = 300
+_NESTED_LISTS = frozenset({"ul", "ol", "dl", "table", "tbody", "tr"})
+PDF_STREAM_BYTES = 16 * 1024 * 1024
 MAX_TEXT_CHARS = 200_000
 
 
@@ -51,16 +59,17 @@ def from_html(html: str, url: str | None = None) -> Document:
         if href.startswith(("mailto:", "tel:", "javascript:", "#")):
             continue
         target = urldefrag(urljoin(url or "", href))[0]
-        links.append((target, " ".join(a.get_text(" ").split())))
+        links.append((target, _capped_text(a, ANCHOR_CHARS, max_nodes=200)))
     for tag in soup.find_all(_CHROME):
         tag.decompose()
     for tag in soup.find_all(attrs={"role": ("navigation", "banner", "contentinfo", "search")}):
         tag.decompose()
     doomed = [t for t in soup.find_all(True)
               if t.name not in ("html", "body", "main", "article") and _CHROME_HINT.search(_hint(t))]
+    gone: set[int] = set()
     for tag in doomed:
-        if not tag.decomposed:
-            tag.decompose()
+        if id(tag) not in gone:
+            _decompose(tag, gone)
     root = soup.find("main") or soup.find("article") or soup.body or soup
     _drop_link_lists(root)
     blocks = [" ".join(s.split()) for s in root.get_text("\n").split("\n")]
@@ -74,13 +83,46 @@ def from_html(html: str, url: str | None = None) -> Document:
 def _drop_link_lists(root) -> None:
     """Remove list items and table cells that are nothing but a link: a page listing "Open Data Policy"
     among its links is a signpost to the evidence, not the evidence (the crawl follows the link)."""
+    gone: set[int] = set()
     for item in root.find_all(("li", "dt", "dd", "td")) if hasattr(root, "find_all") else []:
-        if item.decomposed:
+        if id(item) in gone or any(getattr(c, "name", None) in _NESTED_LISTS for c in item.children):
+            continue   # an item holding a list or table is a container; its own items are judged one by one
+        # Read at most a short item's worth of text: unclosed <li> tags nest, and reading each one's whole
+        # subtree would make a hostile page quadratic. An item longer than that is content, not a signpost.
+        text = _capped_text(item, LINK_ITEM_CHARS)
+        if not text or len(text) >= LINK_ITEM_CHARS:
             continue
-        text = " ".join(item.get_text(" ").split())
-        anchors = " ".join(" ".join(a.get_text(" ").split()) for a in item.find_all("a"))
+        anchors = " ".join(_capped_text(a, LINK_ITEM_CHARS) for a in item.find_all("a", limit=20))
         if text and anchors and len(anchors) >= 0.8 * len(text):
-            item.decompose()
+            _decompose(item, gone)
+
+
+def _decompose(tag, gone: set[int]) -> None:
+    """Decompose ``tag`` and remember its descendants as gone. (Asking a tag ``.decomposed`` is no
+    cheaper: on an old tag bs4 falls back to searching its whole subtree, quadratic on nested markup.)"""
+    gone.update(id(t) for t in tag.find_all(True))
+    gone.add(id(tag))
+    tag.decompose()
+
+
+def _capped_text(tag, limit: int, max_nodes: int = 500) -> str:
+    """The tag's text, whitespace collapsed, read only until ``limit`` characters or ``max_nodes`` nodes.
+    Walks ``contents`` itself: bs4's own string iterators look up the subtree's end first, which costs
+    the whole nesting depth on every call and makes nested hostile markup quadratic."""
+    parts, size, seen = [], 0, 0
+    stack = [iter(tag.contents)]
+    while stack and size < limit and seen < max_nodes:
+        child = next(stack[-1], None)
+        if child is None:
+            stack.pop()
+            continue
+        seen += 1
+        if type(child) in (NavigableString, CData):
+            parts.append(str(child))
+            size += len(child)
+        elif getattr(child, "contents", None):
+            stack.append(iter(child.contents))
+    return " ".join(" ".join(parts).split())[:limit]
 
 
 def _hint(tag) -> str:
@@ -93,7 +135,10 @@ def from_pdf(data: bytes, url: str | None = None, *, max_pages: int = DEFAULT_PD
     """Text of the first ``max_pages`` pages, page by page: a page that cannot be read (a decompression
     bomb, a damaged stream) ends the reading with an error, and the pages before it are kept.
     Encrypted, damaged or image-only PDFs give an error string, never an exception."""
-    with _PDF_SLOTS:
+    # Tighter work limits than pypdf's defaults: a 20 KB file can otherwise ask for minutes of CPU and
+    # hundreds of MB per page (one shared stream of millions of operators) while every other PDF waits.
+    with _PDF_SLOTS, pypdf.apply_configuration(stream_parsing_work_maximum_count=PDF_PARSE_WORK,
+                                               zlib_maximum_output_length=PDF_STREAM_BYTES):
         return _read_pdf(data, url, max_pages)
 
 

@@ -77,7 +77,7 @@ class WarcArchive:
                 extra["WARC-Truncated"] = "length"
             resp = writer.create_warc_record(
                 url, "response", payload=io.BytesIO(body), warc_headers_dict=extra,
-                http_headers=StatusAndHeaders(f"{status} {reason}".strip(), response_headers,
+                http_headers=StatusAndHeaders(_ascii_line(f"{status} {reason}".strip()), response_headers,
                                               protocol="HTTP/1.1"))
             writer.write_record(resp)
             writer.write_record(self._request_record(writer, url, method, request_headers, date, resp))
@@ -112,7 +112,8 @@ class WarcArchive:
         target = parts.path + (f"?{parts.query}" if parts.query else "")
         return writer.create_warc_record(
             url, "request", payload=io.BytesIO(b""),
-            http_headers=StatusAndHeaders(f"{method} {target} HTTP/1.1", headers, is_http_request=True),
+            http_headers=StatusAndHeaders(_ascii_line(f"{method} {target} HTTP/1.1"), headers,
+                                          is_http_request=True),
             warc_headers_dict={"WARC-Date": date,
                                "WARC-Concurrent-To": concurrent_to.rec_headers.get_header("WARC-Record-ID")})
 
@@ -193,3 +194,10 @@ class ReplayIndex:
                     ref = record.rec_headers.get_header("WARC-Concurrent-To")
                     if ref in last_304:
                         last_304.pop(ref).reused_body = record.content_stream().read()
+
+
+
+def _ascii_line(text: str) -> str:
+    """warcio writes the status and request lines as ASCII (it percent-encodes non-ASCII header values
+    itself): a server's UTF-8 reason phrase is kept as escapes instead of failing the fetch."""
+    return text.encode("ascii", "backslashreplace").decode("ascii")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
@@ -35,7 +35,15 @@ def normalize_url(url: str) -> str:
     if ":" in host:  # IPv6 literal
         host = f"[{host}]"
     netloc = host if port in (None, _DEFAULT_PORTS[scheme]) else f"{host}:{port}"
-    return urlunsplit((scheme, netloc, parts.path or "/", parts.query, ""))
+    return urlunsplit((scheme, netloc, _ascii(parts.path) or "/", _ascii(parts.query), ""))
+
+
+def _ascii(text: str) -> str:
+    """Percent-encode (as UTF-8) what a request line cannot carry: non-ASCII, spaces and control bytes.
+    Everything else is kept as written, so URLs that were already ASCII never change."""
+    if text.isascii() and all(0x20 < ord(c) < 0x7F for c in text):
+        return text
+    return "".join(c if 0x20 < ord(c) < 0x7F else quote(c, safe="") for c in text)
 
 
 def host_of(url: str) -> str:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+from warehouse.atomic_dir import building
 from warehouse.paths import WarehousePaths
 from warehouse.read import connect_published
 from warehouse.report import render
@@ -43,8 +44,8 @@ def _page_name(geoid: str) -> str:
 def build_report(paths: WarehousePaths, out_dir: Path, snapshot: str | None = None) -> ReportSummary:
     """Write index.html, targets.html, cities/<geoid>.html, report.css and report.js into out_dir.
 
-    `snapshot` (YYYY-MM) picks an older snapshot; by default the latest successful run is shown. City
-    pages left in out_dir/cities by an earlier build for cities no longer present are removed.
+    `snapshot` (YYYY-MM) picks an older snapshot; by default the latest successful run is shown. The
+    folder is replaced whole (warehouse/atomic_dir.py), so pages of cities no longer present go too.
     """
     con = connect_published(paths)
     try:
@@ -53,33 +54,29 @@ def build_report(paths: WarehousePaths, out_dir: Path, snapshot: str | None = No
         con.close()
     names = {c["geoid"]: _page_name(c["geoid"]) for c in data.cities}
     out_dir = Path(out_dir)
-    city_dir = out_dir / "cities"
-    city_dir.mkdir(parents=True, exist_ok=True)
-    static = resources.files("warehouse.report") / "static"
-    for name in STATIC_FILES:
-        (out_dir / name).write_bytes((static / name).read_bytes())
-
     env = render.environment()
     pages = 0
+    # Built in a fresh folder and swapped in whole: a reader never sees pages of two snapshots mixed,
+    # and pages of cities no longer present go with the old folder.
+    with building(out_dir, marker=".cdpi-report") as work:
+        city_dir = work / "cities"
+        city_dir.mkdir()
+        static = resources.files("warehouse.report") / "static"
+        for name in STATIC_FILES:
+            (work / name).write_bytes((static / name).read_bytes())
 
-    def write(path: Path, template: str, context: dict) -> None:
-        nonlocal pages
-        path.write_text(env.get_template(template).render(context), encoding="utf-8")
-        pages += 1
+        def write(path: Path, template: str, context: dict) -> None:
+            nonlocal pages
+            path.write_text(env.get_template(template).render(context), encoding="utf-8")
+            pages += 1
 
-    write(out_dir / "index.html", "index.html", render.index_context(data))
-    write(out_dir / "targets.html", "targets.html", render.targets_context(data))
-    targets = {t["geoid"]: t for t in data.targets}
-    city_template = env.get_template("city.html")
-    written = set()
-    for city in data.cities:
-        name = names[city["geoid"]]
-        context = render.city_context(data, city, targets.get(city["geoid"]))
-        (city_dir / name).write_text(city_template.render(context), encoding="utf-8")
-        written.add(name)
-        pages += 1
-    for stale in city_dir.glob("*.html"):
-        if stale.name not in written and CITY_PAGE.match(stale.name):
-            stale.unlink()
+        write(work / "index.html", "index.html", render.index_context(data))
+        write(work / "targets.html", "targets.html", render.targets_context(data))
+        targets = {t["geoid"]: t for t in data.targets}
+        city_template = env.get_template("city.html")
+        for city in data.cities:
+            context = render.city_context(data, city, targets.get(city["geoid"]))
+            (city_dir / names[city["geoid"]]).write_text(city_template.render(context), encoding="utf-8")
+            pages += 1
     return ReportSummary(out_dir=out_dir, pages=pages, cities=len(data.cities), snapshot=data.run.label,
                          is_sample=data.run.is_sample)
