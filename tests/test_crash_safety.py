@@ -258,8 +258,10 @@ def test_sigkill_at_any_point_leaves_old_or_complete_new_warehouse(tmp_path: Pat
             finished = proc.poll() is not None
             _kill_group(proc)
             assert not finished or proc.returncode == 0, (tmp_path / f"kill-{i}.log").read_text()[-3000:]
+            # The report folder has its own lock and work folder (warehouse/atomic_dir.py), repaired by the
+            # next writer; only warehouse build files are the publish's business here.
             leftovers = sorted(p.name for p in home.iterdir() if p.name.startswith(".")
-                               and p.name != paths.lock.name)
+                               and p.name != paths.lock.name and not p.name.startswith(".report"))
             is_new = replaced()
             phase = "completed" if finished else _phase(home, wall, [n for n in leftovers if "build-" in n], is_new)
 
@@ -406,8 +408,8 @@ def test_live_run_killed_mid_crawl_resumes_from_the_conditional_get_cache(tmp_pa
         largest = max(warcs, key=lambda w: w.stat().st_size)
         cut = tmp_path / "cut.warc.gz"
         cut.write_bytes(largest.read_bytes()[: largest.stat().st_size // 2 + 13])
-        cut_records, cut_error = _read_warc(cut)
-        assert cut_error is None and 0 < cut_records < read[largest.name][0]
+        cut_records, _cut_error = _read_warc(cut)   # the torn tail may be reported; what precedes it is read
+        assert 0 < cut_records < read[largest.name][0]
         assert len(ReplayIndex([str(cut)])) > 0
         with contextlib.closing(sqlite3.connect(paths.http_cache / "validators.sqlite")) as db:
             cached = db.execute("SELECT count(*) FROM validators").fetchone()[0]

@@ -120,7 +120,7 @@ def test_export_writes_every_mart_with_a_manifest(sample_home: Path, capsys, tmp
 
 
 def test_the_run_itself_exports_its_snapshot(sample_home: Path) -> None:
-    [folder] = list((sample_home / "exports").iterdir())
+    [folder] = [p for p in (sample_home / "exports").iterdir() if p.is_dir()]
     assert (folder / "manifest.json").exists() and (folder / "marts.city_index.parquet").exists()
 
 
