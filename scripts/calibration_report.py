@@ -34,7 +34,7 @@ def measure(n_cities: int, seed: int, home: Path) -> dict:
     from warehouse.index.calibration import calibrate, labels_for
     from warehouse.index.scoring import Model
     from warehouse.index.signals import SIGNALS
-    from warehouse.index.tiers import earned_probability, points_distribution, thresholds, tier_odds
+    from warehouse.index.tiers import earned_probability, points_distribution, tier_odds
     from warehouse.index.validation import auc
     from warehouse.paths import WarehousePaths
     from warehouse.read import connect_published
@@ -68,17 +68,15 @@ def measure(n_cities: int, seed: int, home: Path) -> dict:
     for held, adj in result.folds:
         m = adj.apply(model)
         models["fitted"].update({int(i): m for i in held})
-    need = thresholds(model.catalog.tiers, len(model.ids))
-    cores = {c.id for c in model.catalog.criteria if c.core}
     true_met = np.array([[cid in truth[g] for cid in model.ids] for g in geoids])
-    true_tier = np.array([_tier(truth[g], need, cores) for g in geoids], dtype=object)
+    true_tier = np.array([model.tier_of(truth[g]) for g in geoids], dtype=object)
     out: dict = {"cities": n_cities, "eligible": int(result.eligible.sum()), "run_seconds": run_seconds,
                  "positives": int((labels[result.eligible] > 0).sum()), "stored": stored, "params": params,
                  "practices": practices, "truth": {}}
     for name, per_city in models.items():
         met = np.vstack([per_city[i].met(v[i:i + 1]) for i in range(len(v))])
         earned = np.vstack([earned_probability(per_city[i].structure, met[i:i + 1]) for i in range(len(v))])
-        odds = tier_odds(points_distribution(model.structure, met), need)
+        odds = tier_odds(points_distribution(model.structure, met), model.needed)
         predicted = np.full(len(v), "none", dtype=object)
         for t in ("silver", "gold", "platinum"):
             predicted[odds[t] >= 0.5] = t
@@ -94,12 +92,6 @@ def measure(n_cities: int, seed: int, home: Path) -> dict:
             "tier_accuracy": float((predicted == true_tier).mean()),
             "tiered_right": int(((predicted == true_tier) & tiered).sum()), "tiered": int(tiered.sum())}
     return out
-
-
-def _tier(met: frozenset, need: dict[str, int], cores: set[str]) -> str:
-    if not cores <= met:
-        return "none"
-    return next((t for t in ("platinum", "gold", "silver") if len(met) >= need[t]), "none")
 
 
 def _cell(row) -> str:

@@ -27,9 +27,8 @@ def measure(n_cities: int, seed: int, home: Path) -> dict:
     import pandas as pd
 
     from pipelines.cli import main as cli
-    from sources.criteria.catalog import load_catalog
     from tests.simweb.population import build_population
-    from warehouse.index.tiers import thresholds
+    from warehouse.index.scoring import Model
     from warehouse.index.validation import auc
     from warehouse.paths import WarehousePaths
     from warehouse.read import connect_published
@@ -44,15 +43,10 @@ def measure(n_cities: int, seed: int, home: Path) -> dict:
     truth = {c.geoid: c.criteria for c in pop.cities}
     scores["truth"] = [cid in truth.get(g, frozenset()) for g, cid in zip(scores["geoid"], scores["criterion_id"],
                                                                          strict=True)]
-    catalog = load_catalog()
-    need = thresholds(catalog.tiers, len(catalog.criteria))
-    cores = {c.id for c in catalog.criteria if c.core}
+    model = Model()
 
     def true_tier(geoid: str) -> str:
-        met = truth.get(geoid, frozenset())
-        if not cores <= met:
-            return "none"
-        return next((t for t in ("platinum", "gold", "silver") if len(met) >= need[t]), "none")
+        return model.tier_of(truth.get(geoid, frozenset()))
 
     index["true_tier"] = index["geoid"].map(true_tier)
     index["true_points"] = index["geoid"].map(lambda g: len(truth.get(g, ())))

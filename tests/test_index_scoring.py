@@ -100,3 +100,18 @@ def test_index_recovers_the_simulated_webs_ground_truth(tmp_path) -> None:
 
     r = measure(120, 2026, tmp_path)
     assert r["auc"] >= 0.8 and r["points_corr"] >= 0.75 and r["tier_accuracy"] >= 0.7
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.sets(st.sampled_from(MODEL.ids)))
+def test_tier_of_a_certain_set_follows_prerequisites_cores_and_thresholds(met: set[str]) -> None:
+    by_id = MODEL.catalog.by_id()
+
+    def earned(cid: str) -> bool:
+        return cid in met and all(earned(pre) for pre in by_id[cid].prerequisites)
+
+    points = sum(earned(cid) for cid in MODEL.ids)
+    cores = all(earned(cid) for cid in MODEL.cores)
+    expected = next((t for t in ("platinum", "gold", "silver") if cores and points >= MODEL.needed[t]), "none")
+    assert MODEL.tier_of(met) == expected
+    assert MODEL.tier_of(set(MODEL.ids)) == "platinum"

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Collection
 
 import numpy as np
 import pandas as pd
@@ -66,6 +67,18 @@ class Model:
                                          [c.id for c in crit if c.core])
         self.needed = thresholds(self.catalog.tiers, len(crit))
         self.observable = np.array([c.observable != "none" for c in crit])
+
+    @property
+    def cores(self) -> frozenset[str]:
+        return frozenset(cid for cid, core in zip(self.ids, self.structure.core, strict=True) if core)
+
+    def tier_of(self, met: Collection[str]) -> str:
+        """The tier a set of surely met criteria gives: the certain case of the exact odds (so
+        prerequisites and core criteria count exactly as in scoring). Used for ground truth and the
+        synthetic certified list."""
+        p = np.array([[1.0 if cid in met else 0.0 for cid in self.ids]])
+        odds = tier_odds(points_distribution(self.structure, p), self.needed)
+        return next((t for t in reversed(TIERS) if odds[t][0] > 0.5), "none")
 
     def adjusted(self, *, weights: np.ndarray, priors: np.ndarray) -> Model:
         """The same standard with other weights and priors (calibration tries them without a new catalog)."""

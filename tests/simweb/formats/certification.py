@@ -18,21 +18,17 @@ PATH = "/certification/"
 
 def certified_tiers(pop: Population) -> dict[str, str]:
     """geoid -> platinum | gold | silver | honor_roll, for the synthetic cities the page lists."""
-    from sources.criteria.catalog import load_catalog
-    from warehouse.index.tiers import thresholds
+    from warehouse.index.scoring import Model
 
-    catalog = load_catalog()
-    need = thresholds(catalog.tiers, len(catalog.criteria))
-    cores = {c.id for c in catalog.criteria if c.core}
+    model = Model()
     out = {}
     for c in pop.cities:
-        if not c.website_host or not cores <= c.criteria:
+        if not c.website_host:
             continue
-        points = len(c.criteria)
-        tier = next((t for t in ("platinum", "gold", "silver") if points >= need[t]), None)
-        if tier is None and points >= need["silver"] - 3:
-            tier = "honor_roll"
-        if tier:
+        tier = model.tier_of(c.criteria)
+        if tier == "none" and model.cores <= c.criteria and len(c.criteria) >= model.needed["silver"] - 3:
+            tier = "honor_roll"   # every core criterion and within three points of Silver
+        if tier != "none":
             out[c.geoid] = tier
     return out
 
