@@ -188,20 +188,13 @@ def _print_run_summary(paths, run_id: str, banner: str) -> None:
 
 # ---------------------------------------------------------------------------------------------- sql
 def cmd_sql(args: argparse.Namespace) -> int:
-    from warehouse.paths import WarehousePaths
-    from warehouse.read import connect_published
-
-    paths = WarehousePaths(Path(args.home).resolve()) if args.home else WarehousePaths.default()
-    con = connect_published(paths)
-    try:
+    with _published(args) as con:
         _read_only_statement(con, args.query)
         cursor = con.execute(args.query)
         if cursor.description is None:
             return 0
         columns = [d[0] for d in cursor.description]
         rows = cursor.fetchmany(args.max_rows + 1)
-    finally:
-        con.close()
     truncated = len(rows) > args.max_rows
     _print_rows(columns, rows[: args.max_rows], args.format)
     if truncated:
@@ -226,12 +219,7 @@ def _read_only_statement(con, query: str) -> None:
 
 
 def cmd_runs(args: argparse.Namespace) -> int:
-    from warehouse.paths import WarehousePaths
-    from warehouse.read import connect_published
-
-    paths = WarehousePaths(Path(args.home).resolve()) if args.home else WarehousePaths.default()
-    con = connect_published(paths)
-    try:
+    with _published(args) as con:
         cursor = con.execute("""
             SELECT r.run_id, strftime(r.snapshot, '%Y-%m') AS snapshot, r.mode, r.status,
                    strftime(r.finished_at, '%Y-%m-%d %H:%M') AS finished_utc, r.city_count AS cities,
@@ -247,8 +235,6 @@ def cmd_runs(args: argparse.Namespace) -> int:
             LIMIT ?""", [args.limit])
         columns = [d[0] for d in cursor.description]
         rows = cursor.fetchall()
-    finally:
-        con.close()
     _print_rows(columns, rows, args.format)
     return 0
 
@@ -271,9 +257,7 @@ def cmd_docs(args: argparse.Namespace) -> int:
 
 def cmd_dev(args: argparse.Namespace) -> int:
     """`dagster dev` with a persistent DAGSTER_HOME under $CDPI_HOME and telemetry off."""
-    from warehouse.paths import WarehousePaths
-
-    paths = WarehousePaths(Path(args.home).resolve()) if args.home else WarehousePaths.default()
+    paths = _paths(args)
     dagster_home = paths.home / "dagster_home"
     dagster_home.mkdir(parents=True, exist_ok=True)
     # One run at a time: each run is polite per host, but ten backfill runs at once would not be.
@@ -316,18 +300,13 @@ def cmd_profile_portal(args: argparse.Namespace) -> int:
 
 def cmd_city(args: argparse.Namespace) -> int:
     """A city's scorecard: tier odds, criteria by practice with probabilities, evidence and gaps."""
-    from warehouse.paths import WarehousePaths
-    from warehouse.read import connect_published
     from warehouse.scorecard import CityNotFound, scorecard
 
-    paths = WarehousePaths(Path(args.home).resolve()) if args.home else WarehousePaths.default()
-    con = connect_published(paths)
-    try:
-        card = scorecard(con, args.city)
-    except CityNotFound as exc:
-        raise CliError(str(exc)) from None
-    finally:
-        con.close()
+    with _published(args) as con:
+        try:
+            card = scorecard(con, args.city)
+        except CityNotFound as exc:
+            raise CliError(str(exc)) from None
     if args.format == "json":
         print(json.dumps(card, indent=2, default=str))
         return 0
@@ -396,9 +375,8 @@ def cmd_history(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     """Every mart of one snapshot as CSV and/or Parquet, with a manifest of rows and checksums."""
     from warehouse.export import FORMATS, export_snapshot
-    from warehouse.paths import WarehousePaths
 
-    paths = WarehousePaths(Path(args.home).resolve()) if args.home else WarehousePaths.default()
+    paths = _paths(args)
     formats = FORMATS if args.format == "both" else (args.format,)
     summary = export_snapshot(paths, args.snapshot, args.out, formats)
     print(f"exported snapshot {summary.snapshot} (run {summary.run_id}): {len(summary.files)} files "
@@ -408,10 +386,9 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     """The static outreach report (overview, targets, a page per city) from the published warehouse."""
-    from warehouse.paths import WarehousePaths
     from warehouse.report import build_report
 
-    paths = WarehousePaths(Path(args.home).resolve()) if args.home else WarehousePaths.default()
+    paths = _paths(args)
     out = Path(args.out) if args.out else paths.home / "report"
     try:
         summary = build_report(paths, out, args.snapshot)
@@ -423,13 +400,19 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _paths(args: argparse.Namespace):
+    """The CDPI home a command works on: --home, else $CDPI_HOME or ./data."""
+    from warehouse.paths import WarehousePaths
+
+    return WarehousePaths(Path(args.home).resolve()) if args.home else WarehousePaths.default()
+
+
 @contextlib.contextmanager
 def _published(args: argparse.Namespace):
-    from warehouse.paths import WarehousePaths
+    """The published warehouse of the command's home, read-only, closed when the block ends."""
     from warehouse.read import connect_published
 
-    paths = WarehousePaths(Path(args.home).resolve()) if args.home else WarehousePaths.default()
-    con = connect_published(paths)
+    con = connect_published(_paths(args))
     try:
         yield con
     finally:
