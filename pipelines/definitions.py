@@ -62,8 +62,7 @@ def executor(choice: str | None = None) -> dg.ExecutorDefinition:
     raise ValueError(f"CDPI_EXECUTOR must be in_process or multiprocess, not {choice!r}")
 
 
-def build_definitions(shards: int = 1, executor_name: str | None = None) -> dg.Definitions:
-    assets = all_assets(shards)
+def build_definitions(assets: list, executor_name: str | None = None) -> dg.Definitions:
     job = refresh_job(assets)
     return dg.Definitions(
         assets=assets, jobs=[job], sensors=[record_failed_runs], resources=default_resources(),
@@ -75,8 +74,8 @@ def build_definitions(shards: int = 1, executor_name: str | None = None) -> dg.D
 def sharded_refresh_job() -> dg.JobDefinition:
     """The monthly job as the environment describes it, built afresh: the target `dagster.reconstructable`
     hands to every process of a multiprocess run, so each rebuilds the same shards."""
-    return build_definitions(crawl_shards()).resolve_job_def("monthly_refresh")
+    return build_definitions(all_assets(crawl_shards())).resolve_job_def("monthly_refresh")
 
 
 ALL_ASSETS = all_assets(crawl_shards())
-defs = build_definitions(crawl_shards())
+defs = build_definitions(ALL_ASSETS)
