@@ -421,11 +421,13 @@ def _published(args: argparse.Namespace):
 
 def _write_frame(frame, fmt: str, out: Path | None, compact=None) -> None:
     """A result frame as a terminal table (compact columns), TSV when piped, or CSV/JSON/XLSX to a file or
-    standard output (XLSX only to a file)."""
+    standard output (XLSX only to a file). Text in CSV, TSV and XLSX follows warehouse/spreadsheet.py."""
     if fmt == "xlsx":
+        from warehouse.spreadsheet import neutralize_frame
+
         if out is None:
             raise CliError("--format xlsx needs --out FILE.xlsx")
-        frame.to_excel(out, index=False, sheet_name="cdpi")
+        neutralize_frame(frame).to_excel(out, index=False, sheet_name="cdpi")
         _err(f"wrote {len(frame)} rows to {out}")
         return
     if out is not None:
@@ -512,9 +514,18 @@ def _print_rows(columns: list[str], rows: list[tuple], fmt: str) -> None:
     if fmt == "json":
         print(json.dumps([dict(zip(columns, r, strict=True)) for r in rows], default=str, indent=2))
     elif fmt in ("csv", "tsv"):
-        writer = csv.writer(sys.stdout, delimiter="," if fmt == "csv" else "\t", lineterminator="\n")
+        from warehouse.spreadsheet import neutralize  # text a spreadsheet would run as a formula
+
+        delimiter = "," if fmt == "csv" else "\t"
+        writer = csv.writer(sys.stdout, delimiter=delimiter, lineterminator="\n")
+        # The csv module quotes only the characters of its line terminator, and a bare carriage return
+        # inside a text ends the row for a spreadsheet: what follows it would start a cell of its own.
+        # A row holding one is written with every field quoted.
+        quoted = csv.writer(sys.stdout, delimiter=delimiter, lineterminator="\n", quoting=csv.QUOTE_ALL)
         writer.writerow(columns)
-        writer.writerows(["" if v is None else v for v in r] for r in rows)
+        for r in rows:
+            cells = ["" if v is None else neutralize(v) for v in r]
+            (quoted if any(isinstance(v, str) and "\r" in v for v in cells) else writer).writerow(cells)
     else:
         from rich.console import Console
         from rich.table import Table

@@ -4,6 +4,10 @@ that says which run they come from and a checksum per file, so a citation can na
 A snapshot's rows are those of its latest successful run (several runs of one month can exist; the
 manifest names the one exported). Files are written into a temporary folder and renamed into place, so a
 killed export never leaves a half-written snapshot folder behind (warehouse/atomic_dir.py).
+
+CSV files are for spreadsheets, so their text cells follow warehouse/spreadsheet.py: text that a
+spreadsheet would run as a formula (starting with = + - @, a tab or a carriage return) gets a leading
+apostrophe. Parquet files hold the exact values; the manifest says so for whoever opens the folder.
 """
 
 from __future__ import annotations
@@ -18,11 +22,16 @@ from warehouse.atomic_dir import building
 from warehouse.paths import WarehousePaths
 from warehouse.publish import WarehouseError
 from warehouse.read import connect_published
+from warehouse.spreadsheet import neutralized_select, register
 
 FORMATS = ("csv", "parquet")
 #: Views computed for the latest run only; exported with the snapshot that is the latest.
 LATEST_ONLY_VIEWS = ("outreach_targets",)
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+#: What the manifest tells readers of the CSV files about text cells.
+CSV_TEXT_NOTE = ("In the CSV files, a text cell that begins with =, +, -, @, a tab or a carriage return has an "
+                 "apostrophe (') put in front of it, so that a spreadsheet shows it as text instead of running "
+                 "it as a formula. Numbers are written as they are. The Parquet files hold the exact text.")
 
 
 @dataclass(frozen=True)
@@ -44,6 +53,7 @@ def export_snapshot(paths: WarehousePaths, snapshot: str | None = None, out: Pat
         raise WarehouseError(f"formats must be among {', '.join(FORMATS)}")
     con = connect_published(paths, sandbox=False)
     try:
+        register(con)
         run = con.execute("""
             SELECT run_id, strftime(snapshot, '%Y-%m'), cdpi_version, is_sample,
                    run_id = (SELECT run_id FROM ops.latest_run) AS is_latest
@@ -69,12 +79,17 @@ def export_snapshot(paths: WarehousePaths, snapshot: str | None = None, out: Pat
                 rows = con.execute(f"SELECT count(*) FROM ({query})").fetchone()[0]
                 for fmt in formats:
                     path = work / f"marts.{name}.{fmt}"
-                    options = "FORMAT parquet, COMPRESSION zstd" if fmt == "parquet" else "FORMAT csv, HEADER"
-                    con.execute(f"COPY ({query}) TO {_literal(path)} ({options})")
+                    if fmt == "parquet":
+                        source, options = query, "FORMAT parquet, COMPRESSION zstd"
+                    else:
+                        source, options = neutralized_select(con, query), "FORMAT csv, HEADER"
+                    con.execute(f"COPY ({source}) TO {_literal(path)} ({options})")
                     files[path.name] = rows
             manifest = {"snapshot": month, "run_id": run_id, "cdpi_version": version, "is_sample": is_sample,
                         "source": paths.published.name,
                         "files": {n: {"rows": r, "sha256": _sha256(work / n)} for n, r in sorted(files.items())}}
+            if "csv" in formats:
+                manifest["csv_text_cells"] = CSV_TEXT_NOTE
             (work / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     finally:
         con.close()

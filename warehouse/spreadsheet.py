@@ -1,0 +1,63 @@
+"""The one rule for text written to files that people open in a spreadsheet (CSV, TSV, XLSX).
+
+Much of the text in the warehouse comes from the open web (page snippets, portal titles, URLs), and some
+of our own text starts with a sign (``rule_hits``: ``+3.50 ...``). Excel, LibreOffice and Google Sheets
+run a cell that starts with ``=``, ``+``, ``-`` or ``@`` as a formula, and some drop a leading tab or
+carriage return on import, which brings such a sign to the front (these six are the characters OWASP
+lists for CSV injection). A formula in a scraped snippet could send the sheet's contents to another
+site, or run a command through old DDE links, the moment staff open the export.
+
+So every writer of such files passes text cells through :func:`neutralize`: a text cell that starts with
+one of those characters gets an apostrophe in front of it, which spreadsheets read as "this cell is
+text". Only text is touched: numbers (``-3.5`` in a numeric column), dates, booleans and missing values
+are written as they are. Parquet and JSON output carry the exact text and do not use this rule.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import duckdb
+    import pandas as pd
+
+#: First characters that make a spreadsheet treat a cell as a formula (or hide one).
+FORMULA_TRIGGERS = frozenset("=+-@\t\r")
+#: Name under which :func:`register` makes :func:`neutralize` callable from DuckDB SQL.
+SQL_FUNCTION = "cdpi_spreadsheet_text"
+
+
+def neutralize(value: Any) -> Any:
+    """``value`` as a spreadsheet should receive it: a string starting with ``= + - @``, a tab or a carriage
+    return gets a leading apostrophe; any other value, and any value that is not a string, is returned as
+    it is."""
+    if isinstance(value, str) and value[:1] in FORMULA_TRIGGERS:
+        return "'" + value
+    return value
+
+
+def neutralize_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``frame`` with :func:`neutralize` applied to every cell of its text columns (object and
+    string dtypes); numeric, boolean and date columns are not touched."""
+    out = frame.copy()
+    for column in out.select_dtypes(include=["object", "string"]).columns:
+        out[column] = out[column].map(neutralize).astype(out[column].dtype)
+    return out
+
+
+def register(con: duckdb.DuckDBPyConnection) -> None:
+    """Make :func:`neutralize` available to SQL on ``con`` as ``cdpi_spreadsheet_text(VARCHAR)``."""
+    con.create_function(SQL_FUNCTION, neutralize, ["VARCHAR"], "VARCHAR", null_handling="default",
+                        side_effects=False)
+
+
+def neutralized_select(con: duckdb.DuckDBPyConnection, query: str) -> str:
+    """``query`` wrapped so that its text columns (VARCHAR, and JSON, which DuckDB stores as VARCHAR) pass
+    through :func:`neutralize`; other columns, their names and their order stay as they are. ``con`` must
+    have had :func:`register` called on it."""
+    relation = con.sql(query)
+    columns = []
+    for name, kind in zip(relation.columns, relation.types, strict=True):
+        ident = '"' + name.replace('"', '""') + '"'
+        columns.append(f"{SQL_FUNCTION}({ident}) AS {ident}" if kind.id == "varchar" else ident)
+    return f"SELECT {', '.join(columns)} FROM ({query})"
