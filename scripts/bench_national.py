@@ -2,22 +2,30 @@
 a naive sequential loop, and an incremental refresh.
 
 The simulated web (this process) serves N synthetic cities with 50-300 ms latency per request; every
-crawl runs in its own child process with the same politeness: robots.txt obeyed, one request at a time
-per host, the same delay between requests to a host, the same global concurrency, the same budgets
-(40 pages, depth 3 per city, in-scope links only). Phases:
+crawl runs in its own child process with the same politeness: robots.txt obeyed (Crawl-delay included),
+one request at a time per host, the same delay between requests to a host, the same global concurrency,
+the same budgets (40 pages, depth 3 per city, in-scope links only). Phases:
 
 1. cdpi: the pipeline's own crawl (``sources.evidence.crawl.crawl_cities``: fetch, archive to WARC,
    read HTML/PDF, classify), with a conditional-GET cache.
 2. cdpi again, nothing changed: the incremental refresh (conditional GETs against that cache).
-3. Scrapy (benchmark-only extra ``.[bench]``) with the same settings and Scrapy's broad-crawl queue.
+3. Scrapy (benchmark-only extra ``.[bench]``) running cdpi's crawl policy: per city the same best-first
+   queue, sitemaps, scope, dedup key and budgets, one request in flight per city, each page read and
+   classified as cdpi does (see ``child_scrapy``); Scrapy's own engine, scheduler (its broad-crawl
+   queue), download slots and robots middleware do the fetching. The two crawls therefore ask for the
+   same pages: the run prints the server-side request counts of both, in total, on the shared document
+   hosts, and host by host and URL by URL, and stores them in the JSON. What differs is scheduling (and
+   that cdpi also archives every response to WARC and keeps its conditional-GET cache).
 4. A naive sequential ``requests`` loop over a sample of cities, extrapolated to N (it would take hours).
 
 The politeness bound is the larger of (busiest host's requests x max(its delay, mean latency)) and
-(total requests x mean latency / global concurrency), from the cdpi phase's server-side request log:
-no polite crawler of these requests can finish sooner. Ratios go to docs/BENCHMARKS.md (section
-"National crawl") and to docs/benchmarks.json (top-level keys, plus "national_crawl").
+(total requests x mean latency / global concurrency), from a phase's server-side request log: no polite
+crawler of these requests can finish sooner. Each crawler is compared with the bound of its own log.
+Ratios go to docs/BENCHMARKS.md (section "National crawl") and to docs/benchmarks.json (top-level keys,
+plus "national_crawl"); ``--no-write`` only prints them (trial runs).
 
     python scripts/bench_national.py [--cities 1500] [--delay 1.0] [--concurrency 32] [--latency-ms 50,300]
+        [--sequential-sample 20] [--skip-scrapy] [--no-write]
 """
 
 from __future__ import annotations
@@ -25,7 +33,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import statistics
 import subprocess
 import sys
@@ -58,80 +65,281 @@ def child_cdpi(spec: dict) -> dict:
                         cache_dir=Path(spec["cache_dir"]))
     with Fetcher(cfg, run_dir=Path(spec["run_dir"])) as f:
         t0 = time.perf_counter()
-        pages, evidence, _ = crawl_cities(f, cities, workers=spec["concurrency"])
+        pages, evidence, summaries = crawl_cities(f, cities, workers=spec["concurrency"])
         wall = time.perf_counter() - t0
         delays = f.gate.custom_delays()
     return {"wall_s": wall, "pages": len(pages), "evidence_rows": len(evidence), "delays": delays,
+            "robots_refused": int((pages["outcome"] == "robots_disallowed").sum()),
+            "stopped": {k: int(v) for k, v in summaries["stopped_by"].value_counts().items()},
             "from_cache": int((pages["outcome"] == "ok").sum()), "peak_rss_mb": peak_rss_kb() / 1024}
 
 
 def child_scrapy(spec: dict) -> dict:
-    """Scrapy's own scheduler, robots handling and per-domain slots; the spider only decides what to follow."""
+    """cdpi's crawl policy (``CityCrawler``) run by Scrapy: Scrapy's engine, scheduler, per-domain slots,
+    robots middleware, delay and concurrency do the fetching; the spider only decides what each city
+    fetches next, with the same rules as cdpi.
+
+    Per city: a best-first queue by ``link_priority`` (insertion order breaks ties), seeded with the home
+    page; after the home page, the sitemaps its robots.txt declares (else /sitemap.xml; up to 3, one level
+    of sitemap index, 3 children each; at most 2,000 URLs queued at depth 1); links followed on the city's
+    registrable domain and the document hosts; one key per page (cdpi's ``_key``); depth 3; 40 page
+    fetches, failures and robots refusals included (sitemaps and robots.txt not counted); 30 MB per city;
+    the same per-request byte caps; the crawl stops after a dead home page. A city has one request in
+    flight at a time, as in cdpi: its next request is yielded when the previous one's response or error
+    has been handled. Each page is read and classified as cdpi's ``_page_row`` does, in Scrapy's thread
+    pool (cdpi reads in its worker threads; neither blocks its network loop on parsing). Crawl-delay
+    raises a host's delay as cdpi's fetcher does (clamped to twice the delay); Scrapy's robots middleware
+    does not apply it by itself. Not mirrored: cdpi fetches a city's URL on a shared vendor host early when
+    that host is free (the order changes, not the set of pages); Scrapy keeps its own scheduling."""
     os.environ["http_proxy"] = f"http://{spec['proxy']}"    # the simulated web answers absolute-form requests
     os.environ.pop("no_proxy", None)
-    import scrapy
-    from scrapy.crawler import CrawlerProcess
+    import hashlib
+    import heapq
+    import xml.etree.ElementTree as ET
+    from collections import deque
+    from urllib.parse import urlsplit
 
-    from sources.evidence.crawl import DEFAULT_DOC_HOSTS
+    import scrapy
+    from scrapy import signals
+    from scrapy.crawler import CrawlerProcess
+    from scrapy.exceptions import DownloadCancelledError, IgnoreRequest
+    from scrapy.http import TextResponse
+    from scrapy.settings import default_settings
+    from scrapy.spidermiddlewares.httperror import HttpError
+    from scrapy.utils.defer import maybe_deferred_to_future
+    from twisted.internet.defer import CancelledError
+    from twisted.internet.threads import deferToThread
+
+    from sources.evidence.classify import classify
+    from sources.evidence.crawl import _SITEMAP_MAX_URLS, DEFAULT_DOC_HOSTS, CrawlLimits, _key, link_priority
+    from sources.evidence.documents import load, sniff
+    from sources.http.urls import InvalidURL, normalize_url
     from sources.portals.registries import registrable_domain
 
+    limits = CrawlLimits()
     doc_domains = set(DEFAULT_DOC_HOSTS)
-    counts: Counter[str] = Counter()
+    user_agent = "cdpi-bench-scrapy/1.0"
+    declared: dict[str, list[str]] = {}          # netloc -> sitemaps its robots.txt declares
+    raised_delays: dict[str, float] = {}         # host -> delay raised by its Crawl-delay
+    totals = {"pages": 0, "evidence_rows": 0, "robots_refused": 0}
+    stopped: Counter[str] = Counter()
+    too_large = (DownloadCancelledError, CancelledError)   # a body over the request's byte cap
 
     def http(url: str) -> str:
         return "http://" + url.split("://", 1)[1] if url.startswith("https://") else url
 
+    class City:
+        """One city's crawl state: the same fields ``CityCrawler`` keeps."""
+
+        def __init__(self, geoid: str, website: str):
+            self.geoid, self.website = geoid, website
+            self.site = registrable_domain(urlsplit(website).hostname)
+            self.queue: list[tuple[float, int, str, int]] = []     # (-priority, order, url, depth)
+            self.seen: set[str] = set()
+            self.order = self.pages = self.spent = 0
+            self.home_done = self.done = False
+            self.sitemaps: list[str] | None = None                  # top-level sitemaps left to read
+            self.children: deque[str] = deque()                     # children of the index being read
+            self.sitemap_urls: list[str] = []
+            self.push(website, 0, float("inf"))
+
+        def push(self, url: str, depth: int, priority: float) -> None:   # CityCrawler._push
+            key = _key(url)
+            if key in self.seen or depth > limits.max_depth:
+                return
+            dom = registrable_domain(urlsplit(url).hostname or "")
+            if not dom or (dom != self.site and dom not in doc_domains):
+                return
+            self.seen.add(key)
+            self.order += 1
+            heapq.heappush(self.queue, (-priority, self.order, url, depth))
+
+    cities = {c["geoid"]: City(c["geoid"], c["website_url"]) for c in spec["cities"]}
+
+    def read(response, final: str, depth: int) -> tuple[int, list[tuple[str, float]]]:
+        """What cdpi does with a fetched page (``_page_row`` and the rest of ``CityCrawler._step``): sniff,
+        load, hash, classify; the links to queue with their priorities."""
+        body = response.body
+        ctype = (response.headers.get(b"Content-Type") or b"").decode("latin-1").split(";")[0].strip().lower()
+        kind = sniff(body, ctype, final)
+        if kind == "binary":
+            return 0, []
+        text = response.text if kind in ("html", "text") and isinstance(response, TextResponse) else None
+        doc = load(body, content_type=ctype, url=final, max_pdf_pages=limits.max_pdf_pages, text=text)
+        hashlib.sha256(body).hexdigest()
+        found = classify(doc) if doc.text else []
+        links = []
+        if doc.kind == "html" and depth < limits.max_depth:
+            links = [(link, link_priority(link, anchor, depth + 1)) for link, anchor in doc.links
+                     if link.startswith(("http://", "https://"))]
+        return len(found), links
+
+    class PlainHTTP:
+        """The simulated web speaks plain HTTP through one proxy: a redirect to https:// is asked in http://."""
+
+        def process_request(self, request, spider=None):
+            return request.replace(url=http(request.url)) if request.url.startswith("https://") else None
+
     class CitySpider(scrapy.Spider):
         name = "cities"
 
+        @classmethod
+        def from_crawler(cls, crawler, *args, **kwargs):
+            spider = super().from_crawler(crawler, *args, **kwargs)
+            crawler.signals.connect(spider.robots_parsed, signal=signals.robots_parsed)
+            return spider
+
+        def robots_parsed(self, robotparser, request):
+            """Keep the declared sitemaps; apply Crawl-delay to the host's download slot."""
+            parts = urlsplit(request.url)
+            rp = getattr(robotparser, "rp", None)          # Protego, Scrapy's default robots parser
+            declared[parts.netloc] = list(rp.sitemaps) if rp is not None else []
+            ask = robotparser.crawl_delay(user_agent)
+            if ask:
+                delay = max(spec["delay"], min(ask, 2 * spec["delay"]))
+                downloader = self.crawler.engine.downloader
+                downloader.per_slot_settings[parts.hostname] = {"delay": delay}
+                if parts.hostname in downloader.slots:
+                    downloader.slots[parts.hostname].delay = delay
+                raised_delays[parts.hostname] = delay
+
         async def start(self):   # Scrapy 2.13+: the start requests come from an async generator
-            for c in spec["cities"]:
-                home = http(c["website_url"])
-                dom = registrable_domain(home.split("/")[2])
-                counts[c["geoid"]] += 2
-                meta = {"city": c["geoid"], "site": dom}
-                yield scrapy.Request(home, meta=meta, dont_filter=True)
-                yield scrapy.Request(home.rstrip("/") + "/sitemap.xml", meta=meta, callback=self.sitemap)
+            for city in cities.values():
+                for request in self.advance(city):
+                    yield request
 
-        def sitemap(self, response):   # as cdpi reads /sitemap.xml: its pages, in scope, within the budget
-            meta = response.meta
-            for url in re.findall(r"<loc>\s*([^<\s]+)\s*</loc>", response.text):
-                url = http(url)
-                if url.startswith("http://") and registrable_domain(url.split("/")[2].split(":")[0]) == meta["site"] \
-                        and counts[meta["city"]] < BUDGET_PAGES:
-                    counts[meta["city"]] += 1
-                    yield scrapy.Request(url, meta={"city": meta["city"], "site": meta["site"]})
+        # -------------------------------------------------------------------- the city's next request
+        def finish(self, city: City, reason: str) -> list:
+            city.done = True
+            stopped[reason] += 1
+            return []
 
-        def parse(self, response):
-            if not isinstance(response, scrapy.http.HtmlResponse):
-                return
-            meta = response.meta
-            for href in response.css("a::attr(href)").getall():
-                url = http(response.urljoin(href))
-                if not url.startswith("http://"):
+        def advance(self, city: City) -> list:
+            """The city's next request (sitemaps first while they are being read), or none when it ended."""
+            while city.sitemaps is not None:
+                if city.children:
+                    url, child = city.children.popleft(), True
+                elif city.sitemaps and len(city.sitemap_urls) < _SITEMAP_MAX_URLS:
+                    url, child = city.sitemaps.pop(0), False
+                else:
+                    for url in city.sitemap_urls[:_SITEMAP_MAX_URLS]:
+                        city.push(url, 1, link_priority(url, "", 1))
+                    city.sitemaps = None
+                    break
+                try:
+                    normalize_url(url)
+                    return [scrapy.Request(http(url), callback=self.sitemap, errback=self.sitemap_failed,
+                                           dont_filter=True, meta={"city": city.geoid, "child": child,
+                                                                   "download_maxsize": 10 * 1024 * 1024})]
+                except (InvalidURL, ValueError):
+                    continue                       # cdpi: a sitemap that cannot be fetched is empty
+            while True:
+                if not city.queue:
+                    return self.finish(city, "exhausted")
+                if city.pages >= limits.max_pages:
+                    return self.finish(city, "max_pages")
+                if city.spent >= limits.max_bytes:
+                    return self.finish(city, "max_bytes")
+                _, _, url, depth = heapq.heappop(city.queue)
+                room = limits.max_bytes - city.spent
+                is_doc = url.lower().split("?")[0].endswith(".pdf")
+                cap = max(1, min(room, limits.max_document_bytes if is_doc else limits.max_page_bytes))
+                try:
+                    normalize_url(url)
+                    request = scrapy.Request(
+                        http(url), callback=self.page, errback=self.failed, dont_filter=True,
+                        meta={"city": city.geoid, "cdpi_depth": depth, "https": url.startswith("https://"),
+                              "download_maxsize": cap, "cap_is_room": cap == room})
+                except (InvalidURL, ValueError):
+                    city.pages += 1                # cdpi records an invalid_url page: it counts
+                    totals["pages"] += 1
+                    if not city.home_done:
+                        city.home_done = True
+                        return self.finish(city, "seed_unreachable")
                     continue
-                dom = registrable_domain(url.split("/")[2].split(":")[0])
-                if dom != meta["site"] and dom not in doc_domains:
-                    continue
-                if counts[meta["city"]] >= BUDGET_PAGES:
-                    return
-                counts[meta["city"]] += 1
-                yield scrapy.Request(url, meta={"city": meta["city"], "site": meta["site"]})
+                return [request]
 
+        def after_page(self, city: City, final: str | None) -> list:
+            """After a page (``final``: its URL when it has a body, None on failure): the home page's
+            sitemaps, or a stop after a dead seed, then the next request."""
+            city.pages += 1
+            totals["pages"] += 1
+            if not city.home_done:
+                city.home_done = True
+                origin = urlsplit(final or city.website)
+                city.sitemaps = (declared.get(origin.netloc) or [f"{origin.scheme}://{origin.netloc}/sitemap.xml"])[:3]
+            return self.advance(city)
+
+        # -------------------------------------------------------------------- callbacks
+        async def page(self, response):
+            city = cities[response.meta["city"]]
+            final = ("https://" + response.url.split("://", 1)[1]) if response.meta["https"] else response.url
+            depth = response.meta["cdpi_depth"]
+            found, links = await maybe_deferred_to_future(deferToThread(read, response, final, depth))
+            city.spent += len(response.body)
+            totals["evidence_rows"] += found
+            for link, priority in links:
+                city.push(link, depth + 1, priority)
+            for request in self.after_page(city, final):
+                yield request
+
+        def failed(self, failure):
+            request = failure.request
+            city = cities[request.meta["city"]]
+            if failure.check(HttpError):               # cdpi's http_error: a page row, not a dead seed
+                city.spent += len(failure.value.response.body)
+                return self.after_page(city, None)
+            totals["robots_refused"] += bool(failure.check(IgnoreRequest))   # Scrapy's robots middleware
+            if failure.check(*too_large) and request.meta["cap_is_room"]:
+                city.pages += 1
+                totals["pages"] += 1
+                city.home_done = True
+                return self.finish(city, "max_bytes")  # the city's remaining bytes, not the page cap, cut it
+            if not city.home_done:                     # robots refusal, timeout, connection error...
+                city.pages += 1
+                totals["pages"] += 1
+                city.home_done = True
+                return self.finish(city, "seed_unreachable")
+            return self.after_page(city, None)
+
+        def sitemap(self, response):
+            city = cities[response.meta["city"]]
+            try:
+                root = ET.fromstring(response.body)
+            except ET.ParseError:
+                return self.advance(city)
+            locs = [el.text.strip() for el in root.iter() if el.tag.endswith("loc") and el.text]
+            if root.tag.endswith("sitemapindex"):
+                if not response.meta["child"]:     # one level of index, as cdpi reads it
+                    city.children.extend(locs[:3])
+            else:
+                city.sitemap_urls.extend(locs)
+            return self.advance(city)
+
+        def sitemap_failed(self, failure):
+            return self.advance(cities[failure.request.meta["city"]])
+
+    jitter = ({"DOWNLOAD_DELAY_JITTER": 0} if hasattr(default_settings, "DOWNLOAD_DELAY_JITTER")
+              else {"RANDOMIZE_DOWNLOAD_DELAY": False})
     process = CrawlerProcess(settings={
         "ROBOTSTXT_OBEY": True, "CONCURRENT_REQUESTS": spec["concurrency"], "CONCURRENT_REQUESTS_PER_DOMAIN": 1,
-        "DOWNLOAD_DELAY": spec["delay"], "RANDOMIZE_DOWNLOAD_DELAY": False, "AUTOTHROTTLE_ENABLED": False,
-        "DEPTH_LIMIT": BUDGET_DEPTH, "DOWNLOAD_MAXSIZE": 20 * 1024 * 1024, "DOWNLOAD_WARNSIZE": 0,
-        "DOWNLOAD_TIMEOUT": 30, "RETRY_TIMES": 2, "COOKIES_ENABLED": False, "TELNETCONSOLE_ENABLED": False,
-        "LOG_LEVEL": os.environ.get("BENCH_SCRAPY_LOG", "ERROR"), "USER_AGENT": "cdpi-bench-scrapy/1.0",
-        # Scrapy's documented broad-crawl settings: a queue that prefers idle domains, breadth-first order.
+        "DOWNLOAD_DELAY": spec["delay"], **jitter, "AUTOTHROTTLE_ENABLED": False,
+        "DOWNLOAD_MAXSIZE": limits.max_document_bytes, "DOWNLOAD_WARNSIZE": 0, "DOWNLOAD_TIMEOUT": 30,
+        # cdpi's fetcher: 3 retries on connection errors, 429 and 5xx; at most 10 redirects; no meta refresh
+        "RETRY_TIMES": 3, "RETRY_HTTP_CODES": [429, *range(500, 600)], "REDIRECT_MAX_TIMES": 10,
+        "METAREFRESH_ENABLED": False, "COOKIES_ENABLED": False, "TELNETCONSOLE_ENABLED": False,
+        "LOG_LEVEL": os.environ.get("BENCH_SCRAPY_LOG", "ERROR"), "USER_AGENT": user_agent,
+        "DOWNLOADER_MIDDLEWARES": {PlainHTTP: 50},
+        # Scrapy's documented broad-crawl queue, which prefers idle domains; the spider holds every city's
+        # own queue, so Scrapy's scheduler only ever sees each city's one next request.
         "SCHEDULER_PRIORITY_QUEUE": "scrapy.pqueues.DownloaderAwarePriorityQueue",
-        "DEPTH_PRIORITY": 1, "SCHEDULER_DISK_QUEUE": "scrapy.squeues.PickleFifoDiskQueue",
-        "SCHEDULER_MEMORY_QUEUE": "scrapy.squeues.FifoMemoryQueue", "REACTOR_THREADPOOL_MAXSIZE": 20})
+        "REACTOR_THREADPOOL_MAXSIZE": 20})
     process.crawl(CitySpider)
     t0 = time.perf_counter()
     process.start()
-    return {"wall_s": time.perf_counter() - t0, "peak_rss_mb": peak_rss_kb() / 1024}
+    return {"wall_s": time.perf_counter() - t0, **totals,
+            "stopped": dict(stopped), "delays": raised_delays, "unfinished": sum(not c.done for c in cities.values()),
+            "peak_rss_mb": peak_rss_kb() / 1024}
 
 
 def child_sequential(spec: dict) -> dict:
@@ -221,6 +429,7 @@ def phase(sim, kind: str, spec: dict) -> dict:
     result["server_requests"] = len(records)
     result["server_bytes"] = sum(r[5] for r in records)
     result["hosts"] = Counter(r[0] for r in records)
+    result["urls"] = Counter((r[0], r[1]) for r in records)
     result["mean_server_s"] = statistics.fmean(r[3] - r[2] for r in records) if records else 0.0
     print(f"  {kind}: {result['wall_s']:.0f} s, {len(records):,} requests, {result['server_bytes'] / 1e6:.1f} MB",
           flush=True)
@@ -233,6 +442,48 @@ def politeness_bound(hosts: Counter, delays: dict[str, float], default_delay: fl
     busiest = max(per_host, key=per_host.get)
     throughput = sum(hosts.values()) * latency / concurrency
     return max(per_host[busiest], throughput), busiest, per_host[busiest], throughput
+
+
+def request_comparison(cdpi: dict, other: dict) -> dict:
+    """How far two crawls' server-side request logs are apart: totals, the shared document hosts
+    (grouped by registrable domain, so every city's agenda host counts as one vendor), the host-by-host
+    difference sum(|cdpi - other|) / cdpi's total (0 when every host got as many requests), and the same
+    per (host, path)."""
+    from sources.evidence.crawl import DEFAULT_DOC_HOSTS
+    from sources.portals.registries import registrable_domain
+
+    def group(host: str) -> str:
+        dom = registrable_domain(host)
+        return dom if dom in DEFAULT_DOC_HOSTS else "city sites"
+
+    def difference(a: Counter, b: Counter) -> float:
+        return round(sum(abs(a[k] - b[k]) for k in a.keys() | b.keys()) / max(1, sum(a.values())), 4)
+
+    urls = difference(cdpi["urls"], other["urls"])
+    cdpi, other = cdpi["hosts"], other["hosts"]
+    groups: dict[str, list[int]] = {}
+    for host in cdpi.keys() | other.keys():
+        pair = groups.setdefault(group(host), [0, 0])
+        pair[0] += cdpi[host]
+        pair[1] += other[host]
+    return {"cdpi": sum(cdpi.values()), "other": sum(other.values()),
+            "host_difference": difference(cdpi, other), "url_difference": urls,
+            "groups": {g: {"cdpi": a, "other": b} for g, (a, b) in sorted(groups.items())}}
+
+
+def print_comparison(cmp: dict, cdpi: dict, other: dict) -> None:
+    def pct(a: int, b: int) -> str:
+        return f"{(b - a) / a:+.1%}" if a else "n/a"
+
+    print(f"  requests, cdpi vs Scrapy: {cmp['cdpi']:,} vs {cmp['other']:,} ({pct(cmp['cdpi'], cmp['other'])}); "
+          f"pages {cdpi['pages']:,} vs {other['pages']:,}; evidence rows {cdpi['evidence_rows']:,} vs "
+          f"{other['evidence_rows']:,}; robots refusals {cdpi['robots_refused']:,} vs {other['robots_refused']:,}",
+          flush=True)
+    for g, n in cmp["groups"].items():
+        print(f"    {g}: {n['cdpi']:,} vs {n['other']:,} ({pct(n['cdpi'], n['other'])})", flush=True)
+    print(f"    difference host by host {cmp['host_difference']:.1%}, URL by URL {cmp['url_difference']:.1%} of "
+          f"cdpi's requests; hosts with a Crawl-delay {len(cdpi['delays'])} vs {len(other['delays'])}; cities "
+          f"stopped by {cdpi['stopped']} vs {other['stopped']}", flush=True)
 
 
 def measure(n: int, delay: float, concurrency: int, latency: tuple[float, float], sequential_sample: int,
@@ -253,6 +504,9 @@ def measure(n: int, delay: float, concurrency: int, latency: tuple[float, float]
         full = phase(sim, "cdpi", {**base, "run_dir": str(Path(tmp) / "run1")})
         again = phase(sim, "cdpi", {**base, "run_dir": str(Path(tmp) / "run2")})
         scrapy = None if skip_scrapy else phase(sim, "scrapy", base)
+        cmp = request_comparison(full, scrapy) if scrapy else None
+        if scrapy:
+            print_comparison(cmp, full, scrapy)
         sample = cities[:: max(1, len(cities) // max(1, sequential_sample))][:sequential_sample]
         seq = phase(sim, "sequential", {**base, "cities": sample})
     bound, busiest, busiest_s, throughput_s = politeness_bound(full["hosts"], full["delays"], delay, mean_latency,
@@ -268,6 +522,11 @@ def measure(n: int, delay: float, concurrency: int, latency: tuple[float, float]
         "politeness_bound_ratio": round(full["wall_s"] / bound, 3),
         "scrapy_wall_s": round(scrapy["wall_s"], 1) if scrapy else None,
         "scrapy_requests": scrapy["server_requests"] if scrapy else None,
+        "scrapy_pages": scrapy["pages"] if scrapy else None, "pages": full["pages"],
+        "scrapy_evidence_rows": scrapy["evidence_rows"] if scrapy else None,
+        "scrapy_host_difference": cmp["host_difference"] if cmp else None,
+        "scrapy_url_difference": cmp["url_difference"] if cmp else None,
+        "scrapy_shared_hosts": ({g: [n["cdpi"], n["other"]] for g, n in cmp["groups"].items()} if cmp else None),
         "scrapy_ratio": round(full["wall_s"] / scrapy["wall_s"], 3) if scrapy else None,
         "scrapy_bound_s": round(scrapy_bound, 1) if scrapy else None,
         "scrapy_bound_ratio": round(scrapy["wall_s"] / scrapy_bound, 3) if scrapy else None,
@@ -285,9 +544,32 @@ def measure(n: int, delay: float, concurrency: int, latency: tuple[float, float]
         "bench_peak_rss_mb": round(peak_rss_kb() / 1024, 1)}
 
 
+def reading(r: dict) -> str:
+    """The paragraph under the table: whether the two crawls asked for the same pages, and what differs."""
+    if not r["scrapy_wall_s"]:
+        return "Reading: Scrapy was not run; cdpi is compared with the politeness bound of its own requests."
+    shared = "; ".join(f"{g} {a:,} vs {b:,}" for g, (a, b) in r["scrapy_shared_hosts"].items() if g != "city sites")
+    same = r["scrapy_host_difference"] <= 0.05
+    return (
+        "Reading: " + ("both crawlers ask for the same pages. " if same else
+                       "the two crawlers' requests still differ, so compare each with its own bound first. ")
+        + "The Scrapy spider runs cdpi's crawl policy (per city the same best-first queue by link priority, "
+        "the sitemaps robots.txt declares, the same scope, dedup key, depth and 40-fetch budget, one request "
+        "in flight per city, every page read and classified), with Scrapy's own engine, broad-crawl queue, "
+        "per-host download slots and robots middleware doing the fetching. The server counted "
+        f"{r['requests']:,} requests from cdpi and {r['scrapy_requests']:,} from Scrapy; host by host they differ "
+        f"by {r['scrapy_host_difference']:.1%} of cdpi's requests, URL by URL by {r['scrapy_url_difference']:.1%} "
+        f"(shared document hosts, cdpi vs Scrapy: {shared}); page fetches {r['pages']:,} vs "
+        f"{r['scrapy_pages']:,}, evidence rows {r['evidence_rows']:,} vs {r['scrapy_evidence_rows']:,}. What differs is how each "
+        "schedules that work: Scrapy's queue and slots, against cdpi's scheduler, which keeps the shared "
+        "vendor hosts busy from the start. cdpi also archives every response to WARC and keeps its "
+        "conditional-GET cache; the Scrapy spider does neither. Each crawler against the politeness bound of "
+        f"its own request log: cdpi {r['politeness_bound_ratio']} x, Scrapy {r['scrapy_bound_ratio']} x.")
+
+
 def write(r: dict, command: str) -> None:
     facts = machine_facts()
-    scrapy_line = (f"| Scrapy, same settings | {r['scrapy_wall_s']:,} | {r['scrapy_requests']:,} | "
+    scrapy_line = (f"| Scrapy, same crawl policy and settings (fetch, read, classify) | {r['scrapy_wall_s']:,} | {r['scrapy_requests']:,} | "
                    f"cdpi / Scrapy {r['scrapy_ratio']}; Scrapy is {r['scrapy_bound_ratio']} x its own bound "
                    f"({r['scrapy_bound_s']:,} s) |" if r["scrapy_wall_s"] else "| Scrapy | not run | | |")
     body = "\n".join([
@@ -313,11 +595,7 @@ def write(r: dict, command: str) -> None:
         f"Peak RSS of the cdpi crawl process {r['peak_rss_mb']} MB"
         + (f" (Scrapy {r['scrapy_peak_rss_mb']} MB)" if r["scrapy_peak_rss_mb"] else "") + ". "
         "A refresh still asks for every page (politeness paces it like a full run); what it saves is bytes.", "",
-        "Reading: the two crawlers do not make the same requests. The Scrapy spider is the simple crawl a "
-        "Scrapy user would write (home page and /sitemap.xml, then links in arrival order up to the page "
-        "budget, no link priorities, no robots-declared sitemaps), so it reaches the shared code library far "
-        "less and its own bound is lower; compare each crawler with its own bound as well as with the other's "
-        "wall time.", ""])
+        reading(r), ""])
     write_section(SECTION, body)
     write_json("national_crawl", {"command": command, "machine": facts, **r})
     data = json.loads(JSON_OUT.read_text())
@@ -335,6 +613,8 @@ def main() -> None:
     ap.add_argument("--latency-ms", default="50,300")
     ap.add_argument("--sequential-sample", type=int, default=20, help="cities the sequential loop crawls")
     ap.add_argument("--skip-scrapy", action="store_true", help="when the bench extra is not installed")
+    ap.add_argument("--no-write", action="store_true",
+                    help="a trial run: print the figures, leave docs/BENCHMARKS.md and docs/benchmarks.json alone")
     ap.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
@@ -345,10 +625,14 @@ def main() -> None:
     r = measure(args.cities, args.delay, args.concurrency, (lo, hi), args.sequential_sample, args.skip_scrapy)
     command = (f"python scripts/bench_national.py --cities {args.cities} --delay {args.delay:g} --concurrency "
                f"{args.concurrency} --latency-ms {args.latency_ms} --sequential-sample {args.sequential_sample}")
+    print(json.dumps({k: r[k] for k in ("cities", "requests", "scrapy_requests", "scrapy_host_difference",
+                                        "wall_s", "scrapy_wall_s", "politeness_bound_ratio", "scrapy_ratio",
+                                        "scrapy_bound_ratio", "sequential_ratio", "incremental_bytes_ratio",
+                                        "incremental_wall_ratio", "peak_rss_mb")}))
+    if args.no_write:
+        print("trial run (--no-write): docs left unchanged")
+        return
     write(r, command)
-    print(json.dumps({k: r[k] for k in ("cities", "requests", "politeness_bound_ratio", "scrapy_ratio",
-                                        "sequential_ratio", "incremental_bytes_ratio", "incremental_wall_ratio",
-                                        "peak_rss_mb")}))
     print("wrote docs/BENCHMARKS.md and docs/benchmarks.json")
 
 
