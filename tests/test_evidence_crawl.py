@@ -160,3 +160,31 @@ def test_crawl_finds_each_citys_practices_and_only_those(tmp_path: Path) -> None
     assert len(bad_docs) and bad_docs["extract_error"].notna().all()
     assert set(evidence["kind"]) <= set(KINDS) and (evidence["snippet"].str.len() <= 300).all()
     assert set(summaries["stopped_by"]) <= {"exhausted", "max_pages", "max_bytes", "seed_unreachable"}
+
+
+@pytest.mark.slow
+def test_the_host_every_city_shares_is_kept_busy(tmp_path: Path) -> None:
+    """Every city links one code-library host, which therefore sets the pace of the whole crawl: once
+    any city has found it, it should never sit idle while a city still has a page to fetch there."""
+    import pandas as pd
+
+    from sources.evidence.crawl import crawl_cities
+    from tests.simweb.formats.evidence import MUNICODE_HOST
+
+    delay = 0.12
+    pop = build_population(40, seed=5)
+    cities = pd.DataFrame([{"geoid": c.geoid, "website_url": c.website} for c in pop.cities if c.website])
+    with SimWeb(pop, latency=(0.01, 0.03), slow_seconds=0.3) as sim, \
+            _fetcher(sim, tmp_path, min_delay_s=delay, max_crawl_delay_s=delay) as f:
+        pages, _, _ = crawl_cities(f, cities, workers=16)
+        requests = sim.stats()["requests"]
+    shared = sorted((r for r in requests if r[0] == MUNICODE_HOST), key=lambda r: r[2])
+    assert len(shared) >= len(cities)                 # every city reaches it (the page budget allows)
+    starts = [r[2] for r in shared]
+    span = starts[-1] - starts[0]
+    needed = sum(max(delay, r[3] - r[2]) for r in shared[:-1])
+    assert span <= needed * 1.15 + 0.5, f"the shared host idled {span - needed:.1f} s of a {span:.1f} s span"
+    # It is not left for the end either: it is the last host to finish, by at most a few requests' time.
+    crawl_end = max(r[3] for r in requests)
+    assert crawl_end - shared[-1][3] < 1.5, crawl_end - shared[-1][3]
+    assert (pages.groupby("geoid").size() <= 40).all()

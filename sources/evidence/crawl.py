@@ -24,6 +24,7 @@ import re
 import threading
 import time
 import xml.etree.ElementTree as ET
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -128,7 +129,8 @@ class CityCrawler:
         self.out = CityCrawl(geoid, website)
         self._site_domain = registrable_domain(urlsplit(website).hostname)
         self._doc_domains = set(limits.doc_hosts)
-        self._queue: list[tuple[float, int, str, int, str]] = []   # (-priority, order, url, depth, found_via)
+        # (-priority, order, url, depth, found_via, host when off the city's own domain else "")
+        self._queue: list[tuple[float, int, str, int, str, str]] = []
         self._seen: set[str] = set()
         self._order = 0
         self._spent = 0
@@ -145,13 +147,14 @@ class CityCrawler:
         """Host of the URL the next step will fetch (None when the crawl is over)."""
         return urlsplit(self._queue[0][2]).hostname if self._queue and not self._done else None
 
-    def step(self) -> bool:
-        """Fetch and read the next URL; False once the crawl has ended (budget, exhaustion, dead seed)."""
+    def step(self, prefer: str | None = None) -> bool:
+        """Fetch and read the next URL (the best one on host ``prefer`` when given and within the budget);
+        False once the crawl has ended (budget, exhaustion, dead seed)."""
         if self._done:
             return False
         if self._began is None:
             self._began = time.monotonic()
-        self._step()
+        self._step(prefer)
         if self._done:
             self.out.queued_left = len(self._queue)
             self.out.seconds = time.monotonic() - self._began
@@ -162,39 +165,47 @@ class CityCrawler:
             self.out.stopped_by = reason
         self._done = True
 
-    def _in_scope(self, url: str) -> bool:
-        dom = registrable_domain(urlsplit(url).hostname)
-        return bool(dom) and (dom == self._site_domain or dom in self._doc_domains)
-
     def _push(self, url: str, depth: int, priority: float, via: str) -> None:
+        """Queue an in-scope link once: on the city's own registrable domain or a document host."""
         key = _key(url)
-        if key in self._seen or not self._in_scope(url) or depth > self.limits.max_depth:
+        if key in self._seen or depth > self.limits.max_depth:
+            return
+        host = urlsplit(url).hostname or ""
+        dom = registrable_domain(host)
+        if not dom or (dom != self._site_domain and dom not in self._doc_domains):
             return
         self._seen.add(key)
         self._order += 1
-        heapq.heappush(self._queue, (-priority, self._order, url, depth, via))
+        offsite = "" if dom == self._site_domain else host
+        heapq.heappush(self._queue, (-priority, self._order, url, depth, via, offsite))
 
-    def _pop(self) -> tuple[float, int, str, int, str]:
-        """The next URL: the most promising one, except that a queued URL on a host shared with other
-        cities (an agenda or code library vendor) that is free right now goes first, as long as it would
-        be fetched within the remaining budget anyway. Shared hosts are the national crawl's bottleneck:
-        keeping them busy from the start, instead of leaving every city's visit to the end, is what
-        brings the crawl near its politeness bound. Live crawls only: a replay keeps the strict order."""
-        if not self.fetcher.config.replaying and len(self._queue) > 1:
-            room = self.limits.max_pages - len(self.out.pages)
-            ranked = sorted(range(len(self._queue)), key=lambda i: self._queue[i][:2])[:room]
-            for i in ranked:
-                host = urlsplit(self._queue[i][2]).hostname or ""
-                if registrable_domain(host) == self._site_domain:
-                    continue
-                at, busy = self.fetcher.gate.earliest(host)
-                if not busy and at <= time.monotonic():
-                    entry = self._queue.pop(i)
+    def offsite_hosts(self) -> list[str]:
+        """Hosts off the city's own domain among the URLs its remaining budget will reach, best first.
+
+        These are the vendor hosts (code libraries, agenda systems) that many cities share; a scheduler
+        uses them to give this city a turn the moment such a host is free (see ``_schedule``)."""
+        if self._done or not self._queue:
+            return []
+        hosts: list[str] = []
+        for entry in heapq.nsmallest(self.limits.max_pages - len(self.out.pages), self._queue):
+            if entry[5] and entry[5] not in hosts:
+                hosts.append(entry[5])
+        return hosts
+
+    def _pop(self, prefer: str | None) -> tuple[float, int, str, int, str, str]:
+        """The most promising URL, or, when the scheduler hands this city a free shared host, the best
+        URL on that host among those the remaining budget reaches in today's ranking. Fetching it early
+        rarely changes which pages the budget covers (only when links found later would have outranked
+        it); a replay never reorders, so it stays exact."""
+        if prefer:
+            for entry in heapq.nsmallest(self.limits.max_pages - len(self.out.pages), self._queue):
+                if entry[5] == prefer:
+                    self._queue.remove(entry)
                     heapq.heapify(self._queue)
                     return entry
         return heapq.heappop(self._queue)
 
-    def _step(self) -> None:
+    def _step(self, prefer: str | None) -> None:
         limits, out = self.limits, self.out
         if not self._queue:
             return self._stop()
@@ -202,7 +213,7 @@ class CityCrawler:
             return self._stop("max_pages")
         if self._spent >= limits.max_bytes:
             return self._stop("max_bytes")
-        neg, _, url, depth, via = self._pop()
+        neg, _, url, depth, via, _ = self._pop(prefer)
         room = limits.max_bytes - self._spent
         is_doc = url.lower().split("?")[0].endswith(".pdf")
         cap = min(room, limits.max_document_bytes if is_doc else limits.max_page_bytes)
@@ -256,62 +267,152 @@ def crawl_cities(fetcher: Fetcher, cities: pd.DataFrame, *, limits: CrawlLimits 
     return pages, evidence, summaries
 
 
-def _schedule(fetcher: Fetcher, crawlers: list[CityCrawler], workers: int,
-              progress: Callable[[int, int], None] | None) -> None:
-    """Run every crawler to its end on ``workers`` threads, soonest-ready city first."""
-    heap: list[tuple[float, int, int]] = [(0.0, i, i) for i in range(len(crawlers))]
-    heapq.heapify(heap)
-    order = itertools.count(len(crawlers))
-    cond = threading.Condition()
-    state = {"running": 0, "finished": 0, "error": None}
+class _Turns:
+    """Whose turn it is: the crawl's scheduler state, guarded by one condition variable.
 
-    def ready_time(crawler: CityCrawler) -> float:
+    Every city waiting for a turn sits in a heap keyed by when the host of its best URL may next be
+    contacted. A host that several cities link (a vendor's code library or agenda system) is the
+    national crawl's bottleneck: it alone needs requests x delay seconds, so every moment it sits idle
+    adds to the whole run. Such a host therefore gets a turn of its own: the moment it is free, the next
+    worker steps a city whose budget reaches it, ahead of the heap. Without this, the first round of
+    every city's home page and sitemap (hundreds of cities) would come before any city's second step,
+    and the shared host would idle through it. For the same reason a city starts only when no started
+    city can make a step right now: started cities go deep enough to find their shared-host links, and
+    the workers stay busy all the same."""
+
+    def __init__(self, fetcher: Fetcher, crawlers: list[CityCrawler]):
+        self.fetcher, self.crawlers = fetcher, crawlers
+        self.live = not fetcher.config.replaying        # a replay keeps each city's strict order
+        self.cond = threading.Condition()
+        self.order = itertools.count(len(crawlers))
+        self.version = [0] * len(crawlers)              # a heap entry is current while its version is
+        self.heap: list[tuple[float, int, int, int]] = []
+        self.fresh = deque(range(len(crawlers)))     # cities not started yet
+        self.waiting: dict[str, dict[int, None]] = {}    # off-site host -> idle cities that want it, in order
+        self.wants: dict[int, list[str]] = {}
+        self.linked_by: dict[str, set[int]] = {}        # off-site host -> every city that has queued it
+        self.shared: set[str] = set()                   # hosts linked by two cities or more
+        self.claims: dict[str, tuple[float, int]] = {}  # shared host -> (when, city) a step was handed it
+        self.running = 0
+        self.finished = 0
+        self.error: BaseException | None = None
+        fetcher.gate.on_release(self._released)
+
+    def _released(self, host: str) -> None:
+        """A request ended (gate callback, any thread): wake the workers if a city waits for that host."""
+        if host in self.shared and self.waiting.get(host):
+            with self.cond:
+                self.cond.notify_all()
+
+    def ready_time(self, crawler: CityCrawler) -> float:
         host = crawler.peek_host()
         if not host:
             return 0.0
-        at, busy = fetcher.gate.earliest(host)
+        at, busy = self.fetcher.gate.earliest(host)
         # A host in use by another city (a shared document host) frees up no sooner than its next start.
-        return max(at, time.monotonic() + 0.02) if busy else at
+        return max(at, time.monotonic() + 0.02) if busy or self._claimed(host, at) else at
+
+    def _claimed(self, host: str, at: float) -> bool:
+        """A step was handed this host and has not started its request yet (the gate moves the host's
+        next start when a request starts); the claim ends there, not when the step's parsing ends."""
+        claim = self.claims.get(host)
+        return claim is not None and at <= claim[0]
+
+    def park(self, i: int) -> None:
+        """City ``i`` waits for its next turn."""
+        crawler = self.crawlers[i]
+        heapq.heappush(self.heap, (self.ready_time(crawler), next(self.order), i, self.version[i]))
+        if not self.live:
+            return
+        self.wants[i] = crawler.offsite_hosts()
+        for host in self.wants[i]:
+            self.waiting.setdefault(host, {})[i] = None
+            linked = self.linked_by.setdefault(host, set())
+            linked.add(i)
+            if len(linked) == 2:
+                self.shared.add(host)
+
+    def take(self) -> tuple[int, str | None] | None:
+        """The next (city, shared host to use) to step, or None when every crawl has ended. Waits."""
+        while True:
+            while self.heap and self.heap[0][3] != self.version[self.heap[0][2]]:
+                heapq.heappop(self.heap)      # the city was taken for a shared host meanwhile
+            if self.error is not None or (not self.heap and not self.fresh and self.running == 0):
+                self.cond.notify_all()
+                return None
+            now = time.monotonic()
+            wake = float("inf")
+            for host in self.shared:
+                if not self.waiting.get(host):
+                    continue
+                at, busy = self.fetcher.gate.earliest(host)
+                if busy or self._claimed(host, at):
+                    continue                  # the gate says when its request ends (``_released``)
+                if at > now:
+                    wake = min(wake, at)
+                    continue
+                i = self._start(next(iter(self.waiting[host])))
+                self.claims[host] = (now, i)
+                return i, host
+            at = self.heap[0][0] if self.heap else float("inf")
+            if at > now and self.fresh:
+                return self._start(self.fresh.popleft()), None
+            if at > now:
+                wake = min(at, wake)
+                self.cond.wait(timeout=None if wake == float("inf") else wake - now)
+                continue
+            i = self.heap[0][2]
+            heapq.heappop(self.heap)
+            ready = self.ready_time(self.crawlers[i])
+            if ready > at + 1e-6 and ready > now + 1e-3:
+                heapq.heappush(self.heap, (ready, next(self.order), i, self.version[i]))  # host got busier
+                continue
+            return self._start(i), None
+
+    def _start(self, i: int) -> int:
+        self.version[i] += 1
+        for host in self.wants.pop(i, ()):
+            self.waiting[host].pop(i, None)
+        self.running += 1
+        return i
+
+    def done(self, i: int, host: str | None, more: bool) -> int | None:
+        """City ``i`` ended its step; returns the count of finished cities when its crawl ended."""
+        self.running -= 1
+        if host is not None and self.claims.get(host, (0, -1))[1] == i:
+            del self.claims[host]
+        self.cond.notify_all()
+        if more:
+            self.park(i)
+            return None
+        self.finished += 1
+        return self.finished
+
+
+def _schedule(fetcher: Fetcher, crawlers: list[CityCrawler], workers: int,
+              progress: Callable[[int, int], None] | None) -> None:
+    """Run every crawler to its end on ``workers`` threads: a free shared host first, else the city
+    whose next host is ready soonest."""
+    turns = _Turns(fetcher, crawlers)
 
     def worker() -> None:
         while True:
-            with cond:
-                while True:
-                    if state["error"] is not None or (not heap and state["running"] == 0):
-                        cond.notify_all()
-                        return
-                    if not heap:
-                        cond.wait()
-                        continue
-                    at, _, i = heap[0]
-                    wait = at - time.monotonic()
-                    if wait > 0:
-                        cond.wait(timeout=wait)
-                        continue
-                    heapq.heappop(heap)
-                    fresh = ready_time(crawlers[i])
-                    if fresh > at + 1e-6 and fresh > time.monotonic() + 1e-3:
-                        heapq.heappush(heap, (fresh, next(order), i))   # its host got busier meanwhile
-                        continue
-                    state["running"] += 1
-                    break
-            try:
-                more = crawlers[i].step()
-            except BaseException as exc:   # a bug, not a remote failure: stop every worker and re-raise
-                with cond:
-                    state["error"] = exc
-                    state["running"] -= 1
-                    cond.notify_all()
+            with turns.cond:
+                picked = turns.take()
+            if picked is None:
                 return
-            with cond:
-                state["running"] -= 1
-                if more:
-                    heapq.heappush(heap, (ready_time(crawlers[i]), next(order), i))
-                else:
-                    state["finished"] += 1
-                    if progress:
-                        progress(state["finished"], len(crawlers))
-                cond.notify_all()
+            i, host = picked
+            try:
+                more = crawlers[i].step(prefer=host)
+            except BaseException as exc:   # a bug, not a remote failure: stop every worker and re-raise
+                with turns.cond:
+                    turns.error = exc
+                    turns.done(i, host, False)
+                return
+            with turns.cond:
+                finished = turns.done(i, host, more)
+                if finished is not None and progress:
+                    progress(finished, len(crawlers))
 
     threads = [threading.Thread(target=worker, name=f"crawl-{k}", daemon=True)
                for k in range(min(workers, len(crawlers)))]
@@ -319,8 +420,8 @@ def _schedule(fetcher: Fetcher, crawlers: list[CityCrawler], workers: int,
         t.start()
     for t in threads:
         t.join()
-    if state["error"] is not None:
-        raise state["error"]
+    if turns.error is not None:
+        raise turns.error
 
 
 def _page_row(geoid: str, res: FetchResult, depth: int, priority: float, via: str,

@@ -14,7 +14,7 @@ import os
 import struct
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 
@@ -27,6 +27,13 @@ class HostGate:
         self._cond = threading.Condition()
         self._clock = clock
         self._sleep = sleep
+        self._listeners: list[Callable[[str], None]] = []
+
+    def on_release(self, listener: Callable[[str], None]) -> None:
+        """Call ``listener(host)`` whenever a request to a host ends, outside the gate's lock: a scheduler
+        waiting for a busy host learns the moment it frees up instead of polling."""
+        with self._cond:
+            self._listeners.append(listener)
 
     def set_delay(self, host: str, delay_s: float) -> None:
         with self._cond:
@@ -74,6 +81,9 @@ class HostGate:
             with self._cond:
                 self._busy.discard(host)
                 self._cond.notify_all()
+                listeners = list(self._listeners)
+            for listener in listeners:
+                listener(host)
 
     def pause_within_slot(self, host: str, seconds: float) -> None:
         """Sleep between retries while keeping the host reserved, then restart its spacing clock."""
