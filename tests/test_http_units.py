@@ -10,6 +10,7 @@ import pytest
 
 from sources.http.addresses import AddressBlocked, AddressPolicy, ResolutionFailed, is_public
 from sources.http.archive import ReplayIndex, WarcArchive, warc_now
+from sources.http.body import BodyBuffer
 from sources.http.fetcher import _retry_after
 from sources.http.politeness import HostGate
 from sources.http.urls import InvalidURL, normalize_url
@@ -153,3 +154,17 @@ def test_archive_survives_a_torn_tail(tmp_path: Path) -> None:
 def test_replay_missing_file_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match="WARC file not found"):
         ReplayIndex([str(tmp_path / "nope.warc.gz")])
+
+
+def test_body_buffer_spills_past_its_memory_limit_and_leaves_no_file(tmp_path: Path) -> None:
+    with BodyBuffer(10, tmp_path) as small:
+        small.write(b"abc")
+        small.write(b"defg")
+        assert not small.spilled and small.head(5) == b"abcde" and small.getvalue() == b"abcdefg"
+    with BodyBuffer(10, tmp_path / "spill") as big:
+        for piece in (b"0123456", b"789", b"abcdef", b"ghij"):
+            big.write(piece)
+        assert big.spilled and big.size == 20
+        assert big.head(10) == b"0123456789" and big.head(99) == b"0123456789abcdefghij"
+        assert big.getvalue() == b"0123456789abcdefghij"
+        assert list((tmp_path / "spill").iterdir()) == [], "the temporary file has no name"

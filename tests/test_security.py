@@ -8,9 +8,9 @@ explicitly allowed; 127.0.0.1 plays "the internal service", never allowed), and,
 peak (``ru_maxrss``) belongs to the one operation under test and a failing guard cannot take the test
 session down with it (the child also runs under an address-space limit).
 
-Tests marked ``xfail(strict=True)`` reproduce vulnerabilities found by this review in files this module does
-not own; each reason names the defect. When one is fixed the test XPASSes, fails as strict, and the marker
-should be removed.
+A test that reproduces an open finding is marked ``xfail(strict=True)`` with the defect in its reason; when
+the finding is fixed the test XPASSes, fails as strict, and the marker is removed. Every finding of the
+review (docs/security.md, F1 to F6) is fixed now, so no test here carries the marker.
 """
 
 from __future__ import annotations
@@ -601,19 +601,98 @@ def test_gigabyte_bombs_end_as_outcomes_with_bounded_memory(encoding: str, tmp_p
     assert out["body"] == 0 and out["growth"] < MEMORY_BOUND, f"{out['growth'] / MB:.0f} MiB for {encoding}"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "VULN: sources/portals/discovery.py fetches whole-catalog documents with max_bytes="
-    "CATALOG_DOCUMENT_MAX_BYTES (256 MB), and sources/http/fetcher.py _read_body keeps a capped body as a "
-    "list of chunks plus a b''.join copy (then archives it): a ~1 MB gzip answer on a catalog URL costs "
-    "~550 MB of RSS per fetch, and catalog fetches run concurrently. Suggested: bound the decoded size of "
-    "compressed bodies (or the ratio), stream large catalogs to disk, and keep only a prefix of a refused body."))
-def test_catalog_sized_cap_still_bounds_a_gzip_bomb(tmp_path: Path) -> None:
+@pytest.mark.parametrize("encoding", ["gzip", "chunked"])
+def test_catalog_sized_cap_still_bounds_a_gzip_bomb(encoding: str, tmp_path: Path) -> None:
+    """A whole-catalog URL may answer up to CATALOG_DOCUMENT_MAX_BYTES (256 MB), but a refused body costs no
+    more memory than the ordinary cap: a gzip bomb stops at the expansion bound, and 1 GiB of identity
+    body goes to a temporary file past 25 MB, of which only the first 25 MB are kept for the archive."""
     from sources.portals.discovery import CATALOG_DOCUMENT_MAX_BYTES
 
-    with Wire(INTERNAL, routes={"/bomb": _bomb("gzip")}) as server:
+    with Wire(INTERNAL, routes={"/bomb": _bomb(encoding)}) as server:
         out = _child(FETCH_CHILD, str(server.port), str(tmp_path / "run"), str(CATALOG_DOCUMENT_MAX_BYTES))
     assert out["outcome"] == "too_large", out
-    assert out["growth"] < MEMORY_BOUND, f"{out['growth'] / MB:.0f} MiB for a 1 GiB gzip bomb on a catalog URL"
+    assert ("expanded more than" if encoding == "gzip" else "exceeded") in out["error"], out
+    assert out["growth"] < MEMORY_BOUND, f"{out['growth'] / MB:.0f} MiB for a 1 GiB {encoding} body on a catalog URL"
+    left = _files(tmp_path / "run")
+    assert all(re.fullmatch(r"warc/cdpi-\d+\.warc\.gz|fetch_log-cdpi-\d+\.jsonl", n) for n in left), left
+
+
+def _catalog_route(data: bytes, encoding: str) -> Route:
+    """``data`` gzip-compressed, or as identity chunks (no Content-Length to refuse it by)."""
+    if encoding == "gzip":
+        return response(200, headers=[("Content-Type", "application/json"), ("Content-Encoding", "gzip")],
+                        body=_gzip(data))
+
+    def chunked(wfile: BinaryIO) -> None:
+        wfile.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n"
+                    b"Connection: close\r\n\r\n")
+        for at in range(0, len(data), 64 * 1024):
+            piece = data[at:at + 64 * 1024]
+            wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
+        wfile.write(b"0\r\n\r\n")
+    return chunked
+
+
+def _varied_json(size: int) -> bytes:
+    """JSON that compresses about as well as a real catalog (a few times, not a thousand)."""
+    words = [hashlib.sha256(b"%d" % i).hexdigest()[: 4 + i % 7] for i in range(4000)]
+    out, i = bytearray(b'{"dataset": ['), 0
+    while len(out) < size:
+        out += b'{"id": %d, "title": "%s"},' % (i, " ".join(words[(i * k * 7919) % 4000] for k in range(1, 9)).encode())
+        i += 1
+    return bytes(out[:-1]) + b"]}"
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "chunked"])
+def test_a_catalog_above_the_page_cap_is_read_whole_and_exact(encoding: str, tmp_path: Path) -> None:
+    """The bounds above do not cost honest catalogs anything: a body past the ordinary cap (here 1 MB)
+    under a raised per-request cap is read through the temporary file and handed over byte for byte,
+    compressed or not, and archived whole."""
+    data = _varied_json(6 * MB)
+    with Wire(PUBLIC, routes={"/data.json": _catalog_route(data, encoding)}) as public:
+        cfg = _config(resolve={"portal.city.example": f"{PUBLIC}:{public.port}"},
+                      allow_addresses=(f"{PUBLIC}/32",), max_bytes=1 * MB)
+        with Fetcher(cfg, run_dir=tmp_path / "run") as f:
+            result = f.get("http://portal.city.example/data.json", max_bytes=64 * MB)
+    assert (result.outcome.value, result.body == data) == ("ok", True), result.error
+    with Fetcher(FetcherConfig(replay=(str(tmp_path / "run" / "warc"),))) as f:
+        assert f.get("http://portal.city.example/data.json").body == data
+
+
+@pytest.mark.parametrize(("size", "outcome"), [(MB, "ok"), (8 * MB, "too_large")])
+def test_the_expansion_bound_starts_past_the_page_cap(size: int, outcome: str, tmp_path: Path) -> None:
+    """Zeros compress about 1,000 times. Within the ordinary cap (2 MB here) that is allowed as it always
+    was; past it, under a raised cap, it is a bomb."""
+    with Wire(PUBLIC, routes={"/data.json": _catalog_route(bytes(size), "gzip")}) as public:
+        cfg = _config(resolve={"portal.city.example": f"{PUBLIC}:{public.port}"},
+                      allow_addresses=(f"{PUBLIC}/32",), max_bytes=2 * MB)
+        with Fetcher(cfg, run_dir=tmp_path / "run") as f:
+            result = f.get("http://portal.city.example/data.json", max_bytes=64 * MB)
+    assert result.outcome.value == outcome, result.error
+    assert result.body == (bytes(size) if outcome == "ok" else b"")
+    assert outcome == "ok" or "expanded more than 200 times" in result.error
+
+
+def test_a_refused_catalog_keeps_only_a_prefix_in_the_archive(tmp_path: Path) -> None:
+    """Over the raised cap: too_large as before, the WARC record holds the first max_bytes (marked
+    truncated) and replay gives the same outcome."""
+    from warcio.archiveiterator import ArchiveIterator
+
+    data = _varied_json(6 * MB)
+    with Wire(PUBLIC, routes={"/data.json": _catalog_route(data, "chunked")}) as public:
+        cfg = _config(resolve={"portal.city.example": f"{PUBLIC}:{public.port}"},
+                      allow_addresses=(f"{PUBLIC}/32",), max_bytes=1 * MB)
+        with Fetcher(cfg, run_dir=tmp_path / "run") as f:
+            result = f.get("http://portal.city.example/data.json", max_bytes=4 * MB)
+    assert (result.outcome.value, result.body, result.error) == ("too_large", b"", f"body exceeded {4 * MB} bytes")
+    (warc,) = (tmp_path / "run" / "warc").iterdir()
+    with open(warc, "rb") as fh:
+        records = [(r.rec_headers.get_header("WARC-Truncated"), r.content_stream().read())
+                   for r in ArchiveIterator(fh) if r.rec_type == "response"
+                   and r.rec_headers.get_header("WARC-Target-URI").endswith("/data.json")]
+    assert records == [("length", data[:MB])]
+    with Fetcher(FetcherConfig(replay=(str(tmp_path / "run" / "warc"),))) as f:
+        assert f.get("http://portal.city.example/data.json").outcome.value == "too_large"
 
 
 BILLION_LAUGHS = (b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'

@@ -29,7 +29,15 @@ class FetcherConfig:
     #: A Retry-After longer than this ends the fetch as http_error instead of sleeping that long.
     retry_after_cap_s: float = 120.0
     max_redirects: int = 10
+    #: Byte cap for a decoded body, and the most memory one body may take while it is read: a request
+    #: that raises its own cap (a whole data catalog) keeps the part above this in a temporary file, and
+    #: of a refused body only the first max_bytes are kept (for the archive).
     max_bytes: int = 25 * 1024 * 1024
+    #: Past max_bytes, a compressed body may go on decoding only while it stays within this many times the
+    #: bytes received for it, so a decompression bomb ends as too_large at max_bytes whatever the cap.
+    #: Honest bodies compress far less (pages and varied JSON 3 to 20 times, a catalog of near-identical
+    #: records about 70); a gzip bomb about 1,000 times, stacked encodings far more.
+    max_expansion: int = 200
     obey_robots: bool = True
     #: Host pattern (fnmatch) -> "ip[:port]" or None (= real DNS). Exact names win over patterns,
     #: longer patterns over shorter. Overridden hosts are contacted in plain HTTP: this exists for

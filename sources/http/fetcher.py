@@ -24,6 +24,7 @@ from requests.adapters import HTTPAdapter
 
 from sources.http.addresses import AddressBlocked, AddressPolicy, ResolutionFailed
 from sources.http.archive import Exchange, ReplayIndex, WarcArchive, warc_now
+from sources.http.body import BodyBuffer
 from sources.http.conditional import ConditionalCache
 from sources.http.config import FetcherConfig
 from sources.http.fetchlog import FetchLog
@@ -83,6 +84,10 @@ class Fetcher:
         self.cache = (ConditionalCache(config.cache_dir)
                       if config.cache_dir is not None and not config.replaying else None)
         self.log = FetchLog(run_dir, run_id, prefix=f"fetch_log-{archive_prefix}")
+        #: Where a body larger than config.max_bytes (allowed by a raised per-request cap) is held while it
+        #: is read, as a file without a name: the run folder when there is one (on disk, where the WARCs
+        #: go), else the system's temporary folder, which may be backed by memory.
+        self._spill_dir = Path(run_dir) if run_dir is not None else None
         self._global = threading.BoundedSemaphore(max(1, config.concurrency))
         self._session = requests.Session()
         self._session.trust_env = False  # proxies would defeat address pinning
@@ -342,7 +347,7 @@ class Fetcher:
                                              allow_redirects=False,
                                              timeout=(cfg.connect_timeout_s, cfg.read_timeout_s))
                 try:
-                    body, truncated = self._read_body(resp, started, method, cap)
+                    body, refused = self._read_body(resp, started, method, cap)
                 finally:
                     resp.close()
         except (requests.Timeout, urllib3.exceptions.TimeoutError, _Deadline) as exc:
@@ -368,14 +373,14 @@ class Fetcher:
         if self.archive is not None:
             self.archive.write_exchange(url=url, method=method, request_headers=archived_req, status=status,
                                         reason=resp.reason or _REASONS.get(status, ""),
-                                        response_headers=kept, body=body, date=date, truncated=truncated,
-                                        reused_body=reused)
-        if truncated:
+                                        response_headers=kept, body=body, date=date,
+                                        truncated=refused is not None, reused_body=reused)
+        if refused is not None:
+            body = b""   # only the archive wanted the refused body's first bytes
             if self.cache is not None and method == "GET" and 200 <= status < 300:
                 self.cache.store_refused(url, _header(kept, "etag"), _header(kept, "last-modified"), cap,
                                          _header(kept, "content-type") or "")
-            return _Hop(Outcome.TOO_LARGE, status=status, headers=kept, date=date,
-                        error=f"body exceeded {cap} bytes"), None
+            return _Hop(Outcome.TOO_LARGE, status=status, headers=kept, date=date, error=refused), None
         if unchanged_refused:
             return _Hop(Outcome.TOO_LARGE, status=304, headers=kept, date=date, from_cache=True,
                         error=f"unchanged since refused as larger than {cached.refused_cap} bytes"), None
@@ -391,35 +396,47 @@ class Fetcher:
                      error=f"HTTP {status}" if status not in _REDIRECTS else None),
                 _retry_after(_header(kept, "retry-after")))
 
-    def _read_body(self, resp: requests.Response, started: float, method: str, cap: int) -> tuple[bytes, bool]:
-        """Stream and decode the body under the byte cap and the wall-clock cap; memory stays bounded.
+    def _read_body(self, resp: requests.Response, started: float, method: str,
+                   cap: int) -> tuple[bytes, str | None]:
+        """Stream and decode the body under the byte cap and the wall-clock cap: (body, None), or (the first
+        bytes of the body, why it was refused). Memory stays bounded by ``config.max_bytes`` (plus one
+        64 KiB read), whatever the cap:
 
-        A response that declares a length above the cap (and is not compressed, so the length is what
-        would be read) is refused before any of it is read: a 500 MB file costs one header, not the cap."""
+        * a response that declares a length above the cap (and is not compressed, so the length is what
+          would be read) is refused before any of it is read: a 500 MB file costs one header;
+        * past ``max_bytes`` the body continues in a temporary file (BodyBuffer), and an accepted body is
+          handed over as one ``bytes`` object, without a second copy;
+        * past ``max_bytes`` a compressed body must stay within ``max_expansion`` times the bytes received
+          for it, so a small bomb ends at ``max_bytes`` even under a catalog-sized cap;
+        * of a refused body only the first ``min(cap, max_bytes)`` bytes are kept, for the archive."""
         if method == "HEAD":
-            return b"", False
+            return b"", None
         declared = resp.headers.get("Content-Length", "")
-        if declared.isdigit() and int(declared) > cap and not resp.headers.get("Content-Encoding"):
-            return b"", True
+        encoding = (resp.headers.get("Content-Encoding") or "").strip().lower()
+        if declared.isdigit() and int(declared) > cap and not encoding:
+            return b"", f"body exceeded {cap} bytes"
         cfg = self.config
-        chunks: list[bytes] = []
-        total = 0
+        compressed = encoding not in ("", "identity")
         raw = resp.raw
-        while True:
-            # read1 returns as soon as any bytes arrive, so the wall-clock cap is checked even when a
-            # server drips a byte at a time (each below the per-read timeout).
-            chunk = raw.read1(_CHUNK, decode_content=True)
-            if not chunk:
-                break
-            total += len(chunk)
-            if total > cap:
-                keep = cap - (total - len(chunk))
-                chunks.append(chunk[:keep])
-                return b"".join(chunks), True
-            chunks.append(chunk)
-            if time.monotonic() - started > cfg.total_timeout_s:
-                raise _Deadline(f"body not complete after {cfg.total_timeout_s:.0f}s")
-        return b"".join(chunks), False
+        with BodyBuffer(cfg.max_bytes, self._spill_dir) as body:
+            while True:
+                # read1 returns as soon as any bytes arrive, so the wall-clock cap is checked even when a
+                # server drips a byte at a time (each below the per-read timeout).
+                chunk = raw.read1(_CHUNK, decode_content=True)
+                if not chunk:
+                    break
+                total = body.size + len(chunk)
+                if total > cap:
+                    body.write(chunk[: cap - body.size])
+                    return body.head(cfg.max_bytes), f"body exceeded {cap} bytes"
+                if compressed and total > cfg.max_bytes and total > cfg.max_expansion * raw.tell():
+                    return body.head(cfg.max_bytes), (
+                        f"compressed body expanded more than {cfg.max_expansion} times "
+                        f"({total} bytes decoded from {raw.tell()})")
+                body.write(chunk)
+                if time.monotonic() - started > cfg.total_timeout_s:
+                    raise _Deadline(f"body not complete after {cfg.total_timeout_s:.0f}s")
+            return body.getvalue(), None
 
     def _hop_failure(self, method: str, url: str, outcome: Outcome, error: str,
                      request_headers: list[tuple[str, str]] | None = None, date: str | None = None) -> _Hop:

@@ -34,7 +34,9 @@ PAGE_SIZE = {"socrata": 1000, "ckan": 1000, "opendatasoft": 100}
 SOCRATA_OFFSET_WINDOW = 10_000
 MAX_DATASETS = 100_000
 #: Byte cap for single-document catalogs (data.json, the Hub DCAT feed): a 50,000-entry feed is ~80 MB,
-#: well above the cap for web pages, and is streamed by the parser (see parsers.parse_dcat).
+#: well above the cap for web pages, and is streamed by the parser (see parsers.parse_dcat). It is a cap on
+#: what is accepted, not on memory: the fetcher holds at most its ordinary max_bytes of a body in memory
+#: while reading it, and refuses a compressed body that expands like a bomb (sources/http/fetcher.py).
 CATALOG_DOCUMENT_MAX_BYTES = 256 * 1024 * 1024
 VIA_CONFIDENCE = {"homepage_link": 0.9, "candidate_host": 0.6}
 
