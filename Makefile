@@ -32,7 +32,9 @@ test-fast: $(STAMP)
 	$(BIN)/python -m pytest -q
 
 ## Benchmarks (not tests): figures go to docs/BENCHMARKS.md and docs/benchmarks.json.
-## CITIES: national crawl size (cdpi vs the politeness bound, Scrapy, a sequential loop, a refresh);
+## CITIES, DELAY: national crawl size and per-host delay (cdpi vs the politeness bound, Scrapy, a sequential
+## loop, a refresh). The shared vendor host sets the pace (about 2 requests per city), so the three crawls take
+## about 6 x CITIES x DELAY seconds: the default about two and a half hours, CITIES=300 about 35 minutes.
 ## DATASETS: catalog size of the portal benchmark; EVIDENCE_CITIES: websites crawled; INDEX_CITIES: cities scored.
 CITIES ?= 1500
 DELAY ?= 1.0
