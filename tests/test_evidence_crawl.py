@@ -163,9 +163,53 @@ def test_crawl_finds_each_citys_practices_and_only_those(tmp_path: Path) -> None
 
 
 @pytest.mark.slow
-def test_the_host_every_city_shares_is_kept_busy(tmp_path: Path) -> None:
-    """Every city links one code-library host, which therefore sets the pace of the whole crawl: once
-    any city has found it, it should never sit idle while a city still has a page to fetch there."""
+def test_a_free_shared_host_gets_the_next_turn_and_fresh_cities_wait_for_idle_workers(tmp_path: Path) -> None:
+    """The scheduler's two rules, checked decision by decision on one worker (no timing involved):
+    whenever the code-library host two cities have queued is free, the next turn goes to it; and a city
+    that has not started yet is started only when no started city could make a step."""
+    import time
+
+    from sources.evidence.crawl import CityCrawler, _Turns
+    from tests.simweb.formats.evidence import MUNICODE_HOST
+
+    pop = build_population(8, seed=5)
+    sites = [c.website for c in pop.cities if c.website]
+    with SimWeb(pop, latency=(0.0, 0.0)) as sim, _fetcher(sim, tmp_path, min_delay_s=0.1, max_crawl_delay_s=0.1) as f:
+        crawlers = [CityCrawler(f, f"c{k}", w) for k, w in enumerate(sites)]
+        turns = _Turns(f, crawlers)
+        started: set[int] = set()
+        shared_turns = held_back = 0
+        while shared_turns < 4:
+            with turns.cond:
+                now = time.monotonic()
+                at, busy = f.gate.earliest(MUNICODE_HOST)
+                owed = (MUNICODE_HOST in turns.shared and bool(turns.waiting.get(MUNICODE_HOST))
+                        and not busy and at <= now)
+                ready = [i for i in started if not crawlers[i].done
+                         and f.gate.earliest(crawlers[i].peek_host() or "")[0] <= now]
+                picked = turns.take()
+            assert picked is not None, "the crawl ended before the shared host was reached"
+            i, host = picked
+            if owed:
+                assert host == MUNICODE_HOST, "the shared host was free and wanted, but the turn went elsewhere"
+                shared_turns += 1
+            if i not in started:
+                assert not ready, f"city {i} was started while started cities {ready} could step"
+                started.add(i)
+            elif ready and len(started) < len(crawlers):
+                held_back += 1
+            more = crawlers[i].step(prefer=host)
+            with turns.cond:
+                turns.done(i, host, more)
+        assert held_back > 0          # the second rule was put to the test: a started city went first
+
+
+@pytest.mark.slow
+def test_the_host_every_city_shares_paces_the_crawl(tmp_path: Path) -> None:
+    """Every city links one code-library host, which therefore sets the pace of the whole crawl. A gross
+    check only: the shared host is in use through the crawl and finishes last. How close a crawl comes to
+    the politeness bound is a speed target, so ``make bench`` measures it (docs/BENCHMARKS.md); a
+    wall-clock bound tight enough to matter here would fail on a loaded machine."""
     import pandas as pd
 
     from sources.evidence.crawl import crawl_cities
@@ -180,11 +224,11 @@ def test_the_host_every_city_shares_is_kept_busy(tmp_path: Path) -> None:
         requests = sim.stats()["requests"]
     shared = sorted((r for r in requests if r[0] == MUNICODE_HOST), key=lambda r: r[2])
     assert len(shared) >= len(cities)                 # every city reaches it (the page budget allows)
-    starts = [r[2] for r in shared]
-    span = starts[-1] - starts[0]
+    crawl_start, crawl_end = min(r[2] for r in requests), max(r[3] for r in requests)
     needed = sum(max(delay, r[3] - r[2]) for r in shared[:-1])
-    assert span <= needed * 1.15 + 0.5, f"the shared host idled {span - needed:.1f} s of a {span:.1f} s span"
-    # It is not left for the end either: it is the last host to finish, by at most a few requests' time.
-    crawl_end = max(r[3] for r in requests)
+    # Kept busy, it starts early (each city reaches it within a few steps) and the crawl lasts little more
+    # than the host alone needs; put off to the end, the crawl would last the rest of the work plus that.
+    assert shared[0][2] - crawl_start < (crawl_end - crawl_start) / 3
+    assert crawl_end - crawl_start <= 2 * needed, (crawl_end - crawl_start, needed)
     assert crawl_end - shared[-1][3] < 1.5, crawl_end - shared[-1][3]
     assert (pages.groupby("geoid").size() <= 40).all()
