@@ -290,7 +290,7 @@ class _Turns:
         self.fresh = deque(range(len(crawlers)))     # cities not started yet
         self.waiting: dict[str, dict[int, None]] = {}    # off-site host -> idle cities that want it, in order
         self.wants: dict[int, list[str]] = {}
-        self.linked_by: dict[str, set[int]] = {}        # off-site host -> every city that has queued it
+        self.first_linker: dict[str, int] = {}          # off-site host -> the first city that queued it
         self.shared: set[str] = set()                   # hosts linked by two cities or more
         self.claims: dict[str, tuple[float, int]] = {}  # shared host -> (when, city) a step was handed it
         self.running = 0
@@ -327,9 +327,7 @@ class _Turns:
         self.wants[i] = crawler.offsite_hosts()
         for host in self.wants[i]:
             self.waiting.setdefault(host, {})[i] = None
-            linked = self.linked_by.setdefault(host, set())
-            linked.add(i)
-            if len(linked) == 2:
+            if self.first_linker.setdefault(host, i) != i:
                 self.shared.add(host)
 
     def take(self) -> tuple[int, str | None] | None:
