@@ -184,13 +184,17 @@ class CityCrawler:
 
         These are the vendor hosts (code libraries, agenda systems) that many cities share; a scheduler
         uses them to give this city a turn the moment such a host is free (see ``_schedule``)."""
-        if self._done or not self._queue:
+        if self._done:
             return []
         hosts: list[str] = []
-        for entry in heapq.nsmallest(self.limits.max_pages - len(self.out.pages), self._queue):
+        for entry in self._within_budget():
             if entry[5] and entry[5] not in hosts:
                 hosts.append(entry[5])
         return hosts
+
+    def _within_budget(self) -> list[tuple[float, int, str, int, str, str]]:
+        """The queued URLs the remaining page budget reaches in today's ranking, best first."""
+        return heapq.nsmallest(self.limits.max_pages - len(self.out.pages), self._queue)
 
     def _pop(self, prefer: str | None) -> tuple[float, int, str, int, str, str]:
         """The most promising URL, or, when the scheduler hands this city a free shared host, the best
@@ -198,7 +202,7 @@ class CityCrawler:
         rarely changes which pages the budget covers (only when links found later would have outranked
         it); a replay never reorders, so it stays exact."""
         if prefer:
-            for entry in heapq.nsmallest(self.limits.max_pages - len(self.out.pages), self._queue):
+            for entry in self._within_budget():
                 if entry[5] == prefer:
                     self._queue.remove(entry)
                     heapq.heapify(self._queue)
