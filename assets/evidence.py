@@ -9,9 +9,8 @@ import pandas as pd
 
 from assets.partitions import MONTHLY
 from assets.validation import check_result, quarantine_outputs, suite_checks, value_counts
-from expectations.runner import validate
 from sources.evidence.classify import KINDS
-from sources.evidence.crawl import crawl_cities
+from sources.evidence.crawl import DOC_HOSTS_FIELD, crawl_cities
 from sources.portals.registries import registrable_domain
 
 _OUT = {"kinds": {"python", "pandas"}, "owners": ["team:cdpi"], "code_version": "1"}
@@ -42,9 +41,12 @@ def crawl_shard(k: int, shards: int) -> dg.AssetsDefinition:
     def _shard(context: dg.AssetExecutionContext, cities: pd.DataFrame) -> dg.Output[dict]:
         res = context.resources
         mine = cities[[shard_of(w, shards) == k for w in cities["website_url"].fillna("")]]
-        with res.fetcher.open(res.warehouse.paths(), context.run_id, f"city_evidence-{k}") as f:
-            pages, evidence, summaries = crawl_cities(f, mine, limits=res.crawl.limits(),
-                                                      workers=f.config.concurrency)
+        limits = res.crawl.limits()
+        with res.fetcher.open(res.warehouse.paths(), context.run_id, f"city_evidence-{k}",
+                              archive_info=limits.archive_info()) as f:
+            # A replay follows the document hosts its archive's crawl followed, besides the configured ones.
+            limits = limits.with_doc_hosts(f.declared(DOC_HOSTS_FIELD))
+            pages, evidence, summaries = crawl_cities(f, mine, limits=limits, workers=f.config.concurrency)
         return dg.Output({"pages": pages, "evidence": evidence, "summaries": summaries}, metadata={
             "cities": len(summaries), "requests": len(pages), "pid": os.getpid()})
 
@@ -58,7 +60,7 @@ def evidence_assets(shards: int) -> list[dg.AssetsDefinition]:
 
 def _merge(shards: int) -> dg.AssetsDefinition:
     @dg.multi_asset(
-        partitions_def=MONTHLY, group_name="signals", can_subset=False,
+        partitions_def=MONTHLY, group_name="signals", can_subset=False, required_resource_keys={"settings"},
         ins={"cities": dg.AssetIn("cities"),
              **{f"shard_{k}": dg.AssetIn(f"website_crawl_shard_{k}") for k in range(shards)}},
         outs={
@@ -86,8 +88,11 @@ def _merge(shards: int) -> dg.AssetsDefinition:
         pages, evidence, summaries = (
             f.sort_values("geoid", kind="stable", key=lambda col: col.map(order)).reset_index(drop=True)
             for f in (pages, evidence, summaries))
-        frames, bad_rows = quarantine_outputs({"crawl_pages": (pages, ["geoid", "url"]),
-                                               "evidence": (evidence, ["geoid", "url", "kind"])})
+        with_site = int((cities["website_url"].fillna("") != "").sum())
+        frames, bad_rows, reports = quarantine_outputs({"crawl_pages": (pages, ["geoid", "url"]),
+                                                        "evidence": (evidence, ["geoid", "url", "kind"])},
+                                                       inputs={"crawl_pages": with_site},
+                                                       max_quarantined_share=context.resources.settings.quarantine_limit())
         if len(bad_rows):
             context.log.warning(f"{len(bad_rows)} crawl/evidence rows quarantined (see ops.quarantine)")
         yield dg.Output(frames["crawl_pages"], "crawl_pages", metadata={
@@ -100,7 +105,7 @@ def _merge(shards: int) -> dg.AssetsDefinition:
         yield dg.Output(frames["evidence"], "evidence", metadata=_evidence_metadata(frames["evidence"], summaries))
         yield dg.Output(bad_rows, "evidence_quarantine", metadata={"rows": len(bad_rows)})
         for name, _table in _SUITES:
-            yield check_result(validate(frames[name], name), asset=name, check_name=f"{name}_suite")
+            yield check_result(reports[name], asset=name, check_name=f"{name}_suite")
 
     return city_evidence
 

@@ -5,7 +5,6 @@ import pandas as pd
 
 from assets.partitions import MONTHLY, snapshot_of
 from assets.validation import check_result, quarantine_outputs, suite_checks, value_counts
-from expectations.runner import validate
 from sources.portals.survey import survey
 
 _OUT = {"kinds": {"python", "pandas"}, "owners": ["team:cdpi"], "code_version": "2"}
@@ -15,7 +14,7 @@ _SUITES = (("portal_probes", "staging.portal_probes"), ("portals", "marts.portal
 
 @dg.multi_asset(
     partitions_def=MONTHLY, group_name="signals", can_subset=False,
-    required_resource_keys={"fetcher", "warehouse"},
+    required_resource_keys={"fetcher", "warehouse", "settings"},
     outs={
         "portal_probes": dg.AssetOut(**_OUT, description="Every (city, host) examined as a possible portal: the "
                                                           "routes that led there and what came of it."),
@@ -38,9 +37,11 @@ def city_portals(context: dg.AssetExecutionContext, cities: pd.DataFrame, city_h
     as_of = snapshot_of(context) + pd.offsets.MonthEnd(0)
     with res.fetcher.open(res.warehouse.paths(), context.run_id, "city_portals") as f:
         result = survey(f, cities, city_homepages, as_of=as_of.to_pydatetime(), workers=f.config.concurrency)
-    frames, bad_rows = quarantine_outputs({"portal_probes": (result.probes, ["geoid", "portal_host"]),
-                                           "portals": (result.portals, ["geoid", "portal_host"]),
-                                           "portal_datasets": (result.datasets, ["portal_host", "dataset_id"])})
+    frames, bad_rows, reports = quarantine_outputs({
+        "portal_probes": (result.probes, ["geoid", "portal_host"]),
+        "portals": (result.portals, ["geoid", "portal_host"]),
+        "portal_datasets": (result.datasets, ["portal_host", "dataset_id"])},
+        max_quarantined_share=res.settings.quarantine_limit())
     if len(bad_rows):
         context.log.warning(f"{len(bad_rows)} portal rows quarantined (see ops.quarantine)")
     portals, probes = frames["portals"], frames["portal_probes"]
@@ -56,7 +57,7 @@ def city_portals(context: dg.AssetExecutionContext, cities: pd.DataFrame, city_h
         "outcomes": value_counts(reads["registry"] + ":" + reads["outcome"]) if len(reads) else {}})
     yield dg.Output(bad_rows, "portal_quarantine", metadata={"rows": len(bad_rows)})
     for name, _table in _SUITES:
-        yield check_result(validate(frames[name], name), asset=name, check_name=f"{name}_suite")
+        yield check_result(reports[name], asset=name, check_name=f"{name}_suite")
 
 
 

@@ -8,7 +8,7 @@ import pandas as pd
 
 from assets.partitions import MONTHLY
 from assets.validation import check_result, suite_checks
-from expectations.runner import quarantine, validate
+from expectations.runner import quarantine, validate_output
 from sources import universe, wikidata
 from sources.errors import SourceUnavailable
 
@@ -85,7 +85,8 @@ def cities(context: dg.AssetExecutionContext, census_places: pd.DataFrame, wikid
     matched = matched.sort_values("geoid").reset_index(drop=True)
     params = {"min_population": settings.min_population}
     clean, quarantined = quarantine(matched, "cities", key_columns=["geoid"], parameters=params)
-    report = validate(clean, "cities", parameters=params)
+    report = validate_output(clean, "cities", quarantined=quarantined, rows_in=len(matched), parameters=params,
+                             max_quarantined_share=settings.quarantine_limit())
     bad_rows = len(matched) - len(clean)
     if bad_rows:
         context.log.warning(f"{bad_rows} city rows quarantined (see ops.quarantine)")

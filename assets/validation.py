@@ -4,16 +4,18 @@
 import dagster as dg
 import pandas as pd
 
-from expectations.runner import ValidationReport, quarantine
+from expectations.runner import ValidationReport, quarantine, validate_output
 
 
 def check_result(report: ValidationReport, *, asset: str, check_name: str) -> dg.AssetCheckResult:
+    """A suite report as a blocking check result; its failures (expectation, observed value, a few failing
+    rows) are what `cdpi run` prints when the check stops the publish."""
     failed = [f.message for f in report.failures]
     return dg.AssetCheckResult(
         asset_key=asset, check_name=check_name, passed=bool(report.success),
-        severity=dg.AssetCheckSeverity.ERROR,
-        metadata={"suite": report.suite, "evaluated": report.evaluated, "successful": report.successful,
-                  "success_percent": float(report.success_percent or 0.0),
+        severity=dg.AssetCheckSeverity.ERROR, description="; ".join(failed)[:2000] or None,
+        metadata={"suite": report.suite, "rows": report.rows, "evaluated": report.evaluated,
+                  "successful": report.successful, "success_percent": float(report.success_percent or 0.0),
                   "failed_expectations": dg.MetadataValue.json(failed)})
 
 
@@ -30,11 +32,18 @@ def value_counts(series) -> dg.MetadataValue:
     return dg.MetadataValue.json({str(k): int(v) for k, v in series.value_counts(dropna=False).items()})
 
 
-def quarantine_outputs(frames: dict[str, tuple]) -> tuple[dict, pd.DataFrame]:
+def quarantine_outputs(frames: dict[str, tuple], inputs: dict[str, int] | None = None,
+                       max_quarantined_share: float | None = None
+                       ) -> tuple[dict, pd.DataFrame, dict[str, ValidationReport]]:
     """Run each output's suite row by row: ``{name: (frame, key_columns)}`` -> (clean frames by name, every
-    quarantined row of all of them), so failing rows are set aside with their reason, never dropped."""
-    clean, bad = {}, []
+    quarantined row of all of them, the blocking-check report of each output), so failing rows are set
+    aside with their reason, never dropped, and a run that sets aside too much, or empties a table whose
+    inputs were not empty (``inputs``: rows it was built from, by name), fails its check."""
+    clean, bad, reports = {}, [], {}
     for name, (frame, keys) in frames.items():
         clean[name], rejected = quarantine(frame, name, key_columns=keys)
+        reports[name] = validate_output(clean[name], name, quarantined=rejected, rows_in=len(frame),
+                                        inputs=(inputs or {}).get(name),
+                                        max_quarantined_share=max_quarantined_share)
         bad.append(rejected)
-    return clean, pd.concat(bad, ignore_index=True)
+    return clean, pd.concat(bad, ignore_index=True), reports

@@ -17,6 +17,7 @@ Why this layer exists:
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import math
 import re
@@ -79,7 +80,9 @@ class ExpectationFailure:
         if self.unexpected_count is not None:
             examples = ", ".join(_fmt(v) for v in self.partial_unexpected_list[:5])
             return f"{target}: {self.unexpected_count} unexpected value(s)" + (f", e.g. {examples}" if examples else "")
-        return f"{target}: observed {_fmt(self.observed_value)}"
+        examples = "; ".join(str(v) for v in self.partial_unexpected_list[:3])
+        observed = self.observed_value if isinstance(self.observed_value, str) else _fmt(self.observed_value)
+        return f"{target}: observed {observed}" + (f", e.g. {examples}" if examples else "")
 
 
 @dataclass(frozen=True)
@@ -188,6 +191,68 @@ def validate(df: pd.DataFrame, suite: str, *, parameters: dict[str, Any] | None 
         failures=failures, rows=len(df), parameters=_json_safe(run.params))
 
 
+#: Table-level facts every blocking suite checks besides its expectations (see :func:`validate_output`);
+#: a suite may set its own limits in ``meta.table_facts``.
+DEFAULT_TABLE_FACTS: dict[str, Any] = {"max_quarantined_share": 0.05, "not_empty_when_inputs_are_not": True}
+QUARANTINED_SHARE = "expect_quarantined_share_to_be_at_most"
+NOT_EMPTY = "expect_table_to_not_be_empty_when_its_inputs_are_not"
+
+
+def table_facts(suite: str) -> dict[str, Any]:
+    """The suite's table-level limits: :data:`DEFAULT_TABLE_FACTS` overridden by ``meta.table_facts``."""
+    return {**DEFAULT_TABLE_FACTS, **((_spec(suite).get("meta") or {}).get("table_facts") or {})}
+
+
+def validate_output(clean: pd.DataFrame, suite: str, *, quarantined: pd.DataFrame, rows_in: int,
+                    inputs: int | None = None, parameters: dict[str, Any] | None = None,
+                    max_quarantined_share: float | None = None) -> ValidationReport:
+    """The blocking check of one output: the suite on the rows that survived :func:`quarantine`, plus the
+    table-level facts a row-by-row suite cannot see.
+
+    A suite run on the clean rows alone passes even when every row was set aside, so two facts are
+    checked against what came in: the share of the ``rows_in`` rows that were quarantined stays within
+    ``max_quarantined_share``, and the output is not empty when ``inputs`` (rows of what it was built
+    from; ``rows_in`` when not given) were not. Their failures carry a few quarantined rows as examples
+    (key and reason), so the message that stops a publish shows what went wrong. ``max_quarantined_share``
+    overrides the suite's limit for one run (a user's own city list may be known to be messy).
+    """
+    report = validate(clean, suite, parameters=parameters)
+    limits = table_facts(suite)
+    if max_quarantined_share is not None:
+        limits["max_quarantined_share"] = max_quarantined_share
+    examples = _examples(quarantined)
+    bad = int(quarantined["row_json"].nunique()) if len(quarantined) else 0
+    share = bad / rows_in if rows_in else 0.0
+    extra: list[ExpectationFailure] = []
+    if share > float(limits["max_quarantined_share"]):
+        extra.append(ExpectationFailure(
+            type=QUARANTINED_SHARE, column=None, kwargs={"max_quarantined_share": limits["max_quarantined_share"]},
+            unexpected_count=None, partial_unexpected_list=examples,
+            observed_value=f"{bad} of {rows_in} rows quarantined ({share:.1%})",
+            why="More rows were set aside than a healthy run produces: a parser, a rule or a source broke."))
+    upstream = rows_in if inputs is None else inputs
+    if limits["not_empty_when_inputs_are_not"] and upstream > 0 and clean.empty:
+        extra.append(ExpectationFailure(
+            type=NOT_EMPTY, column=None, kwargs={"inputs": upstream}, unexpected_count=None,
+            partial_unexpected_list=examples, observed_value=f"0 rows from {upstream} input rows",
+            why="An empty table published over a non-empty input would read as 'nothing found'."))
+    if not extra:
+        return report
+    evaluated = report.evaluated + 2
+    successful = report.successful + 2 - len(extra)
+    return dataclasses.replace(report, success=False, evaluated=evaluated, successful=successful,
+                               success_percent=100.0 * successful / evaluated,
+                               failures=[*report.failures, *extra])
+
+
+def _examples(quarantined: pd.DataFrame, limit: int = 3) -> list[str]:
+    """A few quarantined rows as ``key: reason`` lines, first rows first."""
+    if quarantined.empty:
+        return []
+    lines = dict.fromkeys(f"{k}: {r}" for k, r in quarantined[["key", "reason"]].itertuples(index=False))
+    return list(lines)[:limit]
+
+
 def quarantine(df: pd.DataFrame, suite: str, *, key_columns: list[str],
                parameters: dict[str, Any] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Split ``df`` into ``(clean, quarantined)`` using GX's row-level results.
@@ -204,7 +269,11 @@ def quarantine(df: pd.DataFrame, suite: str, *, key_columns: list[str],
       table pass: ``mostly`` is a table-level tolerance for the report, not a licence for bad rows.
     * Table-level expectations (row count, ...) and expectations that could not run (missing column)
       cannot single out rows; they quarantine nothing and show up in :func:`validate`'s report.
-    * Duplicates: every copy of a duplicated key is quarantined, since nothing says which is right.
+    * Duplicates: when the rows sharing a key are copies of one another (equal in every column but the
+      suite's ``meta.duplicate_ignores``, e.g. the time a page was fetched), the first copy that breaks
+      no other rule is kept and only the extra copies are quarantined: set aside as "copy of a kept
+      row", never instead of the original. When they differ, every one is quarantined, since nothing
+      says which is right.
 
     Nothing is dropped silently: ``len(clean)`` plus the number of distinct quarantined rows always
     equals ``len(df)`` (checked; a mismatch raises AssertionError).
@@ -214,8 +283,11 @@ def quarantine(df: pd.DataFrame, suite: str, *, key_columns: list[str],
     spec = _spec(suite)
     entries: list[tuple[int, int, dict[str, Any]]] = []
     flagged: set[int] = set()
-    for order, r in run.ordered:
-        positions = _unexpected_positions(r, len(work))
+    found = [(order, r, _unexpected_positions(r, len(work))) for order, r in run.ordered]
+    broken_otherwise = {pos for order, _, positions in found
+                        if spec["expectations"][order]["type"] not in _UNIQUENESS for pos in positions}
+    ignores = [c for c in (spec.get("meta") or {}).get("duplicate_ignores", []) if c in work.columns]
+    for order, r, positions in found:
         if not positions:
             continue
         entry = spec["expectations"][order]
@@ -224,9 +296,15 @@ def quarantine(df: pd.DataFrame, suite: str, *, key_columns: list[str],
         present = [c for c in columns if c in work.columns]
         values = {pos: tuple(_json_safe(work[c].iat[pos]) for c in present) for pos in positions}
         counts = Counter(json.dumps(v, default=str) for v in values.values())
+        kept: set[int] = set()
+        if entry["type"] in _UNIQUENESS:
+            kept = _kept_copies(work.drop(columns=ignores), values, broken_otherwise)
+            positions = [pos for pos in positions if pos not in kept]
         for pos in positions:
             reason = _reason(entry["type"], present, values[pos], kwargs, entry.get("kwargs", {}),
                              counts[json.dumps(values[pos], default=str)])
+            if kept and _copy_of_kept(values, pos, kept):
+                reason += "; an identical copy of a row that was kept"
             entries.append((pos, order, {
                 "suite": suite,
                 "key": _dumps({str(k): _cell(work, k, pos) for k in key_columns}),
@@ -244,6 +322,25 @@ def quarantine(df: pd.DataFrame, suite: str, *, key_columns: list[str],
         raise AssertionError(f"quarantine accounting broken for suite {suite!r}: {len(clean)} clean + "
                              f"{quarantined_rows} quarantined != {len(df)} rows")
     return clean, quarantined
+
+
+def _kept_copies(frame: pd.DataFrame, values: dict[int, tuple], broken: set[int]) -> set[int]:
+    """Of each group of rows sharing a key, the one to keep when all of them are copies of each other:
+    the first that breaks no other rule. Groups whose rows differ keep nothing."""
+    groups: dict[str, list[int]] = {}
+    for pos, key in values.items():
+        groups.setdefault(json.dumps(key, default=str), []).append(pos)
+    kept = set()
+    for members in groups.values():
+        rows = {_dumps({str(c): _cell(frame, c, pos) for c in frame.columns}) for pos in members}
+        candidates = [pos for pos in sorted(members) if pos not in broken]
+        if len(rows) == 1 and candidates:
+            kept.add(candidates[0])
+    return kept
+
+
+def _copy_of_kept(values: dict[int, tuple], pos: int, kept: set[int]) -> bool:
+    return any(values[k] == values[pos] for k in kept)
 
 
 class _Run(NamedTuple):

@@ -58,7 +58,13 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     from pipelines.definitions import ALL_ASSETS, default_resources
     from pipelines.progress import rich_progress
-    from pipelines.resources import FetcherResource, RunSettings, WarehouseResource, sample_archive
+    from pipelines.resources import (
+        CrawlSettings,
+        FetcherResource,
+        RunSettings,
+        WarehouseResource,
+        sample_archive,
+    )
     from warehouse.publish import record_run_failure
 
     warehouse = WarehouseResource(home=str(args.home) if args.home else "")
@@ -85,9 +91,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     settings = RunSettings(
         min_population=args.min_population, cities_csv=str(Path(args.cities).resolve()) if args.cities else "",
         states=[s.upper() for s in args.state or []], limit=args.limit or 0, mode=mode,
-        is_sample=bool(args.sample))
+        is_sample=bool(args.sample),
+        max_quarantined_share=-1.0 if args.max_quarantined_share is None else args.max_quarantined_share)
     partition = _partition_key(args.month)
-    resources = default_resources(warehouse, FetcherResource(**fetcher_kwargs), settings)
+    crawl = CrawlSettings(extra_doc_hosts=[h.strip().lower() for h in args.doc_host if h.strip()])
+    resources = default_resources(warehouse, FetcherResource(**fetcher_kwargs), settings, crawl)
 
     banner = " [SAMPLE DATA: synthetic cities, not real places]" if args.sample else ""
     _err(f"cdpi run: snapshot {partition[:7]}, mode {mode}{banner}")
@@ -152,6 +160,16 @@ def _partition_key(month: str | None) -> str:
 
 
 def _failure(result) -> tuple[str | None, str]:
+    """Where a run failed and why, in one line: a blocking check that stopped the publish is named with
+    the expectations it failed and a few failing rows, not Dagster's "1 blocking asset check failed"."""
+    checks = [e for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"
+              and not e.event_specific_data.passed]
+    if checks:
+        data = checks[0].event_specific_data
+        failed = data.metadata.get("failed_expectations")
+        reasons = "; ".join(failed.data) if failed is not None else "see the check's metadata"
+        return checks[0].step_key, (f"blocking check {data.check_name} on {data.asset_key.to_user_string()} "
+                                    f"failed, nothing was published: {reasons}")
     for event in result.all_events:
         if event.event_type_value == "STEP_FAILURE":
             error = event.event_specific_data.error
@@ -275,26 +293,21 @@ def cmd_dev(args: argparse.Namespace) -> int:
 def cmd_profile_portal(args: argparse.Namespace) -> int:
     """Profile a portal from saved API responses: the answer to "why does this count look wrong?"."""
     from sources.portals.parsers import PARSERS, CatalogFormatError
-    from sources.portals.profile import profile
+    from sources.portals.profile import profile_pages
 
-    records, totals = [], []
-    for path in args.files:
-        try:
-            page = PARSERS[args.platform](Path(path).read_bytes(), args.portal)
-        except CatalogFormatError as exc:
-            raise CliError(f"{path}: not a {args.platform} catalog page ({exc})") from None
-        records.extend(page.records)
-        totals.append(page.total)
     as_of = None
     if args.as_of:
         try:
             as_of = datetime.fromisoformat(args.as_of).replace(tzinfo=UTC)
         except ValueError:
             raise CliError(f"--as-of must be a date like 2026-10-31, got {args.as_of!r}") from None
-    reported = max((t for t in totals if t is not None), default=None)
-    result = profile(records, as_of=as_of, reported_total=reported)
-    result.update({"platform": args.platform, "pages": len(args.files)})
-    print(json.dumps(result, indent=2, sort_keys=True))
+    pages = []
+    for path in args.files:
+        try:
+            pages.append(PARSERS[args.platform](Path(path).read_bytes(), args.portal))
+        except CatalogFormatError as exc:
+            raise CliError(f"{path}: not a {args.platform} catalog page ({exc})") from None
+    print(json.dumps(profile_pages(args.platform, pages, as_of=as_of), indent=2, sort_keys=True))
     return 0
 
 
@@ -560,6 +573,12 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--min-delay", type=float, metavar="SECONDS", help="per-host delay (default 1 s)")
     run.add_argument("--home", type=Path, help="state folder (default $CDPI_HOME or ./data)")
     run.add_argument("--quiet", action="store_true", help="no progress bars")
+    run.add_argument("--doc-host", action="append", metavar="DOMAIN", default=[],
+                     help="also follow links to this document host (registrable domain, e.g. a city's own "
+                          "agenda vendor; repeatable)")
+    run.add_argument("--max-quarantined-share", type=_share, metavar="X",
+                     help="largest share of a table's rows that may fail validation before the run stops "
+                          "without publishing (default: each suite's own limit, 0.05)")
     run.add_argument("--workers", type=_positive_int, default=1, metavar="N",
                      help="crawl websites in N processes side by side (Dagster's multiprocess executor); "
                           "politeness per host holds across them")
@@ -588,7 +607,8 @@ def _parser() -> argparse.ArgumentParser:
                       choices=["socrata", "ckan", "arcgis_hub", "opendatasoft", "dcat"])
     prof.add_argument("files", nargs="+", metavar="FILE", help="one or more saved pages of the catalog API")
     prof.add_argument("--portal", help="portal host, when the responses do not name it")
-    prof.add_argument("--as-of", metavar="YYYY-MM-DD", help="date freshness is measured from (default: today)")
+    prof.add_argument("--as-of", metavar="YYYY-MM-DD",
+                      help="date freshness is measured from, e.g. a recording's date (default: today)")
     prof.set_defaults(func=cmd_profile_portal)
 
     city = sub.add_parser("city", help='a city\'s scorecard: tier odds, criteria, evidence, gaps ("Name, ST")')
@@ -652,6 +672,16 @@ def _state_code(value: str) -> str:
     if state_by_usps(code) is None:
         raise argparse.ArgumentTypeError(f"unknown state code {value!r} (use USPS codes like OH, TX)")
     return code
+
+
+def _share(value: str) -> float:
+    try:
+        x = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a share from 0 to 1, got {value!r}") from None
+    if not 0.0 <= x <= 1.0:
+        raise argparse.ArgumentTypeError(f"expected a share from 0 to 1, got {value}")
+    return x
 
 
 def _positive_int(value: str) -> int:

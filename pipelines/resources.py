@@ -66,11 +66,14 @@ class FetcherResource(dg.ConfigurableResource):
             cache_dir=cache_dir if self.conditional_get else None, shared_gate_dir=shared_gate_dir)
 
     @contextlib.contextmanager
-    def open(self, paths: WarehousePaths, run_id: str, prefix: str) -> Iterator[Fetcher]:
-        """A fetcher archiving into this run's folder; closed (WARC flushed) when the step ends."""
+    def open(self, paths: WarehousePaths, run_id: str, prefix: str,
+             archive_info: dict[str, str] | None = None) -> Iterator[Fetcher]:
+        """A fetcher archiving into this run's folder (``archive_info`` goes into each WARC's warcinfo
+        record); closed (WARC flushed) when the step ends."""
         # One set of host gates per run, shared by every step and process of it (crawl shards).
         fetcher = Fetcher(self.fetcher_config(paths.http_cache, paths.run_dir(run_id) / "host-gates"),
-                          run_dir=paths.run_dir(run_id), run_id=run_id, archive_prefix=prefix)
+                          run_dir=paths.run_dir(run_id), run_id=run_id, archive_prefix=prefix,
+                          archive_info=archive_info)
         try:
             yield fetcher
         finally:
@@ -87,6 +90,12 @@ class RunSettings(dg.ConfigurableResource):
     limit: int = 0
     mode: str = "live"        # live | replay | sample
     is_sample: bool = False
+    #: Largest share of an output's rows that may be quarantined before its blocking check stops the
+    #: publish; negative: each suite's own limit (``meta.table_facts``, 5 % unless a suite says otherwise).
+    max_quarantined_share: float = -1.0
+
+    def quarantine_limit(self) -> float | None:
+        return None if self.max_quarantined_share < 0 else self.max_quarantined_share
 
 
 class CrawlSettings(dg.ConfigurableResource):
@@ -102,9 +111,8 @@ class CrawlSettings(dg.ConfigurableResource):
     extra_doc_hosts: list[str] = []
 
     def limits(self):
-        from sources.evidence.crawl import DEFAULT_DOC_HOSTS, CrawlLimits
+        from sources.evidence.crawl import CrawlLimits
 
         return CrawlLimits(max_pages=self.max_pages, max_depth=self.max_depth, max_bytes=self.max_bytes,
                            max_page_bytes=self.max_page_bytes, max_document_bytes=self.max_document_bytes,
-                           max_pdf_pages=self.max_pdf_pages,
-                           doc_hosts=DEFAULT_DOC_HOSTS + tuple(h.lower() for h in self.extra_doc_hosts))
+                           max_pdf_pages=self.max_pdf_pages).with_doc_hosts(self.extra_doc_hosts)

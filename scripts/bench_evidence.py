@@ -63,13 +63,14 @@ def child(spec: dict) -> dict:
     from sources.evidence.crawl import crawl_cities
     from sources.http.config import FetcherConfig
     from sources.http.fetcher import Fetcher
+    from tests.simweb.server import crawl_limits
 
     cities = pd.DataFrame(spec["cities"])
     cfg = FetcherConfig(resolve=spec["resolve"], allow_addresses=("127.0.0.1",), min_delay_s=spec["delay"],
                         max_crawl_delay_s=spec["delay"] * 2, read_timeout_s=30.0)
     with tempfile.TemporaryDirectory() as tmp, Fetcher(cfg, run_dir=Path(tmp)) as f:
         t0 = time.perf_counter()
-        pages, evidence, summaries = crawl_cities(f, cities, workers=spec["workers"])
+        pages, evidence, summaries = crawl_cities(f, cities, limits=crawl_limits(), workers=spec["workers"])
         wall = time.perf_counter() - t0
     per_city = sorted(summaries["seconds"])
     return {"cities": len(cities), "workers": spec["workers"], "wall_s": round(wall, 1),

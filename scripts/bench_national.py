@@ -46,6 +46,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from scripts.benchlib import JSON_OUT, machine_facts, machine_line, peak_rss_kb, write_section  # noqa: E402
+from tests.simweb.server import crawl_limits  # noqa: E402
 
 SECTION = "National crawl"
 SEED = 31
@@ -66,7 +67,7 @@ def child_cdpi(spec: dict) -> dict:
                         cache_dir=Path(spec["cache_dir"]))
     with Fetcher(cfg, run_dir=Path(spec["run_dir"])) as f:
         t0 = time.perf_counter()
-        pages, evidence, summaries = crawl_cities(f, cities, workers=spec["concurrency"])
+        pages, evidence, summaries = crawl_cities(f, cities, limits=crawl_limits(), workers=spec["concurrency"])
         wall = time.perf_counter() - t0
         delays = f.gate.custom_delays()
     return {"wall_s": wall, "pages": len(pages), "evidence_rows": len(evidence), "delays": delays,
@@ -112,13 +113,13 @@ def child_scrapy(spec: dict) -> dict:
     from twisted.internet.threads import deferToThread
 
     from sources.evidence.classify import classify
-    from sources.evidence.crawl import _SITEMAP_MAX_URLS, DEFAULT_DOC_HOSTS, CrawlLimits, _key, link_priority
+    from sources.evidence.crawl import _SITEMAP_MAX_URLS, _key, link_priority
     from sources.evidence.documents import load, sniff
     from sources.http.urls import InvalidURL, normalize_url
     from sources.portals.registries import registrable_domain
 
-    limits = CrawlLimits()
-    doc_domains = set(DEFAULT_DOC_HOSTS)
+    limits = crawl_limits()
+    doc_domains = set(limits.doc_hosts)
     user_agent = "cdpi-bench-scrapy/1.0"
     declared: dict[str, list[str]] = {}          # netloc -> sitemaps its robots.txt declares
     raised_delays: dict[str, float] = {}         # host -> delay raised by its Crawl-delay
@@ -352,9 +353,9 @@ def child_sequential(spec: dict) -> dict:
     import requests
     from bs4 import BeautifulSoup
 
-    from sources.evidence.crawl import DEFAULT_DOC_HOSTS
     from sources.portals.registries import registrable_domain
 
+    doc_hosts = crawl_limits().doc_hosts
     session = requests.Session()
     session.trust_env = False
     proxies = {"http": f"http://{spec['proxy']}"}
@@ -400,7 +401,7 @@ def child_sequential(spec: dict) -> dict:
             for a in BeautifulSoup(r.text, "html.parser").find_all("a", href=True):
                 link = http(requests.compat.urljoin(url, a["href"]))
                 dom = registrable_domain(link.split("/")[2].split(":")[0]) if link.startswith("http://") else None
-                if dom and (dom == site or dom in DEFAULT_DOC_HOSTS) and link not in seen:
+                if dom and (dom == site or dom in doc_hosts) and link not in seen:
                     seen.add(link)
                     queue.append((link, depth + 1))
     return {"wall_s": time.perf_counter() - t0, "requests": fetched, "cities": len(spec["cities"])}
@@ -464,12 +465,13 @@ def request_comparison(cdpi: dict, other: dict) -> dict:
     (grouped by registrable domain, so every city's agenda host counts as one vendor), the host-by-host
     difference sum(|cdpi - other|) / cdpi's total (0 when every host got as many requests), and the same
     per (host, path)."""
-    from sources.evidence.crawl import DEFAULT_DOC_HOSTS
     from sources.portals.registries import registrable_domain
+
+    doc_hosts = crawl_limits().doc_hosts
 
     def group(host: str) -> str:
         dom = registrable_domain(host)
-        return dom if dom in DEFAULT_DOC_HOSTS else "city sites"
+        return dom if dom in doc_hosts else "city sites"
 
     def difference(a: Counter, b: Counter) -> float:
         return round(sum(abs(a[k] - b[k]) for k in a.keys() | b.keys()) / max(1, sum(a.values())), 4)

@@ -25,7 +25,7 @@ from pipelines.definitions import ALL_ASSETS, default_resources  # noqa: E402
 from pipelines.resources import REAL_DNS, CrawlSettings, FetcherResource, RunSettings, WarehouseResource  # noqa: E402
 from tests.simweb.faults import FaultPlan  # noqa: E402
 from tests.simweb.population import build_population  # noqa: E402
-from tests.simweb.server import SimWeb  # noqa: E402
+from tests.simweb.server import DOC_HOSTS, SimWeb  # noqa: E402
 
 OUT = REPO / "pipelines" / "sample" / "sample.warc.gz"
 
@@ -45,7 +45,9 @@ def run_on_simweb(n_cities: int, seed: int, home: Path) -> str:
         settings = RunSettings(mode="live", is_sample=True)
         # Documents capped at 1 MB: the sample's huge PDFs still end as too_large, without 20 MB of filler
         # each in the archive (the live default is 20 MB).
-        crawl = CrawlSettings(max_document_bytes=1024 * 1024)
+        # The simulated web's document hosts are named here, never in the production defaults; the crawl's
+        # archive declares them (warcinfo), so a replay of the sample follows them too.
+        crawl = CrawlSettings(max_document_bytes=1024 * 1024, extra_doc_hosts=list(DOC_HOSTS))
         result = dg.materialize(ALL_ASSETS, resources=default_resources(warehouse, fetcher, settings, crawl),
                                 partition_key="2026-10-01", instance=dg.DagsterInstance.ephemeral())
         if not result.success:

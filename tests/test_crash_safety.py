@@ -330,6 +330,7 @@ import json, sys
 import dagster as dg
 from pipelines.definitions import ALL_ASSETS, default_resources
 from pipelines.resources import CrawlSettings, FetcherResource, RunSettings, WarehouseResource
+from tests.simweb.server import DOC_HOSTS
 
 home, resolve, month = sys.argv[1], json.loads(sys.argv[2]), sys.argv[3]
 # build_sample's politeness settings, but with the conditional-GET cache on (its default): the cache
@@ -337,7 +338,7 @@ home, resolve, month = sys.argv[1], json.loads(sys.argv[2]), sys.argv[3]
 fetcher = FetcherResource(min_delay_s=0.01, max_crawl_delay_s=0.05, conditional_get=True, read_timeout_s=2.0,
                           backoff_base_s=0.05, allow_addresses=["127.0.0.1"], resolve=resolve)
 resources = default_resources(WarehouseResource(home=home), fetcher, RunSettings(mode="live", is_sample=True),
-                              CrawlSettings(max_document_bytes=1024 * 1024))
+                              CrawlSettings(max_document_bytes=1024 * 1024, extra_doc_hosts=list(DOC_HOSTS)))
 result = dg.materialize(ALL_ASSETS, resources=resources, partition_key=month,
                         instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
 print("RESULT", result.success, result.run_id, flush=True)

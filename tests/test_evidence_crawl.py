@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from sources.evidence.crawl import CrawlLimits, crawl_city, link_priority
+from sources.evidence.crawl import crawl_city, link_priority
 from sources.http.fetcher import Fetcher
 from tests.simweb.population import build_population
-from tests.simweb.server import SimWeb
+from tests.simweb.server import SimWeb, crawl_limits
 
 POP = build_population(24, seed=3)
 PRIVATE = next(c for c in POP.cities if c.website_host and c.robots == "private")
@@ -60,7 +60,7 @@ def test_crawl_obeys_robots_scope_and_the_page_budget(tmp_path: Path) -> None:
         (f"/dept/{k}", f"Department {k}") for k in range(60)]
     with SimWeb(POP) as sim, _fetcher(sim, tmp_path) as f:
         sim.set_override(host, "/", _home_with_links(host, links))
-        result = crawl_city(f, PRIVATE.geoid, PRIVATE.website, CrawlLimits(max_pages=12))
+        result = crawl_city(f, PRIVATE.geoid, PRIVATE.website, crawl_limits(max_pages=12))
         seen = _requests(sim, host)
         elsewhere = _requests(sim, "elsewhere.example")
     assert "/private/staff" not in seen                       # robots.txt: Disallow: /private/
@@ -80,7 +80,7 @@ def test_a_huge_document_is_cut_at_the_cap_and_recorded(tmp_path: Path) -> None:
     with SimWeb(POP) as sim, _fetcher(sim, tmp_path) as f:
         sim.set_override(host, "/", _home_with_links(host, [("/docs/performance-report.pdf", "Performance report")]))
         sim.set_override(host, "/docs/performance-report.pdf", big, "application/pdf")
-        result = crawl_city(f, PRIVATE.geoid, PRIVATE.website, CrawlLimits(max_document_bytes=1024 * 1024))
+        result = crawl_city(f, PRIVATE.geoid, PRIVATE.website, crawl_limits(max_document_bytes=1024 * 1024))
     [pdf] = [p for p in result.pages if p["url"].endswith("/docs/performance-report.pdf")]
     assert pdf["outcome"] == "too_large" and pdf["bytes"] <= 1024 * 1024 and pdf["evidence_kinds"] == ""
 
@@ -88,7 +88,7 @@ def test_a_huge_document_is_cut_at_the_cap_and_recorded(tmp_path: Path) -> None:
 def test_an_unreachable_site_stops_at_once_and_says_why(tmp_path: Path) -> None:
     dead = build_population(30, seed=3, unresolvable=1).flagged("unresolvable")[0]
     with SimWeb(POP) as sim, _fetcher(sim, tmp_path, timeout_retries=0) as f:
-        result = crawl_city(f, dead.geoid, dead.website)
+        result = crawl_city(f, dead.geoid, dead.website, crawl_limits())
     assert result.stopped_by == "seed_unreachable" and len(result.pages) == 1
     assert result.pages[0]["outcome"] not in ("ok", "http_error")
 
@@ -101,7 +101,7 @@ def test_the_byte_budget_ends_the_crawl(tmp_path: Path, max_bytes: int) -> None:
         sim.set_override(host, "/", _home_with_links(host, links))
         for k in range(10):
             sim.set_override(host, f"/report-{k}", "<html><body><main>" + "x" * 15_000 + "</main></body></html>")
-        result = crawl_city(f, PRIVATE.geoid, PRIVATE.website, CrawlLimits(max_bytes=max_bytes))
+        result = crawl_city(f, PRIVATE.geoid, PRIVATE.website, crawl_limits(max_bytes=max_bytes))
     assert result.stopped_by == "max_bytes"
     assert sum(p["bytes"] for p in result.pages) <= max_bytes + 15_100
 
@@ -120,7 +120,7 @@ def test_crawl_finds_each_citys_practices_and_only_those(tmp_path: Path) -> None
     cities = pd.DataFrame([{"geoid": c.geoid, "website_url": c.website} for c in pop.cities])
     with SimWeb(pop, slow_seconds=0.3) as sim, _fetcher(sim, tmp_path, max_crawl_delay_s=0.0) as f:
         base = _reset_peak_rss_mb()
-        pages, evidence, summaries = crawl_cities(f, cities, workers=12)
+        pages, evidence, summaries = crawl_cities(f, cities, limits=crawl_limits(), workers=12)
         peak = _peak_rss_mb()
         stats = sim.stats()
         requests = stats["requests"]
@@ -175,7 +175,7 @@ def test_a_free_shared_host_gets_the_next_turn_and_fresh_cities_wait_for_idle_wo
     pop = build_population(8, seed=5)
     sites = [c.website for c in pop.cities if c.website]
     with SimWeb(pop, latency=(0.0, 0.0)) as sim, _fetcher(sim, tmp_path, min_delay_s=0.1, max_crawl_delay_s=0.1) as f:
-        crawlers = [CityCrawler(f, f"c{k}", w) for k, w in enumerate(sites)]
+        crawlers = [CityCrawler(f, f"c{k}", w, crawl_limits()) for k, w in enumerate(sites)]
         turns = _Turns(f, crawlers)
         started: set[int] = set()
         shared_turns = held_back = 0
@@ -220,7 +220,7 @@ def test_the_host_every_city_shares_paces_the_crawl(tmp_path: Path) -> None:
     cities = pd.DataFrame([{"geoid": c.geoid, "website_url": c.website} for c in pop.cities if c.website])
     with SimWeb(pop, latency=(0.01, 0.03), slow_seconds=0.3) as sim, \
             _fetcher(sim, tmp_path, min_delay_s=delay, max_crawl_delay_s=delay) as f:
-        pages, _, _ = crawl_cities(f, cities, workers=16)
+        pages, _, _ = crawl_cities(f, cities, limits=crawl_limits(), workers=16)
         requests = sim.stats()["requests"]
     shared = sorted((r for r in requests if r[0] == MUNICODE_HOST), key=lambda r: r[2])
     assert len(shared) >= len(cities)                 # every city reaches it (the page budget allows)
@@ -232,3 +232,52 @@ def test_the_host_every_city_shares_paces_the_crawl(tmp_path: Path) -> None:
     assert crawl_end - crawl_start <= 2 * needed, (crawl_end - crawl_start, needed)
     assert crawl_end - shared[-1][3] < 1.5, crawl_end - shared[-1][3]
     assert (pages.groupby("geoid").size() <= 40).all()
+
+
+def test_a_page_reached_twice_is_read_once_and_keeps_its_evidence(tmp_path: Path) -> None:
+    """The redirect-alias case: a hub links an old CMS address (301 -> 302 -> the page) and the sitemap lists
+    the page itself. The page is read once: one set of evidence rows, the other fetch marked as a copy of it,
+    every URL that led there kept on its row; and a quarantine of the evidence keeps it all."""
+    from expectations.runner import quarantine
+    from sources.evidence.crawl import crawl_cities
+    from tests.simweb.population import evidence_pages
+
+    pop = build_population(24, seed=3)
+    chained = [(c, p) for c in pop.quirked("redirect_chain") if c.website
+               for p in evidence_pages(c) if "redirect_chain" in p.flags and p.kinds]
+    assert chained, "the population has an evidence page behind a redirect chain"
+    cities = __import__("pandas").DataFrame([{"geoid": c.geoid, "website_url": c.website} for c, _ in chained])
+    with SimWeb(pop) as sim, _fetcher(sim, tmp_path, max_crawl_delay_s=0.0) as f:
+        pages, evidence, _ = crawl_cities(f, cities, limits=crawl_limits(max_document_bytes=1024 * 1024), workers=4)
+    for city, page in chained:
+        rows = pages[(pages["geoid"] == city.geoid) & (pages["final_url"] == page.url) & (pages["outcome"] == "ok")]
+        read = rows[rows["duplicate_of"].isna()]
+        assert len(read) == 1, rows[["url", "final_url", "duplicate_of"]]
+        led_there = {read["url"].iloc[0], *read["aliases"].iloc[0].split(";"), *rows["url"]} - {""}
+        assert any(a in u for a in page.aliases for u in led_there), (page.aliases, led_there)
+        found = evidence[(evidence["geoid"] == city.geoid) & (evidence["url"] == page.url)]
+        assert len(found) and not found.duplicated(["kind"]).any()
+        assert set(found["kind"]) & page.kinds
+    assert not evidence.duplicated(["geoid", "url", "kind"]).any()
+    clean, quarantined = quarantine(evidence, "evidence", key_columns=["geoid", "url", "kind"])
+    assert quarantined.empty and len(clean) == len(evidence)
+
+
+def test_a_repeated_evidence_row_loses_its_copy_never_the_original() -> None:
+    """Identical rows (the same call from a page fetched twice, at different times) keep the first; rows that
+    share a key but disagree are all set aside, since nothing says which is right."""
+    import pandas as pd
+
+    from expectations.runner import quarantine
+
+    row = {"geoid": "0600001", "url": "https://www.x.example/pb", "kind": "stakeholder_engagement",
+           "criteria": "c1", "confidence": 0.9, "snippet": "Residents voted on projects.", "score": 6.0,
+           "rule_hits": "+2.0 x", "fetched_at": "2026-10-01T00:00:00Z", "content_hash": "ab" * 32,
+           "extractor_version": "v"}
+    copy = {**row, "fetched_at": "2026-10-01T00:05:00Z"}
+    clean, quarantined = quarantine(pd.DataFrame([row, copy]), "evidence", key_columns=["geoid", "url", "kind"])
+    assert len(clean) == 1 and clean.iloc[0]["fetched_at"] == row["fetched_at"]
+    assert len(quarantined) == 1 and "identical copy of a row that was kept" in quarantined.iloc[0]["reason"]
+    differing = {**copy, "snippet": "Another snippet."}
+    clean, quarantined = quarantine(pd.DataFrame([row, differing]), "evidence", key_columns=["geoid", "url", "kind"])
+    assert clean.empty and len(quarantined) == 2

@@ -32,7 +32,7 @@ from pipelines.resources import REAL_DNS, CrawlSettings, FetcherResource, RunSet
 from sources.evidence.classify import KINDS
 from tests.simweb.faults import FAULT_OUTCOMES, FAULT_PARAMS, ROBOTS_KINDS, ROBOTS_PATH, FaultPlan
 from tests.simweb.population import Population, SimCity, build_population
-from tests.simweb.server import SimWeb
+from tests.simweb.server import DOC_HOSTS, SimWeb
 from warehouse.paths import WarehousePaths
 from warehouse.read import connect_published
 
@@ -191,7 +191,7 @@ def run_pipeline(population: Population, home: Path, faults: FaultPlan, dns_host
                                   backoff_base_s=0.05, allow_addresses=["127.0.0.1"], resolve=resolve)
         resources = default_resources(WarehouseResource(home=str(home)), fetcher,
                                       RunSettings(mode="live", is_sample=True),
-                                      CrawlSettings(max_document_bytes=1024 * 1024))
+                                      CrawlSettings(max_document_bytes=1024 * 1024, extra_doc_hosts=list(DOC_HOSTS)))
         result = dg.materialize(ALL_ASSETS, resources=resources, partition_key=MONTH,
                                 instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
         stats = sim.stats()

@@ -10,12 +10,20 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
+from pipelines.cli import _failure
 from pipelines.cli import main as cli
 from pipelines.definitions import ALL_ASSETS, default_resources
-from pipelines.resources import REAL_DNS, FetcherResource, RunSettings, WarehouseResource
+from pipelines.resources import (
+    REAL_DNS,
+    CrawlSettings,
+    FetcherResource,
+    RunSettings,
+    WarehouseResource,
+    sample_archive,
+)
 from tests.simweb.faults import FaultPlan
 from tests.simweb.population import build_population
-from tests.simweb.server import SimWeb
+from tests.simweb.server import DOC_HOSTS, SimWeb
 from warehouse.paths import WarehousePaths
 from warehouse.read import connect_published
 
@@ -33,7 +41,8 @@ def _live_fetcher(sim: SimWeb, **kw) -> FetcherResource:
 
 
 def _materialize(home: Path, fetcher: FetcherResource, settings: RunSettings | None = None):
-    resources = default_resources(WarehouseResource(home=str(home)), fetcher, settings or RunSettings())
+    resources = default_resources(WarehouseResource(home=str(home)), fetcher, settings or RunSettings(),
+                                  CrawlSettings(extra_doc_hosts=list(DOC_HOSTS)))
     return dg.materialize(ALL_ASSETS, resources=resources, partition_key=MONTH,
                           instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
 
@@ -126,7 +135,16 @@ def test_bad_rows_in_a_city_list_are_quarantined_not_dropped(home: Path, tmp_pat
                    "3990002,Otherton,TX,50000,\n"
                    "3990003,Goodville,OH,60000,https://www.goodville.invalid/\n")
     with SimWeb(POP) as sim:
-        result = _materialize(home, _live_fetcher(sim), RunSettings(cities_csv=str(csv)))
+        # Three of four rows are bad: far over the 5 % a healthy run sets aside, so the blocking check stops
+        # the run before anything is published, and says which expectation failed on which rows.
+        blocked = _materialize(home, _live_fetcher(sim), RunSettings(cities_csv=str(csv)))
+        assert not blocked.success and not WarehousePaths(home).published.exists()
+        step, message = _failure(blocked)
+        assert step == "cities" and "blocking check cities_suite" in message
+        assert "expect_quarantined_share_to_be_at_most: observed 3 of 4 rows quarantined" in message
+        assert "3990002" in message and "not an allowed combination" in message
+        # The user says the list is known to be messy: the run publishes, and every bad row is kept aside.
+        result = _materialize(home, _live_fetcher(sim), RunSettings(cities_csv=str(csv), max_quarantined_share=1.0))
     assert result.success
     con = connect_published(WarehousePaths(home))
     try:
@@ -234,6 +252,39 @@ def test_console_script_runs_the_sample_in_a_fresh_process(tmp_path: Path) -> No
                           text=True, timeout=300, cwd=REPO)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "published" in proc.stdout
+
+
+def test_a_blocking_check_stops_a_publish_over_a_published_warehouse(home: Path, tmp_path: Path,
+                                                                     capsys: pytest.CaptureFixture) -> None:
+    """A run whose city list is mostly invalid leaves the published warehouse exactly as it was, and
+    `cdpi run` says in one line which check, which expectation and which rows stopped it."""
+    assert cli(["run", "--sample", "--home", str(home), "--quiet"]) == 0
+    capsys.readouterr()
+    before = _marts(home, _latest_run(home))
+    csv = tmp_path / "cities.csv"
+    csv.write_text("geoid,name,state_abbr,population\n3990001,Testville,OH,45000\n3990001,Testville Again,OH,46000\n"
+                   "3990002,Otherton,TX,50000\n3990003,Goodville,OH,60000\n")
+    code = cli(["run", "--replay", str(sample_archive()), "--cities", str(csv), "--home", str(home), "--quiet",
+                "--month", "2026-10"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 1 and err[-1].startswith("cdpi: error: run ") and "Traceback" not in "\n".join(err)
+    assert "blocking check cities_suite on cities failed, nothing was published" in err[-1]
+    assert "expect_quarantined_share_to_be_at_most" in err[-1] and "3990002" in err[-1]
+    con = connect_published(WarehousePaths(home))
+    try:
+        assert con.execute("SELECT count(*) FROM ops.runs").fetchone()[0] == 1
+        assert con.execute("SELECT count(*) FROM ops.run_failures").fetchone()[0] == 1
+    finally:
+        con.close()
+    assert _marts(home, _latest_run(home)) == before
+
+
+def _latest_run(home: Path) -> str:
+    con = connect_published(WarehousePaths(home))
+    try:
+        return con.execute("SELECT run_id FROM ops.runs ORDER BY finished_at DESC LIMIT 1").fetchone()[0]
+    finally:
+        con.close()
 
 
 def test_failure_sensor_records_the_failed_run(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -26,7 +26,7 @@ import time
 import xml.etree.ElementTree as ET
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from urllib.parse import urlsplit
 
@@ -40,15 +40,23 @@ from sources.http.result import FetchResult
 from sources.http.urls import InvalidURL, normalize_url
 from sources.portals.registries import registrable_domain
 
-#: Hosts (registrable domains) whose documents cities publish through vendors: agendas and minutes,
-#: legislation, municipal codes, document libraries.
-DEFAULT_DOC_HOSTS = ("legistar.com", "granicus.com", "municode.com", "ecode360.com", "amlegal.com",
-                     "codepublishing.com", "boarddocs.com", "civicweb.net", "civicplus.com", "laserfiche.com",
-                     "novusagenda.com", "iqm2.com", "primegov.com", "documentcloud.org",
-                     # the simulated web's stand-ins for the same kinds of host
-                     "legistar.example", "municode.example")
+#: Hosts (registrable domains) whose documents cities publish through vendors, so a city's policy,
+#: legislation or performance report may sit there rather than on its own domain:
+#: agendas, minutes and legislation (Legistar, Granicus and its iQM2, PrimeGov, NovusAgenda, CivicClerk,
+#: eSCRIBE, BoardDocs, CivicWeb, Municode Meetings, CivicPlus-hosted AgendaCenters), municipal codes
+#: (Municode, American Legal, eCode360/General Code, Code Publishing, Sterling), document repositories
+#: (Laserfiche WebLink cloud, DocumentCloud). Other hosts come from ``CrawlSettings.extra_doc_hosts``.
+DEFAULT_DOC_HOSTS = ("legistar.com", "granicus.com", "iqm2.com", "primegov.com", "novusagenda.com",
+                     "civicclerk.com", "escribemeetings.com", "boarddocs.com", "civicweb.net",
+                     "municodemeetings.com", "civicplus.com", "municode.com", "amlegal.com", "ecode360.com",
+                     "generalcode.com", "codepublishing.com", "sterlingcodifiers.com", "laserfiche.com",
+                     "documentcloud.org")
+#: The warcinfo field in which a crawl's archive declares the document hosts it followed, so a replay of
+#: that archive follows the same ones (the built-in sample's simulated hosts among them).
+DOC_HOSTS_FIELD = "cdpi-doc-hosts"
 PAGE_COLUMNS = ["geoid", "url", "final_url", "depth", "priority", "found_via", "outcome", "status", "content_type",
-                "doc_kind", "bytes", "sha256", "fetched_at", "pdf_pages", "extract_error", "evidence_kinds"]
+                "doc_kind", "bytes", "sha256", "fetched_at", "pdf_pages", "extract_error", "evidence_kinds",
+                "duplicate_of", "aliases"]
 EVIDENCE_COLUMNS = ["geoid", "url", "kind", "criteria", "confidence", "snippet", "score", "rule_hits",
                     "fetched_at", "content_hash", "extractor_version"]
 SUMMARY_COLUMNS = ["geoid", "seed_url", "pages_fetched", "pages_ok", "bytes", "robots_blocked", "unreachable",
@@ -65,6 +73,15 @@ class CrawlLimits:
     max_document_bytes: int = 20 * 1024 * 1024   # one PDF
     max_pdf_pages: int = 40
     doc_hosts: tuple[str, ...] = DEFAULT_DOC_HOSTS
+
+    def with_doc_hosts(self, hosts) -> CrawlLimits:
+        """These limits with more document hosts (lower-cased, each once)."""
+        more = tuple(h.lower() for h in hosts if h.lower() not in self.doc_hosts)
+        return replace(self, doc_hosts=self.doc_hosts + tuple(dict.fromkeys(more))) if more else self
+
+    def archive_info(self) -> dict[str, str]:
+        """What a crawl's WARC records about its scope (see ``DOC_HOSTS_FIELD``)."""
+        return {DOC_HOSTS_FIELD: " ".join(self.doc_hosts)}
 
 
 @dataclass
@@ -132,6 +149,9 @@ class CityCrawler:
         # (-priority, order, url, depth, found_via, host when off the city's own domain else "")
         self._queue: list[tuple[float, int, str, int, str, str]] = []
         self._seen: set[str] = set()
+        # A page is read once: the row of the first fetch that returned it, by final URL and by body hash.
+        self._read_at: dict[str, dict] = {}
+        self._read_body: dict[str, dict] = {}
         self._order = 0
         self._spent = 0
         self._home_done = False
@@ -209,6 +229,23 @@ class CityCrawler:
                     return entry
         return heapq.heappop(self._queue)
 
+    def _already_read(self, page: dict) -> bool:
+        """Whether this fetch returned a page already read in this crawl: the same final URL (an alias that
+        redirects to it) or the same bytes (the page under a second address). Such a fetch is recorded with
+        ``duplicate_of`` and adds its URL to the first row's ``aliases``; its evidence would only repeat
+        the first row's. A new page is registered, and its final URL marked seen so it is not queued again."""
+        final_key = _key(page["final_url"])
+        first = self._read_at.get(final_key) or self._read_body.get(page["sha256"])
+        if first is not None:
+            page["duplicate_of"] = first["final_url"]
+            _add_alias(first, page["url"])
+            return True
+        self._read_at[final_key] = self._read_body[page["sha256"]] = page
+        if final_key != _key(page["url"]):
+            self._read_at.setdefault(_key(page["url"]), page)
+            self._seen.add(final_key)
+        return False
+
     def _step(self, prefer: str | None) -> None:
         limits, out = self.limits, self.out
         if not self._queue:
@@ -218,6 +255,12 @@ class CityCrawler:
         if self._spent >= limits.max_bytes:
             return self._stop("max_bytes")
         neg, _, url, depth, via, _ = self._pop(prefer)
+        first = self._read_at.get(_key(url))
+        if first is not None:       # a redirect already brought us here: nothing new to ask or read
+            _add_alias(first, url)
+            if not self._queue:
+                self._stop()
+            return None
         room = limits.max_bytes - self._spent
         is_doc = url.lower().split("?")[0].endswith(".pdf")
         cap = min(room, limits.max_document_bytes if is_doc else limits.max_page_bytes)
@@ -227,7 +270,9 @@ class CityCrawler:
         out.pages.append(page)
         if res.outcome.value == "too_large" and cap == room:
             return self._stop("max_bytes")   # the city's remaining budget, not the page's own cap, cut it off
-        if doc is not None and doc.text:   # a PDF that failed on page 5 still has pages 1-4 to read
+        if res.ok and self._already_read(page):
+            pass                             # the same page again (an alias, a redirect, a copy): no new evidence
+        elif doc is not None and doc.text:   # a PDF that failed on page 5 still has pages 1-4 to read
             found = classify(doc)
             page["evidence_kinds"] = ";".join(e.kind for e in found)
             out.evidence.extend(_evidence_row(out.geoid, res, e) for e in found)
@@ -443,8 +488,15 @@ def _page_row(geoid: str, res: FetchResult, depth: int, priority: float, via: st
            "sha256": hashlib.sha256(res.body).hexdigest() if res.ok else None, "fetched_at": res.fetched_at,
            "pdf_pages": doc.pages if doc is not None else None,
            "extract_error": (doc.error if doc is not None else (res.error if not res.ok else None)),
-           "evidence_kinds": ""}
+           "evidence_kinds": "", "duplicate_of": None, "aliases": ""}
     return row, doc
+
+
+def _add_alias(page: dict, url: str) -> None:
+    """Record another URL that led to ``page`` (``;``-separated, each once, never the page's own)."""
+    known = page["aliases"].split(";") if page["aliases"] else []
+    if url not in known and url not in (page["url"], page["final_url"]):
+        page["aliases"] = ";".join([*known, url])
 
 
 def _evidence_row(geoid: str, res: FetchResult, e) -> dict:

@@ -148,6 +148,8 @@ class ReplayIndex:
     def __init__(self, paths: tuple[str, ...] | list[str]):
         self.files = warc_files(paths)
         self._index: dict[tuple[str, str], Exchange] = {}
+        #: Fields of the archives' warcinfo records (``name: value`` lines), every value seen per name.
+        self.info: dict[str, list[str]] = {}
         for path in self.files:
             self._load(path)
 
@@ -166,7 +168,9 @@ class ReplayIndex:
                 url = record.rec_headers.get_header("WARC-Target-URI")
                 date = record.rec_headers.get_header("WARC-Date") or ""
                 rid = record.rec_headers.get_header("WARC-Record-ID")
-                if rtype == "response":
+                if rtype == "warcinfo":
+                    self._read_info(record.content_stream().read(64 * 1024))
+                elif rtype == "response":
                     http = record.http_headers
                     truncated = bool(record.rec_headers.get_header("WARC-Truncated"))
                     # A truncated body is never used (the outcome is too_large), so it is not kept in memory.
@@ -195,6 +199,18 @@ class ReplayIndex:
                     if ref in last_304:
                         last_304.pop(ref).reused_body = record.content_stream().read()
 
+
+    def _read_info(self, block: bytes) -> None:
+        for line in block.decode("utf-8", errors="replace").splitlines():
+            name, sep, value = line.partition(":")
+            if sep and value.strip():
+                self.info.setdefault(name.strip().lower(), []).append(value.strip())
+
+    def declared(self, name: str) -> list[str]:
+        """Space-separated values of warcinfo field ``name`` across the archives, each once, in order: what
+        the recording run declared about itself (e.g. the document hosts its crawl followed)."""
+        seen = dict.fromkeys(v for value in self.info.get(name.lower(), []) for v in value.split())
+        return list(seen)
 
 
 def _ascii_line(text: str) -> str:

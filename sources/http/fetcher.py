@@ -68,7 +68,7 @@ class _Hop:
 
 class Fetcher:
     def __init__(self, config: FetcherConfig, *, run_dir: Path | None = None, run_id: str = "adhoc",
-                 archive_prefix: str = "cdpi"):
+                 archive_prefix: str = "cdpi", archive_info: dict[str, str] | None = None):
         self.config = config
         self.run_id = run_id
         self._policy = AddressPolicy(config.resolve, config.allow_addresses)
@@ -80,7 +80,7 @@ class Fetcher:
         self.archive = (None if config.replaying or run_dir is None else
                         WarcArchive(Path(run_dir) / "warc", archive_prefix,
                                     {"operator": config.contact_url, "http-header-user-agent":
-                                     config.full_user_agent, "cdpi-run-id": run_id}))
+                                     config.full_user_agent, "cdpi-run-id": run_id, **(archive_info or {})}))
         self.cache = (ConditionalCache(config.cache_dir)
                       if config.cache_dir is not None and not config.replaying else None)
         self.log = FetchLog(run_dir, run_id, prefix=f"fetch_log-{archive_prefix}")
@@ -238,6 +238,10 @@ class Fetcher:
         if state["error"] is not None:
             raise state["error"]
         return results  # type: ignore[return-value]
+
+    def declared(self, name: str) -> list[str]:
+        """What the archives being replayed declare in their warcinfo field ``name`` (empty when live)."""
+        return self._replay.declared(name) if self._replay else []
 
     def close(self) -> None:
         if self.archive is not None:

@@ -21,6 +21,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
+from sources.evidence.crawl import CrawlLimits
 from sources.http.config import FetcherConfig
 from tests.simweb import misbehave
 from tests.simweb.faults import FaultPlan, Rule
@@ -30,6 +31,16 @@ from tests.simweb.routes import Router
 
 #: One request record: (host, path, start_monotonic, end_monotonic, status, bytes_sent).
 RequestRecord = tuple[str, str, float, float, int, int]
+#: Registrable domains of this web's document hosts (its stand-ins for Legistar and Municode). A crawl
+#: follows them only when told to, as a live run is told of a vendor: production defaults name real hosts.
+DOC_HOSTS = ("legistar.example", "municode.example")
+
+
+def crawl_limits(**overrides: Any) -> CrawlLimits:
+    """Crawl limits for this web: the defaults (or ``overrides``) plus its document hosts."""
+    return CrawlLimits(**overrides).with_doc_hosts(DOC_HOSTS)
+
+
 MARKERS = ("__hop", "__loop")   # query parameters the redirect faults add; never reach the routes
 
 

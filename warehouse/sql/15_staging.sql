@@ -64,7 +64,9 @@ CREATE TABLE IF NOT EXISTS staging.crawl_pages (
     fetched_at     VARCHAR,
     pdf_pages      INTEGER,
     extract_error  VARCHAR,
-    evidence_kinds VARCHAR
+    evidence_kinds VARCHAR,
+    duplicate_of   VARCHAR,
+    aliases        VARCHAR
 );
 
 CREATE TABLE IF NOT EXISTS staging.crawl_summaries (

@@ -238,6 +238,8 @@ COMMENT ON COLUMN staging.crawl_pages.fetched_at IS 'When the response was fetch
 COMMENT ON COLUMN staging.crawl_pages.pdf_pages IS 'PDF pages read (capped).';
 COMMENT ON COLUMN staging.crawl_pages.extract_error IS 'Why text could not be read (fetch error, damaged or image-only PDF).';
 COMMENT ON COLUMN staging.crawl_pages.evidence_kinds IS 'Evidence kinds found on the page, ";"-separated.';
+COMMENT ON COLUMN staging.crawl_pages.duplicate_of IS 'When this fetch returned a page already read in the same crawl (same final URL or same bytes): that page''s final URL. Its evidence is on that row only.';
+COMMENT ON COLUMN staging.crawl_pages.aliases IS 'Other URLs that led to this page in the same crawl (redirecting aliases, copies), ";"-separated.';
 
 COMMENT ON TABLE staging.crawl_summaries IS 'One row per run and city crawled: the budget spent and why the crawl stopped.';
 COMMENT ON COLUMN staging.crawl_summaries.snapshot IS 'Month the run describes.';
