@@ -27,7 +27,9 @@ _FIELDS = {
     "opendatasoft": ["dataset_id", "metas", "default", "title", "modified", "publisher", "license", "keyword",
                      "fields", "description", "has_records"],
     "dcat": ["identifier", "title", "modified", "publisher", "description", "license", "contactPoint",
-             "keyword", "theme", "distribution", "format", "mediaType", "accessURL", "downloadURL"],
+             "keyword", "theme", "distribution", "format", "mediaType", "accessURL", "downloadURL",
+             # Project Open Data v1.0 (bare-array catalogs) and Socrata's v1.0 distributions
+             "webService", "mbox", "person", "keywords", "formats", "label", "value"],
 }
 _FIELDS["arcgis_hub"] = _FIELDS["dcat"]
 
@@ -80,6 +82,35 @@ def test_truncated_bodies_are_format_errors(platform: str, cut: int) -> None:
     truncated = body[: min(cut, len(body) - 1)]
     try:
         PARSERS[platform](truncated, "portal.example")
+    except CatalogFormatError:
+        return
+    raise AssertionError("a truncated body parsed")
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_legacy_v1_arrays_parse_to_one_record_per_entry(data: st.DataObject) -> None:
+    """Project Open Data v1.0: the catalog is a bare array. Entries that are objects each give a record (the
+    file's own self-description aside); an array whose first entry is not an object is no catalog."""
+    platform = data.draw(st.sampled_from(["dcat", "arcgis_hub"]))
+    entries = data.draw(st.lists(st.dictionaries(st.sampled_from(_FIELDS["dcat"]), _JSON, max_size=8)
+                                 | _entry("dcat"), max_size=6))
+    try:
+        page = PARSERS[platform](json.dumps(entries).encode(), "portal.example")
+    except CatalogFormatError:
+        assert entries and not isinstance(entries[0], dict)
+        return
+    assert len(page.records) + page.skipped == len(entries)
+    assert page.notes and "v1.0" in page.notes[0]
+
+
+@settings(max_examples=40, deadline=None)
+@given(cut=st.integers(1, 400))
+def test_truncated_legacy_arrays_are_format_errors(cut: int) -> None:
+    entry = {k: "x" for k in _FIELDS["dcat"]}
+    body = json.dumps([entry, entry]).encode()
+    try:
+        PARSERS["dcat"](body[: min(cut, len(body) - 1)], "portal.example")
     except CatalogFormatError:
         return
     raise AssertionError("a truncated body parsed")

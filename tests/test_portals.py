@@ -170,3 +170,59 @@ def test_portal_suites_accept_survey_output_and_quarantine_bad_rows() -> None:
     clean, bad = quarantine(frame, "portal_datasets", key_columns=["portal_host", "dataset_id"])
     assert len(clean) == 2 and bad["column"].tolist() == ["type"]
     assert validate(clean, "portal_datasets").success
+
+
+def test_legacy_v1_array_is_a_catalog_without_its_self_entry() -> None:
+    """Project Open Data v1.0 (2013): a bare array; the entry whose identifier is the data.json file
+    describes the file, not a dataset. v1.0 names: accessURL is the download, webService the API,
+    publisher/contactPoint are strings, mbox is the email; Socrata gave keyword as one string."""
+    body = json.dumps([
+        {"identifier": "https://data.example.gov/data.json", "title": "Project Open Data, /data.json file",
+         "modified": "2013-08-28", "webService": "https://data.example.gov/data.json", "format": "application/json"},
+        {"identifier": "abcd-1234", "title": "Permits", "modified": "2013-07-16", "publisher": "City of Example",
+         "contactPoint": "Jane Doe", "mbox": "jane@example.gov", "keyword": "permits, buildings",
+         "accessURL": "https://data.example.gov/api/views/abcd-1234/rows.csv", "format": "text/csv; charset=utf-8",
+         "webService": "https://data.example.gov/resource/abcd-1234",
+         "distribution": [{"accessURL": "https://data.example.gov/x.json",
+                           "formats": [{"label": "json", "value": "application/json"}]}]},
+        {"identifier": "efgh-5678", "title": "Map", "modified": "2012-01-01",
+         "accessURL": "https://data.example.gov/file.csv", "format": "text/csv; charset=binary"},
+    ]).encode()
+    page = PARSERS["dcat"](body, "data.example.gov")
+    assert [r.id for r in page.records] == ["abcd-1234", "efgh-5678"] and page.skipped == 1 and page.total == 2
+    permits, csv_file = page.records
+    assert permits.department == "City of Example" and permits.contact == "jane@example.gov"
+    assert permits.tags == ["permits", "buildings"] and permits.api_access
+    assert "text/csv" in permits.formats and "application/json" in permits.formats
+    assert csv_file.formats == ["text/csv"] and csv_file.machine_readable and not csv_file.api_access
+    prof = profile(page.records, as_of=datetime(2013, 8, 28, tzinfo=UTC))
+    assert prof["dataset_count"] == 2 and prof["updated_365d_share"] == 0.5
+    with pytest.raises(CatalogFormatError):
+        PARSERS["dcat"](b"[1, 2]")
+
+
+def test_socrata_view_metadata() -> None:
+    from sources.portals.parsers import parse_socrata_view
+
+    view = {"id": "zidz-sdfj", "name": "Landmark Districts", "viewType": "tabular", "assetType": "dataset",
+            "rowsUpdatedAt": 1313894849, "viewLastModified": 1700000000, "attribution": "Planning",
+            "columns": [{"fieldName": "a", "description": ""}, {"fieldName": "b", "description": "Name"}]}
+    parsed = parse_socrata_view(json.dumps(view).encode(), "data.example.gov")
+    assert (parsed.id, parsed.name, parsed.column_count, parsed.rows_updated_at) == (
+        "zidz-sdfj", "Landmark Districts", 2, 1313894849)
+    assert parsed.updated_at == datetime(2011, 8, 21, 2, 47, 29, tzinfo=UTC)
+    assert parsed.record.column_descriptions is True and parsed.record.api_access
+    page = parse_socrata(json.dumps(view).encode())     # profile-portal accepts a view as a one-dataset page
+    assert len(page.records) == 1 and page.total is None
+    with pytest.raises(CatalogFormatError):
+        parse_socrata_view(b'{"id": "not a 4x4", "columns": []}')
+
+
+def test_arcgis_hub_v3_document() -> None:
+    doc = {"data": {"id": "afcf88c4", "type": "dataset", "attributes": {
+        "name": "Zoning", "type": "Feature Layer", "hasApi": True, "modified": 1571933048000, "tags": ["zoning"]}}}
+    page = PARSERS["arcgis_hub"](json.dumps(doc).encode())
+    (rec,) = page.records
+    assert rec.id == "afcf88c4" and rec.title == "Zoning" and rec.api_access and rec.updated_at.year == 2019
+    with pytest.raises(CatalogFormatError):
+        PARSERS["dcat"](json.dumps(doc).encode())    # a v3 document is Hub's, not a DCAT-US catalog

@@ -7,8 +7,11 @@ the next page, so callers can page with the platform's own mechanism.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
+from urllib.parse import urlsplit
 
 import ijson
 
@@ -29,6 +32,7 @@ class CatalogPage:
     records: list[DatasetRecord]
     total: int | None = None              # platform-reported total over all pages, when it says
     notes: list[str] = field(default_factory=list)
+    skipped: int = 0                      # entries left out as not datasets (a v1.0 file's self-description)
 
 
 def load(body: bytes | str | dict) -> dict:
@@ -47,6 +51,10 @@ def parse_socrata(body, portal: str | None = None) -> CatalogPage:
     """Discovery API `/api/catalog/v1`: `results[]` of {resource, classification, metadata, owner}."""
     data = load(body)
     if not isinstance(data.get("results"), list):
+        if _is_socrata_view(data):
+            view = parse_socrata_view(data, portal)
+            return CatalogPage("socrata", [view.record], None,
+                               ["Socrata dataset metadata (/api/views/<id>.json): one dataset, not a catalog page"])
         raise CatalogFormatError("Socrata catalog without a results list")
     records = _entries(data["results"], "socrata", portal, _socrata_record)
     return CatalogPage("socrata", records, _int(data.get("resultSetSize")))
@@ -70,6 +78,51 @@ def _socrata_record(item: dict, portal: str | None) -> DatasetRecord:
         api_access=res.get("type") == "dataset")
     _flag(rec, item, required=("resource",))
     return rec
+
+
+_SOCRATA_4X4 = re.compile(r"^[a-z0-9]{4}-[a-z0-9]{4}$")
+
+
+@dataclass
+class SocrataView:
+    """One dataset's metadata from ``/api/views/<id>.json`` (not a catalog page)."""
+    id: str
+    name: str | None
+    column_count: int
+    rows_updated_at: int | None           # epoch seconds, as Socrata gives it
+    updated_at: datetime | None           # rows_updated_at (else viewLastModified) as a UTC datetime
+    record: DatasetRecord
+
+
+def _is_socrata_view(data: dict) -> bool:
+    return (isinstance(data.get("id"), str) and bool(_SOCRATA_4X4.match(data["id"]))
+            and isinstance(data.get("columns"), list) and ("viewType" in data or "rowsUpdatedAt" in data))
+
+
+def parse_socrata_view(body, portal: str | None = None) -> SocrataView:
+    """Socrata dataset metadata ``/api/views/<id>.json``: id, name, ``columns[]`` and ``rowsUpdatedAt``
+    (epoch seconds of the last data change; ``viewLastModified`` is the last metadata change)."""
+    data = load(body)
+    if not _is_socrata_view(data):
+        raise CatalogFormatError("not Socrata dataset metadata (/api/views/<id>.json)")
+    columns = [c for c in data["columns"] if isinstance(c, dict)]
+    rows_updated = _int(data.get("rowsUpdatedAt")) if not isinstance(data.get("rowsUpdatedAt"), bool) else None
+    updated_at = parse_time(rows_updated if rows_updated is not None else _int(data.get("viewLastModified")))
+    meta = _obj(data.get("metadata"))
+    license_ = _obj(data.get("license"))
+    kind = str(data.get("assetType") or data.get("displayType") or "").lower()
+    tabular = data.get("viewType") == "tabular"
+    rec = DatasetRecord(
+        platform="socrata", portal=portal, id=data["id"], title=text(data.get("name")),
+        type=_SOCRATA_TYPES.get(kind, "dataset" if tabular else "other"), updated_at=updated_at,
+        department=text(data.get("attribution")) or text(data.get("category")),
+        description=text(data.get("description")),
+        license=text(license_.get("name")) or text(data.get("licenseId")) or text(meta.get("license")),
+        tags=[str(t) for t in _list(data.get("tags"))], formats=["api"] if tabular else [],
+        column_descriptions=any(str(c.get("description") or "").strip() for c in columns) if columns else None,
+        api_access=tabular)
+    _flag(rec, data, required=("id", "name"))
+    return SocrataView(data["id"], rec.title, len(data["columns"]), rows_updated, updated_at, rec)
 
 
 def parse_ckan(body, portal: str | None = None) -> CatalogPage:
@@ -126,77 +179,221 @@ def _ods_record(ds: dict, portal: str | None) -> DatasetRecord:
 
 
 def parse_dcat(body, portal: str | None = None, platform: str = "dcat") -> CatalogPage:
-    """Project Open Data DCAT-US 1.1 `data.json` (also ArcGIS Hub's DCAT feed): `dataset[]`.
+    """Project Open Data ``data.json`` (also ArcGIS Hub's DCAT feed), in both of its schemas:
+
+    - DCAT-US 1.1 (POD v1.1, 2014 on): a catalog object whose ``dataset[]`` holds the entries;
+    - POD v1.0 (2013, still served by some portals): a bare top-level array of entries, one of which
+      usually describes the data.json file itself (its identifier, accessURL or webService is the
+      file's own URL). That entry is not a dataset and is left out (and said so in ``notes``).
 
     A whole catalog is one document, tens of megabytes for the largest portals, so entries are streamed
     (ijson) and turned into records one at a time instead of building the whole JSON tree first: peak
     memory is the body plus the records, not several times the body.
+
+    For ``arcgis_hub`` a Hub v3 JSON:API document (``{"data": {...}|[...], "meta": ...}``, from
+    ``/api/v3/datasets``) is read as well.
     """
-    if isinstance(body, dict):
-        if not isinstance(body.get("dataset"), list):
+    self_entries: list[dict] = []
+    if isinstance(body, dict | list):
+        if isinstance(body, list):
+            kind, conforms, items = "legacy", False, body
+        elif isinstance(body.get("dataset"), list):
+            kind, conforms, items = "catalog", bool(body.get("conformsTo")), body["dataset"]
+        elif platform == "arcgis_hub" and isinstance(body.get("data"), dict | list):
+            return _hub_v3_page(body, portal)
+        else:
             raise CatalogFormatError("DCAT-US catalog without a dataset list")
-        conforms, items = bool(body.get("conformsTo")), body["dataset"]
-        records = _entries(items, platform, portal, _dcat_record)
+        records = _dcat_entries(items, kind, platform, portal, self_entries)
     else:
         raw = body.encode("utf-8") if isinstance(body, str) else body
-        conforms = _dcat_head(raw)
+        kind, conforms = _dcat_head(raw, jsonapi=platform == "arcgis_hub")
+        if kind == "jsonapi":
+            return _hub_v3_page(load(raw), portal)
         try:
-            records = _entries(ijson.items(raw, "dataset.item", use_float=True), platform, portal, _dcat_record)
+            items = ijson.items(raw, "item" if kind == "legacy" else "dataset.item", use_float=True)
+            records = _dcat_entries(items, kind, platform, portal, self_entries)
         except ijson.JSONError as exc:
             raise CatalogFormatError(f"malformed JSON: {exc}") from exc
-    notes = [] if conforms else ["catalog does not declare conformsTo"]
-    return CatalogPage(platform, records, len(records), notes)
+    if kind == "legacy":
+        notes = ["legacy Project Open Data v1.0 catalog (a bare JSON array)"]
+        if self_entries:
+            notes.append(f"{len(self_entries)} entry describing the data.json file itself left out (not a dataset)")
+    else:
+        notes = [] if conforms else ["catalog does not declare conformsTo"]
+    return CatalogPage(platform, records, len(records), notes, skipped=len(self_entries))
 
 
-def _dcat_head(raw: bytes) -> bool:
-    """Check the envelope without reading the entries: a top-level object whose ``dataset`` is an array.
-    Returns whether the catalog declares ``conformsTo``. Only the top-level keys before ``dataset`` are
-    walked; a ``conformsTo`` placed after the entries is found by a plain byte search."""
+def _dcat_entries(items: Iterable, kind: str, platform: str, portal: str | None,
+                  self_entries: list[dict]) -> list[DatasetRecord]:
+    legacy = kind == "legacy"
+    if legacy:
+        items = _without_self_entries(items, portal, self_entries)
+    return _entries(items, platform, portal, lambda ds, portal: _dcat_record(ds, portal, platform, legacy))
+
+
+def _without_self_entries(items: Iterable, portal: str | None, skipped: list[dict]) -> Iterator:
+    for item in items:
+        if isinstance(item, dict) and _describes_catalog_file(item, portal):
+            skipped.append(item)
+            continue
+        yield item
+
+
+def _describes_catalog_file(entry: dict, portal: str | None) -> bool:
+    """A v1.0 entry that describes the catalog file itself: its identifier is a ``.../data.json`` URL, or
+    its accessURL or webService is one on the portal's own host (any host when the portal is unknown; a
+    dataset may well link to another publisher's catalog)."""
+    own_host = _host(portal) if portal else None
+    for key in ("identifier", "accessURL", "webService"):
+        value = entry.get(key)
+        if not isinstance(value, str) or "://" not in value:
+            continue
+        try:
+            url = urlsplit(value.strip())
+        except ValueError:
+            continue
+        if url.path.rstrip("/").lower().endswith("/data.json") and (
+                key == "identifier" or own_host is None or _host(url.netloc) == own_host):
+            return True
+    return False
+
+
+def _host(value: str) -> str:
+    host = urlsplit(value).netloc if "://" in value else value
+    host = host.rsplit("@", 1)[-1].split(":", 1)[0].strip().lower().rstrip(".")
+    return host.removeprefix("www.")
+
+
+def _dcat_head(raw: bytes, jsonapi: bool = False) -> tuple[str, bool]:
+    """Check the envelope without reading the entries. Returns (kind, declares conformsTo):
+
+    - ``catalog``: a top-level object whose ``dataset`` is an array (DCAT-US 1.1);
+    - ``legacy``: a top-level array of objects (Project Open Data v1.0);
+    - ``jsonapi`` (only when asked): a top-level object with a ``data`` object or array (ArcGIS Hub v3).
+
+    Only the top-level keys before ``dataset`` are walked; a ``conformsTo`` placed after the entries is
+    found by a plain byte search."""
     conforms = False
     try:
         events = ijson.parse(raw, use_float=True)
         prefix, event, _ = next(events)
+        if event == "start_array":
+            _, first, _ = next(events)
+            if first not in ("start_map", "end_array"):
+                raise CatalogFormatError("a top-level array whose entries are not objects is not a catalog")
+            return "legacy", False
         if event != "start_map":
-            raise CatalogFormatError(f"expected a JSON object, got {event}")
+            raise CatalogFormatError(f"expected a JSON object or array, got {event}")
         for prefix, event, value in events:
             if prefix == "conformsTo" and event == "string":
                 conforms = bool(value.strip())
             elif prefix == "dataset":
                 if event != "start_array":
                     raise CatalogFormatError("DCAT-US catalog without a dataset list")
-                return conforms or b'"conformsTo"' in raw
+                return "catalog", conforms or b'"conformsTo"' in raw
+            elif jsonapi and prefix == "data" and event in ("start_map", "start_array"):
+                return "jsonapi", False
             elif prefix == "" and event == "end_map":
                 break
     except StopIteration as exc:
-        raise CatalogFormatError("malformed JSON: empty body") from exc
+        raise CatalogFormatError("malformed JSON: empty or truncated body") from exc
     except (ijson.JSONError, UnicodeDecodeError) as exc:
         raise CatalogFormatError(f"malformed JSON: {exc}") from exc
     raise CatalogFormatError("DCAT-US catalog without a dataset list")
 
 
-def _dcat_record(ds: dict, portal: str | None, platform: str) -> DatasetRecord:
-    formats = []
+def _dcat_record(ds: dict, portal: str | None, platform: str, legacy: bool = False) -> DatasetRecord:
+    """One DCAT-US entry. ``legacy``: POD v1.0 field meanings, where a distribution's ``accessURL`` is
+    the download itself and ``webService`` is the API endpoint (v1.1 renamed them ``downloadURL`` and
+    ``accessURL``); v1.0 also has ``publisher``/``contactPoint`` (``person`` in drafts) as plain strings, ``mbox``, and
+    (Socrata) ``keyword`` as one comma-separated string and distribution ``formats[]``."""
+    formats = [f for f in (_media_type(ds.get("format")),) if f] if legacy else []
+    api = legacy and bool(text(ds.get("webService")))
     for d in _list(ds.get("distribution")):
         if not isinstance(d, dict):
             continue
-        fmt = d.get("format") or d.get("mediaType")
+        fmt = _media_type(d.get("format") or d.get("mediaType"))
         if fmt:
-            formats.append(str(fmt))
-        if d.get("accessURL") and not d.get("downloadURL"):
+            formats.append(fmt)
+        for f in _list(d.get("formats")):    # Socrata's v1.0 files: [{"label": "csv", "value": "text/csv"}]
+            fmt = _media_type(_obj(f).get("value") or _obj(f).get("label"))
+            if fmt:
+                formats.append(fmt)
+        if legacy:
+            api = api or bool(d.get("webService"))
+        elif d.get("accessURL") and not d.get("downloadURL"):
             formats.append("api")
-    contact = _obj(ds.get("contactPoint"))
+    if api:
+        formats.append("api")
+    point = ds.get("contactPoint")
+    if isinstance(point, dict):
+        contact = text(point.get("hasEmail") or point.get("fn"))
+    else:
+        contact = (text(ds.get("mbox")) or text(point if isinstance(point, str) else None)
+                   or text(ds.get("person")))     # early v1.0 drafts: person/mbox
+    keywords = _keywords(ds.get("keyword")) or _keywords(ds.get("keywords"))
+    themes = [t for t in (_list(ds.get("theme")) or [ds.get("theme")]) if isinstance(t, str) and t.strip()]
     rec = DatasetRecord(
         platform=platform, portal=portal, id=text(ds.get("identifier")), title=text(ds.get("title")),
         updated_at=parse_time(ds.get("modified")), department=text(ds.get("publisher")),
-        description=text(ds.get("description")), license=text(ds.get("license")),
-        contact=text(contact.get("hasEmail") or contact.get("fn")),
-        tags=[str(k) for k in _list(ds.get("keyword"))] + [str(t) for t in _list(ds.get("theme"))],
-        formats=formats, api_access="api" in formats)
+        description=text(ds.get("description")), license=text(ds.get("license")), contact=contact,
+        tags=keywords + [str(t) for t in themes], formats=formats, api_access="api" in formats)
     _flag(rec, ds, required=("identifier", "title", "modified"))
     return rec
 
 
-def _entries(items: list, platform: str, portal: str | None,
+def _keywords(value) -> list[str]:
+    """Keywords as a list: v1.1 gives an array; Socrata's v1.0 files give one comma-separated string."""
+    if isinstance(value, str):
+        return [k.strip() for k in value.split(",") if k.strip()]
+    return [str(k) for k in _list(value) if k is not None and str(k).strip()]
+
+
+def _media_type(value) -> str | None:
+    """A format or media type without parameters ("application/zip; charset=binary" -> "application/zip")."""
+    if not isinstance(value, str | int | float) or isinstance(value, bool):
+        return None
+    value = str(value).split(";", 1)[0].strip()
+    return value or None
+
+
+def _hub_v3_page(data: dict, portal: str | None) -> CatalogPage:
+    """ArcGIS Hub v3 JSON:API (``/api/v3/datasets`` and ``/api/v3/datasets/<id>``): ``data`` is one
+    resource or a list of them, each ``{id, type, attributes}``; a search reports ``meta.stats.totalCount``."""
+    items = data.get("data")
+    if isinstance(items, dict):
+        items, total = [items], 1
+    elif isinstance(items, list):
+        stats = _obj(_obj(data.get("meta")).get("stats"))
+        total = _int(stats.get("totalCount") if "totalCount" in stats else stats.get("count"))
+    else:
+        raise CatalogFormatError("ArcGIS Hub v3 document without data")
+    return CatalogPage("arcgis_hub", _entries(items, "arcgis_hub", portal, _hub_v3_record), total,
+                       ["ArcGIS Hub v3 JSON:API document"])
+
+
+def _hub_v3_record(item: dict, portal: str | None) -> DatasetRecord:
+    attrs = _obj(item.get("attributes"))
+    kind = str(attrs.get("type") or "").lower()
+    has_api = attrs.get("hasApi") is True
+    rec = DatasetRecord(
+        platform="arcgis_hub", portal=portal, id=_id(item.get("id") or attrs.get("id")), title=text(attrs.get("name")),
+        type=("dataset" if has_api or any(k in kind for k in ("layer", "table", "csv", "feature"))
+              else "map" if "map" in kind else "file" if kind in ("pdf", "microsoft word", "microsoft excel",
+                                                                 "document link", "image") else "other"),
+        updated_at=parse_time(attrs.get("modified") or attrs.get("itemModified")),
+        department=text(attrs.get("orgTitle")) or text(attrs.get("source")) or text(attrs.get("owner")),
+        description=text(attrs.get("searchDescription") or attrs.get("description") or attrs.get("snippet")),
+        license=text(_obj(attrs.get("structuredLicense")).get("type") or attrs.get("license")),
+        tags=[str(t) for t in _list(attrs.get("tags")) if t is not None],
+        formats=["api"] if has_api else [], api_access=has_api)
+    _flag(rec, item, required=("id",))
+    if not rec.title:
+        rec.issues.append("missing name")
+    return rec
+
+
+def _entries(items: Iterable, platform: str, portal: str | None,
              build: Callable[..., DatasetRecord]) -> list[DatasetRecord]:
     """One record per catalog entry, always: an entry of the wrong shape becomes a flagged placeholder, so
     counts stay those of the catalog and one bad entry never costs the page."""
@@ -207,7 +404,7 @@ def _entries(items: list, platform: str, portal: str | None,
                                          issues=["entry is not an object"]))
             continue
         try:
-            rec = build(item, portal, platform) if build is _dcat_record else build(item, portal)
+            rec = build(item, portal)
         except (TypeError, AttributeError, ValueError) as exc:
             rec = DatasetRecord(platform=platform, portal=portal, id=None, title=None,
                                 issues=[f"malformed entry: {type(exc).__name__}"])

@@ -8,10 +8,14 @@ from collections import Counter
 from datetime import UTC, datetime
 from functools import cache
 from importlib import resources
+from typing import TYPE_CHECKING
 
 import yaml
 
 from sources.portals.records import DatasetRecord
+
+if TYPE_CHECKING:
+    from sources.portals.parsers import CatalogPage
 
 
 @cache
@@ -61,3 +65,16 @@ def profile(records: list[DatasetRecord], *, as_of: datetime | None = None,
         "flagged_records": sum(1 for r in records if r.issues),
         "as_of": as_of.date().isoformat(),
     }
+
+
+def profile_pages(platform: str, pages: list[CatalogPage], *, as_of: datetime | None = None) -> dict:
+    """The profile of a portal from its parsed catalog pages (what ``cdpi profile-portal`` prints): the
+    records of every page, the largest total a page reports, and the parsers' notes."""
+    notes: list[str] = []
+    for page in pages:
+        notes.extend(n for n in page.notes if n not in notes)
+    totals = [p.total for p in pages if p.total is not None]
+    result = profile([r for p in pages for r in p.records], as_of=as_of, reported_total=max(totals, default=None))
+    result.update({"platform": platform, "pages": len(pages), "notes": notes,
+                   "skipped_entries": sum(p.skipped for p in pages)})
+    return result
