@@ -9,6 +9,7 @@ string, not an exception.
 
 from __future__ import annotations
 
+import codecs
 import io
 import re
 import threading
@@ -16,14 +17,30 @@ from dataclasses import dataclass, field
 from urllib.parse import urldefrag, urljoin
 
 import pypdf
-from bs4 import BeautifulSoup, CData, NavigableString
+from bs4 import BeautifulSoup, CData, Comment, NavigableString
 
-#: Elements whose text is chrome, not content.
-_CHROME = ("script", "style", "noscript", "template", "svg", "nav", "header", "footer", "aside", "form",
-           "iframe", "button", "select")
+#: Elements that never hold text a reader sees as content.
+_NEVER_TEXT = ("script", "style", "noscript", "template", "svg", "iframe", "button", "select", "textarea")
+#: Landmarks that are chrome wherever they are (``header`` and ``form`` are judged by context, below).
+_CHROME = ("nav", "footer", "aside")
+_CHROME_ROLES = frozenset({"navigation", "banner", "contentinfo", "search"})
 #: class/id fragments that mark chrome in sites that do not use semantic elements.
-_CHROME_HINT = re.compile(r"(^|[-_ ])(nav|navbar|menu|breadcrumb|footer|header|sidebar|skip|cookie|banner|"
-                          r"social|share)([-_ ]|$)", re.I)
+_CHROME_HINT = re.compile(r"(^|[-_ ])(nav|navbar|menu|breadcrumbs?|footer|sidebar|skip|cookie|social|share)([-_ ]|$)",
+                          re.I)
+#: Fragments that mark a site's banner, or a content block's own heading: CMSs name the heading of a view,
+#: page, entry, card or module "header" (Drupal ``view-header``, WordPress ``entry-header``, CivicPlus
+#: ``div.header`` above an agenda list). Such an element is chrome only outside the page's content.
+_HEADER_HINT = re.compile(r"(^|[-_ ])(header|masthead|banner)([-_ ]|$)", re.I)
+#: class/id fragments of the containers CMSs put the page's own content in.
+_CONTENT_HINT = re.compile(r"(^|[-_ ])(content|maincontent|article|entry|hentry|post|story)([-_ ]|$)", re.I)
+#: A form (search box, sign-up, filter) is chrome unless this much text is found in its first
+#: FORM_NODES nodes (controls and scripts are already gone by then).
+FORM_TEXT_CHARS = 200
+FORM_NODES = 2000
+#: Links read from HTML comments (menus a site commented out still name its pages): a budget of
+#: comment characters parsed per page, and of links taken from them.
+COMMENT_CHARS = 1_000_000
+COMMENT_LINKS = 500
 DEFAULT_PDF_PAGES = 40
 #: One PDF read at a time in the process: reading is CPU-bound (little lost under the GIL by waiting), and
 #: a decompression bomb costs pypdf ~150 MB before its output limit stops it; two at once measured a
@@ -34,6 +51,9 @@ PDF_PARSE_WORK = 200_000
 #: Anchor text kept per link; a list item or cell longer than LINK_ITEM_CHARS is content, not a signpost.
 ANCHOR_CHARS = 120
 LINK_ITEM_CHARS = 300
+#: Words per link from which a linked item reads as a title or a sentence ("Board of Ethics - Subcommittee
+#: Interview Panel"), not a signpost's label ("Open Data Portal"), and is kept as text.
+TITLE_WORDS = 6
 _NESTED_LISTS = frozenset({"ul", "ol", "dl", "table", "tbody", "tr"})
 PDF_STREAM_BYTES = 16 * 1024 * 1024
 MAX_TEXT_CHARS = 200_000
@@ -53,24 +73,11 @@ class Document:
 def from_html(html: str, url: str | None = None) -> Document:
     soup = BeautifulSoup(html, "html.parser")
     title = " ".join(soup.title.get_text(" ").split()) if soup.title else None
-    links = []
-    for a in soup.find_all("a", href=True):
-        href = a["href"].strip()
-        if href.startswith(("mailto:", "tel:", "javascript:", "#")):
-            continue
-        target = urldefrag(urljoin(url or "", href))[0]
-        links.append((target, _capped_text(a, ANCHOR_CHARS, max_nodes=200)))
-    for tag in soup.find_all(_CHROME):
+    links = _links(soup, url)
+    for tag in soup.find_all(_NEVER_TEXT):
         tag.decompose()
-    for tag in soup.find_all(attrs={"role": ("navigation", "banner", "contentinfo", "search")}):
-        tag.decompose()
-    doomed = [t for t in soup.find_all(True)
-              if t.name not in ("html", "body", "main", "article") and _CHROME_HINT.search(_hint(t))]
-    gone: set[int] = set()
-    for tag in doomed:
-        if id(tag) not in gone:
-            _decompose(tag, gone)
-    root = soup.find("main") or soup.find("article") or soup.body or soup
+    root = _content_root(soup)
+    _strip_chrome(root)
     _drop_link_lists(root)
     blocks = [" ".join(s.split()) for s in root.get_text("\n").split("\n")]
     text = "\n".join(b for b in blocks if b)[:MAX_TEXT_CHARS]
@@ -78,6 +85,121 @@ def from_html(html: str, url: str | None = None) -> Document:
     if not title and h1:
         title = " ".join(h1.get_text(" ").split())
     return Document(url, "html", title[:300] if title else None, text, links)
+
+
+def _links(soup, url: str | None) -> list[tuple[str, str]]:
+    """Every link of the page, chrome included, then the links of menus the site left in HTML comments
+    (a commented-out menu still names the site's pages; they come last, so a visible anchor wins).
+    Comments are read up to COMMENT_CHARS in all, one level deep."""
+    links = _anchors(soup, url)
+    budget, hidden = COMMENT_CHARS, []
+    for comment in soup.find_all(string=lambda s: isinstance(s, Comment)):
+        if budget <= 0 or len(hidden) >= COMMENT_LINKS:
+            break
+        if "<a" in comment or "<A" in comment:
+            part = str(comment)[:budget]
+            budget -= len(part)
+            hidden.extend(_anchors(BeautifulSoup(part, "html.parser"), url)[:COMMENT_LINKS - len(hidden)])
+    return links + hidden
+
+
+def _anchors(soup, url: str | None) -> list[tuple[str, str]]:
+    links = []
+    for a in soup.find_all("a", href=True):
+        href = a["href"].strip()
+        if href.startswith(("mailto:", "tel:", "javascript:", "#")):
+            continue
+        links.append((urldefrag(urljoin(url or "", href))[0], _capped_text(a, ANCHOR_CHARS, max_nodes=200)))
+    return links
+
+
+def _content_root(soup):
+    """Where the page's own content is: the first ``main`` or ``[role=main]`` region (the outermost,
+    when one nests in another); else the page's only ``article``, widened to the post or content
+    container around it when there is one close by (WordPress puts a post's title and lead in a
+    ``header`` beside its ``article``); else the body."""
+    main = soup.find(lambda t: t.name == "main" or _attr(t, "role") == "main")
+    if main is not None:
+        return main
+    articles = soup.find_all("article", limit=2)
+    if len(articles) != 1:
+        return soup.body or soup
+    root = parent = articles[0]
+    for _ in range(3):
+        parent = parent.parent
+        if parent is None or parent.name in ("body", "html", "[document]"):
+            break
+        if _CONTENT_HINT.search(_hint(parent)):
+            root = parent
+    return root
+
+
+def _strip_chrome(root) -> None:
+    """Remove the navigation, banners, footers, sidebars and forms inside ``root``, in one walk from the
+    top (each element is looked at once; a removed element's subtree is not walked).
+
+    A landmark root (``main``, ``[role=main]``, ``article``) is content throughout, and so is everything
+    inside an element that names itself content (``#content``, ``.entry-content``, ``.region-content``).
+    In content, a header (the ``header`` element, or a class such as ``view-header``, ``page-header``)
+    is the content's own heading and intro and is kept; outside it, it is the site's banner. Navigation,
+    menus, footers and sidebars are chrome anywhere. A form (search, sign-up, filters) is chrome unless
+    it holds a page's worth of text: ASP.NET sites (CivicPlus, DotNetNuke, iQM2, Granicus) wrap the
+    whole page in one form. A form inside a kept form is not judged again (browsers ignore nested
+    forms), so no node is read by more than one form's judgment.
+    """
+    scoped = getattr(root, "name", None) in ("main", "article") or _attr(root, "role") == "main"
+    gone: set[int] = set()
+    stack = [(root, scoped, getattr(root, "name", None) == "form")]
+    while stack:
+        tag, in_content, in_form = stack.pop()
+        for child in list(tag.children):
+            name = getattr(child, "name", None)
+            if name is None:
+                continue
+            hint = _hint(child)
+            if _is_chrome(child, name, hint, in_content) or (name == "form" and not in_form and not _has_text(
+                    child, FORM_TEXT_CHARS, FORM_NODES)):
+                _decompose(child, gone)
+                continue
+            inner = in_content or name in ("main", "article") or _attr(child, "role") == "main" or bool(
+                _CONTENT_HINT.search(hint))
+            stack.append((child, inner, in_form or name == "form"))
+
+
+def _is_chrome(tag, name: str, hint: str, in_content: bool) -> bool:
+    if name in _CHROME or _attr(tag, "role") in _CHROME_ROLES:
+        return True
+    if name in ("main", "article") or _attr(tag, "role") == "main":
+        return False   # a content landmark is content, whatever its classes say
+    if _CHROME_HINT.search(hint):
+        return True
+    if name == "header" or _HEADER_HINT.search(hint):
+        return not in_content
+    return False
+
+
+def _has_text(tag, chars: int, max_nodes: int) -> bool:
+    """Whether ``tag`` holds ``chars`` characters of text (whitespace aside) within ``max_nodes`` nodes."""
+    size, seen = 0, 0
+    stack = [iter(tag.contents)]
+    while stack and seen < max_nodes:
+        child = next(stack[-1], None)
+        if child is None:
+            stack.pop()
+            continue
+        seen += 1
+        if type(child) in (NavigableString, CData):
+            size += len("".join(child.split()))
+            if size >= chars:
+                return True
+        elif getattr(child, "contents", None):
+            stack.append(iter(child.contents))
+    return False
+
+
+def _attr(tag, name: str) -> str:
+    value = (getattr(tag, "attrs", None) or {}).get(name)
+    return (value if isinstance(value, str) else " ".join(value or ())).strip().lower()
 
 
 def _drop_link_lists(root) -> None:
@@ -92,7 +214,10 @@ def _drop_link_lists(root) -> None:
         text = _capped_text(item, LINK_ITEM_CHARS)
         if not text or len(text) >= LINK_ITEM_CHARS:
             continue
-        anchors = " ".join(_capped_text(a, LINK_ITEM_CHARS) for a in item.find_all("a", limit=20))
+        named = [_capped_text(a, LINK_ITEM_CHARS) for a in item.find_all("a", limit=20)]
+        if any(len(n.split()) >= TITLE_WORDS for n in named):
+            continue   # a link that reads as a title or a sentence (a meeting, a notice) is what the page lists
+        anchors = " ".join(named)
         if text and anchors and len(anchors) >= 0.8 * len(text):
             _decompose(item, gone)
 
@@ -185,7 +310,7 @@ def sniff(data: bytes, content_type: str | None = None, url: str | None = None) 
     """html, pdf, xml, text or binary, from the bytes first (servers mislabel), then the declared type,
     then the URL. Only a declared text type (or none at all) is read as plain text: images, archives and
     the like are binary."""
-    head = data[:1024].lstrip()
+    head = data[:1024].removeprefix(_UTF8_BOM).lstrip()
     if head.startswith(b"%PDF-"):
         return "pdf"
     lowered = head.lower()
@@ -201,15 +326,44 @@ def sniff(data: bytes, content_type: str | None = None, url: str | None = None) 
     return "text" if ctype in ("", "text/plain") else "binary"
 
 
-def load(data: bytes, *, content_type: str | None = None, url: str | None = None, encoding: str = "utf-8",
+def load(data: bytes, *, content_type: str | None = None, url: str | None = None, encoding: str | None = None,
          max_pdf_pages: int = DEFAULT_PDF_PAGES, text: str | None = None) -> Document:
     """Any fetched body to a Document, by what it really is. ``text``: the body already decoded by a
-    caller that knows the charset (a fetched response); else ``encoding`` with replacement."""
+    caller that knows the charset (a fetched response); else ``decode`` reads it."""
     kind = sniff(data, content_type, url)
     if kind in ("xml", "binary"):
         why = "XML document (sitemap or feed)" if kind == "xml" else f"binary content ({content_type or 'unknown type'})"
         return Document(url, kind, None, "", error=f"{why}, not read as a page")
     if kind == "pdf":
         return from_pdf(data, url, max_pages=max_pdf_pages)
-    decoded = text if text is not None else data.decode(encoding, errors="replace")
+    decoded = text if text is not None else decode(data, content_type, encoding, html=kind == "html")
     return from_html(decoded, url) if kind == "html" else from_text(decoded, url)
+
+
+_UTF8_BOM = b"\xef\xbb\xbf"
+_BOMS = ((_UTF8_BOM, "utf-8"), (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be"))
+_META_CHARSET = re.compile(rb"""<meta[^>]{0,200}?charset\s*=\s*["']?\s*([A-Za-z0-9._:-]{1,40})""", re.I)
+
+
+def decode(data: bytes, content_type: str | None = None, encoding: str | None = None, *, html: bool = True) -> str:
+    """Bytes to text the way a browser picks the charset: a byte-order mark first, then ``encoding``
+    (the caller's word) or the charset of ``content_type``, then an HTML page's own ``<meta charset>``
+    in its first 1024 bytes, then UTF-8. Bytes that do not decode become U+FFFD, never an exception."""
+    for bom, codec in _BOMS:
+        if data.startswith(bom):
+            return data[len(bom):].decode(codec, errors="replace")
+    declared = [encoding]
+    for part in (content_type or "").split(";")[1:]:
+        key, _, value = part.strip().partition("=")
+        if key.strip().lower() == "charset":
+            declared.append(value.strip().strip("'\""))
+    if html and (meta := _META_CHARSET.search(data[:1024])):
+        declared.append(meta.group(1).decode("ascii"))
+    for name in declared:
+        try:
+            codec = codecs.lookup(name).name if name else None
+        except LookupError:
+            continue
+        if codec:   # a page is not UTF-16 without a BOM, whatever it declares (WHATWG encoding sniffing)
+            return data.decode("utf-8" if codec.startswith("utf-16") else codec, errors="replace")
+    return data.decode("utf-8", errors="replace")
