@@ -142,6 +142,10 @@ def test_html_bodies_are_decoded_by_bom_declared_charset_then_meta() -> None:
     latin = page.replace("\u2013", "-").encode("latin-1")
     assert load(latin, content_type="text/html; charset=ISO-8859-1").text == "Caf\u00e9 hours: 8-5"
     assert load(page.encode(), content_type="text/html").text == "Caf\u00e9 hours: 8\u20135"
+    # A hostile page may declare a codec that is not a text encoding: it is ignored, never a crash.
+    for bogus in ("zlib", "rot13", "base64", "no-such-charset"):
+        hostile = page.replace("<html>", f'<html><head><meta charset="{bogus}"></head>').encode()
+        assert load(hostile, content_type=f"text/html; charset={bogus}").text == "Caf\u00e9 hours: 8\u20135"
 
 
 def test_content_headers_are_kept_and_site_headers_and_menus_are_not() -> None:

@@ -365,5 +365,8 @@ def decode(data: bytes, content_type: str | None = None, encoding: str | None = 
         except LookupError:
             continue
         if codec:   # a page is not UTF-16 without a BOM, whatever it declares (WHATWG encoding sniffing)
-            return data.decode("utf-8" if codec.startswith("utf-16") else codec, errors="replace")
+            try:
+                return data.decode("utf-8" if codec.startswith("utf-16") else codec, errors="replace")
+            except LookupError:   # a codec that is not a text encoding ("zlib", "rot13", "base64")
+                continue
     return data.decode("utf-8", errors="replace")
