@@ -156,3 +156,12 @@ def test_pdfs_are_read_page_by_page_within_the_cap(tmp_path: Path, capsys: pytes
     path.write_bytes(data)
     assert cli(["classify", str(path)]) == 0
     assert "open_data_policy" in {e["kind"] for e in json.loads(capsys.readouterr().out)}
+
+
+def test_a_plain_text_page_reads_a_short_first_line_as_its_title() -> None:
+    """Pages saved as text keep their heading as the first line; it counts as the title (as a PDF's does)."""
+    body = "The department tracks how quickly crews respond and publishes the figures every quarter."
+    titled = classify(from_text("Performance Measures\n" + body))
+    assert [e.kind for e in titled] == ["performance_reporting"] and any("(title)" in h for h in titled[0].hits)
+    assert classify(from_text(body)) == []
+    assert classify(from_text("Performance Measures\n" + body, title="")) == []   # an explicit empty title stays

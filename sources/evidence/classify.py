@@ -104,7 +104,7 @@ def classify(doc: Document, rules: Rules | None = None, *, standard: str | None 
     rules = rules or load_rules()
     catalog = load_catalog(standard) if standard else load_catalog()
     text = " ".join(doc.text.split())
-    title = " ".join((doc.title or "").split())
+    title = " ".join((doc.title if doc.title is not None else _first_line_title(doc)).split())
     base = _masked(text, rules.masks)
     base_title = _masked(title, rules.masks)
     out = []
@@ -154,6 +154,17 @@ def classify_record(record: dict) -> list[Evidence]:
     url = record.get("url") if isinstance(record.get("url"), str) else None
     doc = from_html(record["html"], url) if has_html else from_text(record["text"], url, record.get("title"))
     return classify(doc)
+
+
+#: A document without a title (plain text, or HTML with neither <title> nor <h1>) reads its first line as the
+#: title when that line is at most this long and more text follows: pages saved as text keep their heading as
+#: the first line, as a PDF's first line is its title.
+TITLE_LINE_CHARS = 120
+
+
+def _first_line_title(doc: Document) -> str:
+    first, _, rest = doc.text.strip().partition("\n")
+    return first if rest.strip() and len(first) <= TITLE_LINE_CHARS else ""
 
 
 def _masked(text: str, masks: tuple[re.Pattern[str], ...]) -> str:

@@ -6,10 +6,18 @@ docs/EVIDENCE_METRICS.md and the floor test, so all three report the same number
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 from sources.evidence.classify import KINDS
+
+#: Real data beside the project (never copied in): labeled city pages and the Sunlight open-data policies.
+REALDATA = Path(__file__).resolve().parents[2].parent / "shared" / "realdata"
+REAL_PAGES = "pages/city_pages_labeled.jsonl"
+SUNLIGHT_POLICIES = "policies/sunlight_open_data_policies_fulltext.jsonl"
 
 
 @dataclass
@@ -40,6 +48,68 @@ class KindScore:
     def f1(self) -> float:
         p, r = self.precision, self.recall
         return 2 * p * r / (p + r) if p + r else 0.0
+
+
+def real_split(page_id: str) -> str:
+    """The fixed part of a real labeled page: ``"tune"`` when the SHA-256 of its id (UTF-8) read as an
+    integer is even (its last hex digit is even), else ``"test"``. Rules are tuned by reading the tune
+    part's pages only; of the test part only the per-kind totals are looked at."""
+    return "tune" if int(hashlib.sha256(page_id.encode("utf-8")).hexdigest(), 16) % 2 == 0 else "test"
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    return [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines() if x.strip()]
+
+
+def true_kinds(record: dict) -> list[str]:
+    """A labeled line's kinds; the real set writes ``["none"]`` for a page with no kind."""
+    return [k for k in record.get("labels") or () if k in KINDS]
+
+
+def real_page_scores(path: Path) -> dict[str, dict[str, KindScore]]:
+    """Scores of the real labeled pages per part (``tune``, ``test``), each page read the pipeline's way
+    (``classify_record``: its text, no title given, so a short first line reads as the title)."""
+    from sources.evidence.classify import classify_record
+
+    parts: dict[str, list] = {"tune": [], "test": []}
+    for r in read_jsonl(path):
+        parts[real_split(r["id"])].append((true_kinds(r), [e.kind for e in classify_record(r)]))
+    return {name: score(pairs) for name, pairs in parts.items()}
+
+
+@dataclass
+class PolicyRecall:
+    found: int
+    total: int
+    with_text: int
+    missed: list[str]
+
+    @property
+    def recall(self) -> float:
+        return self.found / self.total if self.total else 0.0
+
+    @property
+    def recall_with_text(self) -> float:
+        return self.found / self.with_text if self.with_text else 0.0
+
+
+def sunlight_policy_recall(path: Path) -> PolicyRecall:
+    """How many Sunlight open-data policies are called ``open_data_policy`` through the HTML path
+    (``from_html`` -> ``classify``). Some lines carry no text at all (``text_html`` empty): they count in
+    ``total`` and can never be found, so ``recall_with_text`` is reported beside ``recall``."""
+    from sources.evidence.classify import classify
+    from sources.evidence.documents import from_html
+
+    found, with_text, missed = 0, 0, []
+    lines = read_jsonl(path)
+    for p in lines:
+        html = p.get("text_html") or ""
+        with_text += bool(html.strip())
+        if "open_data_policy" in {e.kind for e in classify(from_html(html, p.get("policy_url") or None))}:
+            found += 1
+        else:
+            missed.append(str(p.get("source_file")))
+    return PolicyRecall(found, len(lines), with_text, missed)
 
 
 def score(pairs: Iterable[tuple[Iterable[str], Iterable[str]]]) -> dict[str, KindScore]:

@@ -1,0 +1,94 @@
+"""Floors on the classifier's quality over REAL city pages and real open-data policies (../shared/realdata).
+
+The real labeled pages are split once, by a hash of their id (``sources.evidence.evaluate.real_split``), into
+a tune part (rules were tuned by reading its misclassified pages) and a test part (only its per-kind totals
+were looked at). The floors sit just under today's figures in docs/EVIDENCE_METRICS.md, so a rule change
+that reads real pages clearly worse fails here. Every test skips with the reason when the real data is absent.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from functools import cache
+
+import pytest
+
+from sources.evidence.classify import KINDS, classify_record
+from sources.evidence.evaluate import (
+    REAL_PAGES,
+    SUNLIGHT_POLICIES,
+    KindScore,
+    PolicyRecall,
+    macro_f1,
+    read_jsonl,
+    real_page_scores,
+    real_split,
+    sunlight_policy_recall,
+    true_kinds,
+)
+from tests.conftest import realdata
+
+#: Test-part floors per kind: (precision, recall). The targets were 0.85 / 0.75; where a kind has not reached
+#: them the floor sits just under what it reaches (see docs/EVIDENCE_METRICS.md, "Real pages, test part").
+TEST_FLOORS = {
+    "open_data_policy": (0.78, 0.78),
+    "open_data_portal": (0.76, 0.83),
+    "performance_reporting": (0.74, 0.66),
+    "evaluation": (0.85, 0.77),
+    "data_governance": (0.85, 0.69),
+    "results_driven_contracting": (0.85, 0.73),
+    "stakeholder_engagement": (0.66, 0.66),
+}
+TEST_MACRO_F1 = 0.76
+TUNE_MACRO_F1 = 0.84
+SUNLIGHT_RECALL = 0.87            # over all 146 policies; 12 carry no text and can never be found
+SUNLIGHT_RECALL_WITH_TEXT = 0.95
+
+
+@cache
+def _scores() -> dict[str, dict[str, KindScore]]:
+    return real_page_scores(realdata(REAL_PAGES))
+
+
+@cache
+def _sunlight() -> PolicyRecall:
+    return sunlight_policy_recall(realdata(SUNLIGHT_POLICIES))
+
+
+def test_the_split_is_fixed_balanced_and_covers_every_kind_in_both_parts() -> None:
+    assert real_split("d001") == real_split("d001")
+    lines = read_jsonl(realdata(REAL_PAGES))
+    parts = Counter(real_split(r["id"]) for r in lines)
+    assert set(parts) == {"tune", "test"} and abs(parts["tune"] - parts["test"]) <= 0.1 * len(lines), parts
+    for kind in KINDS:
+        for part in ("tune", "test"):
+            assert sum(kind in true_kinds(r) and real_split(r["id"]) == part for r in lines) >= 5, (kind, part)
+    assert all(set(true_kinds(r)) <= set(KINDS) for r in lines)
+
+
+def test_real_pages_are_read_the_pipeline_way_with_explained_evidence() -> None:
+    record = next(r for r in read_jsonl(realdata(REAL_PAGES)) if real_split(r["id"]) == "tune" and true_kinds(r))
+    for ev in classify_record(record):
+        assert ev.hits and ev.extractor_version and 0 < len(ev.snippet) <= 300
+
+
+def test_macro_f1_floor_on_the_real_test_part() -> None:
+    assert macro_f1(_scores()["test"]) >= TEST_MACRO_F1
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_every_kind_keeps_its_precision_and_recall_floor_on_the_real_test_part(kind: str) -> None:
+    s = _scores()["test"][kind]
+    precision, recall = TEST_FLOORS[kind]
+    assert s.recall >= recall and s.precision >= precision, (kind, round(s.precision, 3), round(s.recall, 3))
+
+
+def test_macro_f1_floor_on_the_real_tune_part() -> None:
+    assert macro_f1(_scores()["tune"]) >= TUNE_MACRO_F1
+
+
+def test_real_open_data_policies_are_recognised_through_the_html_path() -> None:
+    sun = _sunlight()
+    assert sun.total >= 140
+    assert sun.recall >= SUNLIGHT_RECALL, sun.missed
+    assert sun.recall_with_text >= SUNLIGHT_RECALL_WITH_TEXT, sun.missed
