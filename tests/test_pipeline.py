@@ -182,6 +182,15 @@ def test_cli_sample_run_then_sql_and_runs(home: Path, capsys: pytest.CaptureFixt
                 "--home", str(home), "--format", "csv"]) == 0
     rows, linked, kinds = map(int, capsys.readouterr().out.strip().splitlines()[1].split(","))
     assert rows > 50 and linked == rows and kinds == 7
+    # The simulated vendor hosts are in no default: the replay follows them because the sample's crawl
+    # declared them in its archive. A page reached twice is read once, so no evidence is set aside.
+    assert cli(["sql", "select count(*) filter (where regexp_matches(url, '^https://[^/]*(legistar|municode)"
+                "[.]example/')), count(*) filter (where duplicate_of is not null) from staging.crawl_pages",
+                "--home", str(home), "--format", "csv"]) == 0
+    vendor, copies = map(int, capsys.readouterr().out.strip().splitlines()[1].split(","))
+    assert vendor > 50 and copies > 0
+    assert cli(["sql", "select count(*) from ops.quarantine", "--home", str(home), "--format", "csv"]) == 0
+    assert capsys.readouterr().out.strip().splitlines()[1] == "0"
     # The index: one row per city, expected points equal to the sum of its criterion probabilities.
     assert cli(["sql", "select count(*), count(distinct i.geoid), max(abs(i.expected_points - s.total)) "
                 "from marts.city_index_latest i join (select geoid, sum(probability) total from "

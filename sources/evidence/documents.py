@@ -180,20 +180,11 @@ def _is_chrome(tag, name: str, hint: str, in_content: bool) -> bool:
 
 def _has_text(tag, chars: int, max_nodes: int) -> bool:
     """Whether ``tag`` holds ``chars`` characters of text (whitespace aside) within ``max_nodes`` nodes."""
-    size, seen = 0, 0
-    stack = [iter(tag.contents)]
-    while stack and seen < max_nodes:
-        child = next(stack[-1], None)
-        if child is None:
-            stack.pop()
-            continue
-        seen += 1
-        if type(child) in (NavigableString, CData):
-            size += len("".join(child.split()))
-            if size >= chars:
-                return True
-        elif getattr(child, "contents", None):
-            stack.append(iter(child.contents))
+    size = 0
+    for piece in _strings(tag, max_nodes):
+        size += len("".join(piece.split()))
+        if size >= chars:
+            return True
     return False
 
 
@@ -231,23 +222,32 @@ def _decompose(tag, gone: set[int]) -> None:
 
 
 def _capped_text(tag, limit: int, max_nodes: int = 500) -> str:
-    """The tag's text, whitespace collapsed, read only until ``limit`` characters or ``max_nodes`` nodes.
-    Walks ``contents`` itself: bs4's own string iterators look up the subtree's end first, which costs
-    the whole nesting depth on every call and makes nested hostile markup quadratic."""
-    parts, size, seen = [], 0, 0
+    """The tag's text, whitespace collapsed, read only until ``limit`` characters or ``max_nodes`` nodes."""
+    parts, size = [], 0
+    for piece in _strings(tag, max_nodes):
+        parts.append(piece)
+        size += len(piece)
+        if size >= limit:
+            break
+    return " ".join(" ".join(parts).split())[:limit]
+
+
+def _strings(tag, max_nodes: int):
+    """The text nodes under ``tag`` in document order, walking at most ``max_nodes`` nodes. Walks
+    ``contents`` itself: bs4's own string iterators look up the subtree's end first, which costs the
+    whole nesting depth on every call and makes nested hostile markup quadratic."""
+    seen = 0
     stack = [iter(tag.contents)]
-    while stack and size < limit and seen < max_nodes:
+    while stack and seen < max_nodes:
         child = next(stack[-1], None)
         if child is None:
             stack.pop()
             continue
         seen += 1
         if type(child) in (NavigableString, CData):
-            parts.append(str(child))
-            size += len(child)
+            yield str(child)
         elif getattr(child, "contents", None):
             stack.append(iter(child.contents))
-    return " ".join(" ".join(parts).split())[:limit]
 
 
 def _hint(tag) -> str:
