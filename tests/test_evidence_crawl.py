@@ -93,6 +93,24 @@ def test_an_unreachable_site_stops_at_once_and_says_why(tmp_path: Path) -> None:
     assert result.pages[0]["outcome"] not in ("ok", "http_error")
 
 
+def test_a_page_in_a_legacy_charset_is_read_as_its_meta_tag_says(tmp_path: Path) -> None:
+    """Older city sites serve windows-1252 with no charset in the header, declaring it in a meta tag only:
+    the crawl reads the page as a browser would, so the snippet quotes the page, not replacement marks."""
+    host = PRIVATE.website_host
+    policy = ("<!DOCTYPE html><html><head><meta charset=\"windows-1252\"><title>Open Data Policy</title></head>"
+              "<body><main><h1>Open Data Policy</h1><p>The City Council adopted the open data policy \u2013 "
+              "Resolution No. 2019-14 \u2013 so that every department shall publish its data sets in "
+              "machine-readable, non-proprietary formats on the open data portal, open by default, with an "
+              "annual open data report to the council and a data coordinator in each department.</p></main>"
+              "</body></html>").encode("cp1252")
+    with SimWeb(POP) as sim, _fetcher(sim, tmp_path) as f:
+        sim.set_override(host, "/", _home_with_links(host, [("/open-data-policy", "Open data policy")]))
+        sim.set_override(host, "/open-data-policy", policy, "text/html")
+        result = crawl_city(f, PRIVATE.geoid, PRIVATE.website, crawl_limits())
+    [row] = [e for e in result.evidence if e["kind"] == "open_data_policy" and e["url"] == f"https://{host}/open-data-policy"]
+    assert "\u2013" in row["snippet"] and "\ufffd" not in row["snippet"]
+
+
 @pytest.mark.parametrize("max_bytes", [40_000])
 def test_the_byte_budget_ends_the_crawl(tmp_path: Path, max_bytes: int) -> None:
     host = PRIVATE.website_host

@@ -34,7 +34,7 @@ import pandas as pd
 import yaml
 
 from sources.evidence.classify import RULES_PATH, classify
-from sources.evidence.documents import Document, load, sniff
+from sources.evidence.documents import Document, decode, load, sniff
 from sources.http.fetcher import Fetcher
 from sources.http.result import FetchResult
 from sources.http.urls import InvalidURL, normalize_url
@@ -480,7 +480,9 @@ def _page_row(geoid: str, res: FetchResult, depth: int, priority: float, via: st
         kind = sniff(res.body, res.content_type, res.final_url)
         doc = None if kind == "binary" else load(
             res.body, content_type=res.content_type, url=res.final_url, max_pdf_pages=limits.max_pdf_pages,
-            text=res.text() if kind in ("html", "text") else None)
+            # As a browser would: byte-order mark, the header's charset, then the page's own <meta charset>.
+            text=decode(res.body, res.headers.get("content-type"), html=kind == "html")
+            if kind in ("html", "text") else None)
     row = {"geoid": geoid, "url": res.url, "final_url": res.final_url, "depth": depth,
            "priority": None if priority == float("inf") else round(priority, 3), "found_via": via,
            "outcome": res.outcome.value, "status": res.status, "content_type": res.content_type or None,
