@@ -47,6 +47,11 @@ BEFORE = {"version": "2026.12.02-2", "test": 0.664, "tune": 0.665, "sunlight": (
           "test_recall": {"open_data_policy": 0.714, "open_data_portal": 0.583, "performance_reporting": 0.556,
                           "evaluation": 0.556, "data_governance": 0.462, "results_driven_contracting": 0.600,
                           "stakeholder_engagement": 0.583}}
+#: Round 1 of the real-page tuning (rules version 2026.12.05-1), the intermediate step.
+ROUND1 = {"version": "2026.12.05-1", "test": 0.768, "tune": 0.850, "sunlight": (130, 146),
+          "test_recall": {"open_data_policy": 0.786, "open_data_portal": 0.833, "performance_reporting": 0.667,
+                          "evaluation": 0.778, "data_governance": 0.692, "results_driven_contracting": 0.733,
+                          "stakeholder_engagement": 0.667}}
 
 
 def evaluate(path: Path) -> dict:
@@ -123,14 +128,15 @@ def render_real(real: dict | None, realdata: Path) -> list[str]:
             "`source_file`) were read while tuning, so this is not a held-out figure.",
             "",
         ]
-    b = BEFORE
+    parts += ["## Before and after the real-page tuning", ""]
+    for label, b in (("Before", BEFORE), ("Round 1", ROUND1)):
+        parts += [
+            f"{label} (`{b['version']}`), same split: test part macro-F1 **{b['test']:.3f}**, tune part "
+            f"{b['tune']:.3f}, Sunlight {b['sunlight'][0]}/{b['sunlight'][1]}; test-part recall per kind: "
+            + ", ".join(f"{k} {v:.2f}" for k, v in b["test_recall"].items()) + ".",
+            "",
+        ]
     parts += [
-        "## Before and after the real-page tuning",
-        "",
-        f"Rules `{b['version']}` on the same split: test part macro-F1 **{b['test']:.3f}**, tune part "
-        f"{b['tune']:.3f}, Sunlight {b['sunlight'][0]}/{b['sunlight'][1]}; test-part recall per kind: "
-        + ", ".join(f"{k} {v:.2f}" for k, v in b["test_recall"].items()) + ".",
-        "",
         f"Now (`{load_rules().version}`): test part macro-F1 **{macro_f1(test):.3f}**, tune part "
         f"{macro_f1(tune):.3f}" + (f", Sunlight {sun.found}/{sun.total}" if sun else "") + "; test-part recall "
         "per kind: " + _kind_line(test) + ".",
@@ -185,6 +191,22 @@ METHOD = [
     "named only as an aim, pages that merely comply with or cite an open-data policy. A plain-text page (or "
     "an HTML page with neither `<title>` nor `<h1>`) now reads a short first line as its title, as a PDF "
     "already did.",
+    "",
+    "Round 2 (`2026.12.05-2`) changed how a score is added up rather than adding vocabulary. Round 1's "
+    "patterns overlapped: one line such as a home page's link to the portal was read by five patterns at "
+    "once, so a passing mention outscored a real page, and the simulated web's crawl test put a tenth of its "
+    "evidence on the wrong pages. Now the same words count once per kind: patterns are applied strongest "
+    "first, and a match lying inside text a stronger pattern already counted adds nothing (the explanation "
+    "lists only the patterns that counted). With scores no longer inflated, each kind's threshold was chosen "
+    "again from 3.0-4.25 by the sum of its F1 on the tune part and on the synthetic set (never the test "
+    "part), keeping 4.0 where the sweep was flat or favoured it: open_data_policy and performance_reporting "
+    "3.25, stakeholder_engagement 3.5, the others 4.0. Three general fixes came from reading the tune part's "
+    "and the synthetic crawl's errors: a year followed by 'Residents' on the next line is not a count of "
+    "people; the results or findings of a survey are survey results; a policy page that says how the "
+    "policy is reported on is the policy, not performance reporting (performance_reporting yields to "
+    "open_data_policy). A first line of site chrome (a loading banner, a skip link, share icons, a print "
+    "button, a document viewer's trail) is skipped when the title is read from the text. No learned layer: "
+    "the same argument as above holds, and the threshold choice already uses the little data there is.",
     "",
 ]
 

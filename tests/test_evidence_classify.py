@@ -165,3 +165,29 @@ def test_a_plain_text_page_reads_a_short_first_line_as_its_title() -> None:
     assert [e.kind for e in titled] == ["performance_reporting"] and any("(title)" in h for h in titled[0].hits)
     assert classify(from_text(body)) == []
     assert classify(from_text("Performance Measures\n" + body, title="")) == []   # an explicit empty title stays
+
+
+def test_a_first_line_of_site_chrome_is_not_read_as_the_title() -> None:
+    """A crawler's leftovers ("Loading...", a skip link, share icons) give way to the page's own heading."""
+    body = "The department tracks how quickly crews respond and publishes the figures every quarter."
+    for chrome in ("Loading...", "Skip to main content", "Facebook Icon Twitter Icon YouTube Icon", "Print Page"):
+        found = classify(from_text(f"{chrome}\nPerformance Measures\n{body}"))
+        assert [e.kind for e in found] == ["performance_reporting"], chrome
+        assert any("(title)" in h for h in found[0].hits), chrome
+    assert classify(from_text(f"Loading...\n{body}")) == []
+
+
+def test_the_same_words_count_once_so_a_link_line_is_a_mention_not_evidence() -> None:
+    """"Find city datasets on our open data portal" is read by several portal patterns at once; counted once,
+    the line stays a passing mention, while a page that shows a portal is still one."""
+    home = ("<html><head><title>City of Alder | Official Website</title></head><body><main><h2>Latest News</h2>"
+            "<p>Alder opens new community center.</p><p>Find city datasets on our <a href='/data'>open data "
+            "portal</a>.</p></main></body></html>")
+    assert "open_data_portal" not in {e.kind for e in classify(from_html(home, "https://www.alder.example/"))}
+    portal = ("<html><head><title>Open Data Portal | City of Alder</title></head><body><main><h1>Open Data Portal"
+              "</h1><p>Browse and download 240 data sets published by city departments, updated nightly.</p>"
+              "<p>Every data set has a data dictionary and can be exported as CSV or JSON, or read through the API."
+              "</p></main></body></html>")
+    [found] = [e for e in classify(from_html(portal, "https://data.alder.example/")) if e.kind == "open_data_portal"]
+    counted = [h for h in found.hits if "open data" in h]
+    assert len(counted) == 1, found.hits   # "open data portal" counted; "open data" inside it is not again

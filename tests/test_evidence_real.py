@@ -32,17 +32,17 @@ from tests.conftest import realdata
 #: them the floor sits just under what it reaches (see docs/EVIDENCE_METRICS.md, "Real pages, test part").
 TEST_FLOORS = {
     "open_data_policy": (0.78, 0.78),
-    "open_data_portal": (0.76, 0.83),
-    "performance_reporting": (0.74, 0.66),
+    "open_data_portal": (0.82, 0.82),
+    "performance_reporting": (0.72, 0.85),
     "evaluation": (0.85, 0.77),
-    "data_governance": (0.85, 0.69),
-    "results_driven_contracting": (0.85, 0.73),
-    "stakeholder_engagement": (0.66, 0.66),
+    "data_governance": (0.85, 0.68),
+    "results_driven_contracting": (0.85, 0.72),
+    "stakeholder_engagement": (0.68, 0.74),
 }
-TEST_MACRO_F1 = 0.76
-TUNE_MACRO_F1 = 0.84
-SUNLIGHT_RECALL = 0.87            # over all 146 policies; 12 carry no text and can never be found
-SUNLIGHT_RECALL_WITH_TEXT = 0.95
+TEST_MACRO_F1 = 0.80
+TUNE_MACRO_F1 = 0.86
+SUNLIGHT_RECALL = 0.89            # over all 146 policies; 12 carry no text and can never be found
+SUNLIGHT_RECALL_WITH_TEXT = 0.97
 
 
 @cache

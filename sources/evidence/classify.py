@@ -89,7 +89,9 @@ def load_rules(path: Path = RULES_PATH) -> Rules:
         kinds[kind] = KindRules(
             kind=kind, label=k.get("label", kind), requires=tuple(_compile(p) for p in k.get("requires") or ()),
             masks=tuple(_compile(p) for p in k.get("masks") or ()),
-            phrases=tuple(Pattern(_compile(x["p"]), float(x["w"])) for x in k.get("phrases") or ()),
+            # Strongest first: a stretch of text is counted by the strongest pattern that reads it (see _score).
+            phrases=tuple(sorted((Pattern(_compile(x["p"]), float(x["w"])) for x in k.get("phrases") or ()),
+                                 key=lambda pat: -pat.weight)),
             penalties=tuple(Pattern(_compile(x["p"]), float(x["w"])) for x in k.get("penalties") or ()),
             threshold=float(k.get("threshold", raw["default_threshold"])),
             yields_to=tuple(k.get("yields_to") or ()))
@@ -162,9 +164,26 @@ def classify_record(record: dict) -> list[Evidence]:
 TITLE_LINE_CHARS = 120
 
 
+#: Site chrome a text crawler leaves at the top of a page (a loading banner, a skip link, share icons, a
+#: print button, a document viewer's "HomeMy WebLinkAbout" trail): such a line is not the page's title, so
+#: the title is the next line instead (at most ``TITLE_SKIP_LINES`` lines are skipped).
+_CHROME_LINE = re.compile(r"(loading|skip to (the )?(main )?content|print( this)? page|share( this( page)?)?|menu|"
+                          r"home|search|title|press release|news release|back|close|(facebook|twitter|youtube|"
+                          r"instagram|linkedin|email|print)( icon)?( ?(\||,)? ?(facebook|twitter|youtube|instagram|"
+                          r"linkedin|email|print)( icon)?){0,6})\W*", re.I)
+_CHROME_PREFIX = re.compile(r"^(home ?my ?weblink ?about|home\s*[>»/|›]\s*)", re.I)
+TITLE_SKIP_LINES = 3
+
+
 def _first_line_title(doc: Document) -> str:
-    first, _, rest = doc.text.strip().partition("\n")
-    return first if rest.strip() and len(first) <= TITLE_LINE_CHARS else ""
+    lines = doc.text.strip().split("\n")
+    for i, line in enumerate(lines[:TITLE_SKIP_LINES + 1]):
+        line = _CHROME_PREFIX.sub("", line.strip(" •·|>-")).strip()
+        if not line or _CHROME_LINE.fullmatch(line):
+            continue
+        more = any(x.strip() for x in lines[i + 1:])
+        return line if more and len(line) <= TITLE_LINE_CHARS else ""
+    return ""
 
 
 def _masked(text: str, masks: tuple[re.Pattern[str], ...]) -> str:
@@ -178,20 +197,28 @@ def _score(kr: KindRules, body: str, head: str, title_factor: float, shared_pena
            ) -> tuple[float, list[str], tuple[int, int] | None, int]:
     """Score, explanation lines, the span of the decisive passage (the match with the most weight of other
     matches within half a snippet of it, earliest on ties), and how many sentences hold matches (0 when
-    the title matched: a title is never a passing mention)."""
+    the title matched: a title is never a passing mention). The same words count once: a match inside
+    text a stronger pattern already counted adds nothing, so overlapping patterns cannot make one line
+    outscore a page that shows the practice."""
     score, hits, spans, in_any_title = 0.0, [], [], False
-    for pat in kr.phrases:
-        matches = list(pat.regex.finditer(body))
-        in_title = bool(head) and pat.regex.search(head) is not None
+    read: list[tuple[int, int]] = []          # spans of text already counted, strongest patterns first
+    read_title: list[tuple[int, int]] = []
+    for pat in kr.phrases:                   # strongest first (load_rules sorts them)
+        matches = _fresh(pat.regex, body, read)
+        title_match = pat.regex.search(head) if head else None
+        in_title = title_match is not None and not _inside(title_match.span(), read_title)
         in_any_title |= in_title
         if not matches and not in_title:
             continue
+        read.extend(m.span() for m in matches)
+        if in_title:
+            read_title.append(title_match.span())
         factor = _REPEAT.get(len(matches), _REPEAT_MAX) if matches else 0.0
         gained = pat.weight * factor + (pat.weight * title_factor if in_title else 0.0)
         score += gained
         hits.append(f"+{gained:.2f} {pat.regex.pattern}" + (f" x{len(matches)}" if matches else "")
                     + (" (title)" if in_title else ""))
-        spans.extend((m.start(), m.end(), pat.weight) for m in matches[:20])
+        spans.extend((m.start(), m.end(), pat.weight) for m in matches)
     for pat in (*kr.penalties, *shared_penalties):
         if pat.regex.search(body) or (head and pat.regex.search(head)):
             score -= pat.weight
@@ -202,6 +229,25 @@ def _score(kr: KindRules, body: str, head: str, title_factor: float, shared_pena
     best = max(spans, key=lambda a: (sum(w for s, _, w in spans if abs(s - a[0]) <= reach), -a[0]))
     spread = 0 if in_any_title else _sentences_with(body, spans)
     return score, hits, (best[0], best[1]), spread
+
+
+def _fresh(regex: re.Pattern[str], text: str, read: list[tuple[int, int]], keep: int = 20, look: int = 200
+           ) -> list[re.Match[str]]:
+    """Up to ``keep`` matches of ``regex`` that are not inside text already counted, among its first ``look``
+    matches (three already earn the most a repetition can; the bounds keep a hostile page linear)."""
+    out: list[re.Match[str]] = []
+    for k, m in enumerate(regex.finditer(text)):
+        if k >= look or len(out) >= keep:
+            break
+        if not _inside(m.span(), read):
+            out.append(m)
+    return out
+
+
+def _inside(span: tuple[int, int], read: list[tuple[int, int]]) -> bool:
+    """Whether ``span`` lies within text a stronger pattern already counted: the same words count once."""
+    start, end = span
+    return any(s <= start and end <= e for s, e in read)
 
 
 def _sentences_with(text: str, spans: list[tuple[int, int, float]]) -> int:
