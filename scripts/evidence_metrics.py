@@ -205,8 +205,12 @@ METHOD = [
     "people; the results or findings of a survey are survey results; a policy page that says how the "
     "policy is reported on is the policy, not performance reporting (performance_reporting yields to "
     "open_data_policy). A first line of site chrome (a loading banner, a skip link, share icons, a print "
-    "button, a document viewer's trail) is skipped when the title is read from the text. No learned layer: "
-    "the same argument as above holds, and the threshold choice already uses the little data there is.",
+    "button, a document viewer's trail) is skipped when the title is read from the text. A learned layer was "
+    "tried and not adopted: a multiplier per pattern, fitted per kind by logistic regression pulled toward "
+    "the hand-set weights, on the tune part plus the synthetic set. Five-fold cross-validation over those "
+    "pages promised +0.02 macro-F1, but on the real test part it fell from 0.79 to 0.69 (one look, to decide): "
+    "with 246 synthetic pages against 108 real ones it learned how the synthetic set is written, not how "
+    "cities write.",
     "",
 ]
 
