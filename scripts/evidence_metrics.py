@@ -212,6 +212,12 @@ METHOD = [
     "with 246 synthetic pages against 108 real ones it learned how the synthetic set is written, not how "
     "cities write.",
     "",
+    "`2026.12.05-3` reads the 36 real meeting and department pages kept for the markup check "
+    "(`../shared/realdata/html`) as hard negatives: two were called stakeholder_engagement, a hearing page "
+    "for its public-comment instructions and an oversight board's page for its town-hall dates. A penalty "
+    "for hearing procedure (speaker cards, signing up for public comment) leaves one; "
+    "`tests/test_evidence_real.py` allows at most 3 % of such pages to yield evidence.",
+    "",
 ]
 
 

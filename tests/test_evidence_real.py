@@ -92,3 +92,25 @@ def test_real_open_data_policies_are_recognised_through_the_html_path() -> None:
     assert sun.total >= 140
     assert sun.recall >= SUNLIGHT_RECALL, sun.missed
     assert sun.recall_with_text >= SUNLIGHT_RECALL_WITH_TEXT, sun.missed
+
+
+def test_real_meeting_and_department_pages_are_rarely_evidence() -> None:
+    """The real pages kept for markup checks are meeting calendars, agendas and department pages: hard
+    negatives read the pipeline's way (bytes -> load -> classify). A hearing's public-comment instructions
+    or a list of town-hall dates is meeting business, not engagement shown."""
+    import csv
+
+    from sources.evidence.classify import classify
+    from sources.evidence.documents import load
+
+    manifest = realdata("html/manifest.csv")
+    rows = list(csv.DictReader(manifest.open(encoding="utf-8")))
+    called = {}
+    for row in rows:
+        doc = load((manifest.parent / row["file"]).read_bytes(), content_type="text/html",
+                   url=row.get("original_url") or None)
+        kinds = [e.kind for e in classify(doc)]
+        if kinds:
+            called[row["file"]] = kinds
+    assert len(rows) >= 30
+    assert len(called) <= max(1.0, 0.03 * len(rows)), called
