@@ -61,7 +61,7 @@ def wwc_partners(context: dg.AssetExecutionContext, cities: pd.DataFrame) -> dg.
 
 
 @dg.multi_asset(
-    partitions_def=MONTHLY, group_name="index", can_subset=False,
+    partitions_def=MONTHLY, group_name="index", can_subset=False, required_resource_keys={"settings"},
     outs={
         "city_signals": dg.AssetOut(**_OUT, description="Per city, every signal the criteria use (evidence "
                                                         "confidence, portal metrics), whether its source was "
@@ -82,7 +82,7 @@ def readiness_index(context: dg.AssetExecutionContext, cities: pd.DataFrame, por
     """Combine each criterion's evidence by the catalog's rule (noisy-OR of weight x signal over a prior),
     respect prerequisites and core criteria, and compute the exact tier odds per city. Certification
     labels and the partner flag are shown beside the score, never an input to it."""
-    model = Model(load_catalog())
+    model = Model(load_catalog().with_bands(context.resources.settings.tier_bands))
     values, observed, source = city_signals(cities, portals, portal_probes, evidence, crawl_summaries)
     labels = certified_cities[certified_cities["geoid"].notna()] if len(certified_cities) else None
     partners = wwc_partners["partners"]
@@ -161,7 +161,7 @@ def index_calibration(context: dg.AssetExecutionContext, city_signals: pd.DataFr
     labelled = certified_cities[certified_cities["geoid"].notna()] if len(certified_cities) else certified_cities
     values = (city_signals.pivot(index="geoid", columns="signal", values="value")
               .reindex(index=index["geoid"], columns=list(SIGNALS)).fillna(0.0).to_numpy())
-    result = calibrate(Model(load_catalog()), values, index["coverage"].to_numpy(dtype=float),
+    result = calibrate(Model(load_catalog().with_bands(context.resources.settings.tier_bands)), values, index["coverage"].to_numpy(dtype=float),
                        labels_for(index, labelled), is_sample=is_sample)
     meta: dict = {"status": result.status, "sample_data": is_sample, "eligible_cities": int(result.eligible.sum())}
     pooled = result.metrics[result.metrics["fold"] == "pooled"]

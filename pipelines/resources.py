@@ -93,6 +93,8 @@ class RunSettings(dg.ConfigurableResource):
     #: Largest share of an output's rows that may be quarantined before its blocking check stops the
     #: publish; negative: each suite's own limit (``meta.table_facts``, 5 % unless a suite says otherwise).
     max_quarantined_share: float = -1.0
+    #: Tier bands of the criteria catalog (``tier_bands`` in sources/criteria/wwc_2022.yaml); empty: its default.
+    tier_bands: str = ""
 
     def quarantine_limit(self) -> float | None:
         return None if self.max_quarantined_share < 0 else self.max_quarantined_share

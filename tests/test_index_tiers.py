@@ -103,3 +103,37 @@ def test_lifted_odds_equal_recomputing_with_each_criterion_certain(case, need) -
         slow = tier_odds(points_distribution(structure, np.array([q])), needed)
         for tier in needed:
             assert fast[tier][0, j] == pytest.approx(float(slow[tier][0]), abs=1e-9)
+
+
+def test_the_catalog_uses_the_2022_bands_and_offers_the_2019_ones() -> None:
+    """Border counts on the 43-criterion standard. 2022 bands (the default): Silver 22, Gold 30, Platinum 37;
+    2019 bands: Gold at 29. 29/30 and 36/37 are the fuzzy borders (docs/criteria-sources.md): a city with
+    every criterion it needs, cores included, lands exactly on the band its points reach."""
+    from sources.criteria.catalog import load_catalog
+    from warehouse.index.scoring import Model
+
+    catalog = load_catalog()
+    assert catalog.bands == "wwc_2022" and set(catalog.tier_bands) >= {"wwc_2022", "wwc_2019"}
+    now, before = Model(catalog), Model(catalog.with_bands("wwc_2019"))
+    assert now.needed == {"silver": 22, "gold": 30, "platinum": 37}
+    assert before.needed == {"silver": 22, "gold": 29, "platinum": 37}
+    # Earn criteria in an order that respects prerequisites and takes the cores first.
+    order = [k for k in _prerequisite_order(now) if now.structure.core[k]]
+    order += [k for k in _prerequisite_order(now) if not now.structure.core[k]]
+    def tier(model, points):
+        return model.tier_of({now.ids[k] for k in order[:points]})
+    expected = {21: ("none", "none"), 22: ("silver", "silver"), 29: ("silver", "gold"), 30: ("gold", "gold"),
+                36: ("gold", "gold"), 37: ("platinum", "platinum")}
+    assert {n: (tier(now, n), tier(before, n)) for n in expected} == expected
+    with pytest.raises(ValueError, match="unknown tier bands"):
+        catalog.with_bands("wwc_1999")
+
+
+def _prerequisite_order(model) -> list[int]:
+    """Criteria indexes with every prerequisite before the criteria that need it."""
+    done: list[int] = []
+    while len(done) < len(model.ids):
+        for k, parent in enumerate(model.structure.parent):
+            if k not in done and (parent < 0 or parent in done):
+                done.append(k)
+    return done

@@ -6,7 +6,7 @@ observed signals count as evidence and how much. Code reads it; nothing here res
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -32,10 +32,20 @@ class Criterion:
 @dataclass(frozen=True)
 class Catalog:
     standard: str
-    tiers: dict[str, float]
+    tiers: dict[str, float]                      # the bands in use: share of max points per tier
     practices: dict[str, str]
     criteria: tuple[Criterion, ...]
     training_topics: dict[str, str]
+    bands: str = ""                              # name of the bands in use (``tier_bands`` in the YAML)
+    tier_bands: dict[str, dict[str, float]] = field(default_factory=dict)   # every band set the YAML offers
+
+    def with_bands(self, name: str | None) -> Catalog:
+        """The same standard read with another set of tier bands (empty or None: the ones in use)."""
+        if not name or name == self.bands:
+            return self
+        if name not in self.tier_bands:
+            raise ValueError(f"unknown tier bands {name!r} for {self.standard}; known: {', '.join(self.tier_bands)}")
+        return replace(self, tiers=dict(self.tier_bands[name]), bands=name)
 
     def by_id(self) -> dict[str, Criterion]:
         return {c.id: c for c in self.criteria}
@@ -59,6 +69,12 @@ def load_catalog(standard: str = DEFAULT_STANDARD) -> Catalog:
                   evidence=tuple((e["signal"], float(e["weight"])) for e in c.get("evidence") or ()),
                   training_topic=c["training_topic"], core=bool(c.get("core", False)))
         for c in raw["criteria"])
-    return Catalog(standard=raw["standard"], tiers={k: float(v) for k, v in raw["tiers"].items()},
+    bands = {name: {tier: float(share) for tier, share in spec.items()}
+             for name, spec in raw["tier_bands"].items() if name != "default"}
+    default = raw["tier_bands"]["default"]
+    if default not in bands:
+        raise ValueError(f"{path.name}: tier_bands.default names {default!r}, not one of {', '.join(bands)}")
+    return Catalog(standard=raw["standard"], tiers=dict(bands[default]),
                    practices={p["id"]: p["name"] for p in raw["practices"]}, criteria=criteria,
-                   training_topics={t["id"]: t["name"] for t in raw["training_topics"]})
+                   training_topics={t["id"]: t["name"] for t in raw["training_topics"]},
+                   bands=default, tier_bands=bands)
