@@ -9,9 +9,9 @@ from assets.partitions import MONTHLY
 from sources.certified import CERTIFICATION_URL, COLUMNS, fetch_certified, match_to_cities
 from sources.criteria.catalog import load_catalog
 from sources.partners import fetch_partners, load_announcements, match_partners
-from warehouse.index.calibration import calibrate, labels_for
+from warehouse.index.calibration import calibrate, cross_fitted, decide, labels_for
 from warehouse.index.scoring import Model, catalog_rows, score, signal_rows
-from warehouse.index.signals import SIGNALS, city_signals
+from warehouse.index.signals import as_matrix, city_signals
 from warehouse.index.validation import validate
 
 _OUT = {"kinds": {"python", "pandas", "numpy"}, "owners": ["team:cdpi"], "code_version": "1"}
@@ -21,7 +21,8 @@ _OUT = {"kinds": {"python", "pandas", "numpy"}, "owners": ["team:cdpi"], "code_v
           code_version="1", required_resource_keys={"fetcher", "warehouse"})
 def certified_cities(context: dg.AssetExecutionContext, cities: pd.DataFrame) -> dg.Output[pd.DataFrame]:
     """The What Works Cities certified list (city, state, tier, year) read from the program's certification
-    page and matched to the universe. Labels for display and validation only: never a score input. An
+    page and matched to the universe. Labels for display, validation and calibration (cross-fitted, so never
+    an input to the labelled city's own score). An
     unreadable page leaves the labels unknown (and says so), it does not mean no city is certified."""
     res = context.resources
     with res.fetcher.open(res.warehouse.paths(), context.run_id, "certified_cities") as f:
@@ -74,20 +75,41 @@ def wwc_partners(context: dg.AssetExecutionContext, cities: pd.DataFrame) -> dg.
                                                       "coverage and the most attainable gaps."),
         "criteria_catalog": dg.AssetOut(**_OUT, description="The criteria catalog used for this run "
                                                             "(sources/criteria/wwc_2022.yaml) as two tables."),
+        "index_calibration": dg.AssetOut(**{**_OUT, "kinds": {"python", "scipy"}}, description=(
+            "The catalog's hand-set weights against a fit to the certified list, on held-out cities, and the "
+            "run's decision: which of the two the published scores use, and why.")),
     },
 )
 def readiness_index(context: dg.AssetExecutionContext, cities: pd.DataFrame, portals: pd.DataFrame,
                     portal_probes: pd.DataFrame, evidence: pd.DataFrame, crawl_summaries: pd.DataFrame,
                     certified_cities: pd.DataFrame, wwc_partners: dict):
     """Combine each criterion's evidence by the catalog's rule (noisy-OR of weight x signal over a prior),
-    respect prerequisites and core criteria, and compute the exact tier odds per city. Certification
-    labels and the partner flag are shown beside the score, never an input to it."""
-    model = Model(load_catalog().with_bands(context.resources.settings.tier_bands))
+    respect prerequisites and core criteria, and compute the exact tier odds per city. The catalog's
+    weights are then fitted to the certified list out of sample (warehouse/index/calibration.py); the fit
+    is published only when it clearly beats them, cross-fitted so that no city's own label enters its own
+    score. The partner flag is shown beside the score, never an input to it."""
+    settings = context.resources.settings
+    model = Model(load_catalog().with_bands(settings.tier_bands))
     values, observed, source = city_signals(cities, portals, portal_probes, evidence, crawl_summaries)
     labels = certified_cities[certified_cities["geoid"].notna()] if len(certified_cities) else None
     partners = wwc_partners["partners"]
-    criterion_scores, city_index = score(cities, values, observed, model, certified=labels,
-                                         partners=set(partners["geoid"].dropna()) if len(partners) else set())
+    shown = {"certified": labels, "partners": set(partners["geoid"].dropna()) if len(partners) else set()}
+    criterion_scores, city_index = score(cities, values, observed, model, **shown)
+    # Fit the weights to the certified list out of sample, and publish the fit only when it clearly wins.
+    calibration = calibrate(model, as_matrix(values.loc[list(city_index["geoid"])]),
+                            city_index["coverage"].to_numpy(dtype=float),
+                            labels_for(city_index, labels if labels is not None else certified_cities),
+                            is_sample=bool(settings.is_sample))
+    decision = decide(calibration)
+    catalog_index = city_index
+    if decision.adopted:
+        criterion_scores, city_index = _cross_fitted_scores(cities, values, observed, model, calibration, shown)
+    if "calibration_fold" not in city_index:
+        city_index = city_index.assign(calibration_fold=None)
+    city_index = city_index.assign(
+        scored_with=decision.scored_with, expected_points_catalog=catalog_index["expected_points"].to_numpy(),
+        predicted_tier_catalog=catalog_index["predicted_tier"].to_numpy())
+    context.log.info(decision.reason)
     signals = signal_rows(values, observed, source)
     criteria, weights = catalog_rows(model)
     yield dg.Output(signals, "city_signals", metadata={"rows": len(signals),
@@ -98,8 +120,43 @@ def readiness_index(context: dg.AssetExecutionContext, cities: pd.DataFrame, por
         "mean_probability": float(criterion_scores["probability"].mean()) if len(criterion_scores) else 0.0})
     yield dg.Output(city_index, "city_index", metadata=_index_metadata(city_index, model))
     yield dg.Output({"criteria": criteria, "weights": weights}, "criteria_catalog",
-                    metadata={"standard": model.catalog.standard, "criteria": len(criteria),
-                              "thresholds": dg.MetadataValue.json(model.needed)})
+                    metadata={"standard": model.catalog.standard, "bands": model.catalog.bands,
+                              "criteria": len(criteria), "thresholds": dg.MetadataValue.json(model.needed)})
+    yield _calibration_output(calibration, decision, bool(settings.is_sample))
+
+
+def _cross_fitted_scores(cities: pd.DataFrame, values: pd.DataFrame, observed: pd.DataFrame, model: Model,
+                         calibration, shown: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Scores under the fit, each city with parameters fitted without its own label; in the universe's order."""
+    parts = []
+    for fold, positions, fitted in cross_fitted(model, calibration):
+        crit, index = score(cities.iloc[positions], values, observed, fitted, **shown)
+        parts.append((crit, index.assign(calibration_fold=fold)))
+    order = {g: i for i, g in enumerate(cities["geoid"])}
+    crit = pd.concat([c for c, _ in parts], ignore_index=True)
+    crit = crit.sort_values("geoid", kind="stable", key=lambda col: col.map(order)).reset_index(drop=True)
+    index = pd.concat([i for _, i in parts], ignore_index=True)
+    index = index.sort_values("geoid", kind="stable", key=lambda col: col.map(order)).reset_index(drop=True)
+    return crit, index
+
+
+def _calibration_output(result, decision, is_sample: bool) -> dg.Output:
+    """marts.calibration (held-out figures and the decision row) and marts.calibration_params."""
+    adopted = {"fold": "pooled", "model": decision.scored_with, "metric": "adopted",
+               "value": float(decision.adopted), "n": int(result.eligible.sum()),
+               "positives": int(result.metrics["positives"].max()) if len(result.metrics) else 0,
+               "detail": decision.reason, "is_sample": is_sample}
+    metrics = pd.concat([result.metrics, pd.DataFrame([adopted])], ignore_index=True)
+    meta: dict = {"status": result.status, "sample_data": is_sample, "eligible_cities": int(result.eligible.sum()),
+                  "scored_with": decision.scored_with, "decision": decision.reason}
+    pooled = result.metrics[result.metrics["fold"] == "pooled"]
+    if result.status == "computed":
+        table = pooled.pivot(index="metric", columns="model", values="value").drop(
+            index=["fitted_beats_hand_set"], errors="ignore")
+        lines = ["| held-out metric | hand-set | fitted |", "|---|---|---|"] + [
+            f"| {m} | {r.hand_set:.3f} | {r.fitted:.3f} |" for m, r in table.iterrows()]
+        meta["held_out"] = dg.MetadataValue.md("\n".join(lines))
+    return dg.Output({"metrics": metrics, "params": result.params}, "index_calibration", metadata=meta)
 
 
 def _index_metadata(index: pd.DataFrame, model: Model) -> dict:
@@ -147,32 +204,3 @@ def index_validation(context: dg.AssetExecutionContext, city_index: pd.DataFrame
         "computed": True, "sample_data": is_sample, "auc_p_silver_or_better": None if pd.isna(auc) else float(auc),
         "precision_at_10": float(p10.iloc[0]) if len(p10) else None,
         "tier_agreement": dg.MetadataValue.md("\n".join(lines))})
-
-
-@dg.asset(partitions_def=MONTHLY, group_name="index", kinds={"python", "scipy"}, owners=["team:cdpi"],
-          code_version="1", required_resource_keys={"settings"})
-def index_calibration(context: dg.AssetExecutionContext, city_signals: pd.DataFrame, city_index: pd.DataFrame,
-                      certified_cities: pd.DataFrame) -> dg.Output[dict]:
-    """Out-of-sample check of the catalog's hand-set weights: per practice, a weight power and a prior shift
-    fitted to the certified list by cross-validation, and whether the fit beats the hand-set values on
-    held-out cities. A measurement for people to read: published scores keep the catalog's weights."""
-    is_sample = bool(context.resources.settings.is_sample)
-    index = city_index.reset_index(drop=True)
-    labelled = certified_cities[certified_cities["geoid"].notna()] if len(certified_cities) else certified_cities
-    values = (city_signals.pivot(index="geoid", columns="signal", values="value")
-              .reindex(index=index["geoid"], columns=list(SIGNALS)).fillna(0.0).to_numpy())
-    result = calibrate(Model(load_catalog().with_bands(context.resources.settings.tier_bands)), values, index["coverage"].to_numpy(dtype=float),
-                       labels_for(index, labelled), is_sample=is_sample)
-    meta: dict = {"status": result.status, "sample_data": is_sample, "eligible_cities": int(result.eligible.sum())}
-    pooled = result.metrics[result.metrics["fold"] == "pooled"]
-    if result.status == "computed":
-        table = pooled.pivot(index="metric", columns="model", values="value").drop(
-            index=["fitted_beats_hand_set"], errors="ignore")
-        lines = ["| held-out metric | hand-set | fitted |", "|---|---|---|"] + [
-            f"| {m} | {r.hand_set:.3f} | {r.fitted:.3f} |" for m, r in table.iterrows()]
-        verdict = pooled[pooled["metric"] == "fitted_beats_hand_set"].iloc[0]
-        meta |= {"held_out": dg.MetadataValue.md("\n".join(lines)), "verdict": verdict["detail"],
-                 "fitted_beats_hand_set": bool(verdict["value"])}
-    else:
-        meta["detail"] = str(result.metrics["detail"].iloc[0])
-    return dg.Output({"metrics": result.metrics, "params": result.params}, metadata=meta)

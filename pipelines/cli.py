@@ -332,6 +332,7 @@ def cmd_city(args: argparse.Namespace) -> int:
           + (", WWC partner city (2015-2018)" if card.get("wwc_partner") else ""))
     print(f"P(Silver or better) {card['p_silver_or_better']:.2f}  P(Gold or better) {card['p_gold_or_better']:.2f}"
           f"  P(Platinum) {card['p_platinum']:.2f}")
+    print(_scored_with_line(card))
     practice = None
     for c in card["criteria"]:
         if c["practice"] != practice:
@@ -348,6 +349,19 @@ def cmd_city(args: argparse.Namespace) -> int:
             print(f"  {g['criterion_id']} {g['name']}: p={g['probability']:.2f}, lacking "
                   f"{', '.join(g['lacking']) or '-'}; training: {g['training_topic']}")
     return 0
+
+
+def _scored_with_line(card: dict) -> str:
+    """Which weights the figures above use, with the catalog's version beside a calibrated one."""
+    if card.get("scored_with") == "calibrated":
+        fold = card.get("calibration_fold")
+        how = (f"fitted without this city (fold {fold})" if fold and fold != "all"
+               else "fitted on the certified list (this city took no part in the fit)")
+        return (f"scored with calibrated weights, {how}; with the catalog's weights: "
+                f"{card['expected_points_catalog']:.1f} expected points, tier {card['predicted_tier_catalog']}")
+    if card.get("scored_with") == "catalog":
+        return "scored with the catalog's hand-set weights (a fit to the certified list was not adopted this run)"
+    return "scored with the catalog's hand-set weights"
 
 
 def cmd_targets(args: argparse.Namespace) -> int:

@@ -3,7 +3,7 @@ beat the catalog's hand-set weights? Writes docs/CALIBRATION.md.
 
 One live run of the whole pipeline against the simulated web (more cities than the built-in sample, so
 the certified list has enough cities to learn from), then:
-- the run's own `marts.calibration` (what the `index_calibration` asset reports in every run);
+- the run's own `marts.calibration` (what every run reports, with its decision on which scores to publish);
 - against the simulated web's ground truth, which the pipeline never sees: each held-out city's criterion
   probabilities under its fold's fitted parameters, versus the hand-set ones (AUC, calibration by band,
   expected points, tier accuracy over all cities).
@@ -44,7 +44,7 @@ def measure(n_cities: int, seed: int, home: Path) -> dict:
     run_seconds = time.perf_counter() - started
     con = connect_published(WarehousePaths(home))
     stored = con.execute("SELECT fold, model, metric, value, n, positives, detail FROM marts.calibration").df()
-    params = con.execute("SELECT * EXCLUDE (snapshot, run_id) FROM marts.calibration_params").df()
+    params = con.execute("SELECT * EXCLUDE (snapshot, run_id, fold) FROM marts.calibration_params WHERE fold = 'all'").df()
     signals = con.execute("SELECT geoid, signal, value FROM staging.city_signals").df()
     index = con.execute("SELECT geoid, coverage FROM marts.city_index_latest ORDER BY geoid").df()
     certified = con.execute("SELECT geoid, tier FROM staging.certified_cities WHERE geoid IS NOT NULL").df()
@@ -101,8 +101,9 @@ def _cell(row) -> str:
 def render(r: dict, command: str) -> str:
     pooled = r["stored"][r["stored"]["fold"] == "pooled"]
     verdict = pooled[pooled["metric"] == "fitted_beats_hand_set"].iloc[0]
-    table = pooled[pooled["metric"] != "fitted_beats_hand_set"].pivot(index="metric", columns="model", values="value")
-    folds = r["stored"][(r["stored"]["metric"] == "log_loss") & (r["stored"]["fold"] != "pooled")]
+    table = pooled[~pooled["metric"].isin(["fitted_beats_hand_set", "adopted"])].pivot(
+        index="metric", columns="model", values="value")
+    folds = r["stored"][(r["stored"]["metric"] == "log_loss") & ~r["stored"]["fold"].isin(["pooled", "all"])]
     per_fold = folds.pivot(index="fold", columns="model", values="value")
     th, tf = r["truth"]["hand_set"], r["truth"]["fitted"]
     lines = [
@@ -120,9 +121,18 @@ def render(r: dict, command: str) -> str:
         "(`warehouse/index/calibration.py`).", "",
         "Every comparison is out of sample: cities are split into five stratified folds, each fold is "
         "scored with parameters fitted on the other four, and the held-out predictions of both models are "
-        "pooled. Cities whose sources were mostly unread (coverage below 0.5) take no part. The "
-        "`index_calibration` asset does this in every run and writes `marts.calibration` (held-out "
-        "figures) and `marts.calibration_params` (the fit on all eligible cities).", "",
+        "pooled. Cities whose sources were mostly unread (coverage below 0.5) take no part. Every run does "
+        "this (output `index_calibration` of the `readiness_index` step) and writes `marts.calibration` "
+        "(held-out figures and the decision) and `marts.calibration_params` (the fit on all eligible cities, "
+        "fold `all`, and the fit without each fold).", "",
+        "Every run also decides which scores to publish (`decide` in `warehouse/index/calibration.py`): the "
+        "fit, when at least 10 cities are certified and its pooled held-out log-loss is lower than the "
+        "catalog's by 0.02 or more and in most folds; else the catalog's values, and the run says why "
+        "(`marts.calibration`, metric `adopted`). A published fit is cross-fitted: each eligible city is "
+        "scored with the parameters fitted on the other folds, so no city's own label enters its own score, "
+        "and a city that took no part in the fit gets the fit on every eligible city "
+        "(`marts.city_index.scored_with`, `calibration_fold`; the catalog's expected points and tier stay "
+        "beside them).", "",
         "## Result on the simulated web", "",
         f"{r['eligible']} of {r['cities']} cities eligible, {r['positives']} of them certified Silver or "
         f"better. Verdict: **{'the fit beats the hand-set weights' if verdict['value'] else 'no improvement'}** "
@@ -161,14 +171,14 @@ def render(r: dict, command: str) -> str:
         "expected points and tiers come out low. The fit raises them where the labels say so.",
         "- The certified list can only teach what it shows: a tier per city. Criteria within a practice share "
         "one adjustment; a practice whose criteria leave no public trace is moved by its prior alone.",
-        "", "## Adopting a fit (real labels)", "",
-        "Published scores always use the catalog as written: a fit is read, not applied automatically, and "
-        "certification labels never enter a city's score. To adopt one:", "",
-        "1. Check `marts.calibration` for the snapshot: `fitted_beats_hand_set` = 1, in most folds, with "
-        "enough certified cities (tens, not a handful).",
-        "2. For each practice in `marts.calibration_params`, rewrite the catalog's weights and priors with "
-        "the two formulas above (`sources/criteria/wwc_2022.yaml`), and note the snapshot and run id in the "
-        "file's header.",
+        "", "## Making a fit part of the catalog (real labels)", "",
+        "A run publishes a fit on its own when the rule above allows, and only for that run. To make one "
+        "permanent (so that it holds when labels are missing or few):", "",
+        "1. Check `marts.calibration` for the snapshot: `adopted` = 1, with enough certified cities (tens, "
+        "not a handful).",
+        "2. For each practice in `marts.calibration_params` (fold `all`), rewrite the catalog's weights and "
+        "priors with the two formulas above (`sources/criteria/wwc_2022.yaml`), and note the snapshot and "
+        "run id in the file's header.",
         "3. Re-run; the next run's calibration should then show parameters near zero.", "",
         "## Caveats for real data", "",
         "- Not certified is not the same as not eligible: many cities never apply. Treating every unlisted "

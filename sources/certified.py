@@ -8,7 +8,8 @@ it walks the document in order, remembers the last tier heading, and records eve
 whole text reads as a U.S. city and state. A page with no tier heading or no city is reported as an
 error, never read as "no certified cities".
 
-These labels are shown and used to validate the index; they are never an input to a city's score.
+These labels are shown, used to validate the index and to calibrate its weights (cross-fitted: a city's
+own label is never an input to its own score).
 """
 
 from __future__ import annotations

@@ -149,10 +149,10 @@ def _phase(home: Path, started: float, build_files: list[str], replaced: bool) -
         return "warehouse build (build file present)"
     done = {p.parent.name for p in (home / "dagster_storage").glob(f"*/{NEW_MONTH}-01")
             if p.stat().st_mtime >= started}
-    if "index_calibration" in done:
+    if "index_validation" in done:
         return "publish step before the build (history read, lock)"
     if "city_index" in done:
-        return "index validation/calibration"
+        return "index validation"
     if "cities" in done:
         return f"crawl/parse ({len(done)} step outputs written)"
     if done:

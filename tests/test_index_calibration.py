@@ -7,11 +7,15 @@ import numpy as np
 import pytest
 
 from warehouse.index.calibration import (
+    ADOPT_MARGIN,
+    ADOPT_MIN_POSITIVES,
     CATEGORIES,
     MIN_POSITIVES,
     Adjustment,
     calibrate,
     category_probabilities,
+    cross_fitted,
+    decide,
     fit,
 )
 from warehouse.index.scoring import Model
@@ -60,7 +64,8 @@ def test_fit_recovers_a_known_distortion_and_beats_the_catalog_out_of_sample() -
     pooled = result.metrics[result.metrics["fold"] == "pooled"].set_index(["model", "metric"])["value"]
     assert pooled[("fitted", "log_loss")] < pooled[("hand_set", "log_loss")]
     assert pooled[("fitted", "fitted_beats_hand_set")] == 1.0
-    assert result.status == "computed" and len(result.params) == k
+    assert result.status == "computed" and (result.params["fold"] == "all").sum() == k
+    assert set(result.params["fold"]) == {"all", "1", "2", "3"}
     # Every city is held out exactly once.
     held = np.concatenate([idx for idx, _ in result.folds])
     assert sorted(held) == list(range(len(values)))
@@ -94,3 +99,64 @@ def test_cities_with_mostly_unread_sources_take_no_part() -> None:
     result = calibrate(MODEL, values, coverage, labels, folds=2)
     assert result.eligible.sum() == 120 - 30 - 1
     assert (result.metrics.loc[result.metrics["fold"] == "pooled", "n"] == 89).all()
+
+
+def _distorted(n: int = 240, seed: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """Signals and labels from a world where evidence counts more and criteria are more common than the
+    catalog says: a fit should win clearly."""
+    k = len(PRACTICES)
+    truth = Adjustment.from_vector(PRACTICES, np.r_[np.full(k, 0.8), np.full(k, 0.6)])
+    values = _signals(n, seed=seed)
+    return values, _labels(truth.apply(MODEL), values, seed=seed + 1)
+
+
+def test_a_fit_that_clearly_wins_out_of_sample_is_adopted_and_says_why() -> None:
+    values, labels = _distorted()
+    decision = decide(calibrate(MODEL, values, np.ones(len(values)), labels, folds=3, seed=0))
+    assert decision.adopted and decision.scored_with == "calibrated"
+    assert "calibrated values published" in decision.reason and "fitted lower in 3 of 3 folds" in decision.reason
+
+
+def test_a_fit_no_better_than_the_catalog_is_not_adopted() -> None:
+    values = _signals(240, seed=3)
+    labels = _labels(MODEL, values, seed=4)      # the catalog is the truth here (and labels are few)
+    decision = decide(calibrate(MODEL, values, np.ones(len(values)), labels, folds=3, seed=0), min_positives=1)
+    assert not decision.adopted and decision.scored_with == "catalog"
+    assert f"lower by {ADOPT_MARGIN}" in decision.reason
+
+
+def test_too_few_labels_keep_the_catalog_even_when_the_fit_looks_better() -> None:
+    values, labels = _distorted()
+    certified = np.flatnonzero(labels > 0)
+    few = labels.copy()
+    few[certified[ADOPT_MIN_POSITIVES - 1:]] = 0          # one fewer certified city than a fit needs
+    result = calibrate(MODEL, values, np.ones(len(values)), few, folds=3, seed=0)
+    assert result.status == "computed"                    # measured and reported all the same
+    decision = decide(result)
+    assert not decision.adopted and f"at least {ADOPT_MIN_POSITIVES} certified" in decision.reason
+    none = decide(calibrate(MODEL, values, np.ones(len(values)), np.zeros(len(values), dtype=int)))
+    assert not none.adopted and "not computed" in none.reason
+
+
+def test_each_city_is_scored_with_the_fit_that_held_it_out() -> None:
+    """Cross-fitting: an eligible city gets the parameters fitted on the other folds (its own label never
+    enters its score); a city that took no part gets the fit on every eligible city."""
+    values, labels = _distorted(180, seed=8)
+    coverage = np.where(np.arange(180) % 6 == 0, 0.1, 0.9)   # every sixth city's sources mostly unread
+    result = calibrate(MODEL, values, coverage, labels, folds=3, seed=0)
+    groups = cross_fitted(MODEL, result)
+    seen = np.concatenate([positions for _, positions, _ in groups])
+    assert sorted(seen) == list(range(180))                   # every city once
+    eligible = np.flatnonzero(result.eligible)
+    for fold, positions, model in groups:
+        if fold == "all":
+            assert set(positions) == set(np.flatnonzero(~result.eligible))
+            np.testing.assert_allclose(model.weights, result.full.apply(MODEL).weights)
+            continue
+        held, adj = result.folds[int(fold) - 1]
+        assert set(positions) == set(eligible[held])
+        np.testing.assert_allclose(model.weights, adj.apply(MODEL).weights)
+        # The fit that scores these cities was made without them: refitting on the other folds gives it.
+        train = np.setdiff1d(np.arange(len(eligible)), held)
+        again = fit(MODEL, values[eligible][train], labels[eligible][train])
+        np.testing.assert_allclose(again.vector(), adj.vector(), atol=1e-6)

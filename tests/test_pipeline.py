@@ -221,8 +221,14 @@ def test_cli_sample_run_then_sql_and_runs(home: Path, capsys: pytest.CaptureFixt
     assert cli(["sql", "select count(*), bool_and(is_sample), count(distinct model) from marts.calibration "
                 "where fold = 'pooled' and metric = 'log_loss'", "--home", str(home), "--format", "csv"]) == 0
     assert capsys.readouterr().out.strip().splitlines()[1] == "2,True,2"
-    assert cli(["sql", "select count(*) from marts.calibration_params", "--home", str(home), "--format", "csv"]) == 0
+    assert cli(["sql", "select count(*) from marts.calibration_params where fold = 'all'", "--home", str(home),
+                "--format", "csv"]) == 0
     assert int(capsys.readouterr().out.strip().splitlines()[1]) == 8
+    # The run says whether the published scores use the fit, and every city row says which it used.
+    assert cli(["sql", "select c.value, string_agg(distinct i.scored_with, ',') from marts.calibration c, "
+                "marts.city_index i where c.metric = 'adopted' group by 1", "--home", str(home), "--format", "csv"]) == 0
+    adopted, used = capsys.readouterr().out.strip().splitlines()[1].split(",")
+    assert used == ("calibrated" if float(adopted) == 1.0 else "catalog")
 
 
 @pytest.mark.parametrize(("argv", "message"), [

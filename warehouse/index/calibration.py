@@ -18,10 +18,13 @@ Cities whose sources were mostly unread (coverage below ``MIN_COVERAGE``) are le
 evaluation: their missing evidence says nothing about practice, and a certified city behind an
 unreachable site would teach the fit to raise every prior.
 
-This is a measurement, not a switch: published scores keep the catalog's weights. Adopting a fit means
-editing the catalog (docs/CALIBRATION.md says how), so a person reads the evidence first. The honor roll
-counts as "not certified" (it is not a tier); a real certified list also marks as "not certified" every
-city that never applied, which biases priors down; see the same document.
+Every run decides (:func:`decide`) whether the fit is published: only when enough cities are certified and
+the fit beats the catalog on held-out log-loss by ``ADOPT_MARGIN`` and in most folds. A published fit is
+*cross-fitted* (:func:`cross_fitted`): each eligible city is scored with the parameters fitted on the
+other folds, so no city's own label enters its own score; cities that took no part in the fit get the
+fit on every eligible city. Otherwise the catalog's hand-set values are published and the run says why.
+The honor roll counts as "not certified" (it is not a tier); a real certified list also marks as "not
+certified" every city that never applied, which biases priors down; see docs/CALIBRATION.md.
 """
 
 from __future__ import annotations
@@ -39,10 +42,17 @@ from warehouse.index.validation import auc
 CATEGORIES = ("none", "silver", "gold", "platinum")
 MIN_COVERAGE = 0.5
 MIN_POSITIVES = 6
+#: A fit is published only with this many certified cities among the eligible ones (fewer: too few to
+#: trust per-practice parameters, even when held-out figures look better)...
+ADOPT_MIN_POSITIVES = 10
+#: ... and when its pooled held-out log-loss is at least this much lower than the catalog's (nats per
+#: city), and lower in most folds: a fit that only matches the catalog is not worth the change.
+ADOPT_MARGIN = 0.02
 L2 = 2.0
 BOUND = 3.0
 COLUMNS = ["fold", "model", "metric", "value", "n", "positives", "detail", "is_sample"]
-PARAM_COLUMNS = ["practice", "weight_power", "prior_shift", "weight_0_5_becomes", "prior_0_1_becomes", "n", "positives"]
+PARAM_COLUMNS = ["fold", "practice", "weight_power", "prior_shift", "weight_0_5_becomes", "prior_0_1_becomes", "n",
+                 "positives"]
 
 
 @dataclass(frozen=True)
@@ -115,6 +125,60 @@ class Calibration:
     folds: list[tuple[np.ndarray, Adjustment]]     # (held-out positions in the eligible set, its parameters)
     eligible: np.ndarray                           # boolean mask over the input cities
     status: str
+    full: Adjustment | None = None                 # the fit on every eligible city
+
+
+@dataclass(frozen=True)
+class Decision:
+    """Which parameters a run publishes, and why, in words a reader of the run can check."""
+
+    adopted: bool
+    reason: str
+
+    @property
+    def scored_with(self) -> str:
+        return "calibrated" if self.adopted else "catalog"
+
+
+def decide(cal: Calibration, *, margin: float = ADOPT_MARGIN, min_positives: int = ADOPT_MIN_POSITIVES) -> Decision:
+    """Publish the fit only when there are enough labels and it clearly beats the catalog out of sample."""
+    if cal.status != "computed" or cal.full is None:
+        detail = str(cal.metrics["detail"].iloc[0]) if len(cal.metrics) else "no calibration"
+        return Decision(False, f"catalog values published: calibration not computed ({detail})")
+    pooled = cal.metrics[cal.metrics["fold"] == "pooled"]
+    ll = pooled[pooled["metric"] == "log_loss"].set_index("model")["value"]
+    positives = int(pooled["positives"].iloc[0])
+    folds = cal.metrics[(cal.metrics["metric"] == "log_loss") & ~cal.metrics["fold"].isin(["pooled", "all"])]
+    per_fold = folds.pivot(index="fold", columns="model", values="value")
+    wins, k = int((per_fold["fitted"] < per_fold["hand_set"]).sum()), len(per_fold)
+    figures = (f"held-out log-loss {ll['fitted']:.3f} fitted vs {ll['hand_set']:.3f} catalog, fitted lower in "
+               f"{wins} of {k} folds, {positives} certified cities")
+    if positives < min_positives:
+        return Decision(False, f"catalog values published: {figures}; at least {min_positives} certified "
+                               "cities are needed to publish a fit")
+    if not (ll["hand_set"] - ll["fitted"] >= margin and wins > k / 2):
+        return Decision(False, f"catalog values published: {figures}; a fit is published only when it is "
+                               f"lower by {margin} or more and in most folds")
+    return Decision(True, f"calibrated values published (cross-fitted: no city's own label enters its "
+                          f"score): {figures}")
+
+
+def cross_fitted(model: Model, cal: Calibration) -> list[tuple[str, np.ndarray, Model]]:
+    """(fold, positions among the calibrated cities, model to score them with): each eligible city with the
+    fit that held it out (folds "1".."k"), every other city with the fit on all eligible cities ("all").
+    The parameters of each are the rows of the same fold in ``params``."""
+    if cal.full is None:
+        raise ValueError("no fit to publish: calibration was not computed")
+    eligible = np.flatnonzero(cal.eligible)
+    groups, taken = [], np.zeros(len(cal.eligible), dtype=bool)
+    for f, (held, adj) in enumerate(cal.folds, start=1):
+        positions = eligible[held]
+        groups.append((str(f), positions, adj.apply(model)))
+        taken[positions] = True
+    rest = np.flatnonzero(~taken)
+    if len(rest):
+        groups.append(("all", rest, cal.full.apply(model)))
+    return groups
 
 
 def calibrate(model: Model, values: np.ndarray, coverage: np.ndarray, labels: np.ndarray, *, folds: int = 5,
@@ -148,8 +212,10 @@ def calibrate(model: Model, values: np.ndarray, coverage: np.ndarray, labels: np
         rows += _metric_rows("pooled", name, held[name], y, note, is_sample)
     rows.append(_verdict(rows, k, len(y), positives, note, is_sample))
     full = fit(model, v, y, l2)
-    params = _param_rows(full, len(y), positives)
-    return Calibration(pd.DataFrame(rows, columns=COLUMNS), params, fold_params, eligible, "computed")
+    params = pd.concat([_param_rows(full, "all", len(y), positives)] + [
+        _param_rows(adj, str(f), len(y) - len(held), int((np.delete(y, held) > 0).sum()))
+        for f, (held, adj) in enumerate(fold_params, start=1)], ignore_index=True)
+    return Calibration(pd.DataFrame(rows, columns=COLUMNS), params, fold_params, eligible, "computed", full)
 
 
 def _stratified_folds(y: np.ndarray, k: int, seed: int) -> np.ndarray:
@@ -195,10 +261,10 @@ def _verdict(rows: list[dict], k: int, n: int, positives: int, note: str, is_sam
             "positives": positives, "detail": detail, "is_sample": is_sample}
 
 
-def _param_rows(adj: Adjustment, n: int, positives: int) -> pd.DataFrame:
+def _param_rows(adj: Adjustment, fold: str, n: int, positives: int) -> pd.DataFrame:
     power = np.exp(adj.weight_power)
     prior = 1.0 / (1.0 + np.exp(-(np.log(0.1 / 0.9) + adj.prior_shift)))
-    return pd.DataFrame({"practice": list(adj.practices), "weight_power": np.round(adj.weight_power, 4),
+    return pd.DataFrame({"fold": fold, "practice": list(adj.practices), "weight_power": np.round(adj.weight_power, 4),
                          "prior_shift": np.round(adj.prior_shift, 4),
                          "weight_0_5_becomes": np.round(1 - 0.5 ** power, 4), "prior_0_1_becomes": np.round(prior, 4),
                          "n": n, "positives": positives}, columns=PARAM_COLUMNS)

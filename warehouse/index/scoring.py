@@ -12,7 +12,7 @@ probability, never lower it, so removing evidence never raises a score. Unread s
 but lower ``coverage`` (the weight share of a criterion's signals that were actually observed), so a
 city whose site was unreachable shows low coverage rather than a confident "no".
 
-Certification labels are never an input here.
+Certification labels are never an input here (calibration, which uses them, adjusts the Model it is given).
 """
 
 from __future__ import annotations

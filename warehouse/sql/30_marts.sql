@@ -146,7 +146,11 @@ CREATE TABLE IF NOT EXISTS marts.city_index (
     next_tier           VARCHAR,
     p_next_tier         DOUBLE,
     p_next_tier_if_gaps_closed DOUBLE,
-    wwc_partner         BOOLEAN
+    wwc_partner         BOOLEAN,
+    scored_with         VARCHAR,
+    calibration_fold    VARCHAR,
+    expected_points_catalog DOUBLE,
+    predicted_tier_catalog  VARCHAR
 );
 
 CREATE TABLE IF NOT EXISTS marts.validation (
@@ -177,6 +181,7 @@ CREATE TABLE IF NOT EXISTS marts.calibration (
 CREATE TABLE IF NOT EXISTS marts.calibration_params (
     snapshot           TIMESTAMP NOT NULL,
     run_id             VARCHAR   NOT NULL,
+    fold               VARCHAR,
     practice           VARCHAR   NOT NULL,
     weight_power       DOUBLE    NOT NULL,
     prior_shift        DOUBLE    NOT NULL,

@@ -317,7 +317,7 @@ COMMENT ON COLUMN marts.criterion_scores.evidence_count IS 'Signals with a non-z
 COMMENT ON COLUMN marts.criterion_scores.coverage IS 'Share of the criterion''s evidence weight whose source was read (null for criteria no public evidence can show).';
 COMMENT ON COLUMN marts.criterion_scores.core IS 'Core criterion.';
 
-COMMENT ON TABLE marts.city_index IS 'Per run and city: how close the city is to What Works Cities Certification. Certification labels are shown (certified_tier) but never used in the score.';
+COMMENT ON TABLE marts.city_index IS 'Per run and city: how close the city is to What Works Cities Certification. A city''s own certification label (certified_tier) is shown, never used in its own score; when scored_with is calibrated the weights were fitted to the other cities'' labels (cross-fitted).';
 COMMENT ON COLUMN marts.city_index.snapshot IS 'Month the run describes.';
 COMMENT ON COLUMN marts.city_index.run_id IS 'Run.';
 COMMENT ON COLUMN marts.city_index.geoid IS 'City (Census place GEOID).';
@@ -333,7 +333,7 @@ COMMENT ON COLUMN marts.city_index.p_platinum IS 'Same, for Platinum.';
 COMMENT ON COLUMN marts.city_index.predicted_tier IS 'Highest tier with probability at least 0.5 (none, silver, gold, platinum).';
 COMMENT ON COLUMN marts.city_index.points_to_next_tier IS 'Points needed for the tier above the predicted one minus the whole expected points (null at platinum).';
 COMMENT ON COLUMN marts.city_index.coverage IS 'Mean coverage over the criteria public evidence can show: how much of what could be seen was actually read.';
-COMMENT ON COLUMN marts.city_index.certified_tier IS 'Tier in the WWC certified list, when the city is certified (label only, never a score input).';
+COMMENT ON COLUMN marts.city_index.certified_tier IS 'Tier in the WWC certified list, when the city is certified (shown; never an input to this city''s own score).';
 COMMENT ON COLUMN marts.city_index.top_gaps IS 'JSON list of the three unearned criteria whose certainty would most raise the odds of the next tier: id, name, probability, gains, the evidence lacking and the training topic.';
 
 COMMENT ON VIEW marts.city_index_latest IS 'marts.city_index rows of the latest successful run.';
@@ -343,9 +343,13 @@ COMMENT ON COLUMN marts.city_index.next_tier IS 'The tier above the predicted on
 COMMENT ON COLUMN marts.city_index.p_next_tier IS 'Probability of reaching at least next_tier now.';
 COMMENT ON COLUMN marts.city_index.p_next_tier_if_gaps_closed IS 'Exact probability of at least next_tier if the criteria in top_gaps were met: what a targeted push could achieve.';
 COMMENT ON COLUMN marts.city_index.wwc_partner IS 'True when a What Works Cities cohort announcement (2015-2018 partner cities) names the city; NULL when none read does (the announcement list is partial: see staging.wwc_partner_announcements). Shown, never scored.';
+COMMENT ON COLUMN marts.city_index.scored_with IS 'Which parameters the figures of this row use: catalog (the hand-set weights of sources/criteria) or calibrated (the fit to the certified list, cross-fitted so the city''s own label is not used). The run''s reason is in marts.calibration, metric adopted.';
+COMMENT ON COLUMN marts.city_index.calibration_fold IS 'When scored_with is calibrated: the parameters used, as the fold of marts.calibration_params (1..k: fitted on the other folds, so without this city; all: fitted on every eligible city, for a city that took no part in the fit). Null under the catalog.';
+COMMENT ON COLUMN marts.city_index.expected_points_catalog IS 'Expected points under the catalog''s hand-set weights, whatever scored_with says: the two versions side by side.';
+COMMENT ON COLUMN marts.city_index.predicted_tier_catalog IS 'Predicted tier under the catalog''s hand-set weights.';
 COMMENT ON VIEW marts.outreach_targets IS 'Outreach list for NLC staff, latest run: cities not yet certified (honor roll included) and certified cities one tier from the next, ranked by the probability of reaching the next tier if their top gaps were closed; with population band, the gaps and their training topics. Filter with WHERE state = ..., population_band = ..., next_tier = ....';
 
-COMMENT ON TABLE staging.certified_cities IS 'The What Works Cities certified list as read from the program''s certification page, matched to the universe. Labels for display and validation only; never an input to a score.';
+COMMENT ON TABLE staging.certified_cities IS 'The What Works Cities certified list as read from the program''s certification page, matched to the universe. Labels for display, validation and the calibration of the weights (cross-fitted: a city''s own label never enters its own score).';
 COMMENT ON COLUMN staging.certified_cities.snapshot IS 'Month the run describes.';
 COMMENT ON COLUMN staging.certified_cities.run_id IS 'Run.';
 COMMENT ON COLUMN staging.certified_cities.city IS 'City as the page names it.';
@@ -367,12 +371,12 @@ COMMENT ON COLUMN marts.validation.positives IS 'Cities certified Silver or bett
 COMMENT ON COLUMN marts.validation.detail IS 'For tier_agreement the cell (predicted=... certified=...); otherwise notes such as sample data.';
 COMMENT ON COLUMN marts.validation.is_sample IS 'True when the run used the built-in synthetic sample.';
 
-COMMENT ON TABLE marts.calibration IS 'Per run: the catalog''s hand-set weights against a fit to the certified list, on held-out cities only (stratified cross-validation). Published scores keep the hand-set weights; see docs/CALIBRATION.md.';
+COMMENT ON TABLE marts.calibration IS 'Per run: the catalog''s hand-set weights against a fit to the certified list, on held-out cities only (stratified cross-validation), and the decision (metric adopted) on which the published scores use; see docs/CALIBRATION.md.';
 COMMENT ON COLUMN marts.calibration.snapshot IS 'Month the run describes.';
 COMMENT ON COLUMN marts.calibration.run_id IS 'Run.';
 COMMENT ON COLUMN marts.calibration.fold IS 'Held-out fold (1..k), pooled (every held-out prediction together) or all (not_computed).';
-COMMENT ON COLUMN marts.calibration.model IS 'hand_set (the catalog as written) or fitted (per-practice weight power and prior shift fitted on the other folds).';
-COMMENT ON COLUMN marts.calibration.metric IS 'log_loss (of the certified tier), brier_certified and auc_p_silver_or_better (certified Silver or better), tier_accuracy, tier_accuracy_certified, mean_p_silver_or_better, certified_share, fitted_beats_hand_set (1 when pooled log-loss is lower and lower in most folds), or not_computed.';
+COMMENT ON COLUMN marts.calibration.model IS 'hand_set (the catalog as written) or fitted (per-practice weight power and prior shift fitted on the other folds); on the adopted row, what the run published: catalog or calibrated.';
+COMMENT ON COLUMN marts.calibration.metric IS 'log_loss (of the certified tier), brier_certified and auc_p_silver_or_better (certified Silver or better), tier_accuracy, tier_accuracy_certified, mean_p_silver_or_better, certified_share, fitted_beats_hand_set (1 when pooled log-loss is lower and lower in most folds), adopted (1 when the published scores use the fit: at least 10 certified cities, held-out log-loss lower by 0.02 or more and in most folds; detail says why), or not_computed.';
 COMMENT ON COLUMN marts.calibration.value IS 'The figure.';
 COMMENT ON COLUMN marts.calibration.n IS 'Held-out cities (only cities with coverage >= 0.5 take part).';
 COMMENT ON COLUMN marts.calibration.positives IS 'Certified cities (Silver or better) among them.';
@@ -380,6 +384,7 @@ COMMENT ON COLUMN marts.calibration.detail IS 'Why not computed, the verdict in 
 COMMENT ON COLUMN marts.calibration.is_sample IS 'True when the run used the built-in synthetic sample.';
 
 COMMENT ON TABLE marts.calibration_params IS 'Per run and practice: the adjustment fitted to every eligible labelled city. weight'' = 1-(1-weight)^exp(weight_power); prior'' = sigmoid(logit(prior)+prior_shift). Not applied to published scores.';
+COMMENT ON COLUMN marts.calibration_params.fold IS 'all: the fit on every eligible city; 1..k: the fit without that fold (what its cities are scored with when the fit is published).';
 COMMENT ON COLUMN marts.calibration_params.snapshot IS 'Month the run describes.';
 COMMENT ON COLUMN marts.calibration_params.run_id IS 'Run.';
 COMMENT ON COLUMN marts.calibration_params.practice IS 'Practice area id (marts.criteria.practice).';
