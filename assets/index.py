@@ -10,6 +10,7 @@ from sources.certified import CERTIFICATION_URL, COLUMNS, fetch_certified, match
 from sources.criteria.catalog import load_catalog
 from sources.partners import fetch_partners, load_announcements, match_partners
 from warehouse.index.calibration import calibrate, cross_fitted, decide, labels_for
+from warehouse.index.outreach import outreach_status
 from warehouse.index.scoring import Model, catalog_rows, score, signal_rows
 from warehouse.index.signals import as_matrix, city_signals
 from warehouse.index.validation import validate
@@ -110,6 +111,9 @@ def readiness_index(context: dg.AssetExecutionContext, cities: pd.DataFrame, por
         scored_with=decision.scored_with, expected_points_catalog=catalog_index["expected_points"].to_numpy(),
         predicted_tier_catalog=catalog_index["predicted_tier"].to_numpy())
     context.log.info(decision.reason)
+    city_index = pd.concat([city_index, outreach_status(
+        city_index, cities, crawl_summaries, min_coverage=settings.outreach_min_coverage,
+        min_chance=settings.outreach_min_chance)], axis=1)
     signals = signal_rows(values, observed, source)
     criteria, weights = catalog_rows(model)
     yield dg.Output(signals, "city_signals", metadata={"rows": len(signals),
@@ -173,7 +177,7 @@ def _index_metadata(index: pd.DataFrame, model: Model) -> dict:
               for r in near.itertuples()]
     meta["closest_to_silver"] = dg.MetadataValue.md("\n".join(lines))
     # The same ranking as marts.outreach_targets: the odds a push on the top gaps would give.
-    open_ = index[index["next_tier"].notna() & index["certified_tier"].isna()]
+    open_ = index[index["outreach_status"] == "target"]
     top = open_.sort_values(["p_next_tier_if_gaps_closed", "p_next_tier"], ascending=False).head(10)
     lines = ["| city | state | next tier | P now | P if top gaps closed | gaps |", "|---|---|---|---|---|---|"]
     lines += [f"| {r.city} | {r.state} | {r.next_tier} | {r.p_next_tier:.2f} | {r.p_next_tier_if_gaps_closed:.2f} | "

@@ -95,6 +95,10 @@ class RunSettings(dg.ConfigurableResource):
     max_quarantined_share: float = -1.0
     #: Tier bands of the criteria catalog (``tier_bands`` in sources/criteria/wwc_2022.yaml); empty: its default.
     tier_bands: str = ""
+    #: Outreach: cities whose observed coverage is below this are listed as "not observed", not ranked ...
+    outreach_min_coverage: float = 0.5
+    #: ... and ranked targets need at least this P(next tier if their top gaps were closed).
+    outreach_min_chance: float = 0.2
 
     def quarantine_limit(self) -> float | None:
         return None if self.max_quarantined_share < 0 else self.max_quarantined_share

@@ -26,7 +26,7 @@ from warehouse.spreadsheet import neutralized_select, register
 
 FORMATS = ("csv", "parquet")
 #: Views computed for the latest run only; exported with the snapshot that is the latest.
-LATEST_ONLY_VIEWS = ("outreach_targets",)
+LATEST_ONLY_VIEWS = ("outreach_targets", "outreach_longer_path", "outreach_not_observed")
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 #: What the manifest tells readers of the CSV files about text cells.
 CSV_TEXT_NOTE = ("In the CSV files, a text cell that begins with =, +, -, @, a tab or a carriage return has an "

@@ -165,16 +165,20 @@ def _city_rows(cities: pd.DataFrame, model: Model, met, earned, cover, odds, cer
     predicted = np.full(len(cities), "none", dtype=object)
     for tier in TIERS:
         predicted[odds[tier] >= 0.5] = tier
-    gaps = top_gaps(model, met, earned, odds, predicted, v, o)
-    nxt, p_next, p_push = _push(model, met, odds, predicted, gaps)
     labels = _certified_by_geoid(certified)
+    # Outreach starts from what a city already holds: a certified tier is a floor, so a certified Silver
+    # city's next step is Gold, with its gaps computed toward Gold. Tier odds and the predicted tier (what
+    # validation reads) stay unconditioned.
+    floor = _floor(predicted, [labels.get(g) for g in cities["geoid"]])
+    gaps = top_gaps(model, met, earned, odds, floor, v, o)
+    nxt, p_next, p_push = _push(model, met, odds, floor, gaps)
     out = pd.DataFrame({
         "geoid": cities["geoid"].to_numpy(), "city": cities["name"].to_numpy(),
         "state": cities["state_abbr"].to_numpy(), "population": cities["population"].to_numpy(),
         "expected_points": np.round(expected, 4), "max_points": n, "score_pct": np.round(100 * expected / n, 2),
         "p_silver_or_better": np.round(odds["silver"], 6), "p_gold_or_better": np.round(odds["gold"], 6),
         "p_platinum": np.round(odds["platinum"], 6), "predicted_tier": predicted,
-        "points_to_next_tier": [_points_to_next(model, t, e) for t, e in zip(predicted, expected, strict=True)],
+        "points_to_next_tier": [_points_to_next(model, t, e) for t, e in zip(floor, expected, strict=True)],
         "coverage": np.round(observable_cover, 4),
         "certified_tier": [labels.get(g) for g in cities["geoid"]],
         "top_gaps": [json.dumps(g) for g in gaps],
@@ -203,6 +207,13 @@ def _points_to_next(model: Model, tier: str, expected: float) -> int | None:
     if nxt is None:
         return None
     return max(0, model.needed[nxt] - int(np.floor(expected + 1e-9)))
+
+
+def _floor(predicted: np.ndarray, certified: list[str | None]) -> np.ndarray:
+    """Per city, the higher of its predicted tier and its certified tier (the honor roll is not a tier)."""
+    order = ("none", *TIERS)
+    return np.array([c if c in TIERS and order.index(c) > order.index(t) else t
+                     for t, c in zip(predicted, certified, strict=True)], dtype=object)
 
 
 def _next_tier(tier: str) -> str | None:

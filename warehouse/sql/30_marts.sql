@@ -150,7 +150,9 @@ CREATE TABLE IF NOT EXISTS marts.city_index (
     scored_with         VARCHAR,
     calibration_fold    VARCHAR,
     expected_points_catalog DOUBLE,
-    predicted_tier_catalog  VARCHAR
+    predicted_tier_catalog  VARCHAR,
+    outreach_status     VARCHAR,
+    outreach_note       VARCHAR
 );
 
 CREATE TABLE IF NOT EXISTS marts.validation (

@@ -93,10 +93,7 @@ WITH ranked AS (
                 ELSE '500k+' END                               AS population_band,
            i.p_next_tier_if_gaps_closed - i.p_next_tier     AS push_uplift
     FROM marts.city_index_latest i
-    WHERE i.next_tier IS NOT NULL
-      AND (i.certified_tier IS NULL OR i.certified_tier = 'honor_roll'
-           OR (i.certified_tier = 'silver' AND i.next_tier = 'gold')
-           OR (i.certified_tier = 'gold' AND i.next_tier = 'platinum'))
+    WHERE i.outreach_status = 'target'
 )
 SELECT row_number() OVER (ORDER BY p_next_tier_if_gaps_closed DESC, p_next_tier DESC, geoid) AS rank,
        geoid, city, state, population, population_band, certified_tier, wwc_partner, predicted_tier, next_tier,
@@ -107,5 +104,17 @@ SELECT row_number() OVER (ORDER BY p_next_tier_if_gaps_closed DESC, p_next_tier 
         FROM json_each(top_gaps) g)                                                 AS gaps,
        (SELECT string_agg(DISTINCT json_extract_string(g.value, '$.training_topic'), '; ')
         FROM json_each(top_gaps) g)                                                 AS training_topics,
-       top_gaps
+       top_gaps, outreach_note, scored_with, snapshot, run_id
 FROM ranked;
+
+CREATE OR REPLACE VIEW marts.outreach_longer_path AS
+SELECT geoid, city, state, population, certified_tier, predicted_tier, next_tier,
+       round(p_next_tier, 4) AS p_next_tier, round(p_next_tier_if_gaps_closed, 4) AS p_next_tier_if_gaps_closed,
+       expected_points, points_to_next_tier, coverage, outreach_note, top_gaps, snapshot, run_id
+FROM marts.city_index_latest
+WHERE outreach_status = 'longer_path';
+
+CREATE OR REPLACE VIEW marts.outreach_not_observed AS
+SELECT geoid, city, state, population, certified_tier, coverage, outreach_note, snapshot, run_id
+FROM marts.city_index_latest
+WHERE outreach_status = 'not_observed';

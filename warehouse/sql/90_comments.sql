@@ -331,7 +331,7 @@ COMMENT ON COLUMN marts.city_index.p_silver_or_better IS 'Exact probability of a
 COMMENT ON COLUMN marts.city_index.p_gold_or_better IS 'Same, for at least Gold.';
 COMMENT ON COLUMN marts.city_index.p_platinum IS 'Same, for Platinum.';
 COMMENT ON COLUMN marts.city_index.predicted_tier IS 'Highest tier with probability at least 0.5 (none, silver, gold, platinum).';
-COMMENT ON COLUMN marts.city_index.points_to_next_tier IS 'Points needed for the tier above the predicted one minus the whole expected points (null at platinum).';
+COMMENT ON COLUMN marts.city_index.points_to_next_tier IS 'Points needed for next_tier minus the whole expected points (null when there is no next tier).';
 COMMENT ON COLUMN marts.city_index.coverage IS 'Mean coverage over the criteria public evidence can show: how much of what could be seen was actually read.';
 COMMENT ON COLUMN marts.city_index.certified_tier IS 'Tier in the WWC certified list, when the city is certified (shown; never an input to this city''s own score).';
 COMMENT ON COLUMN marts.city_index.top_gaps IS 'JSON list of the three unearned criteria whose certainty would most raise the odds of the next tier: id, name, probability, gains, the evidence lacking and the training topic.';
@@ -339,7 +339,7 @@ COMMENT ON COLUMN marts.city_index.top_gaps IS 'JSON list of the three unearned 
 COMMENT ON VIEW marts.city_index_latest IS 'marts.city_index rows of the latest successful run.';
 COMMENT ON VIEW marts.criterion_scores_latest IS 'marts.criterion_scores of the latest run with criterion names and training topics.';
 COMMENT ON VIEW marts.criterion_evidence_latest IS 'Why each criterion probability is what it is: per city, criterion and signal, the weight, the value, whether it was observed, its source and its contribution.';
-COMMENT ON COLUMN marts.city_index.next_tier IS 'The tier above the predicted one (null at platinum).';
+COMMENT ON COLUMN marts.city_index.next_tier IS 'The tier above the higher of the predicted and the certified tier: a certified tier is a floor for outreach, so a certified Silver city works toward Gold (null at platinum). Tier odds and predicted_tier do not use the label.';
 COMMENT ON COLUMN marts.city_index.p_next_tier IS 'Probability of reaching at least next_tier now.';
 COMMENT ON COLUMN marts.city_index.p_next_tier_if_gaps_closed IS 'Exact probability of at least next_tier if the criteria in top_gaps were met: what a targeted push could achieve.';
 COMMENT ON COLUMN marts.city_index.wwc_partner IS 'True when a What Works Cities cohort announcement (2015-2018 partner cities) names the city; NULL when none read does (the announcement list is partial: see staging.wwc_partner_announcements). Shown, never scored.';
@@ -347,7 +347,11 @@ COMMENT ON COLUMN marts.city_index.scored_with IS 'Which parameters the figures 
 COMMENT ON COLUMN marts.city_index.calibration_fold IS 'When scored_with is calibrated: the parameters used, as the fold of marts.calibration_params (1..k: fitted on the other folds, so without this city; all: fitted on every eligible city, for a city that took no part in the fit). Null under the catalog.';
 COMMENT ON COLUMN marts.city_index.expected_points_catalog IS 'Expected points under the catalog''s hand-set weights, whatever scored_with says: the two versions side by side.';
 COMMENT ON COLUMN marts.city_index.predicted_tier_catalog IS 'Predicted tier under the catalog''s hand-set weights.';
-COMMENT ON VIEW marts.outreach_targets IS 'Outreach list for NLC staff, latest run: cities not yet certified (honor roll included) and certified cities one tier from the next, ranked by the probability of reaching the next tier if their top gaps were closed; with population band, the gaps and their training topics. Filter with WHERE state = ..., population_band = ..., next_tier = ....';
+COMMENT ON COLUMN marts.city_index.outreach_status IS 'target (observed, and P(next tier if its top gaps were closed) at least settings.outreach_min_chance, 0.2 by default: in marts.outreach_targets), longer_path (observed, less chance: marts.outreach_longer_path), not_observed (no known website, site unreachable or refusing crawlers, or coverage below settings.outreach_min_coverage, 0.5 by default: marts.outreach_not_observed), top_tier (no next tier).';
+COMMENT ON COLUMN marts.city_index.outreach_note IS 'The reason for outreach_status in words, with what to check for a city not observed.';
+COMMENT ON VIEW marts.outreach_targets IS 'Outreach list for NLC staff, latest run: cities whose evidence was observed and whose chance of the next tier, if their top gaps were closed, is at least the run''s outreach_min_chance (0.2 by default), ranked by that chance; a certified tier is a floor (certified Silver cities are Gold targets). With population band, gaps, training topics, the reason in words, which weights scored them, snapshot and run id. Filter with WHERE state = ..., population_band = ..., next_tier = .... Cities left out are in marts.outreach_longer_path and marts.outreach_not_observed.';
+COMMENT ON VIEW marts.outreach_longer_path IS 'Latest run: cities observed well enough to judge whose chance of the next tier, even with their top gaps closed, is below the run''s outreach_min_chance. Not ranked; outreach_note says how far they are.';
+COMMENT ON VIEW marts.outreach_not_observed IS 'Latest run: cities whose practices could not be judged (no known website, site unreachable or refusing crawlers, or too little of the public evidence read). Not ranked; outreach_note says what to check before anyone calls.';
 
 COMMENT ON TABLE staging.certified_cities IS 'The What Works Cities certified list as read from the program''s certification page, matched to the universe. Labels for display, validation and the calibration of the weights (cross-fitted: a city''s own label never enters its own score).';
 COMMENT ON COLUMN staging.certified_cities.snapshot IS 'Month the run describes.';
