@@ -101,7 +101,7 @@ def readiness_index(context: dg.AssetExecutionContext, cities: pd.DataFrame, por
                             city_index["coverage"].to_numpy(dtype=float),
                             labels_for(city_index, labels if labels is not None else certified_cities),
                             is_sample=bool(settings.is_sample))
-    decision = decide(calibration)
+    decision = decide(calibration, mode=settings.calibration)
     catalog_index = city_index
     if decision.adopted:
         criterion_scores, city_index = _cross_fitted_scores(cities, values, observed, model, calibration, shown)

@@ -93,7 +93,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         states=[s.upper() for s in args.state or []], limit=args.limit or 0, mode=mode,
         is_sample=bool(args.sample),
         max_quarantined_share=-1.0 if args.max_quarantined_share is None else args.max_quarantined_share,
-        tier_bands=args.tier_bands or "")
+        tier_bands=args.tier_bands or "", calibration=args.calibration)
     partition = _partition_key(args.month)
     crawl = CrawlSettings(extra_doc_hosts=[h.strip().lower() for h in args.doc_host if h.strip()])
     resources = default_resources(warehouse, FetcherResource(**fetcher_kwargs), settings, crawl)
@@ -597,6 +597,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--tier-bands", metavar="NAME", choices=_tier_band_names(),
                      help="tier bands of the standard: " + ", ".join(_tier_band_names())
                           + " (default: the catalog's, the 2022 bands)")
+    run.add_argument("--calibration", choices=["auto", "catalog"], default="auto",
+                     help="auto: publish the fit to the certified list when it clearly beats the catalog's "
+                          "weights; catalog: always the catalog's (the fit is still measured)")
     run.add_argument("--workers", type=_positive_int, default=1, metavar="N",
                      help="crawl websites in N processes side by side (Dagster's multiprocess executor); "
                           "politeness per host holds across them")

@@ -95,6 +95,10 @@ class RunSettings(dg.ConfigurableResource):
     max_quarantined_share: float = -1.0
     #: Tier bands of the criteria catalog (``tier_bands`` in sources/criteria/wwc_2022.yaml); empty: its default.
     tier_bands: str = ""
+    #: auto: publish the fit to the certified list when it clearly beats the catalog (the rule in
+    #: warehouse/index/calibration.py); catalog: always publish the catalog's values (the fit is still measured),
+    #: so a city's score depends on its own evidence alone.
+    calibration: str = "auto"
     #: Outreach: cities whose observed coverage is below this are listed as "not observed", not ranked ...
     outreach_min_coverage: float = 0.5
     #: ... and ranked targets need at least this P(next tier if their top gaps were closed).

@@ -115,6 +115,8 @@ def test_a_fit_that_clearly_wins_out_of_sample_is_adopted_and_says_why() -> None
     decision = decide(calibrate(MODEL, values, np.ones(len(values)), labels, folds=3, seed=0))
     assert decision.adopted and decision.scored_with == "calibrated"
     assert "calibrated values published" in decision.reason and "fitted lower in 3 of 3 folds" in decision.reason
+    kept = decide(calibrate(MODEL, values, np.ones(len(values)), labels, folds=3, seed=0), mode="catalog")
+    assert not kept.adopted and "calibration = catalog" in kept.reason
 
 
 def test_a_fit_no_better_than_the_catalog_is_not_adopted() -> None:

@@ -140,8 +140,15 @@ class Decision:
         return "calibrated" if self.adopted else "catalog"
 
 
-def decide(cal: Calibration, *, margin: float = ADOPT_MARGIN, min_positives: int = ADOPT_MIN_POSITIVES) -> Decision:
-    """Publish the fit only when there are enough labels and it clearly beats the catalog out of sample."""
+def decide(cal: Calibration, *, margin: float = ADOPT_MARGIN, min_positives: int = ADOPT_MIN_POSITIVES,
+           mode: str = "auto") -> Decision:
+    """Publish the fit only when there are enough labels and it clearly beats the catalog out of sample.
+    ``mode`` "catalog" keeps the catalog's values whatever the fit does (it is still measured)."""
+    if mode not in ("auto", "catalog"):
+        raise ValueError(f"calibration must be auto or catalog, not {mode!r}")
+    if mode == "catalog":
+        return Decision(False, "catalog values published: this run keeps the catalog's weights (calibration = "
+                               "catalog); the fit is measured, not applied")
     if cal.status != "computed" or cal.full is None:
         detail = str(cal.metrics["detail"].iloc[0]) if len(cal.metrics) else "no calibration"
         return Decision(False, f"catalog values published: calibration not computed ({detail})")
