@@ -333,6 +333,9 @@ def cmd_city(args: argparse.Namespace) -> int:
     print(f"P(Silver or better) {card['p_silver_or_better']:.2f}  P(Gold or better) {card['p_gold_or_better']:.2f}"
           f"  P(Platinum) {card['p_platinum']:.2f}")
     print(_scored_with_line(card))
+    if card.get("blocked_by_core"):
+        print(f"has the points for {str(card['next_tier']).title()} but lacks core criteria "
+              f"{card['blocked_by_core']}, which every tier needs")
     practice = None
     for c in card["criteria"]:
         if c["practice"] != practice:

@@ -67,3 +67,22 @@ def test_only_observed_cities_with_a_real_chance_are_ranked_and_the_rest_say_why
     assert strict.loc["a", "outreach_status"] == "longer_path"
     lenient = outreach_status(index, cities, summaries, min_coverage=0.2).set_index(index["geoid"])
     assert lenient.loc["c", "outreach_status"] == "target"
+
+
+def test_a_city_with_the_points_but_not_the_core_criteria_is_told_so_in_words() -> None:
+    from warehouse.index.scoring import _core_blockers
+
+    cores = [k for k, core in enumerate(MODEL.structure.core) if core]
+    earned = np.full((2, len(MODEL.ids)), 0.9)
+    earned[0, cores[:2]] = 0.1                       # city 0: enough points, two core criteria missing
+    earned[1, cores[:2]] = 0.1
+    expected = np.array([MODEL.needed["silver"] + 2.0, MODEL.needed["silver"] - 5.0])   # city 1: points short
+    blocked = _core_blockers(MODEL, earned, expected, ["silver", "silver"])
+    assert blocked == [", ".join(MODEL.ids[k] for k in cores[:2]), None]
+    index = _index(a={"blocked_by_core": blocked[0], "p_next_tier_if_gaps_closed": 0.7},
+                   b={"blocked_by_core": blocked[0], "p_next_tier_if_gaps_closed": 0.05})
+    cities = pd.DataFrame({"geoid": ["a", "b"], "website_url": ["https://a.gov/", "https://b.gov/"]})
+    out = outreach_status(index, cities, pd.DataFrame()).set_index(index["geoid"])
+    assert out["outreach_status"].to_dict() == {"a": "target", "b": "longer_path"}
+    assert out.loc["a", "outreach_note"].startswith(f"has the points for Silver but is blocked by core criteria "
+                                                    f"{blocked[0]}")

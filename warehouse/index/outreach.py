@@ -32,6 +32,13 @@ def outreach_status(index: pd.DataFrame, cities: pd.DataFrame, summaries: pd.Dat
         elif reason:
             status.append("not_observed")
             notes.append(reason)
+        elif isinstance(blocked := getattr(row, "blocked_by_core", None), str) and blocked:
+            core = (f"has the points for {row.next_tier.title()} but is blocked by core criteria "
+                    f"{blocked}: every tier needs them")
+            chance = row.p_next_tier_if_gaps_closed >= min_chance
+            status.append("target" if chance else "longer_path")
+            notes.append(core + (f"; {row.p_next_tier_if_gaps_closed:.0%} chance if its top gaps were closed"
+                                 if chance else ""))
         elif row.p_next_tier_if_gaps_closed < min_chance:
             status.append("longer_path")
             notes.append(f"{row.p_next_tier_if_gaps_closed:.0%} chance of {row.next_tier.title()} even with its top gaps "

@@ -45,7 +45,8 @@ CRITERION_COLUMNS = ["geoid", "criterion_id", "practice", "probability", "met_pr
                      "evidence_count", "coverage", "core"]
 CITY_COLUMNS = ["geoid", "city", "state", "population", "expected_points", "max_points", "score_pct",
                 "p_silver_or_better", "p_gold_or_better", "p_platinum", "predicted_tier", "points_to_next_tier",
-                "coverage", "certified_tier", "top_gaps", "next_tier", "p_next_tier", "p_next_tier_if_gaps_closed", "wwc_partner"]
+                "coverage", "certified_tier", "top_gaps", "next_tier", "p_next_tier", "p_next_tier_if_gaps_closed",
+                "blocked_by_core", "wwc_partner"]
 
 
 class Model:
@@ -182,7 +183,8 @@ def _city_rows(cities: pd.DataFrame, model: Model, met, earned, cover, odds, cer
         "coverage": np.round(observable_cover, 4),
         "certified_tier": [labels.get(g) for g in cities["geoid"]],
         "top_gaps": [json.dumps(g) for g in gaps],
-        "next_tier": nxt, "p_next_tier": np.round(p_next, 6), "p_next_tier_if_gaps_closed": np.round(p_push, 6)})
+        "next_tier": nxt, "p_next_tier": np.round(p_next, 6), "p_next_tier_if_gaps_closed": np.round(p_push, 6),
+        "blocked_by_core": _core_blockers(model, earned, expected, nxt)})
     return out
 
 
@@ -207,6 +209,19 @@ def _points_to_next(model: Model, tier: str, expected: float) -> int | None:
     if nxt is None:
         return None
     return max(0, model.needed[nxt] - int(np.floor(expected + 1e-9)))
+
+
+def _core_blockers(model: Model, earned: np.ndarray, expected: np.ndarray, nxt: list) -> list[str | None]:
+    """Per city, the core criteria (needed for any tier) it is unlikely to hold (earned probability < 0.5),
+    comma-separated, when its expected points already reach its next tier: then those, not points, stand
+    in the way. None otherwise."""
+    cores = [k for k, core in enumerate(model.structure.core) if core]
+    out: list[str | None] = []
+    for i, tier in enumerate(nxt):
+        lacking = [model.ids[k] for k in cores if earned[i, k] < 0.5]
+        enough = tier is not None and np.floor(expected[i] + 1e-9) >= model.needed[tier]
+        out.append(", ".join(lacking) if enough and lacking else None)
+    return out
 
 
 def _floor(predicted: np.ndarray, certified: list[str | None]) -> np.ndarray:

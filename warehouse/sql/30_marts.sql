@@ -147,6 +147,7 @@ CREATE TABLE IF NOT EXISTS marts.city_index (
     p_next_tier         DOUBLE,
     p_next_tier_if_gaps_closed DOUBLE,
     wwc_partner         BOOLEAN,
+    blocked_by_core     VARCHAR,
     scored_with         VARCHAR,
     calibration_fold    VARCHAR,
     expected_points_catalog DOUBLE,
