@@ -27,7 +27,6 @@ sys.path.insert(0, str(REPO))
 from sources.evidence.classify import classify_record, load_rules  # noqa: E402
 from sources.evidence.evaluate import (  # noqa: E402
     REAL_PAGES,
-    REALDATA,
     SUNLIGHT_POLICIES,
     macro_f1,
     read_jsonl,
@@ -40,6 +39,8 @@ from sources.evidence.evaluate import (  # noqa: E402
 )
 
 EVAL_SET = REPO / "tests" / "fixtures" / "evidence" / "eval_set.jsonl"
+#: Where the real data lives: beside the project, read in place (tests/conftest.py says the same).
+REALDATA = REPO.parent / "shared" / "realdata"
 
 #: Measured with the rules before the real-page tuning (rules version 2026.12.02-2, no first-line title),
 #: on the same split, so the doc can say what the tuning changed.

@@ -14,8 +14,8 @@ from pathlib import Path
 
 from sources.evidence.classify import KINDS
 
-#: Real data beside the project (never copied in): labeled city pages and the Sunlight open-data policies.
-REALDATA = Path(__file__).resolve().parents[2].parent / "shared" / "realdata"
+#: Real data (beside the project, never copied in), relative to its folder: labeled city pages and the
+#: Sunlight open-data policies.
 REAL_PAGES = "pages/city_pages_labeled.jsonl"
 SUNLIGHT_POLICIES = "policies/sunlight_open_data_policies_fulltext.jsonl"
 
