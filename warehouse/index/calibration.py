@@ -152,12 +152,8 @@ def decide(cal: Calibration, *, margin: float = ADOPT_MARGIN, min_positives: int
     if cal.status != "computed" or cal.full is None:
         detail = str(cal.metrics["detail"].iloc[0]) if len(cal.metrics) else "no calibration"
         return Decision(False, f"catalog values published: calibration not computed ({detail})")
-    pooled = cal.metrics[cal.metrics["fold"] == "pooled"]
-    ll = pooled[pooled["metric"] == "log_loss"].set_index("model")["value"]
-    positives = int(pooled["positives"].iloc[0])
-    folds = cal.metrics[(cal.metrics["metric"] == "log_loss") & ~cal.metrics["fold"].isin(["pooled", "all"])]
-    per_fold = folds.pivot(index="fold", columns="model", values="value")
-    wins, k = int((per_fold["fitted"] < per_fold["hand_set"]).sum()), len(per_fold)
+    ll, wins, k = _log_loss_comparison(cal.metrics)
+    positives = int(cal.metrics.loc[cal.metrics["fold"] == "pooled", "positives"].iloc[0])
     figures = (f"held-out log-loss {ll['fitted']:.3f} fitted vs {ll['hand_set']:.3f} catalog, fitted lower in "
                f"{wins} of {k} folds, {positives} certified cities")
     if positives < min_positives:
@@ -255,12 +251,15 @@ def _metric_rows(fold: str, model: str, probs: np.ndarray, y: np.ndarray, note: 
              "detail": note, "is_sample": is_sample} for m, v in figures.items()]
 
 
-def _verdict(rows: list[dict], k: int, n: int, positives: int, note: str, is_sample: bool) -> dict:
-    frame = pd.DataFrame(rows)
-    ll = frame[frame["metric"] == "log_loss"].pivot(index="fold", columns="model", values="value")
+def _log_loss_comparison(metrics: pd.DataFrame) -> tuple[pd.Series, int, int]:
+    """(pooled held-out log-loss per model, folds where the fit is lower, folds) from the metric rows."""
+    ll = metrics[metrics["metric"] == "log_loss"].pivot(index="fold", columns="model", values="value")
     per_fold = ll.drop(index="pooled")
-    wins = int((per_fold["fitted"] < per_fold["hand_set"]).sum())
-    pooled = ll.loc["pooled"]
+    return ll.loc["pooled"], int((per_fold["fitted"] < per_fold["hand_set"]).sum()), len(per_fold)
+
+
+def _verdict(rows: list[dict], k: int, n: int, positives: int, note: str, is_sample: bool) -> dict:
+    pooled, wins, _ = _log_loss_comparison(pd.DataFrame(rows))
     better = bool(pooled["fitted"] < pooled["hand_set"] and wins > k / 2)
     detail = (f"held-out log-loss {pooled['fitted']:.3f} fitted vs {pooled['hand_set']:.3f} hand-set; "
               f"fitted lower in {wins} of {k} folds") + ("; " + note if note else "")
