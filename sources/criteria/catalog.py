@@ -6,7 +6,7 @@ observed signals count as evidence and how much. Code reads it; nothing here res
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -32,12 +32,16 @@ class Criterion:
 @dataclass(frozen=True)
 class Catalog:
     standard: str
-    tiers: dict[str, float]                      # the bands in use: share of max points per tier
     practices: dict[str, str]
     criteria: tuple[Criterion, ...]
     training_topics: dict[str, str]
-    bands: str = ""                              # name of the bands in use (``tier_bands`` in the YAML)
-    tier_bands: dict[str, dict[str, float]] = field(default_factory=dict)   # every band set the YAML offers
+    bands: str                                   # name of the bands in use (``tier_bands`` in the YAML)
+    tier_bands: dict[str, dict[str, float]]      # every band set the YAML offers
+
+    @property
+    def tiers(self) -> dict[str, float]:
+        """The bands in use: share of max points needed per tier."""
+        return self.tier_bands[self.bands]
 
     def with_bands(self, name: str | None) -> Catalog:
         """The same standard read with another set of tier bands (empty or None: the ones in use)."""
@@ -45,7 +49,7 @@ class Catalog:
             return self
         if name not in self.tier_bands:
             raise ValueError(f"unknown tier bands {name!r} for {self.standard}; known: {', '.join(self.tier_bands)}")
-        return replace(self, tiers=dict(self.tier_bands[name]), bands=name)
+        return replace(self, bands=name)
 
     def by_id(self) -> dict[str, Criterion]:
         return {c.id: c for c in self.criteria}
@@ -74,7 +78,7 @@ def load_catalog(standard: str = DEFAULT_STANDARD) -> Catalog:
     default = raw["tier_bands"]["default"]
     if default not in bands:
         raise ValueError(f"{path.name}: tier_bands.default names {default!r}, not one of {', '.join(bands)}")
-    return Catalog(standard=raw["standard"], tiers=dict(bands[default]),
+    return Catalog(standard=raw["standard"],
                    practices={p["id"]: p["name"] for p in raw["practices"]}, criteria=criteria,
                    training_topics={t["id"]: t["name"] for t in raw["training_topics"]},
                    bands=default, tier_bands=bands)
