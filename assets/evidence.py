@@ -92,7 +92,7 @@ def _merge(shards: int) -> dg.AssetsDefinition:
         frames, bad_rows, reports = quarantine_outputs({"crawl_pages": (pages, ["geoid", "url"]),
                                                         "evidence": (evidence, ["geoid", "url", "kind"])},
                                                        inputs={"crawl_pages": with_site},
-                                                       max_quarantined_share=context.resources.settings.quarantine_limit())
+                                                       max_quarantined_share=context.resources.settings.max_quarantined_share)
         if len(bad_rows):
             context.log.warning(f"{len(bad_rows)} crawl/evidence rows quarantined (see ops.quarantine)")
         yield dg.Output(frames["crawl_pages"], "crawl_pages", metadata={

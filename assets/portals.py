@@ -41,7 +41,7 @@ def city_portals(context: dg.AssetExecutionContext, cities: pd.DataFrame, city_h
         "portal_probes": (result.probes, ["geoid", "portal_host"]),
         "portals": (result.portals, ["geoid", "portal_host"]),
         "portal_datasets": (result.datasets, ["portal_host", "dataset_id"])},
-        max_quarantined_share=res.settings.quarantine_limit())
+        max_quarantined_share=res.settings.max_quarantined_share)
     if len(bad_rows):
         context.log.warning(f"{len(bad_rows)} portal rows quarantined (see ops.quarantine)")
     portals, probes = frames["portals"], frames["portal_probes"]

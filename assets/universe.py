@@ -86,7 +86,7 @@ def cities(context: dg.AssetExecutionContext, census_places: pd.DataFrame, wikid
     params = {"min_population": settings.min_population}
     clean, quarantined = quarantine(matched, "cities", key_columns=["geoid"], parameters=params)
     report = validate_output(clean, "cities", quarantined=quarantined, rows_in=len(matched), parameters=params,
-                             max_quarantined_share=settings.quarantine_limit())
+                             max_quarantined_share=settings.max_quarantined_share)
     bad_rows = len(matched) - len(clean)
     if bad_rows:
         context.log.warning(f"{bad_rows} city rows quarantined (see ops.quarantine)")

@@ -91,8 +91,8 @@ class RunSettings(dg.ConfigurableResource):
     mode: str = "live"        # live | replay | sample
     is_sample: bool = False
     #: Largest share of an output's rows that may be quarantined before its blocking check stops the
-    #: publish; negative: each suite's own limit (``meta.table_facts``, 5 % unless a suite says otherwise).
-    max_quarantined_share: float = -1.0
+    #: publish; None: each suite's own limit (``meta.table_facts``, 5 % unless a suite says otherwise).
+    max_quarantined_share: float | None = None
     #: Tier bands of the criteria catalog (``tier_bands`` in sources/criteria/wwc_2022.yaml); empty: its default.
     tier_bands: str = ""
     #: auto: publish the fit to the certified list when it clearly beats the catalog (the rule in
@@ -103,9 +103,6 @@ class RunSettings(dg.ConfigurableResource):
     outreach_min_coverage: float = 0.5
     #: ... and ranked targets need at least this P(next tier if their top gaps were closed).
     outreach_min_chance: float = 0.2
-
-    def quarantine_limit(self) -> float | None:
-        return None if self.max_quarantined_share < 0 else self.max_quarantined_share
 
 
 class CrawlSettings(dg.ConfigurableResource):

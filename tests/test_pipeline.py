@@ -236,6 +236,7 @@ def test_cli_sample_run_then_sql_and_runs(home: Path, capsys: pytest.CaptureFixt
     (["run", "--cities", "/nonexistent/c.csv"], "city list not found"),
     (["run", "--month", "2031-01", "--sample"], "outside the snapshot range"),
     (["run", "--month", "May", "--sample"], "must look like"),
+    (["run", "--tier-bands", "wwc_1999", "--sample"], "unknown tier bands 'wwc_1999'"),
     (["sql", "select 1"], "no published warehouse"),
     (["sql", "select * from nowhere"], None),
 ])
