@@ -156,6 +156,7 @@ def test_every_recording_agrees_with_its_sidecar() -> None:
     summary = (f"{checked} recordings checked, {agree} agree ({len(recordings)} sidecars in all)"
                + (f"; keys not checked: {', '.join(sorted(unchecked))}" if unchecked else ""))
     print(summary)
+    assert checked, f"no recording under {root} states anything to check"
     assert not failures, summary + "\n" + "\n".join(failures)
 
 
