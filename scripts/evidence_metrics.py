@@ -54,6 +54,12 @@ ROUND1 = {"version": "2026.12.05-1", "test": 0.768, "tune": 0.850, "sunlight": (
                           "evaluation": 0.778, "data_governance": 0.692, "results_driven_contracting": 0.733,
                           "stakeholder_engagement": 0.667}}
 
+#: Round 2-3 (rules version 2026.12.05-3), before the governance-convention and prescription fixes.
+ROUND3 = {"version": "2026.12.05-3", "test": 0.807, "tune": 0.876, "sunlight": (131, 146),
+          "test_recall": {"open_data_policy": 0.786, "open_data_portal": 0.833, "performance_reporting": 0.889,
+                          "evaluation": 0.778, "data_governance": 0.692, "results_driven_contracting": 0.733,
+                          "stakeholder_engagement": 0.750}}
+
 
 def evaluate(path: Path) -> dict:
     lines = [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines() if x.strip()]
@@ -128,9 +134,14 @@ def render_real(real: dict | None, realdata: Path) -> list[str]:
             f"**{sun.recall_with_text:.3f}**. Misclassified policies of the tune half (same hash rule on "
             "`source_file`) were read while tuning, so this is not a held-out figure.",
             "",
+            "Other kinds called on the policies (a policy prescribes practices; engagement or performance "
+            "reporting called on most of them would mean prescription is read as practice shown, while "
+            "data_governance is expected on many): "
+            + (", ".join(f"{k} {v}" for k, v in sun.also.items()) or "none") + f" (of {sun.with_text}).",
+            "",
         ]
     parts += ["## Before and after the real-page tuning", ""]
-    for label, b in (("Before", BEFORE), ("Round 1", ROUND1)):
+    for label, b in (("Before", BEFORE), ("Round 1", ROUND1), ("Rounds 2-3", ROUND3)):
         parts += [
             f"{label} (`{b['version']}`), same split: test part macro-F1 **{b['test']:.3f}**, tune part "
             f"{b['tune']:.3f}, Sunlight {b['sunlight'][0]}/{b['sunlight'][1]}; test-part recall per kind: "
@@ -218,6 +229,27 @@ METHOD = [
     "for its public-comment instructions and an oversight board's page for its town-hall dates. A penalty "
     "for hearing procedure (speaker cards, signing up for public comment) leaves one; "
     "`tests/test_evidence_real.py` allows at most 3 % of such pages to yield evidence.",
+    "",
+    "`2026.12.05-4` aligns two conventions with the real labels and reads prescription as prescription. "
+    "(1) The real labelers mark an open-data law, program page or FAQ that assigns data coordinators, "
+    "requires a dataset inventory or sets technical, metadata or publishing standards as data_governance "
+    "too; the synthetic guide said such content was the policy only. The guide now follows the real "
+    "convention (six synthetic items relabeled, `tests/fixtures/evidence/LABELS.md`), data_governance gained "
+    "phrases for standards, data dictionaries, inventories of datasets and the management of the city's "
+    "data, and its threshold was swept again on the tune part plus the synthetic set (3.75 best). (2) An "
+    "ordinance's \"shall seek public input\" is not engagement shown: legal language (shall, whereas, hereby, "
+    "ordained) is a penalty for stakeholder_engagement, as it already was for the portal; of the 134 "
+    "Sunlight policies with text, 68 were also called engagement before and 19 after, and the real tune "
+    "and synthetic figures did not move. (3) A survey of the city's own staff (employee engagement or "
+    "climate surveys, 'employees rated') and a historic-resources survey are not resident engagement; "
+    "311 requests shown back to residents on a map or dashboard are (two real tune pages are labeled so). "
+    "(4) A contractor evaluation that decides renewal or re-selection, and contractors' monitoring reports, "
+    "are contract-performance language; an HR rule's words (annual performance reviews, human resources) "
+    "count against performance reporting. The tune part rose from 0.876 to 0.908 but the test part only "
+    "from 0.807 to 0.811: what is left on the tune part is mostly pages whose labels turn on a convention "
+    "(a governance or portal page that cites the open-data policy is not the policy; a survey page without "
+    "results is not engagement), and the test part's misses are other pages. The 0.85 target is not met; "
+    "closing it needs more real labeled pages than the 108 of the tune part, not more reading of them.",
     "",
 ]
 

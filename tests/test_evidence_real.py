@@ -37,10 +37,10 @@ TEST_FLOORS = {
     "evaluation": (0.85, 0.77),
     "data_governance": (0.85, 0.68),
     "results_driven_contracting": (0.85, 0.72),
-    "stakeholder_engagement": (0.68, 0.74),
+    "stakeholder_engagement": (0.74, 0.74),
 }
 TEST_MACRO_F1 = 0.80
-TUNE_MACRO_F1 = 0.86
+TUNE_MACRO_F1 = 0.89
 SUNLIGHT_RECALL = 0.89            # over all 146 policies; 12 carry no text and can never be found
 SUNLIGHT_RECALL_WITH_TEXT = 0.97
 
@@ -92,6 +92,15 @@ def test_real_open_data_policies_are_recognised_through_the_html_path() -> None:
     assert sun.total >= 140
     assert sun.recall >= SUNLIGHT_RECALL, sun.missed
     assert sun.recall_with_text >= SUNLIGHT_RECALL_WITH_TEXT, sun.missed
+
+
+def test_real_policies_are_not_read_as_the_practices_they_prescribe() -> None:
+    """An ordinance that says the city shall seek public input prescribes engagement; it does not show it.
+    Before rules 2026.12.05-4, 68 of the 134 Sunlight policies with text were also called
+    stakeholder_engagement."""
+    sun = _sunlight()
+    assert sun.also.get("stakeholder_engagement", 0) <= 0.2 * sun.with_text, sun.also
+    assert sun.also.get("performance_reporting", 0) <= 0.05 * sun.with_text, sun.also
 
 
 def test_real_meeting_and_department_pages_are_rarely_evidence() -> None:

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sources.evidence.classify import KINDS
@@ -83,6 +84,10 @@ class PolicyRecall:
     total: int
     with_text: int
     missed: list[str]
+    #: How many policies each other kind was also called on. A policy prescribes practices ("the city shall
+    #: seek public input"), so engagement or evaluation called on most of them means prescription is read
+    #: as practice shown; data_governance is expected on many (coordinators, inventories, standards).
+    also: dict[str, int] = field(default_factory=dict)
 
     @property
     def recall(self) -> float:
@@ -100,16 +105,18 @@ def sunlight_policy_recall(path: Path) -> PolicyRecall:
     from sources.evidence.classify import classify
     from sources.evidence.documents import from_html
 
-    found, with_text, missed = 0, 0, []
+    found, with_text, missed, also = 0, 0, [], Counter()
     lines = read_jsonl(path)
     for p in lines:
         html = p.get("text_html") or ""
         with_text += bool(html.strip())
-        if "open_data_policy" in {e.kind for e in classify(from_html(html, p.get("policy_url") or None))}:
+        kinds = {e.kind for e in classify(from_html(html, p.get("policy_url") or None))}
+        also.update(kinds - {"open_data_policy"})
+        if "open_data_policy" in kinds:
             found += 1
         else:
             missed.append(str(p.get("source_file")))
-    return PolicyRecall(found, len(lines), with_text, missed)
+    return PolicyRecall(found, len(lines), with_text, missed, dict(sorted(also.items())))
 
 
 def score(pairs: Iterable[tuple[Iterable[str], Iterable[str]]]) -> dict[str, KindScore]:
