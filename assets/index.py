@@ -10,10 +10,11 @@ from sources.certified import CERTIFICATION_URL, COLUMNS, fetch_certified, match
 from sources.criteria.catalog import load_catalog
 from sources.partners import fetch_partners, load_announcements, match_partners
 from warehouse.index.calibration import calibrate, cross_fitted, decide, labels_for
-from warehouse.index.outreach import outreach_status
+from warehouse.index.outreach import mark_gaps, outreach_status, shown_gaps
 from warehouse.index.scoring import Model, catalog_rows, score, signal_rows
 from warehouse.index.signals import as_matrix, city_signals
 from warehouse.index.validation import validate
+from warehouse.index.why_call import CatalogText, why_call_columns
 
 _OUT = {"kinds": {"python", "pandas", "numpy"}, "owners": ["team:cdpi"], "code_version": "1"}
 
@@ -111,9 +112,14 @@ def readiness_index(context: dg.AssetExecutionContext, cities: pd.DataFrame, por
         scored_with=decision.scored_with, expected_points_catalog=catalog_index["expected_points"].to_numpy(),
         predicted_tier_catalog=catalog_index["predicted_tier"].to_numpy())
     context.log.info(decision.reason)
+    # Outreach: which gaps staff see, the city's status with the reason, and the sentence saying why to call.
+    text = CatalogText.from_catalog(model.catalog)
+    city_index = city_index.assign(top_gaps=mark_gaps(city_index["top_gaps"], settings.outreach_min_gap_gain))
     city_index = pd.concat([city_index, outreach_status(
         city_index, cities, crawl_summaries, min_coverage=settings.outreach_min_coverage,
-        min_chance=settings.outreach_min_chance)], axis=1)
+        min_chance=settings.outreach_min_chance, names=text.names)], axis=1)
+    city_index = pd.concat([city_index, why_call_columns(city_index, evidence, portals, text,
+                                                         settings.outreach_min_gap_gain)], axis=1)
     signals = signal_rows(values, observed, source)
     criteria, weights = catalog_rows(model)
     yield dg.Output(signals, "city_signals", metadata={"rows": len(signals),
@@ -181,7 +187,7 @@ def _index_metadata(index: pd.DataFrame, model: Model) -> dict:
     top = open_.sort_values(["p_next_tier_if_gaps_closed", "p_next_tier"], ascending=False).head(10)
     lines = ["| city | state | next tier | P now | P if top gaps closed | gaps |", "|---|---|---|---|---|---|"]
     lines += [f"| {r.city} | {r.state} | {r.next_tier} | {r.p_next_tier:.2f} | {r.p_next_tier_if_gaps_closed:.2f} | "
-              f"{' '.join(g['criterion_id'] for g in json.loads(r.top_gaps))} |" for r in top.itertuples()]
+              f"{' '.join(g['criterion_id'] for g in shown_gaps(json.loads(r.top_gaps)))} |" for r in top.itertuples()]
     meta["top_outreach_targets"] = dg.MetadataValue.md("\n".join(lines))
     return meta
 
@@ -190,8 +196,8 @@ def _index_metadata(index: pd.DataFrame, model: Model) -> dict:
           code_version="1", required_resource_keys={"settings"})
 def index_validation(context: dg.AssetExecutionContext, city_index: pd.DataFrame,
                      certified_cities: pd.DataFrame) -> dg.Output[pd.DataFrame]:
-    """The index against the certified list: AUC of P(Silver or better), precision at k, tier agreement.
-    Runs on the sample too, and says so in every row."""
+    """The index against the certified list: AUC of P(Silver or better), precision at k, tier agreement and
+    the reliability of P(Silver or better). Runs on the sample too, and says so in every row."""
     is_sample = bool(context.resources.settings.is_sample)
     if not len(certified_cities):   # the page was not read (or listed nobody): labels unknown this run
         frame = pd.DataFrame([{"metric": "not_computed", "k": None, "value": None, "n": len(city_index),
@@ -200,6 +206,7 @@ def index_validation(context: dg.AssetExecutionContext, city_index: pd.DataFrame
         return dg.Output(frame, metadata={"computed": False})
     frame = validate(city_index, is_sample=is_sample)
     auc = frame.loc[frame["metric"] == "auc_p_silver_or_better", "value"].iloc[0]
+    error = frame.loc[frame["metric"] == "reliability_error", "value"].iloc[0]
     p10 = frame.loc[(frame["metric"] == "precision_at_k") & (frame["k"] == 10), "value"]
     table = frame[frame["metric"] == "tier_agreement"]
     lines = ["| predicted / certified | cities |", "|---|---|"] + [
@@ -207,4 +214,5 @@ def index_validation(context: dg.AssetExecutionContext, city_index: pd.DataFrame
     return dg.Output(frame, metadata={
         "computed": True, "sample_data": is_sample, "auc_p_silver_or_better": None if pd.isna(auc) else float(auc),
         "precision_at_10": float(p10.iloc[0]) if len(p10) else None,
+        "reliability_error": None if pd.isna(error) else float(error),
         "tier_agreement": dg.MetadataValue.md("\n".join(lines))})

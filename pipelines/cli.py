@@ -320,7 +320,9 @@ def cmd_profile_portal(args: argparse.Namespace) -> int:
 
 
 def cmd_city(args: argparse.Namespace) -> int:
-    """A city's scorecard: tier odds, criteria by practice with probabilities, evidence and gaps."""
+    """A city's scorecard: tier odds, change since the previous snapshot, why to call, criteria by practice
+    with probabilities, evidence and gaps."""
+    from warehouse.index.outreach import core_gating, shown_gaps
     from warehouse.scorecard import CityNotFound, scorecard
 
     with _published(args) as con:
@@ -340,9 +342,14 @@ def cmd_city(args: argparse.Namespace) -> int:
     print(f"P(Silver or better) {card['p_silver_or_better']:.2f}  P(Gold or better) {card['p_gold_or_better']:.2f}"
           f"  P(Platinum) {card['p_platinum']:.2f}")
     print(_scored_with_line(card))
+    print(_change_line(card.get("change")))
     if card.get("blocked_by_core"):
-        print(f"has the points for {str(card['next_tier']).title()} but lacks core criteria "
-              f"{card['blocked_by_core']}, which every tier needs")
+        names = {c["criterion_id"]: c["name"] for c in card["criteria"]}
+        print(f"{core_gating(card['blocked_by_core'], card['next_tier'], names)}: every tier needs them")
+    if card.get("why_call"):
+        print(f"why call: {card['why_call']}")
+        for link in json.loads(card.get("why_call_links") or "[]"):
+            print(f"  {link['what']}: {link['url']}")
     practice = None
     for c in card["criteria"]:
         if c["practice"] != practice:
@@ -353,12 +360,35 @@ def cmd_city(args: argparse.Namespace) -> int:
         for e in c["evidence"][:3]:
             where = e["source"] or ("not observed" if not e["observed"] else "")
             print(f"           {e['signal']}={e['value']:.2f} x{e['weight']:g}  {where}")
-    if card["top_gaps"]:
-        print(f"\nMost attainable gaps toward {card['top_gaps'][0]['next_tier']}:")
-        for g in card["top_gaps"]:
-            print(f"  {g['criterion_id']} {g['name']}: p={g['probability']:.2f}, lacking "
-                  f"{', '.join(g['lacking']) or '-'}; training: {g['training_topic']}")
+    gaps = shown_gaps(card["top_gaps"])
+    if gaps:
+        print(f"\nMost attainable gaps toward {gaps[0]['next_tier']} (raising its odds by 1 point or more, "
+              "or core):")
+        for g in gaps:
+            print(f"  {g['criterion_id']} {g['name']}{' (core)' if g.get('core') else ''}: p={g['probability']:.2f}, "
+                  f"+{g['tier_gain']:.0%} odds if met, lacking {', '.join(g['lacking']) or '-'}; "
+                  f"training: {g['training_topic']}")
     return 0
+
+
+def _signed(value: float) -> str:
+    """+2.1, -0.4, or ±0.0 for what rounds to zero (never "-0.0")."""
+    return "±0.0" if abs(value) < 0.05 else f"{value:+.1f}"
+
+
+def _change_line(change: dict | None) -> str:
+    """The city's change since its previous snapshot in one line; says so when there is none to compare."""
+    if change is None or change.get("previous_snapshot") is None:
+        return "change: first snapshot (no earlier snapshot of this city to compare with)"
+    parts = [f"{_signed(change['points_change'])} points"]
+    if change.get("p_next_tier_change") is not None and change.get("next_tier") not in (None, "silver"):
+        parts.append(f"P({str(change['next_tier']).title()}) {_signed(change['p_next_tier_change'] * 100)} pp")
+    parts.append(f"P(Silver+) {_signed(change['p_silver_or_better_change'] * 100)} pp")
+    for key, label in (("evidence_gained", "gained"), ("evidence_lost", "lost"),
+                       ("evidence_not_reread", "not re-read")):
+        if change.get(key):
+            parts.append(f"evidence {label}: {change[key]}")
+    return f"change since {change['previous_snapshot']}: " + "; ".join(parts)
 
 
 def _scored_with_line(card: dict) -> str:
@@ -391,6 +421,11 @@ def cmd_targets(args: argparse.Namespace) -> int:
                                                                     "p_next_tier_if_gaps_closed": "p_push"}).round(2)
     compact["gaps"] = frame["gaps"].fillna("").map(lambda g: " ".join(part.split(" ")[0] for part in g.split("; ")))
     _write_frame(frame, args.format, args.out, compact=compact)
+    # The sentence (core blockers included) and the change are too wide for the table: one line per target.
+    if args.out is None and (args.format == "table" or (args.format == "auto" and sys.stdout.isatty())):
+        print("\nWhy call:")
+        for r in frame.itertuples():
+            print(f"  {r.rank}. {r.city}, {r.state} ({r.change_summary or 'change unknown'}): {r.why_call or '-'}")
     return 0
 
 

@@ -103,6 +103,9 @@ class RunSettings(dg.ConfigurableResource):
     outreach_min_coverage: float = 0.5
     #: ... and ranked targets need at least this P(next tier if their top gaps were closed).
     outreach_min_chance: float = 0.2
+    #: Gaps shown to staff: those that alone raise P(next tier) by at least this, or are core
+    #: (warehouse/index/outreach.py, MIN_GAP_GAIN).
+    outreach_min_gap_gain: float = 0.01
 
 
 class CrawlSettings(dg.ConfigurableResource):

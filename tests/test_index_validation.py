@@ -1,4 +1,4 @@
-"""Validation figures: AUC by ranks (ties half), precision at k, tier agreement counts."""
+"""Validation figures: AUC by ranks (ties half), precision at k, tier agreement counts, reliability."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from warehouse.index.validation import auc, validate
+from warehouse.index.validation import FEW_BINS, auc, parse_bin_detail, reliability, validate
 
 
 def test_auc_matches_pairwise_counting() -> None:
@@ -30,3 +30,45 @@ def test_validation_rows_say_when_they_describe_sample_data() -> None:
     agree = rows[rows["metric"] == "tier_agreement"]
     assert agree["value"].sum() == 4 and "predicted=gold certified=gold" in set(agree["detail"])
     assert rows["is_sample"].all() and "sample data" in rows["detail"].iloc[0]
+
+
+def test_reliability_of_calibrated_scores_is_near_zero() -> None:
+    rng = np.random.default_rng(7)
+    scores = rng.random(200_000)
+    labels = rng.random(200_000) < scores          # each score comes true exactly as often as it says
+    table, error = reliability(scores, labels)
+    assert error == pytest.approx(0.0, abs=0.01)
+    assert list(table["bin"]) == list(range(1, 11)) and table["n"].sum() == len(scores)
+    assert (table["mean_predicted"] - table["observed"]).abs().max() < 0.02
+    assert ((table["lower"] <= table["mean_predicted"]) & (table["mean_predicted"] <= table["upper"])).all()
+
+
+def test_reliability_of_overconfident_scores() -> None:
+    scores = np.full(1000, 0.9)
+    labels = np.arange(1000) < 100                 # 10 % positives against a promised 90 %
+    table, error = reliability(scores, labels)
+    assert error == pytest.approx(0.8)
+    assert len(table) == 1 and table.iloc[0]["bin"] == 10 and table.iloc[0]["observed"] == pytest.approx(0.1)
+    # Edges: 1.0 falls in the last bin, 0.3 in the bin starting at 0.3; no scores, no error.
+    table, _ = reliability(np.array([1.0, 0.3, 0.0]), np.array([True, False, False]), bins=10)
+    assert list(table["bin"]) == [1, 4, 10]
+    empty, error = reliability(np.array([]), np.array([], dtype=bool))
+    assert error is None and empty.empty
+    with pytest.raises(ValueError):
+        reliability(np.array([0.5]), np.array([True]), bins=0)
+
+
+def test_validation_rows_carry_the_reliability_diagram() -> None:
+    index = pd.DataFrame({"p_silver_or_better": [0.95, 0.85, 0.15, 0.05],
+                          "predicted_tier": ["gold", "silver", "none", "none"],
+                          "certified_tier": ["gold", None, "silver", None]})
+    rows = validate(index, is_sample=False)
+    error = rows[rows["metric"] == "reliability_error"].iloc[0]
+    assert error["k"] == FEW_BINS                   # 2 certified cities: fewer, wider bins
+    bins = rows[rows["metric"] == "reliability_bin"]
+    assert list(bins["k"]) == [1, 5] and list(bins["n"]) == [2, 2] and list(bins["value"]) == [0.5, 0.5]
+    parsed = [parse_bin_detail(d) for d in bins["detail"]]
+    assert parsed[0] == {"lower": 0.0, "upper": 0.2, "mean_predicted": pytest.approx(0.1)}
+    assert parsed[1]["mean_predicted"] == pytest.approx(0.9)
+    assert error["value"] == pytest.approx(0.4)     # both bins 0.4 away from their observed share
+    assert parse_bin_detail("predicted=gold") is None

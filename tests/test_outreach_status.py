@@ -86,3 +86,116 @@ def test_a_city_with_the_points_but_not_the_core_criteria_is_told_so_in_words() 
     assert out["outreach_status"].to_dict() == {"a": "target", "b": "longer_path"}
     assert out.loc["a", "outreach_note"].startswith(f"has the points for Silver but is blocked by core criteria "
                                                     f"{blocked[0]}")
+
+
+def test_gaps_shown_are_the_ones_that_move_the_odds_by_a_point_or_are_core() -> None:
+    from warehouse.index.outreach import MIN_GAP_GAIN, gap_matters, mark_gaps, shown_gaps
+
+    assert MIN_GAP_GAIN == 0.01
+    gaps = [{"criterion_id": "EVAL2", "tier_gain": 0.25, "core": False},
+            {"criterion_id": "DM1", "tier_gain": 0.0, "core": True},          # core: shown whatever it gains
+            {"criterion_id": "DM9", "tier_gain": 0.0099, "core": False},      # just under a point: hidden
+            {"criterion_id": "PA4", "tier_gain": 0.01, "core": False}]        # exactly a point: shown
+    assert [gap_matters(g) for g in gaps] == [True, True, False, True]
+    marked = json.loads(mark_gaps([json.dumps(gaps), None])[0])
+    assert [g["criterion_id"] for g in shown_gaps(marked)] == ["EVAL2", "DM1", "PA4"]
+    assert mark_gaps([None]) == ["[]"]
+    # The threshold is the run's: a stricter one hides more, never a core criterion.
+    strict = json.loads(mark_gaps([json.dumps(gaps)], min_gain=0.3)[0])
+    assert [g["criterion_id"] for g in shown_gaps(strict)] == ["DM1"]
+    # Rows written before the mark existed show every gap.
+    assert len(shown_gaps(gaps)) == 4
+    # Scoring says which gaps are core, from the catalog.
+    values = np.zeros(len(SIGNALS))
+    values[SIGNALS.index("open_data_portal")] = 0.9
+    _, index = score(CITY, *_frames(values), MODEL)
+    scored = json.loads(index["top_gaps"].iloc[0])
+    assert scored and all(g["core"] == (g["criterion_id"] in MODEL.cores) for g in scored)
+
+
+def test_core_gating_is_said_in_words_with_ids_and_names() -> None:
+    from warehouse.index.outreach import core_gating
+
+    names = {"DM1": "Implementing Data Strategy and Governance", "LC1": "Data Leadership"}
+    assert core_gating("DM1, LC1", "silver") == "has the points for Silver but is blocked by core criteria DM1, LC1"
+    assert core_gating("DM1, LC1", "gold", names) == (
+        "has the points for Gold but is blocked by core criteria DM1 (Implementing Data Strategy and Governance), "
+        "LC1 (Data Leadership)")
+    index = _index(a={"blocked_by_core": "DM1, LC1", "p_next_tier_if_gaps_closed": 0.7})
+    cities = pd.DataFrame({"geoid": ["a"], "website_url": ["https://a.gov/"]})
+    note = outreach_status(index, cities, pd.DataFrame(), names=names)["outreach_note"].iloc[0]
+    assert note.startswith("has the points for Silver but is blocked by core criteria DM1 (Implementing Data "
+                           "Strategy and Governance), LC1 (Data Leadership): every tier needs them")
+
+
+def _why_frames() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Three cities: a target with a portal, website evidence and two gaps that matter (one core) and one
+    that does not; a target blocked by a core criterion with nothing published; a city not observed."""
+    gaps = [{"criterion_id": "EVAL2", "name": "Program Evaluation Results", "tier_gain": 0.2, "core": False,
+             "training_topic": "evaluation", "matters": True},
+            {"criterion_id": "LC1", "name": "Data Leadership", "tier_gain": 0.05, "core": True,
+             "training_topic": "performance_management", "matters": True},
+            {"criterion_id": "RDC7", "name": "Contract Data Sharing", "tier_gain": 0.001, "core": False,
+             "training_topic": "results_driven_contracting", "matters": False}]
+    index = pd.DataFrame([
+        {"geoid": "a", "next_tier": "silver", "outreach_status": "target", "blocked_by_core": None,
+         "top_gaps": json.dumps(gaps)},
+        {"geoid": "b", "next_tier": "gold", "outreach_status": "target", "blocked_by_core": "DM1",
+         "top_gaps": json.dumps([{**gaps[0], "criterion_id": "EVAL1", "name": "Evaluation Policy"}])},
+        {"geoid": "c", "next_tier": "silver", "outreach_status": "not_observed", "blocked_by_core": None,
+         "top_gaps": json.dumps(gaps)}])
+    evidence = pd.DataFrame([
+        {"geoid": "a", "kind": "performance_reporting", "confidence": 0.8, "url": "https://a.example/stat"},
+        {"geoid": "a", "kind": "performance_reporting", "confidence": 0.95, "url": "https://a.example/dashboard"},
+        {"geoid": "a", "kind": "open_data_portal", "confidence": 0.9, "url": "https://a.example/open-data"},
+        {"geoid": "a", "kind": "evaluation", "confidence": 0.3, "url": "https://a.example/weak"},   # too weak
+        {"geoid": "c", "kind": "open_data_policy", "confidence": 0.9, "url": "https://c.example/policy"}])
+    portals = pd.DataFrame([
+        {"geoid": "a", "portal_host": "data.a.example", "credited": True, "dataset_count": 240},
+        {"geoid": "a", "portal_host": "county.example", "credited": False, "dataset_count": 900}])
+    return index, evidence, portals
+
+
+def test_why_call_names_what_a_city_publishes_lacks_and_the_training_that_fits() -> None:
+    from warehouse.index.why_call import CatalogText, why_call_columns
+
+    index, evidence, portals = _why_frames()
+    text = CatalogText(names={"DM1": "Implementing Data Strategy and Governance"},
+                       topic_of={"DM1": "data_governance"},
+                       topics={"evaluation": "Evaluation", "performance_management": "Performance management",
+                               "data_governance": "Data governance"})
+    out = why_call_columns(index, evidence, portals, text).set_index(index["geoid"])
+    assert out.loc["a", "why_call"] == (
+        "Publishes an open data portal (data.a.example, 240 datasets) and performance reports; lacks core "
+        "criterion LC1 (Data Leadership) and EVAL2 (Program Evaluation Results); NLC training that fits: "
+        "Performance management and Evaluation.")
+    links = json.loads(out.loc["a", "why_call_links"])
+    assert links == [{"what": "open data portal", "url": "https://data.a.example/"},
+                     {"what": "open data portal", "url": "https://a.example/open-data"},
+                     {"what": "performance reporting", "url": "https://a.example/dashboard"}]
+    assert "county.example" not in out.loc["a", "why_call"] and "RDC7" not in out.loc["a", "why_call"]
+    assert out.loc["b", "why_call"] == (
+        "No published data practice found on its website or data portal yet; has the points for Gold but is "
+        "blocked by core criteria DM1 (Implementing Data Strategy and Governance); also lacks EVAL1 (Evaluation "
+        "Policy); NLC training that fits: Data governance and Evaluation.")
+    assert json.loads(out.loc["b", "why_call_links"]) == []
+    assert out.loc["c", "why_call"] is None and out.loc["c", "why_call_links"] is None
+    # Deterministic: the same rows in another order give the same sentences.
+    again = why_call_columns(index, evidence.iloc[::-1], portals.iloc[::-1], text).set_index(index["geoid"])
+    assert again.equals(out)
+
+
+def test_why_call_reads_names_and_topics_from_the_catalog() -> None:
+    from sources.evidence.classify import KINDS
+    from warehouse.index.why_call import KIND_PHRASES, CatalogText, why_call
+
+    assert set(KIND_PHRASES) == set(KINDS)     # every evidence kind can be named
+    text = CatalogText.from_catalog(MODEL.catalog)
+    by_id = MODEL.catalog.by_id()
+    gap = {"criterion_id": "DM1", "name": by_id["DM1"].name, "core": True, "tier_gain": 0.3,
+           "training_topic": by_id["DM1"].training_topic}
+    sentence, _ = why_call([], [gap], "silver", None, text)
+    assert f"core criterion DM1 ({by_id['DM1'].name})" in sentence
+    assert MODEL.catalog.training_topics[by_id["DM1"].training_topic] in sentence
+    sentence, _ = why_call([], [], "silver", None, text)
+    assert "no single criterion would raise its odds of Silver by 1 percentage point or more" in sentence

@@ -3,14 +3,19 @@ scraped text, link schemes, no external resources, the sample banner and older s
 
 from __future__ import annotations
 
+import json
+import re
 import shutil
 import time
+import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
+from importlib import resources
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import duckdb
 import pytest
+from markupsafe import escape
 
 from warehouse.paths import WarehousePaths
 from warehouse.publish import WarehouseError
@@ -18,6 +23,7 @@ from warehouse.read import connect_published
 from warehouse.report import ReportSummary, build_report
 from warehouse.report.render import population_band
 
+REPO = Path(__file__).resolve().parents[1]
 HOSTILE = "<script>alert(1)</script>"
 HOSTILE_GAPS = ('[{"criterion_id": "DM1", "name": "<script>alert(3)</script>", "probability": 0.1, '
                 '"next_tier": "silver", "tier_gain": 0.2, "points_gain": 0.9, "lacking": ["<b>x</b>"], '
@@ -82,7 +88,8 @@ def tags(path: Path) -> list[tuple[str, dict[str, str | None]]]:
 
 
 def pages(site: Path) -> list[Path]:
-    return [site / "index.html", site / "targets.html", *sorted((site / "cities").glob("*.html"))]
+    return [site / "index.html", site / "targets.html", site / "validation.html", site / "methodology.html",
+            *sorted((site / "cities").glob("*.html"))]
 
 
 @pytest.fixture(scope="module")
@@ -103,11 +110,11 @@ def test_a_page_for_every_city(report, sample_home):
     summary, site = report
     geoids = {r[0] for r in query(sample_home, "SELECT geoid FROM marts.city_index_latest")}
     assert summary.cities == len(geoids) > 0
-    assert summary.pages == len(geoids) + 2
+    assert summary.pages == len(geoids) + 4
     assert {p.stem for p in (site / "cities").glob("*.html")} == geoids
     index_links = {a["href"] for tag, a in tags(site / "index.html") if tag == "a" and a.get("href")}
     assert {f"cities/{g}.html" for g in geoids} <= index_links
-    assert "targets.html" in index_links
+    assert {"targets.html", "validation.html", "methodology.html"} <= index_links
     (snapshot,) = query(sample_home, "SELECT strftime(snapshot, '%Y-%m') FROM ops.latest_run")[0]
     assert summary.snapshot == snapshot and summary.out_dir == site
     assert (site / "report.css").exists() and (site / "report.js").exists()
@@ -246,3 +253,241 @@ def test_builds_1500_cities_in_seconds(sample_home, tmp_path):
     elapsed = time.perf_counter() - start
     assert summary.cities == cities * (copies + 1) >= 1500
     assert elapsed < 30, f"building {summary.cities} city pages took {elapsed:.1f} s"
+
+
+class Cells(HTMLParser):
+    """The text of every cell of one table (by id), row by row, header cells included."""
+
+    def __init__(self, table_id: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.table_id, self.depth, self.rows = table_id, 0, []
+        self.cell: list[str] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "table" and (self.depth or dict(attrs).get("id") == self.table_id):
+            self.depth += 1
+        elif self.depth and tag == "tr":
+            self.rows.append([])
+        elif self.depth and tag in ("td", "th"):
+            self.cell = []
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "table" and self.depth:
+            self.depth -= 1
+        elif self.depth and tag in ("td", "th") and self.cell is not None:
+            self.rows[-1].append(" ".join("".join(self.cell).split()))
+            self.cell = None
+
+    def handle_data(self, data: str) -> None:
+        if self.cell is not None:
+            self.cell.append(data)
+
+
+def table(path: Path, table_id: str) -> list[list[str]]:
+    parser = Cells(table_id)
+    parser.feed(path.read_text(encoding="utf-8"))
+    assert parser.rows, f"no table #{table_id} in {path.name}"
+    return parser.rows
+
+
+def figure(text: str, element_id: str) -> str:
+    found = re.search(rf'id="{element_id}">([^<]*)<', text)
+    assert found, element_id
+    return found.group(1)
+
+
+def svg_of(text: str, css_class: str) -> ET.Element:
+    """The inline SVG with ``css_class``, parsed as XML (so it must be well-formed)."""
+    found = re.search(rf'<svg class="[^"]*\b{css_class}\b.*?</svg>', text, re.S)
+    assert found, css_class
+    return ET.fromstring(found.group(0))
+
+
+def test_validation_page_shows_the_warehouse_figures(report, sample_home):
+    _, site = report
+    text = (site / "validation.html").read_text(encoding="utf-8")
+    (run_id,) = query(sample_home, "SELECT run_id FROM ops.latest_run")[0]
+    figures = {(m, k): (v, n, pos, d) for m, k, v, n, pos, d in query(
+        sample_home, "SELECT metric, k, value, n, positives, detail FROM marts.validation WHERE run_id = ?",
+        [run_id])}
+    auc, cities, labels, _ = figures[("auc_p_silver_or_better", None)]
+    assert figure(text, "fig-auc") == f"{auc:.2f}"
+    assert figure(text, "fig-p10") == f"{figures[('precision_at_k', 10)][0]:.2f}"
+    assert figure(text, "fig-accuracy") == f"{figures[('tier_accuracy_certified', None)][0] * 100:.0f}%"
+    error = next(v for (m, _), v in figures.items() if m == "reliability_error")
+    assert figure(text, "fig-reliability") == f"{error[0]:.3f}"
+    assert figure(text, "fig-labels") == str(labels) and f"of {cities:,} scored" in text
+    # The tier agreement table: every stored cell at its place, predicted tiers down, certified across.
+    rows = table(site / "validation.html", "agreement-table")
+    header, body = rows[0], {r[0]: r for r in rows[1:]}
+    names = {"none": "No tier", "silver": "Silver", "gold": "Gold", "platinum": "Platinum",
+             "honor_roll": "Honor roll", "not_certified": "Not certified"}
+    cells = [(re.match(r"predicted=(\S+) certified=(\S+)", d).groups(), v)
+             for v, d in query(sample_home, "SELECT value, detail FROM marts.validation "
+                                            "WHERE run_id = ? AND metric = 'tier_agreement'", [run_id])]
+    assert cells
+    for (predicted, certified), count in cells:
+        assert body[names[predicted]][header.index(names[certified])] == str(int(count)), (predicted, certified)
+    assert body["All"][-1] == str(cities)
+    precision = {int(r[0]): r[1] for r in table(site / "validation.html", "precision")[1:]}
+    assert precision == {k: f"{v:.2f}" for (m, k), (v, *_) in figures.items() if m == "precision_at_k"}
+    # Calibration: the verdict in the run's own words, and which weights the published scores use.
+    (model, adopted, detail) = query(sample_home, "SELECT model, value, detail FROM marts.calibration "
+                                                  "WHERE run_id = ? AND metric = 'adopted'", [run_id])[0]
+    assert str(escape(detail)) in text
+    assert ("Calibration <strong>adopted</strong>" if adopted else "<strong>not adopted</strong>") in text
+    scored = query(sample_home, "SELECT scored_with, count(*) FROM marts.city_index WHERE run_id = ? "
+                                "GROUP BY ALL", [run_id])
+    for name, n in scored:
+        assert re.search(rf"<strong>{name}[^<]*</strong> {n}\b", text), (name, n)
+    assert model == scored[0][0]
+    # The trend: this run is in it, with its figures.
+    trend = table(site / "validation.html", "trend-table")
+    mine = next(r for r in trend[1:] if r[1].startswith(run_id[:8]))
+    assert mine[5] == f"{auc:.2f}" and mine[8] == f"{error[0]:.3f}"
+
+
+def test_validation_page_reliability_diagram_is_inline_svg(report, sample_home):
+    _, site = report
+    text = (site / "validation.html").read_text(encoding="utf-8")
+    svg = svg_of(text, "reliability")
+    ns = "{http://www.w3.org/2000/svg}"
+    assert svg.tag == f"{ns}svg" and float(svg.get("width")) > 0 and float(svg.get("height")) > 0
+    bins = query(sample_home, "SELECT k, n, value FROM marts.validation v JOIN ops.latest_run r USING (run_id) "
+                              "WHERE metric = 'reliability_bin' ORDER BY k")
+    assert bins and sum(n for _, n, _ in bins) == query(sample_home, "SELECT count(*) FROM marts.city_index_latest")[0][0]
+    points = svg.findall(f"{ns}circle[@class='rel-point']")
+    bars = svg.findall(f"{ns}rect[@class='rel-bar']")
+    assert len(points) == len(bars) == len(bins)
+    assert len(svg.findall(f"{ns}line[@class='rel-diagonal']")) == 1
+    counts = [t.text for t in svg.findall(f"{ns}text[@class='value']")]
+    assert counts == [str(n) for _, n, _ in bins]
+    # Heights follow the observed shares: the plot is `size` tall, so height / size is the share.
+    frame = svg.find(f"{ns}rect[@class='rel-frame']")
+    size = float(frame.get("height"))
+    for bar, (_, _, observed) in zip(bars, bins, strict=True):
+        assert float(bar.get("height")) / size == pytest.approx(observed, abs=0.002)
+    assert " style=" not in text, "colours come from report.css: the Content-Security-Policy blocks inline styles"
+
+
+def test_validation_page_caveats(report, sample_home, tmp_path):
+    _, site = report
+    text = (site / "validation.html").read_text(encoding="utf-8")
+    assert 'id="caveat-sample"' in text and "The labels are synthetic." in text
+    (labels,) = query(sample_home, "SELECT positives FROM marts.validation JOIN ops.latest_run USING (run_id) "
+                                   "WHERE metric = 'auc_p_silver_or_better'")[0]
+    assert ('id="caveat-few"' in text) == (labels < 10)
+    # A real run with few labels, after an earlier run that predates the reliability figures.
+    home = copy_home(sample_home, tmp_path / "home")
+    con = duckdb.connect(str(WarehousePaths(home).published))
+    con.execute("UPDATE ops.runs SET is_sample = false")
+    con.execute("UPDATE marts.validation SET positives = 6, is_sample = false WHERE metric <> 'reliability_bin'")
+    con.execute("""
+        INSERT INTO ops.runs (run_id, snapshot, mode, is_sample, status, started_at, finished_at)
+        SELECT 'earlier-run', snapshot - INTERVAL 1 MONTH, mode, false, 'success',
+               started_at - INTERVAL 30 DAY, finished_at - INTERVAL 30 DAY FROM ops.latest_run""")
+    con.execute("""
+        INSERT INTO marts.validation SELECT * REPLACE (snapshot - INTERVAL 1 MONTH AS snapshot,
+            'earlier-run' AS run_id, value / 2 AS value)
+        FROM marts.validation WHERE metric IN ('auc_p_silver_or_better', 'precision_at_k')""")
+    con.close()
+    build_report(WarehousePaths(home), tmp_path / "site")
+    text = (tmp_path / "site" / "validation.html").read_text(encoding="utf-8")
+    assert 'id="caveat-sample"' not in text and "SAMPLE DATA" not in text
+    assert 'id="caveat-few"' in text and "Only 6 cities are certified" in text
+    trend = table(tmp_path / "site" / "validation.html", "trend-table")
+    assert [r[1][:8] for r in trend[1:]][0] == "earlier-"
+    assert len(trend) == 3 and trend[1][8] == "–" and trend[1][7] == "–"   # no reliability figure back then
+    ET.fromstring(re.search(r'<svg class="spark".*?</svg>', text, re.S).group(0))
+
+
+def test_methodology_page_is_the_doc(report):
+    _, site = report
+    doc = (REPO / "docs" / "methodology.md").read_text(encoding="utf-8")
+    packaged = (resources.files("warehouse.report") / "methodology.md").read_text(encoding="utf-8")
+    assert packaged == doc, "the report's methodology must be docs/methodology.md itself"
+    text = (site / "methodology.html").read_text(encoding="utf-8")
+    headings = re.findall(r"^(#{1,2}) (.+)$", doc, re.M)
+    assert len(headings) >= 6
+    for level, title in headings:
+        assert f"<h{len(level)}>{escape(title)}</h{len(level)}>" in text, title
+    for term in ("Expected points", "Coverage", "Uplift", "blocked by core", "Not observed", "Longer path",
+                 "Scored with", "--tier-bands wwc_2019", "22, 30 and 37 points"):
+        assert term in text, term
+    assert "<table>" in text and "<pre><code>" in text
+
+
+def test_every_local_link_resolves(report):
+    """Nav links, the overview's links to the new pages and city pages all point at files that exist."""
+    _, site = report
+    for page in [site / "index.html", site / "targets.html", site / "validation.html", site / "methodology.html",
+                 next((site / "cities").glob("*.html"))]:
+        found = [a["href"] for tag, a in tags(page) if tag == "a" and a.get("href")]
+        nav = {"index.html", "targets.html", "validation.html", "methodology.html"}
+        assert {h.removeprefix("../") for h in found} >= nav, page
+        for href in found:
+            parts = urlsplit(href)
+            if parts.scheme or parts.netloc or not parts.path:
+                continue
+            assert (page.parent / parts.path).resolve().is_file(), (page.name, href)
+
+
+def test_targets_and_city_pages_say_why_to_call_and_what_changed(sample_home, tmp_path):
+    """A copy of the sample with an earlier snapshot in which every city had 2 points fewer and the top
+    target lacked one piece of evidence: the pages say why to call, with links, and what changed."""
+    home = copy_home(sample_home, tmp_path / "home")
+    (geoid, why, blocked_geoid), = query(home, """
+        SELECT geoid, why_call, (SELECT geoid FROM marts.outreach_targets WHERE blocked_by_core IS NOT NULL
+                                 ORDER BY rank LIMIT 1)
+        FROM marts.outreach_targets ORDER BY rank LIMIT 1""")
+    con = duckdb.connect(str(WarehousePaths(home).published))
+    try:
+        con.execute("""
+            INSERT INTO ops.runs (run_id, snapshot, mode, is_sample, status, started_at, finished_at)
+            SELECT 'earlier', snapshot - INTERVAL 1 MONTH, mode, is_sample, 'success',
+                   started_at - INTERVAL 30 DAY, finished_at - INTERVAL 30 DAY FROM ops.latest_run""")
+        con.execute("""INSERT INTO marts.city_index SELECT * REPLACE (snapshot - INTERVAL 1 MONTH AS snapshot,
+                       'earlier' AS run_id, expected_points - 2 AS expected_points) FROM marts.city_index_latest""")
+        con.execute("""INSERT INTO staging.city_signals SELECT s.* REPLACE (s.snapshot - INTERVAL 1 MONTH AS snapshot,
+                       'earlier' AS run_id, CASE WHEN s.geoid = ? AND s.signal = 'open_data_portal' THEN 0
+                       ELSE s.value END AS value)
+                       FROM staging.city_signals s JOIN ops.latest_run r USING (run_id)""", [geoid])
+        (earlier,) = con.execute("SELECT strftime(snapshot, '%Y-%m') FROM ops.runs WHERE run_id = 'earlier'").fetchone()
+        (links,) = con.execute("SELECT why_call_links FROM marts.city_index_latest WHERE geoid = ?", [geoid]).fetchone()
+    finally:
+        con.close()
+    build_report(WarehousePaths(home), tmp_path / "site")
+    targets = (tmp_path / "site" / "targets.html").read_text()
+    assert "<th>Why call</th>" in targets and str(escape(why)) in targets
+    assert f"since {earlier}: +2.0 pts" in targets
+    city = (tmp_path / "site" / "cities" / f"{geoid}.html").read_text()
+    assert "<h2>Why call</h2>" in city and str(escape(why)) in city
+    hrefs = {a.get("href") for tag, a in tags(tmp_path / "site" / "cities" / f"{geoid}.html") if tag == "a"}
+    assert {link["url"] for link in json.loads(links)} <= hrefs and json.loads(links)
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", city))
+    assert f"Compared with {earlier}" in text and "Expected points +2.0" in text
+    assert "Evidence gained open data portal" in text and "Evidence lost none" in text
+    blocked = (tmp_path / "site" / "cities" / f"{blocked_geoid}.html").read_text()
+    assert re.search(r"Blocked by core criteria [A-Z]+\d+ \([^)]+\)", blocked)
+    # The older snapshot's own pages: nothing before it.
+    build_report(WarehousePaths(home), tmp_path / "old", snapshot=earlier)
+    old = (tmp_path / "old" / "cities" / f"{geoid}.html").read_text()
+    assert "First snapshot: no earlier snapshot of this city to compare with." in old
+    assert "first snapshot" in (tmp_path / "old" / "targets.html").read_text()
+
+
+def test_validation_page_when_nothing_was_computed(sample_home, tmp_path):
+    """A run whose certified list could not be read stores a not_computed row: the page says so."""
+    home = copy_home(sample_home, tmp_path / "home")
+    con = duckdb.connect(str(WarehousePaths(home).published))
+    con.execute("DELETE FROM marts.validation")
+    con.execute("DELETE FROM marts.calibration")
+    con.execute("""INSERT INTO marts.validation (snapshot, run_id, metric, n, positives, detail, is_sample)
+                   SELECT snapshot, run_id, 'not_computed', 111, 0, 'certified list not available in this run',
+                          is_sample FROM ops.latest_run""")
+    con.close()
+    build_report(WarehousePaths(home), tmp_path / "site")
+    text = (tmp_path / "site" / "validation.html").read_text(encoding="utf-8")
+    assert 'id="caveat-none"' in text and "certified list not available in this run" in text
+    assert "<svg" not in text and 'id="agreement-table"' not in text   # no empty diagram or table
+    assert "This run recorded no calibration verdict." in text

@@ -194,3 +194,38 @@ def test_a_plain_city_page(page, site):
     page.open(out / "cities" / f"{other}.html")
     assert page.page.locator("table.criteria").count() >= 1
     page.check("city.png")
+
+
+def test_validation_page(page, site):
+    _, out, _ = site
+    page.open(out / "validation.html")
+    p = page.page
+    svg = p.locator("svg.reliability")
+    assert svg.count() == 1 and svg.is_visible()
+    box = svg.bounding_box()
+    assert box is not None and box["width"] > 100 and box["height"] > 100
+    # Drawn, not only present: the bars have a size on screen.
+    bar = p.locator("svg.reliability rect.rel-bar").first.bounding_box()
+    assert bar is not None and bar["width"] > 0
+    for table in ("#agreement-table", "#precision", "#held-out", "#trend-table"):
+        assert p.locator(table).is_visible(), table
+        assert p.locator(f"{table} tbody tr").count() >= 1, table
+    assert p.locator("#caveat-sample").is_visible()
+    assert p.locator("#fig-auc").inner_text() != "–"
+    p.locator("#reliability details summary").click()
+    assert p.locator("#bins").is_visible()
+    page.check("validation.png")
+
+
+def test_methodology_page_and_the_nav(page, site):
+    _, out, _ = site
+    page.open(out / "index.html")
+    page.page.locator("header.site nav a", has_text="Methodology").click()
+    page.page.wait_for_load_state("load")
+    assert page.page.url.endswith("/methodology.html")
+    assert page.page.locator("article.prose h1").inner_text() == "How the index works"
+    assert page.page.locator("article.prose table").first.is_visible()
+    page.page.locator("header.site nav a", has_text="How good is this index").click()
+    page.page.wait_for_load_state("load")
+    assert page.page.url.endswith("/validation.html")
+    page.check("methodology-then-validation.png")

@@ -863,7 +863,8 @@ def hostile_site(sample_home: Path, tmp_path_factory: pytest.TempPathFactory) ->
 
 
 def _pages(site: Path) -> list[Path]:
-    return [site / "index.html", site / "targets.html", *sorted((site / "cities").glob("*.html"))]
+    return [site / "index.html", site / "targets.html", site / "validation.html", site / "methodology.html",
+            *sorted((site / "cities").glob("*.html"))]
 
 
 def test_report_attribute_contexts_stay_closed(hostile_site: tuple[Path, str]) -> None:

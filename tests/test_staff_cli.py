@@ -154,3 +154,39 @@ def test_report_command_and_the_report_every_run_builds(sample_home: Path, capsy
     code, _, err = _run(capsys, "report", "--home", str(sample_home), "--out", str(tmp_path / "r"),
                         "--snapshot", "1999-01")
     assert code == 1 and "1999-01" in err
+
+
+def test_city_says_what_changed_since_the_previous_snapshot(tmp_path: Path, capsys) -> None:
+    from tests.test_warehouse_views import changes_home
+
+    changes_home(tmp_path)
+    code, out, err = _run(capsys, "city", "Alpha, OH", "--home", str(tmp_path))
+    assert code == 0, err
+    assert ("change since 2026-09: +2.5 points; P(Silver+) +15.0 pp; evidence gained: "
+            "performance_reporting; evidence lost: portal_exists; evidence not re-read: evaluation") in out
+    code, out, err = _run(capsys, "city", "Beta, OH", "--home", str(tmp_path))
+    assert code == 0 and "change: first snapshot" in out and "+0.0" not in out
+    code, out, _ = _run(capsys, "city", "Alpha, OH", "--home", str(tmp_path), "--format", "json")
+    assert json.loads(out)["change"]["points_change"] == 2.5
+
+
+def test_targets_say_why_to_call_and_what_blocks_them(sample_home: Path, capsys) -> None:
+    every = _targets(capsys, sample_home, "--limit", "1000")
+    assert every["why_call"].str.startswith(("Publishes ", "No published data practice")).all()
+    assert every["why_call"].str.contains("NLC training that fits: ").all()
+    assert (every["change_summary"] == "first snapshot").all()          # the sample home holds one snapshot
+    links = every["why_call_links"].map(json.loads)
+    assert links.map(len).gt(0).any() and all(link["url"].startswith(("http://", "https://"))
+                                               for row in links for link in row)
+    blocked = every[every["blocked_by_core"].notna()]
+    assert len(blocked), "the sample has targets with the points but not the core criteria"
+    for r in blocked.itertuples():
+        first = r.blocked_by_core.split(", ")[0]
+        assert f"blocked by core criteria {first} (" in r.why_call
+    row = blocked.iloc[0]
+    code, out, _ = _run(capsys, "city", f"{row['city']}, {row['state']}", "--home", str(sample_home))
+    assert code == 0 and f"blocked by core criteria {row['blocked_by_core'].split(', ')[0]} (" in out
+    assert f"why call: {row['why_call']}" in out and "change: first snapshot" in out
+    code, out, _ = _run(capsys, "targets", "--home", str(sample_home), "--limit", "2", "--format", "table")
+    top = every.iloc[0]
+    assert code == 0 and f"Why call:\n  1. {top['city']}, {top['state']} (first snapshot): {top['why_call']}\n" in out

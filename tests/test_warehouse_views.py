@@ -74,3 +74,88 @@ def test_view_columns_borrow_descriptions_only_from_what_they_read() -> None:
     latest_run = latest_run.split("\n## ")[0]
     status = next(line for line in latest_run.splitlines() if line.startswith("| `status`"))
     assert "HTTP" not in status and "success" in status
+
+
+def test_targets_show_only_the_gaps_that_matter(con) -> None:
+    import json
+
+    _run(con, "r", 10, False, 1)
+    _city(con, "1", None, "silver", 0.5, "target")
+    gaps = [{"criterion_id": "DM1", "name": "Strategy", "training_topic": "data_governance", "matters": True},
+            {"criterion_id": "DM9", "name": "Standard", "training_topic": "open_data", "matters": False},
+            {"criterion_id": "EVAL2", "name": "Evaluations", "training_topic": "evaluation"}]   # unmarked: shown
+    con.execute("UPDATE marts.city_index SET top_gaps = ?", [json.dumps(gaps)])
+    row = con.execute("SELECT gaps, training_topics FROM marts.outreach_targets").fetchone()
+    assert row == ("DM1 Strategy; EVAL2 Evaluations", "data_governance; evaluation")
+
+
+def _publish_run(paths, run_id: str, month: str, is_sample: bool, index: list[dict], signals: list[dict]) -> None:
+    """One run with only the rows the change view reads: the index and the signals behind it."""
+    import pandas as pd
+
+    from warehouse.publish import RunRecord, publish_run
+
+    base = {"max_points": 43, "predicted_tier": "none", "p_gold_or_better": 0.05, "p_platinum": 0.0,
+            "coverage": 0.9, "population": 60_000, "state": "OH", "top_gaps": "[]", "outreach_status": "target",
+            "p_next_tier_if_gaps_closed": 0.5, "score_pct": 40.0}
+    record = RunRecord(run_id=run_id, snapshot=datetime.fromisoformat(month), mode="sample" if is_sample else "live",
+                       is_sample=is_sample, started_at=datetime(2026, 12, 1))
+    frames = {"marts.city_index": pd.DataFrame([{**base, **r} for r in index]),
+              "staging.city_signals": pd.DataFrame(signals)}
+    publish_run(paths, record, frames, [])
+
+
+def _signals(geoid: str, **values: tuple[float, bool]) -> list[dict]:
+    return [{"geoid": geoid, "signal": s, "value": v, "observed": o} for s, (v, o) in values.items()]
+
+
+def changes_home(home):
+    """A warehouse with four runs: a sample run in 2026-08 (never a real run's previous snapshot), 2026-09
+    twice (the later one counts) and 2026-10, where Alpha changed and Beta is new."""
+    from warehouse.paths import WarehousePaths
+
+    paths = WarehousePaths(home)
+    alpha = {"geoid": "3900001", "city": "Alpha", "next_tier": "silver"}
+    before = _signals("3900001", open_data_policy=(0.9, True), portal_exists=(1.0, True), evaluation=(0.8, True),
+                      performance_reporting=(0.0, True))
+    _publish_run(paths, "sep-early", "2026-09-01", False,
+                 [{**alpha, "expected_points": 10.0, "p_silver_or_better": 0.01, "p_next_tier": 0.01}], before)
+    _publish_run(paths, "sep", "2026-09-01", False,
+                 [{**alpha, "expected_points": 18.0, "p_silver_or_better": 0.20, "p_next_tier": 0.20}], before)
+    _publish_run(paths, "aug-sample", "2026-08-01", True,
+                 [{**alpha, "expected_points": 30.0, "p_silver_or_better": 0.90, "p_next_tier": 0.90}], before)
+    after = _signals("3900001", open_data_policy=(0.9, True), portal_exists=(0.0, True), evaluation=(0.0, False),
+                     performance_reporting=(0.7, True))
+    _publish_run(paths, "oct", "2026-10-01", False,
+                 [{**alpha, "expected_points": 20.5, "p_silver_or_better": 0.35, "p_next_tier": 0.35},
+                  {"geoid": "3900002", "city": "Beta", "next_tier": "silver", "expected_points": 12.0,
+                   "p_silver_or_better": 0.1, "p_next_tier": 0.1}],
+                 after + _signals("3900002", open_data_policy=(0.5, True)))
+    return paths
+
+
+def test_change_since_the_previous_snapshot(tmp_path) -> None:
+    from warehouse.read import connect_published
+
+    paths = changes_home(tmp_path)
+    con = connect_published(paths)
+    try:
+        rows = con.execute("SELECT * FROM marts.city_changes_latest ORDER BY geoid").df().set_index("city")
+        first = con.execute("SELECT geoid, change_summary FROM marts.city_changes WHERE run_id = 'sep'").fetchall()
+        targets = dict(con.execute("SELECT city, change_summary FROM marts.outreach_targets").fetchall())
+    finally:
+        con.close()
+    alpha, beta = rows.loc["Alpha"], rows.loc["Beta"]
+    assert alpha["previous_run_id"] == "sep" and str(alpha["previous_snapshot"])[:7] == "2026-09"
+    assert alpha["points_change"] == 2.5
+    assert round(alpha["p_silver_or_better_change"], 4) == 0.15 and round(alpha["p_next_tier_change"], 4) == 0.15
+    assert alpha["evidence_gained"] == "performance_reporting"
+    assert alpha["evidence_lost"] == "portal_exists"                 # read this time and found at zero
+    assert alpha["evidence_not_reread"] == "evaluation"              # not read this time: not called a loss
+    assert alpha["change_summary"] == "since 2026-09: +2.5 pts"
+    # A city the previous snapshot did not score: first snapshot, no zeros.
+    assert beta["change_summary"] == "first snapshot"
+    assert beta[["previous_run_id", "points_change", "p_next_tier_change", "evidence_gained"]].isna().all()
+    # The first real snapshot has nothing before it (an earlier sample run is not a real run's past).
+    assert first == [("3900001", "first snapshot")]
+    assert targets == {"Alpha": "since 2026-09: +2.5 pts", "Beta": "first snapshot"}

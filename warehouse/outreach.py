@@ -13,7 +13,8 @@ from warehouse.scorecard import find_city
 TIERS = ("silver", "gold", "platinum")
 TARGET_COLUMNS = ["rank", "city", "state", "population", "population_band", "certified_tier", "wwc_partner",
                   "predicted_tier", "next_tier", "p_next_tier", "p_next_tier_if_gaps_closed", "push_uplift",
-                  "points_to_next_tier", "coverage", "gaps", "training_topics", "geoid"]
+                  "points_to_next_tier", "coverage", "gaps", "training_topics", "blocked_by_core", "change_summary",
+                  "why_call", "why_call_links", "geoid", "snapshot", "run_id"]
 
 
 @dataclass(frozen=True)

@@ -57,4 +57,21 @@ def scorecard(con: duckdb.DuckDBPyConnection, city: str) -> dict:
                          "coverage": c[4], "core": c[5], "training_topic": c[6],
                          "evidence": by_criterion.get(c[0], [])} for c in crit]
     card["snapshot"] = str(card["snapshot"])[:7]
+    card["change"] = change(con, card["geoid"])
     return card
+
+
+def change(con: duckdb.DuckDBPyConnection, geoid: str) -> dict | None:
+    """The city's row of marts.city_changes_latest (previous_snapshot None: first snapshot), or None when
+    the warehouse predates the view."""
+    try:
+        cur = con.execute("SELECT * FROM marts.city_changes_latest WHERE geoid = ?", [geoid])
+    except duckdb.CatalogException:
+        return None
+    row = cur.fetchone()
+    if row is None:
+        return None
+    out = dict(zip([d[0] for d in cur.description], row, strict=True))
+    for key in ("snapshot", "previous_snapshot"):
+        out[key] = None if out[key] is None else str(out[key])[:7]
+    return out

@@ -9,18 +9,56 @@ enough). Thresholds come from the run's settings, so a run records the ones it u
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterable, Mapping
+
 import numpy as np
 import pandas as pd
 
 MIN_COVERAGE = 0.5     # observed share of what public evidence can show, below which a city is not ranked
 MIN_CHANCE = 0.2       # P(next tier if the top gaps were closed), below which a city is on the longer path
+#: A gap is shown to staff when closing it alone raises P(next tier) by at least this (1 percentage point),
+#: or when it is a core criterion (no tier without it). Smaller gaps stay in ``top_gaps`` (the push that
+#: P(next tier if the top gaps were closed) assumes) with ``matters: false``.
+MIN_GAP_GAIN = 0.01
 STATUSES = ("target", "longer_path", "not_observed", "top_tier")
 
 
+def gap_matters(gap: Mapping, min_gain: float = MIN_GAP_GAIN) -> bool:
+    """The one rule for which gaps staff see: it moves the odds of the next tier, or it is core."""
+    return bool(gap.get("core")) or float(gap.get("tier_gain") or 0.0) >= min_gain - 1e-12
+
+
+def mark_gaps(top_gaps: Iterable[str | None], min_gain: float = MIN_GAP_GAIN) -> list[str]:
+    """Each city's ``top_gaps`` JSON with ``matters`` set on every gap (:func:`gap_matters`), so every reader
+    (views, CLI, report) filters the same way without knowing the threshold."""
+    out = []
+    for text in top_gaps:
+        gaps = json.loads(text or "[]")
+        out.append(json.dumps([{**g, "matters": gap_matters(g, min_gain)} for g in gaps]))
+    return out
+
+
+def shown_gaps(gaps: Iterable[Mapping]) -> list[Mapping]:
+    """The gaps to show: those marked as mattering (rows written before the mark existed show all)."""
+    return [g for g in gaps if g.get("matters", True) is not False]
+
+
+def core_gating(blocked: str, next_tier: str | None, names: Mapping[str, str] | None = None) -> str:
+    """The sentence for a city with the points for its next tier but not its core criteria, e.g. "has the
+    points for Silver but is blocked by core criteria DM1 (Name), LC1 (Name)"; names only when given."""
+    ids = [c.strip() for c in str(blocked).split(",") if c.strip()]
+    shown = ", ".join(f"{c} ({names[c]})" if names and names.get(c) else c for c in ids)
+    tier = str(next_tier).title() if next_tier else "its next tier"
+    return f"has the points for {tier} but is blocked by core criteria {shown}"
+
+
 def outreach_status(index: pd.DataFrame, cities: pd.DataFrame, summaries: pd.DataFrame, *,
-                    min_coverage: float = MIN_COVERAGE, min_chance: float = MIN_CHANCE) -> pd.DataFrame:
+                    min_coverage: float = MIN_COVERAGE, min_chance: float = MIN_CHANCE,
+                    names: Mapping[str, str] | None = None) -> pd.DataFrame:
     """(outreach_status, outreach_note) per row of ``index``, from its coverage and chance, the city's
-    known website (``cities``) and how its crawl ended (``summaries``)."""
+    known website (``cities``) and how its crawl ended (``summaries``). ``names`` (criterion id -> name)
+    puts the names of blocking core criteria into the note."""
     site = dict(zip(cities["geoid"], cities["website_url"].fillna("").astype(str), strict=True))
     crawl = {r.geoid: r for r in summaries.itertuples()} if len(summaries) else {}
     status, notes = [], []
@@ -33,8 +71,7 @@ def outreach_status(index: pd.DataFrame, cities: pd.DataFrame, summaries: pd.Dat
             status.append("not_observed")
             notes.append(reason)
         elif isinstance(blocked := getattr(row, "blocked_by_core", None), str) and blocked:
-            core = (f"has the points for {row.next_tier.title()} but is blocked by core criteria "
-                    f"{blocked}: every tier needs them")
+            core = f"{core_gating(blocked, row.next_tier, names)}: every tier needs them"
             chance = row.p_next_tier_if_gaps_closed >= min_chance
             status.append("target" if chance else "longer_path")
             notes.append(core + (f"; {row.p_next_tier_if_gaps_closed:.0%} chance if its top gaps were closed"

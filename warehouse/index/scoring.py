@@ -242,7 +242,8 @@ def top_gaps(model: Model, met: np.ndarray, earned: np.ndarray, base: dict[str, 
     """For each city, the ``k`` unearned criteria (earned probability < 0.5) whose certainty would most raise
     the odds (``base``: today's, per tier) of the next tier above the predicted one; ties (and cities far from any tier) by expected points.
     Each gap names the evidence that is lacking (signals at 0, strongest weight first; "unknown" when the
-    source could not be read) and the training topic that addresses it."""
+    source could not be read), the training topic that addresses it and whether it is core (outreach shows
+    a gap only when it moves the odds or is core: warehouse/index/outreach.py)."""
     cities, n = met.shape
     nxt = [_next_tier(t) for t in predicted]
     # In chunks of cities: the prefix/suffix products behind lifted_odds hold ~70 (cities x 44 x 2) arrays.
@@ -271,7 +272,7 @@ def top_gaps(model: Model, met: np.ndarray, earned: np.ndarray, base: dict[str, 
                      "probability": round(float(earned[i, j]), 4), "next_tier": nxt[i],
                      "tier_gain": round(float(tier_gain[i, j]), 4), "points_gain": round(float(point_gain[i, j]), 4),
                      "lacking": _lacking(model, i, j, values, observed),
-                     "training_topic": crit[j].training_topic}
+                     "training_topic": crit[j].training_topic, "core": crit[j].core}
                     for j in order[i] if earned[i, j] < 0.5])
     return out
 

@@ -1,14 +1,23 @@
-"""How well the index agrees with the certified list: AUC of P(Silver or better), precision at k, and a
-tier agreement table. Labels come from the certified list only; the index never saw them.
+"""How well the index agrees with the certified list: AUC of P(Silver or better), precision at k, a
+tier agreement table and a reliability diagram (are the probabilities right, not only the ranking?).
+Labels come from the certified list only; the index never saw them.
 """
 
 from __future__ import annotations
+
+import re
 
 import numpy as np
 import pandas as pd
 
 COLUMNS = ["metric", "k", "value", "n", "positives", "detail", "is_sample"]
 CERTIFIED = ("silver", "gold", "platinum")
+#: Equal-width bins of P(Silver or better) for the reliability diagram; with fewer certified cities than
+#: FEW_LABELS, FEW_BINS instead, so each bin holds enough cities for its observed share to mean something.
+RELIABILITY_BINS = 10
+FEW_BINS = 5
+FEW_LABELS = 10
+BIN_COLUMNS = ["bin", "lower", "upper", "n", "positives", "mean_predicted", "observed"]
 
 
 def auc(scores: np.ndarray, labels: np.ndarray) -> float | None:
@@ -20,6 +29,37 @@ def auc(scores: np.ndarray, labels: np.ndarray) -> float | None:
         return None
     ranks = pd.Series(np.concatenate([pos, neg])).rank(method="average").to_numpy()
     return float((ranks[: len(pos)].sum() - len(pos) * (len(pos) + 1) / 2) / (len(pos) * len(neg)))
+
+
+def reliability(scores: np.ndarray, labels: np.ndarray, bins: int = RELIABILITY_BINS
+                ) -> tuple[pd.DataFrame, float | None]:
+    """Reliability diagram data and the expected calibration error of probabilities ``scores``.
+
+    AUC only says certified cities rank high; staff read the probabilities themselves ("a 30 % chance"),
+    so this checks them: scores go into ``bins`` equal-width bins of [0, 1] (1.0 in the last), and each
+    non-empty bin gets its cities, its mean predicted probability and the share of them with the label.
+    The error is sum over bins of (n_bin / N) * |mean predicted - observed share|: 0 when every bin's
+    probabilities come true as often as they say. Returns (one row per non-empty bin with columns
+    BIN_COLUMNS, bin numbered from 1; error), error None when there are no scores."""
+    if bins < 1:
+        raise ValueError(f"bins must be at least 1, got {bins}")
+    scores = np.clip(np.asarray(scores, dtype=float), 0.0, 1.0)
+    labels = np.asarray(labels, dtype=bool)
+    if scores.shape != labels.shape:
+        raise ValueError(f"scores {scores.shape} and labels {labels.shape} differ in shape")
+    # The tolerance keeps a score on an edge (0.3 -> 3.0000000000000004 or 2.9999999999999996) in the upper bin.
+    which = np.minimum(np.floor(scores * bins + 1e-9).astype(int), bins - 1)
+    rows = []
+    for b in np.unique(which):
+        inside = which == b
+        rows.append({"bin": int(b) + 1, "lower": b / bins, "upper": (b + 1) / bins, "n": int(inside.sum()),
+                     "positives": int(labels[inside].sum()), "mean_predicted": float(scores[inside].mean()),
+                     "observed": float(labels[inside].mean())})
+    frame = pd.DataFrame(rows, columns=BIN_COLUMNS)
+    if not len(scores):
+        return frame, None
+    error = float((frame["n"] / len(scores) * (frame["mean_predicted"] - frame["observed"]).abs()).sum())
+    return frame, error
 
 
 def validate(index: pd.DataFrame, *, is_sample: bool, ks: tuple[int, ...] = (10, 25, 50)) -> pd.DataFrame:
@@ -47,4 +87,28 @@ def validate(index: pd.DataFrame, *, is_sample: bool, ks: tuple[int, ...] = (10,
     rows.append({"metric": "tier_accuracy_certified", "k": None,
                  "value": float(exact.mean()) if len(exact) else None, "n": int(certified.sum()),
                  "positives": int(certified.sum()), "detail": note, "is_sample": is_sample})
+    # Reliability: k is the number of bins on the error row and the bin number (from 1) on each bin row.
+    bins = RELIABILITY_BINS if certified.sum() >= FEW_LABELS else FEW_BINS
+    table, error = reliability(scores, certified, bins)
+    rows.append({"metric": "reliability_error", "k": bins, "value": error, "n": len(index),
+                 "positives": int(certified.sum()), "detail": note, "is_sample": is_sample})
+    for b in table.itertuples():
+        rows.append({"metric": "reliability_bin", "k": b.bin, "value": b.observed, "n": b.n,
+                     "positives": b.positives, "detail": bin_detail(b.lower, b.upper, b.mean_predicted),
+                     "is_sample": is_sample})
     return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def bin_detail(lower: float, upper: float, mean_predicted: float) -> str:
+    """The detail of a reliability_bin row: the bin's edges and mean predicted probability, which the
+    table's other columns have no room for (parse_bin_detail reads it back)."""
+    return f"lower={lower:.4f} upper={upper:.4f} mean_predicted={mean_predicted:.6f}"
+
+
+def parse_bin_detail(detail: str | None) -> dict[str, float] | None:
+    """lower, upper and mean_predicted from a reliability_bin detail; None when it does not parse."""
+    found = dict(re.findall(r"(lower|upper|mean_predicted)=([0-9.eE+-]+)", detail or ""))
+    try:
+        return {key: float(found[key]) for key in ("lower", "upper", "mean_predicted")}
+    except (KeyError, ValueError):
+        return None

@@ -42,7 +42,8 @@ def _page_name(geoid: str) -> str:
 
 
 def build_report(paths: WarehousePaths, out_dir: Path, snapshot: str | None = None) -> ReportSummary:
-    """Write index.html, targets.html, cities/<geoid>.html, report.css and report.js into out_dir.
+    """Write index.html, targets.html, validation.html, methodology.html, cities/<geoid>.html, report.css
+    and report.js into out_dir.
 
     `snapshot` (YYYY-MM) picks an older snapshot; by default the latest successful run is shown. The
     folder is replaced whole (warehouse/atomic_dir.py), so pages of cities no longer present go too.
@@ -72,6 +73,8 @@ def build_report(paths: WarehousePaths, out_dir: Path, snapshot: str | None = No
 
         write(work / "index.html", "index.html", render.index_context(data))
         write(work / "targets.html", "targets.html", render.targets_context(data))
+        write(work / "validation.html", "validation.html", render.validation_context(data))
+        write(work / "methodology.html", "methodology.html", render.methodology_context(data))
         targets = {t["geoid"]: t for t in data.targets}
         city_template = env.get_template("city.html")
         for city in data.cities:

@@ -85,3 +85,58 @@ def sparkline(points: Sequence[tuple[str, float, float]], *, title: str, width: 
                                 '</circle>').format(cls, x, y, p[0], p[series]))
     parts.append(Markup("</svg>"))
     return Markup("").join(parts)
+
+
+def reliability_diagram(bins: Sequence[Mapping[str, float]], *, title: str, size: int = 300) -> Markup:
+    """Predicted probability against how often it came true, one bar per bin, on a square plot.
+
+    ``bins``: mappings with lower, upper, n, mean_predicted and observed (warehouse.index.validation).
+    Each bar spans its bin and rises to the observed share; a dot sits at (mean predicted, observed),
+    larger for fuller bins, with the bin's city count above it. Calibrated probabilities put the dots on
+    the diagonal; dots below it mean the index promises more than comes true. Hover titles give the figures.
+    """
+    left, top, right, bottom = 46, 10, 12, 44
+    width, height = left + size + right, top + size + bottom
+
+    def x(v: float) -> float:
+        return left + max(0.0, min(1.0, v)) * size
+
+    def y(v: float) -> float:
+        return top + size - max(0.0, min(1.0, v)) * size
+
+    parts = [Markup('<svg class="chart reliability" viewBox="0 0 {} {}" width="{}" height="{}" role="img" '
+                    'aria-label="{}" xmlns="http://www.w3.org/2000/svg"><title>{}</title>'
+                    '<rect class="rel-frame" x="{}" y="{}" width="{}" height="{}"/>')
+             .format(width, height, width, height, title, title, left, top, size, size)]
+    for i in range(6):
+        v = i / 5
+        parts.append(Markup('<line class="rel-grid" x1="{:.1f}" y1="{}" x2="{:.1f}" y2="{}"/>'
+                            '<line class="rel-grid" x1="{}" y1="{:.1f}" x2="{}" y2="{:.1f}"/>'
+                            '<text class="axis" x="{:.1f}" y="{}" text-anchor="middle">{:.1f}</text>'
+                            '<text class="axis" x="{}" y="{:.1f}" text-anchor="end">{:.1f}</text>')
+                     .format(x(v), top, x(v), top + size, left, y(v), left + size, y(v),
+                             x(v), top + size + 16, v, left - 6, y(v) + 4, v))
+    parts.append(Markup('<text class="axis" x="{:.1f}" y="{}" text-anchor="middle">predicted P(Silver or better)'
+                        '</text><text class="axis" transform="rotate(-90)" x="{:.1f}" y="12" '
+                        'text-anchor="middle">observed share certified</text>')
+                 .format(left + size / 2, height - 6, -(top + size / 2)))
+    parts.append(Markup('<line class="rel-diagonal" x1="{}" y1="{}" x2="{}" y2="{}"><title>perfect calibration'
+                        '</title></line>').format(left, top + size, left + size, top))
+    fullest = max((b["n"] for b in bins), default=0) or 1
+    for b in bins:
+        tip = Markup("{:.1f}–{:.1f}: {} cities, mean predicted {:.2f}, {:.0%} certified").format(
+            b["lower"], b["upper"], int(b["n"]), b["mean_predicted"], b["observed"])
+        x0, x1 = x(b["lower"]) + 1, x(b["upper"]) - 1
+        parts.append(Markup('<rect class="rel-bar" x="{:.1f}" y="{:.1f}" width="{:.1f}" height="{:.1f}">'
+                            '<title>{}</title></rect>')
+                     .format(x0, y(b["observed"]), max(0.0, x1 - x0), top + size - y(b["observed"]), tip))
+        cx, cy = x(b["mean_predicted"]), y(b["observed"])
+        r = 2.5 + 5.5 * (b["n"] / fullest) ** 0.5
+        parts.append(Markup('<circle class="rel-point" cx="{:.1f}" cy="{:.1f}" r="{:.1f}"><title>{}</title></circle>'
+                            '<text class="value" x="{:.1f}" y="{:.1f}" text-anchor="middle">{}</text>')
+                     .format(cx, cy, r, tip, (x0 + x1) / 2, max(top + 10.0, cy - r - 3), int(b["n"])))
+    if not bins:
+        parts.append(Markup('<text class="value" x="{:.1f}" y="{:.1f}" text-anchor="middle">no cities</text>')
+                     .format(left + size / 2, top + size / 2))
+    parts.append(Markup("</svg>"))
+    return Markup("").join(parts)

@@ -16,11 +16,13 @@ from typing import Any
 
 import duckdb
 
+from warehouse.index.outreach import MIN_GAP_GAIN
 from warehouse.publish import WarehouseError
 
 SNAPSHOT_RE = re.compile(r"^\d{4}-\d{2}(-\d{2})?$")
 TIERS = ("none", "silver", "gold", "platinum")
 BANDS = ("30k-50k", "50k-100k", "100k-250k", "250k-500k", "500k+")
+TREND_RUNS = 24   # runs in the validation page's trend table
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,8 @@ class Run:
     finished_at: datetime | None
     cdpi_version: str | None
     is_latest: bool
+    #: The run's own outreach_min_gap_gain (a gap moving the odds less is not shown), read from its config.
+    min_gap_gain: float = MIN_GAP_GAIN
 
     @property
     def label(self) -> str:
@@ -53,6 +57,9 @@ class ReportData:
     signals: dict[tuple[str, str], list[dict[str, Any]]] = field(default_factory=dict)
     evidence: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     history: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    validation: list[dict[str, Any]] = field(default_factory=list)    # marts.validation rows of the run
+    calibration: list[dict[str, Any]] = field(default_factory=list)   # pooled held-out rows and the verdict
+    trend: list[dict[str, Any]] = field(default_factory=list)         # validation figures of earlier runs
 
 
 def rows(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | dict[str, Any] | None = None,
@@ -69,7 +76,7 @@ def select_run(con: duckdb.DuckDBPyConnection, snapshot: str | None) -> Run:
         raise WarehouseError(f"snapshot {snapshot!r} is not YYYY-MM")
     month = snapshot.strip()[:7] if snapshot else None
     found = rows(con, """
-        SELECT run_id, snapshot, mode, is_sample, finished_at, cdpi_version FROM ops.runs
+        SELECT run_id, snapshot, mode, is_sample, finished_at, cdpi_version, config_json FROM ops.runs
         WHERE status = 'success' AND (CAST(? AS VARCHAR) IS NULL OR strftime(snapshot, '%Y-%m') = ?)
         ORDER BY snapshot DESC, finished_at DESC LIMIT 1""", [month, month])
     if not found:
@@ -83,7 +90,16 @@ def select_run(con: duckdb.DuckDBPyConnection, snapshot: str | None) -> Run:
     r = found[0]
     return Run(run_id=r["run_id"], snapshot=r["snapshot"], mode=r["mode"], is_sample=bool(r["is_sample"]),
                finished_at=r["finished_at"], cdpi_version=r["cdpi_version"],
-               is_latest=latest is not None and latest[0] == r["run_id"])
+               is_latest=latest is not None and latest[0] == r["run_id"], min_gap_gain=_min_gap_gain(r["config_json"]))
+
+
+def _min_gap_gain(config_json: str | None) -> float:
+    """The run's gap threshold; runs from before the setting existed used the default."""
+    try:
+        value = json.loads(config_json or "{}").get("settings", {}).get("outreach_min_gap_gain")
+    except (ValueError, AttributeError):
+        value = None
+    return float(value) if isinstance(value, int | float) else MIN_GAP_GAIN
 
 
 def _number(value: Any) -> float | None:
@@ -108,8 +124,21 @@ def parse_gaps(text: str | None) -> list[dict[str, Any]]:
              "probability": _number(g.get("probability")), "tier_gain": _number(g.get("tier_gain")),
              "points_gain": _number(g.get("points_gain")), "training_topic": _text(g.get("training_topic")),
              "lacking": [str(x) for x in g.get("lacking") or [] if x is not None]
-             if isinstance(g.get("lacking"), list) else []}
+             if isinstance(g.get("lacking"), list) else [],
+             "core": g.get("core") is True, "matters": g.get("matters") is not False}
             for g in gaps if isinstance(g, dict)]
+
+
+def parse_links(text: str | None) -> list[dict[str, str]]:
+    """why_call_links (JSON list of {what, url}) as typed entries; malformed values show as no links."""
+    try:
+        links = json.loads(text or "[]")
+    except (TypeError, ValueError):
+        return []
+    if not isinstance(links, list):
+        return []
+    return [{"what": str(x.get("what") or "evidence"), "url": str(x["url"])}
+            for x in links if isinstance(x, dict) and x.get("url")]
 
 
 def _targets(con: duckdb.DuckDBPyConnection, run: Run) -> list[dict[str, Any]]:
@@ -128,6 +157,39 @@ def _targets(con: duckdb.DuckDBPyConnection, run: Run) -> list[dict[str, Any]]:
     return rows(con, f"SELECT * FROM ({body}) ORDER BY rank", {"run_id": run.run_id})
 
 
+def _trend(con: duckdb.DuckDBPyConnection, run: Run, limit: int = TREND_RUNS) -> list[dict[str, Any]]:
+    """The headline validation figures of every successful run up to the reported one (oldest first, the
+    last ``limit``): whether a change of weights or evidence rules made the index agree better or worse
+    with the certified list. A run from before a figure existed shows it as None."""
+    found = rows(con, """
+        WITH runs AS (
+            SELECT run_id, snapshot, finished_at, mode, is_sample FROM ops.runs
+            WHERE status = 'success' AND (run_id = $run_id OR snapshot < $snapshot
+                  OR (snapshot = $snapshot AND finished_at <= $finished_at))
+            ORDER BY snapshot DESC, finished_at DESC NULLS LAST LIMIT $limit)
+        SELECT r.run_id, r.snapshot, r.finished_at, r.mode, r.is_sample,
+               max(v.value) FILTER (WHERE v.metric = 'auc_p_silver_or_better')       AS auc,
+               max(v.value) FILTER (WHERE v.metric = 'precision_at_k' AND v.k = 10)  AS precision_at_10,
+               max(v.value) FILTER (WHERE v.metric = 'tier_accuracy_certified')      AS tier_accuracy_certified,
+               max(v.value) FILTER (WHERE v.metric = 'reliability_error')            AS reliability_error,
+               max(v.positives) FILTER (WHERE v.metric = 'auc_p_silver_or_better')   AS labels,
+               (SELECT any_value(c.model) FROM marts.calibration c
+                WHERE c.run_id = r.run_id AND c.metric = 'adopted')                   AS scored_with
+        FROM runs r LEFT JOIN marts.validation v USING (run_id)
+        GROUP BY ALL ORDER BY r.snapshot, r.finished_at NULLS FIRST, r.run_id""",
+        {"run_id": run.run_id, "snapshot": run.snapshot, "finished_at": run.finished_at, "limit": limit})
+    return found
+
+
+def _changes(con: duckdb.DuckDBPyConnection, run: Run) -> dict[str, dict[str, Any]]:
+    """marts.city_changes rows of the run by geoid (empty for a file published before the view existed)."""
+    found = con.execute("SELECT count(*) FROM duckdb_views() WHERE database_name = current_database() "
+                        "AND schema_name = 'marts' AND view_name = 'city_changes'").fetchone()[0]
+    if not found:
+        return {}
+    return {c["geoid"]: c for c in rows(con, "SELECT * FROM marts.city_changes WHERE run_id = ?", [run.run_id])}
+
+
 def _group(items: list[dict[str, Any]], key: str) -> dict[str, list[dict[str, Any]]]:
     out: dict[str, list[dict[str, Any]]] = {}
     for item in items:
@@ -140,9 +202,14 @@ def load(con: duckdb.DuckDBPyConnection, snapshot: str | None = None) -> ReportD
     run = select_run(con, snapshot)
     rid = [run.run_id]
     cities = rows(con, "SELECT * FROM marts.city_index WHERE run_id = ? ORDER BY state, city, geoid", rid)
+    changes = _changes(con, run)
     for c in cities:
         c["gaps"] = parse_gaps(c.get("top_gaps"))
+        c["change"] = changes.get(c["geoid"])     # None: the warehouse predates marts.city_changes
+        c["why_links"] = parse_links(c.get("why_call_links"))
     targets = _targets(con, run)
+    for t in targets:
+        t["why_links"] = parse_links(t.get("why_call_links"))
     crit = rows(con, "SELECT criterion_id, practice, practice_name, name, core, training_topic, observable "
                      "FROM marts.criteria WHERE run_id = ? ORDER BY rowid", rid)
     practices: dict[str, str] = {}
@@ -177,6 +244,11 @@ def load(con: duckdb.DuckDBPyConnection, snapshot: str | None = None) -> ReportD
             QUALIFY row_number() OVER (PARTITION BY snapshot ORDER BY finished_at DESC) = 1)
         SELECT i.geoid, i.snapshot, i.expected_points, i.max_points, i.p_silver_or_better
         FROM marts.city_index i JOIN runs USING (run_id) ORDER BY i.geoid, i.snapshot""", [run.snapshot])
+    validation = rows(con, "SELECT metric, k, value, n, positives, detail, is_sample FROM marts.validation "
+                           "WHERE run_id = ? ORDER BY metric, k, detail", rid)
+    calibration = rows(con, "SELECT fold, model, metric, value, n, positives, detail FROM marts.calibration "
+                            "WHERE run_id = ? AND fold IN ('pooled', 'all') ORDER BY metric, model", rid)
     return ReportData(run=run, cities=cities, targets=targets, practices=practices,
                       criteria=_group(scores, "geoid"), signals=by_criterion,
-                      evidence=_group(evidence, "geoid"), history=_group(history, "geoid"))
+                      evidence=_group(evidence, "geoid"), history=_group(history, "geoid"),
+                      validation=validation, calibration=calibration, trend=_trend(con, run))

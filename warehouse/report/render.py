@@ -2,17 +2,24 @@
 
 Autoescaping is on for every template, so any string from the warehouse (scraped titles, snippets, city
 names) is rendered as text; the only markup that reaches a page unescaped is the SVG built by charts.py,
-which escapes its own labels. Links pass through the `href` filter, which drops non-http(s) URLs.
+which escapes its own labels, and the methodology page, which is the project's own markdown (raw HTML in
+it is not passed through). Links pass through the `href` filter, which drops non-http(s) URLs.
 """
 
 from __future__ import annotations
 
+import re
 import statistics
 from collections import Counter
+from functools import lru_cache
+from importlib import resources
 from typing import Any
 
 import jinja2
+from markdown_it import MarkdownIt
+from markupsafe import Markup
 
+from warehouse.index.validation import FEW_LABELS, parse_bin_detail
 from warehouse.report import charts
 from warehouse.report.data import BANDS, TIERS, ReportData, parse_gaps
 from warehouse.report.links import safe_href
@@ -137,6 +144,105 @@ def city_context(data: ReportData, city: dict[str, Any], target: dict[str, Any] 
                h["p_silver_or_better"]) for h in history]
     return {
         "root": "../", "run": data.run, "city": city, "target": target, "practices": grouped,
-        "evidence": evidence, "history": history,
+        "evidence": evidence, "history": history, "min_gap_points": round(data.run.min_gap_gain * 100, 2),
         "spark": charts.sparkline(points, title=f"History of {city['city']}, {city['state']}") if points else None,
     }
+
+
+AGREEMENT = re.compile(r"^predicted=(\S+) certified=(\S+)$")
+CERTIFIED_COLUMNS = ("silver", "gold", "platinum", "honor_roll", "not_certified")
+#: marts.calibration's pooled held-out metrics, in the order and words the validation page shows them.
+HELD_OUT = {"log_loss": "Log-loss of the certified tier (lower is better)",
+            "brier_certified": "Brier score of P(Silver or better) (lower is better)",
+            "auc_p_silver_or_better": "AUC of P(Silver or better)",
+            "tier_accuracy": "Tier accuracy, all cities",
+            "tier_accuracy_certified": "Tier accuracy, certified cities",
+            "mean_p_silver_or_better": "Mean P(Silver or better)",
+            "certified_share": "Share certified Silver or better"}
+
+
+def _ordered(found: set[str], order: tuple[str, ...]) -> list[str]:
+    return [x for x in order if x in found] + sorted(found - set(order))
+
+
+def _agreement(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """marts.validation's tier_agreement cells as a table: predicted tiers down, certified tiers across."""
+    cells: dict[tuple[str, str], int] = {}
+    for r in rows:
+        m = AGREEMENT.match(r["detail"] or "")
+        if m and r["value"] is not None:
+            cells[(m.group(1), m.group(2))] = int(r["value"])
+    predicted = _ordered({p for p, _ in cells}, TIERS)
+    certified = _ordered({c for _, c in cells}, CERTIFIED_COLUMNS)
+    return {"predicted": predicted, "certified": certified,
+            "cells": {f"{p}|{c}": n for (p, c), n in cells.items()},
+            "row_totals": {p: sum(cells.get((p, c), 0) for c in certified) for p in predicted},
+            "col_totals": {c: sum(cells.get((p, c), 0) for p in predicted) for c in certified},
+            "total": sum(cells.values())}
+
+
+def _bins(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """reliability_bin rows with their edges and mean prediction parsed back out of detail."""
+    out = []
+    for r in sorted(rows, key=lambda r: r["k"] or 0):
+        edges = parse_bin_detail(r["detail"])
+        if edges is not None and r["value"] is not None and r["n"]:
+            out.append({"bin": r["k"], "n": int(r["n"]), "positives": int(r["positives"] or 0),
+                        "observed": float(r["value"]), **edges})
+    return out
+
+
+def validation_context(data: ReportData) -> dict[str, Any]:
+    """How good is this index: the run's marts.validation figures, the calibration verdict, the
+    reliability diagram and the figures of earlier runs, with the caveats they need."""
+    by_metric: dict[str, list[dict[str, Any]]] = {}
+    for r in data.validation:
+        by_metric.setdefault(r["metric"], []).append(r)
+
+    def one(metric: str) -> dict[str, Any] | None:
+        found = by_metric.get(metric)
+        return found[0] if found else None
+
+    auc, error, accuracy = one("auc_p_silver_or_better"), one("reliability_error"), one("tier_accuracy_certified")
+    labels = auc["positives"] if auc else None
+    bins = _bins(by_metric.get("reliability_bin", []))
+    held = {(r["metric"], r["model"]): r["value"] for r in data.calibration if r["fold"] == "pooled"}
+    held_out = [(label, held.get((m, "hand_set")), held.get((m, "fitted"))) for m, label in HELD_OUT.items()
+                if (m, "hand_set") in held or (m, "fitted") in held]
+    not_computed = next((r for r in data.calibration if r["metric"] == "not_computed"), None)
+    trend = data.trend
+    points = [(f"{t['snapshot'].strftime('%Y-%m')} {t['run_id'][:8]}", t["auc"], t["precision_at_10"])
+              for t in trend if t["auc"] is not None and t["precision_at_10"] is not None]
+    return {
+        "root": "", "run": data.run,
+        "computed": auc is not None,
+        "not_computed": one("not_computed"),
+        "auc": auc, "precision": sorted(by_metric.get("precision_at_k", []), key=lambda r: r["k"]),
+        "tier_accuracy": accuracy, "reliability_error": error, "bins": bins,
+        "labels": labels, "cities": auc["n"] if auc else len(data.cities),
+        "few_labels": labels is not None and labels < FEW_LABELS, "few_labels_limit": FEW_LABELS,
+        "agreement": _agreement(by_metric.get("tier_agreement", [])),
+        "adopted": next((r for r in data.calibration if r["metric"] == "adopted"), None),
+        "calibration_not_computed": not_computed, "held_out": held_out,
+        "scored_with": sorted(Counter(c.get("scored_with") or "not recorded" for c in data.cities).items()),
+        "diagram": charts.reliability_diagram(bins, title="Reliability of P(Silver or better)")
+        if bins else None,
+        "trend": trend,
+        "trend_chart": charts.sparkline(points, title="AUC and precision at 10 over the runs")
+        if len(points) > 1 else None,
+    }
+
+
+@lru_cache(maxsize=1)
+def methodology_html() -> Markup:
+    """docs/methodology.md as HTML: the report page and the doc are one file (the package's
+    methodology.md is a symbolic link to it, copied as a file into wheels), so they cannot drift apart. Raw HTML in the markdown is not passed
+    through, so even our own text reaches the page only as markdown renders it."""
+    text = (resources.files("warehouse.report") / "methodology.md").read_text(encoding="utf-8")
+    md = MarkdownIt("commonmark", {"html": False}).enable("table")
+    return Markup(md.render(text))
+
+
+def methodology_context(data: ReportData) -> dict[str, Any]:
+    """The methodology page: the same for every snapshot, framed by the run's header and footer."""
+    return {"root": "", "run": data.run, "body": methodology_html()}

@@ -153,7 +153,9 @@ CREATE TABLE IF NOT EXISTS marts.city_index (
     expected_points_catalog DOUBLE,
     predicted_tier_catalog  VARCHAR,
     outreach_status     VARCHAR,
-    outreach_note       VARCHAR
+    outreach_note       VARCHAR,
+    why_call            VARCHAR,
+    why_call_links      VARCHAR
 );
 
 CREATE TABLE IF NOT EXISTS marts.validation (

@@ -83,6 +83,57 @@ JOIN ops.latest_run r USING (run_id)
 JOIN marts.criterion_signal_weights w ON w.run_id = s.run_id AND w.criterion_id = s.criterion_id
 JOIN staging.city_signals g ON g.run_id = s.run_id AND g.geoid = s.geoid AND g.signal = w.signal;
 
+-- Per successful run and city: what changed since the city's previous snapshot. Previous = the latest
+-- successful run of the latest earlier snapshot, of the same kind (sample runs compare with sample runs).
+CREATE OR REPLACE VIEW marts.city_changes AS
+WITH runs AS (
+    SELECT run_id, snapshot, is_sample, finished_at FROM ops.runs WHERE status = 'success'
+), month_runs AS (
+    SELECT * FROM runs
+    QUALIFY row_number() OVER (PARTITION BY is_sample, snapshot ORDER BY finished_at DESC, run_id DESC) = 1
+), pairs AS (
+    SELECT r.run_id, p.run_id AS previous_run_id
+    FROM runs r ASOF LEFT JOIN month_runs p ON r.is_sample = p.is_sample AND r.snapshot > p.snapshot
+), evidence AS (
+    SELECT c.run_id, c.geoid,
+           string_agg(c.signal, ', ' ORDER BY c.signal)
+               FILTER (WHERE c.value > 0 AND coalesce(p.value, 0) <= 0)                 AS evidence_gained,
+           string_agg(p.signal, ', ' ORDER BY p.signal)
+               FILTER (WHERE p.value > 0 AND coalesce(c.value, 0) <= 0 AND c.observed) AS evidence_lost,
+           string_agg(p.signal, ', ' ORDER BY p.signal)
+               FILTER (WHERE p.value > 0 AND coalesce(c.value, 0) <= 0
+                       AND NOT coalesce(c.observed, false))                              AS evidence_not_reread
+    FROM staging.city_signals c
+    JOIN pairs USING (run_id)
+    JOIN staging.city_signals p
+        ON p.run_id = pairs.previous_run_id AND p.geoid = c.geoid AND p.signal = c.signal
+    GROUP BY ALL
+), changes AS (
+    SELECT i.snapshot, i.run_id, i.geoid, i.city, i.state,
+           q.snapshot AS previous_snapshot, q.run_id AS previous_run_id,
+           round(i.expected_points - q.expected_points, 4)                               AS points_change,
+           i.next_tier,
+           round(i.p_next_tier - CASE i.next_tier WHEN 'silver' THEN q.p_silver_or_better
+                                                  WHEN 'gold' THEN q.p_gold_or_better
+                                                  WHEN 'platinum' THEN q.p_platinum END, 4) AS p_next_tier_change,
+           round(i.p_silver_or_better - q.p_silver_or_better, 4)                         AS p_silver_or_better_change,
+           e.evidence_gained, e.evidence_lost, e.evidence_not_reread
+    FROM marts.city_index i
+    JOIN pairs USING (run_id)
+    LEFT JOIN marts.city_index q ON q.run_id = pairs.previous_run_id AND q.geoid = i.geoid
+    LEFT JOIN evidence e ON e.run_id = i.run_id AND e.geoid = i.geoid AND q.geoid IS NOT NULL
+)
+SELECT *,
+       CASE WHEN previous_run_id IS NULL THEN 'first snapshot'
+            -- "since ..." first: a cell starting with + or - would be a formula to a spreadsheet
+            ELSE printf('since %s: %s pts', strftime(previous_snapshot, '%Y-%m'),
+                        CASE WHEN abs(points_change) < 0.05 THEN '±0.0' ELSE printf('%+.1f', points_change) END)
+       END                                                                                 AS change_summary
+FROM changes;
+
+CREATE OR REPLACE VIEW marts.city_changes_latest AS
+SELECT c.* FROM marts.city_changes c JOIN ops.latest_run r USING (run_id);
+
 CREATE OR REPLACE VIEW marts.outreach_targets AS
 WITH ranked AS (
     SELECT i.*,
@@ -101,16 +152,20 @@ SELECT row_number() OVER (ORDER BY p_next_tier_if_gaps_closed DESC, p_next_tier 
        round(push_uplift, 4) AS push_uplift, expected_points, points_to_next_tier, coverage,
        (SELECT string_agg(json_extract_string(g.value, '$.criterion_id') || ' ' ||
                           json_extract_string(g.value, '$.name'), '; ')
-        FROM json_each(top_gaps) g)                                                 AS gaps,
+        FROM json_each(top_gaps) g
+        WHERE coalesce(json_extract(g.value, '$.matters')::BOOLEAN, true))          AS gaps,
        (SELECT string_agg(DISTINCT json_extract_string(g.value, '$.training_topic'), '; ')
-        FROM json_each(top_gaps) g)                                                 AS training_topics,
+        FROM json_each(top_gaps) g
+        WHERE coalesce(json_extract(g.value, '$.matters')::BOOLEAN, true))          AS training_topics,
+       blocked_by_core, why_call, why_call_links, ch.change_summary,
        top_gaps, outreach_note, scored_with, snapshot, run_id
-FROM ranked;
+FROM ranked
+LEFT JOIN (SELECT run_id, geoid, change_summary FROM marts.city_changes) ch USING (run_id, geoid);
 
 CREATE OR REPLACE VIEW marts.outreach_longer_path AS
 SELECT geoid, city, state, population, certified_tier, predicted_tier, next_tier,
        round(p_next_tier, 4) AS p_next_tier, round(p_next_tier_if_gaps_closed, 4) AS p_next_tier_if_gaps_closed,
-       expected_points, points_to_next_tier, coverage, outreach_note, top_gaps, snapshot, run_id
+       expected_points, points_to_next_tier, coverage, outreach_note, why_call, top_gaps, snapshot, run_id
 FROM marts.city_index_latest
 WHERE outreach_status = 'longer_path';
 

@@ -334,7 +334,7 @@ COMMENT ON COLUMN marts.city_index.predicted_tier IS 'Highest tier with probabil
 COMMENT ON COLUMN marts.city_index.points_to_next_tier IS 'Points needed for next_tier minus the whole expected points (null when there is no next tier).';
 COMMENT ON COLUMN marts.city_index.coverage IS 'Mean coverage over the criteria public evidence can show: how much of what could be seen was actually read.';
 COMMENT ON COLUMN marts.city_index.certified_tier IS 'Tier in the WWC certified list, when the city is certified (shown; never an input to this city''s own score).';
-COMMENT ON COLUMN marts.city_index.top_gaps IS 'JSON list of the three unearned criteria whose certainty would most raise the odds of the next tier: id, name, probability, gains, the evidence lacking and the training topic.';
+COMMENT ON COLUMN marts.city_index.top_gaps IS 'JSON list of the three unearned criteria whose certainty would most raise the odds of the next tier: id, name, probability, gains (tier_gain: how much P(next tier) rises if this criterion alone were met), the evidence lacking, the training topic, core, and matters (true when tier_gain is at least settings.outreach_min_gap_gain, 0.01 by default, or the criterion is core: only those are shown to staff; all three are assumed met by p_next_tier_if_gaps_closed). Rows written before matters existed show every gap.';
 
 COMMENT ON VIEW marts.city_index_latest IS 'marts.city_index rows of the latest successful run.';
 COMMENT ON VIEW marts.criterion_scores_latest IS 'marts.criterion_scores of the latest run with criterion names and training topics.';
@@ -349,8 +349,26 @@ COMMENT ON COLUMN marts.city_index.calibration_fold IS 'When scored_with is cali
 COMMENT ON COLUMN marts.city_index.expected_points_catalog IS 'Expected points under the catalog''s hand-set weights, whatever scored_with says: the two versions side by side.';
 COMMENT ON COLUMN marts.city_index.predicted_tier_catalog IS 'Predicted tier under the catalog''s hand-set weights.';
 COMMENT ON COLUMN marts.city_index.outreach_status IS 'target (observed, and P(next tier if its top gaps were closed) at least settings.outreach_min_chance, 0.2 by default: in marts.outreach_targets), longer_path (observed, less chance: marts.outreach_longer_path), not_observed (no known website, site unreachable or refusing crawlers, or coverage below settings.outreach_min_coverage, 0.5 by default: marts.outreach_not_observed), top_tier (no next tier).';
-COMMENT ON COLUMN marts.city_index.outreach_note IS 'The reason for outreach_status in words, with what to check for a city not observed.';
-COMMENT ON VIEW marts.outreach_targets IS 'Outreach list for NLC staff, latest run: cities whose evidence was observed and whose chance of the next tier, if their top gaps were closed, is at least the run''s outreach_min_chance (0.2 by default), ranked by that chance; a certified tier is a floor (certified Silver cities are Gold targets). With population band, gaps, training topics, the reason in words, which weights scored them, snapshot and run id. Filter with WHERE state = ..., population_band = ..., next_tier = .... Cities left out are in marts.outreach_longer_path and marts.outreach_not_observed.';
+COMMENT ON COLUMN marts.city_index.outreach_note IS 'The reason for outreach_status in words, with what to check for a city not observed; a city with the points but not the core criteria reads "has the points for Silver but is blocked by core criteria DM1 (name), LC1 (name)".';
+COMMENT ON COLUMN marts.city_index.why_call IS 'For targets and longer-path cities: one sentence saying why to call, from the city''s own evidence and gaps: what it already publishes (credited data portals with their size, then website evidence kinds with confidence at least 0.5), what it lacks (the gaps that matter, core first, or the core criteria blocking it), and the NLC training topics that fit. URLs are in why_call_links. Null for other cities.';
+COMMENT ON COLUMN marts.city_index.why_call_links IS 'JSON list of {what, url}: the evidence behind what why_call says the city publishes (portal address, strongest page per evidence kind), in the order the sentence names them.';
+COMMENT ON VIEW marts.outreach_targets IS 'Outreach list for NLC staff, latest run: cities whose evidence was observed and whose chance of the next tier, if their top gaps were closed, is at least the run''s outreach_min_chance (0.2 by default), ranked by that chance; a certified tier is a floor (certified Silver cities are Gold targets). With population band, the gaps that matter and their training topics, the core criteria blocking a city that has the points (blocked_by_core), the reason in words, one sentence saying why to call (why_call, with why_call_links), the change since the previous snapshot (change_summary; details in marts.city_changes), which weights scored them, snapshot and run id. Filter with WHERE state = ..., population_band = ..., next_tier = .... Cities left out are in marts.outreach_longer_path and marts.outreach_not_observed.';
+COMMENT ON VIEW marts.city_changes IS 'Per successful run and city: what changed since the city''s previous snapshot, i.e. the latest successful run of the latest earlier snapshot of the same kind (sample runs compare with sample runs; several runs of one month: the last one). A city the previous snapshot did not score reads first snapshot, with every change null.';
+COMMENT ON COLUMN marts.city_changes.snapshot IS 'Month the run describes.';
+COMMENT ON COLUMN marts.city_changes.run_id IS 'Run.';
+COMMENT ON COLUMN marts.city_changes.previous_snapshot IS 'Month of the snapshot compared with (null: first snapshot of this city).';
+COMMENT ON COLUMN marts.city_changes.previous_run_id IS 'Run compared with (null: first snapshot of this city).';
+COMMENT ON COLUMN marts.city_changes.points_change IS 'expected_points now minus in the previous snapshot (a change of weights, scored_with, moves it too).';
+COMMENT ON COLUMN marts.city_changes.next_tier IS 'The city''s next tier now; p_next_tier_change compares the odds of this same tier.';
+COMMENT ON COLUMN marts.city_changes.p_next_tier_change IS 'P(at least next_tier) now minus the previous snapshot''s P(at least that same tier).';
+COMMENT ON COLUMN marts.city_changes.p_silver_or_better_change IS 'p_silver_or_better now minus in the previous snapshot.';
+COMMENT ON COLUMN marts.city_changes.evidence_gained IS 'Signals (website evidence kinds and portal metrics, staging.city_signals) above zero now and not in the previous snapshot, comma-separated; null: none.';
+COMMENT ON COLUMN marts.city_changes.evidence_lost IS 'Signals above zero in the previous snapshot that were read this time and found at zero; null: none.';
+COMMENT ON COLUMN marts.city_changes.evidence_not_reread IS 'Signals above zero in the previous snapshot whose source could not be read this time (site unreachable, portal search incomplete): not evidence of a loss.';
+COMMENT ON COLUMN marts.city_changes.change_summary IS 'Compact text, e.g. since 2026-10: +2.1 pts (it starts with words, so spreadsheets never read it as a formula), or first snapshot.';
+COMMENT ON VIEW marts.city_changes_latest IS 'marts.city_changes rows of the latest successful run: each city''s change since its previous snapshot.';
+COMMENT ON COLUMN marts.outreach_targets.gaps IS 'The gaps shown to staff (top_gaps marked matters: they raise P(next tier) by at least 1 percentage point by default, or are core), as id and name, semicolon-separated.';
+COMMENT ON COLUMN marts.outreach_targets.training_topics IS 'Training topics of those gaps.';
 COMMENT ON VIEW marts.outreach_longer_path IS 'Latest run: cities observed well enough to judge whose chance of the next tier, even with their top gaps closed, is below the run''s outreach_min_chance. Not ranked; outreach_note says how far they are.';
 COMMENT ON VIEW marts.outreach_not_observed IS 'Latest run: cities whose practices could not be judged (no known website, site unreachable or refusing crawlers, or too little of the public evidence read). Not ranked; outreach_note says what to check before anyone calls.';
 
@@ -365,15 +383,15 @@ COMMENT ON COLUMN staging.certified_cities.geoid IS 'Matched city (null when not
 COMMENT ON COLUMN staging.certified_cities.match IS 'name_state, ambiguous or not_in_universe.';
 COMMENT ON COLUMN staging.certified_cities.source_outcome IS 'How reading the page went (ok; otherwise the labels are unknown this run).';
 
-COMMENT ON TABLE marts.validation IS 'Per run: how the index agrees with the certified list (AUC of p_silver_or_better, precision at k, tier agreement counts, tier accuracy among certified cities). Rows say when they describe sample data.';
+COMMENT ON TABLE marts.validation IS 'Per run: how the index agrees with the certified list (AUC of p_silver_or_better, precision at k, tier agreement counts, tier accuracy among certified cities, and the reliability diagram of p_silver_or_better with its error). Rows say when they describe sample data.';
 COMMENT ON COLUMN marts.validation.snapshot IS 'Month the run describes.';
 COMMENT ON COLUMN marts.validation.run_id IS 'Run.';
-COMMENT ON COLUMN marts.validation.metric IS 'auc_p_silver_or_better, precision_at_k, tier_agreement, tier_accuracy_certified (or not_computed).';
-COMMENT ON COLUMN marts.validation.k IS 'k for precision_at_k.';
-COMMENT ON COLUMN marts.validation.value IS 'The figure (a count for tier_agreement).';
-COMMENT ON COLUMN marts.validation.n IS 'Cities scored.';
+COMMENT ON COLUMN marts.validation.metric IS 'auc_p_silver_or_better, precision_at_k, tier_agreement, tier_accuracy_certified, reliability_error (expected calibration error of p_silver_or_better: sum over bins of n_bin/N x abs(mean predicted - observed certified share)), reliability_bin (one row per non-empty bin of the reliability diagram), or not_computed.';
+COMMENT ON COLUMN marts.validation.k IS 'k for precision_at_k; the number of equal-width bins for reliability_error (10, or 5 with fewer than 10 certified cities); the bin number (1 = lowest probabilities) for reliability_bin.';
+COMMENT ON COLUMN marts.validation.value IS 'The figure (a count for tier_agreement; the observed share certified Silver or better for reliability_bin).';
+COMMENT ON COLUMN marts.validation.n IS 'Cities scored (for reliability_bin: cities in the bin).';
 COMMENT ON COLUMN marts.validation.positives IS 'Cities certified Silver or better among them.';
-COMMENT ON COLUMN marts.validation.detail IS 'For tier_agreement the cell (predicted=... certified=...); otherwise notes such as sample data.';
+COMMENT ON COLUMN marts.validation.detail IS 'For tier_agreement the cell (predicted=... certified=...); for reliability_bin the bin (lower=... upper=... mean_predicted=...); otherwise notes such as sample data.';
 COMMENT ON COLUMN marts.validation.is_sample IS 'True when the run used the built-in synthetic sample.';
 
 COMMENT ON TABLE marts.calibration IS 'Per run: the catalog''s hand-set weights against a fit to the certified list, on held-out cities only (stratified cross-validation), and the decision (metric adopted) on which the published scores use; see docs/CALIBRATION.md.';
