@@ -159,3 +159,33 @@ def test_change_since_the_previous_snapshot(tmp_path) -> None:
     # The first real snapshot has nothing before it (an earlier sample run is not a real run's past).
     assert first == [("3900001", "first snapshot")]
     assert targets == {"Alpha": "since 2026-09: +2.5 pts", "Beta": "first snapshot"}
+
+
+def test_every_reader_agrees_on_the_current_run(tmp_path) -> None:
+    """A real replay of October and a newer sample run of November in one home: the views, the report, the
+    export and `cdpi targets` all read the real run (ops.current_run is the one definition); asked for a
+    month, each reads that month's run."""
+    from pipelines.cli import main as cli
+    from warehouse.export import export_snapshot
+    from warehouse.paths import WarehousePaths
+    from warehouse.read import connect_published
+    from warehouse.report.data import select_run
+
+    paths = WarehousePaths(tmp_path)
+    row = {"geoid": "3900001", "city": "Alpha", "expected_points": 20.0, "p_silver_or_better": 0.4,
+           "next_tier": "silver", "p_next_tier": 0.4}
+    _publish_run(paths, "real-oct", "2026-10-01", False, [row], _signals("3900001", open_data_policy=(1.0, True)))
+    _publish_run(paths, "sample-nov", "2026-11-01", True, [row], _signals("3900001", open_data_policy=(1.0, True)))
+    con = connect_published(paths)
+    try:
+        assert con.execute("SELECT run_id FROM ops.latest_run").fetchone()[0] == "real-oct"
+        assert con.execute("SELECT DISTINCT run_id FROM marts.outreach_targets").fetchall() == [("real-oct",)]
+        assert select_run(con, None).run_id == "real-oct"
+        assert select_run(con, "2026-11").run_id == "sample-nov"
+        assert con.execute("SELECT run_id FROM ops.current_run('2026-11')").fetchone()[0] == "sample-nov"
+    finally:
+        con.close()
+    assert export_snapshot(paths, None, tmp_path / "out", ("csv",)).run_id == "real-oct"
+    assert export_snapshot(paths, "2026-11", tmp_path / "out", ("csv",)).run_id == "sample-nov"
+    assert cli(["targets", "--home", str(tmp_path), "--format", "csv", "--out", str(tmp_path / "t.csv")]) == 0
+    assert "real-oct" in (tmp_path / "t.csv").read_text(encoding="utf-8")

@@ -57,8 +57,7 @@ def export_snapshot(paths: WarehousePaths, snapshot: str | None = None, out: Pat
         run = con.execute("""
             SELECT run_id, strftime(snapshot, '%Y-%m'), cdpi_version, is_sample,
                    run_id = (SELECT run_id FROM ops.latest_run) AS is_latest
-            FROM ops.runs WHERE status = 'success' AND ($m IS NULL OR strftime(snapshot, '%Y-%m') = $m)
-            ORDER BY snapshot DESC, finished_at DESC LIMIT 1""", {"m": snapshot}).fetchone()
+            FROM ops.current_run(CAST($m AS VARCHAR))""", {"m": snapshot}).fetchone()
         if run is None:
             raise WarehouseError(f"no successful run for snapshot {snapshot}" if snapshot else "no successful run")
         run_id, month, version, is_sample, is_latest = run

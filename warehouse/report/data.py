@@ -71,14 +71,15 @@ def rows(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | dict[str,
 
 
 def select_run(con: duckdb.DuckDBPyConnection, snapshot: str | None) -> Run:
-    """The latest successful run, of `snapshot` (YYYY-MM or YYYY-MM-DD) when given."""
+    """The current run (``ops.current_run``: real before sample, then newest), of `snapshot` (YYYY-MM or
+    YYYY-MM-DD) when given."""
     if snapshot is not None and not SNAPSHOT_RE.match(snapshot.strip()):
         raise WarehouseError(f"snapshot {snapshot!r} is not YYYY-MM")
     month = snapshot.strip()[:7] if snapshot else None
+    # ops.current_run is the one definition of "the current run" (warehouse/sql/40_views.sql).
     found = rows(con, """
-        SELECT run_id, snapshot, mode, is_sample, finished_at, cdpi_version, config_json FROM ops.runs
-        WHERE status = 'success' AND (CAST(? AS VARCHAR) IS NULL OR strftime(snapshot, '%Y-%m') = ?)
-        ORDER BY snapshot DESC, finished_at DESC LIMIT 1""", [month, month])
+        SELECT run_id, snapshot, mode, is_sample, finished_at, cdpi_version, config_json
+        FROM ops.current_run(CAST(? AS VARCHAR))""", [month])
     if not found:
         known = [r[0] for r in con.execute(
             "SELECT DISTINCT strftime(snapshot, '%Y-%m') FROM ops.runs WHERE status = 'success' ORDER BY 1"

@@ -1,8 +1,14 @@
-CREATE OR REPLACE VIEW ops.latest_run AS
+-- THE definition of "the current run", used by every view, the report, the export and the CLI: among
+-- successful runs (of one month when `month` is 'YYYY-MM', of any when NULL), a real run always wins over
+-- a sample run, then the newest snapshot, then the run that finished last.
+CREATE OR REPLACE MACRO ops.current_run(month) AS TABLE
 SELECT * FROM ops.runs
-WHERE status = 'success'
-ORDER BY is_sample, snapshot DESC, finished_at DESC   -- a real run always wins over sample runs
+WHERE status = 'success' AND (month IS NULL OR strftime(snapshot, '%Y-%m') = month)
+ORDER BY is_sample, snapshot DESC, finished_at DESC NULLS LAST
 LIMIT 1;
+
+CREATE OR REPLACE VIEW ops.latest_run AS
+SELECT r.* FROM ops.runs r SEMI JOIN ops.current_run(NULL) c USING (run_id);
 
 CREATE OR REPLACE VIEW marts.cities_latest AS
 SELECT c.* FROM marts.cities c JOIN ops.latest_run r USING (run_id);

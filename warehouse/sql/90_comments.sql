@@ -111,7 +111,7 @@ COMMENT ON COLUMN marts.cities.homepage_outcome IS 'Outcome class of this run''s
 COMMENT ON COLUMN marts.cities.homepage_status IS 'HTTP status of the home page fetch.';
 COMMENT ON COLUMN marts.cities.is_sample IS 'True for the built-in synthetic sample cities (not real places).';
 
-COMMENT ON VIEW ops.latest_run IS 'The most recent successful run of the most recent snapshot; real runs always win over sample runs, so a sample run in a real warehouse never becomes what the _latest views show.';
+COMMENT ON VIEW ops.latest_run IS 'The current run: ops.current_run(NULL), the one definition every view, the report, the export and the CLI use. Among successful runs a real run always wins over a sample run, then the newest snapshot, then the run that finished last, so a sample run in a real warehouse never becomes what the _latest views show. For one month: SELECT * FROM ops.current_run(''2026-11'').';
 COMMENT ON VIEW marts.cities_latest IS 'marts.cities restricted to the latest run (ops.latest_run).';
 COMMENT ON VIEW marts.fetch_outcomes IS 'Fetch counts, hosts, bytes and attempts per run and outcome class.';
 
