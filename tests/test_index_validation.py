@@ -72,3 +72,17 @@ def test_validation_rows_carry_the_reliability_diagram() -> None:
     assert parsed[1]["mean_predicted"] == pytest.approx(0.9)
     assert error["value"] == pytest.approx(0.4)     # both bins 0.4 away from their observed share
     assert parse_bin_detail("predicted=gold") is None
+
+
+def test_certified_cities_below_the_median_uncertified_city_are_named_with_the_reason() -> None:
+    index = pd.DataFrame({
+        "city": ["Low Seen", "Low Unseen", "High", "U1", "U2", "U3"], "state": ["OH"] * 6,
+        "expected_points": [8.0, 5.0, 30.0, 10.0, 12.0, 14.0], "coverage": [0.9, 0.1, 1.0, 1.0, 1.0, 1.0],
+        "p_silver_or_better": [0.2, 0.1, 0.9, 0.1, 0.2, 0.3], "predicted_tier": ["none"] * 6,
+        "certified_tier": ["silver", "gold", "silver", None, None, None]})
+    rows = validate(index, is_sample=False).set_index("metric")
+    row = rows.loc["certified_below_median_uncertified"]
+    assert row["value"] == 2
+    assert "median uncertified city 12.0 points; 1 of 2 with their evidence observed" in row["detail"]
+    assert "Low Unseen, OH (5.0 points, evidence not observed: coverage 10%)" in row["detail"]
+    assert "Low Seen, OH (8.0 points, observed, coverage 90%)" in row["detail"]

@@ -45,10 +45,10 @@ def _index(**rows: dict) -> pd.DataFrame:
 
 def test_only_observed_cities_with_a_real_chance_are_ranked_and_the_rest_say_why() -> None:
     index = _index(a={}, b={"p_next_tier_if_gaps_closed": 0.1}, c={"coverage": 0.3}, d={}, e={}, f={},
-                   g={"next_tier": None})
-    cities = pd.DataFrame({"geoid": list("abcdefg"),
+                   g={"next_tier": None}, h={"next_tier": None, "coverage": 0.13})
+    cities = pd.DataFrame({"geoid": list("abcdefgh"),
                            "website_url": ["https://a.gov/", "https://b.gov/", "https://c.gov/", None,
-                                           "https://e.gov/", "https://f.gov/", "https://g.gov/"]})
+                                           "https://e.gov/", "https://f.gov/", "https://g.gov/", "https://h.gov/"]})
     summaries = pd.DataFrame([
         {"geoid": "e", "stopped_by": "seed_unreachable", "robots_blocked": 1},
         {"geoid": "f", "stopped_by": "seed_unreachable", "robots_blocked": 0},
@@ -56,12 +56,15 @@ def test_only_observed_cities_with_a_real_chance_are_ranked_and_the_rest_say_why
     out = outreach_status(index, cities, summaries).set_index(index["geoid"])
     assert out["outreach_status"].to_dict() == {"a": "target", "b": "longer_path", "c": "not_observed",
                                                 "d": "not_observed", "e": "not_observed", "f": "not_observed",
-                                                "g": "top_tier"}
+                                                "g": "top_tier", "h": "top_tier"}
     notes = out["outreach_note"]
     assert "60% chance of Silver" in notes["a"] and "below 20%" in notes["b"]
     assert "only 30% of what public evidence could show was read" in notes["c"]
     assert "no known official website" in notes["d"] and "robots.txt" in notes["e"]
     assert "could not be reached" in notes["f"]
+    # A certified Platinum city whose evidence went unread: its low figures are explained, not left as decline.
+    assert notes["g"] == "certified or predicted Platinum: no next tier"
+    assert "not observed" in notes["h"] and "only 13% of what public evidence could show was read" in notes["h"]
     # The thresholds are the run's: a stricter chance moves a target to the longer path.
     strict = outreach_status(index, cities, summaries, min_chance=0.7).set_index(index["geoid"])
     assert strict.loc["a", "outreach_status"] == "longer_path"

@@ -3,6 +3,7 @@ scraped text, link schemes, no external resources, the sample banner and older s
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import shutil
@@ -317,6 +318,9 @@ def test_validation_page_shows_the_warehouse_figures(report, sample_home):
     error = next(v for (m, _), v in figures.items() if m == "reliability_error")
     assert figure(text, "fig-reliability") == f"{error[0]:.3f}"
     assert figure(text, "fig-labels") == str(labels) and f"of {cities:,} scored" in text
+    # Certified cities scoring below the median uncertified one are counted and named, with the reason.
+    below, _, _, detail = figures[("certified_below_median_uncertified", None)]
+    assert f"<strong>{int(below)}</strong>" in text and (not below or html.escape(detail) in text)
     # The tier agreement table: every stored cell at its place, predicted tiers down, certified across.
     rows = table(site / "validation.html", "agreement-table")
     header, body = rows[0], {r[0]: r for r in rows[1:]}

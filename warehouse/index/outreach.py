@@ -66,7 +66,10 @@ def outreach_status(index: pd.DataFrame, cities: pd.DataFrame, summaries: pd.Dat
         reason = _not_observed(site.get(row.geoid, ""), crawl.get(row.geoid), row.coverage, min_coverage)
         if row.next_tier is None or (isinstance(row.next_tier, float) and np.isnan(row.next_tier)):
             status.append("top_tier")
-            notes.append("certified or predicted Platinum: no next tier")
+            # A certified city whose evidence went unread scores low: say why, so nobody reads it as decline.
+            notes.append("certified or predicted Platinum: no next tier"
+                         + (f"; its figures here are low because its evidence was not observed: {reason}" if reason
+                            else ""))
         elif reason:
             status.append("not_observed")
             notes.append(reason)

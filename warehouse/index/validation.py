@@ -87,6 +87,8 @@ def validate(index: pd.DataFrame, *, is_sample: bool, ks: tuple[int, ...] = (10,
     rows.append({"metric": "tier_accuracy_certified", "k": None,
                  "value": float(exact.mean()) if len(exact) else None, "n": int(certified.sum()),
                  "positives": int(certified.sum()), "detail": note, "is_sample": is_sample})
+    if "expected_points" in index:
+        rows.append(_below_median(index, certified, note, is_sample))
     # Reliability: k is the number of bins on the error row and the bin number (from 1) on each bin row.
     bins = RELIABILITY_BINS if certified.sum() >= FEW_LABELS else FEW_BINS
     table, error = reliability(scores, certified, bins)
@@ -112,3 +114,27 @@ def parse_bin_detail(detail: str | None) -> dict[str, float] | None:
         return {key: float(found[key]) for key in ("lower", "upper", "mean_predicted")}
     except (KeyError, ValueError):
         return None
+
+
+#: Coverage below which a city's evidence counts as not observed (the outreach default, MIN_COVERAGE there).
+OBSERVED_COVERAGE = 0.5
+
+
+def _below_median(index: pd.DataFrame, certified: np.ndarray, note: str, is_sample: bool) -> dict:
+    """Certified cities scoring fewer expected points than the median uncertified city: value counts them,
+    detail names them and says which had their evidence unobserved (coverage below 50 %), the only good
+    reason for a certified city to score that low."""
+    points = index["expected_points"].to_numpy(dtype=float)
+    median = float(np.median(points[~certified])) if (~certified).any() else float("nan")
+    low = index[certified & (points < median)]
+    coverage = low["coverage"].astype(float) if "coverage" in low else pd.Series(np.nan, index=low.index)
+    names = [f"{getattr(r, 'city', '?')}, {getattr(r, 'state', '?')} ({r.expected_points:.1f} points, "
+             + ("evidence not observed: coverage " + (f"{c:.0%}" if not np.isnan(c) else "unknown")
+                if np.isnan(c) or c < OBSERVED_COVERAGE else f"observed, coverage {c:.0%}") + ")"
+             for r, c in zip(low.itertuples(), coverage, strict=True)]
+    unexplained = int(sum(not (np.isnan(c) or c < OBSERVED_COVERAGE) for c in coverage))
+    detail = (f"median uncertified city {median:.1f} points; {unexplained} of {len(low)} with their evidence "
+              f"observed" + (": " + "; ".join(names) if names else "") + ("; " + note if note else ""))
+    return {"metric": "certified_below_median_uncertified", "k": None, "value": float(len(low)), "n": len(index),
+            "positives": int(certified.sum()), "detail": detail, "is_sample": is_sample}
+

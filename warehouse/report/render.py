@@ -219,6 +219,7 @@ def validation_context(data: ReportData) -> dict[str, Any]:
         "not_computed": one("not_computed"),
         "auc": auc, "precision": sorted(by_metric.get("precision_at_k", []), key=lambda r: r["k"]),
         "tier_accuracy": accuracy, "reliability_error": error, "bins": bins,
+        "below_median": one("certified_below_median_uncertified"),
         "labels": labels, "cities": auc["n"] if auc else len(data.cities),
         "few_labels": labels is not None and labels < FEW_LABELS, "few_labels_limit": FEW_LABELS,
         "agreement": _agreement(by_metric.get("tier_agreement", [])),
