@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from warcio.archiveiterator import ArchiveIterator
+from warcio.recordloader import ArcWarcRecord
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
@@ -138,73 +139,148 @@ def warc_files(paths: tuple[str, ...] | list[str]) -> list[Path]:
     return files
 
 
-class ReplayIndex:
-    """Maps (method, normalized URL) to the last archived exchange for it.
+class _Stored:
+    """Where an archived response lives in its WARC file. The index keeps only this (plus the small
+    hop-failure exchanges); the record is read back and decompressed when it is looked up, so replaying
+    a large archive holds offsets in memory, not every body."""
 
-    The last record wins: when a live run retried (503, then 200), the archive holds every attempt and
-    the final one is what the live run used.
-    """
+    __slots__ = ("offset", "length", "status", "truncated", "reused")
 
-    def __init__(self, paths: tuple[str, ...] | list[str]):
-        self.files = warc_files(paths)
-        self._index: dict[tuple[str, str], Exchange] = {}
-        #: Fields of the archives' warcinfo records (``name: value`` lines), every value seen per name.
-        self.info: dict[str, list[str]] = {}
-        for path in self.files:
-            self._load(path)
+    def __init__(self, offset: int, length: int, status: int, truncated: bool):
+        self.offset, self.length, self.status, self.truncated = offset, length, status, truncated
+        self.reused: tuple[int, int] | None = None   # (offset, length) of a 304's resource record
 
-    def __len__(self) -> int:
-        return len(self._index)
 
-    def lookup(self, method: str, url: str) -> Exchange | None:
-        return self._index.get((method.upper(), normalize_url(url)))
+class _FileIndex:
+    """One WARC file read once: its exchanges by (METHOD, normalized URL), last record winning, and its
+    warcinfo fields. Not changed after it is built, so one instance serves every thread and every
+    ReplayIndex of the process (see ``_file_index``)."""
 
-    def _load(self, path: Path) -> None:
-        pending: dict[str, tuple[str, Exchange]] = {}   # record id -> (url, exchange) awaiting its request
-        last_304: dict[str, Exchange] = {}
+    def __init__(self, path: Path, stamp: tuple[int, int, int]):
+        self.path = path
+        self.stamp = stamp                      # (inode, size, mtime_ns) of the file that was read
+        self.entries: dict[tuple[str, str], _Stored | Exchange] = {}
+        self.info: list[tuple[str, str]] = []   # warcinfo ``name: value`` lines, names lower-cased
+        pending: dict[str, tuple[str, _Stored | Exchange]] = {}  # record id -> (url, entry) awaiting its request
+        last_304: dict[str, _Stored] = {}
         with open(path, "rb") as fh:
-            for record in ArchiveIterator(fh):
+            records = ArchiveIterator(fh)
+            for record in records:
                 rtype = record.rec_type
                 url = record.rec_headers.get_header("WARC-Target-URI")
-                date = record.rec_headers.get_header("WARC-Date") or ""
                 rid = record.rec_headers.get_header("WARC-Record-ID")
                 if rtype == "warcinfo":
                     self._read_info(record.content_stream().read(64 * 1024))
                 elif rtype == "response":
-                    http = record.http_headers
                     truncated = bool(record.rec_headers.get_header("WARC-Truncated"))
-                    # A truncated body is never used (the outcome is too_large), so it is not kept in memory.
-                    ex = Exchange(status=int(http.get_statuscode()), headers=list(http.headers),
-                                  body=b"" if truncated else record.content_stream().read(), date=date,
-                                  source=path.name)
-                    if truncated:
-                        ex.outcome = "too_large"
-                    pending[rid] = (url, ex)
+                    status = int(record.http_headers.get_statuscode())
+                    # The offset and length are known once the record is read to its end (warcio does that).
+                    pending[rid] = (url, _Stored(records.get_record_offset(), records.get_record_length(),
+                                                 status, truncated))
                 elif rtype == "metadata" and record.rec_headers.get_header("Content-Type") == _HOP_FAILURE:
                     info = json.loads(record.content_stream().read())
-                    ex = Exchange(status=None, headers=[], body=b"", date=date,
+                    ex = Exchange(status=None, headers=[], body=b"",
+                                  date=record.rec_headers.get_header("WARC-Date") or "",
                                   outcome=info["outcome"], error=info.get("error"), source=path.name)
                     pending[rid] = (url, ex)
-                    self._index[(info["method"].upper(), normalize_url(url))] = ex
+                    self.entries[(info["method"].upper(), normalize_url(url))] = ex
                 elif rtype == "request":
                     ref = record.rec_headers.get_header("WARC-Concurrent-To")
                     if ref in pending:
-                        target_url, ex = pending.pop(ref)
+                        target_url, entry = pending.pop(ref)
                         method = record.http_headers.protocol.split(" ")[0].upper()
-                        self._index[(method, normalize_url(target_url))] = ex
-                        if ex.status == 304:
-                            last_304[ref] = ex
+                        self.entries[(method, normalize_url(target_url))] = entry
+                        if isinstance(entry, _Stored) and entry.status == 304:
+                            last_304[ref] = entry
                 elif rtype == "resource":
                     ref = record.rec_headers.get_header("WARC-Concurrent-To")
                     if ref in last_304:
-                        last_304.pop(ref).reused_body = record.content_stream().read()
-
+                        last_304.pop(ref).reused = (records.get_record_offset(), records.get_record_length())
 
     def _read_info(self, block: bytes) -> None:
         for line in block.decode("utf-8", errors="replace").splitlines():
             name, sep, value = line.partition(":")
             if sep and value.strip():
-                self.info.setdefault(name.strip().lower(), []).append(value.strip())
+                self.info.append((name.strip().lower(), value.strip()))
+
+    def exchange(self, key: tuple[str, str]) -> Exchange | None:
+        """The exchange archived under ``key``, its body read from the file now."""
+        entry = self.entries.get(key)
+        if entry is None or isinstance(entry, Exchange):
+            return entry
+        with open(self.path, "rb") as fh:
+            if os.fstat(fh.fileno()).st_ino != self.stamp[0]:
+                raise RuntimeError(f"{self.path} was replaced while it was being replayed")
+            record = self._record(fh, entry.offset, entry.length)
+            # A truncated body is never used (the outcome is too_large), so it is not read.
+            ex = Exchange(status=entry.status, headers=list(record.http_headers.headers),
+                          body=b"" if entry.truncated else record.content_stream().read(),
+                          date=record.rec_headers.get_header("WARC-Date") or "", source=self.path.name,
+                          outcome="too_large" if entry.truncated else None)
+            if entry.reused is not None:
+                ex.reused_body = self._record(fh, *entry.reused).content_stream().read()
+        return ex
+
+    @staticmethod
+    def _record(fh, offset: int, length: int) -> ArcWarcRecord:
+        fh.seek(offset)
+        return next(iter(ArchiveIterator(io.BytesIO(fh.read(length)))))
+
+
+#: WARC files already indexed in this process, by resolved path: every asset of a run (and every crawl
+#: shard in one process) opens its own Fetcher, and each used to parse the whole archive again (7 times
+#: per `cdpi run --sample`). An entry is reused only while the file's inode, size and mtime are unchanged;
+#: a changed file is indexed again and replaces it.
+_FILE_INDEXES: dict[Path, _FileIndex] = {}
+_FILE_INDEXES_LOCK = threading.Lock()
+
+
+def _file_index(path: Path) -> _FileIndex:
+    resolved = path.resolve()
+    st = resolved.stat()   # taken before reading: a file that grows meanwhile is read again next time
+    stamp = (st.st_ino, st.st_size, st.st_mtime_ns)
+    with _FILE_INDEXES_LOCK:   # held while indexing, so two threads never parse one file twice
+        cached = _FILE_INDEXES.get(resolved)
+        if cached is None or cached.stamp != stamp:
+            cached = _FILE_INDEXES[resolved] = _FileIndex(resolved, stamp)
+        return cached
+
+
+class ReplayIndex:
+    """Maps (method, normalized URL) to the last archived exchange for it.
+
+    The last record wins: when a live run retried (503, then 200), the archive holds every attempt and
+    the final one is what the live run used. A 304 comes back with the body of the resource record that
+    follows it (``reused_body``); a hop that got no response comes back from its metadata record as an
+    exchange without status (``outcome``, ``error``); ``declared()`` reads the warcinfo fields.
+
+    Each file is read once per process and shared (``_file_index``); what stays in memory is where each
+    response is in its file, and a lookup reads that one record back.
+    """
+
+    def __init__(self, paths: tuple[str, ...] | list[str]):
+        self.files = warc_files(paths)
+        parts = [_file_index(path) for path in self.files]
+        #: Which file answers each (METHOD, URL): the last file holding it, files in ``warc_files`` order.
+        self._where: dict[tuple[str, str], _FileIndex] = {}
+        #: Fields of the archives' warcinfo records (``name: value`` lines), every value seen per name.
+        self.info: dict[str, list[str]] = {}
+        for part in parts:
+            self._where.update(dict.fromkeys(part.entries, part))
+            for name, value in part.info:
+                self.info.setdefault(name, []).append(value)
+
+    def __len__(self) -> int:
+        return len(self._where)
+
+    def archived(self) -> list[tuple[str, str]]:
+        """Every (METHOD, normalized URL) the archives answer, in the order first indexed."""
+        return list(self._where)
+
+    def lookup(self, method: str, url: str) -> Exchange | None:
+        key = (method.upper(), normalize_url(url))
+        part = self._where.get(key)
+        return None if part is None else part.exchange(key)
 
     def declared(self, name: str) -> list[str]:
         """Space-separated values of warcinfo field ``name`` across the archives, each once, in order: what
@@ -217,3 +293,45 @@ def _ascii_line(text: str) -> str:
     """warcio writes the status and request lines as ASCII (it percent-encodes non-ASCII header values
     itself): a server's UTF-8 reason phrase is kept as escapes instead of failing the fetch."""
     return text.encode("ascii", "backslashreplace").decode("ascii")
+
+
+#: warcinfo field a run writes when its data is synthetic (the built-in sample): a replay of the archive
+#: then stays labelled as sample data, whatever the command line says.
+SAMPLE_FIELD = "cdpi-sample-data"
+
+
+@dataclass(frozen=True)
+class ArchiveCheck:
+    """What a replay needs to know before its first fetch: the WARC files, and whether any declares itself
+    sample data."""
+
+    files: tuple[Path, ...]
+    sample: bool
+
+
+def check_replay_archives(paths: list[str] | tuple[str, ...]) -> ArchiveCheck:
+    """Refuse archives a replay cannot use, before anything is fetched: a path that is missing, a folder
+    without WARC files, or a file whose first record is not a WARC record. Reads only each file's first
+    record (its warcinfo), so the check costs milliseconds whatever the archive's size. Raises ValueError
+    with a message naming the path."""
+    try:
+        files = warc_files(paths)
+    except FileNotFoundError as exc:
+        raise ValueError(str(exc)) from None
+    if not files:
+        raise ValueError(f"no WARC files (*{WARC_SUFFIX} or *.warc) in {', '.join(map(str, paths))}: "
+                         "nothing to replay")
+    sample = False
+    for path in files:
+        try:
+            with open(path, "rb") as fh:
+                first = next(iter(ArchiveIterator(fh)), None)
+                if first is None:
+                    raise ValueError("no records")
+                if first.rec_type == "warcinfo":
+                    block = first.content_stream().read(64 * 1024).decode("utf-8", errors="replace")
+                    sample |= any(line.partition(":")[0].strip().lower() == SAMPLE_FIELD
+                                  and line.partition(":")[2].strip().lower() == "true" for line in block.splitlines())
+        except Exception as exc:   # warcio raises several types for non-WARC input; all mean the same here
+            raise ValueError(f"{path} is not a readable WARC archive ({type(exc).__name__}: {exc})") from None
+    return ArchiveCheck(tuple(files), sample)
