@@ -10,6 +10,7 @@ from pathlib import Path
 import dagster as dg
 
 from sources.census import SUBEST_URL
+from sources.http.archive import SAMPLE_FIELD
 from sources.http.config import DEFAULT_CONTACT_URL, FetcherConfig
 from sources.http.fetcher import Fetcher
 from warehouse.paths import WarehousePaths, cdpi_home
@@ -52,6 +53,9 @@ class FetcherResource(dg.ConfigurableResource):
     replay: list[str] = []
     resolve: dict[str, str] = {}
     allow_addresses: list[str] = []
+    #: Synthetic data (the built-in sample and its builds): every WARC says so in its warcinfo, so a replay
+    #: of it is labelled sample data too.
+    sample_data: bool = False
 
     def fetcher_config(self, cache_dir: Path | None, shared_gate_dir: Path | None = None) -> FetcherConfig:
         return FetcherConfig(
@@ -73,7 +77,7 @@ class FetcherResource(dg.ConfigurableResource):
         # One set of host gates per run, shared by every step and process of it (crawl shards).
         fetcher = Fetcher(self.fetcher_config(paths.http_cache, paths.run_dir(run_id) / "host-gates"),
                           run_dir=paths.run_dir(run_id), run_id=run_id, archive_prefix=prefix,
-                          archive_info=archive_info)
+                          archive_info={**(archive_info or {}), **({SAMPLE_FIELD: "true"} if self.sample_data else {})})
         try:
             yield fetcher
         finally:

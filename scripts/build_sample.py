@@ -41,6 +41,7 @@ def run_on_simweb(n_cities: int, seed: int, home: Path) -> str:
         warehouse = WarehouseResource(home=str(home))
         fetcher = FetcherResource(
             min_delay_s=0.01, max_crawl_delay_s=0.05, conditional_get=False, read_timeout_s=2.0, backoff_base_s=0.05, allow_addresses=["127.0.0.1"],
+            sample_data=True,
             resolve={k: (REAL_DNS if v is None else v) for k, v in sim.resolve_map().items()})
         settings = RunSettings(mode="live", is_sample=True)
         # Documents capped at 1 MB: the sample's huge PDFs still end as too_large, without 20 MB of filler
@@ -74,12 +75,15 @@ def _sample_notice() -> bytes:
 
     from warcio.warcwriter import WARCWriter
 
+    from sources.http.archive import SAMPLE_FIELD
+
     buf = io.BytesIO()
     writer = WARCWriter(buf, gzip=True)
     writer.write_record(writer.create_warcinfo_record("sample.warc.gz", {
         "description": "cdpi built-in SAMPLE: synthetic cities served by the cdpi simulated web. "
                        "Not real places, not real Census or Wikidata content.",
-        "software": "cdpi scripts/build_sample.py"}))
+        "software": "cdpi scripts/build_sample.py",
+        SAMPLE_FIELD: "true"}))   # read by every replay: a replay of this archive stays labelled sample data
     return buf.getvalue()
 
 

@@ -1,0 +1,96 @@
+"""A replay never reaches the network, and says what it replays: an archive it cannot read stops the run
+before any fetch, an empty archive is still a replay (not "no replay"), no socket is opened in replay
+mode, and an archive that declares itself sample data keeps that label."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import pytest
+
+from pipelines.cli import main as cli
+from pipelines.resources import sample_archive
+from sources.http.archive import SAMPLE_FIELD, WarcArchive, check_replay_archives
+from sources.http.config import FetcherConfig
+from sources.http.fetcher import Fetcher
+from sources.http.outcomes import Outcome
+from warehouse.paths import WarehousePaths
+
+
+class NetworkForbidden(AssertionError):
+    pass
+
+
+@pytest.fixture
+def no_network(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every way to a remote host fails loudly and is recorded: name resolution and socket connects."""
+    attempts: list[str] = []
+
+    def refuse(what: str):
+        def _refuse(*args, **kwargs):
+            attempts.append(f"{what} {args[1:2] or args[:1]}")
+            raise NetworkForbidden(f"{what} attempted during a replay")
+        return _refuse
+
+    monkeypatch.setattr(socket, "getaddrinfo", refuse("getaddrinfo"))
+    monkeypatch.setattr(socket, "create_connection", refuse("create_connection"))
+    monkeypatch.setattr(socket.socket, "connect", refuse("connect"))
+    monkeypatch.setattr(socket.socket, "connect_ex", refuse("connect_ex"))
+    return attempts
+
+
+@pytest.mark.parametrize("make", ["empty_dir", "not_warc", "empty_file"])
+def test_an_archive_a_replay_cannot_read_stops_the_run_before_any_fetch(make: str, tmp_path: Path, capsys,
+                                                                      no_network: list[str]) -> None:
+    target = tmp_path / "archive"
+    if make == "empty_dir":
+        target.mkdir()
+    elif make == "not_warc":
+        target = tmp_path / "page.html"
+        target.write_text("<html><body>not an archive</body></html>", encoding="utf-8")
+    else:
+        target = tmp_path / "empty.warc.gz"
+        target.write_bytes(b"")
+    home = tmp_path / "home"
+    assert cli(["run", "--replay", str(target), "--home", str(home), "--quiet"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and err.startswith("cdpi: error: cannot replay:") and str(target) in err, err
+    assert not WarehousePaths(home).published.exists()
+    assert no_network == []
+
+
+def test_an_empty_replay_index_is_still_a_replay_and_never_goes_live(tmp_path: Path, no_network: list[str]) -> None:
+    (tmp_path / "nothing").mkdir()
+    with Fetcher(FetcherConfig(replay=(str(tmp_path / "nothing"),), obey_robots=True)) as f:
+        result = f.get("https://www2.census.gov/programs-surveys/popest/datasets/")
+    assert result.outcome == Outcome.NOT_ARCHIVED and result.status is None, result
+    assert no_network == []
+
+
+def test_archives_declare_sample_data_and_the_check_reads_it(tmp_path: Path) -> None:
+    for name, info in (("sample", {SAMPLE_FIELD: "true"}), ("real", {})):
+        archive = WarcArchive(tmp_path / name, "t", {"operator": "test", **info})
+        archive.write_failure(url="https://example.org/", method="GET", outcome="timeout", error="x",
+                              date="2026-11-01T00:00:00Z")
+        archive.close()
+    assert check_replay_archives([str(tmp_path / "sample")]).sample
+    assert not check_replay_archives([str(tmp_path / "real")]).sample
+    assert check_replay_archives([str(tmp_path / "real"), str(tmp_path / "sample")]).sample
+
+
+def test_the_built_in_sample_archive_says_it_is_sample_data() -> None:
+    assert check_replay_archives([str(sample_archive())]).sample
+
+
+@pytest.mark.slow
+def test_replaying_the_sample_archive_opens_no_socket_and_keeps_the_sample_label(
+        tmp_path: Path, capsys, no_network: list[str]) -> None:
+    home = tmp_path / "home"
+    assert cli(["run", "--replay", str(sample_archive()), "--home", str(home), "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert no_network == []
+    assert "SAMPLE DATA" in out and "(mode: replay)" in out
+    assert f"cdpi run --replay {sample_archive()}" in out      # every run says how to replay it
+    assert cli(["sql", "select mode, is_sample from ops.runs", "--home", str(home), "--format", "csv"]) == 0
+    assert capsys.readouterr().out.strip().splitlines()[1:] == ["replay,True"]
