@@ -7,14 +7,22 @@ from urllib.parse import urlsplit
 import dagster as dg
 import pandas as pd
 
+from assets.metadata import table_metadata
 from assets.partitions import MONTHLY
-from assets.validation import check_result, quarantine_outputs, suite_checks, value_counts
+from assets.validation import (
+    check_result,
+    quarantine_metadata,
+    quarantine_outputs,
+    suite_checks,
+    value_counts,
+)
 from sources.evidence.classify import KINDS
 from sources.evidence.crawl import DOC_HOSTS_FIELD, crawl_cities
 from sources.portals.registries import registrable_domain
 
 _OUT = {"kinds": {"python", "pandas"}, "owners": ["team:cdpi"], "code_version": "1"}
 _SUITES = (("crawl_pages", "staging.crawl_pages"), ("evidence", "marts.evidence"))
+_SUMMARY_PREVIEW = ["geoid", "seed_url", "pages_fetched", "pages_ok", "stopped_by", "kinds_found"]
 
 
 def crawl_shards() -> int:
@@ -47,8 +55,9 @@ def crawl_shard(k: int, shards: int) -> dg.AssetsDefinition:
             # A replay follows the document hosts its archive's crawl followed, besides the configured ones.
             limits = limits.with_doc_hosts(f.declared(DOC_HOSTS_FIELD))
             pages, evidence, summaries = crawl_cities(f, mine, limits=limits, workers=f.config.concurrency)
-        return dg.Output({"pages": pages, "evidence": evidence, "summaries": summaries}, metadata={
-            "cities": len(summaries), "requests": len(pages), "pid": os.getpid()})
+        # Row count and schema are the shard's requests (its pages table): what a crawl's size is counted in.
+        return dg.Output({"pages": pages, "evidence": evidence, "summaries": summaries}, metadata=table_metadata(
+            pages, cities=len(summaries), requests=len(pages), pid=os.getpid()))
 
     return _shard
 
@@ -95,15 +104,16 @@ def _merge(shards: int) -> dg.AssetsDefinition:
                                                        max_quarantined_share=context.resources.settings.max_quarantined_share)
         if len(bad_rows):
             context.log.warning(f"{len(bad_rows)} crawl/evidence rows quarantined (see ops.quarantine)")
-        yield dg.Output(frames["crawl_pages"], "crawl_pages", metadata={
-            "rows": len(frames["crawl_pages"]), "outcomes": value_counts(frames["crawl_pages"]["outcome"]),
-            "bytes": int(frames["crawl_pages"]["bytes"].sum()) if len(frames["crawl_pages"]) else 0,
-            "shards": len(parts)})
-        yield dg.Output(summaries, "crawl_summaries", metadata={
-            "cities": len(summaries), "stopped_by": value_counts(summaries["stopped_by"]) if len(summaries) else {},
-            "median_pages": float(summaries["pages_fetched"].median()) if len(summaries) else None})
+        yield dg.Output(frames["crawl_pages"], "crawl_pages", metadata=table_metadata(
+            frames["crawl_pages"], outcomes=value_counts(frames["crawl_pages"]["outcome"]),
+            bytes=int(frames["crawl_pages"]["bytes"].sum()) if len(frames["crawl_pages"]) else 0,
+            shards=len(parts)))
+        yield dg.Output(summaries, "crawl_summaries", metadata=table_metadata(
+            summaries, preview=5, preview_columns=_SUMMARY_PREVIEW, cities=len(summaries),
+            stopped_by=value_counts(summaries["stopped_by"]) if len(summaries) else {},
+            median_pages=float(summaries["pages_fetched"].median()) if len(summaries) else None))
         yield dg.Output(frames["evidence"], "evidence", metadata=_evidence_metadata(frames["evidence"], summaries))
-        yield dg.Output(bad_rows, "evidence_quarantine", metadata={"rows": len(bad_rows)})
+        yield dg.Output(bad_rows, "evidence_quarantine", metadata=quarantine_metadata(bad_rows))
         for name, _table in _SUITES:
             yield check_result(reports[name], asset=name, check_name=f"{name}_suite")
 
@@ -113,8 +123,8 @@ def _merge(shards: int) -> dg.AssetsDefinition:
 def _evidence_metadata(evidence: pd.DataFrame, summaries: pd.DataFrame) -> dict:
     """Headline figures: cities with evidence of each kind, and a few example calls to check by eye."""
     crawled = int((summaries["pages_ok"] > 0).sum()) if len(summaries) else 0
-    meta: dict = {"rows": len(evidence), "cities_crawled": crawled,
-                  "cities_with_evidence": int(evidence["geoid"].nunique()) if len(evidence) else 0}
+    meta: dict = table_metadata(evidence, cities_crawled=crawled,
+                                cities_with_evidence=int(evidence["geoid"].nunique()) if len(evidence) else 0)
     per_kind = {k: int(evidence.loc[evidence["kind"] == k, "geoid"].nunique()) if len(evidence) else 0
                 for k in KINDS}
     meta["cities_by_kind"] = dg.MetadataValue.json(per_kind)

@@ -4,6 +4,7 @@
 import dagster as dg
 import pandas as pd
 
+from assets.metadata import table_metadata
 from assets.partitions import MONTHLY
 from sources.homepages import fetch_homepages
 
@@ -17,4 +18,6 @@ def city_homepages(context: dg.AssetExecutionContext, cities: pd.DataFrame) -> d
     with res.fetcher.open(res.warehouse.paths(), context.run_id, "city_homepages") as f:
         frame = fetch_homepages(f, cities)
     outcomes = {str(k): int(v) for k, v in frame["outcome"].value_counts().items()}
-    return dg.Output(frame, metadata={"rows": len(frame), "outcomes": dg.MetadataValue.json(outcomes)})
+    return dg.Output(frame, metadata=table_metadata(
+        frame, preview=5, preview_columns=["geoid", "url", "outcome", "status", "title"],
+        outcomes=dg.MetadataValue.json(outcomes)))

@@ -5,6 +5,7 @@ import json
 import dagster as dg
 import pandas as pd
 
+from assets.metadata import table_metadata
 from assets.partitions import MONTHLY
 from sources.certified import CERTIFICATION_URL, COLUMNS, fetch_certified, match_to_cities
 from sources.criteria.catalog import load_catalog
@@ -33,11 +34,12 @@ def certified_cities(context: dg.AssetExecutionContext, cities: pd.DataFrame) ->
     frame["source_outcome"] = listing.outcome
     if listing.outcome != "ok":
         context.log.warning(f"certified list not read ({listing.outcome}): {listing.error}")
-    return dg.Output(frame, metadata={
-        "outcome": listing.outcome, "error": listing.error or "", "rows": len(frame),
-        "matched": int(frame["geoid"].notna().sum()) if len(frame) else 0,
-        "by_tier": dg.MetadataValue.json({str(k): int(v) for k, v in frame["tier"].value_counts().items()})
-        if len(frame) else {}})
+    return dg.Output(frame, metadata=table_metadata(
+        frame, preview=5, preview_columns=["city", "state", "tier", "year", "geoid", "match"],
+        outcome=listing.outcome, error=listing.error or "",
+        matched=int(frame["geoid"].notna().sum()) if len(frame) else 0,
+        by_tier=dg.MetadataValue.json({str(k): int(v) for k, v in frame["tier"].value_counts().items()})
+        if len(frame) else {}))
 
 
 @dg.asset(partitions_def=MONTHLY, group_name="index", kinds={"python", "pandas"}, owners=["team:cdpi"],
@@ -58,9 +60,10 @@ def wwc_partners(context: dg.AssetExecutionContext, cities: pd.DataFrame) -> dg.
     if len(unread):
         context.log.warning(f"{len(unread)} of {len(sources)} partner announcements not read: "
                             + ", ".join(f"{r.url} ({r.outcome})" for r in unread.itertuples()))
-    return dg.Output({"partners": partners, "announcements": sources}, metadata={
-        "announcements_read": int((sources["outcome"] == "ok").sum()), "announcements": len(sources),
-        "partners_named": len(partners), "matched": int(partners["geoid"].notna().sum()) if len(partners) else 0})
+    # Row count and schema: the partners table (staging.wwc_partners); the announcements are counted beside it.
+    return dg.Output({"partners": partners, "announcements": sources}, metadata=table_metadata(
+        partners, announcements_read=int((sources["outcome"] == "ok").sum()), announcements=len(sources),
+        partners_named=len(partners), matched=int(partners["geoid"].notna().sum()) if len(partners) else 0))
 
 
 @dg.multi_asset(
@@ -122,16 +125,16 @@ def readiness_index(context: dg.AssetExecutionContext, cities: pd.DataFrame, por
                                                          settings.outreach_min_gap_gain)], axis=1)
     signals = signal_rows(values, observed, source)
     criteria, weights = catalog_rows(model)
-    yield dg.Output(signals, "city_signals", metadata={"rows": len(signals),
-                                                       "observed_share": float(signals["observed"].mean())
-                                                       if len(signals) else 0.0})
-    yield dg.Output(criterion_scores, "criterion_scores", metadata={
-        "rows": len(criterion_scores), "criteria": len(model.ids),
-        "mean_probability": float(criterion_scores["probability"].mean()) if len(criterion_scores) else 0.0})
+    yield dg.Output(signals, "city_signals", metadata=table_metadata(
+        signals, observed_share=float(signals["observed"].mean()) if len(signals) else 0.0))
+    yield dg.Output(criterion_scores, "criterion_scores", metadata=table_metadata(
+        criterion_scores, criteria=len(model.ids),
+        mean_probability=float(criterion_scores["probability"].mean()) if len(criterion_scores) else 0.0))
     yield dg.Output(city_index, "city_index", metadata=_index_metadata(city_index, model))
-    yield dg.Output({"criteria": criteria, "weights": weights}, "criteria_catalog",
-                    metadata={"standard": model.catalog.standard, "bands": model.catalog.bands,
-                              "criteria": len(criteria), "thresholds": dg.MetadataValue.json(model.needed)})
+    # Row count and schema: the criteria table (marts.criteria); the weights are its long companion.
+    yield dg.Output({"criteria": criteria, "weights": weights}, "criteria_catalog", metadata=table_metadata(
+        criteria, standard=model.catalog.standard, bands=model.catalog.bands, criteria=len(criteria),
+        thresholds=dg.MetadataValue.json(model.needed)))
     yield _calibration_output(calibration, decision, bool(settings.is_sample))
 
 
@@ -157,8 +160,10 @@ def _calibration_output(result, decision, is_sample: bool) -> dg.Output:
                "positives": int(result.metrics["positives"].max()) if len(result.metrics) else 0,
                "detail": decision.reason, "is_sample": is_sample}
     metrics = pd.concat([result.metrics, pd.DataFrame([adopted])], ignore_index=True)
-    meta: dict = {"status": result.status, "sample_data": is_sample, "eligible_cities": int(result.eligible.sum()),
-                  "scored_with": decision.scored_with, "decision": decision.reason}
+    # Row count and schema: the metrics table (marts.calibration).
+    meta: dict = table_metadata(metrics, status=result.status, sample_data=is_sample,
+                                eligible_cities=int(result.eligible.sum()), scored_with=decision.scored_with,
+                                decision=decision.reason)
     pooled = result.metrics[result.metrics["fold"] == "pooled"]
     if result.status == "computed":
         table = pooled.pivot(index="metric", columns="model", values="value").drop(
@@ -170,7 +175,7 @@ def _calibration_output(result, decision, is_sample: bool) -> dg.Output:
 
 
 def _index_metadata(index: pd.DataFrame, model: Model) -> dict:
-    meta: dict = {"cities": len(index), "points_needed": dg.MetadataValue.json(model.needed)}
+    meta: dict = table_metadata(index, cities=len(index), points_needed=dg.MetadataValue.json(model.needed))
     if not len(index):
         return meta
     meta["predicted_tiers"] = dg.MetadataValue.json(
@@ -203,7 +208,7 @@ def index_validation(context: dg.AssetExecutionContext, city_index: pd.DataFrame
         frame = pd.DataFrame([{"metric": "not_computed", "k": None, "value": None, "n": len(city_index),
                                "positives": 0, "detail": "certified list not available in this run",
                                "is_sample": is_sample}])
-        return dg.Output(frame, metadata={"computed": False})
+        return dg.Output(frame, metadata=table_metadata(frame, computed=False))
     frame = validate(city_index, is_sample=is_sample)
     auc = frame.loc[frame["metric"] == "auc_p_silver_or_better", "value"].iloc[0]
     error = frame.loc[frame["metric"] == "reliability_error", "value"].iloc[0]
@@ -211,8 +216,8 @@ def index_validation(context: dg.AssetExecutionContext, city_index: pd.DataFrame
     table = frame[frame["metric"] == "tier_agreement"]
     lines = ["| predicted / certified | cities |", "|---|---|"] + [
         f"| {r.detail} | {int(r.value)} |" for r in table.itertuples()]
-    return dg.Output(frame, metadata={
-        "computed": True, "sample_data": is_sample, "auc_p_silver_or_better": None if pd.isna(auc) else float(auc),
-        "precision_at_10": float(p10.iloc[0]) if len(p10) else None,
-        "reliability_error": None if pd.isna(error) else float(error),
-        "tier_agreement": dg.MetadataValue.md("\n".join(lines))})
+    return dg.Output(frame, metadata=table_metadata(
+        frame, computed=True, sample_data=is_sample, auc_p_silver_or_better=None if pd.isna(auc) else float(auc),
+        precision_at_10=float(p10.iloc[0]) if len(p10) else None,
+        reliability_error=None if pd.isna(error) else float(error),
+        tier_agreement=dg.MetadataValue.md("\n".join(lines))))

@@ -3,8 +3,15 @@
 import dagster as dg
 import pandas as pd
 
+from assets.metadata import table_metadata
 from assets.partitions import MONTHLY, snapshot_of
-from assets.validation import check_result, quarantine_outputs, suite_checks, value_counts
+from assets.validation import (
+    check_result,
+    quarantine_metadata,
+    quarantine_outputs,
+    suite_checks,
+    value_counts,
+)
 from sources.portals.survey import survey
 
 _OUT = {"kinds": {"python", "pandas"}, "owners": ["team:cdpi"], "code_version": "2"}
@@ -45,17 +52,16 @@ def city_portals(context: dg.AssetExecutionContext, cities: pd.DataFrame, city_h
     if len(bad_rows):
         context.log.warning(f"{len(bad_rows)} portal rows quarantined (see ops.quarantine)")
     portals, probes = frames["portals"], frames["portal_probes"]
-    yield dg.Output(probes, "portal_probes", metadata={
-        "rows": len(probes), "hosts_examined": result.notes.get("hosts_examined", 0),
-        "outcomes": value_counts(probes["outcome"])})
+    yield dg.Output(probes, "portal_probes", metadata=table_metadata(
+        probes, hosts_examined=result.notes.get("hosts_examined", 0), outcomes=value_counts(probes["outcome"])))
     yield dg.Output(portals, "portals", metadata=_portal_metadata(portals))
-    yield dg.Output(frames["portal_datasets"], "portal_datasets", metadata={
-        "rows": len(frames["portal_datasets"]), "types": value_counts(frames["portal_datasets"]["type"])})
+    yield dg.Output(frames["portal_datasets"], "portal_datasets", metadata=table_metadata(
+        frames["portal_datasets"], types=value_counts(frames["portal_datasets"]["type"])))
     reads = result.registries
-    yield dg.Output(reads, "portal_registry_reads", metadata={
-        "requests": int(reads["requests"].sum()) if len(reads) else 0,
-        "outcomes": value_counts(reads["registry"] + ":" + reads["outcome"]) if len(reads) else {}})
-    yield dg.Output(bad_rows, "portal_quarantine", metadata={"rows": len(bad_rows)})
+    yield dg.Output(reads, "portal_registry_reads", metadata=table_metadata(
+        reads, requests=int(reads["requests"].sum()) if len(reads) else 0,
+        outcomes=value_counts(reads["registry"] + ":" + reads["outcome"]) if len(reads) else {}))
+    yield dg.Output(bad_rows, "portal_quarantine", metadata=quarantine_metadata(bad_rows))
     for name, _table in _SUITES:
         yield check_result(reports[name], asset=name, check_name=f"{name}_suite")
 
@@ -65,10 +71,10 @@ def _portal_metadata(portals: pd.DataFrame) -> dict:
     """Headline figures for the Dagster UI: how many cities have a credited portal, on which platforms,
     and the median catalog metrics of credited portals."""
     credited = portals[portals["credited"].astype(bool)] if len(portals) else portals
-    meta = {"rows": len(portals), "credited_portals": len(credited),
-            "cities_with_credited_portal": int(credited["geoid"].nunique()) if len(credited) else 0,
-            "by_platform": value_counts(credited["platform"]) if len(credited) else {},
-            "by_scope": value_counts(portals["scope"]) if len(portals) else {}}
+    meta = table_metadata(portals, credited_portals=len(credited),
+                          cities_with_credited_portal=int(credited["geoid"].nunique()) if len(credited) else 0,
+                          by_platform=value_counts(credited["platform"]) if len(credited) else {},
+                          by_scope=value_counts(portals["scope"]) if len(portals) else {})
     for col in ("dataset_count", "updated_365d_share", "described_share", "licensed_share", "machine_readable_share"):
         if len(credited):
             value = credited[col].median()

@@ -59,9 +59,14 @@ def published_warehouse(context: dg.AssetExecutionContext, census_places: pd.Dat
     outcomes: dict[str, int] = {}
     for row in fetch_log:
         outcomes[row["outcome"]] = outcomes.get(row["outcome"], 0) + 1
+    added = {name: len(frame) for name, frame in frames.items()}
+    lines = ["| table | rows from this run | rows in the warehouse |", "|---|---|---|"] + [
+        f"| {name} | {added.get(name, '')} | {rows} |" for name, rows in sorted(summary.row_counts.items())]
     return dg.MaterializeResult(metadata={
+        # The warehouse's row count is what this run added to it, over every table it writes.
+        "dagster/row_count": sum(added.values()),
         "path": dg.MetadataValue.path(summary.path), "runs_in_history": summary.history_runs,
-        "row_counts": dg.MetadataValue.json(summary.row_counts),
+        "row_counts": dg.MetadataValue.json(summary.row_counts), "tables": dg.MetadataValue.md("\n".join(lines)),
         "fetch_outcomes": dg.MetadataValue.json(outcomes), "sample_data": bool(res.settings.is_sample)})
 
 

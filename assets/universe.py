@@ -6,8 +6,9 @@ from pathlib import Path
 import dagster as dg
 import pandas as pd
 
+from assets.metadata import table_metadata
 from assets.partitions import MONTHLY
-from assets.validation import check_result, suite_checks
+from assets.validation import check_result, quarantine_metadata, suite_checks
 from expectations.runner import quarantine, validate_output
 from sources import universe, wikidata
 from sources.errors import SourceUnavailable
@@ -15,6 +16,7 @@ from sources.errors import SourceUnavailable
 GROUP = "universe"
 _COMMON = {"partitions_def": MONTHLY, "group_name": GROUP, "kinds": {"python", "pandas"},
            "owners": ["team:cdpi"], "code_version": "1"}
+_CITY_PREVIEW = ["geoid", "name", "state_abbr", "population", "website_url", "website_match"]
 
 
 @dg.asset(required_resource_keys={"fetcher", "warehouse", "settings"}, **_COMMON)
@@ -34,8 +36,9 @@ def census_places(context: dg.AssetExecutionContext) -> dg.Output[pd.DataFrame]:
             origin = res.settings.census_url
     except (SourceUnavailable, FileNotFoundError, ValueError) as exc:
         raise dg.Failure(description=str(exc)) from exc
-    return dg.Output(frame, metadata={"rows": len(frame), "source": origin,
-                                      "min_population": res.settings.min_population})
+    return dg.Output(frame, metadata=table_metadata(
+        frame, preview=5, preview_columns=_CITY_PREVIEW[:4] + ["population_year"], source=origin,
+        min_population=res.settings.min_population))
 
 
 @dg.asset(required_resource_keys={"fetcher", "warehouse"}, **_COMMON)
@@ -48,8 +51,7 @@ def wikidata_websites(context: dg.AssetExecutionContext) -> dg.Output[pd.DataFra
     frame.attrs["lookup"] = lookup
     if lookup != "ok":
         context.log.warning(f"Wikidata lookup failed ({lookup}); websites will be unknown")
-    return dg.Output(frame, metadata={"rows": len(frame), "lookup": lookup,
-                                      "endpoint": wikidata.SPARQL_ENDPOINT})
+    return dg.Output(frame, metadata=table_metadata(frame, lookup=lookup, endpoint=wikidata.SPARQL_ENDPOINT))
 
 
 @dg.multi_asset(
@@ -90,9 +92,9 @@ def cities(context: dg.AssetExecutionContext, census_places: pd.DataFrame, wikid
     bad_rows = len(matched) - len(clean)
     if bad_rows:
         context.log.warning(f"{bad_rows} city rows quarantined (see ops.quarantine)")
-    yield dg.Output(clean, "cities", metadata={
-        "rows": len(clean), "quarantined_rows": bad_rows, "sample_data": bool(settings.is_sample),
-        "website_matches": dg.MetadataValue.json(
-            {str(k): int(v) for k, v in clean["website_match"].value_counts().items()})})
-    yield dg.Output(quarantined, "cities_quarantine", metadata={"rows": len(quarantined)})
+    yield dg.Output(clean, "cities", metadata=table_metadata(
+        clean, preview=5, preview_columns=_CITY_PREVIEW, quarantined_rows=bad_rows,
+        sample_data=bool(settings.is_sample), website_matches=dg.MetadataValue.json(
+            {str(k): int(v) for k, v in clean["website_match"].value_counts().items()})))
+    yield dg.Output(quarantined, "cities_quarantine", metadata=quarantine_metadata(quarantined))
     yield check_result(report, asset="cities", check_name="cities_suite")

@@ -4,6 +4,7 @@
 import dagster as dg
 import pandas as pd
 
+from assets.metadata import table_metadata
 from expectations.runner import ValidationReport, quarantine, validate_output
 
 
@@ -25,6 +26,14 @@ def suite_checks(suites: tuple[tuple[str, str], ...]) -> list[dg.AssetCheckSpec]
     return [dg.AssetCheckSpec(f"{name}_suite", asset=name, blocking=True,
                               description=f"Great Expectations suite expectations/suites/{name}.json on {table}")
             for name, table in suites]
+
+
+def quarantine_metadata(quarantined: pd.DataFrame) -> dict[str, object]:
+    """A quarantine output's metadata: its size, and when rows were set aside, which expectations they
+    failed and the first few of them, so the UI answers "why" without a query on ops.quarantine."""
+    extra = {"by_expectation": value_counts(quarantined["expectation"])} if len(quarantined) else {}
+    return table_metadata(quarantined, preview=5, preview_columns=["suite", "key", "expectation", "column", "reason"],
+                          **extra)
 
 
 def value_counts(series) -> dg.MetadataValue:

@@ -54,9 +54,8 @@ def main(argv: list[str] | None = None) -> int:
 
 # ---------------------------------------------------------------------------------------------- run
 def cmd_run(args: argparse.Namespace) -> int:
-    import dagster as dg
-
-    from pipelines.definitions import ALL_ASSETS, default_resources
+    from pipelines.definitions import default_resources
+    from pipelines.instance import run_instance
     from pipelines.progress import rich_progress
     from pipelines.resources import (
         CrawlSettings,
@@ -65,12 +64,14 @@ def cmd_run(args: argparse.Namespace) -> int:
         WarehouseResource,
         sample_archive,
     )
+    from pipelines.runlog import detach as detach_run_log
     from warehouse.publish import record_run_failure
 
     warehouse = WarehouseResource(home=str(args.home) if args.home else "")
     paths = warehouse.paths()
     fetcher_kwargs: dict = {}
     mode = "live"
+    is_sample = bool(args.sample)
     if args.sample:
         archive = sample_archive()
         if not archive.exists():
@@ -84,6 +85,15 @@ def cmd_run(args: argparse.Namespace) -> int:
                 raise CliError(f"replay archive not found: {path}")
         fetcher_kwargs["replay"] = [str(Path(p).resolve()) for p in args.replay]
         mode = "replay"
+    if fetcher_kwargs.get("replay"):
+        # Before any fetch: an archive a replay cannot read stops the run here (a replay never goes live),
+        # and an archive that declares itself sample data keeps that label.
+        from sources.http.archive import check_replay_archives
+
+        try:
+            is_sample |= check_replay_archives(fetcher_kwargs["replay"]).sample
+        except ValueError as exc:
+            raise CliError(f"cannot replay: {exc}") from None
     if args.min_delay is not None:
         fetcher_kwargs["min_delay_s"] = args.min_delay
     if args.cities and not Path(args.cities).exists():
@@ -91,7 +101,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     settings = RunSettings(
         min_population=args.min_population, cities_csv=str(Path(args.cities).resolve()) if args.cities else "",
         states=[s.upper() for s in args.state or []], limit=args.limit or 0, mode=mode,
-        is_sample=bool(args.sample),
+        is_sample=is_sample,
         max_quarantined_share=args.max_quarantined_share,
         tier_bands=args.tier_bands or "", calibration=args.calibration)
     if args.tier_bands:
@@ -105,16 +115,19 @@ def cmd_run(args: argparse.Namespace) -> int:
     crawl = CrawlSettings(extra_doc_hosts=[h.strip().lower() for h in args.doc_host if h.strip()])
     resources = default_resources(warehouse, FetcherResource(**fetcher_kwargs), settings, crawl)
 
-    banner = " [SAMPLE DATA: synthetic cities, not real places]" if args.sample else ""
+    banner = " [SAMPLE DATA: synthetic cities, not real places]" if is_sample else ""
     _err(f"cdpi run: snapshot {partition[:7]}, mode {mode}{banner}")
-    if args.workers > 1:
-        result = _run_sharded(args.workers, resources, partition, mode)
-    else:
-        with rich_progress(enabled=not args.quiet):
-            result = dg.materialize(
-                ALL_ASSETS, resources=resources, partition_key=partition, instance=dg.DagsterInstance.ephemeral(),
-                raise_on_error=False, tags={"cdpi/mode": mode},
-                run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}})
+    # Recorded in the home's Dagster instance (`cdpi dev` shows it); Dagster's and every library's log
+    # records go to the run's log file, the terminal keeps the progress and the summary.
+    try:
+        with run_instance(paths) as instance:
+            if args.workers > 1:
+                result = _run_sharded(args.workers, resources, partition, mode, instance)
+            else:
+                with rich_progress(enabled=not args.quiet):
+                    result = _run_in_process(resources, partition, mode, instance)
+    finally:
+        detach_run_log()
     if not result.success:
         step, message = _failure(result)
         record_run_failure(paths, result.run_id, "cdpi run", step, message)
@@ -124,13 +137,30 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run_sharded(workers: int, resources: dict, partition: str, mode: str):
+def _run_loggers(paths) -> dict:
+    """Logger config of a `cdpi run`: Dagster's console silenced (its DEBUG and WARNING lines would bury the
+    progress), everything at DEBUG in runs/<run_id>/run.log (pipelines/runlog.py)."""
+    return {"console": {"config": {"log_level": "CRITICAL"}},
+            "run_log": {"config": {"home": str(paths.home), "log_level": "DEBUG"}}}
+
+
+def _run_in_process(resources: dict, partition: str, mode: str, instance):
+    """The job `monthly_refresh` with this run's resources, every step in this process, recorded in
+    ``instance``: the same job the schedule runs, so the UI lists both together."""
+    from pipelines.definitions import ALL_ASSETS, build_definitions
+
+    job = build_definitions(ALL_ASSETS, "in_process", resources).resolve_job_def("monthly_refresh")
+    return job.execute_in_process(
+        run_config={"loggers": _run_loggers(resources["warehouse"].paths())}, instance=instance,
+        partition_key=partition, raise_on_error=False, tags={"cdpi/mode": mode})
+
+
+def _run_sharded(workers: int, resources: dict, partition: str, mode: str, instance):
     """The same run with the website crawl split into ``workers`` steps run side by side by Dagster's
     multiprocess executor (each process rebuilds the definitions from the environment set here, and
     takes this run's resource settings from the run config). Politeness holds across the processes
-    (shared host gates); the warehouse is still written by the single publish step."""
-    import tempfile
-
+    (shared host gates); the warehouse is still written by the single publish step. ``instance`` must be
+    persistent (the step processes record into it)."""
     import dagster as dg
 
     from pipelines.definitions import sharded_refresh_job
@@ -146,10 +176,9 @@ def _run_sharded(workers: int, resources: dict, partition: str, mode: str):
     execution = {"max_concurrent": workers + 1,
                  "start_method": {"forkserver": {"preload_modules": ["pipelines.definitions"]}}}
     run_config = {"resources": config, "execution": {"config": execution},
-                  "loggers": {"console": {"config": {"log_level": "WARNING"}}}}
-    with tempfile.TemporaryDirectory(prefix="cdpi-dagster-") as tmp, dg.DagsterInstance.local_temp(tmp) as instance:
-        return dg.execute_job(dg.reconstructable(sharded_refresh_job), instance=instance, run_config=run_config,
-                              tags={"dagster/partition": partition, "cdpi/mode": mode}, raise_on_error=False)
+                  "loggers": _run_loggers(resources["warehouse"].paths())}
+    return dg.execute_job(dg.reconstructable(sharded_refresh_job), instance=instance, run_config=run_config,
+                          tags={"dagster/partition": partition, "cdpi/mode": mode}, raise_on_error=False)
 
 
 def _partition_key(month: str | None) -> str:
@@ -192,24 +221,35 @@ def _failure(result) -> tuple[str | None, str]:
 
 
 def _print_run_summary(paths, run_id: str, banner: str) -> None:
+    from warehouse.paths import WarehousePaths
     from warehouse.read import connect_published
 
     con = connect_published(paths)
     try:
-        run = con.execute("SELECT snapshot, mode, city_count, fetch_count, quarantined, warc_files "
+        run = con.execute("SELECT snapshot, mode, city_count, fetch_count, quarantined, warc_files, replay_sources "
                           "FROM ops.runs WHERE run_id = ?", [run_id]).fetchone()
         outcomes = con.execute("SELECT outcome, fetches FROM marts.fetch_outcomes WHERE run_id = ? "
                                "ORDER BY fetches DESC", [run_id]).fetchall()
     finally:
         con.close()
-    snapshot, mode, city_count, fetch_count, quarantined, warcs = run
+    snapshot, mode, city_count, fetch_count, quarantined, warcs, replayed = run
     print(f"Run {run_id} published{banner}")
     print(f"  snapshot      {snapshot:%Y-%m}  (mode: {mode})")
     print(f"  cities        {city_count}  (quarantined rows: {quarantined})")
     print(f"  fetches       {fetch_count}  " + ", ".join(f"{o}: {n}" for o, n in outcomes))
     print(f"  warehouse     {paths.published}")
     print(f"  run folder    {paths.run_dir(run_id)}" + (f"  ({len(warcs)} WARC files)" if warcs else ""))
+    # Every run can be replayed: a live run from the WARCs it wrote, a replay from the archives it read.
+    again = [str(paths.run_dir(run_id) / "warc")] if warcs else list(replayed or [])
+    if again:
+        print(f"  replay it     cdpi run --replay {' '.join(again)}")
     print('  query it      cdpi sql "SELECT * FROM marts.cities_latest LIMIT 10"')
+    report = paths.home / "report" / "index.html"   # where the outreach_report asset builds it
+    print(f"  report        {report}  (rebuild: cdpi report)" if report.exists()
+          else "  report        not built in this run; build it with: cdpi report")
+    print(f"  log           {paths.run_log(run_id)}")
+    home = "" if paths.home == WarehousePaths.default().home else f" --home {paths.home}"
+    print(f"  in Dagster    cdpi dev{home}  (this run, its checks and metadata in the UI)")
 
 
 # ---------------------------------------------------------------------------------------------- sql
@@ -282,13 +322,12 @@ def cmd_docs(args: argparse.Namespace) -> int:
 
 
 def cmd_dev(args: argparse.Namespace) -> int:
-    """`dagster dev` with a persistent DAGSTER_HOME under $CDPI_HOME and telemetry off."""
+    """`dagster dev` on the home's Dagster instance ($CDPI_HOME/dagster, the one `cdpi run` records into),
+    telemetry and the sign-up pop-up off; dagster.yaml is written only when missing (pipelines/instance.py)."""
+    from pipelines.instance import prepare_dagster_home
+
     paths = _paths(args)
-    dagster_home = paths.home / "dagster_home"
-    dagster_home.mkdir(parents=True, exist_ok=True)
-    # One run at a time: each run is polite per host, but ten backfill runs at once would not be.
-    (dagster_home / "dagster.yaml").write_text(
-        "telemetry:\n  enabled: false\nconcurrency:\n  runs:\n    max_concurrent_runs: 1\n", encoding="utf-8")
+    dagster_home = prepare_dagster_home(paths)
     env = {**os.environ, "DAGSTER_HOME": str(dagster_home), "CDPI_HOME": str(paths.home),
            "GX_ANALYTICS_ENABLED": "false"}
     exe = Path(sys.executable).with_name("dagster")
@@ -613,8 +652,19 @@ def _err(message: str) -> None:
     print(message, file=sys.stderr)
 
 
+def _installed_version() -> str:
+    """The installed package's version (what ops.runs.cdpi_version records for a run)."""
+    from importlib import metadata
+
+    try:
+        return metadata.version("cdpi")
+    except metadata.PackageNotFoundError:
+        return "unknown (not installed)"
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="cdpi", description="City Data Practices Index pipeline")
+    p.add_argument("--version", action="version", version=f"cdpi {_installed_version()}")
     sub = p.add_subparsers(dest="command")
 
     run = sub.add_parser("run", help="run the whole pipeline in-process and publish a snapshot")
@@ -678,7 +728,7 @@ def _parser() -> argparse.ArgumentParser:
     prof.set_defaults(func=cmd_profile_portal)
 
     city = sub.add_parser("city", help='a city\'s scorecard: tier odds, criteria, evidence, gaps ("Name, ST")')
-    city.add_argument("city", help='city name and state, e.g. "Alder Falls, OH"')
+    city.add_argument("city", help='city name and state, e.g. "Alder Springs, MA" (a city of the built-in sample)')
     city.add_argument("--format", choices=["text", "json"], default="text")
     city.add_argument("--home", type=Path)
     city.set_defaults(func=cmd_city)
@@ -696,7 +746,7 @@ def _parser() -> argparse.ArgumentParser:
     tg.set_defaults(func=cmd_targets)
 
     hist = sub.add_parser("history", help='a city\'s index across every run ("Name, ST")')
-    hist.add_argument("city", help='city name and state, e.g. "Alder Falls, OH"')
+    hist.add_argument("city", help='city name and state, e.g. "Alder Springs, MA" (a city of the built-in sample)')
     hist.add_argument("--format", choices=["auto", "table", "tsv", "csv", "json", "xlsx"], default="auto")
     hist.add_argument("--out", type=Path, metavar="FILE")
     hist.add_argument("--home", type=Path)
@@ -724,7 +774,8 @@ def _parser() -> argparse.ArgumentParser:
     cls.add_argument("--explain", action="store_true", help="add score, matched rules and rule version")
     cls.set_defaults(func=cmd_classify)
 
-    dev = sub.add_parser("dev", help="start the Dagster UI (telemetry off)")
+    dev = sub.add_parser("dev", help="start the Dagster UI on the home's instance: every run, its checks and "
+                                     "metadata (telemetry off)")
     dev.add_argument("--port", type=int, default=3000)
     dev.add_argument("--home", type=Path)
     dev.set_defaults(func=cmd_dev)

@@ -15,12 +15,12 @@ import dagster as dg
 from assets.evidence import crawl_shards, evidence_assets
 from assets.homepages import city_homepages
 from assets.index import certified_cities, index_validation, readiness_index, wwc_partners
-from assets.partitions import MONTHLY
 from assets.portals import city_portals
 from assets.publish import published_warehouse, snapshot_exports
 from assets.report import outreach_report
 from assets.universe import census_places, cities, wikidata_websites
 from pipelines.resources import CrawlSettings, FetcherResource, RunSettings, WarehouseResource
+from pipelines.runlog import run_log
 from pipelines.sensors import record_failed_runs
 
 
@@ -31,9 +31,16 @@ def all_assets(shards: int = 1) -> list:
             published_warehouse, snapshot_exports, outreach_report]
 
 
+#: Dagster's console plus the run's log file (pipelines/runlog.py). Runs launched from the UI, the schedule or a
+#: backfill use LOGGER_CONFIG; `cdpi run` passes its own (console silenced: the terminal is for progress).
+LOGGERS = {"console": dg.colored_console_logger, "run_log": run_log}
+LOGGER_CONFIG = {"console": {"config": {"log_level": "INFO"}}, "run_log": {"config": {"log_level": "DEBUG"}}}
+
+
 def refresh_job(assets: list) -> dg.UnresolvedAssetJobDefinition:
+    # The job takes the monthly partitions from its assets (passing partitions_def here is deprecated).
     return dg.define_asset_job(
-        "monthly_refresh", selection=dg.AssetSelection.assets(*assets), partitions_def=MONTHLY,
+        "monthly_refresh", selection=dg.AssetSelection.assets(*assets), config={"loggers": LOGGER_CONFIG},
         description="Refresh every signal for one month and publish the snapshot.")
 
 
@@ -62,10 +69,14 @@ def executor(choice: str | None = None) -> dg.ExecutorDefinition:
     raise ValueError(f"CDPI_EXECUTOR must be in_process or multiprocess, not {choice!r}")
 
 
-def build_definitions(assets: list, executor_name: str | None = None) -> dg.Definitions:
+def build_definitions(assets: list, executor_name: str | None = None, resources: dict | None = None
+                      ) -> dg.Definitions:
+    """The definitions `dagster dev` loads; `cdpi run` builds the same with its own ``resources``, so its
+    runs are runs of ``monthly_refresh`` too and sit beside the scheduled ones in the UI."""
     job = refresh_job(assets)
     return dg.Definitions(
-        assets=assets, jobs=[job], sensors=[record_failed_runs], resources=default_resources(),
+        assets=assets, jobs=[job], sensors=[record_failed_runs], resources=resources or default_resources(),
+        loggers=LOGGERS,
         #: Early on the 2nd of each month (UTC), for the month just ended.
         schedules=[dg.build_schedule_from_partitioned_job(job, day_of_month=2, hour_of_day=3)],
         executor=executor(executor_name))

@@ -55,9 +55,16 @@ def test_dagster_dev_serves_the_definitions(tmp_path: Path) -> None:
             time.sleep(1)
         assert entries and entries[0]["loadStatus"] == "LOADED"
         assert entries[0]["locationOrLoadError"]["__typename"] == "RepositoryLocation"
-        yaml = (tmp_path / "dagster_home" / "dagster.yaml").read_text()
-        assert "enabled: false" in yaml
-        assert not (tmp_path / "dagster_home" / ".telemetry").exists()
+        # The home's one instance ($CDPI_HOME/dagster, where `cdpi run` records too): telemetry and the
+        # sign-up pop-up off.
+        yaml = (tmp_path / "dagster" / "dagster.yaml").read_text()
+        assert "telemetry:\n  enabled: false" in yaml and "nux:\n  enabled: false" in yaml
+        assert not (tmp_path / "dagster" / ".telemetry").exists()
+        nux = {"query": "{ shouldShowNux }"}
+        req = urllib.request.Request(f"http://127.0.0.1:{port}/graphql", data=json.dumps(nux).encode(),
+                                     headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            assert json.load(resp)["data"]["shouldShowNux"] is False
     finally:
         proc.send_signal(signal.SIGINT)
         try:

@@ -45,5 +45,16 @@ class WarehousePaths:
     def dagster_storage(self) -> Path:
         return self.home / "dagster_storage"
 
+    @property
+    def dagster_home(self) -> Path:
+        """The one Dagster instance of this home (DAGSTER_HOME): run history, materializations, check
+        results, schedules. `cdpi run`, `cdpi dev` and the schedule all use it, so the UI shows every run."""
+        return self.home / "dagster"
+
+    def run_log(self, run_id: str) -> Path:
+        """A run's full log: every Dagster event of the run and the third-party log records (pypdf & co.)
+        that would otherwise fill the terminal."""
+        return self.run_dir(run_id) / "run.log"
+
     def build_path(self, run_id: str) -> Path:
         return self.home / f".{PUBLISHED_NAME}.build-{run_id}"

@@ -1,0 +1,79 @@
+"""The one Dagster instance of a cdpi home ($CDPI_HOME/dagster): `cdpi run`, `cdpi dev` and the schedule all
+record into it, so every run shows up in the Dagster UI with its materializations, checks and partition.
+
+It used to live in ``dagster_home/`` and only `cdpi dev` used it (`cdpi run` ran in a throwaway instance,
+invisible to the UI); an existing ``dagster_home/`` is moved to ``dagster/`` the first time either
+command runs, so its history stays.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import dagster as dg
+
+from warehouse.paths import WarehousePaths
+
+#: Written only when the home has no dagster.yaml: after that the file is the user's, edits are kept.
+DAGSTER_YAML = """\
+# Dagster instance settings for this cdpi home, written by cdpi when missing; edit freely, cdpi keeps
+# your changes. Reference: https://docs.dagster.io/deployment/oss/dagster-yaml
+telemetry:
+  enabled: false    # no usage statistics leave the machine
+nux:
+  enabled: false    # no newsletter sign-up pop-up in the UI
+python_logs:
+  # Dagster's own console lines from INFO up: each step process of `cdpi run --workers N` would otherwise
+  # print a DEBUG line on the terminal. Every event still reaches the UI and runs/<run_id>/run.log.
+  python_log_level: INFO
+concurrency:
+  runs:
+    # Runs launched through the UI, the schedule or a backfill go one at a time: each run is polite to
+    # every city's server on its own, ten at once would not be. `cdpi run` does not queue (it runs at once).
+    max_concurrent_runs: 1
+"""
+
+#: What earlier versions of `cdpi dev` wrote on every start; a file holding exactly this was never edited
+#: by anyone, so it is replaced by the current settings (which also turn the UI's pop-up off).
+_EARLIER_GENERATED = ("telemetry:\n  enabled: false\nconcurrency:\n  runs:\n    max_concurrent_runs: 1\n",)
+
+
+def prepare_dagster_home(paths: WarehousePaths) -> Path:
+    """The home's DAGSTER_HOME, created if needed, with a dagster.yaml (written only when missing, so a
+    user's edits survive every `cdpi dev` and `cdpi run`). Moves a legacy ``dagster_home/`` into place."""
+    home = paths.dagster_home
+    legacy = paths.home / "dagster_home"
+    if legacy.is_dir() and not home.exists():
+        legacy.rename(home)   # same file system, one step: its run history and schedules come along
+    home.mkdir(parents=True, exist_ok=True)
+    config = home / "dagster.yaml"
+    if not config.exists() or config.read_text(encoding="utf-8") in _EARLIER_GENERATED:
+        # Written beside and renamed into place: a second process starting at the same moment never
+        # reads half a file.
+        tmp = home / f".dagster.yaml.{os.getpid()}"
+        tmp.write_text(DAGSTER_YAML, encoding="utf-8")
+        os.replace(tmp, config)
+    return home
+
+
+@contextlib.contextmanager
+def run_instance(paths: WarehousePaths) -> Iterator[dg.DagsterInstance]:
+    """The home's persistent instance for a `cdpi run`. If it cannot be opened (a dagster.yaml edited
+    into invalid settings, a damaged history database), the run still goes ahead in a temporary instance
+    and says so in one line: a monthly snapshot must not depend on the UI's bookkeeping."""
+    try:
+        instance = dg.DagsterInstance.from_config(str(prepare_dagster_home(paths)))
+    except Exception as exc:  # any failure here only costs the run its place in the UI
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        print(f"cdpi run: Dagster instance {paths.dagster_home} not usable ({first}); this run will not "
+              "appear in `cdpi dev`", file=sys.stderr)
+        with tempfile.TemporaryDirectory(prefix="cdpi-dagster-") as tmp, dg.DagsterInstance.local_temp(tmp) as temp:
+            yield temp
+        return
+    with instance:
+        yield instance

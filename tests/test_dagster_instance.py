@@ -1,0 +1,139 @@
+"""Every `cdpi run` is recorded in the home's Dagster instance ($CDPI_HOME/dagster), the one `cdpi dev` shows,
+and the terminal stays quiet: Dagster's and third-party log records go to the run's log file."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from pipelines.cli import main as cli
+from pipelines.instance import DAGSTER_YAML, prepare_dagster_home
+from warehouse.paths import WarehousePaths
+from warehouse.read import connect_published
+
+REPO = Path(__file__).resolve().parents[1]
+#: Assets whose value is not a table (files on disk): no row count or schema to report.
+NOT_TABLES = {"snapshot_exports", "outreach_report"}
+SUITE_CHECKS = {"cities_suite", "portal_probes_suite", "portals_suite", "portal_datasets_suite",
+                "crawl_pages_suite", "evidence_suite"}
+
+
+def _instance(home: Path) -> dg.DagsterInstance:
+    return dg.DagsterInstance.from_config(str(WarehousePaths(home).dagster_home))
+
+
+def _published_run(home: Path) -> tuple[str, str, int]:
+    con = connect_published(WarehousePaths(home))
+    try:
+        run_id, snapshot = con.execute("SELECT run_id, strftime(snapshot, '%Y-%m-%d') FROM ops.runs "
+                                       "ORDER BY finished_at DESC LIMIT 1").fetchone()
+        cities = con.execute("SELECT count(*) FROM staging.cities WHERE run_id = ?", [run_id]).fetchone()[0]
+    finally:
+        con.close()
+    return run_id, snapshot, cities
+
+
+def test_a_cli_run_is_in_the_homes_dagster_instance_with_partition_checks_and_metadata(sample_home: Path) -> None:
+    run_id, partition, cities = _published_run(sample_home)
+    with _instance(sample_home) as instance:
+        record = instance.get_run_record_by_id(run_id)
+        assert record is not None, "the published run is not in the home's Dagster instance"
+        run = record.dagster_run
+        assert run.status == dg.DagsterRunStatus.SUCCESS
+        assert run.job_name == "monthly_refresh", "CLI runs are runs of the job the schedule runs"
+        assert run.tags["dagster/partition"] == partition and run.tags["cdpi/mode"] == "sample"
+
+        from pipelines.definitions import defs
+
+        keys = defs.resolve_asset_graph().get_all_asset_keys()
+        for key in keys:
+            [materialization] = [r.asset_materialization for r in
+                                 instance.fetch_materializations(key, limit=1).records]
+            assert materialization.partition == partition, key
+            meta = materialization.metadata
+            if key.to_user_string() in NOT_TABLES:
+                continue
+            assert isinstance(meta.get("dagster/row_count"), dg.IntMetadataValue), f"{key} has no row count"
+        cities_meta = instance.fetch_materializations(dg.AssetKey("cities"), limit=1).records[0] \
+            .asset_materialization.metadata
+        assert cities_meta["dagster/row_count"].value == cities
+        schema = cities_meta["dagster/column_schema"].value
+        assert isinstance(schema, dg.TableSchema)
+        assert {"geoid", "name", "website_url"} <= {c.name for c in schema.columns}
+        assert "| geoid |" in cities_meta["preview"].value
+
+        evaluations = [e.dagster_event.event_specific_data for e in
+                       instance.all_logs(run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION)]
+        assert {e.check_name for e in evaluations} == SUITE_CHECKS
+        assert all(e.passed for e in evaluations)
+
+
+def test_dagster_yaml_is_written_once_and_user_edits_are_kept(tmp_path: Path) -> None:
+    paths = WarehousePaths(tmp_path)
+    home = prepare_dagster_home(paths)
+    assert home == tmp_path / "dagster" and (home / "dagster.yaml").read_text() == DAGSTER_YAML
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        assert not instance.nux_enabled, "the UI's sign-up pop-up stays off"
+        assert not instance.telemetry_enabled
+    edited = DAGSTER_YAML.replace("max_concurrent_runs: 1", "max_concurrent_runs: 3")
+    (home / "dagster.yaml").write_text(edited)
+    assert prepare_dagster_home(paths) == home
+    assert (home / "dagster.yaml").read_text() == edited
+
+
+def test_a_legacy_dagster_home_folder_is_moved_into_place(tmp_path: Path) -> None:
+    legacy = tmp_path / "dagster_home"
+    (legacy / "history").mkdir(parents=True)
+    (legacy / "history" / "runs.db").write_bytes(b"kept")
+    # What earlier `cdpi dev` wrote on every start: nobody edited it, so it gets the current settings.
+    (legacy / "dagster.yaml").write_text("telemetry:\n  enabled: false\nconcurrency:\n  runs:\n"
+                                         "    max_concurrent_runs: 1\n")
+    home = prepare_dagster_home(WarehousePaths(tmp_path))
+    assert not legacy.exists() and (home / "history" / "runs.db").read_bytes() == b"kept"
+    assert (home / "dagster.yaml").read_text() == DAGSTER_YAML
+
+
+def test_cdpi_dev_serves_the_same_instance(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`cdpi dev` points DAGSTER_HOME at the instance `cdpi run` records into (the server is not started)."""
+    seen: dict = {}
+
+    def fake_exec(file: str, argv: list[str], env: dict) -> None:
+        seen.update(argv=argv, env=env)
+
+    monkeypatch.setattr(os, "execvpe", fake_exec)
+    (tmp_path / "dagster").mkdir()
+    (tmp_path / "dagster" / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")   # a user's own file
+    assert cli(["dev", "--home", str(tmp_path), "--port", "3999"]) == 0
+    assert seen["env"]["DAGSTER_HOME"] == str(tmp_path / "dagster")
+    assert seen["env"]["CDPI_HOME"] == str(tmp_path)
+    assert seen["argv"][-2:] == ["--port", "3999"]
+    assert (tmp_path / "dagster" / "dagster.yaml").read_text() == "telemetry:\n  enabled: false\n"
+
+
+@pytest.mark.slow
+def test_a_sample_run_keeps_the_terminal_quiet_and_logs_to_the_run_folder(tmp_path: Path) -> None:
+    """In a fresh process, progress on: no pypdf warnings, no Dagster log lines on the terminal; they are in
+    runs/<run_id>/run.log, and the run is in the home's Dagster instance."""
+    home = tmp_path / "home"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CDPI_", "DAGSTER_"))}
+    proc = subprocess.run([str(Path(sys.executable).with_name("cdpi")), "run", "--sample", "--home", str(home)],
+                          cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    terminal = proc.stdout + proc.stderr
+    assert "EOF marker not found" not in terminal
+    assert "__ephemeral_asset_job__" not in terminal and "monthly_refresh -" not in terminal
+    assert not [line for line in terminal.splitlines() if "WARNING" in line or "Warning:" in line], terminal
+    run_id, _, _ = _published_run(home)
+    log = WarehousePaths(home).run_log(run_id)
+    assert str(log) in proc.stdout, "the summary names the run's log file"
+    assert "cdpi report" in proc.stdout and str(home / "report" / "index.html") in proc.stdout
+    text = log.read_text(encoding="utf-8")
+    assert "pypdf" in text and "EOF marker not found" in text
+    assert "STEP_SUCCESS" in text and "RUN_SUCCESS" in text, "Dagster's events of the run are in the file"
+    with _instance(home) as instance:
+        assert instance.get_run_record_by_id(run_id).dagster_run.status == dg.DagsterRunStatus.SUCCESS
