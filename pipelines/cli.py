@@ -131,8 +131,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not result.success:
         step, message = _failure(result)
         record_run_failure(paths, result.run_id, "cdpi run", step, message)
+        log = paths.run_log(result.run_id)
         raise CliError(f"run {result.run_id} failed at {step or 'an unknown step'}: {message} "
-                       f"(recorded in ops.run_failures)")
+                       f"(recorded in ops.run_failures" + (f"; full log: {log})" if log.exists() else ")"))
     _print_run_summary(paths, result.run_id, banner)
     return 0
 
@@ -211,6 +212,8 @@ def _failure(result) -> tuple[str | None, str]:
         if event.event_type_value == "STEP_FAILURE":
             error = event.event_specific_data.error
             message = error.message.strip() if error else "step failed"
+            if error and "Failure" in error.cls_name:   # an asset's own words: drop Dagster's class path
+                message = message.split("Failure: ", 1)[-1]
             cause = error.cause if error else None
             while cause is not None and cause.cause is not None:
                 cause = cause.cause

@@ -286,6 +286,9 @@ def test_a_blocking_check_stops_a_publish_over_a_published_warehouse(home: Path,
     assert code == 1 and err[-1].startswith("cdpi: error: run ") and "Traceback" not in "\n".join(err)
     assert "blocking check cities_suite on cities failed, nothing was published" in err[-1]
     assert "expect_quarantined_share_to_be_at_most" in err[-1] and "3990002" in err[-1]
+    # The one line names the file holding the full detail, and that file has the run's events.
+    log = Path(err[-1].rsplit("full log: ", 1)[1].rstrip(")"))
+    assert log.is_file() and "cities_suite" in log.read_text(encoding="utf-8")
     con = connect_published(WarehousePaths(home))
     try:
         assert con.execute("SELECT count(*) FROM ops.runs").fetchone()[0] == 1
@@ -326,3 +329,17 @@ def test_failure_sensor_records_the_failed_run(home: Path, monkeypatch: pytest.M
     finally:
         con.close()
     assert rows and rows[0][0] == result.run_id
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    ("foo,bar\n1,2\n", "failed at census_places: unrecognized city table header (foo, bar)"),
+    ('geoid,name,state_abbr,population\n"unterminated,x\n', "failed at census_places: city table is not a readable CSV"),
+])
+def test_a_bad_city_list_fails_in_one_line_naming_the_step_and_the_log(content: str, message: str, home: Path,
+                                                                      tmp_path: Path, capsys) -> None:
+    bad = tmp_path / "cities.csv"
+    bad.write_text(content, encoding="utf-8")
+    code = cli(["run", "--sample", "--cities", str(bad), "--home", str(home), "--quiet"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 1 and len(err) == 2 and err[0].startswith("cdpi run: snapshot"), err   # the banner, the error
+    assert message in err[1] and "dagster._core" not in err[1] and "full log: " in err[1]
