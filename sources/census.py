@@ -156,6 +156,72 @@ def parse_city_table(data: bytes, *, min_population: int = 30_000) -> pd.DataFra
 
 
 # --------------------------------------------------------------------------------------------------
+# towns and townships (minor civil divisions) that are general-purpose governments
+
+# States whose minor civil divisions (towns, townships) are general-purpose local governments, by
+# FIPS: New England (CT, ME, MA, NH, RI, VT), New York, New Jersey, Pennsylvania, Michigan, Wisconsin
+# and Minnesota. Townships elsewhere (Ohio, Indiana, Illinois, ...) are left out on purpose (issue 16).
+MCD_GOVERNMENT_STATES: frozenset[str] = frozenset(
+    {"09", "23", "25", "33", "44", "50", "36", "34", "42", "26", "55", "27"})
+SUMLEV_MCD = "061"             # whole minor civil division within a county
+SUMLEV_PLACE_IN_MCD = "071"    # the part of a place (or the "Balance of" the MCD) inside an MCD
+FUNCSTAT_ACTIVE = "A"          # active government providing primary general-purpose functions
+TOWN_EXTRA_COLUMNS: list[str] = ["kind", "county_fips", "cousub_fips"]
+_POPULATION_COLUMN = re.compile(r"(?:ESTIMATESBASE|POPESTIMATE)\d{4}")
+
+
+def parse_subest_places(data: bytes, *, include_towns: bool = False, min_population: int = 30_000,
+                        year: int | None = None, include_territories: bool = False) -> pd.DataFrame:
+    """Incorporated places, plus (``include_towns=True``) towns and townships that are governments.
+
+    With ``include_towns=False`` (the default) this is exactly ``parse_subest``: same rows, same
+    columns. With it, the frame gains ``kind`` (``place`` / ``town``), ``county_fips`` and
+    ``cousub_fips``, and one row per town or township of at least ``min_population`` from
+    ``subest_towns`` that does not coincide with an incorporated place. A town's ``geoid`` is the
+    10-digit county-subdivision code (state + county + COUSUB) and its ``place_fips`` is empty, so a
+    7-character GEOID is always a place and a 10-character one always a town. A place keeps its
+    7-digit GEOID even when it is also a minor civil division (every Massachusetts city, Connecticut's
+    consolidated city-towns): it appears once, as the place.
+    """
+    frame = _read_table(data)
+    places = _subest_frame(frame, min_population=min_population, year=year,
+                           include_territories=include_territories)
+    if not include_towns:
+        return places
+    towns = _subest_towns(frame, min_population=min_population, year=year)
+    towns = towns[towns["coincident_place_geoid"].isna()].drop(columns=["coincident_place_geoid"])
+    places = places.assign(kind="place", county_fips=None, cousub_fips=None)
+    out = pd.concat([places, towns], ignore_index=True) if len(towns) else places
+    return _typed(out.sort_values("geoid", kind="stable"), extra=TOWN_EXTRA_COLUMNS)
+
+
+def subest_towns(data: bytes, *, min_population: int = 30_000, year: int | None = None) -> pd.DataFrame:
+    """Every active town or township of at least ``min_population`` in ``MCD_GOVERNMENT_STATES``,
+    with ``coincident_place_geoid`` naming the incorporated place it coincides with (else None).
+
+    Kept: SUMLEV 061 rows with FUNCSTAT ``A``. That alone drops the minor civil divisions that merely
+    repeat a place: Massachusetts and New York cities are fictitious MCDs (``F``), Connecticut's
+    city-towns are consolidated (``C``), a few New York town-villages partially consolidated (``B``).
+
+    An MCD split across counties (the same COUSUB code in two counties) is one government: its county
+    parts are summed and it is identified by the county holding most of its population (ties: the
+    lowest county code).
+
+    Coincidence (one territory, two records) is then detected structurally, independent of FUNCSTAT,
+    which other states may code differently: a town coincides with an incorporated place when the
+    place's 071 part inside the town, the whole town and the whole place (162) have the same
+    population in every population column of the file (the 2020 base and each year's estimate).
+    Files without 071 rows fall back to the same rule on names: same state, same name once the legal
+    suffix is removed, same population in every column. A place that only lies *inside* a town (a
+    New York village, a Connecticut borough) is another government and does not make the town
+    coincident. A town with the same populations as a consolidated city (SUMLEV 170) whose places (172)
+    include every place inside the town coincides with it and is represented by the consolidated
+    city's "(balance)" place, the row ``parse_subest`` keeps (Milford, Connecticut).
+    """
+    return _subest_towns(_read_table(data), min_population=min_population, year=year)
+
+
+# --------------------------------------------------------------------------------------------------
 # internals
 
 
@@ -211,17 +277,7 @@ def _numbers(values: pd.Series) -> pd.Series:
 
 def _subest_frame(frame: pd.DataFrame, *, min_population: int, year: int | None = None,
                   include_territories: bool = False) -> pd.DataFrame:
-    years = {int(m.group(1)): c for c in frame.columns if (m := _POP_COLUMN.fullmatch(c))}
-    missing = [c for c in SUBEST_REQUIRED if c not in frame.columns]
-    if not years:
-        missing.append("POPESTIMATE<year>")
-    if missing:
-        raise ValueError(f"not a Census SUB-EST file: missing column(s) {', '.join(missing)}")
-    if year is None:
-        year = max(years)
-    elif year not in years:
-        raise ValueError(f"SUB-EST file has no POPESTIMATE{year} column (years: "
-                         f"{', '.join(str(y) for y in sorted(years))})")
+    year, years = _subest_year(frame, year)
     sumlev = frame["SUMLEV"].astype(str).str.strip().str.zfill(3)
     rows = frame[sumlev == SUMLEV_INCORPORATED_PLACE]
     place_fips = _codes(rows["PLACE"], 5, "PLACE")
@@ -237,6 +293,130 @@ def _subest_frame(frame: pd.DataFrame, *, min_population: int, year: int | None 
     })
     out = out[~place_fips.isin(["00000", "99990"])]  # state totals / "balance of county" never count
     return _finish(out, min_population=min_population, include_territories=include_territories)
+
+
+def _subest_year(frame: pd.DataFrame, year: int | None) -> tuple[int, dict[int, str]]:
+    """The population year to use and every ``POPESTIMATEyyyy`` column; ValueError when not SUB-EST."""
+    years = {int(m.group(1)): c for c in frame.columns if (m := _POP_COLUMN.fullmatch(c))}
+    missing = [c for c in SUBEST_REQUIRED if c not in frame.columns]
+    if not years:
+        missing.append("POPESTIMATE<year>")
+    if missing:
+        raise ValueError(f"not a Census SUB-EST file: missing column(s) {', '.join(missing)}")
+    if year is None:
+        year = max(years)
+    elif year not in years:
+        raise ValueError(f"SUB-EST file has no POPESTIMATE{year} column (years: "
+                         f"{', '.join(str(y) for y in sorted(years))})")
+    return year, years
+
+
+def _subest_towns(frame: pd.DataFrame, *, min_population: int, year: int | None) -> pd.DataFrame:
+    year, years = _subest_year(frame, year)
+    for column in ("COUNTY", "COUSUB"):
+        if column not in frame.columns:
+            raise ValueError(f"not a Census SUB-EST file with minor civil divisions: missing column {column}")
+    pop_columns = [c for c in frame.columns if _POPULATION_COLUMN.fullmatch(c)]
+    sumlev = frame["SUMLEV"].astype(str).str.strip().str.zfill(3)
+    state = frame["STATE"].astype(str).str.strip().str.zfill(2)
+    funcstat = frame["FUNCSTAT"].astype(str).str.strip()
+    mcd = frame[(sumlev == SUMLEV_MCD) & state.isin(MCD_GOVERNMENT_STATES) & (funcstat == FUNCSTAT_ACTIVE)]
+    mcd = pd.DataFrame({
+        "state_fips": _codes(mcd["STATE"], 2, "STATE"),
+        "county_fips": _codes(mcd["COUNTY"], 3, "COUNTY"),
+        "cousub_fips": _codes(mcd["COUSUB"], 5, "COUSUB"),
+        "legal_name": mcd["NAME"].astype(str).str.strip(),
+        **{c: _numbers(mcd[c]) for c in pop_columns},
+    })
+    mcd = mcd[(mcd["cousub_fips"] != "00000") & mcd[years[year]].notna()]
+    key = ["state_fips", "cousub_fips"]
+    # one row per government: the county parts summed, named and identified by the largest part
+    main = (mcd.sort_values([years[year], "county_fips"], ascending=[False, True], kind="stable")
+               .drop_duplicates(key, keep="first")[[*key, "county_fips", "legal_name"]])
+    totals = mcd.groupby(key, as_index=False)[pop_columns].sum(min_count=1)
+    towns = main.merge(totals, on=key, how="inner")
+    towns = towns[towns[years[year]] >= min_population].copy()
+    towns["coincident_place_geoid"] = _coincident_places(frame, sumlev, towns, key, pop_columns)
+
+    states = {s.fips: s for s in geo.states(include_territories=True)}
+    out = pd.DataFrame({
+        "geoid": towns["state_fips"] + towns["county_fips"] + towns["cousub_fips"],
+        "state_fips": towns["state_fips"],
+        "place_fips": None,
+        "name": towns["legal_name"].map(clean_place_name),
+        "legal_name": towns["legal_name"],
+        "state_abbr": towns["state_fips"].map(lambda f: states[f].usps),
+        "state_name": towns["state_fips"].map(lambda f: states[f].name),
+        "population": towns[years[year]],
+        "population_year": year,
+        "sumlev": SUMLEV_MCD,
+        "funcstat": FUNCSTAT_ACTIVE,
+        "source": "census_subest",
+        "kind": "town",
+        "county_fips": towns["county_fips"],
+        "cousub_fips": towns["cousub_fips"],
+        "coincident_place_geoid": towns["coincident_place_geoid"],
+    })
+    return _typed(out.sort_values("geoid", kind="stable"), extra=[*TOWN_EXTRA_COLUMNS, "coincident_place_geoid"])
+
+
+def _coincident_places(frame: pd.DataFrame, sumlev: pd.Series, towns: pd.DataFrame, key: list[str],
+                       pop_columns: list[str]) -> pd.Series:
+    """For each town, the 7-digit GEOID of the incorporated place covering exactly the same people."""
+    whole = frame[sumlev == SUMLEV_INCORPORATED_PLACE]
+    whole = pd.DataFrame({"state_fips": _codes(whole["STATE"], 2, "STATE"),
+                          "place_fips": _codes(whole["PLACE"], 5, "PLACE"),
+                          "place_name": whole["NAME"].astype(str).str.strip().map(clean_place_name),
+                          **{c: _numbers(whole[c]) for c in pop_columns}})
+    whole = whole[~whole["place_fips"].isin(["00000", "99990"])].drop_duplicates(["state_fips", "place_fips"])
+    parts = frame[sumlev == SUMLEV_PLACE_IN_MCD]
+    parts = pd.DataFrame({"state_fips": _codes(parts["STATE"], 2, "STATE"),
+                          "cousub_fips": _codes(parts["COUSUB"], 5, "COUSUB"),
+                          "place_fips": _codes(parts["PLACE"], 5, "PLACE"),
+                          **{c: _numbers(parts[c]) for c in pop_columns}})
+    parts = parts[~parts["place_fips"].isin(["00000", "99990"])]
+    parts = parts.groupby([*key, "place_fips"], as_index=False)[pop_columns].sum(min_count=1)
+
+    def same(left: pd.DataFrame, suffix: str) -> pd.Series:
+        return pd.concat([left[c].eq(left[c + suffix]) for c in pop_columns], axis=1).all(axis=1)
+
+    found: dict[tuple[str, str], str] = {}
+    # structural: the place's part inside the town is the whole town and the whole place
+    linked = towns[[*key, *pop_columns]].merge(parts, on=key, suffixes=("", "_part"))
+    linked = linked[same(linked, "_part")]
+    linked = linked.merge(whole.drop(columns=["place_name"]), on=["state_fips", "place_fips"],
+                          suffixes=("", "_place"))
+    for row in linked[same(linked, "_place")].itertuples(index=False):
+        found.setdefault((row.state_fips, row.cousub_fips), row.state_fips + row.place_fips)
+    # a consolidated city (170, e.g. Milford, Connecticut) whose balance (162) carries the GEOID: the
+    # town coincides with it when they have the same populations and every place of the town is one
+    # of the consolidated city's places (172)
+    if "CONCIT" in frame.columns:
+        conc = frame[sumlev == "170"]
+        conc = pd.DataFrame({"state_fips": _codes(conc["STATE"], 2, "STATE"),
+                             "concit": _codes(conc["CONCIT"], 5, "CONCIT"),
+                             **{c: _numbers(conc[c]) for c in pop_columns}})
+        members = frame[sumlev == "172"]
+        members = pd.DataFrame({"state_fips": _codes(members["STATE"], 2, "STATE"),
+                                "concit": _codes(members["CONCIT"], 5, "CONCIT"),
+                                "place_fips": _codes(members["PLACE"], 5, "PLACE"),
+                                "balance": members["NAME"].astype(str).str.strip().str.endswith(_BALANCE)})
+        paired = towns[[*key, *pop_columns]].merge(conc, on="state_fips", suffixes=("", "_place"))
+        for row in paired[same(paired, "_place")].itertuples(index=False):
+            mine = members[(members["state_fips"] == row.state_fips) & (members["concit"] == row.concit)]
+            inside = parts[(parts["state_fips"] == row.state_fips) & (parts["cousub_fips"] == row.cousub_fips)]
+            balance = mine[mine["balance"]]
+            if len(balance) and len(inside) and inside["place_fips"].isin(mine["place_fips"]).all():
+                found.setdefault((row.state_fips, row.cousub_fips), row.state_fips + balance["place_fips"].iloc[0])
+    # fallback for files without 071 rows: same state, same common name, same populations
+    if parts.empty:
+        named = towns[[*key, "legal_name", *pop_columns]].assign(
+            place_name=towns["legal_name"].map(clean_place_name))
+        named = named.merge(whole, on=["state_fips", "place_name"], suffixes=("", "_place"))
+        for row in named[same(named, "_place")].itertuples(index=False):
+            found.setdefault((row.state_fips, row.cousub_fips), row.state_fips + row.place_fips)
+    return pd.Series([found.get((s, c)) for s, c in zip(towns["state_fips"], towns["cousub_fips"], strict=True)],
+                     index=towns.index, dtype=object)
 
 
 def _acs_frame(frame: pd.DataFrame, *, min_population: int, year: int = 2023,
