@@ -29,7 +29,7 @@ import pandas as pd
 from sources import geo
 from sources.http.fetcher import Fetcher
 from sources.http.urls import InvalidURL, normalize_url
-from sources.portals.registries import registrable_domain
+from sources.portals.registries import city_site_domain, registrable_domain
 
 # --------------------------------------------------------------------------------------------------
 # UScityURL: where the file lives, and attribution
@@ -223,7 +223,7 @@ def website_candidates(sources: Mapping[str, pd.DataFrame | None],
                 continue
             seen.add(key)
             rows.append({"geoid": str(geoid), "source": source, "precedence": rank, "url": url,
-                         "registrable_domain": _domain(url)})
+                         "registrable_domain": website_domain(url)})
     out = pd.DataFrame(rows, columns=CANDIDATE_COLUMNS[:5])
     if out.empty:
         return pd.DataFrame({c: pd.Series(dtype=_CANDIDATE_DTYPES[c]) for c in CANDIDATE_COLUMNS})
@@ -259,7 +259,7 @@ def settle_websites(candidates: pd.DataFrame, fetches: pd.DataFrame | None) -> p
         finals.append(hit[1] if hit is not None and hit[0] else None)
     out["answered"] = pd.array(answered, dtype="boolean")
     out["final_url"] = pd.Series(finals, index=out.index, dtype=object)
-    out["final_domain"] = pd.Series([_domain(u) if u else None for u in finals], index=out.index, dtype=object)
+    out["final_domain"] = pd.Series([website_domain(u) if u else None for u in finals], index=out.index, dtype=object)
     out["moved"] = [bool(f and d != c) for f, d, c in
                     zip(out["final_url"], out["final_domain"], out["registrable_domain"], strict=True)]
     ok = out["answered"].fillna(False).astype(bool)
@@ -328,35 +328,16 @@ def _flag(value: str) -> bool | None:
     return None
 
 
-#: A state's own .gov domain under which cities get subdomains (www.calexico.ca.gov, www.carmel.in.gov,
-#: www.orem.utah.gov): not on the public-suffix list, so ``registrable_domain`` would put every such city
-#: on one domain. DC is left out: dc.gov *is* the city's site.
-_STATE_GOV_PARENTS = frozenset(
-    {f"{s.usps.lower()}.gov" for s in geo.states() if s.usps != "DC"}
-    | {f"{s.name.lower().replace(' ', '')}.gov" for s in geo.states() if s.usps != "DC"}
-    | {"mass.gov"})
-
-
 def website_domain(url: str | None) -> str | None:
-    """The domain two website candidates are compared on: the registrable domain of the host
-    (``sources.portals.registries.registrable_domain``), one label deeper under a state's own .gov
-    domain (``www.ci.milpitas.ca.gov`` -> ``milpitas.ca.gov``, not ``ca.gov``)."""
+    """The domain two website candidates are compared on: ``city_site_domain`` of the host (one label
+    deeper under a state's own .gov domain: ``www.ci.milpitas.ca.gov`` -> ``milpitas.ca.gov``), else its
+    registrable domain (a state's own site), else the host."""
     if not url:
         return None
-    host = (urlsplit(url).hostname or "").rstrip(".")
+    host = (urlsplit(url).hostname or "").lower().rstrip(".")
     if not host:
         return None
-    domain = registrable_domain(host) or host
-    if domain in _STATE_GOV_PARENTS and host != domain:
-        labels = host.split(".")
-        deeper = labels[-(domain.count(".") + 2)]
-        if deeper != "www":
-            domain = f"{deeper}.{domain}"
-    return domain
-
-
-def _domain(url: str | None) -> str | None:
-    return website_domain(url)
+    return city_site_domain(host) or registrable_domain(host) or host
 
 
 def _fetch_outcomes(fetches: pd.DataFrame | None) -> dict[str, tuple[bool, str | None]]:

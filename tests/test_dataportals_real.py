@@ -28,8 +28,8 @@ from sources.portals.dataportals import (
     registry_decisions,
     registry_leads,
     registry_url,
-    site_domain,
 )
+from sources.portals.registries import city_site_domain
 from sources.portals.scope import normalize
 from tests.conftest import realdata
 
@@ -119,9 +119,9 @@ def test_longer_city_name_wins() -> None:
 
 
 def test_state_government_domain_is_not_the_city_domain() -> None:
-    assert site_domain("www.dover.nh.gov") == "dover.nh.gov"
-    assert site_domain("www2.nhes.nh.gov") == "nhes.nh.gov"
-    assert site_domain("opendata.dc.gov") == "dc.gov"
+    assert city_site_domain("www.dover.nh.gov") == "dover.nh.gov"
+    assert city_site_domain("www2.nhes.nh.gov") == "nhes.nh.gov"
+    assert city_site_domain("opendata.dc.gov") == "dc.gov"
     d = decide(lead("cdi12", "New Hampshire Employment Security", "Labor stats", "https://www2.nhes.nh.gov/", state="NH",
                     software="custom", platform=None))
     assert d.empty

@@ -23,15 +23,14 @@ import re
 import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import lru_cache
 from urllib.parse import urlsplit
 
 import duckdb
 import pandas as pd
 
-from sources.geo import state_by_usps, states
+from sources.geo import state_by_usps
 from sources.http.fetcher import Fetcher
-from sources.portals.registries import RegistryRead, registrable_domain
+from sources.portals.registries import RegistryRead, city_site_domain
 from sources.portals.scope import CityContext, normalize, portal_scope
 
 #: The registry's public repository, the commit pinned (release v1.15.0 of 2026-08-22, whose
@@ -242,7 +241,7 @@ class _City:
     state_abbr: str
     state_name: str | None
     host: str | None        # the website's host
-    domain: str | None      # its site_domain
+    domain: str | None      # its city_site_domain
     pattern: re.Pattern
     key: str                # normalized name
 
@@ -269,7 +268,7 @@ def registry_decisions(leads: pd.DataFrame | Iterable[dict], cities: pd.DataFram
     - route ``name+domain``: a name says city level but the entry's state is wrong, or another name
       states another level ("Lexington-Fayette Urban County Government" / "Lexington Open Data"), and
       the host is on the city website's domain, which settles it;
-    - route ``domain``: the host shares the city website's domain (``site_domain``; not a shared-hosting
+    - route ``domain``: the host shares the city website's domain (``city_site_domain``; not a shared-hosting
       domain, not shared by two cities' websites) and no name states another level.
     Never credited: GIS servers, inactive entries, pages of the city's own website host without a
     catalog endpoint, and any entry a name places at county, state, regional, federal or another city's
@@ -293,7 +292,7 @@ def registry_decisions(leads: pd.DataFrame | Iterable[dict], cities: pd.DataFram
         text = " ".join(normalize(n) for n in names)
         state = lead.get("state_abbr") or None
         host = lead.get("host") or _host(str(lead.get("link") or ""))
-        domain = site_domain(host)
+        domain = city_site_domain(host)
         named = [c for c in by_state.get(state or "", []) if c.pattern.search(text)]
         # "City of North Miami Beach" also spells "North Miami": the longer name that matches wins.
         candidates = {c.geoid: c for c in named
@@ -352,33 +351,6 @@ def _decide(lead: dict, city: _City, state: str | None, host: str | None, domain
     return row
 
 
-def site_domain(host: str | None) -> str | None:
-    """The domain that says whose site a host is: the registrable domain, one label deeper under a state
-    government's domain (``www.dover.nh.gov`` -> ``dover.nh.gov``, not ``nh.gov``: a state's agencies and
-    the cities it hosts share ``nh.gov``). ``dc.gov`` is the District's own."""
-    if not host:
-        return None
-    host = host.lower().rstrip(".")
-    base = registrable_domain(host)
-    if base and base in _state_gov_domains():
-        labels, base_labels = host.split("."), base.split(".")
-        if len(labels) > len(base_labels):
-            under = labels[-len(base_labels) - 1]
-            return None if under in ("www", "") else f"{under}.{base}"
-        return None   # the state's own site: no city's
-    return base
-
-
-@lru_cache(maxsize=1)
-def _state_gov_domains() -> frozenset[str]:
-    out = set()
-    for st in states(include_territories=True):
-        if st.usps == "DC":
-            continue
-        out |= {f"{st.usps.lower()}.gov", f"{''.join(normalize(st.name).split())}.gov"}
-    return frozenset(out)
-
-
 def _bare(host: str) -> str:
     return host[4:] if host.startswith("www.") else host
 
@@ -394,7 +366,7 @@ def _cities(cities: pd.DataFrame) -> list[_City]:
             state_name = getattr(state_by_usps(st.upper(), include_territories=True), "name", None)
         website = rec.get("website_url") if isinstance(rec.get("website_url"), str) else None
         site_host = _host(website.strip()) if website and website.strip() else None
-        domain = site_domain(site_host)
+        domain = city_site_domain(site_host)
         variants = {normalize(name)}
         head = re.split(r"[-–/]", name)[0].strip()
         if head != name and len(head) >= 4:

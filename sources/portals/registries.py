@@ -62,6 +62,35 @@ def registrable_domain(host: str | None) -> str | None:
     return _PSL.privatesuffix(host.lower().rstrip(".")) or None
 
 
+def city_site_domain(host: str | None) -> str | None:
+    """The domain that says whose site a host is: the registrable domain, but one label deeper under a
+    state government's own .gov domain, which the public-suffix list does not know (``www.dover.nh.gov``
+    -> ``dover.nh.gov``; ``www.ci.milpitas.ca.gov`` -> ``milpitas.ca.gov``), since a state's agencies and
+    the cities it hosts share ``nh.gov`` or ``ca.gov``. None for the state's own site (``www.ca.gov``):
+    it is no city's. ``dc.gov`` is the District's own site and stays as it is."""
+    if not host:
+        return None
+    host = host.lower().rstrip(".")
+    base = registrable_domain(host)
+    if base and base in _state_gov_domains():
+        labels, base_labels = host.split("."), base.split(".")
+        if len(labels) > len(base_labels):
+            under = labels[-len(base_labels) - 1]
+            return None if under in ("www", "") else f"{under}.{base}"
+        return None
+    return base
+
+
+@lru_cache(maxsize=1)
+def _state_gov_domains() -> frozenset[str]:
+    """ca.gov, california.gov, ... (and mass.gov): every state's own .gov domains, DC's excepted."""
+    out = {"mass.gov"}
+    for st in states(include_territories=True):
+        if st.usps != "DC":
+            out |= {f"{st.usps.lower()}.gov", f"{''.join(normalize(st.name).split())}.gov"}
+    return frozenset(out)
+
+
 def socrata_domains(fetcher: Fetcher) -> RegistryRead:
     """Every domain on Socrata's U.S. Discovery API, with its dataset count."""
     read = RegistryRead("socrata_domain_list", requests=1)
