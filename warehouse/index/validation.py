@@ -10,6 +10,8 @@ import re
 import numpy as np
 import pandas as pd
 
+from warehouse.index.outreach import MIN_COVERAGE
+
 COLUMNS = ["metric", "k", "value", "n", "positives", "detail", "is_sample"]
 CERTIFIED = ("silver", "gold", "platinum")
 #: Equal-width bins of P(Silver or better) for the reliability diagram; with fewer certified cities than
@@ -116,8 +118,6 @@ def parse_bin_detail(detail: str | None) -> dict[str, float] | None:
         return None
 
 
-#: Coverage below which a city's evidence counts as not observed (the outreach default, MIN_COVERAGE there).
-OBSERVED_COVERAGE = 0.5
 
 
 def _below_median(index: pd.DataFrame, certified: np.ndarray, note: str, is_sample: bool) -> dict:
@@ -130,9 +130,9 @@ def _below_median(index: pd.DataFrame, certified: np.ndarray, note: str, is_samp
     coverage = low["coverage"].astype(float) if "coverage" in low else pd.Series(np.nan, index=low.index)
     names = [f"{getattr(r, 'city', '?')}, {getattr(r, 'state', '?')} ({r.expected_points:.1f} points, "
              + ("evidence not observed: coverage " + (f"{c:.0%}" if not np.isnan(c) else "unknown")
-                if np.isnan(c) or c < OBSERVED_COVERAGE else f"observed, coverage {c:.0%}") + ")"
+                if np.isnan(c) or c < MIN_COVERAGE else f"observed, coverage {c:.0%}") + ")"
              for r, c in zip(low.itertuples(), coverage, strict=True)]
-    unexplained = int(sum(not (np.isnan(c) or c < OBSERVED_COVERAGE) for c in coverage))
+    unexplained = int(sum(not (np.isnan(c) or c < MIN_COVERAGE) for c in coverage))
     detail = (f"median uncertified city {median:.1f} points; {unexplained} of {len(low)} with their evidence "
               f"observed" + (": " + "; ".join(names) if names else "") + ("; " + note if note else ""))
     return {"metric": "certified_below_median_uncertified", "k": None, "value": float(len(low)), "n": len(index),

@@ -114,12 +114,6 @@ def _text(value: Any) -> str | None:
 def parse_gaps(text: str | None) -> list[dict[str, Any]]:
     """top_gaps is a JSON string: parsed into entries with every key present and typed, so the template
     needs no guards; a malformed value shows as no gaps rather than failing the whole report."""
-    try:
-        gaps = json.loads(text or "[]")
-    except (TypeError, ValueError):
-        return []
-    if not isinstance(gaps, list):
-        return []
     return [{"criterion_id": _text(g.get("criterion_id")), "name": _text(g.get("name")),
              "practice": _text(g.get("practice")), "next_tier": _text(g.get("next_tier")),
              "probability": _number(g.get("probability")), "tier_gain": _number(g.get("tier_gain")),
@@ -127,19 +121,22 @@ def parse_gaps(text: str | None) -> list[dict[str, Any]]:
              "lacking": [str(x) for x in g.get("lacking") or [] if x is not None]
              if isinstance(g.get("lacking"), list) else [],
              "core": g.get("core") is True, "matters": g.get("matters") is not False}
-            for g in gaps if isinstance(g, dict)]
+            for g in _json_list(text) if isinstance(g, dict)]
 
 
 def parse_links(text: str | None) -> list[dict[str, str]]:
     """why_call_links (JSON list of {what, url}) as typed entries; malformed values show as no links."""
+    return [{"what": str(x.get("what") or "evidence"), "url": str(x["url"])}
+            for x in _json_list(text) if isinstance(x, dict) and x.get("url")]
+
+
+def _json_list(text: str | None) -> list:
+    """A JSON list column's value, or [] when it is missing, malformed or not a list."""
     try:
-        links = json.loads(text or "[]")
+        value = json.loads(text or "[]")
     except (TypeError, ValueError):
         return []
-    if not isinstance(links, list):
-        return []
-    return [{"what": str(x.get("what") or "evidence"), "url": str(x["url"])}
-            for x in links if isinstance(x, dict) and x.get("url")]
+    return value if isinstance(value, list) else []
 
 
 def _targets(con: duckdb.DuckDBPyConnection, run: Run) -> list[dict[str, Any]]:
