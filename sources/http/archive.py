@@ -311,9 +311,9 @@ class ArchiveCheck:
 
 def check_replay_archives(paths: list[str] | tuple[str, ...]) -> ArchiveCheck:
     """Refuse archives a replay cannot use, before anything is fetched: a path that is missing, a folder
-    without WARC files, or a file whose first record is not a WARC record. Reads only each file's first
-    record (its warcinfo), so the check costs milliseconds whatever the archive's size. Raises ValueError
-    with a message naming the path."""
+    without WARC files, or a file that is not a WARC archive or holds no record. Each file is indexed
+    here, once per process (``_file_index``), so the replay that follows reuses the work. Raises
+    ValueError with a message naming the path."""
     try:
         files = warc_files(paths)
     except FileNotFoundError as exc:
@@ -324,14 +324,10 @@ def check_replay_archives(paths: list[str] | tuple[str, ...]) -> ArchiveCheck:
     sample = False
     for path in files:
         try:
-            with open(path, "rb") as fh:
-                first = next(iter(ArchiveIterator(fh)), None)
-                if first is None:
-                    raise ValueError("no records")
-                if first.rec_type == "warcinfo":
-                    block = first.content_stream().read(64 * 1024).decode("utf-8", errors="replace")
-                    sample |= any(line.partition(":")[0].strip().lower() == SAMPLE_FIELD
-                                  and line.partition(":")[2].strip().lower() == "true" for line in block.splitlines())
+            part = _file_index(path)
         except Exception as exc:   # warcio raises several types for non-WARC input; all mean the same here
             raise ValueError(f"{path} is not a readable WARC archive ({type(exc).__name__}: {exc})") from None
+        if not part.entries and not part.info:
+            raise ValueError(f"{path} holds no WARC records")
+        sample |= any(name == SAMPLE_FIELD and value.lower() == "true" for name, value in part.info)
     return ArchiveCheck(tuple(files), sample)
