@@ -9,6 +9,8 @@ import pandas as pd
 
 from assets.metadata import table_metadata
 from assets.partitions import MONTHLY
+from assets.progress import StageProgress
+from assets.universe import with_settled_websites
 from assets.validation import (
     check_result,
     quarantine_metadata,
@@ -46,18 +48,23 @@ def crawl_shard(k: int, shards: int) -> dg.AssetsDefinition:
               required_resource_keys={"fetcher", "warehouse", "crawl"},
               description=f"Shard {k + 1} of {shards} of the website crawl (cities whose site hashes here): every "
                           "request with its outcome, the evidence found, and a summary per city.")
-    def _shard(context: dg.AssetExecutionContext, cities: pd.DataFrame) -> dg.Output[dict]:
+    def _shard(context: dg.AssetExecutionContext, cities: pd.DataFrame, city_homepages: pd.DataFrame
+               ) -> dg.Output[dict]:
         res = context.resources
+        cities = with_settled_websites(cities, city_homepages)
         mine = cities[[shard_of(w, shards) == k for w in cities["website_url"].fillna("")]]
         limits = res.crawl.limits()
-        with res.fetcher.open(res.warehouse.paths(), context.run_id, f"city_evidence-{k}",
-                              archive_info=limits.archive_info()) as f:
+        label = "website crawl" + (f" ({k + 1} of {shards})" if shards > 1 else "")
+        with (res.fetcher.open(res.warehouse.paths(), context.run_id, f"city_evidence-{k}",
+                               archive_info=limits.archive_info()) as f,
+              StageProgress(context, label, "cities", f) as progress):
             # A replay follows the document hosts its archive's crawl followed, besides the configured ones.
             limits = limits.with_doc_hosts(f.declared(DOC_HOSTS_FIELD))
-            pages, evidence, summaries = crawl_cities(f, mine, limits=limits, workers=f.config.concurrency)
+            pages, evidence, summaries = progress.call(crawl_cities, f, mine, limits=limits,
+                                                       workers=f.config.concurrency, progress=progress)
         # Row count and schema are the shard's requests (its pages table): what a crawl's size is counted in.
         return dg.Output({"pages": pages, "evidence": evidence, "summaries": summaries}, metadata=table_metadata(
-            pages, cities=len(summaries), requests=len(pages), pid=os.getpid()))
+            pages, cities=len(summaries), pid=os.getpid(), **progress.close()))
 
     return _shard
 

@@ -159,7 +159,9 @@ def _calibration_output(result, decision, is_sample: bool) -> dg.Output:
                "value": float(decision.adopted), "n": int(result.eligible.sum()),
                "positives": int(result.metrics["positives"].max()) if len(result.metrics) else 0,
                "detail": decision.reason, "is_sample": is_sample}
-    metrics = pd.concat([result.metrics, pd.DataFrame([adopted])], ignore_index=True)
+    row = pd.DataFrame([adopted])
+    # Too few labels to fit: no metrics rows, only the decision (concat of an empty frame is deprecated).
+    metrics = pd.concat([result.metrics, row], ignore_index=True) if len(result.metrics) else row
     # Row count and schema: the metrics table (marts.calibration).
     meta: dict = table_metadata(metrics, status=result.status, sample_data=is_sample,
                                 eligible_cities=int(result.eligible.sum()), scored_with=decision.scored_with,

@@ -5,6 +5,8 @@ import pandas as pd
 
 from assets.metadata import table_metadata
 from assets.partitions import MONTHLY, snapshot_of
+from assets.progress import StageProgress
+from assets.universe import with_settled_websites
 from assets.validation import (
     check_result,
     quarantine_metadata,
@@ -12,6 +14,7 @@ from assets.validation import (
     suite_checks,
     value_counts,
 )
+from sources.portals.dataportals import registry_url
 from sources.portals.survey import survey
 
 _OUT = {"kinds": {"python", "pandas"}, "owners": ["team:cdpi"], "code_version": "2"}
@@ -38,12 +41,21 @@ _SUITES = (("portal_probes", "staging.portal_probes"), ("portals", "marts.portal
 )
 def city_portals(context: dg.AssetExecutionContext, cities: pd.DataFrame, city_homepages: pd.DataFrame):
     """Gather portal leads per city (home page links, conventional host names, Socrata's domain list,
-    ArcGIS Hub search), examine each host once with each platform's identifying request, read catalogs
-    with the platforms' own paging, decide who runs each portal, and profile the catalogs."""
+    ArcGIS Hub search, the registry of data portals), examine each host once with each platform's
+    identifying request, read catalogs with the platforms' own paging, decide who runs each portal, and
+    profile the catalogs."""
     res = context.resources
     as_of = snapshot_of(context) + pd.offsets.MonthEnd(0)
-    with res.fetcher.open(res.warehouse.paths(), context.run_id, "city_portals") as f:
-        result = survey(f, cities, city_homepages, as_of=as_of.to_pydatetime(), workers=f.config.concurrency)
+    commit = res.settings.portal_registry_commit
+    try:
+        registry = registry_url(commit=commit) if commit else None
+    except ValueError as exc:
+        raise dg.Failure(description=str(exc)) from exc
+    with (res.fetcher.open(res.warehouse.paths(), context.run_id, "city_portals") as f,
+          StageProgress(context, "portal hosts", "hosts", f) as progress):
+        result = progress.call(survey, f, with_settled_websites(cities, city_homepages), city_homepages,
+                               as_of=as_of.to_pydatetime(),
+                               workers=f.config.concurrency, portal_registry_url=registry, progress=progress)
     frames, bad_rows, reports = quarantine_outputs({
         "portal_probes": (result.probes, ["geoid", "portal_host"]),
         "portals": (result.portals, ["geoid", "portal_host"]),
@@ -53,7 +65,8 @@ def city_portals(context: dg.AssetExecutionContext, cities: pd.DataFrame, city_h
         context.log.warning(f"{len(bad_rows)} portal rows quarantined (see ops.quarantine)")
     portals, probes = frames["portals"], frames["portal_probes"]
     yield dg.Output(probes, "portal_probes", metadata=table_metadata(
-        probes, hosts_examined=result.notes.get("hosts_examined", 0), outcomes=value_counts(probes["outcome"])))
+        probes, hosts_examined=result.notes.get("hosts_examined", 0), outcomes=value_counts(probes["outcome"]),
+        **progress.close()))
     yield dg.Output(portals, "portals", metadata=_portal_metadata(portals))
     yield dg.Output(frames["portal_datasets"], "portal_datasets", metadata=table_metadata(
         frames["portal_datasets"], types=value_counts(frames["portal_datasets"]["type"])))

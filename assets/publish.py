@@ -17,7 +17,7 @@ from warehouse.publish import RunRecord, WarehouseError, publish_run
 @dg.asset(partitions_def=MONTHLY, group_name="warehouse", kinds={"duckdb"}, owners=["team:cdpi"],
           code_version="1", required_resource_keys={"fetcher", "warehouse", "settings"})
 def published_warehouse(context: dg.AssetExecutionContext, census_places: pd.DataFrame,
-                        wikidata_websites: pd.DataFrame, cities: pd.DataFrame,
+                        wikidata_websites: pd.DataFrame, cities: pd.DataFrame, city_websites: pd.DataFrame,
                         cities_quarantine: pd.DataFrame, city_homepages: pd.DataFrame,
                         portal_probes: pd.DataFrame, portals: pd.DataFrame, portal_datasets: pd.DataFrame,
                         portal_registry_reads: pd.DataFrame, portal_quarantine: pd.DataFrame,
@@ -40,7 +40,7 @@ def published_warehouse(context: dg.AssetExecutionContext, census_places: pd.Dat
         config={"settings": res.settings.model_dump(), "fetcher": res.fetcher.model_dump()},
         warc_files=warcs, replay_sources=list(res.fetcher.replay), cdpi_version=_version())
     frames = {"raw.census_places": census_places, "raw.wikidata_websites": wikidata_websites,
-              "staging.cities": cities, "raw.homepages": city_homepages,
+              "staging.cities": cities, "marts.city_websites": city_websites, "raw.homepages": city_homepages,
               "ops.quarantine": pd.concat([cities_quarantine, portal_quarantine, evidence_quarantine],
                                           ignore_index=True),
               "staging.portal_probes": portal_probes, "staging.portal_registry_reads": portal_registry_reads,

@@ -8,9 +8,9 @@ import pandas as pd
 
 from assets.metadata import table_metadata
 from assets.partitions import MONTHLY
-from assets.validation import check_result, quarantine_metadata, suite_checks
+from assets.validation import check_result, quarantine_metadata, suite_checks, value_counts
 from expectations.runner import quarantine, validate_output
-from sources import universe, wikidata
+from sources import universe, websites, wikidata
 from sources.errors import SourceUnavailable
 
 GROUP = "universe"
@@ -54,20 +54,46 @@ def wikidata_websites(context: dg.AssetExecutionContext) -> dg.Output[pd.DataFra
     return dg.Output(frame, metadata=table_metadata(frame, lookup=lookup, endpoint=wikidata.SPARQL_ENDPOINT))
 
 
+@dg.asset(required_resource_keys={"fetcher", "warehouse", "settings"}, **_COMMON)
+def uscityurl_websites(context: dg.AssetExecutionContext) -> dg.Output[pd.DataFrame]:
+    """Official websites of U.S. incorporated places from UScityURL (each checked by hand by two
+    researchers; CC BY 4.0), read at a pinned commit of its public repository and archived like every
+    fetch. It outranks Wikidata; a failed read yields no rows and a lookup status, never an error."""
+    res = context.resources
+    try:
+        url = websites.uscityurl_url(res.settings.uscityurl_commit)
+    except ValueError as exc:
+        raise dg.Failure(description=str(exc)) from exc
+    with res.fetcher.open(res.warehouse.paths(), context.run_id, "uscityurl_websites") as f:
+        frame, lookup = websites.uscityurl_websites(f, url=url)
+    frame.attrs["lookup"] = lookup
+    if lookup != "ok":
+        context.log.warning(f"UScityURL could not be read ({lookup}); websites come from the other sources")
+    return dg.Output(frame, metadata=table_metadata(
+        frame, lookup=lookup, source=url, license=websites.USCITYURL_LICENSE,
+        attribution=websites.USCITYURL_CITATION))
+
+
 @dg.multi_asset(
     partitions_def=MONTHLY, group_name=GROUP, can_subset=False, required_resource_keys={"settings"},
     outs={
         "cities": dg.AssetOut(kinds={"python", "pandas"}, owners=["team:cdpi"], code_version="1",
                               description="Validated city universe with official websites; the rows of "
                                           "marts.cities."),
+        "website_candidates": dg.AssetOut(kinds={"python", "pandas"}, owners=["team:cdpi"], code_version="1",
+                                          description="Every website candidate of every city, by source (a city "
+                                                      "list, UScityURL, Wikidata), which one precedence chose and "
+                                                      "whether the sources disagree; settled by city_homepages."),
         "cities_quarantine": dg.AssetOut(kinds={"python", "pandas"}, owners=["team:cdpi"], code_version="1",
                                          description="City rows that failed the cities suite, with reasons "
                                                      "(ops.quarantine)."),
     },
     check_specs=suite_checks((("cities", "staging.cities"),)),
 )
-def cities(context: dg.AssetExecutionContext, census_places: pd.DataFrame, wikidata_websites: pd.DataFrame):
-    """Join places with websites, apply the run's filters, and set aside rows that fail validation."""
+def cities(context: dg.AssetExecutionContext, census_places: pd.DataFrame, wikidata_websites: pd.DataFrame,
+           uscityurl_websites: pd.DataFrame):
+    """Join places with websites (a city list's own > UScityURL > Wikidata), apply the run's filters, and
+    set aside rows that fail validation."""
     settings = context.resources.settings
     places = census_places
     if settings.states:
@@ -76,13 +102,12 @@ def cities(context: dg.AssetExecutionContext, census_places: pd.DataFrame, wikid
         places = places.sort_values(["population", "geoid"], ascending=[False, True]).head(settings.limit)
     places = places.reset_index(drop=True)
     matched = wikidata.match_websites(places, wikidata_websites)
-    if "website" in matched.columns:  # a user's list with its own websites wins over Wikidata
-        given = matched["website"].astype("string")
-        has = given.notna() & (given.str.len() > 0)
-        matched.loc[has, "website_url"] = given[has]
-        matched.loc[has, "website_match"] = "csv"
-        matched = matched.drop(columns=["website"])
-    matched["website_lookup"] = wikidata_websites.attrs.get("lookup", "ok")
+    given = matched[["geoid", "website"]] if "website" in matched.columns else None   # a user's own list
+    matched, candidates = websites.choose_websites(
+        matched, {"csv": given, "uscityurl": uscityurl_websites, "wikidata": matched[["geoid", "website_url"]]},
+        lookups={"uscityurl": uscityurl_websites.attrs.get("lookup", "ok"),
+                 "wikidata": wikidata_websites.attrs.get("lookup", "ok")})
+    matched = matched.drop(columns=["website"], errors="ignore")
     matched["is_sample"] = bool(settings.is_sample)
     matched = matched.sort_values("geoid").reset_index(drop=True)
     params = {"min_population": settings.min_population}
@@ -96,5 +121,20 @@ def cities(context: dg.AssetExecutionContext, census_places: pd.DataFrame, wikid
         clean, preview=5, preview_columns=_CITY_PREVIEW, quarantined_rows=bad_rows,
         sample_data=bool(settings.is_sample), website_matches=dg.MetadataValue.json(
             {str(k): int(v) for k, v in clean["website_match"].value_counts().items()})))
+    candidates = candidates[candidates["geoid"].isin(set(clean["geoid"]))].reset_index(drop=True)
+    yield dg.Output(candidates, "website_candidates", metadata=table_metadata(
+        candidates, by_source=value_counts(candidates["source"]),
+        cities_with_disagreement=int(candidates.loc[candidates["disagreement"], "geoid"].nunique())))
     yield dg.Output(quarantined, "cities_quarantine", metadata=quarantine_metadata(quarantined))
     yield check_result(report, asset="cities", check_name="cities_suite")
+
+
+def with_settled_websites(cities: pd.DataFrame, homepages: pd.DataFrame) -> pd.DataFrame:
+    """``cities`` with each website replaced by the one its home page fetch settled on (city_homepages):
+    what the crawl and the portal survey start from."""
+    if not len(homepages):
+        return cities
+    settled = dict(zip(homepages["geoid"], homepages["url"], strict=True))
+    out = cities.copy()
+    out["website_url"] = [settled.get(g, w) for g, w in zip(out["geoid"], out["website_url"], strict=True)]
+    return out

@@ -55,8 +55,8 @@ def main(argv: list[str] | None = None) -> int:
 # ---------------------------------------------------------------------------------------------- run
 def cmd_run(args: argparse.Namespace) -> int:
     from pipelines.definitions import default_resources
-    from pipelines.instance import run_instance
-    from pipelines.progress import rich_progress
+    from pipelines.instance import run_instance, settle_abandoned_runs
+    from pipelines.progress import terminal_progress
     from pipelines.resources import (
         CrawlSettings,
         FetcherResource,
@@ -120,12 +120,17 @@ def cmd_run(args: argparse.Namespace) -> int:
     # Recorded in the home's Dagster instance (`cdpi dev` shows it); Dagster's and every library's log
     # records go to the run's log file, the terminal keeps the progress and the summary.
     try:
-        with run_instance(paths) as instance:
+        loggers = _run_loggers(paths, steps=not args.quiet)
+        with run_instance(paths) as instance, terminal_progress(enabled=not args.quiet):
+            for abandoned in settle_abandoned_runs(instance):
+                _err(f"cdpi run: run {abandoned} was left unfinished by a process that is gone; "
+                     "marked failed (see ops.run_failures)")
+                record_run_failure(paths, abandoned, "cdpi run", None,
+                                   "the run's process ended without finishing it (killed or restarted)")
             if args.workers > 1:
-                result = _run_sharded(args.workers, resources, partition, mode, instance)
+                result = _run_sharded(args.workers, resources, partition, mode, instance, loggers)
             else:
-                with rich_progress(enabled=not args.quiet):
-                    result = _run_in_process(resources, partition, mode, instance)
+                result = _run_in_process(resources, partition, mode, instance, loggers)
     finally:
         detach_run_log()
     if not result.success:
@@ -138,25 +143,28 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run_loggers(paths) -> dict:
+def _run_loggers(paths, steps: bool = True) -> dict:
     """Logger config of a `cdpi run`: Dagster's console silenced (its DEBUG and WARNING lines would bury the
-    progress), everything at DEBUG in runs/<run_id>/run.log (pipelines/runlog.py)."""
+    progress), everything at DEBUG in runs/<run_id>/run.log (pipelines/runlog.py), and unless ``steps`` is
+    off, one terminal line per finished step (pipelines/progress.py)."""
     return {"console": {"config": {"log_level": "CRITICAL"}},
-            "run_log": {"config": {"home": str(paths.home), "log_level": "DEBUG"}}}
+            "run_log": {"config": {"home": str(paths.home), "log_level": "DEBUG"}},
+            **({"steps": {}} if steps else {})}
 
 
-def _run_in_process(resources: dict, partition: str, mode: str, instance):
+def _run_in_process(resources: dict, partition: str, mode: str, instance, loggers: dict):
     """The job `monthly_refresh` with this run's resources, every step in this process, recorded in
     ``instance``: the same job the schedule runs, so the UI lists both together."""
     from pipelines.definitions import ALL_ASSETS, build_definitions
+    from pipelines.instance import launcher_tags
 
     job = build_definitions(ALL_ASSETS, "in_process", resources).resolve_job_def("monthly_refresh")
     return job.execute_in_process(
-        run_config={"loggers": _run_loggers(resources["warehouse"].paths())}, instance=instance,
-        partition_key=partition, raise_on_error=False, tags={"cdpi/mode": mode})
+        run_config={"loggers": loggers}, instance=instance,
+        partition_key=partition, raise_on_error=False, tags={"cdpi/mode": mode, **launcher_tags()})
 
 
-def _run_sharded(workers: int, resources: dict, partition: str, mode: str, instance):
+def _run_sharded(workers: int, resources: dict, partition: str, mode: str, instance, loggers: dict):
     """The same run with the website crawl split into ``workers`` steps run side by side by Dagster's
     multiprocess executor (each process rebuilds the definitions from the environment set here, and
     takes this run's resource settings from the run config). Politeness holds across the processes
@@ -165,9 +173,12 @@ def _run_sharded(workers: int, resources: dict, partition: str, mode: str, insta
     import dagster as dg
 
     from pipelines.definitions import sharded_refresh_job
+    from pipelines.instance import launcher_tags
+    from pipelines.progress import STEP_PROCESS_LINES
 
     os.environ["CDPI_CRAWL_SHARDS"] = str(workers)
     os.environ["CDPI_EXECUTOR"] = "multiprocess"
+    os.environ[STEP_PROCESS_LINES] = "1" if "steps" in loggers else "0"   # bars cannot cross processes: lines
     os.environ["CDPI_HOME"] = str(resources["warehouse"].paths().home)   # where the processes keep frames
     config = {key: {"config": resources[key].model_dump()} for key in ("warehouse", "fetcher", "settings", "crawl")}
     # Each shard gets its share of the global request concurrency, so the run's total stays the same.
@@ -177,9 +188,10 @@ def _run_sharded(workers: int, resources: dict, partition: str, mode: str, insta
     execution = {"max_concurrent": workers + 1,
                  "start_method": {"forkserver": {"preload_modules": ["pipelines.definitions"]}}}
     run_config = {"resources": config, "execution": {"config": execution},
-                  "loggers": _run_loggers(resources["warehouse"].paths())}
+                  "loggers": loggers}
     return dg.execute_job(dg.reconstructable(sharded_refresh_job), instance=instance, run_config=run_config,
-                          tags={"dagster/partition": partition, "cdpi/mode": mode}, raise_on_error=False)
+                          tags={"dagster/partition": partition, "cdpi/mode": mode, **launcher_tags()},
+                          raise_on_error=False)
 
 
 def _partition_key(month: str | None) -> str:
@@ -685,7 +697,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--min-population", type=_positive_int, default=30_000, metavar="N")
     run.add_argument("--min-delay", type=float, metavar="SECONDS", help="per-host delay (default 1 s)")
     run.add_argument("--home", type=Path, help="state folder (default $CDPI_HOME or ./data)")
-    run.add_argument("--quiet", action="store_true", help="no progress bars")
+    run.add_argument("--quiet", action="store_true", help="no progress bars or step lines, only the closing summary")
     run.add_argument("--doc-host", action="append", metavar="DOMAIN", default=[],
                      help="also follow links to this document host (registrable domain, e.g. a city's own "
                           "agenda vendor; repeatable)")

@@ -18,7 +18,8 @@ from assets.index import certified_cities, index_validation, readiness_index, ww
 from assets.portals import city_portals
 from assets.publish import published_warehouse, snapshot_exports
 from assets.report import outreach_report
-from assets.universe import census_places, cities, wikidata_websites
+from assets.universe import census_places, cities, uscityurl_websites, wikidata_websites
+from pipelines.progress import lines_in_step_processes, step_lines
 from pipelines.resources import CrawlSettings, FetcherResource, RunSettings, WarehouseResource
 from pipelines.runlog import run_log
 from pipelines.sensors import record_failed_runs
@@ -26,14 +27,15 @@ from pipelines.sensors import record_failed_runs
 
 def all_assets(shards: int = 1) -> list:
     """Every asset of a run, with the website crawl split into ``shards`` steps."""
-    return [census_places, wikidata_websites, cities, city_homepages, city_portals, *evidence_assets(shards),
+    return [census_places, wikidata_websites, uscityurl_websites, cities, city_homepages, city_portals, *evidence_assets(shards),
             certified_cities, wwc_partners, readiness_index, index_validation,
             published_warehouse, snapshot_exports, outreach_report]
 
 
 #: Dagster's console plus the run's log file (pipelines/runlog.py). Runs launched from the UI, the schedule or a
-#: backfill use LOGGER_CONFIG; `cdpi run` passes its own (console silenced: the terminal is for progress).
-LOGGERS = {"console": dg.colored_console_logger, "run_log": run_log}
+#: backfill use LOGGER_CONFIG; `cdpi run` passes its own (console silenced: the terminal is for progress, and
+#: ``steps`` prints a line per finished step).
+LOGGERS = {"console": dg.colored_console_logger, "run_log": run_log, "steps": step_lines}
 LOGGER_CONFIG = {"console": {"config": {"log_level": "INFO"}}, "run_log": {"config": {"log_level": "DEBUG"}}}
 
 
@@ -88,5 +90,6 @@ def sharded_refresh_job() -> dg.JobDefinition:
     return build_definitions(all_assets(crawl_shards())).resolve_job_def("monthly_refresh")
 
 
+lines_in_step_processes()
 ALL_ASSETS = all_assets(crawl_shards())
 defs = build_definitions(ALL_ASSETS)

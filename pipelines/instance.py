@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import socket
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -77,3 +78,41 @@ def run_instance(paths: WarehousePaths) -> Iterator[dg.DagsterInstance]:
         return
     with instance:
         yield instance
+
+
+#: Tags of every `cdpi run`: which process on which machine drives it, so a later run can tell a run whose
+#: process is gone (killed, machine restarted) from one still going.
+PID_TAG, HOST_TAG = "cdpi/pid", "cdpi/host"
+
+
+def launcher_tags() -> dict[str, str]:
+    return {PID_TAG: str(os.getpid()), HOST_TAG: socket.gethostname()}
+
+
+def settle_abandoned_runs(instance: dg.DagsterInstance) -> list[str]:
+    """Mark failed every run a `cdpi run` on this machine left unfinished: its process no longer exists
+    (a kill -9, a closed laptop lid that became a reboot), so Dagster would list it as in progress forever.
+    Returns their run ids. Runs of other machines, or of the UI's own launcher, are left alone."""
+    open_states = [dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.NOT_STARTED]
+    records = instance.get_run_records(filters=dg.RunsFilter(statuses=open_states,
+                                                             tags={HOST_TAG: socket.gethostname()}))
+    settled = []
+    for record in records:
+        run = record.dagster_run
+        pid = run.tags.get(PID_TAG, "")
+        if not pid.isdigit() or _alive(int(pid)):
+            continue
+        instance.report_run_failed(run, f"the cdpi run process (pid {pid}) ended without finishing the run "
+                                        "(killed or the machine restarted); nothing of it was published")
+        settled.append(run.run_id)
+    return settled
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:   # someone else's process has that pid now: not ours, but not provably gone
+        return True
+    return True

@@ -13,6 +13,8 @@ from sources.census import SUBEST_URL
 from sources.http.archive import SAMPLE_FIELD
 from sources.http.config import DEFAULT_CONTACT_URL, FetcherConfig
 from sources.http.fetcher import Fetcher
+from sources.portals.dataportals import REGISTRY_COMMIT
+from sources.websites import USCITYURL_COMMIT
 from warehouse.paths import WarehousePaths, cdpi_home
 
 #: In ``resolve``, this value means "use real DNS" (config values cannot be null).
@@ -89,6 +91,11 @@ class RunSettings(dg.ConfigurableResource):
 
     min_population: int = 30_000
     census_url: str = SUBEST_URL
+    #: The UScityURL commit whose website list is read (a hex SHA, never a branch: runs stay reproducible).
+    uscityurl_commit: str = USCITYURL_COMMIT
+    #: The commit of the registry of data portals whose Parquet export gives portal leads (a hex SHA);
+    #: empty: the registry is not read.
+    portal_registry_commit: str = REGISTRY_COMMIT
     cities_csv: str = ""
     states: list[str] = []
     limit: int = 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 
 import pandas as pd
 from bs4 import BeautifulSoup
@@ -10,18 +11,44 @@ from bs4 import BeautifulSoup
 from sources.http.fetcher import Fetcher
 from sources.http.result import FetchResult
 from sources.portals.discovery import portal_links
+from sources.websites import settle_websites
 
 HOMEPAGE_COLUMNS = ["geoid", "url", "final_url", "outcome", "status", "title", "bytes", "sha256", "fetched_at",
                     "portal_links"]
 _MAX_TITLE = 300
 
 
-def fetch_homepages(fetcher: Fetcher, cities: pd.DataFrame) -> pd.DataFrame:
+def fetch_homepages(fetcher: Fetcher, cities: pd.DataFrame, *,
+                    progress: Callable[[int, int], None] | None = None) -> pd.DataFrame:
     """One row per city with a website; cities without one are simply not fetched."""
     with_site = cities[cities["website_url"].notna() & (cities["website_url"] != "")]
-    results = fetcher.fetch_many(with_site["website_url"].tolist(), label="home pages")
+    results = fetcher.fetch_many(with_site["website_url"].tolist(), progress=progress)
     rows = [_row(geoid, r) for geoid, r in zip(with_site["geoid"], results, strict=True)]
     return pd.DataFrame(rows, columns=HOMEPAGE_COLUMNS)
+
+
+def settle_homepages(fetcher: Fetcher, cities: pd.DataFrame, candidates: pd.DataFrame, *,
+                     progress: Callable[[int, int], None] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(home pages, settled candidates): the chosen website of every city is fetched and, where the
+    city's sources disagree on the domain, every other candidate too, in one polite batch. The first
+    candidate by precedence that answers becomes the city's website (``settle_websites``; a redirect to
+    another domain is recorded as a move); when none answers the precedence choice stands. Home pages
+    are one row per city: the winner's fetch."""
+    with_site = cities[cities["website_url"].notna() & (cities["website_url"] != "")]
+    asked = list(zip(with_site["geoid"].astype(str), with_site["website_url"], strict=True))
+    chosen = set(asked)
+    if len(candidates):
+        others = candidates[candidates["disagreement"].astype(bool) & ~candidates["chosen"].astype(bool)]
+        asked += [(g, u) for g, u in zip(others["geoid"].astype(str), others["url"], strict=True)
+                  if (g, u) not in chosen and g in set(with_site["geoid"].astype(str))]
+    results = fetcher.fetch_many([u for _, u in asked], progress=progress)
+    fetches = pd.DataFrame({"url": [u for _, u in asked], "final_url": [r.final_url for r in results],
+                            "outcome": [r.outcome.value for r in results]})
+    settled = settle_websites(candidates, fetches)
+    winner = dict(zip(settled.loc[settled["winner"], "geoid"], settled.loc[settled["winner"], "url"], strict=True))
+    rows = [_row(g, r) for (g, u), r in zip(asked, results, strict=True) if winner.get(g, u) == u]
+    frame = pd.DataFrame(rows, columns=HOMEPAGE_COLUMNS).drop_duplicates("geoid").reset_index(drop=True)
+    return frame, settled
 
 
 def page_title(result: FetchResult) -> str | None:

@@ -22,13 +22,13 @@ import csv
 import io
 import re
 from collections.abc import Mapping
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 import pandas as pd
 
 from sources import geo
 from sources.http.fetcher import Fetcher
-from sources.http.urls import InvalidURL, normalize_url
+from sources.http.urls import InvalidURL, normalize_url, pinned_github_file
 from sources.portals.registries import city_site_domain, registrable_domain
 
 # --------------------------------------------------------------------------------------------------
@@ -43,25 +43,9 @@ USCITYURL_LICENSE = "CC BY 4.0"
 USCITYURL_CITATION = ("UScityURL: official websites of U.S. incorporated places, hand-checked (Cai, Huang & "
                       "Decaminada, 2023), https://github.com/caimeng2/UScityURL, licensed CC BY 4.0")
 
-_COMMIT = re.compile(r"[0-9a-f]{7,40}")
-
-
 def uscityurl_url(commit: str = USCITYURL_COMMIT, path: str = USCITYURL_PATH, repo: str = USCITYURL_REPO) -> str:
-    """Raw URL of the CSV at a pinned commit:
-    ``https://raw.githubusercontent.com/<repo>/<commit>/<path>``.
-
-    A commit must be a (possibly abbreviated) hex SHA, never a branch name: a moving branch would make
-    two runs with the same settings read different lists.
-    """
-    commit = str(commit).strip().lower()
-    if not _COMMIT.fullmatch(commit):
-        raise ValueError(f"UScityURL commit must be a hex commit SHA (7-40 digits), not {commit!r}")
-    path = str(path).strip().lstrip("/")
-    if not path or any(part in ("", ".", "..") for part in path.split("/")):
-        raise ValueError(f"UScityURL path {path!r} is not a file path inside the repository")
-    if not re.fullmatch(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+", repo):
-        raise ValueError(f"UScityURL repository must be owner/name, not {repo!r}")
-    return f"https://raw.githubusercontent.com/{repo}/{commit}/{quote(path)}"
+    """Raw URL of the CSV at a pinned commit (a hex SHA; see ``pinned_github_file``)."""
+    return pinned_github_file(repo, commit, path, "UScityURL")
 
 
 USCITYURL_URL = uscityurl_url()
@@ -260,8 +244,9 @@ def settle_websites(candidates: pd.DataFrame, fetches: pd.DataFrame | None) -> p
     out["answered"] = pd.array(answered, dtype="boolean")
     out["final_url"] = pd.Series(finals, index=out.index, dtype=object)
     out["final_domain"] = pd.Series([website_domain(u) if u else None for u in finals], index=out.index, dtype=object)
-    out["moved"] = [bool(f and d != c) for f, d, c in
-                    zip(out["final_url"], out["final_domain"], out["registrable_domain"], strict=True)]
+    out["moved"] = pd.Series([bool(f and d != c) for f, d, c in
+                              zip(out["final_url"], out["final_domain"], out["registrable_domain"], strict=True)],
+                             index=out.index, dtype=bool)
     ok = out["answered"].fillna(False).astype(bool)
     any_ok = ok.groupby(out["geoid"]).transform("any")
     first_ok = ok & ~(ok.groupby(out["geoid"]).cumsum().gt(1))
@@ -291,6 +276,34 @@ def city_websites(settled: pd.DataFrame) -> pd.DataFrame:
         "website_settlement": settlement,
         "website_final_url": win["final_url"].to_numpy(), "website_moved": win["moved"].astype(bool).to_numpy()})
     return out.sort_values("geoid", kind="stable").reset_index(drop=True)[CITY_WEBSITE_COLUMNS]
+
+
+def choose_websites(cities: pd.DataFrame, sources: Mapping[str, pd.DataFrame | None],
+                    lookups: Mapping[str, str] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(``cities`` with the chosen website, every candidate of those cities).
+
+    ``cities`` is the output of ``wikidata.match_websites``; ``sources`` as for ``website_candidates``.
+    ``website_url`` becomes the candidate of the best source; ``website_match`` names that source
+    (``csv``, ``uscityurl``), or for Wikidata keeps how the item was matched (``fips``, ``name``), or is
+    ``none``. ``website_lookup`` is ``ok`` when the city has a website or every source could be read;
+    otherwise it names the sources that could not (``uscityurl: not_archived``), so a missing website
+    reads as unknown rather than absent. ``lookups`` maps a source to its lookup status (missing: ok).
+    """
+    geoids = set(cities["geoid"].astype(str))
+    mine = {name: (frame[frame["geoid"].astype(str).isin(geoids)] if frame is not None and len(frame) else None)
+            for name, frame in sources.items()}
+    candidates = website_candidates(mine)
+    chosen = candidates[candidates["chosen"]].set_index("geoid")
+    out = cities.copy()
+    url = out["geoid"].astype(str).map(chosen["url"])
+    source = out["geoid"].astype(str).map(chosen["source"])
+    out["website_url"] = url.where(url.notna(), None).astype(object)
+    via_wikidata = source.eq("wikidata")
+    out["website_match"] = [m if wd else (s if isinstance(s, str) else "none")
+                            for m, s, wd in zip(out["website_match"], source, via_wikidata, strict=True)]
+    failed = "; ".join(f"{name}: {status}" for name, status in (lookups or {}).items() if status != "ok")
+    out["website_lookup"] = ["ok" if isinstance(u, str) or not failed else failed for u in out["website_url"]]
+    return out, candidates
 
 
 # --------------------------------------------------------------------------------------------------

@@ -6,13 +6,14 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import dagster as dg
 import pytest
 
 from pipelines.cli import main as cli
-from pipelines.instance import DAGSTER_YAML, prepare_dagster_home
+from pipelines.instance import DAGSTER_YAML, prepare_dagster_home, run_instance, settle_abandoned_runs
 from warehouse.paths import WarehousePaths
 from warehouse.read import connect_published
 
@@ -67,10 +68,29 @@ def test_a_cli_run_is_in_the_homes_dagster_instance_with_partition_checks_and_me
         assert {"geoid", "name", "website_url"} <= {c.name for c in schema.columns}
         assert "| geoid |" in cities_meta["preview"].value
 
+        # Progress reached Dagster: milestone log events while the crawl ran, figures on the materialization.
+        messages = [e.user_message for e in instance.all_logs(run_id) if e.step_key == "website_crawl_shard_0"]
+        milestones = [m for m in messages if m.startswith("website crawl: ")]
+        assert 2 <= len(milestones) <= 11, messages
+        assert milestones[-1].startswith(f"website crawl: {cities_with_site(sample_home)}/")
+        crawl_meta = instance.fetch_materializations(dg.AssetKey("website_crawl_shard_0"), limit=1).records[0] \
+            .asset_materialization.metadata
+        assert crawl_meta["requests"].value >= crawl_meta["dagster/row_count"].value > 0
+        assert crawl_meta["cities_done"].value == crawl_meta["cities_total"].value > 0
+
         evaluations = [e.dagster_event.event_specific_data for e in
                        instance.all_logs(run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION)]
         assert {e.check_name for e in evaluations} == SUITE_CHECKS
         assert all(e.passed for e in evaluations)
+
+
+def cities_with_site(home: Path) -> int:
+    con = connect_published(WarehousePaths(home))
+    try:
+        return con.execute("SELECT count(*) FROM marts.cities_latest WHERE website_url IS NOT NULL "
+                           "AND website_url <> ''").fetchone()[0]
+    finally:
+        con.close()
 
 
 def test_dagster_yaml_is_written_once_and_user_edits_are_kept(tmp_path: Path) -> None:
@@ -128,6 +148,13 @@ def test_a_sample_run_keeps_the_terminal_quiet_and_logs_to_the_run_folder(tmp_pa
     assert "EOF marker not found" not in terminal
     assert "__ephemeral_asset_job__" not in terminal and "monthly_refresh -" not in terminal
     assert not [line for line in terminal.splitlines() if "WARNING" in line or "Warning:" in line], terminal
+    # Piped, so plain progress: one line per finished step, a closing line per long stage.
+    lines = proc.stderr.splitlines()
+    for step in ("census_places", "city_homepages", "website_crawl_shard_0", "city_portals",
+                 "readiness_index", "published_warehouse"):
+        assert any(line.split()[:2] == ["done", step] for line in lines), (step, proc.stderr)
+    for stage in ("home pages: ", "website crawl: ", "portal hosts: "):
+        assert any(line.strip().startswith(stage) and " requests (" in line for line in lines), (stage, proc.stderr)
     run_id, _, _ = _published_run(home)
     log = WarehousePaths(home).run_log(run_id)
     assert str(log) in proc.stdout, "the summary names the run's log file"
@@ -137,3 +164,41 @@ def test_a_sample_run_keeps_the_terminal_quiet_and_logs_to_the_run_folder(tmp_pa
     assert "STEP_SUCCESS" in text and "RUN_SUCCESS" in text, "Dagster's events of the run are in the file"
     with _instance(home) as instance:
         assert instance.get_run_record_by_id(run_id).dagster_run.status == dg.DagsterRunStatus.SUCCESS
+
+
+@pytest.mark.slow
+def test_a_killed_run_is_marked_failed_by_the_next_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """kill -9 in the middle of a run: Dagster alone would list it as started forever. The next `cdpi run`
+    in the home finds its process gone, marks it failed and records it in ops.run_failures."""
+    home = tmp_path / "home"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CDPI_", "DAGSTER_"))}
+    proc = subprocess.Popen([str(Path(sys.executable).with_name("cdpi")), "run", "--sample", "--home", str(home),
+                             "--quiet"], cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 300
+        started = None
+        while started is None and time.monotonic() < deadline:
+            time.sleep(0.5)
+            if (home / "dagster" / "history" / "runs.db").exists():
+                with _instance(home) as instance:
+                    runs = instance.get_runs(filters=dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED]))
+                    started = runs[0].run_id if runs else None
+        assert started, "the run never showed as started"
+        proc.kill()
+        proc.wait(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    with _instance(home) as instance:
+        assert instance.get_run_by_id(started).status == dg.DagsterRunStatus.STARTED, "killed: nobody ended it"
+    # The next run, through the CLI: one line about it, the failure recorded, then its own run.
+    assert cli(["run", "--sample", "--home", str(home), "--quiet", "--limit", "3"]) == 0
+    assert f"run {started} was left unfinished" in capsys.readouterr().err
+    with run_instance(WarehousePaths(home)) as instance:
+        assert instance.get_run_by_id(started).status == dg.DagsterRunStatus.FAILURE
+        assert settle_abandoned_runs(instance) == [], "settled once"
+    con = connect_published(WarehousePaths(home))
+    try:
+        assert con.execute("SELECT count(*) FROM ops.run_failures WHERE run_id = ?", [started]).fetchone()[0] == 1
+    finally:
+        con.close()

@@ -179,7 +179,9 @@ class _Fake:
 
 def test_fetch_failures_are_recorded_never_raised() -> None:
     assert registry_url() == REGISTRY_URL and "/08638eaf604fd1ab31bd4e5de00492dd26fe9eac/" in REGISTRY_URL
-    assert registry_url(commit="abc").endswith("/abc/data/datasets/full.parquet")
+    assert registry_url(commit="ABCDEF1").endswith("/abcdef1/data/datasets/full.parquet")
+    with pytest.raises(ValueError):
+        registry_url(commit="main")   # a branch moves: runs would not be reproducible
     down = _Fake(FetchResult(REGISTRY_URL, REGISTRY_URL, "GET", Outcome.DNS_ERROR, error="no such host"))
     read = fetch_registry(down)
     assert read.outcome == "unreachable" and read.entries == [] and "dns_error" in read.detail

@@ -31,6 +31,7 @@ from pipelines.definitions import ALL_ASSETS, default_resources
 from pipelines.resources import REAL_DNS, CrawlSettings, FetcherResource, RunSettings, WarehouseResource
 from sources.evidence.classify import KINDS
 from tests.simweb.faults import FAULT_OUTCOMES, FAULT_PARAMS, ROBOTS_KINDS, ROBOTS_PATH, FaultPlan
+from tests.simweb.formats import uscityurl
 from tests.simweb.population import Population, SimCity, build_population
 from tests.simweb.server import DOC_HOSTS, SimWeb
 from warehouse.paths import WarehousePaths
@@ -120,7 +121,9 @@ def choose_targets(population: Population) -> list[Target]:
     """Deterministic: plain cities (no edge-case flag) in geoid order; portal faults first, on cities with
     a conventionally named Socrata/CKAN/Opendatasoft portal their home page links, then website faults on
     the next cities."""
-    plain = sorted((c for c in population.cities if c.website_host and not c.flags), key=lambda c: c.geoid)
+    # A city UScityURL lists at a stale address has two websites to settle between: not plain.
+    plain = sorted((c for c in population.cities if c.website_host and not c.flags
+                    and uscityurl.listed_website(c) != uscityurl.stale_website(c)), key=lambda c: c.geoid)
     portal_cities = [c for c in plain if c.platform in ("socrata", "ckan", "opendatasoft")
                      and c.portal_route == "conventional" and c.portal_linked]
     # Spread over the platforms: one of each in turn.

@@ -22,6 +22,7 @@ from pipelines.resources import (
     sample_archive,
 )
 from tests.simweb.faults import FaultPlan
+from tests.simweb.formats import uscityurl
 from tests.simweb.population import build_population
 from tests.simweb.server import DOC_HOSTS, SimWeb
 from warehouse.paths import WarehousePaths
@@ -40,9 +41,11 @@ def _live_fetcher(sim: SimWeb, **kw) -> FetcherResource:
                            resolve={k: (REAL_DNS if v is None else v) for k, v in sim.resolve_map().items()}, **kw)
 
 
-def _materialize(home: Path, fetcher: FetcherResource, settings: RunSettings | None = None):
+def _materialize(home: Path, fetcher: FetcherResource, settings: RunSettings | None = None, max_pages: int = 40):
+    """Every asset in-process; ``max_pages`` below the default keeps the crawl short for tests about
+    websites and the universe, not evidence."""
     resources = default_resources(WarehouseResource(home=str(home)), fetcher, settings or RunSettings(),
-                                  CrawlSettings(extra_doc_hosts=list(DOC_HOSTS)))
+                                  CrawlSettings(extra_doc_hosts=list(DOC_HOSTS), max_pages=max_pages))
     return dg.materialize(ALL_ASSETS, resources=resources, partition_key=MONTH,
                           instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
 
@@ -114,8 +117,9 @@ def test_unreachable_census_fails_the_run_without_publishing(home: Path) -> None
     assert not WarehousePaths(home).published.exists()
 
 
-def test_unreachable_wikidata_means_websites_unknown_not_absent(home: Path) -> None:
-    faults = FaultPlan().add("query.wikidata.org", "http_503_then_ok", n=99)
+def test_unreachable_website_sources_mean_websites_unknown_not_absent(home: Path) -> None:
+    faults = (FaultPlan().add("query.wikidata.org", "http_503_then_ok", n=99)
+              .add(uscityurl.HOST, "http_503_then_ok", n=99))
     with SimWeb(POP, faults=faults) as sim:
         result = _materialize(home, _live_fetcher(sim, max_retries=1))
     assert result.success
@@ -124,7 +128,62 @@ def test_unreachable_wikidata_means_websites_unknown_not_absent(home: Path) -> N
         rows = con.execute("SELECT DISTINCT website_lookup, website_match FROM marts.cities").fetchall()
     finally:
         con.close()
-    assert rows == [("http_error", "none")]
+    assert rows == [("uscityurl: http_error; wikidata: http_error", "none")]
+
+
+def test_uscityurl_outranks_wikidata_and_stands_in_when_wikidata_is_down(home: Path) -> None:
+    """Wikidata down: the cities UScityURL lists keep their website (and say where it came from); the
+    others are unknown, not absent. Every candidate is in marts.city_websites with its source."""
+    faults = FaultPlan().add("query.wikidata.org", "http_503_then_ok", n=99)
+    with SimWeb(POP, faults=faults) as sim:
+        assert _materialize(home, _live_fetcher(sim, max_retries=1), max_pages=2).success
+    con = connect_published(WarehousePaths(home))
+    try:
+        cities = con.execute("SELECT geoid, website_url, website_match, website_lookup FROM marts.cities").df()
+        candidates = con.execute("SELECT geoid, source, url, chosen FROM marts.city_websites").df()
+    finally:
+        con.close()
+    listed = {c.geoid: uscityurl.listed_website(c) for c in POP.cities}
+    for row in cities.itertuples():
+        if listed.get(row.geoid):   # stale addresses too: nothing else to settle on
+            assert (row.website_url, row.website_match, row.website_lookup) == (listed[row.geoid], "uscityurl", "ok")
+        else:
+            assert (row.website_url, row.website_match, row.website_lookup) == (None, "none", "wikidata: http_error")
+    assert set(candidates["source"]) == {"uscityurl"} and candidates["chosen"].all()
+    assert len(candidates) == cities["website_url"].notna().sum() > 0
+
+
+def test_a_stale_address_loses_to_the_candidate_that_answers(home: Path) -> None:
+    """UScityURL outranks Wikidata, but where it lists an address that no longer serves the city (and
+    Wikidata names another domain), both are fetched and the one that answers is the city's website,
+    for the published marts and for the crawl."""
+    stale = [c for c in POP.cities if c.website and uscityurl.listed_website(c) == uscityurl.stale_website(c)]
+    assert stale, "the population has stale UScityURL entries"
+    with SimWeb(POP) as sim:
+        assert _materialize(home, _live_fetcher(sim), max_pages=2).success
+    con = connect_published(WarehousePaths(home))
+    try:
+        cities = con.execute("SELECT geoid, website_url, website_match, homepage_outcome FROM marts.cities").df()
+        rows = con.execute("SELECT geoid, source, url, chosen, answered, winner, disagreement "
+                           "FROM marts.city_websites").df()
+        crawled = {g for (g,) in con.execute("SELECT DISTINCT geoid FROM staging.crawl_pages "
+                                             "WHERE outcome = 'ok'").fetchall()}
+    finally:
+        con.close()
+    by_city = cities.set_index("geoid")
+    stale = [c for c in stale if c.geoid in by_city.index]
+    assert stale
+    for c in stale:
+        assert tuple(by_city.loc[c.geoid, ["website_url", "website_match", "homepage_outcome"]]) == (
+            c.website, "wikidata", "ok")
+        mine = rows[rows["geoid"] == c.geoid].set_index("source")
+        assert mine["disagreement"].all()
+        assert tuple(mine.loc["uscityurl", ["chosen", "answered", "winner"]]) == (True, False, False)
+        assert tuple(mine.loc["wikidata", ["chosen", "answered", "winner"]]) == (False, True, True)
+        assert c.geoid in crawled, "the crawl starts from the website that answered"
+    assert (rows.groupby("geoid")["winner"].sum() == 1).all(), "one website per city"
+    agreed = rows[~rows["disagreement"]]
+    assert agreed.loc[agreed["winner"], "chosen"].all(), "sources that agree keep the precedence choice"
 
 
 def test_bad_rows_in_a_city_list_are_quarantined_not_dropped(home: Path, tmp_path: Path) -> None:

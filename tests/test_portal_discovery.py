@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -13,7 +14,8 @@ from sources.portals.discovery import SOCRATA_OFFSET_WINDOW, discover, website_l
 from sources.portals.registries import match_hub_sites, match_socrata_domains, registrable_domain
 from sources.portals.survey import survey
 from tests.simweb.faults import FaultPlan
-from tests.simweb.population import build_population
+from tests.simweb.formats import dataportals
+from tests.simweb.population import build_population, city_portal
 from tests.simweb.server import SimWeb
 
 AS_OF = datetime(2026, 10, 31, tzinfo=UTC)
@@ -124,7 +126,7 @@ def test_survey_reads_each_portal_once_and_records_unreachable_hosts(tmp_path: P
     # Datasets are stored once per host, whichever cities the host was found for.
     read_hosts = portals.drop_duplicates("portal_host")
     assert len(result.datasets) == int(read_hosts["dataset_count"].sum())
-    assert set(result.registries["registry"]) == {"socrata_domain_list", "arcgis_hub_search"}
+    assert set(result.registries["registry"]) == {"socrata_domain_list", "arcgis_hub_search", "dataportals_registry"}
 
 
 def test_whole_catalog_documents_get_their_own_byte_cap(tmp_path: Path) -> None:
@@ -163,9 +165,11 @@ def test_discovery_recall_and_no_county_or_state_portal_credited_to_a_city(tmp_p
                        strict=True))
     seeded = {(p.owner_geoid, p.host) for p in pop.seeded_portals()}
     # A portal no route can reach: the city has no known website (so no home page link and no name to
-    # derive hosts from) and its platform keeps no registry (CKAN, OpenDataSoft, plain data.json).
+    # derive hosts from), its platform keeps no registry of its own (CKAN, OpenDataSoft, plain data.json),
+    # and the registry of data portals does not list it.
+    unlisted = {c.geoid for c in pop.cities if c.platform and not dataportals.listed(city_portal(c))}
     routeless = {(c.geoid, c.portal_host) for c in pop.cities
-                 if c.platform in ("ckan", "opendatasoft", "dcat") and not c.website}
+                 if c.platform in ("ckan", "opendatasoft", "dcat") and not c.website and c.geoid in unlisted}
     reachable = seeded - routeless
     found = seeded & credited
     assert len(found & reachable) / len(reachable) >= 0.95, f"found {len(found)} of {len(reachable)} reachable"
@@ -191,3 +195,41 @@ def test_discovery_recall_and_no_county_or_state_portal_credited_to_a_city(tmp_p
         probe = result.probes[(result.probes["geoid"] == c.geoid) & (result.probes["portal_host"] == c.portal_host)]
         assert "arcgis_hub_search" in probe["discovered_via"].iloc[0]
     assert stats["total"].get("api.us.socrata.com", 0) >= 1
+    # The registry of data portals: read once, its county, state and GIS-server entries never credited, and
+    # portals of cities without a known website found through it alone.
+    assert int(reads.loc["dataportals_registry", "matches"]) > 0 and int(reads.loc["dataportals_registry",
+                                                                                   "requests"]) == 1
+    via_registry = result.probes[result.probes["discovered_via"].str.contains("dataportals_registry")]
+    assert set(zip(via_registry["geoid"], via_registry["portal_host"], strict=True)) <= seeded
+    assert via_registry["leads"].str.contains("registry entry cdi").all(), "the registry uid is kept"
+    only_registry = {(c.geoid, c.portal_host) for c in pop.cities
+                     if c.platform in ("ckan", "opendatasoft", "dcat") and not c.website and c.geoid not in unlisted}
+    assert only_registry and only_registry <= found
+
+
+def test_a_registry_listed_dcat_document_is_read_when_the_platform_api_gives_nothing(tmp_path: Path) -> None:
+    """A Socrata host whose Discovery API is not in the archive, but whose data.json (listed by a registry)
+    is: the catalog comes from that document; a URL on another host is never read for it."""
+    from sources.http.archive import WarcArchive
+    from sources.http.config import FetcherConfig
+
+    host = "data.alder-springs.example"
+    catalog = {"@type": "dcat:Catalog", "conformsTo": "https://project-open-data.cio.gov/v1.1/schema",
+               "dataset": [{"identifier": f"https://{host}/api/views/abcd-{k:04d}", "title": f"Permits {k}",
+                            "description": "Building permits issued.", "modified": "2026-09-01",
+                            "publisher": {"name": "City of Alder Springs"}, "keyword": ["permits"],
+                            "accessLevel": "public",
+                            "distribution": [{"downloadURL": f"https://{host}/api/views/abcd-{k:04d}/rows.csv",
+                                              "mediaType": "text/csv"}]} for k in range(3)]}
+    archive = WarcArchive(tmp_path / "warc", "t")
+    archive.write_exchange(url=f"https://{host}/data.json", method="GET", request_headers=[], status=200,
+                           reason="OK", response_headers=[("Content-Type", "application/json")],
+                           body=json.dumps(catalog).encode(), date="2026-10-01T00:00:00Z")
+    archive.close()
+    with Fetcher(FetcherConfig(replay=[str(tmp_path / "warc")]), run_dir=tmp_path / "run") as f:
+        listed = discover(f, host, "socrata", dcat_url=f"https://{host}/data.json")
+        elsewhere = discover(f, host, "socrata", dcat_url="https://other.example/data.json")
+        unlisted = discover(f, host, "socrata")
+    assert (listed.outcome, listed.platform, len(listed.records)) == ("found", "dcat", 3)
+    assert "registry lists" in listed.detail
+    assert elsewhere.outcome == unlisted.outcome == "unreachable", "nothing recorded for the Socrata API"

@@ -414,7 +414,12 @@ def test_methodology_page_is_the_doc(report):
     headings = re.findall(r"^(#{1,2}) (.+)$", doc, re.M)
     assert len(headings) >= 6
     for level, title in headings:
-        assert f"<h{len(level)}>{escape(title)}</h{len(level)}>" in text, title
+        anchor = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
+        assert f'<h{len(level)} id="{anchor}">{escape(title)}</h{len(level)}>' in text, title
+    # Attribution on every page (CC BY 4.0 asks for it where the data are used), linking the sources.
+    for page in (site / "index.html", site / "targets.html", next((site / "cities").glob("*.html"))):
+        footer = page.read_text(encoding="utf-8").split("<footer>")[1]
+        assert "UScityURL" in footer and "CC BY 4.0" in footer and "methodology.html#sources" in footer, page
     for term in ("Expected points", "Coverage", "Uplift", "blocked by core", "Not observed", "Longer path",
                  "Scored with", "--tier-bands wwc_2019", "22, 30 and 37 points"):
         assert term in text, term

@@ -68,9 +68,12 @@ def test_shards_split_cities_by_site_and_never_split_a_site() -> None:
 def test_three_shards_in_three_processes_give_the_single_crawls_results(sample_home: Path, tmp_path: Path) -> None:
     home = tmp_path / "home"
     env = {k: v for k, v in os.environ.items() if not k.startswith("CDPI_")}
-    proc = subprocess.run([sys.executable, "-m", "pipelines.cli", "run", "--sample", "--home", str(home), "--quiet",
+    proc = subprocess.run([sys.executable, "-m", "pipelines.cli", "run", "--sample", "--home", str(home),
                            "--workers", "3"], cwd=REPO, env=env, capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stderr[-3000:]
+    # Each shard's process reports its own stage, since bars cannot cross processes.
+    for k in (1, 2, 3):
+        assert f"website crawl ({k} of 3): " in proc.stderr, proc.stderr
     queries = {
         "staging.crawl_pages": "SELECT geoid, url, outcome, status, bytes, sha256, evidence_kinds FROM staging.crawl_pages",
         "marts.evidence": "SELECT geoid, url, kind, confidence, snippet FROM marts.evidence",

@@ -17,6 +17,7 @@ from sources.websites import (
     USCITYURL_COLUMNS,
     USCITYURL_COMMIT,
     USCITYURL_URL,
+    choose_websites,
     city_websites,
     normalize_website,
     parse_uscityurl,
@@ -305,3 +306,29 @@ def test_settle_reads_homepage_outcomes_and_unnormalised_urls() -> None:
         settle_websites(cand, pd.DataFrame({"url": ["https://x.example/"]}))
     empty = city_websites(website_candidates({}))
     assert empty.empty and list(empty.columns) == CITY_WEBSITE_COLUMNS
+
+
+def test_choose_websites_takes_the_best_source_and_says_which() -> None:
+    """A city list beats UScityURL beats Wikidata; Wikidata's own match method is kept when it wins; a city
+    no source knows is unknown while a source could not be read, absent once every source was read."""
+    cities = pd.DataFrame({
+        "geoid": ["0100001", "0100002", "0100003", "0100004"],
+        "website_url": ["https://wd-one.example/", "https://wd-two.example/", "https://wd-three.example/", None],
+        "website_match": ["fips", "name", "fips", "none"],
+        "website": ["https://given.example/", None, None, None]})
+    uscity = pd.DataFrame({"geoid": ["0100001", "0100002", "0999999"],
+                           "website_url": ["https://list-one.example/", "https://wd-two.example/",
+                                           "https://elsewhere.example/"]})
+    sources = {"csv": cities[["geoid", "website"]], "uscityurl": uscity,
+               "wikidata": cities[["geoid", "website_url"]]}
+    out, candidates = choose_websites(cities, sources, lookups={"uscityurl": "ok", "wikidata": "timeout"})
+    assert out["website_url"].tolist() == ["https://given.example/", "https://wd-two.example/",
+                                           "https://wd-three.example/", None]
+    assert out["website_match"].tolist() == ["csv", "uscityurl", "fips", "none"]
+    assert out["website_lookup"].tolist() == ["ok", "ok", "ok", "wikidata: timeout"]
+    assert "0999999" not in set(candidates["geoid"]), "candidates of places outside the run are dropped"
+    one = candidates[candidates["geoid"] == "0100001"]
+    assert one["source"].tolist() == ["csv", "uscityurl", "wikidata"] and one["disagreement"].all()
+    assert not candidates.loc[candidates["geoid"] == "0100002", "disagreement"].any(), "same site twice agrees"
+    settled, _ = choose_websites(cities, sources, lookups={"uscityurl": "ok", "wikidata": "ok"})
+    assert settled["website_lookup"].tolist() == ["ok"] * 4, "every source read: no website means none"

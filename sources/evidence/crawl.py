@@ -441,6 +441,8 @@ def _schedule(fetcher: Fetcher, crawlers: list[CityCrawler], workers: int,
     """Run every crawler to its end on ``workers`` threads: a free shared host first, else the city
     whose next host is ready soonest."""
     turns = _Turns(fetcher, crawlers)
+    if progress:
+        progress(0, len(crawlers))
 
     def worker() -> None:
         while True:

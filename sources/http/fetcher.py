@@ -12,7 +12,7 @@ import itertools
 import threading
 import time
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from http.client import responses as _REASONS
@@ -31,7 +31,6 @@ from sources.http.config import FetcherConfig
 from sources.http.fetchlog import FetchLog
 from sources.http.outcomes import Outcome
 from sources.http.politeness import HostGate, SharedHostGate
-from sources.http.progress import progress
 from sources.http.result import FetchResult
 from sources.http.robots import RobotsCache
 from sources.http.urls import InvalidURL, host_of, normalize_url, origin_of
@@ -184,8 +183,10 @@ class Fetcher:
                                         attempts=attempts, fetched_at=fetched_at, redirects=redirects),
                             started)
 
-    def fetch_many(self, urls: Iterable[str], *, label: str = "fetch") -> list[FetchResult]:
-        """Fetch many URLs concurrently, results in input order.
+    def fetch_many(self, urls: Iterable[str], *,
+                   progress: Callable[[int, int], None] | None = None) -> list[FetchResult]:
+        """Fetch many URLs concurrently, results in input order; ``progress(done, total)`` is called once
+        before the first fetch and after each one.
 
         A scheduler hands each free worker the URL whose host may start soonest, so workers never sit
         out a host's politeness delay while other hosts are ready.
@@ -201,7 +202,8 @@ class Fetcher:
             heapq.heappush(heap, (0.0, next(order), host))
         cond = threading.Condition()
         state = {"remaining": len(urls), "error": None}
-        bar = progress(label, len(urls))
+        if progress:
+            progress(0, len(urls))
 
         def worker() -> None:
             while True:
@@ -232,9 +234,10 @@ class Fetcher:
                         state["error"] = exc
                         cond.notify_all()
                     return
-                bar.advance()
                 with cond:
                     state["remaining"] -= 1
+                    if progress:
+                        progress(len(urls) - state["remaining"], len(urls))
                     if queues[host]:
                         nxt = self.gate.ready_at(host) or 0.0
                         heapq.heappush(heap, (nxt, next(order), host))
@@ -246,10 +249,13 @@ class Fetcher:
             t.start()
         for t in threads:
             t.join()
-        bar.close()
         if state["error"] is not None:
             raise state["error"]
         return results  # type: ignore[return-value]
+
+    def tally(self) -> tuple[int, int]:
+        """(requests made so far, of which without a usable body), redirect hops counted once per fetch."""
+        return self.log.tally()
 
     def declared(self, name: str) -> list[str]:
         """What the archives being replayed declare in their warcinfo field ``name`` (empty when live)."""

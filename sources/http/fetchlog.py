@@ -35,9 +35,14 @@ class FetchLog:
         self.path = None if directory is None else Path(directory) / f"{prefix}-{os.getpid()}.jsonl"
         self._lock = threading.Lock()
         self._fh = None
+        self._requests = 0
+        self._not_ok = 0
 
     def write(self, result: FetchResult, warc_file: str | None) -> dict:
         row = log_row(result, self.run_id, warc_file)
+        with self._lock:
+            self._requests += 1
+            self._not_ok += not result.ok
         if self.path is not None:
             line = json.dumps(row, sort_keys=True) + "\n"
             with self._lock:
@@ -47,6 +52,11 @@ class FetchLog:
                 self._fh.write(line)
                 self._fh.flush()
         return row
+
+    def tally(self) -> tuple[int, int]:
+        """(requests logged, of which without a usable body): what a stage's progress reports."""
+        with self._lock:
+            return self._requests, self._not_ok
 
     def close(self) -> None:
         with self._lock:

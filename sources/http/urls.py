@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import quote, urlsplit, urlunsplit
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -54,3 +55,25 @@ def host_of(url: str) -> str:
 def origin_of(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}"
+
+
+_COMMIT = re.compile(r"[0-9a-f]{7,40}")
+
+
+def pinned_github_file(repo: str, commit: str, path: str, what: str = "file") -> str:
+    """Raw URL of one file of a public GitHub repository at one commit
+    (``https://raw.githubusercontent.com/<repo>/<commit>/<path>``).
+
+    The commit must be a (possibly abbreviated) hex SHA, never a branch name: a moving branch would make
+    two runs with the same settings read different data, and a replay would not find the URL again.
+    ``what`` names the data in error messages.
+    """
+    commit = str(commit).strip().lower()
+    if not _COMMIT.fullmatch(commit):
+        raise ValueError(f"{what} commit must be a hex commit SHA (7-40 digits), not {commit!r}")
+    path = str(path).strip().lstrip("/")
+    if not path or any(part in ("", ".", "..") for part in path.split("/")):
+        raise ValueError(f"{what} path {path!r} is not a file path inside the repository")
+    if not re.fullmatch(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+", repo):
+        raise ValueError(f"{what} repository must be owner/name, not {repo!r}")
+    return f"https://raw.githubusercontent.com/{repo}/{commit}/{quote(path)}"

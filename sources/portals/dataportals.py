@@ -30,6 +30,7 @@ import pandas as pd
 
 from sources.geo import state_by_usps
 from sources.http.fetcher import Fetcher
+from sources.http.urls import pinned_github_file
 from sources.portals.registries import RegistryRead, city_site_domain
 from sources.portals.scope import CityContext, normalize, portal_scope
 
@@ -104,8 +105,9 @@ class RegistryFormatError(ValueError):
 
 
 def registry_url(repo: str = REGISTRY_REPO, commit: str = REGISTRY_COMMIT, path: str = REGISTRY_PATH) -> str:
-    """The raw file at one commit of the repository: immutable, so a replay answers exactly the same URL."""
-    return f"https://raw.githubusercontent.com/{repo}/{commit}/{path.lstrip('/')}"
+    """The raw file at one commit (a hex SHA) of the repository: immutable, so a replay answers exactly
+    the same URL (see ``pinned_github_file``)."""
+    return pinned_github_file(repo, commit, path, "registry of data portals")
 
 
 REGISTRY_URL = registry_url()

@@ -47,10 +47,13 @@ class Lead:
 
     geoid: str
     host: str
-    via: str                       # homepage_link | candidate_host | socrata_domain_list | arcgis_hub_search
+    via: str     # homepage_link | candidate_host | socrata_domain_list | arcgis_hub_search | dataportals_registry
     confidence: float
     platform: str | None = None    # when the route itself names the platform
     reason: str = ""
+    #: A DCAT-US catalog URL the route itself lists (a registry entry's data.json or feed), read when the
+    #: platform's own catalog API gives nothing.
+    dcat_url: str | None = None
 
 
 @dataclass
@@ -99,12 +102,14 @@ def website_leads(geoid: str, website: str | None, linked_hosts: list[str]) -> l
     return leads
 
 
-def discover(fetcher: Fetcher, host: str, platform_hint: str | None = None, *, guessed: bool = False
-             ) -> PortalResult:
+def discover(fetcher: Fetcher, host: str, platform_hint: str | None = None, *, guessed: bool = False,
+             dcat_url: str | None = None) -> PortalResult:
     """Identify the platform of one host and read its whole catalog.
 
     ``guessed``: the host name was only derived by convention, so a name that does not resolve means
     there is no such portal (not_found), where for a linked or registered host it means unreachable.
+    ``dcat_url``: a DCAT-US catalog of the host that a registry lists; when no platform API of the host
+    gives a catalog, that document is read instead (every platform the project knows publishes one).
     """
     result = PortalResult(host)
     named = platform_hint or platform_of(host)
@@ -133,6 +138,9 @@ def discover(fetcher: Fetcher, host: str, platform_hint: str | None = None, *, g
         _read_catalog(fetcher, result, page)
         _describe_site(fetcher, result)
         return result
+    tried = {page_url(p, host) for p in order}
+    if dcat_url and dcat_url not in tried and _read_listed_dcat(fetcher, result, dcat_url):
+        return result
     if unreachable is not None:
         nonexistent = guessed and unreachable.outcome is Outcome.DNS_ERROR
         result.outcome = "not_found" if nonexistent else "unreachable"
@@ -141,6 +149,24 @@ def discover(fetcher: Fetcher, host: str, platform_hint: str | None = None, *, g
     elif broken is not None:
         result.outcome, result.detail = "unreachable", broken   # unknown, not absent
     return result
+
+
+def _read_listed_dcat(fetcher: Fetcher, result: PortalResult, url: str) -> bool:
+    """Read the DCAT-US document a registry lists for the host; True when it gave the catalog."""
+    if (urlsplit(url).hostname or "").lower() != result.host.lower():
+        return False   # a registry entry may point anywhere; only the host's own catalog speaks for it
+    res = fetcher.get(url, max_bytes=CATALOG_DOCUMENT_MAX_BYTES)
+    if not res.ok:
+        return False
+    try:
+        page = PARSERS["dcat"](res.body, result.host)
+    except CatalogFormatError:
+        return False
+    result.platform = "dcat"
+    _read_catalog(fetcher, result, page)
+    result.detail = f"catalog read from the DCAT-US document a registry lists: {url}"
+    _describe_site(fetcher, result)
+    return True
 
 
 def _read_catalog(fetcher: Fetcher, result: PortalResult, page: CatalogPage) -> None:

@@ -8,6 +8,8 @@ pages is read once and recorded five times as ``county``, credited to none.
 
 from __future__ import annotations
 
+import itertools
+import json
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -17,6 +19,7 @@ from datetime import datetime
 import pandas as pd
 
 from sources.http.fetcher import Fetcher
+from sources.portals.dataportals import REGISTRY_URL, fetch_registry, registry_decisions
 from sources.portals.discovery import Lead, PortalResult, discover, website_leads
 from sources.portals.profile import profile
 from sources.portals.registries import (
@@ -39,8 +42,11 @@ PORTAL_COLUMNS = ["geoid", "portal_host", "platform", "platform_version", "site_
 DATASET_COLUMNS = ["portal_host", "platform", "dataset_id", "title", "type", "updated_at", "department",
                    "has_description", "license", "formats", "machine_readable", "issues"]
 REGISTRY_COLUMNS = ["registry", "geoid", "outcome", "detail", "entries", "requests", "matches"]
-#: Routes strong enough to credit a portal whose names do not say who runs it.
-_OWN_ROUTES = {"homepage_link", "candidate_host"}
+#: Routes strong enough to credit a portal whose names do not say who runs it. A registry lead only exists
+#: when the registry entry passed the scope rules for that city (sources/portals/dataportals.py).
+_OWN_ROUTES = {"homepage_link", "candidate_host", "dataportals_registry"}
+#: A registry entry credited by the scope rules: strong, but machine-built, so below a home-page link.
+REGISTRY_LEAD_CONFIDENCE = 0.8
 
 
 @dataclass
@@ -53,10 +59,12 @@ class SurveyResult:
 
 
 def survey(fetcher: Fetcher, cities: pd.DataFrame, homepages: pd.DataFrame, *, as_of: datetime,
-           workers: int = 32, registries: bool = True,
+           workers: int = 32, registries: bool = True, portal_registry_url: str | None = REGISTRY_URL,
            progress: Callable[[int, int], None] | None = None) -> SurveyResult:
     """Find, read and judge every city's portals. ``cities`` needs geoid, name, state_abbr, state_name and
-    website_url; ``homepages`` geoid and portal_links (";"-separated hosts)."""
+    website_url; ``homepages`` geoid and portal_links (";"-separated hosts). With ``registries``, the
+    Socrata domain list, ArcGIS Hub search and the registry of data portals at ``portal_registry_url``
+    (None: not read) add leads."""
     links = dict(zip(homepages["geoid"], homepages["portal_links"].fillna(""), strict=True)) \
         if len(homepages) else {}
     city_rows = cities.to_dict("records")
@@ -67,20 +75,24 @@ def survey(fetcher: Fetcher, cities: pd.DataFrame, homepages: pd.DataFrame, *, a
     reads: list[dict] = []
     if registries:
         leads.extend(_registry_leads(fetcher, city_rows, reads, workers))
+        if portal_registry_url:
+            leads.extend(_portal_registry_leads(fetcher, cities, reads, portal_registry_url))
     by_host: dict[str, list[Lead]] = defaultdict(list)
     for lead in leads:
         by_host[lead.host].append(lead)
     hosts = sorted(by_host)
-    done = 0
+    done = itertools.count(1)
+    if progress:
+        progress(0, len(hosts))
 
     def examine(host: str) -> PortalResult:
-        nonlocal done
         hint = next((ld.platform for ld in by_host[host] if ld.platform), None)
         guessed = all(ld.via == "candidate_host" for ld in by_host[host])
-        result = discover(fetcher, host, hint, guessed=guessed)
-        done += 1
+        dcat_url = next((ld.dcat_url for ld in by_host[host] if ld.dcat_url), None)
+        result = discover(fetcher, host, hint, guessed=guessed, dcat_url=dcat_url)
+        finished = next(done)   # itertools.count: atomic under the GIL, unlike `done += 1` across threads
         if progress:
-            progress(done, len(hosts))
+            progress(finished, len(hosts))
         return result
 
     with ThreadPoolExecutor(max_workers=max(1, min(workers, len(hosts) or 1))) as pool:
@@ -116,6 +128,31 @@ def _registry_leads(fetcher: Fetcher, city_rows: list[dict], reads: list[dict], 
             leads.extend(Lead(c["geoid"], h.host, h.via, h.confidence, h.platform, h.reason) for h in hits)
             reads.append(_read_row(read, c["geoid"], len(hits)))
     return leads
+
+
+def _portal_registry_leads(fetcher: Fetcher, cities: pd.DataFrame, reads: list[dict], url: str) -> list[Lead]:
+    """Leads from the registry of data portals: only entries its scope rules credit to a city (a county's,
+    state's or region's portal never becomes a city's lead; GIS servers are not portals). The entry's uid
+    stays in the lead's reason, so a portal can be traced to the registry row that suggested it."""
+    read = fetch_registry(fetcher, url)
+    credited = pd.DataFrame()
+    if read.outcome == "ok" and read.entries and len(cities):
+        decisions = registry_decisions(read.entries, cities)
+        credited = decisions[decisions["credited"] & decisions["host"].notna()]
+    reads.append(_read_row(read, None, len(credited)))
+    return [Lead(str(r["geoid"]), str(r["host"]), "dataportals_registry", REGISTRY_LEAD_CONFIDENCE,
+                 r["platform"] if isinstance(r["platform"], str) else None,
+                 f"registry entry {r['uid']} ({r['route']}): {r['reason']}", dcat_url=_dcat_endpoint(r["endpoints"]))
+            for r in credited.to_dict("records")]
+
+
+def _dcat_endpoint(endpoints: object) -> str | None:
+    """The DCAT-US 1.1 endpoint (``dcatus11``) among a registry entry's endpoints (a JSON list)."""
+    try:
+        listed = json.loads(endpoints) if isinstance(endpoints, str) else []
+    except ValueError:
+        return None
+    return next((e.get("url") for e in listed if isinstance(e, dict) and e.get("type") == "dcatus11"), None)
 
 
 def _read_row(read: RegistryRead, geoid: str | None, matches: int) -> dict:

@@ -1,6 +1,7 @@
 """Which content answers which (host, path): the virtual hosts of the simulated web.
 
 Hosts served: ``www2.census.gov`` (SUB-EST CSV), ``query.wikidata.org`` (SPARQL JSON),
+``raw.githubusercontent.com`` (UScityURL's CSV and the portal registry's Parquet at their pinned commits),
 ``api.us.socrata.com`` (Discovery API: catalogs and the domain list), ``www.arcgis.com`` (ArcGIS Online
 item search), the certification page and the partner-cohort announcements, every city website and its
 alias, every portal host (cities' own and the county, state, regional and unrelated ones around them), and
@@ -22,12 +23,14 @@ from tests.simweb.formats import (
     census,
     certification,
     ckan,
+    dataportals,
     dcat,
     evidence,
     opendatasoft,
     partners,
     site,
     socrata,
+    uscityurl,
     wikidata,
 )
 from tests.simweb.formats.common import HTML, Response, query_args
@@ -62,6 +65,8 @@ class Router:
             return self._census(path)
         if host == wikidata.HOST:
             return self._wikidata(path, query, form)
+        if host == uscityurl.HOST:
+            return self._github_raw(path)
         if host == socrata.API_HOST:
             return self._socrata_api(path, query, empty)
         if host == arcgis.HOST:
@@ -115,6 +120,14 @@ class Router:
         if path == census.PATH:
             return self._cached(("census",), lambda: Response(200, "text/csv", census.census_csv(self.population)))
         return ROBOTS_ALLOW if path == "/robots.txt" else site.not_found(census.HOST, path)
+
+    def _github_raw(self, path: str) -> Response:
+        """raw.githubusercontent.com: the two pinned files runs read (UScityURL, the portal registry)."""
+        if path == uscityurl.PATH:
+            return self._cached(("uscityurl",), lambda: uscityurl.uscityurl_csv(self.population))
+        if path == dataportals.PATH:
+            return self._cached(("dataportals",), lambda: dataportals.registry_parquet(self.population))
+        return ROBOTS_ALLOW if path == "/robots.txt" else site.not_found(uscityurl.HOST, path)
 
     def _wikidata(self, path: str, query: str, form: bytes) -> Response:
         if path == "/robots.txt":

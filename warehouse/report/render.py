@@ -241,7 +241,11 @@ def methodology_html() -> Markup:
     through, so even our own text reaches the page only as markdown renders it."""
     text = (resources.files("warehouse.report") / "methodology.md").read_text(encoding="utf-8")
     md = MarkdownIt("commonmark", {"html": False}).enable("table")
-    return Markup(md.render(text))
+    tokens = md.parse(text)
+    for heading, inline in zip(tokens, tokens[1:], strict=False):
+        if heading.type == "heading_open":   # linkable sections: the footer points at #sources
+            heading.attrSet("id", re.sub(r"[^a-z0-9]+", "-", inline.content.lower()).strip("-"))
+    return Markup(md.renderer.render(tokens, md.options, {}))
 
 
 def methodology_context(data: ReportData) -> dict[str, Any]:

@@ -55,6 +55,23 @@ CREATE TABLE IF NOT EXISTS marts.portals (
     flagged_records           INTEGER
 );
 
+CREATE TABLE IF NOT EXISTS marts.city_websites (
+    snapshot           TIMESTAMP NOT NULL,
+    run_id             VARCHAR   NOT NULL,
+    geoid              VARCHAR   NOT NULL,
+    source             VARCHAR   NOT NULL,
+    precedence         INTEGER   NOT NULL,
+    url                VARCHAR   NOT NULL,
+    registrable_domain VARCHAR,
+    chosen             BOOLEAN   NOT NULL,
+    disagreement       BOOLEAN   NOT NULL,
+    answered           BOOLEAN,
+    final_url          VARCHAR,
+    final_domain       VARCHAR,
+    moved              BOOLEAN,
+    winner             BOOLEAN
+);
+
 CREATE TABLE IF NOT EXISTS marts.portal_datasets (
     snapshot         TIMESTAMP NOT NULL,
     run_id           VARCHAR   NOT NULL,

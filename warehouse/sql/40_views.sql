@@ -19,6 +19,9 @@ SELECT run_id, snapshot, outcome, count(*) AS fetches, count(DISTINCT host) AS h
 FROM ops.fetch_log
 GROUP BY ALL;
 
+CREATE OR REPLACE VIEW marts.city_websites_latest AS
+SELECT w.* FROM marts.city_websites w JOIN ops.latest_run r USING (run_id);
+
 CREATE OR REPLACE VIEW marts.portals_latest AS
 SELECT p.* FROM marts.portals p JOIN ops.latest_run r USING (run_id);
 
