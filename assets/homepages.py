@@ -10,15 +10,18 @@ from assets.progress import StageProgress
 from assets.validation import value_counts
 from sources.homepages import settle_homepages
 
+#: Every output here is a pandas frame owned by the team.
+_OUT = {"kinds": {"python", "pandas"}, "owners": ["team:cdpi"]}
+
 
 @dg.multi_asset(
     partitions_def=MONTHLY, group_name="signals", can_subset=False, required_resource_keys={"fetcher", "warehouse"},
     outs={
-        "city_homepages": dg.AssetOut(kinds={"python", "pandas"}, owners=["team:cdpi"], code_version="2",
+        "city_homepages": dg.AssetOut(**_OUT, code_version="2",
                                       description="Home page fetch per city (of its settled website) with its "
                                                   "outcome class and title; unreachable sites stay "
                                                   "distinguishable from missing ones."),
-        "city_websites": dg.AssetOut(kinds={"python", "pandas"}, owners=["team:cdpi"], code_version="1",
+        "city_websites": dg.AssetOut(**_OUT, code_version="1",
                                      description="Every website candidate of every city by source (a city "
                                                  "list, UScityURL, Wikidata), whether its fetch answered and "
                                                  "from where, and which one won; marts.city_websites."),

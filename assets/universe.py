@@ -14,8 +14,9 @@ from sources import universe, websites, wikidata
 from sources.errors import SourceUnavailable
 
 GROUP = "universe"
-_COMMON = {"partitions_def": MONTHLY, "group_name": GROUP, "kinds": {"python", "pandas"},
-           "owners": ["team:cdpi"], "code_version": "1"}
+#: Every output here is a pandas frame owned by the team.
+_OUT = {"kinds": {"python", "pandas"}, "owners": ["team:cdpi"]}
+_COMMON = {"partitions_def": MONTHLY, "group_name": GROUP, **_OUT, "code_version": "1"}
 _CITY_PREVIEW = ["geoid", "name", "state_abbr", "population", "website_url", "website_match"]
 
 
@@ -27,12 +28,14 @@ def census_places(context: dg.AssetExecutionContext) -> dg.Output[pd.DataFrame]:
     try:
         if res.settings.cities_csv:
             frame = universe.city_file_places(Path(res.settings.cities_csv),
-                                              min_population=res.settings.min_population)
+                                              min_population=res.settings.min_population,
+                                              include_towns=res.settings.include_towns)
             origin = res.settings.cities_csv
         else:
             with res.fetcher.open(res.warehouse.paths(), context.run_id, "census_places") as f:
                 frame = universe.census_places(f, url=res.settings.census_url,
-                                               min_population=res.settings.min_population)
+                                               min_population=res.settings.min_population,
+                                               include_towns=res.settings.include_towns)
             origin = res.settings.census_url
     except (SourceUnavailable, FileNotFoundError, ValueError) as exc:
         raise dg.Failure(description=str(exc)) from exc
@@ -77,14 +80,14 @@ def uscityurl_websites(context: dg.AssetExecutionContext) -> dg.Output[pd.DataFr
 @dg.multi_asset(
     partitions_def=MONTHLY, group_name=GROUP, can_subset=False, required_resource_keys={"settings"},
     outs={
-        "cities": dg.AssetOut(kinds={"python", "pandas"}, owners=["team:cdpi"], code_version="1",
+        "cities": dg.AssetOut(**_OUT, code_version="1",
                               description="Validated city universe with official websites; the rows of "
                                           "marts.cities."),
-        "website_candidates": dg.AssetOut(kinds={"python", "pandas"}, owners=["team:cdpi"], code_version="1",
+        "website_candidates": dg.AssetOut(**_OUT, code_version="1",
                                           description="Every website candidate of every city, by source (a city "
                                                       "list, UScityURL, Wikidata), which one precedence chose and "
                                                       "whether the sources disagree; settled by city_homepages."),
-        "cities_quarantine": dg.AssetOut(kinds={"python", "pandas"}, owners=["team:cdpi"], code_version="1",
+        "cities_quarantine": dg.AssetOut(**_OUT, code_version="1",
                                          description="City rows that failed the cities suite, with reasons "
                                                      "(ops.quarantine)."),
     },

@@ -101,6 +101,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     settings = RunSettings(
         min_population=args.min_population, cities_csv=str(Path(args.cities).resolve()) if args.cities else "",
         states=[s.upper() for s in args.state or []], limit=args.limit or 0, mode=mode,
+        include_towns=bool(args.include_towns),
         is_sample=is_sample,
         max_quarantined_share=args.max_quarantined_share,
         tier_bands=args.tier_bands or "", calibration=args.calibration)
@@ -474,7 +475,11 @@ def cmd_targets(args: argparse.Namespace) -> int:
                      "p_next_tier_if_gaps_closed"]].rename(columns={"p_next_tier": "p_now", "population": "pop",
                                                                     "p_next_tier_if_gaps_closed": "p_push"}).round(2)
     compact["gaps"] = frame["gaps"].fillna("").map(lambda g: " ".join(part.split(" ")[0] for part in g.split("; ")))
-    _write_frame(frame, args.format, args.out, compact=compact)
+    filters = {"state": args.state, "min_pop": args.min_pop, "max_pop": args.max_pop, "tier": args.tier,
+               "limit": args.limit}
+    about = {"table": "outreach targets (cdpi targets)",
+             "filters": ", ".join(f"{k}={v}" for k, v in filters.items() if v is not None) or "none"}
+    _write_frame(frame, args.format, args.out, compact=compact, about=about)
     # The sentence (core blockers included) and the change are too wide for the table: one line per target.
     if args.out is None and (args.format == "table" or (args.format == "auto" and sys.stdout.isatty())):
         print("\nWhy call:")
@@ -495,7 +500,9 @@ def cmd_history(args: argparse.Namespace) -> int:
             raise CliError(str(exc)) from None
     if args.format in ("auto", "table") and args.out is None:
         _err(f"{row['city']}, {row['state']} (geoid {row['geoid']}): {len(frame)} run(s)")
-    _write_frame(frame, args.format, args.out)
+    _write_frame(frame, args.format, args.out,
+                 about={"table": "index history of one city (cdpi history)",
+                        "city": f"{row['city']}, {row['state']} (geoid {row['geoid']})"})
     return 0
 
 
@@ -546,15 +553,21 @@ def _published(args: argparse.Namespace):
         con.close()
 
 
-def _write_frame(frame, fmt: str, out: Path | None, compact=None) -> None:
+def _write_frame(frame, fmt: str, out: Path | None, compact=None, about: dict | None = None) -> None:
     """A result frame as a terminal table (compact columns), TSV when piped, or CSV/JSON/XLSX to a file or
-    standard output (XLSX only to a file). Text in CSV, TSV and XLSX follows warehouse/spreadsheet.py."""
+    standard output (XLSX only to a file, with ``about`` and the snapshot and run of its rows on a second
+    sheet). Text in CSV, TSV and XLSX follows warehouse/spreadsheet.py."""
     if fmt == "xlsx":
-        from warehouse.spreadsheet import neutralize_frame
+        from warehouse.spreadsheet import write_xlsx
 
         if out is None:
             raise CliError("--format xlsx needs --out FILE.xlsx")
-        neutralize_frame(frame).to_excel(out, index=False, sheet_name="cdpi")
+        about = dict(about or {})
+        for column in ("snapshot", "run_id"):
+            if column in frame.columns and len(frame):
+                about[column] = "; ".join(sorted({str(v)[:10] if column == "snapshot" else str(v)
+                                                  for v in frame[column].dropna()}))
+        write_xlsx(frame, out, about)
         _err(f"wrote {len(frame)} rows to {out}")
         return
     if out is not None:
@@ -693,6 +706,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--state", action="append", metavar="XX", type=_state_code,
                      help="only this state (USPS code; repeatable)")
     run.add_argument("--limit", type=_positive_int, metavar="N", help="only the N most populous cities")
+    run.add_argument("--include-towns", action="store_true",
+                     help="also towns and townships that are governments (New England, NY, NJ, PA, MI, WI, MN), "
+                          "from a SUB-EST file; 10-digit GEOIDs")
     run.add_argument("--month", metavar="YYYY-MM", help="snapshot month (default: the last complete month)")
     run.add_argument("--min-population", type=_positive_int, default=30_000, metavar="N")
     run.add_argument("--min-delay", type=float, metavar="SECONDS", help="per-host delay (default 1 s)")

@@ -99,6 +99,8 @@ class RunSettings(dg.ConfigurableResource):
     cities_csv: str = ""
     states: list[str] = []
     limit: int = 0
+    #: Also the towns and townships that are general-purpose governments (12 states; 10-digit GEOIDs).
+    include_towns: bool = False
     mode: str = "live"        # live | replay | sample
     is_sample: bool = False
     #: Largest share of an output's rows that may be quarantined before its blocking check stops the

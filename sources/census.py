@@ -135,7 +135,7 @@ def parse_acs_places(data: bytes, *, min_population: int = 30_000, year: int = 2
                       include_territories=include_territories)
 
 
-def parse_city_table(data: bytes, *, min_population: int = 30_000) -> pd.DataFrame:
+def parse_city_table(data: bytes, *, min_population: int = 30_000, include_towns: bool = False) -> pd.DataFrame:
     """Canonical frame from any accepted city table, chosen by its header (see ``ACCEPTED_FORMATS``).
 
     A user's list only needs ``geoid,name,state_abbr,population``; a ``website`` column, when present,
@@ -146,6 +146,8 @@ def parse_city_table(data: bytes, *, min_population: int = 30_000) -> pd.DataFra
     frame = _read_table(data)
     columns = set(frame.columns)
     if "SUMLEV" in columns and "PLACE" in columns:
+        if include_towns:
+            return parse_subest_places(data, min_population=min_population, include_towns=True)
         return _subest_frame(frame, min_population=min_population)
     if set(ACS_REQUIRED) <= columns:
         return _acs_frame(frame, min_population=min_population)

@@ -12,20 +12,22 @@ from sources.errors import SourceUnavailable
 from sources.http.fetcher import Fetcher
 
 
-def census_places(fetcher: Fetcher, *, url: str = census.SUBEST_URL,
-                  min_population: int = 30_000) -> pd.DataFrame:
-    """Incorporated places at or above the threshold. No universe, no run: unreachable raises."""
+def census_places(fetcher: Fetcher, *, url: str = census.SUBEST_URL, min_population: int = 30_000,
+                  include_towns: bool = False) -> pd.DataFrame:
+    """Incorporated places at or above the threshold (and, with ``include_towns``, the towns and townships
+    that are governments: ``census.parse_subest_places``). No universe, no run: unreachable raises."""
     result = fetcher.get(url)
     if not result.ok:
         raise SourceUnavailable("Census population estimates", result)
-    return census.parse_subest(result.body, min_population=min_population)
+    return census.parse_subest_places(result.body, min_population=min_population, include_towns=include_towns)
 
 
-def city_file_places(path: Path, *, min_population: int = 30_000) -> pd.DataFrame:
-    """A user's city list (SUB-EST, ACS-style or simple CSV) instead of the Census download."""
+def city_file_places(path: Path, *, min_population: int = 30_000, include_towns: bool = False) -> pd.DataFrame:
+    """A user's city list (SUB-EST, ACS-style or simple CSV) instead of the Census download; towns only
+    come from a SUB-EST file (the others have no minor civil divisions)."""
     if not path.exists():
         raise FileNotFoundError(f"city list not found: {path}")
-    return census.parse_city_table(path.read_bytes(), min_population=min_population)
+    return census.parse_city_table(path.read_bytes(), min_population=min_population, include_towns=include_towns)
 
 
 def wikidata_websites(fetcher: Fetcher) -> tuple[pd.DataFrame, str]:

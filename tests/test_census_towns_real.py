@@ -283,3 +283,38 @@ def test_unit_missing_cousub_column_is_named() -> None:
 def test_mcd_states_are_new_england_ny_nj_pa_mi_wi_mn() -> None:
     usps = {"CT", "ME", "MA", "NH", "RI", "VT", "NY", "NJ", "PA", "MI", "WI", "MN"}
     assert {geo.state_by_usps(a).fips for a in usps} == census.MCD_GOVERNMENT_STATES
+
+
+def test_a_city_list_in_sub_est_format_gives_towns_only_when_asked() -> None:
+    from sources.census import parse_city_table
+
+    data = realdata("census/sub_est2024/sub-est2024_25.csv").read_bytes()
+    plain = parse_city_table(data)
+    towns = parse_city_table(data, include_towns=True)
+    assert len(plain) == 45 and "kind" not in plain.columns
+    assert (towns["kind"] == "town").sum() == 18 and set(towns.loc[towns["kind"] == "place", "geoid"]) == set(plain["geoid"])
+
+
+@pytest.mark.slow
+def test_a_run_with_include_towns_publishes_towns_with_ten_digit_geoids(tmp_path) -> None:
+    """`cdpi run --include-towns` with the real Massachusetts SUB-EST file as the city list (replayed from the
+    sample archive, so no website is known: the universe is what is checked): the towns pass every blocking
+    check and reach marts.cities as kind 'town'; without the flag the same list gives the 45 places."""
+    from pipelines.cli import main as cli
+    from warehouse.paths import WarehousePaths
+    from warehouse.read import connect_published
+
+    ma = realdata("census/sub_est2024/sub-est2024_25.csv")
+    counts = {}
+    for flag in ([], ["--include-towns"]):
+        home = tmp_path / ("towns" if flag else "places")
+        assert cli(["run", "--sample", "--cities", str(ma), "--home", str(home), "--quiet", *flag]) == 0
+        con = connect_published(WarehousePaths(home))
+        try:
+            counts[bool(flag)] = dict(con.execute(
+                "SELECT kind || ':' || length(geoid), count(*) FROM marts.cities_latest GROUP BY 1").fetchall())
+            scored = con.execute("SELECT count(*) FROM marts.city_index_latest").fetchone()[0]
+        finally:
+            con.close()
+        assert scored == sum(counts[bool(flag)].values())
+    assert counts == {False: {"place:7": 45}, True: {"place:7": 45, "town:10": 18}}

@@ -295,7 +295,7 @@ def test_quarantine_reasons_and_payload(baseline) -> None:
     clean, quarantined = quarantine(messy_frame(), "cities", key_columns=["geoid"], parameters=PARAMS)
     by_key = quarantined.groupby("key")["reason"].apply(list).to_dict()
     assert by_key['{"geoid": "0100999"}'] == ["population 12000 below min_population 30000"]
-    assert by_key['{"geoid": "01ABC"}'] == ["geoid '01ABC' does not match ^[0-9]{7}$", "name is null"]
+    assert by_key['{"geoid": "01ABC"}'] == ["geoid '01ABC' does not match ^(?:[0-9]{7}|[0-9]{10})$", "name is null"]
     assert by_key['{"geoid": "0600200"}'] == ["geoid '0600200' is not unique (2 rows share it)"] * 2
     assert by_key['{"geoid": "4800777"}'] == [  # OK is a valid code, just not Texas's
         "state_fips/state_abbr ('48', 'OK') is not an allowed combination"]

@@ -62,6 +62,35 @@ def test_targets_formats(sample_home: Path, capsys, tmp_path: Path) -> None:
     assert code == 1 and "--out" in err
 
 
+def test_targets_xlsx_is_a_workbook_staff_can_use(sample_home: Path, capsys, tmp_path: Path) -> None:
+    """Frozen header, autofilter over the table, widths from the content, numbers as numbers, and a second
+    sheet saying which snapshot, run and filters the rows are, and where the data come from."""
+    import openpyxl
+
+    xlsx = tmp_path / "oh.xlsx"
+    assert _run(capsys, "targets", "--home", str(sample_home), "--format", "xlsx", "--out", str(xlsx),
+                "--min-pop", "40000", "--limit", "8")[0] == 0
+    book = openpyxl.load_workbook(xlsx)
+    assert book.sheetnames == ["cdpi", "about"]
+    sheet = book["cdpi"]
+    header = [c.value for c in sheet[1]]
+    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == sheet.dimensions
+    widths = {h: sheet.column_dimensions[openpyxl.utils.get_column_letter(k)].width for k, h in enumerate(header, 1)}
+    assert widths["rank"] < widths["city"] < widths["why_call"] <= 60
+    first = {h: c.value for h, c in zip(header, sheet[2], strict=True)}
+    assert isinstance(first["population"], int) and isinstance(first["p_next_tier"], float)
+    about = {r[0].value: r[1].value for r in book["about"].iter_rows(min_row=2)}
+    con = duckdb.connect(str(WarehousePaths(sample_home).published), read_only=True)
+    try:
+        run_id, snapshot = con.execute("SELECT run_id, strftime(snapshot, '%Y-%m-%d') FROM ops.latest_run").fetchone()
+    finally:
+        con.close()
+    assert about["run_id"] == run_id and about["snapshot"] == snapshot
+    assert about["filters"] == "min_pop=40000, limit=8"
+    sources = [r[1].value for r in book["about"].iter_rows(min_row=2) if r[0].value == "source"]
+    assert any("UScityURL" in s and "CC BY 4.0" in s for s in sources)
+
+
 @pytest.mark.parametrize("argv", [["--state", "ZZ"], ["--state", "OH' OR 1=1 --"], ["--tier", "bronze"],
                                   ["--limit", "0"], ["--min-pop", "-5"]])
 def test_targets_rejects_bad_filters(sample_home: Path, argv: list[str]) -> None:

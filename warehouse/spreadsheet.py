@@ -15,6 +15,8 @@ are written as they are. Parquet and JSON output carry the exact text and do not
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -61,3 +63,68 @@ def neutralized_select(con: duckdb.DuckDBPyConnection, query: str) -> str:
         ident = '"' + name.replace('"', '""') + '"'
         columns.append(f"{SQL_FUNCTION}({ident}) AS {ident}" if kind.id == "varchar" else ident)
     return f"SELECT {', '.join(columns)} FROM ({query})"
+
+
+#: Where the data of every export comes from, for the second sheet of an XLSX (the licences ask for it).
+SOURCES = (
+    "Cities and populations: U.S. Census Bureau, Population Estimates Program (SUB-EST), public domain",
+    "Official websites: UScityURL (Cai, Huang & Decaminada 2023), CC BY 4.0; Wikidata (P856), CC0",
+    "Data portal leads: Common Data Index registry of data portals (commondataio/dataportals-registry), CC BY 4.0",
+    "Everything else: the cities' own websites and data portals, each row with the address it was read from",
+)
+#: Widest column, in characters: long text (why_call, snippets) wraps instead of pushing the rest away.
+MAX_COLUMN_WIDTH = 60
+
+
+def write_xlsx(frame: pd.DataFrame, out: str | Path, about: Mapping[str, object]) -> None:
+    """``frame`` as a workbook staff can work in: sheet ``cdpi`` with a frozen header row, an autofilter
+    over the whole table, column widths from the content (capped at ``MAX_COLUMN_WIDTH``), text cells
+    neutralized (:func:`neutralize`) and numbers as numbers; sheet ``about`` with ``about`` (snapshot,
+    run id, filters...), when it was written, and :data:`SOURCES`."""
+    from datetime import UTC, datetime
+
+    import pandas as pd
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
+
+    with pd.ExcelWriter(out, engine="openpyxl") as writer:
+        neutralize_frame(frame).to_excel(writer, index=False, sheet_name="cdpi")
+        sheet = writer.sheets["cdpi"]
+        sheet.freeze_panes = "A2"
+        if len(frame.columns):
+            sheet.auto_filter.ref = sheet.dimensions
+        for k, column in enumerate(frame.columns, start=1):
+            sample = [len(str(v)) for v in frame[column].head(500) if v is not None and not _missing(v)]
+            width = min(max([len(str(column)), *sample]) + 2, MAX_COLUMN_WIDTH)
+            sheet.column_dimensions[get_column_letter(k)].width = width
+            for cell in sheet[get_column_letter(k)][1:]:
+                if isinstance(cell.value, str) and len(cell.value) > MAX_COLUMN_WIDTH:
+                    cell.alignment = Alignment(wrap_text=True, vertical="top")
+        for cell in sheet[1]:
+            cell.font = Font(bold=True)
+        rows = [(str(k), neutralize(_text(v))) for k, v in about.items()]
+        rows.append(("written", datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")))
+        rows += [("source", neutralize(s)) for s in SOURCES]
+        pd.DataFrame(rows, columns=["field", "value"]).to_excel(writer, index=False, sheet_name="about")
+        info = writer.sheets["about"]
+        info.column_dimensions["A"].width = 12
+        info.column_dimensions["B"].width = 110
+        for cell in info[1]:
+            cell.font = Font(bold=True)
+
+
+def _missing(value: object) -> bool:
+    try:
+        import pandas as pd
+
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def _text(value: object) -> str:
+    if value is None or _missing(value):
+        return ""
+    if hasattr(value, "strftime"):
+        return value.strftime("%Y-%m-%d")
+    return str(value)

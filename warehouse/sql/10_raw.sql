@@ -13,7 +13,10 @@ CREATE TABLE IF NOT EXISTS raw.census_places (
     sumlev          VARCHAR,
     funcstat        VARCHAR,
     source          VARCHAR,
-    website         VARCHAR
+    website         VARCHAR,
+    kind            VARCHAR,
+    county_fips     VARCHAR,
+    cousub_fips     VARCHAR
 );
 
 CREATE TABLE IF NOT EXISTS raw.wikidata_websites (

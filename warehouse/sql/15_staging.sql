@@ -18,7 +18,10 @@ CREATE TABLE IF NOT EXISTS staging.cities (
     website_lookup  VARCHAR,
     website_candidates INTEGER,
     wikidata_qid    VARCHAR,
-    is_sample       BOOLEAN
+    is_sample       BOOLEAN,
+    kind            VARCHAR,
+    county_fips     VARCHAR,
+    cousub_fips     VARCHAR
 );
 
 CREATE TABLE IF NOT EXISTS staging.portal_probes (

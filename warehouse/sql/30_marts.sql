@@ -6,7 +6,7 @@ CREATE TABLE IF NOT EXISTS marts.cities (
     legal_name       VARCHAR,
     state_abbr       VARCHAR   NOT NULL,
     state_fips       VARCHAR   NOT NULL,
-    place_fips       VARCHAR   NOT NULL,
+    place_fips       VARCHAR,
     state_name       VARCHAR,
     population       BIGINT    NOT NULL,
     population_year  INTEGER,
@@ -16,7 +16,8 @@ CREATE TABLE IF NOT EXISTS marts.cities (
     wikidata_qid     VARCHAR,
     homepage_outcome VARCHAR,
     homepage_status  INTEGER,
-    is_sample        BOOLEAN   NOT NULL
+    is_sample        BOOLEAN   NOT NULL,
+    kind             VARCHAR   NOT NULL
 );
 
 CREATE TABLE IF NOT EXISTS marts.portals (

@@ -5,7 +5,8 @@ SELECT c.snapshot, c.run_id, c.geoid, c.name, c.legal_name, c.state_abbr, c.stat
        -- The website its home page fetch settled on, when that is not the precedence choice.
        coalesce(w.url, c.website_url) AS website_url,
        CASE WHEN w.url IS NULL THEN c.website_match ELSE w.source END AS website_match,
-       c.website_lookup, c.wikidata_qid, h.outcome AS homepage_outcome, h.status AS homepage_status, c.is_sample
+       c.website_lookup, c.wikidata_qid, h.outcome AS homepage_outcome, h.status AS homepage_status, c.is_sample,
+       coalesce(c.kind, 'place') AS kind
 FROM staging.cities c
 LEFT JOIN raw.homepages h ON h.run_id = c.run_id AND h.geoid = c.geoid
 LEFT JOIN marts.city_websites w ON w.run_id = c.run_id AND w.geoid = c.geoid AND w.winner AND NOT w.chosen
