@@ -500,3 +500,35 @@ def test_validation_page_when_nothing_was_computed(sample_home, tmp_path):
     assert 'id="caveat-none"' in text and "certified list not available in this run" in text
     assert "<svg" not in text and 'id="agreement-table"' not in text   # no empty diagram or table
     assert "This run recorded no calibration verdict." in text
+
+
+def test_city_pages_link_the_citys_website_and_credited_portals(report, sample_home):
+    """Where staff go next from a city page: its official website and every portal credited to it, as links
+    (and 'not known' / 'none credited' when there are none)."""
+    _, site = report
+    con = duckdb.connect(str(WarehousePaths(sample_home).published), read_only=True)
+    try:
+        cities = con.execute("SELECT geoid, website_url FROM marts.cities_latest").fetchall()
+        portals = con.execute("SELECT geoid, portal_host FROM marts.portals_latest WHERE credited").fetchall()
+    finally:
+        con.close()
+    by_geoid = {g: [] for g, _ in cities}
+    for g, host in portals:
+        by_geoid[g].append(host)
+    checked = 0
+    for geoid, website in cities:
+        page = next((site / "cities").glob(f"*{geoid}*.html"), None)
+        if page is None:
+            continue
+        line = page.read_text(encoding="utf-8").split('<p class="city-links">')[1].split("</p>")[0]
+        links = re.findall(r'href="([^"]+)"', line)
+        if website:
+            assert website in links, (page.name, line)
+        else:
+            assert "not known" in line
+        for host in by_geoid[geoid]:
+            assert f"https://{host}/" in links, (page.name, host)
+        if not by_geoid[geoid]:
+            assert "none credited" in line
+        checked += 1
+    assert checked == len(cities) and any(by_geoid.values())

@@ -155,6 +155,37 @@ def test_targets_filter_by_state(page, site):
     page.check("targets-filtered.png")
 
 
+def test_targets_filters_live_in_the_address(page, site):
+    """Filtering writes the filters into the fragment; opening that address (a bookmark, a link sent to a
+    colleague) shows the same rows. The certified and partner filters work like the others."""
+    home, out, _ = site
+    rows = query(home, "SELECT state, certified_tier, wwc_partner FROM marts.outreach_targets")
+    state = Counter(r[0] for r in rows).most_common(1)[0][0]
+    page.open(out / "targets.html")
+    page.page.select_option("select[data-filter=state]", state)
+    page.page.select_option("select[data-filter=certified]", "none")
+    expected = sum(1 for s, tier, _ in rows if s == state and tier is None)
+    assert len(visible_rows(page.page, "targets")) == expected
+    url = page.page.url
+    assert url.endswith(f"#state={state}&certified=none"), url
+    page.check("targets-filters-in-url.png")
+
+    fresh = Watched(page.page.context.new_page())
+    fresh.open(out / "targets.html")
+    fresh.page.goto(url)
+    fresh.page.reload()
+    assert fresh.page.input_value("select[data-filter=state]") == state
+    assert len(visible_rows(fresh.page, "targets")) == expected
+    fresh.page.goto((out / "targets.html").as_uri() + "#partner=yes")
+    fresh.page.reload()
+    partners = sum(1 for _, _, p in rows if p)
+    assert len(visible_rows(fresh.page, "targets")) == partners
+    fresh.page.goto((out / "targets.html").as_uri() + "#state=ZZ")   # an old or edited link: ignored
+    fresh.page.reload()
+    assert len(visible_rows(fresh.page, "targets")) == len(rows)
+    fresh.check("targets-from-url.png")
+
+
 @pytest.mark.parametrize("column", ["P(next)", "Population"])
 def test_targets_sort_by_a_numeric_column(page, site, column):
     _, out, _ = site

@@ -205,6 +205,14 @@ def load(con: duckdb.DuckDBPyConnection, snapshot: str | None = None) -> ReportD
         c["gaps"] = parse_gaps(c.get("top_gaps"))
         c["change"] = changes.get(c["geoid"])     # None: the warehouse predates marts.city_changes
         c["why_links"] = parse_links(c.get("why_call_links"))
+    sites = {r["geoid"]: r for r in rows(con, "SELECT geoid, website_url, homepage_outcome FROM marts.cities "
+                                              "WHERE run_id = ?", rid)}
+    portals = _group(rows(con, "SELECT geoid, portal_host, platform, dataset_count FROM marts.portals "
+                               "WHERE run_id = ? AND credited ORDER BY geoid, portal_host", rid), "geoid")
+    for c in cities:   # where staff go next: the city's own website and the portals credited to it
+        site = sites.get(c["geoid"], {})
+        c["website_url"], c["homepage_outcome"] = site.get("website_url"), site.get("homepage_outcome")
+        c["portals"] = portals.get(c["geoid"], [])
     targets = _targets(con, run)
     for t in targets:
         t["why_links"] = parse_links(t.get("why_call_links"))

@@ -117,6 +117,7 @@ def targets_context(data: ReportData) -> dict[str, Any]:
         "bands": [b for b in BANDS if any(r["population_band"] == b for r in t)]
         + sorted({r["population_band"] for r in t} - set(BANDS) - {None}),
         "next_tiers": [x for x in TIERS + ("honor_roll",) if any(r["next_tier"] == x for r in t)],
+        "certified_tiers": [x for x in ("honor_roll", *TIERS) if any(r.get("certified_tier") == x for r in t)],
     }
 
 

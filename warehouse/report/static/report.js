@@ -2,7 +2,9 @@
  * Plain JavaScript, no dependencies, nothing fetched: works from file:// offline.
  * Tables with class "sortable" sort on a header click (numbers read from data-v on the cell).
  * A form with data-filter-for="<table id>" filters that table's rows: each control's data-filter
- * names the row attribute it matches (data-state, data-band, ...); "city" matches a substring. */
+ * names the row attribute it matches (data-state, data-band, ...); "city" matches a substring.
+ * The filters in use are kept in the address's fragment (#state=OH&next=gold), so a filtered view can be
+ * bookmarked or sent, and opening such an address applies them (works from file:// too). */
 (function () {
   "use strict";
 
@@ -59,10 +61,36 @@
     label.textContent = shown + " of " + rows.length + " " + (table.getAttribute("data-noun") || "rows") + " shown";
   }
 
+  function fromFragment(controls) {
+    var params = new URLSearchParams(window.location.hash.replace(/^#/, ""));
+    Array.prototype.forEach.call(controls, function (control) {
+      var value = params.get(control.getAttribute("data-filter"));
+      if (value === null) { return; }
+      if (control.tagName === "SELECT" &&
+          !Array.prototype.some.call(control.options, function (o) { return o.value === value; })) {
+        return;  // a value this page does not offer (an old link): ignored, not an empty table
+      }
+      control.value = value;
+    });
+  }
+
+  function toFragment(controls) {
+    var params = new URLSearchParams();
+    Array.prototype.forEach.call(controls, function (control) {
+      if (control.value.trim() !== "") { params.set(control.getAttribute("data-filter"), control.value.trim()); }
+    });
+    var fragment = params.toString();
+    if (fragment !== window.location.hash.replace(/^#/, "")) {
+      // replace, not push: filtering does not fill the Back button's history; a fragment change never reloads.
+      window.location.replace("#" + fragment);
+    }
+  }
+
   function makeFilter(form) {
     var table = document.getElementById(form.getAttribute("data-filter-for"));
     if (!table) { return; }
     var controls = form.querySelectorAll("[data-filter]");
+    fromFragment(controls);
     function apply() {
       var wanted = Array.prototype.map.call(controls, function (control) {
         return { name: control.getAttribute("data-filter"), value: control.value.trim().toLowerCase() };
@@ -74,6 +102,7 @@
         });
       });
       updateCount(table);
+      toFragment(controls);
     }
     form.addEventListener("input", apply);
     form.addEventListener("change", apply);
