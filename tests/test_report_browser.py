@@ -186,6 +186,37 @@ def test_targets_filters_live_in_the_address(page, site):
     fresh.check("targets-from-url.png")
 
 
+def test_download_the_rows_shown_as_csv(page, site, tmp_path):
+    """The CSV button writes exactly the rows the filters leave, built in the page (the CSP-strict page
+    fetches nothing), with the table's headings; formula-like text is neutralized as in every cdpi CSV."""
+    import csv
+
+    home, out, _ = site
+    rows = query(home, "SELECT state FROM marts.outreach_targets")
+    state = Counter(r[0] for r in rows).most_common(1)[0][0]
+    page.open(out / "targets.html")
+    page.page.select_option("select[data-filter=state]", state)
+    with page.page.expect_download() as info:
+        page.page.click("button[data-export-for=targets]")
+    download = info.value
+    assert download.suggested_filename.startswith("cdpi-targets-") and download.suggested_filename.endswith(".csv")
+    path = tmp_path / "shown.csv"
+    download.save_as(path)
+    table = list(csv.reader(path.read_text(encoding="utf-8-sig").splitlines()))
+    assert table[0][:4] == ["Rank", "City", "State", "Population"]
+    shown = visible_rows(page.page, "targets")
+    assert len(table) - 1 == len(shown) == sum(1 for (s,) in rows if s == state)
+    assert {r[2] for r in table[1:]} == {state}
+    assert not [c for r in table for c in r if c[:1] in "=+@"], "a cell a spreadsheet would run"
+    page.open(out / "index.html")
+    with page.page.expect_download() as info:
+        page.page.click("button[data-export-for=cities]")
+    path = tmp_path / "cities.csv"
+    info.value.save_as(path)
+    assert len(path.read_text(encoding="utf-8-sig").splitlines()) - 1 == page.page.locator("#cities tbody tr").count()
+    page.check("cities-export.png")
+
+
 @pytest.mark.parametrize("column", ["P(next)", "Population"])
 def test_targets_sort_by_a_numeric_column(page, site, column):
     _, out, _ = site

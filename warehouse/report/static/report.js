@@ -3,6 +3,9 @@
  * Tables with class "sortable" sort on a header click (numbers read from data-v on the cell).
  * A form with data-filter-for="<table id>" filters that table's rows: each control's data-filter
  * names the row attribute it matches (data-state, data-band, ...); "city" matches a substring.
+ * A button with data-export-for="<table id>" downloads the rows currently shown as CSV, built in the page
+ * (a Blob: nothing leaves the machine); text that a spreadsheet would run as a formula gets a leading
+ * apostrophe, as in every CSV cdpi writes (warehouse/spreadsheet.py).
  * The filters in use are kept in the address's fragment (#state=OH&next=gold), so a filtered view can be
  * bookmarked or sent, and opening such an address applies them (works from file:// too). */
 (function () {
@@ -111,6 +114,36 @@
     apply();
   }
 
+  function csvCell(text) {
+    var value = /^[=+\-@\t\r]/.test(text) ? "'" + text : text;
+    return /[",\n\r]/.test(value) ? '"' + value.replace(/"/g, '""') + '"' : value;
+  }
+
+  function makeExport(button) {
+    var table = document.getElementById(button.getAttribute("data-export-for"));
+    if (!table) { return; }
+    button.addEventListener("click", function () {
+      var header = Array.prototype.map.call(table.tHead.rows[0].cells, function (th) {
+        return th.textContent.replace(/[\u2191\u2193\u2195\u25b2\u25bc]/g, "").trim();
+      });
+      var lines = [header.map(csvCell).join(",")];
+      Array.prototype.forEach.call(table.tBodies[0].rows, function (row) {
+        if (row.hidden) { return; }
+        lines.push(Array.prototype.map.call(row.cells, function (cell) {
+          return csvCell(cell.textContent.replace(/\s+/g, " ").trim());
+        }).join(","));
+      });
+      var blob = new Blob(["\ufeff" + lines.join("\r\n") + "\r\n"], { type: "text/csv;charset=utf-8" });
+      var link = document.createElement("a");
+      link.href = URL.createObjectURL(blob);
+      link.download = button.getAttribute("data-filename") || "export.csv";
+      document.body.appendChild(link);
+      link.click();
+      window.setTimeout(function () { URL.revokeObjectURL(link.href); link.remove(); }, 0);
+    });
+  }
+
   document.querySelectorAll("table.sortable").forEach(makeSortable);
+  document.querySelectorAll("button[data-export-for]").forEach(makeExport);
   document.querySelectorAll("form[data-filter-for]").forEach(makeFilter);
 }());
