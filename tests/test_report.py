@@ -532,3 +532,29 @@ def test_city_pages_link_the_citys_website_and_credited_portals(report, sample_h
             assert "none credited" in line
         checked += 1
     assert checked == len(cities) and any(by_geoid.values())
+
+
+def test_the_state_map_colours_each_state_and_links_those_with_targets(report, sample_home):
+    """The overview's tile map: every state and DC once; a state's colour class follows the share of its
+    cities that are targets; only states with targets link, to the targets table filtered to them."""
+    from warehouse.report.charts import STATE_TILES, tile_class
+
+    _, site = report
+    html = (site / "index.html").read_text(encoding="utf-8")
+    svg = re.search(r'<svg class="chart tiles".*?</svg>', html, re.S).group(0)
+    ET.fromstring(svg)   # well-formed
+    con = duckdb.connect(str(WarehousePaths(sample_home).published), read_only=True)
+    try:
+        cities = dict(con.execute("SELECT state_abbr, count(*) FROM marts.cities_latest GROUP BY 1").fetchall())
+        targets = dict(con.execute("SELECT state, count(*) FROM marts.outreach_targets GROUP BY 1").fetchall())
+    finally:
+        con.close()
+    labels = re.findall(r'class="tile-label" text-anchor="middle">([A-Z]{2})</text>', svg)
+    assert sorted(labels) == sorted(STATE_TILES)
+    linked = set(re.findall(r'href="targets\.html#state=([A-Z]{2})"', svg))
+    assert linked == set(targets) and linked
+    for state in STATE_TILES:
+        expected = tile_class(targets.get(state, 0), cities.get(state, 0))
+        assert re.search(rf'class="tile {expected}"/><text [^>]*>{state}</text>', svg), state
+    assert tile_class(0, 0) == "tile-none" and tile_class(0, 4) == "tile-0"
+    assert tile_class(1, 20) == "tile-1" and tile_class(1, 2) == "tile-4"

@@ -122,7 +122,7 @@ def test_index(page, site):
     page.open(out / "index.html")
     assert page.page.locator("#sample-banner").is_visible()
     assert "SAMPLE DATA: synthetic cities" in page.page.locator("#sample-banner").inner_text()
-    assert page.page.locator("svg.chart").count() == 3
+    assert page.page.locator("svg.chart").count() == 4   # three bar charts and the state map
     assert page.page.locator("#cities tbody tr").count() == len(list((out / "cities").glob("*.html")))
     page.check("index.png")
 
@@ -184,6 +184,19 @@ def test_targets_filters_live_in_the_address(page, site):
     fresh.page.reload()
     assert len(visible_rows(fresh.page, "targets")) == len(rows)
     fresh.check("targets-from-url.png")
+
+
+def test_a_state_on_the_map_opens_its_targets(page, site):
+    home, out, _ = site
+    counts = Counter(r[0] for r in query(home, "SELECT state FROM marts.outreach_targets"))
+    state, expected = counts.most_common(1)[0]
+    page.open(out / "index.html")
+    page.page.click(f'a.tile-link[href="targets.html#state={state}"]')
+    page.page.wait_for_load_state("load")
+    assert page.page.url.endswith(f"targets.html#state={state}")
+    assert page.page.input_value("select[data-filter=state]") == state
+    assert len(visible_rows(page.page, "targets")) == expected
+    page.check("map-to-targets.png")
 
 
 def test_download_the_rows_shown_as_csv(page, site, tmp_path):

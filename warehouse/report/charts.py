@@ -140,3 +140,72 @@ def reliability_diagram(bins: Sequence[Mapping[str, float]], *, title: str, size
                      .format(left + size / 2, top + size / 2))
     parts.append(Markup("</svg>"))
     return Markup("").join(parts)
+
+
+#: A tile grid of the 50 states and DC: (row, column), roughly where each state lies, every tile the same
+#: size so small states are as easy to find and click as large ones.
+STATE_TILES: dict[str, tuple[int, int]] = {
+    "AK": (0, 0), "ME": (0, 10),
+    "WI": (1, 5), "VT": (1, 9), "NH": (1, 10),
+    "WA": (2, 0), "ID": (2, 1), "MT": (2, 2), "ND": (2, 3), "MN": (2, 4), "IL": (2, 5), "MI": (2, 6),
+    "NY": (2, 8), "MA": (2, 9),
+    "OR": (3, 0), "NV": (3, 1), "WY": (3, 2), "SD": (3, 3), "IA": (3, 4), "IN": (3, 5), "OH": (3, 6),
+    "PA": (3, 7), "NJ": (3, 8), "CT": (3, 9), "RI": (3, 10),
+    "CA": (4, 0), "UT": (4, 1), "CO": (4, 2), "NE": (4, 3), "MO": (4, 4), "KY": (4, 5), "WV": (4, 6),
+    "VA": (4, 7), "MD": (4, 8), "DE": (4, 9),
+    "AZ": (5, 1), "NM": (5, 2), "KS": (5, 3), "AR": (5, 4), "TN": (5, 5), "NC": (5, 6), "SC": (5, 7),
+    "DC": (5, 8),
+    "OK": (6, 3), "LA": (6, 4), "MS": (6, 5), "AL": (6, 6), "GA": (6, 7),
+    "HI": (7, 0), "TX": (7, 3), "FL": (7, 8),
+}
+#: Upper bounds of the colour classes tile-1 .. tile-4 (share of a state's cities that are targets);
+#: tile-0: cities but no target; tile-none: no city in the run.
+TILE_BINS = (0.10, 0.20, 0.35)
+
+
+def tile_class(targets: int, cities: int) -> str:
+    if not cities:
+        return "tile-none"
+    if not targets:
+        return "tile-0"
+    share = targets / cities
+    return f"tile-{1 + sum(share > b for b in TILE_BINS)}"
+
+
+def state_tiles(counts: Mapping[str, tuple[int, int]], *, title: str, href: str = "targets.html#state={}",
+                size: int = 46, gap: int = 4) -> Markup:
+    """A map of the country as a tile grid: each state coloured by the share of its cities that are
+    outreach targets (``counts``: state -> (targets, cities)), each state with targets linking to
+    ``href`` with its code. Every tile says its figures in a tooltip."""
+    rows = 1 + max(r for r, _ in STATE_TILES.values())
+    cols = 1 + max(c for _, c in STATE_TILES.values())
+    step = size + gap
+    legend_y = rows * step + 10
+    labels = [("none", "no city in this run"), ("0", "no target"), ("1", "up to 10 %"), ("2", "10–20 %"),
+              ("3", "20–35 %"), ("4", "over 35 %")]
+    legend_step = 150
+    width, height = max(cols * step, 3 * legend_step), legend_y + 2 * 22
+    parts = []
+    parts += [Markup('<svg class="chart tiles" viewBox="0 0 {} {}" width="{}" height="{}" role="img" '
+                    'aria-label="{}" xmlns="http://www.w3.org/2000/svg"><title>{}</title>')
+             .format(width, height, width, height, title, title)]
+    for state, (r, c) in STATE_TILES.items():
+        targets, cities = counts.get(state, (0, 0))
+        tip = (f"{state}: {targets} outreach target{'s' if targets != 1 else ''} of {cities} "
+               f"cit{'ies' if cities != 1 else 'y'}") if cities else f"{state}: no city in this run"
+        tile = Markup('<rect x="{}" y="{}" width="{}" height="{}" rx="4" class="tile {}"/>'
+                      '<text x="{:.1f}" y="{:.1f}" class="tile-label" text-anchor="middle">{}</text>'
+                      '<title>{}</title>').format(c * step, r * step, size, size, tile_class(targets, cities),
+                                                  c * step + size / 2, r * step + size / 2 + 5, state, tip)
+        if targets:
+            parts.append(Markup('<a href="{}" class="tile-link" aria-label="{}">{}</a>')
+                         .format(href.format(state), tip, tile))
+        else:
+            parts.append(Markup("<g>{}</g>").format(tile))
+    for k, (key, label) in enumerate(labels):
+        x, y = (k % 3) * legend_step, legend_y + (k // 3) * 22
+        parts.append(Markup('<rect x="{}" y="{}" width="14" height="14" class="tile tile-{}"/>'
+                            '<text x="{}" y="{}" class="legend">{}</text>')
+                     .format(x, y, key, x + 20, y + 12, label))
+    parts.append(Markup("</svg>"))
+    return Markup("").join(parts)

@@ -87,7 +87,11 @@ def index_context(data: ReportData) -> dict[str, Any]:
     by_tier = Counter(c["predicted_tier"] for c in cities)
     tier_keys = list(TIERS) + sorted(set(by_tier) - set(TIERS))
     states = sorted({c["state"] or "" for c in cities})
+    per_state = Counter(c["state"] for c in cities)
+    targets_per_state = Counter(t["state"] for t in data.targets)
     return {
+        "state_map": charts.state_tiles({s: (targets_per_state.get(s, 0), n) for s, n in per_state.items() if s},
+                                        title="Share of each state's cities that are outreach targets"),
         "root": "", "run": data.run, "cities": cities, "targets_count": len(data.targets),
         "certified": sum(1 for c in cities if c["certified_tier"] in TIERS),   # the honor roll is not a tier
         "median_coverage": _median([c["coverage"] for c in cities]),
