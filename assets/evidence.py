@@ -76,7 +76,8 @@ def evidence_assets(shards: int) -> list[dg.AssetsDefinition]:
 
 def _merge(shards: int) -> dg.AssetsDefinition:
     @dg.multi_asset(
-        partitions_def=MONTHLY, group_name="signals", can_subset=False, required_resource_keys={"settings"},
+        partitions_def=MONTHLY, group_name="signals", can_subset=False,
+        required_resource_keys={"settings", "warehouse"},
         ins={"cities": dg.AssetIn("cities"),
              **{f"shard_{k}": dg.AssetIn(f"website_crawl_shard_{k}") for k in range(shards)}},
         outs={
@@ -122,7 +123,7 @@ def _merge(shards: int) -> dg.AssetsDefinition:
         yield dg.Output(frames["evidence"], "evidence", metadata=_evidence_metadata(frames["evidence"], summaries))
         yield dg.Output(bad_rows, "evidence_quarantine", metadata=quarantine_metadata(bad_rows))
         for name, _table in _SUITES:
-            yield check_result(reports[name], asset=name, check_name=f"{name}_suite")
+            yield check_result(reports[name], asset=name, check_name=f"{name}_suite", context=context)
 
     return city_evidence
 

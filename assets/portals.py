@@ -76,7 +76,7 @@ def city_portals(context: dg.AssetExecutionContext, cities: pd.DataFrame, city_h
         outcomes=value_counts(reads["registry"] + ":" + reads["outcome"]) if len(reads) else {}))
     yield dg.Output(bad_rows, "portal_quarantine", metadata=quarantine_metadata(bad_rows))
     for name, _table in _SUITES:
-        yield check_result(reports[name], asset=name, check_name=f"{name}_suite")
+        yield check_result(reports[name], asset=name, check_name=f"{name}_suite", context=context)
 
 
 

@@ -78,7 +78,7 @@ def uscityurl_websites(context: dg.AssetExecutionContext) -> dg.Output[pd.DataFr
 
 
 @dg.multi_asset(
-    partitions_def=MONTHLY, group_name=GROUP, can_subset=False, required_resource_keys={"settings"},
+    partitions_def=MONTHLY, group_name=GROUP, can_subset=False, required_resource_keys={"settings", "warehouse"},
     outs={
         "cities": dg.AssetOut(**_OUT, code_version="1",
                               description="Validated city universe with official websites; the rows of "
@@ -129,7 +129,7 @@ def cities(context: dg.AssetExecutionContext, census_places: pd.DataFrame, wikid
         candidates, by_source=value_counts(candidates["source"]),
         cities_with_disagreement=int(candidates.loc[candidates["disagreement"], "geoid"].nunique())))
     yield dg.Output(quarantined, "cities_quarantine", metadata=quarantine_metadata(quarantined))
-    yield check_result(report, asset="cities", check_name="cities_suite")
+    yield check_result(report, asset="cities", check_name="cities_suite", context=context)
 
 
 def with_settled_websites(cities: pd.DataFrame, homepages: pd.DataFrame) -> pd.DataFrame:

@@ -1,23 +1,38 @@
 """What the assets share for validation: blocking suite checks, row quarantine, check results, metadata."""
 
 
+from pathlib import Path
+
 import dagster as dg
 import pandas as pd
 
 from assets.metadata import table_metadata
+from expectations.docs import write_page
 from expectations.runner import ValidationReport, quarantine, validate_output
+from warehouse.paths import DATA_DOCS
 
 
-def check_result(report: ValidationReport, *, asset: str, check_name: str) -> dg.AssetCheckResult:
+def check_result(report: ValidationReport, *, asset: str, check_name: str,
+                 context: dg.AssetExecutionContext | None = None) -> dg.AssetCheckResult:
     """A suite report as a blocking check result; its failures (expectation, observed value, a few failing
-    rows) are what `cdpi run` prints when the check stops the publish."""
+    rows) are what `cdpi run` prints when the check stops the publish. With the step's ``context``, the
+    suite's Great Expectations Data Docs page is written into the run folder and linked from the check."""
     failed = [f.message for f in report.failures]
+    extra = {}
+    if context is not None:
+        page = write_page(report, data_docs_dir(context))
+        extra["data_docs"] = dg.MetadataValue.path(str(page))
     return dg.AssetCheckResult(
         asset_key=asset, check_name=check_name, passed=bool(report.success),
         severity=dg.AssetCheckSeverity.ERROR, description="; ".join(failed)[:2000] or None,
         metadata={"suite": report.suite, "rows": report.rows, "evaluated": report.evaluated,
                   "successful": report.successful, "success_percent": float(report.success_percent or 0.0),
-                  "failed_expectations": dg.MetadataValue.json(failed)})
+                  "failed_expectations": dg.MetadataValue.json(failed), **extra})
+
+
+def data_docs_dir(context: dg.AssetExecutionContext) -> Path:
+    """The run's Data Docs folder, ``runs/<run_id>/data_docs`` (the report copies it)."""
+    return context.resources.warehouse.paths().run_dir(context.run_id) / DATA_DOCS
 
 
 def suite_checks(suites: tuple[tuple[str, str], ...]) -> list[dg.AssetCheckSpec]:

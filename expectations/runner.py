@@ -97,10 +97,13 @@ class ValidationReport:
     failures: list[ExpectationFailure]
     rows: int
     parameters: dict[str, Any]
+    #: GX's own ExpectationSuiteValidationResult, for its Data Docs renderer (expectations/docs.py); not
+    #: part of the report's plain form.
+    gx_result: Any = dataclasses.field(default=None, repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain dict (failures include their ``message``), ready for JSON or Dagster metadata."""
-        out = asdict(self)
+        out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "gx_result"}
         out["failures"] = [{**asdict(f), "message": f.message} for f in self.failures]
         return out
 
@@ -188,7 +191,7 @@ def validate(df: pd.DataFrame, suite: str, *, parameters: dict[str, Any] | None 
     return ValidationReport(
         suite=suite, success=bool(run.result.success), evaluated=evaluated, successful=successful,
         success_percent=100.0 * successful / evaluated if evaluated else 100.0,
-        failures=failures, rows=len(df), parameters=_json_safe(run.params))
+        failures=failures, rows=len(df), parameters=_json_safe(run.params), gx_result=run.result)
 
 
 #: Table-level facts every blocking suite checks besides its expectations (see :func:`validate_output`);

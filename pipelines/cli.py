@@ -317,7 +317,13 @@ def cmd_runs(args: argparse.Namespace) -> int:
             LIMIT ?""", [args.limit])
         columns = [d[0] for d in cursor.description]
         rows = cursor.fetchall()
-    _print_rows(columns, rows, args.format)
+    # Each run's Great Expectations Data Docs, when its folder is there (runs write them since 2026-12).
+    from warehouse.paths import DATA_DOCS
+
+    paths = _paths(args)
+    docs = [paths.run_dir(r[0]) / DATA_DOCS / "index.html" for r in rows]
+    rows = [(*r, str(d) if d.exists() else "") for r, d in zip(rows, docs, strict=True)]
+    _print_rows([*columns, "data_docs"], rows, args.format)
     return 0
 
 

@@ -199,6 +199,25 @@ def test_a_state_on_the_map_opens_its_targets(page, site):
     page.check("map-to-targets.png")
 
 
+def test_data_docs_render_offline_from_the_report(page, sample_home, tmp_path):
+    """The run's Great Expectations Data Docs, copied into the report: the index lists every suite and each
+    page shows GX's rendering of its expectations, with nothing requested from the network (the page
+    fixture fails the test on any request that is not a local file). GX's own inline scripts expect its
+    CDN libraries, so their console errors are not this test's business."""
+    out = tmp_path / "report"
+    build_report(WarehousePaths(sample_home), out)
+    page.open(out / "index.html")
+    page.page.click('footer a[href="data-docs/index.html"]')
+    page.page.wait_for_load_state("load")
+    assert page.page.locator("tbody tr").count() == 6
+    page.page.click('a[href="cities.html"]')
+    page.page.wait_for_load_state("load")
+    text = page.page.inner_text("body")
+    assert "values must be unique" in text and "values must match this regular expression" in text
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.page.screenshot(path=str(ARTIFACTS / "data-docs-cities.png"), full_page=False)
+
+
 def test_download_the_rows_shown_as_csv(page, site, tmp_path):
     """The CSV button writes exactly the rows the filters leave, built in the page (the CSP-strict page
     fetches nothing), with the table's headings; formula-like text is neutralized as in every cdpi CSV."""

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 PUBLISHED_NAME = "warehouse.duckdb"
+#: Folder of a run's Great Expectations Data Docs, inside its run folder (expectations/docs.py).
+DATA_DOCS = "data_docs"
 
 
 def cdpi_home() -> Path:

@@ -7,13 +7,15 @@ stamped in the pages) so two builds of the same snapshot produce the same files.
 
 from __future__ import annotations
 
+import dataclasses
 import re
+import shutil
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
 from warehouse.atomic_dir import building
-from warehouse.paths import WarehousePaths
+from warehouse.paths import DATA_DOCS, WarehousePaths
 from warehouse.read import connect_published
 from warehouse.report import render
 from warehouse.report.data import load
@@ -53,6 +55,8 @@ def build_report(paths: WarehousePaths, out_dir: Path, snapshot: str | None = No
         data = load(con, snapshot)
     finally:
         con.close()
+    docs = paths.run_dir(data.run.run_id) / DATA_DOCS
+    data = dataclasses.replace(data, run=dataclasses.replace(data.run, data_docs=(docs / "index.html").exists()))
     names = {c["geoid"]: _page_name(c["geoid"]) for c in data.cities}
     out_dir = Path(out_dir)
     env = render.environment()
@@ -65,6 +69,8 @@ def build_report(paths: WarehousePaths, out_dir: Path, snapshot: str | None = No
         static = resources.files("warehouse.report") / "static"
         for name in STATIC_FILES:
             (work / name).write_bytes((static / name).read_bytes())
+        if data.run.data_docs:   # the run's validation results, as Great Expectations renders them
+            shutil.copytree(docs, work / "data-docs", ignore=shutil.ignore_patterns(".*"))
 
         def write(path: Path, template: str, context: dict) -> None:
             nonlocal pages

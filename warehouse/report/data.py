@@ -38,6 +38,8 @@ class Run:
     is_latest: bool
     #: The run's own outreach_min_gap_gain (a gap moving the odds less is not shown), read from its config.
     min_gap_gain: float = MIN_GAP_GAIN
+    #: Whether the report carries the run's Great Expectations Data Docs (data-docs/index.html).
+    data_docs: bool = False
 
     @property
     def label(self) -> str:

@@ -77,7 +77,7 @@ COMMENT ON COLUMN ops.fetch_log.content_type IS 'Media type of the final respons
 COMMENT ON COLUMN ops.fetch_log.sha256 IS 'SHA-256 of the body used.';
 COMMENT ON COLUMN ops.fetch_log.warc_file IS 'WARC file holding the exchange: the run''s own archive, or in replay the archive file that answered.';
 
-COMMENT ON TABLE ops.quarantine IS 'Rows that failed validation, with the reason; set aside, never silently dropped.';
+COMMENT ON TABLE ops.quarantine IS 'Rows that failed validation, with the reason; set aside, never silently dropped. The expectation each failed is on the run''s Great Expectations Data Docs page for its suite: runs/<run_id>/data_docs/<suite>.html under the cdpi home (also in the report, data-docs/).';
 COMMENT ON COLUMN ops.quarantine.snapshot IS 'Month the run describes.';
 COMMENT ON COLUMN ops.quarantine.run_id IS 'Run that quarantined the row.';
 COMMENT ON COLUMN ops.quarantine.suite IS 'Great Expectations suite (expectations/suites/<suite>.json).';
