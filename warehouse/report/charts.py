@@ -186,7 +186,8 @@ def state_tiles(counts: Mapping[str, tuple[int, int]], *, title: str, href: str 
     legend_step = 150
     width, height = max(cols * step, 3 * legend_step), legend_y + 2 * 22
     parts = []
-    parts += [Markup('<svg class="chart tiles" viewBox="0 0 {} {}" width="{}" height="{}" role="img" '
+    # role="group", not "img": the tiles inside are links, and an image may not hold controls.
+    parts += [Markup('<svg class="chart tiles" viewBox="0 0 {} {}" width="{}" height="{}" role="group" '
                     'aria-label="{}" xmlns="http://www.w3.org/2000/svg"><title>{}</title>')
              .format(width, height, width, height, title, title)]
     for state, (r, c) in STATE_TILES.items():
