@@ -1,4 +1,5 @@
-"""Screenshots of the outreach report for the docs: docs/img/report-overview.png and report-targets.png.
+"""Screenshots of the outreach report for the docs: docs/img/report-overview.png, report-targets.png and
+report-targets-filtered.png (filters taken from the address).
 
 Builds the report of the built-in sample (or of an existing CDPI home with --home) into a temporary
 folder and photographs it with Playwright driving the system Chromium (never a downloaded browser).
@@ -23,7 +24,9 @@ from warehouse.paths import WarehousePaths  # noqa: E402
 from warehouse.report import build_report  # noqa: E402
 
 WIDTH = 1280
-SHOTS = (("index.html", "report-overview.png", 1500), ("targets.html", "report-targets.png", 900))
+#: (page, with its fragment: the targets page takes its filters from the address), file, height kept.
+SHOTS = (("index.html", "report-overview.png", 1500), ("targets.html", "report-targets.png", 900),
+         ("targets.html#certified=none&partner=no", "report-targets-filtered.png", 700))
 
 
 def _sample_home(tmp: Path) -> Path:
@@ -56,7 +59,9 @@ def main(argv: list[str] | None = None) -> int:
             browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
             page = browser.new_page(viewport={"width": WIDTH, "height": 800})
             for source, target, height in SHOTS:
-                page.goto((site / source).as_uri())
+                name, _, fragment = source.partition("#")
+                page.goto((site / name).as_uri() + (f"#{fragment}" if fragment else ""))
+                page.reload()   # a fragment-only change does not reload; the filters apply on load
                 page.screenshot(path=str(args.out / target), full_page=True,
                                 clip={"x": 0, "y": 0, "width": WIDTH, "height": height})
                 print(f"{args.out / target}  ({(args.out / target).stat().st_size // 1024} KiB)")
