@@ -269,10 +269,25 @@ def _print_run_summary(paths, run_id: str, banner: str) -> None:
 
 
 # ---------------------------------------------------------------------------------------------- sql
+#: `SHOW TABLES` on its own lists the current schema, which in the warehouse is the empty `main`: it lists
+#: the warehouse's tables and views instead, with their descriptions (what an analyst asking means).
+_SHOW_TABLES = re.compile(r"\s*show\s+tables\s*;?\s*", re.I)
+_TABLES_QUERY = """
+    SELECT schema_name AS schema, table_name AS name, 'table' AS kind, comment FROM duckdb_tables()
+    WHERE database_name = current_database() AND NOT internal
+    UNION ALL
+    SELECT schema_name, view_name, 'view', comment FROM duckdb_views()
+    WHERE database_name = current_database() AND NOT internal AND schema_name <> 'main'
+    ORDER BY schema, name"""
+#: PRAGMAs that only describe: a table's columns, or what SHOW would list.
+_READ_PRAGMA = re.compile(r"\s*pragma\s+(?:table_info|show)\s*\(\s*'[A-Za-z0-9_.]+'\s*\)\s*;?\s*", re.I)
+
+
 def cmd_sql(args: argparse.Namespace) -> int:
+    query = _TABLES_QUERY if _SHOW_TABLES.fullmatch(args.query) else args.query
     with _published(args) as con:
-        _read_only_statement(con, args.query)
-        cursor = con.execute(args.query)
+        _read_only_statement(con, query)
+        cursor = con.execute(query)
         if cursor.description is None:
             return 0
         columns = [d[0] for d in cursor.description]
@@ -286,8 +301,9 @@ def cmd_sql(args: argparse.Namespace) -> int:
 
 def _read_only_statement(con, query: str) -> None:
     """`cdpi sql` runs one query that only reads (SELECT, and what DuckDB parses as one: FROM ..., SHOW,
-    DESCRIBE, SUMMARIZE; or EXPLAIN). The connection is read-only and sandboxed as well, but a statement
-    list could DETACH it and ATTACH the file again: refusing anything but a single read closes that."""
+    DESCRIBE, SUMMARIZE; EXPLAIN; or PRAGMA table_info / show of one named table). The connection is
+    read-only and sandboxed as well, but a statement list could DETACH it and ATTACH the file again:
+    refusing anything but a single read closes that."""
     import duckdb
 
     try:
@@ -295,9 +311,12 @@ def _read_only_statement(con, query: str) -> None:
     except duckdb.Error as exc:
         raise CliError(f"cannot parse the query: {exc}") from None
     allowed = (duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN)
+    if len(statements) == 1 and statements[0].type == duckdb.StatementType.PRAGMA and _READ_PRAGMA.fullmatch(query):
+        return
     if len(statements) != 1 or statements[0].type not in allowed:
         kinds = ", ".join(st.type.name for st in statements) or "nothing"
-        raise CliError(f"cdpi sql runs a single read-only query (SELECT or EXPLAIN); got {kinds}")
+        raise CliError(f"cdpi sql runs a single read-only query (SELECT, SHOW, DESCRIBE, SUMMARIZE, EXPLAIN, "
+                       f"PRAGMA table_info('t')); got {kinds}")
 
 
 def cmd_runs(args: argparse.Namespace) -> int:

@@ -963,6 +963,10 @@ SANDBOX_ESCAPES = [
     "SET temp_directory = '{out}/spill'",
     "CREATE SECRET s (TYPE s3, KEY_ID 'a', SECRET 'b')",
     "CALL enable_logging()",
+    "PRAGMA enable_profiling",
+    "PRAGMA memory_limit='1TB'",
+    "PRAGMA table_info('marts.cities'); DROP TABLE marts.cities",
+    "PRAGMA table_info('x') ; INSTALL httpfs",
 ]
 
 
@@ -1006,6 +1010,25 @@ def test_cdpi_sql_runs_one_read_only_statement(attack_home: Path, capsys: pytest
     assert "single read-only query" in capsys.readouterr().err
     assert cli(["sql", "EXPLAIN SELECT 1", "--home", str(attack_home), "--format", "csv"]) == 0
     assert _sha256(warehouse) == digest
+
+
+def test_cdpi_sql_answers_the_introspection_analysts_type(sample_home: Path, capsys: pytest.CaptureFixture) -> None:
+    """SHOW TABLES lists the warehouse's tables and views with their descriptions (not the empty main
+    schema); DESCRIBE, SUMMARIZE, SHOW ALL TABLES and PRAGMA table_info of a table read as queries do."""
+    import csv
+    import io
+
+    def run(query: str) -> list[dict[str, str]]:
+        assert cli(["sql", query, "--home", str(sample_home), "--format", "csv"]) == 0, capsys.readouterr().err
+        return list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+
+    tables = {(r["schema"], r["name"]): r for r in run("show tables")}
+    assert tables[("marts", "cities")]["kind"] == "table" and tables[("marts", "cities_latest")]["kind"] == "view"
+    assert tables[("marts", "cities")]["comment"].startswith("The city universe")
+    assert {r["column_name"] for r in run("DESCRIBE marts.cities")} >= {"geoid", "website_url", "kind"}
+    assert {r["column_name"] for r in run("SUMMARIZE marts.cities")} >= {"geoid", "population"}
+    assert {r["name"] for r in run("PRAGMA table_info('marts.cities')")} >= {"geoid", "kind"}
+    assert any(r["name"] == "cities" for r in run("SHOW ALL TABLES"))
 
 
 PAYLOADS = ["OH' OR '1'='1", "' OR 1=1 --", "OH'); DROP TABLE marts.city_index; --", "%", "$state", "?"]
