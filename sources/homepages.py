@@ -11,7 +11,7 @@ from bs4 import BeautifulSoup
 from sources.http.fetcher import Fetcher
 from sources.http.result import FetchResult
 from sources.portals.discovery import portal_links
-from sources.websites import settle_websites
+from sources.websites import settle_websites, website_candidates
 
 HOMEPAGE_COLUMNS = ["geoid", "url", "final_url", "outcome", "status", "title", "bytes", "sha256", "fetched_at",
                     "portal_links"]
@@ -20,11 +20,9 @@ _MAX_TITLE = 300
 
 def fetch_homepages(fetcher: Fetcher, cities: pd.DataFrame, *,
                     progress: Callable[[int, int], None] | None = None) -> pd.DataFrame:
-    """One row per city with a website; cities without one are simply not fetched."""
-    with_site = cities[cities["website_url"].notna() & (cities["website_url"] != "")]
-    results = fetcher.fetch_many(with_site["website_url"].tolist(), progress=progress)
-    rows = [_row(geoid, r) for geoid, r in zip(with_site["geoid"], results, strict=True)]
-    return pd.DataFrame(rows, columns=HOMEPAGE_COLUMNS)
+    """One row per city with a website (its ``website_url``, nothing to settle); cities without one are
+    simply not fetched."""
+    return settle_homepages(fetcher, cities, website_candidates({}), progress=progress)[0]
 
 
 def settle_homepages(fetcher: Fetcher, cities: pd.DataFrame, candidates: pd.DataFrame, *,
@@ -36,11 +34,11 @@ def settle_homepages(fetcher: Fetcher, cities: pd.DataFrame, candidates: pd.Data
     are one row per city: the winner's fetch."""
     with_site = cities[cities["website_url"].notna() & (cities["website_url"] != "")]
     asked = list(zip(with_site["geoid"].astype(str), with_site["website_url"], strict=True))
-    chosen = set(asked)
+    chosen, fetched_cities = set(asked), {g for g, _ in asked}
     if len(candidates):
         others = candidates[candidates["disagreement"].astype(bool) & ~candidates["chosen"].astype(bool)]
         asked += [(g, u) for g, u in zip(others["geoid"].astype(str), others["url"], strict=True)
-                  if (g, u) not in chosen and g in set(with_site["geoid"].astype(str))]
+                  if (g, u) not in chosen and g in fetched_cities]
     results = fetcher.fetch_many([u for _, u in asked], progress=progress)
     fetches = pd.DataFrame({"url": [u for _, u in asked], "final_url": [r.final_url for r in results],
                             "outcome": [r.outcome.value for r in results]})

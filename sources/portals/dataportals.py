@@ -217,6 +217,16 @@ def _catalog_url(platform: str | None, endpoints: list[dict]) -> str | None:
     return None
 
 
+def dcat_endpoint(endpoints: object) -> str | None:
+    """The DCAT-US 1.1 document (``dcatus11``) among an entry's ``endpoints`` (the JSON list of a lead), or
+    None: what discovery reads when the platform's own API gives no catalog."""
+    try:
+        listed = json.loads(endpoints) if isinstance(endpoints, str) else []
+    except ValueError:
+        return None
+    return next((e.get("url") for e in listed if isinstance(e, dict) and e.get("type") == "dcatus11"), None)
+
+
 def _seq(value) -> list:
     if value is None:
         return []

@@ -9,7 +9,6 @@ pages is read once and recorded five times as ``county``, credited to none.
 from __future__ import annotations
 
 import itertools
-import json
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -19,7 +18,7 @@ from datetime import datetime
 import pandas as pd
 
 from sources.http.fetcher import Fetcher
-from sources.portals.dataportals import REGISTRY_URL, fetch_registry, registry_decisions
+from sources.portals.dataportals import REGISTRY_URL, dcat_endpoint, fetch_registry, registry_decisions
 from sources.portals.discovery import Lead, PortalResult, discover, website_leads
 from sources.portals.profile import profile
 from sources.portals.registries import (
@@ -142,17 +141,9 @@ def _portal_registry_leads(fetcher: Fetcher, cities: pd.DataFrame, reads: list[d
     reads.append(_read_row(read, None, len(credited)))
     return [Lead(str(r["geoid"]), str(r["host"]), "dataportals_registry", REGISTRY_LEAD_CONFIDENCE,
                  r["platform"] if isinstance(r["platform"], str) else None,
-                 f"registry entry {r['uid']} ({r['route']}): {r['reason']}", dcat_url=_dcat_endpoint(r["endpoints"]))
+                 f"registry entry {r['uid']} ({r['route']}): {r['reason']}", dcat_url=dcat_endpoint(r["endpoints"]))
             for r in credited.to_dict("records")]
 
-
-def _dcat_endpoint(endpoints: object) -> str | None:
-    """The DCAT-US 1.1 endpoint (``dcatus11``) among a registry entry's endpoints (a JSON list)."""
-    try:
-        listed = json.loads(endpoints) if isinstance(endpoints, str) else []
-    except ValueError:
-        return None
-    return next((e.get("url") for e in listed if isinstance(e, dict) and e.get("type") == "dcatus11"), None)
 
 
 def _read_row(read: RegistryRead, geoid: str | None, matches: int) -> dict:
