@@ -69,11 +69,11 @@ def recordings(realdata: Path) -> dict[str, Recording]:
     return out
 
 
-def build_archive(realdata: Path, directory: Path) -> Path:
-    """One WARC holding every recording and the two lists, each at the URL a live run would ask."""
+def build_archive(realdata: Path, directory: Path, recs: dict[str, Recording]) -> Path:
+    """One WARC holding every recording (``recs``) and the two lists, each at the URL a live run would ask."""
     archive = WarcArchive(directory, "real-replay", {"cdpi-real-replay": "recordings of ../shared/realdata"})
     try:
-        for rec in recordings(realdata).values():
+        for rec in recs.values():
             archive.write_exchange(url=rec.url, method="GET", request_headers=[], status=200, reason="OK",
                                    response_headers=[("Content-Type", "application/json")],
                                    body=rec.path.read_bytes(), date=_warc_date(rec.recorded))
@@ -87,10 +87,10 @@ def build_archive(realdata: Path, directory: Path) -> Path:
     return archive.path
 
 
-def recorded_states(realdata: Path) -> list[str]:
-    """States of the registry entries whose listed endpoints have a recording: where the replay has
-    something to find."""
-    urls = set(recordings(realdata))
+def recorded_states(realdata: Path, recs: dict[str, Recording]) -> list[str]:
+    """States of the registry entries whose listed endpoints have a recording (``recs``): where the replay
+    has something to find."""
+    urls = set(recs)
     leads = registry_leads((realdata / REGISTRY).read_bytes())
     states = set()
     for state, endpoints in zip(leads["state_abbr"], leads["endpoints"], strict=True):
@@ -99,13 +99,13 @@ def recorded_states(realdata: Path) -> list[str]:
     return sorted(states)
 
 
-def replay(realdata: Path, home: Path, month: str | None, archive_dir: Path) -> str:
+def replay(realdata: Path, recs: dict[str, Recording], home: Path, month: str | None, archive_dir: Path) -> str:
     """Build the archive, run the pipeline on it into ``home``; returns the run id."""
     from pipelines.cli import main as cli
 
-    archive = build_archive(realdata, archive_dir)
+    archive = build_archive(realdata, archive_dir, recs)
     argv = ["run", "--replay", str(archive), "--cities", str(realdata / ACS), "--home", str(home), "--quiet"]
-    for state in recorded_states(realdata):
+    for state in recorded_states(realdata, recs):
         argv += ["--state", state]
     if month:
         argv += ["--month", month]
@@ -118,10 +118,9 @@ def replay(realdata: Path, home: Path, month: str | None, archive_dir: Path) -> 
         con.close()
 
 
-def credited_table(home: Path, run_id: str, realdata: Path) -> pd.DataFrame:
-    """Per credited portal: the city, platform, datasets read, and what the recording it was read from
-    expects (none when no recording answered)."""
-    recs = recordings(realdata)
+def credited_table(home: Path, run_id: str, recs: dict[str, Recording]) -> pd.DataFrame:
+    """Per credited portal: the city, platform, datasets read, and what the recording (of ``recs``) it was
+    read from expects (none when no recording answered)."""
     con = connect_published(WarehousePaths(home))
     try:
         portals = con.execute(
@@ -165,10 +164,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"real_replay: {realdata} lacks {', '.join(missing)}", file=sys.stderr)
         return 2
     home = (args.home or cdpi_home()).resolve()
+    recs = recordings(realdata)
     with tempfile.TemporaryDirectory(prefix="cdpi-real-replay-") as tmp:
         archive_dir = args.keep_archive or Path(tmp)
-        run_id = replay(realdata, home, args.month, archive_dir)
-    table = credited_table(home, run_id, realdata)
+        run_id = replay(realdata, recs, home, args.month, archive_dir)
+    table = credited_table(home, run_id, recs)
     print(f"run {run_id} in {home}: {len(table)} credited portals")
     with pd.option_context("display.max_rows", None, "display.width", 200, "display.max_colwidth", 48):
         print(table[["city", "state", "portal_host", "platform", "dataset_count", "expected", "recording"]]

@@ -53,7 +53,7 @@ def replayed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
 @pytest.mark.slow
 def test_each_recorded_city_portal_is_credited_to_its_city_with_the_recorded_count(replayed) -> None:
     home, run_id = replayed
-    table = credited_table(home, run_id, SHARED / "realdata")
+    table = credited_table(home, run_id, recordings(SHARED / "realdata"))
     got = {h: (c, s) for h, c, s in zip(table["portal_host"], table["city"], table["state"], strict=True)}
     assert {h: got.get(h) for h in OWNERS} == OWNERS
     assert not set(got) & NOBODYS
@@ -84,7 +84,7 @@ def test_the_run_publishes_and_everything_unrecorded_is_not_archived(replayed) -
         con.close()
     assert set(outcomes) == {"ok", "not_archived"} and outcomes["not_archived"] > 1000
     # Hawaii's recorded portal is Honolulu's, a census-designated place: no incorporated place of the state is in.
-    assert states == set(recorded_states(SHARED / "realdata")) - {"HI"} and cities > 500 and scored == cities
+    assert states == set(recorded_states(SHARED / "realdata", recordings(SHARED / "realdata"))) - {"HI"} and cities > 500 and scored == cities
     # Websites from the real UScityURL by GEOID (Wikidata is not recorded): nearly every place has one.
     assert by_source.get("uscityurl", 0) >= 0.98 * cities and websites == by_source["uscityurl"]
     assert (home / "report" / "index.html").exists()
