@@ -10,13 +10,14 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 import yaml
 
 from sources.criteria.catalog import load_catalog
 from sources.evidence.documents import Document, from_html, from_text, load
+from sources.evidence.needles import NeedleFinder, needles
 
 RULES_PATH = Path(__file__).with_name("rules.yaml")
 KINDS = ("open_data_policy", "open_data_portal", "performance_reporting", "evaluation", "data_governance",
@@ -28,16 +29,24 @@ _REPEAT_MAX = 1.7
 
 @dataclass(frozen=True)
 class Pattern:
+    """One rule of ``rules.yaml``: its regex, weight (0 for masks and requirements) and the literal needles
+    one of which every match contains (``needles.py``), so a page without any of them skips the regex."""
+
     regex: re.Pattern[str]
-    weight: float
+    weight: float = 0.0
+    needles: frozenset[str] | None = None
+
+    def can_match(self, present: frozenset[str]) -> bool:
+        """Whether the pattern can match a text in which the needles ``present`` were found."""
+        return self.needles is None or not self.needles.isdisjoint(present)
 
 
 @dataclass(frozen=True)
 class KindRules:
     kind: str
     label: str
-    requires: tuple[re.Pattern[str], ...]
-    masks: tuple[re.Pattern[str], ...]
+    requires: tuple[Pattern, ...]
+    masks: tuple[Pattern, ...]
     phrases: tuple[Pattern, ...]
     penalties: tuple[Pattern, ...]
     threshold: float
@@ -50,9 +59,20 @@ class Rules:
     title_factor: float
     scale: float
     single_sentence_factor: float
-    masks: tuple[re.Pattern[str], ...]
+    masks: tuple[Pattern, ...]
     kinds: dict[str, KindRules]
     penalties: tuple[Pattern, ...] = ()
+
+    def patterns(self) -> list[Pattern]:
+        """Every pattern of the rule set: masks, requirements, phrases and penalties."""
+        out = [*self.masks, *self.penalties]
+        for k in self.kinds.values():
+            out += [*k.requires, *k.masks, *k.phrases, *k.penalties]
+        return out
+
+    @cached_property
+    def finder(self) -> NeedleFinder:
+        return NeedleFinder(n for p in self.patterns() if p.needles for n in p.needles)
 
 
 @dataclass
@@ -74,8 +94,10 @@ class Evidence:
         return out
 
 
-def _compile(p: str) -> re.Pattern[str]:
-    return re.compile(p, re.I)
+def _compile(p: str, weight: float = 0.0) -> Pattern:
+    regex = re.compile(p, re.I)
+    found = needles(regex)
+    return Pattern(regex, weight, frozenset(found) if found is not None else None)
 
 
 @lru_cache(maxsize=4)
@@ -90,15 +112,15 @@ def load_rules(path: Path = RULES_PATH) -> Rules:
             kind=kind, label=k.get("label", kind), requires=tuple(_compile(p) for p in k.get("requires") or ()),
             masks=tuple(_compile(p) for p in k.get("masks") or ()),
             # Strongest first: a stretch of text is counted by the strongest pattern that reads it (see _score).
-            phrases=tuple(sorted((Pattern(_compile(x["p"]), float(x["w"])) for x in k.get("phrases") or ()),
+            phrases=tuple(sorted((_compile(x["p"], float(x["w"])) for x in k.get("phrases") or ()),
                                  key=lambda pat: -pat.weight)),
-            penalties=tuple(Pattern(_compile(x["p"]), float(x["w"])) for x in k.get("penalties") or ()),
+            penalties=tuple(_compile(x["p"], float(x["w"])) for x in k.get("penalties") or ()),
             threshold=float(k.get("threshold", raw["default_threshold"])),
             yields_to=tuple(k.get("yields_to") or ()))
     return Rules(version=str(raw["version"]), title_factor=float(raw["title_factor"]), scale=float(raw["scale"]),
                  single_sentence_factor=float(raw.get("single_sentence_factor", 1.0)),
                  masks=tuple(_compile(p) for p in raw.get("masks") or ()), kinds=kinds,
-                 penalties=tuple(Pattern(_compile(x["p"]), float(x["w"])) for x in raw.get("penalties") or ()))
+                 penalties=tuple(_compile(x["p"], float(x["w"])) for x in raw.get("penalties") or ()))
 
 
 def classify(doc: Document, rules: Rules | None = None, *, standard: str | None = None) -> list[Evidence]:
@@ -107,13 +129,13 @@ def classify(doc: Document, rules: Rules | None = None, *, standard: str | None 
     catalog = load_catalog(standard) if standard else load_catalog()
     text = " ".join(doc.text.split())
     title = " ".join((doc.title if doc.title is not None else _first_line_title(doc)).split())
-    base = _masked(text, rules.masks)
-    base_title = _masked(title, rules.masks)
+    base = _masked(_Text(text, rules.finder.present(text)), rules.masks)
+    base_title = _masked(_Text(title, rules.finder.present(title)), rules.masks)
     out = []
     for kind, kr in rules.kinds.items():
-        body = _masked(base, kr.masks) if kr.masks else base
-        head = _masked(base_title, kr.masks) if kr.masks else base_title
-        if kr.requires and not any(r.search(body) or r.search(head) for r in kr.requires):
+        body = _masked(base, kr.masks)
+        head = _masked(base_title, kr.masks)
+        if kr.requires and not any(_search(r, body) or _search(r, head) for r in kr.requires):
             continue
         score, hits, best, spread = _score(kr, body, head, rules.title_factor, rules.penalties)
         if spread == 1 and score > 0:
@@ -186,14 +208,29 @@ def _first_line_title(doc: Document) -> str:
     return ""
 
 
-def _masked(text: str, masks: tuple[re.Pattern[str], ...]) -> str:
-    """Blank masked phrases with spaces of the same length, so match positions still index ``text``."""
+@dataclass(frozen=True)
+class _Text:
+    """Text to score and the rule needles found in it: a pattern none of whose needles is there is not run."""
+
+    text: str
+    present: frozenset[str]
+
+
+def _search(pat: Pattern, t: _Text) -> re.Match[str] | None:
+    return pat.regex.search(t.text) if t.text and pat.can_match(t.present) else None
+
+
+def _masked(t: _Text, masks: tuple[Pattern, ...]) -> _Text:
+    """Blank masked phrases with spaces of the same length, so match positions still index the text. The
+    needles found before masking stay: a superset of those left, so no pattern that could match is skipped."""
+    text = t.text
     for m in masks:
-        text = m.sub(lambda x: " " * len(x.group(0)), text)
-    return text
+        if m.can_match(t.present):
+            text = m.regex.sub(lambda x: " " * len(x.group(0)), text)
+    return _Text(text, t.present)
 
 
-def _score(kr: KindRules, body: str, head: str, title_factor: float, shared_penalties: tuple[Pattern, ...] = ()
+def _score(kr: KindRules, body: _Text, head: _Text, title_factor: float, shared_penalties: tuple[Pattern, ...] = ()
            ) -> tuple[float, list[str], tuple[int, int] | None, int]:
     """Score, explanation lines, the span of the decisive passage (the match with the most weight of other
     matches within half a snippet of it, earliest on ties), and how many sentences hold matches (0 when
@@ -204,8 +241,8 @@ def _score(kr: KindRules, body: str, head: str, title_factor: float, shared_pena
     read: list[tuple[int, int]] = []          # spans of text already counted, strongest patterns first
     read_title: list[tuple[int, int]] = []
     for pat in kr.phrases:                   # strongest first (load_rules sorts them)
-        matches = _fresh(pat.regex, body, read)
-        title_match = pat.regex.search(head) if head else None
+        matches = _fresh(pat.regex, body.text, read) if pat.can_match(body.present) else []
+        title_match = _search(pat, head)
         in_title = title_match is not None and not _inside(title_match.span(), read_title)
         in_any_title |= in_title
         if not matches and not in_title:
@@ -220,14 +257,14 @@ def _score(kr: KindRules, body: str, head: str, title_factor: float, shared_pena
                     + (" (title)" if in_title else ""))
         spans.extend((m.start(), m.end(), pat.weight) for m in matches)
     for pat in (*kr.penalties, *shared_penalties):
-        if pat.regex.search(body) or (head and pat.regex.search(head)):
+        if _search(pat, body) or _search(pat, head):
             score -= pat.weight
             hits.append(f"-{pat.weight:.2f} {pat.regex.pattern}")
     if not spans:
         return score, hits, None, 0
     reach = SNIPPET_CHARS // 2
     best = max(spans, key=lambda a: (sum(w for s, _, w in spans if abs(s - a[0]) <= reach), -a[0]))
-    spread = 0 if in_any_title else _sentences_with(body, spans)
+    spread = 0 if in_any_title else _sentences_with(body.text, spans)
     return score, hits, (best[0], best[1]), spread
 
 

@@ -127,12 +127,16 @@ def _link_rules() -> _LinkRules:
 
 def link_priority(url: str, anchor: str, depth: int) -> float:
     """How promising a link looks: topical words in its text or path, minus noise, minus depth."""
-    rules = _link_rules()
     parts = urlsplit(url)
-    target = f"{anchor} {parts.path} {parts.query}"
+    return _topical_score(f"{anchor} {parts.path} {parts.query}") - _link_rules().depth_penalty * depth
+
+
+@lru_cache(maxsize=65_536)
+def _topical_score(target: str) -> float:
+    """Cached: a site repeats its menu on every page, so most links are scored many times over."""
+    rules = _link_rules()
     score = sum(w for rx, w in rules.follow if rx.search(target))
-    score -= sum(w for rx, w in rules.avoid if rx.search(target))
-    return score - rules.depth_penalty * depth
+    return score - sum(w for rx, w in rules.avoid if rx.search(target))
 
 
 class CityCrawler:

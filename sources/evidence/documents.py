@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 from urllib.parse import urldefrag, urljoin
 
 import pypdf
-from bs4 import BeautifulSoup, CData, Comment, NavigableString
+from bs4 import BeautifulSoup, CData, Comment, NavigableString, Tag
 
 #: Elements that never hold text a reader sees as content.
-_NEVER_TEXT = ("script", "style", "noscript", "template", "svg", "iframe", "button", "select", "textarea")
+_NEVER_TEXT = frozenset({"script", "style", "noscript", "template", "svg", "iframe", "button", "select", "textarea"})
 #: Landmarks that are chrome wherever they are (``header`` and ``form`` are judged by context, below).
 _CHROME = ("nav", "footer", "aside")
 _CHROME_ROLES = frozenset({"navigation", "banner", "contentinfo", "search"})
@@ -55,6 +55,8 @@ LINK_ITEM_CHARS = 300
 #: Interview Panel"), not a signpost's label ("Open Data Portal"), and is kept as text.
 TITLE_WORDS = 6
 _NESTED_LISTS = frozenset({"ul", "ol", "dl", "table", "tbody", "tr"})
+_LINK_ITEMS = frozenset({"li", "dt", "dd", "td"})
+_ANCHOR = frozenset({"a"})
 PDF_STREAM_BYTES = 16 * 1024 * 1024
 MAX_TEXT_CHARS = 200_000
 
@@ -71,10 +73,13 @@ class Document:
 
 
 def from_html(html: str, url: str | None = None) -> Document:
-    soup = BeautifulSoup(html, "html.parser")
+    # Attributes stay strings (``class`` is not split into a list: a fifth of the parse time, for a list
+    # ``_hint`` would join again).
+    soup = BeautifulSoup(html, "html.parser", multi_valued_attributes=None)
     title = " ".join(soup.title.get_text(" ").split()) if soup.title else None
-    links = _links(soup, url)
-    for tag in soup.find_all(_NEVER_TEXT):
+    anchors, comments, never_text = _scan(soup)
+    links = _links(anchors, comments, url)
+    for tag in never_text:
         tag.decompose()
     root = _content_root(soup)
     _strip_chrome(root)
@@ -87,25 +92,54 @@ def from_html(html: str, url: str | None = None) -> Document:
     return Document(url, "html", title[:300] if title else None, text, links)
 
 
-def _links(soup, url: str | None) -> list[tuple[str, str]]:
+def _scan(soup) -> tuple[list[Tag], list[Comment], list[Tag]]:
+    """One walk over the parsed page, in document order: the anchors with an href, the HTML comments, and
+    the elements that never hold text. (bs4's ``find_all`` builds a matcher per call and runs it on every
+    node; three of them per page were a third of the crawl's HTML time.)"""
+    anchors, comments, never_text = [], [], []
+    for node in soup.descendants:
+        if isinstance(node, Tag):
+            if node.name == "a":
+                if node.get("href") is not None:
+                    anchors.append(node)
+            elif node.name in _NEVER_TEXT:
+                never_text.append(node)
+        elif isinstance(node, Comment):
+            comments.append(node)
+    return anchors, comments, never_text
+
+
+def _tags(root, names: frozenset[str] | None = None, limit: int | None = None) -> list[Tag]:
+    """The elements under ``root`` (named one of ``names``, when given) in document order, at most ``limit``."""
+    out: list[Tag] = []
+    for node in root.descendants:
+        if isinstance(node, Tag) and (names is None or node.name in names):
+            out.append(node)
+            if limit is not None and len(out) >= limit:
+                break
+    return out
+
+
+def _links(anchors: list[Tag], comments: list[Comment], url: str | None) -> list[tuple[str, str]]:
     """Every link of the page, chrome included, then the links of menus the site left in HTML comments
     (a commented-out menu still names the site's pages; they come last, so a visible anchor wins).
     Comments are read up to COMMENT_CHARS in all, one level deep."""
-    links = _anchors(soup, url)
+    links = _anchors(anchors, url)
     budget, hidden = COMMENT_CHARS, []
-    for comment in soup.find_all(string=lambda s: isinstance(s, Comment)):
+    for comment in comments:
         if budget <= 0 or len(hidden) >= COMMENT_LINKS:
             break
         if "<a" in comment or "<A" in comment:
             part = str(comment)[:budget]
             budget -= len(part)
-            hidden.extend(_anchors(BeautifulSoup(part, "html.parser"), url)[:COMMENT_LINKS - len(hidden)])
+            inner = _scan(BeautifulSoup(part, "html.parser"))[0]
+            hidden.extend(_anchors(inner, url)[:COMMENT_LINKS - len(hidden)])
     return links + hidden
 
 
-def _anchors(soup, url: str | None) -> list[tuple[str, str]]:
+def _anchors(anchors: list[Tag], url: str | None) -> list[tuple[str, str]]:
     links = []
-    for a in soup.find_all("a", href=True):
+    for a in anchors:
         href = a["href"].strip()
         if href.startswith(("mailto:", "tel:", "javascript:", "#")):
             continue
@@ -118,10 +152,17 @@ def _content_root(soup):
     when one nests in another); else the page's only ``article``, widened to the post or content
     container around it when there is one close by (WordPress puts a post's title and lead in a
     ``header`` beside its ``article``); else the body."""
-    main = soup.find(lambda t: t.name == "main" or _attr(t, "role") == "main")
+    main, articles = None, []
+    for node in soup.descendants:
+        if not isinstance(node, Tag):
+            continue
+        if node.name == "main" or _attr(node, "role") == "main":
+            main = node
+            break
+        if node.name == "article":
+            articles.append(node)
     if main is not None:
         return main
-    articles = soup.find_all("article", limit=2)
     if len(articles) != 1:
         return soup.body or soup
     root = parent = articles[0]
@@ -197,7 +238,7 @@ def _drop_link_lists(root) -> None:
     """Remove list items and table cells that are nothing but a link: a page listing "Open Data Policy"
     among its links is a signpost to the evidence, not the evidence (the crawl follows the link)."""
     gone: set[int] = set()
-    for item in root.find_all(("li", "dt", "dd", "td")) if hasattr(root, "find_all") else []:
+    for item in _tags(root, _LINK_ITEMS) if hasattr(root, "descendants") else []:
         if id(item) in gone or any(getattr(c, "name", None) in _NESTED_LISTS for c in item.children):
             continue   # an item holding a list or table is a container; its own items are judged one by one
         # Read at most a short item's worth of text: unclosed <li> tags nest, and reading each one's whole
@@ -205,7 +246,7 @@ def _drop_link_lists(root) -> None:
         text = _capped_text(item, LINK_ITEM_CHARS)
         if not text or len(text) >= LINK_ITEM_CHARS:
             continue
-        named = [_capped_text(a, LINK_ITEM_CHARS) for a in item.find_all("a", limit=20)]
+        named = [_capped_text(a, LINK_ITEM_CHARS) for a in _tags(item, _ANCHOR, limit=20)]
         if any(len(n.split()) >= TITLE_WORDS for n in named):
             continue   # a link that reads as a title or a sentence (a meeting, a notice) is what the page lists
         anchors = " ".join(named)
@@ -216,7 +257,7 @@ def _drop_link_lists(root) -> None:
 def _decompose(tag, gone: set[int]) -> None:
     """Decompose ``tag`` and remember its descendants as gone. (Asking a tag ``.decomposed`` is no
     cheaper: on an old tag bs4 falls back to searching its whole subtree, quadratic on nested markup.)"""
-    gone.update(id(t) for t in tag.find_all(True))
+    gone.update(id(t) for t in _tags(tag))
     gone.add(id(tag))
     tag.decompose()
 
@@ -251,9 +292,11 @@ def _strings(tag, max_nodes: int):
 
 
 def _hint(tag) -> str:
+    """The element's classes and id as one space-separated string (classes may come split or not)."""
     attrs = tag.attrs or {}
     classes = attrs.get("class") or []
-    return " ".join([*(classes if isinstance(classes, list) else [str(classes)]), str(attrs.get("id") or "")])
+    classes = " ".join(classes) if isinstance(classes, list) else str(classes)
+    return " ".join(f"{classes} {attrs.get('id') or ''}".split())
 
 
 def from_pdf(data: bytes, url: str | None = None, *, max_pages: int = DEFAULT_PDF_PAGES) -> Document:

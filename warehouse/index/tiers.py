@@ -72,7 +72,7 @@ def points_distribution(structure: Structure, p: np.ndarray) -> np.ndarray:
     cities = p.shape[0]
     total = _unit(cities)
     for root in structure.roots():
-        total = _convolve(total, _subtree(root, p, kids, structure.core))
+        total = _add(total, root, p, kids, structure.core)
     return total
 
 
@@ -87,13 +87,32 @@ def _subtree(node: int, p: np.ndarray, kids: list[list[int]], core: tuple[bool, 
     """Distribution of (points, cores met) over the subtree rooted at ``node``."""
     below = _unit(p.shape[0])
     for child in kids[node]:
-        below = _convolve(below, _subtree(child, p, kids, core))
+        below = _add(below, child, p, kids, core)
     size = below.shape[1] + 1
     out = np.zeros((p.shape[0], size, 2))
     pn = p[:, node][:, None]
     out[:, 1:, :] = pn[..., None] * below          # node earned: one point plus whatever its subtree earns
     failed_cores = _has_core(node, kids, core)      # node not earned: its subtree earns nothing
     out[:, 0, 0 if failed_cores else 1] += (1.0 - pn[:, 0])
+    return out
+
+
+def _add(dist: np.ndarray, node: int, p: np.ndarray, kids: list[list[int]], core: tuple[bool, ...]) -> np.ndarray:
+    """``dist`` convolved with the subtree of ``node``. Most criteria have no dependants: a leaf is added
+    in place of a general convolution (a quarter of the array operations; calibration runs this thousands
+    of times per fit)."""
+    if kids[node]:
+        return _convolve(dist, _subtree(node, p, kids, core))
+    earned = p[:, node][:, None, None]
+    n = dist.shape[1]
+    out = np.empty((dist.shape[0], n + 1, 2))
+    out[:, 0, :] = 0.0
+    out[:, 1:, :] = dist * earned                       # earned: one more point, cores as they were
+    missed = dist * (1.0 - earned)                      # not earned: no point; a core criterion now failed
+    if core[node]:
+        out[:, :n, 0] += missed[:, :, 0] + missed[:, :, 1]
+    else:
+        out[:, :n, :] += missed
     return out
 
 
