@@ -6,15 +6,16 @@ import dagster as dg
 import pandas as pd
 
 from assets.metadata import table_metadata
-from assets.partitions import MONTHLY
+from assets.partitions import MONTHLY, run_started
 from sources.certified import CERTIFICATION_URL, COLUMNS, fetch_certified, match_to_cities
 from sources.criteria.catalog import load_catalog
 from sources.partners import fetch_partners, load_announcements, match_partners
+from warehouse.corrections import CorrectionError, corrections_file, status_table
 from warehouse.index.calibration import calibrate, cross_fitted, decide, labels_for
 from warehouse.index.outreach import mark_gaps, outreach_status, shown_gaps
 from warehouse.index.scoring import Model, catalog_rows, score, signal_rows
 from warehouse.index.signals import as_matrix, city_signals
-from warehouse.index.validation import validate
+from warehouse.index.validation import validate_with_corrections
 from warehouse.index.why_call import CatalogText, why_call_columns
 
 _OUT = {"kinds": {"python", "pandas", "numpy"}, "owners": ["team:cdpi"], "code_version": "1"}
@@ -66,6 +67,27 @@ def wwc_partners(context: dg.AssetExecutionContext, cities: pd.DataFrame) -> dg.
         partners_named=len(partners), matched=int(partners["geoid"].notna().sum()) if len(partners) else 0))
 
 
+@dg.asset(partitions_def=MONTHLY, group_name="index", kinds={"python", "pandas"}, owners=["team:cdpi"],
+          code_version="1", required_resource_keys={"settings", "warehouse"})
+def attested_corrections(context: dg.AssetExecutionContext, cities: pd.DataFrame) -> dg.Output[pd.DataFrame]:
+    """Every correction staff recorded with `cdpi correct` (the append-only corrections file of the home, or
+    CDPI_CORRECTIONS), with its status as of this run: open ones decide their criterion in the index, the
+    rest stay as history (ops.corrections). A file that cannot be read stops the run rather than dropping
+    an attested fact."""
+    settings = context.resources.settings
+    path = corrections_file(context.resources.warehouse.paths())
+    try:
+        table = status_table(path, as_of=run_started(context), standard=load_catalog().standard,
+                             max_age_months=settings.corrections_max_age_months)
+    except CorrectionError as exc:
+        raise dg.Failure(description=f"corrections not read: {exc}") from None
+    table["applied"] = (table["status"] == "open") & table["geoid"].isin(set(cities["geoid"]))
+    table["correction_id"] = table["correction_id"].astype("Int64")
+    return dg.Output(table, metadata=table_metadata(
+        table, file=str(path), applied=int(table["applied"].sum()),
+        by_status=dg.MetadataValue.json({str(k): int(v) for k, v in table["status"].value_counts().items()})))
+
+
 @dg.multi_asset(
     partitions_def=MONTHLY, group_name="index", can_subset=False, required_resource_keys={"settings"},
     outs={
@@ -87,18 +109,20 @@ def wwc_partners(context: dg.AssetExecutionContext, cities: pd.DataFrame) -> dg.
 )
 def readiness_index(context: dg.AssetExecutionContext, cities: pd.DataFrame, portals: pd.DataFrame,
                     portal_probes: pd.DataFrame, evidence: pd.DataFrame, crawl_summaries: pd.DataFrame,
-                    certified_cities: pd.DataFrame, wwc_partners: dict):
+                    certified_cities: pd.DataFrame, wwc_partners: dict, attested_corrections: pd.DataFrame):
     """Combine each criterion's evidence by the catalog's rule (noisy-OR of weight x signal over a prior),
     respect prerequisites and core criteria, and compute the exact tier odds per city. The catalog's
     weights are then fitted to the certified list out of sample (warehouse/index/calibration.py); the fit
     is published only when it clearly beats them, cross-fitted so that no city's own label enters its own
-    score. The partner flag is shown beside the score, never an input to it."""
+    score. The partner flag is shown beside the score, never an input to it. Open attested corrections
+    decide their criteria after the fit (which reads web evidence only); the web-only figures stay beside."""
     settings = context.resources.settings
     model = Model(load_catalog().with_bands(settings.tier_bands))
     values, observed, source = city_signals(cities, portals, portal_probes, evidence, crawl_summaries)
     labels = certified_cities[certified_cities["geoid"].notna()] if len(certified_cities) else None
     partners = wwc_partners["partners"]
-    shown = {"certified": labels, "partners": set(partners["geoid"].dropna()) if len(partners) else set()}
+    shown = {"certified": labels, "partners": set(partners["geoid"].dropna()) if len(partners) else set(),
+             "attested": attested_corrections[attested_corrections["applied"]]}
     criterion_scores, city_index = score(cities, values, observed, model, **shown)
     # Fit the weights to the certified list out of sample, and publish the fit only when it clearly wins.
     calibration = calibrate(model, as_matrix(values.loc[list(city_index["geoid"])]),
@@ -161,7 +185,8 @@ def _calibration_output(result, decision, is_sample: bool) -> dg.Output:
                "detail": decision.reason, "is_sample": is_sample}
     row = pd.DataFrame([adopted])
     # Too few labels to fit: no metrics rows, only the decision (concat of an empty frame is deprecated).
-    metrics = pd.concat([result.metrics, row], ignore_index=True) if len(result.metrics) else row
+    metrics = (pd.DataFrame([*result.metrics.to_dict("records"), adopted], columns=result.metrics.columns)
+               if len(result.metrics) else row)
     # Row count and schema: the metrics table (marts.calibration).
     meta: dict = table_metadata(metrics, status=result.status, sample_data=is_sample,
                                 eligible_cities=int(result.eligible.sum()), scored_with=decision.scored_with,
@@ -211,7 +236,7 @@ def index_validation(context: dg.AssetExecutionContext, city_index: pd.DataFrame
                                "positives": 0, "detail": "certified list not available in this run",
                                "is_sample": is_sample}])
         return dg.Output(frame, metadata=table_metadata(frame, computed=False))
-    frame = validate(city_index, is_sample=is_sample)
+    frame = validate_with_corrections(city_index, is_sample=is_sample)
     auc = frame.loc[frame["metric"] == "auc_p_silver_or_better", "value"].iloc[0]
     error = frame.loc[frame["metric"] == "reliability_error", "value"].iloc[0]
     p10 = frame.loc[(frame["metric"] == "precision_at_k") & (frame["k"] == 10), "value"]
@@ -222,4 +247,5 @@ def index_validation(context: dg.AssetExecutionContext, city_index: pd.DataFrame
         frame, computed=True, sample_data=is_sample, auc_p_silver_or_better=None if pd.isna(auc) else float(auc),
         precision_at_10=float(p10.iloc[0]) if len(p10) else None,
         reliability_error=None if pd.isna(error) else float(error),
+        corrections_applied=int(frame.loc[frame["metric"] == "corrections_applied", "value"].sum()),
         tier_agreement=dg.MetadataValue.md("\n".join(lines))))

@@ -1,7 +1,7 @@
 """Snapshots are monthly: a partition key is the first day of the month the run describes."""
 
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 import dagster as dg
 
@@ -12,3 +12,12 @@ MONTHLY = dg.MonthlyPartitionsDefinition(start_date="2024-01-01")
 
 def snapshot_of(context: dg.AssetExecutionContext) -> datetime:
     return datetime.strptime(context.partition_key, "%Y-%m-%d")
+
+
+def run_started(context: dg.AssetExecutionContext) -> datetime:
+    """When the run started (UTC): what a run records, and the moment corrections are judged at (one
+    recorded while the run goes counts from the next run)."""
+    record = context.instance.get_run_record_by_id(context.run_id)
+    if record is not None and record.start_time:
+        return datetime.fromtimestamp(record.start_time, UTC)
+    return datetime.now(UTC)

@@ -1,14 +1,13 @@
 """The last step of every run: append it to the warehouse history and publish atomically."""
 
 
-from datetime import UTC, datetime
 from importlib import metadata as importlib_metadata
 
 import dagster as dg
 import duckdb
 import pandas as pd
 
-from assets.partitions import MONTHLY, snapshot_of
+from assets.partitions import MONTHLY, run_started, snapshot_of
 from sources.http.fetchlog import read_fetch_logs
 from warehouse.export import export_snapshot
 from warehouse.publish import RunRecord, WarehouseError, publish_run
@@ -26,7 +25,7 @@ def published_warehouse(context: dg.AssetExecutionContext, census_places: pd.Dat
                         criterion_scores: pd.DataFrame, city_index: pd.DataFrame,
                         criteria_catalog: dict, certified_cities: pd.DataFrame,
                         index_validation: pd.DataFrame, index_calibration: dict,
-                        wwc_partners: dict) -> dg.MaterializeResult:
+                        wwc_partners: dict, attested_corrections: pd.DataFrame) -> dg.MaterializeResult:
     """The published DuckDB warehouse ($CDPI_HOME/warehouse.duckdb): this run's rows appended to the
     history, marts rebuilt, swapped in atomically so readers never see a half-written file."""
     res = context.resources
@@ -36,7 +35,7 @@ def published_warehouse(context: dg.AssetExecutionContext, census_places: pd.Dat
     warcs = sorted(str(p.relative_to(paths.home)) for p in (run_dir / "warc").glob("*.warc.gz"))
     record = RunRecord(
         run_id=context.run_id, snapshot=snapshot_of(context), mode=res.settings.mode,
-        is_sample=bool(res.settings.is_sample), started_at=_run_start(context),
+        is_sample=bool(res.settings.is_sample), started_at=run_started(context),
         config={"settings": res.settings.model_dump(), "fetcher": res.fetcher.model_dump()},
         warc_files=warcs, replay_sources=list(res.fetcher.replay), cdpi_version=_version())
     frames = {"raw.census_places": census_places, "raw.wikidata_websites": wikidata_websites,
@@ -54,7 +53,8 @@ def published_warehouse(context: dg.AssetExecutionContext, census_places: pd.Dat
               "marts.calibration": index_calibration["metrics"],
               "marts.calibration_params": index_calibration["params"],
               "staging.wwc_partners": wwc_partners["partners"],
-              "staging.wwc_partner_announcements": wwc_partners["announcements"]}
+              "staging.wwc_partner_announcements": wwc_partners["announcements"],
+              "ops.corrections": attested_corrections}
     summary = publish_run(paths, record, frames, fetch_log)
     outcomes: dict[str, int] = {}
     for row in fetch_log:
@@ -68,13 +68,6 @@ def published_warehouse(context: dg.AssetExecutionContext, census_places: pd.Dat
         "path": dg.MetadataValue.path(summary.path), "runs_in_history": summary.history_runs,
         "row_counts": dg.MetadataValue.json(summary.row_counts), "tables": dg.MetadataValue.md("\n".join(lines)),
         "fetch_outcomes": dg.MetadataValue.json(outcomes), "sample_data": bool(res.settings.is_sample)})
-
-
-def _run_start(context: dg.AssetExecutionContext) -> datetime:
-    record = context.instance.get_run_record_by_id(context.run_id)
-    if record is not None and record.start_time:
-        return datetime.fromtimestamp(record.start_time, UTC)
-    return datetime.now(UTC)
 
 
 def _version() -> str:

@@ -422,6 +422,10 @@ def cmd_city(args: argparse.Namespace) -> int:
     print(f"P(Silver or better) {card['p_silver_or_better']:.2f}  P(Gold or better) {card['p_gold_or_better']:.2f}"
           f"  P(Platinum) {card['p_platinum']:.2f}")
     print(_scored_with_line(card))
+    if card.get("corrections_applied"):
+        print(f"{card['corrections_applied']} criteria decided by attested corrections (cdpi correct --list); "
+              f"from the web evidence alone: {card['expected_points_web']:.1f} expected points, "
+              f"tier {card['predicted_tier_web']}")
     print(_change_line(card.get("change")))
     if card.get("blocked_by_core"):
         names = {c["criterion_id"]: c["name"] for c in card["criteria"]}
@@ -437,6 +441,11 @@ def cmd_city(args: argparse.Namespace) -> int:
             print(f"\n[{practice}]")
         flag = " (core)" if c["core"] else ""
         print(f"  {c['criterion_id']:<6} {c['probability']:5.2f}  {c['name']}{flag}")
+        if c.get("attested"):
+            a = c["attested"]
+            web = f"; web evidence alone: {a['probability_web']:.2f}" if a.get("probability_web") is not None else ""
+            print(f"           {a['text']}, correction #{a['correction_id']}{web}")
+            continue
         for e in c["evidence"][:3]:
             where = e["source"] or ("not observed" if not e["observed"] else "")
             print(f"           {e['signal']}={e['value']:.2f} x{e['weight']:g}  {where}")
@@ -529,6 +538,86 @@ def cmd_history(args: argparse.Namespace) -> int:
                  about={"table": "index history of one city (cdpi history)",
                         "city": f"{row['city']}, {row['state']} (geoid {row['geoid']})"})
     return 0
+
+
+def cmd_correct(args: argparse.Namespace) -> int:
+    """Record attested facts (one, or a CSV batch), withdraw one, or list them with their status now."""
+    from sources.criteria.catalog import load_catalog
+    from warehouse.corrections import (
+        CorrectionError,
+        corrections_file,
+        draft,
+        record,
+        status_table,
+        withdraw,
+    )
+
+    paths = _paths(args)
+    path = corrections_file(paths)
+    catalog = load_catalog()
+    chosen = [bool(args.withdraw is not None), bool(args.batch), bool(args.list), bool(args.city or args.criterion)]
+    if sum(chosen) != 1:
+        raise CliError('give one of: "City, ST" CRITERION --met yes|no --source URL --by NAME; --batch FILE.csv; '
+                       "--withdraw ID --by NAME; --list")
+    try:
+        if args.list:
+            frame = status_table(path, as_of=datetime.now(UTC), standard=catalog.standard,
+                                 max_age_months=args.max_age_months)
+            if frame.empty:
+                _err(f"no corrections recorded yet ({path})")
+            _write_frame(frame, args.format, None, compact=frame[
+                ["correction_id", "city", "state", "criterion_id", "met", "status", "attested_by", "recorded_at"]])
+            return 0
+        if args.withdraw is not None:
+            done = withdraw(path, args.withdraw, by=args.by, note=args.note)
+            print(f"withdrew correction #{args.withdraw} ({done['city']}, {done['state']} {done['criterion_id']}); "
+                  "it stays in the history and no longer applies from the next run")
+            return 0
+        with _published(args) as con:
+            if args.batch:
+                drafts = _correction_batch(con, catalog, Path(args.batch), default_by=args.by)
+            else:
+                if not args.criterion or args.met is None or not args.source:
+                    raise CliError('a correction needs "City, ST" CRITERION --met yes|no --source URL --by NAME')
+                drafts = [draft(con, catalog, city=args.city, criterion=args.criterion, met=args.met,
+                                source=args.source, note=args.note, by=args.by)]
+        done = record(path, drafts, standard=catalog.standard, max_age_months=args.max_age_months)
+    except CorrectionError as exc:
+        raise CliError(str(exc)) from None
+    for c in done:
+        print(f"recorded correction #{c.correction_id}: {c.city}, {c.state} {c.criterion_id} "
+              f"{'met' if c.met else 'not met'}, attested by {c.attested_by} ({c.source_url})")
+    print(f"  kept in {path}; applied from the next `cdpi run`")
+    return 0
+
+
+def _correction_batch(con, catalog, csv_path: Path, default_by: str | None) -> list:
+    """Every row of a corrections CSV checked before any is recorded: all bad rows are named, none written."""
+    from warehouse.corrections import CorrectionError, draft
+
+    if not csv_path.exists():
+        raise CliError(f"corrections file not found: {csv_path}")
+    with open(csv_path, newline="", encoding="utf-8-sig") as fh:
+        reader = csv.DictReader(fh)
+        needed = {"city", "criterion", "met", "source"}
+        missing = needed - {(h or "").strip().lower() for h in (reader.fieldnames or [])}
+        if missing:
+            raise CliError(f"{csv_path.name}: missing columns {', '.join(sorted(missing))} "
+                           "(expected city, criterion, met, source, note, by)")
+        drafts, problems = [], []
+        for line, row in enumerate(reader, start=2):
+            row = {(k or "").strip().lower(): (v or "").strip() for k, v in row.items()}
+            try:
+                drafts.append(draft(con, catalog, city=row["city"], criterion=row["criterion"], met=row["met"],
+                                    source=row["source"], note=row.get("note"), by=row.get("by") or default_by))
+            except CorrectionError as exc:
+                problems.append(f"line {line}: {exc}")
+    if problems:
+        raise CliError(f"{csv_path.name}: nothing recorded; {len(problems)} bad row(s): " + "; ".join(problems[:10])
+                       + ("; ..." if len(problems) > 10 else ""))
+    if not drafts:
+        raise CliError(f"{csv_path.name}: no rows")
+    return drafts
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -813,6 +902,24 @@ def _parser() -> argparse.ArgumentParser:
     rep.add_argument("--snapshot", metavar="YYYY-MM", help="month to show (default: the latest)")
     rep.add_argument("--home", type=Path)
     rep.set_defaults(func=cmd_report)
+
+    cor = sub.add_parser("correct", help="record an attested fact about a city's criterion (kept across runs), "
+                                         "withdraw one, or list them")
+    cor.add_argument("city", nargs="?", help='"Name, ST" or the city\'s GEOID, e.g. "Alder Springs, MA"')
+    cor.add_argument("criterion", nargs="?", help="criterion id of the standard, e.g. DM1")
+    cor.add_argument("--met", choices=["yes", "no"], help="what the city showed: the criterion is met, or not")
+    cor.add_argument("--source", metavar="URL", help="where the fact can be checked (http or https)")
+    cor.add_argument("--note", default="", help="what was shown, or what the index misread")
+    cor.add_argument("--by", metavar="NAME", help="who attests it (required)")
+    cor.add_argument("--batch", metavar="FILE.csv",
+                     help="record every row of a CSV with columns city, criterion, met, source, note, by (all or none)")
+    cor.add_argument("--withdraw", type=_positive_int, metavar="ID", help="withdraw correction ID (never deleted)")
+    cor.add_argument("--list", action="store_true", help="every correction with its status today")
+    cor.add_argument("--max-age-months", type=_positive_int, default=12, metavar="N",
+                     help="corrections lapse after N months (default 12; a run uses its own setting)")
+    cor.add_argument("--format", choices=["auto", "table", "tsv", "csv", "json"], default="auto")
+    cor.add_argument("--home", type=Path)
+    cor.set_defaults(func=cmd_correct)
 
     ex = sub.add_parser("export", help="every mart of a snapshot as CSV/Parquet files with a checksum manifest")
     ex.add_argument("--snapshot", metavar="YYYY-MM", help="month to export (default: the latest)")

@@ -14,7 +14,13 @@ import dagster as dg
 
 from assets.evidence import crawl_shards, evidence_assets
 from assets.homepages import city_homepages
-from assets.index import certified_cities, index_validation, readiness_index, wwc_partners
+from assets.index import (
+    attested_corrections,
+    certified_cities,
+    index_validation,
+    readiness_index,
+    wwc_partners,
+)
 from assets.portals import city_portals
 from assets.publish import published_warehouse, snapshot_exports
 from assets.report import outreach_report
@@ -28,7 +34,7 @@ from pipelines.sensors import record_failed_runs
 def all_assets(shards: int = 1) -> list:
     """Every asset of a run, with the website crawl split into ``shards`` steps."""
     return [census_places, wikidata_websites, uscityurl_websites, cities, city_homepages, city_portals, *evidence_assets(shards),
-            certified_cities, wwc_partners, readiness_index, index_validation,
+            certified_cities, wwc_partners, attested_corrections, readiness_index, index_validation,
             published_warehouse, snapshot_exports, outreach_report]
 
 

@@ -119,6 +119,8 @@ class RunSettings(dg.ConfigurableResource):
     #: Gaps shown to staff: those that alone raise P(next tier) by at least this, or are core
     #: (warehouse/index/outreach.py, MIN_GAP_GAIN).
     outreach_min_gap_gain: float = 0.01
+    #: Attested corrections (cdpi correct) lapse after this many months: a practice should be attested again.
+    corrections_max_age_months: int = 12
 
 
 class CrawlSettings(dg.ConfigurableResource):

@@ -44,8 +44,9 @@ class ExportSummary:
 
 def export_snapshot(paths: WarehousePaths, snapshot: str | None = None, out: Path | None = None,
                     formats: tuple[str, ...] = FORMATS) -> ExportSummary:
-    """Write ``<out>/<YYYY-MM>/marts.<table>.<fmt>`` and ``manifest.json`` for one snapshot (default: the
-    latest); ``out`` defaults to ``<home>/exports``."""
+    """Write ``<out>/<YYYY-MM>/marts.<table>.<fmt>`` (and ``ops.corrections.<fmt>``, the attested corrections
+    as the run found them) and ``manifest.json`` for one snapshot (default: the latest); ``out`` defaults to
+    ``<home>/exports``."""
     if snapshot is not None and not _MONTH.match(snapshot):
         raise WarehouseError(f"snapshot must look like YYYY-MM, not {snapshot!r}")
     unknown = set(formats) - set(FORMATS)
@@ -71,13 +72,17 @@ def export_snapshot(paths: WarehousePaths, snapshot: str | None = None, out: Pat
         target = (out or paths.home / "exports") / month
         files: dict[str, int] = {}
         with building(target, marker="manifest.json") as work:
-            queries = [(t, f"SELECT * FROM marts.{t} WHERE run_id = '{run_id}'") for t in tables]
+            queries = [(f"marts.{t}", f"SELECT * FROM marts.{t} WHERE run_id = '{run_id}'") for t in tables]
+            # The attested corrections as this run found them: what decided any attested_* criterion.
+            if con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
+                           "AND schema_name = 'ops' AND table_name = 'corrections'").fetchone()[0]:
+                queries.append(("ops.corrections", f"SELECT * FROM ops.corrections WHERE run_id = '{run_id}'"))
             if is_latest:
-                queries += [(v, f"SELECT * FROM marts.{v}") for v in LATEST_ONLY_VIEWS]
+                queries += [(f"marts.{v}", f"SELECT * FROM marts.{v}") for v in LATEST_ONLY_VIEWS]
             for name, query in queries:
                 rows = con.execute(f"SELECT count(*) FROM ({query})").fetchone()[0]
                 for fmt in formats:
-                    path = work / f"marts.{name}.{fmt}"
+                    path = work / f"{name}.{fmt}"
                     if fmt == "parquet":
                         source, options = query, "FORMAT parquet, COMPRESSION zstd"
                     else:

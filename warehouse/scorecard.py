@@ -42,7 +42,8 @@ def scorecard(con: duckdb.DuckDBPyConnection, city: str) -> dict:
     card = find_city(con, city)
     card["top_gaps"] = json.loads(card["top_gaps"] or "[]")
     crit = con.execute("""
-        SELECT s.criterion_id, s.practice, s.criterion_name, s.probability, s.coverage, s.core, s.training_topic
+        SELECT s.criterion_id, s.practice, s.criterion_name, s.probability, s.coverage, s.core, s.training_topic,
+               s.correction_id, s.attested_met, s.attested_by, s.attested_on, s.attested_source, s.probability_web
         FROM marts.criterion_scores_latest s WHERE s.geoid = ? ORDER BY s.practice, s.criterion_id""",
                        [card["geoid"]]).fetchall()
     evidence = con.execute("""
@@ -55,7 +56,7 @@ def scorecard(con: duckdb.DuckDBPyConnection, city: str) -> dict:
                                                  "observed": observed, "source": source})
     card["criteria"] = [{"criterion_id": c[0], "practice": c[1], "name": c[2], "probability": round(c[3], 4),
                          "coverage": c[4], "core": c[5], "training_topic": c[6],
-                         "evidence": by_criterion.get(c[0], [])} for c in crit]
+                         "evidence": by_criterion.get(c[0], []), "attested": _attested(c)} for c in crit]
     card["snapshot"] = str(card["snapshot"])[:7]
     card["change"] = change(con, card["geoid"])
     return card
@@ -75,3 +76,17 @@ def change(con: duckdb.DuckDBPyConnection, geoid: str) -> dict | None:
     for key in ("snapshot", "previous_snapshot"):
         out[key] = None if out[key] is None else str(out[key])[:7]
     return out
+
+
+def _attested(row: tuple) -> dict | None:
+    """The correction that decided a criterion (None when its web evidence did), with the words to show."""
+    correction_id, met, by, on, source, web = row[7:13]
+    if correction_id is None:
+        return None
+    return {"correction_id": int(correction_id), "met": bool(met), "by": by, "on": on, "source": source,
+            "probability_web": web, "text": attested_text(bool(met), by, on, source)}
+
+
+def attested_text(met: bool, by: str, on: str, source: str) -> str:
+    """ "attested met by NAME on DATE (source)": what a corrected criterion shows instead of web evidence."""
+    return f"attested {'met' if met else 'not met'} by {by} on {on} ({source})"

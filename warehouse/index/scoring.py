@@ -42,11 +42,17 @@ MAX_PROBABILITY = 0.98
 GAP_CHUNK = 2048
 RULE = "1-(1-prior)*prod(1-weight*value), capped at 0.98; earned = met * earned(prerequisite)"
 CRITERION_COLUMNS = ["geoid", "criterion_id", "practice", "probability", "met_probability", "prior",
-                     "evidence_count", "coverage", "core"]
+                     "evidence_count", "coverage", "core", "probability_web", "correction_id", "attested_met",
+                     "attested_by", "attested_on", "attested_source"]
+#: An attested correction (warehouse/corrections.py) is its own signal and decides the criterion: met on its
+#: own with the most any evidence gives (a practice can still lapse), or not met at all.
+ATTESTED_MET, ATTESTED_NOT_MET = MAX_PROBABILITY, 0.0
+ATTESTED_COLUMNS = ["geoid", "criterion_id", "met", "correction_id", "attested_by", "recorded_at", "source_url"]
 CITY_COLUMNS = ["geoid", "city", "state", "population", "expected_points", "max_points", "score_pct",
                 "p_silver_or_better", "p_gold_or_better", "p_platinum", "predicted_tier", "points_to_next_tier",
                 "coverage", "certified_tier", "top_gaps", "next_tier", "p_next_tier", "p_next_tier_if_gaps_closed",
-                "blocked_by_core", "wwc_partner"]
+                "blocked_by_core", "wwc_partner", "corrections_applied", "expected_points_web",
+                "p_silver_or_better_web", "predicted_tier_web"]
 
 
 class Model:
@@ -103,23 +109,65 @@ class Model:
 
 
 def score(cities: pd.DataFrame, values: pd.DataFrame, observed: pd.DataFrame,
-          model: Model | None = None, certified: pd.DataFrame | None = None, partners: set[str] | None = None
-          ) -> tuple[pd.DataFrame, pd.DataFrame]:
+          model: Model | None = None, certified: pd.DataFrame | None = None, partners: set[str] | None = None,
+          attested: pd.DataFrame | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(criterion_scores, city_index) for every city in ``cities`` (geoid, name, state_abbr, population).
-    ``certified`` and ``partners`` are only copied into the output for display; no figure uses them."""
+    ``certified`` and ``partners`` are only copied into the output for display; no figure uses them.
+    ``attested``: open corrections (ATTESTED_COLUMNS), each deciding its criterion for its city; the scores
+    from the web evidence alone stay beside the published ones (the ``*_web`` columns)."""
     model = model or Model()
     geoids = list(cities["geoid"])
     v = as_matrix(values.loc[geoids])
     o = observed.loc[geoids][list(SIGNALS)].to_numpy(dtype=bool)
-    met = model.met(v)
+    web = model.met(v)
+    met, which = _attested(web, geoids, model, attested)
     earned = earned_probability(model.structure, met)
     cover = model.coverage(o)
-    dist = points_distribution(model.structure, met)
-    odds = tier_odds(dist, model.needed)
+    odds = tier_odds(points_distribution(model.structure, met), model.needed)
     crit_rows = _criterion_rows(geoids, model, v, met, earned, cover)
     city = _city_rows(cities, model, met, earned, cover, odds, certified, v, o)
     city["wwc_partner"] = [True if g in (partners or ()) else None for g in city["geoid"]]
+    web_earned = earned_probability(model.structure, web) if which else earned
+    web_odds = tier_odds(points_distribution(model.structure, web), model.needed) if which else odds
+    crit_rows["probability_web"] = np.round(web_earned.ravel(), 6)
+    for col in ("correction_id", "attested_met", "attested_by", "attested_on", "attested_source"):
+        crit_rows[col] = None
+    n = len(model.ids)
+    for (i, j), row in which.items():
+        crit_rows.loc[i * n + j, ["correction_id", "attested_met", "attested_by", "attested_on", "attested_source"]] = [
+            int(row["correction_id"]), bool(row["met"]), row["attested_by"], str(row["recorded_at"])[:10],
+            row["source_url"]]
+    city["corrections_applied"] = np.bincount([i for i, _ in which], minlength=len(geoids)).astype(int)
+    city["expected_points_web"] = np.round(web_earned.sum(axis=1), 4)
+    city["p_silver_or_better_web"] = np.round(web_odds["silver"], 6)
+    city["predicted_tier_web"] = _predicted(web_odds, len(geoids))
     return crit_rows, city[CITY_COLUMNS]
+
+
+def _attested(web: np.ndarray, geoids: list[str], model: Model, attested: pd.DataFrame | None
+              ) -> tuple[np.ndarray, dict[tuple[int, int], dict]]:
+    """The met probabilities with each open correction deciding its criterion, and which (city, criterion)
+    cells a correction decided, with the correction."""
+    if attested is None or not len(attested):
+        return web, {}
+    row_of = {g: i for i, g in enumerate(geoids)}
+    col_of = {cid: j for j, cid in enumerate(model.ids)}
+    met, which = web.copy(), {}
+    for r in attested.to_dict("records"):
+        i, j = row_of.get(r["geoid"]), col_of.get(r["criterion_id"])
+        if i is None or j is None:
+            continue           # a city outside this run, or a criterion of another standard
+        met[i, j] = ATTESTED_MET if r["met"] else ATTESTED_NOT_MET
+        which[(i, j)] = r
+    return met, which
+
+
+def _predicted(odds: dict, cities: int) -> np.ndarray:
+    """The highest tier with probability at least 0.5, per city."""
+    predicted = np.full(cities, "none", dtype=object)
+    for tier in TIERS:
+        predicted[odds[tier] >= 0.5] = tier
+    return predicted
 
 
 def _criterion_rows(geoids, model: Model, v, met, earned, cover) -> pd.DataFrame:
@@ -163,9 +211,7 @@ def _city_rows(cities: pd.DataFrame, model: Model, met, earned, cover, odds, cer
     n = len(model.ids)
     expected = earned.sum(axis=1)
     observable_cover = np.nanmean(np.where(model.observable[None, :], cover, np.nan), axis=1)
-    predicted = np.full(len(cities), "none", dtype=object)
-    for tier in TIERS:
-        predicted[odds[tier] >= 0.5] = tier
+    predicted = _predicted(odds, len(cities))
     labels = _certified_by_geoid(certified)
     # Outreach starts from what a city already holds: a certified tier is a floor, so a certified Silver
     # city's next step is Gold, with its gaps computed toward Gold. Tier odds and the predicted tier (what

@@ -103,6 +103,33 @@ def validate(index: pd.DataFrame, *, is_sample: bool, ks: tuple[int, ...] = (10,
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
+#: Headline metrics also reported on the web evidence alone, so attested corrections cannot flatter the index.
+WITHOUT_CORRECTIONS = ("auc_p_silver_or_better", "precision_at_k", "tier_accuracy_certified", "reliability_error")
+WEB_COLUMNS = {"p_silver_or_better": "p_silver_or_better_web", "expected_points": "expected_points_web",
+               "predicted_tier": "predicted_tier_web"}
+
+
+def validate_with_corrections(index: pd.DataFrame, *, is_sample: bool) -> pd.DataFrame:
+    """``validate`` on the published scores, plus the headline metrics on the web evidence alone (metric
+    names ending ``_without_corrections``) and a ``corrections_applied`` row: staff may well attest what
+    they know of certified cities, and the agreement that earns must be told apart."""
+    rows = validate(index, is_sample=is_sample)
+    if not set(WEB_COLUMNS.values()) <= set(index.columns):
+        return rows
+    web = index.assign(**{k: index[v].where(index[v].notna(), index[k]) for k, v in WEB_COLUMNS.items()})
+    plain = validate(web, is_sample=is_sample)
+    plain = plain[plain["metric"].isin(WITHOUT_CORRECTIONS)].assign(
+        metric=lambda f: f["metric"] + "_without_corrections")
+    applied = index["corrections_applied"].fillna(0).astype(int) if "corrections_applied" in index else pd.Series(0)
+    certified = index["certified_tier"].isin(CERTIFIED)
+    summary = {"metric": "corrections_applied", "k": None, "value": float(applied.sum()), "n": len(index),
+               "positives": int(certified.sum()),
+               "detail": f"in {int((applied > 0).sum())} cities, {int(((applied > 0) & certified).sum())} of them "
+                         "certified Silver or better",
+               "is_sample": is_sample}
+    return pd.DataFrame([*rows.to_dict("records"), *plain.to_dict("records"), summary], columns=COLUMNS)
+
+
 def bin_detail(lower: float, upper: float, mean_predicted: float) -> str:
     """The detail of a reliability_bin row: the bin's edges and mean predicted probability, which the
     table's other columns have no room for (parse_bin_detail reads it back)."""

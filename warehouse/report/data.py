@@ -226,7 +226,8 @@ def load(con: duckdb.DuckDBPyConnection, snapshot: str | None = None) -> ReportD
     order = {c["criterion_id"]: i for i, c in enumerate(crit)}
     scores = rows(con, """
         SELECT s.geoid, s.criterion_id, s.practice, s.probability, s.coverage, s.core, s.evidence_count,
-               c.name, c.training_topic
+               c.name, c.training_topic, s.correction_id, s.attested_met, s.attested_by, s.attested_on,
+               s.attested_source, s.probability_web
         FROM marts.criterion_scores s
         LEFT JOIN marts.criteria c ON c.run_id = s.run_id AND c.criterion_id = s.criterion_id
         WHERE s.run_id = ?""", rid)

@@ -225,6 +225,9 @@ def validation_context(data: ReportData) -> dict[str, Any]:
         "auc": auc, "precision": sorted(by_metric.get("precision_at_k", []), key=lambda r: r["k"]),
         "tier_accuracy": accuracy, "reliability_error": error, "bins": bins,
         "below_median": one("certified_below_median_uncertified"),
+        "corrections": one("corrections_applied"),
+        "without_corrections": {m: one(f"{m}_without_corrections") for m in (
+            "auc_p_silver_or_better", "tier_accuracy_certified", "reliability_error")},
         "labels": labels, "cities": auc["n"] if auc else len(data.cities),
         "few_labels": labels is not None and labels < FEW_LABELS, "few_labels_limit": FEW_LABELS,
         "agreement": _agreement(by_metric.get("tier_agreement", [])),

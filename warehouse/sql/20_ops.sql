@@ -55,3 +55,25 @@ CREATE TABLE IF NOT EXISTS ops.run_failures (
     step      VARCHAR,
     error     VARCHAR
 );
+
+CREATE TABLE IF NOT EXISTS ops.corrections (
+    snapshot      TIMESTAMP NOT NULL,
+    run_id        VARCHAR   NOT NULL,
+    correction_id INTEGER   NOT NULL,
+    geoid         VARCHAR   NOT NULL,
+    city          VARCHAR,
+    state         VARCHAR,
+    criterion_id  VARCHAR   NOT NULL,
+    met           BOOLEAN   NOT NULL,
+    source_url    VARCHAR   NOT NULL,
+    note          VARCHAR,
+    attested_by   VARCHAR   NOT NULL,
+    recorded_at   VARCHAR   NOT NULL,
+    standard      VARCHAR,
+    status        VARCHAR   NOT NULL,
+    expires_at    VARCHAR,
+    withdrawn_at  VARCHAR,
+    withdrawn_by  VARCHAR,
+    withdraw_note VARCHAR,
+    applied       BOOLEAN   NOT NULL
+);

@@ -140,7 +140,13 @@ CREATE TABLE IF NOT EXISTS marts.criterion_scores (
     prior           DOUBLE,
     evidence_count  INTEGER,
     coverage        DOUBLE,
-    core            BOOLEAN
+    core            BOOLEAN,
+    probability_web DOUBLE,
+    correction_id   INTEGER,
+    attested_met    BOOLEAN,
+    attested_by     VARCHAR,
+    attested_on     VARCHAR,
+    attested_source VARCHAR
 );
 
 CREATE TABLE IF NOT EXISTS marts.city_index (
@@ -173,7 +179,11 @@ CREATE TABLE IF NOT EXISTS marts.city_index (
     outreach_status     VARCHAR,
     outreach_note       VARCHAR,
     why_call            VARCHAR,
-    why_call_links      VARCHAR
+    why_call_links      VARCHAR,
+    corrections_applied INTEGER,
+    expected_points_web DOUBLE,
+    p_silver_or_better_web DOUBLE,
+    predicted_tier_web  VARCHAR
 );
 
 CREATE TABLE IF NOT EXISTS marts.validation (

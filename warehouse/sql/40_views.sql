@@ -182,3 +182,6 @@ CREATE OR REPLACE VIEW marts.outreach_not_observed AS
 SELECT geoid, city, state, population, certified_tier, coverage, outreach_note, snapshot, run_id
 FROM marts.city_index_latest
 WHERE outreach_status = 'not_observed';
+
+CREATE OR REPLACE VIEW ops.corrections_latest AS
+SELECT c.* FROM ops.corrections c JOIN ops.latest_run r USING (run_id);

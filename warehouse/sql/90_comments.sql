@@ -458,3 +458,36 @@ COMMENT ON COLUMN staging.wwc_partner_announcements.url IS 'Announcement URL (so
 COMMENT ON COLUMN staging.wwc_partner_announcements.announced IS 'Date of the announcement.';
 COMMENT ON COLUMN staging.wwc_partner_announcements.outcome IS 'ok, unreachable, http_error or unparsed (read, but no city named as joining).';
 COMMENT ON COLUMN staging.wwc_partner_announcements.cities_named IS 'Cities the page names as joining.';
+
+COMMENT ON TABLE ops.corrections IS 'Every attested correction (cdpi correct) as each run found it in the corrections file: who attested what about which criterion of which city, the source to check it, and its status then. The file is append-only (withdrawals are events of their own), so this is the history; open corrections of cities in the run were applied to its scores (applied).';
+COMMENT ON COLUMN ops.corrections.snapshot IS 'Month the run describes.';
+COMMENT ON COLUMN ops.corrections.run_id IS 'Run that read the corrections file.';
+COMMENT ON COLUMN ops.corrections.correction_id IS 'Number of the correction in the corrections file (cdpi correct --withdraw takes it).';
+COMMENT ON COLUMN ops.corrections.geoid IS 'City (Census place GEOID).';
+COMMENT ON COLUMN ops.corrections.city IS 'City name when the correction was recorded.';
+COMMENT ON COLUMN ops.corrections.state IS 'USPS state code.';
+COMMENT ON COLUMN ops.corrections.criterion_id IS 'Criterion of the standard the correction decides.';
+COMMENT ON COLUMN ops.corrections.met IS 'True: attested met; false: attested not met.';
+COMMENT ON COLUMN ops.corrections.source_url IS 'Where the attestation can be checked (http or https).';
+COMMENT ON COLUMN ops.corrections.note IS 'What was shown or misread, in the words of the person who recorded it.';
+COMMENT ON COLUMN ops.corrections.attested_by IS 'Who recorded it.';
+COMMENT ON COLUMN ops.corrections.recorded_at IS 'When it was recorded (UTC, ISO 8601).';
+COMMENT ON COLUMN ops.corrections.standard IS 'Standard (criteria catalog) it was recorded against; a correction lapses when the standard changes.';
+COMMENT ON COLUMN ops.corrections.status IS 'As of the run: open (applied to the city''s score), withdrawn, expired (older than settings.corrections_max_age_months, 12 by default) or other_standard.';
+COMMENT ON COLUMN ops.corrections.expires_at IS 'When the correction lapses (recorded_at plus the configured age).';
+COMMENT ON COLUMN ops.corrections.withdrawn_at IS 'When it was withdrawn (cdpi correct --withdraw), null when it was not.';
+COMMENT ON COLUMN ops.corrections.withdrawn_by IS 'Who withdrew it.';
+COMMENT ON COLUMN ops.corrections.withdraw_note IS 'Why it was withdrawn.';
+COMMENT ON COLUMN ops.corrections.applied IS 'True when the run applied it: open, and its city is in the run.';
+COMMENT ON VIEW ops.corrections_latest IS 'ops.corrections as the latest successful run found them.';
+
+COMMENT ON COLUMN marts.criterion_scores.probability_web IS 'The probability from the web evidence alone: equal to probability unless an attested correction decided the criterion (then compare the two).';
+COMMENT ON COLUMN marts.criterion_scores.correction_id IS 'The open correction that decided this criterion (ops.corrections), null when the web evidence did.';
+COMMENT ON COLUMN marts.criterion_scores.attested_met IS 'What the correction attests: true met, false not met; null without a correction.';
+COMMENT ON COLUMN marts.criterion_scores.attested_by IS 'Who attested it.';
+COMMENT ON COLUMN marts.criterion_scores.attested_on IS 'Date it was recorded (YYYY-MM-DD).';
+COMMENT ON COLUMN marts.criterion_scores.attested_source IS 'Where the attestation can be checked.';
+COMMENT ON COLUMN marts.city_index.corrections_applied IS 'Criteria of this city decided by attested corrections rather than web evidence (0: none).';
+COMMENT ON COLUMN marts.city_index.expected_points_web IS 'Expected points from the web evidence alone, without attested corrections (equal to expected_points when none applied).';
+COMMENT ON COLUMN marts.city_index.p_silver_or_better_web IS 'P(Silver or better) from the web evidence alone.';
+COMMENT ON COLUMN marts.city_index.predicted_tier_web IS 'Predicted tier from the web evidence alone.';

@@ -1,0 +1,246 @@
+"""Attested corrections: what a city showed staff about one criterion, kept across runs and homes.
+
+The web misses things (a policy on an intranet, a snippet misread), and the same wrong call would come back
+every month. A correction records an attested fact (met or not, who says so, when, the source URL and a
+note) in an append-only JSON Lines file outside every snapshot: ``corrections.jsonl`` in the home, or the
+file ``CDPI_CORRECTIONS`` names (so a team can keep one file under version control for several homes).
+Nothing is ever deleted: a withdrawal is an event of its own, and a correction lapses by age or when the
+standard changes, so the history stays readable. Each run reads the file, records every correction with its
+status as of the run in ``ops.corrections``, and the index applies the open ones as their own signal
+(warehouse/index/scoring.py).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pandas as pd
+
+from warehouse.paths import WarehousePaths
+
+CORRECTIONS_NAME = "corrections.jsonl"
+#: A correction older than this lapses: practices change, and an attestation should be renewed.
+DEFAULT_MAX_AGE_MONTHS = 12
+STATUSES = ("open", "withdrawn", "expired", "other_standard")
+COLUMNS = ["correction_id", "geoid", "city", "state", "criterion_id", "met", "source_url", "note", "attested_by",
+           "recorded_at", "standard", "status", "expires_at", "withdrawn_at", "withdrawn_by", "withdraw_note"]
+MAX_TEXT = 2000
+
+
+class CorrectionError(ValueError):
+    """A correction that cannot be recorded or read, with a message meant for the person typing it."""
+
+
+@dataclass(frozen=True)
+class Correction:
+    """One attested fact about one criterion of one city."""
+
+    geoid: str
+    city: str
+    state: str
+    criterion_id: str
+    met: bool
+    source_url: str
+    note: str
+    attested_by: str
+    recorded_at: str          # ISO 8601, UTC
+    standard: str
+    correction_id: int = 0    # given when recorded
+
+
+def corrections_file(paths: WarehousePaths) -> Path:
+    """The corrections file: ``CDPI_CORRECTIONS`` when set, else ``corrections.jsonl`` in the home."""
+    configured = os.environ.get("CDPI_CORRECTIONS", "").strip()
+    return Path(configured).expanduser().resolve() if configured else paths.home / CORRECTIONS_NAME
+
+
+def check_source(url: str) -> str:
+    """An attestation needs somewhere to check it: an http(s) URL with a host."""
+    url = (url or "").strip()
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise CorrectionError(f"source must be an http(s) URL with a host, not {url!r}")
+    return url
+
+
+def check_text(value: str | None, what: str, *, required: bool) -> str:
+    text = " ".join((value or "").split())
+    if required and not text:
+        raise CorrectionError(f"{what} is required")
+    if len(text) > MAX_TEXT:
+        raise CorrectionError(f"{what} is longer than {MAX_TEXT} characters")
+    return text
+
+
+def parse_met(value: str | bool) -> bool:
+    if isinstance(value, bool):
+        return value
+    answer = str(value).strip().lower()
+    if answer in ("yes", "y", "true", "1", "met"):
+        return True
+    if answer in ("no", "n", "false", "0", "not met", "not_met"):
+        return False
+    raise CorrectionError(f"met must be yes or no, not {value!r}")
+
+
+def now_utc() -> str:
+    return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """One writer at a time: numbering and the duplicate check must see every earlier line."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.with_name(f".{path.name}.lock"), "a+") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def read_events(path: Path) -> list[dict]:
+    """Every event of the file in order. A line that does not parse stops the reading with its line number:
+    an attested fact must never be dropped silently."""
+    if not path.exists():
+        return []
+    events = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            event = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise CorrectionError(f"{path}: line {number} is not JSON ({exc.msg}); fix or remove that line") from None
+        if not isinstance(event, dict) or event.get("event") not in ("correct", "withdraw") or not isinstance(
+                event.get("correction_id"), int):
+            raise CorrectionError(f"{path}: line {number} is not a correction or withdrawal event")
+        events.append(event)
+    return events
+
+
+def status_table(path: Path, *, as_of: datetime, standard: str,
+                 max_age_months: int = DEFAULT_MAX_AGE_MONTHS) -> pd.DataFrame:
+    """Every correction recorded up to ``as_of``, with its status then: open, withdrawn, expired (older
+    than ``max_age_months``) or other_standard (recorded against another version of the standard)."""
+    as_of = pd.Timestamp(as_of)
+    as_of = as_of.tz_localize("UTC") if as_of.tzinfo is None else as_of.tz_convert("UTC")
+    rows: dict[int, dict] = {}
+    for e in read_events(path):
+        when = pd.Timestamp(e["recorded_at"])
+        if when > as_of:
+            continue
+        if e["event"] == "correct":
+            rows[e["correction_id"]] = {c: e.get(c) for c in COLUMNS if c in e} | {
+                "expires_at": (when + pd.DateOffset(months=max_age_months)).isoformat().replace("+00:00", "Z"),
+                "withdrawn_at": None, "withdrawn_by": None, "withdraw_note": None}
+        elif e["correction_id"] in rows:
+            rows[e["correction_id"]] |= {"withdrawn_at": e["recorded_at"], "withdrawn_by": e.get("attested_by"),
+                                         "withdraw_note": e.get("note")}
+    for row in rows.values():
+        if row["withdrawn_at"] is not None:
+            row["status"] = "withdrawn"
+        elif pd.Timestamp(row["expires_at"]) <= as_of:
+            row["status"] = "expired"
+        elif row.get("standard") != standard:
+            row["status"] = "other_standard"
+        else:
+            row["status"] = "open"
+    return pd.DataFrame(list(rows.values()), columns=COLUMNS)
+
+
+def record(path: Path, drafts: list[Correction], *, standard: str,
+           max_age_months: int = DEFAULT_MAX_AGE_MONTHS) -> list[Correction]:
+    """Append ``drafts`` (already validated against the warehouse and the catalog) with new ids, all or
+    none: a duplicate of an open correction, or two drafts for the same criterion of a city, refuses the
+    whole batch and writes nothing."""
+    with _locked(path):
+        events = read_events(path)
+        now = pd.Timestamp(max((d.recorded_at for d in drafts), default=now_utc()))
+        table = status_table(path, as_of=now.to_pydatetime(), standard=standard, max_age_months=max_age_months)
+        open_ = {(r.geoid, r.criterion_id): r.correction_id for r in table[table["status"] == "open"].itertuples()}
+        seen: dict[tuple[str, str], int] = {}
+        for k, d in enumerate(drafts, start=1):
+            key = (d.geoid, d.criterion_id)
+            if key in open_:
+                raise CorrectionError(f"{d.city}, {d.state} {d.criterion_id} already has open correction "
+                                      f"#{open_[key]}; withdraw it first (cdpi correct --withdraw {open_[key]})")
+            if key in seen:
+                raise CorrectionError(f"rows {seen[key]} and {k} both correct {d.city}, {d.state} {d.criterion_id}")
+            seen[key] = k
+        first = max((e["correction_id"] for e in events), default=0) + 1
+        done = [Correction(**{**asdict(d), "correction_id": first + k}) for k, d in enumerate(drafts)]
+        _append(path, [{"event": "correct", **asdict(c)} for c in done])
+    return done
+
+
+def withdraw(path: Path, correction_id: int, *, by: str, note: str, recorded_at: str | None = None) -> dict:
+    """Withdraw an open (or lapsed) correction: a new event, the correction itself stays in the file."""
+    by = check_text(by, "--by (who withdraws it)", required=True)
+    note = check_text(note, "--note", required=False)
+    with _locked(path):
+        events = read_events(path)
+        made = [e for e in events if e["event"] == "correct" and e["correction_id"] == correction_id]
+        if not made:
+            known = sorted({e["correction_id"] for e in events if e["event"] == "correct"})
+            hint = f"; known: {', '.join(map(str, known[-10:]))}" if known else "; none recorded yet"
+            raise CorrectionError(f"no correction #{correction_id} in {path}{hint}")
+        if any(e["event"] == "withdraw" and e["correction_id"] == correction_id for e in events):
+            raise CorrectionError(f"correction #{correction_id} is already withdrawn")
+        event = {"event": "withdraw", "correction_id": correction_id, "attested_by": by, "note": note,
+                 "recorded_at": recorded_at or now_utc()}
+        _append(path, [event])
+    return made[0] | {"withdrawn": event}
+
+
+def _append(path: Path, events: list[dict]) -> None:
+    """One write of whole lines, flushed to disk before the command reports success."""
+    data = "".join(json.dumps(e, sort_keys=True, ensure_ascii=False) + "\n" for e in events).encode("utf-8")
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def draft(con, catalog, *, city: str, criterion: str, met: str | bool, source: str, note: str | None,
+          by: str | None, recorded_at: str | None = None) -> Correction:
+    """A correction checked against the published warehouse (the city is in the latest run: ``"Name, ST"``
+    or its GEOID) and the criteria catalog (a known criterion id, any case); CorrectionError otherwise."""
+    from warehouse.scorecard import CityNotFound, find_city
+
+    text = (city or "").strip()
+    if not text:
+        raise CorrectionError('a city is required ("Name, ST" or its GEOID)')
+    if text.isdigit():
+        row = con.execute("SELECT geoid, city, state FROM marts.city_index_latest WHERE geoid = ?", [text]).fetchone()
+        if row is None:
+            raise CorrectionError(f"no city with GEOID {text} in the latest run")
+        geoid, name, state = row
+    else:
+        try:
+            found = find_city(con, text)
+        except CityNotFound as exc:
+            raise CorrectionError(str(exc)) from None
+        geoid, name, state = found["geoid"], found["city"], found["state"]
+    ids = {c.id.lower(): c.id for c in catalog.criteria}
+    criterion_id = ids.get((criterion or "").strip().lower())
+    if criterion_id is None:
+        raise CorrectionError(f"unknown criterion {criterion!r} of the {catalog.standard} standard; known: "
+                              + ", ".join(c.id for c in catalog.criteria))
+    return Correction(geoid=str(geoid), city=str(name), state=str(state), criterion_id=criterion_id,
+                      met=parse_met(met), source_url=check_source(source),
+                      note=check_text(note, "note", required=False),
+                      attested_by=check_text(by, "--by (who attests it)", required=True),
+                      recorded_at=recorded_at or now_utc(), standard=catalog.standard)
