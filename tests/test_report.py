@@ -124,11 +124,16 @@ def test_a_page_for_every_city(report, sample_home):
 def test_targets_table_is_the_view(report, sample_home):
     _, site = report
     view = [r[0] for r in query(sample_home, "SELECT geoid FROM marts.outreach_targets ORDER BY rank")]
-    rows = [a for tag, a in tags(site / "targets.html") if tag == "tr" and "data-state" in a]
+    rows = [a for tag, a in tags(site / "targets.html") if tag == "tr" and a.get("data-status") == "target"]
     links = [a["href"] for tag, a in tags(site / "targets.html")
              if tag == "a" and (a.get("href") or "").startswith("cities/")]
     assert len(rows) == len(view) > 0
-    assert links == [f"cities/{g}.html" for g in view]
+    unseen = [r[0] for r in query(sample_home, "SELECT geoid FROM marts.outreach_not_observed "
+                                               "ORDER BY population DESC, geoid")]
+    # Ranked targets first, then the cities not yet observed (hidden until chosen under List), unranked.
+    assert links == [f"cities/{g}.html" for g in view + unseen]
+    hidden = [a for tag, a in tags(site / "targets.html") if tag == "tr" and a.get("data-status") == "not_observed"]
+    assert len(hidden) == len(unseen) > 0 and all("hidden" in a for a in hidden)
     assert f"{len(view)} of {len(view)} targets shown" in (site / "targets.html").read_text()
 
 
@@ -510,6 +515,8 @@ def test_city_pages_link_the_citys_website_and_credited_portals(report, sample_h
     try:
         cities = con.execute("SELECT geoid, website_url FROM marts.cities_latest").fetchall()
         portals = con.execute("SELECT geoid, portal_host FROM marts.portals_latest WHERE credited").fetchall()
+        homes = dict(con.execute("SELECT h.geoid, h.sha256 FROM raw.homepages h JOIN ops.latest_run r "
+                                 "USING (run_id) WHERE h.outcome = 'ok' AND h.sha256 IS NOT NULL").fetchall())
     finally:
         con.close()
     by_geoid = {g: [] for g, _ in cities}
@@ -530,8 +537,14 @@ def test_city_pages_link_the_citys_website_and_credited_portals(report, sample_h
             assert f"https://{host}/" in links, (page.name, host)
         if not by_geoid[geoid]:
             assert "none credited" in line
+        # The home page as archived: its bytes (SHA-256), the WARC file, and the Wayback Machine near that date.
+        if geoid in homes:
+            assert f"<code>{homes[geoid][:12]}</code>" in line and "sample.warc.gz" in line, (page.name, line)
+            assert any(u.startswith("https://web.archive.org/web/") for u in links), (page.name, line)
+        else:
+            assert "as archived" not in line
         checked += 1
-    assert checked == len(cities) and any(by_geoid.values())
+    assert checked == len(cities) and any(by_geoid.values()) and homes
 
 
 def test_the_state_map_colours_each_state_and_links_those_with_targets(report, sample_home):

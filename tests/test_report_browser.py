@@ -186,6 +186,33 @@ def test_targets_filters_live_in_the_address(page, site):
     fresh.check("targets-from-url.png")
 
 
+def test_cities_not_yet_observed_are_listed_apart_and_filterable(page, site):
+    """The List filter shows the cities whose practices could not be judged (unranked, with what to check),
+    keeps the other filters, and is kept in the address only when it is not the ranked targets."""
+    home, out, _ = site
+    targets = len(query(home, "SELECT geoid FROM marts.outreach_targets"))
+    unseen = query(home, "SELECT state, outreach_note FROM marts.outreach_not_observed")
+    assert unseen, "the sample needs cities not yet observed"
+    page.open(out / "targets.html")
+    assert len(visible_rows(page.page, "targets")) == targets
+    page.page.select_option("select[data-filter=status]", "not_observed")
+    rows = visible_rows(page.page, "targets")
+    assert len(rows) == len(unseen)
+    assert page.page.inner_text("#targets-count") == f"{len(unseen)} of {len(unseen)} cities not yet observed shown"
+    assert page.page.url.endswith("#status=not_observed")
+    notes = page.page.locator("#targets tbody tr:not([hidden]) td.why").all_inner_texts()
+    assert sorted(n.strip() for n in notes) == sorted(n for _, n in unseen)
+    state = Counter(s for s, _ in unseen).most_common(1)[0][0]
+    page.page.select_option("select[data-filter=state]", state)
+    assert len(visible_rows(page.page, "targets")) == sum(1 for s, _ in unseen if s == state)
+    page.page.select_option("select[data-filter=state]", "")
+    page.page.select_option("select[data-filter=status]", "any")
+    assert len(visible_rows(page.page, "targets")) == targets + len(unseen)
+    page.page.select_option("select[data-filter=status]", "target")
+    assert not page.page.url.split("#", 1)[1:] or page.page.url.endswith("#")
+    page.check("targets-not-observed.png")
+
+
 def test_a_state_on_the_map_opens_its_targets(page, site):
     home, out, _ = site
     counts = Counter(r[0] for r in query(home, "SELECT state FROM marts.outreach_targets"))

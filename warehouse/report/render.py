@@ -115,13 +115,19 @@ def targets_context(data: ReportData) -> dict[str, Any]:
     t = data.targets
     for r in t:
         r["gap_list"] = parse_gaps(r.get("top_gaps"))
+    # Cities whose practices could not be judged: listed in the same table (status filter "Not yet
+    # observed"), unranked, with what to check before anyone calls.
+    unseen = [dict(c, population_band=population_band(c["population"]), gap_list=[])
+              for c in sorted(data.cities, key=lambda c: (-(c["population"] or 0), c["geoid"]))
+              if c.get("outreach_status") == "not_observed"]
+    rows = t + unseen
     return {
-        "root": "", "run": data.run, "targets": t,
-        "states": sorted({r["state"] for r in t if r["state"]}),
-        "bands": [b for b in BANDS if any(r["population_band"] == b for r in t)]
-        + sorted({r["population_band"] for r in t} - set(BANDS) - {None}),
-        "next_tiers": [x for x in TIERS + ("honor_roll",) if any(r["next_tier"] == x for r in t)],
-        "certified_tiers": [x for x in ("honor_roll", *TIERS) if any(r.get("certified_tier") == x for r in t)],
+        "root": "", "run": data.run, "targets": t, "not_observed": unseen,
+        "states": sorted({r["state"] for r in rows if r["state"]}),
+        "bands": [b for b in BANDS if any(r["population_band"] == b for r in rows)]
+        + sorted({r["population_band"] for r in rows} - set(BANDS) - {None}),
+        "next_tiers": [x for x in TIERS + ("honor_roll",) if any(r["next_tier"] == x for r in rows)],
+        "certified_tiers": [x for x in ("honor_roll", *TIERS) if any(r.get("certified_tier") == x for r in rows)],
     }
 
 

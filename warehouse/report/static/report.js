@@ -7,7 +7,10 @@
  * (a Blob: nothing leaves the machine); text that a spreadsheet would run as a formula gets a leading
  * apostrophe, as in every CSV cdpi writes (warehouse/spreadsheet.py).
  * The filters in use are kept in the address's fragment (#state=OH&next=gold), so a filtered view can be
- * bookmarked or sent, and opening such an address applies them (works from file:// too). */
+ * bookmarked or sent, and opening such an address applies them (works from file:// too). A control with
+ * data-default (the targets table's "List") starts at that value and leaves it out of the fragment; its
+ * value "any" matches every row, and the count line counts among the rows of the list chosen, named by
+ * the chosen option's data-noun. */
 (function () {
   "use strict";
 
@@ -54,14 +57,16 @@
     });
   }
 
-  function updateCount(table) {
+  // total: rows of the list chosen (null: every row); noun: what they are (default: the table's data-noun).
+  function updateCount(table, total, noun) {
     var id = table.getAttribute("data-count");
     var label = id && document.getElementById(id);
     if (!label) { return; }
     var rows = table.tBodies[0].rows;
     var shown = 0;
     for (var i = 0; i < rows.length; i++) { if (!rows[i].hidden) { shown++; } }
-    label.textContent = shown + " of " + rows.length + " " + (table.getAttribute("data-noun") || "rows") + " shown";
+    var of = total === null || total === undefined ? rows.length : total;
+    label.textContent = shown + " of " + of + " " + (noun || table.getAttribute("data-noun") || "rows") + " shown";
   }
 
   function fromFragment(controls) {
@@ -80,7 +85,10 @@
   function toFragment(controls) {
     var params = new URLSearchParams();
     Array.prototype.forEach.call(controls, function (control) {
-      if (control.value.trim() !== "") { params.set(control.getAttribute("data-filter"), control.value.trim()); }
+      var value = control.value.trim();
+      if (value !== "" && value !== control.getAttribute("data-default")) {
+        params.set(control.getAttribute("data-filter"), value);
+      }
     });
     var fragment = params.toString();
     if (fragment !== window.location.hash.replace(/^#/, "")) {
@@ -96,15 +104,21 @@
     fromFragment(controls);
     function apply() {
       var wanted = Array.prototype.map.call(controls, function (control) {
-        return { name: control.getAttribute("data-filter"), value: control.value.trim().toLowerCase() };
-      }).filter(function (w) { return w.value !== ""; });
+        return { name: control.getAttribute("data-filter"), value: control.value.trim().toLowerCase(),
+                 list: control.hasAttribute("data-default") };
+      }).filter(function (w) { return w.value !== "" && w.value !== "any"; });
+      function matches(row, w) {
+        var have = (row.getAttribute("data-" + w.name) || "").toLowerCase();
+        return w.name === "city" ? have.indexOf(w.value) !== -1 : have === w.value;
+      }
+      var lists = wanted.filter(function (w) { return w.list; });
+      var inList = 0;
       Array.prototype.forEach.call(table.tBodies[0].rows, function (row) {
-        row.hidden = !wanted.every(function (w) {
-          var have = (row.getAttribute("data-" + w.name) || "").toLowerCase();
-          return w.name === "city" ? have.indexOf(w.value) !== -1 : have === w.value;
-        });
+        row.hidden = !wanted.every(function (w) { return matches(row, w); });
+        if (lists.every(function (w) { return matches(row, w); })) { inList++; }
       });
-      updateCount(table);
+      var chosen = form.querySelector("select[data-default] option:checked");
+      updateCount(table, chosen ? inList : null, chosen && chosen.getAttribute("data-noun"));
       toFragment(controls);
     }
     form.addEventListener("input", apply);
