@@ -1,5 +1,6 @@
-"""Screenshots of the outreach report for the docs: docs/img/report-overview.png, report-targets.png and
-report-targets-filtered.png (filters taken from the address).
+"""Screenshots of the outreach report for the docs: docs/img/report-overview.png, report-targets.png,
+report-targets-filtered.png (filters taken from the address) and report-city-correction.png (a city page
+with an attested correction: the sample is run, one correction recorded with `cdpi correct`, run again).
 
 Builds the report of the built-in sample (or of an existing CDPI home with --home) into a temporary
 folder and photographs it with Playwright driving the system Chromium (never a downloaded browser).
@@ -11,6 +12,7 @@ Only the top of each page is kept, at 1280 px wide, so the PNGs stay small.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import sys
@@ -37,6 +39,17 @@ def _sample_home(tmp: Path) -> Path:
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     if cli(["run", "--sample", "--home", str(home), "--quiet"]) != 0:
         raise SystemExit("the sample run failed")
+    import duckdb
+
+    con = duckdb.connect(str(WarehousePaths(home).published), read_only=True)
+    city, state, gaps = con.execute("SELECT city, state, top_gaps FROM marts.outreach_targets ORDER BY rank "
+                                    "LIMIT 1").fetchone()
+    con.close()
+    criterion = json.loads(gaps)[0]["criterion_id"]
+    if cli(["correct", f"{city}, {state}", criterion, "--met", "yes", "--by", "A. Staff Member",
+            "--source", "https://www.example.gov/policy-shown-on-a-call", "--note", "shown on an outreach call",
+            "--home", str(home)]) != 0 or cli(["run", "--sample", "--home", str(home), "--quiet"]) != 0:
+        raise SystemExit("recording the correction or the second sample run failed")
     return home
 
 
@@ -65,6 +78,13 @@ def main(argv: list[str] | None = None) -> int:
                 page.screenshot(path=str(args.out / target), full_page=True,
                                 clip={"x": 0, "y": 0, "width": WIDTH, "height": height})
                 print(f"{args.out / target}  ({(args.out / target).stat().st_size // 1024} KiB)")
+            attested = next((c for c in sorted((site / "cities").glob("*.html"))
+                             if 'class="attested"' in c.read_text(encoding="utf-8")), None)
+            if attested is not None:   # a city page with a correction: its note and the criteria table
+                page.goto(attested.as_uri())
+                target = args.out / "report-city-correction.png"
+                page.locator("table.criteria", has=page.locator("div.attested")).screenshot(path=str(target))
+                print(f"{target}  ({target.stat().st_size // 1024} KiB)")
             browser.close()
     print(f"snapshot {summary.snapshot}, {summary.cities} cities, sample: {summary.is_sample}")
     return 0
