@@ -76,6 +76,31 @@ def test_view_columns_borrow_descriptions_only_from_what_they_read() -> None:
     assert "HTTP" not in status and "success" in status
 
 
+def test_every_table_and_view_column_is_described_in_the_published_warehouse(sample_home) -> None:
+    """What a SQL client (DBeaver, the duckdb shell, `cdpi sql "describe ..."`) shows: every column of every
+    table and view has a description in the file analysts open, views included (a view column takes its
+    source column's text, a computed one its own COMMENT ON)."""
+    from warehouse.paths import WarehousePaths
+
+    published = duckdb.connect(str(WarehousePaths(sample_home).published), read_only=True)
+    try:
+        missing = published.execute(
+            "SELECT schema_name || '.' || table_name || '.' || column_name FROM duckdb_columns() "
+            "WHERE database_name = current_database() AND schema_name IN ('raw', 'staging', 'marts', 'ops') "
+            "AND coalesce(trim(comment), '') = ''").fetchall()
+        views = published.execute("SELECT count(*) FROM duckdb_columns() c JOIN duckdb_views() v ON "
+                                  "v.database_name = c.database_name AND v.schema_name = c.schema_name AND "
+                                  "v.view_name = c.table_name WHERE c.database_name = current_database() "
+                                  "AND NOT v.internal").fetchone()[0]
+        latest = published.execute("SELECT comment FROM duckdb_columns() WHERE database_name = current_database() "
+                                   "AND schema_name = 'marts' AND table_name = 'city_index_latest' "
+                                   "AND column_name = 'expected_points'").fetchone()[0]
+    finally:
+        published.close()
+    assert missing == [] and views > 100
+    assert latest.startswith("Sum of criterion probabilities")
+
+
 def test_targets_show_only_the_gaps_that_matter(con) -> None:
     import json
 

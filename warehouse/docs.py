@@ -5,8 +5,6 @@ The comments are the single source of truth; a test fails when the committed doc
 
 from __future__ import annotations
 
-import re
-
 import duckdb
 
 from warehouse.schema import apply_schema
@@ -44,33 +42,9 @@ def render_markdown() -> str:
                     "SELECT column_name, data_type, comment FROM duckdb_columns() "
                     "WHERE database_name = current_database() AND schema_name = ? AND table_name = ? "
                     "ORDER BY column_index", [schema, name]).fetchall():
-                desc = ccomment or (_inherited(con, schema, name, col) if kind == "view" else "")
+                desc = ccomment or ""   # view columns carry their own or their source's (describe_view_columns)
                 lines.append(f"| `{col}` | {dtype} | {desc} |")
             lines.append("")
         return "\n".join(lines)
     finally:
         con.close()
-
-
-def _inherited(con: duckdb.DuckDBPyConnection, schema: str, view: str, column: str,
-               seen: frozenset[tuple[str, str]] = frozenset()) -> str:
-    """A view column's description: the comment of the same column in the first relation the view reads
-    (in the order its SQL names them; through other views too). Columns the view computes stay blank
-    unless the view's own comments describe them, rather than borrowing an unrelated table's text."""
-    row = con.execute("SELECT sql FROM duckdb_views() WHERE database_name = current_database() "
-                      "AND schema_name = ? AND view_name = ?", [schema, view]).fetchone()
-    if row is None or (schema, view) in seen:
-        return ""
-    for ref_schema, ref in _REFERENCES.findall(row[0]):
-        hit = con.execute("SELECT comment FROM duckdb_columns() WHERE database_name = current_database() "
-                          "AND schema_name = ? AND table_name = ? AND column_name = ?",
-                          [ref_schema, ref, column]).fetchone()
-        if hit and hit[0]:
-            return hit[0]
-        inner = _inherited(con, ref_schema, ref, column, seen | {(schema, view)})
-        if inner:
-            return inner
-    return ""
-
-
-_REFERENCES = re.compile(r"\b(?:FROM|JOIN)\s+\(*\s*(raw|staging|marts|ops)\.(\w+)", re.I)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from importlib import resources
 
 import duckdb
@@ -19,6 +20,48 @@ def apply_schema(con: duckdb.DuckDBPyConnection) -> None:
     """Create schemas, tables, views and comments (idempotent)."""
     for _name, sql in _sql_files():
         con.execute(sql)
+    describe_view_columns(con)
+
+
+#: Relations a view's SQL reads, in the order it names them.
+_REFERENCES = re.compile(r"\b(?:FROM|JOIN)\s+\(*\s*(raw|staging|marts|ops)\.(\w+)", re.I)
+
+
+def describe_view_columns(con: duckdb.DuckDBPyConnection) -> None:
+    """Write a comment on every view column that has none: the comment of the same column in the first
+    relation the view reads that describes it (through other views too), so a SQL client shows the same
+    text on ``marts.city_index_latest.expected_points`` as on the table. Columns a view computes are
+    described by its own COMMENT ON statements (90_comments.sql); a test requires that every mart column
+    ends up described."""
+    comments = {(s, t, c): text for s, t, c, text in con.execute(
+        "SELECT schema_name, table_name, column_name, comment FROM duckdb_columns() "
+        "WHERE database_name = current_database()").fetchall()}
+    views = {(s, v): sql for s, v, sql in con.execute(
+        "SELECT schema_name, view_name, sql FROM duckdb_views() WHERE database_name = current_database() "
+        "AND NOT internal").fetchall()}
+
+    def inherited(schema: str, view: str, column: str, seen: frozenset) -> str:
+        if (schema, view) in seen or (schema, view) not in views:
+            return ""
+        for ref_schema, ref in _REFERENCES.findall(views[(schema, view)]):
+            text = comments.get((ref_schema, ref, column)) or inherited(ref_schema, ref, column,
+                                                                       seen | {(schema, view)})
+            if text:
+                return text
+        return ""
+
+    statements = []
+    for (schema, view) in views:
+        for (s, t, column), text in list(comments.items()):
+            if (s, t) != (schema, view) or text:
+                continue
+            found = inherited(schema, view, column, frozenset())
+            if found:
+                comments[(s, t, column)] = found
+                statements.append(f'COMMENT ON COLUMN "{schema}"."{view}"."{column}" IS '
+                                  + "'" + found.replace("'", "''") + "'")
+    if statements:
+        con.execute(";\n".join(statements))
 
 
 def run_models(con: duckdb.DuckDBPyConnection, run_id: str) -> None:

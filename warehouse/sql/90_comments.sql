@@ -491,3 +491,27 @@ COMMENT ON COLUMN marts.city_index.corrections_applied IS 'Criteria of this city
 COMMENT ON COLUMN marts.city_index.expected_points_web IS 'Expected points from the web evidence alone, without attested corrections (equal to expected_points when none applied).';
 COMMENT ON COLUMN marts.city_index.p_silver_or_better_web IS 'P(Silver or better) from the web evidence alone.';
 COMMENT ON COLUMN marts.city_index.predicted_tier_web IS 'Predicted tier from the web evidence alone.';
+
+-- Columns the views compute (the columns they pass through take their source's description:
+-- warehouse/schema.py, describe_view_columns).
+COMMENT ON COLUMN marts.city_evidence_latest.kinds IS 'Evidence kinds found on the city''s own site in the latest run, semicolon-separated (null: none found).';
+COMMENT ON COLUMN marts.city_evidence_latest.evidence_pages IS 'Distinct pages or documents that yielded evidence.';
+COMMENT ON COLUMN marts.city_evidence_latest.open_data_policy IS 'Best confidence of open_data_policy evidence (null: none found, which is not proof of absence when pages were unreachable).';
+COMMENT ON COLUMN marts.city_evidence_latest.open_data_portal IS 'Best confidence of open_data_portal evidence on the city''s site (null: none found).';
+COMMENT ON COLUMN marts.city_evidence_latest.performance_reporting IS 'Best confidence of performance_reporting evidence (null: none found).';
+COMMENT ON COLUMN marts.city_evidence_latest.evaluation IS 'Best confidence of evaluation evidence (null: none found).';
+COMMENT ON COLUMN marts.city_evidence_latest.data_governance IS 'Best confidence of data_governance evidence (null: none found).';
+COMMENT ON COLUMN marts.city_evidence_latest.results_driven_contracting IS 'Best confidence of results_driven_contracting evidence (null: none found).';
+COMMENT ON COLUMN marts.city_evidence_latest.stakeholder_engagement IS 'Best confidence of stakeholder_engagement evidence (null: none found).';
+COMMENT ON COLUMN marts.city_portals_latest.credited_portals IS 'Portals credited to the city (its own, not a county''s or state''s).';
+COMMENT ON COLUMN marts.city_portals_latest.credited_hosts IS 'Hosts of the credited portals, semicolon-separated.';
+COMMENT ON COLUMN marts.city_portals_latest.platforms IS 'Platforms of the credited portals (socrata, ckan, arcgis_hub, opendatasoft, dcat), semicolon-separated.';
+COMMENT ON COLUMN marts.city_portals_latest.datasets IS 'Datasets over the credited portals.';
+COMMENT ON COLUMN marts.city_portals_latest.best_updated_365d_share IS 'Highest share of datasets updated in the last 365 days among the credited portals.';
+COMMENT ON COLUMN marts.city_portals_latest.other_portals IS 'Portals found but not credited, each with its scope (county, state, regional...), semicolon-separated.';
+COMMENT ON COLUMN marts.city_portals_latest.unreachable_probes IS 'Portal probes that got no answer: leads that could not be checked (unknown, not absent).';
+COMMENT ON COLUMN marts.criterion_evidence_latest.contribution IS 'weight x value: how much this signal explains the criterion (noisy-OR term).';
+COMMENT ON COLUMN marts.criterion_scores_latest.criterion_name IS 'Name of the criterion in the standard.';
+COMMENT ON COLUMN marts.outreach_targets.rank IS 'Rank among the targets: highest P(next tier if the top gaps were closed) first, then P(next tier) now, then geoid.';
+COMMENT ON COLUMN marts.outreach_targets.population_band IS 'Population band: 30k-50k, 50k-100k, 100k-250k, 250k-500k or 500k+.';
+COMMENT ON COLUMN marts.outreach_targets.push_uplift IS 'p_next_tier_if_gaps_closed minus p_next_tier: what closing the top gaps would add to the chance of the next tier.';
