@@ -85,6 +85,26 @@ def test_analyst_guide_sql_runs_on_the_sample_warehouse(sql: str, sample_home: P
     assert rows, "the query ran but returned no rows on the sample warehouse"
 
 
+def test_closest_to_silver_lists_no_city_already_silver_or_better(sample_home: Path) -> None:
+    """Question 1 claims the cities still to reach Silver: run for every state of the sample, it never
+    lists a certified Silver, Gold or Platinum city, though the sample has such cities predicted "none"."""
+    [sql] = [p.values[0] for p in SQL_CASES if "closest to Silver" in p.id]
+    con = connect_published(WarehousePaths(sample_home))
+    try:
+        states = [r[0] for r in con.execute("SELECT DISTINCT state FROM marts.city_index_latest").fetchall()]
+        trap = con.execute("SELECT count(*) FROM marts.city_index_latest WHERE predicted_tier = 'none' "
+                           "AND certified_tier IN ('silver', 'gold', 'platinum')").fetchone()[0]
+        listed = []
+        for state in states:
+            cur = con.execute(sql.replace("'CO'", "?"), [state])
+            col = [d[0] for d in cur.description].index("certified_tier")
+            listed += [r[col] for r in cur.fetchall()]
+    finally:
+        con.close()
+    assert trap > 0 and listed
+    assert not {"silver", "gold", "platinum"} & set(listed)
+
+
 def test_both_guides_show_cdpi_commands() -> None:
     guides = {case.id.split(":")[0] for case in CDPI_CASES}
     assert guides == {ANALYST.stem, RESEARCHER.stem}
