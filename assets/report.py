@@ -4,7 +4,7 @@ import dagster as dg
 import duckdb
 
 from assets.partitions import MONTHLY, snapshot_of
-from assets.publish import published_warehouse
+from assets.publish import lineage, published_warehouse
 from warehouse.publish import WarehouseError
 from warehouse.report import build_report
 
@@ -18,7 +18,8 @@ def outreach_report(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     paths = context.resources.warehouse.paths()
     month = snapshot_of(context).strftime("%Y-%m")
     try:
-        summary = build_report(paths, paths.home / "report")   # the latest snapshot, also after a backfill
+        # The latest snapshot, also after a backfill; the data dictionary page shows which asset writes which table.
+        summary = build_report(paths, paths.home / "report", lineage=lineage())
     except (WarehouseError, OSError, ValueError, duckdb.Error) as exc:
         context.log.warning(f"report for {month} not built ({exc}); re-run with `cdpi report`")
         return dg.MaterializeResult(metadata={"error": str(exc), "pages": 0})

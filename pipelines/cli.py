@@ -350,6 +350,14 @@ def cmd_runs(args: argparse.Namespace) -> int:
 def cmd_docs(args: argparse.Namespace) -> int:
     from warehouse.docs import render_markdown
 
+    if args.html:
+        from assets.publish import lineage
+        from warehouse.report import build_dictionary
+
+        page = build_dictionary(Path(args.html), lineage(), _installed_version())
+        print(f"wrote {page} (open it in a browser; searchable, works offline)")
+        return 0
+
     text = render_markdown()
     out = Path(args.out)
     if args.check:
@@ -639,13 +647,20 @@ def cmd_report(args: argparse.Namespace) -> int:
     paths = _paths(args)
     out = Path(args.out) if args.out else paths.home / "report"
     try:
-        summary = build_report(paths, out, args.snapshot)
+        summary = build_report(paths, out, args.snapshot, lineage=_lineage())
     except ValueError as exc:
         raise CliError(str(exc)) from None
     banner = "  [SAMPLE DATA: synthetic cities, not real places]" if summary.is_sample else ""
     print(f"report for snapshot {summary.snapshot}: {summary.pages} pages, {summary.cities} cities{banner}")
     print(f"  open {(summary.out_dir / 'index.html').resolve()}")
     return 0
+
+
+def _lineage() -> dict[str, list[str]]:
+    """Which assets write which warehouse table (the report's data dictionary shows it)."""
+    from assets.publish import lineage
+
+    return lineage()
 
 
 def _paths(args: argparse.Namespace):
@@ -861,6 +876,8 @@ def _parser() -> argparse.ArgumentParser:
     docs = sub.add_parser("docs", help="regenerate docs/warehouse.md from the schema comments")
     docs.add_argument("--out", default="docs/warehouse.md")
     docs.add_argument("--check", action="store_true", help="fail if the file is out of date")
+    docs.add_argument("--html", metavar="DIR", help="write a searchable HTML data dictionary (dictionary.html, "
+                                                    "with lineage from assets to tables) into DIR instead")
     docs.set_defaults(func=cmd_docs)
 
     prof = sub.add_parser("profile-portal", help="profile a portal from saved catalog API responses (JSON)")

@@ -90,6 +90,7 @@ def tags(path: Path) -> list[tuple[str, dict[str, str | None]]]:
 
 def pages(site: Path) -> list[Path]:
     return [site / "index.html", site / "targets.html", site / "validation.html", site / "methodology.html",
+            site / "dictionary.html",
             *sorted((site / "cities").glob("*.html"))]
 
 
@@ -111,11 +112,11 @@ def test_a_page_for_every_city(report, sample_home):
     summary, site = report
     geoids = {r[0] for r in query(sample_home, "SELECT geoid FROM marts.city_index_latest")}
     assert summary.cities == len(geoids) > 0
-    assert summary.pages == len(geoids) + 4
+    assert summary.pages == len(geoids) + 5
     assert {p.stem for p in (site / "cities").glob("*.html")} == geoids
     index_links = {a["href"] for tag, a in tags(site / "index.html") if tag == "a" and a.get("href")}
     assert {f"cities/{g}.html" for g in geoids} <= index_links
-    assert {"targets.html", "validation.html", "methodology.html"} <= index_links
+    assert {"targets.html", "validation.html", "methodology.html", "dictionary.html"} <= index_links
     (snapshot,) = query(sample_home, "SELECT strftime(snapshot, '%Y-%m') FROM ops.latest_run")[0]
     assert summary.snapshot == snapshot and summary.out_dir == site
     assert (site / "report.css").exists() and (site / "report.js").exists()

@@ -49,7 +49,7 @@ def context(sample_home: Path, tmp_path_factory: pytest.TempPathFactory):
         browser.close()
 
 
-PAGES = ["index.html", "targets.html", "validation.html", "methodology.html", "city"]
+PAGES = ["index.html", "targets.html", "validation.html", "methodology.html", "dictionary.html", "city"]
 
 
 @pytest.mark.parametrize("name", PAGES)

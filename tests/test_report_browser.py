@@ -213,6 +213,25 @@ def test_cities_not_yet_observed_are_listed_apart_and_filterable(page, site):
     page.check("targets-not-observed.png")
 
 
+def test_the_data_dictionary_is_searchable(page, site):
+    """The report's data dictionary: the search box narrows the columns to those whose table, name or
+    description holds the words; the schema filter combines with it; the search lives in the address."""
+    home, out, _ = site
+    page.open(out / "dictionary.html")
+    total = page.page.locator("#dictionary tbody tr").count()
+    assert total > 500 and len(visible_rows(page.page, "dictionary")) == total
+    page.page.fill("input[data-filter=text]", "Expected_Points")
+    texts = page.page.locator("#dictionary tbody tr:not([hidden])").all_inner_texts()
+    assert 3 <= len(texts) < total and all("expected_points" in t.lower() for t in texts)
+    assert any("marts.city_index_latest" in t for t in texts)       # views carry the descriptions too
+    page.page.select_option("select[data-filter=kind]", "view")
+    views = page.page.locator("#dictionary tbody tr:not([hidden])").all_inner_texts()
+    assert views and len(views) < len(texts) and not any(t.startswith("marts.city_index\t") for t in views)
+    assert "text=expected_points" in page.page.url.lower()
+    assert page.page.inner_text("#dictionary-count") == f"{len(views)} of {total} columns shown"
+    page.check("dictionary-search.png")
+
+
 def test_a_state_on_the_map_opens_its_targets(page, site):
     home, out, _ = site
     counts = Counter(r[0] for r in query(home, "SELECT state FROM marts.outreach_targets"))

@@ -6,6 +6,6 @@ from the warehouse, which holds text scraped from the web, so every page is rend
 only http(s) links become hrefs.
 """
 
-from warehouse.report.build import ReportSummary, build_report
+from warehouse.report.build import ReportSummary, build_dictionary, build_report
 
-__all__ = ["ReportSummary", "build_report"]
+__all__ = ["ReportSummary", "build_dictionary", "build_report"]

@@ -10,11 +10,14 @@ from __future__ import annotations
 import dataclasses
 import re
 import shutil
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from types import SimpleNamespace
 
 from warehouse.atomic_dir import building
+from warehouse.dictionary import relations
 from warehouse.paths import DATA_DOCS, WarehousePaths
 from warehouse.read import connect_published
 from warehouse.report import render
@@ -43,16 +46,19 @@ def _page_name(geoid: str) -> str:
     return name
 
 
-def build_report(paths: WarehousePaths, out_dir: Path, snapshot: str | None = None) -> ReportSummary:
-    """Write index.html, targets.html, validation.html, methodology.html, cities/<geoid>.html, report.css
-    and report.js into out_dir.
+def build_report(paths: WarehousePaths, out_dir: Path, snapshot: str | None = None,
+                 lineage: Mapping[str, Sequence[str]] | None = None) -> ReportSummary:
+    """Write index.html, targets.html, validation.html, methodology.html, dictionary.html,
+    cities/<geoid>.html, report.css and report.js into out_dir.
 
     `snapshot` (YYYY-MM) picks an older snapshot; by default the latest successful run is shown. The
     folder is replaced whole (warehouse/atomic_dir.py), so pages of cities no longer present go too.
+    `lineage` (table -> the assets that write it) is the pipeline's, shown on the data dictionary page.
     """
     con = connect_published(paths)
     try:
         data = load(con, snapshot)
+        described = relations(con, lineage)
     finally:
         con.close()
     docs = paths.run_dir(data.run.run_id) / DATA_DOCS
@@ -81,6 +87,7 @@ def build_report(paths: WarehousePaths, out_dir: Path, snapshot: str | None = No
         write(work / "targets.html", "targets.html", render.targets_context(data))
         write(work / "validation.html", "validation.html", render.validation_context(data))
         write(work / "methodology.html", "methodology.html", render.methodology_context(data))
+        write(work / "dictionary.html", "dictionary.html", render.dictionary_context(described, data.run))
         targets = {t["geoid"]: t for t in data.targets}
         city_template = env.get_template("city.html")
         for city in data.cities:
@@ -89,3 +96,31 @@ def build_report(paths: WarehousePaths, out_dir: Path, snapshot: str | None = No
             pages += 1
     return ReportSummary(out_dir=out_dir, pages=pages, cities=len(data.cities), snapshot=data.run.label,
                          is_sample=data.run.is_sample)
+
+
+def build_dictionary(out_dir: Path, lineage: Mapping[str, Sequence[str]] | None = None,
+                     version: str = "") -> Path:
+    """The data dictionary of the schema the code defines, as a standalone page (dictionary.html with the
+    report's CSS and script) in ``out_dir``: what `cdpi docs --html` writes, no warehouse needed."""
+    import duckdb
+
+    from warehouse.schema import apply_schema
+
+    con = duckdb.connect()
+    try:
+        apply_schema(con)
+        described = relations(con, lineage)
+    finally:
+        con.close()
+    # No run behind a schema's dictionary: only what the page's frame shows (title, footer).
+    run = SimpleNamespace(run_id="", label="schema", mode="schema", is_sample=False, cdpi_version=version,
+                          data_docs=False)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    static = resources.files("warehouse.report") / "static"
+    for name in STATIC_FILES:
+        (out_dir / name).write_bytes((static / name).read_bytes())
+    page = out_dir / "dictionary.html"
+    page.write_text(render.environment().get_template("dictionary.html").render(
+        render.dictionary_context(described, run, standalone=True)), encoding="utf-8")
+    return page

@@ -64,6 +64,7 @@ def environment() -> jinja2.Environment:
                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters.update(href=safe_href, pct=_pct, num=_num, tier=_tier, tier_class=_tier_class,
                        words=_words)
+    env.globals["standalone"] = False   # a report page; the data dictionary of `cdpi docs --html` says True
     return env
 
 
@@ -246,6 +247,13 @@ def validation_context(data: ReportData) -> dict[str, Any]:
         "trend_chart": charts.sparkline(points, title="AUC and precision at 10 over the runs")
         if len(points) > 1 else None,
     }
+
+
+def dictionary_context(relations: list, run: Any, *, standalone: bool = False) -> dict[str, Any]:
+    """The data dictionary page: every table and view with its lineage, and one searchable table of columns."""
+    schemas = list(dict.fromkeys(r.schema for r in relations))
+    return {"root": "", "run": run, "relations": relations, "schemas": schemas, "standalone": standalone,
+            "column_count": sum(len(r.columns) for r in relations)}
 
 
 @lru_cache(maxsize=1)

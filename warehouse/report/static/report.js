@@ -2,7 +2,8 @@
  * Plain JavaScript, no dependencies, nothing fetched: works from file:// offline.
  * Tables with class "sortable" sort on a header click (numbers read from data-v on the cell).
  * A form with data-filter-for="<table id>" filters that table's rows: each control's data-filter
- * names the row attribute it matches (data-state, data-band, ...); "city" matches a substring.
+ * names the row attribute it matches (data-state, data-band, ...); "city", and a control with
+ * data-match="contains" (the data dictionary's search), match a substring.
  * A button with data-export-for="<table id>" downloads the rows currently shown as CSV, built in the page
  * (a Blob: nothing leaves the machine); text that a spreadsheet would run as a formula gets a leading
  * apostrophe, as in every CSV cdpi writes (warehouse/spreadsheet.py).
@@ -105,11 +106,12 @@
     function apply() {
       var wanted = Array.prototype.map.call(controls, function (control) {
         return { name: control.getAttribute("data-filter"), value: control.value.trim().toLowerCase(),
-                 list: control.hasAttribute("data-default") };
+                 list: control.hasAttribute("data-default"),
+                 contains: control.getAttribute("data-match") === "contains" };
       }).filter(function (w) { return w.value !== "" && w.value !== "any"; });
       function matches(row, w) {
         var have = (row.getAttribute("data-" + w.name) || "").toLowerCase();
-        return w.name === "city" ? have.indexOf(w.value) !== -1 : have === w.value;
+        return w.name === "city" || w.contains ? have.indexOf(w.value) !== -1 : have === w.value;
       }
       var lists = wanted.filter(function (w) { return w.list; });
       var inList = 0;
