@@ -166,6 +166,25 @@ def test_corrupt_published_file_gives_a_clear_error(home: Path) -> None:
         connect_published(paths)
 
 
+def test_a_warehouse_of_an_older_schema_gains_the_new_columns(home: Path) -> None:
+    """A publish copies the published file and appends: columns the schema gained since that file was
+    written are added (null for older runs), and the views over them see them."""
+    paths = WarehousePaths(home)
+    _publish(paths, "run-1", "2026-09-01", [_city("3900001", "Alpha", 40_000)])
+    old = duckdb.connect(str(paths.published))
+    old.execute("ALTER TABLE marts.cities DROP COLUMN kind")          # as a file from before `kind` existed
+    old.execute("CHECKPOINT")
+    old.close()
+    _publish(paths, "run-2", "2026-10-01", [_city("3900001", "Alpha", 41_000)])
+    con = connect_published(paths)
+    try:
+        rows = con.execute("SELECT run_id, kind FROM marts.cities ORDER BY run_id").fetchall()
+        latest = con.execute("SELECT kind FROM marts.cities_latest").fetchall()
+    finally:
+        con.close()
+    assert rows == [("run-1", None), ("run-2", "place")] and latest == [("place",)]
+
+
 def test_missing_warehouse_message(home: Path) -> None:
     with pytest.raises(WarehouseError, match="no published warehouse"):
         connect_published(WarehousePaths(home))

@@ -186,6 +186,26 @@ def test_change_since_the_previous_snapshot(tmp_path) -> None:
     assert targets == {"Alpha": "since 2026-09: +2.5 pts", "Beta": "first snapshot"}
 
 
+def test_a_backfilled_month_becomes_the_previous_snapshot_of_later_runs(tmp_path) -> None:
+    """Changes are stored when a run is published; a month published later (a backfill) becomes the
+    previous snapshot of the runs after it, and their stored changes are recomputed."""
+    from warehouse.paths import WarehousePaths
+    from warehouse.read import connect_published
+
+    paths = WarehousePaths(tmp_path)
+    alpha = {"geoid": "3900001", "city": "Alpha", "next_tier": "silver", "p_silver_or_better": 0.2,
+             "p_next_tier": 0.2}
+    signals = _signals("3900001", open_data_policy=(0.9, True))
+    _publish_run(paths, "oct", "2026-10-01", False, [{**alpha, "expected_points": 20.0}], signals)
+    _publish_run(paths, "sep", "2026-09-01", False, [{**alpha, "expected_points": 17.0}], signals)
+    con = connect_published(paths)
+    try:
+        rows = dict(con.execute("SELECT run_id, change_summary FROM marts.city_changes").fetchall())
+    finally:
+        con.close()
+    assert rows == {"sep": "first snapshot", "oct": "since 2026-09: +3.0 pts"}
+
+
 def test_every_reader_agrees_on_the_current_run(tmp_path) -> None:
     """A real replay of October and a newer sample run of November in one home: the views, the report, the
     export and `cdpi targets` all read the real run (ops.current_run is the one definition); asked for a

@@ -1,4 +1,5 @@
-"""Build a new warehouse file beside the published one, then swap it in atomically.
+"""Build a new warehouse file beside the published one (a copy of it, with this run appended), then swap it
+in atomically.
 
 Readers keep whatever file they opened (the old inode stays valid after ``os.replace``); a run killed
 at any point leaves only a stray build file, which the next writer removes. One writer at a time,
@@ -11,6 +12,7 @@ import contextlib
 import fcntl
 import json
 import os
+import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -75,8 +77,31 @@ def publish_run(paths: WarehousePaths, run: RunRecord, frames: dict[str, pd.Data
             [run.run_id, run.snapshot, run.mode, run.is_sample, _naive(run.started_at),
              _naive(datetime.now(UTC)), run.cdpi_version, json.dumps(run.config, sort_keys=True, default=str),
              run.warc_files, run.replay_sources, cities, len(fetch_log), quarantined])
+        refresh_changes(con, run.run_id)
 
     return _rebuild(paths, run.run_id, build)
+
+
+def refresh_changes(con: duckdb.DuckDBPyConnection, run_id: str) -> int:
+    """Store in marts.city_changes the changes of ``run_id`` (already in ops.runs) since each city's previous
+    snapshot, one run at a time (the macro with a bound run is fast; over the whole history it is not).
+    Later runs of the same kind whose previous snapshot this run now is (a backfill, or a re-run of a
+    month) are recomputed, and any successful run without rows (a warehouse from before the table) gets
+    them. Returns the runs computed."""
+    con.execute("""
+        DELETE FROM marts.city_changes WHERE run_id IN (
+            SELECT r.run_id FROM ops.runs r JOIN ops.runs me ON me.run_id = $run_id
+            WHERE r.status = 'success' AND r.is_sample = me.is_sample AND r.snapshot > me.snapshot)
+          AND (previous_snapshot IS NULL
+               OR previous_snapshot <= (SELECT snapshot FROM ops.runs WHERE run_id = $run_id))""",
+                {"run_id": run_id})
+    missing = [r for (r,) in con.execute(
+        "SELECT run_id FROM ops.runs WHERE status = 'success' AND run_id NOT IN "
+        "(SELECT DISTINCT run_id FROM marts.city_changes) ORDER BY snapshot, finished_at").fetchall()]
+    for rid in missing:
+        con.execute("INSERT INTO marts.city_changes BY NAME SELECT * FROM marts.city_changes_of($run_id)",
+                    {"run_id": rid})
+    return len(missing)
 
 
 def record_run_failure(paths: WarehousePaths, run_id: str, job_name: str, step: str | None,
@@ -92,14 +117,26 @@ def record_run_failure(paths: WarehousePaths, run_id: str, job_name: str, step: 
 
 def _rebuild(paths: WarehousePaths, build_id: str, build: Callable[[duckdb.DuckDBPyConnection], None]
              ) -> PublishSummary:
+    """A copy of the published file (or a new one), brought up to the current schema, ``build`` applied,
+    checked, then renamed over the published file. Copying the file, rather than re-inserting its rows
+    into a fresh one, keeps a publish proportional to one run's rows plus a file copy: with five years of
+    monthly national snapshots, re-inserting the history took 95 s, the copy and append 10-20 s
+    (docs/BENCHMARKS.md, "History at scale")."""
     with writer_lock(paths):
         _remove_stale_builds(paths)
         tmp = paths.build_path(build_id)
         try:
-            con = duckdb.connect(str(tmp))
+            if paths.published.exists():
+                shutil.copyfile(paths.published, tmp)   # copy_file_range / reflink where the FS has it
             try:
+                con = duckdb.connect(str(tmp))
+            except duckdb.Error as exc:
+                raise WarehouseError(f"the published warehouse {paths.published} cannot be read ({exc}); "
+                                     "move it aside to start a fresh history") from exc
+            try:
+                migrate(con)        # first: the views of apply_schema read the columns it adds
                 apply_schema(con)
-                history = _carry_history(con, paths) if paths.published.exists() else 0
+                history = con.execute("SELECT count(*) FROM ops.runs").fetchone()[0]
                 build(con)
                 counts = {f"{s}.{t}": con.execute(f'SELECT count(*) FROM "{s}"."{t}"').fetchone()[0]
                           for s, t in base_tables(con)}
@@ -117,33 +154,33 @@ def _rebuild(paths: WarehousePaths, build_id: str, build: Callable[[duckdb.DuckD
     return PublishSummary(str(paths.published), build_id, counts, history)
 
 
-def _carry_history(con: duckdb.DuckDBPyConnection, paths: WarehousePaths) -> int:
-    """Copy every row of the published warehouse into the new build, column by column name.
-
-    Matching by name lets the schema grow (new nullable columns) without migrating old files.
-    """
+def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Add to a copied warehouse the columns the current schema declares and its existing tables lack (new
+    columns are nullable: older runs simply have no value; new tables and the views come from apply_schema,
+    run after this). Returns the columns added, as ``schema.table.column``."""
+    wanted = duckdb.connect()
     try:
-        con.execute("ATTACH ? AS prev (READ_ONLY)", [str(paths.published)])
-    except duckdb.Error as exc:
-        raise WarehouseError(f"the published warehouse {paths.published} cannot be read ({exc}); "
-                             "move it aside to start a fresh history") from exc
-    try:
-        new_tables = set(base_tables(con))
-        for schema, table in base_tables(con, "prev"):
-            if (schema, table) not in new_tables:
-                continue
-            new_cols = {r[0] for r in con.execute(
-                "SELECT column_name FROM duckdb_columns() WHERE database_name = current_database() "
-                "AND schema_name = ? AND table_name = ?", [schema, table]).fetchall()}
-            old_cols = [r[0] for r in con.execute(
-                "SELECT column_name FROM duckdb_columns() WHERE database_name = 'prev' "
-                "AND schema_name = ? AND table_name = ? ORDER BY column_index", [schema, table]).fetchall()]
-            cols = ", ".join(f'"{c}"' for c in old_cols if c in new_cols)
-            con.execute(f'INSERT INTO "{schema}"."{table}" ({cols}) '
-                        f'SELECT {cols} FROM prev."{schema}"."{table}"')
-        return con.execute("SELECT count(*) FROM ops.runs").fetchone()[0]
+        apply_schema(wanted)
+        declared = wanted.execute(
+            "SELECT schema_name, table_name, column_name, data_type FROM duckdb_columns() c WHERE EXISTS "
+            "(SELECT 1 FROM duckdb_tables() t WHERE t.schema_name = c.schema_name AND t.table_name = c.table_name "
+            "AND NOT t.internal) ORDER BY schema_name, table_name, column_index").fetchall()
     finally:
-        con.execute("DETACH prev")
+        wanted.close()
+    have = {(s, t, c) for s, t, c in con.execute(
+        "SELECT schema_name, table_name, column_name FROM duckdb_columns() "
+        "WHERE database_name = current_database()").fetchall()}
+    tables = {(s, t) for s, t, _ in have}
+    # marts.city_changes was a view over the whole history; it is now a table the publish step fills.
+    if con.execute("SELECT count(*) FROM duckdb_views() WHERE database_name = current_database() "
+                   "AND schema_name = 'marts' AND view_name = 'city_changes'").fetchone()[0]:
+        con.execute("DROP VIEW marts.city_changes")
+    added = []
+    for schema, table, column, dtype in declared:
+        if (schema, table) in tables and (schema, table, column) not in have:
+            con.execute(f'ALTER TABLE "{schema}"."{table}" ADD COLUMN "{column}" {dtype}')
+            added.append(f"{schema}.{table}.{column}")
+    return added
 
 
 def _insert_frame(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> None:

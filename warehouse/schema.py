@@ -39,11 +39,18 @@ def describe_view_columns(con: duckdb.DuckDBPyConnection) -> None:
     views = {(s, v): sql for s, v, sql in con.execute(
         "SELECT schema_name, view_name, sql FROM duckdb_views() WHERE database_name = current_database() "
         "AND NOT internal").fetchall()}
+    # A view may read a table macro: marts.city_changes_of(run) is marts.city_changes for one run, so its
+    # columns read as that view's; any other macro's as the relations its own SQL reads.
+    sources = views | {(s, f): sql for s, f, sql in con.execute(
+        "SELECT schema_name, function_name, macro_definition FROM duckdb_functions() "
+        "WHERE database_name = current_database() AND function_type = 'table_macro' AND NOT internal").fetchall()}
 
     def inherited(schema: str, view: str, column: str, seen: frozenset) -> str:
-        if (schema, view) in seen or (schema, view) not in views:
+        if (schema, view) in seen or (schema, view) not in sources:
             return ""
-        for ref_schema, ref in _REFERENCES.findall(views[(schema, view)]):
+        for ref_schema, ref in _REFERENCES.findall(sources[(schema, view)]):
+            if ref.endswith("_of") and (ref_schema, ref[:-3]) in views and (ref_schema, ref[:-3]) != (schema, view):
+                ref = ref[:-3]    # a macro X_of(run) is view X for one run: X's descriptions are its own
             text = comments.get((ref_schema, ref, column)) or inherited(ref_schema, ref, column,
                                                                        seen | {(schema, view)})
             if text:

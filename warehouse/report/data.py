@@ -154,6 +154,7 @@ def _targets(con: duckdb.DuckDBPyConnection, run: Run) -> list[dict[str, Any]]:
                              "the report cannot rebuild it for an older snapshot")
     body = found[0].partition(" AS ")[2].strip().rstrip(";")
     body = body.replace(source, "(SELECT * FROM marts.city_index WHERE run_id = $run_id)")
+    body = body.replace("marts.city_changes_latest", "(SELECT * FROM marts.city_changes WHERE run_id = $run_id)")
     return rows(con, f"SELECT * FROM ({body}) ORDER BY rank", {"run_id": run.run_id})
 
 
@@ -182,9 +183,10 @@ def _trend(con: duckdb.DuckDBPyConnection, run: Run, limit: int = TREND_RUNS) ->
 
 
 def _changes(con: duckdb.DuckDBPyConnection, run: Run) -> dict[str, dict[str, Any]]:
-    """marts.city_changes rows of the run by geoid (empty for a file published before the view existed)."""
-    found = con.execute("SELECT count(*) FROM duckdb_views() WHERE database_name = current_database() "
-                        "AND schema_name = 'marts' AND view_name = 'city_changes'").fetchone()[0]
+    """marts.city_changes rows of the run by geoid (empty for a file published before changes existed; a
+    view in files published before it became a table)."""
+    found = con.execute("SELECT count(*) FROM duckdb_columns() WHERE database_name = current_database() "
+                        "AND schema_name = 'marts' AND table_name = 'city_changes'").fetchone()[0]
     if not found:
         return {}
     return {c["geoid"]: c for c in rows(con, "SELECT * FROM marts.city_changes WHERE run_id = ?", [run.run_id])}

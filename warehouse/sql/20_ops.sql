@@ -77,3 +77,15 @@ CREATE TABLE IF NOT EXISTS ops.corrections (
     withdraw_note VARCHAR,
     applied       BOOLEAN   NOT NULL
 );
+
+CREATE TABLE IF NOT EXISTS ops.fetch_summary (
+    snapshot    TIMESTAMP NOT NULL,
+    run_id      VARCHAR   NOT NULL,
+    outcome     VARCHAR,
+    fetches     BIGINT,
+    hosts       BIGINT,
+    bytes       HUGEINT,
+    attempts    HUGEINT,
+    from_cache  BIGINT,
+    median_ms   DOUBLE
+);

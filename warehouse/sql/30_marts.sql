@@ -223,3 +223,24 @@ CREATE TABLE IF NOT EXISTS marts.calibration_params (
     n                  INTEGER,
     positives          INTEGER
 );
+
+-- What changed per run and city since the city's previous snapshot: rows of the macro
+-- marts.city_changes_of, stored when a run is published (and recomputed for later runs when a backfill
+-- gives them a new previous snapshot).
+CREATE TABLE IF NOT EXISTS marts.city_changes (
+    snapshot                  TIMESTAMP,
+    run_id                    VARCHAR NOT NULL,
+    geoid                     VARCHAR NOT NULL,
+    city                      VARCHAR,
+    state                     VARCHAR,
+    previous_snapshot         TIMESTAMP,
+    previous_run_id           VARCHAR,
+    points_change             DOUBLE,
+    next_tier                 VARCHAR,
+    p_next_tier_change        DOUBLE,
+    p_silver_or_better_change DOUBLE,
+    evidence_gained           VARCHAR,
+    evidence_lost             VARCHAR,
+    evidence_not_reread       VARCHAR,
+    change_summary            VARCHAR
+);

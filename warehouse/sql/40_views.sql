@@ -14,10 +14,8 @@ CREATE OR REPLACE VIEW marts.cities_latest AS
 SELECT c.* FROM marts.cities c JOIN ops.latest_run r USING (run_id);
 
 CREATE OR REPLACE VIEW marts.fetch_outcomes AS
-SELECT run_id, snapshot, outcome, count(*) AS fetches, count(DISTINCT host) AS hosts,
-       sum(bytes) AS bytes, sum(attempts) AS attempts
-FROM ops.fetch_log
-GROUP BY ALL;
+SELECT run_id, snapshot, outcome, fetches, hosts, bytes, attempts
+FROM ops.fetch_summary;
 
 CREATE OR REPLACE VIEW marts.city_websites_latest AS
 SELECT w.* FROM marts.city_websites w JOIN ops.latest_run r USING (run_id);
@@ -51,7 +49,8 @@ CREATE OR REPLACE VIEW marts.evidence_latest AS
 SELECT e.*, f.warc_file
 FROM marts.evidence e
 JOIN ops.latest_run r USING (run_id)
-LEFT JOIN (SELECT DISTINCT run_id, final_url, sha256, warc_file FROM ops.fetch_log WHERE sha256 IS NOT NULL) f
+LEFT JOIN (SELECT DISTINCT f.run_id, f.final_url, f.sha256, f.warc_file FROM ops.fetch_log f
+           JOIN ops.latest_run r USING (run_id) WHERE f.sha256 IS NOT NULL) f
     ON f.run_id = e.run_id AND f.final_url = e.url AND f.sha256 = e.content_hash;
 
 CREATE OR REPLACE VIEW marts.city_evidence_latest AS
@@ -94,7 +93,9 @@ JOIN staging.city_signals g ON g.run_id = s.run_id AND g.geoid = s.geoid AND g.s
 
 -- Per successful run and city: what changed since the city's previous snapshot. Previous = the latest
 -- successful run of the latest earlier snapshot, of the same kind (sample runs compare with sample runs).
-CREATE OR REPLACE VIEW marts.city_changes AS
+-- A macro of one run (NULL: every run); the publish step stores its rows in the table marts.city_changes
+-- (warehouse/publish.py, refresh_changes), so reading changes never recomputes the history.
+CREATE OR REPLACE MACRO marts.city_changes_of(of_run) AS TABLE
 WITH runs AS (
     SELECT run_id, snapshot, is_sample, finished_at FROM ops.runs WHERE status = 'success'
 ), month_runs AS (
@@ -102,7 +103,8 @@ WITH runs AS (
     QUALIFY row_number() OVER (PARTITION BY is_sample, snapshot ORDER BY finished_at DESC, run_id DESC) = 1
 ), pairs AS (
     SELECT r.run_id, p.run_id AS previous_run_id
-    FROM runs r ASOF LEFT JOIN month_runs p ON r.is_sample = p.is_sample AND r.snapshot > p.snapshot
+    FROM (SELECT * FROM runs WHERE of_run IS NULL OR run_id = of_run) r
+    ASOF LEFT JOIN month_runs p ON r.is_sample = p.is_sample AND r.snapshot > p.snapshot
 ), evidence AS (
     SELECT c.run_id, c.geoid,
            string_agg(c.signal, ', ' ORDER BY c.signal)
@@ -169,7 +171,7 @@ SELECT row_number() OVER (ORDER BY p_next_tier_if_gaps_closed DESC, p_next_tier 
        blocked_by_core, why_call, why_call_links, ch.change_summary,
        top_gaps, outreach_note, scored_with, snapshot, run_id
 FROM ranked
-LEFT JOIN (SELECT run_id, geoid, change_summary FROM marts.city_changes) ch USING (run_id, geoid);
+LEFT JOIN (SELECT run_id, geoid, change_summary FROM marts.city_changes_latest) ch USING (run_id, geoid);
 
 CREATE OR REPLACE VIEW marts.outreach_longer_path AS
 SELECT geoid, city, state, population, certified_tier, predicted_tier, next_tier,

@@ -376,9 +376,12 @@ COMMENT ON COLUMN marts.city_index.outreach_note IS 'The reason for outreach_sta
 COMMENT ON COLUMN marts.city_index.why_call IS 'For targets and longer-path cities: one sentence saying why to call, from the city''s own evidence and gaps: what it already publishes (credited data portals with their size, then website evidence kinds with confidence at least 0.5), what it lacks (the gaps that matter, core first, or the core criteria blocking it), and the NLC training topics that fit. URLs are in why_call_links. Null for other cities.';
 COMMENT ON COLUMN marts.city_index.why_call_links IS 'JSON list of {what, url}: the evidence behind what why_call says the city publishes (portal address, strongest page per evidence kind), in the order the sentence names them.';
 COMMENT ON VIEW marts.outreach_targets IS 'Outreach list for NLC staff, latest run: cities whose evidence was observed and whose chance of the next tier, if their top gaps were closed, is at least the run''s outreach_min_chance (0.2 by default), ranked by that chance; a certified tier is a floor (certified Silver cities are Gold targets). With population band, the gaps that matter and their training topics, the core criteria blocking a city that has the points (blocked_by_core), the reason in words, one sentence saying why to call (why_call, with why_call_links), the change since the previous snapshot (change_summary; details in marts.city_changes), which weights scored them, snapshot and run id. Filter with WHERE state = ..., population_band = ..., next_tier = .... Cities left out are in marts.outreach_longer_path and marts.outreach_not_observed.';
-COMMENT ON VIEW marts.city_changes IS 'Per successful run and city: what changed since the city''s previous snapshot, i.e. the latest successful run of the latest earlier snapshot of the same kind (sample runs compare with sample runs; several runs of one month: the last one). A city the previous snapshot did not score reads first snapshot, with every change null.';
+COMMENT ON TABLE marts.city_changes IS 'Per successful run and city (stored when the run is published): what changed since the city''s previous snapshot, i.e. the latest successful run of the latest earlier snapshot of the same kind (sample runs compare with sample runs; several runs of one month: the last one). A city the previous snapshot did not score reads first snapshot, with every change null.';
 COMMENT ON COLUMN marts.city_changes.snapshot IS 'Month the run describes.';
 COMMENT ON COLUMN marts.city_changes.run_id IS 'Run.';
+COMMENT ON COLUMN marts.city_changes.geoid IS 'City (Census place GEOID).';
+COMMENT ON COLUMN marts.city_changes.city IS 'City name.';
+COMMENT ON COLUMN marts.city_changes.state IS 'USPS state code.';
 COMMENT ON COLUMN marts.city_changes.previous_snapshot IS 'Month of the snapshot compared with (null: first snapshot of this city).';
 COMMENT ON COLUMN marts.city_changes.previous_run_id IS 'Run compared with (null: first snapshot of this city).';
 COMMENT ON COLUMN marts.city_changes.points_change IS 'expected_points now minus in the previous snapshot (a change of weights, scored_with, moves it too).';
@@ -515,3 +518,14 @@ COMMENT ON COLUMN marts.criterion_scores_latest.criterion_name IS 'Name of the c
 COMMENT ON COLUMN marts.outreach_targets.rank IS 'Rank among the targets: highest P(next tier if the top gaps were closed) first, then P(next tier) now, then geoid.';
 COMMENT ON COLUMN marts.outreach_targets.population_band IS 'Population band: 30k-50k, 50k-100k, 100k-250k, 250k-500k or 500k+.';
 COMMENT ON COLUMN marts.outreach_targets.push_uplift IS 'p_next_tier_if_gaps_closed minus p_next_tier: what closing the top gaps would add to the chance of the next tier.';
+
+COMMENT ON TABLE ops.fetch_summary IS 'The fetch log summed per run and outcome when the run is published (sql/models/20_fetch_summary.sql): what run-health questions read instead of the whole log.';
+COMMENT ON COLUMN ops.fetch_summary.snapshot IS 'Month the run describes.';
+COMMENT ON COLUMN ops.fetch_summary.run_id IS 'Run.';
+COMMENT ON COLUMN ops.fetch_summary.outcome IS 'Outcome class (ops.fetch_log.outcome).';
+COMMENT ON COLUMN ops.fetch_summary.fetches IS 'Fetches that ended with this outcome.';
+COMMENT ON COLUMN ops.fetch_summary.hosts IS 'Distinct hosts among them.';
+COMMENT ON COLUMN ops.fetch_summary.bytes IS 'Body bytes kept.';
+COMMENT ON COLUMN ops.fetch_summary.attempts IS 'HTTP attempts made.';
+COMMENT ON COLUMN ops.fetch_summary.from_cache IS 'Fetches answered from the HTTP cache (304 Not Modified: the body was reused).';
+COMMENT ON COLUMN ops.fetch_summary.median_ms IS 'Median time of those fetches, milliseconds.';
