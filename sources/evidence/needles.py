@@ -102,17 +102,8 @@ def _exact(item: tuple, ignorecase: bool) -> set[str] | None:
         return None if None in chars else chars
     if op is _c.AT:
         return {""}                     # a zero-width assertion: dropping it only loosens the pattern
-    if op is _c.SUBPATTERN:
-        _group, add, delete, sub = av
-        return None if add or delete else _exact_seq(list(sub), ignorecase)
-    if op is _c.BRANCH:
-        out: set[str] = set()
-        for alt in av[1]:
-            got = _exact_seq(list(alt), ignorecase)
-            if got is None:
-                return None
-            out |= got
-        return out if len(out) <= MAX_NEEDLES else None
+    if op in (_c.SUBPATTERN, _c.BRANCH):
+        return _group(op, av, lambda seq: _exact_seq(seq, ignorecase))
     if op in (_c.MAX_REPEAT, _c.MIN_REPEAT) and av[:2] in ((0, 1), (1, 1)):
         low, _high, sub = av
         got = _exact_seq(list(sub), ignorecase)
@@ -171,19 +162,25 @@ def _minimal(found: set[str]) -> set[str]:
     return set(kept)
 
 
+def _group(op: object, av: tuple, walk) -> set[str] | None:
+    """A group or an alternation, for both walks (``walk``: a node sequence to a set, or None): a group is
+    its body unless it changes flags; an alternation is the union of its branches when each gives a set."""
+    if op is _c.SUBPATTERN:
+        _number, add, delete, sub = av
+        return None if add or delete else walk(list(sub))
+    out: set[str] = set()
+    for alt in av[1]:
+        got = walk(list(alt))
+        if got is None:
+            return None
+        out |= got
+    return out if len(out) <= MAX_NEEDLES else None
+
+
 def _inner_required(item: tuple, ignorecase: bool) -> set[str] | None:
     op, av = item
-    if op is _c.SUBPATTERN:
-        _group, add, delete, sub = av
-        return None if add or delete else _required(list(sub), ignorecase)
-    if op is _c.BRANCH:
-        out: set[str] = set()
-        for alt in av[1]:
-            got = _required(list(alt), ignorecase)
-            if not got:
-                return None
-            out |= got
-        return out if len(out) <= MAX_NEEDLES else None
+    if op in (_c.SUBPATTERN, _c.BRANCH):
+        return _group(op, av, lambda seq: _required(seq, ignorecase) or None)
     if op in _REPEATS and av[0] >= 1:
         return _required(list(av[2]), ignorecase)
     if op is getattr(_c, "ATOMIC_GROUP", None):
