@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 import dagster as dg
 import pandas as pd
 
+from assets import versions
 from assets.metadata import table_metadata
 from assets.partitions import MONTHLY
 from assets.progress import StageProgress
@@ -22,7 +23,7 @@ from sources.evidence.classify import KINDS
 from sources.evidence.crawl import DOC_HOSTS_FIELD, crawl_cities
 from sources.portals.registries import registrable_domain
 
-_OUT = {"kinds": {"python", "pandas"}, "owners": ["team:cdpi"], "code_version": "1"}
+_OUT = {"kinds": {"python", "pandas"}, "owners": ["team:cdpi"], "code_version": versions.EVIDENCE}
 _SUITES = (("crawl_pages", "staging.crawl_pages"), ("evidence", "marts.evidence"))
 _SUMMARY_PREVIEW = ["geoid", "seed_url", "pages_fetched", "pages_ok", "stopped_by", "kinds_found"]
 
@@ -44,7 +45,7 @@ def shard_of(website: str, shards: int) -> int:
 
 def crawl_shard(k: int, shards: int) -> dg.AssetsDefinition:
     @dg.asset(name=f"website_crawl_shard_{k}", partitions_def=MONTHLY, group_name="signals",
-              kinds={"python", "pandas"}, owners=["team:cdpi"], code_version="1",
+              kinds={"python", "pandas"}, owners=["team:cdpi"], code_version=versions.EVIDENCE,
               required_resource_keys={"fetcher", "warehouse", "crawl"},
               description=f"Shard {k + 1} of {shards} of the website crawl (cities whose site hashes here): every "
                           "request with its outcome, the evidence found, and a summary per city.")

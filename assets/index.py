@@ -5,6 +5,7 @@ import json
 import dagster as dg
 import pandas as pd
 
+from assets import versions
 from assets.metadata import table_metadata
 from assets.partitions import MONTHLY, run_started
 from sources.certified import CERTIFICATION_URL, COLUMNS, fetch_certified, match_to_cities
@@ -18,7 +19,7 @@ from warehouse.index.signals import as_matrix, city_signals
 from warehouse.index.validation import validate_with_corrections
 from warehouse.index.why_call import CatalogText, why_call_columns
 
-_OUT = {"kinds": {"python", "pandas", "numpy"}, "owners": ["team:cdpi"], "code_version": "1"}
+_OUT = {"kinds": {"python", "pandas", "numpy"}, "owners": ["team:cdpi"], "code_version": versions.INDEX}
 
 
 @dg.asset(partitions_def=MONTHLY, group_name="index", kinds={"python", "pandas"}, owners=["team:cdpi"],

@@ -1,0 +1,46 @@
+"""Code versions from content (issue 19, item 4): editing the evidence rules or the criteria catalog changes
+the code version of the assets they decide, so Dagster shows them, and what is downstream, as stale."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import dagster as dg
+
+from assets import versions
+from sources.criteria.catalog import CATALOG_DIR, DEFAULT_STANDARD
+from sources.evidence.classify import RULES_PATH
+
+
+def _version_of(key: str) -> str | None:
+    from pipelines.definitions import defs
+
+    graph = defs.resolve_asset_graph()
+    return graph.get(dg.AssetKey(key)).code_version
+
+
+def test_the_evidence_and_index_assets_carry_the_content_versions() -> None:
+    assert _version_of("website_crawl_shard_0") == versions.EVIDENCE
+    for key in ("crawl_pages", "evidence", "crawl_summaries"):
+        assert _version_of(key) == versions.EVIDENCE
+    for key in ("city_index", "criterion_scores", "city_signals", "index_calibration"):
+        assert _version_of(key) == versions.INDEX
+    assert versions.EVIDENCE != versions.INDEX
+
+
+def test_a_rules_or_catalog_edit_changes_the_version(tmp_path: Path) -> None:
+    rules = tmp_path / RULES_PATH.name
+    shutil.copyfile(RULES_PATH, rules)
+    assert versions.content_version(rules, code=versions.EXTRACTION_VERSION) == versions.EVIDENCE
+    rules.write_text(rules.read_text(encoding="utf-8").replace("threshold", "threshold", 1) + "\n# tuned\n",
+                     encoding="utf-8")
+    assert versions.content_version(rules, code=versions.EXTRACTION_VERSION) != versions.EVIDENCE
+    catalog = tmp_path / f"{DEFAULT_STANDARD}.yaml"
+    shutil.copyfile(CATALOG_DIR / f"{DEFAULT_STANDARD}.yaml", catalog)
+    same = versions.content_version(catalog, RULES_PATH, code=f"{versions.SCORING_VERSION} {versions.SCORING_RULE}")
+    assert same == versions.INDEX
+    catalog.write_text(catalog.read_text(encoding="utf-8").replace("prior: 0.1", "prior: 0.12", 1),
+                       encoding="utf-8")
+    changed = versions.content_version(catalog, RULES_PATH, code=f"{versions.SCORING_VERSION} {versions.SCORING_RULE}")
+    assert changed != versions.INDEX
