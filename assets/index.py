@@ -210,14 +210,17 @@ def _index_metadata(index: pd.DataFrame, model: Model) -> dict:
         {str(k): int(v) for k, v in index["predicted_tier"].value_counts().items()})
     meta["median_expected_points"] = float(index["expected_points"].median())
     meta["median_coverage"] = float(index["coverage"].median())
-    near = index[index["predicted_tier"] == "none"].sort_values("p_silver_or_better", ascending=False).head(10)
+    # Still to reach Silver: neither predicted nor certified Silver or better (next_tier takes the floor).
+    near = index[index["next_tier"] == "silver"].sort_values("p_silver_or_better", ascending=False).head(10)
     lines = ["| city | state | expected points | P(Silver+) | coverage |", "|---|---|---|---|---|"]
     lines += [f"| {r.city} | {r.state} | {r.expected_points:.1f} | {r.p_silver_or_better:.2f} | {r.coverage:.2f} |"
               for r in near.itertuples()]
     meta["closest_to_silver"] = dg.MetadataValue.md("\n".join(lines))
-    # The same ranking as marts.outreach_targets: the odds a push on the top gaps would give.
+    # The ranking of marts.outreach_targets: cities with outreach_status 'target', by the odds a push on the
+    # top gaps would give, then the odds now, then geoid.
     open_ = index[index["outreach_status"] == "target"]
-    top = open_.sort_values(["p_next_tier_if_gaps_closed", "p_next_tier"], ascending=False).head(10)
+    top = open_.sort_values(["p_next_tier_if_gaps_closed", "p_next_tier", "geoid"],
+                            ascending=[False, False, True]).head(10)
     lines = ["| city | state | next tier | P now | P if top gaps closed | gaps |", "|---|---|---|---|---|---|"]
     lines += [f"| {r.city} | {r.state} | {r.next_tier} | {r.p_next_tier:.2f} | {r.p_next_tier_if_gaps_closed:.2f} | "
               f"{' '.join(g['criterion_id'] for g in shown_gaps(json.loads(r.top_gaps)))} |" for r in top.itertuples()]

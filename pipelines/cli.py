@@ -1,4 +1,7 @@
-"""`cdpi`: run the pipeline in-process, query the published warehouse, list runs.
+"""`cdpi`: the command line. `run` runs the pipeline (sample, replay or live) into the home's Dagster
+instance and warehouse; `sql`, `runs`, `city`, `history`, `targets`, `export`, `report` and `docs` read the
+published warehouse; `correct` records attested corrections; `classify` and `profile-portal` read single
+pages and saved portal responses; `dev` starts the Dagster UI. `cdpi --help` lists them with examples.
 
 Every user-facing failure ends with a one-line message and a non-zero exit status, never a traceback.
 """

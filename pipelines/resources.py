@@ -11,7 +11,7 @@ import dagster as dg
 
 from sources.census import SUBEST_URL
 from sources.http.archive import SAMPLE_FIELD
-from sources.http.config import DEFAULT_CONTACT_URL, FetcherConfig
+from sources.http.config import FetcherConfig
 from sources.http.fetcher import Fetcher
 from sources.portals.dataportals import REGISTRY_COMMIT
 from sources.websites import USCITYURL_COMMIT
@@ -35,22 +35,31 @@ class WarehouseResource(dg.ConfigurableResource):
         return WarehousePaths(Path(self.home).resolve() if self.home else cdpi_home())
 
 
-class FetcherResource(dg.ConfigurableResource):
-    """Politeness, safety and replay settings of the shared HTTP client."""
+#: The fetcher's own defaults (sources/http/config.py, where each is explained): declared there once.
+_FETCH = FetcherConfig()
 
-    user_agent: str = "cdpi-bot/0.1"
-    contact_url: str = DEFAULT_CONTACT_URL
-    min_delay_s: float = 1.0
-    #: Longest robots.txt Crawl-delay honoured; longer ones are capped (and the site is still crawled).
-    max_crawl_delay_s: float = 30.0
-    concurrency: int = 32
-    connect_timeout_s: float = 10.0
-    read_timeout_s: float = 30.0
-    max_retries: int = 3
-    backoff_base_s: float = 1.0
-    retry_after_cap_s: float = 120.0
-    max_bytes: int = 25 * 1024 * 1024
-    obey_robots: bool = True
+
+class FetcherResource(dg.ConfigurableResource):
+    """Politeness, safety and replay settings of the shared HTTP client: every setting of FetcherConfig
+    (defaults taken from it), plus where validators persist and whether the data is the sample."""
+
+    user_agent: str = _FETCH.user_agent
+    contact_url: str = _FETCH.contact_url
+    min_delay_s: float = _FETCH.min_delay_s
+    max_crawl_delay_s: float = _FETCH.max_crawl_delay_s
+    concurrency: int = _FETCH.concurrency
+    connect_timeout_s: float = _FETCH.connect_timeout_s
+    read_timeout_s: float = _FETCH.read_timeout_s
+    total_timeout_s: float = _FETCH.total_timeout_s
+    max_retries: int = _FETCH.max_retries
+    timeout_retries: int = _FETCH.timeout_retries
+    backoff_base_s: float = _FETCH.backoff_base_s
+    backoff_cap_s: float = _FETCH.backoff_cap_s
+    retry_after_cap_s: float = _FETCH.retry_after_cap_s
+    max_redirects: int = _FETCH.max_redirects
+    max_bytes: int = _FETCH.max_bytes
+    max_expansion: int = _FETCH.max_expansion
+    obey_robots: bool = _FETCH.obey_robots
     conditional_get: bool = True
     replay: list[str] = []
     resolve: dict[str, str] = {}
@@ -64,9 +73,11 @@ class FetcherResource(dg.ConfigurableResource):
             user_agent=self.user_agent, contact_url=self.contact_url, min_delay_s=self.min_delay_s,
             max_crawl_delay_s=self.max_crawl_delay_s,
             concurrency=self.concurrency, connect_timeout_s=self.connect_timeout_s,
-            read_timeout_s=self.read_timeout_s, max_retries=self.max_retries,
-            backoff_base_s=self.backoff_base_s, retry_after_cap_s=self.retry_after_cap_s,
-            max_bytes=self.max_bytes, obey_robots=self.obey_robots,
+            read_timeout_s=self.read_timeout_s, total_timeout_s=self.total_timeout_s, max_retries=self.max_retries,
+            timeout_retries=self.timeout_retries, backoff_base_s=self.backoff_base_s,
+            backoff_cap_s=self.backoff_cap_s, retry_after_cap_s=self.retry_after_cap_s,
+            max_redirects=self.max_redirects, max_bytes=self.max_bytes, max_expansion=self.max_expansion,
+            obey_robots=self.obey_robots,
             resolve={k: (None if v == REAL_DNS else v) for k, v in self.resolve.items()},
             allow_addresses=tuple(self.allow_addresses), replay=tuple(self.replay),
             cache_dir=cache_dir if self.conditional_get else None, shared_gate_dir=shared_gate_dir)

@@ -44,3 +44,22 @@ def test_a_rules_or_catalog_edit_changes_the_version(tmp_path: Path) -> None:
                        encoding="utf-8")
     changed = versions.content_version(catalog, RULES_PATH, code=f"{versions.SCORING_VERSION} {versions.SCORING_RULE}")
     assert changed != versions.INDEX
+
+
+def test_every_fetcher_setting_is_reachable_from_run_config_with_the_fetchers_default() -> None:
+    """FetcherResource repeats no default (issue 19, item 2): each setting of FetcherConfig that a run can
+    set is a resource field with FetcherConfig's default, and reaches the config the fetcher gets."""
+    import dataclasses
+
+    from pipelines.resources import FetcherResource
+    from sources.http.config import FetcherConfig
+
+    internal = {"resolve", "allow_addresses", "replay", "cache_dir", "shared_gate_dir"}
+    fields = {f.name: f.default for f in dataclasses.fields(FetcherConfig) if f.name not in internal}
+    resource = FetcherResource()
+    assert {k: getattr(resource, k) for k in fields} == fields
+    bumped = FetcherResource(**{k: (v * 2 if isinstance(v, int | float) and not isinstance(v, bool) else v)
+                                for k, v in fields.items()}).fetcher_config(None)
+    for name, default in fields.items():
+        if isinstance(default, int | float) and not isinstance(default, bool):
+            assert getattr(bumped, name) == default * 2, name

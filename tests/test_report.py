@@ -22,7 +22,6 @@ from warehouse.paths import WarehousePaths
 from warehouse.publish import WarehouseError, refresh_changes
 from warehouse.read import connect_published
 from warehouse.report import ReportSummary, build_report
-from warehouse.report.render import population_band
 
 REPO = Path(__file__).resolve().parents[1]
 HOSTILE = "<script>alert(1)</script>"
@@ -138,9 +137,18 @@ def test_targets_table_is_the_view(report, sample_home):
     assert f"{len(view)} of {len(view)} targets shown" in (site / "targets.html").read_text()
 
 
-def test_population_bands_agree_with_the_view(sample_home):
-    for population, band in query(sample_home, "SELECT population, population_band FROM marts.outreach_targets"):
-        assert population_band(population) == band
+def test_population_bands_have_one_definition(sample_home, report):
+    """The view, the report's filters and charts read the warehouse's macro marts.population_band: the
+    targets page offers exactly the bands of its rows, smallest cities first."""
+    _, site = report
+    rows = query(sample_home, "SELECT population, population_band, marts.population_band(population) "
+                              "FROM marts.outreach_targets")
+    assert rows and all(band == again for _, band, again in rows)
+    assert query(sample_home, "SELECT marts.population_band(49999), marts.population_band(50000), "
+                              "marts.population_band(500000)") == [("30k-50k", "50k-100k", "500k+")]
+    offered = [a["value"] for tag, a in tags(site / "targets.html") if tag == "option" and a.get("value")
+               and re.fullmatch(r"[0-9]+k(-[0-9]+k|\+)", a["value"])]
+    assert offered and offered == sorted(set(offered), key=lambda b: int(b.split("k")[0]))
 
 
 def test_sample_banner(report):

@@ -205,7 +205,8 @@ def _with_run_columns(frame: pd.DataFrame, run: RunRecord) -> pd.DataFrame:
     if frame.empty:
         return frame
     out = frame.copy()
-    out["snapshot"] = pd.Timestamp(_naive(run.snapshot))  # TIMESTAMP, never a string (see stack notes)
+    # A timestamp value, never a string: DuckDB would otherwise compare snapshots as text.
+    out["snapshot"] = pd.Timestamp(_naive(run.snapshot))
     out["run_id"] = run.run_id
     return out
 

@@ -21,7 +21,6 @@ from warehouse.publish import WarehouseError
 
 SNAPSHOT_RE = re.compile(r"^\d{4}-\d{2}(-\d{2})?$")
 TIERS = ("none", "silver", "gold", "platinum")
-BANDS = ("30k-50k", "50k-100k", "100k-250k", "250k-500k", "500k+")
 TREND_RUNS = 24   # runs in the validation page's trend table
 
 
@@ -203,7 +202,8 @@ def load(con: duckdb.DuckDBPyConnection, snapshot: str | None = None) -> ReportD
     """All rows of the chosen run the report needs."""
     run = select_run(con, snapshot)
     rid = [run.run_id]
-    cities = rows(con, "SELECT * FROM marts.city_index WHERE run_id = ? ORDER BY state, city, geoid", rid)
+    cities = rows(con, "SELECT *, marts.population_band(population) AS population_band FROM marts.city_index "
+                       "WHERE run_id = ? ORDER BY state, city, geoid", rid)
     changes = _changes(con, run)
     for c in cities:
         c["gaps"] = parse_gaps(c.get("top_gaps"))

@@ -21,20 +21,22 @@ from markupsafe import Markup
 
 from warehouse.index.validation import FEW_LABELS, parse_bin_detail
 from warehouse.report import charts
-from warehouse.report.data import BANDS, TIERS, ReportData, parse_gaps
+from warehouse.report.data import TIERS, ReportData, parse_gaps
 from warehouse.report.links import safe_href
 
 TIER_LABELS = {"none": "No tier", "silver": "Silver", "gold": "Gold", "platinum": "Platinum",
                "honor_roll": "Honor roll"}
 
 
-def population_band(population: int | None) -> str:
-    """The population bands of marts.outreach_targets (a test checks the two agree)."""
-    p = population or 0
-    for limit, band in ((50_000, BANDS[0]), (100_000, BANDS[1]), (250_000, BANDS[2]), (500_000, BANDS[3])):
-        if p < limit:
-            return band
-    return BANDS[4]
+def band_order(rows: list[dict[str, Any]]) -> list[str]:
+    """The population bands present in ``rows`` (their ``population_band``, from the warehouse's macro
+    marts.population_band), smallest cities first."""
+    smallest: dict[str, int] = {}
+    for r in rows:
+        band = r.get("population_band")
+        if band:
+            smallest[band] = min(smallest.get(band, r["population"] or 0), r["population"] or 0)
+    return sorted(smallest, key=smallest.__getitem__)
 
 
 def _pct(value: float | None, digits: int = 0) -> str:
@@ -83,8 +85,6 @@ def _tier_rows(cities: list[dict[str, Any]], key: str, groups: list[str]) -> lis
 def index_context(data: ReportData) -> dict[str, Any]:
     """National overview: counts, the three distributions and the list of every city."""
     cities = data.cities
-    for c in cities:
-        c["population_band"] = population_band(c["population"])
     by_tier = Counter(c["predicted_tier"] for c in cities)
     tier_keys = list(TIERS) + sorted(set(by_tier) - set(TIERS))
     states = sorted({c["state"] or "" for c in cities})
@@ -105,7 +105,7 @@ def index_context(data: ReportData) -> dict[str, Any]:
         "state_chart": charts.stacked_bars(_tier_rows(cities, "state", states), tier_keys,
                                            title="Cities by state and predicted tier", labels=TIER_LABELS,
                                            width=560, label_width=40),
-        "band_chart": charts.stacked_bars(_tier_rows(cities, "population_band", list(BANDS)), tier_keys,
+        "band_chart": charts.stacked_bars(_tier_rows(cities, "population_band", band_order(cities)), tier_keys,
                                           title="Cities by population band and predicted tier",
                                           labels=TIER_LABELS, width=560, label_width=80),
     }
@@ -118,15 +118,14 @@ def targets_context(data: ReportData) -> dict[str, Any]:
         r["gap_list"] = parse_gaps(r.get("top_gaps"))
     # Cities whose practices could not be judged: listed in the same table (status filter "Not yet
     # observed"), unranked, with what to check before anyone calls.
-    unseen = [dict(c, population_band=population_band(c["population"]), gap_list=[])
+    unseen = [dict(c, gap_list=[])
               for c in sorted(data.cities, key=lambda c: (-(c["population"] or 0), c["geoid"]))
               if c.get("outreach_status") == "not_observed"]
     rows = t + unseen
     return {
         "root": "", "run": data.run, "targets": t, "not_observed": unseen,
         "states": sorted({r["state"] for r in rows if r["state"]}),
-        "bands": [b for b in BANDS if any(r["population_band"] == b for r in rows)]
-        + sorted({r["population_band"] for r in rows} - set(BANDS) - {None}),
+        "bands": band_order(rows),
         "next_tiers": [x for x in TIERS + ("honor_roll",) if any(r["next_tier"] == x for r in rows)],
         "certified_tiers": [x for x in ("honor_roll", *TIERS) if any(r.get("certified_tier") == x for r in rows)],
     }

@@ -145,14 +145,18 @@ FROM changes;
 CREATE OR REPLACE VIEW marts.city_changes_latest AS
 SELECT c.* FROM marts.city_changes c JOIN ops.latest_run r USING (run_id);
 
+-- The population bands staff filter by: one definition, for the views, the report and analysts' queries.
+CREATE OR REPLACE MACRO marts.population_band(population) AS
+    CASE WHEN population < 50000 THEN '30k-50k'
+         WHEN population < 100000 THEN '50k-100k'
+         WHEN population < 250000 THEN '100k-250k'
+         WHEN population < 500000 THEN '250k-500k'
+         ELSE '500k+' END;
+
 CREATE OR REPLACE VIEW marts.outreach_targets AS
 WITH ranked AS (
     SELECT i.*,
-           CASE WHEN i.population < 50000 THEN '30k-50k'
-                WHEN i.population < 100000 THEN '50k-100k'
-                WHEN i.population < 250000 THEN '100k-250k'
-                WHEN i.population < 500000 THEN '250k-500k'
-                ELSE '500k+' END                               AS population_band,
+           marts.population_band(i.population)               AS population_band,
            i.p_next_tier_if_gaps_closed - i.p_next_tier     AS push_uplift
     FROM marts.city_index_latest i
     WHERE i.outreach_status = 'target'
