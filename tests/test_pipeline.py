@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -69,6 +70,7 @@ def _portals(home: Path, run_id: str) -> list[tuple]:
         con.close()
 
 
+@pytest.mark.slow   # a whole run (10-85 s): in `make test`, not in the fast loop
 def test_live_run_publishes_cities_and_fetch_log_and_replay_reproduces_it(home: Path) -> None:
     faults = FaultPlan().add(BROKEN.website_host, "http_500")
     with SimWeb(POP, faults=faults) as sim:
@@ -131,6 +133,7 @@ def test_unreachable_website_sources_mean_websites_unknown_not_absent(home: Path
     assert rows == [("uscityurl: http_error; wikidata: http_error", "none")]
 
 
+@pytest.mark.slow   # a whole run (10-85 s): in `make test`, not in the fast loop
 def test_uscityurl_outranks_wikidata_and_stands_in_when_wikidata_is_down(home: Path) -> None:
     """Wikidata down: the cities UScityURL lists keep their website (and say where it came from); the
     others are unknown, not absent. Every candidate is in marts.city_websites with its source."""
@@ -153,6 +156,7 @@ def test_uscityurl_outranks_wikidata_and_stands_in_when_wikidata_is_down(home: P
     assert len(candidates) == cities["website_url"].notna().sum() > 0
 
 
+@pytest.mark.slow   # a whole run (10-85 s): in `make test`, not in the fast loop
 def test_a_stale_address_loses_to_the_candidate_that_answers(home: Path) -> None:
     """UScityURL outranks Wikidata, but where it lists an address that no longer serves the city (and
     Wikidata names another domain), both are fetched and the one that answers is the city's website,
@@ -217,6 +221,7 @@ def test_bad_rows_in_a_city_list_are_quarantined_not_dropped(home: Path, tmp_pat
     assert reasons
 
 
+@pytest.mark.slow   # a whole run (10-85 s): in `make test`, not in the fast loop
 def test_cli_sample_run_then_sql_and_runs(home: Path, capsys: pytest.CaptureFixture) -> None:
     assert cli(["run", "--sample", "--home", str(home), "--quiet"]) == 0
     out = capsys.readouterr()
@@ -299,10 +304,9 @@ def test_cli_sample_run_then_sql_and_runs(home: Path, capsys: pytest.CaptureFixt
     (["sql", "select 1"], "no published warehouse"),
     (["sql", "select * from nowhere"], None),
 ])
-def test_cli_errors_are_one_line_messages(argv, message, home: Path, capsys) -> None:
-    if argv[0] == "sql" and message is None:
-        assert cli(["run", "--sample", "--home", str(home), "--quiet"]) == 0
-        capsys.readouterr()
+def test_cli_errors_are_one_line_messages(argv, message, home: Path, capsys, sample_home: Path) -> None:
+    if argv[0] == "sql" and message is None:   # a published warehouse to query: the session's sample run
+        shutil.copyfile(WarehousePaths(sample_home).published, WarehousePaths(home).published)
     code = cli([*argv, "--home", str(home)])
     err = capsys.readouterr().err
     assert code == 1 and err.startswith("cdpi: error:") and "Traceback" not in err
@@ -329,6 +333,7 @@ def test_console_script_runs_the_sample_in_a_fresh_process(tmp_path: Path) -> No
     assert "published" in proc.stdout
 
 
+@pytest.mark.slow   # a whole run (10-85 s): in `make test`, not in the fast loop
 def test_a_blocking_check_stops_a_publish_over_a_published_warehouse(home: Path, tmp_path: Path,
                                                                      capsys: pytest.CaptureFixture) -> None:
     """A run whose city list is mostly invalid leaves the published warehouse exactly as it was, and
