@@ -11,6 +11,7 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
+import sqlalchemy.exc
 
 from pipelines.cli import main as cli
 from pipelines.instance import DAGSTER_YAML, prepare_dagster_home, run_instance, settle_abandoned_runs
@@ -180,9 +181,12 @@ def test_a_killed_run_is_marked_failed_by_the_next_run(tmp_path: Path, capsys: p
         while started is None and time.monotonic() < deadline:
             time.sleep(0.5)
             if (home / "dagster" / "history" / "runs.db").exists():
-                with _instance(home) as instance:
-                    runs = instance.get_runs(filters=dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED]))
-                    started = runs[0].run_id if runs else None
+                try:
+                    with _instance(home) as instance:
+                        runs = instance.get_runs(filters=dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED]))
+                        started = runs[0].run_id if runs else None
+                except sqlalchemy.exc.OperationalError:
+                    continue   # the run is still creating the instance's tables: look again
         assert started, "the run never showed as started"
         proc.kill()
         proc.wait(timeout=60)

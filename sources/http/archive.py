@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import os
 import threading
 from dataclasses import dataclass
@@ -27,6 +28,8 @@ from sources.http.urls import normalize_url
 
 WARC_SUFFIX = ".warc.gz"
 _HOP_FAILURE = "application/vnd.cdpi.hop-failure+json"
+
+_log = logging.getLogger(__name__)
 
 
 def warc_now() -> str:
@@ -163,39 +166,52 @@ class _FileIndex:
         self.info: list[tuple[str, str]] = []   # warcinfo ``name: value`` lines, names lower-cased
         pending: dict[str, tuple[str, _Stored | Exchange]] = {}  # record id -> (url, entry) awaiting its request
         last_304: dict[str, _Stored] = {}
+        #: Why reading stopped before the end of the file (a torn last record), else None.
+        self.torn: str | None = None
         with open(path, "rb") as fh:
             records = ArchiveIterator(fh)
-            for record in records:
-                rtype = record.rec_type
-                url = record.rec_headers.get_header("WARC-Target-URI")
-                rid = record.rec_headers.get_header("WARC-Record-ID")
-                if rtype == "warcinfo":
-                    self._read_info(record.content_stream().read(64 * 1024))
-                elif rtype == "response":
-                    truncated = bool(record.rec_headers.get_header("WARC-Truncated"))
-                    status = int(record.http_headers.get_statuscode())
-                    # The offset and length are known once the record is read to its end (warcio does that).
-                    pending[rid] = (url, _Stored(records.get_record_offset(), records.get_record_length(),
-                                                 status, truncated))
-                elif rtype == "metadata" and record.rec_headers.get_header("Content-Type") == _HOP_FAILURE:
-                    info = json.loads(record.content_stream().read())
-                    ex = Exchange(status=None, headers=[], body=b"",
-                                  date=record.rec_headers.get_header("WARC-Date") or "",
-                                  outcome=info["outcome"], error=info.get("error"), source=path.name)
-                    pending[rid] = (url, ex)
-                    self.entries[(info["method"].upper(), normalize_url(url))] = ex
-                elif rtype == "request":
-                    ref = record.rec_headers.get_header("WARC-Concurrent-To")
-                    if ref in pending:
-                        target_url, entry = pending.pop(ref)
-                        method = record.http_headers.protocol.split(" ")[0].upper()
-                        self.entries[(method, normalize_url(target_url))] = entry
-                        if isinstance(entry, _Stored) and entry.status == 304:
-                            last_304[ref] = entry
-                elif rtype == "resource":
-                    ref = record.rec_headers.get_header("WARC-Concurrent-To")
-                    if ref in last_304:
-                        last_304.pop(ref).reused = (records.get_record_offset(), records.get_record_length())
+            try:
+                self._index(path, records, pending, last_304)
+            except Exception as exc:  # noqa: BLE001 - warcio fails in many ways on a record cut short
+                # A run killed while writing leaves a torn last record: everything before it is indexed (a
+                # response counts only once its request record follows it, so a torn pair is not).
+                self.torn = f"{type(exc).__name__}: {exc}"
+                _log.warning("%s: reading stopped at a damaged record (%s); earlier records are replayed",
+                             path.name, self.torn)
+
+    def _index(self, path: Path, records: ArchiveIterator, pending: dict, last_304: dict) -> None:
+        """Every record of the file into ``entries``, in order (see the class docstring)."""
+        for record in records:
+            rtype = record.rec_type
+            url = record.rec_headers.get_header("WARC-Target-URI")
+            rid = record.rec_headers.get_header("WARC-Record-ID")
+            if rtype == "warcinfo":
+                self._read_info(record.content_stream().read(64 * 1024))
+            elif rtype == "response":
+                truncated = bool(record.rec_headers.get_header("WARC-Truncated"))
+                status = int(record.http_headers.get_statuscode())
+                # The offset and length are known once the record is read to its end (warcio does that).
+                pending[rid] = (url, _Stored(records.get_record_offset(), records.get_record_length(),
+                                             status, truncated))
+            elif rtype == "metadata" and record.rec_headers.get_header("Content-Type") == _HOP_FAILURE:
+                info = json.loads(record.content_stream().read())
+                ex = Exchange(status=None, headers=[], body=b"",
+                              date=record.rec_headers.get_header("WARC-Date") or "",
+                              outcome=info["outcome"], error=info.get("error"), source=path.name)
+                pending[rid] = (url, ex)
+                self.entries[(info["method"].upper(), normalize_url(url))] = ex
+            elif rtype == "request":
+                ref = record.rec_headers.get_header("WARC-Concurrent-To")
+                if ref in pending:
+                    target_url, entry = pending.pop(ref)
+                    method = record.http_headers.protocol.split(" ")[0].upper()
+                    self.entries[(method, normalize_url(target_url))] = entry
+                    if isinstance(entry, _Stored) and entry.status == 304:
+                        last_304[ref] = entry
+            elif rtype == "resource":
+                ref = record.rec_headers.get_header("WARC-Concurrent-To")
+                if ref in last_304:
+                    last_304.pop(ref).reused = (records.get_record_offset(), records.get_record_length())
 
     def _read_info(self, block: bytes) -> None:
         for line in block.decode("utf-8", errors="replace").splitlines():
