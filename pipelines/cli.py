@@ -607,7 +607,7 @@ def _correction_batch(con, catalog, csv_path: Path, default_by: str | None) -> l
     from warehouse.corrections import CorrectionError, draft
 
     if not csv_path.exists():
-        raise CliError(f"corrections file not found: {csv_path}")
+        raise CliError(f"batch CSV not found: {csv_path}")
     with open(csv_path, newline="", encoding="utf-8-sig") as fh:
         reader = csv.DictReader(fh)
         needed = {"city", "criterion", "met", "source"}
