@@ -94,13 +94,12 @@ def _fill(target: Path, source: Path, months: int, scale: int) -> float:
                         "city_count) VALUES (?, ?, 'live', false, 'success', ?, ?, ?)",
                         [rid, snap, snap, snap, 111 * scale])
         from warehouse.publish import refresh_changes
+        from warehouse.schema import run_models
 
         con.execute("DETACH src")
         refresh_changes(con, f"history-{months:03d}")          # every run's stored changes, as publish does
-        con.execute("INSERT INTO ops.fetch_summary BY NAME SELECT any_value(snapshot) AS snapshot, run_id, outcome, "
-                    "count(*) AS fetches, count(DISTINCT host) AS hosts, sum(bytes) AS bytes, "
-                    "sum(attempts) AS attempts, count(*) FILTER (WHERE from_cache) AS from_cache, "
-                    "median(elapsed_ms) AS median_ms FROM ops.fetch_log GROUP BY run_id, outcome")
+        # The publish step's own model: it sums every run not summed yet (here, all of them).
+        run_models(con, f"history-{months:03d}", only=("20_fetch_summary.sql",))
         con.execute("CHECKPOINT")
     finally:
         con.close()

@@ -71,10 +71,12 @@ def describe_view_columns(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(";\n".join(statements))
 
 
-def run_models(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
-    """Build this run's staging-to-marts models (SQL files in sql/models, bound to the run id)."""
-    for _name, sql in _sql_files("models"):
-        con.execute(sql, {"run_id": run_id})
+def run_models(con: duckdb.DuckDBPyConnection, run_id: str, only: tuple[str, ...] = ()) -> None:
+    """Build this run's staging-to-marts models (SQL files in sql/models, bound to the run id); ``only``:
+    just the models of these file names."""
+    for name, sql in _sql_files("models"):
+        if not only or name in only:
+            con.execute(sql, {"run_id": run_id})
 
 
 def base_tables(con: duckdb.DuckDBPyConnection, catalog: str | None = None) -> list[tuple[str, str]]:

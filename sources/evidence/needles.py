@@ -2,8 +2,8 @@
 
 Why: the classifier runs about 400 case-insensitive patterns over every page, and Python's ``re`` scans
 a case-insensitive pattern position by position (its literal-prefix search is off under ``re.I``). Most
-patterns cannot match most pages, and whether one can is answered much faster by ``str.__contains__`` on a
-lower-cased copy of the page: a pattern is run only when one of its *needles* occurs. The needles are
+patterns cannot match most pages, and whether one can is answered much faster by one Aho-Corasick pass over
+the folded page (``NeedleFinder``): a pattern is run only when one of its *needles* occurs. The needles are
 derived from the compiled pattern's syntax tree, so ``rules.yaml`` stays plain regular expressions and a
 new rule is guarded with no extra work; a pattern whose needles cannot be derived is always run.
 
@@ -45,9 +45,8 @@ def fold(text: str) -> str:
 
 
 def needles(regex: re.Pattern[str]) -> tuple[str, ...] | None:
-    """Strings one of which every match of ``regex`` contains (lower-cased), or None when none can be
-    derived (then the pattern must always be run). Only case-insensitive or case-free needles are
-    derived: a case-sensitive pattern with letters gets None, as does any pattern the parser rejects."""
+    """Strings one of which every match of ``regex`` contains (folded, see ``fold``), or None when none can
+    be derived (then the pattern must always be run), as for any pattern the parser rejects."""
     if _p is None:
         return None
     try:
