@@ -3,7 +3,9 @@ and the terminal stays quiet: Dagster's and third-party log records go to the ru
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sqlite3
 import subprocess
 import sys
 import time
@@ -11,7 +13,6 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
-import sqlalchemy.exc
 
 from pipelines.cli import main as cli
 from pipelines.instance import DAGSTER_YAML, prepare_dagster_home, run_instance, settle_abandoned_runs
@@ -180,13 +181,16 @@ def test_a_killed_run_is_marked_failed_by_the_next_run(tmp_path: Path, capsys: p
         started = None
         while started is None and time.monotonic() < deadline:
             time.sleep(0.5)
-            if (home / "dagster" / "history" / "runs.db").exists():
+            db = home / "dagster" / "history" / "runs.db"
+            if db.exists():
+                # Read the run storage read-only: opening a DagsterInstance here would race the run's own
+                # creation and migration of its tables (duplicate tables, two alembic heads).
                 try:
-                    with _instance(home) as instance:
-                        runs = instance.get_runs(filters=dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED]))
-                        started = runs[0].run_id if runs else None
-                except sqlalchemy.exc.OperationalError:
-                    continue   # the run is still creating the instance's tables: look again
+                    with contextlib.closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True)) as con:
+                        row = con.execute("SELECT run_id FROM runs WHERE status = 'STARTED'").fetchone()
+                        started = row[0] if row else None
+                except sqlite3.Error:
+                    continue   # the run is still creating its tables: look again
         assert started, "the run never showed as started"
         proc.kill()
         proc.wait(timeout=60)
