@@ -57,7 +57,7 @@ def crawl_shard(k: int, shards: int) -> dg.AssetsDefinition:
         limits = res.crawl.limits()
         label = "website crawl" + (f" ({k + 1} of {shards})" if shards > 1 else "")
         with (res.fetcher.open(res.warehouse.paths(), context.run_id, f"city_evidence-{k}",
-                               archive_info=limits.archive_info()) as f,
+                               archive_info=limits.archive_info(), revisit=res.crawl.revisit_policy()) as f,
               StageProgress(context, label, "cities", f) as progress):
             # A replay follows the document hosts its archive's crawl followed, besides the configured ones.
             limits = limits.with_doc_hosts(f.declared(DOC_HOSTS_FIELD))

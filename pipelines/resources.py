@@ -13,6 +13,7 @@ from sources.census import SUBEST_URL
 from sources.http.archive import SAMPLE_FIELD
 from sources.http.config import FetcherConfig
 from sources.http.fetcher import Fetcher
+from sources.http.revisit import RevisitPolicy
 from sources.portals.dataportals import REGISTRY_COMMIT
 from sources.websites import USCITYURL_COMMIT
 from warehouse.paths import WarehousePaths, cdpi_home
@@ -37,6 +38,7 @@ class WarehouseResource(dg.ConfigurableResource):
 
 #: The fetcher's own defaults (sources/http/config.py, where each is explained): declared there once.
 _FETCH = FetcherConfig()
+_REVISIT = RevisitPolicy()
 
 
 class FetcherResource(dg.ConfigurableResource):
@@ -68,7 +70,8 @@ class FetcherResource(dg.ConfigurableResource):
     #: of it is labelled sample data too.
     sample_data: bool = False
 
-    def fetcher_config(self, cache_dir: Path | None, shared_gate_dir: Path | None = None) -> FetcherConfig:
+    def fetcher_config(self, cache_dir: Path | None, shared_gate_dir: Path | None = None,
+                       revisit: RevisitPolicy | None = None) -> FetcherConfig:
         return FetcherConfig(
             user_agent=self.user_agent, contact_url=self.contact_url, min_delay_s=self.min_delay_s,
             max_crawl_delay_s=self.max_crawl_delay_s,
@@ -80,15 +83,17 @@ class FetcherResource(dg.ConfigurableResource):
             obey_robots=self.obey_robots,
             resolve={k: (None if v == REAL_DNS else v) for k, v in self.resolve.items()},
             allow_addresses=tuple(self.allow_addresses), replay=tuple(self.replay),
-            cache_dir=cache_dir if self.conditional_get else None, shared_gate_dir=shared_gate_dir)
+            cache_dir=cache_dir if self.conditional_get else None, shared_gate_dir=shared_gate_dir,
+            revisit=revisit)
 
     @contextlib.contextmanager
     def open(self, paths: WarehousePaths, run_id: str, prefix: str,
-             archive_info: dict[str, str] | None = None) -> Iterator[Fetcher]:
+             archive_info: dict[str, str] | None = None, revisit: RevisitPolicy | None = None) -> Iterator[Fetcher]:
         """A fetcher archiving into this run's folder (``archive_info`` goes into each WARC's warcinfo
-        record); closed (WARC flushed) when the step ends."""
+        record; ``revisit``, the website crawl's policy for pages it may carry forward); closed (WARC
+        flushed) when the step ends."""
         # One set of host gates per run, shared by every step and process of it (crawl shards).
-        fetcher = Fetcher(self.fetcher_config(paths.http_cache, paths.run_dir(run_id) / "host-gates"),
+        fetcher = Fetcher(self.fetcher_config(paths.http_cache, paths.run_dir(run_id) / "host-gates", revisit),
                           run_dir=paths.run_dir(run_id), run_id=run_id, archive_prefix=prefix,
                           archive_info={**(archive_info or {}), **({SAMPLE_FIELD: "true"} if self.sample_data else {})})
         try:
@@ -145,6 +150,20 @@ class CrawlSettings(dg.ConfigurableResource):
     max_pdf_pages: int = 40
     #: Registrable domains of document hosts followed besides the city's own, added to the built-in list.
     extra_doc_hosts: list[str] = []
+    #: Revisit policy (sources/http/revisit.py): off, every page is asked every run; on, a page judged
+    #: unchanged is carried forward from its last verified fetch (evidence pages and hubs are always asked).
+    revisit: bool = _REVISIT.enabled
+    revisit_base_interval_days: float = _REVISIT.base_interval_days
+    revisit_min_interval_days: float = _REVISIT.min_interval_days
+    revisit_max_interval_days: float = _REVISIT.max_interval_days
+    revisit_heuristic_fraction: float = _REVISIT.heuristic_fraction
+    revisit_slack_days: float = _REVISIT.slack_days
+
+    def revisit_policy(self) -> RevisitPolicy:
+        return RevisitPolicy(enabled=self.revisit, base_interval_days=self.revisit_base_interval_days,
+                             min_interval_days=self.revisit_min_interval_days,
+                             max_interval_days=self.revisit_max_interval_days,
+                             heuristic_fraction=self.revisit_heuristic_fraction, slack_days=self.revisit_slack_days)
 
     def limits(self):
         from sources.evidence.crawl import CrawlLimits

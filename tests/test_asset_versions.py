@@ -45,6 +45,21 @@ def test_a_rules_or_catalog_edit_changes_the_version(tmp_path: Path) -> None:
     assert changed != versions.INDEX
 
 
+def test_every_revisit_setting_is_reachable_from_the_crawl_settings_with_the_policys_default() -> None:
+    import dataclasses
+
+    from pipelines.resources import CrawlSettings
+    from sources.http.revisit import RevisitPolicy
+
+    default = RevisitPolicy()
+    assert CrawlSettings().revisit_policy() == default
+    bumped = CrawlSettings(revisit=False, **{f"revisit_{f.name}": getattr(default, f.name) * 2
+                                            for f in dataclasses.fields(RevisitPolicy) if f.name != "enabled"})
+    assert bumped.revisit_policy() == RevisitPolicy(
+        enabled=False, **{f.name: getattr(default, f.name) * 2 for f in dataclasses.fields(RevisitPolicy)
+                          if f.name != "enabled"})
+
+
 def test_every_fetcher_setting_is_reachable_from_run_config_with_the_fetchers_default() -> None:
     """FetcherResource repeats no default (issue 19, item 2): each setting of FetcherConfig that a run can
     set is a resource field with FetcherConfig's default, and reaches the config the fetcher gets."""
@@ -53,7 +68,8 @@ def test_every_fetcher_setting_is_reachable_from_run_config_with_the_fetchers_de
     from pipelines.resources import FetcherResource
     from sources.http.config import FetcherConfig
 
-    internal = {"resolve", "allow_addresses", "replay", "cache_dir", "shared_gate_dir"}
+    # (revisit is the website crawl's policy: CrawlSettings holds it, see the test below)
+    internal = {"resolve", "allow_addresses", "replay", "cache_dir", "shared_gate_dir", "revisit"}
     fields = {f.name: f.default for f in dataclasses.fields(FetcherConfig) if f.name not in internal}
     resource = FetcherResource()
     assert {k: getattr(resource, k) for k in fields} == fields

@@ -27,6 +27,7 @@ import xml.etree.ElementTree as ET
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from functools import lru_cache
 from urllib.parse import urlsplit
 
@@ -37,6 +38,7 @@ from sources.evidence.classify import RULES_PATH, classify
 from sources.evidence.documents import Document, decode, load, sniff
 from sources.http.fetcher import Fetcher
 from sources.http.result import FetchResult
+from sources.http.revisit import Decision, Observation, decide, parse_time
 from sources.http.urls import InvalidURL, normalize_url
 from sources.portals.registries import registrable_domain
 
@@ -56,11 +58,13 @@ DEFAULT_DOC_HOSTS = ("legistar.com", "granicus.com", "iqm2.com", "primegov.com",
 DOC_HOSTS_FIELD = "cdpi-doc-hosts"
 PAGE_COLUMNS = ["geoid", "url", "final_url", "depth", "priority", "found_via", "outcome", "status", "content_type",
                 "doc_kind", "bytes", "sha256", "fetched_at", "pdf_pages", "extract_error", "evidence_kinds",
-                "duplicate_of", "aliases"]
+                "duplicate_of", "aliases", "verified_at", "revisit", "carried_from_run"]
 EVIDENCE_COLUMNS = ["geoid", "url", "kind", "criteria", "confidence", "snippet", "score", "rule_hits",
-                    "fetched_at", "content_hash", "extractor_version"]
+                    "fetched_at", "content_hash", "extractor_version", "verified_at", "carried"]
 SUMMARY_COLUMNS = ["geoid", "seed_url", "pages_fetched", "pages_ok", "bytes", "robots_blocked", "unreachable",
-                   "queued_left", "stopped_by", "evidence_rows", "kinds_found", "seconds"]
+                   "queued_left", "stopped_by", "evidence_rows", "kinds_found", "seconds", "pages_carried"]
+#: Outcomes of a page the crawl could read (asked and answered, or carried forward unchanged).
+_READ = ("ok", "not_modified", "carried")
 _SITEMAP_MAX_URLS = 2_000
 
 
@@ -97,16 +101,17 @@ class CityCrawl:
     seconds: float = 0.0              # wall time of the city's crawl, politeness waits included
 
     def summary(self) -> dict:
-        ok = [p for p in self.pages if p["outcome"] == "ok"]
+        ok = [p for p in self.pages if p["outcome"] in _READ]
         return {"geoid": self.geoid, "seed_url": self.seed_url, "pages_fetched": len(self.pages),
                 "pages_ok": len(ok), "bytes": sum(p["bytes"] for p in self.pages),
                 "robots_blocked": sum(p["outcome"] == "robots_disallowed" for p in self.pages),
-                "unreachable": sum(p["outcome"] not in ("ok", "http_error", "robots_disallowed", "too_large")
+                "unreachable": sum(p["outcome"] not in (*_READ, "http_error", "robots_disallowed", "too_large")
                                    for p in self.pages),
                 "queued_left": self.queued_left, "stopped_by": self.stopped_by,
                 "evidence_rows": len(self.evidence),
                 "kinds_found": ";".join(sorted({e["kind"] for e in self.evidence})),
-                "seconds": round(self.seconds, 3)}
+                "seconds": round(self.seconds, 3),
+                "pages_carried": sum(p["outcome"] == "carried" for p in self.pages)}
 
 
 @dataclass(frozen=True)
@@ -145,13 +150,21 @@ class CityCrawler:
     with a request, never asleep on a host's politeness delay) while every city still sees exactly the
     order of fetches a one-city-at-a-time crawl would make."""
 
-    def __init__(self, fetcher: Fetcher, geoid: str, website: str, limits: CrawlLimits = CrawlLimits()):
+    def __init__(self, fetcher: Fetcher, geoid: str, website: str, limits: CrawlLimits = CrawlLimits(),
+                 now: datetime | None = None):
         self.fetcher, self.limits, self.website = fetcher, limits, website
         self.out = CityCrawl(geoid, website)
         self._site_domain = registrable_domain(urlsplit(website).hostname)
         self._doc_domains = set(limits.doc_hosts)
-        # (-priority, order, url, depth, found_via, host when off the city's own domain else "")
-        self._queue: list[tuple[float, int, str, int, str, str]] = []
+        # (-priority, order, url, depth, found_via, host when off the city's own domain else "", parent URL)
+        self._queue: list[tuple[float, int, str, int, str, str, str]] = []
+        #: The revisit policy's memory (live runs with a cache), the clock it reads, what the sitemaps say.
+        self._ledger = fetcher.ledger
+        self._now = now or datetime.now(UTC)
+        self._lastmod: dict[str, str] = {}
+        #: What to remember of each page read (``_remember``), in crawl order.
+        self._read: list[_Read] = []
+        self._carried_body = b""
         self._seen: set[str] = set()
         # A page is read once: the row of the first fetch that returned it, by final URL and by body hash.
         self._read_at: dict[str, dict] = {}
@@ -182,6 +195,7 @@ class CityCrawler:
         if self._done:
             self.out.queued_left = len(self._queue)
             self.out.seconds = time.monotonic() - self._began
+            self._remember()
         return not self._done
 
     def _stop(self, reason: str | None = None) -> None:
@@ -189,7 +203,7 @@ class CityCrawler:
             self.out.stopped_by = reason
         self._done = True
 
-    def _push(self, url: str, depth: int, priority: float, via: str) -> None:
+    def _push(self, url: str, depth: int, priority: float, via: str, parent: str = "") -> None:
         """Queue an in-scope link once: on the city's own registrable domain or a document host."""
         key = _key(url)
         if key in self._seen or depth > self.limits.max_depth:
@@ -201,7 +215,7 @@ class CityCrawler:
         self._seen.add(key)
         self._order += 1
         offsite = "" if dom == self._site_domain else host
-        heapq.heappush(self._queue, (-priority, self._order, url, depth, via, offsite))
+        heapq.heappush(self._queue, (-priority, self._order, url, depth, via, offsite, parent))
 
     def offsite_hosts(self) -> list[str]:
         """Hosts off the city's own domain among the URLs its remaining budget will reach, best first.
@@ -216,11 +230,11 @@ class CityCrawler:
                 hosts.append(entry[5])
         return hosts
 
-    def _within_budget(self) -> list[tuple[float, int, str, int, str, str]]:
+    def _within_budget(self) -> list[tuple[float, int, str, int, str, str, str]]:
         """The queued URLs the remaining page budget reaches in today's ranking, best first."""
         return heapq.nsmallest(self.limits.max_pages - len(self.out.pages), self._queue)
 
-    def _pop(self, prefer: str | None) -> tuple[float, int, str, int, str, str]:
+    def _pop(self, prefer: str | None) -> tuple[float, int, str, int, str, str, str]:
         """The most promising URL, or, when the scheduler hands this city a free shared host, the best
         URL on that host among those the remaining budget reaches in today's ranking. Fetching it early
         rarely changes which pages the budget covers (only when links found later would have outranked
@@ -258,7 +272,7 @@ class CityCrawler:
             return self._stop("max_pages")
         if self._spent >= limits.max_bytes:
             return self._stop("max_bytes")
-        neg, _, url, depth, via, _ = self._pop(prefer)
+        neg, _, url, depth, via, _, parent = self._pop(prefer)
         first = self._read_at.get(_key(url))
         if first is not None:       # a redirect already brought us here: nothing new to ask or read
             _add_alias(first, url)
@@ -268,9 +282,17 @@ class CityCrawler:
         room = limits.max_bytes - self._spent
         is_doc = url.lower().split("?")[0].endswith(".pdf")
         cap = min(room, limits.max_document_bytes if is_doc else limits.max_page_bytes)
-        res = self.fetcher.get(url, max_bytes=max(cap, 1))
+        decision = self._decide(url, via)
+        if decision is not None and not decision.ask:
+            res = self.fetcher.carry(url, decision.memory, self._carried_body)
+        else:
+            res = self.fetcher.get(url, max_bytes=max(cap, 1))
         self._spent += len(res.body)
         page, doc = _page_row(out.geoid, res, depth, -neg, via, limits)
+        if decision is not None:
+            page["revisit"] = decision.describe()
+            if not decision.ask:
+                page["carried_from_run"] = decision.memory.run_id
         out.pages.append(page)
         if res.outcome.value == "too_large" and cap == room:
             return self._stop("max_bytes")   # the city's remaining budget, not the page's own cap, cut it off
@@ -280,30 +302,89 @@ class CityCrawler:
             found = classify(doc)
             page["evidence_kinds"] = ";".join(e.kind for e in found)
             out.evidence.extend(_evidence_row(out.geoid, res, e) for e in found)
+        if res.ok and self._ledger is not None:
+            self._note_read(page, res, doc, parent)
         if doc is not None and doc.kind == "html" and depth < limits.max_depth:
             for link, anchor in doc.links:
                 if link.startswith(("http://", "https://")):
-                    self._push(link, depth + 1, link_priority(link, anchor, depth + 1), "link")
+                    self._push(link, depth + 1, link_priority(link, anchor, depth + 1), "link", url)
         if not self._home_done:
             self._home_done = True
             if not res.ok and res.outcome.value != "http_error":
                 return self._stop("seed_unreachable")
-            for sm in _sitemap_urls(self.fetcher, self.website, res):
+            for sm, lastmod in _sitemap_urls(self.fetcher, self.website, res):
+                if lastmod:
+                    self._lastmod.setdefault(_ledger_key(sm), lastmod)
                 self._push(sm, 1, link_priority(sm, "", 1), "sitemap")
         if not self._queue:
             self._stop()
 
 
-def crawl_city(fetcher: Fetcher, geoid: str, website: str, limits: CrawlLimits = CrawlLimits()) -> CityCrawl:
+    def _decide(self, url: str, via: str) -> Decision | None:
+        """Ask ``url`` this run or carry its last verified fetch forward (sources/http/revisit.py)? None
+        when there is no memory to consult (a replay, no cache) or for the home page, asked every run.
+        A carry needs the stored body, held in ``_carried_body`` for the step that uses it."""
+        if self._ledger is None or via == "seed":
+            return None
+        key = _ledger_key(url)
+        memory = self._ledger.recall(key)
+        decision = decide(memory, self._now, self._ledger.policy, parse_time(self._lastmod.get(key)))
+        if not decision.ask:
+            body = self.fetcher.cache.kept(memory.sha256) if self.fetcher.cache is not None else None
+            if body is None:
+                return Decision(True, "no_body", memory)
+            self._carried_body = body
+        return decision
+
+    def _remember(self) -> None:
+        """The crawl ended: fold what it read into the revisit memory, with each page's evidence and hub
+        flags (a hub is a page that linked to a page with evidence). Bodies asked this run are stored for
+        carrying; carried ones already are."""
+        if self._ledger is None or not self._read:
+            return
+        hubs = {_ledger_key(r.parent) for r in self._read if r.page["evidence_kinds"] and r.parent}
+        observations = [Observation(
+            url=r.key, final_url=r.page["final_url"], content_type=r.content_type, sha256=r.page["sha256"],
+            content_key=r.text_key, verified=r.page["outcome"] != "carried", evidence=bool(r.page["evidence_kinds"]),
+            hub=r.key in hubs, last_modified=r.last_modified, lastmod=self._lastmod.get(r.key),
+            fetched_at=r.page["fetched_at"]) for r in self._read]
+        self._ledger.remember(observations, now=self._now, run_id=self.fetcher.run_id)
+
+    def _note_read(self, page: dict, res: FetchResult, doc: Document | None, parent: str) -> None:
+        """Keep what the revisit memory needs of a page read: its body in the content store (a page asked
+        this run may be carried next run), and a key of its text, which is what "changed" compares."""
+        if res.outcome.value != "carried" and self.fetcher.cache is not None:
+            self.fetcher.cache.keep(res.body)
+        text_key = (hashlib.sha256(doc.text.encode("utf-8", "replace")).hexdigest()
+                    if doc is not None and doc.text else page["sha256"])
+        self._read.append(_Read(page, _ledger_key(res.url), parent, res.headers.get("last-modified"), text_key,
+                                res.headers.get("content-type", "")))
+
+
+@dataclass(frozen=True)
+class _Read:
+    """A page the crawl read, as the revisit memory will record it."""
+
+    page: dict
+    key: str                   # the ledger's key: the URL asked, normalized
+    parent: str                # the page whose link queued it ("" for the seed and sitemap entries)
+    last_modified: str | None  # the response's Last-Modified header
+    text_key: str              # SHA-256 of the text read (of the bytes when nothing was read)
+    content_type: str          # the Content-Type header as served
+
+
+def crawl_city(fetcher: Fetcher, geoid: str, website: str, limits: CrawlLimits = CrawlLimits(),
+               now: datetime | None = None) -> CityCrawl:
     """Crawl one city's site within ``limits``; every fetch becomes a page row, whatever its outcome."""
-    crawler = CityCrawler(fetcher, geoid, website, limits)
+    crawler = CityCrawler(fetcher, geoid, website, limits, now)
     while crawler.step():
         pass
     return crawler.out
 
 
 def crawl_cities(fetcher: Fetcher, cities: pd.DataFrame, *, limits: CrawlLimits = CrawlLimits(), workers: int = 8,
-                 progress: Callable[[int, int], None] | None = None) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+                 progress: Callable[[int, int], None] | None = None, now: datetime | None = None
+                 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Crawl every city with a website; returns (pages, evidence, summaries).
 
     ``workers`` threads share every city: each free worker takes the city whose next host may be
@@ -311,7 +392,9 @@ def crawl_cities(fetcher: Fetcher, cities: pd.DataFrame, *, limits: CrawlLimits 
     own crawl is sequential and identical to a lone crawl; across cities, workers fill the time a host's
     politeness delay would otherwise leave idle. Per-host politeness stays the fetcher's job."""
     todo = cities[cities["website_url"].notna() & (cities["website_url"] != "")]
-    crawlers = [CityCrawler(fetcher, g, w, limits) for g, w in zip(todo["geoid"], todo["website_url"], strict=True)]
+    now = now or datetime.now(UTC)   # one clock for every city: the revisit decisions of one run agree
+    crawlers = [CityCrawler(fetcher, g, w, limits, now)
+                for g, w in zip(todo["geoid"], todo["website_url"], strict=True)]
     _schedule(fetcher, crawlers, max(1, workers), progress)
     results = [c.out for c in crawlers]
     pages = pd.DataFrame([p for r in results for p in r.pages], columns=PAGE_COLUMNS)
@@ -496,7 +579,9 @@ def _page_row(geoid: str, res: FetchResult, depth: int, priority: float, via: st
            "sha256": hashlib.sha256(res.body).hexdigest() if res.ok else None, "fetched_at": res.fetched_at,
            "pdf_pages": doc.pages if doc is not None else None,
            "extract_error": (doc.error if doc is not None else (res.error if not res.ok else None)),
-           "evidence_kinds": "", "duplicate_of": None, "aliases": ""}
+           "evidence_kinds": "", "duplicate_of": None, "aliases": "",
+           # When the server last confirmed this body: now for a page asked, the original date when carried.
+           "verified_at": res.fetched_at if res.ok else None, "revisit": None, "carried_from_run": None}
     return row, doc
 
 
@@ -511,18 +596,20 @@ def _evidence_row(geoid: str, res: FetchResult, e) -> dict:
     return {"geoid": geoid, "url": res.final_url, "kind": e.kind, "criteria": ";".join(e.criteria),
             "confidence": e.confidence, "snippet": e.snippet, "score": e.score, "rule_hits": " | ".join(e.hits),
             "fetched_at": res.fetched_at, "content_hash": hashlib.sha256(res.body).hexdigest(),
-            "extractor_version": e.extractor_version}
+            "extractor_version": e.extractor_version, "verified_at": res.fetched_at,
+            "carried": res.outcome.value == "carried"}
 
 
-def _sitemap_urls(fetcher: Fetcher, website: str, home: FetchResult) -> list[str]:
-    """Page URLs from the sitemaps robots.txt declares, else ``/sitemap.xml``; one level of sitemap index."""
+def _sitemap_urls(fetcher: Fetcher, website: str, home: FetchResult) -> list[tuple[str, str | None]]:
+    """(page URL, its lastmod) from the sitemaps robots.txt declares, else ``/sitemap.xml``; one level of
+    sitemap index."""
     parts = urlsplit(home.final_url if home.ok else website)
     origin = f"{parts.scheme}://{parts.netloc}"
     declared = fetcher.robots.rules(origin).sitemaps()
-    urls: list[str] = []
+    urls: list[tuple[str, str | None]] = []
     for sm in (declared or [origin + "/sitemap.xml"])[:3]:
-        locs, nested = _read_sitemap(fetcher, sm)
-        urls.extend(locs)
+        entries, nested = _read_sitemap(fetcher, sm)
+        urls.extend(entries)
         for child in nested[:3]:
             urls.extend(_read_sitemap(fetcher, child)[0])
         if len(urls) >= _SITEMAP_MAX_URLS:
@@ -530,8 +617,8 @@ def _sitemap_urls(fetcher: Fetcher, website: str, home: FetchResult) -> list[str
     return urls[:_SITEMAP_MAX_URLS]
 
 
-def _read_sitemap(fetcher: Fetcher, url: str) -> tuple[list[str], list[str]]:
-    """(page URLs, nested sitemap URLs); a missing or malformed sitemap is simply empty."""
+def _read_sitemap(fetcher: Fetcher, url: str) -> tuple[list[tuple[str, str | None]], list[str]]:
+    """((page URL, lastmod) pairs, nested sitemap URLs); a missing or malformed sitemap is simply empty."""
     res = fetcher.get(url, max_bytes=10 * 1024 * 1024)
     if not res.ok:
         return [], []
@@ -539,10 +626,22 @@ def _read_sitemap(fetcher: Fetcher, url: str) -> tuple[list[str], list[str]]:
         root = ET.fromstring(res.body)
     except ET.ParseError:
         return [], []
-    locs = [el.text.strip() for el in root.iter() if el.tag.endswith("loc") and el.text]
     if root.tag.endswith("sitemapindex"):
-        return [], locs
-    return locs, []
+        return [], [el.text.strip() for el in root.iter() if el.tag.endswith("loc") and el.text]
+    entries: list[tuple[str, str | None]] = []
+    for item in root:
+        fields = {child.tag.rsplit("}", 1)[-1]: (child.text or "").strip() for child in item}
+        if fields.get("loc"):
+            entries.append((fields["loc"], fields.get("lastmod") or None))
+    return entries, []
+
+
+def _ledger_key(url: str) -> str:
+    """The revisit memory's key: the URL as the archive normalizes it (the URL itself when unparsable)."""
+    try:
+        return normalize_url(url)
+    except InvalidURL:
+        return url
 
 
 def _key(url: str) -> str:

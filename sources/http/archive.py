@@ -28,6 +28,10 @@ from sources.http.urls import normalize_url
 
 WARC_SUFFIX = ".warc.gz"
 _HOP_FAILURE = "application/vnd.cdpi.hop-failure+json"
+#: WARC headers of a carried page's ``resource`` record (see ``WarcArchive.write_carried``).
+CARRIED_RUN = "X-Cdpi-Carried-From-Run"
+CARRIED_FINAL = "X-Cdpi-Final-URL"
+CARRIED_AT = "X-Cdpi-Carried-At"
 
 _log = logging.getLogger(__name__)
 
@@ -48,6 +52,8 @@ class Exchange:
     error: str | None = None
     reused_body: bytes | None = None  # body of the resource record that follows a 304
     source: str = ""                  # file name of the WARC the exchange was read from
+    carried_from: str | None = None   # a carried page: the run whose archive holds its verified fetch
+    final_url: str | None = None      # a carried page: where its verified fetch ended (redirects)
 
 
 class WarcArchive:
@@ -92,6 +98,20 @@ class WarcArchive:
                     url, "resource", payload=io.BytesIO(reused_body), warc_content_type=ctype,
                     warc_headers_dict={"WARC-Date": date,
                                        "WARC-Concurrent-To": resp.rec_headers.get_header("WARC-Record-ID")}))
+            self._fh.flush()
+
+    def write_carried(self, *, url: str, final_url: str, content_type: str, body: bytes, verified_at: str,
+                      from_run: str, date: str) -> None:
+        """A page the revisit policy did not ask this run: its carried body as a ``resource`` record dated
+        when the server last confirmed it (``verified_at``), naming the run whose archive holds that fetch
+        and when this run carried it. The run's own WARC stays enough to replay it."""
+        url = normalize_url(url)
+        with self._lock:
+            writer = self._ensure_open()
+            writer.write_record(writer.create_warc_record(
+                url, "resource", payload=io.BytesIO(body), warc_content_type=content_type or "application/octet-stream",
+                warc_headers_dict={"WARC-Date": verified_at, CARRIED_RUN: from_run, CARRIED_FINAL: final_url,
+                                   CARRIED_AT: date}))
             self._fh.flush()
 
     def write_failure(self, *, url: str, method: str, outcome: str, error: str, date: str,
@@ -147,11 +167,12 @@ class _Stored:
     hop-failure exchanges); the record is read back and decompressed when it is looked up, so replaying
     a large archive holds offsets in memory, not every body."""
 
-    __slots__ = ("offset", "length", "status", "truncated", "reused")
+    __slots__ = ("offset", "length", "status", "truncated", "reused", "carried")
 
-    def __init__(self, offset: int, length: int, status: int, truncated: bool):
+    def __init__(self, offset: int, length: int, status: int, truncated: bool, carried: bool = False):
         self.offset, self.length, self.status, self.truncated = offset, length, status, truncated
         self.reused: tuple[int, int] | None = None   # (offset, length) of a 304's resource record
+        self.carried = carried                       # a carried page's resource record
 
 
 class _FileIndex:
@@ -208,6 +229,9 @@ class _FileIndex:
                     self.entries[(method, normalize_url(target_url))] = entry
                     if isinstance(entry, _Stored) and entry.status == 304:
                         last_304[ref] = entry
+            elif rtype == "resource" and record.rec_headers.get_header(CARRIED_RUN):
+                self.entries[("GET", normalize_url(url))] = _Stored(
+                    records.get_record_offset(), records.get_record_length(), 200, False, carried=True)
             elif rtype == "resource":
                 ref = record.rec_headers.get_header("WARC-Concurrent-To")
                 if ref in last_304:
@@ -228,6 +252,12 @@ class _FileIndex:
             if os.fstat(fh.fileno()).st_ino != self.stamp[0]:
                 raise RuntimeError(f"{self.path} was replaced while it was being replayed")
             record = self._record(fh, entry.offset, entry.length)
+            if entry.carried:
+                head = record.rec_headers
+                return Exchange(status=200, headers=[("Content-Type", head.get_header("Content-Type") or "")],
+                                body=record.content_stream().read(), date=head.get_header("WARC-Date") or "",
+                                source=self.path.name, carried_from=head.get_header(CARRIED_RUN),
+                                final_url=head.get_header(CARRIED_FINAL))
             # A truncated body is never used (the outcome is too_large), so it is not read.
             ex = Exchange(status=entry.status, headers=list(record.http_headers.headers),
                           body=b"" if entry.truncated else record.content_stream().read(),

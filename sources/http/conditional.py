@@ -68,6 +68,14 @@ class ConditionalCache:
               content_type: str) -> None:
         if not (etag or last_modified):
             return
+        digest = self.keep(body)
+        with self._lock:
+            self._db.execute("INSERT OR REPLACE INTO validators VALUES (?, ?, ?, ?, ?)",
+                             (url, etag, last_modified, digest, content_type))
+
+    def keep(self, body: bytes) -> str:
+        """Store a body under its SHA-256 (once, whoever asks) and return the digest. The revisit policy
+        keeps every page it may carry forward here, validators or not."""
         digest = hashlib.sha256(body).hexdigest()
         path = self._body_path(digest)
         if not path.exists():
@@ -75,9 +83,15 @@ class ConditionalCache:
             tmp = path.with_suffix(f".tmp{os.getpid()}-{threading.get_ident()}")
             tmp.write_bytes(gzip.compress(body, compresslevel=5))
             os.replace(tmp, path)
-        with self._lock:
-            self._db.execute("INSERT OR REPLACE INTO validators VALUES (?, ?, ?, ?, ?)",
-                             (url, etag, last_modified, digest, content_type))
+        return digest
+
+    def kept(self, digest: str) -> bytes | None:
+        """The body stored under ``digest``; None when it is missing or damaged (then: ask again)."""
+        try:
+            body = gzip.decompress(self._body_path(digest).read_bytes())
+        except (OSError, EOFError):
+            return None
+        return body if hashlib.sha256(body).hexdigest() == digest else None
 
     def store_refused(self, url: str, etag: str | None, last_modified: str | None, cap: int,
                       content_type: str) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sources.http.revisit import RevisitPolicy
+
 DEFAULT_CONTACT_URL = "https://github.com/cdpi-project/cdpi#crawler"
 
 
@@ -53,6 +55,9 @@ class FetcherConfig:
     #: Folder of per-host lock files shared by every process of a run (crawl shards on one machine):
     #: politeness then holds across processes, not just across threads.
     shared_gate_dir: Path | None = None
+    #: When the website crawl asks a page again or carries it forward (needs ``cache_dir``; live runs only).
+    #: None: every page is asked every run (the pipeline's crawl sets it from its CrawlSettings).
+    revisit: RevisitPolicy | None = None
 
     @property
     def full_user_agent(self) -> str:

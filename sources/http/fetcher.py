@@ -32,10 +32,13 @@ from sources.http.fetchlog import FetchLog
 from sources.http.outcomes import Outcome
 from sources.http.politeness import HostGate, SharedHostGate
 from sources.http.result import FetchResult
+from sources.http.revisit import PageMemory, RevisitLedger
 from sources.http.robots import RobotsCache
 from sources.http.urls import InvalidURL, host_of, normalize_url, origin_of
 
 _REDIRECTS = {301, 302, 303, 307, 308}
+#: Archived with a 304 that confirms a body refused as too large is unchanged (no body to reuse).
+_REFUSED_UNCHANGED = "X-Cdpi-Refused-Unchanged"
 _CHUNK = 64 * 1024
 #: Hop-level headers that describe the wire, not the body we keep; rewritten before archiving.
 _WIRE_HEADERS = {"content-encoding", "transfer-encoding", "content-length"}
@@ -56,7 +59,8 @@ class _PinnedTLSAdapter(HTTPAdapter):
 class _Hop:
     """What one hop (after retries) produced."""
 
-    __slots__ = ("outcome", "status", "headers", "body", "error", "attempts", "date", "from_cache", "source")
+    __slots__ = ("outcome", "status", "headers", "body", "error", "attempts", "date", "from_cache", "source",
+                 "final_url")
 
     def __init__(self, outcome: Outcome, *, status: int | None = None,
                  headers: list[tuple[str, str]] | None = None, body: bytes = b"", error: str | None = None,
@@ -64,6 +68,7 @@ class _Hop:
         self.outcome, self.status, self.headers, self.body = outcome, status, headers or [], body
         self.error, self.attempts, self.date, self.from_cache = error, attempts, date, from_cache
         self.source = source   # replay: the archive file that answered
+        self.final_url: str | None = None   # replay of a carried page: where its verified fetch ended
 
 
 #: Worker threads of a replay (``fetch_many``, and the crawl and portal survey, which size their pools by
@@ -92,6 +97,11 @@ class Fetcher:
                                      config.full_user_agent, "cdpi-run-id": run_id, **(archive_info or {})}))
         self.cache = (ConditionalCache(config.cache_dir)
                       if config.cache_dir is not None and not config.replaying else None)
+        #: What past runs saw of each page, for the crawl's revisit policy (live runs with a cache only: a
+        #: replay answers from its archive, which holds the carried pages of the run it replays).
+        self.ledger = (RevisitLedger(config.cache_dir, config.revisit)
+                       if self.cache is not None and config.revisit is not None and config.revisit.enabled
+                       else None)
         self.log = FetchLog(run_dir, run_id, prefix=f"fetch_log-{archive_prefix}")
         #: Where a body larger than config.max_bytes (allowed by a raised per-request cap) is held while it
         #: is read, as a file without a name: the run folder when there is one (on disk, where the WARCs
@@ -173,7 +183,7 @@ class Fetcher:
                 current = nxt
                 continue
             return self._finish(FetchResult(
-                url, current, method, hop.outcome, status=hop.status,
+                url, hop.final_url or current, method, hop.outcome, status=hop.status,
                 headers={k.lower(): v for k, v in hop.headers}, body=hop.body, attempts=attempts,
                 from_cache=hop.from_cache, error=hop.error, fetched_at=fetched_at, redirects=redirects,
                 archived_in=hop.source), started)
@@ -182,6 +192,19 @@ class Fetcher:
                                         error=f"more than {self.config.max_redirects} redirects",
                                         attempts=attempts, fetched_at=fetched_at, redirects=redirects),
                             started)
+
+    def carry(self, url: str, memory: PageMemory, body: bytes) -> FetchResult:
+        """A page the revisit policy chose not to ask: no request, no politeness turn. The result has the
+        body and date of its last verified fetch, and is archived and logged as ``carried`` so the run's
+        WARC replays it and the fetch log never counts it as a request."""
+        result = FetchResult(url, memory.final_url, "GET", Outcome.CARRIED, status=200,
+                             headers={"content-type": memory.content_type}, body=body,
+                             fetched_at=memory.verified_at)
+        if self.archive is not None:
+            self.archive.write_carried(url=url, final_url=memory.final_url, content_type=memory.content_type,
+                                       body=body, verified_at=memory.verified_at, from_run=memory.run_id,
+                                       date=warc_now())
+        return self._finish(result, time.monotonic())
 
     def fetch_many(self, urls: Iterable[str], *,
                    progress: Callable[[int, int], None] | None = None) -> list[FetchResult]:
@@ -266,6 +289,8 @@ class Fetcher:
             self.archive.close()
         if self.cache is not None:
             self.cache.close()
+        if self.ledger is not None:
+            self.ledger.close()
         self.log.close()
         self._session.close()
 
@@ -295,12 +320,20 @@ class Fetcher:
 
     @staticmethod
     def _replayed(ex: Exchange) -> _Hop:
+        if ex.carried_from is not None:
+            hop = _Hop(Outcome.CARRIED, status=200, headers=ex.headers, body=ex.body, date=ex.date, attempts=0)
+            hop.final_url = ex.final_url
+            return hop
         if ex.outcome and ex.status is None:
             return _Hop(Outcome(ex.outcome), error=ex.error, date=ex.date)
         if ex.outcome == Outcome.TOO_LARGE.value:
             return _Hop(Outcome.TOO_LARGE, status=ex.status, headers=ex.headers, date=ex.date,
                         error="body exceeded the byte cap (archived truncated)")
         if ex.status == 304:
+            refused_cap = _header(ex.headers, _REFUSED_UNCHANGED.lower())
+            if ex.reused_body is None and refused_cap:
+                return _Hop(Outcome.TOO_LARGE, status=304, headers=ex.headers, date=ex.date, from_cache=True,
+                            error=f"unchanged since refused as larger than {refused_cap} bytes")
             if ex.reused_body is None:
                 return _Hop(Outcome.NOT_ARCHIVED, status=304, error="304 without archived body", date=ex.date)
             return _Hop(Outcome.NOT_MODIFIED, status=304, headers=ex.headers, body=ex.reused_body,
@@ -394,6 +427,8 @@ class Fetcher:
             if not _header(kept, "content-type") and cached.content_type:
                 kept.append(("Content-Type", cached.content_type))
         kept.append(("Content-Length", str(len(body))))
+        if unchanged_refused:   # so a replay tells "still too large" from a 304 whose body went missing
+            kept.append((_REFUSED_UNCHANGED, str(cached.refused_cap)))
         if self.archive is not None:
             self.archive.write_exchange(url=url, method=method, request_headers=archived_req, status=status,
                                         reason=resp.reason or _REASONS.get(status, ""),

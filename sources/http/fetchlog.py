@@ -40,8 +40,8 @@ class FetchLog:
 
     def write(self, result: FetchResult, warc_file: str | None) -> dict:
         row = log_row(result, self.run_id, warc_file)
-        with self._lock:
-            self._requests += 1
+        with self._lock:   # a carried page is logged (the run's account of every page) but was never asked
+            self._requests += result.outcome.value != "carried"
             self._not_ok += not result.ok
         if self.path is not None:
             line = json.dumps(row, sort_keys=True) + "\n"

@@ -24,15 +24,18 @@ class Outcome(enum.StrEnum):
     TOO_MANY_REDIRECTS = "too_many_redirects"  # redirect limit hit or a redirect loop
     INVALID_URL = "invalid_url"              # unparsable URL or unsupported scheme
     NOT_ARCHIVED = "not_archived"            # replay mode: the archive has no record for this request
+    #: Not asked this run: the revisit policy (sources/http/revisit.py) judged the page unlikely to have
+    #: changed, so the body of its last verified fetch is carried forward with that fetch's date.
+    CARRIED = "carried"
 
     @property
     def reachable(self) -> bool:
         """True when the remote side answered, so a missing page means missing, not unknown."""
-        return self in (Outcome.OK, Outcome.NOT_MODIFIED, Outcome.HTTP_ERROR)
+        return self in (Outcome.OK, Outcome.NOT_MODIFIED, Outcome.HTTP_ERROR, Outcome.CARRIED)
 
     @property
     def has_body(self) -> bool:
-        return self in (Outcome.OK, Outcome.NOT_MODIFIED)
+        return self in (Outcome.OK, Outcome.NOT_MODIFIED, Outcome.CARRIED)
 
 
 #: Outcomes that say nothing about whether the resource exists ("unreachable", not "absent").

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import html
 import random
+import re
 import socket
 import sys
 import threading
@@ -70,6 +72,9 @@ class SimWeb:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._overrides: dict[tuple[str, str], tuple[Response, int]] = {}
+        #: (host, path) -> when an override's content changed, told by its Last-Modified and, when the site's
+        #: CMS says so (``in_sitemap``), by its sitemap entry's lastmod.
+        self._modified: dict[tuple[str, str], tuple[datetime, bool]] = {}
         self._override_version = 0
         self._fault_counts: dict[tuple[int, str, str], int] = {}
         self._url_counts: dict[str, int] = {}
@@ -157,16 +162,35 @@ class SimWeb:
 
     # ------------------------------------------------------------------------------ content changes
     def set_override(self, host: str, path: str, body: bytes | str,
-                     content_type: str = "text/html; charset=utf-8") -> None:
-        """Serve ``body`` at ``host`` + ``path`` from now on (``path`` may include ``?query``)."""
+                     content_type: str = "text/html; charset=utf-8", *, modified: datetime | None = None,
+                     in_sitemap: bool = True) -> None:
+        """Serve ``body`` at ``host`` + ``path`` from now on (``path`` may include ``?query``). ``modified``
+        dates the change (Last-Modified; by default an hour per override after EPOCH); when ``in_sitemap``,
+        the site's sitemap entry for the path reports it as its lastmod, as a CMS-made sitemap does."""
         data = body.encode("utf-8") if isinstance(body, str) else body
         with self._lock:
             self._override_version += 1
             self._overrides[(host.lower(), path)] = (Response(200, content_type, data), self._override_version)
+            if modified is not None:
+                self._modified[(host.lower(), path)] = (modified, in_sitemap)
 
     def clear_overrides(self) -> None:
         with self._lock:
             self._overrides.clear()
+            self._modified.clear()
+
+    def _sitemap_lastmods(self, host: str, resp: Response) -> Response:
+        """The sitemap as served, with each changed page's entry dated by its change."""
+        with self._lock:
+            changed = {path: when for (h, path), (when, shown) in self._modified.items() if h == host and shown}
+        if not changed or not isinstance(resp.body, bytes):
+            return resp
+        text = resp.body.decode("utf-8")
+        for path, when in changed.items():
+            loc = re.escape(html.escape(f"https://{host}{path}"))
+            text = re.sub(rf"(<loc>{loc}</loc><lastmod>)[^<]*(</lastmod>)", rf"\g<1>{when.date().isoformat()}\g<2>",
+                          text)
+        return resp._replace(body=text.encode("utf-8"))
 
     def _override(self, host: str, path: str, query: str) -> tuple[Response, int] | None:
         with self._lock:
@@ -282,11 +306,15 @@ class _Handler(BaseHTTPRequestHandler):
         overridden = web._override(host, path, clean_query)
         if overridden is not None:
             resp, version = overridden
-            modified = EPOCH + timedelta(hours=version)
+            with web._lock:
+                dated = web._modified.get((host, f"{path}?{clean_query}")) or web._modified.get((host, path))
+            modified = dated[0] if dated else EPOCH + timedelta(hours=version)
         else:
             resp = web.router.route(host, path, clean_query, empty=fault is not None and fault.kind == "empty_catalog",
                                     form=form)
             modified = None
+            if path == "/sitemap.xml" and resp.status == 200:
+                resp = web._sitemap_lastmods(host, resp)
         if fault is not None and fault.kind == "malformed_json" and isinstance(resp.body, bytes):
             resp = resp._replace(body=resp.body[: int(len(resp.body) * float(fault["keep"]))])
         if resp.delay > 0 and web.sleep(resp.delay):

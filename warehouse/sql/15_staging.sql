@@ -69,7 +69,10 @@ CREATE TABLE IF NOT EXISTS staging.crawl_pages (
     extract_error  VARCHAR,
     evidence_kinds VARCHAR,
     duplicate_of   VARCHAR,
-    aliases        VARCHAR
+    aliases        VARCHAR,
+    verified_at    VARCHAR,
+    revisit        VARCHAR,
+    carried_from_run VARCHAR
 );
 
 CREATE TABLE IF NOT EXISTS staging.crawl_summaries (
@@ -86,7 +89,8 @@ CREATE TABLE IF NOT EXISTS staging.crawl_summaries (
     stopped_by     VARCHAR,
     evidence_rows  INTEGER,
     kinds_found    VARCHAR,
-    seconds        DOUBLE
+    seconds        DOUBLE,
+    pages_carried  INTEGER
 );
 
 CREATE TABLE IF NOT EXISTS staging.city_signals (

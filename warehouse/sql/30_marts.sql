@@ -103,7 +103,9 @@ CREATE TABLE IF NOT EXISTS marts.evidence (
     rule_hits         VARCHAR,
     fetched_at        VARCHAR,
     content_hash      VARCHAR   NOT NULL,
-    extractor_version VARCHAR   NOT NULL
+    extractor_version VARCHAR   NOT NULL,
+    verified_at       VARCHAR,
+    carried           BOOLEAN
 );
 
 CREATE TABLE IF NOT EXISTS marts.criteria (

@@ -1,0 +1,233 @@
+"""When to ask a page again: a per-URL memory of past fetches, and the revisit policy that reads it.
+
+A monthly refresh that asks every page again is paced by politeness, not bytes: conditional GET saves
+the bytes of an unchanged page but not its turn on the host. Most municipal pages change rarely, so the
+crawl asks a page only when one of these says it may have changed, and otherwise carries forward the
+body of its last verified fetch (outcome ``carried``, with that fetch's date and run):
+
+* it is new to us, or its stored body is gone;
+* it carried evidence last time, or it is a hub that led to an evidence page (both are what the index
+  stands on, so they are checked every run; a hub re-read is how new evidence pages are found);
+* its sitemap ``lastmod`` is newer than our last verification;
+* its revisit interval has elapsed. The interval adapts to what past runs saw: it doubles each time the
+  page is found unchanged and halves when it changed, between ``min_interval_days`` and
+  ``max_interval_days``. A page seen for the first time starts from HTTP's heuristic freshness (a tenth
+  of the time since its ``Last-Modified``, RFC 9111 section 4.2.2), else from ``base_interval_days``.
+
+"Changed" compares the text the crawl read (``content_key``), not raw bytes, so a CMS that stamps every
+response with a fresh token or date does not keep a static page on the every-run list.
+
+The memory is a SQLite file beside the conditional-GET validators, written once per city when its crawl
+ends; bodies live in the conditional cache's content-addressed store. Home pages, robots.txt, sitemaps
+and portal catalogs never consult it: the crawl and the portal survey ask them every run.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+
+LEDGER_FILE = "revisits.sqlite"
+
+
+@dataclass(frozen=True)
+class RevisitPolicy:
+    """How eagerly unchanged pages are asked again (defaults suit monthly runs)."""
+
+    enabled: bool = True
+    #: A page first seen (without a date that says it is older) is asked again after this long: two monthly
+    #: runs later. A change on such a page that neither its sitemap entry nor the evidence and hub rules
+    #: reveal is therefore seen within two months at worst; in exchange the first refresh after a full
+    #: crawl asks only what may have changed, not every page again.
+    base_interval_days: float = 60.0
+    #: Never wait less than this between asks (a page that keeps changing is asked every run).
+    min_interval_days: float = 28.0
+    #: Never carry a page longer than this: even a page that never changed is verified twice a year.
+    max_interval_days: float = 182.0
+    #: Share of a page's age (since Last-Modified or sitemap lastmod) it is assumed to stay unchanged.
+    heuristic_fraction: float = 0.1
+    #: A run a few days early (a manual run, a late previous one) still asks what is nearly due.
+    slack_days: float = 3.0
+
+    def first_interval(self, now: datetime, modified: datetime | None) -> float:
+        """Interval of a page seen for the first time, from the age its server or sitemap reports."""
+        if modified is None or modified > now:
+            return self.base_interval_days
+        age = (now - modified).total_seconds() / 86_400
+        return self._clamp(max(self.base_interval_days, self.heuristic_fraction * age))
+
+    def next_interval(self, interval: float, changed: bool) -> float:
+        return self._clamp(interval / 2 if changed else interval * 2)
+
+    def _clamp(self, days: float) -> float:
+        return min(self.max_interval_days, max(self.min_interval_days, days))
+
+
+@dataclass(frozen=True)
+class PageMemory:
+    """What the last verified fetch of one URL left behind."""
+
+    url: str
+    final_url: str
+    content_type: str         # the Content-Type header as served (charset included)
+    sha256: str               # of the body, the key of the stored copy
+    content_key: str          # of the text read from it: what "changed" compares
+    verified_at: str          # ISO-8601 UTC: the last time the server confirmed this body (200 or 304)
+    changed_at: str           # when this content was first seen
+    interval_days: float
+    checks: int               # times asked and answered
+    changes: int              # of which with changed content
+    evidence: bool            # the page yielded evidence when last read
+    hub: bool                 # a page it links to yielded evidence when last read
+    run_id: str               # the run whose archive holds that verified fetch
+    lastmod: str | None       # sitemap lastmod seen at that time
+
+    @property
+    def verified(self) -> datetime:
+        return parse_time(self.verified_at)
+
+    def due_at(self) -> datetime:
+        return self.verified + timedelta(days=self.interval_days)
+
+
+@dataclass(frozen=True)
+class Decision:
+    ask: bool
+    reason: str               # new | evidence | hub | sitemap_lastmod | due | no_body | off | fresh
+    memory: PageMemory | None = None
+
+    def describe(self) -> str:
+        """One phrase for the page row: why the page was asked, or until when it is fresh."""
+        if self.ask or self.memory is None:
+            return self.reason
+        return f"fresh until {self.memory.due_at().date().isoformat()}"
+
+
+def decide(memory: PageMemory | None, now: datetime, policy: RevisitPolicy,
+           lastmod: datetime | None = None) -> Decision:
+    """Ask again, or carry forward? (Whether the stored body still exists is the caller's check.)"""
+    if memory is None:
+        return Decision(True, "new")
+    if not policy.enabled:
+        return Decision(True, "off", memory)
+    if memory.evidence:
+        return Decision(True, "evidence", memory)
+    if memory.hub:
+        return Decision(True, "hub", memory)
+    if lastmod is not None and lastmod.date() > memory.verified.date():
+        return Decision(True, "sitemap_lastmod", memory)
+    if now >= memory.due_at() - timedelta(days=policy.slack_days):
+        return Decision(True, "due", memory)
+    return Decision(False, "fresh", memory)
+
+
+@dataclass(frozen=True)
+class Observation:
+    """One page as a crawl left it, to be remembered: asked (``verified``) or carried."""
+
+    url: str
+    final_url: str
+    content_type: str
+    sha256: str
+    content_key: str
+    verified: bool            # asked this run and answered with a body (200 or 304)
+    evidence: bool
+    hub: bool
+    last_modified: str | None = None   # the response's Last-Modified header
+    lastmod: str | None = None         # the sitemap's lastmod for the URL
+    fetched_at: str | None = None      # when it was asked (the fetch's own date); None: the ledger's ``now``
+
+
+class RevisitLedger:
+    """The per-URL memory, shared by every thread (and, through SQLite's locking, every crawl shard)."""
+
+    def __init__(self, directory: Path, policy: RevisitPolicy = RevisitPolicy()):
+        self.policy = policy
+        Path(directory).mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(Path(directory) / LEDGER_FILE, check_same_thread=False, timeout=60,
+                                   isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute("""CREATE TABLE IF NOT EXISTS pages (
+            url TEXT PRIMARY KEY, final_url TEXT NOT NULL, content_type TEXT NOT NULL, sha256 TEXT NOT NULL,
+            content_key TEXT NOT NULL, verified_at TEXT NOT NULL, changed_at TEXT NOT NULL,
+            interval_days REAL NOT NULL, checks INTEGER NOT NULL, changes INTEGER NOT NULL,
+            evidence INTEGER NOT NULL, hub INTEGER NOT NULL, run_id TEXT NOT NULL, lastmod TEXT)""")
+
+    def recall(self, url: str) -> PageMemory | None:
+        with self._lock:
+            row = self._db.execute("SELECT * FROM pages WHERE url = ?", (url,)).fetchone()
+        return None if row is None else PageMemory(*row[:10], bool(row[10]), bool(row[11]), row[12], row[13])
+
+    def remember(self, observations: Iterable[Observation], *, now: datetime, run_id: str) -> None:
+        """Fold one city's pages into the memory, in one transaction (a killed run loses at most the
+        cities it had not finished; what is written is always whole)."""
+        rows = []
+        for ob in observations:
+            stamp = ob.fetched_at or format_time(now)
+            old = self.recall(ob.url)
+            if not ob.verified:
+                if old is not None:   # carried: same content, same verification; only the flags move
+                    rows.append((*_row(old)[:10], int(ob.evidence), int(ob.hub), *_row(old)[12:]))
+                continue
+            if old is None:
+                modified = parse_http_date(ob.last_modified) or parse_time(ob.lastmod)
+                now = parse_time(stamp) or now
+                interval, checks, changes, changed_at = self.policy.first_interval(now, modified), 1, 0, stamp
+            else:
+                changed = old.content_key != ob.content_key
+                interval = self.policy.next_interval(old.interval_days, changed)
+                checks, changes = old.checks + 1, old.changes + changed
+                changed_at = stamp if changed else old.changed_at
+            rows.append((ob.url, ob.final_url, ob.content_type, ob.sha256, ob.content_key, stamp, changed_at,
+                         interval, checks, changes, int(ob.evidence), int(ob.hub), run_id, ob.lastmod))
+        if not rows:
+            return
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.executemany("INSERT OR REPLACE INTO pages VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+
+def _row(m: PageMemory) -> tuple:
+    return (m.url, m.final_url, m.content_type, m.sha256, m.content_key, m.verified_at, m.changed_at,
+            m.interval_days, m.checks, m.changes, int(m.evidence), int(m.hub), m.run_id, m.lastmod)
+
+
+def format_time(when: datetime) -> str:
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def parse_time(text: str | None) -> datetime | None:
+    """An ISO-8601 time or date (a sitemap's lastmod may be either), as UTC; None when unreadable."""
+    if not text:
+        return None
+    try:
+        when = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+
+
+def parse_http_date(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)

@@ -1,0 +1,215 @@
+"""The revisit policy: which pages a refresh asks again, which it carries forward, and what it records.
+
+Decisions are tested as a pure function; the refresh end to end on the simulated web, counted on the
+server's side (requests that never left the crawler are the point), then replayed from the refresh's own
+archive.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from sources.evidence.crawl import crawl_cities
+from sources.http.config import FetcherConfig
+from sources.http.fetcher import Fetcher
+from sources.http.revisit import (
+    Observation,
+    PageMemory,
+    RevisitLedger,
+    RevisitPolicy,
+    decide,
+    format_time,
+)
+from tests.simweb.population import build_population, evidence_pages
+from tests.simweb.server import SimWeb, crawl_limits
+
+T0 = datetime(2026, 12, 1, 6, 0, tzinfo=UTC)
+POLICY = RevisitPolicy()
+
+
+def _memory(**kw) -> PageMemory:
+    base = dict(url="https://a.example/p", final_url="https://a.example/p", content_type="text/html",
+                sha256="0" * 64, content_key="k", verified_at=format_time(T0), changed_at=format_time(T0),
+                interval_days=56.0, checks=2, changes=0, evidence=False, hub=False, run_id="r1", lastmod=None)
+    return PageMemory(**{**base, **kw})
+
+
+# ----------------------------------------------------------------------------------------- decisions
+def test_a_page_never_seen_is_asked() -> None:
+    assert decide(None, T0, POLICY).reason == "new"
+
+
+def test_an_unchanged_page_is_carried_until_its_interval_runs_out() -> None:
+    m = _memory(interval_days=56.0)
+    carried = decide(m, T0 + timedelta(days=31), POLICY)
+    assert not carried.ask and carried.reason == "fresh"
+    assert carried.describe() == "fresh until 2027-01-26"
+    assert decide(m, T0 + timedelta(days=56), POLICY).reason == "due"
+    # a run a couple of days early still asks what is nearly due (slack), a week early does not
+    assert decide(m, T0 + timedelta(days=54), POLICY).ask
+    assert not decide(m, T0 + timedelta(days=49), POLICY).ask
+
+
+def test_evidence_pages_and_their_hubs_are_asked_every_run() -> None:
+    soon = T0 + timedelta(days=1)
+    assert decide(_memory(evidence=True), soon, POLICY).reason == "evidence"
+    assert decide(_memory(hub=True), soon, POLICY).reason == "hub"
+    assert decide(_memory(), soon, replace(POLICY, enabled=False)).reason == "off"
+
+
+def test_a_newer_sitemap_lastmod_asks_again_whatever_the_interval() -> None:
+    m = _memory(interval_days=180.0)
+    assert decide(m, T0 + timedelta(days=2), POLICY, lastmod=T0 + timedelta(days=1)).reason == "sitemap_lastmod"
+    # a lastmod on or before the verification day says nothing new
+    assert not decide(m, T0 + timedelta(days=2), POLICY, lastmod=T0 - timedelta(days=90)).ask
+    assert not decide(m, T0 + timedelta(days=2), POLICY, lastmod=T0).ask
+
+
+def test_the_interval_adapts_within_its_bounds() -> None:
+    # first sight: a tenth of the age the server reports (RFC 9111 heuristic), within [min, max]
+    assert POLICY.first_interval(T0, T0 - timedelta(days=500)) == POLICY.base_interval_days
+    assert POLICY.first_interval(T0, T0 - timedelta(days=1200)) == 120.0
+    assert POLICY.first_interval(T0, T0 - timedelta(days=5000)) == POLICY.max_interval_days
+    assert POLICY.first_interval(T0, T0 - timedelta(days=30)) == POLICY.base_interval_days
+    assert POLICY.first_interval(T0, None) == POLICY.base_interval_days
+    assert POLICY.first_interval(T0, T0 + timedelta(days=3)) == POLICY.base_interval_days   # a clock gone wrong
+    assert POLICY.next_interval(60.0, changed=False) == 120.0
+    assert POLICY.next_interval(120.0, changed=False) == POLICY.max_interval_days
+    assert POLICY.next_interval(120.0, changed=True) == 60.0
+    assert POLICY.next_interval(40.0, changed=True) == POLICY.min_interval_days
+
+
+def test_the_ledger_remembers_changes_and_keeps_a_carried_pages_verification(tmp_path: Path) -> None:
+    ledger = RevisitLedger(tmp_path, POLICY)
+    url = "https://a.example/p"
+
+    def seen(key: str, *, verified: bool = True, evidence: bool = False, hub: bool = False) -> Observation:
+        return Observation(url=url, final_url=url, content_type="text/html", sha256=key * 64, content_key=key,
+                           verified=verified, evidence=evidence, hub=hub,
+                           last_modified="Mon, 01 Sep 2025 00:00:00 GMT")
+
+    ledger.remember([seen("a")], now=T0, run_id="r1")
+    first = ledger.recall(url)
+    assert first.checks == 1 and first.changes == 0 and first.run_id == "r1"
+    assert first.interval_days == pytest.approx(60.0)     # a tenth of the 456 days since Last-Modified is less
+    ledger.remember([seen("a")], now=T0 + timedelta(days=60), run_id="r2")
+    same = ledger.recall(url)
+    assert same.interval_days == pytest.approx(2 * first.interval_days) and same.changed_at == first.changed_at
+    ledger.remember([seen("b")], now=T0 + timedelta(days=180), run_id="r3")
+    changed = ledger.recall(url)
+    assert changed.changes == 1 and changed.interval_days == pytest.approx(same.interval_days / 2)
+    assert changed.changed_at == format_time(T0 + timedelta(days=180))
+    # carried: nothing about the content or its verification moves, the flags do
+    ledger.remember([seen("b", verified=False, evidence=True)], now=T0 + timedelta(days=200), run_id="r4")
+    carried = ledger.recall(url)
+    assert carried.evidence and carried.verified_at == changed.verified_at and carried.run_id == "r3"
+    ledger.close()
+
+
+# ------------------------------------------------------------------------------ a refresh, end to end
+NOW = datetime.now(UTC)   # the fetches are dated by the clock; the refreshes happen in its future
+POP = build_population(10, seed=11)
+CITIES = pd.DataFrame([{"geoid": c.geoid, "website_url": c.website} for c in POP.cities if c.website])
+
+
+def _crawl(sim: SimWeb, home: Path, run: str, now: datetime, policy: RevisitPolicy = POLICY
+           ) -> tuple[pd.DataFrame, pd.DataFrame, int]:
+    """One crawl of every city as run ``run`` at ``now``; returns (pages, evidence, requests the server saw)."""
+    sim.reset_stats()
+    # (no Crawl-delay: the cities that ask for 2 s would make this a minutes-long test of nothing more)
+    cfg = sim.fetcher_config(cache_dir=home / "cache", revisit=policy, max_crawl_delay_s=0.0)
+    with Fetcher(cfg, run_dir=home / run, run_id=run) as f:
+        pages, evidence, _ = crawl_cities(f, CITIES, limits=crawl_limits(), workers=4, now=now)
+    return pages, evidence, len(sim.stats()["requests"])
+
+
+def _kinds(evidence: pd.DataFrame) -> set[tuple[str, str, str]]:
+    return set(zip(evidence["geoid"], evidence["url"], evidence["kind"], strict=True))
+
+
+@pytest.mark.slow
+def test_a_refresh_asks_only_what_may_have_changed_and_says_what_it_carried(tmp_path: Path) -> None:
+    with SimWeb(POP) as sim:
+        pages1, evidence1, requests1 = _crawl(sim, tmp_path, "run-1", NOW)
+        pages2, evidence2, requests2 = _crawl(sim, tmp_path, "run-2", NOW + timedelta(days=30))
+    assert requests2 < 0.7 * requests1, (requests1, requests2)
+    carried = pages2[pages2["outcome"] == "carried"]
+    assert len(carried) > 0.3 * len(pages2)
+    # a carried page says so, with the verification and the archive it stands on
+    first = pages1.set_index(["geoid", "url"])
+    for row in carried.itertuples():
+        before = first.loc[(row.geoid, row.url)]
+        assert row.verified_at == before["verified_at"] == row.fetched_at
+        assert row.carried_from_run == "run-1" and row.sha256 == before["sha256"]
+        assert row.revisit.startswith("fresh until ")
+    # what is never carried: the home page, evidence pages, hubs that led to evidence
+    home = pages2[pages2["found_via"] == "seed"]
+    assert (home["outcome"] != "carried").all() and home["revisit"].isna().all()
+    had_evidence = set(zip(evidence1["geoid"], evidence1["url"], strict=True))
+    rechecked = pages2[[(g, u) in had_evidence and dup is None for g, u, dup
+                        in zip(pages2["geoid"], pages2["final_url"], pages2["duplicate_of"], strict=True)]]
+    assert len(rechecked) and (rechecked["outcome"] != "carried").all()
+    assert set(rechecked["revisit"]) <= {"evidence", "hub", "no_body"}
+    assert (pages2["revisit"] == "hub").any()
+    # nothing found is lost: the same evidence, carried rows marked and dated by their verification
+    assert _kinds(evidence2) == _kinds(evidence1)
+    # (every page with evidence was asked again, so none of it stands on a carried page here)
+    assert not evidence2["carried"].any() and evidence2["verified_at"].notna().all()
+
+
+@pytest.mark.slow
+def test_a_change_is_found_in_the_run_that_follows_it(tmp_path: Path) -> None:
+    """A page the sitemap dates after our last look is asked, even with months of interval left; an
+    evidence page is asked every run, so new text on it is read the same day."""
+    city = next(c for c in POP.cities if c.website and any(not p.offsite for p in evidence_pages(c)))
+    host = city.website_host
+    news_text = (f"<h1>City launches open data portal</h1><p>The City of {city.name} today launched its open data portal, "
+                 "a searchable catalog of public datasets residents can download: budgets, permits, 311 service "
+                 "requests and crime data, updated weekly.</p>")
+    later = NOW + timedelta(days=20)
+    with SimWeb(POP) as sim:
+        pages1, evidence1, _ = _crawl(sim, tmp_path, "run-1", NOW)
+        candidates = pages1[(pages1["geoid"] == city.geoid) & (pages1["found_via"] == "sitemap")
+                            & (pages1["evidence_kinds"] == "") & (pages1["outcome"] == "ok")]
+        target = candidates["url"].iloc[0]
+        path = target.split(host, 1)[1]
+        sim.set_override(host, path, f"<html><head><title>News</title></head><body><main>{news_text}</main>"
+                                     "</body></html>", modified=later)
+        pages2, evidence2, _ = _crawl(sim, tmp_path, "run-2", NOW + timedelta(days=30))
+    asked = pages2[(pages2["geoid"] == city.geoid) & (pages2["url"] == target)].iloc[0]
+    assert asked["outcome"] == "ok" and asked["revisit"] == "sitemap_lastmod"
+    found = evidence2[(evidence2["geoid"] == city.geoid) & (evidence2["url"] == target)]
+    assert "open_data_portal" in set(found["kind"]) and not found["carried"].any()
+    assert not set(evidence1[evidence1["url"] == target]["kind"])
+
+
+@pytest.mark.slow
+def test_a_refresh_replays_from_its_own_archive(tmp_path: Path) -> None:
+    with SimWeb(POP) as sim:
+        _crawl(sim, tmp_path, "run-1", NOW)
+        pages2, evidence2, _ = _crawl(sim, tmp_path, "run-2", NOW + timedelta(days=30))
+    replay = FetcherConfig(replay=(str(tmp_path / "run-2" / "warc"),))
+    with Fetcher(replay, run_id="replay") as f:
+        assert f.ledger is None
+        pages3, evidence3, _ = crawl_cities(f, CITIES, limits=crawl_limits(), workers=1)
+    key = ["geoid", "url"]
+    a = pages2.sort_values(key).reset_index(drop=True)
+    b = pages3.sort_values(key).reset_index(drop=True)
+    assert list(a["outcome"]) == list(b["outcome"]) and (a["outcome"] == "carried").any()
+    assert list(a["sha256"]) == list(b["sha256"]) and list(a["final_url"]) == list(b["final_url"])
+    carried = a["outcome"] == "carried"
+    assert list(a.loc[carried, "fetched_at"]) == list(b.loc[carried, "fetched_at"])   # the verified fetch's date
+    assert _kinds(evidence3) == _kinds(evidence2)
+
+
+@pytest.mark.slow
+def test_without_a_policy_every_page_is_asked(tmp_path: Path) -> None:
+    with SimWeb(POP) as sim:
+        _, _, requests1 = _crawl(sim, tmp_path, "run-1", NOW)
+        pages2, _, requests2 = _crawl(sim, tmp_path, "run-2", NOW + timedelta(days=30), replace(POLICY, enabled=False))
+    assert not (pages2["outcome"] == "carried").any() and requests2 == requests1
