@@ -140,6 +140,8 @@ def measure(args) -> dict:
                             strict=True))
             expected = {(g, u, k) for g, u, _, kinds in changes for k in kinds}
             changed_urls = {(g, u) for g, u, _, _ in changes}
+            own_host = {c.geoid: c.website_host for c in pop.cities}
+            on_site = {e for e in expected if e[1].split("/")[2] == own_host.get(e[0])}
             before = {e for e in zip(full["evidence"]["geoid"], full["evidence"]["url"], full["evidence"]["kind"],
                                      strict=True) if (e[0], e[1]) not in changed_urls}
             pages = again["pages"]
@@ -157,8 +159,6 @@ def measure(args) -> dict:
                  "pages": len(pages), "pages_carried": int((pages["outcome"] == "carried").sum()),
                  "asked_because": dict(sorted(reasons.items())), "min_host_gap_s": again["min_gap_s"]}
             missed = [(g, u, k) for g, u, k in sorted(expected - found)]
-            own = {g: c.website_host for g, c in ((c.geoid, c) for c in pop.cities)}
-            on_site = {e for e in expected if e[1].split("/")[2] == own.get(e[0])}
             if args.verbose:
                 full_pages = full["pages"].drop_duplicates(["geoid", "final_url"]).set_index(["geoid", "final_url"])
                 again_pages = pages.drop_duplicates(["geoid", "final_url"]).set_index(["geoid", "final_url"])
