@@ -42,11 +42,14 @@ DATASETS ?= 50000
 EVIDENCE_CITIES ?= 40
 INDEX_CITIES ?= 20000
 ## HISTORY_MONTHS x HISTORY_SCALE: the history benchmark's snapshots and copies of the sample's 111 cities.
+## REFRESH_CITIES: the monthly-refresh benchmark (a full crawl, then refreshes with 0, 5 and 20 % of pages changed).
+REFRESH_CITIES ?= 120
 HISTORY_MONTHS ?= 60
 HISTORY_SCALE ?= 180
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python scripts/bench_national.py --cities $(CITIES) --delay $(DELAY)
+	$(BIN)/python scripts/bench_refresh.py --cities $(REFRESH_CITIES)
 	$(BIN)/python scripts/bench_portals.py --datasets $(DATASETS)
 	$(BIN)/python scripts/bench_evidence.py --cities $(EVIDENCE_CITIES)
 	$(BIN)/python scripts/bench_index.py --cities $(INDEX_CITIES)

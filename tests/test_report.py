@@ -121,6 +121,17 @@ def test_a_page_for_every_city(report, sample_home):
     assert (site / "report.css").exists() and (site / "report.js").exists()
 
 
+def test_evidence_says_when_it_was_last_verified(report, sample_home):
+    """Each evidence item on a city page carries the date its page was last confirmed by the server
+    (issue 18): the sample is a replay, so that is the archived fetch's date, never a carried one."""
+    _, site = report
+    geoid, verified = query(sample_home, "SELECT geoid, max(verified_at) FROM marts.evidence_latest "
+                                         "GROUP BY geoid ORDER BY count(*) DESC LIMIT 1")[0]
+    page = (site / "cities" / f"{geoid}.html").read_text(encoding="utf-8")
+    assert f"verified on {verified[:10]}" in page and "not asked again this run" not in page
+    assert not query(sample_home, "SELECT count(*) FROM marts.evidence_latest WHERE carried OR verified_at IS NULL")[0][0]
+
+
 def test_targets_table_is_the_view(report, sample_home):
     _, site = report
     view = [r[0] for r in query(sample_home, "SELECT geoid FROM marts.outreach_targets ORDER BY rank")]
