@@ -104,6 +104,14 @@ def test_the_ledger_remembers_changes_and_keeps_a_carried_pages_verification(tmp
     changed = ledger.recall(url)
     assert changed.changes == 1 and changed.interval_days == pytest.approx(same.interval_days / 2)
     assert changed.changed_at == format_time(T0 + timedelta(days=180))
+    # a page that disappears (404) changed: it is remembered as absent and asked again sooner
+    other = "https://a.example/q"
+    ledger.remember([replace(seen("a"), url=other, final_url=other)], now=T0, run_id="r1")
+    ledger.remember([Observation(url=other, final_url=other, content_type="", sha256="", content_key="absent:404",
+                                 verified=True, evidence=False, hub=False, status=404)],
+                    now=T0 + timedelta(days=60), run_id="r2")
+    gone = ledger.recall(other)
+    assert gone.absent and gone.changes == 1 and gone.interval_days == 30.0   # halved: due by next month
     # carried: nothing about the content or its verification moves, the flags do
     ledger.remember([seen("b", verified=False, evidence=True)], now=T0 + timedelta(days=200), run_id="r4")
     carried = ledger.recall(url)
@@ -147,6 +155,13 @@ def test_a_refresh_asks_only_what_may_have_changed_and_says_what_it_carried(tmp_
         assert row.verified_at == before["verified_at"] == row.fetched_at
         assert row.carried_from_run == "run-1" and row.sha256 == before["sha256"]
         assert row.revisit.startswith("fresh until ")
+    # a broken link (404) is remembered as absent and carried as such: no request, its original answer
+    absent = pages2[(pages2["outcome"] == "http_error") & pages2["carried_from_run"].notna()]
+    assert len(absent) and set(absent["status"]) <= {404, 410}
+    for row in absent.itertuples():
+        assert row.verified_at == first.loc[(row.geoid, row.url)]["verified_at"] and row.revisit.startswith("fresh")
+    asked_again = pages2[pages2["revisit"] == "new"]
+    assert set(asked_again["outcome"]) <= {"robots_disallowed", "too_large", "timeout", "connection_error"}
     # what is never carried: the home page, evidence pages, hubs that led to evidence
     home = pages2[pages2["found_via"] == "seed"]
     assert (home["outcome"] != "carried").all() and home["revisit"].isna().all()

@@ -65,6 +65,8 @@ SUMMARY_COLUMNS = ["geoid", "seed_url", "pages_fetched", "pages_ok", "bytes", "r
                    "queued_left", "stopped_by", "evidence_rows", "kinds_found", "seconds", "pages_carried"]
 #: Outcomes of a page the crawl could read (asked and answered, or carried forward unchanged).
 _READ = ("ok", "not_modified", "carried")
+#: Answers that say a page does not exist (not "could not look"): remembered, and carried like a page.
+ABSENT = (404, 410)
 _SITEMAP_MAX_URLS = 2_000
 
 
@@ -164,7 +166,6 @@ class CityCrawler:
         self._lastmod: dict[str, str] = {}
         #: What to remember of each page read (``_remember``), in crawl order.
         self._read: list[_Read] = []
-        self._carried_body = b""
         self._seen: set[str] = set()
         # A page is read once: the row of the first fetch that returned it, by final URL and by body hash.
         self._read_at: dict[str, dict] = {}
@@ -282,17 +283,15 @@ class CityCrawler:
         room = limits.max_bytes - self._spent
         is_doc = url.lower().split("?")[0].endswith(".pdf")
         cap = min(room, limits.max_document_bytes if is_doc else limits.max_page_bytes)
-        decision = self._decide(url, via)
+        decision, stored = self._decide(url, via)
         if decision is not None and not decision.ask:
-            res = self.fetcher.carry(url, decision.memory, self._carried_body)
+            res = self.fetcher.carry(url, decision.memory, stored)
         else:
             res = self.fetcher.get(url, max_bytes=max(cap, 1))
         self._spent += len(res.body)
         page, doc = _page_row(out.geoid, res, depth, -neg, via, limits)
         if decision is not None:
             page["revisit"] = decision.describe()
-            if not decision.ask:
-                page["carried_from_run"] = decision.memory.run_id
         out.pages.append(page)
         if res.outcome.value == "too_large" and cap == room:
             return self._stop("max_bytes")   # the city's remaining budget, not the page's own cap, cut it off
@@ -302,7 +301,7 @@ class CityCrawler:
             found = classify(doc)
             page["evidence_kinds"] = ";".join(e.kind for e in found)
             out.evidence.extend(_evidence_row(out.geoid, res, e) for e in found)
-        if res.ok and self._ledger is not None:
+        if self._ledger is not None and (res.ok or res.status in ABSENT):
             self._note_read(page, res, doc, parent)
         if doc is not None and doc.kind == "html" and depth < limits.max_depth:
             for link, anchor in doc.links:
@@ -320,21 +319,19 @@ class CityCrawler:
             self._stop()
 
 
-    def _decide(self, url: str, via: str) -> Decision | None:
-        """Ask ``url`` this run or carry its last verified fetch forward (sources/http/revisit.py)? None
-        when there is no memory to consult (a replay, no cache) or for the home page, asked every run.
-        A carry needs the stored body, held in ``_carried_body`` for the step that uses it."""
+    def _decide(self, url: str, via: str) -> tuple[Decision | None, bytes]:
+        """Ask ``url`` this run or carry its last verified fetch forward (sources/http/revisit.py), and the
+        stored body a carry reads. No decision when there is no memory to consult (a replay, no cache) or
+        for the home page, asked every run; a page whose stored body is gone is asked (``no_body``)."""
         if self._ledger is None or via == "seed":
-            return None
+            return None, b""
         key = _ledger_key(url)
         memory = self._ledger.recall(key)
         decision = decide(memory, self._now, self._ledger.policy, parse_time(self._lastmod.get(key)))
-        if not decision.ask:
-            body = self.fetcher.cache.kept(memory.sha256) if self.fetcher.cache is not None else None
-            if body is None:
-                return Decision(True, "no_body", memory)
-            self._carried_body = body
-        return decision
+        if decision.ask or memory is None or memory.absent:
+            return decision, b""
+        body = self.fetcher.cache.kept(memory.sha256) if self.fetcher.cache is not None else None
+        return (Decision(True, "no_body", memory), b"") if body is None else (decision, body)
 
     def _remember(self) -> None:
         """The crawl ended: fold what it read into the revisit memory, with each page's evidence and hub
@@ -344,16 +341,20 @@ class CityCrawler:
             return
         hubs = {_ledger_key(r.parent) for r in self._read if r.page["evidence_kinds"] and r.parent}
         observations = [Observation(
-            url=r.key, final_url=r.page["final_url"], content_type=r.content_type, sha256=r.page["sha256"],
-            content_key=r.text_key, verified=r.page["outcome"] != "carried", evidence=bool(r.page["evidence_kinds"]),
-            hub=r.key in hubs, last_modified=r.last_modified, lastmod=self._lastmod.get(r.key),
-            fetched_at=r.page["fetched_at"]) for r in self._read]
+            url=r.key, final_url=r.page["final_url"], content_type=r.content_type, sha256=r.page["sha256"] or "",
+            content_key=r.text_key, verified=r.page["carried_from_run"] is None,
+            evidence=bool(r.page["evidence_kinds"]), hub=r.key in hubs, last_modified=r.last_modified,
+            lastmod=self._lastmod.get(r.key), fetched_at=r.page["fetched_at"], status=r.status) for r in self._read]
         self._ledger.remember(observations, now=self._now, run_id=self.fetcher.run_id)
 
     def _note_read(self, page: dict, res: FetchResult, doc: Document | None, parent: str) -> None:
-        """Keep what the revisit memory needs of a page read: its body in the content store (a page asked
-        this run may be carried next run), and a key of its text, which is what "changed" compares."""
-        if res.outcome.value != "carried" and self.fetcher.cache is not None:
+        """Keep what the revisit memory needs of a page read, or of a page the server said does not exist:
+        its body in the content store (a page asked this run may be carried next run), and a key of its
+        text, which is what "changed" compares."""
+        if not res.ok:
+            self._read.append(_Read(page, _ledger_key(res.url), parent, None, f"absent:{res.status}", "", res.status))
+            return
+        if res.carried_from is None and self.fetcher.cache is not None:
             self.fetcher.cache.keep(res.body)
         text_key = (hashlib.sha256(doc.text.encode("utf-8", "replace")).hexdigest()
                     if doc is not None and doc.text else page["sha256"])
@@ -371,6 +372,7 @@ class _Read:
     last_modified: str | None  # the response's Last-Modified header
     text_key: str              # SHA-256 of the text read (of the bytes when nothing was read)
     content_type: str          # the Content-Type header as served
+    status: int = 200          # 404 or 410: the server said the page does not exist
 
 
 def crawl_city(fetcher: Fetcher, geoid: str, website: str, limits: CrawlLimits = CrawlLimits(),
@@ -580,8 +582,10 @@ def _page_row(geoid: str, res: FetchResult, depth: int, priority: float, via: st
            "pdf_pages": doc.pages if doc is not None else None,
            "extract_error": (doc.error if doc is not None else (res.error if not res.ok else None)),
            "evidence_kinds": "", "duplicate_of": None, "aliases": "",
-           # When the server last confirmed this body: now for a page asked, the original date when carried.
-           "verified_at": res.fetched_at if res.ok else None, "revisit": None, "carried_from_run": None}
+           # When the server last confirmed this answer (a body, or that the page does not exist): now for a
+           # page asked, the original date when carried.
+           "verified_at": res.fetched_at if res.ok or res.status in ABSENT else None, "revisit": None,
+           "carried_from_run": res.carried_from}
     return row, doc
 
 

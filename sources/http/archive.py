@@ -32,6 +32,7 @@ _HOP_FAILURE = "application/vnd.cdpi.hop-failure+json"
 CARRIED_RUN = "X-Cdpi-Carried-From-Run"
 CARRIED_FINAL = "X-Cdpi-Final-URL"
 CARRIED_AT = "X-Cdpi-Carried-At"
+CARRIED_STATUS = "X-Cdpi-Carried-Status"   # 404 or 410 for a page carried as absent (no payload)
 
 _log = logging.getLogger(__name__)
 
@@ -101,17 +102,18 @@ class WarcArchive:
             self._fh.flush()
 
     def write_carried(self, *, url: str, final_url: str, content_type: str, body: bytes, verified_at: str,
-                      from_run: str, date: str) -> None:
+                      from_run: str, date: str, status: int = 200) -> None:
         """A page the revisit policy did not ask this run: its carried body as a ``resource`` record dated
         when the server last confirmed it (``verified_at``), naming the run whose archive holds that fetch
-        and when this run carried it. The run's own WARC stays enough to replay it."""
+        and when this run carried it (a page carried as absent: its 404 or 410, no payload). The run's own
+        WARC stays enough to replay it."""
         url = normalize_url(url)
         with self._lock:
             writer = self._ensure_open()
             writer.write_record(writer.create_warc_record(
                 url, "resource", payload=io.BytesIO(body), warc_content_type=content_type or "application/octet-stream",
                 warc_headers_dict={"WARC-Date": verified_at, CARRIED_RUN: from_run, CARRIED_FINAL: final_url,
-                                   CARRIED_AT: date}))
+                                   CARRIED_AT: date, CARRIED_STATUS: str(status)}))
             self._fh.flush()
 
     def write_failure(self, *, url: str, method: str, outcome: str, error: str, date: str,
@@ -230,8 +232,9 @@ class _FileIndex:
                     if isinstance(entry, _Stored) and entry.status == 304:
                         last_304[ref] = entry
             elif rtype == "resource" and record.rec_headers.get_header(CARRIED_RUN):
+                status = int(record.rec_headers.get_header(CARRIED_STATUS) or 200)
                 self.entries[("GET", normalize_url(url))] = _Stored(
-                    records.get_record_offset(), records.get_record_length(), 200, False, carried=True)
+                    records.get_record_offset(), records.get_record_length(), status, False, carried=True)
             elif rtype == "resource":
                 ref = record.rec_headers.get_header("WARC-Concurrent-To")
                 if ref in last_304:
@@ -254,7 +257,7 @@ class _FileIndex:
             record = self._record(fh, entry.offset, entry.length)
             if entry.carried:
                 head = record.rec_headers
-                return Exchange(status=200, headers=[("Content-Type", head.get_header("Content-Type") or "")],
+                return Exchange(status=entry.status, headers=[("Content-Type", head.get_header("Content-Type") or "")],
                                 body=record.content_stream().read(), date=head.get_header("WARC-Date") or "",
                                 source=self.path.name, carried_from=head.get_header(CARRIED_RUN),
                                 final_url=head.get_header(CARRIED_FINAL))

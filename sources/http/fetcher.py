@@ -60,7 +60,7 @@ class _Hop:
     """What one hop (after retries) produced."""
 
     __slots__ = ("outcome", "status", "headers", "body", "error", "attempts", "date", "from_cache", "source",
-                 "final_url")
+                 "final_url", "carried_from")
 
     def __init__(self, outcome: Outcome, *, status: int | None = None,
                  headers: list[tuple[str, str]] | None = None, body: bytes = b"", error: str | None = None,
@@ -69,6 +69,7 @@ class _Hop:
         self.error, self.attempts, self.date, self.from_cache = error, attempts, date, from_cache
         self.source = source   # replay: the archive file that answered
         self.final_url: str | None = None   # replay of a carried page: where its verified fetch ended
+        self.carried_from: str | None = None   # replay of a carried page: the run it was carried from
 
 
 #: Worker threads of a replay (``fetch_many``, and the crawl and portal survey, which size their pools by
@@ -186,7 +187,7 @@ class Fetcher:
                 url, hop.final_url or current, method, hop.outcome, status=hop.status,
                 headers={k.lower(): v for k, v in hop.headers}, body=hop.body, attempts=attempts,
                 from_cache=hop.from_cache, error=hop.error, fetched_at=fetched_at, redirects=redirects,
-                archived_in=hop.source), started)
+                archived_in=hop.source, carried_from=hop.carried_from), started)
         return self._finish(FetchResult(url, current, method, Outcome.TOO_MANY_REDIRECTS,
                                         status=hop.status if hop else None,
                                         error=f"more than {self.config.max_redirects} redirects",
@@ -195,15 +196,19 @@ class Fetcher:
 
     def carry(self, url: str, memory: PageMemory, body: bytes) -> FetchResult:
         """A page the revisit policy chose not to ask: no request, no politeness turn. The result has the
-        body and date of its last verified fetch, and is archived and logged as ``carried`` so the run's
-        WARC replays it and the fetch log never counts it as a request."""
-        result = FetchResult(url, memory.final_url, "GET", Outcome.CARRIED, status=200,
-                             headers={"content-type": memory.content_type}, body=body,
-                             fetched_at=memory.verified_at)
+        body (outcome ``carried``), or for a page remembered as absent the 404 or 410 (``http_error``), and
+        the date of its last verified fetch; it is archived, so the run's WARC replays it, and logged, but
+        never counted as a request."""
+        absent = memory.absent
+        result = FetchResult(url, memory.final_url, "GET", Outcome.HTTP_ERROR if absent else Outcome.CARRIED,
+                             status=memory.status,
+                             headers={"content-type": memory.content_type} if memory.content_type else {},
+                             body=b"" if absent else body, fetched_at=memory.verified_at, carried_from=memory.run_id,
+                             error=f"HTTP {memory.status} when last asked (not asked again)" if absent else None)
         if self.archive is not None:
             self.archive.write_carried(url=url, final_url=memory.final_url, content_type=memory.content_type,
-                                       body=body, verified_at=memory.verified_at, from_run=memory.run_id,
-                                       date=warc_now())
+                                       body=result.body, verified_at=memory.verified_at, from_run=memory.run_id,
+                                       date=warc_now(), status=memory.status)
         return self._finish(result, time.monotonic())
 
     def fetch_many(self, urls: Iterable[str], *,
@@ -321,8 +326,11 @@ class Fetcher:
     @staticmethod
     def _replayed(ex: Exchange) -> _Hop:
         if ex.carried_from is not None:
-            hop = _Hop(Outcome.CARRIED, status=200, headers=ex.headers, body=ex.body, date=ex.date, attempts=0)
-            hop.final_url = ex.final_url
+            absent = ex.status != 200
+            hop = _Hop(Outcome.HTTP_ERROR if absent else Outcome.CARRIED, status=ex.status, headers=ex.headers,
+                       body=ex.body, date=ex.date, attempts=0,
+                       error=f"HTTP {ex.status} when last asked (not asked again)" if absent else None)
+            hop.final_url, hop.carried_from = ex.final_url, ex.carried_from
             return hop
         if ex.outcome and ex.status is None:
             return _Hop(Outcome(ex.outcome), error=ex.error, date=ex.date)

@@ -41,7 +41,7 @@ class FetchLog:
     def write(self, result: FetchResult, warc_file: str | None) -> dict:
         row = log_row(result, self.run_id, warc_file)
         with self._lock:   # a carried page is logged (the run's account of every page) but was never asked
-            self._requests += result.outcome.value != "carried"
+            self._requests += result.carried_from is None
             self._not_ok += not result.ok
         if self.path is not None:
             line = json.dumps(row, sort_keys=True) + "\n"

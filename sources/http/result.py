@@ -25,6 +25,9 @@ class FetchResult:
     fetched_at: str = ""          # ISO-8601 UTC; in replay mode the archived record's date
     redirects: list[str] = field(default_factory=list)
     archived_in: str | None = None  # replay: the WARC file that held the response
+    #: Not asked: the revisit policy carried the answer of this run's earlier verified fetch forward (a
+    #: body, outcome ``carried``; or a 404/410, outcome ``http_error``). No request was made.
+    carried_from: str | None = None
 
     @property
     def ok(self) -> bool:

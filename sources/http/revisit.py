@@ -86,6 +86,11 @@ class PageMemory:
     hub: bool                 # a page it links to yielded evidence when last read
     run_id: str               # the run whose archive holds that verified fetch
     lastmod: str | None       # sitemap lastmod seen at that time
+    status: int = 200         # 200: a body; 404 or 410: the server said the page does not exist
+
+    @property
+    def absent(self) -> bool:
+        return self.status != 200
 
     @property
     def verified(self) -> datetime:
@@ -141,6 +146,7 @@ class Observation:
     last_modified: str | None = None   # the response's Last-Modified header
     lastmod: str | None = None         # the sitemap's lastmod for the URL
     fetched_at: str | None = None      # when it was asked (the fetch's own date); None: the ledger's ``now``
+    status: int = 200                  # 404 or 410 for a page the server said does not exist
 
 
 class RevisitLedger:
@@ -158,12 +164,16 @@ class RevisitLedger:
             url TEXT PRIMARY KEY, final_url TEXT NOT NULL, content_type TEXT NOT NULL, sha256 TEXT NOT NULL,
             content_key TEXT NOT NULL, verified_at TEXT NOT NULL, changed_at TEXT NOT NULL,
             interval_days REAL NOT NULL, checks INTEGER NOT NULL, changes INTEGER NOT NULL,
-            evidence INTEGER NOT NULL, hub INTEGER NOT NULL, run_id TEXT NOT NULL, lastmod TEXT)""")
+            evidence INTEGER NOT NULL, hub INTEGER NOT NULL, run_id TEXT NOT NULL, lastmod TEXT,
+            status INTEGER NOT NULL DEFAULT 200)""")
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(pages)")}
+        if "status" not in columns:   # a memory written before absent pages were remembered
+            self._db.execute("ALTER TABLE pages ADD COLUMN status INTEGER NOT NULL DEFAULT 200")
 
     def recall(self, url: str) -> PageMemory | None:
         with self._lock:
             row = self._db.execute("SELECT * FROM pages WHERE url = ?", (url,)).fetchone()
-        return None if row is None else PageMemory(*row[:10], bool(row[10]), bool(row[11]), row[12], row[13])
+        return None if row is None else PageMemory(*row[:10], bool(row[10]), bool(row[11]), *row[12:15])
 
     def remember(self, observations: Iterable[Observation], *, now: datetime, run_id: str) -> None:
         """Fold one city's pages into the memory, in one transaction (a killed run loses at most the
@@ -186,13 +196,13 @@ class RevisitLedger:
                 checks, changes = old.checks + 1, old.changes + changed
                 changed_at = stamp if changed else old.changed_at
             rows.append((ob.url, ob.final_url, ob.content_type, ob.sha256, ob.content_key, stamp, changed_at,
-                         interval, checks, changes, int(ob.evidence), int(ob.hub), run_id, ob.lastmod))
+                         interval, checks, changes, int(ob.evidence), int(ob.hub), run_id, ob.lastmod, ob.status))
         if not rows:
             return
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
-                self._db.executemany("INSERT OR REPLACE INTO pages VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+                self._db.executemany("INSERT OR REPLACE INTO pages VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
                 self._db.execute("COMMIT")
             except BaseException:
                 self._db.execute("ROLLBACK")
@@ -205,7 +215,7 @@ class RevisitLedger:
 
 def _row(m: PageMemory) -> tuple:
     return (m.url, m.final_url, m.content_type, m.sha256, m.content_key, m.verified_at, m.changed_at,
-            m.interval_days, m.checks, m.changes, int(m.evidence), int(m.hub), m.run_id, m.lastmod)
+            m.interval_days, m.checks, m.changes, int(m.evidence), int(m.hub), m.run_id, m.lastmod, m.status)
 
 
 def format_time(when: datetime) -> str:
