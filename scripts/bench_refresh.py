@@ -12,6 +12,9 @@ moved (as a CMS-made sitemap does; vendor-hosted pages are in no sitemap the cra
 evidence" is each (page, kind) the changed page shows that it did not show before, as the classifier reads
 the served page. Recall is the share of them the refresh found in the same run.
 
+Then (``--steady N``) the unchanged web is refreshed N months in a row, each refresh from the memory the
+previous one left, to show the cost once every page has been asked again at least once.
+
 Measured per scenario: requests the server saw (refresh / full), crawl wall time (refresh / full), pages
 carried and why the others were asked, evidence lost on unchanged pages, recall of changed evidence, and
 the shortest gap between two request starts on one host (politeness held). Figures go to
@@ -20,7 +23,7 @@ docs/BENCHMARKS.md (section "Monthly refresh") and docs/benchmarks.json ("refres
 ``refresh_changed_evidence_recall`` for 5 % changed).
 
     python scripts/bench_refresh.py [--cities 120] [--delay 0.5] [--latency-ms 20,80] [--changes 0,0.05,0.2]
-        [--months 1] [--no-write | --render-only]
+        [--months 1] [--steady 6] [--no-write | --render-only]
 """
 
 from __future__ import annotations
@@ -172,7 +175,21 @@ def measure(args) -> dict:
             print(f"{share:.0%} changed: requests {r['requests_ratio']}, wall {r['wall_ratio']}, recall "
                   f"{r['changed_evidence_recall']}, carried {r['pages_carried']}/{r['pages']}, "
                   f"lost {r['evidence_lost']}", flush=True)
-    return {"cities": len(cities), "delay_s": args.delay, "crawl_delay_cap": args.crawl_delay_cap, "latency_ms": list(args.latency),
+        steady = []
+        if args.steady:   # the unchanged web, refreshed month after month from each run's own memory
+            home = Path(tmp) / "steady"
+            shutil.copytree(base / "cache", home / "cache")
+            for month in range(1, args.steady + 1):
+                again = crawl(sim, cities, home, f"month-{month}", now + timedelta(days=30 * month), args)
+                steady.append({"month": month, "requests_ratio": round(again["requests"] / full["requests"], 3),
+                               "wall_ratio": round(again["wall_s"] / full["wall_s"], 3),
+                               "evidence_lost": len({e for e in zip(full["evidence"]["geoid"], full["evidence"]["url"],
+                                                                    full["evidence"]["kind"], strict=True)}
+                                                    - set(zip(again["evidence"]["geoid"], again["evidence"]["url"],
+                                                              again["evidence"]["kind"], strict=True)))})
+                print(f"month {month}: requests {steady[-1]['requests_ratio']}, wall {steady[-1]['wall_ratio']}",
+                      flush=True)
+    return {"cities": len(cities), "delay_s": args.delay, "crawl_delay_cap": args.crawl_delay_cap, "steady": steady, "latency_ms": list(args.latency),
             "concurrency": args.concurrency, "months_between": args.months,
             "full": {"requests": full["requests"], "wall_s": round(full["wall_s"], 1), "pages": len(full["pages"]),
                      "evidence_rows": len(full["evidence"]), "min_host_gap_s": full["min_gap_s"]},
@@ -213,6 +230,13 @@ def render(r: dict, command: str, facts: dict) -> str:
               "page on a vendor host (agenda or code library) is in no sitemap the crawl reads, so unless it is "
               "an evidence page or a hub its change is seen when its interval runs out (two months the first "
               "time)."]
+    if r.get("steady"):
+        lines += ["", f"Month after month on the unchanged web ({len(r['steady'])} refreshes, each 30 days after the "
+                      "last, each from the previous run's memory): requests / full " + ", ".join(
+                          f"month {x['month']} {x['requests_ratio']}" for x in r["steady"]) + "; wall / full " + ", ".join(
+                          str(x["wall_ratio"]) for x in r["steady"]) + "; evidence lost " + ", ".join(
+                          str(x["evidence_lost"]) for x in r["steady"]) + ". A page is asked again when its interval "
+                      "runs out (60 days after the first look, then 120, then at most 182)."]
     for x in r["refreshes"]:
         if x.get("missed_examples"):
             lines.append(f"Missed at {x['changed_share']:.0%}: " + "; ".join(x["missed_examples"]) + ".")
@@ -228,6 +252,7 @@ def main() -> None:
     ap.add_argument("--crawl-delay-cap", type=float, default=2.0, help="largest robots.txt Crawl-delay obeyed")
     ap.add_argument("--changes", default="0,0.05,0.2")
     ap.add_argument("--months", type=int, default=1)
+    ap.add_argument("--steady", type=int, default=6, help="then this many monthly refreshes of the unchanged web")
     ap.add_argument("--no-write", action="store_true")
     ap.add_argument("--render-only", action="store_true", help="rewrite the section from docs/benchmarks.json")
     ap.add_argument("--verbose", action="store_true", help="print each changed evidence the refresh missed")
