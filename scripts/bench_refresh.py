@@ -166,6 +166,10 @@ def measure(args) -> dict:
             if args.verbose:
                 full_pages = full["pages"].drop_duplicates(["geoid", "final_url"]).set_index(["geoid", "final_url"])
                 again_pages = pages.drop_duplicates(["geoid", "final_url"]).set_index(["geoid", "final_url"])
+                for g, u, k in sorted(before - found):
+                    rows = pages[(pages["geoid"] == g) & (pages["final_url"] == u)]
+                    print("  lost", u, k, rows[["outcome", "revisit", "duplicate_of"]].to_dict("records") or
+                          "not reached", flush=True)
                 for g, u, k in missed:
                     a, b = full_pages.loc[(g, u)], again_pages.loc[(g, u)] if (g, u) in again_pages.index else None
                     print("  missed", u, k, a["found_via"], a["depth"], None if b is None else (b["outcome"], b["revisit"]))

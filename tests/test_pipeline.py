@@ -37,9 +37,10 @@ MART_COLUMNS = "* EXCLUDE (run_id)"
 
 
 def _live_fetcher(sim: SimWeb, **kw) -> FetcherResource:
-    return FetcherResource(min_delay_s=0.01, allow_addresses=["127.0.0.1"], conditional_get=False,
-                           read_timeout_s=1.0, backoff_base_s=0.01,
-                           resolve={k: (REAL_DNS if v is None else v) for k, v in sim.resolve_map().items()}, **kw)
+    return FetcherResource(**{"min_delay_s": 0.01, "allow_addresses": ["127.0.0.1"], "conditional_get": False,
+                              "read_timeout_s": 1.0, "backoff_base_s": 0.01,
+                              "resolve": {k: (REAL_DNS if v is None else v) for k, v in sim.resolve_map().items()},
+                              **kw})
 
 
 def _materialize(home: Path, fetcher: FetcherResource, settings: RunSettings | None = None, max_pages: int = 40):
@@ -407,3 +408,40 @@ def test_a_bad_city_list_fails_in_one_line_naming_the_step_and_the_log(content: 
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 1 and len(err) == 2 and err[0].startswith("cdpi run: snapshot"), err   # the banner, the error
     assert message in err[1] and "dagster._core" not in err[1] and "full log: " in err[1]
+
+
+@pytest.mark.slow   # two whole runs
+def test_a_second_live_run_carries_unchanged_pages_and_scores_the_same(home: Path) -> None:
+    """The revisit policy as the pipeline runs it (issue 18): with the conditional-GET cache on, a second live
+    run in the same home asks only the pages that may have changed, publishes the rest as carried, and the
+    index it computes is the first run's."""
+    with SimWeb(POP) as sim:
+        first = _materialize(home, _live_fetcher(sim, conditional_get=True))
+        sim.reset_stats()
+        second = _materialize(home, _live_fetcher(sim, conditional_get=True))
+        asked = len(sim.stats()["requests"])
+    assert first.success and second.success
+    con = connect_published(WarehousePaths(home))
+    try:
+        pages = dict(con.execute("SELECT outcome, count(*) FROM staging.crawl_pages WHERE run_id = ? GROUP BY 1",
+                                 [second.run_id]).fetchall())
+        total = sum(pages.values())
+        assert pages.get("carried", 0) > 0.3 * total
+        assert asked < con.execute("SELECT count(*) FROM ops.fetch_log WHERE run_id = ?",
+                                   [first.run_id]).fetchone()[0]
+        assert con.execute("SELECT count(*) FROM staging.crawl_pages WHERE run_id = ? AND outcome = 'carried' "
+                           "AND (carried_from_run IS DISTINCT FROM ? OR verified_at IS NULL)",
+                           [second.run_id, first.run_id]).fetchone()[0] == 0
+        assert con.execute("SELECT sum(pages_carried) FROM staging.crawl_summaries WHERE run_id = ?",
+                           [second.run_id]).fetchone()[0] == pages["carried"]
+
+        def scores(run_id: str) -> list[tuple]:
+            return con.execute("SELECT geoid, expected_points, predicted_tier FROM marts.city_index WHERE run_id = ? "
+                               "ORDER BY geoid", [run_id]).fetchall()
+
+        def kinds(run_id: str) -> set[tuple]:
+            return set(con.execute("SELECT geoid, url, kind FROM marts.evidence WHERE run_id = ?", [run_id]).fetchall())
+
+        assert scores(second.run_id) == scores(first.run_id) and kinds(second.run_id) == kinds(first.run_id)
+    finally:
+        con.close()

@@ -24,6 +24,7 @@ from sources.http.revisit import (
     RevisitPolicy,
     decide,
     format_time,
+    spread,
 )
 from tests.simweb.population import build_population, evidence_pages
 from tests.simweb.server import SimWeb, crawl_limits
@@ -96,13 +97,16 @@ def test_the_ledger_remembers_changes_and_keeps_a_carried_pages_verification(tmp
     ledger.remember([seen("a")], now=T0, run_id="r1")
     first = ledger.recall(url)
     assert first.checks == 1 and first.changes == 0 and first.run_id == "r1"
-    assert first.interval_days == pytest.approx(60.0)     # a tenth of the 456 days since Last-Modified is less
+    # a tenth of the 456 days since Last-Modified is less than the base: 60 days, within the jitter
+    assert first.interval_days == pytest.approx(60.0 * (0.7 + 0.6 * spread(url, 0)))
     ledger.remember([seen("a")], now=T0 + timedelta(days=60), run_id="r2")
     same = ledger.recall(url)
-    assert same.interval_days == pytest.approx(2 * first.interval_days) and same.changed_at == first.changed_at
+    assert same.interval_days == pytest.approx(POLICY.next_interval(first.interval_days, False, spread(url, 1)))
+    assert same.interval_days > first.interval_days and same.changed_at == first.changed_at
     ledger.remember([seen("b")], now=T0 + timedelta(days=180), run_id="r3")
     changed = ledger.recall(url)
-    assert changed.changes == 1 and changed.interval_days == pytest.approx(same.interval_days / 2)
+    assert changed.changes == 1 and changed.interval_days < same.interval_days
+    assert changed.interval_days == pytest.approx(POLICY.next_interval(same.interval_days, True, spread(url, 2)))
     assert changed.changed_at == format_time(T0 + timedelta(days=180))
     # a page that disappears (404) changed: it is remembered as absent and asked again sooner
     other = "https://a.example/q"
@@ -111,12 +115,23 @@ def test_the_ledger_remembers_changes_and_keeps_a_carried_pages_verification(tmp
                                  verified=True, evidence=False, hub=False, status=404)],
                     now=T0 + timedelta(days=60), run_id="r2")
     gone = ledger.recall(other)
-    assert gone.absent and gone.changes == 1 and gone.interval_days == 30.0   # halved: due by next month
+    assert gone.absent and gone.changes == 1 and gone.interval_days <= 40.0   # halved: due within a month or so
     # carried: nothing about the content or its verification moves, the flags do
     ledger.remember([seen("b", verified=False, evidence=True)], now=T0 + timedelta(days=200), run_id="r4")
     carried = ledger.recall(url)
     assert carried.evidence and carried.verified_at == changed.verified_at and carried.run_id == "r3"
     ledger.close()
+
+
+def test_jitter_spreads_the_pages_a_crawl_saw_over_the_months_around_their_due_date() -> None:
+    """Without jitter every page a first crawl saw would fall due on one day and that refresh would be a
+    full crawl again; with it, first intervals spread evenly over base +- 30 %, reproducibly."""
+    days = [POLICY.first_interval(T0, None, spread(f"https://a.example/p{i}", 0)) for i in range(2000)]
+    assert min(days) >= 42.0 and max(days) <= 78.0 and max(days) - min(days) > 34.0
+    assert sum(days) / len(days) == pytest.approx(60.0, abs=1.0)
+    assert sum(d < 57.0 for d in days) == pytest.approx(900, abs=120)   # due at the second monthly run or not
+    assert spread("https://a.example/p1", 0) == spread("https://a.example/p1", 0) != spread("https://a.example/p1", 1)
+    assert POLICY.first_interval(T0, None) == POLICY.base_interval_days     # the middle of the jitter
 
 
 # ------------------------------------------------------------------------------ a refresh, end to end

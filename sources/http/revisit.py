@@ -24,6 +24,7 @@ and portal catalogs never consult it: the crawl and the portal survey ask them e
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 import threading
 from collections.abc import Iterable
@@ -53,16 +54,24 @@ class RevisitPolicy:
     heuristic_fraction: float = 0.1
     #: A run a few days early (a manual run, a late previous one) still asks what is nearly due.
     slack_days: float = 3.0
+    #: Each interval is stretched or shrunk by up to this share, by a hash of the URL and its check count.
+    #: Without it, every page a first crawl saw falls due on the same day, and that month's refresh is a
+    #: full crawl again; with it, the pages come back spread over the months around their due date.
+    jitter: float = 0.3
 
-    def first_interval(self, now: datetime, modified: datetime | None) -> float:
-        """Interval of a page seen for the first time, from the age its server or sitemap reports."""
-        if modified is None or modified > now:
-            return self.base_interval_days
-        age = (now - modified).total_seconds() / 86_400
-        return self._clamp(max(self.base_interval_days, self.heuristic_fraction * age))
+    def first_interval(self, now: datetime, modified: datetime | None, spread: float = 0.5) -> float:
+        """Interval of a page seen for the first time, from the age its server or sitemap reports;
+        ``spread`` in [0, 1) places it within the jitter (0.5: no change)."""
+        days = self.base_interval_days
+        if modified is not None and modified <= now:
+            days = max(days, self.heuristic_fraction * (now - modified).total_seconds() / 86_400)
+        return self._clamp(days * self._stretch(spread))
 
-    def next_interval(self, interval: float, changed: bool) -> float:
-        return self._clamp(interval / 2 if changed else interval * 2)
+    def next_interval(self, interval: float, changed: bool, spread: float = 0.5) -> float:
+        return self._clamp((interval / 2 if changed else interval * 2) * self._stretch(spread))
+
+    def _stretch(self, spread: float) -> float:
+        return 1 - self.jitter + 2 * self.jitter * spread
 
     def _clamp(self, days: float) -> float:
         return min(self.max_interval_days, max(self.min_interval_days, days))
@@ -189,10 +198,11 @@ class RevisitLedger:
             if old is None:
                 modified = parse_http_date(ob.last_modified) or parse_time(ob.lastmod)
                 now = parse_time(stamp) or now
-                interval, checks, changes, changed_at = self.policy.first_interval(now, modified), 1, 0, stamp
+                interval = self.policy.first_interval(now, modified, spread(ob.url, 0))
+                checks, changes, changed_at = 1, 0, stamp
             else:
                 changed = old.content_key != ob.content_key
-                interval = self.policy.next_interval(old.interval_days, changed)
+                interval = self.policy.next_interval(old.interval_days, changed, spread(ob.url, old.checks))
                 checks, changes = old.checks + 1, old.changes + changed
                 changed_at = stamp if changed else old.changed_at
             rows.append((ob.url, ob.final_url, ob.content_type, ob.sha256, ob.content_key, stamp, changed_at,
@@ -211,6 +221,13 @@ class RevisitLedger:
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+
+def spread(url: str, checks: int) -> float:
+    """A number in [0, 1) fixed by the URL and how often it was checked: where an interval falls within
+    the jitter. A hash, not a random draw, so a run's decisions can be reproduced from its memory."""
+    digest = hashlib.sha256(f"{checks}:{url}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64
 
 
 def _row(m: PageMemory) -> tuple:
