@@ -158,12 +158,14 @@ class CrawlSettings(dg.ConfigurableResource):
     revisit_max_interval_days: float = _REVISIT.max_interval_days
     revisit_heuristic_fraction: float = _REVISIT.heuristic_fraction
     revisit_slack_days: float = _REVISIT.slack_days
+    revisit_jitter: float = _REVISIT.jitter
 
     def revisit_policy(self) -> RevisitPolicy:
         return RevisitPolicy(enabled=self.revisit, base_interval_days=self.revisit_base_interval_days,
                              min_interval_days=self.revisit_min_interval_days,
                              max_interval_days=self.revisit_max_interval_days,
-                             heuristic_fraction=self.revisit_heuristic_fraction, slack_days=self.revisit_slack_days)
+                             heuristic_fraction=self.revisit_heuristic_fraction, slack_days=self.revisit_slack_days,
+                             jitter=self.revisit_jitter)
 
     def limits(self):
         from sources.evidence.crawl import CrawlLimits
