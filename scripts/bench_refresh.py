@@ -23,7 +23,7 @@ docs/BENCHMARKS.md (section "Monthly refresh") and docs/benchmarks.json ("refres
 ``refresh_changed_evidence_recall`` for 5 % changed).
 
     python scripts/bench_refresh.py [--cities 120] [--delay 0.5] [--latency-ms 20,80] [--changes 0,0.05,0.2]
-        [--months 1] [--steady 6] [--no-write | --render-only]
+        [--months 1] [--steady 4] [--no-write | --render-only]
 """
 
 from __future__ import annotations
@@ -273,7 +273,7 @@ def main() -> None:
     ap.add_argument("--crawl-delay-cap", type=float, default=2.0, help="largest robots.txt Crawl-delay obeyed")
     ap.add_argument("--changes", default="0,0.05,0.2")
     ap.add_argument("--months", type=int, default=1)
-    ap.add_argument("--steady", type=int, default=6, help="then this many monthly refreshes of the unchanged web")
+    ap.add_argument("--steady", type=int, default=4, help="then this many monthly refreshes of the unchanged web")
     ap.add_argument("--no-write", action="store_true")
     ap.add_argument("--render-only", action="store_true", help="rewrite the section from docs/benchmarks.json")
     ap.add_argument("--verbose", action="store_true", help="print each changed evidence the refresh missed")
