@@ -119,7 +119,8 @@ def readiness_index(context: dg.AssetExecutionContext, cities: pd.DataFrame, por
     decide their criteria after the fit (which reads web evidence only); the web-only figures stay beside."""
     settings = context.resources.settings
     model = Model(load_catalog().with_bands(settings.tier_bands))
-    values, observed, source = city_signals(cities, portals, portal_probes, evidence, crawl_summaries)
+    values, observed, source = city_signals(cities, portals, portal_probes, evidence, crawl_summaries,
+                                            settings.evidence_half_life_months)
     labels = certified_cities[certified_cities["geoid"].notna()] if len(certified_cities) else None
     partners = wwc_partners["partners"]
     shown = {"certified": labels, "partners": set(partners["geoid"].dropna()) if len(partners) else set(),

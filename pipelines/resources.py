@@ -137,6 +137,10 @@ class RunSettings(dg.ConfigurableResource):
     outreach_min_gap_gain: float = 0.01
     #: Attested corrections (cdpi correct) lapse after this many months: a practice should be attested again.
     corrections_max_age_months: int = 12
+    #: Evidence ageing: a piece of website evidence counts half as much per this many months since its page
+    #: was last verified (warehouse/index/signals.py, aged_confidence). 0: no ageing (the default: evidence
+    #: pages are asked every run, so only evidence read from carried pages is ever old).
+    evidence_half_life_months: float = 0.0
 
 
 class CrawlSettings(dg.ConfigurableResource):

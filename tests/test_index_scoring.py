@@ -92,6 +92,29 @@ def test_signals_come_from_evidence_and_portals_and_know_what_was_not_read() -> 
     assert not observed.at["0100003", "portal_exists"]   # a lead could not be examined: unknown
 
 
+def test_evidence_ages_by_when_its_page_was_last_verified_only_when_asked_to() -> None:
+    """Issue 18: with a half-life, evidence read from a page last verified a year before the run's newest
+    verification counts half; the default (0) and runs without verified_at leave confidence as it is."""
+    cities = pd.DataFrame([{"geoid": "0100001"}, {"geoid": "0100002"}])
+    crawl = pd.DataFrame([{"geoid": "0100001", "pages_ok": 12}, {"geoid": "0100002", "pages_ok": 12}])
+    evidence = pd.DataFrame([
+        {"geoid": "0100001", "kind": "evaluation", "confidence": 0.9, "url": "https://a/old",
+         "verified_at": "2025-11-01T00:00:00Z"},
+        {"geoid": "0100001", "kind": "evaluation", "confidence": 0.6, "url": "https://a/new",
+         "verified_at": "2026-11-01T00:00:00Z"},
+        {"geoid": "0100002", "kind": "data_governance", "confidence": 0.8, "url": "https://b/old",
+         "verified_at": "2025-11-01T00:00:00Z"}])
+    none = pd.DataFrame(columns=["geoid", "credited"])
+    plain, _, source = city_signals(cities, none, none, evidence, crawl)
+    assert plain.at["0100001", "evaluation"] == 0.9 and source.at["0100001", "evaluation"] == "https://a/old"
+    aged, _, source = city_signals(cities, none, none, evidence, crawl, evidence_half_life_months=12)
+    assert aged.at["0100002", "data_governance"] == pytest.approx(0.4, abs=1e-3)   # a year old, half-life 12
+    # the older page decays below the fresher one, which becomes the source shown
+    assert aged.at["0100001", "evaluation"] == 0.6 and source.at["0100001", "evaluation"] == "https://a/new"
+    unrecorded = evidence.drop(columns="verified_at")
+    assert city_signals(cities, none, none, unrecorded, crawl, evidence_half_life_months=12)[0].equals(plain)
+
+
 @pytest.mark.slow
 def test_index_recovers_the_simulated_webs_ground_truth(tmp_path) -> None:
     """The built-in sample against each synthetic city's really-earned criteria (never seen by the

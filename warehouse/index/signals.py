@@ -24,9 +24,11 @@ MIN_PAGES_READ = 2
 
 
 def city_signals(cities: pd.DataFrame, portals: pd.DataFrame, probes: pd.DataFrame, evidence: pd.DataFrame,
-                 crawl_summaries: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+                 crawl_summaries: pd.DataFrame, evidence_half_life_months: float = 0.0
+                 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Three frames indexed by geoid with one column per signal: values, observed flags, and the
-    evidence behind each value (URL of the strongest page, or the portal host)."""
+    evidence behind each value (URL of the strongest page, or the portal host). With a half-life, a piece
+    of evidence counts for less the longer ago its page was last verified (``aged_confidence``)."""
     geoids = pd.Index(cities["geoid"], name="geoid")
     values = pd.DataFrame(0.0, index=geoids, columns=list(SIGNALS))
     observed = pd.DataFrame(False, index=geoids, columns=list(SIGNALS))
@@ -40,6 +42,7 @@ def city_signals(cities: pd.DataFrame, portals: pd.DataFrame, probes: pd.DataFra
     for kind in KINDS:
         observed[kind] = web
     if len(evidence):
+        evidence = evidence.assign(confidence=aged_confidence(evidence, evidence_half_life_months))
         # Ties broken by URL, so a city's evidence source never depends on other cities' rows.
         best = evidence.sort_values(["confidence", "url"], ascending=[False, True], kind="stable") \
             .drop_duplicates(["geoid", "kind"])
@@ -66,6 +69,21 @@ def city_signals(cities: pd.DataFrame, portals: pd.DataFrame, probes: pd.DataFra
                 values.at[geoid, sig] = v
                 source.at[geoid, sig] = str(top["portal_host"]) if v > 0 else ""
     return values, observed, source
+
+
+def aged_confidence(evidence: pd.DataFrame, half_life_months: float) -> pd.Series:
+    """Each row's confidence x 0.5 ** (age / half-life), the age counted from when its page was last verified
+    to the newest verification in the run (not the clock: a replay scores as its run did). A carried page is
+    as old as the fetch it stands on; pages asked this run are age 0. Off (the confidence as is) when the
+    half-life is 0 or the rows carry no ``verified_at`` (runs before it was recorded)."""
+    confidence = evidence["confidence"].astype(float)
+    if half_life_months <= 0 or "verified_at" not in evidence.columns:
+        return confidence
+    verified = pd.to_datetime(evidence["verified_at"], utc=True, errors="coerce")
+    if verified.isna().all():
+        return confidence
+    age_months = ((verified.max() - verified).dt.total_seconds() / 86_400 / (365.25 / 12)).fillna(0.0)
+    return confidence * 0.5 ** (age_months / half_life_months)
 
 
 def _portal_values(group: pd.DataFrame) -> dict[str, float]:
