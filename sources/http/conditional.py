@@ -59,10 +59,8 @@ class ConditionalCache:
         return Validators(*row)
 
     def body(self, validators: Validators) -> bytes | None:
-        try:
-            return gzip.decompress(self._body_path(validators.sha256).read_bytes())
-        except (OSError, EOFError):
-            return None  # a damaged cache entry means "fetch in full", never a crash
+        """The body a 304 lets us reuse; None when it is missing or damaged (then: fetch in full)."""
+        return self.kept(validators.sha256)
 
     def store(self, url: str, etag: str | None, last_modified: str | None, body: bytes,
               content_type: str) -> None:

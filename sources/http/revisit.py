@@ -149,7 +149,7 @@ class Observation:
     content_type: str
     sha256: str
     content_key: str
-    verified: bool            # asked this run and answered with a body (200 or 304)
+    verified: bool            # asked this run and answered: a body (200 or 304), or absent (404 or 410)
     evidence: bool
     hub: bool
     last_modified: str | None = None   # the response's Last-Modified header
@@ -175,9 +175,6 @@ class RevisitLedger:
             interval_days REAL NOT NULL, checks INTEGER NOT NULL, changes INTEGER NOT NULL,
             evidence INTEGER NOT NULL, hub INTEGER NOT NULL, run_id TEXT NOT NULL, lastmod TEXT,
             status INTEGER NOT NULL DEFAULT 200)""")
-        columns = {row[1] for row in self._db.execute("PRAGMA table_info(pages)")}
-        if "status" not in columns:   # a memory written before absent pages were remembered
-            self._db.execute("ALTER TABLE pages ADD COLUMN status INTEGER NOT NULL DEFAULT 200")
 
     def recall(self, url: str) -> PageMemory | None:
         with self._lock:
@@ -197,8 +194,7 @@ class RevisitLedger:
                 continue
             if old is None:
                 modified = parse_http_date(ob.last_modified) or parse_time(ob.lastmod)
-                now = parse_time(stamp) or now
-                interval = self.policy.first_interval(now, modified, spread(ob.url, 0))
+                interval = self.policy.first_interval(parse_time(stamp) or now, modified, spread(ob.url, 0))
                 checks, changes, changed_at = 1, 0, stamp
             else:
                 changed = old.content_key != ob.content_key
