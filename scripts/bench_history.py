@@ -82,7 +82,7 @@ def _fill(target: Path, source: Path, months: int, scale: int) -> float:
                     elif c == "run_id":
                         pick.append(f"'{rid}' AS run_id")
                     elif c == "snapshot":
-                        pick.append(f"TIMESTAMP '{snap:%Y-%m-%d}' AS snapshot")
+                        pick.append(f"DATE '{snap:%Y-%m-%d}' AS snapshot")
                     else:
                         pick.append(f't."{c}"')
                 copies = scale if ("geoid" in cols or table in PER_CITY_WITHOUT_GEOID) else 1

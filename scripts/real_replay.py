@@ -124,9 +124,9 @@ def credited_table(home: Path, run_id: str, recs: dict[str, Recording]) -> pd.Da
     con = connect_published(WarehousePaths(home))
     try:
         portals = con.execute(
-            "SELECT c.name AS city, c.state_abbr AS state, p.geoid, p.portal_host, p.platform, p.dataset_count, "
+            "SELECT c.city, c.state, p.geoid, p.portal_host, p.platform, p.dataset_count, "
             "p.discovered_via FROM marts.portals p JOIN marts.cities c USING (run_id, geoid) "
-            "WHERE p.run_id = ? AND p.credited ORDER BY c.state_abbr, c.name", [run_id]).df()
+            "WHERE p.run_id = ? AND p.credited ORDER BY c.state, c.city", [run_id]).df()
         read = con.execute("SELECT host, url FROM ops.fetch_log WHERE run_id = ? AND outcome = 'ok'",
                            [run_id]).df()
     finally:

@@ -50,6 +50,9 @@ CANONICAL_COLUMNS: list[str] = [
 SUBEST_REQUIRED = ["SUMLEV", "STATE", "PLACE", "NAME", "FUNCSTAT"]
 ACS_REQUIRED = ["state_fips", "place_fips", "NAME", "population"]
 SIMPLE_REQUIRED = ["geoid", "name", "state_abbr", "population"]
+#: The warehouse's names for the same columns (marts.cities.city, .state): a list exported from the
+#: warehouse reads back as a city list.
+SIMPLE_ALIASES = {"city": "name", "state": "state_abbr"}
 
 # SUB-EST summary levels. Only 162 (whole incorporated place) is kept: 157 rows are the county parts
 # of the same places (adding them would double count), 170 is a consolidated city whose population
@@ -74,7 +77,8 @@ _LEGAL_SUFFIXES = (
 ACCEPTED_FORMATS = (
     "Census SUB-EST (SUMLEV, STATE, COUNTY, PLACE, ..., NAME, STNAME, POPESTIMATEyyyy ...); "
     "ACS-style (state_fips, place_fips, NAME, population); "
-    "simple CSV (geoid, name, state_abbr, population[, website])"
+    "simple CSV (geoid, name, state_abbr, population[, website]; city and state are accepted for name "
+    "and state_abbr)"
 )
 
 
@@ -151,7 +155,7 @@ def parse_city_table(data: bytes, *, min_population: int = 30_000, include_towns
         return _subest_frame(frame, min_population=min_population)
     if set(ACS_REQUIRED) <= columns:
         return _acs_frame(frame, min_population=min_population)
-    if set(SIMPLE_REQUIRED) <= {c.lower() for c in columns}:
+    if set(SIMPLE_REQUIRED) <= {SIMPLE_ALIASES.get(c.lower(), c.lower()) for c in columns}:
         return _simple_frame(frame, min_population=min_population)
     found = ", ".join(frame.columns[:12]) + (" ..." if len(frame.columns) > 12 else "")
     raise ValueError(f"unrecognized city table header ({found}); accepted formats: {ACCEPTED_FORMATS}")
@@ -443,6 +447,8 @@ def _acs_frame(frame: pd.DataFrame, *, min_population: int, year: int = 2023,
 
 def _simple_frame(frame: pd.DataFrame, *, min_population: int) -> pd.DataFrame:
     frame = frame.rename(columns={c: c.lower() for c in frame.columns})
+    lowered = set(frame.columns)
+    frame = frame.rename(columns={a: n for a, n in SIMPLE_ALIASES.items() if a in lowered and n not in lowered})
     frame = frame.loc[:, ~frame.columns.duplicated()]
     geoid = frame["geoid"].astype(str).str.strip()
     bad = geoid[~geoid.str.fullmatch(r"\d{6,7}")]

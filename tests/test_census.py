@@ -344,6 +344,12 @@ def test_simple_csv_without_website_and_with_year() -> None:
     assert "website" not in out.columns and out.iloc[0]["population_year"] == 2024
 
 
+def test_simple_csv_with_the_warehouse_column_names() -> None:
+    """A list exported from marts.cities (geoid, city, state, population) reads back as a city list."""
+    out = parse_city_table(b"geoid,city,state,population,website_url\n3905678,Cedar Mesa,oh,31000,\n")
+    assert (out.iloc[0]["name"], out.iloc[0]["state_abbr"], out.iloc[0]["state_name"]) == ("Cedar Mesa", "OH", "Ohio")
+
+
 @pytest.mark.parametrize(("data", "message"), [
     (b"geoid,name,state_abbr,population\nOH-1234,Alder Falls,OH,40000\n", "invalid geoid"),
     (b"geoid,name,state_abbr,population\n3901234,Alder Falls,OH,many\n", "non-numeric population"),

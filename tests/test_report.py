@@ -579,7 +579,7 @@ def test_the_state_map_colours_each_state_and_links_those_with_targets(report, s
     ET.fromstring(svg)   # well-formed
     con = duckdb.connect(str(WarehousePaths(sample_home).published), read_only=True)
     try:
-        cities = dict(con.execute("SELECT state_abbr, count(*) FROM marts.cities_latest GROUP BY 1").fetchall())
+        cities = dict(con.execute("SELECT state, count(*) FROM marts.cities_latest GROUP BY 1").fetchall())
         targets = dict(con.execute("SELECT state, count(*) FROM marts.outreach_targets GROUP BY 1").fetchall())
     finally:
         con.close()

@@ -87,9 +87,9 @@ def test_every_researcher_guide_command_runs_on_the_sample(tmp_path: Path, monke
     assert cli(["run", "--sample", "--home", str(sample), "--quiet"]) == 0
     con = connect_published(WarehousePaths(sample))
     try:
-        cities = con.execute("(SELECT geoid, name, state_abbr, population FROM marts.cities_latest "
+        cities = con.execute("(SELECT geoid, city, state, population FROM marts.cities_latest "
                              "WHERE population >= 50000 ORDER BY geoid LIMIT 3) UNION ALL "
-                             "(SELECT geoid, name, state_abbr, population FROM marts.cities_latest "
+                             "(SELECT geoid, city, state, population FROM marts.cities_latest "
                              "WHERE population < 50000 ORDER BY geoid LIMIT 1)").df()
     finally:
         con.close()

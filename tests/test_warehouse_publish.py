@@ -54,7 +54,7 @@ def test_history_is_appended_and_latest_view_follows_last_run(home: Path) -> Non
         latest = con.execute("SELECT geoid, population FROM marts.cities_latest ORDER BY geoid").fetchall()
         assert latest == [("3900001", 41_000), ("3900002", 50_000)]
         snap = con.execute("SELECT typeof(snapshot) FROM marts.cities LIMIT 1").fetchone()[0]
-        assert snap == "TIMESTAMP"
+        assert snap == "DATE"
         assert con.execute("SELECT count(*) FROM ops.fetch_log").fetchone()[0] == 2
     finally:
         con.close()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import duckdb
 
+from warehouse.changes import changelog_markdown
 from warehouse.schema import apply_schema
 
 _SCHEMA_ORDER = ("marts", "staging", "raw", "ops")
@@ -45,6 +46,7 @@ def render_markdown() -> str:
                 desc = ccomment or ""   # view columns carry their own or their source's (describe_view_columns)
                 lines.append(f"| `{col}` | {dtype} | {desc} |")
             lines.append("")
+        lines.append(changelog_markdown())
         return "\n".join(lines)
     finally:
         con.close()

@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 import duckdb
 import pandas as pd
 
+from warehouse.changes import allowed_retypes, fill_renamed, relax_deprecated
 from warehouse.paths import WarehousePaths
 from warehouse.schema import apply_schema, base_tables, run_models
 
@@ -138,6 +139,7 @@ def _rebuild(paths: WarehousePaths, build_id: str, build: Callable[[duckdb.DuckD
                 apply_schema(con)
                 history = con.execute("SELECT count(*) FROM ops.runs").fetchone()[0]
                 build(con)
+                fill_renamed(con)   # deprecated column names carry the same values as their new names
                 counts = {f"{s}.{t}": con.execute(f'SELECT count(*) FROM "{s}"."{t}"').fetchone()[0]
                           for s, t in base_tables(con)}
                 con.execute("CHECKPOINT")
@@ -155,9 +157,10 @@ def _rebuild(paths: WarehousePaths, build_id: str, build: Callable[[duckdb.DuckD
 
 
 def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """Add to a copied warehouse the columns the current schema declares and its existing tables lack (new
-    columns are nullable: older runs simply have no value; new tables and the views come from apply_schema,
-    run after this). Returns the columns added, as ``schema.table.column``."""
+    """Bring a copied warehouse to the current schema: add the columns its existing tables lack (nullable:
+    older runs simply have no value; new tables and the views come from apply_schema, run after this),
+    apply the type changes schema_changes.yaml lists, and drop NOT NULL from deprecated columns. Returns
+    what changed, as ``schema.table.column`` with a note for a change of type or constraint."""
     wanted = duckdb.connect()
     try:
         apply_schema(wanted)
@@ -167,8 +170,8 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
             "AND NOT t.internal) ORDER BY schema_name, table_name, column_index").fetchall()
     finally:
         wanted.close()
-    have = {(s, t, c) for s, t, c in con.execute(
-        "SELECT schema_name, table_name, column_name FROM duckdb_columns() "
+    have = {(s, t, c): dtype for s, t, c, dtype in con.execute(
+        "SELECT schema_name, table_name, column_name, data_type FROM duckdb_columns() "
         "WHERE database_name = current_database()").fetchall()}
     tables = {(s, t) for s, t, _ in have}
     # marts.city_changes was a view over the whole history; it is now a table the publish step fills.
@@ -176,10 +179,24 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
                    "AND schema_name = 'marts' AND view_name = 'city_changes'").fetchone()[0]:
         con.execute("DROP VIEW marts.city_changes")
     added = []
+    retypes = allowed_retypes()
     for schema, table, column, dtype in declared:
-        if (schema, table) in tables and (schema, table, column) not in have:
+        if (schema, table) not in tables:
+            continue
+        current = have.get((schema, table, column))
+        if current is None:
             con.execute(f'ALTER TABLE "{schema}"."{table}" ADD COLUMN "{column}" {dtype}')
             added.append(f"{schema}.{table}.{column}")
+        elif current != dtype:
+            # Only the type changes schema_changes.yaml lists (TIMESTAMP -> DATE for snapshot): any other
+            # mismatch is a schema nobody planned, and converting it silently could lose values.
+            if (column, current, dtype) not in retypes:
+                raise WarehouseError(f"{schema}.{table}.{column} is {current} in the published warehouse but "
+                                     f"{dtype} in warehouse/sql, and warehouse/schema_changes.yaml lists no "
+                                     "such change")
+            con.execute(f'ALTER TABLE "{schema}"."{table}" ALTER COLUMN "{column}" TYPE {dtype}')
+            added.append(f"{schema}.{table}.{column} ({current} -> {dtype})")
+    added += [f"{c} (NOT NULL dropped: deprecated)" for c in relax_deprecated(con)]
     return added
 
 

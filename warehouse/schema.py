@@ -7,6 +7,8 @@ from importlib import resources
 
 import duckdb
 
+from warehouse.changes import describe_deprecated
+
 
 def _sql_files(subdir: str | None = None) -> list[tuple[str, str]]:
     root = resources.files("warehouse") / "sql"
@@ -20,6 +22,7 @@ def apply_schema(con: duckdb.DuckDBPyConnection) -> None:
     """Create schemas, tables, views and comments (idempotent)."""
     for _name, sql in _sql_files():
         con.execute(sql)
+    describe_deprecated(con)      # first: views inherit these comments for their deprecated columns
     describe_view_columns(con)
 
 

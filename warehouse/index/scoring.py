@@ -198,7 +198,8 @@ def signal_rows(values: pd.DataFrame, observed: pd.DataFrame, source: pd.DataFra
 def catalog_rows(model: Model) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The catalog as two tables (criteria; criterion x signal weights), stored with every run."""
     crit = pd.DataFrame([{"criterion_id": c.id, "practice": c.practice,
-                          "practice_name": model.catalog.practices.get(c.practice), "name": c.name,
+                          "practice_name": model.catalog.practices.get(c.practice),
+                          "criterion_name": c.name,
                           "core": c.core, "observable": c.observable, "prior": c.prior,
                           "prerequisites": ";".join(c.prerequisites), "training_topic": c.training_topic,
                           "standard": model.catalog.standard} for c in model.catalog.criteria])

@@ -228,16 +228,16 @@ def load(con: duckdb.DuckDBPyConnection, snapshot: str | None = None) -> ReportD
     targets = _targets(con, run)
     for t in targets:
         t["why_links"] = parse_links(t.get("why_call_links"))
-    crit = rows(con, "SELECT criterion_id, practice, practice_name, name, core, training_topic, observable "
-                     "FROM marts.criteria WHERE run_id = ? ORDER BY rowid", rid)
+    crit = rows(con, "SELECT criterion_id, practice, practice_name, criterion_name AS name, core, training_topic, "
+                     "observable FROM marts.criteria WHERE run_id = ? ORDER BY rowid", rid)
     practices: dict[str, str] = {}
     for c in crit:
         practices.setdefault(c["practice"], c["practice_name"] or c["practice"])
     order = {c["criterion_id"]: i for i, c in enumerate(crit)}
     scores = rows(con, """
         SELECT s.geoid, s.criterion_id, s.practice, s.probability, s.coverage, s.core, s.evidence_count,
-               c.name, c.training_topic, s.correction_id, s.attested_met, s.attested_by, s.attested_on,
-               s.attested_source, s.probability_web
+               c.criterion_name AS name, c.training_topic, s.correction_id, s.attested_met, s.attested_by,
+               s.attested_on, s.attested_source, s.probability_web
         FROM marts.criterion_scores s
         LEFT JOIN marts.criteria c ON c.run_id = s.run_id AND c.criterion_id = s.criterion_id
         WHERE s.run_id = ?""", rid)

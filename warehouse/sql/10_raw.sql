@@ -1,5 +1,5 @@
 CREATE TABLE IF NOT EXISTS raw.census_places (
-    snapshot        TIMESTAMP NOT NULL,
+    snapshot        DATE      NOT NULL,
     run_id          VARCHAR   NOT NULL,
     geoid           VARCHAR   NOT NULL,
     state_fips      VARCHAR,
@@ -20,7 +20,7 @@ CREATE TABLE IF NOT EXISTS raw.census_places (
 );
 
 CREATE TABLE IF NOT EXISTS raw.wikidata_websites (
-    snapshot   TIMESTAMP NOT NULL,
+    snapshot   DATE      NOT NULL,
     run_id     VARCHAR   NOT NULL,
     qid        VARCHAR,
     label      VARCHAR,
@@ -30,7 +30,7 @@ CREATE TABLE IF NOT EXISTS raw.wikidata_websites (
 );
 
 CREATE TABLE IF NOT EXISTS raw.homepages (
-    snapshot     TIMESTAMP NOT NULL,
+    snapshot     DATE      NOT NULL,
     run_id       VARCHAR   NOT NULL,
     geoid        VARCHAR   NOT NULL,
     url          VARCHAR,

@@ -1,5 +1,5 @@
 CREATE TABLE IF NOT EXISTS staging.cities (
-    snapshot        TIMESTAMP NOT NULL,
+    snapshot        DATE      NOT NULL,
     run_id          VARCHAR   NOT NULL,
     geoid           VARCHAR   NOT NULL,
     name            VARCHAR,
@@ -25,7 +25,7 @@ CREATE TABLE IF NOT EXISTS staging.cities (
 );
 
 CREATE TABLE IF NOT EXISTS staging.portal_probes (
-    snapshot       TIMESTAMP NOT NULL,
+    snapshot       DATE      NOT NULL,
     run_id         VARCHAR   NOT NULL,
     geoid          VARCHAR   NOT NULL,
     portal_host    VARCHAR   NOT NULL,
@@ -38,7 +38,7 @@ CREATE TABLE IF NOT EXISTS staging.portal_probes (
 );
 
 CREATE TABLE IF NOT EXISTS staging.portal_registry_reads (
-    snapshot TIMESTAMP NOT NULL,
+    snapshot DATE      NOT NULL,
     run_id   VARCHAR   NOT NULL,
     registry VARCHAR   NOT NULL,
     geoid    VARCHAR,
@@ -50,7 +50,7 @@ CREATE TABLE IF NOT EXISTS staging.portal_registry_reads (
 );
 
 CREATE TABLE IF NOT EXISTS staging.crawl_pages (
-    snapshot       TIMESTAMP NOT NULL,
+    snapshot       DATE      NOT NULL,
     run_id         VARCHAR   NOT NULL,
     geoid          VARCHAR   NOT NULL,
     url            VARCHAR   NOT NULL,
@@ -76,7 +76,7 @@ CREATE TABLE IF NOT EXISTS staging.crawl_pages (
 );
 
 CREATE TABLE IF NOT EXISTS staging.crawl_summaries (
-    snapshot       TIMESTAMP NOT NULL,
+    snapshot       DATE      NOT NULL,
     run_id         VARCHAR   NOT NULL,
     geoid          VARCHAR   NOT NULL,
     seed_url       VARCHAR,
@@ -94,7 +94,7 @@ CREATE TABLE IF NOT EXISTS staging.crawl_summaries (
 );
 
 CREATE TABLE IF NOT EXISTS staging.city_signals (
-    snapshot TIMESTAMP NOT NULL,
+    snapshot DATE      NOT NULL,
     run_id   VARCHAR   NOT NULL,
     geoid    VARCHAR   NOT NULL,
     signal   VARCHAR   NOT NULL,
@@ -104,7 +104,7 @@ CREATE TABLE IF NOT EXISTS staging.city_signals (
 );
 
 CREATE TABLE IF NOT EXISTS staging.certified_cities (
-    snapshot       TIMESTAMP NOT NULL,
+    snapshot       DATE      NOT NULL,
     run_id         VARCHAR   NOT NULL,
     city           VARCHAR   NOT NULL,
     state          VARCHAR   NOT NULL,
@@ -116,7 +116,7 @@ CREATE TABLE IF NOT EXISTS staging.certified_cities (
 );
 
 CREATE TABLE IF NOT EXISTS staging.wwc_partners (
-    snapshot  TIMESTAMP NOT NULL,
+    snapshot  DATE      NOT NULL,
     run_id    VARCHAR   NOT NULL,
     city      VARCHAR   NOT NULL,
     state     VARCHAR   NOT NULL,
@@ -127,7 +127,7 @@ CREATE TABLE IF NOT EXISTS staging.wwc_partners (
 );
 
 CREATE TABLE IF NOT EXISTS staging.wwc_partner_announcements (
-    snapshot     TIMESTAMP NOT NULL,
+    snapshot     DATE      NOT NULL,
     run_id       VARCHAR   NOT NULL,
     url          VARCHAR   NOT NULL,
     announced    DATE,

@@ -1,6 +1,6 @@
 CREATE TABLE IF NOT EXISTS ops.runs (
     run_id         VARCHAR   NOT NULL,
-    snapshot       TIMESTAMP NOT NULL,
+    snapshot       DATE      NOT NULL,
     mode           VARCHAR   NOT NULL,
     is_sample      BOOLEAN   NOT NULL,
     status         VARCHAR   NOT NULL,
@@ -16,7 +16,7 @@ CREATE TABLE IF NOT EXISTS ops.runs (
 );
 
 CREATE TABLE IF NOT EXISTS ops.fetch_log (
-    snapshot       TIMESTAMP NOT NULL,
+    snapshot       DATE      NOT NULL,
     run_id         VARCHAR   NOT NULL,
     url            VARCHAR,
     final_url      VARCHAR,
@@ -38,7 +38,7 @@ CREATE TABLE IF NOT EXISTS ops.fetch_log (
 );
 
 CREATE TABLE IF NOT EXISTS ops.quarantine (
-    snapshot    TIMESTAMP NOT NULL,
+    snapshot    DATE      NOT NULL,
     run_id      VARCHAR   NOT NULL,
     suite       VARCHAR,
     key         VARCHAR,
@@ -57,7 +57,7 @@ CREATE TABLE IF NOT EXISTS ops.run_failures (
 );
 
 CREATE TABLE IF NOT EXISTS ops.corrections (
-    snapshot      TIMESTAMP NOT NULL,
+    snapshot      DATE      NOT NULL,
     run_id        VARCHAR   NOT NULL,
     correction_id INTEGER   NOT NULL,
     geoid         VARCHAR   NOT NULL,
@@ -79,7 +79,7 @@ CREATE TABLE IF NOT EXISTS ops.corrections (
 );
 
 CREATE TABLE IF NOT EXISTS ops.fetch_summary (
-    snapshot    TIMESTAMP NOT NULL,
+    snapshot    DATE      NOT NULL,
     run_id      VARCHAR   NOT NULL,
     outcome     VARCHAR,
     fetches     BIGINT,

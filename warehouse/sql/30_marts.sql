@@ -1,10 +1,10 @@
 CREATE TABLE IF NOT EXISTS marts.cities (
-    snapshot         TIMESTAMP NOT NULL,
+    snapshot         DATE      NOT NULL,
     run_id           VARCHAR   NOT NULL,
     geoid            VARCHAR   NOT NULL,
-    name             VARCHAR   NOT NULL,
+    city             VARCHAR   NOT NULL,
+    state            VARCHAR   NOT NULL,
     legal_name       VARCHAR,
-    state_abbr       VARCHAR   NOT NULL,
     state_fips       VARCHAR   NOT NULL,
     place_fips       VARCHAR,
     state_name       VARCHAR,
@@ -17,11 +17,14 @@ CREATE TABLE IF NOT EXISTS marts.cities (
     homepage_outcome VARCHAR,
     homepage_status  INTEGER,
     is_sample        BOOLEAN   NOT NULL,
-    kind             VARCHAR   NOT NULL
+    kind             VARCHAR   NOT NULL,
+    -- Deprecated names of city and state, kept for one schema release (warehouse/schema_changes.yaml).
+    name             VARCHAR,
+    state_abbr       VARCHAR
 );
 
 CREATE TABLE IF NOT EXISTS marts.portals (
-    snapshot                  TIMESTAMP NOT NULL,
+    snapshot                  DATE      NOT NULL,
     run_id                    VARCHAR   NOT NULL,
     geoid                     VARCHAR   NOT NULL,
     portal_host               VARCHAR   NOT NULL,
@@ -57,7 +60,7 @@ CREATE TABLE IF NOT EXISTS marts.portals (
 );
 
 CREATE TABLE IF NOT EXISTS marts.city_websites (
-    snapshot           TIMESTAMP NOT NULL,
+    snapshot           DATE      NOT NULL,
     run_id             VARCHAR   NOT NULL,
     geoid              VARCHAR   NOT NULL,
     source             VARCHAR   NOT NULL,
@@ -74,7 +77,7 @@ CREATE TABLE IF NOT EXISTS marts.city_websites (
 );
 
 CREATE TABLE IF NOT EXISTS marts.portal_datasets (
-    snapshot         TIMESTAMP NOT NULL,
+    snapshot         DATE      NOT NULL,
     run_id           VARCHAR   NOT NULL,
     portal_host      VARCHAR   NOT NULL,
     platform         VARCHAR   NOT NULL,
@@ -91,7 +94,7 @@ CREATE TABLE IF NOT EXISTS marts.portal_datasets (
 );
 
 CREATE TABLE IF NOT EXISTS marts.evidence (
-    snapshot          TIMESTAMP NOT NULL,
+    snapshot          DATE      NOT NULL,
     run_id            VARCHAR   NOT NULL,
     geoid             VARCHAR   NOT NULL,
     url               VARCHAR   NOT NULL,
@@ -109,22 +112,23 @@ CREATE TABLE IF NOT EXISTS marts.evidence (
 );
 
 CREATE TABLE IF NOT EXISTS marts.criteria (
-    snapshot       TIMESTAMP NOT NULL,
+    snapshot       DATE      NOT NULL,
     run_id         VARCHAR   NOT NULL,
     criterion_id   VARCHAR   NOT NULL,
     practice       VARCHAR   NOT NULL,
     practice_name  VARCHAR,
-    name           VARCHAR,
+    criterion_name VARCHAR,
     core           BOOLEAN,
     observable     VARCHAR,
     prior          DOUBLE,
     prerequisites  VARCHAR,
     training_topic VARCHAR,
-    standard       VARCHAR
+    standard       VARCHAR,
+    name           VARCHAR   -- deprecated: criterion_name
 );
 
 CREATE TABLE IF NOT EXISTS marts.criterion_signal_weights (
-    snapshot     TIMESTAMP NOT NULL,
+    snapshot     DATE      NOT NULL,
     run_id       VARCHAR   NOT NULL,
     criterion_id VARCHAR   NOT NULL,
     signal       VARCHAR   NOT NULL,
@@ -132,7 +136,7 @@ CREATE TABLE IF NOT EXISTS marts.criterion_signal_weights (
 );
 
 CREATE TABLE IF NOT EXISTS marts.criterion_scores (
-    snapshot        TIMESTAMP NOT NULL,
+    snapshot        DATE      NOT NULL,
     run_id          VARCHAR   NOT NULL,
     geoid           VARCHAR   NOT NULL,
     criterion_id    VARCHAR   NOT NULL,
@@ -152,7 +156,7 @@ CREATE TABLE IF NOT EXISTS marts.criterion_scores (
 );
 
 CREATE TABLE IF NOT EXISTS marts.city_index (
-    snapshot            TIMESTAMP NOT NULL,
+    snapshot            DATE      NOT NULL,
     run_id              VARCHAR   NOT NULL,
     geoid               VARCHAR   NOT NULL,
     city                VARCHAR,
@@ -189,7 +193,7 @@ CREATE TABLE IF NOT EXISTS marts.city_index (
 );
 
 CREATE TABLE IF NOT EXISTS marts.validation (
-    snapshot  TIMESTAMP NOT NULL,
+    snapshot  DATE      NOT NULL,
     run_id    VARCHAR   NOT NULL,
     metric    VARCHAR   NOT NULL,
     k         INTEGER,
@@ -201,7 +205,7 @@ CREATE TABLE IF NOT EXISTS marts.validation (
 );
 
 CREATE TABLE IF NOT EXISTS marts.calibration (
-    snapshot  TIMESTAMP NOT NULL,
+    snapshot  DATE      NOT NULL,
     run_id    VARCHAR   NOT NULL,
     fold      VARCHAR   NOT NULL,
     model     VARCHAR   NOT NULL,
@@ -214,7 +218,7 @@ CREATE TABLE IF NOT EXISTS marts.calibration (
 );
 
 CREATE TABLE IF NOT EXISTS marts.calibration_params (
-    snapshot           TIMESTAMP NOT NULL,
+    snapshot           DATE      NOT NULL,
     run_id             VARCHAR   NOT NULL,
     fold               VARCHAR,
     practice           VARCHAR   NOT NULL,
@@ -230,12 +234,12 @@ CREATE TABLE IF NOT EXISTS marts.calibration_params (
 -- marts.city_changes_of, stored when a run is published (and recomputed for later runs when a backfill
 -- gives them a new previous snapshot).
 CREATE TABLE IF NOT EXISTS marts.city_changes (
-    snapshot                  TIMESTAMP,
+    snapshot                  DATE,
     run_id                    VARCHAR NOT NULL,
     geoid                     VARCHAR NOT NULL,
     city                      VARCHAR,
     state                     VARCHAR,
-    previous_snapshot         TIMESTAMP,
+    previous_snapshot         DATE,
     previous_run_id           VARCHAR,
     points_change             DOUBLE,
     next_tier                 VARCHAR,

@@ -38,9 +38,11 @@ WITH credited AS (
     SELECT q.geoid, count(*) FILTER (WHERE q.outcome = 'unreachable') AS unreachable_probes
     FROM staging.portal_probes q JOIN ops.latest_run r USING (run_id) GROUP BY q.geoid
 )
-SELECT c.geoid, c.name, c.state_abbr, c.population,
+SELECT c.geoid, c.city, c.state, c.population,
        coalesce(p.credited_portals, 0) AS credited_portals, p.credited_hosts, p.platforms, p.datasets,
-       p.best_updated_365d_share, p.other_portals, coalesce(q.unreachable_probes, 0) AS unreachable_probes
+       p.best_updated_365d_share, p.other_portals, coalesce(q.unreachable_probes, 0) AS unreachable_probes,
+       c.snapshot, c.run_id,
+       c.city AS name, c.state AS state_abbr    -- deprecated (warehouse/schema_changes.yaml)
 FROM marts.cities_latest c
 LEFT JOIN credited p USING (geoid)
 LEFT JOIN probes q USING (geoid);
@@ -66,10 +68,11 @@ WITH kinds AS (
            max(confidence) FILTER (WHERE kind = 'stakeholder_engagement')     AS stakeholder_engagement
     FROM marts.evidence e JOIN ops.latest_run r USING (run_id) GROUP BY geoid
 )
-SELECT c.geoid, c.name, c.state_abbr, c.population, s.pages_fetched, s.pages_ok, s.robots_blocked,
+SELECT c.geoid, c.city, c.state, c.population, s.pages_fetched, s.pages_ok, s.robots_blocked,
        s.unreachable, s.stopped_by, k.kinds, coalesce(k.evidence_rows, 0) AS evidence_rows, k.evidence_pages,
        k.open_data_policy, k.open_data_portal, k.performance_reporting, k.evaluation, k.data_governance,
-       k.results_driven_contracting, k.stakeholder_engagement
+       k.results_driven_contracting, k.stakeholder_engagement, c.snapshot, c.run_id,
+       c.city AS name, c.state AS state_abbr    -- deprecated (warehouse/schema_changes.yaml)
 FROM marts.cities_latest c
 LEFT JOIN (SELECT s.* FROM staging.crawl_summaries s JOIN ops.latest_run r USING (run_id)) s USING (geoid)
 LEFT JOIN kinds k USING (geoid);
@@ -78,14 +81,14 @@ CREATE OR REPLACE VIEW marts.city_index_latest AS
 SELECT i.* FROM marts.city_index i JOIN ops.latest_run r USING (run_id);
 
 CREATE OR REPLACE VIEW marts.criterion_scores_latest AS
-SELECT s.*, c.name AS criterion_name, c.training_topic
+SELECT s.*, c.criterion_name, c.training_topic
 FROM marts.criterion_scores s
 JOIN ops.latest_run r USING (run_id)
 LEFT JOIN marts.criteria c ON c.run_id = s.run_id AND c.criterion_id = s.criterion_id;
 
 CREATE OR REPLACE VIEW marts.criterion_evidence_latest AS
 SELECT s.geoid, s.criterion_id, s.probability, w.signal, w.weight, g.value, g.observed, g.source,
-       w.weight * g.value AS contribution
+       w.weight * g.value AS contribution, s.snapshot, s.run_id
 FROM marts.criterion_scores s
 JOIN ops.latest_run r USING (run_id)
 JOIN marts.criterion_signal_weights w ON w.run_id = s.run_id AND w.criterion_id = s.criterion_id

@@ -1,7 +1,7 @@
 -- Build this run's marts from its raw rows. $run_id is bound by warehouse.publish.
 INSERT INTO marts.cities BY NAME
-SELECT c.snapshot, c.run_id, c.geoid, c.name, c.legal_name, c.state_abbr, c.state_fips, c.place_fips,
-       c.state_name, c.population, c.population_year,
+SELECT c.snapshot, c.run_id, c.geoid, c.name AS city, c.state_abbr AS state, c.legal_name, c.state_fips,
+       c.place_fips, c.state_name, c.population, c.population_year,
        -- The website its home page fetch settled on, when that is not the precedence choice.
        coalesce(w.url, c.website_url) AS website_url,
        CASE WHEN w.url IS NULL THEN c.website_match ELSE w.source END AS website_match,
