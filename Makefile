@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 export GX_ANALYTICS_ENABLED := false
 
-.PHONY: install run test test-fast lint docs dev sample bench clean
+.PHONY: install run test test-fast typecheck lint docs dev sample bench clean
 
 $(STAMP): pyproject.toml
 	@$(PY) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "cdpi needs Python 3.11 or newer")'
@@ -24,8 +24,13 @@ run: $(STAMP)
 test: $(STAMP)
 	bash scripts/ensure_chromium.sh
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/cdpi docs --check
 	$(BIN)/python -m pytest -q -m '' --durations=10
+
+## Static type check of sources/, warehouse/, expectations/, assets/ and pipelines/ (settings: pyproject.toml).
+typecheck: $(STAMP)
+	$(BIN)/mypy
 
 ## Fast tests only (slow ones skipped), for the edit-test loop.
 test-fast: $(STAMP)

@@ -2,6 +2,7 @@
 
 import hashlib
 import os
+from typing import Any
 from urllib.parse import urlsplit
 
 import dagster as dg
@@ -23,7 +24,7 @@ from sources.evidence.classify import KINDS
 from sources.evidence.crawl import DOC_HOSTS_FIELD, crawl_cities
 from sources.portals.registries import registrable_domain
 
-_OUT = {"kinds": {"python", "pandas"}, "owners": ["team:cdpi"], "code_version": versions.EVIDENCE}
+_OUT: dict[str, Any] = {"kinds": {"python", "pandas"}, "owners": ["team:cdpi"], "code_version": versions.EVIDENCE}
 _SUITES = (("crawl_pages", "staging.crawl_pages"), ("evidence", "marts.evidence"))
 _SUMMARY_PREVIEW = ["geoid", "seed_url", "pages_fetched", "pages_ok", "stopped_by", "kinds_found"]
 

@@ -1,6 +1,8 @@
 """Each city's official home page, fetched politely once per run."""
 
 
+from typing import Any
+
 import dagster as dg
 import pandas as pd
 
@@ -11,7 +13,7 @@ from assets.validation import value_counts
 from sources.homepages import settle_homepages
 
 #: Every output here is a pandas frame owned by the team.
-_OUT = {"kinds": {"python", "pandas"}, "owners": ["team:cdpi"]}
+_OUT: dict[str, Any] = {"kinds": {"python", "pandas"}, "owners": ["team:cdpi"]}
 
 
 @dg.multi_asset(

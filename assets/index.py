@@ -1,6 +1,7 @@
 """The readiness index: signals per city, criterion probabilities, exact tier odds and next-tier gaps."""
 
 import json
+from typing import Any
 
 import dagster as dg
 import pandas as pd
@@ -19,7 +20,7 @@ from warehouse.index.signals import as_matrix, city_signals
 from warehouse.index.validation import validate_with_corrections
 from warehouse.index.why_call import CatalogText, why_call_columns
 
-_OUT = {"kinds": {"python", "pandas", "numpy"}, "owners": ["team:cdpi"], "code_version": versions.INDEX}
+_OUT: dict[str, Any] = {"kinds": {"python", "pandas", "numpy"}, "owners": ["team:cdpi"], "code_version": versions.INDEX}
 
 
 @dg.asset(partitions_def=MONTHLY, group_name="index", kinds={"python", "pandas"}, owners=["team:cdpi"],

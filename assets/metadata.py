@@ -7,6 +7,8 @@ look like without opening the warehouse. One helper, so every asset reports them
 
 from __future__ import annotations
 
+from typing import Any
+
 import dagster as dg
 import pandas as pd
 
@@ -15,10 +17,10 @@ _CELL_CHARS = 60
 
 
 def table_metadata(frame: pd.DataFrame, *, preview: int = 0, preview_columns: list[str] | None = None,
-                   **extra: object) -> dict[str, object]:
+                   **extra: Any) -> dict[str, Any]:
     """Row count and column schema of ``frame``, a Markdown preview of its first ``preview`` rows
     (``preview_columns`` only, when given), then ``extra`` (an asset's own figures)."""
-    meta: dict[str, object] = {"dagster/row_count": len(frame), "dagster/column_schema": column_schema(frame)}
+    meta: dict[str, Any] = {"dagster/row_count": len(frame), "dagster/column_schema": column_schema(frame)}
     if preview and len(frame):
         meta["preview"] = dg.MetadataValue.md(markdown_table(frame, preview, preview_columns))
     meta.update(extra)

@@ -1,5 +1,7 @@
 """Open data portals: discovered per city, catalogs read once per host, judged and profiled."""
 
+from typing import Any
+
 import dagster as dg
 import pandas as pd
 
@@ -17,7 +19,7 @@ from assets.validation import (
 from sources.portals.dataportals import registry_url
 from sources.portals.survey import survey
 
-_OUT = {"kinds": {"python", "pandas"}, "owners": ["team:cdpi"], "code_version": "2"}
+_OUT: dict[str, Any] = {"kinds": {"python", "pandas"}, "owners": ["team:cdpi"], "code_version": "2"}
 _SUITES = (("portal_probes", "staging.portal_probes"), ("portals", "marts.portals"),
            ("portal_datasets", "marts.portal_datasets"))
 

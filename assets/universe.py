@@ -2,6 +2,7 @@
 
 
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 import pandas as pd
@@ -15,8 +16,8 @@ from sources.errors import SourceUnavailable
 
 GROUP = "universe"
 #: Every output here is a pandas frame owned by the team.
-_OUT = {"kinds": {"python", "pandas"}, "owners": ["team:cdpi"]}
-_COMMON = {"partitions_def": MONTHLY, "group_name": GROUP, **_OUT, "code_version": "1"}
+_OUT: dict[str, Any] = {"kinds": {"python", "pandas"}, "owners": ["team:cdpi"]}
+_COMMON: dict[str, Any] = {"partitions_def": MONTHLY, "group_name": GROUP, **_OUT, "code_version": "1"}
 _CITY_PREVIEW = ["geoid", "name", "state_abbr", "population", "website_url", "website_match"]
 
 

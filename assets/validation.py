@@ -2,6 +2,7 @@
 
 
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 import pandas as pd
@@ -43,7 +44,7 @@ def suite_checks(suites: tuple[tuple[str, str], ...]) -> list[dg.AssetCheckSpec]
             for name, table in suites]
 
 
-def quarantine_metadata(quarantined: pd.DataFrame) -> dict[str, object]:
+def quarantine_metadata(quarantined: pd.DataFrame) -> dict[str, Any]:
     """A quarantine output's metadata: its size, and when rows were set aside, which expectations they
     failed and the first few of them, so the UI answers "why" without a query on ops.quarantine."""
     extra = {"by_expectation": value_counts(quarantined["expectation"])} if len(quarantined) else {}

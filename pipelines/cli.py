@@ -251,6 +251,8 @@ def _print_run_summary(paths, run_id: str, banner: str) -> None:
                                "ORDER BY fetches DESC", [run_id]).fetchall()
     finally:
         con.close()
+    if run is None:
+        raise CliError(f"run {run_id} is not in the published warehouse")
     snapshot, mode, city_count, fetch_count, quarantined, warcs, replayed = run
     print(f"Run {run_id} published{banner}")
     print(f"  snapshot      {snapshot:%Y-%m}  (mode: {mode})")
@@ -592,10 +594,10 @@ def cmd_correct(args: argparse.Namespace) -> int:
                     raise CliError('a correction needs "City, ST" CRITERION --met yes|no --source URL --by NAME')
                 drafts = [draft(con, catalog, city=args.city, criterion=args.criterion, met=args.met,
                                 source=args.source, note=args.note, by=args.by)]
-        done = record(path, drafts, standard=catalog.standard, max_age_months=args.max_age_months)
+        recorded = record(path, drafts, standard=catalog.standard, max_age_months=args.max_age_months)
     except CorrectionError as exc:
         raise CliError(str(exc)) from None
-    for c in done:
+    for c in recorded:
         print(f"recorded correction #{c.correction_id}: {c.city}, {c.state} {c.criterion_id} "
               f"{'met' if c.met else 'not met'}, attested by {c.attested_by} ({c.source_url})")
     print(f"  kept in {path}; applied from the next `cdpi run`")

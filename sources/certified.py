@@ -100,7 +100,7 @@ def match_city_state(rows: list[dict], cities: pd.DataFrame) -> list[tuple[str |
     index: dict[tuple[str, str], list[str]] = {}
     for row in cities[["geoid", "name", "state_abbr"]].itertuples(index=False):
         index.setdefault((normalize(str(row.name)), str(row.state_abbr)), []).append(row.geoid)
-    out = []
+    out: list[tuple[str | None, str]] = []
     for r in rows:
         hits = index.get((normalize(re.sub(r"^(city|town|village) of ", "", r["city"], flags=re.I)), r["state"]), [])
         out.append((hits[0], "name_state") if len(hits) == 1 else (None, "ambiguous" if hits else "not_in_universe"))
@@ -143,7 +143,8 @@ def _year_of(el: Tag) -> int | None:
             break
         for attr in ("data-year", "data-cohort", "title"):
             v = node.get(attr)
-            if v and _YEAR.search(str(v)):
-                return int(_YEAR.search(str(v)).group(1))
+            year = _YEAR.search(str(v)) if v else None
+            if year:
+                return int(year.group(1))
         node = node.parent
     return None

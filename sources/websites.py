@@ -110,7 +110,7 @@ def parse_uscityurl(data: bytes) -> pd.DataFrame:
         m = _GEOID.fullmatch(cell["GEOID"])
         geoid = m.group(1).zfill(7) if m else None
         state = geo.state_by_fips(geoid[:2]) if geoid else None
-        if state is None or geoid in seen:
+        if geoid is None or state is None or geoid in seen:
             skipped += 1
             continue
         seen.add(geoid)

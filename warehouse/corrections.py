@@ -131,12 +131,12 @@ def status_table(path: Path, *, as_of: datetime, standard: str,
                  max_age_months: int = DEFAULT_MAX_AGE_MONTHS) -> pd.DataFrame:
     """Every correction recorded up to ``as_of``, with its status then: open, withdrawn, expired (older
     than ``max_age_months``) or other_standard (recorded against another version of the standard)."""
-    as_of = pd.Timestamp(as_of)
-    as_of = as_of.tz_localize("UTC") if as_of.tzinfo is None else as_of.tz_convert("UTC")
+    stamp = pd.Timestamp(as_of)
+    stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
     rows: dict[int, dict] = {}
     for e in read_events(path):
         when = pd.Timestamp(e["recorded_at"])
-        if when > as_of:
+        if when > stamp:
             continue
         if e["event"] == "correct":
             rows[e["correction_id"]] = {c: e.get(c) for c in COLUMNS if c in e} | {
@@ -148,7 +148,7 @@ def status_table(path: Path, *, as_of: datetime, standard: str,
     for row in rows.values():
         if row["withdrawn_at"] is not None:
             row["status"] = "withdrawn"
-        elif pd.Timestamp(row["expires_at"]) <= as_of:
+        elif pd.Timestamp(row["expires_at"]) <= stamp:
             row["status"] = "expired"
         elif row.get("standard") != standard:
             row["status"] = "other_standard"

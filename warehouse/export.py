@@ -22,6 +22,7 @@ from warehouse.atomic_dir import building
 from warehouse.paths import WarehousePaths
 from warehouse.publish import WarehouseError
 from warehouse.read import connect_published
+from warehouse.schema import count
 from warehouse.spreadsheet import neutralized_select, register
 
 FORMATS = ("csv", "parquet")
@@ -74,13 +75,13 @@ def export_snapshot(paths: WarehousePaths, snapshot: str | None = None, out: Pat
         with building(target, marker="manifest.json") as work:
             queries = [(f"marts.{t}", f"SELECT * FROM marts.{t} WHERE run_id = '{run_id}'") for t in tables]
             # The attested corrections as this run found them: what decided any attested_* criterion.
-            if con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
-                           "AND schema_name = 'ops' AND table_name = 'corrections'").fetchone()[0]:
+            if count(con, "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
+                          "AND schema_name = 'ops' AND table_name = 'corrections'"):
                 queries.append(("ops.corrections", f"SELECT * FROM ops.corrections WHERE run_id = '{run_id}'"))
             if is_latest:
                 queries += [(f"marts.{v}", f"SELECT * FROM marts.{v}") for v in LATEST_ONLY_VIEWS]
             for name, query in queries:
-                rows = con.execute(f"SELECT count(*) FROM ({query})").fetchone()[0]
+                rows = count(con, f"SELECT count(*) FROM ({query})")
                 for fmt in formats:
                     path = work / f"{name}.{fmt}"
                     if fmt == "parquet":

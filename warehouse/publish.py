@@ -22,7 +22,7 @@ import pandas as pd
 
 from warehouse.changes import allowed_retypes, fill_renamed, relax_deprecated
 from warehouse.paths import WarehousePaths
-from warehouse.schema import apply_schema, base_tables, run_models
+from warehouse.schema import apply_schema, base_tables, count, run_models
 
 
 class WarehouseError(RuntimeError):
@@ -70,9 +70,8 @@ def publish_run(paths: WarehousePaths, run: RunRecord, frames: dict[str, pd.Data
             _insert_frame(con, table, _with_run_columns(frame, run))
         _insert_frame(con, "ops.fetch_log", _with_run_columns(pd.DataFrame(fetch_log), run))
         run_models(con, run.run_id)
-        quarantined = con.execute("SELECT count(*) FROM ops.quarantine WHERE run_id = ?",
-                                  [run.run_id]).fetchone()[0]
-        cities = con.execute("SELECT count(*) FROM marts.cities WHERE run_id = ?", [run.run_id]).fetchone()[0]
+        quarantined = count(con, "SELECT count(*) FROM ops.quarantine WHERE run_id = ?", [run.run_id])
+        cities = count(con, "SELECT count(*) FROM marts.cities WHERE run_id = ?", [run.run_id])
         con.execute(
             "INSERT INTO ops.runs VALUES (?, ?, ?, ?, 'success', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [run.run_id, run.snapshot, run.mode, run.is_sample, _naive(run.started_at),
@@ -137,10 +136,10 @@ def _rebuild(paths: WarehousePaths, build_id: str, build: Callable[[duckdb.DuckD
             try:
                 migrate(con)        # first: the views of apply_schema read the columns it adds
                 apply_schema(con)
-                history = con.execute("SELECT count(*) FROM ops.runs").fetchone()[0]
+                history = count(con, "SELECT count(*) FROM ops.runs")
                 build(con)
                 fill_renamed(con)   # deprecated column names carry the same values as their new names
-                counts = {f"{s}.{t}": con.execute(f'SELECT count(*) FROM "{s}"."{t}"').fetchone()[0]
+                counts = {f"{s}.{t}": count(con, f'SELECT count(*) FROM "{s}"."{t}"')
                           for s, t in base_tables(con)}
                 con.execute("CHECKPOINT")
             finally:
@@ -175,8 +174,8 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
         "WHERE database_name = current_database()").fetchall()}
     tables = {(s, t) for s, t, _ in have}
     # marts.city_changes was a view over the whole history; it is now a table the publish step fills.
-    if con.execute("SELECT count(*) FROM duckdb_views() WHERE database_name = current_database() "
-                   "AND schema_name = 'marts' AND view_name = 'city_changes'").fetchone()[0]:
+    if count(con, "SELECT count(*) FROM duckdb_views() WHERE database_name = current_database() "
+                  "AND schema_name = 'marts' AND view_name = 'city_changes'"):
         con.execute("DROP VIEW marts.city_changes")
     added = []
     retypes = allowed_retypes()

@@ -74,6 +74,14 @@ def describe_view_columns(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(";\n".join(statements))
 
 
+def count(con: duckdb.DuckDBPyConnection, sql: str, params: list | dict | None = None) -> int:
+    """The number a ``SELECT count(*) ...`` returns (a count query always yields exactly one row)."""
+    row = con.execute(sql, params).fetchone()
+    if row is None:
+        raise ValueError(f"no row from a count query: {sql[:80]}")
+    return int(row[0])
+
+
 def run_models(con: duckdb.DuckDBPyConnection, run_id: str, only: tuple[str, ...] = ()) -> None:
     """Build this run's staging-to-marts models (SQL files in sql/models, bound to the run id); ``only``:
     just the models of these file names."""

@@ -49,8 +49,11 @@ def neutralize_frame(frame: pd.DataFrame) -> pd.DataFrame:
 
 def register(con: duckdb.DuckDBPyConnection) -> None:
     """Make :func:`neutralize` available to SQL on ``con`` as ``cdpi_spreadsheet_text(VARCHAR)``."""
-    con.create_function(SQL_FUNCTION, neutralize, ["VARCHAR"], "VARCHAR", null_handling="default",
-                        side_effects=False)
+    from duckdb.func import FunctionNullHandling
+    from duckdb.sqltypes import VARCHAR
+
+    con.create_function(SQL_FUNCTION, neutralize, [VARCHAR], VARCHAR,
+                        null_handling=FunctionNullHandling.DEFAULT, side_effects=False)
 
 
 def neutralized_select(con: duckdb.DuckDBPyConnection, query: str) -> str:

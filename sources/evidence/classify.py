@@ -237,7 +237,8 @@ def _score(kr: KindRules, body: _Text, head: _Text, title_factor: float, shared_
     the title matched: a title is never a passing mention). The same words count once: a match inside
     text a stronger pattern already counted adds nothing, so overlapping patterns cannot make one line
     outscore a page that shows the practice."""
-    score, hits, spans, in_any_title = 0.0, [], [], False
+    score, hits, in_any_title = 0.0, [], False
+    spans: list[tuple[int, int, float]] = []
     read: list[tuple[int, int]] = []          # spans of text already counted, strongest patterns first
     read_title: list[tuple[int, int]] = []
     for pat in kr.phrases:                   # strongest first (load_rules sorts them)
@@ -248,7 +249,7 @@ def _score(kr: KindRules, body: _Text, head: _Text, title_factor: float, shared_
         if not matches and not in_title:
             continue
         read.extend(m.span() for m in matches)
-        if in_title:
+        if in_title and title_match is not None:
             read_title.append(title_match.span())
         factor = _REPEAT.get(len(matches), _REPEAT_MAX) if matches else 0.0
         gained = pat.weight * factor + (pat.weight * title_factor if in_title else 0.0)

@@ -284,7 +284,7 @@ class CityCrawler:
         is_doc = url.lower().split("?")[0].endswith(".pdf")
         cap = min(room, limits.max_document_bytes if is_doc else limits.max_page_bytes)
         decision, stored = self._decide(url, via)
-        if decision is not None and not decision.ask:
+        if decision is not None and not decision.ask and decision.memory is not None:
             res = self.fetcher.carry(url, decision.memory, stored)
         else:
             res = self.fetcher.get(url, max_bytes=max(cap, 1))
@@ -352,7 +352,8 @@ class CityCrawler:
         its body in the content store (a page asked this run may be carried next run), and a key of its
         text, which is what "changed" compares."""
         if not res.ok:
-            self._read.append(_Read(page, _ledger_key(res.url), parent, None, f"absent:{res.status}", "", res.status))
+            self._read.append(_Read(page, _ledger_key(res.url), parent, None, f"absent:{res.status}", "",
+                                    res.status or 0))
             return
         if res.carried_from is None and self.fetcher.cache is not None:
             self.fetcher.cache.keep(res.body)

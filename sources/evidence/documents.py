@@ -125,7 +125,7 @@ def _links(anchors: list[Tag], comments: list[Comment], url: str | None) -> list
     (a commented-out menu still names the site's pages; they come last, so a visible anchor wins).
     Comments are read up to COMMENT_CHARS in all, one level deep."""
     links = _anchors(anchors, url)
-    budget, hidden = COMMENT_CHARS, []
+    budget, hidden = COMMENT_CHARS, list[tuple[str, str]]()
     for comment in comments:
         if budget <= 0 or len(hidden) >= COMMENT_LINKS:
             break
@@ -140,7 +140,7 @@ def _links(anchors: list[Tag], comments: list[Comment], url: str | None) -> list
 def _anchors(anchors: list[Tag], url: str | None) -> list[tuple[str, str]]:
     links = []
     for a in anchors:
-        href = a["href"].strip()
+        href = str(a["href"]).strip()
         if href.startswith(("mailto:", "tel:", "javascript:", "#")):
             continue
         links.append((urldefrag(urljoin(url or "", href))[0], _capped_text(a, ANCHOR_CHARS, max_nodes=200)))
@@ -392,9 +392,9 @@ def decode(data: bytes, content_type: str | None = None, encoding: str | None = 
     """Bytes to text the way a browser picks the charset: a byte-order mark first, then ``encoding``
     (the caller's word) or the charset of ``content_type``, then an HTML page's own ``<meta charset>``
     in its first 1024 bytes, then UTF-8. Bytes that do not decode become U+FFFD, never an exception."""
-    for bom, codec in _BOMS:
+    for bom, bom_codec in _BOMS:
         if data.startswith(bom):
-            return data[len(bom):].decode(codec, errors="replace")
+            return data[len(bom):].decode(bom_codec, errors="replace")
     declared = [encoding]
     for part in (content_type or "").split(";")[1:]:
         key, _, value = part.strip().partition("=")
@@ -404,7 +404,7 @@ def decode(data: bytes, content_type: str | None = None, encoding: str | None = 
         declared.append(meta.group(1).decode("ascii"))
     for name in declared:
         try:
-            codec = codecs.lookup(name).name if name else None
+            codec: str | None = codecs.lookup(name).name if name else None
         except LookupError:
             continue
         if codec:   # a page is not UTF-16 without a BOM, whatever it declares (WHATWG encoding sniffing)

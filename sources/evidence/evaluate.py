@@ -105,7 +105,8 @@ def sunlight_policy_recall(path: Path) -> PolicyRecall:
     from sources.evidence.classify import classify
     from sources.evidence.documents import from_html
 
-    found, with_text, missed, also = 0, 0, [], Counter()
+    found, with_text, missed = 0, 0, []
+    also: Counter[str] = Counter()
     lines = read_jsonl(path)
     for p in lines:
         html = p.get("text_html") or ""
@@ -143,7 +144,7 @@ def macro_f1(scores: dict[str, KindScore]) -> float:
 def table(scores: dict[str, KindScore], *, markdown: bool = False) -> str:
     """A fixed-width (or Markdown) table of the scores, with the macro average last."""
     head = ("kind", "support", "tp", "fp", "fn", "precision", "recall", "f1")
-    rows = [(s.kind, s.support, s.tp, s.fp, s.fn, *((f"{s.precision:.3f}", f"{s.recall:.3f}", f"{s.f1:.3f}")
+    rows: list[tuple] = [(s.kind, s.support, s.tp, s.fp, s.fn, *((f"{s.precision:.3f}", f"{s.recall:.3f}", f"{s.f1:.3f}")
                                                    if s.defined else ("-", "-", "-")))
             for s in scores.values()]
     used = [s for s in scores.values() if s.defined] or list(scores.values())

@@ -98,7 +98,7 @@ def _exact(item: tuple, ignorecase: bool) -> set[str] | None:
         if any(o is not _c.LITERAL for o, _ in av):
             return None
         chars = {_char(a, ignorecase) for _, a in av}
-        return None if None in chars else chars
+        return None if None in chars else {c for c in chars if c is not None}
     if op is _c.AT:
         return {""}                     # a zero-width assertion: dropping it only loosens the pattern
     if op in (_c.SUBPATTERN, _c.BRANCH):

@@ -18,6 +18,7 @@ import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import BinaryIO
 
 from warcio.archiveiterator import ArchiveIterator
 from warcio.recordloader import ArcWarcRecord
@@ -65,7 +66,7 @@ class WarcArchive:
         self.path = self.directory / f"{prefix}-{os.getpid()}{WARC_SUFFIX}"
         self._info = info or {}
         self._lock = threading.Lock()
-        self._fh = None
+        self._fh: BinaryIO | None = None
         self._writer: WARCWriter | None = None
 
     def _ensure_open(self) -> WARCWriter:
@@ -76,6 +77,11 @@ class WarcArchive:
             self._writer.write_record(self._writer.create_warcinfo_record(self.path.name, {
                 "software": "cdpi", "format": "WARC File Format 1.1", **self._info}))
         return self._writer
+
+    def _flush(self) -> None:
+        # Each record reaches the file before the lock is released: a killed run keeps whole records.
+        if self._fh is not None:
+            self._fh.flush()
 
     def write_exchange(self, *, url: str, method: str, request_headers: list[tuple[str, str]],
                        status: int, reason: str, response_headers: list[tuple[str, str]], body: bytes,
@@ -99,7 +105,7 @@ class WarcArchive:
                     url, "resource", payload=io.BytesIO(reused_body), warc_content_type=ctype,
                     warc_headers_dict={"WARC-Date": date,
                                        "WARC-Concurrent-To": resp.rec_headers.get_header("WARC-Record-ID")}))
-            self._fh.flush()
+            self._flush()
 
     def write_carried(self, *, url: str, final_url: str, content_type: str, body: bytes, verified_at: str,
                       from_run: str, date: str, status: int = 200) -> None:
@@ -114,7 +120,7 @@ class WarcArchive:
                 url, "resource", payload=io.BytesIO(body), warc_content_type=content_type or "application/octet-stream",
                 warc_headers_dict={"WARC-Date": verified_at, CARRIED_RUN: from_run, CARRIED_FINAL: final_url,
                                    CARRIED_AT: date, CARRIED_STATUS: str(status)}))
-            self._fh.flush()
+            self._flush()
 
     def write_failure(self, *, url: str, method: str, outcome: str, error: str, date: str,
                       request_headers: list[tuple[str, str]] | None = None) -> None:
@@ -128,7 +134,7 @@ class WarcArchive:
             writer.write_record(meta)
             if request_headers is not None:
                 writer.write_record(self._request_record(writer, url, method, request_headers, date, meta))
-            self._fh.flush()
+            self._flush()
 
     @staticmethod
     def _request_record(writer, url, method, headers, date, concurrent_to):

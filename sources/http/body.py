@@ -27,6 +27,12 @@ class BodyBuffer:
         self._memory: io.BytesIO | None = io.BytesIO()
         self._file: BinaryIO | None = None
 
+    def _in_memory(self) -> io.BytesIO:
+        # The buffer exists until the body spills to the file; callers check _file first.
+        if self._memory is None:
+            raise RuntimeError("the body has spilled to its temporary file")
+        return self._memory
+
     @property
     def spilled(self) -> bool:
         """True once the body has gone past the memory limit and lives in the temporary file."""
@@ -36,25 +42,25 @@ class BodyBuffer:
         if self._file is None and self.size + len(data) > self._limit:
             if self._directory is not None:
                 self._directory.mkdir(parents=True, exist_ok=True)
-            self._file = tempfile.TemporaryFile(dir=self._directory)  # noqa: SIM115 - closed in close()
-            with self._memory.getbuffer() as held:
-                self._file.write(held)
-            self._memory = None
-        (self._file or self._memory).write(data)
+            spill = tempfile.TemporaryFile(dir=self._directory)  # noqa: SIM115 - closed in close()
+            with self._in_memory().getbuffer() as held:
+                spill.write(held)
+            self._file, self._memory = spill, None
+        (self._file or self._in_memory()).write(data)
         self.size += len(data)
 
     def getvalue(self) -> bytes:
         """The whole body as one ``bytes`` object. From memory, ``BytesIO.getvalue`` hands over the buffer
         itself; from the file, one read into an object of the right size. Call once, at the end."""
         if self._file is None:
-            return self._memory.getvalue()
+            return self._in_memory().getvalue()
         self._file.seek(0)
         return self._file.read()
 
     def head(self, limit: int) -> bytes:
         """The first ``limit`` bytes (all of them when the body is shorter)."""
         if self._file is None:
-            data = self._memory.getvalue()
+            data = self._in_memory().getvalue()
             return data if len(data) <= limit else data[:limit]
         self._file.seek(0)
         return self._file.read(limit)

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from http.client import responses as _REASONS
 from pathlib import Path
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import requests
@@ -101,8 +102,8 @@ class Fetcher:
         #: What past runs saw of each page, for the crawl's revisit policy (live runs with a cache only: a
         #: replay answers from its archive, which holds the carried pages of the run it replays).
         self.ledger = (RevisitLedger(config.cache_dir, config.revisit)
-                       if self.cache is not None and config.revisit is not None and config.revisit.enabled
-                       else None)
+                       if config.cache_dir is not None and self.cache is not None and config.revisit is not None
+                       and config.revisit.enabled else None)
         self.log = FetchLog(run_dir, run_id, prefix=f"fetch_log-{archive_prefix}")
         #: Where a body larger than config.max_bytes (allowed by a raised per-request cap) is held while it
         #: is read, as a file without a name: the run folder when there is one (on disk, where the WARCs
@@ -229,7 +230,7 @@ class Fetcher:
         for host in queues:
             heapq.heappush(heap, (0.0, next(order), host))
         cond = threading.Condition()
-        state = {"remaining": len(urls), "error": None}
+        state: dict[str, Any] = {"remaining": len(urls), "error": None}
         if progress:
             progress(0, len(urls))
 
@@ -316,6 +317,8 @@ class Fetcher:
         return result
 
     def _replay_hop(self, method: str, url: str) -> _Hop:
+        if self._replay is None:
+            raise RuntimeError("not a replaying fetcher")
         ex: Exchange | None = self._replay.lookup(method, url)
         if ex is None:
             return _Hop(Outcome.NOT_ARCHIVED, error=f"no {method} {url} in the archive", attempts=0)
@@ -332,8 +335,10 @@ class Fetcher:
                        error=f"HTTP {ex.status} when last asked (not asked again)" if absent else None)
             hop.final_url, hop.carried_from = ex.final_url, ex.carried_from
             return hop
-        if ex.outcome and ex.status is None:
-            return _Hop(Outcome(ex.outcome), error=ex.error, date=ex.date)
+        if ex.status is None:   # a recorded failure (or a record that says nothing: not archivable as an answer)
+            if ex.outcome:
+                return _Hop(Outcome(ex.outcome), error=ex.error, date=ex.date)
+            return _Hop(Outcome.NOT_ARCHIVED, error="archived record without an HTTP status", date=ex.date)
         if ex.outcome == Outcome.TOO_LARGE.value:
             return _Hop(Outcome.TOO_LARGE, status=ex.status, headers=ex.headers, date=ex.date,
                         error="body exceeded the byte cap (archived truncated)")
@@ -428,7 +433,7 @@ class Fetcher:
             kept.append(("X-Cdpi-Original-Content-Encoding", encoding))
         reused = None
         unchanged_refused = status == 304 and cached is not None and cached.refused_cap is not None
-        if status == 304 and cached is not None and not unchanged_refused:
+        if status == 304 and cached is not None and self.cache is not None and not unchanged_refused:
             reused = self.cache.body(cached)
             if reused is None:
                 return _Hop(Outcome.CONNECTION_ERROR, status=304, error="cached body missing"), None

@@ -7,6 +7,7 @@ import json
 import os
 import threading
 from pathlib import Path
+from typing import TextIO
 
 from sources.http.result import FetchResult
 from sources.http.urls import host_of
@@ -34,7 +35,7 @@ class FetchLog:
         self.run_id = run_id
         self.path = None if directory is None else Path(directory) / f"{prefix}-{os.getpid()}.jsonl"
         self._lock = threading.Lock()
-        self._fh = None
+        self._fh: TextIO | None = None
         self._requests = 0
         self._not_ok = 0
 
@@ -46,11 +47,12 @@ class FetchLog:
         if self.path is not None:
             line = json.dumps(row, sort_keys=True) + "\n"
             with self._lock:
-                if self._fh is None:
+                fh = self._fh
+                if fh is None:
                     self.path.parent.mkdir(parents=True, exist_ok=True)
-                    self._fh = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 - closed in close()
-                self._fh.write(line)
-                self._fh.flush()
+                    fh = self._fh = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 - closed in close()
+                fh.write(line)
+                fh.flush()
         return row
 
     def tally(self) -> tuple[int, int]:

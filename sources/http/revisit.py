@@ -103,7 +103,8 @@ class PageMemory:
 
     @property
     def verified(self) -> datetime:
-        return parse_time(self.verified_at)
+        # Unreadable (a hand-edited memory): as if never verified, so the page is due and asked again.
+        return parse_time(self.verified_at) or datetime.min.replace(tzinfo=UTC)
 
     def due_at(self) -> datetime:
         return self.verified + timedelta(days=self.interval_days)
@@ -179,7 +180,11 @@ class RevisitLedger:
     def recall(self, url: str) -> PageMemory | None:
         with self._lock:
             row = self._db.execute("SELECT * FROM pages WHERE url = ?", (url,)).fetchone()
-        return None if row is None else PageMemory(*row[:10], bool(row[10]), bool(row[11]), *row[12:15])
+        if row is None:
+            return None
+        fields = list(row[:15])                     # the columns in PageMemory's order; SQLite has no bool
+        fields[10], fields[11] = bool(fields[10]), bool(fields[11])
+        return PageMemory(*fields)
 
     def remember(self, observations: Iterable[Observation], *, now: datetime, run_id: str) -> None:
         """Fold one city's pages into the memory, in one transaction (a killed run loses at most the

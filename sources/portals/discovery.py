@@ -79,7 +79,7 @@ def portal_links(website: str | None, homepage_html: str | None) -> list[str]:
     site_host = (urlsplit(website).hostname or "") if website else ""
     hosts: list[str] = []
     for a in BeautifulSoup(homepage_html, "html.parser").find_all("a", href=True):
-        host = (urlsplit(urljoin(website or "", a["href"])).hostname or "").lower()
+        host = (urlsplit(urljoin(website or "", str(a["href"]))).hostname or "").lower()
         if host and host != site_host and host not in hosts and (
                 _LINK_TEXT.search(" ".join(a.get_text(" ").split())) or platform_of(host)):
             hosts.append(host)
@@ -170,7 +170,7 @@ def _read_listed_dcat(fetcher: Fetcher, result: PortalResult, url: str) -> bool:
 
 
 def _read_catalog(fetcher: Fetcher, result: PortalResult, page: CatalogPage) -> None:
-    platform = result.platform
+    platform = result.platform or ""
     result.records.extend(page.records)
     result.reported_total, result.pages, result.outcome = page.total, 1, "found"
     result.paging = "single" if platform not in PAGE_SIZE else "offset"
@@ -181,9 +181,10 @@ def _read_catalog(fetcher: Fetcher, result: PortalResult, page: CatalogPage) -> 
         _read_socrata_by_scroll(fetcher, result, target)
         return
     while page.records and len(result.records) < target:
-        page = _next_page(fetcher, result, page_url(platform, result.host, offset=len(result.records)))
-        if page is None:
+        following = _next_page(fetcher, result, page_url(platform, result.host, offset=len(result.records)))
+        if following is None:
             return
+        page = following
         result.records.extend(page.records)
 
 
@@ -200,7 +201,7 @@ def _read_socrata_by_scroll(fetcher: Fetcher, result: PortalResult, target: int)
         if not page.records:
             break
         result.records.extend(page.records)
-        last_id = page.records[-1].id
+        last_id = page.records[-1].id or ""
         if not last_id:
             result.outcome, result.detail = "partial", f"page {result.pages}: last entry has no id to scroll from"
             return
@@ -213,7 +214,7 @@ def _next_page(fetcher: Fetcher, result: PortalResult, url: str) -> CatalogPage 
         result.outcome, result.detail = "partial", f"page {result.pages + 1}: {res.outcome.value} {res.status or ''}"
         return None
     try:
-        page = PARSERS[result.platform](res.body, result.host)
+        page = PARSERS[result.platform or ""](res.body, result.host)
     except CatalogFormatError as exc:
         result.outcome, result.detail = "partial", f"page {result.pages + 1}: {exc}"
         return None

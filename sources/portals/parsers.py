@@ -361,6 +361,7 @@ def _hub_v3_page(data: dict, portal: str | None) -> CatalogPage:
     """ArcGIS Hub v3 JSON:API (``/api/v3/datasets`` and ``/api/v3/datasets/<id>``): ``data`` is one
     resource or a list of them, each ``{id, type, attributes}``; a search reports ``meta.stats.totalCount``."""
     items = data.get("data")
+    total: int | None
     if isinstance(items, dict):
         items, total = [items], 1
     elif isinstance(items, list):

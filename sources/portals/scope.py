@@ -116,5 +116,5 @@ def _fill(pattern: str, fills: dict[str, str | None]) -> str | None:
         return None
     out = pattern
     for key in needed:
-        out = out.replace("{" + key + "}", fills[key])
+        out = out.replace("{" + key + "}", str(fills[key]))
     return out

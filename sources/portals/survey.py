@@ -153,7 +153,9 @@ def _read_row(read: RegistryRead, geoid: str | None, matches: int) -> dict:
 
 def _tables(by_host: dict[str, list[Lead]], results: dict[str, PortalResult], contexts: dict[str, CityContext],
             as_of: datetime, reads: list[dict]) -> SurveyResult:
-    probes, portals, datasets = [], [], []
+    probes: list[dict] = []
+    portals: list[dict] = []
+    datasets: list[dict] = []
     metrics_by_host = {h: profile(r.records, as_of=as_of, reported_total=r.reported_total)
                        for h, r in results.items() if r.outcome in ("found", "partial")}
     claims: dict[str, set[str]] = defaultdict(set)

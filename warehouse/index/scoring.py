@@ -20,6 +20,7 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Collection
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -310,7 +311,7 @@ def top_gaps(model: Model, met: np.ndarray, earned: np.ndarray, base: dict[str, 
     # Rank every city's criteria at once: unearned first, then tier gain, points gain, id.
     id_rank = np.tile(np.arange(n), (cities, 1))
     order = np.lexsort((id_rank, -point_gain, -np.round(tier_gain, 9), earned >= 0.5), axis=-1)[:, :k]
-    out = []
+    out: list[list[dict[str, Any]]] = []
     for i in range(cities):
         if nxt[i] is None:
             out.append([])

@@ -200,8 +200,8 @@ def lifted_odds(structure: Structure, p: np.ndarray, needed: dict[str, int]) -> 
             sub = _subtree(root, lifted, kids, structure.core)[:, :, 1]    # (cities, size) with cores met
             for tier, need in needed.items():
                 total = np.zeros(cities)
-                for s in range(size):
-                    total += sub[:, s] * _rest_at_least(before, tail, need - s)
+                for k in range(size):
+                    total += sub[:, k] * _rest_at_least(before, tail, need - k)
                 out[tier][:, j] = total
     return out
 

@@ -76,7 +76,7 @@ def sparkline(points: Sequence[tuple[str, float, float]], *, title: str, width: 
                     '<line x1="{}" y1="{}" x2="{}" y2="{}" class="spark-axis"/>')
              .format(width, height, width, height, title, title, pad, height - pad, width - pad, height - pad)]
     for series, cls in ((1, "spark-points"), (2, "spark-silver")):
-        coords = [xy(i, p[series]) for i, p in enumerate(points)]
+        coords = [xy(i, float(p[series])) for i, p in enumerate(points)]
         if n > 1:
             parts.append(Markup('<polyline class="{}" points="{}"/>')
                          .format(cls, " ".join(f"{x:.1f},{y:.1f}" for x, y in coords)))

@@ -18,6 +18,7 @@ import duckdb
 
 from warehouse.index.outreach import MIN_GAP_GAIN
 from warehouse.publish import WarehouseError
+from warehouse.schema import count
 
 SNAPSHOT_RE = re.compile(r"^\d{4}-\d{2}(-\d{2})?$")
 TIERS = ("none", "silver", "gold", "platinum")
@@ -184,8 +185,8 @@ def _trend(con: duckdb.DuckDBPyConnection, run: Run, limit: int = TREND_RUNS) ->
 def _changes(con: duckdb.DuckDBPyConnection, run: Run) -> dict[str, dict[str, Any]]:
     """marts.city_changes rows of the run by geoid (empty for a file published before changes existed; a
     view in files published before it became a table)."""
-    found = con.execute("SELECT count(*) FROM duckdb_columns() WHERE database_name = current_database() "
-                        "AND schema_name = 'marts' AND table_name = 'city_changes'").fetchone()[0]
+    found = count(con, "SELECT count(*) FROM duckdb_columns() WHERE database_name = current_database() "
+                       "AND schema_name = 'marts' AND table_name = 'city_changes'")
     if not found:
         return {}
     return {c["geoid"]: c for c in rows(con, "SELECT * FROM marts.city_changes WHERE run_id = ?", [run.run_id])}

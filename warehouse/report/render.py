@@ -99,7 +99,7 @@ def index_context(data: ReportData) -> dict[str, Any]:
         "median_points": _median([c["expected_points"] for c in cities]),
         "max_points": max((c["max_points"] for c in cities), default=0),
         "tier_counts": [(t, by_tier.get(t, 0)) for t in tier_keys],
-        "tier_chart": charts.stacked_bars([(TIER_LABELS.get(t, t), {t: by_tier.get(t, 0)}) for t in tier_keys],
+        "tier_chart": charts.stacked_bars([(TIER_LABELS.get(t) or str(t), {t: by_tier.get(t, 0)}) for t in tier_keys],
                                           tier_keys, title="Cities by predicted tier", labels=TIER_LABELS,
                                           legend=False),
         "state_chart": charts.stacked_bars(_tier_rows(cities, "state", states), tier_keys,
