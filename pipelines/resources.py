@@ -10,6 +10,7 @@ from pathlib import Path
 import dagster as dg
 
 from sources.census import SUBEST_URL
+from sources.evidence.crawl import CrawlLimits
 from sources.http.archive import SAMPLE_FIELD
 from sources.http.config import FetcherConfig
 from sources.http.fetcher import Fetcher
@@ -39,6 +40,8 @@ class WarehouseResource(dg.ConfigurableResource):
 #: The fetcher's own defaults (sources/http/config.py, where each is explained): declared there once.
 _FETCH = FetcherConfig()
 _REVISIT = RevisitPolicy()
+#: The crawl budget's defaults (sources/evidence/crawl.py, where each is justified): declared there once.
+_LIMITS = CrawlLimits()
 
 
 class FetcherResource(dg.ConfigurableResource):
@@ -146,12 +149,12 @@ class RunSettings(dg.ConfigurableResource):
 class CrawlSettings(dg.ConfigurableResource):
     """Per-city budget of the website crawl (defaults justified in sources/evidence/crawl.py)."""
 
-    max_pages: int = 40
-    max_depth: int = 3
-    max_bytes: int = 30 * 1024 * 1024
-    max_page_bytes: int = 5 * 1024 * 1024
-    max_document_bytes: int = 20 * 1024 * 1024
-    max_pdf_pages: int = 40
+    max_pages: int = _LIMITS.max_pages
+    max_depth: int = _LIMITS.max_depth
+    max_bytes: int = _LIMITS.max_bytes
+    max_page_bytes: int = _LIMITS.max_page_bytes
+    max_document_bytes: int = _LIMITS.max_document_bytes
+    max_pdf_pages: int = _LIMITS.max_pdf_pages
     #: Registrable domains of document hosts followed besides the city's own, added to the built-in list.
     extra_doc_hosts: list[str] = []
     #: Revisit policy (sources/http/revisit.py): off, every page is asked every run; on, a page judged
@@ -171,9 +174,7 @@ class CrawlSettings(dg.ConfigurableResource):
                              heuristic_fraction=self.revisit_heuristic_fraction, slack_days=self.revisit_slack_days,
                              jitter=self.revisit_jitter)
 
-    def limits(self):
-        from sources.evidence.crawl import CrawlLimits
-
+    def limits(self) -> CrawlLimits:
         return CrawlLimits(max_pages=self.max_pages, max_depth=self.max_depth, max_bytes=self.max_bytes,
                            max_page_bytes=self.max_page_bytes, max_document_bytes=self.max_document_bytes,
                            max_pdf_pages=self.max_pdf_pages).with_doc_hosts(self.extra_doc_hosts)

@@ -43,7 +43,7 @@ def write_section(section: str, body: str) -> None:
     """Replace (or append) the ``## section`` of docs/BENCHMARKS.md; ``body`` starts with that heading."""
     text = DOCS.read_text(encoding="utf-8") if DOCS.exists() else "# Benchmarks\n\nFigures measured by `make bench`.\n"
     pattern = re.compile(rf"## {re.escape(section)}\n.*?(?=\n## |\Z)", re.S)
-    text = pattern.sub(lambda _: body.rstrip("\n"), text) if pattern.search(text) else \
+    text = pattern.sub(lambda _: body.rstrip("\n") + "\n", text) if pattern.search(text) else \
         text.rstrip("\n") + "\n\n" + body
     DOCS.write_text(text.rstrip("\n") + "\n", encoding="utf-8")
 

@@ -17,10 +17,10 @@ from datetime import date
 from pathlib import Path
 
 import pandas as pd
-import yaml
 from bs4 import BeautifulSoup
 
 from sources.certified import match_city_state
+from sources.datafiles import AnnouncementsFile, load_data_file
 from sources.geo import state_by_name, state_by_usps
 from sources.http.fetcher import Fetcher
 
@@ -49,8 +49,8 @@ class PartnerRead:
 
 
 def load_announcements(path: Path = ANNOUNCEMENTS_FILE) -> list[Announcement]:
-    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    return [Announcement(a["url"], a.get("date")) for a in raw["announcements"]]
+    raw = load_data_file(path, AnnouncementsFile)
+    return [Announcement(a.url, a.date) for a in raw.announcements]
 
 
 def parse_announcement(html: str) -> list[tuple[str, str]]:

@@ -78,3 +78,17 @@ def test_every_fetcher_setting_is_reachable_from_run_config_with_the_fetchers_de
     for name, default in fields.items():
         if isinstance(default, int | float) and not isinstance(default, bool):
             assert getattr(bumped, name) == default * 2, name
+
+
+def test_every_crawl_limit_is_reachable_from_the_crawl_settings_with_the_crawls_default() -> None:
+    """CrawlSettings repeats no default of CrawlLimits (issue 19, item 2) and reaches every limit."""
+    import dataclasses
+
+    from pipelines.resources import CrawlSettings
+    from sources.evidence.crawl import CrawlLimits
+
+    limits = {f.name: f.default for f in dataclasses.fields(CrawlLimits) if f.name != "doc_hosts"}
+    assert CrawlSettings().limits() == CrawlLimits()
+    bumped = CrawlSettings(**{k: v * 2 for k, v in limits.items()}, extra_doc_hosts=["Agendas.Example.org"])
+    assert bumped.limits() == CrawlLimits(**{k: v * 2 for k, v in limits.items()},
+                                          doc_hosts=(*CrawlLimits().doc_hosts, "agendas.example.org"))

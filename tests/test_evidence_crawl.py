@@ -53,6 +53,7 @@ def test_links_that_name_a_topic_outrank_the_rest() -> None:
     assert link_priority("https://x.example/seal.png", "", 1) < -5
 
 
+@pytest.mark.slow
 def test_crawl_obeys_robots_scope_and_the_page_budget(tmp_path: Path) -> None:
     host = PRIVATE.website_host
     links = [("/private/staff", "Staff data governance team"), ("https://elsewhere.example/open-data", "Open Data"),
@@ -74,6 +75,7 @@ def test_crawl_obeys_robots_scope_and_the_page_budget(tmp_path: Path) -> None:
     assert result.summary()["robots_blocked"] == 1
 
 
+@pytest.mark.slow
 def test_a_huge_document_is_cut_at_the_cap_and_recorded(tmp_path: Path) -> None:
     host = PRIVATE.website_host
     big = b"%PDF-1.4\n" + b"0" * (3 * 1024 * 1024)
@@ -93,6 +95,7 @@ def test_an_unreachable_site_stops_at_once_and_says_why(tmp_path: Path) -> None:
     assert result.pages[0]["outcome"] not in ("ok", "http_error")
 
 
+@pytest.mark.slow
 def test_a_page_in_a_legacy_charset_is_read_as_its_meta_tag_says(tmp_path: Path) -> None:
     """Older city sites serve windows-1252 with no charset in the header, declaring it in a meta tag only:
     the crawl reads the page as a browser would, so the snippet quotes the page, not replacement marks."""
@@ -111,6 +114,7 @@ def test_a_page_in_a_legacy_charset_is_read_as_its_meta_tag_says(tmp_path: Path)
     assert "\u2013" in row["snippet"] and "\ufffd" not in row["snippet"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("max_bytes", [40_000])
 def test_the_byte_budget_ends_the_crawl(tmp_path: Path, max_bytes: int) -> None:
     host = PRIVATE.website_host

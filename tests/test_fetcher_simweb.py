@@ -6,6 +6,8 @@ import time
 import tracemalloc
 from pathlib import Path
 
+import pytest
+
 from sources.http.config import FetcherConfig
 from sources.http.fetcher import Fetcher
 from sources.http.fetchlog import read_fetch_logs
@@ -119,6 +121,7 @@ def _fault_plan() -> tuple[FaultPlan, dict[str, str]]:
     return plan, expected
 
 
+@pytest.mark.slow
 def test_every_fault_ends_as_its_own_outcome_and_replays_identically(tmp_path: Path) -> None:
     plan, expected = _fault_plan()
     faulty = {u.split("/")[2] for u in expected if "://" in u}

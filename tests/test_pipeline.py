@@ -120,6 +120,7 @@ def test_unreachable_census_fails_the_run_without_publishing(home: Path) -> None
     assert not WarehousePaths(home).published.exists()
 
 
+@pytest.mark.slow
 def test_unreachable_website_sources_mean_websites_unknown_not_absent(home: Path) -> None:
     faults = (FaultPlan().add("query.wikidata.org", "http_503_then_ok", n=99)
               .add(uscityurl.HOST, "http_503_then_ok", n=99))
@@ -191,6 +192,7 @@ def test_a_stale_address_loses_to_the_candidate_that_answers(home: Path) -> None
     assert agreed.loc[agreed["winner"], "chosen"].all(), "sources that agree keep the precedence choice"
 
 
+@pytest.mark.slow
 def test_bad_rows_in_a_city_list_are_quarantined_not_dropped(home: Path, tmp_path: Path) -> None:
     csv = tmp_path / "cities.csv"
     csv.write_text("geoid,name,state_abbr,population,website\n"

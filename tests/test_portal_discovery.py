@@ -80,6 +80,7 @@ def test_website_leads_put_linked_hosts_first_then_conventional_names() -> None:
     assert [ld.platform for ld in leads[-2:]] == ["arcgis_hub", "opendatasoft"]
 
 
+@pytest.mark.slow
 def test_deep_socrata_catalog_pages_by_scroll_id_past_the_offset_window(tmp_path: Path) -> None:
     pop = build_population(40, seed=5)
     city = next(c for c in pop.cities if c.platform == "socrata")

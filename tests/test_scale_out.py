@@ -45,6 +45,7 @@ _CHILD = textwrap.dedent("""
 """)
 
 
+@pytest.mark.slow
 def test_host_politeness_holds_across_processes(tmp_path: Path) -> None:
     pop = build_population(6, seed=5)
     city = next(c for c in pop.cities if c.website_host and c.robots != "crawl_delay")

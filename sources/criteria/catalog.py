@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
+from sources.datafiles import CatalogFile, load_data_file
 
 CATALOG_DIR = Path(__file__).parent
 DEFAULT_STANDARD = "wwc_2022"
@@ -66,19 +66,14 @@ def load_catalog(standard: str = DEFAULT_STANDARD) -> Catalog:
     if not path.exists():
         known = sorted(p.stem for p in CATALOG_DIR.glob("*.yaml"))
         raise ValueError(f"unknown standard {standard!r}; known: {', '.join(known)}")
-    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    raw = load_data_file(path, CatalogFile)   # typed: a slip names the file, the entry and the field
     criteria = tuple(
-        Criterion(id=c["id"], practice=c["practice"], name=c["name"], observable=c["observable"],
-                  prior=float(c["prior"]), prerequisites=tuple(c.get("prerequisites") or ()),
-                  evidence=tuple((e["signal"], float(e["weight"])) for e in c.get("evidence") or ()),
-                  training_topic=c["training_topic"], core=bool(c.get("core", False)))
-        for c in raw["criteria"])
+        Criterion(id=c.id, practice=c.practice, name=c.name, observable=c.observable, prior=c.prior,
+                  prerequisites=tuple(c.prerequisites), evidence=tuple((e.signal, e.weight) for e in c.evidence),
+                  training_topic=c.training_topic, core=c.core)
+        for c in raw.criteria)
     bands = {name: {tier: float(share) for tier, share in spec.items()}
-             for name, spec in raw["tier_bands"].items() if name != "default"}
-    default = raw["tier_bands"]["default"]
-    if default not in bands:
-        raise ValueError(f"{path.name}: tier_bands.default names {default!r}, not one of {', '.join(bands)}")
-    return Catalog(standard=raw["standard"],
-                   practices={p["id"]: p["name"] for p in raw["practices"]}, criteria=criteria,
-                   training_topics={t["id"]: t["name"] for t in raw["training_topics"]},
-                   bands=default, tier_bands=bands)
+             for name, spec in raw.tier_bands.items() if name != "default"}
+    return Catalog(standard=raw.standard, practices={p.id: p.name for p in raw.practices}, criteria=criteria,
+                   training_topics={t.id: t.name for t in raw.training_topics},
+                   bands=raw.tier_bands["default"], tier_bands=bands)

@@ -13,9 +13,8 @@ from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from pathlib import Path
 
-import yaml
-
 from sources.criteria.catalog import load_catalog
+from sources.datafiles import DataFileError, RulesFile, load_data_file
 from sources.evidence.documents import Document, from_html, from_text, load
 from sources.evidence.needles import NeedleFinder, needles
 
@@ -102,25 +101,24 @@ def _compile(p: str, weight: float = 0.0) -> Pattern:
 
 @lru_cache(maxsize=4)
 def load_rules(path: Path = RULES_PATH) -> Rules:
-    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    unknown = set(raw["kinds"]) ^ set(KINDS)
+    raw = load_data_file(path, RulesFile)     # typed: a slip names the file, the entry and the field
+    unknown = set(raw.kinds) ^ set(KINDS)
     if unknown:
-        raise ValueError(f"{path.name}: kinds must be exactly {', '.join(KINDS)}; mismatched: {sorted(unknown)}")
+        raise DataFileError(f"{path.name}: kinds must be exactly {', '.join(KINDS)}; mismatched: {sorted(unknown)}")
     kinds = {}
-    for kind, k in raw["kinds"].items():
+    for kind, k in raw.kinds.items():
         kinds[kind] = KindRules(
-            kind=kind, label=k.get("label", kind), requires=tuple(_compile(p) for p in k.get("requires") or ()),
-            masks=tuple(_compile(p) for p in k.get("masks") or ()),
+            kind=kind, label=k.label or kind, requires=tuple(_compile(p) for p in k.requires),
+            masks=tuple(_compile(p) for p in k.masks),
             # Strongest first: a stretch of text is counted by the strongest pattern that reads it (see _score).
-            phrases=tuple(sorted((_compile(x["p"], float(x["w"])) for x in k.get("phrases") or ()),
-                                 key=lambda pat: -pat.weight)),
-            penalties=tuple(_compile(x["p"], float(x["w"])) for x in k.get("penalties") or ()),
-            threshold=float(k.get("threshold", raw["default_threshold"])),
-            yields_to=tuple(k.get("yields_to") or ()))
-    return Rules(version=str(raw["version"]), title_factor=float(raw["title_factor"]), scale=float(raw["scale"]),
-                 single_sentence_factor=float(raw.get("single_sentence_factor", 1.0)),
-                 masks=tuple(_compile(p) for p in raw.get("masks") or ()), kinds=kinds,
-                 penalties=tuple(_compile(x["p"], float(x["w"])) for x in raw.get("penalties") or ()))
+            phrases=tuple(sorted((_compile(x.p, x.w) for x in k.phrases), key=lambda pat: -pat.weight)),
+            penalties=tuple(_compile(x.p, x.w) for x in k.penalties),
+            threshold=k.threshold if k.threshold is not None else raw.default_threshold,
+            yields_to=tuple(k.yields_to))
+    return Rules(version=raw.version, title_factor=raw.title_factor, scale=raw.scale,
+                 single_sentence_factor=raw.single_sentence_factor,
+                 masks=tuple(_compile(p) for p in raw.masks), kinds=kinds,
+                 penalties=tuple(_compile(x.p, x.w) for x in raw.penalties))
 
 
 def classify(doc: Document, rules: Rules | None = None, *, standard: str | None = None) -> list[Evidence]:

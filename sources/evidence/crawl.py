@@ -32,8 +32,8 @@ from functools import lru_cache
 from urllib.parse import urlsplit
 
 import pandas as pd
-import yaml
 
+from sources.datafiles import RulesFile, load_data_file
 from sources.evidence.classify import RULES_PATH, classify
 from sources.evidence.documents import Document, decode, load, sniff
 from sources.http.fetcher import Fetcher
@@ -126,10 +126,9 @@ class _LinkRules:
 
 @lru_cache(maxsize=2)
 def _link_rules() -> _LinkRules:
-    raw = yaml.safe_load(RULES_PATH.read_text(encoding="utf-8"))["links"]
-    comp = lambda xs: tuple((re.compile(x["p"], re.I), float(x["w"])) for x in xs)  # noqa: E731
-    return _LinkRules(comp(raw["follow"]), comp(raw["avoid"]), float(raw["depth_penalty"]),
-                      float(raw["min_priority"]))
+    raw = load_data_file(RULES_PATH, RulesFile).links
+    comp = lambda xs: tuple((re.compile(x.p, re.I), x.w) for x in xs)  # noqa: E731
+    return _LinkRules(comp(raw.follow), comp(raw.avoid), raw.depth_penalty, raw.min_priority)
 
 
 def link_priority(url: str, anchor: str, depth: int) -> float:

@@ -1,0 +1,234 @@
+"""Typed models of the YAML data files people edit by hand: the criteria catalog, the evidence rules and
+the partner announcements.
+
+These files are where a reviewer changes the index's behaviour without touching code, so a slip in them
+(a misspelt key, a weight written as text, a criterion without its practice) must fail at load with the
+file, the entry and the field named, not as a bare KeyError deep in scoring. Unknown keys are refused for
+the same reason: a misspelt optional key (``threshhold``) would otherwise be ignored in silence.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_core import ErrorDetails
+
+
+class DataFileError(ValueError):
+    """A data file does not match its model; the message names the file, the entry and the field."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# ---- criteria catalog (sources/criteria/*.yaml) ----------------------------------------------------------
+
+class SignalWeight(_Strict):
+    signal: str
+    weight: float = Field(ge=0, le=1)
+
+
+class CriterionEntry(_Strict):
+    id: str
+    practice: str
+    name: str
+    observable: str
+    prior: float = Field(ge=0, le=1)
+    training_topic: str
+    core: bool = False
+    prerequisites: list[str] = []
+    evidence: list[SignalWeight] = []
+    # Provenance, for readers of the file and docs/criteria-sources.md; not used by scoring.
+    name_confirmed: bool | str | None = None
+    numbering: str | None = None
+    summary: str | None = None
+    sources: list[Any] = []
+
+
+class PracticeEntry(_Strict):
+    id: str
+    name: str
+    training_topic: str | None = None
+    sources: list[Any] = []
+
+
+class TopicEntry(_Strict):
+    id: str
+    name: str
+
+
+class CatalogFile(_Strict):
+    standard: str
+    name: str | None = None
+    version_note: str | None = None
+    tier_bands: dict[str, Any]
+    training_topics: list[TopicEntry]
+    practices: list[PracticeEntry]
+    criteria: list[CriterionEntry]
+
+    @field_validator("tier_bands")
+    @classmethod
+    def _bands(cls, bands: dict[str, Any]) -> dict[str, Any]:
+        if not isinstance(bands.get("default"), str):
+            raise ValueError("needs a 'default' naming one of the band sets")
+        for name, spec in bands.items():
+            if name == "default":
+                continue
+            if not isinstance(spec, dict) or set(spec) != {"silver", "gold", "platinum"}:
+                raise ValueError(f"band set {name!r} needs exactly silver, gold and platinum")
+            shares = [spec["silver"], spec["gold"], spec["platinum"]]
+            if not all(isinstance(s, int | float) and 0 < s <= 1 for s in shares) or shares != sorted(shares):
+                raise ValueError(f"band set {name!r}: shares must rise from silver to platinum within (0, 1]")
+        if bands["default"] not in bands:
+            raise ValueError(f"default names {bands['default']!r}, not one of the band sets")
+        return bands
+
+    @model_validator(mode="after")
+    def _references(self) -> CatalogFile:
+        ids = [c.id for c in self.criteria]
+        practices, topics = {p.id for p in self.practices}, {t.id for t in self.training_topics}
+        problems = [f"criterion id {i} appears twice" for i in sorted({i for i in ids if ids.count(i) > 1})]
+        for c in self.criteria:
+            if c.practice not in practices:
+                problems.append(f"criterion {c.id}: practice {c.practice!r} is not among the practices")
+            if c.training_topic not in topics:
+                problems.append(f"criterion {c.id}: training_topic {c.training_topic!r} is not among the topics")
+            problems += [f"criterion {c.id}: prerequisite {p!r} is not a criterion"
+                         for p in c.prerequisites if p not in ids]
+        if problems:
+            raise ValueError("; ".join(problems[:5]))
+        return self
+
+
+# ---- evidence rules (sources/evidence/rules.yaml) --------------------------------------------------------
+
+class WeightedPattern(_Strict):
+    p: str
+    w: float
+
+    @field_validator("p")
+    @classmethod
+    def _compiles(cls, p: str) -> str:
+        return _regex(p)
+
+
+def _regex(p: str) -> str:
+    try:
+        re.compile(p, re.I)
+    except re.error as exc:
+        raise ValueError(f"not a regular expression ({exc}): {p!r}") from None
+    return p
+
+
+class KindEntry(_Strict):
+    label: str | None = None
+    threshold: float | None = None
+    requires: list[str] = []
+    masks: list[str] = []
+    phrases: list[WeightedPattern] = []
+    penalties: list[WeightedPattern] = []
+    yields_to: list[str] = []
+
+    @field_validator("requires", "masks")
+    @classmethod
+    def _patterns(cls, ps: list[str]) -> list[str]:
+        return [_regex(p) for p in ps]
+
+
+class LinkRules(_Strict):
+    depth_penalty: float
+    min_priority: float
+    follow: list[WeightedPattern]
+    avoid: list[WeightedPattern]
+
+
+class RulesFile(_Strict):
+    version: str
+    title_factor: float
+    scale: float = Field(gt=0)
+    single_sentence_factor: float = 1.0
+    default_threshold: float
+    masks: list[str] = []
+    penalties: list[WeightedPattern] = []
+    kinds: dict[str, KindEntry]
+    links: LinkRules
+
+    @field_validator("masks")
+    @classmethod
+    def _patterns(cls, ps: list[str]) -> list[str]:
+        return [_regex(p) for p in ps]
+
+    @model_validator(mode="after")
+    def _yields(self) -> RulesFile:
+        wrong = [f"kind {k}: yields_to {y!r} is not a kind" for k, e in self.kinds.items()
+                 for y in e.yields_to if y not in self.kinds]
+        if wrong:
+            raise ValueError("; ".join(wrong))
+        return self
+
+
+# ---- partner announcements (sources/wwc_partners.yaml) ---------------------------------------------------
+
+class AnnouncementEntry(_Strict):
+    url: str = Field(pattern=r"^https?://")
+    date: dt.date | None = None
+    note: str | None = None
+
+
+class AnnouncementsFile(_Strict):
+    announcements: list[AnnouncementEntry]
+
+
+# ---- loading -------------------------------------------------------------------------------------------
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def load_data_file(path: Path, model: type[M], *, text: str | None = None) -> M:
+    """``path`` (or ``text``, read as if it were that file) validated against ``model``."""
+    try:
+        raw = yaml.safe_load(text if text is not None else path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise DataFileError(f"{path.name}: not readable YAML: {exc}") from None
+    return validate(raw, model, path.name)
+
+
+def validate(raw: object, model: type[M], file: str) -> M:
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        problems = [f"{_where(raw, err['loc'])}: {_message(err)}" for err in exc.errors()[:5]]
+        more = f" (and {exc.error_count() - 5} more)" if exc.error_count() > 5 else ""
+        raise DataFileError(f"{file}: " + "; ".join(problems) + more) from None
+
+
+def _where(raw: object, loc: tuple) -> str:
+    """``criteria[4] (id DM5) field prior``: list positions counted from 1, with the entry's id when it has
+    one, so the reader finds the entry in the file."""
+    parts: list[str] = []
+    node = raw
+    for key in loc:
+        if isinstance(key, int) and isinstance(node, list) and 0 <= key < len(node):
+            node = node[key]
+            label = next((f" ({k} {node[k]})" for k in ("id", "url", "p") if isinstance(node, dict) and k in node), "")
+            parts[-1] = f"{parts[-1]}[{key + 1}]{label}" if parts else f"[{key + 1}]{label}"
+        else:
+            parts.append(str(key))
+            node = node.get(key) if isinstance(node, dict) else None
+    if len(parts) > 1:
+        return f"{'.'.join(parts[:-1])} field {parts[-1]}"
+    return f"field {parts[0]}" if parts else "the file"
+
+
+def _message(err: ErrorDetails) -> str:
+    if err["type"] == "extra_forbidden":
+        return "unknown key (misspelt?)"
+    if err["type"] == "missing":
+        return "missing"
+    return str(err["msg"]).removeprefix("Value error, ")
