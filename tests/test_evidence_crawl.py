@@ -222,7 +222,7 @@ def test_a_free_shared_host_gets_the_next_turn_and_fresh_cities_wait_for_idle_wo
                 held_back += 1
             more = crawlers[i].step(prefer=host)
             with turns.cond:
-                turns.done(i, host, more)
+                turns.done((i, host), more)
         assert held_back > 0          # the second rule was put to the test: a started city went first
 
 

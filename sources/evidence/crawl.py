@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import hashlib
 import heapq
-import itertools
 import re
 import threading
 import time
@@ -39,6 +38,7 @@ from sources.evidence.documents import Document, decode, load, sniff
 from sources.http.fetcher import Fetcher
 from sources.http.result import FetchResult
 from sources.http.revisit import Decision, Observation, decide, parse_time
+from sources.http.scheduling import HostQueue, run_workers
 from sources.http.urls import InvalidURL, normalize_url
 from sources.portals.registries import registrable_domain
 
@@ -406,25 +406,24 @@ def crawl_cities(fetcher: Fetcher, cities: pd.DataFrame, *, limits: CrawlLimits 
 
 
 class _Turns:
-    """Whose turn it is: the crawl's scheduler state, guarded by one condition variable.
+    """The crawl's policy for the shared scheduler (sources/http/scheduling.py): which city steps next.
 
-    Every city waiting for a turn sits in a heap keyed by when the host of its best URL may next be
-    contacted. A host that several cities link (a vendor's code library or agenda system) is the
+    Every city waiting for a turn sits in a ``HostQueue`` keyed by when the host of its best URL may next
+    be contacted. A host that several cities link (a vendor's code library or agenda system) is the
     national crawl's bottleneck: it alone needs requests x delay seconds, so every moment it sits idle
     adds to the whole run. Such a host therefore gets a turn of its own: the moment it is free, the next
-    worker steps a city whose budget reaches it, ahead of the heap. Without this, the first round of
+    worker steps a city whose budget reaches it, ahead of the queue. Without this, the first round of
     every city's home page and sitemap (hundreds of cities) would come before any city's second step,
     and the shared host would idle through it. For the same reason a city starts only when no started
     city can make a step right now: started cities go deep enough to find their shared-host links, and
-    the workers stay busy all the same."""
+    the workers stay busy all the same. A piece of work is ``(city, shared host to use or None)``."""
 
-    def __init__(self, fetcher: Fetcher, crawlers: list[CityCrawler]):
-        self.fetcher, self.crawlers = fetcher, crawlers
+    def __init__(self, fetcher: Fetcher, crawlers: list[CityCrawler],
+                 progress: Callable[[int, int], None] | None = None):
+        self.fetcher, self.crawlers, self.progress = fetcher, crawlers, progress
         self.live = not fetcher.config.replaying        # a replay keeps each city's strict order
         self.cond = threading.Condition()
-        self.order = itertools.count(len(crawlers))
-        self.version = [0] * len(crawlers)              # a heap entry is current while its version is
-        self.heap: list[tuple[float, int, int, int]] = []
+        self.ready: HostQueue[int] = HostQueue()        # cities waiting for a turn (taking one invalidates it)
         self.fresh = deque(range(len(crawlers)))     # cities not started yet
         self.waiting: dict[str, dict[int, None]] = {}    # off-site host -> idle cities that want it, in order
         self.wants: dict[int, list[str]] = {}
@@ -459,7 +458,7 @@ class _Turns:
     def park(self, i: int) -> None:
         """City ``i`` waits for its next turn."""
         crawler = self.crawlers[i]
-        heapq.heappush(self.heap, (self.ready_time(crawler), next(self.order), i, self.version[i]))
+        self.ready.push(i, self.ready_time(crawler))
         if not self.live:
             return
         self.wants[i] = crawler.offsite_hosts()
@@ -471,9 +470,7 @@ class _Turns:
     def take(self) -> tuple[int, str | None] | None:
         """The next (city, shared host to use) to step, or None when every crawl has ended. Waits."""
         while True:
-            while self.heap and self.heap[0][3] != self.version[self.heap[0][2]]:
-                heapq.heappop(self.heap)      # the city was taken for a shared host meanwhile
-            if self.error is not None or (not self.heap and not self.fresh and self.running == 0):
+            if self.error is not None or (not self.ready and not self.fresh and self.running == 0):
                 self.cond.notify_all()
                 return None
             now = time.monotonic()
@@ -490,76 +487,52 @@ class _Turns:
                 i = self._start(next(iter(self.waiting[host])))
                 self.claims[host] = (now, i)
                 return i, host
-            at = self.heap[0][0] if self.heap else float("inf")
-            if at > now and self.fresh:
+            if self.fresh and self.ready.next_at() > now:
                 return self._start(self.fresh.popleft()), None
-            if at > now:
+            due, at = self.ready.pop_due(lambda k: self.ready_time(self.crawlers[k]))
+            if due is None:
                 wake = min(at, wake)
-                self.cond.wait(timeout=None if wake == float("inf") else wake - now)
+                self.cond.wait(timeout=None if wake == float("inf") else max(0.0, wake - time.monotonic()))
                 continue
-            i = self.heap[0][2]
-            heapq.heappop(self.heap)
-            ready = self.ready_time(self.crawlers[i])
-            if ready > at + 1e-6 and ready > now + 1e-3:
-                heapq.heappush(self.heap, (ready, next(self.order), i, self.version[i]))  # host got busier
-                continue
-            return self._start(i), None
+            return self._start(due), None
 
     def _start(self, i: int) -> int:
-        self.version[i] += 1
+        self.ready.invalidate(i)
         for host in self.wants.pop(i, ()):
             self.waiting[host].pop(i, None)
         self.running += 1
         return i
 
-    def done(self, i: int, host: str | None, more: bool) -> int | None:
-        """City ``i`` ended its step; returns the count of finished cities when its crawl ended."""
+    def done(self, work: tuple[int, str | None], more: bool) -> None:
+        """City ``i`` ended its step; it waits for its next turn, or its crawl has ended."""
+        i, host = work
         self.running -= 1
         if host is not None and self.claims.get(host, (0, -1))[1] == i:
             del self.claims[host]
         self.cond.notify_all()
         if more:
             self.park(i)
-            return None
+            return
         self.finished += 1
-        return self.finished
+        if self.progress:
+            self.progress(self.finished, len(self.crawlers))
+
+    def failed(self, work: tuple[int, str | None]) -> None:
+        i, host = work
+        self.running -= 1
+        if host is not None and self.claims.get(host, (0, -1))[1] == i:
+            del self.claims[host]
 
 
 def _schedule(fetcher: Fetcher, crawlers: list[CityCrawler], workers: int,
               progress: Callable[[int, int], None] | None) -> None:
     """Run every crawler to its end on ``workers`` threads: a free shared host first, else the city
     whose next host is ready soonest."""
-    turns = _Turns(fetcher, crawlers)
+    turns = _Turns(fetcher, crawlers, progress)
     if progress:
         progress(0, len(crawlers))
-
-    def worker() -> None:
-        while True:
-            with turns.cond:
-                picked = turns.take()
-            if picked is None:
-                return
-            i, host = picked
-            try:
-                more = crawlers[i].step(prefer=host)
-            except BaseException as exc:   # a bug, not a remote failure: stop every worker and re-raise
-                with turns.cond:
-                    turns.error = exc
-                    turns.done(i, host, False)
-                return
-            with turns.cond:
-                finished = turns.done(i, host, more)
-                if finished is not None and progress:
-                    progress(finished, len(crawlers))
-
-    threads = [threading.Thread(target=worker, name=f"crawl-{k}", daemon=True)
-               for k in range(min(workers, len(crawlers)))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    if turns.error is not None:
-        raise turns.error
+    run_workers(turns, lambda work: crawlers[work[0]].step(prefer=work[1]), min(workers, len(crawlers)),
+                name="crawl")
 
 
 def _page_row(geoid: str, res: FetchResult, depth: int, priority: float, via: str,

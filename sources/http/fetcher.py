@@ -7,8 +7,6 @@ run from its WARC walks exactly the code path the live run walked.
 from __future__ import annotations
 
 import dataclasses
-import heapq
-import itertools
 import threading
 import time
 from collections import deque
@@ -17,7 +15,6 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from http.client import responses as _REASONS
 from pathlib import Path
-from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import requests
@@ -35,6 +32,7 @@ from sources.http.politeness import HostGate, SharedHostGate
 from sources.http.result import FetchResult
 from sources.http.revisit import PageMemory, RevisitLedger
 from sources.http.robots import RobotsCache
+from sources.http.scheduling import HostQueue, run_workers
 from sources.http.urls import InvalidURL, host_of, normalize_url, origin_of
 
 _REDIRECTS = {301, 302, 303, 307, 308}
@@ -215,72 +213,15 @@ class Fetcher:
     def fetch_many(self, urls: Iterable[str], *,
                    progress: Callable[[int, int], None] | None = None) -> list[FetchResult]:
         """Fetch many URLs concurrently, results in input order; ``progress(done, total)`` is called once
-        before the first fetch and after each one.
-
-        A scheduler hands each free worker the URL whose host may start soonest, so workers never sit
-        out a host's politeness delay while other hosts are ready.
-        """
-        urls = list(urls)
-        results: list[FetchResult | None] = [None] * len(urls)
-        queues: dict[str, deque[int]] = {}
-        for i, u in enumerate(urls):
-            queues.setdefault(host_of(u) or u, deque()).append(i)
-        heap: list[tuple[float, int, str]] = []
-        order = itertools.count()
-        for host in queues:
-            heapq.heappush(heap, (0.0, next(order), host))
-        cond = threading.Condition()
-        state: dict[str, Any] = {"remaining": len(urls), "error": None}
+        before the first fetch and after each one. Each free worker takes the URL whose host may start
+        soonest (sources/http/scheduling.py), so workers never sit out one host's politeness delay while
+        other hosts are ready."""
+        batch = _Batch(self.gate, list(urls), progress)
         if progress:
-            progress(0, len(urls))
-
-        def worker() -> None:
-            while True:
-                with cond:
-                    while True:
-                        if state["remaining"] == 0 or state["error"] is not None:
-                            cond.notify_all()
-                            return
-                        if not heap:
-                            cond.wait()
-                            continue
-                        ready, _, host = heap[0]
-                        gate_ready = self.gate.ready_at(host)
-                        if gate_ready is not None and gate_ready > ready:
-                            heapq.heapreplace(heap, (gate_ready, next(order), host))
-                            continue
-                        wait = ready - time.monotonic()
-                        if wait > 0:
-                            cond.wait(timeout=wait)
-                            continue
-                        heapq.heappop(heap)
-                        index = queues[host].popleft()
-                        break
-                try:
-                    results[index] = self.get(urls[index])
-                except BaseException as exc:  # a bug, not a remote failure: stop and re-raise
-                    with cond:
-                        state["error"] = exc
-                        cond.notify_all()
-                    return
-                with cond:
-                    state["remaining"] -= 1
-                    if progress:
-                        progress(len(urls) - state["remaining"], len(urls))
-                    if queues[host]:
-                        nxt = self.gate.ready_at(host) or 0.0
-                        heapq.heappush(heap, (nxt, next(order), host))
-                    cond.notify_all()
-
-        threads = [threading.Thread(target=worker, name=f"fetch-{i}", daemon=True)
-                   for i in range(min(self.config.concurrency, len(queues)) or 0)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        if state["error"] is not None:
-            raise state["error"]
-        return results  # type: ignore[return-value]
+            progress(0, len(batch.urls))
+        run_workers(batch, lambda work: self.get(batch.urls[work[1]]), min(self.config.concurrency, len(batch.queues)),
+                    name="fetch")
+        return batch.results  # type: ignore[return-value]
 
     def tally(self) -> tuple[int, int]:
         """(requests made so far, of which without a usable body), redirect hops counted once per fetch."""
@@ -522,6 +463,49 @@ class Fetcher:
 class _Deadline(Exception):
     pass
 
+
+
+class _Batch:
+    """``fetch_many``'s policy: a piece of work is one URL; hosts are taken in the order the gate frees
+    them, one request per host at a time (the host goes back in the queue when its request ends)."""
+
+    def __init__(self, gate: HostGate, urls: list[str], progress: Callable[[int, int], None] | None):
+        self.cond = threading.Condition()
+        self.error: BaseException | None = None
+        self.gate, self.urls, self.progress = gate, urls, progress
+        self.results: list[FetchResult | None] = [None] * len(urls)
+        self.queues: dict[str, deque[int]] = {}
+        for i, u in enumerate(urls):
+            self.queues.setdefault(host_of(u) or u, deque()).append(i)
+        self.hosts: HostQueue[str] = HostQueue()
+        for host in self.queues:
+            self.hosts.push(host, 0.0)
+        self.remaining = len(urls)
+
+    def _ready(self, host: str) -> float:
+        # Busy (None) only through another user of the gate: the request then waits in the gate's slot.
+        return self.gate.ready_at(host) or 0.0
+
+    def take(self) -> tuple[str, int] | None:
+        while True:
+            if self.remaining == 0 or self.error is not None:
+                return None
+            host, wake = self.hosts.pop_due(self._ready)
+            if host is not None:
+                return host, self.queues[host].popleft()
+            self.cond.wait(timeout=None if wake == float("inf") else max(0.0, wake - time.monotonic()))
+
+    def done(self, work: tuple[str, int], result: FetchResult) -> None:
+        host, index = work
+        self.results[index] = result
+        self.remaining -= 1
+        if self.progress:
+            self.progress(len(self.urls) - self.remaining, len(self.urls))
+        if self.queues[host]:
+            self.hosts.push(host, self._ready(host))
+
+    def failed(self, work: tuple[str, int]) -> None:
+        pass    # the error stops every worker; nothing was reserved
 
 def _header(headers: list[tuple[str, str]], name: str) -> str | None:
     for key, value in headers:
