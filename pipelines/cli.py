@@ -58,8 +58,7 @@ def main(argv: list[str] | None = None) -> int:
 # ---------------------------------------------------------------------------------------------- run
 def cmd_run(args: argparse.Namespace) -> int:
     from pipelines.definitions import default_resources
-    from pipelines.instance import run_instance, settle_abandoned_runs
-    from pipelines.progress import terminal_progress
+    from pipelines.orchestration import run_refresh
     from pipelines.resources import (
         CrawlSettings,
         FetcherResource,
@@ -67,8 +66,6 @@ def cmd_run(args: argparse.Namespace) -> int:
         WarehouseResource,
         sample_archive,
     )
-    from pipelines.runlog import detach as detach_run_log
-    from warehouse.publish import record_run_failure
 
     warehouse = WarehouseResource(home=str(args.home) if args.home else "")
     paths = warehouse.paths()
@@ -123,79 +120,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     _err(f"cdpi run: snapshot {partition[:7]}, mode {mode}{banner}")
     # Recorded in the home's Dagster instance (`cdpi dev` shows it); Dagster's and every library's log
     # records go to the run's log file, the terminal keeps the progress and the summary.
-    try:
-        loggers = _run_loggers(paths, steps=not args.quiet)
-        with run_instance(paths) as instance, terminal_progress(enabled=not args.quiet):
-            for abandoned in settle_abandoned_runs(instance):
-                _err(f"cdpi run: run {abandoned} was left unfinished by a process that is gone; "
-                     "marked failed (see ops.run_failures)")
-                record_run_failure(paths, abandoned, "cdpi run", None,
-                                   "the run's process ended without finishing it (killed or restarted)")
-            if args.workers > 1:
-                result = _run_sharded(args.workers, resources, partition, mode, instance, loggers)
-            else:
-                result = _run_in_process(resources, partition, mode, instance, loggers)
-    finally:
-        detach_run_log()
-    if not result.success:
-        step, message = _failure(result)
-        record_run_failure(paths, result.run_id, "cdpi run", step, message)
-        log = paths.run_log(result.run_id)
-        raise CliError(f"run {result.run_id} failed at {step or 'an unknown step'}: {message} "
-                       f"(recorded in ops.run_failures" + (f"; full log: {log})" if log.exists() else ")"))
-    _print_run_summary(paths, result.run_id, banner)
+    outcome = run_refresh(resources, partition, mode, workers=args.workers, steps=not args.quiet,
+                          progress=not args.quiet, on_abandoned=lambda run_id: _err(
+                              f"cdpi run: run {run_id} was left unfinished by a process that is gone; "
+                              "marked failed (see ops.run_failures)"))
+    if not outcome.success:
+        raise CliError(f"run {outcome.run_id} failed at {outcome.step or 'an unknown step'}: {outcome.message} "
+                       f"(recorded in ops.run_failures" + (f"; full log: {outcome.log})" if outcome.log else ")"))
+    _print_run_summary(paths, outcome.run_id, banner)
     return 0
-
-
-def _run_loggers(paths, steps: bool = True) -> dict:
-    """Logger config of a `cdpi run`: Dagster's console silenced (its DEBUG and WARNING lines would bury the
-    progress), everything at DEBUG in runs/<run_id>/run.log (pipelines/runlog.py), and unless ``steps`` is
-    off, one terminal line per finished step (pipelines/progress.py)."""
-    return {"console": {"config": {"log_level": "CRITICAL"}},
-            "run_log": {"config": {"home": str(paths.home), "log_level": "DEBUG"}},
-            **({"steps": {}} if steps else {})}
-
-
-def _run_in_process(resources: dict, partition: str, mode: str, instance, loggers: dict):
-    """The job `monthly_refresh` with this run's resources, every step in this process, recorded in
-    ``instance``: the same job the schedule runs, so the UI lists both together."""
-    from pipelines.definitions import ALL_ASSETS, build_definitions
-    from pipelines.instance import launcher_tags
-
-    job = build_definitions(ALL_ASSETS, "in_process", resources).resolve_job_def("monthly_refresh")
-    return job.execute_in_process(
-        run_config={"loggers": loggers}, instance=instance,
-        partition_key=partition, raise_on_error=False, tags={"cdpi/mode": mode, **launcher_tags()})
-
-
-def _run_sharded(workers: int, resources: dict, partition: str, mode: str, instance, loggers: dict):
-    """The same run with the website crawl split into ``workers`` steps run side by side by Dagster's
-    multiprocess executor (each process rebuilds the definitions from the environment set here, and
-    takes this run's resource settings from the run config). Politeness holds across the processes
-    (shared host gates); the warehouse is still written by the single publish step. ``instance`` must be
-    persistent (the step processes record into it)."""
-    import dagster as dg
-
-    from pipelines.definitions import sharded_refresh_job
-    from pipelines.instance import launcher_tags
-    from pipelines.progress import STEP_PROCESS_LINES
-
-    os.environ["CDPI_CRAWL_SHARDS"] = str(workers)
-    os.environ["CDPI_EXECUTOR"] = "multiprocess"
-    os.environ[STEP_PROCESS_LINES] = "1" if "steps" in loggers else "0"   # bars cannot cross processes: lines
-    os.environ["CDPI_HOME"] = str(resources["warehouse"].paths().home)   # where the processes keep frames
-    config = {key: {"config": resources[key].model_dump()} for key in ("warehouse", "fetcher", "settings", "crawl")}
-    # Each shard gets its share of the global request concurrency, so the run's total stays the same.
-    config["fetcher"]["config"]["concurrency"] = max(1, resources["fetcher"].concurrency // workers)
-    # forkserver with the definitions preloaded: each step's process starts in well under a second
-    # instead of importing dagster, pandas and Great Expectations again.
-    execution = {"max_concurrent": workers + 1,
-                 "start_method": {"forkserver": {"preload_modules": ["pipelines.definitions"]}}}
-    run_config = {"resources": config, "execution": {"config": execution},
-                  "loggers": loggers}
-    return dg.execute_job(dg.reconstructable(sharded_refresh_job), instance=instance, run_config=run_config,
-                          tags={"dagster/partition": partition, "cdpi/mode": mode, **launcher_tags()},
-                          raise_on_error=False)
 
 
 def _partition_key(month: str | None) -> str:
@@ -211,32 +144,6 @@ def _partition_key(month: str | None) -> str:
         raise CliError(f"--month {month} is outside the snapshot range {keys[0][:7]}..{keys[-1][:7]} "
                        "(the current month is not complete yet)")
     return key
-
-
-def _failure(result) -> tuple[str | None, str]:
-    """Where a run failed and why, in one line: a blocking check that stopped the publish is named with
-    the expectations it failed and a few failing rows, not Dagster's "1 blocking asset check failed"."""
-    checks = [e for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"
-              and not e.event_specific_data.passed]
-    if checks:
-        data = checks[0].event_specific_data
-        failed = data.metadata.get("failed_expectations")
-        reasons = "; ".join(failed.data) if failed is not None else "see the check's metadata"
-        return checks[0].step_key, (f"blocking check {data.check_name} on {data.asset_key.to_user_string()} "
-                                    f"failed, nothing was published: {reasons}")
-    for event in result.all_events:
-        if event.event_type_value == "STEP_FAILURE":
-            error = event.event_specific_data.error
-            message = error.message.strip() if error else "step failed"
-            if error and "Failure" in error.cls_name:   # an asset's own words: drop Dagster's class path
-                message = message.split("Failure: ", 1)[-1]
-            cause = error.cause if error else None
-            while cause is not None and cause.cause is not None:
-                cause = cause.cause
-            if cause is not None and "Failure" not in error.cls_name:
-                message = f"{message} ({cause.message.strip()})"
-            return event.step_key, message.splitlines()[0] if message else "step failed"
-    return None, "run failed"
 
 
 def _print_run_summary(paths, run_id: str, banner: str) -> None:

@@ -11,9 +11,9 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from pipelines.cli import _failure
 from pipelines.cli import main as cli
 from pipelines.definitions import ALL_ASSETS, default_resources
+from pipelines.orchestration import failure_of as _failure
 from pipelines.resources import (
     REAL_DNS,
     CrawlSettings,

@@ -1,0 +1,128 @@
+"""Running the monthly job for the command line: in one process, or with the website crawl split over
+processes; recorded in the home's Dagster instance; a failed run reduced to the step and one line of
+cause, and written to ops.run_failures. The CLI parses arguments and prints; everything between a
+set of resources and a finished (or failed) run lives here."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import dagster as dg
+
+from pipelines.instance import launcher_tags, run_instance, settle_abandoned_runs
+from pipelines.progress import STEP_PROCESS_LINES, terminal_progress
+from pipelines.runlog import detach as detach_run_log
+from warehouse.paths import WarehousePaths
+from warehouse.publish import record_run_failure
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    run_id: str
+    success: bool
+    step: str | None = None        # where a failed run stopped
+    message: str = ""              # why, in one line
+    log: Path | None = None        # the run's full log, when it was written
+
+
+def run_refresh(resources: dict, partition: str, mode: str, *, workers: int = 1, steps: bool = True,
+                progress: bool = True, on_abandoned: Callable[[str], None] = lambda run_id: None) -> RunOutcome:
+    """The job ``monthly_refresh`` for ``partition`` with ``resources``, recorded in the home's Dagster
+    instance (so `cdpi dev` shows it). Runs a previous process left unfinished are marked failed first
+    (``on_abandoned`` hears of each). ``workers`` > 1 splits the website crawl over that many processes.
+    ``steps``: one terminal line per finished step; ``progress``: live progress bars."""
+    paths: WarehousePaths = resources["warehouse"].paths()
+    try:
+        loggers = run_loggers(paths, steps=steps)
+        with run_instance(paths) as instance, terminal_progress(enabled=progress):
+            for abandoned in settle_abandoned_runs(instance):
+                on_abandoned(abandoned)
+                record_run_failure(paths, abandoned, "cdpi run", None,
+                                   "the run's process ended without finishing it (killed or restarted)")
+            if workers > 1:
+                result = _run_sharded(workers, resources, partition, mode, instance, loggers)
+            else:
+                result = _run_in_process(resources, partition, mode, instance, loggers)
+    finally:
+        detach_run_log()
+    if result.success:
+        return RunOutcome(result.run_id, True)
+    step, message = failure_of(result)
+    record_run_failure(paths, result.run_id, "cdpi run", step, message)
+    log = paths.run_log(result.run_id)
+    return RunOutcome(result.run_id, False, step, message, log if log.exists() else None)
+
+
+def run_loggers(paths: WarehousePaths, steps: bool = True) -> dict:
+    """Logger config of a CLI run: Dagster's console silenced (its DEBUG and WARNING lines would bury the
+    progress), everything at DEBUG in runs/<run_id>/run.log (pipelines/runlog.py), and unless ``steps`` is
+    off, one terminal line per finished step (pipelines/progress.py)."""
+    return {"console": {"config": {"log_level": "CRITICAL"}},
+            "run_log": {"config": {"home": str(paths.home), "log_level": "DEBUG"}},
+            **({"steps": {}} if steps else {})}
+
+
+def _run_in_process(resources: dict, partition: str, mode: str, instance, loggers: dict):
+    """The job `monthly_refresh` with this run's resources, every step in this process, recorded in
+    ``instance``: the same job the schedule runs, so the UI lists both together."""
+    from pipelines.definitions import ALL_ASSETS, build_definitions
+
+    job = build_definitions(ALL_ASSETS, "in_process", resources).resolve_job_def("monthly_refresh")
+    return job.execute_in_process(
+        run_config={"loggers": loggers}, instance=instance,
+        partition_key=partition, raise_on_error=False, tags={"cdpi/mode": mode, **launcher_tags()})
+
+
+def _run_sharded(workers: int, resources: dict, partition: str, mode: str, instance, loggers: dict):
+    """The same run with the website crawl split into ``workers`` steps run side by side by Dagster's
+    multiprocess executor (each process rebuilds the definitions from the environment set here, and
+    takes this run's resource settings from the run config). Politeness holds across the processes
+    (shared host gates); the warehouse is still written by the single publish step. ``instance`` must be
+    persistent (the step processes record into it)."""
+    from pipelines.definitions import sharded_refresh_job
+
+    os.environ["CDPI_CRAWL_SHARDS"] = str(workers)
+    os.environ["CDPI_EXECUTOR"] = "multiprocess"
+    os.environ[STEP_PROCESS_LINES] = "1" if "steps" in loggers else "0"   # bars cannot cross processes: lines
+    os.environ["CDPI_HOME"] = str(resources["warehouse"].paths().home)   # where the processes keep frames
+    config = {key: {"config": resources[key].model_dump()} for key in ("warehouse", "fetcher", "settings", "crawl")}
+    # Each shard gets its share of the global request concurrency, so the run's total stays the same.
+    config["fetcher"]["config"]["concurrency"] = max(1, resources["fetcher"].concurrency // workers)
+    # forkserver with the definitions preloaded: each step's process starts in well under a second
+    # instead of importing dagster, pandas and Great Expectations again.
+    execution = {"max_concurrent": workers + 1,
+                 "start_method": {"forkserver": {"preload_modules": ["pipelines.definitions"]}}}
+    run_config = {"resources": config, "execution": {"config": execution},
+                  "loggers": loggers}
+    return dg.execute_job(dg.reconstructable(sharded_refresh_job), instance=instance, run_config=run_config,
+                          tags={"dagster/partition": partition, "cdpi/mode": mode, **launcher_tags()},
+                          raise_on_error=False)
+
+
+def failure_of(result) -> tuple[str | None, str]:
+    """Where a run failed and why, in one line: a blocking check that stopped the publish is named with
+    the expectations it failed and a few failing rows, not Dagster's "1 blocking asset check failed"."""
+    checks = [e for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"
+              and not e.event_specific_data.passed]
+    if checks:
+        data = checks[0].event_specific_data
+        failed = data.metadata.get("failed_expectations")
+        reasons = "; ".join(failed.data) if failed is not None else "see the check's metadata"
+        return checks[0].step_key, (f"blocking check {data.check_name} on {data.asset_key.to_user_string()} "
+                                    f"failed, nothing was published: {reasons}")
+    for event in result.all_events:
+        if event.event_type_value == "STEP_FAILURE":
+            error = event.event_specific_data.error
+            message = error.message.strip() if error else "step failed"
+            if error and "Failure" in error.cls_name:   # an asset's own words: drop Dagster's class path
+                message = message.split("Failure: ", 1)[-1]
+            cause = error.cause if error else None
+            while cause is not None and cause.cause is not None:
+                cause = cause.cause
+            if cause is not None and error is not None and "Failure" not in error.cls_name:
+                message = f"{message} ({cause.message.strip()})"
+            return event.step_key, message.splitlines()[0] if message else "step failed"
+    return None, "run failed"
