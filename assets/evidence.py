@@ -25,7 +25,7 @@ from sources.evidence.crawl import DOC_HOSTS_FIELD, crawl_cities
 from sources.portals.registries import registrable_domain
 
 _OUT: dict[str, Any] = {"kinds": {"python", "pandas"}, "owners": ["team:cdpi"], "code_version": versions.EVIDENCE}
-_SUITES = (("crawl_pages", "staging.crawl_pages"), ("evidence", "marts.evidence"))
+_SUITES = ("crawl_pages", "evidence")
 _SUMMARY_PREVIEW = ["geoid", "seed_url", "pages_fetched", "pages_ok", "stopped_by", "kinds_found"]
 
 
@@ -124,7 +124,7 @@ def _merge(shards: int) -> dg.AssetsDefinition:
             median_pages=float(summaries["pages_fetched"].median()) if len(summaries) else None))
         yield dg.Output(frames["evidence"], "evidence", metadata=_evidence_metadata(frames["evidence"], summaries))
         yield dg.Output(bad_rows, "evidence_quarantine", metadata=quarantine_metadata(bad_rows))
-        for name, _table in _SUITES:
+        for name in _SUITES:
             yield check_result(reports[name], asset=name, check_name=f"{name}_suite", context=context)
 
     return city_evidence

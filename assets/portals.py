@@ -20,8 +20,7 @@ from sources.portals.dataportals import registry_url
 from sources.portals.survey import survey
 
 _OUT: dict[str, Any] = {"kinds": {"python", "pandas"}, "owners": ["team:cdpi"], "code_version": "2"}
-_SUITES = (("portal_probes", "staging.portal_probes"), ("portals", "marts.portals"),
-           ("portal_datasets", "marts.portal_datasets"))
+_SUITES = ("portal_probes", "portals", "portal_datasets")
 
 
 @dg.multi_asset(
@@ -77,7 +76,7 @@ def city_portals(context: dg.AssetExecutionContext, cities: pd.DataFrame, city_h
         reads, requests=int(reads["requests"].sum()) if len(reads) else 0,
         outcomes=value_counts(reads["registry"] + ":" + reads["outcome"]) if len(reads) else {}))
     yield dg.Output(bad_rows, "portal_quarantine", metadata=quarantine_metadata(bad_rows))
-    for name, _table in _SUITES:
+    for name in _SUITES:
         yield check_result(reports[name], asset=name, check_name=f"{name}_suite", context=context)
 
 

@@ -5,30 +5,21 @@ from importlib import metadata as importlib_metadata
 
 import dagster as dg
 import duckdb
-import pandas as pd
 
 from assets.partitions import MONTHLY, run_started, snapshot_of
+from assets.tables import published_outputs, table_frames
 from sources.http.fetchlog import read_fetch_logs
 from warehouse.export import export_snapshot
 from warehouse.publish import RunRecord, WarehouseError, publish_run
 
 
 @dg.asset(partitions_def=MONTHLY, group_name="warehouse", kinds={"duckdb"}, owners=["team:cdpi"],
-          code_version="1", required_resource_keys={"fetcher", "warehouse", "settings"})
-def published_warehouse(context: dg.AssetExecutionContext, census_places: pd.DataFrame,
-                        wikidata_websites: pd.DataFrame, cities: pd.DataFrame, city_websites: pd.DataFrame,
-                        cities_quarantine: pd.DataFrame, city_homepages: pd.DataFrame,
-                        portal_probes: pd.DataFrame, portals: pd.DataFrame, portal_datasets: pd.DataFrame,
-                        portal_registry_reads: pd.DataFrame, portal_quarantine: pd.DataFrame,
-                        crawl_pages: pd.DataFrame, crawl_summaries: pd.DataFrame, evidence: pd.DataFrame,
-                        evidence_quarantine: pd.DataFrame, city_signals: pd.DataFrame,
-                        criterion_scores: pd.DataFrame, city_index: pd.DataFrame,
-                        criteria_catalog: dict, certified_cities: pd.DataFrame,
-                        index_validation: pd.DataFrame, index_calibration: dict,
-                        wwc_partners: dict, attested_corrections: pd.DataFrame) -> dg.MaterializeResult:
+          code_version="1", required_resource_keys={"fetcher", "warehouse", "settings"},
+          ins={name: dg.AssetIn(name) for name in published_outputs()})
+def published_warehouse(context: dg.AssetExecutionContext, **inputs) -> dg.MaterializeResult:
     """The published DuckDB warehouse ($CDPI_HOME/warehouse.duckdb): this run's rows appended to the
-    history, marts rebuilt, swapped in atomically so readers never see a half-written file."""
-    inputs = {k: v for k, v in locals().items() if k != "context"}   # every upstream output, by asset name
+    history, marts rebuilt, swapped in atomically so readers never see a half-written file. Its inputs
+    are every output assets/tables.py maps to a table."""
     res = context.resources
     paths = res.warehouse.paths()
     run_dir = paths.run_dir(context.run_id)
@@ -53,44 +44,6 @@ def published_warehouse(context: dg.AssetExecutionContext, census_places: pd.Dat
         "path": dg.MetadataValue.path(summary.path), "runs_in_history": summary.history_runs,
         "row_counts": dg.MetadataValue.json(summary.row_counts), "tables": dg.MetadataValue.md("\n".join(lines)),
         "fetch_outcomes": dg.MetadataValue.json(outcomes), "sample_data": bool(res.settings.is_sample)})
-
-
-#: Which asset output each warehouse table is written from: (asset, key of its dict output or None). The
-#: publish step builds its frames from this, and `cdpi docs` and the report show it as lineage.
-TABLE_ASSETS: dict[str, tuple[tuple[str, str | None], ...]] = {
-    "raw.census_places": (("census_places", None),), "raw.wikidata_websites": (("wikidata_websites", None),),
-    "staging.cities": (("cities", None),), "marts.city_websites": (("city_websites", None),),
-    "raw.homepages": (("city_homepages", None),),
-    "ops.quarantine": (("cities_quarantine", None), ("portal_quarantine", None), ("evidence_quarantine", None)),
-    "staging.portal_probes": (("portal_probes", None),),
-    "staging.portal_registry_reads": (("portal_registry_reads", None),),
-    "marts.portals": (("portals", None),), "marts.portal_datasets": (("portal_datasets", None),),
-    "staging.crawl_pages": (("crawl_pages", None),), "staging.crawl_summaries": (("crawl_summaries", None),),
-    "marts.evidence": (("evidence", None),), "staging.city_signals": (("city_signals", None),),
-    "marts.criteria": (("criteria_catalog", "criteria"),),
-    "marts.criterion_signal_weights": (("criteria_catalog", "weights"),),
-    "marts.criterion_scores": (("criterion_scores", None),), "marts.city_index": (("city_index", None),),
-    "staging.certified_cities": (("certified_cities", None),), "marts.validation": (("index_validation", None),),
-    "marts.calibration": (("index_calibration", "metrics"),),
-    "marts.calibration_params": (("index_calibration", "params"),),
-    "staging.wwc_partners": (("wwc_partners", "partners"),),
-    "staging.wwc_partner_announcements": (("wwc_partners", "announcements"),),
-    "ops.corrections": (("attested_corrections", None),),
-}
-
-
-def table_frames(inputs: dict) -> dict[str, pd.DataFrame]:
-    """The frame of every table TABLE_ASSETS names, from the upstream outputs (by asset name)."""
-    frames = {}
-    for table, sources in TABLE_ASSETS.items():
-        parts = [inputs[asset] if key is None else inputs[asset][key] for asset, key in sources]
-        frames[table] = parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
-    return frames
-
-
-def lineage() -> dict[str, list[str]]:
-    """Table -> the assets it is written from, for the data dictionary."""
-    return {table: list(dict.fromkeys(asset for asset, _ in sources)) for table, sources in TABLE_ASSETS.items()}
 
 
 def _version() -> str:

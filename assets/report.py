@@ -4,7 +4,8 @@ import dagster as dg
 import duckdb
 
 from assets.partitions import MONTHLY, snapshot_of
-from assets.publish import lineage, published_warehouse
+from assets.publish import published_warehouse
+from assets.tables import lineage
 from warehouse.publish import WarehouseError
 from warehouse.report import build_report
 

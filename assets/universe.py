@@ -92,7 +92,7 @@ def uscityurl_websites(context: dg.AssetExecutionContext) -> dg.Output[pd.DataFr
                                          description="City rows that failed the cities suite, with reasons "
                                                      "(ops.quarantine)."),
     },
-    check_specs=suite_checks((("cities", "staging.cities"),)),
+    check_specs=suite_checks(("cities",)),
 )
 def cities(context: dg.AssetExecutionContext, census_places: pd.DataFrame, wikidata_websites: pd.DataFrame,
            uscityurl_websites: pd.DataFrame):

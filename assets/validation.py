@@ -8,6 +8,7 @@ import dagster as dg
 import pandas as pd
 
 from assets.metadata import table_metadata
+from assets.tables import table_of
 from expectations.docs import write_page
 from expectations.runner import ValidationReport, quarantine, validate_output
 from warehouse.paths import DATA_DOCS
@@ -36,12 +37,14 @@ def data_docs_dir(context: dg.AssetExecutionContext) -> Path:
     return context.resources.warehouse.paths().run_dir(context.run_id) / DATA_DOCS
 
 
-def suite_checks(suites: tuple[tuple[str, str], ...]) -> list[dg.AssetCheckSpec]:
-    """One blocking check per (output name, table) pair, named ``<output>_suite``: the GX suite of the same
-    name runs on the output before anything downstream (the warehouse) may use it."""
+def suite_checks(outputs: tuple[str, ...]) -> list[dg.AssetCheckSpec]:
+    """One blocking check per output, named ``<output>_suite``: the GX suite of the same name runs on the
+    output before anything downstream (the warehouse) may use it. The table it guards is the one
+    assets/tables.py maps the output to."""
     return [dg.AssetCheckSpec(f"{name}_suite", asset=name, blocking=True,
-                              description=f"Great Expectations suite expectations/suites/{name}.json on {table}")
-            for name, table in suites]
+                              description=f"Great Expectations suite expectations/suites/{name}.json on "
+                                          f"{table_of(name)}")
+            for name in outputs]
 
 
 def quarantine_metadata(quarantined: pd.DataFrame) -> dict[str, Any]:

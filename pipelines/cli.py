@@ -263,7 +263,7 @@ def cmd_docs(args: argparse.Namespace) -> int:
     from warehouse.docs import render_markdown
 
     if args.html:
-        from assets.publish import lineage
+        from assets.tables import lineage
         from warehouse.report import build_dictionary
 
         page = build_dictionary(Path(args.html), lineage(), _installed_version())
@@ -570,7 +570,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def _lineage() -> dict[str, list[str]]:
     """Which assets write which warehouse table (the report's data dictionary shows it)."""
-    from assets.publish import lineage
+    from assets.tables import lineage
 
     return lineage()
 

@@ -110,7 +110,7 @@ def _publish(home: Path, template_run: str, run_id: str, snapshot: datetime) -> 
     """One more snapshot through publish_run, with the frames the publish step would pass."""
     import duckdb
 
-    from assets.publish import TABLE_ASSETS
+    from assets.tables import TABLE_ASSETS
     from warehouse.paths import WarehousePaths
     from warehouse.publish import RunRecord, publish_run
 

@@ -3,13 +3,13 @@ as `cdpi docs --html` writes it and as the report's page shows it."""
 
 from __future__ import annotations
 
-import inspect
 import re
 from pathlib import Path
 
 import duckdb
 
-from assets.publish import TABLE_ASSETS, lineage, published_warehouse
+from assets.publish import published_warehouse
+from assets.tables import TABLE_ASSETS, lineage
 from pipelines.cli import main as cli
 from warehouse.dictionary import PUBLISH_TABLES, relations
 from warehouse.schema import apply_schema
@@ -44,7 +44,7 @@ def test_every_relation_says_where_its_rows_come_from() -> None:
 
 
 def test_the_lineage_names_exactly_the_inputs_of_the_publish_step() -> None:
-    inputs = set(inspect.signature(published_warehouse.op.compute_fn.decorated_fn).parameters) - {"context"}
+    inputs = {key.to_user_string() for key in published_warehouse.keys_by_input_name.values()}
     named = {asset for sources in TABLE_ASSETS.values() for asset, _ in sources}
     assert named == inputs
 
@@ -65,3 +65,35 @@ def test_cdpi_docs_html_writes_a_searchable_offline_page(tmp_path: Path, capsys)
     assert 'data-match="contains"' in page and "Dagster asset city_index" in page
     assert not re.search(r"<script[^>]*src=\"https?:", page) and "<nav>" not in page
     assert "script-src 'self'" in page
+
+
+def test_every_table_is_named_once_and_the_graph_and_schema_agree() -> None:
+    """assets/tables.py is the one place a table is named on the Dagster side (issue 19, item 1): each output
+    it names is an asset of the job, each table is a base table of the schema, and each suite's blocking
+    check describes the table of its own output."""
+    import json
+
+    import duckdb
+
+    from assets.tables import table_of
+    from pipelines.definitions import defs
+    from warehouse.schema import apply_schema, base_tables
+
+    graph = {key.to_user_string() for key in defs.resolve_all_asset_keys()}
+    outputs = {asset for sources in TABLE_ASSETS.values() for asset, _ in sources}
+    assert outputs <= graph, sorted(outputs - graph)
+    con = duckdb.connect()
+    try:
+        apply_schema(con)
+        schema = {f"{s}.{t}" for s, t in base_tables(con)}
+    finally:
+        con.close()
+    assert set(TABLE_ASSETS) <= schema, sorted(set(TABLE_ASSETS) - schema)
+    folder = Path(__file__).resolve().parents[1] / "expectations" / "suites"
+    suites = sorted(p.stem for p in folder.glob("*.json"))
+    for suite in suites:   # a suite names no table of its own: it guards the table of its output
+        assert "table" not in json.loads((folder / f"{suite}.json").read_text()).get("meta", {}), suite
+    described = {spec.name: spec.description for ad in defs.resolve_asset_graph().assets_defs
+                 for spec in ad.check_specs}
+    for suite in suites:
+        assert described[f"{suite}_suite"].endswith(f"on {table_of(suite)}"), described[f"{suite}_suite"]
