@@ -376,7 +376,7 @@ def _latest_run(home: Path) -> str:
 def test_failure_sensor_records_the_failed_run(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from pipelines.sensors import record_failed_runs
 
-    monkeypatch.setenv("CDPI_HOME", str(home))
+    monkeypatch.setenv("CDPI_HOME", str(home / "elsewhere"))   # the sensor must use its warehouse resource
     instance = dg.DagsterInstance.ephemeral()
     faults = FaultPlan().add("www2.census.gov", "http_500")
     with SimWeb(POP, faults=faults) as sim:
@@ -388,7 +388,8 @@ def test_failure_sensor_records_the_failed_run(home: Path, monkeypatch: pytest.M
     failure = instance.all_logs(result.run_id, of_type=dg.DagsterEventType.RUN_FAILURE)[0].dagster_event
     ctx = dg.build_run_status_sensor_context(
         sensor_name="record_failed_runs", dagster_event=failure, dagster_instance=instance,
-        dagster_run=result.dagster_run).for_run_failure()
+        dagster_run=result.dagster_run, resources={"warehouse": WarehouseResource(home=str(home))}
+    ).for_run_failure()
     record_failed_runs(ctx)
     con = connect_published(WarehousePaths(home))
     try:
