@@ -30,6 +30,19 @@ def home(tmp_path: Path) -> Path:
     return path
 
 
+@pytest.fixture
+def schema_con():
+    """An in-memory DuckDB holding the warehouse schema (tables, views, macros, comments) and no rows."""
+    import duckdb
+
+    from warehouse.schema import apply_schema
+
+    con = duckdb.connect()
+    apply_schema(con)
+    yield con
+    con.close()
+
+
 @pytest.fixture(scope="session")
 def sample_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A warehouse published by `cdpi run --sample`, built once per test session. Treat it as read-only:

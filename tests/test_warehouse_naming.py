@@ -13,18 +13,14 @@ from warehouse.changes import SchemaChangesError, changelog_markdown, parse, ren
 from warehouse.paths import WarehousePaths
 from warehouse.publish import WarehouseError
 from warehouse.read import connect_published
-from warehouse.schema import apply_schema
 
 #: Names the scheme replaced: outside a deprecated column they must not appear in a mart or its views.
 _OLD_NAMES = {"name", "state_abbr"}
 
 
 @pytest.fixture
-def schema() -> duckdb.DuckDBPyConnection:
-    con = duckdb.connect()
-    apply_schema(con)
-    yield con
-    con.close()
+def schema(schema_con) -> duckdb.DuckDBPyConnection:
+    return schema_con
 
 
 def _mart_columns(con) -> dict[str, dict[str, tuple[str, str]]]:

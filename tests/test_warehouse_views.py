@@ -9,15 +9,11 @@ import duckdb
 import pytest
 
 from warehouse.docs import render_markdown
-from warehouse.schema import apply_schema
 
 
 @pytest.fixture
-def con() -> duckdb.DuckDBPyConnection:
-    c = duckdb.connect()
-    apply_schema(c)
-    yield c
-    c.close()
+def con(schema_con) -> duckdb.DuckDBPyConnection:
+    return schema_con
 
 
 def _run(con, run_id: str, month: int, is_sample: bool, finished_hour: int) -> None:
