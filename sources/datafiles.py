@@ -12,10 +12,18 @@ from __future__ import annotations
 import datetime as dt
 import re
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import ErrorDetails
 
 
@@ -108,16 +116,6 @@ class CatalogFile(_Strict):
 
 # ---- evidence rules (sources/evidence/rules.yaml) --------------------------------------------------------
 
-class WeightedPattern(_Strict):
-    p: str
-    w: float
-
-    @field_validator("p")
-    @classmethod
-    def _compiles(cls, p: str) -> str:
-        return _regex(p)
-
-
 def _regex(p: str) -> str:
     try:
         re.compile(p, re.I)
@@ -126,19 +124,23 @@ def _regex(p: str) -> str:
     return p
 
 
+#: A pattern the classifier compiles (case-insensitive): refused at load when it does not compile.
+Regex = Annotated[str, AfterValidator(_regex)]
+
+
+class WeightedPattern(_Strict):
+    p: Regex
+    w: float
+
+
 class KindEntry(_Strict):
     label: str | None = None
     threshold: float | None = None
-    requires: list[str] = []
-    masks: list[str] = []
+    requires: list[Regex] = []
+    masks: list[Regex] = []
     phrases: list[WeightedPattern] = []
     penalties: list[WeightedPattern] = []
     yields_to: list[str] = []
-
-    @field_validator("requires", "masks")
-    @classmethod
-    def _patterns(cls, ps: list[str]) -> list[str]:
-        return [_regex(p) for p in ps]
 
 
 class LinkRules(_Strict):
@@ -154,15 +156,10 @@ class RulesFile(_Strict):
     scale: float = Field(gt=0)
     single_sentence_factor: float = 1.0
     default_threshold: float
-    masks: list[str] = []
+    masks: list[Regex] = []
     penalties: list[WeightedPattern] = []
     kinds: dict[str, KindEntry]
     links: LinkRules
-
-    @field_validator("masks")
-    @classmethod
-    def _patterns(cls, ps: list[str]) -> list[str]:
-        return [_regex(p) for p in ps]
 
     @model_validator(mode="after")
     def _yields(self) -> RulesFile:

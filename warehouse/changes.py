@@ -117,8 +117,9 @@ def _columns(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], dict[str, 
 
 
 def _base_tables(con: duckdb.DuckDBPyConnection) -> set[tuple[str, str]]:
-    return set(con.execute("SELECT schema_name, table_name FROM duckdb_tables() "
-                           "WHERE database_name = current_database() AND NOT internal").fetchall())
+    from warehouse.schema import base_tables   # here: warehouse.schema imports this module at its top
+
+    return set(base_tables(con))
 
 
 def relax_deprecated(con: duckdb.DuckDBPyConnection) -> list[str]:

@@ -100,8 +100,15 @@ def _compile(p: str, weight: float = 0.0) -> Pattern:
 
 
 @lru_cache(maxsize=4)
+def rules_file(path: Path = RULES_PATH) -> RulesFile:
+    """rules.yaml read and validated once per process: the classifier's kinds and the crawl's link rules
+    both come from it. Typed: a slip names the file, the entry and the field."""
+    return load_data_file(path, RulesFile)
+
+
+@lru_cache(maxsize=4)
 def load_rules(path: Path = RULES_PATH) -> Rules:
-    raw = load_data_file(path, RulesFile)     # typed: a slip names the file, the entry and the field
+    raw = rules_file(path)
     unknown = set(raw.kinds) ^ set(KINDS)
     if unknown:
         raise DataFileError(f"{path.name}: kinds must be exactly {', '.join(KINDS)}; mismatched: {sorted(unknown)}")

@@ -32,8 +32,7 @@ from urllib.parse import urlsplit
 
 import pandas as pd
 
-from sources.datafiles import RulesFile, load_data_file
-from sources.evidence.classify import RULES_PATH, classify
+from sources.evidence.classify import classify, rules_file
 from sources.evidence.documents import Document, decode, load, sniff
 from sources.http.fetcher import Fetcher
 from sources.http.result import FetchResult
@@ -126,7 +125,7 @@ class _LinkRules:
 
 @lru_cache(maxsize=2)
 def _link_rules() -> _LinkRules:
-    raw = load_data_file(RULES_PATH, RulesFile).links
+    raw = rules_file().links
     comp = lambda xs: tuple((re.compile(x.p, re.I), x.w) for x in xs)  # noqa: E731
     return _LinkRules(comp(raw.follow), comp(raw.avoid), raw.depth_penalty, raw.min_priority)
 

@@ -99,9 +99,9 @@ class Fetcher:
                       if config.cache_dir is not None and not config.replaying else None)
         #: What past runs saw of each page, for the crawl's revisit policy (live runs with a cache only: a
         #: replay answers from its archive, which holds the carried pages of the run it replays).
-        self.ledger = (RevisitLedger(config.cache_dir, config.revisit)
-                       if config.cache_dir is not None and self.cache is not None and config.revisit is not None
-                       and config.revisit.enabled else None)
+        self.ledger = (RevisitLedger(self.cache.directory, config.revisit)
+                       if self.cache is not None and config.revisit is not None and config.revisit.enabled
+                       else None)
         self.log = FetchLog(run_dir, run_id, prefix=f"fetch_log-{archive_prefix}")
         #: Where a body larger than config.max_bytes (allowed by a raised per-request cap) is held while it
         #: is read, as a file without a name: the run folder when there is one (on disk, where the WARCs
