@@ -230,3 +230,21 @@ def test_every_reader_agrees_on_the_current_run(tmp_path) -> None:
     assert export_snapshot(paths, "2026-11", tmp_path / "out", ("csv",)).run_id == "sample-nov"
     assert cli(["targets", "--home", str(tmp_path), "--format", "csv", "--out", str(tmp_path / "t.csv")]) == 0
     assert "real-oct" in (tmp_path / "t.csv").read_text(encoding="utf-8")
+
+
+def test_outreach_gaps_and_topics_keep_the_gaps_order_on_every_read(con) -> None:
+    """`gaps` lists the gaps that matter in their ranked order, `training_topics` each topic once in the
+    order of the first gap needing it; the same on every read (an unordered aggregate was not)."""
+    import json
+
+    _run(con, "r", 10, False, 1)
+    gaps = [{"criterion_id": f"C{k}", "name": f"gap {k}", "training_topic": f"topic_{k % 4}",
+             "matters": k != 3} for k in range(12)]
+    con.execute("INSERT INTO marts.city_index (snapshot, run_id, geoid, city, state, population, expected_points, "
+                "max_points, p_silver_or_better, p_gold_or_better, p_platinum, predicted_tier, top_gaps, next_tier, "
+                "p_next_tier, p_next_tier_if_gaps_closed, outreach_status) VALUES (DATE '2026-10-01', 'r', '1', "
+                "'C', 'OH', 60000, 20, 43, 0.3, 0.1, 0, 'none', ?, 'silver', 0.2, 0.5, 'target')", [json.dumps(gaps)])
+    want_gaps = "; ".join(f"C{k} gap {k}" for k in range(12) if k != 3)
+    for _ in range(20):
+        assert con.execute("SELECT gaps, training_topics FROM marts.outreach_targets").fetchone() == (
+            want_gaps, "topic_0; topic_1; topic_2; topic_3")

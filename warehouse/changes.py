@@ -117,7 +117,7 @@ def _columns(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], dict[str, 
 
 
 def _base_tables(con: duckdb.DuckDBPyConnection) -> set[tuple[str, str]]:
-    from warehouse.schema import base_tables   # here: warehouse.schema imports this module at its top
+    from warehouse.schema import base_tables  # here: warehouse.schema imports this module at its top
 
     return set(base_tables(con))
 

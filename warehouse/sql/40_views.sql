@@ -168,13 +168,16 @@ SELECT row_number() OVER (ORDER BY p_next_tier_if_gaps_closed DESC, p_next_tier 
        geoid, city, state, population, population_band, certified_tier, wwc_partner, predicted_tier, next_tier,
        round(p_next_tier, 4) AS p_next_tier, round(p_next_tier_if_gaps_closed, 4) AS p_next_tier_if_gaps_closed,
        round(push_uplift, 4) AS push_uplift, expected_points, points_to_next_tier, coverage,
+       -- In the gaps' own order (top_gaps is ranked); an aggregate without ORDER BY may differ between reads.
        (SELECT string_agg(json_extract_string(g.value, '$.criterion_id') || ' ' ||
-                          json_extract_string(g.value, '$.name'), '; ')
+                          json_extract_string(g.value, '$.name'), '; ' ORDER BY g.key::INTEGER)
         FROM json_each(top_gaps) g
         WHERE coalesce(json_extract(g.value, '$.matters')::BOOLEAN, true))          AS gaps,
-       (SELECT string_agg(DISTINCT json_extract_string(g.value, '$.training_topic'), '; ')
-        FROM json_each(top_gaps) g
-        WHERE coalesce(json_extract(g.value, '$.matters')::BOOLEAN, true))          AS training_topics,
+       (SELECT string_agg(topic, '; ' ORDER BY first_gap)
+        FROM (SELECT json_extract_string(g.value, '$.training_topic') AS topic, min(g.key::INTEGER) AS first_gap
+              FROM json_each(top_gaps) g
+              WHERE coalesce(json_extract(g.value, '$.matters')::BOOLEAN, true)
+              GROUP BY 1))                                                          AS training_topics,
        blocked_by_core, why_call, why_call_links, ch.change_summary,
        top_gaps, outreach_note, scored_with, snapshot, run_id
 FROM ranked

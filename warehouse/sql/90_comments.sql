@@ -399,8 +399,8 @@ COMMENT ON COLUMN marts.city_changes.evidence_lost IS 'Signals above zero in the
 COMMENT ON COLUMN marts.city_changes.evidence_not_reread IS 'Signals above zero in the previous snapshot whose source could not be read this time (site unreachable, portal search incomplete): not evidence of a loss.';
 COMMENT ON COLUMN marts.city_changes.change_summary IS 'Compact text, e.g. since 2026-10: +2.1 pts (it starts with words, so spreadsheets never read it as a formula), or first snapshot.';
 COMMENT ON VIEW marts.city_changes_latest IS 'marts.city_changes rows of the latest successful run: each city''s change since its previous snapshot.';
-COMMENT ON COLUMN marts.outreach_targets.gaps IS 'The gaps shown to staff (top_gaps marked matters: they raise P(next tier) by at least 1 percentage point by default, or are core), as id and name, semicolon-separated.';
-COMMENT ON COLUMN marts.outreach_targets.training_topics IS 'Training topics of those gaps.';
+COMMENT ON COLUMN marts.outreach_targets.gaps IS 'The gaps shown to staff (top_gaps marked matters: they raise P(next tier) by at least 1 percentage point by default, or are core), as id and name, semicolon-separated, in top_gaps'' ranked order.';
+COMMENT ON COLUMN marts.outreach_targets.training_topics IS 'Training topics of those gaps, each once, in the order of the first gap that needs it.';
 COMMENT ON VIEW marts.outreach_longer_path IS 'Latest run: cities observed well enough to judge whose chance of the next tier, even with their top gaps closed, is below the run''s outreach_min_chance. Not ranked; outreach_note says how far they are.';
 COMMENT ON VIEW marts.outreach_not_observed IS 'Latest run: cities whose practices could not be judged (no known website, site unreachable or refusing crawlers, or too little of the public evidence read). Not ranked; outreach_note says what to check before anyone calls.';
 
