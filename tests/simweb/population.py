@@ -397,22 +397,31 @@ def _draw_practices(rng: random.Random, cities: list[SimCity]) -> None:
         c.site_quirks = frozenset(q for q, (m, r) in _QUIRK_AT.items() if i % m == r)
 
 
+#: How likely a city really earns a criterion whose strong evidence it publishes (else: the catalog's prior).
+SHOWN_CRITERION_P = 0.85
+
+
+def criterion_probability(city: SimCity, criterion) -> float:
+    """The chance the simulated web gives ``city`` of really meeting ``criterion`` (before prerequisites):
+    ``SHOWN_CRITERION_P`` when the city publishes a practice that is strong evidence for it (weight >= 0.3 in
+    the catalog) or has a portal and the criterion counts portal metrics, else the criterion's prior.
+
+    Everything the web shows about a city is its practices and portal, so these are the best probabilities
+    any index reading the web could reach: scripts/calibration_report.py scores them as the ceiling."""
+    strong = {s for s, w in criterion.evidence if w >= 0.3}
+    shown = bool(strong & city.practices) or (bool(city.platform) and any(s.startswith("portal_") for s in strong))
+    return SHOWN_CRITERION_P if shown else criterion.prior
+
+
 def _draw_criteria(rng: random.Random, cities: list[SimCity]) -> None:
-    """Which certification criteria each city really earns: likely (0.85) when the city publishes a
-    practice that is strong evidence for the criterion (weight >= 0.3 in the catalog) or has a portal and
-    the criterion counts portal metrics, else at the catalog's prior; then prerequisites are applied.
-    The index never sees this; tests and scripts/index_recovery.py compare its estimates against it."""
+    """Which certification criteria each city really earns: each at random with ``criterion_probability``,
+    then prerequisites are applied. The index never sees this; tests and scripts/index_recovery.py compare
+    its estimates against it."""
     from sources.criteria.catalog import load_catalog
 
     catalog = load_catalog()
     for c in cities:
-        met = set()
-        for crit in catalog.criteria:
-            u = rng.random()
-            strong = {s for s, w in crit.evidence if w >= 0.3}
-            shown = bool(strong & c.practices) or (bool(c.platform) and any(s.startswith("portal_") for s in strong))
-            if u < (0.85 if shown else crit.prior):
-                met.add(crit.id)
+        met = {crit.id for crit in catalog.criteria if rng.random() < criterion_probability(c, crit)}
         earned = set(met)
         while True:   # a criterion stays only while its prerequisite chain does
             drop = {cid for cid in earned if not set(catalog.by_id()[cid].prerequisites) <= earned}
