@@ -142,6 +142,7 @@ def replay(runs: int = 3) -> dict:
     from warcio.archiveiterator import ArchiveIterator
 
     from pipelines.resources import sample_archive
+    from sources.http import archive as archive_mod
     from sources.http.archive import ReplayIndex
     from sources.http.config import FetcherConfig
     from sources.http.fetcher import Fetcher
@@ -156,6 +157,17 @@ def replay(runs: int = 3) -> dict:
             records += 1
             responses += record.rec_type == "response"
     raw_s = time.perf_counter() - t0
+    # Three ways a process comes by the index: reading the file record by record (what the first
+    # replay of an archive does), loading the index kept beside it (every later process), and again in
+    # the same process (a cache hit).
+    resolved = archive.resolve()
+    st = resolved.stat()
+    t0 = time.perf_counter()
+    archive_mod._FileIndex(resolved, (st.st_ino, st.st_size, st.st_mtime_ns))
+    index_file_s = time.perf_counter() - t0
+    archive_mod._FILE_INDEXES.clear()
+    ReplayIndex([str(archive)])        # keeps the index beside the archive, if it was not kept yet
+    archive_mod._FILE_INDEXES.clear()
     t0 = time.perf_counter()
     index = ReplayIndex([str(archive)])
     index_s = time.perf_counter() - t0
@@ -185,7 +197,8 @@ def replay(runs: int = 3) -> dict:
             "raw_read_s": round(raw_s, 2), "raw_records_per_s": round(records / raw_s),
             "raw_responses_per_s": round(responses / raw_s), "raw_mb_per_s": round(size / 1e6 / raw_s, 1),
             "raw_content_mb_per_s": round(content / 1e6 / raw_s, 1),
-            "index_s": round(index_s, 2), "index_again_s": round(again_s, 4), "indexed_urls": len(index),
+            "index_file_s": round(index_file_s, 2), "index_s": round(index_s, 3), "index_again_s": round(again_s, 4),
+            "indexed_urls": len(index),
             "replayed_fetches": len(results), "replay_s": round(fetch_s, 2),
             "replay_fetches_per_s": round(len(results) / fetch_s), "replay_body_mb_per_s": round(body / 1e6 / fetch_s, 1),
             "replay_vs_raw": round(len(results) / fetch_s / (responses / raw_s), 2),
@@ -201,15 +214,18 @@ def write_replay(r: dict, command: str) -> None:
         machine_line(facts), "",
         f"The built-in sample archive ({r['archive']}, {r['archive_mb']} MB gzip, {r['records']:,} records, "
         f"{r['content_mb']} MB of record content). **Raw read**: warcio iterating every record and reading its "
-        "content, nothing else: the bound for any replay. **Index**: `ReplayIndex` reads each file once per "
-        "process (offsets, not bodies; a second index of the same unchanged file is a cache hit). **Replay**: "
+        "content, nothing else: the bound for any replay. **Index** (offsets, not bodies): read from the file "
+        "record by record, what the first replay of an archive does; then loaded from the index kept beside the "
+        "archive (sources/http/replay_sidecar.py), what every later process does; then again in the same "
+        "process, a cache hit. **Replay**: "
         f"the Fetcher in replay mode fetching each of the {r['replayed_fetches']:,} archived GET URLs once "
         "(robots.txt, redirects, the record read back by offset and decompressed), one thread.", "",
-        "| raw read: records/s | raw: responses/s | raw: MB/s (gzip / content) | index s (again) | "
+        "| raw read: records/s | raw: responses/s | raw: MB/s (gzip / content) | index s: file / kept (again) | "
         "replay: fetches/s | replay: body MB/s | replay / raw responses |",
         "|---:|---:|---:|---:|---:|---:|---:|",
         f"| {r['raw_records_per_s']:,} | {r['raw_responses_per_s']:,} | {r['raw_mb_per_s']} / "
-        f"{r['raw_content_mb_per_s']} | {r['index_s']} ({r['index_again_s']}) | {r['replay_fetches_per_s']:,} | "
+        f"{r['raw_content_mb_per_s']} | {r['index_file_s']} / {r['index_s']} ({r['index_again_s']}) | "
+        f"{r['replay_fetches_per_s']:,} | "
         f"{r['replay_body_mb_per_s']} | {r['replay_vs_raw']} |", "",
         f"`cdpi run --sample --home <fresh> --quiet`, {len(walls)} runs: wall {min(walls)} s best, "
         f"{statistics.median(walls)} s median ({', '.join(map(str, walls))}); peak RSS {r['sample_run_peak_rss_mb']} MB "

@@ -66,6 +66,11 @@ def build(n_cities: int, seed: int, out: Path) -> Path:
             for warc in warcs:  # gzip members concatenate into one valid WARC file
                 with open(warc, "rb") as src:
                     shutil.copyfileobj(src, dst)
+    # Index it once now: the replay index kept beside it (committed with it) spares every sample run,
+    # and every process of one, reading the archive record by record (sources/http/replay_sidecar.py).
+    from sources.http.archive import ReplayIndex
+
+    ReplayIndex([str(out)])
     return out
 
 

@@ -25,6 +25,7 @@ from warcio.recordloader import ArcWarcRecord
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
+from sources.http import replay_sidecar as sidecar
 from sources.http.urls import normalize_url
 
 WARC_SUFFIX = ".warc.gz"
@@ -252,6 +253,59 @@ class _FileIndex:
             if sep and value.strip():
                 self.info.append((name.strip().lower(), value.strip()))
 
+    def payload(self, digest: str) -> dict:
+        """What replay_sidecar keeps of this index: every entry as a row, and the warcinfo fields."""
+        rows: list[list] = []
+        for (method, url), e in self.entries.items():
+            if isinstance(e, Exchange):
+                rows.append([method, url, "failure", e.date, e.outcome, e.error])
+            else:
+                rows.append([method, url, "stored", e.offset, e.length, e.status, e.truncated, e.carried,
+                             list(e.reused) if e.reused else None])
+        return {"size": self.stamp[1], "sha256": digest, "info": self.info, "entries": rows}
+
+    @classmethod
+    def kept(cls, path: Path, stamp: tuple[int, int, int]) -> _FileIndex | None:
+        """The index replay_sidecar kept for exactly this file, if any and if it holds up: a few of its
+        entries (first, last, some between) are read back and must be records of the URLs they claim."""
+        payload = sidecar.read(path, stamp[1])
+        if payload is None:
+            return None
+        index = cls.__new__(cls)
+        index.path, index.stamp, index.torn = path, stamp, None
+        index.info = [(str(n), str(v)) for n, v in payload["info"]]
+        index.entries = {}
+        try:
+            for row in payload["entries"]:
+                method, url, kind = row[0], row[1], row[2]
+                if kind == "failure":
+                    index.entries[(method, url)] = Exchange(status=None, headers=[], body=b"", date=row[3],
+                                                            outcome=row[4], error=row[5], source=path.name)
+                else:
+                    stored = _Stored(int(row[3]), int(row[4]), int(row[5]), bool(row[6]), carried=bool(row[7]))
+                    stored.reused = (int(row[8][0]), int(row[8][1])) if row[8] else None
+                    index.entries[(method, url)] = stored
+            index._spot_check()
+        except Exception as exc:  # noqa: BLE001 - a damaged or edited index in any way: read the file instead
+            _log.info("%s: kept replay index does not hold up (%s: %s); indexing the archive again",
+                      path.name, type(exc).__name__, exc)
+            return None
+        return index
+
+    def _spot_check(self, samples: int = 6) -> None:
+        """Raise unless a spread of stored entries are, at their offsets, records of their own URLs."""
+        stored = [(url, e) for (_, url), e in self.entries.items() if isinstance(e, _Stored)]
+        if not stored:
+            return
+        step = max(1, (len(stored) - 1) // max(1, samples - 1))
+        picks = {*range(0, len(stored), step), len(stored) - 1}
+        with open(self.path, "rb") as fh:
+            for k in sorted(picks)[:samples + 1]:
+                url, entry = stored[k]
+                record = self._record(fh, entry.offset, entry.length)
+                if normalize_url(record.rec_headers.get_header("WARC-Target-URI") or "") != url:
+                    raise ValueError(f"entry {k} points at another record")
+
     def exchange(self, key: tuple[str, str]) -> Exchange | None:
         """The exchange archived under ``key``, its body read from the file now."""
         entry = self.entries.get(key)
@@ -297,8 +351,20 @@ def _file_index(path: Path) -> _FileIndex:
     with _FILE_INDEXES_LOCK:   # held while indexing, so two threads never parse one file twice
         cached = _FILE_INDEXES.get(resolved)
         if cached is None or cached.stamp != stamp:
-            cached = _FILE_INDEXES[resolved] = _FileIndex(resolved, stamp)
+            cached = _FILE_INDEXES[resolved] = _FileIndex.kept(resolved, stamp) or _indexed(resolved, stamp)
         return cached
+
+
+def _indexed(path: Path, stamp: tuple[int, int, int]) -> _FileIndex:
+    """The file read record by record, its index then kept beside it for the next process
+    (sources/http/replay_sidecar.py). A file that changed while it was read, or whose last record is torn,
+    may still be being written: no index is kept for it."""
+    digest = sidecar.digest(path)
+    index = _FileIndex(path, stamp)
+    st = path.stat()
+    if index.torn is None and (st.st_ino, st.st_size, st.st_mtime_ns) == stamp:
+        sidecar.write(path, index.payload(digest))
+    return index
 
 
 class ReplayIndex:
