@@ -6,7 +6,7 @@ import argparse
 
 import pytest
 
-from scripts.bench_refresh import measure, render
+from scripts.bench_refresh import bound, measure, render
 
 
 @pytest.mark.slow
@@ -28,3 +28,16 @@ def test_the_refresh_benchmark_counts_what_a_refresh_saves_and_finds() -> None:
     text = render(r, "python scripts/bench_refresh.py --cities 8", {"system": "x", "machine": "y", "cpus": 2,
                                                                      "python": "3", "date": "2026-12-05"})
     assert "| 0% (0) |" in text and "| 20% (" in text
+
+
+def test_the_bound_is_the_arithmetic_of_the_busiest_host() -> None:
+    r = {"delay_s": 0.5, "full": {"wall_s": 100.0, "requests": 2000, "busiest_host": "library.codes.example",
+                                  "busiest_host_requests": 200, "busiest_host_cities": 90},
+         "refreshes": [{"changed_share": 0.05, "changed_evidence": 150, "changed_evidence_busiest_host": 12}]}
+    text = " ".join(bound(r))
+    assert "200 of its 2,000 requests, at least 100.0 s" in text
+    assert "(35.0 s) can ask it at most 70 times" in text
+    # 0.99 of 150 allows 1 miss of the 12 on the host: 92 % of its 200 pages, 183 requests, 91.7 s
+    assert "12 of the 150" in text and "allows 1 miss" in text and "at least 92% of them (183 requests, 91.7 s)" in text
+    assert "would take 90 requests, 45.0 s" in text
+    assert bound({**r, "refreshes": [{**r["refreshes"][0], "changed_share": 0.2}]}) == []
