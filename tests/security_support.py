@@ -30,8 +30,8 @@ import duckdb
 import pytest
 
 from sources.http.config import FetcherConfig
+from tests.test_report import query as _read  # noqa: F401 - the security tests read warehouses with it
 from warehouse.paths import WarehousePaths
-from warehouse.read import connect_published
 
 REPO = Path(__file__).resolve().parents[1]
 PUBLIC = "127.0.0.2"      # stands in for a public web server: the only address a test allows
@@ -135,14 +135,6 @@ def _write(home: Path, sql: str, params: list | None = None) -> None:
     con = duckdb.connect(str(WarehousePaths(home).published))
     try:
         con.execute(sql, params or [])
-    finally:
-        con.close()
-
-
-def _read(home: Path, sql: str, params: list | None = None) -> list[tuple]:
-    con = connect_published(WarehousePaths(home))
-    try:
-        return con.execute(sql, params or []).fetchall()
     finally:
         con.close()
 
