@@ -17,6 +17,7 @@ from warehouse.index.calibration import (
     cross_fitted,
     decide,
     fit,
+    penalised_loss,
 )
 from warehouse.index.scoring import Model
 from warehouse.index.signals import SIGNALS
@@ -162,3 +163,21 @@ def test_each_city_is_scored_with_the_fit_that_held_it_out() -> None:
         train = np.setdiff1d(np.arange(len(eligible)), held)
         again = fit(MODEL, values[eligible][train], labels[eligible][train])
         np.testing.assert_allclose(again.vector(), adj.vector(), atol=1e-6)
+
+
+def test_the_fit_follows_the_exact_likelihood_and_its_exact_slope() -> None:
+    """The optimiser is given the loss and its gradient by hand: the loss must be the adjusted model's
+    likelihood as scored everywhere else, and the gradient its slope (to finite-difference precision)."""
+    from scipy.optimize import approx_fprime
+
+    values = _signals(150, seed=5)
+    labels = np.random.default_rng(6).integers(0, len(CATEGORIES), len(values))
+    rng = np.random.default_rng(7)
+    for _ in range(3):
+        theta = rng.normal(scale=0.8, size=2 * len(PRACTICES))
+        loss, grad = penalised_loss(theta, MODEL, PRACTICES, values, labels, l2=2.0)
+        probs = category_probabilities(Adjustment.from_vector(PRACTICES, theta).apply(MODEL), values)
+        expected = -np.log(probs[np.arange(len(labels)), labels]).mean() + 2.0 * (theta ** 2).sum() / len(labels)
+        assert loss == pytest.approx(expected, rel=1e-12)
+        numeric = approx_fprime(theta, lambda t: penalised_loss(t, MODEL, PRACTICES, values, labels, 2.0)[0], 1e-7)
+        np.testing.assert_allclose(grad, numeric, atol=2e-6)

@@ -105,6 +105,27 @@ def test_lifted_odds_equal_recomputing_with_each_criterion_certain(case, need) -
             assert fast[tier][0, j] == pytest.approx(float(slow[tier][0]), abs=1e-9)
 
 
+@settings(max_examples=60, deadline=None)
+@given(cases(), st.integers(0, 2 ** 32 - 1))
+def test_the_backward_pass_gives_the_distributions_slopes(case, seed) -> None:
+    """Calibration follows these slopes: they must be the distribution's, to finite-difference precision,
+    for any forest of prerequisites and any core criteria."""
+    from warehouse.index.tiers import points_distribution_grad
+
+    structure, p = case
+    rng = np.random.default_rng(seed)
+    p = np.clip(np.array([p]), 0.01, 0.99)          # inside [0, 1], where the clip is not active
+    weights = rng.normal(size=points_distribution(structure, p).shape)
+    slopes = points_distribution_grad(structure, p, weights)
+    eps = 1e-6
+    for j in range(p.shape[1]):
+        up, down = p.copy(), p.copy()
+        up[0, j] += eps
+        down[0, j] -= eps
+        numeric = ((points_distribution(structure, up) - points_distribution(structure, down)) * weights).sum()
+        assert slopes[0, j] == pytest.approx(numeric / (2 * eps), abs=1e-6)
+
+
 def test_the_catalog_uses_the_2022_bands_and_offers_the_2019_ones() -> None:
     """Border counts on the 43-criterion standard. 2022 bands (the default): Silver 22, Gold 30, Platinum 37;
     2019 bands: Gold at 29. 29/30 and 36/37 are the fuzzy borders (docs/criteria-sources.md): a city with

@@ -131,6 +131,76 @@ def _convolve(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return out
 
 
+def points_distribution_grad(structure: Structure, p: np.ndarray, grad: np.ndarray) -> np.ndarray:
+    """Gradient with respect to ``p`` (cities, criteria) of ``sum(grad * points_distribution(p))``, by one
+    backward pass through the same convolutions (reverse-mode differentiation by hand).
+
+    Calibration needs the slope of the likelihood in every criterion's probability at every step of its
+    optimiser. Finite differences cost one full distribution per parameter, and ``lifted_odds`` (which
+    gives the same slopes, since the distribution is linear in each ``p``) costs ~20 distributions; this
+    costs about two. ``grad`` has the distribution's shape, (cities, n + 1, 2). Entries of ``p`` outside
+    [0, 1] are clipped as in the forward pass, and the slope given for them is the slope at the clip."""
+    p = np.clip(np.asarray(p, dtype=float), 0.0, 1.0)
+    if p.ndim == 1:
+        p = p[None, :]
+    kids = structure.children()
+    roots = structure.roots()
+    partial = [_unit(p.shape[0])]
+    for root in roots:
+        partial.append(_add(partial[-1], root, p, kids, structure.core))
+    out = np.zeros_like(p)
+    g = np.asarray(grad, dtype=float)
+    for i in reversed(range(len(roots))):
+        g = _add_back(partial[i], roots[i], p, kids, structure.core, g, out)
+    return out
+
+
+def _add_back(dist: np.ndarray, node: int, p: np.ndarray, kids: list[list[int]], core: tuple[bool, ...],
+              g: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """Backward pass of ``_add``: adds the slopes of the criteria in ``node``'s subtree to ``out`` and
+    returns the gradient with respect to ``dist``."""
+    if kids[node]:
+        sub = _subtree(node, p, kids, core)
+        g_dist, g_sub = _convolve_back(dist, sub, g)
+        _subtree_back(node, p, kids, core, g_sub, out)
+        return g_dist
+    n = dist.shape[1]
+    earned = p[:, node][:, None, None]
+    g_earned = g[:, 1:, :]
+    g_missed = np.repeat(g[:, :n, 0:1], 2, axis=2) if core[node] else g[:, :n, :]
+    out[:, node] += (dist * (g_earned - g_missed)).sum(axis=(1, 2))
+    return g_earned * earned + g_missed * (1.0 - earned)
+
+
+def _subtree_back(node: int, p: np.ndarray, kids: list[list[int]], core: tuple[bool, ...], g: np.ndarray,
+                  out: np.ndarray) -> None:
+    """Backward pass of ``_subtree``."""
+    below = [_unit(p.shape[0])]
+    for child in kids[node]:
+        below.append(_add(below[-1], child, p, kids, core))
+    pn = p[:, node]
+    g_below = g[:, 1:, :]
+    out[:, node] += (below[-1] * g_below).sum(axis=(1, 2)) - g[:, 0, 0 if _has_core(node, kids, core) else 1]
+    g_below = g_below * pn[:, None, None]
+    for k in reversed(range(len(kids[node]))):
+        g_below = _add_back(below[k], kids[node][k], p, kids, core, g_below, out)
+
+
+def _convolve_back(a: np.ndarray, b: np.ndarray, g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Backward pass of ``_convolve``: gradients with respect to ``a`` and ``b``."""
+    na = a.shape[1]
+    g_a, g_b = np.zeros_like(a), np.zeros_like(b)
+    both = a[:, :, 0] + a[:, :, 1]
+    for j in range(b.shape[1]):
+        g0, g1 = g[:, j:j + na, 0], g[:, j:j + na, 1]
+        bj0, bj1 = b[:, j, 0][:, None], b[:, j, 1][:, None]
+        g_a[:, :, 1] += g1 * bj1 + g0 * bj0
+        g_a[:, :, 0] += g0 * (bj0 + bj1)
+        g_b[:, j, 1] = (a[:, :, 1] * g1 + a[:, :, 0] * g0).sum(axis=1)
+        g_b[:, j, 0] = (both * g0).sum(axis=1)
+    return g_a, g_b
+
+
 def earned_probability(structure: Structure, p: np.ndarray) -> np.ndarray:
     """Probability each criterion is earned: met on its own and every prerequisite up the chain earned."""
     p = np.clip(np.asarray(p, dtype=float), 0.0, 1.0)
