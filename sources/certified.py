@@ -18,10 +18,11 @@ import re
 from dataclasses import dataclass, field
 
 import pandas as pd
-from bs4 import BeautifulSoup, NavigableString, Tag
+from bs4 import NavigableString, Tag
 
 from sources.geo import state_by_name, state_by_usps
 from sources.http.fetcher import Fetcher
+from sources.markup import parse_html
 from sources.portals.scope import normalize
 
 CERTIFICATION_URL = "https://whatworkscities.bloomberg.org/certification/"
@@ -44,7 +45,7 @@ class CertifiedList:
 
 
 def parse_certified(html: str) -> CertifiedList:
-    soup = BeautifulSoup(html, "html.parser")
+    soup = parse_html(html)
     for tag in soup.find_all(("script", "style", "nav", "footer", "header", "noscript")):
         tag.decompose()
     result, tier, seen_heading = CertifiedList(), None, False

@@ -6,10 +6,10 @@ import hashlib
 from collections.abc import Callable
 
 import pandas as pd
-from bs4 import BeautifulSoup
 
 from sources.http.fetcher import Fetcher
 from sources.http.result import FetchResult
+from sources.markup import parse_html
 from sources.portals.discovery import portal_links
 from sources.websites import settle_websites, website_candidates
 
@@ -53,7 +53,7 @@ def page_title(result: FetchResult) -> str | None:
     """The <title> text, whitespace-collapsed; None for non-HTML or missing titles, never an error."""
     if not _is_html(result):
         return None
-    soup = BeautifulSoup(result.text(), "html.parser")
+    soup = parse_html(result.text())
     if soup.title is None or not soup.title.string:
         return None
     return " ".join(soup.title.string.split())[:_MAX_TITLE] or None

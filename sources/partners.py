@@ -17,12 +17,12 @@ from datetime import date
 from pathlib import Path
 
 import pandas as pd
-from bs4 import BeautifulSoup
 
 from sources.certified import match_city_state
 from sources.datafiles import AnnouncementsFile, load_data_file
 from sources.geo import state_by_name, state_by_usps
 from sources.http.fetcher import Fetcher
+from sources.markup import parse_html
 
 ANNOUNCEMENTS_FILE = Path(__file__).with_name("wwc_partners.yaml")
 COLUMNS = ["city", "state", "announced", "url", "geoid", "match"]
@@ -55,7 +55,7 @@ def load_announcements(path: Path = ANNOUNCEMENTS_FILE) -> list[Announcement]:
 
 def parse_announcement(html: str) -> list[tuple[str, str]]:
     """(city, USPS) pairs an announcement names as joining, in page order, without repeats."""
-    soup = BeautifulSoup(html, "html.parser")
+    soup = parse_html(html)
     for tag in soup.find_all(("script", "style", "nav", "footer", "noscript")):
         tag.decompose()
     found: dict[tuple[str, str], None] = {}

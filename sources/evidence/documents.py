@@ -17,7 +17,9 @@ from dataclasses import dataclass, field
 from urllib.parse import urldefrag, urljoin
 
 import pypdf
-from bs4 import BeautifulSoup, CData, Comment, NavigableString, Tag
+from bs4 import CData, Comment, NavigableString, Tag
+
+from sources.markup import parse_html
 
 #: Elements that never hold text a reader sees as content.
 _NEVER_TEXT = frozenset({"script", "style", "noscript", "template", "svg", "iframe", "button", "select", "textarea"})
@@ -75,7 +77,7 @@ class Document:
 def from_html(html: str, url: str | None = None) -> Document:
     # Attributes stay strings (``class`` is not split into a list: a fifth of the parse time, for a list
     # ``_hint`` would join again).
-    soup = BeautifulSoup(html, "html.parser", multi_valued_attributes=None)
+    soup = parse_html(html, multi_valued_attributes=None)
     title = " ".join(soup.title.get_text(" ").split()) if soup.title else None
     anchors, comments, never_text = _scan(soup)
     links = _links(anchors, comments, url)
@@ -132,7 +134,7 @@ def _links(anchors: list[Tag], comments: list[Comment], url: str | None) -> list
         if "<a" in comment or "<A" in comment:
             part = str(comment)[:budget]
             budget -= len(part)
-            inner = _scan(BeautifulSoup(part, "html.parser"))[0]
+            inner = _scan(parse_html(part))[0]
             hidden.extend(_anchors(inner, url)[:COMMENT_LINKS - len(hidden)])
     return links + hidden
 

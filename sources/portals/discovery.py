@@ -14,11 +14,10 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import quote, urljoin, urlsplit
 
-from bs4 import BeautifulSoup
-
 from sources.http.fetcher import Fetcher
 from sources.http.outcomes import Outcome
 from sources.http.result import FetchResult
+from sources.markup import parse_html
 from sources.portals.parsers import PARSERS, CatalogFormatError, CatalogPage, load
 from sources.portals.records import DatasetRecord
 
@@ -78,7 +77,7 @@ def portal_links(website: str | None, homepage_html: str | None) -> list[str]:
         return []
     site_host = (urlsplit(website).hostname or "") if website else ""
     hosts: list[str] = []
-    for a in BeautifulSoup(homepage_html, "html.parser").find_all("a", href=True):
+    for a in parse_html(homepage_html).find_all("a", href=True):
         host = (urlsplit(urljoin(website or "", str(a["href"]))).hostname or "").lower()
         if host and host != site_host and host not in hosts and (
                 _LINK_TEXT.search(" ".join(a.get_text(" ").split())) or platform_of(host)):
@@ -237,7 +236,7 @@ def _describe_site(fetcher: Fetcher, result: PortalResult) -> None:
     if result.site_title is None:
         res = fetcher.get(f"https://{result.host}/")
         if res.ok and "html" in res.content_type:
-            title = BeautifulSoup(res.text(), "html.parser").title
+            title = parse_html(res.text()).title
             text = " ".join(title.get_text(" ").split()) if title else ""
             result.site_title = text[:200] or None
 
