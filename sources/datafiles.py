@@ -185,12 +185,15 @@ class AnnouncementsFile(_Strict):
 # ---- loading -------------------------------------------------------------------------------------------
 
 M = TypeVar("M", bound=BaseModel)
+#: libyaml's loader where PyYAML was built with it (the wheels are): the same safe subset of YAML, read in C;
+#: rules.yaml alone took 0.07 s of every run with the pure-Python loader.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def load_data_file(path: Path, model: type[M], *, text: str | None = None) -> M:
     """``path`` (or ``text``, read as if it were that file) validated against ``model``."""
     try:
-        raw = yaml.safe_load(text if text is not None else path.read_text(encoding="utf-8"))
+        raw = yaml.load(text if text is not None else path.read_text(encoding="utf-8"), Loader=_LOADER)
     except yaml.YAMLError as exc:
         raise DataFileError(f"{path.name}: not readable YAML: {exc}") from None
     return validate(raw, model, path.name)
