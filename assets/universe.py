@@ -10,7 +10,7 @@ import pandas as pd
 from assets.metadata import table_metadata
 from assets.partitions import MONTHLY
 from assets.validation import check_result, quarantine_metadata, suite_checks, value_counts
-from expectations.runner import quarantine, validate_output
+from expectations.runner import quarantine_and_check
 from sources import universe, websites, wikidata
 from sources.errors import SourceUnavailable
 
@@ -115,9 +115,8 @@ def cities(context: dg.AssetExecutionContext, census_places: pd.DataFrame, wikid
     matched["is_sample"] = bool(settings.is_sample)
     matched = matched.sort_values("geoid").reset_index(drop=True)
     params = {"min_population": settings.min_population}
-    clean, quarantined = quarantine(matched, "cities", key_columns=["geoid"], parameters=params)
-    report = validate_output(clean, "cities", quarantined=quarantined, rows_in=len(matched), parameters=params,
-                             max_quarantined_share=settings.max_quarantined_share)
+    clean, quarantined, report = quarantine_and_check(matched, "cities", key_columns=["geoid"], parameters=params,
+                                                      max_quarantined_share=settings.max_quarantined_share)
     bad_rows = len(matched) - len(clean)
     if bad_rows:
         context.log.warning(f"{bad_rows} city rows quarantined (see ops.quarantine)")

@@ -10,7 +10,7 @@ import pandas as pd
 from assets.metadata import table_metadata
 from assets.tables import table_of
 from expectations.docs import write_page
-from expectations.runner import ValidationReport, quarantine, validate_output
+from expectations.runner import ValidationReport, quarantine_and_check
 from warehouse.paths import DATA_DOCS
 
 
@@ -69,9 +69,7 @@ def quarantine_outputs(frames: dict[str, tuple], inputs: dict[str, int] | None =
     inputs were not empty (``inputs``: rows it was built from, by name), fails its check."""
     clean, bad, reports = {}, [], {}
     for name, (frame, keys) in frames.items():
-        clean[name], rejected = quarantine(frame, name, key_columns=keys)
-        reports[name] = validate_output(clean[name], name, quarantined=rejected, rows_in=len(frame),
-                                        inputs=(inputs or {}).get(name),
-                                        max_quarantined_share=max_quarantined_share)
+        clean[name], rejected, reports[name] = quarantine_and_check(
+            frame, name, key_columns=keys, inputs=(inputs or {}).get(name), max_quarantined_share=max_quarantined_share)
         bad.append(rejected)
     return clean, pd.concat(bad, ignore_index=True), reports

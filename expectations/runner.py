@@ -181,7 +181,10 @@ def validate(df: pd.DataFrame, suite: str, *, parameters: dict[str, Any] | None 
     problems, including an empty frame or a missing column, never raise: they are failures in the
     report (a missing column's failure carries ``error="column 'x' is missing from the frame"``).
     """
-    run = _run(df, suite, parameters, _context.SUMMARY)
+    return _report_of(_run(df, suite, parameters, _context.SUMMARY), suite)
+
+
+def _report_of(run: _Run, suite: str) -> ValidationReport:
     spec = _spec(suite)
     failures = [_failure(r, spec["expectations"][i], run.params, run.work.columns)
                 for i, r in run.ordered if not r.success]
@@ -191,7 +194,7 @@ def validate(df: pd.DataFrame, suite: str, *, parameters: dict[str, Any] | None 
     return ValidationReport(
         suite=suite, success=bool(run.result.success), evaluated=evaluated, successful=successful,
         success_percent=100.0 * successful / evaluated if evaluated else 100.0,
-        failures=failures, rows=len(df), parameters=_json_safe(run.params), gx_result=run.result)
+        failures=failures, rows=len(run.work), parameters=_json_safe(run.params), gx_result=run.result)
 
 
 #: Table-level facts every blocking suite checks besides its expectations (see :func:`validate_output`);
@@ -208,7 +211,8 @@ def table_facts(suite: str) -> dict[str, Any]:
 
 def validate_output(clean: pd.DataFrame, suite: str, *, quarantined: pd.DataFrame, rows_in: int,
                     inputs: int | None = None, parameters: dict[str, Any] | None = None,
-                    max_quarantined_share: float | None = None) -> ValidationReport:
+                    max_quarantined_share: float | None = None,
+                    report: ValidationReport | None = None) -> ValidationReport:
     """The blocking check of one output: the suite on the rows that survived :func:`quarantine`, plus the
     table-level facts a row-by-row suite cannot see.
 
@@ -218,8 +222,11 @@ def validate_output(clean: pd.DataFrame, suite: str, *, quarantined: pd.DataFram
     from; ``rows_in`` when not given) were not. Their failures carry a few quarantined rows as examples
     (key and reason), so the message that stops a publish shows what went wrong. ``max_quarantined_share``
     overrides the suite's limit for one run (a user's own city list may be known to be messy).
+    ``report``: the suite's report on ``clean`` when the caller already has it (see
+    :func:`quarantine_and_check`); otherwise the suite is run here.
     """
-    report = validate(clean, suite, parameters=parameters)
+    if report is None:
+        report = validate(clean, suite, parameters=parameters)
     limits = table_facts(suite)
     if max_quarantined_share is not None:
         limits["max_quarantined_share"] = max_quarantined_share
@@ -281,7 +288,27 @@ def quarantine(df: pd.DataFrame, suite: str, *, key_columns: list[str],
     Nothing is dropped silently: ``len(clean)`` plus the number of distinct quarantined rows always
     equals ``len(df)`` (checked; a mismatch raises AssertionError).
     """
+    return _split(_run(df, suite, parameters, _context.COMPLETE), df, suite, key_columns)
+
+
+def quarantine_and_check(df: pd.DataFrame, suite: str, *, key_columns: list[str], inputs: int | None = None,
+                         parameters: dict[str, Any] | None = None, max_quarantined_share: float | None = None
+                         ) -> tuple[pd.DataFrame, pd.DataFrame, ValidationReport]:
+    """:func:`quarantine`, then :func:`validate_output` on the clean rows: ``(clean, quarantined, report)``.
+
+    When no row was set aside, the clean rows are the rows the suite just ran on, and its result is the
+    report: the suite is not run a second time. (GX is most of a validation's cost; on a national run's
+    largest tables a second pass took seconds per table.)"""
     run = _run(df, suite, parameters, _context.COMPLETE)
+    clean, quarantined = _split(run, df, suite, key_columns)
+    report = _report_of(run, suite) if quarantined.empty else None
+    return clean, quarantined, validate_output(clean, suite, quarantined=quarantined, rows_in=len(df), inputs=inputs,
+                                               parameters=parameters, max_quarantined_share=max_quarantined_share,
+                                               report=report)
+
+
+def _split(run: _Run, df: pd.DataFrame, suite: str, key_columns: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``df`` split into (clean, quarantined) by the row-level results of ``run`` (see :func:`quarantine`)."""
     work = run.work
     spec = _spec(suite)
     entries: list[tuple[int, int, dict[str, Any]]] = []

@@ -345,3 +345,34 @@ def test_report_serializes_to_plain_json(baseline) -> None:
     assert dataclasses.is_dataclass(report)
     with pytest.raises(dataclasses.FrozenInstanceError):
         report.success = True  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("case", ["clean", "bad_rows", "table_level_failure"])
+def test_quarantine_and_check_reports_what_the_two_steps_report_running_gx_once_when_nothing_is_set_aside(
+        baseline, monkeypatch, case) -> None:
+    """The assets' path: the suite's run that found no bad rows is the report on the clean rows (GX does not
+    run twice); with bad rows, the clean rows are validated again. Either way the report is the one the
+    separate steps give."""
+    from expectations import _context
+    from expectations.runner import quarantine_and_check, validate_output
+
+    df = cities_frame()
+    if case == "bad_rows":
+        df.loc[1, "geoid"] = "12"                  # breaks the geoid pattern: one row set aside
+    elif case == "table_level_failure":
+        df = df.drop(columns=["website_match"])    # a schema failure: no row singled out, the check fails
+    calls = []
+    real = _context.run_suite
+    monkeypatch.setattr(_context, "run_suite", lambda *a, **k: calls.append(1) or real(*a, **k))
+    clean, quarantined, report = quarantine_and_check(df, "cities", key_columns=["geoid"], parameters=PARAMS)
+    assert len(calls) == (2 if case == "bad_rows" else 1)
+    monkeypatch.setattr(_context, "run_suite", real)
+    clean2, quarantined2 = quarantine(df, "cities", key_columns=["geoid"], parameters=PARAMS)
+    expected = validate_output(clean2, "cities", quarantined=quarantined2, rows_in=len(df), parameters=PARAMS)
+    pd.testing.assert_frame_equal(clean, clean2)
+    pd.testing.assert_frame_equal(quarantined, quarantined2)
+    assert (report.success, report.evaluated, report.successful, report.rows) == (
+        expected.success, expected.evaluated, expected.successful, expected.rows)
+    assert [dataclasses.asdict(f) for f in report.failures] == [dataclasses.asdict(f) for f in expected.failures]
+    assert report.success == (case == "clean")
+    assert len(quarantined) == (1 if case == "bad_rows" else 0)
