@@ -135,7 +135,7 @@ def write(cls: dict, crawled: dict, command: str, latency: tuple[float, float], 
     write_json("website_evidence", {"command": command, "machine": facts, "classification": cls, "crawl": crawled})
 
 
-def replay(runs: int = 3) -> dict:
+def replay(runs: int = 5) -> dict:
     """Raw warcio read of the sample archive, then the replay index and replayed fetches, in this process;
     then ``runs`` runs of `cdpi run --sample`, each in a fresh process and a fresh home."""
     import resource
