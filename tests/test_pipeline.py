@@ -37,8 +37,11 @@ MART_COLUMNS = "* EXCLUDE (run_id)"
 
 
 def _live_fetcher(sim: SimWeb, **kw) -> FetcherResource:
+    """A live fetcher for the simulated web. Its sites that ask for a Crawl-delay (up to a few seconds) are
+    honoured up to 0.05 s: these tests are about what a run publishes, and a full delay made each live run
+    take over a minute (Crawl-delay itself is tested in test_fetcher_simweb and test_evidence_crawl)."""
     return FetcherResource(**{"min_delay_s": 0.01, "allow_addresses": ["127.0.0.1"], "conditional_get": False,
-                              "read_timeout_s": 1.0, "backoff_base_s": 0.01,
+                              "read_timeout_s": 1.0, "backoff_base_s": 0.01, "max_crawl_delay_s": 0.05,
                               "resolve": {k: (REAL_DNS if v is None else v) for k, v in sim.resolve_map().items()},
                               **kw})
 
