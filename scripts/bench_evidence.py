@@ -181,17 +181,21 @@ def replay(runs: int = 5) -> dict:
         results = f.fetch_many(urls)
         fetch_s = time.perf_counter() - t0
     body = sum(len(r.body) for r in results)
-    runs_out = []
+    runs_out, cpu_out = [], []
     base = floor()
     for _ in range(runs):
         with tempfile.TemporaryDirectory() as home:
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
             t0 = time.perf_counter()
             out = subprocess.run([str(Path(sys.executable).with_name("cdpi")), "run", "--sample", "--home", home,
                                   "--quiet"], capture_output=True, text=True, check=False, cwd=REPO)
             wall = time.perf_counter() - t0
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
         if out.returncode != 0:
             raise SystemExit(f"cdpi run --sample failed\n{out.stderr[-3000:]}")
         runs_out.append(round(wall, 1))
+        # CPU seconds (user + system) of the run: less sensitive than wall time to what else the machine runs.
+        cpu_out.append(round(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime, 1))
     # The high-water mark of the children waited for: the largest `cdpi run` (this process stays small).
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     return {"archive": str(archive.relative_to(REPO)), "archive_mb": round(size / 1e6, 1), "records": records,
@@ -204,7 +208,8 @@ def replay(runs: int = 5) -> dict:
             "replayed_fetches": len(results), "replay_s": round(fetch_s, 2),
             "replay_fetches_per_s": round(len(results) / fetch_s), "replay_body_mb_per_s": round(body / 1e6 / fetch_s, 1),
             "replay_vs_raw": round(len(results) / fetch_s / (responses / raw_s), 2),
-            "sample_run_wall_s": runs_out, "sample_run_peak_rss_mb": round(peak, 1), **base}
+            "sample_run_wall_s": runs_out, "sample_run_cpu_s": cpu_out, "sample_run_peak_rss_mb": round(peak, 1),
+            **base}
 
 
 def floor_child() -> dict:
@@ -262,8 +267,9 @@ def write_replay(r: dict, command: str) -> None:
         f"{r['replay_fetches_per_s']:,} | "
         f"{r['replay_body_mb_per_s']} | {r['replay_vs_raw']} |", "",
         f"`cdpi run --sample --home <fresh> --quiet`, {len(walls)} runs: wall {min(walls)} s best, "
-        f"{statistics.median(walls)} s median ({', '.join(map(str, walls))}); peak RSS {r['sample_run_peak_rss_mb']} MB "
-        "(largest run). The machine is shared: wall times vary with its load.", "",
+        f"{statistics.median(walls)} s median ({', '.join(map(str, walls))}); CPU (user + system) "
+        f"{statistics.median(r['sample_run_cpu_s'])} s median ({', '.join(map(str, r['sample_run_cpu_s']))}); peak RSS "
+        f"{r['sample_run_peak_rss_mb']} MB (largest run). The machine is shared: wall times vary with its load.", "",
         f"**Floor**, before any data: a fresh process that only imports what a run imports, builds the Great "
         f"Expectations context and reads a Parquet file with DuckDB (`floor_child`, best of 3): "
         f"{r['floor_s']} s, peak RSS {r['floor_rss_mb']} MB. Whatever a run does with its data comes on top of "
