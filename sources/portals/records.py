@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 
 MACHINE_READABLE = {"csv", "json", "geojson", "xml", "xlsx", "xls", "kml", "shp", "zip", "api", "rdf",
@@ -33,13 +33,18 @@ class DatasetRecord:
         return any(f.lower() in MACHINE_READABLE for f in self.formats) or self.api_access
 
     def to_row(self) -> dict:
-        row = asdict(self)
+        # A shallow copy of the fields: ``asdict`` deep-copies every value, and the lists it would copy are
+        # joined into strings just below (a national catalog survey makes hundreds of thousands of rows).
+        row = {name: getattr(self, name) for name in _FIELDS}
         row["has_description"] = bool(self.description and self.description.strip())
         row["machine_readable"] = self.machine_readable
         row["tags"] = ";".join(self.tags)
         row["formats"] = ";".join(sorted(set(self.formats)))
         row["issues"] = ";".join(self.issues)
         return row
+
+
+_FIELDS = tuple(f.name for f in fields(DatasetRecord))
 
 
 def parse_time(value) -> datetime | None:
