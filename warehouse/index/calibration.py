@@ -77,15 +77,20 @@ class Adjustment:
 
     def apply(self, model: Model) -> Model:
         """A copy of ``model`` with adjusted weights and priors (structure and thresholds unchanged)."""
-        practice = [c.practice for c in model.catalog.criteria]
+        weights, priors, _, _ = self.arrays(model)
+        return model.adjusted(weights=weights, priors=priors)
+
+    def arrays(self, model: Model) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(weights, priors, power, practice index), the last two per criterion: the adjusted catalog
+        values, and what :func:`penalised_loss` differentiates them by."""
         col = {p: k for k, p in enumerate(self.practices)}
-        power = np.exp(self.weight_power[[col[p] for p in practice]])
-        shift = self.prior_shift[[col[p] for p in practice]]
+        which = np.array([col[c.practice] for c in model.catalog.criteria])
+        power = np.exp(self.weight_power[which])
         weights = 1.0 - (1.0 - np.clip(model.weights, 0.0, 0.999)) ** power[:, None]
         weights[model.weights == 0] = 0.0
         logit = np.log(model.priors) - np.log1p(-model.priors)
-        priors = 1.0 / (1.0 + np.exp(-(logit + shift)))
-        return model.adjusted(weights=weights, priors=priors)
+        priors = 1.0 / (1.0 + np.exp(-(logit + self.prior_shift[which])))
+        return weights, priors, power, which
 
 
 def category_probabilities(model: Model, values: np.ndarray) -> np.ndarray:
@@ -113,14 +118,9 @@ def penalised_loss(theta: np.ndarray, model: Model, practices: tuple[str, ...], 
     optimiser once spent most of the index step estimating slopes by finite differences (one full
     tier distribution per parameter per step); the chain rule below costs about three."""
     k, n = len(practices), len(labels)
-    col = {p: j for j, p in enumerate(practices)}
-    which = np.array([col[c.practice] for c in model.catalog.criteria])
-    power = np.exp(np.asarray(theta[:k], float))[which]                        # per criterion
+    weights, priors, power, which = Adjustment.from_vector(practices, theta).arrays(model)
     base = 1.0 - np.clip(model.weights, 0.0, 0.999)
     used = model.weights != 0
-    weights = np.where(used, 1.0 - base ** power[:, None], 0.0)
-    logit = np.log(model.priors) - np.log1p(-model.priors)
-    priors = 1.0 / (1.0 + np.exp(-(logit + np.asarray(theta[k:], float)[which])))
     signals = np.flatnonzero(weights.any(axis=0))
     factors = [1.0 - np.outer(values[:, s], weights[:, s]) for s in signals]   # (cities, criteria) each
     miss = np.ones((len(values), len(model.ids)))
