@@ -211,8 +211,7 @@ def table_facts(suite: str) -> dict[str, Any]:
 
 def validate_output(clean: pd.DataFrame, suite: str, *, quarantined: pd.DataFrame, rows_in: int,
                     inputs: int | None = None, parameters: dict[str, Any] | None = None,
-                    max_quarantined_share: float | None = None,
-                    report: ValidationReport | None = None) -> ValidationReport:
+                    max_quarantined_share: float | None = None) -> ValidationReport:
     """The blocking check of one output: the suite on the rows that survived :func:`quarantine`, plus the
     table-level facts a row-by-row suite cannot see.
 
@@ -222,11 +221,14 @@ def validate_output(clean: pd.DataFrame, suite: str, *, quarantined: pd.DataFram
     from; ``rows_in`` when not given) were not. Their failures carry a few quarantined rows as examples
     (key and reason), so the message that stops a publish shows what went wrong. ``max_quarantined_share``
     overrides the suite's limit for one run (a user's own city list may be known to be messy).
-    ``report``: the suite's report on ``clean`` when the caller already has it (see
-    :func:`quarantine_and_check`); otherwise the suite is run here.
     """
-    if report is None:
-        report = validate(clean, suite, parameters=parameters)
+    return _with_table_facts(validate(clean, suite, parameters=parameters), clean, suite, quarantined=quarantined,
+                             rows_in=rows_in, inputs=inputs, max_quarantined_share=max_quarantined_share)
+
+
+def _with_table_facts(report: ValidationReport, clean: pd.DataFrame, suite: str, *, quarantined: pd.DataFrame,
+                      rows_in: int, inputs: int | None, max_quarantined_share: float | None) -> ValidationReport:
+    """``report`` (the suite on ``clean``) with the table-level facts of :func:`validate_output` added."""
     limits = table_facts(suite)
     if max_quarantined_share is not None:
         limits["max_quarantined_share"] = max_quarantined_share
@@ -301,10 +303,9 @@ def quarantine_and_check(df: pd.DataFrame, suite: str, *, key_columns: list[str]
     largest tables a second pass took seconds per table.)"""
     run = _run(df, suite, parameters, _context.COMPLETE)
     clean, quarantined = _split(run, df, suite, key_columns)
-    report = _report_of(run, suite) if quarantined.empty else None
-    return clean, quarantined, validate_output(clean, suite, quarantined=quarantined, rows_in=len(df), inputs=inputs,
-                                               parameters=parameters, max_quarantined_share=max_quarantined_share,
-                                               report=report)
+    report = _report_of(run, suite) if quarantined.empty else validate(clean, suite, parameters=parameters)
+    return clean, quarantined, _with_table_facts(report, clean, suite, quarantined=quarantined, rows_in=len(df),
+                                                 inputs=inputs, max_quarantined_share=max_quarantined_share)
 
 
 def _split(run: _Run, df: pd.DataFrame, suite: str, key_columns: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
