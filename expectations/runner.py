@@ -157,6 +157,15 @@ def load_suite_spec(name: str) -> dict[str, Any]:
     return copy.deepcopy(_spec(name))
 
 
+def prepare(suites: list[str] | None = None) -> None:
+    """Import GX, build its context and register ``suites`` (default: every shipped suite) now, instead
+    of at the first validation. For a process about to run the whole pipeline: this is the larger part
+    of what it holds for its whole life, so it can be built in one go before the data arrives (the
+    `cdpi` command then keeps the garbage collector off it, see pipelines/heap.py)."""
+    for name in suite_names() if suites is None else suites:
+        _context.registered_suite(name, load_suite_spec(name))
+
+
 def _param_ref(value: Any) -> str | None:
     """The parameter name if ``value`` is a GX suite-parameter placeholder ``{"$PARAMETER": name}``."""
     if isinstance(value, dict) and set(value) == {"$PARAMETER"} and isinstance(value["$PARAMETER"], str):

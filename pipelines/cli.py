@@ -121,6 +121,11 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     banner = " [SAMPLE DATA: synthetic cities, not real places]" if is_sample else ""
     _err(f"cdpi run: snapshot {partition[:7]}, mode {mode}{banner}")
+    from expectations.runner import prepare as prepare_validation
+    from pipelines import heap
+
+    with heap.long_lived():      # the imports, the replay index and GX: kept until the process ends
+        prepare_validation()
     # Recorded in the home's Dagster instance (`cdpi dev` shows it); Dagster's and every library's log
     # records go to the run's log file, the terminal keeps the progress and the summary.
     outcome = run_refresh(resources, partition, mode, workers=args.workers, steps=not args.quiet,
@@ -915,7 +920,11 @@ def entry() -> NoReturn:
     of the commands themselves. So the exit handlers are run (log handlers flushed, temporary folders
     removed) and the process ends there. Only when a thread that is not a daemon is still running does
     the exit take the normal path, which waits for it. ``main`` itself stays an ordinary function for
-    callers in the same process (the tests)."""
+    callers in the same process (the tests), which also keep Python's garbage-collector settings (the
+    command tunes them for a long run: pipelines/heap.py)."""
+    from pipelines import heap
+
+    heap.configure()
     try:
         code = main()
     except SystemExit as exc:      # argparse's usage errors and --help

@@ -12,7 +12,8 @@
    record, every body: the bound no replay can beat), indexed, and replayed through the Fetcher (every
    archived URL once, robots.txt and redirects included); then `cdpi run --sample` end to end, wall time
    and peak RSS; and the floor under both: a fresh process that only imports what a run imports, builds
-   the Great Expectations context and reads a Parquet file with DuckDB, with no data and no run.
+   the Great Expectations context and reads a Parquet file with DuckDB, with no data and no run; and the
+   time the garbage collector takes in a sample run, with Python's settings and with the command's.
 
 Results go to docs/BENCHMARKS.md (sections "Website evidence" and "Replay") and docs/benchmarks.json (keys
 "website_evidence" and "replay").
@@ -198,6 +199,7 @@ def replay(runs: int = 5) -> dict:
     # The high-water mark of the children waited for: the largest `cdpi run` (this process stays small).
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     base = floor()   # after the peak is read: its children must not count as a `cdpi run`
+    base.update(collector())
     return {"archive": str(archive.relative_to(REPO)), "archive_mb": round(size / 1e6, 1), "records": records,
             "response_records": responses, "content_mb": round(content / 1e6, 1),
             "raw_read_s": round(raw_s, 2), "raw_records_per_s": round(records / raw_s),
@@ -244,6 +246,51 @@ def floor(runs: int = 3) -> dict:
     return min(results, key=lambda r: r["floor_s"])
 
 
+def gc_child(tuned: bool, home: str) -> None:
+    """`cdpi run --sample` through the command's own entry point, with the time the garbage collector
+    takes summed by a callback; ``tuned`` False keeps Python's collector settings (pipelines/heap.py off).
+    The figures are printed as JSON by an exit handler: ``entry`` ends the process right after those."""
+    import atexit
+    import gc
+
+    import pipelines.cli as cli
+    from pipelines import heap
+
+    spent = {"collections": 0, "full": 0, "gc_s": 0.0}
+    started = [0.0]
+
+    def clock(phase: str, info: dict) -> None:
+        if phase == "start":
+            started[0] = time.perf_counter()
+        else:
+            spent["gc_s"] += time.perf_counter() - started[0]
+            spent["collections"] += 1
+            spent["full"] += info["generation"] == 2
+
+    gc.callbacks.append(clock)
+    if not tuned:
+        heap.configure = lambda: None
+    t0 = time.perf_counter()
+    atexit.register(lambda: print(json.dumps({**spent, "gc_s": round(spent["gc_s"], 2),
+                                              "wall_s": round(time.perf_counter() - t0, 1)})))
+    sys.argv = ["cdpi", "run", "--sample", "--home", home, "--quiet"]
+    cli.entry()
+
+
+def collector(runs: int = 3) -> dict:
+    """``gc_child`` with Python's settings and with the command's, ``runs`` each, interleaved (the
+    machine's speed drifts over minutes): medians of the collector's seconds and of the wall time."""
+    out: dict[str, list[dict]] = {"default": [], "tuned": []}
+    for _ in range(runs):
+        for mode in out:
+            with tempfile.TemporaryDirectory() as home:
+                proc = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--gc-child", mode, home],
+                                      capture_output=True, text=True, check=True, cwd=REPO)
+            out[mode].append(json.loads(proc.stdout.strip().splitlines()[-1]))
+    return {f"gc_{mode}_{key}": statistics.median(r[key] for r in rs)
+            for mode, rs in out.items() for key in ("gc_s", "full", "wall_s")}
+
+
 def write_replay(r: dict, command: str) -> None:
     facts = machine_facts()
     walls = r["sample_run_wall_s"]
@@ -273,7 +320,12 @@ def write_replay(r: dict, command: str) -> None:
         f"**Floor**, before any data: a fresh process that only imports what a run imports, builds the Great "
         f"Expectations context and reads a Parquet file with DuckDB (`floor_child`, best of 3): "
         f"{r['floor_s']} s, peak RSS {r['floor_rss_mb']} MB. Whatever a run does with its data comes on top of "
-        "this.", ""])
+        "this.", "",
+        f"**Garbage collector** (pipelines/heap.py; 3 runs each way, interleaved, medians): with Python's "
+        f"settings a run spends {r['gc_default_gc_s']} s in collections ({r['gc_default_full']:g} full ones), "
+        f"wall {r['gc_default_wall_s']} s; with the command's (the run-long objects frozen, a youngest "
+        f"generation of 7,000) {r['gc_tuned_gc_s']} s ({r['gc_tuned_full']:g} full), wall {r['gc_tuned_wall_s']} s.",
+        ""])
     write_section(REPLAY_SECTION, body)
     write_json("replay", {"command": command, "machine": facts, **r})
 
@@ -287,7 +339,11 @@ def main() -> None:
     ap.add_argument("--only", choices=["classify-crawl", "replay"], help="run one part only")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     ap.add_argument("--floor-child", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--gc-child", nargs=2, metavar=("MODE", "HOME"), help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.gc_child:
+        gc_child(args.gc_child[0] == "tuned", args.gc_child[1])
+        return
     if args.floor_child:
         print(json.dumps(floor_child()))
         return

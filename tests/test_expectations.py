@@ -376,3 +376,14 @@ def test_quarantine_and_check_reports_what_the_two_steps_report_running_gx_once_
     assert [dataclasses.asdict(f) for f in report.failures] == [dataclasses.asdict(f) for f in expected.failures]
     assert report.success == (case == "clean")
     assert len(quarantined) == (1 if case == "bad_rows" else 0)
+
+
+def test_prepare_registers_every_shipped_suite_once() -> None:
+    from expectations import _context
+    from expectations.runner import prepare
+
+    prepare()
+    registered = dict(_context._state().suites)
+    assert set(suite_names()) <= set(registered)
+    prepare()   # a second call (or the validations that follow) reuses the same suite objects
+    assert all(_context._state().suites[name] is suite for name, suite in registered.items())
