@@ -160,6 +160,11 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
     older runs simply have no value; new tables and the views come from apply_schema, run after this),
     apply the type changes schema_changes.yaml lists, and drop NOT NULL from deprecated columns. Returns
     what changed, as ``schema.table.column`` with a note for a change of type or constraint."""
+    have = {(s, t, c): dtype for s, t, c, dtype in con.execute(
+        "SELECT schema_name, table_name, column_name, data_type FROM duckdb_columns() "
+        "WHERE database_name = current_database()").fetchall()}
+    if not have:        # a new file (the first publish of a home): apply_schema makes it whole
+        return []
     wanted = duckdb.connect()
     try:
         apply_schema(wanted)
@@ -169,9 +174,6 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
             "AND NOT t.internal) ORDER BY schema_name, table_name, column_index").fetchall()
     finally:
         wanted.close()
-    have = {(s, t, c): dtype for s, t, c, dtype in con.execute(
-        "SELECT schema_name, table_name, column_name, data_type FROM duckdb_columns() "
-        "WHERE database_name = current_database()").fetchall()}
     tables = {(s, t) for s, t, _ in have}
     # marts.city_changes was a view over the whole history; it is now a table the publish step fills.
     if count(con, "SELECT count(*) FROM duckdb_views() WHERE database_name = current_database() "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from urllib.parse import quote, urlsplit, urlunsplit
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -12,11 +13,16 @@ class InvalidURL(ValueError):
     pass
 
 
+@lru_cache(maxsize=16_384)
 def normalize_url(url: str) -> str:
     """Lower-case scheme and host, drop default port and fragment, give an empty path '/'.
 
     Query strings are kept byte-for-byte: our clients build them deterministically, and reordering
     would make two different API calls collide in the archive.
+
+    Cached: a crawl asks for the same few URLs over and over (each page's menu links are every other
+    page's too): the sample run asked 64,705 times for 5,199 URLs, 0.2 s of work. 16,384 entries stay
+    within a few MB; an unparsable URL raises every time (exceptions are not cached).
     """
     try:
         parts = urlsplit(url.strip())
