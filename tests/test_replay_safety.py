@@ -4,6 +4,7 @@ mode, and an archive that declares itself sample data keeps that label."""
 
 from __future__ import annotations
 
+import logging
 import socket
 from pathlib import Path
 
@@ -40,8 +41,8 @@ def no_network(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return attempts
 
 
-@pytest.mark.parametrize("make", ["empty_dir", "not_warc", "empty_file"])
-def test_an_archive_a_replay_cannot_read_stops_the_run_before_any_fetch(make: str, tmp_path: Path, capsys,
+@pytest.mark.parametrize("make", ["empty_dir", "not_warc", "markdown", "empty_file"])
+def test_an_archive_a_replay_cannot_read_stops_the_run_before_any_fetch(make: str, tmp_path: Path, capsys, caplog,
                                                                       no_network: list[str]) -> None:
     target = tmp_path / "archive"
     if make == "empty_dir":
@@ -49,6 +50,11 @@ def test_an_archive_a_replay_cannot_read_stops_the_run_before_any_fetch(make: st
     elif make == "not_warc":
         target = tmp_path / "page.html"
         target.write_text("<html><body>not an archive</body></html>", encoding="utf-8")
+    elif make == "markdown":
+        # warcio takes a file whose first line splits in two like a WARC header for a record without
+        # HTTP headers: a README passed by mistake once printed a warning naming an AttributeError too.
+        target = tmp_path / "notes.md"
+        target.write_text("# Notes: a run\n\nWhat I replayed, and why.\n", encoding="utf-8")
     else:
         target = tmp_path / "empty.warc.gz"
         target.write_bytes(b"")
@@ -56,6 +62,8 @@ def test_an_archive_a_replay_cannot_read_stops_the_run_before_any_fetch(make: st
     assert cli(["run", "--replay", str(target), "--home", str(home), "--quiet"]) == 1
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and err.startswith("cdpi: error: cannot replay:") and str(target) in err, err
+    assert "Error" not in err, err     # the cause in words, not a Python exception's name
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING], caplog.text
     assert not WarehousePaths(home).published.exists()
     assert no_network == []
 

@@ -206,8 +206,11 @@ class _FileIndex:
                 # A run killed while writing leaves a torn last record: everything before it is indexed (a
                 # response counts only once its request record follows it, so a torn pair is not).
                 self.torn = f"{type(exc).__name__}: {exc}"
-                _log.warning("%s: reading stopped at a damaged record (%s); earlier records are replayed",
-                             path.name, self.torn)
+                if self.entries or self.info:   # else nothing is replayable: the caller says so, in one line
+                    _log.warning("%s: reading stopped at a damaged record (%s); earlier records are replayed",
+                                 path.name, self.torn)
+                else:
+                    _log.debug("%s: the first record could not be read (%s)", path.name, self.torn)
 
     def _index(self, path: Path, records: ArchiveIterator, pending: dict, last_304: dict) -> None:
         """Every record of the file into ``entries``, in order (see the class docstring)."""
@@ -449,6 +452,7 @@ def check_replay_archives(paths: list[str] | tuple[str, ...]) -> ArchiveCheck:
         except Exception as exc:   # warcio raises several types for non-WARC input; all mean the same here
             raise ValueError(f"{path} is not a readable WARC archive ({type(exc).__name__}: {exc})") from None
         if not part.entries and not part.info:
-            raise ValueError(f"{path} holds no WARC records")
+            raise ValueError(f"{path} is not a WARC archive: its first record could not be read" if part.torn
+                             else f"{path} holds no WARC records")
         sample |= any(name == SAMPLE_FIELD and value.lower() == "true" for name, value in part.info)
     return ArchiveCheck(tuple(files), sample)
