@@ -279,6 +279,16 @@ def test_cli_sample_run_then_sql_and_runs(home: Path, capsys: pytest.CaptureFixt
     assert any(e["source"] for c in card["criteria"] for e in c["evidence"])
     assert cli(["city", "Nowhere At All, ZZ", "--home", str(home)]) == 1
     assert "no city" in capsys.readouterr().err
+    # A name two states share: the error lists each city whole and gives one that works as the example.
+    assert cli(["sql", "select city from marts.city_index_latest group by city having count(*) > 1 "
+                "order by city limit 1", "--home", str(home), "--format", "csv"]) == 0
+    shared = capsys.readouterr().out.strip().splitlines()[1]
+    assert cli(["city", shared, "--home", str(home)]) == 1
+    err = capsys.readouterr().err.strip()
+    example = err.split('e.g. "')[1].rstrip('"')
+    assert len(err.splitlines()) == 1 and example.startswith(f"{shared}, ") and f"({example}; " in err, err
+    assert cli(["city", example, "--home", str(home), "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["city"] == shared
     # Validation against the (synthetic) certified list runs on the sample too, and says so.
     assert cli(["sql", "select value, bool_and(is_sample) from marts.validation where metric = "
                 "'auc_p_silver_or_better' group by value", "--home", str(home), "--format", "csv"]) == 0

@@ -33,8 +33,9 @@ def find_city(con: duckdb.DuckDBPyConnection, city: str) -> dict:
         hint = f"; did you mean {', '.join(r[0] for r in near)}?" if near else ""
         raise CityNotFound(f"no city {city!r} in the latest run{hint}")
     if len(rows) > 1:
-        options = ", ".join(f"{r[cols.index('city')]}, {r[cols.index('state')]}" for r in rows)
-        raise CityNotFound(f"{city!r} matches several cities ({options}); add the state, e.g. \"{options.split(', ')[0]}, XX\"")
+        options = [f"{r[cols.index('city')]}, {r[cols.index('state')]}" for r in rows]
+        raise CityNotFound(f"{city!r} matches {len(options)} cities ({'; '.join(options)}); name the state too, "
+                           f"e.g. \"{options[0]}\"")
     return dict(zip(cols, rows[0], strict=True))
 
 
