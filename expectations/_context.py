@@ -13,6 +13,7 @@ milliseconds, so serialising them costs nothing that matters.
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from dataclasses import dataclass, field
@@ -76,9 +77,38 @@ def registered_suite(name: str, spec: dict[str, Any]) -> Any:
 
         suite = state.suites.get(name)
         if suite is None:
-            suite = state.context.suites.add(gx.ExpectationSuite(**spec))
+            suite = state.context.suites.add(_whole_suite(gx, spec))
             state.suites[name] = suite
         return suite
+
+
+class _Collect(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+def _whole_suite(gx: Any, spec: dict[str, Any]) -> Any:
+    """``gx.ExpectationSuite(**spec)``, or ValueError when GX could not build every entry.
+
+    GX logs an entry it cannot build (an unknown type, bad arguments) and leaves it out of the suite. A
+    suite one entry short would match results to the wrong JSON entries (they are matched by position),
+    so a typo in a suite file must stop the run; GX's reason, caught from its log, becomes the message."""
+    log = logging.getLogger("great_expectations.core.expectation_suite")
+    collect, propagate = _Collect(), log.propagate
+    log.addHandler(collect)
+    log.propagate = False
+    try:
+        suite = gx.ExpectationSuite(**spec)
+    finally:
+        log.removeHandler(collect)
+        log.propagate = propagate
+    if len(suite.expectations) != len(spec.get("expectations", [])):
+        raise ValueError("; ".join(collect.messages) or "an expectation could not be built")
+    return suite
 
 
 def run_suite(df: pd.DataFrame, suite: Any, *, parameters: dict[str, Any],

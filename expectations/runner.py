@@ -161,9 +161,18 @@ def prepare(suites: list[str] | None = None) -> None:
     """Import GX, build its context and register ``suites`` (default: every shipped suite) now, instead
     of at the first validation. For a process about to run the whole pipeline: this is the larger part
     of what it holds for its whole life, so it can be built in one go before the data arrives (the
-    `cdpi` command then keeps the garbage collector off it, see pipelines/heap.py)."""
+    `cdpi` command then keeps the garbage collector off it, see pipelines/heap.py). A suite GX refuses
+    (an unknown expectation type, a bad argument) raises :class:`SuiteError` naming it."""
     for name in suite_names() if suites is None else suites:
-        _context.registered_suite(name, load_suite_spec(name))
+        _registered(name, load_suite_spec(name))
+
+
+def _registered(name: str, spec: dict[str, Any]) -> Any:
+    """The GX suite of ``spec``, registered once per process; SuiteError when GX refuses an entry."""
+    try:
+        return _context.registered_suite(name, spec)
+    except Exception as exc:  # noqa: BLE001 - GX raises many types (pydantic, its own) for a bad entry
+        raise SuiteError(f"suite {name!r} is refused by Great Expectations: {exc}") from exc
 
 
 def _param_ref(value: Any) -> str | None:
@@ -406,7 +415,7 @@ def _run(df: pd.DataFrame, suite: str, parameters: dict[str, Any] | None,
         raise SuiteError(f"suite {suite!r} needs parameter(s) {', '.join(missing)}; pass "
                          f"parameters={{{', '.join(repr(p) + ': ...' for p in missing)}}}")
     work = df.reset_index(drop=True)
-    gx_suite = _context.registered_suite(suite, copy.deepcopy(spec))
+    gx_suite = _registered(suite, copy.deepcopy(spec))
     position = {e.id: i for i, e in enumerate(gx_suite.expectations)}
     result = _context.run_suite(work, gx_suite, parameters=params, result_format=result_format)
     ordered = sorted(((position[r.expectation_config.id], r) for r in result.results), key=lambda t: t[0])

@@ -60,6 +60,9 @@ def main(argv: list[str] | None = None) -> int:
 
 # ---------------------------------------------------------------------------------------------- run
 def cmd_run(args: argparse.Namespace) -> int:
+    from expectations.runner import SuiteError
+    from expectations.runner import prepare as prepare_validation
+    from pipelines import heap
     from pipelines.definitions import default_resources
     from pipelines.orchestration import run_refresh
     from pipelines.resources import (
@@ -121,11 +124,11 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     banner = " [SAMPLE DATA: synthetic cities, not real places]" if is_sample else ""
     _err(f"cdpi run: snapshot {partition[:7]}, mode {mode}{banner}")
-    from expectations.runner import prepare as prepare_validation
-    from pipelines import heap
-
     with heap.long_lived():      # the imports, the replay index and GX: kept until the process ends
-        prepare_validation()
+        try:
+            prepare_validation()
+        except SuiteError as exc:
+            raise CliError(f"cannot check the run's data: {exc}") from None
     # Recorded in the home's Dagster instance (`cdpi dev` shows it); Dagster's and every library's log
     # records go to the run's log file, the terminal keeps the progress and the summary.
     outcome = run_refresh(resources, partition, mode, workers=args.workers, steps=not args.quiet,

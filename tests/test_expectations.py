@@ -387,3 +387,26 @@ def test_prepare_registers_every_shipped_suite_once() -> None:
     assert set(suite_names()) <= set(registered)
     prepare()   # a second call (or the validations that follow) reuses the same suite objects
     assert all(_context._state().suites[name] is suite for name, suite in registered.items())
+
+
+def test_prepare_names_a_suite_great_expectations_refuses(monkeypatch: pytest.MonkeyPatch) -> None:
+    from expectations import runner
+
+    broken = {"name": "broken_suite", "expectations": [{"type": "expect_the_impossible", "kwargs": {}}]}
+    monkeypatch.setattr(runner, "load_suite_spec", lambda name: broken)
+    with pytest.raises(SuiteError, match="suite 'broken_suite' is refused by Great Expectations"):
+        runner.prepare(["broken_suite"])
+
+
+def test_a_suite_entry_gx_cannot_build_stops_validation_instead_of_shifting_results(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # GX leaves such an entry out and logs it; results are matched to the JSON by position, so the entries
+    # after it would be reported under the wrong expectation. The runner refuses the suite instead.
+    from expectations import runner
+
+    spec = {"name": "typo_suite", "expectations": [
+        {"type": "expect_column_values_to_be_betwen", "kwargs": {"column": "x", "min_value": 0}},
+        {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "x"}}]}
+    monkeypatch.setattr(runner, "_spec", lambda name: spec)
+    with pytest.raises(SuiteError, match="typo_suite.*expect_column_values_to_be_betwen"):
+        validate(pd.DataFrame({"x": [1, None]}), "typo_suite")

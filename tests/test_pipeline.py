@@ -330,6 +330,19 @@ def test_cli_errors_are_one_line_messages(argv, message, home: Path, capsys, sam
         assert message in err
 
 
+def test_a_suite_great_expectations_refuses_stops_the_run_in_one_line(home: Path, capsys,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    from expectations import runner
+
+    broken = {"name": "cities_broken", "expectations": [{"type": "expect_the_impossible", "kwargs": {}}]}
+    monkeypatch.setattr(runner, "suite_names", lambda: ["cities_broken"])
+    monkeypatch.setattr(runner, "load_suite_spec", lambda name: broken)
+    assert cli(["run", "--sample", "--home", str(home), "--quiet"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith("cdpi: error: cannot check the run's data: suite 'cities_broken'"), err
+    assert "Traceback" not in "\n".join(err) and not WarehousePaths(home).published.exists()
+
+
 def test_cli_usage_errors_exit_2(capsys) -> None:
     with pytest.raises(SystemExit) as exc:
         cli(["run", "--state", "ZZ"])
