@@ -28,22 +28,24 @@ def test_an_untuned_process_keeps_pythons_collector() -> None:
     assert len(kept) == 1000
 
 
-def test_a_tuned_process_freezes_what_the_block_built_and_collects_again_after() -> None:
-    out = _python(
-        "import gc\nfrom pipelines import heap\nheap.configure()\nbefore = gc.get_freeze_count()\n"
-        "with heap.long_lived():\n    assert not gc.isenabled()\n    kept = [[i] for i in range(50_000)]\n"
-        "print(gc.get_freeze_count() - before >= 50_000, gc.isenabled(), gc.get_threshold()[0])\n")
+def _tuned(body: str) -> str:
+    """``body`` run in a fresh process the way the command tunes it; its standard output."""
+    out = _python("import gc\nfrom pipelines import heap\nheap.configure()\n" + body)
     assert out.returncode == 0, out.stderr
-    assert out.stdout.split() == ["True", "True", str(heap.YOUNG_THRESHOLD)]
+    return out.stdout.strip()
+
+
+def test_a_tuned_process_freezes_what_the_block_built_and_collects_again_after() -> None:
+    out = _tuned("before = gc.get_freeze_count()\n"
+                 "with heap.long_lived():\n    assert not gc.isenabled()\n    kept = [[i] for i in range(50_000)]\n"
+                 "print(gc.get_freeze_count() - before >= 50_000, gc.isenabled(), gc.get_threshold()[0])\n")
+    assert out.split() == ["True", "True", str(heap.YOUNG_THRESHOLD)]
 
 
 def test_the_collector_is_on_again_when_the_build_fails() -> None:
-    out = _python(
-        "import gc\nfrom pipelines import heap\nheap.configure()\n"
-        "try:\n    with heap.long_lived():\n        raise ValueError('suite broken')\n"
-        "except ValueError as exc:\n    print(exc, gc.isenabled())\n")
-    assert out.returncode == 0, out.stderr
-    assert out.stdout.strip() == "suite broken True"
+    out = _tuned("try:\n    with heap.long_lived():\n        raise ValueError('suite broken')\n"
+                 "except ValueError as exc:\n    print(exc, gc.isenabled())\n")
+    assert out == "suite broken True"
 
 
 @pytest.mark.slow
