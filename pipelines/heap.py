@@ -18,8 +18,8 @@ imported module or a test process keeps Python's defaults.
 * A larger youngest generation (7,000 allocations between collections instead of 700): most of a
   crawl's objects (a parsed page's tree, a response) die before they would be promoted.
 
-Together: 0.4-0.6 s of collection per sample run instead of 2.0 s, peak memory unchanged (figures in
-docs/BENCHMARKS.md, replay section).
+Together: 0.4-0.7 s of collection per sample run instead of about 2 s, and no more memory at the peak
+(the replay benchmark measures both ways: docs/BENCHMARKS.md, section "Replay").
 """
 
 from __future__ import annotations
