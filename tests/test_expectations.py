@@ -410,3 +410,15 @@ def test_a_suite_entry_gx_cannot_build_stops_validation_instead_of_shifting_resu
     monkeypatch.setattr(runner, "_spec", lambda name: spec)
     with pytest.raises(SuiteError, match="typo_suite.*expect_column_values_to_be_betwen"):
         validate(pd.DataFrame({"x": [1, None]}), "typo_suite")
+
+
+def test_identical_bad_rows_count_as_rows_against_the_quarantined_share(baseline) -> None:
+    from expectations.runner import QUARANTINED_SHARE, quarantine_and_check
+
+    df = cities_frame()
+    bad = df.iloc[[0]].assign(geoid="12")                      # breaks the geoid pattern
+    copies = pd.concat([df, *[bad] * len(df)], ignore_index=True)   # half the rows: one bad row, repeated
+    clean, quarantined, report = quarantine_and_check(copies, "cities", key_columns=["geoid"], parameters=PARAMS)
+    assert len(clean) == len(df)
+    (share,) = [f for f in report.failures if f.type == QUARANTINED_SHARE]
+    assert share.observed_value.startswith(f"{len(df)} of {len(copies)} rows quarantined")
