@@ -295,7 +295,7 @@ def test_quarantine_reasons_and_payload(baseline) -> None:
     clean, quarantined = quarantine(messy_frame(), "cities", key_columns=["geoid"], parameters=PARAMS)
     by_key = quarantined.groupby("key")["reason"].apply(list).to_dict()
     assert by_key['{"geoid": "0100999"}'] == ["population 12000 below min_population 30000"]
-    assert by_key['{"geoid": "01ABC"}'] == ["geoid '01ABC' does not match ^(?:[0-9]{7}|[0-9]{10})$", "name is null"]
+    assert by_key['{"geoid": "01ABC"}'] == ["geoid '01ABC' does not match ^(?:[0-9]{7}|[0-9]{10})\\Z", "name is null"]
     assert by_key['{"geoid": "0600200"}'] == ["geoid '0600200' is not unique (2 rows share it)"] * 2
     assert by_key['{"geoid": "4800777"}'] == [  # OK is a valid code, just not Texas's
         "state_fips/state_abbr ('48', 'OK') is not an allowed combination"]
@@ -422,3 +422,41 @@ def test_identical_bad_rows_count_as_rows_against_the_quarantined_share(baseline
     assert len(clean) == len(df)
     (share,) = [f for f in report.failures if f.type == QUARANTINED_SHARE]
     assert share.observed_value.startswith(f"{len(df)} of {len(copies)} rows quarantined")
+
+
+@pytest.mark.parametrize("suite", suite_names())
+def test_a_column_its_table_declares_not_null_is_checked_for_nulls(suite: str) -> None:
+    # GX's pattern, set and length expectations pass a missing value; a column with only those would let a
+    # null through to a NOT NULL column, and the publish would fail on DuckDB's constraint instead of the row
+    # being set aside with its reason.
+    import duckdb
+
+    from assets.tables import table_of
+    from warehouse.schema import apply_schema
+
+    con = duckdb.connect()
+    apply_schema(con)
+    schema, table = table_of(suite).split(".")
+    declared = {c for (c,) in con.execute(
+        "SELECT column_name FROM duckdb_columns() WHERE schema_name = ? AND table_name = ? AND NOT is_nullable",
+        [schema, table]).fetchall()}
+    entries = load_suite_spec(suite)["expectations"]
+    named = {e["kwargs"].get("column") for e in entries}
+    not_null = {e["kwargs"]["column"] for e in entries if e["type"] == "expect_column_values_to_not_be_null"}
+    assert (declared & named) - not_null == set()
+    assert "url" not in declared or "url" in not_null or suite == "cities"
+
+
+@pytest.mark.parametrize("suite", suite_names())
+def test_patterns_end_at_the_end_of_the_value(suite: str) -> None:
+    # In Python, '$' also matches before a final newline: 'geoid\n' would pass '^\d{7}$' and then join nothing.
+    for e in load_suite_spec(suite)["expectations"]:
+        regex = e["kwargs"].get("regex")
+        assert regex is None or not regex.endswith("$"), (suite, regex)
+
+
+def test_a_trailing_newline_in_a_key_is_set_aside(baseline) -> None:
+    df = cities_frame()
+    df.loc[0, "geoid"] = df.loc[0, "geoid"] + "\n"
+    clean, quarantined = quarantine(df, "cities", key_columns=["geoid"], parameters=PARAMS)
+    assert len(clean) == len(df) - 1 and quarantined["column"].tolist() == ["geoid"]
