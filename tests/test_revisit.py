@@ -24,6 +24,8 @@ from sources.http.revisit import (
     RevisitPolicy,
     decide,
     format_time,
+    modified_since,
+    parse_time,
     spread,
 )
 from tests.simweb.population import build_population, evidence_pages
@@ -69,6 +71,79 @@ def test_a_newer_sitemap_lastmod_asks_again_whatever_the_interval() -> None:
     # a lastmod on or before the verification day says nothing new
     assert not decide(m, T0 + timedelta(days=2), POLICY, lastmod=T0 - timedelta(days=90)).ask
     assert not decide(m, T0 + timedelta(days=2), POLICY, lastmod=T0).ask
+
+
+def test_a_sitemap_lastmod_is_read_at_the_precision_it_was_written() -> None:
+    verified = T0                                             # 2026-12-01 06:00 UTC
+    assert modified_since("2026-12-01T15:30:00Z", verified)   # the same day, after the verification
+    assert modified_since("2026-12-01T10:00:00-05:00", verified)
+    assert not modified_since("2026-12-01T05:00:00Z", verified)
+    assert modified_since("2026-12-01", verified)             # a day that holds the verification may be after it
+    assert not modified_since("2026-11-30", verified)
+    assert modified_since("2026-12", verified) and not modified_since("2026-11", verified)
+    assert modified_since("2027", verified) and not modified_since("2025", verified)
+    assert not modified_since("last tuesday", verified) and not modified_since(None, verified)
+    assert parse_time("2026-11") == datetime(2026, 11, 1, tzinfo=UTC) and parse_time("2026-13") is None
+    m = _memory(interval_days=180.0)
+    assert decide(m, T0 + timedelta(days=30), POLICY, lastmod="2026-12-01T15:30:00Z").reason == "sitemap_lastmod"
+
+
+def test_a_page_the_index_stood_on_that_went_away_is_asked_again_next_run(tmp_path: Path) -> None:
+    ledger = RevisitLedger(tmp_path, POLICY)
+    url = "https://a.example/policy"
+
+    def seen(key: str, *, evidence: bool, status: int = 200) -> Observation:
+        return Observation(url=url, final_url=url, content_type="text/html", sha256=key * 64, content_key=key,
+                           verified=True, evidence=evidence, hub=False, status=status)
+
+    for month in range(4):     # an evidence page, asked every run and never changed: its interval grows
+        ledger.remember([seen("a", evidence=True)], now=T0 + timedelta(days=30 * month), run_id=f"r{month}")
+    assert ledger.recall(url).interval_days == POLICY.max_interval_days
+    # down once (a CMS move): no evidence this run, and the next run asks again rather than carrying a 404
+    ledger.remember([seen("absent:404", evidence=False, status=404)], now=T0 + timedelta(days=120), run_id="r4")
+    gone = ledger.recall(url)
+    assert gone.absent and gone.interval_days == POLICY.min_interval_days
+    assert decide(gone, T0 + timedelta(days=150), POLICY).reason == "due"
+    # back, without evidence yet (a holding page): asked again next run too
+    ledger.remember([seen("b", evidence=False)], now=T0 + timedelta(days=150), run_id="r5")
+    assert ledger.recall(url).interval_days == POLICY.min_interval_days
+    ledger.close()
+
+
+def test_shards_writing_one_url_at_once_lose_no_update(tmp_path: Path) -> None:
+    # Two crawl shards (two connections) finish cities that both read a shared document host's page. The
+    # first holds its transaction open between reading the old row and writing; the second must wait and
+    # then build on what the first wrote, not on the row both saw before.
+    import threading
+    import time
+
+    url = "https://library.example/codes"
+    ob = Observation(url=url, final_url=url, content_type="text/html", sha256="a" * 64, content_key="a",
+                     verified=True, evidence=True, hub=False)
+    RevisitLedger(tmp_path, POLICY).remember([ob], now=T0, run_id="r0")
+    first, second = RevisitLedger(tmp_path, POLICY), RevisitLedger(tmp_path, POLICY)
+    read = threading.Event()
+    real = first._recall_locked
+
+    def slow(key: str):
+        row = real(key)
+        read.set()
+        time.sleep(0.3)
+        return row
+
+    first._recall_locked = slow   # type: ignore[method-assign]
+    newer = replace(ob, sha256="b" * 64, content_key="b")
+    worker = threading.Thread(target=first.remember, args=([newer],),
+                              kwargs={"now": T0 + timedelta(days=30), "run_id": "r1"})
+    worker.start()
+    assert read.wait(5)
+    second.remember([replace(ob, verified=False)], now=T0 + timedelta(days=30), run_id="r1")   # carried there
+    second.remember([newer], now=T0 + timedelta(days=31), run_id="r1")                       # asked there
+    worker.join()
+    final = RevisitLedger(tmp_path, POLICY).recall(url)
+    assert (final.content_key, final.checks, final.changes) == ("b", 3, 1)
+    for ledger in (first, second):
+        ledger.close()
 
 
 def test_the_interval_adapts_within_its_bounds() -> None:
@@ -243,3 +318,83 @@ def test_without_a_policy_every_page_is_asked(tmp_path: Path) -> None:
         _, _, requests1 = _crawl(sim, tmp_path, "run-1", NOW)
         pages2, _, requests2 = _crawl(sim, tmp_path, "run-2", NOW + timedelta(days=30), replace(POLICY, enabled=False))
     assert not (pages2["outcome"] == "carried").any() and requests2 == requests1
+
+
+# ------------------------------------------------------------- live, against a small local web server
+class _Site:
+    """A city's site on a local HTTP server whose pages, sitemap and robots.txt a test changes between
+    runs; ``hits`` lists the paths the server was asked for."""
+
+    def __init__(self) -> None:
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.pages: dict[str, str] = {}
+        self.hits: list[str] = []
+        site = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 - the http.server hook's name
+                site.hits.append(self.path)
+                body = site.pages.get(self.path)
+                if body is None:
+                    self.send_response(404)
+                    self.end_headers()
+                    return
+                data = body.encode()
+                kind = {"txt": "text/plain", "xml": "application/xml"}.get(self.path.rsplit(".", 1)[-1], "text/html")
+                self.send_response(200)
+                self.send_header("Content-Type", kind)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def crawl(self, home: Path, run: str, now: datetime | None):
+        from sources.evidence.crawl import crawl_city
+
+        config = FetcherConfig(resolve={"*": f"127.0.0.1:{self.server.server_port}"}, allow_addresses=("127.0.0.1",),
+                               min_delay_s=0.0, cache_dir=home / "cache", revisit=POLICY)
+        self.hits.clear()
+        with Fetcher(config, run_dir=home / run, run_id=run) as f:
+            return {p["url"]: p for p in crawl_city(f, "0600001", "http://city.example/", now=now).pages}
+
+
+def test_a_live_refresh_reads_sitemap_dates_as_pages_are_keyed_and_obeys_todays_robots(tmp_path: Path) -> None:
+    # Runs follow each other within seconds on the real clock: what the ledger stamps is the fetch's own
+    # time, so only the sitemap's dates and robots.txt can make a run ask a page it asked moments ago.
+    site = _Site()
+    about = "http://city.example/about/"
+    try:
+        site.pages.update({
+            "/": '<html><title>City</title><body><a href="/about/">About the city</a></body></html>',
+            "/robots.txt": "User-agent: *\nAllow: /\nSitemap: http://city.example/sitemap.xml\n",
+            "/about/": "<html><title>About</title><body><p>The mayor is Alice.</p></body></html>"})
+
+        def sitemap(lastmod: str) -> str:   # lists the page without its trailing slash, as many CMSs do
+            return ('<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><url>'
+                    f"<loc>http://city.example/about</loc><lastmod>{lastmod}</lastmod></url></urlset>")
+
+        site.pages["/sitemap.xml"] = sitemap("2024-10-01")
+        first = site.crawl(tmp_path, "r1", None)
+        assert (first[about]["outcome"], first[about]["revisit"]) == ("ok", "new")
+        # The page changed after that fetch and the sitemap dates it: asked again at once.
+        site.pages["/about/"] = "<html><title>About</title><body><p>The mayor is Bob.</p></body></html>"
+        site.pages["/sitemap.xml"] = sitemap(format_time(datetime.now(UTC)))
+        second = site.crawl(tmp_path, "r2", None)
+        assert (second[about]["outcome"], second[about]["revisit"]) == ("ok", "sitemap_lastmod")
+        assert "/about/" in site.hits
+        # Nothing new since: carried, not asked.
+        third = site.crawl(tmp_path, "r3", None)
+        assert third[about]["outcome"] == "carried" and "/about/" not in site.hits
+        # robots.txt now disallows it: not carried as if nothing had changed, and still not asked.
+        site.pages["/robots.txt"] = "User-agent: *\nDisallow: /about\n"
+        fourth = site.crawl(tmp_path, "r4", None)
+        assert fourth[about]["outcome"] == "robots_disallowed" and "/about/" not in site.hits
+    finally:
+        site.server.shutdown()

@@ -36,7 +36,7 @@ from sources.evidence.classify import classify, rules_file
 from sources.evidence.documents import Document, decode, load, sniff
 from sources.http.fetcher import Fetcher
 from sources.http.result import FetchResult
-from sources.http.revisit import Decision, Observation, decide, parse_time
+from sources.http.revisit import Decision, Observation, decide
 from sources.http.scheduling import HostQueue, run_workers
 from sources.http.urls import InvalidURL, normalize_url
 from sources.portals.registries import registrable_domain
@@ -311,7 +311,7 @@ class CityCrawler:
                 return self._stop("seed_unreachable")
             for sm, lastmod in _sitemap_urls(self.fetcher, self.website, res):
                 if lastmod:
-                    self._lastmod.setdefault(_ledger_key(sm), lastmod)
+                    self._lastmod.setdefault(_key(sm), lastmod)
                 self._push(sm, 1, link_priority(sm, "", 1), "sitemap")
         if not self._queue:
             self._stop()
@@ -325,11 +325,19 @@ class CityCrawler:
             return None, b""
         key = _ledger_key(url)
         memory = self._ledger.recall(key)
-        decision = decide(memory, self._now, self._ledger.policy, parse_time(self._lastmod.get(key)))
+        decision = decide(memory, self._now, self._ledger.policy,
+                          self._lastmod_of(url, memory.final_url if memory is not None else None))
         if decision.ask or memory is None or memory.absent:
             return decision, b""
         body = self.fetcher.cache.kept(memory.sha256) if self.fetcher.cache is not None else None
         return (Decision(True, "no_body", memory), b"") if body is None else (decision, body)
+
+    def _lastmod_of(self, url: str, final_url: str | None = None) -> str | None:
+        """The sitemap's lastmod for a page, found under the same key the crawl gives pages (``/about/``
+        and ``/about`` are one page), by the address asked or by where it last led (a link to
+        ``/about-us`` that redirects to the ``/about`` the sitemap lists)."""
+        found = self._lastmod.get(_key(url))
+        return found if found is not None or not final_url else self._lastmod.get(_key(final_url))
 
     def _remember(self) -> None:
         """The crawl ended: fold what it read into the revisit memory, with each page's evidence and hub
@@ -342,7 +350,8 @@ class CityCrawler:
             url=r.key, final_url=r.page["final_url"], content_type=r.content_type, sha256=r.page["sha256"] or "",
             content_key=r.text_key, verified=r.page["carried_from_run"] is None,
             evidence=bool(r.page["evidence_kinds"]), hub=r.key in hubs, last_modified=r.last_modified,
-            lastmod=self._lastmod.get(r.key), fetched_at=r.page["fetched_at"], status=r.status) for r in self._read]
+            lastmod=self._lastmod_of(r.key, r.page["final_url"]), fetched_at=r.page["fetched_at"], status=r.status)
+            for r in self._read]
         self._ledger.remember(observations, now=self._now, run_id=self.fetcher.run_id)
 
     def _note_read(self, page: dict, res: FetchResult, doc: Document | None, parent: str) -> None:

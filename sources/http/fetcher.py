@@ -197,7 +197,10 @@ class Fetcher:
         """A page the revisit policy chose not to ask: no request, no politeness turn. The result has the
         body (outcome ``carried``), or for a page remembered as absent the 404 or 410 (``http_error``), and
         the date of its last verified fetch; it is archived, so the run's WARC replays it, and logged, but
-        never counted as a request."""
+        never counted as a request. robots.txt still rules: a page it now disallows (or a site whose
+        robots.txt cannot be read) is answered as ``get`` would answer it, without asking the page."""
+        if self.config.obey_robots and not self._robots_allow(url, memory.final_url):
+            return self.get(url)
         absent = memory.absent
         result = FetchResult(url, memory.final_url, "GET", Outcome.HTTP_ERROR if absent else Outcome.CARRIED,
                              status=memory.status,
@@ -209,6 +212,18 @@ class Fetcher:
                                        body=result.body, verified_at=memory.verified_at, from_run=memory.run_id,
                                        date=warc_now(), status=memory.status)
         return self._finish(result, time.monotonic())
+
+    def _robots_allow(self, *urls: str) -> bool:
+        """Whether this run's robots.txt of each URL's site (asked once per run and host) allows it."""
+        for url in urls:
+            try:
+                current = normalize_url(url)
+            except InvalidURL:
+                return False
+            rules = self.robots.rules(origin_of(current))
+            if rules.unreachable is not None or not rules.allows(current, self._ua_token):
+                return False
+        return True
 
     def fetch_many(self, urls: Iterable[str], *,
                    progress: Callable[[int, int], None] | None = None) -> list[FetchResult]:

@@ -8,11 +8,13 @@ body of its last verified fetch (outcome ``carried``, with that fetch's date and
 * it is new to us, or its stored body is gone;
 * it carried evidence last time, or it is a hub that led to an evidence page (both are what the index
   stands on, so they are checked every run; a hub re-read is how new evidence pages are found);
-* its sitemap ``lastmod`` is newer than our last verification;
+* its sitemap ``lastmod`` is newer than our last verification (at the precision the sitemap gives);
 * its revisit interval has elapsed. The interval adapts to what past runs saw: it doubles each time the
   page is found unchanged and halves when it changed, between ``min_interval_days`` and
-  ``max_interval_days``. A page seen for the first time starts from HTTP's heuristic freshness (a tenth
-  of the time since its ``Last-Modified``, RFC 9111 section 4.2.2), else from ``base_interval_days``.
+  ``max_interval_days``; a page that carried evidence or led to it and changed, or that went away or
+  came back, starts again from ``min_interval_days`` (asked next run). A page seen for the first time
+  starts from HTTP's heuristic freshness (a tenth of the time since its ``Last-Modified``, RFC 9111
+  section 4.2.2), else from ``base_interval_days``.
 
 "Changed" compares the text the crawl read (``content_key``), not raw bytes, so a CMS that stamps every
 response with a fresh token or date does not keep a static page on the every-run list.
@@ -124,8 +126,9 @@ class Decision:
 
 
 def decide(memory: PageMemory | None, now: datetime, policy: RevisitPolicy,
-           lastmod: datetime | None = None) -> Decision:
-    """Ask again, or carry forward? (Whether the stored body still exists is the caller's check.)"""
+           lastmod: str | datetime | None = None) -> Decision:
+    """Ask again, or carry forward? (Whether the stored body still exists is the caller's check.)
+    ``lastmod``: the page's sitemap entry, as written there (see :func:`modified_since`)."""
     if memory is None:
         return Decision(True, "new")
     if not policy.enabled:
@@ -134,7 +137,7 @@ def decide(memory: PageMemory | None, now: datetime, policy: RevisitPolicy,
         return Decision(True, "evidence", memory)
     if memory.hub:
         return Decision(True, "hub", memory)
-    if lastmod is not None and lastmod.date() > memory.verified.date():
+    if modified_since(lastmod, memory.verified):
         return Decision(True, "sitemap_lastmod", memory)
     if now >= memory.due_at() - timedelta(days=policy.slack_days):
         return Decision(True, "due", memory)
@@ -179,7 +182,10 @@ class RevisitLedger:
 
     def recall(self, url: str) -> PageMemory | None:
         with self._lock:
-            row = self._db.execute("SELECT * FROM pages WHERE url = ?", (url,)).fetchone()
+            return self._recall_locked(url)
+
+    def _recall_locked(self, url: str) -> PageMemory | None:
+        row = self._db.execute("SELECT * FROM pages WHERE url = ?", (url,)).fetchone()
         if row is None:
             return None
         fields = list(row[:15])                     # the columns in PageMemory's order; SQLite has no bool
@@ -188,36 +194,48 @@ class RevisitLedger:
 
     def remember(self, observations: Iterable[Observation], *, now: datetime, run_id: str) -> None:
         """Fold one city's pages into the memory, in one transaction (a killed run loses at most the
-        cities it had not finished; what is written is always whole)."""
-        rows = []
-        for ob in observations:
-            stamp = ob.fetched_at or format_time(now)
-            old = self.recall(ob.url)
-            if not ob.verified:
-                if old is not None:   # carried: same content, same verification; only the flags move
-                    rows.append((*_row(old)[:10], int(ob.evidence), int(ob.hub), *_row(old)[12:]))
-                continue
-            if old is None:
-                modified = parse_http_date(ob.last_modified) or parse_time(ob.lastmod)
-                interval = self.policy.first_interval(parse_time(stamp) or now, modified, spread(ob.url, 0))
-                checks, changes, changed_at = 1, 0, stamp
-            else:
-                changed = old.content_key != ob.content_key
-                interval = self.policy.next_interval(old.interval_days, changed, spread(ob.url, old.checks))
-                checks, changes = old.checks + 1, old.changes + changed
-                changed_at = stamp if changed else old.changed_at
-            rows.append((ob.url, ob.final_url, ob.content_type, ob.sha256, ob.content_key, stamp, changed_at,
-                         interval, checks, changes, int(ob.evidence), int(ob.hub), run_id, ob.lastmod, ob.status))
-        if not rows:
+        cities it had not finished; what is written is always whole). The old rows are read inside it:
+        another thread or crawl shard writing the same URL (a shared document host) cannot slip in
+        between, and a carried row is never written back over a newer verification."""
+        observations = list(observations)
+        if not observations:
             return
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
-                self._db.executemany("INSERT OR REPLACE INTO pages VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+                rows = [row for ob in observations if (row := self._row(ob, now, run_id)) is not None]
+                if rows:
+                    self._db.executemany("INSERT OR REPLACE INTO pages VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                                         rows)
                 self._db.execute("COMMIT")
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
+
+    def _row(self, ob: Observation, now: datetime, run_id: str) -> tuple | None:
+        """The memory's new row for one observation (None: nothing to remember); called in the transaction."""
+        stamp = ob.fetched_at or format_time(now)
+        old = self._recall_locked(ob.url)
+        if not ob.verified:
+            # carried: same content, same verification; only the flags move
+            return None if old is None else (*_row(old)[:10], int(ob.evidence), int(ob.hub), *_row(old)[12:])
+        if old is None:
+            modified = parse_http_date(ob.last_modified) or parse_time(ob.lastmod)
+            interval = self.policy.first_interval(parse_time(stamp) or now, modified, spread(ob.url, 0))
+            checks, changes, changed_at = 1, 0, stamp
+        else:
+            changed = old.content_key != ob.content_key
+            if changed and (old.evidence or old.hub or old.status != ob.status):
+                # What the index stood on changed, or the page went away or came back: confirm next run.
+                # (Its interval grew while it was asked every run anyway; halving it would still carry a
+                # page that was down once for months.)
+                interval = self.policy.min_interval_days
+            else:
+                interval = self.policy.next_interval(old.interval_days, changed, spread(ob.url, old.checks))
+            checks, changes = old.checks + 1, old.changes + changed
+            changed_at = stamp if changed else old.changed_at
+        return (ob.url, ob.final_url, ob.content_type, ob.sha256, ob.content_key, stamp, changed_at,
+                interval, checks, changes, int(ob.evidence), int(ob.hub), run_id, ob.lastmod, ob.status)
 
     def close(self) -> None:
         with self._lock:
@@ -240,12 +258,36 @@ def format_time(when: datetime) -> str:
     return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+def modified_since(lastmod: str | datetime | None, verified: datetime) -> bool:
+    """Does a sitemap ``lastmod`` say the page may have changed after ``verified``? At the precision the
+    sitemap gave (W3C datetime: a year, a month, a day, or a time): a time is compared as a time, while a
+    day, month or year that contains the verification counts as after it, since the change may have come
+    later that day. That costs at most one extra request: the next verification is dated after it."""
+    if lastmod is None:
+        return False
+    if isinstance(lastmod, datetime):
+        return lastmod > verified
+    text = lastmod.strip()
+    when = parse_time(text)
+    if when is None:
+        return False
+    if len(text) > 10:                     # a time of day was given
+        return when > verified
+    period = {4: (when.year,), 7: (when.year, when.month)}.get(len(text), (when.year, when.month, when.day))
+    return period >= (verified.year, verified.month, verified.day)[:len(period)]
+
+
 def parse_time(text: str | None) -> datetime | None:
-    """An ISO-8601 time or date (a sitemap's lastmod may be either), as UTC; None when unreadable."""
+    """An ISO-8601 time or date, or a W3C year or year-month (all a sitemap's lastmod may be), as UTC (a
+    year or month as its first day); None when unreadable."""
     if not text:
         return None
+    text = text.strip()
     try:
-        when = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+        if len(text) in (4, 7) and text[:4].isdigit():
+            when = datetime(int(text[:4]), int(text[5:7]) if len(text) == 7 else 1, 1)
+        else:
+            when = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         return None
     return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
