@@ -157,6 +157,18 @@ def test_conditional_get_answers_304_and_notices_overrides() -> None:
         assert get(web, host, "/budget", headers={"If-Modified-Since": modified}).status_code == 200
 
 
+def test_an_override_answers_for_its_own_address_only() -> None:
+    # A code's root page changed must not change its sections (same path, another query): they are other pages.
+    with SimWeb(POP) as web:
+        host = SITE.website_host
+        section = get(web, host, "/budget?section=2").content
+        web.set_override(host, "/budget", b"<html><title>new budget</title></html>")
+        assert b"new budget" in get(web, host, "/budget").content
+        assert get(web, host, "/budget?section=2").content == section
+        web.set_override(host, "/budget?section=2", b"<html><title>new section</title></html>")
+        assert b"new section" in get(web, host, "/budget?section=2").content
+
+
 # ------------------------------------------------------------------------------------------ portals
 def _page_all(web: SimWeb, platform: str, host: str) -> tuple[list[str], int]:
     ids: list[str] = []

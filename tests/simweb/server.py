@@ -193,8 +193,10 @@ class SimWeb:
         return resp._replace(body=text.encode("utf-8"))
 
     def _override(self, host: str, path: str, query: str) -> tuple[Response, int] | None:
+        # The address as asked, query included: an override of a code's root page (no query) must not
+        # answer for its sections (``?nodeId=...``), which are other pages.
         with self._lock:
-            return self._overrides.get((host, f"{path}?{query}")) or self._overrides.get((host, path))
+            return self._overrides.get((host, f"{path}?{query}" if query else path))
 
     # ------------------------------------------------------------------------------ helpers for the handler
     def count_fault(self, rule: Rule, host: str, path: str) -> int:
@@ -307,7 +309,7 @@ class _Handler(BaseHTTPRequestHandler):
         if overridden is not None:
             resp, version = overridden
             with web._lock:
-                dated = web._modified.get((host, f"{path}?{clean_query}")) or web._modified.get((host, path))
+                dated = web._modified.get((host, f"{path}?{clean_query}" if clean_query else path))
             modified = dated[0] if dated else EPOCH + timedelta(hours=version)
         else:
             resp = web.router.route(host, path, clean_query, empty=fault is not None and fault.kind == "empty_catalog",
