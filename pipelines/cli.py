@@ -124,11 +124,12 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     banner = " [SAMPLE DATA: synthetic cities, not real places]" if is_sample else ""
     _err(f"cdpi run: snapshot {partition[:7]}, mode {mode}{banner}")
-    with heap.long_lived():      # the imports, the replay index and GX: kept until the process ends
-        try:
-            prepare_validation()
-        except SuiteError as exc:
-            raise CliError(f"cannot check the run's data: {exc}") from None
+    if args.workers <= 1:   # the steps run in this process (else in step processes, which build their own)
+        with heap.long_lived():      # the imports, the replay index and GX: kept until the process ends
+            try:
+                prepare_validation()
+            except SuiteError as exc:
+                raise CliError(f"cannot check the run's data: {exc}") from None
     # Recorded in the home's Dagster instance (`cdpi dev` shows it); Dagster's and every library's log
     # records go to the run's log file, the terminal keeps the progress and the summary.
     outcome = run_refresh(resources, partition, mode, workers=args.workers, steps=not args.quiet,

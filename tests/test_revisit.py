@@ -67,10 +67,11 @@ def test_evidence_pages_and_their_hubs_are_asked_every_run() -> None:
 
 def test_a_newer_sitemap_lastmod_asks_again_whatever_the_interval() -> None:
     m = _memory(interval_days=180.0)
-    assert decide(m, T0 + timedelta(days=2), POLICY, lastmod=T0 + timedelta(days=1)).reason == "sitemap_lastmod"
-    # a lastmod on or before the verification day says nothing new
-    assert not decide(m, T0 + timedelta(days=2), POLICY, lastmod=T0 - timedelta(days=90)).ask
-    assert not decide(m, T0 + timedelta(days=2), POLICY, lastmod=T0).ask
+    assert decide(m, T0 + timedelta(days=2), POLICY, lastmod=format_time(T0 + timedelta(days=1))).reason == \
+        "sitemap_lastmod"
+    # a lastmod at or before the verification says nothing new
+    assert not decide(m, T0 + timedelta(days=2), POLICY, lastmod=format_time(T0 - timedelta(days=90))).ask
+    assert not decide(m, T0 + timedelta(days=2), POLICY, lastmod=format_time(T0)).ask
 
 
 def test_a_sitemap_lastmod_is_read_at_the_precision_it_was_written() -> None:

@@ -126,7 +126,7 @@ class Decision:
 
 
 def decide(memory: PageMemory | None, now: datetime, policy: RevisitPolicy,
-           lastmod: str | datetime | None = None) -> Decision:
+           lastmod: str | None = None) -> Decision:
     """Ask again, or carry forward? (Whether the stored body still exists is the caller's check.)
     ``lastmod``: the page's sitemap entry, as written there (see :func:`modified_since`)."""
     if memory is None:
@@ -258,15 +258,13 @@ def format_time(when: datetime) -> str:
     return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def modified_since(lastmod: str | datetime | None, verified: datetime) -> bool:
+def modified_since(lastmod: str | None, verified: datetime) -> bool:
     """Does a sitemap ``lastmod`` say the page may have changed after ``verified``? At the precision the
     sitemap gave (W3C datetime: a year, a month, a day, or a time): a time is compared as a time, while a
     day, month or year that contains the verification counts as after it, since the change may have come
     later that day. That costs at most one extra request: the next verification is dated after it."""
     if lastmod is None:
         return False
-    if isinstance(lastmod, datetime):
-        return lastmod > verified
     text = lastmod.strip()
     when = parse_time(text)
     if when is None:
