@@ -185,6 +185,29 @@ def test_a_warehouse_of_an_older_schema_gains_the_new_columns(home: Path) -> Non
     assert rows == [("run-1", None), ("run-2", "place")] and latest == [("place",)]
 
 
+def test_a_warehouse_whose_city_changes_was_a_view_publishes_again(home: Path) -> None:
+    """Files written before marts.city_changes became a table have a view of that name, whose snapshot
+    columns were TIMESTAMP; the migration drops the view (apply_schema creates the table) and must not
+    treat its columns as a table's to retype."""
+    paths = WarehousePaths(home)
+    _publish(paths, "run-1", "2026-09-01", [_city("3900001", "Alpha", 40_000)])
+    old = duckdb.connect(str(paths.published))
+    old.execute("DROP TABLE marts.city_changes")
+    old.execute("CREATE VIEW marts.city_changes AS SELECT CAST(snapshot AS TIMESTAMP) AS snapshot, "
+                "CAST(NULL AS TIMESTAMP) AS previous_snapshot, run_id, geoid FROM marts.cities")
+    old.execute("CHECKPOINT")
+    old.close()
+    _publish(paths, "run-2", "2026-10-01", [_city("3900001", "Alpha", 41_000)])
+    con = connect_published(paths)
+    try:
+        kind = con.execute("SELECT table_type FROM information_schema.tables "
+                           "WHERE table_schema = 'marts' AND table_name = 'city_changes'").fetchall()
+        runs = con.execute("SELECT run_id FROM marts.cities ORDER BY run_id").fetchall()
+    finally:
+        con.close()
+    assert kind == [("BASE TABLE",)] and runs == [("run-1",), ("run-2",)]
+
+
 def test_missing_warehouse_message(home: Path) -> None:
     with pytest.raises(WarehouseError, match="no published warehouse"):
         connect_published(WarehousePaths(home))

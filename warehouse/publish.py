@@ -160,9 +160,12 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
     older runs simply have no value; new tables and the views come from apply_schema, run after this),
     apply the type changes schema_changes.yaml lists, and drop NOT NULL from deprecated columns. Returns
     what changed, as ``schema.table.column`` with a note for a change of type or constraint."""
+    # Tables only: duckdb_columns() lists views' columns too, and a view an older file has where the schema
+    # now has a table (marts.city_changes) must not be altered as one (it is dropped below instead).
     have = {(s, t, c): dtype for s, t, c, dtype in con.execute(
-        "SELECT schema_name, table_name, column_name, data_type FROM duckdb_columns() "
-        "WHERE database_name = current_database()").fetchall()}
+        "SELECT c.schema_name, c.table_name, c.column_name, c.data_type FROM duckdb_columns() c "
+        "JOIN duckdb_tables() t ON t.database_name = c.database_name AND t.schema_name = c.schema_name "
+        "AND t.table_name = c.table_name WHERE c.database_name = current_database() AND NOT t.internal").fetchall()}
     if not have:        # a new file (the first publish of a home): apply_schema makes it whole
         return []
     wanted = duckdb.connect()
