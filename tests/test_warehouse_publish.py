@@ -232,3 +232,12 @@ def test_unknown_frame_columns_are_rejected(home: Path) -> None:
     with pytest.raises(WarehouseError, match="surprise"):
         _publish(paths, "run-1", "2026-09-01", [bad])
     assert not paths.published.exists()
+
+
+def test_a_run_is_published_once(home: Path) -> None:
+    paths = WarehousePaths(home)
+    _publish(paths, "run-1", "2026-09-01", [_city("3900001", "Alpha", 40_000)])
+    before = paths.published.read_bytes()
+    with pytest.raises(WarehouseError, match="run run-1 is already published"):
+        _publish(paths, "run-1", "2026-09-01", [_city("3900001", "Alpha", 40_000)])
+    assert paths.published.read_bytes() == before

@@ -66,6 +66,9 @@ def publish_run(paths: WarehousePaths, run: RunRecord, frames: dict[str, pd.Data
     """Append one run (its raw/staging frames and fetch log), rebuild its marts, publish atomically."""
 
     def build(con: duckdb.DuckDBPyConnection) -> None:
+        if count(con, "SELECT count(*) FROM ops.runs WHERE run_id = ?", [run.run_id]):
+            raise WarehouseError(f"run {run.run_id} is already published; a run is published once (start a "
+                                 "new run to publish the month again)")
         for table, frame in frames.items():
             _insert_frame(con, table, _with_run_columns(frame, run))
         _insert_frame(con, "ops.fetch_log", _with_run_columns(pd.DataFrame(fetch_log), run))
