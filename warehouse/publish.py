@@ -158,26 +158,29 @@ def _rebuild(paths: WarehousePaths, build_id: str, build: Callable[[duckdb.DuckD
     return PublishSummary(str(paths.published), build_id, counts, history)
 
 
+def _table_columns(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str, str]]:
+    """(schema, table, column, type) of every base table of the open database, in column order. Tables
+    only: duckdb_columns() lists views' columns too, and a view an older file has where the schema now
+    has a table (marts.city_changes) must not be altered as one (migrate drops it instead)."""
+    return con.execute(
+        "SELECT c.schema_name, c.table_name, c.column_name, c.data_type FROM duckdb_columns() c "
+        "JOIN duckdb_tables() t ON t.database_name = c.database_name AND t.schema_name = c.schema_name "
+        "AND t.table_name = c.table_name WHERE c.database_name = current_database() AND NOT t.internal "
+        "ORDER BY c.schema_name, c.table_name, c.column_index").fetchall()
+
+
 def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Bring a copied warehouse to the current schema: add the columns its existing tables lack (nullable:
     older runs simply have no value; new tables and the views come from apply_schema, run after this),
     apply the type changes schema_changes.yaml lists, and drop NOT NULL from deprecated columns. Returns
     what changed, as ``schema.table.column`` with a note for a change of type or constraint."""
-    # Tables only: duckdb_columns() lists views' columns too, and a view an older file has where the schema
-    # now has a table (marts.city_changes) must not be altered as one (it is dropped below instead).
-    have = {(s, t, c): dtype for s, t, c, dtype in con.execute(
-        "SELECT c.schema_name, c.table_name, c.column_name, c.data_type FROM duckdb_columns() c "
-        "JOIN duckdb_tables() t ON t.database_name = c.database_name AND t.schema_name = c.schema_name "
-        "AND t.table_name = c.table_name WHERE c.database_name = current_database() AND NOT t.internal").fetchall()}
+    have = {(s, t, c): dtype for s, t, c, dtype in _table_columns(con)}
     if not have:        # a new file (the first publish of a home): apply_schema makes it whole
         return []
     wanted = duckdb.connect()
     try:
         apply_schema(wanted)
-        declared = wanted.execute(
-            "SELECT schema_name, table_name, column_name, data_type FROM duckdb_columns() c WHERE EXISTS "
-            "(SELECT 1 FROM duckdb_tables() t WHERE t.schema_name = c.schema_name AND t.table_name = c.table_name "
-            "AND NOT t.internal) ORDER BY schema_name, table_name, column_index").fetchall()
+        declared = _table_columns(wanted)
     finally:
         wanted.close()
     tables = {(s, t) for s, t, _ in have}
