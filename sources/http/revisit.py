@@ -203,7 +203,7 @@ class RevisitLedger:
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
-                rows = [row for ob in observations if (row := self._row(ob, now, run_id)) is not None]
+                rows = [row for ob in observations if (row := self._new_row(ob, now, run_id)) is not None]
                 if rows:
                     self._db.executemany("INSERT OR REPLACE INTO pages VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                                          rows)
@@ -212,7 +212,7 @@ class RevisitLedger:
                 self._db.execute("ROLLBACK")
                 raise
 
-    def _row(self, ob: Observation, now: datetime, run_id: str) -> tuple | None:
+    def _new_row(self, ob: Observation, now: datetime, run_id: str) -> tuple | None:
         """The memory's new row for one observation (None: nothing to remember); called in the transaction."""
         stamp = ob.fetched_at or format_time(now)
         old = self._recall_locked(ob.url)
