@@ -14,6 +14,7 @@ milliseconds, so serialising them costs nothing that matters.
 from __future__ import annotations
 
 import logging
+import logging.handlers
 import os
 import threading
 from dataclasses import dataclass, field
@@ -82,15 +83,6 @@ def registered_suite(name: str, spec: dict[str, Any]) -> Any:
         return suite
 
 
-class _Collect(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__()
-        self.messages: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.messages.append(record.getMessage())
-
-
 def _whole_suite(gx: Any, spec: dict[str, Any]) -> Any:
     """``gx.ExpectationSuite(**spec)``, or ValueError when GX could not build every entry.
 
@@ -98,7 +90,7 @@ def _whole_suite(gx: Any, spec: dict[str, Any]) -> Any:
     suite one entry short would match results to the wrong JSON entries (they are matched by position),
     so a typo in a suite file must stop the run; GX's reason, caught from its log, becomes the message."""
     log = logging.getLogger("great_expectations.core.expectation_suite")
-    collect, propagate = _Collect(), log.propagate
+    collect, propagate = logging.handlers.BufferingHandler(capacity=10_000), log.propagate
     log.addHandler(collect)
     log.propagate = False
     try:
@@ -107,7 +99,7 @@ def _whole_suite(gx: Any, spec: dict[str, Any]) -> Any:
         log.removeHandler(collect)
         log.propagate = propagate
     if len(suite.expectations) != len(spec.get("expectations", [])):
-        raise ValueError("; ".join(collect.messages) or "an expectation could not be built")
+        raise ValueError("; ".join(r.getMessage() for r in collect.buffer) or "an expectation could not be built")
     return suite
 
 
