@@ -1,7 +1,7 @@
 """The garbage collector's settings for a pipeline run in the `cdpi` command's own process.
 
 Why this exists: CPython's cyclic collector walks every tracked object of a generation, and a full
-collection walks all of them. Before a run has read a single page it holds about 0.6 million objects
+collection walks all of them. Before a run has read a single page it holds about half a million objects
 that no collection will ever free: the modules, classes and functions of dagster, pandas, DuckDB and
 Great Expectations, and GX's models and registered suites. The crawl then allocates fast enough to set
 off collection after collection. Measured on `cdpi run --sample` (2 CPUs): the collector took 2.0 s of
