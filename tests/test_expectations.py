@@ -138,20 +138,22 @@ def test_importing_expectations_is_cheap_and_dagster_free() -> None:
     assert out.stdout.split() == ["False", "False"]
 
 
-def test_scipy_stats_waits_until_an_expectation_calls_it() -> None:
-    """Every shipped suite registered and one validated without importing scipy.stats (GX imports it at
-    start-up for KS-test and KL-divergence metrics); a GX module's ``stats`` still works when called."""
+def test_scipy_stats_and_altair_wait_until_an_expectation_calls_them() -> None:
+    """Every shipped suite registered and one validated without importing scipy.stats or altair (GX
+    imports them at start-up for its KS-test and KL-divergence expectations); GX's ``stats`` and ``alt``
+    still work when called."""
     code = ("import sys\n"
             "from expectations.runner import prepare, validate\n"
             "from tests.test_expectations import cities_frame, PARAMS\n"
             "prepare()\n"
             "assert validate(cities_frame(), 'cities', parameters=PARAMS).success\n"
-            "print('scipy.stats' in sys.modules)\n"
-            "from great_expectations.expectations.core.expect_column_kl_divergence_to_be_less_than import stats\n"
-            "print(round(float(stats.entropy([0.5, 0.5], [0.9, 0.1])), 3), 'scipy.stats' in sys.modules)\n")
+            "print('scipy.stats' in sys.modules, 'altair.vegalite' in sys.modules)\n"
+            "from great_expectations.expectations.core import expect_column_kl_divergence_to_be_less_than as kl\n"
+            "print(round(float(kl.stats.entropy([0.5, 0.5], [0.9, 0.1])), 3), 'scipy.stats' in sys.modules)\n"
+            "print(kl.alt.Chart.__name__, 'altair.vegalite' in sys.modules)\n")
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True)
     assert out.returncode == 0, out.stderr[-2000:]
-    assert out.stdout.split() == ["False", "0.511", "True"]
+    assert out.stdout.split() == ["False", "False", "0.511", "True", "Chart", "True"]
 
 
 # -------------------------------------------------------------------------------------- validation
