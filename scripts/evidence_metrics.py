@@ -60,6 +60,12 @@ ROUND3 = {"version": "2026.12.05-3", "test": 0.807, "tune": 0.876, "sunlight": (
                           "evaluation": 0.778, "data_governance": 0.692, "results_driven_contracting": 0.733,
                           "stakeholder_engagement": 0.750}}
 
+#: Rules version 2026.12.05-4, after the governance-convention and prescription fixes.
+ROUND4 = {"version": "2026.12.05-4", "test": 0.811, "tune": 0.908, "sunlight": (131, 146),
+          "test_recall": {"open_data_policy": 0.786, "open_data_portal": 0.833, "performance_reporting": 0.889,
+                          "evaluation": 0.778, "data_governance": 0.692, "results_driven_contracting": 0.733,
+                          "stakeholder_engagement": 0.750}}
+
 
 def evaluate(path: Path) -> dict:
     lines = [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines() if x.strip()]
@@ -141,7 +147,7 @@ def render_real(real: dict | None, realdata: Path) -> list[str]:
             "",
         ]
     parts += ["## Before and after the real-page tuning", ""]
-    for label, b in (("Before", BEFORE), ("Round 1", ROUND1), ("Rounds 2-3", ROUND3)):
+    for label, b in (("Before", BEFORE), ("Round 1", ROUND1), ("Rounds 2-3", ROUND3), ("Round 4", ROUND4)):
         parts += [
             f"{label} (`{b['version']}`), same split: test part macro-F1 **{b['test']:.3f}**, tune part "
             f"{b['tune']:.3f}, Sunlight {b['sunlight'][0]}/{b['sunlight'][1]}; test-part recall per kind: "
@@ -250,6 +256,18 @@ METHOD = [
     "(a governance or portal page that cites the open-data policy is not the policy; a survey page without "
     "results is not engagement), and the test part's misses are other pages. The 0.85 target is not met; "
     "closing it needs more real labeled pages than the 108 of the tune part, not more reading of them.",
+    "",
+    "`2026.12.06-1` adds vocabulary from how cities and procurement offices name these practices, not from "
+    "any page: data roles as org charts and job pages name them (a director of data or analytics, a data "
+    "science team, data champions or fellows, GIS data standards and governance, data equity and "
+    "disaggregated demographic data) and procurement instruments written around results (performance work "
+    "statements, statements of objectives, quality assurance surveillance plans, incentive fees, best-value "
+    "and outcome-based solicitations); the Government Performance Lab, whose technical assistance is mostly "
+    "results-driven contracting, weighs more. An open-data policy naming its \"open data lead\" is not data "
+    "leadership on that word alone, so 'lead' was left out after the synthetic set showed it. The tune part, "
+    "the synthetic set, the Sunlight policies and the 36 markup pages did not move (none had a page these "
+    "words decide); the test part was then looked at once, per kind: data_governance recall 0.69 -> 0.77, "
+    "macro-F1 0.811 -> 0.818.",
     "",
 ]
 
