@@ -269,6 +269,16 @@ METHOD = [
     "words decide); the test part was then looked at once, per kind: data_governance recall 0.69 -> 0.77, "
     "macro-F1 0.811 -> 0.818.",
     "",
+    "`2026.12.06-2` comes from probing the rules with hard negatives written for the purpose (a capital "
+    "project's construction updates, an HR performance management program, hearing notices, newsletter "
+    "sign-ups, boards and commissions, records-request portals, breach notices, IT department pages, bid "
+    "listings, council goal-setting retreats): two were called performance_reporting. A construction or "
+    "capital project's \"progress update\" or \"status report\" is now masked for that kind, and "
+    "construction-news language (road closures, detours, weather permitting, crews completing work) and "
+    "employees rated by supervisors (ratings, evaluations, feedback, merit) count against it. Both pages "
+    "joined the synthetic dev split as regression guards (ev-0247, ev-0248); no real page, synthetic page "
+    "or Sunlight policy changed its call.",
+    "",
 ]
 
 
