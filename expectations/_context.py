@@ -14,6 +14,7 @@ milliseconds, so serialising them costs nothing that matters.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import logging
 import logging.handlers
 import os
@@ -70,7 +71,12 @@ def _import_gx() -> types.ModuleType:
                 continue
             parent, _, child = name.rpartition(".")
             if not parent:
-                sys.modules[name] = _DeferredModule(name)     # `import altair` finds it there
+                # The real spec (finding it imports nothing), so importlib.util.find_spec(name) keeps working;
+                # a module that is not installed is left to fail GX's import as it would have.
+                spec = importlib.util.find_spec(name)
+                if spec is not None:
+                    sys.modules[name] = stand_in = _DeferredModule(name)   # `import altair` finds it there
+                    stand_in.__spec__ = spec
             elif child not in vars(module := importlib.import_module(parent)):
                 setattr(module, child, _DeferredModule(name))  # `from scipy import stats` finds it here
     return importlib.import_module("great_expectations")

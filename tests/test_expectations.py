@@ -148,6 +148,7 @@ def test_scipy_stats_and_altair_wait_until_an_expectation_calls_them() -> None:
             "prepare()\n"
             "assert validate(cities_frame(), 'cities', parameters=PARAMS).success\n"
             "print('scipy.stats' in sys.modules, 'altair.vegalite' in sys.modules)\n"
+            "import importlib.util; assert importlib.util.find_spec('altair').name == 'altair'\n"
             "from great_expectations.expectations.core import expect_column_kl_divergence_to_be_less_than as kl\n"
             "print(round(float(kl.stats.entropy([0.5, 0.5], [0.9, 0.1])), 3), 'scipy.stats' in sys.modules)\n"
             "print(kl.alt.Chart.__name__, 'altair.vegalite' in sys.modules)\n")
