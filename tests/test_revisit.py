@@ -397,5 +397,6 @@ def test_a_live_refresh_reads_sitemap_dates_as_pages_are_keyed_and_obeys_todays_
         site.pages["/robots.txt"] = "User-agent: *\nDisallow: /about\n"
         fourth = site.crawl(tmp_path, "r4", None)
         assert fourth[about]["outcome"] == "robots_disallowed" and "/about/" not in site.hits
+        assert fourth[about]["revisit"] == "robots"   # the row says why it was not carried
     finally:
         site.server.shutdown()

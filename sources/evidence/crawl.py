@@ -283,7 +283,7 @@ class CityCrawler:
         cap = min(room, limits.max_document_bytes if is_doc else limits.max_page_bytes)
         decision, stored = self._decide(url, via)
         if decision is not None and not decision.ask and decision.memory is not None:
-            res = self.fetcher.carry(url, decision.memory, stored)
+            res = self.fetcher.carry(url, decision.memory, stored, max_bytes=max(cap, 1))
         else:
             res = self.fetcher.get(url, max_bytes=max(cap, 1))
         self._spent += len(res.body)
@@ -320,14 +320,19 @@ class CityCrawler:
     def _decide(self, url: str, via: str) -> tuple[Decision | None, bytes]:
         """Ask ``url`` this run or carry its last verified fetch forward (sources/http/revisit.py), and the
         stored body a carry reads. No decision when there is no memory to consult (a replay, no cache) or
-        for the home page, asked every run; a page whose stored body is gone is asked (``no_body``)."""
+        for the home page, asked every run; a page robots.txt no longer allows (``robots``) or whose stored
+        body is gone (``no_body``) is asked."""
         if self._ledger is None or via == "seed":
             return None, b""
         key = _ledger_key(url)
         memory = self._ledger.recall(key)
         decision = decide(memory, self._now, self._ledger.policy,
                           self._lastmod_of(url, memory.final_url if memory is not None else None))
-        if decision.ask or memory is None or memory.absent:
+        if decision.ask or memory is None:
+            return decision, b""
+        if not self.fetcher.robots_allow(url, memory.final_url):
+            return Decision(True, "robots", memory), b""   # asked, so robots.txt answers as it does today
+        if memory.absent:
             return decision, b""
         body = self.fetcher.cache.kept(memory.sha256) if self.fetcher.cache is not None else None
         return (Decision(True, "no_body", memory), b"") if body is None else (decision, body)

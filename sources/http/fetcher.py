@@ -193,14 +193,16 @@ class Fetcher:
                                         attempts=attempts, fetched_at=fetched_at, redirects=redirects),
                             started)
 
-    def carry(self, url: str, memory: PageMemory, body: bytes) -> FetchResult:
+    def carry(self, url: str, memory: PageMemory, body: bytes, *, max_bytes: int | None = None) -> FetchResult:
         """A page the revisit policy chose not to ask: no request, no politeness turn. The result has the
         body (outcome ``carried``), or for a page remembered as absent the 404 or 410 (``http_error``), and
         the date of its last verified fetch; it is archived, so the run's WARC replays it, and logged, but
-        never counted as a request. robots.txt still rules: a page it now disallows (or a site whose
-        robots.txt cannot be read) is answered as ``get`` would answer it, without asking the page."""
-        if self.config.obey_robots and not self._robots_allow(url, memory.final_url):
-            return self.get(url)
+        never counted as a request. robots.txt still rules: a page that it, or its last redirect target, no
+        longer allows (or a site whose robots.txt cannot be read) is not carried but fetched with ``get``
+        (``max_bytes`` as there), which answers as robots.txt says. Callers that record why a page was
+        asked check :meth:`robots_allow` first (the crawl does)."""
+        if not self.robots_allow(url, memory.final_url):
+            return self.get(url, max_bytes=max_bytes)
         absent = memory.absent
         result = FetchResult(url, memory.final_url, "GET", Outcome.HTTP_ERROR if absent else Outcome.CARRIED,
                              status=memory.status,
@@ -213,14 +215,16 @@ class Fetcher:
                                        date=warc_now(), status=memory.status)
         return self._finish(result, time.monotonic())
 
-    def _robots_allow(self, *urls: str) -> bool:
-        """Whether this run's robots.txt of each URL's site (asked once per run and host) allows it."""
+    def robots_allow(self, *urls: str) -> bool:
+        """Whether this run's robots.txt of each URL's site (asked once per run and host) allows it; always
+        true when robots.txt is not obeyed."""
+        if not self.config.obey_robots:
+            return True
         for url in urls:
             try:
-                current = normalize_url(url)
+                rules = self.robots.rules(origin_of(current := normalize_url(url)))
             except InvalidURL:
                 return False
-            rules = self.robots.rules(origin_of(current))
             if rules.unreachable is not None or not rules.allows(current, self._ua_token):
                 return False
         return True

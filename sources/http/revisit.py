@@ -115,7 +115,7 @@ class PageMemory:
 @dataclass(frozen=True)
 class Decision:
     ask: bool
-    reason: str               # new | evidence | hub | sitemap_lastmod | due | no_body | off | fresh
+    reason: str               # new | evidence | hub | sitemap_lastmod | due | robots | no_body | off | fresh
     memory: PageMemory | None = None
 
     def describe(self) -> str:

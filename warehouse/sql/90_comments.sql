@@ -264,7 +264,7 @@ COMMENT ON COLUMN staging.crawl_pages.evidence_kinds IS 'Evidence kinds found on
 COMMENT ON COLUMN staging.crawl_pages.duplicate_of IS 'When this fetch returned a page already read in the same crawl (same final URL or same bytes): that page''s final URL. Its evidence is on that row only.';
 COMMENT ON COLUMN staging.crawl_pages.aliases IS 'Other URLs that led to this page in the same crawl (redirecting aliases, copies), ";"-separated.';
 COMMENT ON COLUMN staging.crawl_pages.verified_at IS 'When the server last confirmed this answer, a body (200 or 304) or that the page does not exist (404 or 410): this run for a page asked, an earlier run for a carried one. Null for other outcomes.';
-COMMENT ON COLUMN staging.crawl_pages.revisit IS 'Why the revisit policy asked the page (new, evidence, hub, sitemap_lastmod, due, no_body) or, when carried, until when it stays fresh; null when no policy applied (the home page, replays, runs without a cache).';
+COMMENT ON COLUMN staging.crawl_pages.revisit IS 'Why the revisit policy asked the page (new, evidence, hub, sitemap_lastmod, due, robots, no_body) or, when carried, until when it stays fresh; null when no policy applied (the home page, replays, runs without a cache).';
 COMMENT ON COLUMN staging.crawl_pages.carried_from_run IS 'For a page not asked this run (outcome carried, or http_error for a page remembered as absent): the run whose WARC holds the verified fetch it stands on.';
 
 COMMENT ON TABLE staging.crawl_summaries IS 'One row per run and city crawled: the budget spent and why the crawl stopped.';
