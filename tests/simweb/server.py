@@ -192,11 +192,14 @@ class SimWeb:
                           text)
         return resp._replace(body=text.encode("utf-8"))
 
-    def _override(self, host: str, path: str, query: str) -> tuple[Response, int] | None:
-        # The address as asked, query included: an override of a code's root page (no query) must not
-        # answer for its sections (``?nodeId=...``), which are other pages.
+    def _override(self, host: str, path: str, query: str) -> tuple[Response, int, tuple | None] | None:
+        """(response, version, (modified, in_sitemap) or None) of an overridden address, else None. The
+        address as asked, query included: an override of a code's root page (no query) must not answer for
+        its sections (``?nodeId=...``), which are other pages."""
+        key = (host, f"{path}?{query}" if query else path)
         with self._lock:
-            return self._overrides.get((host, f"{path}?{query}" if query else path))
+            found = self._overrides.get(key)
+            return None if found is None else (*found, self._modified.get(key))
 
     # ------------------------------------------------------------------------------ helpers for the handler
     def count_fault(self, rule: Rule, host: str, path: str) -> int:
@@ -307,9 +310,7 @@ class _Handler(BaseHTTPRequestHandler):
                 return done
         overridden = web._override(host, path, clean_query)
         if overridden is not None:
-            resp, version = overridden
-            with web._lock:
-                dated = web._modified.get((host, f"{path}?{clean_query}" if clean_query else path))
+            resp, version, dated = overridden
             modified = dated[0] if dated else EPOCH + timedelta(hours=version)
         else:
             resp = web.router.route(host, path, clean_query, empty=fault is not None and fault.kind == "empty_catalog",
