@@ -279,6 +279,16 @@ METHOD = [
     "joined the synthetic dev split as regression guards (ev-0247, ev-0248); no real page, synthetic page "
     "or Sunlight policy changed its call.",
     "",
+    "`2026.12.06-3` narrows what `2026.12.06-2` and `-1` added, after a review: the construction mask named "
+    "\"project\" alone (a strategic plan's project status report is performance reporting) and missed "
+    "\"capital projects progress report\"; the HR penalty read any staff sentence with \"feedback\" or "
+    "\"evaluation\" in it (\"city staff review resident feedback\" cost a measures page 3 points) and now "
+    "needs a supervisor's rating or appraisal, an employee rated, or merit increases, and the older \"staff "
+    "review\" penalty is gone for the same reason; \"director of data\" no longer reads \"director of "
+    "database...\", and \"disincentive\" counts only as a contract's fee, clause or payment. "
+    "`tests/test_evidence_classify.py` holds the measures page and the capital-projects report. No figure "
+    "above moved.",
+    "",
 ]
 
 

@@ -62,6 +62,20 @@ def test_hard_negatives_are_not_evidence(text: str) -> None:
     assert classify(from_text(text)) == []
 
 
+def test_hr_and_construction_words_count_against_performance_only_in_their_own_sense() -> None:
+    """Staff reading residents' feedback is not an HR review: it costs a measures page nothing. A capital
+    project's progress report is construction news, however its title reads."""
+    page = ("City Performance Dashboard\n911 calls answered within 10 seconds: 92% (target 90%). Potholes "
+            "repaired within 48 hours: 81% (target 85%). Each measure shows its trend and whether it is on "
+            "track.")
+    [plain] = classify(from_text(page))
+    [with_staff] = classify(from_text(page + " City staff review resident feedback every month."))
+    assert with_staff.kind == "performance_reporting" and with_staff.score >= plain.score
+    news = ("Capital Projects Progress Report\nThe library roof and the Elm Street water main are both in "
+            "progress. The next report comes out in June.")
+    assert classify(from_text(news)) == []
+
+
 def test_each_kind_can_be_recognised() -> None:
     texts = {
         "open_data_policy": "Executive Order 2022-3 establishes the city's open data policy: departments shall "
