@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
-import logging
-import logging.handlers
 import os
 import sys
 import threading
@@ -27,6 +25,7 @@ from typing import Any
 import pandas as pd
 
 _LOCK = threading.RLock()
+_DEFER_LOCK = threading.RLock()   # re-entrant: the real import may read the stand-in again
 _STATE: _GxState | None = None
 
 #: COMPLETE returns the index of every unexpected row (no 20-row cap), which quarantine needs;
@@ -40,6 +39,7 @@ SUMMARY: dict[str, Any] = {"result_format": "SUMMARY", "return_unexpected_index_
 class _GxState:
     """The context plus the one pandas batch definition every validation reuses."""
 
+    gx: types.ModuleType
     context: Any
     batch_definition: Any
     suites: dict[str, Any] = field(default_factory=dict)
@@ -47,12 +47,18 @@ class _GxState:
 
 class _DeferredModule(types.ModuleType):
     """Stands in for a module until one of its attributes is read; then the real module is imported (a
-    submodule's import also puts it in its parent's namespace, replacing this stand-in there)."""
+    submodule's import also puts it in its parent's namespace, replacing this stand-in there). Not
+    ``importlib.util.LazyLoader``: the import system reads a module's ``__spec__`` when the module is
+    imported again, and a lazy module loads itself on that read, so GX's import would load it at once."""
 
     def __getattr__(self, name: str) -> Any:
-        if sys.modules.get(self.__name__) is self:
-            sys.modules.pop(self.__name__, None)
-        return getattr(importlib.import_module(self.__name__), name)
+        # Under a lock: two threads must not both take the stand-in out of sys.modules (the second would
+        # remove the real module the first just imported, which would then be imported twice).
+        with _DEFER_LOCK:
+            if sys.modules.get(self.__name__) is self:
+                del sys.modules[self.__name__]
+            module = importlib.import_module(self.__name__)
+        return getattr(module, name)
 
 
 #: Modules GX imports at start-up but calls only for expectations cdpi's suites do not use: scipy.stats
@@ -92,7 +98,7 @@ def _build() -> _GxState:
     batch_definition = (context.data_sources.add_pandas("cdpi_pandas")
                         .add_dataframe_asset("frame")
                         .add_batch_definition_whole_dataframe("whole_frame"))
-    return _GxState(context=context, batch_definition=batch_definition)
+    return _GxState(gx=gx, context=context, batch_definition=batch_definition)
 
 
 def _state() -> _GxState:
@@ -113,32 +119,30 @@ def registered_suite(name: str, spec: dict[str, Any]) -> Any:
     """
     with _LOCK:
         state = _state()
-        gx = _import_gx()
-
         suite = state.suites.get(name)
         if suite is None:
-            suite = state.context.suites.add(_whole_suite(gx, spec))
+            suite = state.context.suites.add(_whole_suite(state.gx, spec))
             state.suites[name] = suite
         return suite
 
 
 def _whole_suite(gx: Any, spec: dict[str, Any]) -> Any:
-    """``gx.ExpectationSuite(**spec)``, or ValueError when GX could not build every entry.
+    """``gx.ExpectationSuite(**spec)``, or ValueError naming the first entry GX cannot build.
 
     GX logs an entry it cannot build (an unknown type, bad arguments) and leaves it out of the suite. A
     suite one entry short would match results to the wrong JSON entries (they are matched by position),
-    so a typo in a suite file must stop the run; GX's reason, caught from its log, becomes the message."""
-    log = logging.getLogger("great_expectations.core.expectation_suite")
-    collect, propagate = logging.handlers.BufferingHandler(capacity=10_000), log.propagate
-    log.addHandler(collect)
-    log.propagate = False
-    try:
-        suite = gx.ExpectationSuite(**spec)
-    finally:
-        log.removeHandler(collect)
-        log.propagate = propagate
-    if len(suite.expectations) != len(spec.get("expectations", [])):
-        raise ValueError("; ".join(r.getMessage() for r in collect.buffer) or "an expectation could not be built")
+    so each entry is built on its own first, and GX's own error (expectation not found, a pydantic
+    validation error) stops the run with its reason."""
+    from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
+
+    for number, entry in enumerate(spec.get("expectations", []), start=1):
+        try:
+            ExpectationConfiguration(**entry).to_domain_obj()
+        except Exception as exc:  # noqa: BLE001 - GX raises its own and pydantic's types for a bad entry
+            raise ValueError(f"entry {number} ({entry.get('type')}): {exc}") from exc
+    suite = gx.ExpectationSuite(**spec)
+    if len(suite.expectations) != len(spec.get("expectations", [])):   # should the check above miss one
+        raise ValueError("an expectation could not be built")
     return suite
 
 
