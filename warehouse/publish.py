@@ -228,14 +228,15 @@ def _insert_frame(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFram
         con.unregister("_frame")
 
 
+#: Columns the publisher adds to every row of a run (so no asset's frame, and no suite, has them).
+RUN_COLUMNS = ("snapshot", "run_id")
+
+
 def _with_run_columns(frame: pd.DataFrame, run: RunRecord) -> pd.DataFrame:
     if frame.empty:
         return frame
-    out = frame.copy()
     # A timestamp value, never a string: DuckDB would otherwise compare snapshots as text.
-    out["snapshot"] = pd.Timestamp(_naive(run.snapshot))
-    out["run_id"] = run.run_id
-    return out
+    return frame.assign(**dict(zip(RUN_COLUMNS, (pd.Timestamp(_naive(run.snapshot)), run.run_id), strict=True)))
 
 
 def _verify(path) -> None:
