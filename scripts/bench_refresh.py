@@ -245,14 +245,15 @@ def render(r: dict, command: str, facts: dict) -> str:
         lines.append(f"| {x['changed_share']:.0%} ({x['pages_changed']}) | **{x['requests_ratio']}** | "
                      f"**{x['wall_ratio']}** | {x['pages_carried']:,} of {x['pages']:,} | {recall} | "
                      f"{x['evidence_lost']} | {x['min_host_gap_s']} |")
+    unchanged = r["refreshes"][0]
+    asked = ", ".join(f"{k} {v:,}" for k, v in unchanged["asked_because"].items() if k != "carried")
+    robots = (f"Requests for robots.txt: {unchanged['robots_requests']:,} of the refresh's "
+              f"{unchanged['requests']:,} ({unchanged['robots_requests'] / unchanged['requests']:.0%}), "
+              f"{r['full']['robots_requests']:,} in the full crawl: every host a page is read from, carried pages' "
+              "hosts included, is asked for its robots.txt once a run (RFC 9309 allows a cached copy for a day at "
+              "most), so a page the site now disallows is not carried.")
     lines += ["", "Why the pages a refresh did ask were asked (unchanged web; `crawl_pages.revisit`, \"new\" includes "
-              "pages that only ever failed, such as broken links): " + ", ".join(
-                  f"{k} {v:,}" for k, v in r["refreshes"][0]["asked_because"].items() if k != "carried") + ". "
-              + (f"Requests for robots.txt: {r['refreshes'][0]['robots_requests']:,} in the refresh, "
-                 f"{r['full']['robots_requests']:,} in the full crawl: every host a page is read from, carried "
-                 "pages' hosts included, is asked for its robots.txt once a run (RFC 9309 allows a cached copy "
-                 "for a day at most), so a page the site now disallows is not carried. One request per host, each "
-                 "on its own host's turn: they add requests, hardly any wall time." if "robots_requests" in r["refreshes"][0] else ""),
+              f"pages that only ever failed, such as broken links): {asked}. {robots}",
               "Targets (issue 18): unchanged web, requests <= 0.30 and wall <= 0.35 of the full crawl; 5 % "
               "changed, >= 0.99 of the changed evidence found in the same run; politeness unchanged. The last "
               "column is the shortest gap between two requests arriving at the server on one host; the fetcher "

@@ -85,6 +85,7 @@ def test_a_sitemap_lastmod_is_read_at_the_precision_it_was_written() -> None:
     assert modified_since("2027", verified) and not modified_since("2025", verified)
     assert not modified_since("last tuesday", verified) and not modified_since(None, verified)
     assert parse_time("2026-11") == datetime(2026, 11, 1, tzinfo=UTC) and parse_time("2026-13") is None
+    assert parse_time("2026/11") is None and parse_time("2026x11") is None   # W3C year-month is YYYY-MM
     m = _memory(interval_days=180.0)
     assert decide(m, T0 + timedelta(days=30), POLICY, lastmod="2026-12-01T15:30:00Z").reason == "sitemap_lastmod"
 

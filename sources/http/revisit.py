@@ -282,7 +282,7 @@ def parse_time(text: str | None) -> datetime | None:
         return None
     text = text.strip()
     try:
-        if len(text) in (4, 7) and text[:4].isdigit():
+        if (len(text) == 4 or (len(text) == 7 and text[4] == "-")) and text[:4].isdigit():
             when = datetime(int(text[:4]), int(text[5:7]) if len(text) == 7 else 1, 1)
         else:
             when = datetime.fromisoformat(text.replace("Z", "+00:00"))
