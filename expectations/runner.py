@@ -253,7 +253,7 @@ def _with_table_facts(report: ValidationReport, clean: pd.DataFrame, suite: str,
     examples = _examples(quarantined)
     # Rows, not reasons: ``quarantined`` has a line per broken rule, and identical rows are separate rows
     # (counting distinct row contents let ten copies of one bad row pass as one).
-    bad = rows_in - len(clean)      # _split already holds clean + set aside == rows in
+    bad = rows_in - len(clean)      # clean is a subset of the rows in (see _split)
     share = bad / rows_in if rows_in else 0.0
     extra: list[ExpectationFailure] = []
     if share > float(limits["max_quarantined_share"]):
