@@ -205,3 +205,82 @@ def test_the_same_words_count_once_so_a_link_line_is_a_mention_not_evidence() ->
     [found] = [e for e in classify(from_html(portal, "https://data.alder.example/")) if e.kind == "open_data_portal"]
     counted = [h for h in found.hits if "open data" in h]
     assert len(counted) == 1, found.hits   # "open data portal" counted; "open data" inside it is not again
+
+
+def _kinds(text: str) -> set[str]:
+    return {e.kind for e in classify(from_text(text))}
+
+
+def test_results_driven_contracting_reads_payment_structures_and_provider_meetings() -> None:
+    """Contracts that earn money by results rarely say "performance-based": a holdback earned by meeting
+    targets, payments per outcome, investors repaid only if a program works, monthly data meetings with
+    each provider. Each is read as contracting; a bid listing with the same nouns is not."""
+    holdback = ("Shelter Provider Agreements\nEach agreement pays 85% of its value monthly. The rest is held back "
+                "until the provider reaches its placement targets, checked twice a year against county data.\n"
+                "City staff meet monthly with each provider to go over the numbers and fix referral delays.")
+    milestones = ("Job Training Services - Compensation\nThe contractor is paid a fixed amount for operations plus "
+                  "milestone payments: $500 per credential earned and $1,000 per participant employed for 90 "
+                  "days. Up to 25 of 100 points go to the proposer's documented past results.")
+    repaid = ("Council approves supportive housing agreement\nPrivate funders advance the cost. The City repays "
+              "them only if the program reduces jail stays, as measured by an outside research team.")
+    bids = ("Current Bids\nBid 24-031 Janitorial Services: bids are due May 2. Bid 24-033 Fleet Tires: pre-bid "
+            "meeting April 20. Register as a vendor to receive notices. Addendum 1 posted.")
+    for text in (holdback, milestones, repaid):
+        assert "results_driven_contracting" in _kinds(text), text
+    assert _kinds(bids) == set()
+
+
+def test_evaluation_reads_a_comparison_group_described_without_the_term() -> None:
+    """"Both groups", "lots that were similar but not treated", "the effect of the program": a comparison
+    group in plain words. A page that only lists numbers over time is not an evaluation."""
+    study = ("Vacant Lot Greening: What We Found\nCrews cleaned 80 lots. Analysts picked 85 other lots that "
+             "looked the same on paper but were not on the work list, and both groups were tracked for a year. "
+             "Comparing against lots that were similar but not cleaned separates the effect of the cleanup "
+             "from the citywide trend: dumping complaints fell 35% near cleaned lots and 5% near the others.")
+    counts = ("Neighborhood Services Annual Summary\nCrews cleaned 80 lots in 2024 and 64 in 2023. Dumping "
+              "complaints fell 12% citywide. Call 311 to report a lot that needs attention.")
+    assert "evaluation" in _kinds(study)
+    assert "evaluation" not in _kinds(counts)
+
+
+def test_a_flattened_table_of_goals_and_results_is_not_one_sentence() -> None:
+    """A table read from a page keeps no full stops, so its rows used to count as one sentence and the whole
+    page as a passing mention. Matches further apart than SENTENCE_CHARS are more than one sentence."""
+    measures = ("Visits", "Items borrowed", "New cards", "Program attendance", "Holds filled within 14 days",
+                "Hotspot wait under 7 days", "Summer readers finishing", "Computer sessions", "Wi-Fi logins",
+                "Story times held", "Volunteer hours", "Outreach visits", "eBook loans", "Study room bookings")
+    rows = " ".join(f"{m}: {60 + n * 3}% of goal | Goal {90 - n}% | {'Met' if n % 3 else 'Not met'}"
+                    for n, m in enumerate(measures))
+    table = f"Library by the Numbers\n{rows}"
+    assert "performance_reporting" in _kinds(table)
+    mention = "Library hours\nThe library met its goal for summer reading sign-ups, and the main branch is open late."
+    assert _kinds(mention) == set()
+
+
+def test_staff_surveys_census_surveys_and_library_databases_are_not_evidence() -> None:
+    """Words of engagement and of data portals in their other senses: an employee survey's results, the Census
+    Bureau's household survey, a library's research databases with download buttons."""
+    staff = ("Human Resources > Employee News\n2024 Employee Engagement Survey Results\nThank you to the 902 employees "
+             "who completed this year's engagement survey (64% response rate). 81% of employees say they know "
+             "how their work helps residents; 45% see room to grow. Directors will hold listening sessions with "
+             "their teams, and HR will respond with a mentoring program.")
+    census = ("Is the Census survey legitimate?\nResidents have asked about letters from the Census Bureau. The "
+              "American Community Survey is real: about one in 40 households is asked to answer it each year. "
+              "The City does not run the survey and never sees individual answers.")
+    library = ("Research Databases\nUse your library card to access these online resources from home. Business "
+               "data for job seekers; statistics with charts you can download; census data maps and reports. "
+               "Trouble logging in? Call the reference desk.")
+    assert _kinds(staff) == set()
+    assert _kinds(census) == set()
+    assert "open_data_portal" not in _kinds(library)
+
+
+def test_an_open_data_annual_report_is_the_policy_only_when_the_policy_requires_it() -> None:
+    """The report an open-data ordinance requires is part of the policy's record; a report by that name from a
+    city without one (a team's yearly summary) is not."""
+    required = ("2024 Open Data Annual Report\nThis is the third annual report required by the City's open data "
+                "ordinance. Departments published 27 new datasets; 91% were refreshed on schedule.")
+    named = ("2024 Open Data Annual Report\nCity of Alder - Innovation Team. Highlights of the year: new datasets, "
+             "a refreshed website and two community workshops.")
+    assert "open_data_policy" in _kinds(required)
+    assert "open_data_policy" not in _kinds(named)

@@ -299,7 +299,14 @@ def _sentences_with(text: str, spans: list[tuple[int, int, float]]) -> int:
     last = max(s for s, _, _ in spans)
     if first == last:
         return 1
-    return 2 if _SENTENCE_END.search(text, first, last) or "\n" in text[first:last] else 1
+    if last - first > SENTENCE_CHARS:
+        return 2                     # no sentence runs this long: a flattened table or list without full stops
+    return 2 if _SENTENCE_END.search(text, first, last) else 1
+
+
+#: Matches further apart than this are never one sentence, stops or not (whitespace is collapsed, so a
+#: table of goals and results read from a page has no line breaks left to end its rows).
+SENTENCE_CHARS = 400
 
 
 #: A sentence ends at . ? ! followed by space and a capital or quote, unless the word is an abbreviation.
