@@ -222,12 +222,22 @@ def test_results_driven_contracting_reads_payment_structures_and_provider_meetin
                   "milestone payments: $500 per credential earned and $1,000 per participant employed for 90 "
                   "days. Up to 25 of 100 points go to the proposer's documented past results.")
     repaid = ("Council approves supportive housing agreement\nPrivate funders advance the cost. The City repays "
-              "them only if the program reduces jail stays, as measured by an outside research team.")
-    bids = ("Current Bids\nBid 24-031 Janitorial Services: bids are due May 2. Bid 24-033 Fleet Tires: pre-bid "
-            "meeting April 20. Register as a vendor to receive notices. Addendum 1 posted.")
+              "them only if the program reduces jail stays, as measured by an outside research team. Payments are "
+              "tied to two outcomes: jail days avoided and residents still housed after a year.")
     for text in (holdback, milestones, repaid):
         assert "results_driven_contracting" in _kinds(text), text
-    assert _kinds(bids) == set()
+    # The same nouns in their everyday senses: retainage on a construction contract, a developer reimbursed
+    # from new tax revenue, fees per person, a bid listing.
+    retainage = ("Construction Holdback Release\nThe City keeps a 10% holdback on each progress payment to the "
+                 "contractor. Holdbacks are released after the lien period expires and the work is accepted.")
+    developer = ("Council approves Riverside Lofts development agreement\nPrivate investors will provide the "
+                 "capital. The developer is reimbursed only to the extent the project generates new tax increment.")
+    fees = ("Summer Camp Registration\nCamp costs $95 per participant per week; a $10 per person discount applies "
+            "to siblings. Payment is due at registration. Register online or at the recreation center.")
+    bids = ("Current Bids\nBid 24-031 Janitorial Services: bids are due May 2. Bid 24-033 Fleet Tires: pre-bid "
+            "meeting April 20. Register as a vendor to receive notices. Addendum 1 posted.")
+    for text in (retainage, developer, fees, bids):
+        assert "results_driven_contracting" not in _kinds(text), text
 
 
 def test_evaluation_reads_a_comparison_group_described_without_the_term() -> None:
@@ -237,10 +247,11 @@ def test_evaluation_reads_a_comparison_group_described_without_the_term() -> Non
              "looked the same on paper but were not on the work list, and both groups were tracked for a year. "
              "Comparing against lots that were similar but not cleaned separates the effect of the cleanup "
              "from the citywide trend: dumping complaints fell 35% near cleaned lots and 5% near the others.")
-    counts = ("Neighborhood Services Annual Summary\nCrews cleaned 80 lots in 2024 and 64 in 2023. Dumping "
-              "complaints fell 12% citywide. Call 311 to report a lot that needs attention.")
+    rates = ("Proposed Water Rate Change\nThe effect of the rate change on a typical household is $4.10 a month. "
+             "Both groups of customers, residential and commercial, would see the same percentage increase. The "
+             "rate study's findings were presented to Council in March.")
     assert "evaluation" in _kinds(study)
-    assert "evaluation" not in _kinds(counts)
+    assert "evaluation" not in _kinds(rates)
 
 
 def test_a_flattened_table_of_goals_and_results_is_not_one_sentence() -> None:
@@ -253,7 +264,9 @@ def test_a_flattened_table_of_goals_and_results_is_not_one_sentence() -> None:
                     for n, m in enumerate(measures))
     table = f"Library by the Numbers\n{rows}"
     assert "performance_reporting" in _kinds(table)
-    mention = "Library hours\nThe library met its goal for summer reading sign-ups, and the main branch is open late."
+    # The same two kinds of match close together in one sentence stay a passing mention.
+    mention = ("Library hours\nThe library met its goal of 90% for summer reading sign-ups this year, and the "
+               "main branch is open late.")
     assert _kinds(mention) == set()
 
 
