@@ -297,3 +297,32 @@ def test_an_open_data_annual_report_is_the_policy_only_when_the_policy_requires_
              "a refreshed website and two community workshops.")
     assert "open_data_policy" in _kinds(required)
     assert "open_data_policy" not in _kinds(named)
+
+
+def test_service_level_clauses_and_a_vendors_record_are_contracting_but_fee_schedules_are_not() -> None:
+    """Contracts rarely name the practice: levels the contractor must meet with credits or charges when one is
+    missed, and a staff report on how the vendor did against its measures before a renewal. A permit fee
+    schedule has amounts per item and "shall pay" too, but no contractor and no level of service."""
+    clause = ("Rotation Towing Agreement, Article 7: Response Requirements\nThe Operator shall arrive within 30 minutes of dispatch for 95% of "
+              "calls each month, as recorded in the dispatch system. For each month below that rate the Operator "
+              "will credit 3% of the monthly fee. Repeated misses are assessed against the Operator and may end "
+              "its place on the rotation list.")
+    renewal = ("Staff Report: Renewal of the Street Sweeping Contract\nThe contract set four measures the vendor "
+               "reports monthly. How the vendor performed last year: routes completed on schedule 97% (standard "
+               "95%); complaints resolved within two days 91% (standard 90%). The vendor met all four standards, "
+               "so staff recommend the first renewal option.")
+    fees = ("Permit Fees\nThe applicant shall pay $50 for each sign permit and $25 per inspection. Fees are due "
+            "when the application is filed. Payment may be made online or at the permit counter.")
+    assert "results_driven_contracting" in _kinds(clause)
+    assert "results_driven_contracting" in _kinds(renewal)
+    assert "results_driven_contracting" not in _kinds(fees)
+
+
+def test_police_community_outreach_is_not_resident_engagement_shown() -> None:
+    """A police community engagement unit's events (coffee with a cop, a citizens academy, block parties) are
+    outreach; engagement evidence is residents' priorities or feedback, and what it changed."""
+    unit = ("Community Engagement Unit\nOur Community Engagement Unit builds relationships between officers and "
+            "residents. Upcoming: Coffee with a Cop on May 7 at the Main Street diner, National Night Out block "
+            "parties on August 5, and the Citizens Police Academy starting in September. Community engagement "
+            "officers also visit neighborhood watch meetings.")
+    assert "stakeholder_engagement" not in _kinds(unit)
