@@ -326,3 +326,27 @@ def test_police_community_outreach_is_not_resident_engagement_shown() -> None:
             "parties on August 5, and the Citizens Police Academy starting in September. Community engagement "
             "officers also visit neighborhood watch meetings.")
     assert "stakeholder_engagement" not in _kinds(unit)
+
+
+def test_pages_about_cities_in_general_or_about_a_product_show_no_citys_practice() -> None:
+    """Third-party pages: a national survey of city officials, a vendor's product page, a tree count, a city
+    manager's annual review. Each uses the words; none shows a city doing the practice. A vendor's story of
+    one named city's governance program still does."""
+    national = ("More cities hire data leaders, survey finds\nA survey of municipal IT leaders found that 38% of the "
+                "190 cities that responded now have a data officer, up from 17% in 2019. Respondents cited budget "
+                "and hiring as obstacles. The association's full survey report is available to members.")
+    product = ("Catalogix for Government\nPlatform Solutions Customers Request a demo\nOne data catalog for your "
+               "agency: automated discovery, a business glossary, data quality rules and data governance "
+               "workflows. Pricing plans by number of systems. Contact sales.")
+    trees = ("Citywide tree survey counts 38,000 street trees\nVolunteers and arborists finished the street tree "
+             "survey this fall. Maples make up a quarter of the canopy; 6% of trees were rated in poor condition.")
+    review = ("Council completes city manager's annual review\nThe council rated the city manager 'exceeds "
+              "expectations' and approved a raise.\nRelated: Open data ordinance gets a first reading")
+    story = ("Customer story: City of Alder governs its data with Catalogix\nAlder's chief data officer set up a "
+             "data governance committee with a steward in every department. Together they wrote data quality "
+             "standards and classified 1,400 datasets. Request a demo to see how.")
+    assert "stakeholder_engagement" not in _kinds(national)
+    assert "data_governance" not in _kinds(product)
+    assert "stakeholder_engagement" not in _kinds(trees)
+    assert "open_data_policy" not in _kinds(review)
+    assert "data_governance" in _kinds(story)
