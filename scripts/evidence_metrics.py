@@ -24,7 +24,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from sources.evidence.classify import classify_record, load_rules  # noqa: E402
+from sources.evidence.classify import KINDS, classify_record, load_rules  # noqa: E402
 from sources.evidence.evaluate import (  # noqa: E402
     REAL_PAGES,
     SUNLIGHT_POLICIES,
@@ -42,48 +42,19 @@ EVAL_SET = REPO / "tests" / "fixtures" / "evidence" / "eval_set.jsonl"
 #: Where the real data lives: beside the project, read in place (tests/conftest.py says the same).
 REALDATA = REPO.parent / "shared" / "realdata"
 
-#: Measured with the rules before the real-page tuning (rules version 2026.12.02-2, no first-line title),
-#: on the same split, so the doc can say what the tuning changed.
-BEFORE = {"version": "2026.12.02-2", "test": 0.664, "tune": 0.665, "sunlight": (122, 146),
-          "test_recall": {"open_data_policy": 0.714, "open_data_portal": 0.583, "performance_reporting": 0.556,
-                          "evaluation": 0.556, "data_governance": 0.462, "results_driven_contracting": 0.600,
-                          "stakeholder_engagement": 0.583}}
-#: Round 1 of the real-page tuning (rules version 2026.12.05-1), the intermediate step.
-ROUND1 = {"version": "2026.12.05-1", "test": 0.768, "tune": 0.850, "sunlight": (130, 146),
-          "test_recall": {"open_data_policy": 0.786, "open_data_portal": 0.833, "performance_reporting": 0.667,
-                          "evaluation": 0.778, "data_governance": 0.692, "results_driven_contracting": 0.733,
-                          "stakeholder_engagement": 0.667}}
-
-#: Round 2-3 (rules version 2026.12.05-3), before the governance-convention and prescription fixes.
-ROUND3 = {"version": "2026.12.05-3", "test": 0.807, "tune": 0.876, "sunlight": (131, 146),
-          "test_recall": {"open_data_policy": 0.786, "open_data_portal": 0.833, "performance_reporting": 0.889,
-                          "evaluation": 0.778, "data_governance": 0.692, "results_driven_contracting": 0.733,
-                          "stakeholder_engagement": 0.750}}
-
-#: Rules version 2026.12.05-4, after the governance-convention and prescription fixes.
-ROUND4 = {"version": "2026.12.05-4", "test": 0.811, "tune": 0.908, "sunlight": (131, 146),
-          "test_recall": {"open_data_policy": 0.786, "open_data_portal": 0.833, "performance_reporting": 0.889,
-                          "evaluation": 0.778, "data_governance": 0.692, "results_driven_contracting": 0.733,
-                          "stakeholder_engagement": 0.750}}
-
-#: Rules version 2026.12.06-3, the last rules before the probe rounds of 2026.12.06-4.
-ROUND5 = {"version": "2026.12.06-3", "test": 0.818, "tune": 0.908, "sunlight": (131, 146),
-          "test_recall": {"open_data_policy": 0.786, "open_data_portal": 0.833, "performance_reporting": 0.889,
-                          "evaluation": 0.778, "data_governance": 0.769, "results_driven_contracting": 0.733,
-                          "stakeholder_engagement": 0.750}}
-
-#: Rules version 2026.12.06-4: the first two probe batches and their review.
-ROUND8 = {"version": "2026.12.06-4", "test": 0.825, "tune": 0.908, "sunlight": (131, 146),
-          "test_recall": {"open_data_policy": 0.786, "open_data_portal": 0.833, "performance_reporting": 0.889,
-                          "evaluation": 0.778, "data_governance": 0.846, "results_driven_contracting": 0.733,
-                          "stakeholder_engagement": 0.750}}
-
-#: Rules version 2026.12.06-5: the third probe batch (contracting clauses, precision negatives).
-ROUND9 = {"version": "2026.12.06-5", "test": 0.825, "tune": 0.908, "sunlight": (131, 146),
-          "test_recall": {"open_data_policy": 0.786, "open_data_portal": 0.833, "performance_reporting": 0.889,
-                          "evaluation": 0.778, "data_governance": 0.846, "results_driven_contracting": 0.733,
-                          "stakeholder_engagement": 0.750}}
-
+#: Earlier rules versions measured on the same split, oldest first, so the doc can say what each round
+#: changed: (label, rules version, test macro-F1, tune macro-F1, Sunlight policies found, test-part recall per
+#: kind in the order of ``KINDS``). "Before" is the rules ahead of the real-page tuning (no first-line title).
+HISTORY = (
+    ("Before", "2026.12.02-2", 0.664, 0.665, 122, (0.714, 0.583, 0.556, 0.556, 0.462, 0.600, 0.583)),
+    ("Round 1", "2026.12.05-1", 0.768, 0.850, 130, (0.786, 0.833, 0.667, 0.778, 0.692, 0.733, 0.667)),
+    ("Rounds 2-3", "2026.12.05-3", 0.807, 0.876, 131, (0.786, 0.833, 0.889, 0.778, 0.692, 0.733, 0.750)),
+    ("Round 4", "2026.12.05-4", 0.811, 0.908, 131, (0.786, 0.833, 0.889, 0.778, 0.692, 0.733, 0.750)),
+    ("Rounds 5-7", "2026.12.06-3", 0.818, 0.908, 131, (0.786, 0.833, 0.889, 0.778, 0.769, 0.733, 0.750)),
+    ("Round 8", "2026.12.06-4", 0.825, 0.908, 131, (0.786, 0.833, 0.889, 0.778, 0.846, 0.733, 0.750)),
+    ("Round 9", "2026.12.06-5", 0.825, 0.908, 131, (0.786, 0.833, 0.889, 0.778, 0.846, 0.733, 0.750)),
+)
+SUNLIGHT_TOTAL = 146
 
 def evaluate(path: Path) -> dict:
     lines = [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines() if x.strip()]
@@ -165,14 +136,11 @@ def render_real(real: dict | None, realdata: Path) -> list[str]:
             "",
         ]
     parts += ["## Before and after the real-page tuning", ""]
-    for label, b in (("Before", BEFORE), ("Round 1", ROUND1), ("Rounds 2-3", ROUND3), ("Round 4", ROUND4),
-                     ("Rounds 5-7", ROUND5),
-                     ("Round 8", ROUND8),
-                     ("Round 9", ROUND9)):
+    for label, version, test_f1, tune_f1, found, recall in HISTORY:
         parts += [
-            f"{label} (`{b['version']}`), same split: test part macro-F1 **{b['test']:.3f}**, tune part "
-            f"{b['tune']:.3f}, Sunlight {b['sunlight'][0]}/{b['sunlight'][1]}; test-part recall per kind: "
-            + ", ".join(f"{k} {v:.2f}" for k, v in b["test_recall"].items()) + ".",
+            f"{label} (`{version}`), same split: test part macro-F1 **{test_f1:.3f}**, tune part "
+            f"{tune_f1:.3f}, Sunlight {found}/{SUNLIGHT_TOTAL}; test-part recall per kind: "
+            + ", ".join(f"{k} {v:.2f}" for k, v in zip(KINDS, recall, strict=True)) + ".",
             "",
         ]
     parts += [
