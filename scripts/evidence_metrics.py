@@ -39,6 +39,7 @@ from sources.evidence.evaluate import (  # noqa: E402
 )
 
 EVAL_SET = REPO / "tests" / "fixtures" / "evidence" / "eval_set.jsonl"
+PROBES = EVAL_SET.with_name("probes.jsonl")
 #: Where the real data lives: beside the project, read in place (tests/conftest.py says the same).
 REALDATA = REPO.parent / "shared" / "realdata"
 
@@ -175,7 +176,31 @@ def render(result: dict, path: Path, real: dict | None, realdata: Path) -> str:
             parts += [f"### synthetic {name} split — macro-F1 {macro_f1(s):.3f}", "", table(s, markdown=True), ""]
     parts += [f"Classification speed in this run: {result['pages'] / result['seconds']:.0f} pages/s on the synthetic "
               "set (single thread, text already extracted; see docs/BENCHMARKS.md for the crawl).", ""]
+    parts += render_probes(PROBES)
     return "\n".join(parts)
+
+
+def render_probes(path: Path) -> list[str]:
+    """The probe pages' exact-match counts per batch: what the probe rounds taught the rules, kept."""
+    probes = [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines() if x.strip()]
+    exact: dict[int, list[bool]] = {}
+    for r in probes:
+        called = {e.kind for e in classify_record({"id": r["id"], "title": r["title"], "text": r["text"]})}
+        exact.setdefault(r["batch"], []).append(called == set(r["labels"]))
+    rows = [f"| {b} | {len(h)} | {sum(h)} | {sum(h) / len(h):.3f} |" for b, h in sorted(exact.items())]
+    every = [x for h in exact.values() for x in h]
+    return [
+        f"## Probe pages (regression guard): `{path.relative_to(REPO)}`",
+        "",
+        f"{len(probes)} pages written from the labelling guide alone, never from the rules or a real page "
+        "(LABELS.md, \"Probe pages\"). They were read while tuning rules `2026.12.06-4` to `-6`, so these are "
+        f"not held-out figures. Whole label set called exactly: {sum(every)} of {len(every)}.",
+        "",
+        "| batch | pages | exact | share |",
+        "|---:|---:|---:|---:|",
+        *rows,
+        "",
+    ]
 
 
 METHOD = [

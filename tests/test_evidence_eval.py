@@ -48,3 +48,27 @@ def test_hard_negatives_rarely_produce_evidence(predicted: dict[str, list[str]])
     negatives = [r for r in LINES if not r["labels"]]
     wrong = [r["id"] for r in negatives if predicted[r["id"]]]
     assert len(wrong) <= 0.08 * len(negatives), wrong
+
+
+PROBES = EVAL_SET.with_name("probes.jsonl")
+#: Share of probe pages whose whole label set is called exactly, overall and in every batch. The probes tuned
+#: rules 2026.12.06-4 to -6, so these are regression floors, not held-out figures (LABELS.md, "Probe pages").
+PROBE_EXACT = 0.93
+PROBE_BATCH_EXACT = 0.85
+
+
+def test_probe_pages_written_blind_to_the_rules_are_still_read_as_labelled() -> None:
+    """295 pages written from the labelling guide alone, in four batches (kinds across the board, boundary
+    cases, contracting and precision, pages not written by a city). A rule change that loses what the probe
+    rounds taught the rules fails here."""
+    probes = [json.loads(x) for x in PROBES.read_text(encoding="utf-8").splitlines() if x.strip()]
+    assert len(probes) >= 250 and len({p["id"] for p in probes}) == len(probes)
+    exact: dict[int, list[bool]] = {}
+    for p in probes:
+        assert set(p["labels"]) <= set(KINDS), p["id"]
+        called = {e.kind for e in classify_record({"id": p["id"], "title": p["title"], "text": p["text"]})}
+        exact.setdefault(p["batch"], []).append(called == set(p["labels"]))
+    every = [hit for hits in exact.values() for hit in hits]
+    assert sum(every) / len(every) >= PROBE_EXACT, f"{sum(every)}/{len(every)} probe pages read exactly"
+    for batch, hits in sorted(exact.items()):
+        assert sum(hits) / len(hits) >= PROBE_BATCH_EXACT, f"batch {batch}: {sum(hits)}/{len(hits)}"
