@@ -54,6 +54,7 @@ HISTORY = (
     ("Rounds 5-7", "2026.12.06-3", 0.818, 0.908, 131, (0.786, 0.833, 0.889, 0.778, 0.769, 0.733, 0.750)),
     ("Round 8", "2026.12.06-4", 0.825, 0.908, 131, (0.786, 0.833, 0.889, 0.778, 0.846, 0.733, 0.750)),
     ("Round 9", "2026.12.06-5", 0.825, 0.908, 131, (0.786, 0.833, 0.889, 0.778, 0.846, 0.733, 0.750)),
+    ("Round 10", "2026.12.06-6", 0.825, 0.908, 131, (0.786, 0.833, 0.889, 0.778, 0.846, 0.733, 0.750)),
 )
 SUNLIGHT_TOTAL = 146
 
@@ -370,6 +371,12 @@ METHOD = [
     "describe the process and not its outcome. Left: an opinion piece about portals in general, a university's multi-city database and "
     "a civic-tech group's hackathon recap are still called evidence. Tune part, Sunlight and markup "
     "negatives unchanged; synthetic 0.934; the test part is in the table above.",
+    "",
+    "`2026.12.06-7` narrows two phrases of the last rounds on a second reading: a survey counts against "
+    "engagement only when it is of cities or their officials, named as such (a survey of residents and "
+    "business leaders stays engagement), and a party's payments are contract charges only when they are "
+    "the contractor's, per missed level, late arrival or failure (a company's payment in lieu of taxes is "
+    "not). No figure above moved; `tests/test_evidence_classify.py` holds both cases.",
     "",
 ]
 

@@ -350,3 +350,15 @@ def test_pages_about_cities_in_general_or_about_a_product_show_no_citys_practice
     assert "stakeholder_engagement" not in _kinds(trees)
     assert "open_data_policy" not in _kinds(review)
     assert "data_governance" in _kinds(story)
+
+
+def test_narrowed_phrases_keep_their_everyday_neighbours_out() -> None:
+    """A resident survey that also asked business leaders is still engagement (only a survey of cities or
+    their officials counts against it); a company's payments under an incentive agreement are not a
+    contractor's charges for missed service levels."""
+    survey = ("Downtown Parking Survey\nThe city ran a survey of 900 residents and business leaders about downtown "
+              "parking. 64% of respondents said two-hour limits are too short.")
+    incentive = ("Harbor Logistics Incentive Agreement\nUnder the agreement the Company shall pay the city $150,000 "
+                 "a year in lieu of taxes. The incentive must be repaid if fewer than 120 jobs are created by 2028.")
+    assert "stakeholder_engagement" in _kinds(survey)
+    assert "results_driven_contracting" not in _kinds(incentive)
