@@ -29,6 +29,7 @@ from sources.evidence.evaluate import (  # noqa: E402
     REAL_PAGES,
     SUNLIGHT_POLICIES,
     macro_f1,
+    probe_exact,
     read_jsonl,
     real_page_scores,
     real_split,
@@ -183,17 +184,13 @@ def render(result: dict, path: Path, real: dict | None, realdata: Path) -> str:
 
 def render_probes(path: Path) -> list[str]:
     """The probe pages' exact-match counts per batch: what the probe rounds taught the rules, kept."""
-    probes = [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines() if x.strip()]
-    exact: dict[int, list[bool]] = {}
-    for r in probes:
-        called = {e.kind for e in classify_record({"id": r["id"], "title": r["title"], "text": r["text"]})}
-        exact.setdefault(r["batch"], []).append(called == set(r["labels"]))
+    exact = probe_exact(path)
     rows = [f"| {b} | {len(h)} | {sum(h)} | {sum(h) / len(h):.3f} |" for b, h in sorted(exact.items())]
     every = [x for h in exact.values() for x in h]
     return [
         f"## Probe pages (regression guard): `{path.relative_to(REPO)}`",
         "",
-        f"{len(probes)} pages written from the labelling guide alone, never from the rules or a real page "
+        f"{len(every)} pages written from the labelling guide alone, never from the rules or a real page "
         "(LABELS.md, \"Probe pages\"). They were read while tuning rules `2026.12.06-4` to `-6`, so these are "
         f"not held-out figures. Whole label set called exactly: {sum(every)} of {len(every)}.",
         "",

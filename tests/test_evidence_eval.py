@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from sources.evidence.classify import KINDS, classify_record
-from sources.evidence.evaluate import macro_f1, score
+from sources.evidence.evaluate import macro_f1, probe_exact, read_jsonl, score
 
 EVAL_SET = Path(__file__).parent / "fixtures" / "evidence" / "eval_set.jsonl"
 LINES = [json.loads(x) for x in EVAL_SET.read_text(encoding="utf-8").splitlines() if x.strip()]
@@ -61,13 +61,10 @@ def test_probe_pages_written_blind_to_the_rules_are_still_read_as_labelled() -> 
     """295 pages written from the labelling guide alone, in four batches (kinds across the board, boundary
     cases, contracting and precision, pages not written by a city). A rule change that loses what the probe
     rounds taught the rules fails here."""
-    probes = [json.loads(x) for x in PROBES.read_text(encoding="utf-8").splitlines() if x.strip()]
+    probes = read_jsonl(PROBES)
     assert len(probes) >= 250 and len({p["id"] for p in probes}) == len(probes)
-    exact: dict[int, list[bool]] = {}
-    for p in probes:
-        assert set(p["labels"]) <= set(KINDS), p["id"]
-        called = {e.kind for e in classify_record({"id": p["id"], "title": p["title"], "text": p["text"]})}
-        exact.setdefault(p["batch"], []).append(called == set(p["labels"]))
+    assert all(set(p["labels"]) <= set(KINDS) for p in probes)
+    exact = probe_exact(PROBES)
     every = [hit for hits in exact.values() for hit in hits]
     assert sum(every) / len(every) >= PROBE_EXACT, f"{sum(every)}/{len(every)} probe pages read exactly"
     for batch, hits in sorted(exact.items()):

@@ -78,6 +78,18 @@ def real_page_scores(path: Path) -> dict[str, dict[str, KindScore]]:
     return {name: score(pairs) for name, pairs in parts.items()}
 
 
+def probe_exact(path: Path) -> dict[int, list[bool]]:
+    """Per batch of the probe pages (tests/fixtures/evidence/probes.jsonl), whether each page's whole label
+    set was called exactly: the floor test and the metrics document count the same thing."""
+    from sources.evidence.classify import classify_record
+
+    exact: dict[int, list[bool]] = {}
+    for r in read_jsonl(path):
+        called = {e.kind for e in classify_record({"id": r["id"], "title": r["title"], "text": r["text"]})}
+        exact.setdefault(r["batch"], []).append(called == set(r["labels"]))
+    return exact
+
+
 @dataclass
 class PolicyRecall:
     found: int
