@@ -300,12 +300,13 @@ def _sentences_with(text: str, spans: list[tuple[int, int, float]]) -> int:
     if first == last:
         return 1
     if last - first > SENTENCE_CHARS:
-        return 2                     # no sentence runs this long: a flattened table or list without full stops
+        return 2                     # counted as more than one: most likely a table or list without full stops
     return 2 if _SENTENCE_END.search(text, first, last) else 1
 
 
-#: Matches further apart than this are never one sentence, stops or not (whitespace is collapsed, so a
-#: table of goals and results read from a page has no line breaks left to end its rows).
+#: Matches further apart than this count as more than one sentence, stops or not: whitespace is collapsed, so
+#: a table of goals and results read from a page has no line breaks left to end its rows. (A long legal
+#: sentence is then not discounted as a passing mention either; a page of such clauses is no mention.)
 SENTENCE_CHARS = 400
 
 
