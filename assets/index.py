@@ -104,7 +104,7 @@ def attested_corrections(context: dg.AssetExecutionContext, cities: pd.DataFrame
                                                       "coverage and the most attainable gaps."),
         "criteria_catalog": dg.AssetOut(**_OUT, description="The criteria catalog used for this run "
                                                             "(sources/criteria/wwc_2022.yaml) as two tables."),
-        "index_calibration": dg.AssetOut(**{**_OUT, "kinds": {"python", "scipy"}}, description=(
+        "index_calibration": dg.AssetOut(**{**_OUT, "kinds": {"python", "numpy"}}, description=(
             "The catalog's hand-set weights against a fit to the certified list, on held-out cities, and the "
             "run's decision: which of the two the published scores use, and why.")),
     },

@@ -215,7 +215,7 @@ def replay(runs: int = 5) -> dict:
 
 
 def floor_child() -> dict:
-    """What a run costs before it reads any data: the modules it imports (Dagster, pandas, scipy, pypdf,
+    """What a run costs before it reads any data: the modules it imports (Dagster, pandas, pypdf,
     lxml...), the Great Expectations context its checks need, and DuckDB's code, touched by writing and
     reading a small Parquet file as the portal registry and the publish do. Run in a fresh process."""
     import os

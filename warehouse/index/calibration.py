@@ -33,8 +33,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import minimize
 
+from warehouse.index.boxfit import minimize_in_box
 from warehouse.index.scoring import MAX_PROBABILITY, Model
 from warehouse.index.tiers import points_distribution, points_distribution_grad, tier_odds
 from warehouse.index.validation import auc
@@ -104,8 +104,8 @@ def fit(model: Model, values: np.ndarray, labels: np.ndarray, l2: float = L2) ->
     """Per-practice adjustment maximising the penalised likelihood of ``labels`` (category indices)."""
     practices = tuple(dict.fromkeys(c.practice for c in model.catalog.criteria))
     start = np.zeros(2 * len(practices))
-    result = minimize(penalised_loss, start, args=(model, practices, values, labels, l2), jac=True,
-                      method="L-BFGS-B", bounds=[(-BOUND, BOUND)] * len(start), options={"maxiter": 60})
+    result = minimize_in_box(lambda theta: penalised_loss(theta, model, practices, values, labels, l2), start,
+                             -BOUND, BOUND, max_iter=60)
     return Adjustment.from_vector(practices, result.x)
 
 
