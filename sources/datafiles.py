@@ -155,6 +155,8 @@ class RulesFile(_Strict):
     title_factor: float
     scale: float = Field(gt=0)
     single_sentence_factor: float = 1.0
+    link_line_factor: float = Field(default=1.0, ge=0, le=1)
+    link_line_trust: float = Field(default=0.0, ge=0)
     default_threshold: float
     masks: list[Regex] = []
     penalties: list[WeightedPattern] = []

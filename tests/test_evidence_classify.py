@@ -362,3 +362,74 @@ def test_narrowed_phrases_keep_their_everyday_neighbours_out() -> None:
                  "a year in lieu of taxes. The incentive must be repaid if fewer than 120 jobs are created by 2028.")
     assert "stakeholder_engagement" in _kinds(survey)
     assert "results_driven_contracting" not in _kinds(incentive)
+
+
+ROAD_NEWS = ("Maple Street Resurfacing Starts Monday\nCrews will mill and pave Maple Street between First and Ninth "
+             "avenues over two weeks. Parking will be restricted on the work side each day from 7 a.m. to 5 p.m., "
+             "and driveways stay open except for about an hour while the new surface sets.\n"
+             "Questions go to the Public Works project line.\n")
+
+
+def test_a_link_list_left_in_the_text_names_pages_it_does_not_show() -> None:
+    """Related links, a menu bar or a list of headlines naming the practices, under a page about something
+    else, are no evidence; the same list under a page that shows the practice still counts with it."""
+    related = ROAD_NEWS + ("Related Links\nOpen Data Policy\nPerformance Dashboard and Quarterly Results\n"
+                           "Community Survey Results\nResults-Based Contracting Program\nChief Data Officer\n")
+    bar = ROAD_NEWS + "Open Data Portal | Performance Dashboard | Open Data Policy | Community Survey\n"
+    headlines = ROAD_NEWS + ("Recent News\nCity releases 2025 Community Survey results\n"
+                             "Quarterly Performance Dashboard update now live\n"
+                             "Council adopts open data policy for all departments\n")
+    for page in (related, bar, headlines):
+        assert _kinds(page) == set(), page
+    policy = ("Administrative Regulation 4.2: Open Data\nEach department shall publish its public datasets on the "
+              "city's open data portal in machine-readable formats and update them on a schedule. Departments "
+              "shall designate an open data coordinator.\nRoles\nOpen Data Coordinators\nChief Data Officer\n"
+              "Open Data Advisory Committee\n")
+    assert "open_data_policy" in _kinds(policy)
+
+
+def test_link_lists_are_told_from_wrapped_prose_tables_and_bullets() -> None:
+    """Lines wrapped by a PDF, table cells with figures, one-line field names and bulleted items are the
+    page's own text, never a link list; a menu bar and a run of three short link-like lines are."""
+    from sources.evidence.classify import _flatten
+
+    def listed(raw: str) -> list[str]:
+        text, spans = _flatten(raw)
+        assert text == " ".join(raw.split())
+        return [text[a:b] for a, b in spans]
+
+    assert listed("The department reviews its\nperformance measures with\nthe council each quarter\n") == []
+    assert listed("Measure\nTarget\nActual\nPotholes filled in 3 days\n90%\n87%\n") == []
+    assert listed("• Data sharing between departments\n• Data quality standards\n• A data inventory\n") == []
+    assert listed("Budget 2024 2025 Change\nFire Services 2024 2025\nPolice Services 2024 2025\n") == []
+    assert listed("Home | Services | Open Data Portal\nBody text here.") == ["Home | Services | Open Data Portal"]
+    assert listed("Intro sentence.\nRelated\nOpen Data Policy\nBudget Book\nChief Data Officer\nEnd.") == [
+        "Open Data Policy Budget Book Chief Data Officer"]
+
+
+def test_samples_search_pages_building_standards_and_proposals_are_not_the_practice() -> None:
+    """Residents drawn at random for a survey or a panel are not a randomized evaluation (a lottery that
+    decides who gets a program still is); a site-search results page is none of the pages it lists; energy
+    standards for private buildings are not the city's performance, nor are targets promised in a grant
+    application for a program not yet run."""
+    panel = ("Residents' Transit Panel Recommendations\nThe panel of 28 residents was chosen from people who "
+             "answered an invitation mailed to 10,000 randomly selected addresses. The council adopted eleven "
+             "of its twelve recommendations on bus frequency.")
+    lottery = ("Summer Jobs Study\nWhen applications outnumber jobs, placements are drawn by lottery, so university "
+               "researchers can evaluate the program: teens offered a job are compared with a control group of "
+               "applicants who were not selected. Offered teens had 33% fewer arrests the next year.")
+    search = ("Search Results\nYou searched for: survey\nShowing results 1-8 of 143\n2024 Resident Satisfaction "
+              "Survey - Results and Action Plan\n...residents rated street maintenance lowest in the 2024 community "
+              "survey. Read the full report...\nEngagement Hub\n...share your input on park projects...")
+    beps = ("Building Energy Performance Standards\nOwners of large private buildings must report energy use "
+            "every year. Each building type has an energy use intensity target; buildings above the target must "
+            "cut the gap by half by 2029. Performance targets and actual results are posted for every building.")
+    assert "evaluation" not in _kinds(panel)
+    assert "evaluation" in _kinds(lottery)
+    assert _kinds(search) == set()
+    grant = ("Staff Report: Apply for the State Housing Stability Grant\nThe state application requires "
+             "performance targets, and staff proposes: households served, 180; households stably housed after 12 "
+             "months, 85 percent. These are projected outcomes; no results exist yet because the program has not "
+             "started. If the grant is awarded, the state will require quarterly reports.")
+    assert "performance_reporting" not in _kinds(beps)
+    assert "performance_reporting" not in _kinds(grant)

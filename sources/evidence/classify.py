@@ -7,6 +7,7 @@ can check the call against the page and the rule that made it.
 
 from __future__ import annotations
 
+import bisect
 import math
 import re
 from dataclasses import dataclass, field
@@ -61,6 +62,8 @@ class Rules:
     masks: tuple[Pattern, ...]
     kinds: dict[str, KindRules]
     penalties: tuple[Pattern, ...] = ()
+    link_line_factor: float = 1.0
+    link_line_trust: float = 0.0
 
     def patterns(self) -> list[Pattern]:
         """Every pattern of the rule set: masks, requirements, phrases and penalties."""
@@ -123,7 +126,8 @@ def load_rules(path: Path = RULES_PATH) -> Rules:
             threshold=k.threshold if k.threshold is not None else raw.default_threshold,
             yields_to=tuple(k.yields_to))
     return Rules(version=raw.version, title_factor=raw.title_factor, scale=raw.scale,
-                 single_sentence_factor=raw.single_sentence_factor,
+                 single_sentence_factor=raw.single_sentence_factor, link_line_factor=raw.link_line_factor,
+                 link_line_trust=raw.link_line_trust,
                  masks=tuple(_compile(p) for p in raw.masks), kinds=kinds,
                  penalties=tuple(_compile(x.p, x.w) for x in raw.penalties))
 
@@ -132,9 +136,9 @@ def classify(doc: Document, rules: Rules | None = None, *, standard: str | None 
     """Evidence objects for every kind whose score reaches its threshold, most confident first."""
     rules = rules or load_rules()
     catalog = load_catalog(standard) if standard else load_catalog()
-    text = " ".join(doc.text.split())
+    text, links = _flatten(doc.text)
     title = " ".join((doc.title if doc.title is not None else _first_line_title(doc)).split())
-    base = _masked(_Text(text, rules.finder.present(text)), rules.masks)
+    base = _masked(_Text(text, rules.finder.present(text), links), rules.masks)
     base_title = _masked(_Text(title, rules.finder.present(title)), rules.masks)
     out = []
     for kind, kr in rules.kinds.items():
@@ -142,7 +146,8 @@ def classify(doc: Document, rules: Rules | None = None, *, standard: str | None 
         head = _masked(base_title, kr.masks)
         if kr.requires and not any(_search(r, body) or _search(r, head) for r in kr.requires):
             continue
-        score, hits, best, spread = _score(kr, body, head, rules.title_factor, rules.penalties)
+        score, hits, best, spread = _score(kr, body, head, rules.title_factor, rules.penalties,
+                                           rules.link_line_factor, rules.link_line_trust)
         if spread == 1 and score > 0:
             score *= rules.single_sentence_factor
             hits.append(f"x{rules.single_sentence_factor:.2f} every match in one sentence")
@@ -202,6 +207,72 @@ _CHROME_PREFIX = re.compile(r"^(home ?my ?weblink ?about|home\s*[>»/|›]\s*)",
 TITLE_SKIP_LINES = 3
 
 
+#: A line of two to LINK_LINE_WORDS words, without a sentence's end, a comma or a figure (a year is allowed
+#: from three words on), reads like a link; LINK_RUN_LINES or more of them in a row are a link list (a menu,
+#: related links, a list of headlines) that extraction left in the text, and so is one line of three or more
+#: such items separated by " | " (a menu bar). One-word lines (menu items, field
+#: names) neither start nor break a run; prose wrapped across lines (a lower-case start) and bulleted items
+#: (lists a page makes of its own content) are never links.
+#: A pattern found only in a link list is discounted (_score).
+LINK_LINE_WORDS = 12
+LINK_RUN_LINES = 3
+_BULLET = re.compile(r"^[\s•·*>|\-–]+")
+_NOT_LINK = re.compile(r"[.!?:;]$|,")
+_FIGURE = re.compile(r"\d")
+_YEAR = re.compile(r"\b(?:19|20)\d\d\b")
+
+
+def _flatten(raw: str) -> tuple[str, tuple[tuple[int, int], ...]]:
+    """The whitespace-collapsed text (``" ".join(raw.split())``) and the spans in it of the link lists."""
+    lines = [words for words in (line.split() for line in raw.split("\n")) if words]
+    spans: list[tuple[int, int]] = []
+    run: list[tuple[int, int]] = []            # spans of the link-like lines of the current run
+    pos = 0
+    for k, words in enumerate(lines):
+        end = pos + sum(len(w) for w in words) + len(words) - 1
+        # A line that goes on in lower case on the next one is prose wrapped by a PDF or a narrow column.
+        wrapped = words[0][:1].islower() or (k + 1 < len(lines) and lines[k + 1][0][:1].islower())
+        shape = "text" if wrapped else _line_shape(words)
+        if shape == "bar":                       # a menu bar is a link list on its own
+            spans.append((pos, end))
+        elif shape == "link":
+            run.append((pos, end))
+        elif shape == "text":
+            if len(run) >= LINK_RUN_LINES:
+                spans.append((run[0][0], run[-1][1]))
+            run = []
+        pos = end + 1
+    if len(run) >= LINK_RUN_LINES:
+        spans.append((run[0][0], run[-1][1]))
+    return " ".join(w for words in lines for w in words), tuple(sorted(spans))
+
+
+def _line_shape(words: list[str]) -> str:
+    """"link", "bar" (three or more link-like items separated by " | "), "word" (one word: neither) or
+    "text"."""
+    if len(words) > LINK_LINE_WORDS and "|" not in words:
+        return "text"                     # most lines of prose end here
+    line = " ".join(words)
+    if _BULLET.match(line) and not line.startswith("|"):
+        return "text"                     # a bulleted item is a list the page itself makes: content
+    items = line.split(" | ")
+    if len(items) >= 3 and all(_line_shape(item.split()) in ("link", "word") for item in items if item.strip()):
+        return "bar"
+    n = len(words)
+    if n <= 1:
+        return "word" if line and not _FIGURE.search(line) else "text"
+    if n > LINK_LINE_WORDS or _NOT_LINK.search(line):
+        return "text"
+    figures = _YEAR.sub("", line, count=1) if n >= 3 else line     # a headline's year; two are a table's
+    return "text" if _FIGURE.search(figures) else "link"
+
+
+def _on_link_line(position: int, links: tuple[tuple[int, int], ...]) -> bool:
+    """Whether ``position`` falls in one of the sorted, disjoint ``links`` spans."""
+    k = bisect.bisect_right(links, (position, math.inf)) - 1
+    return k >= 0 and links[k][0] <= position < links[k][1]
+
+
 def _first_line_title(doc: Document) -> str:
     lines = doc.text.strip().split("\n")
     for i, line in enumerate(lines[:TITLE_SKIP_LINES + 1]):
@@ -219,6 +290,8 @@ class _Text:
 
     text: str
     present: frozenset[str]
+    links: tuple[tuple[int, int], ...] = ()     # spans of link-list lines (see _flatten), sorted
+
 
 
 def _search(pat: Pattern, t: _Text) -> re.Match[str] | None:
@@ -232,45 +305,65 @@ def _masked(t: _Text, masks: tuple[Pattern, ...]) -> _Text:
     for m in masks:
         if m.can_match(t.present):
             text = m.regex.sub(lambda x: " " * len(x.group(0)), text)
-    return _Text(text, t.present)
+    return _Text(text, t.present, t.links)
 
 
-def _score(kr: KindRules, body: _Text, head: _Text, title_factor: float, shared_penalties: tuple[Pattern, ...] = ()
-           ) -> tuple[float, list[str], tuple[int, int] | None, int]:
+def _score(kr: KindRules, body: _Text, head: _Text, title_factor: float, shared_penalties: tuple[Pattern, ...] = (),
+           link_factor: float = 1.0, link_trust: float = 0.0) -> tuple[float, list[str], tuple[int, int] | None, int]:
     """Score, explanation lines, the span of the decisive passage (the match with the most weight of other
     matches within half a snippet of it, earliest on ties), and how many sentences hold matches (0 when
     the title matched: a title is never a passing mention). The same words count once: a match inside
     text a stronger pattern already counted adds nothing, so overlapping patterns cannot make one line
-    outscore a page that shows the practice."""
-    score, hits, in_any_title = 0.0, [], False
-    spans: list[tuple[int, int, float]] = []
+    outscore a page that shows the practice.
+
+    Link lists (``body.links``: menus, related links, headline lists) count in full only on a page whose
+    other text and title already score ``link_trust`` of the kind's threshold: there a list is part of
+    what the page shows (a policy's list of roles). Elsewhere a pattern found only in link lists counts
+    once at ``link_factor`` of its weight and never makes the matches span two sentences: naming a page is
+    not showing the practice."""
+    found: list[tuple[Pattern, list[re.Match[str]], list[re.Match[str]], bool]] = []
     read: list[tuple[int, int]] = []          # spans of text already counted, strongest patterns first
     read_title: list[tuple[int, int]] = []
     for pat in kr.phrases:                   # strongest first (load_rules sorts them)
         matches = _fresh(pat.regex, body.text, read) if pat.can_match(body.present) else []
         title_match = _search(pat, head)
         in_title = title_match is not None and not _inside(title_match.span(), read_title)
-        in_any_title |= in_title
         if not matches and not in_title:
             continue
         read.extend(m.span() for m in matches)
         if in_title and title_match is not None:
             read_title.append(title_match.span())
-        factor = _REPEAT.get(len(matches), _REPEAT_MAX) if matches else 0.0
+        content = [m for m in matches if not _on_link_line(m.start(), body.links)] if body.links else matches
+        found.append((pat, matches, content, in_title))
+    outside = sum(pat.weight * (_REPEAT.get(len(content), _REPEAT_MAX) if content else 0.0)
+                  + (pat.weight * title_factor if in_title else 0.0) for pat, _, content, in_title in found)
+    trusted = outside >= link_trust * kr.threshold
+    score, hits, in_any_title = 0.0, [], False
+    spans: list[tuple[int, int, float]] = []
+    linked: list[tuple[int, int, float]] = []    # matches of patterns found only in link lists
+    for pat, matches, content, in_title in found:
+        counted = matches if trusted else content
+        in_any_title |= in_title
+        if counted:
+            factor = _REPEAT.get(len(counted), _REPEAT_MAX)
+        else:
+            factor = link_factor if matches else 0.0
+            linked.extend((m.start(), m.end(), pat.weight * link_factor) for m in matches)
         gained = pat.weight * factor + (pat.weight * title_factor if in_title else 0.0)
         score += gained
-        hits.append(f"+{gained:.2f} {pat.regex.pattern}" + (f" x{len(matches)}" if matches else "")
-                    + (" (title)" if in_title else ""))
-        spans.extend((m.start(), m.end(), pat.weight) for m in matches)
+        where = f" x{len(counted)}" if counted else (" (link list)" if matches else "")
+        hits.append(f"+{gained:.2f} {pat.regex.pattern}{where}" + (" (title)" if in_title else ""))
+        spans.extend((m.start(), m.end(), pat.weight) for m in counted)
     for pat in (*kr.penalties, *shared_penalties):
         if _search(pat, body) or _search(pat, head):
             score -= pat.weight
             hits.append(f"-{pat.weight:.2f} {pat.regex.pattern}")
-    if not spans:
+    if not spans and not linked:
         return score, hits, None, 0
     reach = SNIPPET_CHARS // 2
-    best = max(spans, key=lambda a: (sum(w for s, _, w in spans if abs(s - a[0]) <= reach), -a[0]))
-    spread = 0 if in_any_title else _sentences_with(body.text, spans)
+    near = spans or linked
+    best = max(near, key=lambda a: (sum(w for s, _, w in near if abs(s - a[0]) <= reach), -a[0]))
+    spread = 0 if in_any_title else (_sentences_with(body.text, spans) if spans else 1)
     return score, hits, (best[0], best[1]), spread
 
 
