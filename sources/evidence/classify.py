@@ -208,12 +208,11 @@ TITLE_SKIP_LINES = 3
 
 
 #: A line of two to LINK_LINE_WORDS words, without a sentence's end, a comma or a figure (a year is allowed
-#: from three words on), reads like a link; LINK_RUN_LINES or more of them in a row are a link list (a menu,
-#: related links, a list of headlines) that extraction left in the text, and so is one line of three or more
-#: such items separated by " | " (a menu bar). One-word lines (menu items, field
-#: names) neither start nor break a run; prose wrapped across lines (a lower-case start) and bulleted items
-#: (lists a page makes of its own content) are never links.
-#: A pattern found only in a link list is discounted (_score).
+#: from three words on), reads like a link. LINK_RUN_LINES or more of them in a row are a link list that
+#: extraction left in the text (a menu, related links, a list of headlines), and so is one line of three or
+#: more such items separated by " | " (a menu bar). One-word lines (menu items, field names) neither start
+#: nor break a run; prose wrapped across lines (a lower-case start) and bulleted items (lists a page makes
+#: of its own content) are never links. A pattern found only in a link list is discounted (_score).
 LINK_LINE_WORDS = 12
 LINK_RUN_LINES = 3
 _BULLET = re.compile(r"^[\s•·*>|\-–]+")
@@ -291,7 +290,6 @@ class _Text:
     text: str
     present: frozenset[str]
     links: tuple[tuple[int, int], ...] = ()     # spans of link-list lines (see _flatten), sorted
-
 
 
 def _search(pat: Pattern, t: _Text) -> re.Match[str] | None:
