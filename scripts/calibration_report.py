@@ -321,7 +321,8 @@ def render(r: dict, command: str, results: list[dict] | None = None) -> str:
         "every prior's log-odds, `prior' = sigmoid(logit(prior) + prior_shift)`. They are chosen to "
         "maximise the likelihood of the certified tiers under the index's own exact tier distribution "
         "(prerequisites and core criteria included), with a small pull towards the hand-set values "
-        "(`warehouse/index/calibration.py`).", "",
+        "(`warehouse/index/calibration.py`). Each parameter stays within ±3; the optimum is found with the "
+        "likelihood's exact gradient by a projected quasi-Newton search (`warehouse/index/boxfit.py`).", "",
         "Every comparison is out of sample: cities are split into five stratified folds, each fold is "
         "scored with parameters fitted on the other four, and the held-out predictions of both models are "
         "pooled. Cities whose sources were mostly unread (coverage below 0.5) take no part. Every run does "
