@@ -333,9 +333,9 @@ def _score(kr: KindRules, body: _Text, head: _Text, title_factor: float, shared_
             read_title.append(title_match.span())
         content = [m for m in matches if not _on_link_line(m.start(), body.links)] if body.links else matches
         found.append((pat, matches, content, in_title))
-    outside = sum(pat.weight * (_REPEAT.get(len(content), _REPEAT_MAX) if content else 0.0)
-                  + (pat.weight * title_factor if in_title else 0.0) for pat, _, content, in_title in found)
-    trusted = outside >= link_trust * kr.threshold
+    trusted = not body.links or link_trust * kr.threshold <= sum(
+        pat.weight * (_REPEAT.get(len(content), _REPEAT_MAX) if content else 0.0)
+        + (pat.weight * title_factor if in_title else 0.0) for pat, _, content, in_title in found)
     score, hits, in_any_title = 0.0, [], False
     spans: list[tuple[int, int, float]] = []
     linked: list[tuple[int, int, float]] = []    # matches of patterns found only in link lists

@@ -28,7 +28,7 @@ ARMIJO = 1e-4
 
 @dataclass(frozen=True)
 class BoxFit:
-    """Where the search stopped, the loss there, and why it stopped (for the run's log)."""
+    """Where the search stopped, the loss there, and why it stopped."""
 
     x: np.ndarray
     fun: float
