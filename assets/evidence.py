@@ -63,7 +63,8 @@ def crawl_shard(k: int, shards: int) -> dg.AssetsDefinition:
             # A replay follows the document hosts its archive's crawl followed, besides the configured ones.
             limits = limits.with_doc_hosts(f.declared(DOC_HOSTS_FIELD))
             pages, evidence, summaries = progress.call(crawl_cities, f, mine, limits=limits,
-                                                       workers=f.config.concurrency, progress=progress)
+                                                       workers=f.config.concurrency, readers=res.crawl.readers(),
+                                                       progress=progress)
         # Row count and schema are the shard's requests (its pages table): what a crawl's size is counted in.
         return dg.Output({"pages": pages, "evidence": evidence, "summaries": summaries}, metadata=table_metadata(
             pages, cities=len(summaries), pid=os.getpid(), **progress.close()))

@@ -11,6 +11,7 @@ import dagster as dg
 
 from sources.census import SUBEST_URL
 from sources.evidence.crawl import CrawlLimits
+from sources.evidence.reading import auto_processes
 from sources.http.archive import SAMPLE_FIELD
 from sources.http.config import FetcherConfig
 from sources.http.fetcher import Fetcher
@@ -166,6 +167,13 @@ class CrawlSettings(dg.ConfigurableResource):
     revisit_heuristic_fraction: float = _REVISIT.heuristic_fraction
     revisit_slack_days: float = _REVISIT.slack_days
     revisit_jitter: float = _REVISIT.jitter
+    #: Worker processes that read (parse and classify) what the crawl fetches, beside its threads: -1 is
+    #: one per usable CPU beyond the first (none on a one-CPU machine), 0 reads in the crawl's threads.
+    reader_processes: int = -1
+
+    def readers(self) -> int:
+        """Reader processes for a crawl (the setting, or the automatic count)."""
+        return auto_processes() if self.reader_processes < 0 else self.reader_processes
 
     def revisit_policy(self) -> RevisitPolicy:
         return RevisitPolicy(enabled=self.revisit, base_interval_days=self.revisit_base_interval_days,

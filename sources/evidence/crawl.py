@@ -32,8 +32,9 @@ from urllib.parse import urlsplit
 
 import pandas as pd
 
-from sources.evidence.classify import classify, rules_file
-from sources.evidence.documents import Document, decode, load, sniff
+from sources.evidence.classify import Evidence, rules_file
+from sources.evidence.documents import Document
+from sources.evidence.reading import PageReader
 from sources.http.fetcher import Fetcher
 from sources.http.result import FetchResult
 from sources.http.revisit import Decision, Observation, decide
@@ -151,8 +152,9 @@ class CityCrawler:
     order of fetches a one-city-at-a-time crawl would make."""
 
     def __init__(self, fetcher: Fetcher, geoid: str, website: str, limits: CrawlLimits = CrawlLimits(),
-                 now: datetime | None = None):
+                 now: datetime | None = None, reader: PageReader | None = None):
         self.fetcher, self.limits, self.website = fetcher, limits, website
+        self.reader = reader or PageReader()
         self.out = CityCrawl(geoid, website)
         self._site_domain = registrable_domain(urlsplit(website).hostname)
         self._doc_domains = set(limits.doc_hosts)
@@ -287,7 +289,7 @@ class CityCrawler:
         else:
             res = self.fetcher.get(url, max_bytes=max(cap, 1))
         self._spent += len(res.body)
-        page, doc = _page_row(out.geoid, res, depth, -neg, via, limits)
+        page, doc, found = _page_row(out.geoid, res, depth, -neg, via, limits, self.reader)
         if decision is not None:
             page["revisit"] = decision.describe()
         out.pages.append(page)
@@ -296,7 +298,6 @@ class CityCrawler:
         if res.ok and self._already_read(page):
             pass                             # the same page again (an alias, a redirect, a copy): no new evidence
         elif doc is not None and doc.text:   # a PDF that failed on page 5 still has pages 1-4 to read
-            found = classify(doc)
             page["evidence_kinds"] = ";".join(e.kind for e in found)
             out.evidence.extend(_evidence_row(out.geoid, res, e) for e in found)
         if self._ledger is not None and (res.ok or res.status in ABSENT):
@@ -398,19 +399,26 @@ def crawl_city(fetcher: Fetcher, geoid: str, website: str, limits: CrawlLimits =
 
 
 def crawl_cities(fetcher: Fetcher, cities: pd.DataFrame, *, limits: CrawlLimits = CrawlLimits(), workers: int = 8,
-                 progress: Callable[[int, int], None] | None = None, now: datetime | None = None
-                 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+                 progress: Callable[[int, int], None] | None = None, now: datetime | None = None,
+                 readers: int = 0) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Crawl every city with a website; returns (pages, evidence, summaries).
 
     ``workers`` threads share every city: each free worker takes the city whose next host may be
     contacted soonest and makes one step of its crawl. A city is stepped by one worker at a time, so its
     own crawl is sequential and identical to a lone crawl; across cities, workers fill the time a host's
-    politeness delay would otherwise leave idle. Per-host politeness stays the fetcher's job."""
+    politeness delay would otherwise leave idle. Per-host politeness stays the fetcher's job.
+
+    ``readers`` worker processes read what the threads fetch (``sources/evidence/reading.py``); 0 reads
+    in the threads themselves. The result is the same either way. With readers there are at least two
+    threads per reader, so each reader has a page waiting while the next one is fetched (a replay's
+    fetcher allows a single thread, its fetches being local reads, which would leave readers idle)."""
     todo = cities[cities["website_url"].notna() & (cities["website_url"] != "")]
     now = now or datetime.now(UTC)   # one clock for every city: the revisit decisions of one run agree
-    crawlers = [CityCrawler(fetcher, g, w, limits, now)
-                for g, w in zip(todo["geoid"], todo["website_url"], strict=True)]
-    _schedule(fetcher, crawlers, max(1, workers), progress)
+    with PageReader(readers if len(todo) else 0) as reader:
+        reader.start()
+        crawlers = [CityCrawler(fetcher, g, w, limits, now, reader)
+                    for g, w in zip(todo["geoid"], todo["website_url"], strict=True)]
+        _schedule(fetcher, crawlers, max(1, workers, 2 * readers + 1 if readers else 0), progress)
     results = [c.out for c in crawlers]
     pages = pd.DataFrame([p for r in results for p in r.pages], columns=PAGE_COLUMNS)
     evidence = pd.DataFrame([e for r in results for e in r.evidence], columns=EVIDENCE_COLUMNS)
@@ -548,18 +556,15 @@ def _schedule(fetcher: Fetcher, crawlers: list[CityCrawler], workers: int,
                 name="crawl")
 
 
-def _page_row(geoid: str, res: FetchResult, depth: int, priority: float, via: str,
-              limits: CrawlLimits) -> tuple[dict, Document | None]:
-    """The page's log row, and its document when it is HTML, PDF or plain text (images, archives and
-    feeds are fetched and archived but not read)."""
-    doc = None
+def _page_row(geoid: str, res: FetchResult, depth: int, priority: float, via: str, limits: CrawlLimits,
+              reader: PageReader) -> tuple[dict, Document | None, list[Evidence]]:
+    """The page's log row, its document when it is HTML, PDF or plain text (images, archives and feeds are
+    fetched and archived but not read), and the evidence found in it."""
+    doc: Document | None = None
+    found: list[Evidence] = []
     if res.ok:
-        kind = sniff(res.body, res.content_type, res.final_url)
-        doc = None if kind == "binary" else load(
-            res.body, content_type=res.content_type, url=res.final_url, max_pdf_pages=limits.max_pdf_pages,
-            # As a browser would: byte-order mark, the header's charset, then the page's own <meta charset>.
-            text=decode(res.body, res.headers.get("content-type"), html=kind == "html")
-            if kind in ("html", "text") else None)
+        doc, found = reader.read(res.body, content_type=res.content_type, charset_header=res.headers.get("content-type"),
+                                 url=res.final_url, max_pdf_pages=limits.max_pdf_pages)
     row = {"geoid": geoid, "url": res.url, "final_url": res.final_url, "depth": depth,
            "priority": None if priority == float("inf") else round(priority, 3), "found_via": via,
            "outcome": res.outcome.value, "status": res.status, "content_type": res.content_type or None,
@@ -572,7 +577,7 @@ def _page_row(geoid: str, res: FetchResult, depth: int, priority: float, via: st
            # page asked, the original date when carried.
            "verified_at": res.fetched_at if res.ok or res.status in ABSENT else None, "revisit": None,
            "carried_from_run": res.carried_from}
-    return row, doc
+    return row, doc, found
 
 
 def _add_alias(page: dict, url: str) -> None:

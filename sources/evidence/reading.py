@@ -1,0 +1,146 @@
+"""Reading a fetched body into a document and its evidence, on the crawl's own threads or in worker processes.
+
+Why processes: a crawl's threads mostly wait on hosts, but reading what they bring back (building a bs4
+tree, pypdf, the classifier's regexes) is Python work that holds the GIL, so on the sample run it was half
+of the crawl and ran on one core however many were free. Reading is a pure function of the response's
+bytes, so it moves to a process pool unchanged: each crawl thread hands its page over and waits, and the
+other threads fetch meanwhile. The pages and evidence are the same either way (a test holds both).
+
+A reader process that dies (a parser crash, the kernel's OOM killer) breaks the pool for every page in
+flight. Each of those pages is read again, alone, in a process of its own: the page that killed the pool
+kills that one too and is recorded with an ``extract_error`` saying so; the others read normally. The
+next page starts a new pool. Nothing is read in the crawl's own process after a death, since the page
+that caused it would take the whole run down.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import threading
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+
+from sources.evidence.classify import Evidence, classify, load_rules
+from sources.evidence.documents import Document, decode, load, sniff
+
+_log = logging.getLogger(__name__)
+
+READER_DIED = ("the reader process died reading this page (a parser crash or out of memory); the page is "
+               "recorded, not read")
+
+
+def read_body(body: bytes, *, content_type: str | None, charset_header: str | None, url: str | None,
+              max_pdf_pages: int) -> tuple[Document | None, list[Evidence]]:
+    """The document in ``body`` (None for binary content) and the evidence the classifier finds in it."""
+    kind = sniff(body, content_type, url)
+    if kind == "binary":
+        return None, []
+    doc = load(body, content_type=content_type, url=url, max_pdf_pages=max_pdf_pages,
+               # As a browser would: byte-order mark, the header's charset, then the page's own <meta charset>.
+               text=decode(body, charset_header, html=kind == "html") if kind in ("html", "text") else None)
+    return doc, (classify(doc) if doc.text else [])
+
+
+Reader = Callable[..., tuple[Document | None, list[Evidence]]]
+
+
+def usable_cpus() -> int:
+    """CPUs this process may run on (its affinity mask, which containers and ``taskset`` narrow)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:          # not on Linux
+        return os.cpu_count() or 1
+
+
+#: Reader processes the auto setting starts at most: past this a crawl's fetching, not reading, is the limit.
+MAX_AUTO_PROCESSES = 8
+
+
+def auto_processes() -> int:
+    """Reader processes when the setting says auto: one per usable CPU beyond the one the crawl's own
+    process keeps busy (none on a one-CPU machine), at most ``MAX_AUTO_PROCESSES``."""
+    return max(0, min(usable_cpus() - 1, MAX_AUTO_PROCESSES))
+
+
+class PageReader:
+    """Reads bodies with ``target`` (:func:`read_body`): in the calling thread when ``processes`` is 0,
+    else in a pool of that many worker processes, started at the first page. Thread-safe; close it (or
+    use ``with``). ``deaths`` counts the reader processes that died."""
+
+    def __init__(self, processes: int = 0, target: Reader = read_body) -> None:
+        self.processes = max(0, processes)
+        self.target = target
+        self.deaths = 0
+        self._pool: ProcessPoolExecutor | None = None
+        self._lock = threading.Lock()
+        self._alone = threading.Lock()      # one page at a time is read again in a process of its own
+
+    def __enter__(self) -> PageReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def start(self) -> None:
+        """Start the reader processes now and have each load the classifier's rules, so they are ready by
+        the time the first page arrives (a process takes about half a second to import its parsers)."""
+        if self.processes:
+            pool = self._shared_pool()
+            for _ in range(self.processes):
+                pool.submit(_warm)
+
+    def close(self) -> None:
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    def read(self, body: bytes, *, content_type: str | None, charset_header: str | None, url: str | None,
+             max_pdf_pages: int) -> tuple[Document | None, list[Evidence]]:
+        args = {"content_type": content_type, "charset_header": charset_header, "url": url,
+                "max_pdf_pages": max_pdf_pages}
+        if self.processes == 0:
+            return self.target(body, **args)
+        pool = self._shared_pool()
+        try:
+            return pool.submit(self.target, body, **args).result()
+        except BrokenProcessPool:
+            self._lost(pool)
+        with self._alone, _spawned(1) as alone:
+            try:
+                return alone.submit(self.target, body, **args).result()
+            except BrokenProcessPool:
+                with self._lock:
+                    self.deaths += 1
+                _log.warning("%s: the page-reader process died reading this page; recorded, not read", url)
+                return Document(url, sniff(body, content_type, url), None, "", error=READER_DIED), []
+
+    def _shared_pool(self) -> ProcessPoolExecutor:
+        with self._lock:
+            if self._pool is None:
+                self._pool = _spawned(self.processes)
+            return self._pool
+
+    def _lost(self, pool: ProcessPoolExecutor) -> None:
+        """A process of ``pool`` died: count it once (every page in flight sees the same broken pool) and
+        let the next page start a new pool."""
+        with self._lock:
+            if self._pool is not pool:
+                return
+            self._pool = None
+            self.deaths += 1
+        _log.warning("a page-reader process died; the pages it held are read again one by one")
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _warm() -> None:
+    load_rules()
+
+
+def _spawned(processes: int) -> ProcessPoolExecutor:
+    # spawn, not fork: the crawl runs beside other threads (Dagster's, the fetcher's), and a fork copies
+    # whatever lock one of them holds at that moment.
+    return ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"))

@@ -1,0 +1,120 @@
+"""Reading pages in worker processes: the same documents and evidence as reading in the crawl's threads, and a
+reader process that dies costs the page that killed it and nothing else."""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+import pytest
+
+from sources.evidence.reading import READER_DIED, PageReader, auto_processes, read_body
+from tests.simweb.formats.pdf import text_pdf
+
+POLICY = (b"<html><head><title>Open Data Policy</title></head><body><nav><a href='/'>Home</a></nav><main>"
+          b"<h1>Open Data Policy</h1><p>The City Council adopted an open data policy by ordinance. Each department "
+          b"shall publish its datasets on the city's open data portal in machine-readable formats, and the chief "
+          b"data officer shall keep an inventory of the city's data.</p><a href='/data'>Open data portal</a>"
+          b"</main></body></html>")
+BODIES = [
+    (POLICY, "text/html; charset=utf-8", "https://www.city.example/open-data-policy"),
+    (b"Annual performance report\nMeasure 1: target 90%, actual 94%, on track.\n", "text/plain",
+     "https://www.city.example/report.txt"),
+    (b"<html><body><p>Pay your water bill online.</p></body></html>", "text/html", "https://www.city.example/pay"),
+    (b"\x89PNG\r\n\x1a\n" + bytes(200), "image/png", "https://www.city.example/seal.png"),
+    (b"<html><body><div><p>unclosed <b>markup &amp; stray </i> tags", "text/html", "https://www.city.example/bad"),
+]
+KILL = b"<!-- kill the reader -->"
+
+
+def _read(reader: PageReader, body: bytes, ctype: str, url: str):
+    return reader.read(body, content_type=ctype.split(";")[0], charset_header=ctype, url=url, max_pdf_pages=5)
+
+
+def read_or_die(body: bytes, **args):
+    """The real reader, except that a marked page ends its process at once, as a parser crash would."""
+    if KILL in body:
+        os._exit(1)
+    return read_body(body, **args)
+
+
+def _pdf() -> tuple[bytes, str, str]:
+    lines = [f"Measure {k}: target {90 + k % 7}%, actual {80 + k % 17}%, on track." for k in range(60)]
+    return text_pdf(lines, title="Annual Performance Report"), "application/pdf", "https://www.city.example/r.pdf"
+
+
+def test_reader_processes_read_exactly_what_the_crawl_threads_read() -> None:
+    bodies = [*BODIES, _pdf()]
+    here = [_read(PageReader(0), *b) for b in bodies]
+    with PageReader(1) as reader:
+        reader.start()
+        there = [_read(reader, *b) for b in bodies]
+        assert reader.deaths == 0
+    assert there == here
+    docs = {url: doc for (_, _, url), (doc, _) in zip(bodies, here, strict=True)}
+    assert docs["https://www.city.example/seal.png"] is None
+    assert "open_data_policy" in {e.kind for e in here[0][1]}
+    assert docs["https://www.city.example/r.pdf"].kind == "pdf" and docs["https://www.city.example/r.pdf"].pages
+
+
+def test_a_dying_reader_costs_only_the_page_that_killed_it() -> None:
+    """Pages in flight when a reader dies are read again one by one: the killer dies again and is recorded as
+    not read; every other page, in flight or later, is read normally."""
+    killer = (KILL + POLICY, "text/html", "https://www.city.example/crash")
+    pages = [*BODIES, killer, *BODIES]
+    expected = {i: _read(PageReader(0), *b) for i, b in enumerate(pages) if b is not killer}
+    got: dict[int, tuple] = {}
+    with PageReader(1, target=read_or_die) as reader:
+        threads = [threading.Thread(target=lambda i=i, b=b: got.__setitem__(i, _read(reader, *b)))
+                   for i, b in enumerate(pages)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=120)
+        after = _read(reader, *BODIES[0])       # the next page starts a new pool
+        deaths = reader.deaths
+    assert {i: v for i, v in got.items() if i != len(BODIES)} == expected
+    doc, evidence = got[len(BODIES)]
+    assert doc is not None and doc.error == READER_DIED and doc.text == "" and evidence == []
+    assert after == expected[0]
+    assert deaths >= 2      # the shared pool's process and the one that read the page alone
+
+
+@pytest.mark.slow
+def test_a_crawl_with_reader_processes_gives_the_same_pages_and_evidence(tmp_path: Path) -> None:
+    import pandas as pd
+
+    from sources.evidence.crawl import crawl_cities
+    from sources.http.fetcher import Fetcher
+    from tests.simweb.population import build_population
+    from tests.simweb.server import SimWeb, crawl_limits
+
+    pop = build_population(8, seed=3)
+    cities = pd.DataFrame([{"geoid": c.geoid, "website_url": c.website} for c in pop.cities if c.website])
+    runs = []
+    for readers in (0, 1):
+        with SimWeb(pop) as sim, Fetcher(sim.fetcher_config(max_crawl_delay_s=0.0),
+                                         run_dir=tmp_path / str(readers)) as f:
+            runs.append(crawl_cities(f, cities, limits=crawl_limits(), workers=4, readers=readers))
+    def same(a: pd.DataFrame, b: pd.DataFrame, key: list[str]) -> None:
+        # Fetch times differ, and so may the order of a city's fetches where a shared host gets a turn
+        # of its own (the scheduler's timing): the rows are compared as sets.
+        a, b = (x.drop(columns=["fetched_at", "verified_at"]).sort_values(key).reset_index(drop=True) for x in (a, b))
+        pd.testing.assert_frame_equal(a, b)
+
+    (pages0, ev0, _), (pages1, ev1, _) = runs
+    assert len(pages0) > 50 and len(ev0) > 5
+    same(pages0.drop(columns=["priority", "depth", "found_via"]), pages1.drop(columns=["priority", "depth", "found_via"]),
+         ["geoid", "url"])
+    same(ev0, ev1, ["geoid", "url", "kind"])
+
+
+def test_the_automatic_reader_count_leaves_one_cpu_to_the_crawl() -> None:
+    from pipelines.resources import CrawlSettings
+    from sources.evidence.reading import MAX_AUTO_PROCESSES, usable_cpus
+
+    assert auto_processes() == max(0, min(usable_cpus() - 1, MAX_AUTO_PROCESSES))
+    assert CrawlSettings().readers() == auto_processes()
+    assert CrawlSettings(reader_processes=0).readers() == 0
+    assert CrawlSettings(reader_processes=3).readers() == 3
