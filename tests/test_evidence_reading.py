@@ -118,3 +118,14 @@ def test_the_automatic_reader_count_leaves_one_cpu_to_the_crawl() -> None:
     assert CrawlSettings().readers() == auto_processes()
     assert CrawlSettings(reader_processes=0).readers() == 0
     assert CrawlSettings(reader_processes=3).readers() == 3
+
+
+def test_a_reader_process_logs_through_the_crawls_process(caplog: pytest.LogCaptureFixture) -> None:
+    """pypdf's warning about a damaged PDF, raised in a reader process, reaches this process's loggers (so
+    the run's log file, never the terminal), as it did when the crawl's threads read the page."""
+    data, ctype, url = _pdf()
+    damaged = data[:data.rindex(b"%%EOF")]
+    with caplog.at_level("WARNING", logger="pypdf"), PageReader(1) as reader:
+        doc, _ = _read(reader, damaged, ctype, url)
+    assert doc is not None and doc.kind == "pdf"
+    assert any(r.name.startswith("pypdf") and "EOF marker" in r.getMessage() for r in caplog.records), caplog.text

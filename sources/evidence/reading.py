@@ -11,11 +11,15 @@ flight. Each of those pages is read again, alone, in a process of its own: the p
 kills that one too and is recorded with an ``extract_error`` saying so; the others read normally. The
 next page starts a new pool. Nothing is read in the crawl's own process after a death, since the page
 that caused it would take the whole run down.
+
+Log records of a reader process (pypdf's warnings about damaged files, say) are sent back and handled by
+the crawl's process, so they land where its own records go (the run's log file), never on the terminal.
 """
 
 from __future__ import annotations
 
 import logging
+import logging.handlers
 import multiprocessing
 import os
 import threading
@@ -77,6 +81,9 @@ class PageReader:
         self._pool: ProcessPoolExecutor | None = None
         self._lock = threading.Lock()
         self._alone = threading.Lock()      # one page at a time is read again in a process of its own
+        self._records_lock = threading.Lock()
+        self._records: multiprocessing.queues.Queue | None = None
+        self._listener: logging.handlers.QueueListener | None = None
 
     def __enter__(self) -> PageReader:
         return self
@@ -97,6 +104,10 @@ class PageReader:
             pool, self._pool = self._pool, None
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
+        with self._records_lock:
+            listener, self._listener, self._records = self._listener, None, None
+        if listener is not None:
+            listener.stop()          # handles every record already sent, then ends its thread
 
     def read(self, body: bytes, *, content_type: str | None, charset_header: str | None, url: str | None,
              max_pdf_pages: int) -> tuple[Document | None, list[Evidence]]:
@@ -109,7 +120,7 @@ class PageReader:
             return pool.submit(self.target, body, **args).result()
         except BrokenProcessPool:
             self._lost(pool)
-        with self._alone, _spawned(1) as alone:
+        with self._alone, self._spawned(1) as alone:
             try:
                 return alone.submit(self.target, body, **args).result()
             except BrokenProcessPool:
@@ -121,8 +132,21 @@ class PageReader:
     def _shared_pool(self) -> ProcessPoolExecutor:
         with self._lock:
             if self._pool is None:
-                self._pool = _spawned(self.processes)
+                self._pool = self._spawned(self.processes)
             return self._pool
+
+    def _spawned(self, processes: int) -> ProcessPoolExecutor:
+        """A pool whose processes send their log records here. spawn, not fork: the crawl runs beside
+        other threads (Dagster's, the fetcher's), and a fork copies whatever lock one of them holds."""
+        context = multiprocessing.get_context("spawn")
+        with self._records_lock:
+            if self._records is None:
+                self._records = context.Queue()
+                self._listener = logging.handlers.QueueListener(self._records, _Redispatch())
+                self._listener.start()
+            records = self._records
+        return ProcessPoolExecutor(processes, mp_context=context, initializer=_send_records_to,
+                                   initargs=(records, logging.getLogger().getEffectiveLevel()))
 
     def _lost(self, pool: ProcessPoolExecutor) -> None:
         """A process of ``pool`` died: count it once (every page in flight sees the same broken pool) and
@@ -140,7 +164,19 @@ def _warm() -> None:
     load_rules()
 
 
-def _spawned(processes: int) -> ProcessPoolExecutor:
-    # spawn, not fork: the crawl runs beside other threads (Dagster's, the fetcher's), and a fork copies
-    # whatever lock one of them holds at that moment.
-    return ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"))
+def _send_records_to(records: multiprocessing.queues.Queue, level: int) -> None:
+    """In a reader process: every log record goes back to the crawl's process."""
+    root = logging.getLogger()
+    root.handlers[:] = [logging.handlers.QueueHandler(records)]
+    root.setLevel(level)
+
+
+class _Redispatch(logging.Handler):
+    """In the crawl's process: a reader's record, handled by the logger of its name as if logged here."""
+
+    def handle(self, record: logging.LogRecord) -> bool:
+        logging.getLogger(record.name).handle(record)
+        return True
+
+    def emit(self, record: logging.LogRecord) -> None:   # handle() does the work
+        pass
