@@ -109,3 +109,36 @@ def test_the_shortcut_changes_no_call_on_the_synthetic_set() -> None:
 
 def test_the_shortcut_changes_no_call_on_real_pages() -> None:
     _same_calls(read_jsonl(realdata(REAL_PAGES)))
+
+
+def test_a_folded_pattern_keeps_its_escapes_and_refuses_letters_named_by_code() -> None:
+    from sources.evidence.needles import fold_pattern
+
+    assert fold_pattern(r"\bOpen[- ]Data\S*\B(?P<Year>20\d\d)\.PDF(?P=Year)(?i:X)") == \
+        r"\bopen[- ]data\S*\B(?P<Year>20\d\d)\.pdf(?P=Year)(?i:x)"
+    assert fold_pattern("KELVIN \u212a") == "kelvin k"
+    for unfoldable in (r"\x41ct", r"\u0041ct", r"\N{LATIN CAPITAL LETTER A}", r"\101ct", "(?-i:Act)", "(?s-i:Act)"):
+        with pytest.raises(ValueError, match="cannot be matched on folded text"):
+            fold_pattern(unfoldable)
+
+
+def test_a_rules_file_with_an_unfoldable_pattern_is_refused_by_name() -> None:
+    from sources.datafiles import DataFileError
+    from sources.evidence.classify import _compile
+
+    with pytest.raises(DataFileError, match=r"rules.yaml: pattern '\\\\x41ct'"):
+        _compile(r"\x41ct", 2.0)
+
+
+@pytest.mark.slow
+def test_every_rule_pattern_folded_matches_where_the_case_insensitive_pattern_does() -> None:
+    """The rules run case-sensitively on folded text (faster); on every synthetic page, each pattern of
+    rules.yaml finds the same spans as the pattern as written, run with re.IGNORECASE on the page itself."""
+    texts = [" ".join(f"{r.get('title') or ''}\n{r.get('text') or ''}".split()) for r in read_jsonl(EVAL_SET)]
+    texts += ["The CITY'S OPEN DATA PORTAL \u0130S LIVE", "Kelvin \u212a and long \u017f"]
+    for pat in PATTERNS:
+        original = re.compile(pat.source, re.I)
+        for text in texts:
+            folded = fold(text)
+            assert [m.span() for m in original.finditer(text)] == [m.span() for m in pat.regex.finditer(folded)], \
+                (pat.source, text[:80])

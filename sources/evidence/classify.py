@@ -17,7 +17,7 @@ from pathlib import Path
 from sources.criteria.catalog import load_catalog
 from sources.datafiles import DataFileError, RulesFile, load_data_file
 from sources.evidence.documents import Document, from_html, from_text, load
-from sources.evidence.needles import NeedleFinder, needles
+from sources.evidence.needles import NeedleFinder, fold, fold_pattern, needles
 
 RULES_PATH = Path(__file__).with_name("rules.yaml")
 KINDS = ("open_data_policy", "open_data_portal", "performance_reporting", "evaluation", "data_governance",
@@ -30,11 +30,14 @@ _REPEAT_MAX = 1.7
 @dataclass(frozen=True)
 class Pattern:
     """One rule of ``rules.yaml``: its regex, weight (0 for masks and requirements) and the literal needles
-    one of which every match contains (``needles.py``), so a page without any of them skips the regex."""
+    one of which every match contains (``needles.py``), so a page without any of them skips the regex.
+    ``regex`` is ``source`` folded (``needles.fold_pattern``): it runs on folded text, and the
+    explanations quote ``source``, as written in the file."""
 
     regex: re.Pattern[str]
     weight: float = 0.0
     needles: frozenset[str] | None = None
+    source: str = ""
 
     def can_match(self, present: frozenset[str]) -> bool:
         """Whether the pattern can match a text in which the needles ``present`` were found."""
@@ -97,9 +100,12 @@ class Evidence:
 
 
 def _compile(p: str, weight: float = 0.0) -> Pattern:
-    regex = re.compile(p, re.I)
+    try:
+        regex = re.compile(fold_pattern(p))
+    except (ValueError, re.error) as exc:
+        raise DataFileError(f"{RULES_PATH.name}: pattern {p!r}: {exc}") from exc
     found = needles(regex)
-    return Pattern(regex, weight, frozenset(found) if found is not None else None)
+    return Pattern(regex, weight, frozenset(found) if found is not None else None, p)
 
 
 @lru_cache(maxsize=4)
@@ -138,8 +144,8 @@ def classify(doc: Document, rules: Rules | None = None, *, standard: str | None 
     catalog = load_catalog(standard) if standard else load_catalog()
     text, links = _flatten(doc.text)
     title = " ".join((doc.title if doc.title is not None else _first_line_title(doc)).split())
-    base = _masked(_Text(text, rules.finder.present(text), links), rules.masks)
-    base_title = _masked(_Text(title, rules.finder.present(title)), rules.masks)
+    base = _masked(_Text.of(text, rules.finder, links), rules.masks)
+    base_title = _masked(_Text.of(title, rules.finder), rules.masks)
     out = []
     for kind, kr in rules.kinds.items():
         body = _masked(base, kr.masks)
@@ -285,25 +291,45 @@ def _first_line_title(doc: Document) -> str:
 
 @dataclass(frozen=True)
 class _Text:
-    """Text to score and the rule needles found in it: a pattern none of whose needles is there is not run."""
+    """Text to score, the same text folded (what the rules run on: ``fold`` keeps every character in place,
+    so a match's span indexes both) and the rule needles found in it: a pattern none of whose needles is
+    there is not run."""
 
     text: str
+    folded: str
     present: frozenset[str]
     links: tuple[tuple[int, int], ...] = ()     # spans of link-list lines (see _flatten), sorted
 
+    @classmethod
+    def of(cls, text: str, finder: NeedleFinder, links: tuple[tuple[int, int], ...] = ()) -> _Text:
+        folded = fold(text)
+        return cls(text, folded, finder.present_in_folded(folded), links)
+
 
 def _search(pat: Pattern, t: _Text) -> re.Match[str] | None:
-    return pat.regex.search(t.text) if t.text and pat.can_match(t.present) else None
+    return pat.regex.search(t.folded) if t.folded and pat.can_match(t.present) else None
 
 
 def _masked(t: _Text, masks: tuple[Pattern, ...]) -> _Text:
     """Blank masked phrases with spaces of the same length, so match positions still index the text. The
     needles found before masking stay: a superset of those left, so no pattern that could match is skipped."""
-    text = t.text
+    text, folded = t.text, t.folded
     for m in masks:
         if m.can_match(t.present):
-            text = m.regex.sub(lambda x: " " * len(x.group(0)), text)
-    return _Text(text, t.present, t.links)
+            spans = [x.span() for x in m.regex.finditer(folded) if x.end() > x.start()]
+            if spans:
+                text, folded = _blank(text, spans), _blank(folded, spans)
+    return _Text(text, folded, t.present, t.links)
+
+
+def _blank(text: str, spans: list[tuple[int, int]]) -> str:
+    """``text`` with each of the sorted, disjoint ``spans`` replaced by as many spaces."""
+    out, at = [], 0
+    for start, end in spans:
+        out += [text[at:start], " " * (end - start)]
+        at = end
+    out.append(text[at:])
+    return "".join(out)
 
 
 def _score(kr: KindRules, body: _Text, head: _Text, title_factor: float, shared_penalties: tuple[Pattern, ...] = (),
@@ -323,7 +349,7 @@ def _score(kr: KindRules, body: _Text, head: _Text, title_factor: float, shared_
     read: list[tuple[int, int]] = []          # spans of text already counted, strongest patterns first
     read_title: list[tuple[int, int]] = []
     for pat in kr.phrases:                   # strongest first (load_rules sorts them)
-        matches = _fresh(pat.regex, body.text, read) if pat.can_match(body.present) else []
+        matches = _fresh(pat.regex, body.folded, read) if pat.can_match(body.present) else []
         title_match = _search(pat, head)
         in_title = title_match is not None and not _inside(title_match.span(), read_title)
         if not matches and not in_title:
@@ -350,12 +376,12 @@ def _score(kr: KindRules, body: _Text, head: _Text, title_factor: float, shared_
         gained = pat.weight * factor + (pat.weight * title_factor if in_title else 0.0)
         score += gained
         where = f" x{len(counted)}" if counted else (" (link list)" if matches else "")
-        hits.append(f"+{gained:.2f} {pat.regex.pattern}{where}" + (" (title)" if in_title else ""))
+        hits.append(f"+{gained:.2f} {pat.source}{where}" + (" (title)" if in_title else ""))
         spans.extend((m.start(), m.end(), pat.weight) for m in counted)
     for pat in (*kr.penalties, *shared_penalties):
         if _search(pat, body) or _search(pat, head):
             score -= pat.weight
-            hits.append(f"-{pat.weight:.2f} {pat.regex.pattern}")
+            hits.append(f"-{pat.weight:.2f} {pat.source}")
     if not spans and not linked:
         return score, hits, None, 0
     reach = SNIPPET_CHARS // 2

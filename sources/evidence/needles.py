@@ -44,6 +44,38 @@ def fold(text: str) -> str:
     return text.translate(_TWINS).lower()
 
 
+#: What ``fold_pattern`` cannot fold: escapes that name a character by its code (it could be a capital
+#: letter that folded text no longer holds) and inline flags that turn case-insensitivity off.
+_UNFOLDABLE = re.compile(r"\\(?:x|u|U|N|0|[1-7][0-7]{2})|\(\?[a-zA-Z]*-[a-zA-Z]*i")
+
+
+_GROUP_HEAD = re.compile(r"\(\?(?:P<[^>]*>|P=[^)]*\)|#[^)]*\)|[aiLmsux]*[:)]|<[=!]|[=!])")
+
+
+def fold_pattern(pattern: str) -> str:
+    """A case-insensitive pattern rewritten to run case-sensitively on ``fold``-ed text, with the same
+    matches at the same places (``fold`` keeps every character in place): its literal letters folded,
+    escapes (``\\S``, ``\\B``, ``\\.``) kept as written. Why: without ``re.I`` the ``re`` engine can
+    search for a pattern's literal prefix or first characters instead of trying every position, and the
+    rules run about twice as fast. Raises ValueError for what cannot be folded (see ``_UNFOLDABLE``)."""
+    bad = _UNFOLDABLE.search(pattern)
+    if bad:
+        raise ValueError(f"{bad.group(0)!r} cannot be matched on folded text: write the letter itself")
+    out, k = [], 0
+    while k < len(pattern):
+        head = _GROUP_HEAD.match(pattern, k) if pattern[k] == "(" else None
+        if head:                        # (?P<name>, (?i), (?:... : syntax, kept as written
+            out.append(head.group(0))
+            k = head.end()
+        elif pattern[k] == "\\":
+            out.append(pattern[k:k + 2])
+            k += 2
+        else:
+            out.append(fold(pattern[k]))
+            k += 1
+    return "".join(out)
+
+
 def needles(regex: re.Pattern[str]) -> tuple[str, ...] | None:
     """Strings one of which every match of ``regex`` contains (folded, see ``fold``), or None when none can
     be derived (then the pattern must always be run), as for any pattern the parser rejects."""
@@ -73,9 +105,13 @@ class NeedleFinder:
 
     def present(self, text: str) -> frozenset[str]:
         """The needles that occur in ``text`` (folded here)."""
-        if self._empty or not text:
+        return self.present_in_folded(fold(text))
+
+    def present_in_folded(self, folded: str) -> frozenset[str]:
+        """The needles that occur in ``folded``, a text already ``fold``-ed."""
+        if self._empty or not folded:
             return frozenset()
-        return frozenset(n for _end, n in self._automaton.iter(fold(text)))
+        return frozenset(n for _end, n in self._automaton.iter(folded))
 
 
 def _char(code: int, ignorecase: bool) -> str | None:
