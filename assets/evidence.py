@@ -62,12 +62,13 @@ def crawl_shard(k: int, shards: int) -> dg.AssetsDefinition:
               StageProgress(context, label, "cities", f) as progress):
             # A replay follows the document hosts its archive's crawl followed, besides the configured ones.
             limits = limits.with_doc_hosts(f.declared(DOC_HOSTS_FIELD))
+            readers = res.crawl.readers()
             pages, evidence, summaries = progress.call(crawl_cities, f, mine, limits=limits,
-                                                       workers=f.config.concurrency, readers=res.crawl.readers(),
+                                                       workers=f.config.concurrency, readers=readers,
                                                        progress=progress)
         # Row count and schema are the shard's requests (its pages table): what a crawl's size is counted in.
         return dg.Output({"pages": pages, "evidence": evidence, "summaries": summaries}, metadata=table_metadata(
-            pages, cities=len(summaries), pid=os.getpid(), **progress.close()))
+            pages, cities=len(summaries), pid=os.getpid(), reader_processes=readers, **progress.close()))
 
     return _shard
 

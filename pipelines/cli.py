@@ -119,7 +119,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         except ValueError as exc:
             raise CliError(str(exc)) from None
     partition = _partition_key(args.month)
-    crawl = CrawlSettings(extra_doc_hosts=[h.strip().lower() for h in args.doc_host if h.strip()])
+    crawl = CrawlSettings(extra_doc_hosts=[h.strip().lower() for h in args.doc_host if h.strip()],
+                          reader_processes=-1)   # this command's entry points are guarded (see CrawlSettings)
     resources = default_resources(warehouse, FetcherResource(**fetcher_kwargs), settings, crawl)
 
     banner = " [SAMPLE DATA: synthetic cities, not real places]" if is_sample else ""

@@ -169,7 +169,10 @@ class CrawlSettings(dg.ConfigurableResource):
     revisit_jitter: float = _REVISIT.jitter
     #: Worker processes that read (parse and classify) what the crawl fetches, beside its threads: -1 is
     #: one per usable CPU beyond the first (none on a one-CPU machine), 0 reads in the crawl's threads.
-    reader_processes: int = -1
+    #: 0 by default because a started process imports the program's main script again (Python's spawn), so
+    #: a script that runs the pipeline without an ``if __name__ == "__main__":`` guard would run it twice;
+    #: ``cdpi run``, whose entry points are guarded, asks for -1.
+    reader_processes: int = 0
 
     def readers(self) -> int:
         """Reader processes for a crawl (the setting, or the automatic count)."""

@@ -79,6 +79,10 @@ def test_a_cli_run_is_in_the_homes_dagster_instance_with_partition_checks_and_me
             .asset_materialization.metadata
         assert crawl_meta["requests"].value >= crawl_meta["dagster/row_count"].value > 0
         assert crawl_meta["cities_done"].value == crawl_meta["cities_total"].value > 0
+        # cdpi run reads pages in worker processes where there is a CPU to spare (sources/evidence/reading.py).
+        from sources.evidence.reading import auto_processes
+
+        assert crawl_meta["reader_processes"].value == auto_processes()
 
         evaluations = [e.dagster_event.event_specific_data for e in
                        instance.all_logs(run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION)]

@@ -110,13 +110,13 @@ def test_a_crawl_with_reader_processes_gives_the_same_pages_and_evidence(tmp_pat
     same(ev0, ev1, ["geoid", "url", "kind"])
 
 
-def test_the_automatic_reader_count_leaves_one_cpu_to_the_crawl() -> None:
+def test_reader_processes_are_asked_for_and_leave_one_cpu_to_the_crawl() -> None:
     from pipelines.resources import CrawlSettings
     from sources.evidence.reading import MAX_AUTO_PROCESSES, usable_cpus
 
     assert auto_processes() == max(0, min(usable_cpus() - 1, MAX_AUTO_PROCESSES))
-    assert CrawlSettings().readers() == auto_processes()
-    assert CrawlSettings(reader_processes=0).readers() == 0
+    assert CrawlSettings().readers() == 0        # a library default: scripts without a main guard stay safe
+    assert CrawlSettings(reader_processes=-1).readers() == auto_processes()
     assert CrawlSettings(reader_processes=3).readers() == 3
 
 
