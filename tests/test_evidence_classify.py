@@ -433,3 +433,33 @@ def test_samples_search_pages_building_standards_and_proposals_are_not_the_pract
              "started. If the grant is awarded, the state will require quarterly reports.")
     assert "performance_reporting" not in _kinds(beps)
     assert "performance_reporting" not in _kinds(grant)
+
+
+def test_contents_pages_postponed_items_and_surveys_still_to_come_are_not_the_practice() -> None:
+    """A budget book's table of contents names its measures chapter without showing a measure; minutes that
+    put an open-data resolution off did not adopt it; a survey still to be mailed has no answers yet. The
+    same book's measures table, the same resolution adopted, and a poll's answers are the practice."""
+    contents = ("Operating Budget, Fiscal Year 2027\nTable of Contents\nMessage from the Manager ....... 3\n"
+                "Strategic Goals ....... 11\nPerformance Measures ....... 19\nDepartment Budgets ....... 27\n"
+                "Key Performance Indicators ....... 44\nCapital Plan ....... 58\nAppendix ....... 71")
+    measures = ("Performance Measures\nStreets: pothole repairs completed within 48 hours - target 90%, actual 84%.\n"
+                "Library: visits per capita - target 4.0, actual 4.3. Key performance indicators are reported to "
+                "council every quarter and posted on the city's performance dashboard.")
+    assert "performance_reporting" not in _kinds(contents)
+    assert "performance_reporting" in _kinds(measures)
+    tabled = ("Council Minutes, March 3\nItem 4. Resolution 26-07 adopting an open data policy for the city. "
+              "Councilmember Ortiz moved to table the item to a future meeting; the motion passed 6-1 without "
+              "discussion.\nItem 5. Approval of the consent agenda. Motion carried.")
+    adopted = ("Council Minutes, April 7\nItem 3. Resolution 26-07 adopting an open data policy. Council approved "
+               "the resolution 7-0. The policy directs every department to publish its datasets on the open data "
+               "portal in machine-readable formats and to review the inventory every year.")
+    assert "open_data_policy" not in _kinds(tabled)
+    assert "open_data_policy" in _kinds(adopted)
+    coming = ("Community Survey Coming in May\nThe city will mail its community survey to 2,500 randomly chosen "
+              "households next month. Households that receive the survey may answer on paper or online; a "
+              "research firm will tabulate the answers.")
+    answered = ("Text Poll Results: Park Hours\nMore than 1,400 residents answered the city's text-message poll on "
+                "park hours. Sixty percent preferred later evening closing, and the parks board voted to keep parks "
+                "open until 10 p.m. from June.")
+    assert "stakeholder_engagement" not in _kinds(coming)
+    assert "stakeholder_engagement" in _kinds(answered)

@@ -225,6 +225,8 @@ _BULLET = re.compile(r"^[\s•·*>|\-–]+")
 _NOT_LINK = re.compile(r"[.!?:;]$|,")
 _FIGURE = re.compile(r"\d")
 _YEAR = re.compile(r"\b(?:19|20)\d\d\b")
+#: A table of contents' entry: a title, dot leaders, a page number ("Performance Measures ........ 22").
+_CONTENTS_ENTRY = re.compile(r"(.*?[^\s.])\s*(?:\.\s?){3,}\s*(?:[ivxlc]+|\d{1,4})")
 
 
 def _flatten(raw: str) -> tuple[str, tuple[tuple[int, int], ...]]:
@@ -258,6 +260,10 @@ def _line_shape(words: list[str]) -> str:
     if len(words) > LINK_LINE_WORDS and "|" not in words:
         return "text"                     # most lines of prose end here
     line = " ".join(words)
+    entry = _CONTENTS_ENTRY.fullmatch(line)
+    if entry:                             # a table of contents names a chapter: read its title as a link
+        title = entry.group(1).split()
+        return "link" if 1 <= len(title) <= LINK_LINE_WORDS - 2 and not _FIGURE.search(entry.group(1)) else "text"
     if _BULLET.match(line) and not line.startswith("|"):
         return "text"                     # a bulleted item is a list the page itself makes: content
     items = line.split(" | ")
