@@ -445,21 +445,19 @@ def test_contents_pages_postponed_items_and_surveys_still_to_come_are_not_the_pr
     measures = ("Performance Measures\nStreets: pothole repairs completed within 48 hours - target 90%, actual 84%.\n"
                 "Library: visits per capita - target 4.0, actual 4.3. Key performance indicators are reported to "
                 "council every quarter and posted on the city's performance dashboard.")
-    assert "performance_reporting" not in _kinds(contents)
-    assert "performance_reporting" in _kinds(measures)
     tabled = ("Council Minutes, March 3\nItem 4. Resolution 26-07 adopting an open data policy for the city. "
               "Councilmember Ortiz moved to table the item to a future meeting; the motion passed 6-1 without "
               "discussion.\nItem 5. Approval of the consent agenda. Motion carried.")
     adopted = ("Council Minutes, April 7\nItem 3. Resolution 26-07 adopting an open data policy. Council approved "
                "the resolution 7-0. The policy directs every department to publish its datasets on the open data "
                "portal in machine-readable formats and to review the inventory every year.")
-    assert "open_data_policy" not in _kinds(tabled)
-    assert "open_data_policy" in _kinds(adopted)
     coming = ("Community Survey Coming in May\nThe city will mail its community survey to 2,500 randomly chosen "
               "households next month. Households that receive the survey may answer on paper or online; a "
               "research firm will tabulate the answers.")
     answered = ("Text Poll Results: Park Hours\nMore than 1,400 residents answered the city's text-message poll on "
                 "park hours. Sixty percent preferred later evening closing, and the parks board voted to keep parks "
                 "open until 10 p.m. from June.")
-    assert "stakeholder_engagement" not in _kinds(coming)
-    assert "stakeholder_engagement" in _kinds(answered)
+    for text, kind, shown in ((contents, "performance_reporting", False), (measures, "performance_reporting", True),
+                              (tabled, "open_data_policy", False), (adopted, "open_data_policy", True),
+                              (coming, "stakeholder_engagement", False), (answered, "stakeholder_engagement", True)):
+        assert (kind in _kinds(text)) == shown, (kind, text[:60])
