@@ -87,6 +87,32 @@ def test_a_huge_document_is_cut_at_the_cap_and_recorded(tmp_path: Path) -> None:
     assert pdf["outcome"] == "too_large" and pdf["bytes"] <= 1024 * 1024 and pdf["evidence_kinds"] == ""
 
 
+def test_a_download_cut_at_its_cap_is_over_before_the_host_is_asked_again(tmp_path: Path) -> None:
+    """The server's count of requests in flight per host (what the politeness checks read) ends a streamed
+    download when the client hangs up at its cap, as the client sees it, not when the streaming thread next
+    writes: else a client that asks the host again at once counts as two requests at the same time. Here
+    the streaming thread dawdles between chunks, as a busy machine's would."""
+    import time
+
+    from tests.simweb.formats.common import LazyBody
+
+    def chunks():
+        for k in range(800):
+            if k >= 8:
+                time.sleep(0.05)
+            yield b"%PDF-1.4\n".ljust(64 * 1024, b"0") if k == 0 else bytes(64 * 1024)
+
+    host = PRIVATE.website_host
+    with SimWeb(POP) as sim, _fetcher(sim, tmp_path) as f:
+        sim.set_override(host, "/docs/budget-book.pdf", LazyBody(800 * 64 * 1024, chunks, "slow"), "application/pdf")
+        for _ in range(3):
+            cut = f.get(f"https://{host}/docs/budget-book.pdf", max_bytes=256 * 1024)
+            again = f.get(f"https://{host}/")
+            assert cut.outcome.value == "too_large" and again.ok
+        stats = sim.stats()
+    assert stats["max_in_flight"][host] == 1
+
+
 def test_an_unreachable_site_stops_at_once_and_says_why(tmp_path: Path) -> None:
     dead = build_population(30, seed=3, unresolvable=1).flagged("unresolvable")[0]
     with SimWeb(POP) as sim, _fetcher(sim, tmp_path, timeout_retries=0) as f:

@@ -13,6 +13,7 @@ import hashlib
 import html
 import random
 import re
+import select
 import socket
 import sys
 import threading
@@ -139,6 +140,8 @@ class SimWeb:
         with self._lock:
             self._in_flight: dict[str, int] = {}
             self._max_in_flight: dict[str, int] = {}
+            #: host -> handlers streaming a lazy body now: one whose client has hung up is over (see _enter).
+            self._streams: dict[str, set[_Handler]] = {}
             self._totals: dict[str, int] = {}
             self.requests: list[RequestRecord] = []
 
@@ -150,6 +153,13 @@ class SimWeb:
                     "requests": list(self.requests)}
 
     def _enter(self, host: str) -> None:
+        # A client that cut a download at its cap has closed that connection before it asks the host
+        # again, but the streaming thread notices only at its next write: until then the old request
+        # would count as in flight beside the new one. Ended here instead, as the client sees it.
+        with self._lock:
+            gone = [h for h in self._streams.get(host, ()) if h.client_gone()]
+        for handler in gone:
+            handler.done(handler.status_sent[0], handler.status_sent[1])
         with self._lock:
             self._in_flight[host] = self._in_flight.get(host, 0) + 1
             self._max_in_flight[host] = max(self._max_in_flight.get(host, 0), self._in_flight[host])
@@ -274,6 +284,7 @@ class _Handler(BaseHTTPRequestHandler):
         host = _host_of(self.headers.get("Host"))
         parts = urlsplit(self.path)
         path, query = parts.path or "/", parts.query
+        self._done_lock = threading.Lock()
         self._record: tuple[str, str, float] | None = (host, path, time.monotonic())
         web._enter(host)
         status, sent = 0, 0
@@ -288,12 +299,22 @@ class _Handler(BaseHTTPRequestHandler):
             self.done(status, sent)
 
     def done(self, status: int, sent: int) -> None:
-        """Record the request once. ``send`` calls it before the body goes out, so a client that has
-        read its whole answer always finds the request in ``stats()``."""
-        if self._record is not None:
-            host, path, start = self._record
-            self._record = None
+        """Record the request once (this thread, or ``_enter`` on another once the client has gone).
+        ``send`` calls it before the body goes out, so a client that has read its whole answer always
+        finds the request in ``stats()``."""
+        with self._done_lock:
+            record, self._record = self._record, None
+        if record is not None:
+            host, path, start = record
             self.web._leave(host, path, start, status, sent)
+
+    def client_gone(self) -> bool:
+        """Whether the client closed this connection (readable, and nothing left to read)."""
+        try:
+            readable, _, _ = select.select([self.connection], [], [], 0)
+            return bool(readable) and self.connection.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b""
+        except (OSError, ValueError):
+            return True
 
     def _respond(self, host: str, path: str, query: str, form: bytes) -> tuple[int, int]:
         web = self.web
@@ -362,14 +383,22 @@ class _Handler(BaseHTTPRequestHandler):
         """Write a lazy body chunk by chunk; stop when the client hangs up or the server stops.
         The request is recorded once the body is done (or abandoned), with the bytes really sent."""
         sent = 0
+        host = self._record[0] if self._record is not None else ""
+        self.status_sent = (status, 0)
+        with self.web._lock:
+            self.web._streams.setdefault(host, set()).add(self)
         try:
             for chunk in body:
                 if self.web.stopping:
                     break
                 self.wfile.write(chunk)
                 sent += len(chunk)
+                self.status_sent = (status, sent)
         except OSError:
             pass
+        finally:
+            with self.web._lock:
+                self.web._streams.get(host, set()).discard(self)
         if sent < len(body):
             self.close_connection = True
         self.done(status, sent)
