@@ -259,7 +259,7 @@ COMMENT ON COLUMN staging.crawl_pages.bytes IS 'Body bytes received (capped per 
 COMMENT ON COLUMN staging.crawl_pages.sha256 IS 'SHA-256 of the body; joins ops.fetch_log and the WARC record.';
 COMMENT ON COLUMN staging.crawl_pages.fetched_at IS 'When the response was fetched (archived date in replays; for a carried page, the date of its last verified fetch).';
 COMMENT ON COLUMN staging.crawl_pages.pdf_pages IS 'PDF pages read (capped).';
-COMMENT ON COLUMN staging.crawl_pages.extract_error IS 'Why text could not be read (fetch error, damaged or image-only PDF).';
+COMMENT ON COLUMN staging.crawl_pages.extract_error IS 'Why text could not be read (fetch error, damaged or image-only PDF, or the reader process died on the page).';
 COMMENT ON COLUMN staging.crawl_pages.evidence_kinds IS 'Evidence kinds found on the page, ";"-separated.';
 COMMENT ON COLUMN staging.crawl_pages.duplicate_of IS 'When this fetch returned a page already read in the same crawl (same final URL or same bytes): that page''s final URL. Its evidence is on that row only.';
 COMMENT ON COLUMN staging.crawl_pages.aliases IS 'Other URLs that led to this page in the same crawl (redirecting aliases, copies), ";"-separated.';
