@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from sources.evidence.reading import READER_DIED, PageReader, auto_processes, read_body
+from sources.evidence.reading import READER_DIED, PageReader, read_body
 from tests.simweb.formats.pdf import text_pdf
 
 POLICY = (b"<html><head><title>Open Data Policy</title></head><body><nav><a href='/'>Home</a></nav><main>"
@@ -112,12 +112,13 @@ def test_a_crawl_with_reader_processes_gives_the_same_pages_and_evidence(tmp_pat
 
 def test_reader_processes_are_asked_for_and_leave_one_cpu_to_the_crawl() -> None:
     from pipelines.resources import CrawlSettings
-    from sources.evidence.reading import MAX_AUTO_PROCESSES, usable_cpus
+    from sources.evidence.reading import MAX_AUTO_PROCESSES, auto_processes, reader_count
 
-    assert auto_processes() == max(0, min(usable_cpus() - 1, MAX_AUTO_PROCESSES))
+    for cpus, shares, expected in ((1, 1, 0), (2, 1, 1), (4, 1, 3), (64, 1, MAX_AUTO_PROCESSES), (4, 2, 1), (2, 3, 0)):
+        assert reader_count(cpus, shares) == expected, (cpus, shares)
     assert CrawlSettings().readers() == 0        # a library default: scripts without a main guard stay safe
     assert CrawlSettings(reader_processes=-1).readers() == auto_processes()
-    assert CrawlSettings(reader_processes=3).readers() == 3
+    assert CrawlSettings(reader_processes=2).readers() == 2
 
 
 def test_a_reader_process_logs_through_the_crawls_process(caplog: pytest.LogCaptureFixture) -> None:

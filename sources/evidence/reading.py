@@ -63,10 +63,16 @@ def usable_cpus() -> int:
 MAX_AUTO_PROCESSES = 8
 
 
-def auto_processes() -> int:
-    """Reader processes when the setting says auto: one per usable CPU beyond the one the crawl's own
-    process keeps busy (none on a one-CPU machine), at most ``MAX_AUTO_PROCESSES``."""
-    return max(0, min(usable_cpus() - 1, MAX_AUTO_PROCESSES))
+def auto_processes(shares: int = 1) -> int:
+    """Reader processes when the setting says auto, on this machine (see ``reader_count``)."""
+    return reader_count(usable_cpus(), shares)
+
+
+def reader_count(cpus: int, shares: int = 1) -> int:
+    """One reader per CPU beyond the one the crawl's own process keeps busy (none on one CPU), at most
+    ``MAX_AUTO_PROCESSES``. ``shares``: crawl processes running side by side (``cdpi run --workers``),
+    each taking its share of the CPUs."""
+    return max(0, min(cpus // max(1, shares) - 1, MAX_AUTO_PROCESSES))
 
 
 class PageReader:
