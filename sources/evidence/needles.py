@@ -9,6 +9,9 @@ new rule is guarded with no extra work; a pattern whose needles cannot be derive
 
 The guarantee is one-sided and is what makes the shortcut safe: every match of the pattern contains one
 of its needles (after ``fold``), so skipping a pattern never changes a result.
+
+The patterns that do run are folded too (``fold_pattern``) and run case-sensitively on the folded page,
+which lets ``re`` use its literal-prefix search again.
 """
 
 from __future__ import annotations
@@ -47,8 +50,8 @@ def fold(text: str) -> str:
 #: What ``fold_pattern`` cannot fold: escapes that name a character by its code (it could be a capital
 #: letter that folded text no longer holds) and inline flags that turn case-insensitivity off.
 _UNFOLDABLE = re.compile(r"\\(?:x|u|U|N|0|[1-7][0-7]{2})|\(\?[a-zA-Z]*-[a-zA-Z]*i")
-
-
+#: The head of a group's syntax (``(?P<name>``, ``(?P=name)``, ``(?#...)``, ``(?i)``, ``(?:``, lookarounds):
+#: names and flags are syntax, not text, so ``fold_pattern`` keeps them as written.
 _GROUP_HEAD = re.compile(r"\(\?(?:P<[^>]*>|P=[^)]*\)|#[^)]*\)|[aiLmsux]*[:)]|<[=!]|[=!])")
 
 
