@@ -241,3 +241,26 @@ def test_a_run_is_published_once(home: Path) -> None:
     with pytest.raises(WarehouseError, match="run run-1 is already published"):
         _publish(paths, "run-1", "2026-09-01", [_city("3900001", "Alpha", 40_000)])
     assert paths.published.read_bytes() == before
+
+
+def test_the_schema_is_applied_whole_or_not_at_all(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """apply_schema is one transaction: when its last part fails, none of the schemas, tables or views it
+    had created remain (a file is never left with half a schema), and a second try on the same file works."""
+    import warehouse.schema as schema
+
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    try:
+        def refuse(_con: duckdb.DuckDBPyConnection) -> None:
+            raise duckdb.Error("refused for the test")
+
+        monkeypatch.setattr(schema, "describe_view_columns", refuse)
+        with pytest.raises(duckdb.Error, match="refused for the test"):
+            schema.apply_schema(con)
+        user_relations = "SELECT count(*) FROM duckdb_tables() WHERE NOT internal"
+        assert con.execute(user_relations).fetchone() == (0,)
+        assert con.execute("SELECT count(*) FROM duckdb_schemas() WHERE schema_name = 'marts'").fetchone() == (0,)
+        monkeypatch.undo()
+        schema.apply_schema(con)
+        assert con.execute(user_relations).fetchone()[0] > 10
+    finally:
+        con.close()

@@ -19,11 +19,21 @@ def _sql_files(subdir: str | None = None) -> list[tuple[str, str]]:
 
 
 def apply_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Create schemas, tables, views and comments (idempotent)."""
-    for _name, sql in _sql_files():
-        con.execute(sql)
-    describe_deprecated(con)      # first: views inherit these comments for their deprecated columns
-    describe_view_columns(con)
+    """Create schemas, tables, views and comments (idempotent), all of it or nothing.
+
+    One transaction, not one per statement: each of DuckDB's own commits writes its catalog out, and the
+    few hundred statements' commits were most of the time this took (0.52 s on a new file, 0.20 s as one
+    commit; every publish applies it). A statement that fails leaves the file as it was."""
+    con.begin()
+    try:
+        for _name, sql in _sql_files():
+            con.execute(sql)
+        describe_deprecated(con)      # first: views inherit these comments for their deprecated columns
+        describe_view_columns(con)
+    except BaseException:
+        con.rollback()
+        raise
+    con.commit()
 
 
 #: Relations a view's SQL reads, in the order it names them.
