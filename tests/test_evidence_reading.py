@@ -130,3 +130,37 @@ def test_a_reader_process_logs_through_the_crawls_process(caplog: pytest.LogCapt
         doc, _ = _read(reader, damaged, ctype, url)
     assert doc is not None and doc.kind == "pdf"
     assert any(r.name.startswith("pypdf") and "EOF marker" in r.getMessage() for r in caplog.records), caplog.text
+
+
+def _processes(reader: PageReader) -> list:
+    pool = reader._pool
+    return list(pool._processes.values()) if pool is not None else []
+
+
+def test_readers_started_early_are_taken_warm_by_the_next_crawl_or_closed() -> None:
+    """`cdpi run` starts the crawl's readers before its first step: the next reader of that size asked for
+    is that one, already running (and reads like any other); one of another size, or one nobody takes, is
+    closed, its processes gone."""
+    from sources.evidence import reading
+    from sources.evidence.reading import started_early
+
+    with started_early(1):
+        taken = PageReader.take(1)
+        running = _processes(taken)
+        assert running, "the early reader's process was not started before the crawl asked for it"
+        with taken:
+            assert _read(taken, *BODIES[0]) == _read(PageReader(0), *BODIES[0])
+        fresh = PageReader.take(1)          # taken once: the next crawl starts its own
+        assert fresh is not taken and fresh._pool is None
+    assert not any(p.is_alive() for p in running)
+
+    with started_early(2):
+        unwanted = _processes(reading._waiting)
+        other = PageReader.take(1)          # another size: the waiting one is closed, a new one made
+        assert other.processes == 1 and other._pool is None
+    assert unwanted and not any(p.is_alive() for p in unwanted)
+
+    with started_early(1):
+        left = _processes(reading._waiting)
+    assert left and not any(p.is_alive() for p in left)    # nobody took it: closed on leaving
+    assert reading._waiting is None

@@ -411,10 +411,11 @@ def crawl_cities(fetcher: Fetcher, cities: pd.DataFrame, *, limits: CrawlLimits 
     ``readers`` worker processes read what the threads fetch (``sources/evidence/reading.py``); 0 reads
     in the threads themselves. The result is the same either way. With readers there are at least two
     threads per reader, so each reader has a page waiting while the next one is fetched (a replay's
-    fetcher allows a single thread, its fetches being local reads, which would leave readers idle)."""
+    fetcher allows a single thread, its fetches being local reads, which would leave readers idle). Readers
+    started early in this process (``reading.started_early``) are used when their number matches."""
     todo = cities[cities["website_url"].notna() & (cities["website_url"] != "")]
     now = now or datetime.now(UTC)   # one clock for every city: the revisit decisions of one run agree
-    with PageReader(readers if len(todo) else 0) as reader:
+    with PageReader.take(readers if len(todo) else 0) as reader:
         reader.start()
         crawlers = [CityCrawler(fetcher, g, w, limits, now, reader)
                     for g, w in zip(todo["geoid"], todo["website_url"], strict=True)]

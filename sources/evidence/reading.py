@@ -12,18 +12,23 @@ kills that one too and is recorded with an ``extract_error`` saying so; the othe
 next page starts a new pool. Nothing is read in the crawl's own process after a death, since the page
 that caused it would take the whole run down.
 
+A process about to run a whole pipeline can start its readers early (:func:`started_early`): they import
+their parsers while the steps before the crawl run, on a CPU those steps leave idle, and the crawl takes
+them warm (:meth:`PageReader.take`) instead of waiting half a second for new ones.
+
 Log records of a reader process (pypdf's warnings about damaged files, say) are sent back and handled by
 the crawl's process, so they land where its own records go (the run's log file), never on the terminal.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import logging.handlers
 import multiprocessing
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
@@ -90,6 +95,20 @@ class PageReader:
         self._records_lock = threading.Lock()
         self._records: multiprocessing.queues.Queue | None = None
         self._listener: logging.handlers.QueueListener | None = None
+
+    @classmethod
+    def take(cls, processes: int) -> PageReader:
+        """The reader :func:`started_early` left waiting when it has ``processes`` processes, else a new one.
+        Either way the reader is the caller's to close; one of another size still waiting is closed now, as
+        nobody will take it."""
+        global _waiting
+        with _waiting_lock:
+            early, _waiting = _waiting, None
+        if early is not None and early.processes == max(0, processes):
+            return early
+        if early is not None:
+            early.close()
+        return cls(processes)
 
     def __enter__(self) -> PageReader:
         return self
@@ -164,6 +183,31 @@ class PageReader:
             self.deaths += 1
         _log.warning("a page-reader process died; the pages it held are read again one by one")
         pool.shutdown(wait=False, cancel_futures=True)
+
+
+_waiting: PageReader | None = None
+_waiting_lock = threading.Lock()
+
+
+@contextlib.contextmanager
+def started_early(processes: int) -> Iterator[None]:
+    """Start a reader of ``processes`` processes now for the next crawl in this process to take
+    (:meth:`PageReader.take`); on leaving, close it if no crawl took it. Nothing is started for 0."""
+    global _waiting
+    reader = PageReader(processes)
+    if reader.processes:
+        reader.start()
+        with _waiting_lock:
+            previous, _waiting = _waiting, reader
+        if previous is not None:
+            previous.close()
+    try:
+        yield
+    finally:
+        with _waiting_lock:
+            left, _waiting = (_waiting, None) if _waiting is reader else (None, _waiting)
+        if left is not None:
+            left.close()
 
 
 def _warm() -> None:
