@@ -11,11 +11,13 @@ beside and renamed into place), so steps in other processes never leave it half 
 
 from __future__ import annotations
 
+import functools
 import html
 import json
 import os
 import re
 from pathlib import Path
+from typing import Any
 
 from expectations.runner import NOT_EMPTY, QUARANTINED_SHARE, ValidationReport
 
@@ -27,14 +29,22 @@ _STYLE = ("<style>body{font-family:system-ui,sans-serif;max-width:75rem;margin:1
           "vertical-align:top}#cdpi-table-facts{border-left:4px solid #b00020;padding:.2rem 1rem}</style>")
 
 
+@functools.cache
+def _page_view() -> Any:
+    """GX's page view, made once per process: each one builds its own Jinja environment, which compiles
+    GX's templates again on first use (most of a page's time: a run renders a dozen pages)."""
+    from great_expectations.render.view import DefaultJinjaPageView
+
+    return DefaultJinjaPageView()
+
+
 def render_page(report: ValidationReport) -> str:
     """The suite's Data Docs page (GX's renderer), offline, with cdpi's table-level failures on top."""
     from great_expectations.render.renderer import ValidationResultsPageRenderer
-    from great_expectations.render.view import DefaultJinjaPageView
 
     if report.gx_result is None:
         raise ValueError(f"report of suite {report.suite} carries no Great Expectations result to render")
-    page = DefaultJinjaPageView().render(ValidationResultsPageRenderer().render(report.gx_result))
+    page = _page_view().render(ValidationResultsPageRenderer().render(report.gx_result))
     page = _REMOTE.sub("", page).replace("<head>", "<head>" + _STYLE, 1)
     facts = [f for f in report.failures if f.type in _TABLE_FACTS]
     if facts:

@@ -38,6 +38,9 @@ def test_a_page_is_gx_rendered_offline_with_cdpis_table_checks_on_top(tmp_path: 
     assert not failing.success
     banner = render_page(failing).split('id="cdpi-table-facts"')[1]
     assert "expect_quarantined_share_to_be_at_most" in banner and "expect_table_to_not_be_empty" in banner
+    # One GX page view serves every page of the process: nothing of the failing page carries over.
+    again = render_page(report)
+    assert 'id="cdpi-table-facts"' not in again and "01ABC" in again and "expect_table_to_not_be_empty" not in again
     written = write_page(failing, tmp_path / "docs")
     index = (tmp_path / "docs" / "index.html").read_text(encoding="utf-8")
     assert written.name == "cities.html" and 'href="cities.html"' in index and "FAILED" in index
