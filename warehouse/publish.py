@@ -16,6 +16,7 @@ import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 
 import duckdb
 import pandas as pd
@@ -118,6 +119,14 @@ def record_run_failure(paths: WarehousePaths, run_id: str, job_name: str, step: 
     return _rebuild(paths, f"failure-{run_id}", build)
 
 
+def _open_copy(tmp: Path, paths: WarehousePaths) -> duckdb.DuckDBPyConnection:
+    try:
+        return duckdb.connect(str(tmp))
+    except duckdb.Error as exc:
+        raise WarehouseError(f"the published warehouse {paths.published} cannot be read ({exc}); "
+                             "move it aside to start a fresh history") from exc
+
+
 def _rebuild(paths: WarehousePaths, build_id: str, build: Callable[[duckdb.DuckDBPyConnection], None]
              ) -> PublishSummary:
     """A copy of the published file (or a new one), brought up to the current schema, ``build`` applied,
@@ -131,14 +140,16 @@ def _rebuild(paths: WarehousePaths, build_id: str, build: Callable[[duckdb.DuckD
         try:
             if paths.published.exists():
                 shutil.copyfile(paths.published, tmp)   # copy_file_range / reflink where the FS has it
-            try:
-                con = duckdb.connect(str(tmp))
-            except duckdb.Error as exc:
-                raise WarehouseError(f"the published warehouse {paths.published} cannot be read ({exc}); "
-                                     "move it aside to start a fresh history") from exc
+            con = _open_copy(tmp, paths)
             try:
                 migrate(con)        # first: the views of apply_schema read the columns it adds
                 apply_schema(con)
+            finally:
+                # DuckDB keeps what the schema's transaction held until its connection closes (8 MB on a
+                # new file, at the run's memory peak otherwise): the build gets a connection of its own.
+                con.close()
+            con = _open_copy(tmp, paths)
+            try:
                 history = count(con, "SELECT count(*) FROM ops.runs")
                 build(con)
                 fill_renamed(con)   # deprecated column names carry the same values as their new names
