@@ -11,7 +11,12 @@ $(STAMP): pyproject.toml
 	@$(PY) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "cdpi needs Python 3.11 or newer")'
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@# setuptools prints an informational note on every editable install (folders named like a package
+	@# may shadow it); only that note is filtered, any real warning of the build still shows.
+	PYTHONWARNINGS='ignore:Editable installation' $(BIN)/python -m pip install --quiet -e '.[dev]'
+	@# pip compiles the packages it installs but not an editable project's own modules; where Python is
+	@# told not to write bytecode (PYTHONDONTWRITEBYTECODE), every run would compile them again.
+	$(BIN)/python -m compileall -q pipelines assets sources expectations warehouse > /dev/null
 	touch $(STAMP)
 
 install: $(STAMP)
