@@ -461,3 +461,58 @@ def test_contents_pages_postponed_items_and_surveys_still_to_come_are_not_the_pr
                               (tabled, "open_data_policy", False), (adopted, "open_data_policy", True),
                               (coming, "stakeholder_engagement", False), (answered, "stakeholder_engagement", True)):
         assert (kind in _kinds(text)) == shown, (kind, text[:60])
+
+
+def test_unadopted_measures_duty_lists_bill_portals_and_schedule_damages_are_not_the_practice() -> None:
+    """Rules 2026.12.06-10. A notice that says its ordinance has not been adopted lists provisions nobody follows
+    yet; a governance charter whose duties include running the open data program is not the policy; a portal
+    for paying one's water bill publishes no data; measures a plan will develop are not reported; damages per
+    day of a late building are about its schedule; "operating" is not residents "rating" anything. Each has a
+    twin that is the practice."""
+    notice = ("Notice of Public Hearing\nProposed Ordinance 31-4, Open Data\nThe council will consider an ordinance "
+              "establishing an open data policy. If adopted, the proposed ordinance would require every department "
+              "to publish its public datasets on the open data portal, name a data coordinator and keep an "
+              "inventory of its data. The proposed ordinance has not been adopted; written comments are welcome.")
+    in_force = ("Open Data Policy\nOrdinance 31-4, adopted by the council on May 2. Every department shall publish its "
+                "public datasets on the open data portal in machine-readable formats, name a data coordinator and "
+                "keep an inventory of its data, reviewed each year.")
+    charter = ("Ordinance 24-11: Office of Data and Analytics\nWHEREAS the city keeps its data in separate systems; NOW, "
+               "THEREFORE, BE IT ORDAINED: Sec. 2.70.010. There is established an Office of Data and Analytics led by a "
+               "chief data officer. Sec. 2.70.020. The chief data officer shall issue data standards, chair the data "
+               "governance committee, approve data-sharing agreements, run the data quality program and administer "
+               "the open data program. Sec. 2.70.030. Each department director shall designate a data steward. Sec. "
+               "2.70.040. The chief data officer shall report annually to the council. This ordinance shall take "
+               "effect thirty days after adoption.")
+    bills = ("New App and Customer Portal for Water Bills\nUtility customers can now pay bills from the new app, part of "
+             "an upgraded online customer portal. Through the portal, customers can view two years of bills, enroll "
+             "in autopay and paperless billing, and download their billing history as a spreadsheet. The portal "
+             "reflects our commitment to transparency. Download the app, or reach the portal from the Pay My Bill "
+             "button; register again with your account number.")
+    portal = ("Open Data Portal\nBrowse and download more than 300 datasets published by city departments, from "
+              "building permits to 311 requests, as CSV, JSON or through the API. Each dataset lists its update "
+              "frequency and a data dictionary.")
+    plan = ("Strategic Plan 2026-2030: Vision, Mission and Goals\nOur values: integrity, stewardship, accountability.\n"
+            "Goal 1: safe streets. Goal 2: reliable water and sewer service. Goal 3: good jobs.\nNext steps: "
+            "departments will align their budgets with these goals, and staff will develop performance measures for "
+            "each goal and bring them to council next year.")
+    damages = ("Article 9. Liquidated Damages. Time is of the essence. The contractor shall reach substantial "
+               "completion of the library addition within 300 calendar days. For each day substantial completion is "
+               "delayed, the contractor shall pay the city $900 as liquidated damages. After substantial completion, "
+               "the contractor shall pay $400 for each day final completion is late, as liquidated damages deducted "
+               "from payments due.")
+    service = ("Exhibit B. Performance Standards and Remedies. The contractor shall collect every missed cart within 24 "
+               "hours and keep complaints below 5 per 10,000 collections. The city measures both standards each month "
+               "with its 311 data and reviews the contractor's monthly reports. For each standard missed the "
+               "contractor shall pay liquidated damages of $250, deducted from the invoice. Repeated failure to meet "
+               "the standards is grounds to terminate the agreement.")
+    budget = ("Budget Message\nThis budget is built around the outcomes residents tell us matter most. The unassigned "
+              "fund balance stands at 22 percent of operating expenditures, above the council's 17 percent reserve "
+              "policy, and our credit rating was affirmed at AA. Budget workshops will be held in May.")
+    for text, kind, shown in ((notice, "open_data_policy", False), (in_force, "open_data_policy", True),
+                              (charter, "open_data_policy", False), (charter, "data_governance", True),
+                              (bills, "open_data_portal", False), (portal, "open_data_portal", True),
+                              (plan, "performance_reporting", False),
+                              (damages, "results_driven_contracting", False), (service, "results_driven_contracting", True),
+                              (budget, "stakeholder_engagement", False)):
+        assert (kind in _kinds(text)) == shown, (kind, text[:60])
+    assert not _kinds(notice), "a measure not in force is no kind's evidence"
