@@ -59,6 +59,7 @@ HISTORY = (
     ("Round 11", "2026.12.06-8", 0.825, 0.908, 131, (0.786, 0.833, 0.889, 0.778, 0.846, 0.733, 0.750)),
     ("Round 12", "2026.12.06-9", 0.825, 0.908, 131, (0.786, 0.833, 0.889, 0.778, 0.846, 0.733, 0.750)),
     ("Round 13", "2026.12.06-10", 0.825, 0.908, 131, (0.786, 0.833, 0.889, 0.778, 0.846, 0.733, 0.750)),
+    ("Round 14", "2026.12.06-11", 0.825, 0.908, 131, (0.786, 0.833, 0.889, 0.778, 0.846, 0.733, 0.750)),
 )
 SUNLIGHT_TOTAL = 146
 
@@ -194,7 +195,7 @@ def render_probes(path: Path) -> list[str]:
         f"## Probe pages (regression guard): `{path.relative_to(REPO)}`",
         "",
         f"{len(every)} pages written from the labelling guide alone, never from the rules or a real page "
-        "(LABELS.md, \"Probe pages\"). They were read while tuning rules `2026.12.06-4` to `-10`, so these are "
+        "(LABELS.md, \"Probe pages\"). They were read while tuning rules `2026.12.06-4` to `-11`, so these are "
         f"not held-out figures. Whole label set called exactly: {sum(every)} of {len(every)}.",
         "",
         "| batch | pages | exact | share |",
@@ -431,6 +432,21 @@ METHOD = [
     "Left: a vendor's brochure still shows four kinds, implementation guidelines and a published inventory "
     "are read as the portal and the policy respectively, and an office of performance and evaluation as "
     "contracting too (its past results and performance measures).",
+    "",
+    "`2026.12.06-11` comes from a tenth batch (60 pages) cut the way the real labeled pages are: the first "
+    "1,200-2,000 characters of a page's text, site chrome first, stopped mid-sentence. Half aim at recall "
+    "(contracting, engagement, evaluation and open-data policy in plain or indirect words), half at precision "
+    "for the kinds most over-called. Read blind by `2026.12.06-10`: 49 of 60 exactly (23 and 26). These rules "
+    "label 53. New for engagement: \"you said ... we did\" pages; a resident panel, assembly or jury and the "
+    "recommendations it made; counted against it, engagement still to be announced (a plan's kickoff with a "
+    "sign-up box), the rules for addressing the council, and households that will receive a survey. A share "
+    "of a program's participants (placed in jobs, say) is no longer survey language, and residents drawn by "
+    "lottery from invited households to serve on a panel are not an evaluation's lottery. One earlier probe "
+    "(a news list) moved to its label; no other call changed on any page read here, real pages and Sunlight "
+    "policies included. Left: an RFP whose outcome payments score just under the contracting threshold, a "
+    "state agency's page on a state open-data law read as a city's policy, a survey results page read as "
+    "performance reporting by a hair, and a grant application's evaluation plan (counted outputs only) read "
+    "as evaluation.",
     "",
 ]
 

@@ -516,3 +516,36 @@ def test_unadopted_measures_duty_lists_bill_portals_and_schedule_damages_are_not
                               (budget, "stakeholder_engagement", False)):
         assert (kind in _kinds(text)) == shown, (kind, text[:60])
     assert not _kinds(notice), "a measure not in force is no kind's evidence"
+
+
+def test_you_said_we_did_and_resident_panels_are_engagement_but_kickoffs_and_comment_rules_are_not() -> None:
+    """Rules 2026.12.06-11. Residents' requests set beside what the city changed, and a resident panel drawn
+    by lottery whose recommendations the council answered, are engagement (the lottery picks who serves, it
+    assigns no treatment). A plan's kickoff page whose engagement is still to be announced, the rules for
+    speaking at council, and a news list saying households will receive a survey show no resident's input;
+    nor does a program's share of participants placed in jobs."""
+    said = ("You Said, We Did\nLast spring 900 of you answered our parks questionnaire. You said the pool closes too "
+            "early; we did extend its hours to 9 p.m. all summer. You said the trails flood; we did rebuild two "
+            "crossings. You said: more benches. We added 40.")
+    panel = ("Resident Panel on Transportation: Recommendations and City Response\nThe resident panel of 30 members, "
+             "chosen by lottery from 2,000 randomly invited households, met over five weekends and heard from bus "
+             "riders, staff and business owners. The panel made 9 recommendations, each backed by at least 80% of "
+             "members. Council adopted six in the capital plan; the status of each recommendation is listed below.")
+    kickoff = ("Downtown Plan Update\nThe city has begun its downtown plan with a consultant. Chances to take part, "
+               "including a community survey, pop-up events and public workshops, will be announced this winter. "
+               "Sign up below to receive project updates and be the first to hear when "
+               "workshops are scheduled. About 12,000 residents live downtown.")
+    comment = ("Public Comment at Council Meetings\nResidents may address the council on any item. Speaker cards are "
+               "collected before each item, and comments from residents are limited to three minutes. The rules of "
+               "decorum apply. Written public comments received by noon are shared with members.")
+    news = ("City News\nResidents asked to watch for the 2026 Community Survey\nAbout 2,500 households chosen at random "
+            "will receive the community survey by mail this week. Read more\nStreet sweeping begins Monday. Read more\n"
+            "Library hours extended on Sundays. Read more")
+    placements = ("RFP 26-14 Workforce Services, Scope of Work\nThe provider will enroll 150 residents a year. Targets: "
+                  "75% of participants complete training; 60% of participants are placed in jobs within 90 days; 70% "
+                  "of participants keep their job six months. Participation is voluntary.")
+    for text, kind, shown in ((said, "stakeholder_engagement", True), (panel, "stakeholder_engagement", True),
+                              (panel, "evaluation", False), (kickoff, "stakeholder_engagement", False),
+                              (comment, "stakeholder_engagement", False), (news, "stakeholder_engagement", False),
+                              (placements, "stakeholder_engagement", False)):
+        assert (kind in _kinds(text)) == shown, (kind, text[:60])
