@@ -60,6 +60,7 @@ HISTORY = (
     ("Round 12", "2026.12.06-9", 0.825, 0.908, 131, (0.786, 0.833, 0.889, 0.778, 0.846, 0.733, 0.750)),
     ("Round 13", "2026.12.06-10", 0.825, 0.908, 131, (0.786, 0.833, 0.889, 0.778, 0.846, 0.733, 0.750)),
     ("Round 14", "2026.12.06-11", 0.825, 0.908, 131, (0.786, 0.833, 0.889, 0.778, 0.846, 0.733, 0.750)),
+    ("Round 15", "2026.12.06-12", 0.825, 0.908, 131, (0.786, 0.833, 0.889, 0.778, 0.846, 0.733, 0.750)),
 )
 SUNLIGHT_TOTAL = 146
 
@@ -195,7 +196,7 @@ def render_probes(path: Path) -> list[str]:
         f"## Probe pages (regression guard): `{path.relative_to(REPO)}`",
         "",
         f"{len(every)} pages written from the labelling guide alone, never from the rules or a real page "
-        "(LABELS.md, \"Probe pages\"). They were read while tuning rules `2026.12.06-4` to `-11`, so these are "
+        "(LABELS.md, \"Probe pages\"). They were read while tuning rules `2026.12.06-4` to `-12`, so these are "
         f"not held-out figures. Whole label set called exactly: {sum(every)} of {len(every)}.",
         "",
         "| batch | pages | exact | share |",
@@ -447,6 +448,22 @@ METHOD = [
     "state agency's page on a state open-data law read as a city's policy, a survey results page read as "
     "performance reporting by a hair, and a grant application's evaluation plan (counted outputs only) read "
     "as evaluation.",
+    "",
+    "`2026.12.06-12` comes from an eleventh batch (60 excerpts cut the same way): contracting as procurement and "
+    "program offices write it and evaluation, with their look-alikes (bid pages, insurance rules, cash-handling "
+    "audits, evaluation forms, unmeasured pilots); open-data policies in their adopted forms, governance and "
+    "portals, with theirs (retention schedules, records requests, a permitting-portal FAQ, a draft policy, a "
+    "state law, a breach notice). Read blind by `2026.12.06-11`: 53 of 60 exactly (26 and 27). These rules "
+    "label 56. New for contracting: a price list by outcome (so much per participant placed, retained or "
+    "housed), payment tied or linked to results, payment earned at milestones, placements or retention, and "
+    "staff reviewing the data with each vendor; for governance, the data coordinators or liaisons a policy "
+    "assigns (borderline rule 8); a draft that \"would, if adopted\" do things joins the measures not in "
+    "force. One earlier probe (an RFP paying by outcome) moved to its label; no other call changed on any "
+    "page read here, real pages and Sunlight policies included. Left: a state agency's summary of a state "
+    "open-data law is still read as a city's policy (the Sunlight collection counts state laws as "
+    "policies, so the rules do not hold a state's law against it), a parks program's evaluation form and "
+    "an auditor's contract-monitoring report are still read as evaluation, and a code chapter that names "
+    "coordinators and a dataset catalog falls just short of governance.",
     "",
 ]
 

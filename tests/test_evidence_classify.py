@@ -549,3 +549,26 @@ def test_you_said_we_did_and_resident_panels_are_engagement_but_kickoffs_and_com
                               (comment, "stakeholder_engagement", False), (news, "stakeholder_engagement", False),
                               (placements, "stakeholder_engagement", False)):
         assert (kind in _kinds(text)) == shown, (kind, text[:60])
+
+
+def test_price_lists_by_outcome_and_payment_tied_to_results_are_contracting_a_draft_is_no_policy() -> None:
+    """Rules 2026.12.06-12. An RFP that prices each placement and retention, and an order that ties part of each
+    payment to results and has staff review the data with every vendor, are results-driven contracting even
+    with "proposals due" on the page; a staff report on a draft policy that "would, if adopted" do things is
+    not the policy."""
+    rfp = ("RFP 26-40 Housing Navigation Services\nProposals due March 3.\n2. Payment. Unlike past grants, most "
+           "payment will be earned when households reach housing milestones. A monthly base covers up to 20% of the "
+           "award. Household housed in permanent housing: $2,500 per household. Housing retained at 12 months: "
+           "$1,500 per household. Placements are verified in the county's homeless management system, and staff "
+           "review the outcome data with the provider every month.")
+    order = ("Executive Order 26-2: Buying Results\nEvery solicitation for human services above $100,000 will state "
+             "the results the city is buying and how they are measured. Contracts will tie up to 15 percent of "
+             "payments to reaching those results, and department staff will review the data with each vendor every "
+             "quarter.")
+    draft = ("Staff Report: Draft Open Data Policy\nRecommendation: receive a presentation and give direction. The "
+             "attached draft open data policy would, if adopted, require each department to publish its datasets "
+             "on the open data portal, designate a data coordinator and keep an inventory of its datasets, with an "
+             "annual report to the council.")
+    for text, kind, shown in ((rfp, "results_driven_contracting", True), (order, "results_driven_contracting", True),
+                              (draft, "open_data_policy", False)):
+        assert (kind in _kinds(text)) == shown, (kind, text[:60])
