@@ -61,6 +61,7 @@ HISTORY = (
     ("Round 13", "2026.12.06-10", 0.825, 0.908, 131, (0.786, 0.833, 0.889, 0.778, 0.846, 0.733, 0.750)),
     ("Round 14", "2026.12.06-11", 0.825, 0.908, 131, (0.786, 0.833, 0.889, 0.778, 0.846, 0.733, 0.750)),
     ("Round 15", "2026.12.06-12", 0.825, 0.908, 131, (0.786, 0.833, 0.889, 0.778, 0.846, 0.733, 0.750)),
+    ("Round 16", "2026.12.06-13", 0.825, 0.908, 131, (0.786, 0.833, 0.889, 0.778, 0.846, 0.733, 0.750)),
 )
 SUNLIGHT_TOTAL = 146
 
@@ -196,7 +197,7 @@ def render_probes(path: Path) -> list[str]:
         f"## Probe pages (regression guard): `{path.relative_to(REPO)}`",
         "",
         f"{len(every)} pages written from the labelling guide alone, never from the rules or a real page "
-        "(LABELS.md, \"Probe pages\"). They were read while tuning rules `2026.12.06-4` to `-12`, so these are "
+        "(LABELS.md, \"Probe pages\"). They were read while tuning rules `2026.12.06-4` to `-13`, so these are "
         f"not held-out figures. Whole label set called exactly: {sum(every)} of {len(every)}.",
         "",
         "| batch | pages | exact | share |",
@@ -464,6 +465,19 @@ METHOD = [
     "policies, so the rules do not hold a state's law against it), a parks program's evaluation form and "
     "an auditor's contract-monitoring report are still read as evaluation, and a code chapter that names "
     "coordinators and a dataset catalog falls just short of governance.",
+    "",
+    "`2026.12.06-13` comes from a twelfth batch (60 excerpts): performance reporting and portals, engagement "
+    "and governance, each with look-alikes (a mayor's letter, a budget book's contents, a bond rating, a "
+    "financial audit, a pandemic dashboard, GIS data sold on request, a list of report files; board vacancies, "
+    "calendars, newsletters, an employee survey, backup and breach pages). Read blind by `2026.12.06-12`: 54 of "
+    "60 exactly (27 and 27). These rules label 59. New: a document list's entries (a title, then the file's "
+    "type and size) read as a link list, as a table of contents' do, and a contents entry may name its year "
+    "or a page range (a document list's entries are documents only: a dataset offered as CSV or by API is a "
+    "portal's content); a disease dashboard's case counts, or figures copied from the state or county, count "
+    "against performance reporting, and data provided on request (\"not available for download\") against the portal; for engagement, comments from riders or "
+    "tenants, a riders' or residents' advisory board, and a body that answers each recommendation. No call "
+    "changed on any earlier probe, the synthetic set, a real page or a Sunlight policy. Left: a GIS standards "
+    "page naming the county's data site is read as the portal too.",
     "",
 ]
 

@@ -572,3 +572,33 @@ def test_price_lists_by_outcome_and_payment_tied_to_results_are_contracting_a_dr
     for text, kind, shown in ((rfp, "results_driven_contracting", True), (order, "results_driven_contracting", True),
                               (draft, "open_data_policy", False)):
         assert (kind in _kinds(text)) == shown, (kind, text[:60])
+
+
+def test_document_lists_pandemic_dashboards_and_data_by_request_are_not_the_practice() -> None:
+    """Rules 2026.12.06-13. A list of reports by file name and size, and a newsletter's contents naming its
+    survey results page, name documents without showing them; county case counts on a "dashboard" are a
+    disease's figures, not the city's results; GIS layers sent on request for a fee are not published data. A
+    riders' advisory board whose every recommendation is answered in writing is engagement."""
+    reports = ("Reports and Publications\nReports of the city manager's office, in PDF unless noted.\n"
+               "FY2026 Adopted Budget (PDF, 9.8 MB)\nQuarterly Performance Report, Q2 FY2026 (PDF, 1.7 MB)\n"
+               "2025 Community Survey Results (PDF, 2.9 MB)\nOpen Data Program Annual Report 2025 (PDF, 640 KB)\n"
+               "Quarterly Performance Report, Q1 FY2026 (PDF, 1.6 MB)\nClimate Plan Progress Update 2025 (PDF, 2.2 MB)\n"
+               "Community Survey Results 2023 (PDF, 3.0 MB)\nSidewalk Condition Study (PDF, 4.2 MB)")
+    contents = ("City Newsletter, Fall 2026\nInside this issue\nFrom the Mayor ........ 1\nLeaf Pickup Dates ........ 2\n"
+                "How You Rated City Services: 2026 Survey Results ........ 5\nRecreation Guide ........ 8-15\n"
+                "From the Mayor\nFall is here, and crews have finished repaving Main Street. Come meet our new "
+                "library director at the neighborhood open houses this month.")
+    pandemic = ("COVID-19 Dashboard\nFigures on this dashboard are copied from the state health department's dashboard "
+                "for the county and updated on weekdays. New cases in the past 7 days: 1,204. Test positivity: 18.2%. "
+                "Residents fully vaccinated: 64.1%. Hospital beds in use: 87%.")
+    by_request = ("GIS Data Requests\nThe county provides GIS data to the public on request; layers are not available "
+                  "for download from this site. Parcels, zoning and address points can be delivered as a shapefile or "
+                  "CSV for $25 per layer. Read the data license at gis.data.examplecounty.gov before you order.")
+    riders = ("Rider Advisory Board: Recommendations and Responses\nThe rider advisory board gathered comments from 640 "
+              "riders this spring and made five recommendations. The transit department responds to each "
+              "recommendation in writing within 60 days. Recommendation 1: weekend service on Route 4. Response: "
+              "agreed; Saturday service began in August.")
+    for text, kind, shown in ((reports, "performance_reporting", False), (reports, "stakeholder_engagement", False),
+                              (contents, "stakeholder_engagement", False), (pandemic, "performance_reporting", False),
+                              (by_request, "open_data_portal", False), (riders, "stakeholder_engagement", True)):
+        assert (kind in _kinds(text)) == shown, (kind, text[:60])

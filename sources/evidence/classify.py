@@ -216,7 +216,8 @@ TITLE_SKIP_LINES = 3
 #: A line of two to LINK_LINE_WORDS words, without a sentence's end, a comma or a figure (a year is allowed
 #: from three words on), reads like a link. LINK_RUN_LINES or more of them in a row are a link list that
 #: extraction left in the text (a menu, related links, a list of headlines), and so is one line of three or
-#: more such items separated by " | " (a menu bar). One-word lines (menu items, field names) neither start
+#: more such items separated by " | " (a menu bar). A table of contents' entry and a document list's entry
+#: (a title, then "(PDF, 2.1 MB)") read as links whatever figures their titles hold. One-word lines (menu items, field names) neither start
 #: nor break a run; prose wrapped across lines (a lower-case start) and bulleted items (lists a page makes
 #: of its own content) are never links. A pattern found only in a link list is discounted (_score).
 LINK_LINE_WORDS = 12
@@ -226,7 +227,10 @@ _NOT_LINK = re.compile(r"[.!?:;]$|,")
 _FIGURE = re.compile(r"\d")
 _YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 #: A table of contents' entry: a title, dot leaders, a page number ("Performance Measures ........ 22").
-_CONTENTS_ENTRY = re.compile(r"(.*?[^\s.])\s*(?:\.\s?){3,}\s*(?:[ivxlc]+|\d{1,4})")
+_CONTENTS_ENTRY = re.compile(r"(.*?[^\s.])\s*(?:\.\s?){3,}\s*(?:[ivxlc]+|\d{1,4}(?:\s?[–-]\s?\d{1,4})?)")
+#: A document list's entry: a title, then the file's type and size ("Quarterly Report, Q3 (PDF, 2.1 MB)").
+#: Documents only: a dataset offered "(CSV, API)" is what a portal page shows, not a signpost to it.
+_FILE_ENTRY = re.compile(r"(.*?[^\s.!?:;])\s*[(\[]\s*(?:pdf|docx?|pptx?|rtf)\b[^)\]]{0,30}[)\]]", re.I)
 
 
 def _flatten(raw: str) -> tuple[str, tuple[tuple[int, int], ...]]:
@@ -263,7 +267,11 @@ def _line_shape(words: list[str]) -> str:
     entry = _CONTENTS_ENTRY.fullmatch(line)
     if entry:                             # a table of contents names a chapter: read its title as a link
         title = entry.group(1).split()
-        return "link" if 1 <= len(title) <= LINK_LINE_WORDS - 2 and not _FIGURE.search(entry.group(1)) else "text"
+        chapter = _YEAR.sub("", entry.group(1), count=1)     # a chapter may name its year, as a headline does
+        return "link" if 1 <= len(title) <= LINK_LINE_WORDS - 2 and not _FIGURE.search(chapter) else "text"
+    entry = _FILE_ENTRY.fullmatch(line)
+    if entry:                             # a document list names a file: its title reads as a link, figures and all
+        return "link" if 1 <= len(entry.group(1).split()) <= LINK_LINE_WORDS else "text"
     if _BULLET.match(line) and not line.startswith("|"):
         return "text"                     # a bulleted item is a list the page itself makes: content
     items = line.split(" | ")
