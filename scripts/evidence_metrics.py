@@ -62,6 +62,7 @@ HISTORY = (
     ("Round 14", "2026.12.06-11", 0.825, 0.908, 131, (0.786, 0.833, 0.889, 0.778, 0.846, 0.733, 0.750)),
     ("Round 15", "2026.12.06-12", 0.825, 0.908, 131, (0.786, 0.833, 0.889, 0.778, 0.846, 0.733, 0.750)),
     ("Round 16", "2026.12.06-13", 0.825, 0.908, 131, (0.786, 0.833, 0.889, 0.778, 0.846, 0.733, 0.750)),
+    ("Round 17", "2026.12.06-14", 0.825, 0.908, 131, (0.786, 0.833, 0.889, 0.778, 0.846, 0.733, 0.750)),
 )
 SUNLIGHT_TOTAL = 146
 
@@ -197,7 +198,7 @@ def render_probes(path: Path) -> list[str]:
         f"## Probe pages (regression guard): `{path.relative_to(REPO)}`",
         "",
         f"{len(every)} pages written from the labelling guide alone, never from the rules or a real page "
-        "(LABELS.md, \"Probe pages\"). They were read while tuning rules `2026.12.06-4` to `-13`, so these are "
+        "(LABELS.md, \"Probe pages\"). They were read while tuning rules `2026.12.06-4` to `-14`, so these are "
         f"not held-out figures. Whole label set called exactly: {sum(every)} of {len(every)}.",
         "",
         "| batch | pages | exact | share |",
@@ -478,6 +479,23 @@ METHOD = [
     "tenants, a riders' or residents' advisory board, and a body that answers each recommendation. No call "
     "changed on any earlier probe, the synthetic set, a real page or a Sunlight policy. Left: a GIS standards "
     "page naming the county's data site is read as the portal too.",
+    "",
+    "`2026.12.06-14` comes from a thirteenth batch (60 excerpts) asked for forms none of the earlier batches "
+    "had: a mid-sized city's documents (a fire standards-of-cover report, a school-district data-sharing "
+    "memorandum, a grant report to a federal agency, an internal audit, a goals retreat) and a large city's "
+    "offices (branded initiatives, executive orders, committee minutes). Read blind by `2026.12.06-13` it was "
+    "the hardest batch so far: 43 of 60 exactly (18 of the mid-sized city's 30, 25 of the large city's). "
+    "These rules label 50. New: meeting procedure (call to order, roll call, motions) counts 3.5 against "
+    "every kind, not 2.5, so an agenda or minutes that name a report or a survey are not it; a vote put off "
+    "or delayed joins the items tabled; a share of all the city's employees is a staff survey; a pavement "
+    "condition survey is not residents' views; researchers who randomly assign people, grantees' targets and "
+    "results and a holdback paid by the results reached are read; a records exchange under FERPA or HIPAA, "
+    "de-identified data, a data review board or a memorandum for data counts for governance. One earlier "
+    "probe (an agenda) moved to its label; no call changed on a real page or a Sunlight policy. Left: an "
+    "internal audit read as an evaluation, a goals retreat citing the community survey read as engagement, "
+    "an employee survey titled \"what you told us\" read as engagement, a published data inventory read as "
+    "the policy too, a budget section whose evaluation outscores its measures, and engagement mentioned in "
+    "passing on a 311 report or a compliance report missed.",
     "",
 ]
 

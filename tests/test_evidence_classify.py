@@ -602,3 +602,31 @@ def test_document_lists_pandemic_dashboards_and_data_by_request_are_not_the_prac
                               (contents, "stakeholder_engagement", False), (pandemic, "performance_reporting", False),
                               (by_request, "open_data_portal", False), (riders, "stakeholder_engagement", True)):
         assert (kind in _kinds(text)) == shown, (kind, text[:60])
+
+
+def test_pavement_surveys_and_put_off_votes_are_not_the_practice_grant_holdbacks_are() -> None:
+    """Rules 2026.12.06-14. A pavement condition survey is not residents' views; a council that put off its
+    vote adopted nothing. Grantees paid a held-back
+    share by the results they reached, researchers who randomly assign people to a program, and a records
+    exchange approved by a data review board under FERPA are the practice."""
+    pavement = ("Survey rates a third of city streets as poor\nA van with cameras drove every street last fall. The "
+                "pavement condition survey rated 33 percent of streets poor, 41 percent fair and 26 percent good; the "
+                "average condition index fell to 58. Residents asked how their own street scored.")
+    put_off = ("Council puts off vote on open data ordinance\nThe council on Tuesday put off a vote on the proposed open "
+               "data ordinance after the clerk raised concerns about staffing. Members asked for a cost estimate "
+               "before the next meeting.")
+    grants = ("Community Grants: Funding Tied to Results\nEach grant application must name two to four results for the "
+              "people it serves. Staff agree on targets with each grantee before the grant agreement is signed. "
+              "Eighty percent of each grant is paid quarterly; the other 20 percent is held back and paid at year end "
+              "in proportion to how many of the agreed results the grantee reached.")
+    housing = ("Supportive Housing Project Repaid Only If It Works\nLocal funders put up $4 million; the city repays them "
+               "only to the extent the project reduces jail days. Researchers at the university will randomly assign "
+               "eligible people either to the project or to the services already available, and compare the two "
+               "groups' jail days and housing stability.")
+    exchange = ("Data Sharing Memorandum of Understanding with the School District\nThe parties exchange student and "
+                "program records under the studies exception of FERPA. The exchange was approved by the city's data "
+                "review board, which classified the records as restricted, and each party names a data steward.")
+    for text, kind, shown in ((pavement, "stakeholder_engagement", False),
+                              (put_off, "open_data_policy", False), (grants, "results_driven_contracting", True),
+                              (housing, "evaluation", True), (exchange, "data_governance", True)):
+        assert (kind in _kinds(text)) == shown, (kind, text[:60])
