@@ -211,6 +211,12 @@ def _kinds(text: str) -> set[str]:
     return {e.kind for e in classify(from_text(text))}
 
 
+def _assert_calls(*cases: tuple[str, str, bool]) -> None:
+    """Each (text, kind, shown): the kind is called on the text exactly when ``shown``."""
+    for text, kind, shown in cases:
+        assert (kind in _kinds(text)) == shown, (kind, text[:60])
+
+
 def test_results_driven_contracting_reads_payment_structures_and_provider_meetings() -> None:
     """Contracts that earn money by results rarely say "performance-based": a holdback earned by meeting
     targets, payments per outcome, investors repaid only if a program works, monthly data meetings with
@@ -457,10 +463,9 @@ def test_contents_pages_postponed_items_and_surveys_still_to_come_are_not_the_pr
     answered = ("Text Poll Results: Park Hours\nMore than 1,400 residents answered the city's text-message poll on "
                 "park hours. Sixty percent preferred later evening closing, and the parks board voted to keep parks "
                 "open until 10 p.m. from June.")
-    for text, kind, shown in ((contents, "performance_reporting", False), (measures, "performance_reporting", True),
-                              (tabled, "open_data_policy", False), (adopted, "open_data_policy", True),
-                              (coming, "stakeholder_engagement", False), (answered, "stakeholder_engagement", True)):
-        assert (kind in _kinds(text)) == shown, (kind, text[:60])
+    _assert_calls((contents, "performance_reporting", False), (measures, "performance_reporting", True),
+                  (tabled, "open_data_policy", False), (adopted, "open_data_policy", True),
+                  (coming, "stakeholder_engagement", False), (answered, "stakeholder_engagement", True))
 
 
 def test_unadopted_measures_duty_lists_bill_portals_and_schedule_damages_are_not_the_practice() -> None:
@@ -508,13 +513,12 @@ def test_unadopted_measures_duty_lists_bill_portals_and_schedule_damages_are_not
     budget = ("Budget Message\nThis budget is built around the outcomes residents tell us matter most. The unassigned "
               "fund balance stands at 22 percent of operating expenditures, above the council's 17 percent reserve "
               "policy, and our credit rating was affirmed at AA. Budget workshops will be held in May.")
-    for text, kind, shown in ((notice, "open_data_policy", False), (in_force, "open_data_policy", True),
-                              (charter, "open_data_policy", False), (charter, "data_governance", True),
-                              (bills, "open_data_portal", False), (portal, "open_data_portal", True),
-                              (plan, "performance_reporting", False),
-                              (damages, "results_driven_contracting", False), (service, "results_driven_contracting", True),
-                              (budget, "stakeholder_engagement", False)):
-        assert (kind in _kinds(text)) == shown, (kind, text[:60])
+    _assert_calls((notice, "open_data_policy", False), (in_force, "open_data_policy", True),
+                  (charter, "open_data_policy", False), (charter, "data_governance", True),
+                  (bills, "open_data_portal", False), (portal, "open_data_portal", True),
+                  (plan, "performance_reporting", False),
+                  (damages, "results_driven_contracting", False), (service, "results_driven_contracting", True),
+                  (budget, "stakeholder_engagement", False))
     assert not _kinds(notice), "a measure not in force is no kind's evidence"
 
 
@@ -544,11 +548,10 @@ def test_you_said_we_did_and_resident_panels_are_engagement_but_kickoffs_and_com
     placements = ("RFP 26-14 Workforce Services, Scope of Work\nThe provider will enroll 150 residents a year. Targets: "
                   "75% of participants complete training; 60% of participants are placed in jobs within 90 days; 70% "
                   "of participants keep their job six months. Participation is voluntary.")
-    for text, kind, shown in ((said, "stakeholder_engagement", True), (panel, "stakeholder_engagement", True),
-                              (panel, "evaluation", False), (kickoff, "stakeholder_engagement", False),
-                              (comment, "stakeholder_engagement", False), (news, "stakeholder_engagement", False),
-                              (placements, "stakeholder_engagement", False)):
-        assert (kind in _kinds(text)) == shown, (kind, text[:60])
+    _assert_calls((said, "stakeholder_engagement", True), (panel, "stakeholder_engagement", True),
+                  (panel, "evaluation", False), (kickoff, "stakeholder_engagement", False),
+                  (comment, "stakeholder_engagement", False), (news, "stakeholder_engagement", False),
+                  (placements, "stakeholder_engagement", False))
 
 
 def test_price_lists_by_outcome_and_payment_tied_to_results_are_contracting_a_draft_is_no_policy() -> None:
@@ -569,9 +572,8 @@ def test_price_lists_by_outcome_and_payment_tied_to_results_are_contracting_a_dr
              "attached draft open data policy would, if adopted, require each department to publish its datasets "
              "on the open data portal, designate a data coordinator and keep an inventory of its datasets, with an "
              "annual report to the council.")
-    for text, kind, shown in ((rfp, "results_driven_contracting", True), (order, "results_driven_contracting", True),
-                              (draft, "open_data_policy", False)):
-        assert (kind in _kinds(text)) == shown, (kind, text[:60])
+    _assert_calls((rfp, "results_driven_contracting", True), (order, "results_driven_contracting", True),
+                  (draft, "open_data_policy", False))
 
 
 def test_document_lists_pandemic_dashboards_and_data_by_request_are_not_the_practice() -> None:
@@ -598,16 +600,14 @@ def test_document_lists_pandemic_dashboards_and_data_by_request_are_not_the_prac
               "riders this spring and made five recommendations. The transit department responds to each "
               "recommendation in writing within 60 days. Recommendation 1: weekend service on Route 4. Response: "
               "agreed; Saturday service began in August.")
-    for text, kind, shown in ((reports, "performance_reporting", False), (reports, "stakeholder_engagement", False),
-                              (contents, "stakeholder_engagement", False), (pandemic, "performance_reporting", False),
-                              (by_request, "open_data_portal", False), (riders, "stakeholder_engagement", True)):
-        assert (kind in _kinds(text)) == shown, (kind, text[:60])
+    _assert_calls((reports, "performance_reporting", False), (reports, "stakeholder_engagement", False),
+                  (contents, "stakeholder_engagement", False), (pandemic, "performance_reporting", False),
+                  (by_request, "open_data_portal", False), (riders, "stakeholder_engagement", True))
 
 
 def test_pavement_surveys_and_put_off_votes_are_not_the_practice_grant_holdbacks_are() -> None:
     """Rules 2026.12.06-14. A pavement condition survey is not residents' views; a council that put off its
-    vote adopted nothing. Grantees paid a held-back
-    share by the results they reached, researchers who randomly assign people to a program, and a records
+    vote adopted nothing. Grantees paid a held-back share by the results they reached, researchers who randomly assign people to a program, and a records
     exchange approved by a data review board under FERPA are the practice."""
     pavement = ("Survey rates a third of city streets as poor\nA van with cameras drove every street last fall. The "
                 "pavement condition survey rated 33 percent of streets poor, 41 percent fair and 26 percent good; the "
@@ -626,7 +626,6 @@ def test_pavement_surveys_and_put_off_votes_are_not_the_practice_grant_holdbacks
     exchange = ("Data Sharing Memorandum of Understanding with the School District\nThe parties exchange student and "
                 "program records under the studies exception of FERPA. The exchange was approved by the city's data "
                 "review board, which classified the records as restricted, and each party names a data steward.")
-    for text, kind, shown in ((pavement, "stakeholder_engagement", False),
-                              (put_off, "open_data_policy", False), (grants, "results_driven_contracting", True),
-                              (housing, "evaluation", True), (exchange, "data_governance", True)):
-        assert (kind in _kinds(text)) == shown, (kind, text[:60])
+    _assert_calls((pavement, "stakeholder_engagement", False),
+                  (put_off, "open_data_policy", False), (grants, "results_driven_contracting", True),
+                  (housing, "evaluation", True), (exchange, "data_governance", True))
