@@ -217,9 +217,9 @@ TITLE_SKIP_LINES = 3
 #: from three words on), reads like a link. LINK_RUN_LINES or more of them in a row are a link list that
 #: extraction left in the text (a menu, related links, a list of headlines), and so is one line of three or
 #: more such items separated by " | " (a menu bar). A table of contents' entry and a document list's entry
-#: (a title, then "(PDF, 2.1 MB)") read as links whatever figures their titles hold. One-word lines (menu items, field names) neither start
-#: nor break a run; prose wrapped across lines (a lower-case start) and bulleted items (lists a page makes
-#: of its own content) are never links. A pattern found only in a link list is discounted (_score).
+#: (a title, then "(PDF, 2.1 MB)") read as links whatever figures their titles hold. One-word lines (menu
+#: items, field names) neither start nor break a run; prose wrapped across lines (a lower-case start) and
+#: bulleted items (lists a page makes of its own content) are never links. A pattern found only in a link list is discounted (_score).
 LINK_LINE_WORDS = 12
 LINK_RUN_LINES = 3
 _BULLET = re.compile(r"^[\s•·*>|\-–]+")
