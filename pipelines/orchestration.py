@@ -15,7 +15,6 @@ import dagster as dg
 from pipelines.instance import launcher_tags, run_instance, settle_abandoned_runs
 from pipelines.progress import STEP_PROCESS_LINES, terminal_progress
 from pipelines.runlog import detach as detach_run_log
-from sources.evidence.reading import auto_processes
 from warehouse.paths import WarehousePaths
 from warehouse.publish import record_run_failure
 
@@ -94,8 +93,7 @@ def _run_sharded(workers: int, resources: dict, partition: str, mode: str, insta
     config["fetcher"]["config"]["concurrency"] = max(1, resources["fetcher"].concurrency // workers)
     # Likewise the CPUs for reading pages: each shard's process reads too, so the automatic count of
     # reader processes is taken per shard.
-    if config["crawl"]["config"]["reader_processes"] < 0:
-        config["crawl"]["config"]["reader_processes"] = auto_processes(shares=workers)
+    config["crawl"]["config"]["reader_processes"] = resources["crawl"].readers(shares=workers)
     # forkserver with the definitions preloaded: each step's process starts in well under a second
     # instead of importing dagster, pandas and Great Expectations again.
     execution = {"max_concurrent": workers + 1,

@@ -174,9 +174,10 @@ class CrawlSettings(dg.ConfigurableResource):
     #: ``cdpi run``, whose entry points are guarded, asks for -1.
     reader_processes: int = 0
 
-    def readers(self) -> int:
-        """Reader processes for a crawl (the setting, or the automatic count)."""
-        return auto_processes() if self.reader_processes < 0 else self.reader_processes
+    def readers(self, shares: int = 1) -> int:
+        """Reader processes for a crawl: the setting, or the automatic count when ``shares`` crawl processes
+        run side by side (``cdpi run --workers``)."""
+        return auto_processes(shares) if self.reader_processes < 0 else self.reader_processes
 
     def revisit_policy(self) -> RevisitPolicy:
         return RevisitPolicy(enabled=self.revisit, base_interval_days=self.revisit_base_interval_days,

@@ -119,6 +119,8 @@ def test_reader_processes_are_asked_for_and_leave_one_cpu_to_the_crawl() -> None
     assert CrawlSettings().readers() == 0        # a library default: scripts without a main guard stay safe
     assert CrawlSettings(reader_processes=-1).readers() == auto_processes()
     assert CrawlSettings(reader_processes=2).readers() == 2
+    assert CrawlSettings(reader_processes=-1).readers(shares=2) == auto_processes(shares=2)
+    assert CrawlSettings(reader_processes=2).readers(shares=2) == 2     # a number set is each shard's own
 
 
 def test_a_reader_process_logs_through_the_crawls_process(caplog: pytest.LogCaptureFixture) -> None:
