@@ -63,6 +63,7 @@ HISTORY = (
     ("Round 15", "2026.12.06-12", 0.825, 0.908, 131, (0.786, 0.833, 0.889, 0.778, 0.846, 0.733, 0.750)),
     ("Round 16", "2026.12.06-13", 0.825, 0.908, 131, (0.786, 0.833, 0.889, 0.778, 0.846, 0.733, 0.750)),
     ("Round 17", "2026.12.06-14", 0.825, 0.908, 131, (0.786, 0.833, 0.889, 0.778, 0.846, 0.733, 0.750)),
+    ("Round 18", "2026.12.06-15", 0.825, 0.908, 131, (0.786, 0.833, 0.889, 0.778, 0.846, 0.733, 0.750)),
 )
 SUNLIGHT_TOTAL = 146
 
@@ -198,7 +199,7 @@ def render_probes(path: Path) -> list[str]:
         f"## Probe pages (regression guard): `{path.relative_to(REPO)}`",
         "",
         f"{len(every)} pages written from the labelling guide alone, never from the rules or a real page "
-        "(LABELS.md, \"Probe pages\"). They were read while tuning rules `2026.12.06-4` to `-14`, so these are "
+        "(LABELS.md, \"Probe pages\"). They were read while tuning rules `2026.12.06-4` to `-15`, so these are "
         f"not held-out figures. Whole label set called exactly: {sum(every)} of {len(every)}.",
         "",
         "| batch | pages | exact | share |",
@@ -496,6 +497,31 @@ METHOD = [
     "an employee survey titled \"what you told us\" read as engagement, a published data inventory read as "
     "the policy too, a budget section whose evaluation outscores its measures, and engagement mentioned in "
     "passing on a 311 report or a compliance report missed.",
+    "",
+    "`2026.12.06-15` comes from two more batches (120 excerpts cut the same way), asked for page types "
+    "common on city sites and not asked for before: newsroom items, job postings, annual reports, strategic "
+    "plans, an auditor's page, 311 and police data pages (batch 14, first half); contracting and engagement as "
+    "staff reports, scopes of work, amendments, grant agreements, meeting summaries and survey results "
+    "(batch 14, second half); precision for the portal, the policy, performance reporting and engagement "
+    "against pages that use their words (batch 15, first half); governance, evaluation and the policy in less "
+    "common forms (batch 15, second half). Read blind by `2026.12.06-14`: 104 of 120 exactly (23, 28, 29 and "
+    "24 per half). These rules label 116. New: a law said not to cover cities or counties (a state act for "
+    "state agencies) counts decisively against every kind; a page titled as a data inventory is the list, not "
+    "the policy; a notice of a hearing on a proposed measure counts against the policy; a city auditor's office "
+    "is no longer read as evaluation (the guide counts evaluations, not audits); an order to release "
+    "information proactively or to be open by default is read as the policy without the words \"open data\", "
+    "while only an open data officer, or a data officer the measure says it shall designate, is the policy's "
+    "role (news that a city named its chief data officer is leadership); performance reporting no longer "
+    "yields to a stronger evaluation on the same page, since the guide counts both; for contracting, waste "
+    "haulers and franchisees are contractors, a charge for each missed or late service, a rate raised only when "
+    "every standard is met, and a contractor said to fall short are read; a survey's own form (answer choices, "
+    "required fields), an event listing, a job posting (for governance), a solicitation's due dates (for "
+    "governance) and an app to download (for the portal) count against. Fourteen earlier probes changed: "
+    "twelve to their labels, two from one wrong call to another; two synthetic policies (open by default) are "
+    "now found; no call changed on a real page, a Sunlight policy or the sample crawl. Left: performance "
+    "reporting beside a contract's results or a 311 report's engagement, governance on policies whose "
+    "governance is only a coordinator, a data standards page read as the portal, and a data analyst's posting "
+    "for the data team.",
     "",
 ]
 

@@ -629,3 +629,66 @@ def test_pavement_surveys_and_put_off_votes_are_not_the_practice_grant_holdbacks
     _assert_calls((pavement, "stakeholder_engagement", False),
                   (put_off, "open_data_policy", False), (grants, "results_driven_contracting", True),
                   (housing, "evaluation", True), (exchange, "data_governance", True))
+
+
+def test_laws_for_state_agencies_inventories_hearing_notices_and_audits_are_not_the_practice() -> None:
+    """Rules 2026.12.06-15. A state law said not to cover cities, a page that is the data inventory, a notice
+    of a hearing on a proposed ordinance and a city auditor's follow-up are not the policy or an evaluation;
+    news that a city named its chief data officer is leadership, not the policy."""
+    state = ("State Open Data Act: What It Means for the City\nThe act requires each state agency to publish its "
+             "datasets on the state portal, name a data officer and file an inventory by 2027. Cities, counties and "
+             "school districts are not covered by the act, which invites local governments to list data there.")
+    inventory = ("Citywide Data Inventory | City of Example\nDataset | Department | Status | Format\nBuilding permits | "
+                 "Planning | Published | CSV, API\nStreet trees | Parks | Planned | -\nDepartment data coordinators "
+                 "update the list each spring; published datasets link to the open data site.")
+    hearing = ("Notice of Public Hearing: Bill 9 of 2026\nThe council will take comment on the following proposed "
+               "ordinance: an ordinance adding an Open Data article to the city code, to require that public data be "
+               "published online by default, to direct each department to designate an open data coordinator and to "
+               "require an annual data inventory. Council may amend the bill before final passage.")
+    audit = ("Follow-Up Audit: Oversight of Grounds Maintenance Contracts | Office of the City Auditor\nWe reviewed "
+             "whether Parks has improved its oversight since our 2023 audit. Findings: crews are now inspected weekly "
+             "and invoices are checked against the work orders. Two of our four recommendations are implemented.")
+    cdo = ("City Names First Chief Data Officer\nThe mayor today named the city's first chief data officer, who will "
+           "lead the data team and the open data program, build the citywide data inventory and chair a new data "
+           "governance board.")
+    _assert_calls((state, "open_data_policy", False), (inventory, "open_data_policy", False),
+                  (hearing, "open_data_policy", False), (audit, "evaluation", False), (cdo, "open_data_policy", False))
+
+
+def test_hauler_charges_open_by_default_orders_and_measures_beside_an_evaluation_are_read() -> None:
+    """Rules 2026.12.06-15. A collection agreement that charges the hauler for each missed pickup and raises its
+    rate only when it meets every standard is contracting for results; an order that data be released
+    proactively is the policy though it never says "open data"; a budget section's measures count as
+    performance reporting even when its evaluation scores higher."""
+    hauler = ("New Trash Agreement Puts Money Behind Missed Pickups\nUnder the new seven-year agreement the hauler may "
+              "miss no more than one stop in a thousand. Each missed cart not collected by the next day costs the "
+              "hauler $150. If the hauler meets every standard for a year, its next rate adjustment rises by half a "
+              "percent; when the hauler falls short twice, the city may end the agreement.")
+    order = ("Mayor Signs Executive Order 2026-04\nThe order directs departments to release the information they hold "
+             "proactively, at no charge and with no restrictions on reuse, unless the law protects it. The city will "
+             "be open by default.")
+    budget = ("Department of Human Services: Adopted Budget\nPerformance measures: households stably housed, target "
+              "85%, actual 88%; average days to placement, target 60, actual 54. Program evaluation: a randomized "
+              "evaluation with the university compared participants with a control group and found fewer evictions; "
+              "the evidence-based program was expanded in this budget.")
+    _assert_calls((hauler, "results_driven_contracting", True), (order, "open_data_policy", True),
+                  (budget, "performance_reporting", True))
+
+
+def test_survey_forms_event_listings_job_postings_and_app_downloads_are_not_the_practice() -> None:
+    """Rules 2026.12.06-15. A satisfaction survey's form, an open house in the events calendar, a data analyst's
+    job posting, a bid for analytics software and a city app to download ask, invite, hire or buy: none shows the
+    practice."""
+    form = ("Customer Satisfaction Survey\nPlease tell us about your visit. Which service did you use? (required)\n"
+            "Overall, how satisfied were you?\nVery satisfied\nSatisfied\nNeutral\nDissatisfied\nComments\nSubmit")
+    event = ("Riverfront Plan Open House\nDate: May 5\nAdd to my calendar\nResidents are invited to a drop-in open "
+             "house to see early ideas and share your ideas with staff at the workshop.\nReturn to full list")
+    job = ("Data Analyst II | Job Details\nSalary range: $60,000 - $80,000\nThe data analyst reconciles meter data and "
+           "builds billing reports for the data team.\nEssential duties: runs data requests.\nMinimum qualifications: "
+           "three years of data analysis.")
+    rfp = ("RFP 26-031 Enterprise Data Platform\nProposals due March 13. The city seeks a data warehouse and "
+           "enterprise data integration for twelve systems, with dashboards for 150 users.")
+    app = ("311 Service Center\nDownload the CityConnect app to report potholes. Data on all service requests is "
+           "available on the city's open data portal.")
+    _assert_calls((form, "stakeholder_engagement", False), (event, "stakeholder_engagement", False),
+                  (job, "data_governance", False), (rfp, "data_governance", False), (app, "open_data_portal", False))
