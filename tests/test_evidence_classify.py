@@ -692,3 +692,46 @@ def test_survey_forms_event_listings_job_postings_and_app_downloads_are_not_the_
            "available on the city's open data portal.")
     _assert_calls((form, "stakeholder_engagement", False), (event, "stakeholder_engagement", False),
                   (job, "data_governance", False), (rfp, "data_governance", False), (app, "open_data_portal", False))
+
+
+def test_payment_deductions_late_data_charges_and_comparison_places_are_read() -> None:
+    """Rules 2026.12.06-16. Deductions from a service contractor's monthly payment and a charge per deficiency
+    are contracting for results, and so is a charge for each day a hauler's data is late (only a building's
+    delay is schedule damages); an evaluation that compares the pilot's beats with similar beats is an
+    evaluation without the words "comparison group"."""
+    janitorial = ("Section 5. Quality Assurance\nCity staff inspect a random sample of the contractor's rooms; the acceptable "
+                  "quality level is a monthly average score of 90. The following amounts shall be deducted from the "
+                  "monthly payment: restroom not cleaned, $50 per occurrence; work order not corrected in time, $75 per "
+                  "occurrence.")
+    hauler = ("Year-End Report: Solid Waste\nThe new collection contract sets service standards. When a standard is "
+              "missed the contract sets liquidated damages: $150 for each missed pickup and $500 for each day route "
+              "data is late.")
+    pilot = ("Co-responder pilot results\nResearchers compared the four pilot beats with five similar beats before and "
+             "after the pilot began. Repeat crisis calls fell 17 percent more in the pilot beats. Based on the "
+             "evaluation, the budget extends the program.")
+    _assert_calls((janitorial, "results_driven_contracting", True), (hauler, "results_driven_contracting", True),
+                  (pilot, "evaluation", True))
+
+
+def test_hearing_notices_staff_surveys_and_practices_the_city_lacks_are_not_the_practice() -> None:
+    """Rules 2026.12.06-16. A hearing notice on a proposed ordinance counts against every kind, not only the
+    policy; an employee survey's results are not residents' views; a page that says the city has no measures or
+    portal yet, a survey households will receive, a governance policy that says it creates no open data program
+    and the yearly report on the open data program do not show the practice they name."""
+    hearing = ("Notice of Public Hearing\nThe council will take comment on the following proposed ordinance: every "
+               "department would publish its datasets on the open data portal for download, keep a data inventory "
+               "and follow metadata standards set by the data governance committee.")
+    staff = ("2025 Employee Engagement Survey Results\nResponse rate: 71% (398 of 561 employees). What we heard: "
+             "respondents rated pay lowest.")
+    lacks = ("Transition Report\nWe recommend a performance dashboard with targets for each department. The city "
+             "currently has no performance measures in its budget.")
+    coming = ("City Newsletter, Winter\nIn February, 2,000 households will receive the 2025 Saltash Community Survey. "
+              "Results are coming in June, when residents can see how they rated city services.")
+    governance = ("Resolution approving Administrative Policy 3.14, Data Governance\nThe policy establishes a data "
+                  "governance committee and a classification standard. The policy does not create an open data "
+                  "program or require the publication of datasets.")
+    report = ("2024 Annual Open Data Report\nDepartments published 42 new datasets this year, for 310 datasets in all, "
+              "on the open data portal.")
+    _assert_calls((hearing, "open_data_portal", False), (staff, "stakeholder_engagement", False),
+                  (lacks, "performance_reporting", False), (coming, "stakeholder_engagement", False),
+                  (governance, "open_data_policy", False), (report, "open_data_portal", False))
