@@ -65,6 +65,7 @@ HISTORY = (
     ("Round 17", "2026.12.06-14", 0.825, 0.908, 131, (0.786, 0.833, 0.889, 0.778, 0.846, 0.733, 0.750)),
     ("Round 18", "2026.12.06-15", 0.825, 0.908, 131, (0.786, 0.833, 0.889, 0.778, 0.846, 0.733, 0.750)),
     ("Round 19", "2026.12.06-16", 0.825, 0.908, 131, (0.786, 0.833, 0.889, 0.778, 0.846, 0.733, 0.750)),
+    ("Round 20", "2026.12.06-17", 0.825, 0.908, 131, (0.786, 0.833, 0.889, 0.778, 0.846, 0.733, 0.750)),
 )
 SUNLIGHT_TOTAL = 146
 
@@ -200,7 +201,7 @@ def render_probes(path: Path) -> list[str]:
         f"## Probe pages (regression guard): `{path.relative_to(REPO)}`",
         "",
         f"{len(every)} pages written from the labelling guide alone, never from the rules or a real page "
-        "(LABELS.md, \"Probe pages\"). They were read while tuning rules `2026.12.06-4` to `-16`, so these are "
+        "(LABELS.md, \"Probe pages\"). They were read while tuning rules `2026.12.06-4` to `-17`, so these are "
         f"not held-out figures. Whole label set called exactly: {sum(every)} of {len(every)}.",
         "",
         "| batch | pages | exact | share |",
@@ -545,6 +546,23 @@ METHOD = [
     "crawl. Left: performance reporting on contract pages (a contract's measures table read as the city's "
     "reporting, or a contract dashboard's targets and actuals not read), agendas that list practices, a "
     "portal's FAQ that cites its resolution, and passing mentions in awards and accreditation news.",
+    "",
+    "`2026.12.06-17` comes from two more batches (120 excerpts): pages about a city that are not on its site "
+    "(local news, public radio, civic-tech blogs, a university case study, a municipal league newsletter) and "
+    "municipal code as code-hosting sites show it (batch 18); scanned and OCR'd documents as document "
+    "archives serve them, noise and all, and pages that data teams publish outside the main site (GitHub "
+    "pages and READMEs, blogs, an analytics site, a portal's about and data-request pages) (batch 19). Read "
+    "blind by `2026.12.06-16`: 95 of 120 exactly (21, 24, 28 and 22 per half): the OCR'd documents were read "
+    "well, news and code pages least. These rules label 102. New: news of a proposal (\"the proposed "
+    "ordinance would require\") and candidates' promises count against every kind; city workers reporting on "
+    "their own morale are staff; a website's load tests, latency and server response times are not a "
+    "city's results; an administrative regulation whose subject line is open data, information made "
+    "available proactively and reuse for any lawful purpose are read as the policy; a privacy advisory "
+    "commission is governance. A regulation number after a colon was tried and dropped: it moved a governance "
+    "rule to the policy. One synthetic policy is now found; no call changed on a real page, a Sunlight policy, "
+    "an earlier probe or the sample crawl. Left: trend pieces and advocacy that name no city, a hackathon "
+    "recap (the real labeled pages count some hackathons as engagement), a draft bill, a repealed article, "
+    "a participatory budgeting code chapter written as a duty, and a portal's data-request log.",
     "",
 ]
 

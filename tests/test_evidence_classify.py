@@ -735,3 +735,32 @@ def test_hearing_notices_staff_surveys_and_practices_the_city_lacks_are_not_the_
     _assert_calls((hearing, "open_data_portal", False), (staff, "stakeholder_engagement", False),
                   (lacks, "performance_reporting", False), (coming, "stakeholder_engagement", False),
                   (governance, "open_data_policy", False), (report, "open_data_portal", False))
+
+
+def test_proposals_in_the_news_campaign_promises_staff_morale_and_load_tests_are_not_the_practice() -> None:
+    """Rules 2026.12.06-17. News of a proposal says what a measure would do; a candidate's promise is not yet
+    anything; city workers reporting on their own morale are staff, not residents; a website's load-test
+    targets measure software, not city services."""
+    proposal = ("Open data proposal heads to hearing\nThe proposed ordinance would require every department to name an "
+                "open data coordinator, keep a data inventory and publish public datasets on a city portal each year.")
+    promise = ("Mayoral hopefuls promise residents a say\nOne candidate said that if she is elected she would set aside "
+               "$1 million a year for participatory budgeting and bring back the resident survey, which 2,000 "
+               "residents answered in 2019.")
+    morale = ("Survey: city workers report low morale\nCity workers report low morale in a survey of 900 employees; "
+              "respondents rated pay lowest, and what we heard most was workload.")
+    loadtest = ("web-loadtests\nLoad and performance tests for the city website. Performance targets: p95 response time "
+                "under 800 ms for page views; error rate below 1%. Results go to the IT monitoring dashboard.")
+    _assert_calls((proposal, "open_data_policy", False), (promise, "stakeholder_engagement", False),
+                  (morale, "stakeholder_engagement", False), (loadtest, "performance_reporting", False))
+
+
+def test_regulation_headers_proactive_release_and_privacy_commissions_are_read() -> None:
+    """Rules 2026.12.06-17. An administrative regulation whose subject is open data, releasing information
+    proactively for anyone to reuse for any lawful purpose, is the policy; a privacy advisory commission that
+    reviews surveillance technology is data governance."""
+    regulation = ("Administrative Regulation 1.32\nSubject: Open Data\nPurpose: to make public information available "
+                  "online proactively. Published information may be redistributed by any person for any lawful "
+                  "purpose.")
+    privacy = ("File 21-0412: Surveillance Technology Ordinance (Adopted)\nCreates a Privacy Advisory Commission that "
+               "reviews each department's request to acquire surveillance technology before council approval.")
+    _assert_calls((regulation, "open_data_policy", True), (privacy, "data_governance", True))

@@ -52,10 +52,11 @@ def test_hard_negatives_rarely_produce_evidence(predicted: dict[str, list[str]])
 
 PROBES = EVAL_SET.with_name("probes.jsonl")
 #: Share of probe pages whose whole label set is called exactly, overall and in every batch. The probes tuned
-#: rules 2026.12.06-4 to -16, so these are regression floors, not held-out figures (LABELS.md, "Probe pages").
-#: At -16: 959/1015 in all; batch 4 (pages not written by a city) reads 42/48, the lowest (docs/EVIDENCE_METRICS.md).
-PROBE_EXACT = 0.93
-PROBE_BATCH_EXACT = 0.83
+#: rules 2026.12.06-4 to -17, so these are regression floors, not held-out figures (LABELS.md, "Probe pages").
+#: At -17: 1061/1135 in all; batch 18 (news, blogs and code-hosting sites) reads 49/60, the lowest
+#: (docs/EVIDENCE_METRICS.md).
+PROBE_EXACT = 0.92
+PROBE_BATCH_EXACT = 0.80
 
 
 def test_probe_pages_written_blind_to_the_rules_are_still_read_as_labelled() -> None:
