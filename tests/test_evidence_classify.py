@@ -764,3 +764,38 @@ def test_regulation_headers_proactive_release_and_privacy_commissions_are_read()
     privacy = ("File 21-0412: Surveillance Technology Ordinance (Adopted)\nCreates a Privacy Advisory Commission that "
                "reviews each department's request to acquire surveillance technology before council approval.")
     _assert_calls((regulation, "open_data_policy", True), (privacy, "data_governance", True))
+
+
+def test_product_pages_event_listings_and_calendars_are_not_the_practice() -> None:
+    """Rules 2026.12.06-18. A product page counting its government customers sells software; a conference
+    agenda's breakout sessions and a city calendar announce talks and meetings: none shows a practice, however
+    fully it names one (a customer story keeps its city's practice)."""
+    product = ("Metriq Civic | Performance Dashboards for Local Government\nTrusted by more than 240 local governments. "
+               "Set targets, track actuals and publish performance measures; flag KPIs that are off track and export "
+               "performance pages into your budget book.")
+    agenda = ("Agenda | City Results Summit\n10:30 a.m. Breakout sessions\nPay for Success 101: Structuring Your First "
+              "Outcomes Contract\nWriting outcome measures into human services contracts, with payments tied to "
+              "results.")
+    calendar = ("Calendar\nSelect a calendar: All Calendars. Find Events.\nMarch 3: Budget Town Hall for Ward 1. "
+                "March 5: Community Survey Kickoff Coffee at City Hall. March 7: Open Data Day Workshop.")
+    _assert_calls((product, "performance_reporting", False), (agenda, "results_driven_contracting", False),
+                  (calendar, "stakeholder_engagement", False))
+
+
+def test_tow_response_standards_ballots_resident_panels_and_wish_lists_are_read() -> None:
+    """Rules 2026.12.06-18. A police manual's rotation tow rules (operators shall arrive within set minutes,
+    reviewed monthly, with notices of deficiency) are contracting for results; projects residents propose and
+    select by ballot, a residents' panel whose recommendations are each answered, and a data wish list with
+    what the city did are engagement without the usual names."""
+    tow = ("Policy 512: Rotation Tow Program\n512.2 Response standards. Operators on rotation shall arrive at the scene "
+           "within 25 minutes of the request under the Rotation Tow Agreement. 512.4 An operator late on more than "
+           "10 percent of calls receives a notice of deficiency.")
+    ballot = ("Neighborhood Choice Fund: 2024 Outcomes\nResidents proposed 486 projects. Six were then selected by "
+              "ballot, with 3,902 ballots cast. Voting on the projects was open to residents aged 14 and over.")
+    panel = ("Residents' Panel on Heat\nThirty-six residents chosen by lottery wrote recommendations to the council, "
+             "which directed staff to respond to each recommendation. Cooling centers now stay open late.")
+    wishes = ("Data Basics for Neighbors\nFree evening classes for residents. Every series ends with a data wish list "
+              "from participants. Residents told us which records they wanted. What residents asked for, and what we "
+              "did: rental inspection results, published in December.")
+    _assert_calls((tow, "results_driven_contracting", True), (ballot, "stakeholder_engagement", True),
+                  (panel, "stakeholder_engagement", True), (wishes, "stakeholder_engagement", True))
