@@ -799,3 +799,11 @@ def test_tow_response_standards_ballots_resident_panels_and_wish_lists_are_read(
               "did: rental inspection results, published in December.")
     _assert_calls((tow, "results_driven_contracting", True), (ballot, "stakeholder_engagement", True),
                   (panel, "stakeholder_engagement", True), (wishes, "stakeholder_engagement", True))
+
+
+def test_a_data_class_for_residents_is_engagement() -> None:
+    """Rules 2026.12.06-19. A "Data 101" class for residents teaches the public to use the city's data, which the
+    real labeled pages count as engagement; the same course for staff is governance training, not this."""
+    residents = ("The city's first Data 101 class for residents met on Tuesday. It is a free four-week course. Each "
+                 "session teaches neighbors to use the open data portal, and residents learned to map their own blocks.")
+    _assert_calls((residents, "stakeholder_engagement", True))
