@@ -807,3 +807,49 @@ def test_a_data_class_for_residents_is_engagement() -> None:
     residents = ("The city's first Data 101 class for residents met on Tuesday. It is a free four-week course. Each "
                  "session teaches neighbors to use the open data portal, and residents learned to map their own blocks.")
     _assert_calls((residents, "stakeholder_engagement", True))
+
+
+def test_measures_in_committee_or_tabled_state_agency_laws_and_compliance_audits_are_not_the_practice() -> None:
+    """Rules 2026.12.06-20. A legislation page whose status is "In Committee", a tracker that records no policy
+    adopted and the draft tabled, and a law that applies to the state's executive agencies only show nothing a
+    city does; a compliance audit of invoice prices is an audit, not an evaluation."""
+    committee = ("File 24-0913: Proposed Ordinance - Open Data\nType: Ordinance Status: In Committee\nAn ordinance "
+                 "requiring each department to publish its datasets on the open data portal, designate an open data "
+                 "coordinator and keep a data inventory.")
+    tracker = ("Quillan, Oregon | Open Data Policy Tracker\nInstrument: None adopted\nStatus: draft resolution "
+               "introduced in January; tabled in February. The draft would have asked departments to publish data "
+               "proactively and report on an open data policy each year.")
+    state = ("The State Open Data Act: What Cities Need to Know\nThe Act applies to executive branch agencies "
+             "of the state: each must publish its datasets on the state open data portal, designate a data officer "
+             "and file an inventory. Municipalities and counties are not \"agencies\" under the Act.")
+    audit = ("Office Supplies Contract Compliance Audit\nThis performance audit determined whether invoices matched "
+             "contract prices. What we found: 14 of 200 invoices were overbilled; we tested rebates. Findings and "
+             "recommendations follow.")
+    _assert_calls((committee, "open_data_policy", False), (tracker, "open_data_policy", False),
+                  (state, "open_data_policy", False), (audit, "evaluation", False))
+
+
+def test_operations_oversight_and_site_inspection_deductions_are_contracting_for_results() -> None:
+    """Rules 2026.12.06-20. An agency's page on overseeing its contracted operator (measurable service standards,
+    a charge per trip not operated, monthly meetings with the operator's manager) and a parks page on scoring
+    contractors' sites, deducting from that month's payment and weighing scores at renewal are contracting for
+    results without its usual words."""
+    transit = ("Contracted Operations Oversight\nThe operations agreement sets measurable service standards. The "
+               "operator pays $500 per trip not operated. Staff meet monthly with the operator's general manager to "
+               "review trends.")
+    parks = ("Contract Landscape Maintenance\nInspectors score every contractor site each month. The city deducts a set "
+             "amount from that month's payment for each site not corrected on time. Scores are reviewed with each "
+             "contractor and considered at renewal. Contractors whose sites average 95 receive a 2 percent incentive "
+             "payment.")
+    _assert_calls((transit, "results_driven_contracting", True), (parks, "results_driven_contracting", True))
+
+
+def test_a_match_that_opens_a_sentence_is_not_read_as_part_of_the_sentence_before() -> None:
+    """A match starting right after a full stop lies in a sentence of its own: the sentence end before it must be
+    seen, or two sentences of evidence are discounted as one passing mention (fixed with rules 2026.12.06-20)."""
+    from sources.evidence.classify import _sentences_with
+
+    text = "The city deducts a set amount for each late site. Scores are reviewed with each contractor."
+    second = text.index("Scores")
+    assert _sentences_with(text, [(9, 16, 1.0), (second, second + 6, 1.0)]) == 2
+    assert _sentences_with(text, [(9, 16, 1.0), (30, 40, 1.0)]) == 1

@@ -52,10 +52,10 @@ def test_hard_negatives_rarely_produce_evidence(predicted: dict[str, list[str]])
 
 PROBES = EVAL_SET.with_name("probes.jsonl")
 #: Share of probe pages whose whole label set is called exactly, overall and in every batch. The probes tuned
-#: rules 2026.12.06-4 to -18, so these are regression floors, not held-out figures (LABELS.md, "Probe pages").
-#: At -18: 1166/1255 in all; batch 18 (news, blogs and code-hosting sites) reads 49/60, the lowest
+#: rules 2026.12.06-4 to -20, so these are regression floors, not held-out figures (LABELS.md, "Probe pages").
+#: At -20: 1269/1375 in all; batch 18 (news, blogs and code-hosting sites) reads 49/60, the lowest
 #: (docs/EVIDENCE_METRICS.md).
-PROBE_EXACT = 0.92
+PROBE_EXACT = 0.915
 PROBE_BATCH_EXACT = 0.80
 
 

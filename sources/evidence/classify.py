@@ -432,7 +432,7 @@ def _sentences_with(text: str, spans: list[tuple[int, int, float]]) -> int:
         return 1
     if last - first > SENTENCE_CHARS:
         return 2                     # counted as more than one: most likely a table or list without full stops
-    return 2 if _SENTENCE_END.search(text, first, last) else 1
+    return 2 if _SENTENCE_END.search(text, first, last + 1) else 1
 
 
 #: Matches further apart than this count as more than one sentence, stops or not: whitespace is collapsed, so
