@@ -70,6 +70,7 @@ HISTORY = (
     ("Round 22", "2026.12.06-19", 0.825, 0.912, 131, (0.786, 0.833, 0.889, 0.778, 0.846, 0.733, 0.750)),
     ("Round 23", "2026.12.06-20", 0.825, 0.912, 131, (0.786, 0.833, 0.889, 0.778, 0.846, 0.733, 0.750)),
     ("Round 24", "2026.12.06-21", 0.825, 0.912, 131, (0.786, 0.833, 0.889, 0.778, 0.846, 0.733, 0.750)),
+    ("Round 25", "2026.12.06-22", 0.825, 0.912, 131, (0.786, 0.833, 0.889, 0.778, 0.846, 0.733, 0.750)),
 )
 SUNLIGHT_TOTAL = 146
 
@@ -657,6 +658,10 @@ METHOD = [
     "on a real page, the synthetic set or the sample crawl's evidence. Left: engagement beside a stronger "
     "kind on multi-kind pages, governance on policy pages in short excerpts, an events listing for a staff "
     "course on evaluation.",
+    "",
+    "`2026.12.06-22` tidies two rules after one more read: \"program audit\" no longer counts for evaluation "
+    "(audits count against it since -21, so the two disagreed), and the meetings-with-the-contractor rule "
+    "lists \"operators\" once instead of twice. No call changed on any page.",
     "",
 ]
 

@@ -696,8 +696,8 @@ def test_survey_forms_event_listings_job_postings_and_app_downloads_are_not_the_
 
 def test_payment_deductions_late_data_charges_and_comparison_places_are_read() -> None:
     """Rules 2026.12.06-16. Deductions from a service contractor's monthly payment and a charge per deficiency
-    are contracting for results, and so is a charge for each day a hauler's data is late (only a building's
-    delay is schedule damages); an evaluation that compares the pilot's beats with similar beats is an
+    are contracting for results, and a charge for each day a hauler's data is late no longer counts against it
+    as schedule damages (only a building's delay does); an evaluation that compares the pilot's beats with similar beats is an
     evaluation without the words "comparison group"."""
     janitorial = ("Section 5. Quality Assurance\nCity staff inspect a random sample of the contractor's rooms; the acceptable "
                   "quality level is a monthly average score of 90. The following amounts shall be deducted from the "
@@ -715,8 +715,8 @@ def test_payment_deductions_late_data_charges_and_comparison_places_are_read() -
 
 def test_hearing_notices_staff_surveys_and_practices_the_city_lacks_are_not_the_practice() -> None:
     """Rules 2026.12.06-16. A hearing notice on a proposed ordinance counts against every kind, not only the
-    policy; an employee survey's results are not residents' views; a page that says the city has no measures or
-    portal yet, a survey households will receive, a governance policy that says it creates no open data program
+    policy (here, the portal); an employee survey's results are not residents' views; a page that says the city has
+    no performance measures yet, a survey households will receive, a governance policy that says it creates no open data program
     and the yearly report on the open data program do not show the practice they name."""
     hearing = ("Notice of Public Hearing\nThe council will take comment on the following proposed ordinance: every "
                "department would publish its datasets on the open data portal for download, keep a data inventory "
