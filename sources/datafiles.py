@@ -133,6 +133,12 @@ class WeightedPattern(_Strict):
     w: float
 
 
+class SharedPenalty(WeightedPattern):
+    #: Kinds the penalty does not apply to: a job posting is evidence of nothing, except a data leader's post
+    #: (data_governance) which the labelling guide counts.
+    spare: list[str] = []
+
+
 class KindEntry(_Strict):
     label: str | None = None
     threshold: float | None = None
@@ -159,7 +165,7 @@ class RulesFile(_Strict):
     link_line_trust: float = Field(default=0.0, ge=0)
     default_threshold: float
     masks: list[Regex] = []
-    penalties: list[WeightedPattern] = []
+    penalties: list[SharedPenalty] = []
     kinds: dict[str, KindEntry]
     links: LinkRules
 
@@ -167,6 +173,8 @@ class RulesFile(_Strict):
     def _yields(self) -> RulesFile:
         wrong = [f"kind {k}: yields_to {y!r} is not a kind" for k, e in self.kinds.items()
                  for y in e.yields_to if y not in self.kinds]
+        wrong += [f"penalty {x.p!r}: spare {k!r} is not a kind" for x in self.penalties for k in x.spare
+                  if k not in self.kinds]
         if wrong:
             raise ValueError("; ".join(wrong))
         return self

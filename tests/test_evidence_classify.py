@@ -882,3 +882,85 @@ def test_the_new_penalties_leave_the_practice_they_are_not_about() -> None:
     _assert_calls((results, "stakeholder_engagement", True), (own, "open_data_policy", True),
                   (fines, "results_driven_contracting", False), (cdo, "open_data_policy", False),
                   (staff, "stakeholder_engagement", False), (story, "performance_reporting", True))
+
+
+def test_lists_of_practice_names_meeting_pages_and_job_postings_show_no_practice() -> None:
+    """Rules 2026.12.06-23. An award story listing the areas a certification covers names the practices; a
+    legislative system's meeting page lists an item titled after a report; a job posting lists duties someone
+    will have. None is evidence, however many practice words they hold. A data leader's posting stays
+    governance evidence, as the labelling guide counts it (the job-posting penalty spares that kind)."""
+    award = ("Data-Driven Hartwell Recognized | City of Hartwell\nHartwell has been certified for data-driven "
+             "government. The certification covers data governance, open data, performance management, program "
+             "evaluation, results-driven contracting and stakeholder engagement. Council members of the award "
+             "committee will present the plaque in June.")
+    meeting = ("Meeting Name: Finance and Audit Committee\nAgenda status: Final\nMeeting date/time: 4/7/2025 5:00 PM\n"
+               "Published agenda: Agenda\nPublished minutes: Not available\n25-311 Presentation: Quarterly Police and Fire "
+               "Performance Metrics Update (January - March).\n25-312 Report on shelter use and the data dashboard for "
+               "coordinated entry.")
+    posting = ("Budget Analyst - Finance | Careers\nJob Number 2025-0412\nJob Type Full-Time\nThe analyst prepares the "
+               "quarterly performance report and keeps the KPI dashboards up to date for each department, tracking "
+               "measures against their targets.")
+    leader = ("Chief Data Officer | Careers\nJob Number 2025-0419\nJob Type Full-Time\nThe chief data officer chairs "
+              "the data governance committee, sets the citywide data standards and keeps the data inventory, with "
+              "data stewards in every department.")
+    _assert_calls((award, "data_governance", False), (meeting, "performance_reporting", False),
+                  (posting, "performance_reporting", False), (leader, "data_governance", True))
+
+
+def test_plans_and_pitches_are_not_practice_and_an_appointee_review_is_not_reporting() -> None:
+    """Rules 2026.12.06-23. A grant application lists what the city would do if funded (a shared penalty now,
+    not the performance kind's alone); a consultant's page prices its packages; a city that says it does not
+    have a measurement system has none; the council's yearly review of the city manager sets goals for one
+    person."""
+    grant = ("Grant Application Summary | City of Orrin\nNeed: the city has no staff for analysis.\nProposed "
+             "activities, if funded: draft an open data policy for council consideration. Year 2: publish a first "
+             "set of datasets on a hosted open data portal with downloads.")
+    pitch = ("Performance Management for Cities | Northgate Advisors\nWe build KPI dashboards and run Stat programs so "
+             "departments report performance measures against targets every quarter. Fixed-fee packages start at "
+             "$30,000.")
+    lacking = ("Budget Message\nThe city does not currently have a performance measurement system. Departments report "
+               "performance data to council in narrative form each quarter; next year's targets are set in the "
+               "budget.")
+    review = ("Council Sets City Manager's Performance Review\nThe council will rate the city manager in executive "
+              "session, as the employment agreement provides.\nMembers will also set the manager's performance goals for "
+              "the year ahead, and progress toward the goals is reported to the council in October.")
+    _assert_calls((grant, "open_data_portal", False),
+                  (pitch, "performance_reporting", False), (lacking, "performance_reporting", False),
+                  (review, "performance_reporting", False))
+
+
+def test_results_against_goals_read_in_the_forms_departments_publish_them() -> None:
+    """Rules 2026.12.06-23. A utility posting each year how it did against its commitments, a "Met?" column
+    and the years it fell short; permit reviews completed within their goal; a fire department's benchmark
+    beside its fiscal years: each is the city reporting results against targets."""
+    utility = ("How Are We Doing? | Water Utility\nEach year we post how we did against our service commitments.\n"
+               "Commitment Yardstick 2023 2024 Met in 2024?\nCalls answered within 60 seconds 80% 74% 83% Yes\n"
+               "Outages restored within 4 hours 90% 86% 88% No\nWhere we fell short, we say why.")
+    permits = ("Permit Review Times\nReview goals were set by the commission. Single-family homes: goal 10 days, 88% "
+               "completed within goal. Commercial: goal 20 days, 61% completed within goal. The commission's aim is "
+               "for 90% of reviews to meet their goal. Figures are updated monthly.")
+    fire = ("Standards of Cover Annual Compliance Report\nPresented to the City Commission\nThis report compares the "
+            "response the department delivered with the adopted benchmarks and the three prior years.\nTotal "
+            "response, urban zone (90th percentile)\nBenchmark FY22 FY23 FY24\n6:24 7:49 7:38 7:27\nTurnout, urban "
+            "zone\nBenchmark FY22 FY23 FY24\n1:20 1:41 1:38 1:30")
+    _assert_calls((utility, "performance_reporting", True), (permits, "performance_reporting", True),
+                  (fire, "performance_reporting", True))
+
+
+def test_survey_invitations_policies_in_plain_words_and_contract_checks() -> None:
+    """Rules 2026.12.06-23. A notice that a questionnaire will be mailed, telling whoever receives one how to
+    return it, asks; it reports nothing. A resolution making the city's electronic information available
+    proactively, to be downloaded and reused without registration, is an open data policy without the words.
+    A collection contract whose city staff check the hauler's report against residents' calls, with a limit
+    on missed pickups, is contracting for results."""
+    invite = ("Resident Survey Coming to Mailboxes | City of Penfold\nA research firm will mail a printed "
+              "questionnaire to 2,000 randomly chosen households for the city's resident survey. If your household "
+              "receives one, please return it in the postage-paid envelope; responses are reported only in summary.")
+    resolution = ("Resolution 2024-12: Public Access to City Information\nInformation the city keeps in electronic "
+                  "form shall be made available proactively on the city's website, to be downloaded and reused free of "
+                  "charge and without registration, rather than only upon request.")
+    hauler = ("Garbage Collection Contract\nNo more than 5 missed pickups per 10,000 are allowed in any month. Each "
+              "month Public Works compares the hauler's report against residents' calls to the service line. Misses "
+              "over the limit are charged at $50 for each missed pickup.")
+    _assert_calls((invite, "stakeholder_engagement", False), (resolution, "open_data_policy", True),
+                  (hauler, "results_driven_contracting", True))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import bisect
 import math
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -38,6 +39,7 @@ class Pattern:
     weight: float = 0.0
     needles: frozenset[str] | None = None
     source: str = ""
+    spare: frozenset[str] = frozenset()      # a shared penalty's kinds it does not apply to
 
     def can_match(self, present: frozenset[str]) -> bool:
         """Whether the pattern can match a text in which the needles ``present`` were found."""
@@ -99,13 +101,13 @@ class Evidence:
         return out
 
 
-def _compile(p: str, weight: float = 0.0) -> Pattern:
+def _compile(p: str, weight: float = 0.0, spare: Iterable[str] = ()) -> Pattern:
     try:
         regex = re.compile(fold_pattern(p))
     except (ValueError, re.error) as exc:
         raise DataFileError(f"{RULES_PATH.name}: pattern {p!r}: {exc}") from exc
     found = needles(regex)
-    return Pattern(regex, weight, frozenset(found) if found is not None else None, p)
+    return Pattern(regex, weight, frozenset(found) if found is not None else None, p, frozenset(spare))
 
 
 @lru_cache(maxsize=4)
@@ -135,7 +137,7 @@ def load_rules(path: Path = RULES_PATH) -> Rules:
                  single_sentence_factor=raw.single_sentence_factor, link_line_factor=raw.link_line_factor,
                  link_line_trust=raw.link_line_trust,
                  masks=tuple(_compile(p) for p in raw.masks), kinds=kinds,
-                 penalties=tuple(_compile(x.p, x.w) for x in raw.penalties))
+                 penalties=tuple(_compile(x.p, x.w, x.spare) for x in raw.penalties))
 
 
 def classify(doc: Document, rules: Rules | None = None, *, standard: str | None = None) -> list[Evidence]:
@@ -152,7 +154,8 @@ def classify(doc: Document, rules: Rules | None = None, *, standard: str | None 
         head = _masked(base_title, kr.masks)
         if kr.requires and not any(_search(r, body) or _search(r, head) for r in kr.requires):
             continue
-        score, hits, best, spread = _score(kr, body, head, rules.title_factor, rules.penalties,
+        shared = tuple(p for p in rules.penalties if kind not in p.spare)
+        score, hits, best, spread = _score(kr, body, head, rules.title_factor, shared,
                                            rules.link_line_factor, rules.link_line_trust)
         if spread == 1 and score > 0:
             score *= rules.single_sentence_factor
