@@ -964,3 +964,67 @@ def test_survey_invitations_policies_in_plain_words_and_contract_checks() -> Non
               "over the limit are charged at $50 for each missed pickup.")
     _assert_calls((invite, "stakeholder_engagement", False), (resolution, "open_data_policy", True),
                   (hauler, "results_driven_contracting", True))
+
+
+def test_invitations_to_take_part_are_not_engagement_shown() -> None:
+    """Rules 2026.12.06-24. A notice opening a comment period on a draft plan, a board's call for applicants, an
+    archive of town hall videos and a citizens academy each invite residents or record that they came; none
+    shows what residents said being used."""
+    notice = ("Notice of 30-Day Public Comment Period: Draft Housing Plan\nThe draft plan is available for public "
+              "review and comment from May 1 through May 31. A public hearing will be held on May 20. Written "
+              "comments may be submitted to the Housing Office. Community input on the draft is welcome.")
+    board = ("Youth Advisory Council | Town of Ashby\nNow accepting applications! The youth council gives young "
+             "people a voice in town decisions and advises the council on the budget. Who can apply: students in "
+             "grades 9 to 12. Youth council members meet twice a month. How to apply: complete the online form.")
+    videos = ("Town Hall Meetings | Media\nArchived videos\nDistrict 2 Town Hall, March 4 Video Agenda\nBudget Town Hall, "
+              "February 10 Video Agenda\nMayor's Town Hall on Parks, January 8 Video Agenda\nRiverfront Community "
+              "Meeting, December 3 Video Agenda\nTown halls give residents a chance to ask questions and share "
+              "concerns; residents have weighed in on the budget at each one. Recordings are posted within three days.")
+    academy = ("Citizens Academy | City of Orrin\nThe twelve-week Citizens Academy shows 25 residents how city "
+               "government works, with community engagement sessions led by each department. Participants visit the 311 "
+               "center and learn how public participation works.")
+    _assert_calls((notice, "stakeholder_engagement", False), (board, "stakeholder_engagement", False),
+                  (videos, "stakeholder_engagement", False), (academy, "stakeholder_engagement", False))
+
+
+def test_policy_look_alikes_and_a_town_policy_in_plain_words() -> None:
+    """Rules 2026.12.06-24. A campaign finance transparency policy posts candidates' reports; a staff memo asks
+    the council whether to draft an open data policy; minutes record a motion, seconded, to table the open data
+    resolution. None is the policy. A select board policy making town information routinely available for
+    anyone to reuse is one, though it never says open data."""
+    campaign = ("Council Policy 1-12: Campaign Finance Transparency\nCandidates shall file campaign finance reports, "
+                "which the clerk shall publish on the city website within 5 days of receipt in a machine-readable format. "
+                "Each statement of contributions shall be made available for download, and late filings shall be posted "
+                "within 48 hours. The purpose of this policy is "
+                "transparency in campaign contributions.")
+    memo = ("Memo: Proposed Open Data Policy - Request for Direction\nStaff seeks council direction on whether to "
+            "draft an open data policy, as several peer cities have adopted one.")
+    minutes = ("Council Minutes\n7.B. Resolution 25-34, establishing an open data policy. The draft would require "
+               "departments to post data sets and designate a data coordinator. Motion by Ruiz, second by "
+               "Chen, to table Resolution 25-34 until staff returns with a cost estimate. Motion carried 5-2.")
+    town = ("Select Board Policy 22: Public Access to Town Data\nThe purpose of this policy is to make town information "
+            "routinely available on the town website, so residents need not file a records request. The Town "
+            "Manager shall post expenditures, permits and payroll in a downloadable form each quarter. Information "
+            "posted under this policy may be used by anyone for any lawful purpose.")
+    _assert_calls((campaign, "open_data_policy", False), (memo, "open_data_policy", False),
+                  (minutes, "open_data_policy", False), (town, "open_data_policy", True))
+
+
+def test_contracting_read_in_agreements_that_pay_by_targets_met() -> None:
+    """Rules 2026.12.06-24. A human services funding program paying a performance portion according to how many
+    agreed targets each agency met; an agreement whose disbursements are contingent on milestones met and
+    reduced when they are missed; a solicitation saying it buys results, with payment depending on verified
+    outcomes. A solicitation to buy portal software is not the city's portal."""
+    portion = ("Community Partner Funding\nEach award has a base part and a performance portion. The performance "
+               "portion is paid every six months according to how many of the agreed targets were met. Targets are "
+               "set with each agency before the agreement is signed.")
+    mou = ("Memorandum of Understanding with Harbor Youth Works\nUnder this agreement, quarterly disbursements are contingent on the "
+           "partner having met 85 percent of the prior quarter's milestones. Where milestones are missed twice, the "
+           "City may reduce the next disbursement.")
+    rfp = ("RFP 2025-12 Eviction Prevention Services\nThe City is purchasing results, not hours of service. Twenty "
+           "percent of compensation depends on verified outcomes: households that avoid an eviction judgment within "
+           "a year. Proposers describe how they will achieve the outcomes.")
+    software = ("RFP 2025-31 Open Data Portal Platform | Bids\nRelease date: March 3. Questions due March 14. Proposals "
+                "due April 2.\nThe City seeks a hosted open data portal platform with an API.")
+    _assert_calls((portion, "results_driven_contracting", True), (mou, "results_driven_contracting", True),
+                  (rfp, "results_driven_contracting", True), (software, "open_data_portal", False))
