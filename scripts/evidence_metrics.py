@@ -71,6 +71,9 @@ HISTORY = (
     ("Round 23", "2026.12.06-20", 0.825, 0.912, 131, (0.786, 0.833, 0.889, 0.778, 0.846, 0.733, 0.750)),
     ("Round 24", "2026.12.06-21", 0.825, 0.912, 131, (0.786, 0.833, 0.889, 0.778, 0.846, 0.733, 0.750)),
     ("Round 25", "2026.12.06-22", 0.825, 0.912, 131, (0.786, 0.833, 0.889, 0.778, 0.846, 0.733, 0.750)),
+    ("Round 26", "2026.12.06-23", 0.825, 0.912, 131, (0.786, 0.833, 0.889, 0.778, 0.846, 0.733, 0.750)),
+    ("Round 27", "2026.12.06-24", 0.825, 0.912, 131, (0.786, 0.833, 0.889, 0.778, 0.846, 0.733, 0.750)),
+    ("Round 28", "2026.12.06-25", 0.825, 0.912, 131, (0.786, 0.833, 0.889, 0.778, 0.846, 0.733, 0.750)),
 )
 SUNLIGHT_TOTAL = 146
 
@@ -206,7 +209,7 @@ def render_probes(path: Path) -> list[str]:
         f"## Probe pages (regression guard): `{path.relative_to(REPO)}`",
         "",
         f"{len(every)} pages written from the labelling guide alone, never from the rules or a real page "
-        "(LABELS.md, \"Probe pages\"). They were read while tuning rules `2026.12.06-4` to `-21`, so these are "
+        "(LABELS.md, \"Probe pages\"). They were read while tuning rules `2026.12.06-4` to `-25`, so these are "
         f"not held-out figures. Whole label set called exactly: {sum(every)} of {len(every)}.",
         "",
         "| batch | pages | exact | share |",
@@ -662,6 +665,51 @@ METHOD = [
     "`2026.12.06-22` tidies two rules after one more read: \"program audit\" no longer counts for evaluation "
     "(audits count against it since -21, so the two disagreed), and the meetings-with-the-contractor rule "
     "lists \"operators\" once instead of twice. No call changed on any page.",
+    "",
+    "`2026.12.06-23` comes from two batches (120 excerpts): a city's data program as a whole (certification "
+    "and award news, initiative pages, year-in-review pages, council presentations) and pages showing two or "
+    "three kinds (batch 26); smaller cities' terse pages and performance reporting by department (batch 27). "
+    "Read blind by `2026.12.06-22`: 95 of 120 exactly (21, 23, 26 and 25 per half). These rules label 105. "
+    "New: a list of three or more practice names (an award's criteria, an assessment's areas) is masked, since "
+    "it names them; a legislative system's meeting page (meeting name, agenda status, published agenda) and a "
+    "job posting count against every kind, the posting sparing governance (a data leader's posting counts "
+    "there, as the guide says) through a new `spare` field on shared penalties; a grant application's plan "
+    "(\"if funded\", proposed activities) and a consultant's priced packages count against every kind; a city "
+    "saying it has no measurement system has none; performance reads reviews completed within their goal, "
+    "\"meet their goal\", a benchmark beside fiscal-year columns, a utility posting how it did and where it "
+    "fell short, and a \"Met?\" column, and no longer reads a council's review of its manager; survey "
+    "instructions to whoever receives one (return envelope) count against engagement; the policy reads public "
+    "access to information made available proactively, and \"without registration\" (\"downloaded and reused\" "
+    "was tried and dropped: it read the sample crawl's portal pages as the policy); contracting reads the city "
+    "checking the contractor's own report and a limit on allowed failures. Left: an award list naming one "
+    "practice per city, certification news saying what a city will pursue, a trade roundup, a glossary.",
+    "",
+    "`2026.12.06-24` comes from two batches (120 excerpts): engagement and the open data policy with precision "
+    "first (batch 28), the portal's look-alikes and platforms, and contracting as agreements and solicitations "
+    "write it (batch 29). Read blind by `2026.12.06-23`: 95 of 120 exactly (21, 25, 26 and 23 per half). These "
+    "rules label 107. New: a comment-period notice on a draft, a call for board applicants, a video archive "
+    "and a citizens academy count against engagement; a campaign finance transparency policy and a staff "
+    "request for direction count against the policy, and a motion seconded to table it is read as tabling; "
+    "\"routinely available\" and public access to town or county data are the policy's words; due dates of "
+    "questions and proposals count against the portal (a solicitation for portal software); contracting reads "
+    "disbursements contingent on milestones, pay according to targets met, a performance portion, targets set "
+    "with each agency, and solicitations that buy results with pay depending on verified outcomes.",
+    "",
+    "`2026.12.06-25` comes from two batches (120 excerpts): governance and evaluation in plain words (batch "
+    "30), the commonest page types as hard negatives and council staff reports as legislative systems show "
+    "them (batch 31). Read blind by `2026.12.06-24`: 97 of 120 exactly (23, 22, 29 and 23 per half). These "
+    "rules label 110. New: governance reads a review team for automated or surveillance tools, surveillance "
+    "use policies and yearly reports, and an information classification standard, and no longer reads "
+    "\"within minutes\" as a meeting's minutes; evaluation reads comparison areas, blocks and routes in the "
+    "singular, random assignment in plain words (sorted by chance into two groups, a coin flip), \"who we "
+    "compared\" and \"controlling for\", and a pilot to be judged at its end counts against it; \"if adopted, "
+    "the draft would\" counts decisively against every kind; a survey form with slash-separated answer choices "
+    "or \"* Required\" fields counts against engagement; contracting reads an incentive or deduction on the "
+    "month's invoice, payment in milestones or for what participants achieve, performance provisions, and each "
+    "provider reviewed quarterly. \"Data owner\" in the singular was tried for governance and dropped: a portal's "
+    "dataset page lists a data owner among its metadata. No call changed on a real page, a Sunlight policy, the "
+    "synthetic set, an earlier probe or the sample crawl in any of the three rounds; the test part's figure "
+    "stays where it was.",
     "",
 ]
 

@@ -1028,3 +1028,64 @@ def test_contracting_read_in_agreements_that_pay_by_targets_met() -> None:
                 "due April 2.\nThe City seeks a hosted open data portal platform with an API.")
     _assert_calls((portion, "results_driven_contracting", True), (mou, "results_driven_contracting", True),
                   (rfp, "results_driven_contracting", True), (software, "open_data_portal", False))
+
+
+def test_evaluation_read_in_plain_words_and_a_pilot_still_to_be_judged() -> None:
+    """Rules 2026.12.06-25. Departments and local papers describe evaluations without the vocabulary: blocks
+    converted later serving as the comparison area, accounts sorted by chance into two groups, tenants turned
+    away on full days as those compared, controlling for what differs. Each is read. A pilot that is only
+    starting, to be judged when it ends, is not."""
+    lights = ("Eastside Lighting: did brighter streets make a difference? | Public Works\nPhase 2 blocks were converted a year later, so "
+              "they served as a comparison area. Night incidents fell 14% on converted blocks and 5% in the "
+              "comparison blocks over the same months. Daytime incidents, which lighting should not change, fell alike "
+              "in both areas: the results show the lighting cut night incidents.")
+    letters = ("New water bill letter gets more residents to pay, city test finds | Valley Courier\nBefore the letters "
+               "went out, a computer sorted the accounts by chance into two groups. Half got the old notice, half the "
+               "new one. Within 30 days 38% of the new-letter group had paid, compared with 34% of the others. The "
+               "results show the plainer letter works, said the analyst who set up the test with an economist from the "
+               "state university.")
+    legal = ("Tenant Legal Help: what we learned\nWho we compared: on full-intake days tenants went without a lawyer "
+             "for reasons unrelated to them. The analyst compared them with represented tenants on the same "
+             "calendars, controlling for rent owed.\nWhat we found: writs were entered for 18% vs. 41%; the gap in "
+             "shelter entry is not statistically reliable.")
+    starting = ("Food Scrap Pilot Begins March 3 | News\nAbout 2,600 households in three neighborhoods get a green "
+                "cart for food scraps in a six-month pilot. At the end of the pilot, Public Works will evaluate "
+                "participation, contamination and cost to learn whether the pilot reduces trash, and the study findings "
+                "go to council in the fall.")
+    _assert_calls((lights, "evaluation", True), (letters, "evaluation", True), (legal, "evaluation", True),
+                  (starting, "evaluation", False))
+
+
+def test_governance_of_automated_tools_and_contract_terms_that_move_money() -> None:
+    """Rules 2026.12.06-25. A policy on automated decision tools with a review team that screens each one
+    before use, and a surveillance ordinance requiring use policies and yearly reports, govern data even
+    where an excerpt never says "data". A paratransit contract paying an incentive or taking a deduction on
+    the month's invoice, and workforce agreements paying in milestones for what participants achieve with
+    each provider reviewed quarterly, contract for results."""
+    tools = ("Administrative Policy 4.12: Use of Artificial Intelligence and Automated Decision Tools\nThe AI Review "
+             "Team reviews every proposed automated decision tool before it is purchased or piloted and assigns a "
+             "risk level. Information classified Confidential may not be entered into a public AI service.")
+    cameras = ("Chapter 2.88 Surveillance Technology | Code of Ordinances\nA department seeking approval shall submit "
+               "a surveillance use policy and a surveillance impact report. Each department shall file an annual "
+               "surveillance report with the council.")
+    transit = ("Paratransit Contract Amendment No. 3\nOn-time pickups: standard 92%. Each point above 94% earns an "
+               "incentive on that month's invoice; each point below 90% results in a deduction on that month's "
+               "invoice. Each capacity denial is assessed $250 in liquidated damages.")
+    works = ("Approve Agreements for the Works Program\nThe program pays providers for what participants achieve "
+             "rather than for seats filled: payment is made in milestones for credentials, placements and retention. "
+             "The Workforce Office reviews each provider quarterly against its projected outcomes.")
+    _assert_calls((tools, "data_governance", True), (cameras, "data_governance", True),
+                  (transit, "results_driven_contracting", True), (works, "results_driven_contracting", True))
+
+
+def test_a_draft_the_council_has_not_adopted_and_a_survey_form_with_slashes() -> None:
+    """Rules 2026.12.06-25. A first-reading staff report listing what a draft would do "if adopted" describes
+    nothing in force; a survey form whose answer choices are separated by slashes and whose fields are marked
+    with "* Required" asks, it reports nothing."""
+    reading = ("Staff Report: First Reading of Ordinance 2025-11, Open Data\nIf adopted, the draft would state that "
+               "city data is open by default, direct the city manager to designate a data coordinator and publish "
+               "data sets on a portal, and require an annual report to council.")
+    form = ("Senior Cafe Participant Satisfaction Survey\nThank you for dining with us. This survey takes five minutes.\n"
+            "How satisfied are you with the meals? (Very satisfied / Satisfied / Neutral / Dissatisfied)\nWould you "
+            "recommend the cafe to a friend? Yes No\nName\nPhone\n* Required\nSubmit")
+    _assert_calls((reading, "open_data_policy", False), (form, "stakeholder_engagement", False))

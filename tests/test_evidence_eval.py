@@ -52,10 +52,11 @@ def test_hard_negatives_rarely_produce_evidence(predicted: dict[str, list[str]])
 
 PROBES = EVAL_SET.with_name("probes.jsonl")
 #: Share of probe pages whose whole label set is called exactly, overall and in every batch. The probes tuned
-#: rules 2026.12.06-4 to -21, so these are regression floors, not held-out figures (LABELS.md, "Probe pages").
-#: At -21: 1371/1495 in all; batch 25 (pages showing two or three kinds) reads 48/60, the lowest
+#: rules 2026.12.06-4 to -25, so these are regression floors, not held-out figures (LABELS.md, "Probe pages").
+#: At -25: 1693/1855 in all (the six batches added with -23 to -25 are harder than the earlier ones: 1371/1495
+#: before them); batch 26 (a city's data program as a whole, its awards) reads 47/60, the lowest
 #: (docs/EVIDENCE_METRICS.md).
-PROBE_EXACT = 0.915
+PROBE_EXACT = 0.91
 PROBE_BATCH_EXACT = 0.78
 
 
