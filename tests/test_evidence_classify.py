@@ -1089,3 +1089,77 @@ def test_a_draft_the_council_has_not_adopted_and_a_survey_form_with_slashes() ->
             "How satisfied are you with the meals? (Very satisfied / Satisfied / Neutral / Dissatisfied)\nWould you "
             "recommend the cafe to a friend? Yes No\nName\nPhone\n* Required\nSubmit")
     _assert_calls((reading, "open_data_policy", False), (form, "stakeholder_engagement", False))
+
+
+def test_the_last_rounds_penalties_leave_pages_that_show_the_practice() -> None:
+    """Rules 2026.12.06-26 narrowed rules of -23 to -25 after a review: "job opportunities" in a program's
+    prose is not a job posting; a finished pilot analysed "to assess whether" it worked is not a promise;
+    "if awarded" in a results-based solicitation is not a grant plan; an election's coin toss is not random
+    assignment."""
+    jobs = ("Summer Youth Jobs: what the study found\nThe program connects youth with paid job opportunities each "
+            "summer. Applicants were selected by lottery, and the study found participants were 35% less likely to be "
+            "arrested than applicants who were not selected, a randomized comparison.")
+    finished = ("Water Bill Reminder Test\nAt the end of the pilot, analysts compared the two groups to assess whether "
+                "the new letter increased on-time payments. The study found it did: 38% against 34%, a statistically "
+                "significant difference.")
+    rfp = ("RFP 2025-04 Workforce Services\nIf awarded, the provider will be paid for outcomes: $2,000 for each "
+           "participant placed in a job and $1,000 more at six months' retention. Payments are tied to outcomes the "
+           "city verifies.")
+    ballot = ("Candidate Information | Elections\nCandidate names are placed on the ballot in an order drawn at random "
+              "by the clerk. If two candidates tie, the winner is decided by a coin toss. Research the candidates "
+              "before you vote; a study of past turnout is available.")
+    _assert_calls((jobs, "evaluation", True), (finished, "evaluation", True),
+                  (rfp, "results_driven_contracting", True), (ballot, "evaluation", False))
+
+
+def test_contract_administration_laws_for_others_and_youth_ballots_in_plain_words() -> None:
+    """Rules 2026.12.06-26, from probe batches 32-33. A hauler's money withheld from its next two monthly
+    payments after it fell short of its standards; a forestry contract paying only for trees that pass
+    inspection, with the invoice reduced for a bad month; a renewal subject to satisfactory performance with
+    the deductions totalled: contracting. A state statute that does not apply to political subdivisions, named
+    at the end of a long list, and a federal memo that does not apply to state and local governments show
+    nothing a city does. Young people voting on how to spend part of the budget is engagement; a board's
+    meeting schedule and a contract awarded for a survey are not."""
+    hauler = ("Hauler loses pay over missed pickups | Courier\nUnder its contract, the company collects trash from 21,000 homes. "
+              "The city will withhold $148,250 from its next two monthly payments after the company fell short of the "
+              "collection standards for a third quarter.")
+    trees = ("How We Check Contract Tree Trimming\nThe City pays per tree, but only for trees that pass inspection. If "
+             "more than 15 percent of sampled trees fail in a month, the monthly invoice is reduced by 5 percent. "
+             "Deductions totaled $4,880 in 2024.")
+    renewal = ("Renewal of Landscape Maintenance Agreement\nThe agreement allows renewal subject to satisfactory "
+               "performance. Each month below the standard carries a deduction of 3 percent of that month's invoice. "
+               "Over 36 months the contractor scored below standard five times, with deductions totaling $21,730.")
+    statute = ("Section 12-5-304. Agency data inventories; state open data coordinator\nEach executive branch agency "
+               "shall submit an inventory of its data sets and designate an open data liaison to publish public data "
+               "on the state open data portal. This article does not apply to the judicial or legislative branches, "
+               "to institutions of higher education, or to political subdivisions of the state.")
+    federal = ("Memorandum D-24-11: Public Access to Federal Data Assets\nEach agency shall publish its public data "
+               "assets in open, machine-readable formats by default, maintain a data inventory and an open data plan, "
+               "and designate a data coordinator. This memorandum does not apply to state, local, tribal or "
+               "territorial governments.")
+    youth = ("2025 Results | Youth Decide\nFrom May 5 to May 23, 2,214 young people voted on how to spend $150,000 of the "
+             "City's capital budget. The five winning projects are in the adopted budget.")
+    schedule = ("Community Engagement Advisory Board - 2026 Meeting Schedule\nThe Community Engagement Advisory Board "
+                "meets the second Tuesday of each month. 2026 meeting dates: January 13, February 10, March 10. "
+                "Community engagement is the board's charge.")
+    survey_award = ("Staff Report: Award of Contract for Community Survey Services\nRecommendation: approve a contract "
+                    "with Plains Research for the 2025 community survey, to be mailed to 3,000 households. The community "
+                    "survey has been conducted every two years since 2017.")
+    _assert_calls((hauler, "results_driven_contracting", True), (trees, "results_driven_contracting", True),
+                  (renewal, "results_driven_contracting", True), (statute, "open_data_policy", False),
+                  (federal, "open_data_policy", False), (youth, "stakeholder_engagement", True),
+                  (schedule, "stakeholder_engagement", False), (survey_award, "stakeholder_engagement", False))
+
+
+def test_a_policy_summarised_in_a_town_s_own_words() -> None:
+    """Rules 2026.12.06-26. Small places summarise their policy on a transparency page without the words "open
+    data": city data public by default under an executive order; town records posted without anyone having to
+    ask, under a policy the select board adopted."""
+    order = ("Transparency | City of Wrenfield\nAn executive order the mayor signed in 2022 makes City data public by "
+             "default unless it is protected by law. Under the order every department names a data coordinator, "
+             "and the clerk reports to council each March on what was released.")
+    town = ("Open Government | Town of Fairhollow\nUnder the Public Information Policy adopted by the Selectboard in June "
+            "2021, town records kept in electronic form are posted on the town website without anyone having to ask, "
+            "at no cost and with no restrictions on reuse. The policy requires the Town Administrator to post payroll, "
+            "permits and expenditures in open formats each quarter.")
+    _assert_calls((order, "open_data_policy", True), (town, "open_data_policy", True))
