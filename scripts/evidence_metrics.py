@@ -75,6 +75,7 @@ HISTORY = (
     ("Round 27", "2026.12.06-24", 0.825, 0.912, 131, (0.786, 0.833, 0.889, 0.778, 0.846, 0.733, 0.750)),
     ("Round 28", "2026.12.06-25", 0.825, 0.912, 131, (0.786, 0.833, 0.889, 0.778, 0.846, 0.733, 0.750)),
     ("Round 29", "2026.12.06-26", 0.825, 0.912, 131, (0.786, 0.833, 0.889, 0.778, 0.846, 0.733, 0.750)),
+    ("Round 30", "2026.12.06-27", 0.825, 0.912, 131, (0.786, 0.833, 0.889, 0.778, 0.846, 0.733, 0.750)),
 )
 SUNLIGHT_TOTAL = 146
 
@@ -210,7 +211,7 @@ def render_probes(path: Path) -> list[str]:
         f"## Probe pages (regression guard): `{path.relative_to(REPO)}`",
         "",
         f"{len(every)} pages written from the labelling guide alone, never from the rules or a real page "
-        "(LABELS.md, \"Probe pages\"). They were read while tuning rules `2026.12.06-4` to `-26`, so these are "
+        "(LABELS.md, \"Probe pages\"). They were read while tuning rules `2026.12.06-4` to `-27`, so these are "
         f"not held-out figures. Whole label set called exactly: {sum(every)} of {len(every)}.",
         "",
         "| batch | pages | exact | share |",
@@ -735,6 +736,22 @@ METHOD = [
     "needs packages or a price per month or user; pay \"according to\" results needs the results counted; a "
     "\"Met?\" column also reads \"Status: Met\"; an incentive or deduction reads on any invoice. No call changed "
     "on a real page, a Sunlight policy, the synthetic set, an earlier probe or the sample crawl.",
+    "",
+    "`2026.12.06-27` comes from two batches (120 excerpts): pages showing two or three kinds in the "
+    "combinations easiest to miss, and performance reporting with precision first (batch 34); evaluation in "
+    "forms not yet common, and the portal and policy on thin pages (batch 35). Read blind by `2026.12.06-26`: "
+    "94 of 120 exactly (20, 24, 25 and 25 per half). These rules label 99. New: a study named only by its "
+    "design (difference-in-differences, quasi-experimental, regression discontinuity, a counterfactual) is "
+    "read as evaluation even where the excerpt never says study or evaluation, and so is a computer that "
+    "\"randomly chose\" who got the treatment; a pilot staff will evaluate at its end, and a rating form to "
+    "complete (excellent, good, fair, poor), count against it; performance reads \"how we're doing\", levels of "
+    "service reported against, indicators on or behind pace, and reports made each year. Tried and dropped: "
+    "letting a kind that yields to a stronger one stand when its own evidence lies far (300 to 1,000 "
+    "characters) from the stronger kind's; it won no probe page back and added a portal or engagement call to "
+    "up to 37 Sunlight policies. Left: the second kind on multi-kind pages (batch 34 reads 46 of 60), view-only "
+    "dashboard galleries read as performance, a survey named only in the title read as engagement. No call "
+    "changed on a real page, a Sunlight policy, the synthetic set or the sample crawl; one earlier probe (a "
+    "class rating form) is now read right.",
     "",
 ]
 

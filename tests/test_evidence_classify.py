@@ -1163,3 +1163,34 @@ def test_a_policy_summarised_in_a_town_s_own_words() -> None:
             "at no cost and with no restrictions on reuse. The policy requires the Town Administrator to post payroll, "
             "permits and expenditures in open formats each quarter.")
     _assert_calls((order, "open_data_policy", True), (town, "open_data_policy", True))
+
+
+def test_studies_named_by_their_design_and_results_against_adopted_service_levels() -> None:
+    """Rules 2026.12.06-27, from probe batches 34-35. A data team's story of a difference-in-differences study
+    (no "study" or "evaluation" in the excerpt), and a news story of defendants chosen randomly for text
+    reminders, are evaluations; a pilot staff will evaluate at the end of the year, and a camp's rating form
+    to complete, are not. A utility reporting each year against the levels of service its council adopted,
+    and a climate plan's indicators on or behind pace, report performance."""
+    lots = ("Did Cleaning Up Vacant Lots Reduce Crime Nearby? | Open Data\nLots were cleaned in batches, so we compared "
+            "blocks around cleaned lots with blocks around lots still waiting, before and after, a method called "
+            "difference-in-differences. To separate the program's effect we needed that comparison. What we found: "
+            "gun violence near cleaned lots fell 11 percent.")
+    court = ("Text reminders cut missed hearings, analysis finds | Sentinel\nCourt staff let a computer randomly choose "
+             "which defendants got texts for nine months. Among 11,000 defendants, 14.2 percent of those reminded "
+             "missed a hearing, compared with 17.9 percent of the others, researchers from the state university "
+             "found.")
+    pilot = ("Food Scrap Pilot Starts March 3\nAbout 1,500 households get a green cart in this pilot. Staff will evaluate "
+             "the pilot at the end of the year and bring a recommendation to the commission on whether to expand the "
+             "pilot citywide, and what we learned will be shared.")
+    camp = ("Summer Camp Program Evaluation | Form Center\nPlease complete this evaluation at the end of your child's "
+            "session.\nPlease rate the following: Excellent Good Fair Poor\nRegistration process\nCounselors\nSubmit")
+    utility = ("Levels of Service | Utilities\nThe council adopted customer levels of service in 2022, and the department "
+               "reports each year on whether it delivered.\nCommitment Standard 2023 2024\nOutages restored within 8 "
+               "hours 95% 96% 97%\nWhere we fell short: water loss is still above the standard.")
+    climate = ("Climate Action Plan Progress Tracker\nThe Sustainability Office reports each year where the plan's "
+               "indicators stand against its 2030 milestones.\nIndicator 2016 baseline 2024 2030 milestone Trend\nCommunity emissions "
+               "612,400 498,900 428,700 Behind pace\nRenewable electricity, percent 38 61 80 On pace\nWaste diverted, "
+               "percent 34 41 60 Behind pace")
+    _assert_calls((lots, "evaluation", True), (court, "evaluation", True), (pilot, "evaluation", False),
+                  (camp, "evaluation", False), (utility, "performance_reporting", True),
+                  (climate, "performance_reporting", True))
