@@ -147,6 +147,8 @@ class KindEntry(_Strict):
     phrases: list[WeightedPattern] = []
     penalties: list[WeightedPattern] = []
     yields_to: list[str] = []
+    #: A lower threshold that applies when the named kind is found on the same page (see rules.yaml, step 9).
+    with_kind: dict[str, float] = {}
 
 
 class LinkRules(_Strict):
@@ -175,6 +177,8 @@ class RulesFile(_Strict):
                  for y in e.yields_to if y not in self.kinds]
         wrong += [f"penalty {x.p!r}: spare {k!r} is not a kind" for x in self.penalties for k in x.spare
                   if k not in self.kinds]
+        wrong += [f"kind {k}: with_kind {w!r} is not a kind" for k, e in self.kinds.items() for w in e.with_kind
+                  if w not in self.kinds]
         if wrong:
             raise ValueError("; ".join(wrong))
         return self

@@ -77,6 +77,11 @@ def test_a_broken_pattern_in_the_rules_names_its_kind_and_entry() -> None:
     with pytest.raises(DataFileError, match="kind evaluation: yields_to 'evaluations' is not a kind"):
         load_data_file(RULES_PATH, RulesFile, text=_edited(RULES_PATH, yields_to_nothing))
 
+    def beside_nothing(raw):
+        raw["kinds"]["data_governance"]["with_kind"] = {"open_data_polcy": 2.5}
+    with pytest.raises(DataFileError, match="kind data_governance: with_kind 'open_data_polcy' is not a kind"):
+        load_data_file(RULES_PATH, RulesFile, text=_edited(RULES_PATH, beside_nothing))
+
     def spares_nothing(raw):
         raw["penalties"][0]["spare"] = ["data_governence"]
     with pytest.raises(DataFileError, match="spare 'data_governence' is not a kind"):

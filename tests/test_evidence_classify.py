@@ -1194,3 +1194,27 @@ def test_studies_named_by_their_design_and_results_against_adopted_service_level
     _assert_calls((lots, "evaluation", True), (court, "evaluation", True), (pilot, "evaluation", False),
                   (camp, "evaluation", False), (utility, "performance_reporting", True),
                   (climate, "performance_reporting", True))
+
+
+def test_a_policy_s_coordinators_and_inventory_are_governance_beside_the_policy() -> None:
+    """Rules 2026.12.06-28 write labelling rule 8 into the rules: a policy that assigns data coordinators or
+    requires an inventory of the city's data is governance too. Governance evidence that alone would not reach
+    its threshold is reported beside the policy (``with_kind``: data_governance from 2.5 when the policy is
+    found); the same sentences on a page that is not the policy stay below it, and a policy without such roles
+    is not governance."""
+    code = ("Chapter 21. Open Data | Town Code\nThe Town Board adopted this chapter by Local Law 2-2022 so that public "
+            "information is made available proactively. The Town Clerk shall prepare and maintain an inventory of "
+            "the electronic data held by the Town.\nData sets identified as public shall be posted in a downloadable "
+            "form. Each posted data set shall state the meaning of each field.")
+    report = ("Open Data Annual Report 2024\nUnder the open data ordinance, each department named an open data "
+              "coordinator this year. The coordinators reviewed 140 data sets, and 52 were published.\nEach department's "
+              "data inventory is updated every March, as the ordinance requires.")
+    news = ("City names data coordinators | Courier\nThe public works department named two data coordinators this "
+            "month to answer questions about street repair schedules.")
+    plain = ("Open Data Policy\nThe City Council adopted an open data policy by Resolution 2021-14. City data is open "
+             "by default, free to reuse, and published in machine-readable formats; the clerk reports to council "
+             "each year.")
+    _assert_calls((code, "data_governance", True), (report, "data_governance", True),
+                  (news, "data_governance", False), (plain, "data_governance", False))
+    code_calls = {e.kind: e for e in classify(from_text(code))}
+    assert any(h.startswith("threshold 2.50 beside open_data_policy") for h in code_calls["data_governance"].hits)

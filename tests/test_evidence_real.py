@@ -35,7 +35,7 @@ TEST_FLOORS = {
     "open_data_portal": (0.82, 0.82),
     "performance_reporting": (0.72, 0.85),
     "evaluation": (0.85, 0.77),
-    "data_governance": (0.85, 0.84),
+    "data_governance": (0.90, 0.90),
     "results_driven_contracting": (0.85, 0.72),
     "stakeholder_engagement": (0.74, 0.74),
 }

@@ -56,6 +56,7 @@ class KindRules:
     penalties: tuple[Pattern, ...]
     threshold: float
     yields_to: tuple[str, ...] = ()
+    with_kind: tuple[tuple[str, float], ...] = ()   # (kind, threshold): a lower bar beside that kind
 
 
 @dataclass(frozen=True)
@@ -132,7 +133,7 @@ def load_rules(path: Path = RULES_PATH) -> Rules:
             phrases=tuple(sorted((_compile(x.p, x.w) for x in k.phrases), key=lambda pat: -pat.weight)),
             penalties=tuple(_compile(x.p, x.w) for x in k.penalties),
             threshold=k.threshold if k.threshold is not None else raw.default_threshold,
-            yields_to=tuple(k.yields_to))
+            yields_to=tuple(k.yields_to), with_kind=tuple(k.with_kind.items()))
     return Rules(version=raw.version, title_factor=raw.title_factor, scale=raw.scale,
                  single_sentence_factor=raw.single_sentence_factor, link_line_factor=raw.link_line_factor,
                  link_line_trust=raw.link_line_trust,
@@ -148,7 +149,7 @@ def classify(doc: Document, rules: Rules | None = None, *, standard: str | None 
     title = " ".join((doc.title if doc.title is not None else _first_line_title(doc)).split())
     base = _masked(_Text.of(text, rules.finder, links), rules.masks)
     base_title = _masked(_Text.of(title, rules.finder), rules.masks)
-    out = []
+    scored = []
     for kind, kr in rules.kinds.items():
         body = _masked(base, kr.masks)
         head = _masked(base_title, kr.masks)
@@ -160,7 +161,16 @@ def classify(doc: Document, rules: Rules | None = None, *, standard: str | None 
         if spread == 1 and score > 0:
             score *= rules.single_sentence_factor
             hits.append(f"x{rules.single_sentence_factor:.2f} every match in one sentence")
-        confidence = 1.0 / (1.0 + math.exp(-(score - kr.threshold) / rules.scale))
+        scored.append((kind, kr, score, hits, best))
+    found = {kind for kind, kr, score, _, _ in scored if score >= kr.threshold}
+    out = []
+    for kind, kr, score, hits, best in scored:
+        threshold = kr.threshold
+        for other, lower in kr.with_kind:
+            if other in found and lower < threshold:
+                threshold = lower
+                hits.append(f"threshold {lower:.2f} beside {other}")
+        confidence = 1.0 / (1.0 + math.exp(-(score - threshold) / rules.scale))
         if confidence < 0.5:
             continue
         out.append(Evidence(kind=kind, confidence=round(confidence, 4), criteria=catalog.for_signal(kind),
