@@ -1218,3 +1218,13 @@ def test_a_policy_s_coordinators_and_inventory_are_governance_beside_the_policy(
                   (news, "data_governance", False), (plain, "data_governance", False))
     code_calls = {e.kind: e for e in classify(from_text(code))}
     assert any(h.startswith("threshold 2.50 beside open_data_policy") for h in code_calls["data_governance"].hits)
+
+
+def test_a_register_of_data_holdings_is_the_city_s_inventory() -> None:
+    """Rules 2026.12.06-29. A resolution that keeps a register of all the city's data holdings, maintained by each
+    department's liaison, sets up the inventory borderline rule 8 counts as governance, without the word."""
+    register = ("Resolution 2024-117 Adopting Open Data Policy\nSection 3. Each department director shall appoint an "
+                "Open Data Liaison.\nSection 4. The Department of Innovation shall maintain a register of all data "
+                "holdings of the City, reviewed by the liaisons each year. Data in the register marked public shall be "
+                "published.")
+    _assert_calls((register, "data_governance", True), (register, "open_data_policy", True))
