@@ -166,8 +166,8 @@ def classify(doc: Document, rules: Rules | None = None, *, standard: str | None 
     out = []
     for kind, kr, score, hits, best in scored:
         threshold = kr.threshold
-        for other, lower in kr.with_kind:
-            if other in found and lower < threshold:
+        for other, lower in kr.with_kind:     # the lower bar is named only where it decides the call
+            if other in found and lower < threshold and lower <= score < kr.threshold:
                 threshold = lower
                 hits.append(f"threshold {lower:.2f} beside {other}")
         confidence = 1.0 / (1.0 + math.exp(-(score - threshold) / rules.scale))
