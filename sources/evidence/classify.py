@@ -71,6 +71,12 @@ class Rules:
     link_line_factor: float = 1.0
     link_line_trust: float = 0.0
 
+    @cached_property
+    def shared_penalties(self) -> dict[str, tuple[Pattern, ...]]:
+        """Per kind, the shared penalties that apply to it (those not sparing it), worked out once per rule set
+        rather than for every kind of every page."""
+        return {kind: tuple(p for p in self.penalties if kind not in p.spare) for kind in self.kinds}
+
     def patterns(self) -> list[Pattern]:
         """Every pattern of the rule set: masks, requirements, phrases and penalties."""
         out = [*self.masks, *self.penalties]
@@ -155,8 +161,7 @@ def classify(doc: Document, rules: Rules | None = None, *, standard: str | None 
         head = _masked(base_title, kr.masks)
         if kr.requires and not any(_search(r, body) or _search(r, head) for r in kr.requires):
             continue
-        shared = tuple(p for p in rules.penalties if kind not in p.spare)
-        score, hits, best, spread = _score(kr, body, head, rules.title_factor, shared,
+        score, hits, best, spread = _score(kr, body, head, rules.title_factor, rules.shared_penalties[kind],
                                            rules.link_line_factor, rules.link_line_trust)
         if spread == 1 and score > 0:
             score *= rules.single_sentence_factor
