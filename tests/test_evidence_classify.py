@@ -1228,3 +1228,155 @@ def test_a_register_of_data_holdings_is_the_city_s_inventory() -> None:
                 "holdings of the City, reviewed by the liaisons each year. Data in the register marked public shall be "
                 "published.")
     _assert_calls((register, "data_governance", True), (register, "open_data_policy", True))
+
+
+def test_contracts_measured_from_the_city_s_own_records_and_paid_by_results() -> None:
+    """Rules 2026.12.06-30. Service contracts say results-based pay in plain words: the city takes the figures from
+    its own dispatch or vehicle-location systems rather than the operator's reports, a missed standard costs a
+    stated charge, money comes off the invoice per point, and renewal is decided against the targets in the
+    agreement. An award notice with renewal options is not such a contract."""
+    ambulance = ("Ambulance Operating Agreement | Fire Department\nResponse times are taken from the city's dispatch "
+                 "records rather than from the operator's own reports. When a zone falls below the 90 percent standard "
+                 "in a month, the operator pays the city a $5,000 charge for that zone.")
+    transit = ("How Our Bus Contract Works | Transit\nThe operating company is paid per revenue hour. For every full point "
+               "of on-time service below 85 percent, $3,000 comes off the monthly invoice, and a scheduled trip that is "
+               "not operated costs the company $250.\nOn-time figures come from the buses' location system rather than from "
+               "the company's own reports.")
+    outreach = ("Outreach Agreements | Housing\nAgreements run one year. Before renewal, staff review each team's placements "
+                "and housing retention against the targets in its agreement.\nStaff also meet with each provider every quarter "
+                "to go over the numbers.")
+    award = ("Notice of Award | Purchasing\nThe council awarded the custodial services contract to Brightway Cleaning for "
+             "three years. The agreement may be renewed twice. Insurance certificates are due within ten days.")
+    _assert_calls((ambulance, "results_driven_contracting", True), (transit, "results_driven_contracting", True),
+                  (outreach, "results_driven_contracting", True), (award, "results_driven_contracting", False))
+
+
+def test_comparisons_with_those_not_yet_served_and_trackers_against_their_goals() -> None:
+    """Rules 2026.12.06-30. An evaluation may describe its comparison group only as the applicants not drawn or the
+    neighborhoods not yet visited, and a learning agenda may be called "what we want to learn"; HUD's yearly
+    CAPER report is named an evaluation report but reports accomplishments. A quarterly report against a
+    business plan's objectives, and a tracker showing a share of its 2030 goal, report performance."""
+    youth = ("Did Summer Jobs Change Anything? | Youth Office\nJobs went to applicants by drawing. Young people who got a "
+             "job missed fewer school days than applicants who were not drawn, our best guess at what would have "
+             "happened without the program.\nWe compared the two groups again in the spring: no difference in grades.")
+    alarms = ("Smoke Alarm Visits: Results | Fire Department\nCrews visited half the older neighborhoods first. Injuries "
+              "fell 30 percent in visited neighborhoods relative to the change in neighborhoods not yet visited, a year "
+              "before and a year after the visits.\nA university team compared the two sets of neighborhoods.")
+    agenda = ("What We Want to Learn, 2025-2026 | Strategy Office\nThese are the questions departments have agreed to answer. "
+              "Does a phone call instead of a letter reduce water shutoffs? Half of eligible accounts are called at random; "
+              "we will compare the two groups.")
+    caper = ("Draft Consolidated Annual Performance and Evaluation Report (CAPER) | Housing\nThe draft report on the "
+             "year's housing and community development goals and accomplishments is open for comment until March 9.")
+    police = ("Third Quarter Report | Police Department\nResults for the quarter on the objectives in the FY2025 business "
+              "plan.\nObjective FY2025 target Q3 Status\nPriority 1 calls answered in 8 minutes 80% 74% Not met\nBurglary "
+              "clearance 25% 31% Met\nObjectives not met are explained on page 4.")
+    housing = ("Housing Production Progress | Planning\nThe housing plan commits the city to permitting 2,000 homes by "
+               "2030. Permits so far: 920, or 46% of the 2030 goal, slightly behind the plan.\nYear Annual benchmark "
+               "Permitted\n2023 250 231\n2024 250 266")
+    _assert_calls((youth, "evaluation", True), (alarms, "evaluation", True), (agenda, "evaluation", True),
+                  (caper, "evaluation", False), (police, "performance_reporting", True),
+                  (housing, "performance_reporting", True))
+
+
+def test_engagement_with_a_stated_use_and_votes_that_are_not_input() -> None:
+    """Rules 2026.12.06-30. A budget builder whose results the manager will use in the proposed budget, and a 311
+    follow-up survey that says what the city changed, are engagement; a vote on a park's name (labelling rule
+    12) and a disparity study's survey of firms are not."""
+    builder = ("Budget Builder 2026 | Finance\nMove the sliders to balance next year's budget yourself. The City Manager "
+               "will use the results with department requests in preparing the proposed budget. Open through March 14.")
+    potholes = ("How Are We Doing? | 311\nAfter each closed request we send a three-question text. 81% said the problem was "
+                "fixed, from 3,218 replies.\nMany of you told us a request showed closed before anyone came. What we changed: crews "
+                "now close a pothole request only after the patch is done.")
+    dogpark = ("Name the New Dog Park - Survey Results | Parks\nThank you to the 1,240 residents who took part in our "
+               "survey! 'Barkside Commons' won with 41% of the responses.\nSurvey results by choice: Barkside Commons 41%, "
+               "Tailwind Park 33%, Fetch Field 26%. The board approved the name at its June meeting.")
+    disparity = ("2025 Disparity Study | Purchasing\nThe study surveyed 1,100 local firms and held six focus groups with "
+                 "business owners on access to city contracts.\nSurvey responses are summarized in chapter 5, with the "
+                 "response rate by industry.")
+    _assert_calls((builder, "stakeholder_engagement", True), (potholes, "stakeholder_engagement", True),
+                  (dogpark, "stakeholder_engagement", False), (disparity, "stakeholder_engagement", False))
+
+
+def test_a_policy_in_plain_words_and_a_proposal_held_in_committee() -> None:
+    """Rules 2026.12.06-30. A select board's policy to post what it would otherwise hand out on request, "instead of
+    waiting to be asked", is an open data policy without the words; a proposed article held in committee, in a
+    city that runs no open data website, is not adopted (labelling rule 7)."""
+    proposed = ("Staff Report: Open Data Ordinance 25-11 | Finance Committee\nThe committee voted 3-2 to hold this item. "
+                "If adopted, the proposed article would require each department to publish its public data sets on an "
+                "open data website in machine-readable formats, to designate a data coordinator, and to keep an inventory of "
+                "its data sets.\nThe city does not currently operate an open data website.")
+    selectboard = ("Posting Town Information Online | Selectboard Policy 2024-2\nAdopted by the Selectboard on May 6, 2024.\n"
+                   "Residents should not have to ask for lists the Town already keeps: the Town will post them on its "
+                   "website instead of waiting to be asked, in a form people can open in a spreadsheet, free of charge. "
+                   "The Administrator reports each January what was posted.")
+    _assert_calls((proposed, "open_data_policy", False), (proposed, "data_governance", False),
+                  (selectboard, "open_data_policy", True))
+
+
+def test_department_measure_pages_in_their_own_words() -> None:
+    """Rules 2026.12.06-30. A department's measure page seldom says "performance measures": a goal beside a
+    figure, how it did this year, the goal it missed, how often it met its commitments. A budget table's
+    survey-based measure names its source in brackets; that source is not a resident survey with results
+    (labelling rule 13), and a rate per 1,000 residents counts no participants."""
+    answer = ("911 Answer Times | Emergency Communications\nThe center's goal is to answer 90 percent of 911 calls within 15 "
+              "seconds. How did we do in 2024? We answered 92.8 percent within 15 seconds (goal 90 percent).\nWe missed the "
+              "15-second goal in July, when three positions were vacant.")
+    review = ("Plan Review Times | Building Division\nApplicants ask how long a review takes. These are the review times the "
+              "division commits to, and how often we actually met them this spring.\nMonth New homes Remodels\nJanuary 91% "
+              "95%\nFebruary 84% 93%\nMarch 88% 96%\nThe division's goal is to meet each commitment for at least 90 percent of "
+              "reviews. New home reviews have fallen short since one examiner retired. We post our results here every "
+              "month.")
+    parks = ("Parks and Recreation | FY2025 Adopted Budget\nThe department maintains 38 parks and 26 miles of trails.\n"
+             "Performance Measures\nMeasure FY2024 Target FY2024 Actual FY2025 Target\nWork orders closed within 10 days 85% "
+             "86% 88%\nResidents rating park upkeep good or excellent (biennial community survey) 80% 81% 82%\nResidents "
+             "satisfied with recreation programs (biennial community survey) 75% 77% 78%\nTrail miles per "
+             "1,000 residents 0.38 0.38 0.40\nThe survey measure is reported in odd-numbered years.")
+    _assert_calls((answer, "performance_reporting", True), (review, "performance_reporting", True),
+                  (parks, "performance_reporting", True), (parks, "stakeholder_engagement", False))
+
+
+def test_contracts_with_conditioned_renewals_and_funds_released_by_milestone() -> None:
+    """Rules 2026.12.06-30. Renewal conditioned on meeting the standards, per-call penalties, compliance taken
+    from the city's dispatch records rather than the operator's reports, grant funds released as participants
+    reach milestones and quarterly check-ins with each provider: contracting that buys results."""
+    ambulance = ("Item 9: Ambulance Agreement Compliance Review | Council Agenda\nThe agreement provides per-call penalties for "
+                 "late responses. Renewal is conditioned on the operator meeting the standards in ten of twelve months.\n"
+                 "Compliance is calculated each month from dispatch timestamps, not from Metro Medical's own reports. Penalties "
+                 "assessed this year came to $31,500.")
+    jobs = ("Workforce Partner Grants | Economic Opportunity\nThese are not cost-reimbursement grants. Partners receive an "
+            "advance of 20 percent of the award.\nThe rest of the funds are released as participants reach milestones: "
+            "training completed, a job placement, and 90 days of work.\nStaff hold quarterly check-ins with each provider to "
+            "review placements, and part of an award may move to partners that are ahead of plan. Payment per "
+            "participant is set for each milestone.")
+    _assert_calls((ambulance, "results_driven_contracting", True), (jobs, "results_driven_contracting", True))
+
+
+def test_a_staff_report_is_not_an_employee_survey_and_coffee_with_the_chief_is_outreach() -> None:
+    """Rules 2026.12.06-30. "Staff report" names a council document, not what employees reported in a survey, so
+    a staff report on a design revised after residents' comments is engagement; coffee with the police chief
+    is outreach, like coffee with a cop."""
+    redesign = ("Staff Report: Elm Street Redesign | Public Works\nThe first concept drew 261 comments at two open houses and "
+                "in the online survey. Most asked for a protected bike lane and fewer lost parking spaces.\nBased on the "
+                "comments, the revised concept keeps 40 of 52 spaces and adds the protected lane. What we changed is shown "
+                "on the attached drawings; staff recommend the council approve the revised concept.")
+    coffee = ("Coffee with the Chief | Police Department\nJoin Chief Alvarez for coffee and conversation on March 12 at Main "
+              "Street Bakery. Community engagement is a priority for our department, and this informal community engagement "
+              "event is open to all.\nOur community engagement officers will be there to answer questions about "
+              "neighborhood patrols and community engagement programs. No registration needed.")
+    _assert_calls((redesign, "stakeholder_engagement", True), (coffee, "stakeholder_engagement", False))
+
+
+def test_a_catalog_s_facets_and_a_directive_that_makes_release_the_default() -> None:
+    """Rules 2026.12.06-30. A portal's browse page as a crawler reads it shows asset types with their counts; a
+    directive that makes public release the default is the policy, and its coordinators and their list of
+    every dataset are governance beside it (labelling rule 8)."""
+    browse = ("Browse | City Data\nShowing 1-10 of 346 results\nView Types\nDatasets (214)\nMaps (58)\nCharts (21)\nFiltered Views "
+              "(40)\nStreet Tree Inventory\nDataset\nUpdated March 3, 2025")
+    directive = ("2024 Year in Review | Data Services\nIn March the City Administrator signed Administrative Directive 2024-03, "
+                 "which makes public release the default for city information that is not confidential. Anything with "
+                 "personal information is reviewed before release.\nUnder the directive "
+                 "each department head names a coordinator. Coordinators keep a list of every dataset their department "
+                 "maintains and update it each September, with a data dictionary for each one.\nThe directive also has us report to the council each year on how "
+                 "much of that list has been published.")
+    _assert_calls((browse, "open_data_portal", True), (directive, "open_data_policy", True),
+                  (directive, "data_governance", True))
