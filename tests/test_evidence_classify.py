@@ -1285,7 +1285,7 @@ def test_engagement_with_a_stated_use_and_votes_that_are_not_input() -> None:
     builder = ("Budget Builder 2026 | Finance\nMove the sliders to balance next year's budget yourself. The City Manager "
                "will use the results with department requests in preparing the proposed budget. Open through March 14.")
     potholes = ("How Are We Doing? | 311\nAfter each closed request we send a three-question text. 81% said the problem was "
-                "fixed, from 3,218 replies.\nMany of you told us a request showed closed before anyone came. What we changed: crews "
+                "fixed, from 3,218 responses.\nMany of you told us a request showed closed before anyone came. What we changed: crews "
                 "now close a pothole request only after the patch is done.")
     dogpark = ("Name the New Dog Park - Survey Results | Parks\nThank you to the 1,240 residents who took part in our "
                "survey! 'Barkside Commons' won with 41% of the responses.\nSurvey results by choice: Barkside Commons 41%, "
@@ -1356,8 +1356,8 @@ def test_a_staff_report_is_not_an_employee_survey_and_coffee_with_the_chief_is_o
     a staff report on a design revised after residents' comments is engagement; coffee with the police chief
     is outreach, like coffee with a cop."""
     redesign = ("Staff Report: Elm Street Redesign | Public Works\nThe first concept drew 261 comments at two open houses and "
-                "in the online survey. Most asked for a protected bike lane and fewer lost parking spaces.\nBased on the "
-                "comments, the revised concept keeps 40 of 52 spaces and adds the protected lane. What we changed is shown "
+                "in the online survey. Most asked for a protected bike lane and fewer lost parking spaces.\nBased on "
+                "residents' comments, the revised concept keeps 40 of 52 spaces and adds the protected lane. What we changed is shown "
                 "on the attached drawings; staff recommend the council approve the revised concept.")
     coffee = ("Coffee with the Chief | Police Department\nJoin Chief Alvarez for coffee and conversation on March 12 at Main "
               "Street Bakery. Community engagement is a priority for our department, and this informal community engagement "
@@ -1375,8 +1375,51 @@ def test_a_catalog_s_facets_and_a_directive_that_makes_release_the_default() -> 
     directive = ("2024 Year in Review | Data Services\nIn March the City Administrator signed Administrative Directive 2024-03, "
                  "which makes public release the default for city information that is not confidential. Anything with "
                  "personal information is reviewed before release.\nUnder the directive "
-                 "each department head names a coordinator. Coordinators keep a list of every dataset their department "
+                 "each department head names a data coordinator. Coordinators keep a list of every dataset their department "
                  "maintains and update it each September, with a data dictionary for each one.\nThe directive also has us report to the council each year on how "
                  "much of that list has been published.")
     _assert_calls((browse, "open_data_portal", True), (directive, "open_data_policy", True),
                   (directive, "data_governance", True))
+
+
+def test_bills_fees_custodians_and_job_postings_are_not_the_practices() -> None:
+    """Rules 2026.12.06-31 narrow patterns of -30 after a review that tried them on the pages cities publish most:
+    a late-payment penalty, a discount off the monthly bill and a rental fee per additional hour are not a
+    contractor's pay; a records custodian, an emergency liaison and one dataset's description are not data
+    governance; a job posting's bid goals, a committee's meetings and a budget update are not performance
+    reporting."""
+    billing = ("Utility Billing | Finance Department\nBy opening a utility account you agree to the terms below.\nA 10% penalty for "
+               "late payment is added to bills not paid by the due date. The senior discount comes off your monthly bill "
+               "automatically.\nPark pavilion rental: $75 for the first two hours and $50 for each additional hour.\n"
+               "Accounts that fail to meet the payment standards in this agreement receive a warning, then a shutoff notice "
+               "and a reconnection charge.")
+    records = ("Public Records | City Clerk\nEach department head shall designate a custodian of records, and each department "
+               "appoints a liaison to the Emergency Operations Center.\nDescription of this dataset: building permits issued "
+               "since 2015. A listing of the data set fields is attached.")
+    analyst = ("Management Analyst II | Human Resources\nThe analyst reviews bids for the Purchasing Division and ensures that "
+               "department goals are met. Construction bids carry a DBE participation goal of 12% and a utilization goal of "
+               "15 percent.\nThe analyst tracks how often the steering committee meets, reports our results here every "
+               "month, and prepares the 2025 goals for the retreat, where we stand on next year's budget.")
+    _assert_calls((billing, "results_driven_contracting", False), (records, "data_governance", False),
+                  (analyst, "performance_reporting", False))
+
+
+def test_a_call_for_a_policy_a_pointer_to_it_and_an_invitation_are_not_the_practice() -> None:
+    """Rules 2026.12.06-31. A council member's call for a policy the city "does not have", a records page pointing
+    to datasets "released under" the policy, and a bill that "if adopted, would" require publication are not an
+    adopted policy. A call to share ideas on a map invites input and reports none, so "tell us" and "have your
+    say" no longer count toward engagement."""
+    newsletter = ("District 2 Update: Time for an Open Data Policy | Council\nDear neighbors, our city does not have an open data "
+                  "policy. Cities our size have adopted open data policies that publish data by default.\nI have asked the "
+                  "committee to direct staff to draft an open data policy for the council's consideration.")
+    clerk = ("Public Records Requests | City Clerk\nMany records are already online. Datasets released under the City's Open "
+             "Data Policy can be found on the data site.\nSubmit a request with the online form; the clerk will respond within "
+             "10 business days of receiving it.")
+    hearing = ("Proposed Open Data Ordinance (Bill No. 2025-08) | Public Notices\nIf adopted, Bill No. 2025-08 would require "
+               "departments to publish public data on an open data website, free of charge, and require each director to "
+               "designate a data coordinator.\nThe bill was introduced on May 7. The council may adopt, amend or reject it.")
+    ideas = ("Share Your Ideas | Transportation Master Plan\nTell us where walking and biking feel unsafe. Have your say: drop a "
+             "pin on the map and share your ideas. We want to hear from every neighborhood about its priorities.\nThe comment "
+             "map is open through June 30.")
+    _assert_calls((newsletter, "open_data_policy", False), (clerk, "open_data_policy", False),
+                  (hearing, "open_data_policy", False), (ideas, "stakeholder_engagement", False))
