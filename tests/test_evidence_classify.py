@@ -1423,3 +1423,40 @@ def test_a_call_for_a_policy_a_pointer_to_it_and_an_invitation_are_not_the_pract
              "map is open through June 30.")
     _assert_calls((newsletter, "open_data_policy", False), (clerk, "open_data_policy", False),
                   (hearing, "open_data_policy", False), (ideas, "stakeholder_engagement", False))
+
+
+def test_governance_in_a_standard_s_own_terms() -> None:
+    """Rules 2026.12.06-32. Governance in a standard's or directive's own terms: data roles defined (a data owner
+    who assigns a classification, a custodian who runs the system), classification levels with handling
+    requirements, sharing only the data a purpose needs, and a register of approved AI uses."""
+    standard = ("IT Standard 12: Data Classification | Information Technology\nThis standard sets three classification levels "
+                "for city data and the handling requirements for each.\nData Owner: the department director accountable for a "
+                "data set, who assigns its level. Data Custodian: the employee or vendor who runs the system that stores it.\n"
+                "Departments share only the data necessary for a stated purpose.")
+    register = ("Artificial Intelligence at the City | Innovation\nA directive issued in 2024 sets how AI tools are approved. The "
+                "AI review team checks what information a tool uses, bias testing and whether a person reviews its output.\n"
+                "AI use register: every approved use is listed below and updated each quarter.")
+    _assert_calls((standard, "data_governance", True), (register, "data_governance", True))
+
+
+def test_trackers_audit_follow_ups_and_reserve_targets_are_not_performance() -> None:
+    """Rules 2026.12.06-32. A snow plow tracker follows vehicles, not goals; an auditor's table of its
+    recommendations' status and a reserve policy's fund-balance target track compliance and finance; a compliance
+    audit of a construction contract checks the contract after the fact. None is performance reporting or
+    contracting for results."""
+    plow = ("New Snow Plow Tracker | Public Works\nResidents can now follow plows on the snow plow tracker. The tracker map "
+            "shows which streets crews have cleared in the last 12 hours, and the plow tracker updates every minute.\n"
+            "Routes are marked in progress or complete; we post status updates on social media every month of the season.")
+    followup = ("Audit Recommendation Status | City Auditor\nThe auditor's progress report on audit recommendations is "
+                "presented to the council twice a year and gives the status of each.\nAudit Recommendations Implemented In "
+                "progress Not started\nFleet 2023 8 5 2 1\nPurchasing cards 2024 6 1 3 2\nThe tracker is updated each quarter; "
+                "items marked achieved are closed.")
+    reserves = ("Financial Management Policies | Finance\nThe general fund reserve target is 20 percent of operating spending, "
+                "and the council is told each year whether the city met the target. Fund balance below the target must be "
+                "restored within three years, as reported to the council annually.")
+    audit = ("Contract Compliance Audit: Reservoir Rehabilitation | City Auditor\nAudit objectives: determine whether the "
+             "contractor was paid according to the contract's terms and whether change orders were approved. The contract "
+             "allowed liquidated damages for late completion and withheld retainage; the audit found two change orders "
+             "approved after the work was done.")
+    _assert_calls((plow, "performance_reporting", False), (followup, "performance_reporting", False),
+                  (reserves, "performance_reporting", False), (audit, "results_driven_contracting", False))
