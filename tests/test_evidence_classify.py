@@ -1460,3 +1460,40 @@ def test_trackers_audit_follow_ups_and_reserve_targets_are_not_performance() -> 
              "approved after the work was done.")
     _assert_calls((plow, "performance_reporting", False), (followup, "performance_reporting", False),
                   (reserves, "performance_reporting", False), (audit, "results_driven_contracting", False))
+
+
+def test_a_document_center_s_file_names_dates_and_sizes_are_a_link_list() -> None:
+    """Rules 2026.12.06-33 (classify.py): a document center names files, it does not show them. A file's name
+    ("FY2024-Annual-Performance-Report.pdf"), the line with its date and size, a title carrying a fiscal year or a
+    date, and a document table's row ending in "PDF (212 KB)" all read as a link list, so the folder and file
+    names do not make the page performance reporting or the policy."""
+    docs = ("Document Center | City of Harlan Bay\nPerformance Reports\nQuarterly Performance Reports\nCommunity Survey\nOpen Data\n"
+            "FY2024 Annual Performance Report\nFY2024-Annual-Performance-Report.pdf\nModified 3/12/2025 9:41 AM 2.41 MB\n"
+            "FY2023 Annual Performance Report\nFY2023-Annual-Performance-Report.pdf\nModified 3/20/2024 2:05 PM 2.18 MB\n"
+            "Performance Report Presentation to Council - March 26, 2025\nPerfReport_Council_032625.pdf\n"
+            "Modified 3/27/2025 8:02 AM 5.03 MB")
+    library = ("Document Library | City of Harlan Bay\nShowing 4 results tagged: Open Data\nTitle Department Type Date File\n"
+               "Resolution 2019-07 Open Data Policy (Adopted) City Recorder Resolution 04/09/2019 PDF (212 KB)\n"
+               "Open Data Program Annual Report 2022 Information Technology Report 02/28/2023 PDF (1.4 MB)\n"
+               "Open Data Advisory Committee Meeting Notes - March 2022 Information Technology Meeting Notes 03/22/2022 PDF (118 KB)\n"
+               "Data Inventory Template Information Technology Form 06/02/2021 DOCX (44 KB)")
+    _assert_calls((docs, "performance_reporting", False), (library, "open_data_policy", False))
+    from sources.evidence.classify import _flatten, _on_link_line
+    text, links = _flatten(docs)
+    for name in ("FY2024-Annual-Performance-Report.pdf", "Modified 3/20/2024", "Presentation to Council - March 26"):
+        assert _on_link_line(text.index(name), links), name
+    text, links = _flatten(library)
+    assert _on_link_line(text.index("Meeting Notes - March 2022"), links)
+
+
+def test_a_bill_as_introduced_and_a_challenger_s_pledge_are_not_the_practice() -> None:
+    """Rules 2026.12.06-33. An FAQ answer that a bill "as introduced" would set a policy, and a challenger's "if
+    elected she would" start a Stat program, describe what is not adopted or done."""
+    faq = ("Does the City have an open data policy? | FAQs\nNot at this time. An ordinance establishing an open data policy was "
+           "introduced in February and referred to committee. As introduced, the bill would direct departments to publish "
+           "public datasets by default and designate a data coordinator in each department.\nA public hearing on the bill is "
+           "scheduled for April 7.")
+    pledge = ("Challenger pledges a Stat program | Lakeside Ledger\nMayoral challenger Dana Okafor said that if elected she would "
+              "start a weekly performance meeting for department heads, with performance measures and targets for every "
+              "department, and publish a performance dashboard within her first 100 days.")
+    _assert_calls((faq, "open_data_policy", False), (pledge, "performance_reporting", False))

@@ -231,11 +231,12 @@ _CHROME_PREFIX = re.compile(r"^(home ?my ?weblink ?about|home\s*[>»/|›]\s*)",
 TITLE_SKIP_LINES = 3
 
 
-#: A line of two to LINK_LINE_WORDS words, without a sentence's end, a comma or a figure (a year is allowed
-#: from three words on), reads like a link. LINK_RUN_LINES or more of them in a row are a link list that
-#: extraction left in the text (a menu, related links, a list of headlines), and so is one line of three or
-#: more such items separated by " | " (a menu bar). A table of contents' entry and a document list's entry
-#: (a title, then "(PDF, 2.1 MB)") read as links whatever figures their titles hold. One-word lines (menu
+#: A line of two to LINK_LINE_WORDS words, without a sentence's end, a comma or a figure (a year, fiscal year or
+#: date is allowed from three words on), reads like a link. LINK_RUN_LINES or more of them in a row are a link
+#: list that extraction left in the text (a menu, related links, a list of headlines), and so is one line of
+#: three or more such items separated by " | " (a menu bar). A table of contents' entry and a document list's
+#: lines (a title, then "(PDF, 2.1 MB)"; a file's name; its date and size; a table row ending in its type and
+#: size) read as links whatever figures they hold. One-word lines (menu
 #: items, field names) neither start nor break a run; prose wrapped across lines (a lower-case start) and
 #: bulleted items (lists a page makes of its own content) are never links. A pattern found only in a link list is discounted (_score).
 LINK_LINE_WORDS = 12
@@ -243,12 +244,20 @@ LINK_RUN_LINES = 3
 _BULLET = re.compile(r"^[\s•·*>|\-–]+")
 _NOT_LINK = re.compile(r"[.!?:;]$|,")
 _FIGURE = re.compile(r"\d")
-_YEAR = re.compile(r"\b(?:19|20)\d\d\b")
+#: A headline's year, fiscal year ("FY2023") or date ("March 26, 2024"): a title may carry one and still be a link.
+_YEAR = re.compile(r"\b(?:(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.? \d{1,2}, )?(?:fy ?)?(?:19|20)\d\d\b",
+                   re.I)
 #: A table of contents' entry: a title, dot leaders, a page number ("Performance Measures ........ 22").
 _CONTENTS_ENTRY = re.compile(r"(.*?[^\s.])\s*(?:\.\s?){3,}\s*(?:[ivxlc]+|\d{1,4}(?:\s?[–-]\s?\d{1,4})?)")
 #: A document list's entry: a title, then the file's type and size ("Quarterly Report, Q3 (PDF, 2.1 MB)").
 #: Documents only: a dataset offered "(CSV, API)" is what a portal page shows, not a signpost to it.
 _FILE_ENTRY = re.compile(r"(.*?[^\s.!?:;])\s*[(\[]\s*(?:pdf|docx?|pptx?|rtf)\b[^)\]]{0,30}[)\]]", re.I)
+#: A document list's other lines: a file's own name ("FY2023-Annual-Report.pdf"), the line giving its date and
+#: size ("Modified 3/12/2024 9:41 AM 2.41 MB"), and a table row that ends in the file's type and size ("...
+#: Resolution 04/09/2019 PDF (212 KB)"). Like an entry, they name a document; they do not show what it says.
+_FILE_NAME = re.compile(r"\S+\.(?:pdf|docx?|pptx?|rtf|xlsx?)", re.I)
+_FILE_META = re.compile(r"(?:modified|uploaded|updated|posted|added)?\s*[\d/.:,\s-]*(?:[ap]m)?\s*[\d.,]+\s*[kmg]b", re.I)
+_FILE_ROW = re.compile(r"(.*?\S)\s+(?:pdf|docx?|pptx?|rtf)\s*[(\[]\s*[\d.,]+\s*[kmg]b\s*[)\]]", re.I)
 
 
 def _flatten(raw: str) -> tuple[str, tuple[tuple[int, int], ...]]:
@@ -279,9 +288,11 @@ def _flatten(raw: str) -> tuple[str, tuple[tuple[int, int], ...]]:
 def _line_shape(words: list[str]) -> str:
     """"link", "bar" (three or more link-like items separated by " | "), "word" (one word: neither) or
     "text"."""
+    line = " ".join(words)
+    if words[-1][-2:].lower() in ("b)", "b]") and _FILE_ROW.fullmatch(line):
+        return "link"                     # a row of a document table, however many columns it has
     if len(words) > LINK_LINE_WORDS and "|" not in words:
         return "text"                     # most lines of prose end here
-    line = " ".join(words)
     entry = _CONTENTS_ENTRY.fullmatch(line)
     if entry:                             # a table of contents names a chapter: read its title as a link
         title = entry.group(1).split()
@@ -290,6 +301,8 @@ def _line_shape(words: list[str]) -> str:
     entry = _FILE_ENTRY.fullmatch(line)
     if entry:                             # a document list names a file: its title reads as a link, figures and all
         return "link" if 1 <= len(entry.group(1).split()) <= LINK_LINE_WORDS else "text"
+    if _FILE_NAME.fullmatch(line) or _FILE_META.fullmatch(line):
+        return "link"                     # a file's name, or its date and size, in a document list
     if _BULLET.match(line) and not line.startswith("|"):
         return "text"                     # a bulleted item is a list the page itself makes: content
     items = line.split(" | ")
@@ -298,10 +311,10 @@ def _line_shape(words: list[str]) -> str:
     n = len(words)
     if n <= 1:
         return "word" if line and not _FIGURE.search(line) else "text"
-    if n > LINK_LINE_WORDS or _NOT_LINK.search(line):
+    bare = _YEAR.sub("", line, count=1) if n >= 3 else line     # a headline's year or date; two are a table's
+    if n > LINK_LINE_WORDS or _NOT_LINK.search(bare):
         return "text"
-    figures = _YEAR.sub("", line, count=1) if n >= 3 else line     # a headline's year; two are a table's
-    return "text" if _FIGURE.search(figures) else "link"
+    return "text" if _FIGURE.search(bare) else "link"
 
 
 def _on_link_line(position: int, links: tuple[tuple[int, int], ...]) -> bool:
