@@ -1486,6 +1486,16 @@ def test_a_document_center_s_file_names_dates_and_sizes_are_a_link_list() -> Non
     assert _on_link_line(text.index("Meeting Notes - March 2022"), links)
 
 
+def test_a_long_run_of_digits_is_text_and_read_in_linear_time() -> None:
+    """A PDF's table run together can leave a line of many thousand digits. It is text, not a file's size, and
+    the date-and-size pattern, which backtracks quadratically on such a line, is not tried on it: without that
+    guard these two lines take minutes and the suite's timeout fails the test."""
+    from sources.evidence.classify import _line_shape
+    assert _line_shape(["1" * 200_000]) == "text"
+    assert _line_shape(("1," * 100_000 + " ab").split()) == "text"
+    assert _line_shape(["Modified", "3/12/2024", "9:41", "AM", "2.41", "MB"]) == "link"
+
+
 def test_a_bill_as_introduced_and_a_challenger_s_pledge_are_not_the_practice() -> None:
     """Rules 2026.12.06-33. An FAQ answer that a bill "as introduced" would set a policy, and a challenger's "if
     elected she would" start a Stat program, describe what is not adopted or done."""

@@ -255,6 +255,9 @@ _FILE_ENTRY = re.compile(r"(.*?[^\s.!?:;])\s*[(\[]\s*(?:pdf|docx?|pptx?|rtf)\b[^
 #: A document list's other lines: a file's own name ("FY2023-Annual-Report.pdf"), the line giving its date and
 #: size ("Modified 3/12/2024 9:41 AM 2.41 MB"), and a table row that ends in the file's type and size ("...
 #: Resolution 04/09/2019 PDF (212 KB)"). Like an entry, they name a document; they do not show what it says.
+#: The date-and-size pattern backtracks quadratically on a long run of digits that does not end in a size (a
+#: PDF's table run together), so it is tried only on short lines ending in "b" (_file_meta).
+FILE_META_CHARS = 60
 _FILE_NAME = re.compile(r"\S+\.(?:pdf|docx?|pptx?|rtf|xlsx?)", re.I)
 _FILE_META = re.compile(r"(?:modified|uploaded|updated|posted|added)?\s*[\d/.:,\s-]*(?:[ap]m)?\s*[\d.,]+\s*[kmg]b", re.I)
 _FILE_ROW = re.compile(r"(.*?\S)\s+(?:pdf|docx?|pptx?|rtf)\s*[(\[]\s*[\d.,]+\s*[kmg]b\s*[)\]]", re.I)
@@ -301,7 +304,7 @@ def _line_shape(words: list[str]) -> str:
     entry = _FILE_ENTRY.fullmatch(line)
     if entry:                             # a document list names a file: its title reads as a link, figures and all
         return "link" if 1 <= len(entry.group(1).split()) <= LINK_LINE_WORDS else "text"
-    if _FILE_NAME.fullmatch(line) or _FILE_META.fullmatch(line):
+    if _FILE_NAME.fullmatch(line) or _file_meta(line):
         return "link"                     # a file's name, or its date and size, in a document list
     if _BULLET.match(line) and not line.startswith("|"):
         return "text"                     # a bulleted item is a list the page itself makes: content
@@ -315,6 +318,11 @@ def _line_shape(words: list[str]) -> str:
     if n > LINK_LINE_WORDS or _NOT_LINK.search(bare):
         return "text"
     return "text" if _FIGURE.search(bare) else "link"
+
+
+def _file_meta(line: str) -> bool:
+    """Whether ``line`` is a document list's date-and-size line ("Modified 3/12/2024 9:41 AM 2.41 MB")."""
+    return len(line) <= FILE_META_CHARS and line[-1:] in "bB" and _FILE_META.fullmatch(line) is not None
 
 
 def _on_link_line(position: int, links: tuple[tuple[int, int], ...]) -> bool:
