@@ -1507,3 +1507,86 @@ def test_a_bill_as_introduced_and_a_challenger_s_pledge_are_not_the_practice() -
               "start a weekly performance meeting for department heads, with performance measures and targets for every "
               "department, and publish a performance dashboard within her first 100 days.")
     _assert_calls((faq, "open_data_policy", False), (pledge, "performance_reporting", False))
+
+
+def test_contractor_ratings_in_code_sections_and_service_failures_priced_in_dollars_and_cents() -> None:
+    """Rules 2026.12.07-34, from real pages gathered for development. A purchasing code rates contractors in its
+    own words ("documenting and reporting the performance of contractors", "performance evaluations shall be
+    completed for every prime contractor"); a collection contract prices each failure in dollars and cents; a
+    software agreement credits the city when an availability commitment is missed; a social impact bond is named
+    without the words "pay for success"."""
+    code = ("Sec. 7-318. Contractor performance records.\n(a) The purchasing manager shall set procedures for rating, "
+            "documenting and reporting the performance of contractors on city work.\n(b) Ratings are kept in a central "
+            "file that each department shall check before recommending an award.")
+    prime = ("Sec. 12-44. Contractor ratings.\n(a) Performance evaluations shall be completed for every prime contractor "
+             "at the close of each project.\n(b) Each evaluation covers the quality of the work, keeping to the schedule "
+             "and the budget, and payments to subcontractors.\n(c) The contractor receives a copy and may answer in "
+             "writing.\n(d) Evaluations may be weighed in determining best value in later awards.")
+    damages = ("Exhibit F\n9.2 Liquidated damages. The Contractor shall pay the Town $60.00 for the first incident and "
+               "$125.00 per incident after that, when the Town finds that: a missed cart was not collected by noon the "
+               "next day; a route was left unfinished at 7:00 p.m.; litter was spilled and not cleaned within two hours of "
+               "notice.")
+    uptime = ("Attachment B - Hosting Terms\n4. If the Provider fails to meet the 99.5% availability commitment in a calendar "
+              "month, the County receives a credit on the following invoice: 5% of the monthly fee below 99.5%, 15% below "
+              "98%.\n5. Credits are applied to the next invoice. The Provider shall report each outage within 30 minutes and "
+              "deliver a root cause analysis within five business days.")
+    bond = ("Supportive Housing Social Impact Bond | Office of Finance\nThe city's social impact bond funds supportive housing for 200 "
+            "residents. Investors are repaid by the city only to the extent that jail stays fall, as an outside research "
+            "team measures them.\nThe bond's evaluator reports each year; after jail stays fell by a third, the city made its "
+            "first repayment to investors in 2024.")
+    _assert_calls((code, "results_driven_contracting", True), (prime, "results_driven_contracting", True),
+                  (damages, "results_driven_contracting", True), (uptime, "results_driven_contracting", True),
+                  (bond, "results_driven_contracting", True))
+
+
+def test_status_words_summaries_of_what_was_heard_and_plans_not_yet_held() -> None:
+    """Rules 2026.12.07-34. A dashboard measure marked "Close to Target"; a report card said to measure actual
+    performance, published twice a year; a commissioner's summary of what was heard in public comment; a forum's
+    summary with its turnout as a range; comments promised to the council. An employee survey in its own words
+    ("responding employees", "61 percent of the city workforce") is not engagement; an
+    appraisal of staff and the council's review of its manager are neither performance reporting nor evaluation."""
+    status = ("Close to Target\nStreet Light Repairs\nThe city set a standard of 90% of outages fixed within five days; "
+              "this year 86% were.\nStatus Indicators: On Target | Close to Target | Needs Improvement")
+    card = ("What is the Management Scorecard?\nThe Management Scorecard is the county's report card: it measures actual "
+            "performance of each department. It is published twice a year, and agency performance measures are "
+            "updated online between editions.")
+    heard = ("Charter Commission - Memo\nSummary of what I have heard from public comment so far. I reviewed the written "
+             "comments and the testimony at our last two meetings. Most speakers asked the commission to keep district "
+             "seats; a smaller group asked for a full-time mayor.\nI have also read the comments from residents sent by email, "
+             "which say much the same.")
+    forum = ("Neighborhood Safety Forums - Summary\nParticipation ranged from 9-30 residents at each forum. Key themes "
+             "raised: speeding near schools, dark streets, and how to reach an officer after hours.")
+    shared = ("Budget Ideas | Finance\nThe city is preparing next year's budget. Send us your ideas: your comments will be "
+              "shared with the city council during budget work sessions.\nSurvey form\nFill out the survey to give your "
+              "input.")
+    needs = ("AGENDA REPORT\nSUBJECT: RESULTS OF THE COMMUNITY NEEDS ASSESSMENT SURVEY\nThe consultant ran a community "
+             "needs assessment survey online and on paper this fall; the results set the funding priorities of the "
+             "five-year plan.")
+    staff = ("Survey results show strengths and room to improve | City News\nThe results of the 2024 Employee Survey are in. "
+             "Survey respondents rated teamwork and benefits highly; responding employees were less sure they are heard "
+             "in decisions about their work.\nSurvey findings by topic: involvement; communication; pay and benefits.\n"
+             "A record 1,900 people, 61 percent of the city workforce, completed the survey, and the response rate beat "
+             "2022's. Department heads heard a summary of the findings and will draft an action plan.")
+    appraisal = ("Performance Appraisal Policy | Human Resources\nThe performance appraisal is a yearly conversation "
+                 "between a supervisor and an employee. Performance measures set by the department show what outcomes "
+                 "have been achieved, and actual performance is compared to the expected level.")
+    manager = ("Town Manager Performance Evaluation\nEach year the Town Council reviews the performance of the town manager "
+               "against the goals it set. The evaluation process asks council members to rate competencies, and an "
+               "outcome evaluation of the year's goals is presented in closed session.")
+    _assert_calls((status, "performance_reporting", True), (card, "performance_reporting", True),
+                  (heard, "stakeholder_engagement", True), (forum, "stakeholder_engagement", True),
+                  (shared, "stakeholder_engagement", True), (needs, "stakeholder_engagement", True),
+                  (staff, "stakeholder_engagement", False),
+                  (appraisal, "performance_reporting", False), (manager, "evaluation", False))
+
+
+def test_rules_for_staff_use_of_ai_tools_are_governance() -> None:
+    """Rules 2026.12.07-34. A city's use policy for generative AI tools, and a resolution creating an AI policy
+    working group, govern how the city's data may be used: data governance."""
+    use = ("Generative Artificial Intelligence (AI) Use Policy | Administrative Order 2025-3\nThis policy applies to all "
+           "city employees. Staff may not enter confidential or personal information into a generative AI tool, must "
+           "review its output, and must tell their department head when a tool is used for public documents.\nThe "
+           "Generative AI Use Policy is reviewed each year by the Information Technology Director.")
+    group = ("RESOLUTION 25-114: Artificial Intelligence Policy Working Group\nDirecting the Administration to create an Artificial Intelligence Policy Working Group "
+             "and requiring a city AI use policy to be brought to Council within six months.")
+    _assert_calls((use, "data_governance", True), (group, "data_governance", True))
