@@ -1590,3 +1590,51 @@ def test_rules_for_staff_use_of_ai_tools_are_governance() -> None:
     group = ("RESOLUTION 25-114: Artificial Intelligence Policy Working Group\nDirecting the Administration to create an Artificial Intelligence Policy Working Group "
              "and requiring a city AI use policy to be brought to Council within six months.")
     _assert_calls((use, "data_governance", True), (group, "data_governance", True))
+
+
+def test_targets_written_as_bounds_review_times_and_standards_of_cover() -> None:
+    """Rules 2026.12.07-35, from real pages gathered for development. A budget book's scorecard whose target column
+    reads "> or = 90%", a permitting page publishing average review times, and a fire department's standards of
+    cover with response-time goals are department measure pages (labelling guide: performance reporting)."""
+    scorecard = ("Page 88 - FY25 Adopted Budget\nPARKS AND RECREATION\nDepartment Scorecard\nMeasure FY23 FY24 Target\n"
+                 "% of residents rating park upkeep good or excellent 84% 86% > or = 85%\n% of playground inspections "
+                 "completed on schedule 97% 99% > or = 95%\n% of field rentals confirmed within 2 days 91% 93% >= 90%\n"
+                 "Program cost recovery 38% 41% >= 40%")
+    review = ("Building Plan Review Times | Development Services\nHow long does review take? Below are the average review "
+              "times for our most common permit types, updated on the first of each month from the permit system.\n"
+              "Residential addition: 9 business days. Commercial tenant finish: 14 business days. Median processing "
+              "time for all permits issued in the last 180 days: 11 business days.")
+    cover = ("Standards of Cover | Fire Department\nOur Standards of Cover sets the response-time goals the department is "
+             "held to: the first engine on scene within 6 minutes 20 seconds, 90 percent of the time, in urban areas.\n"
+             "Each year we report how often the goal was met, by station. 2024 Standards of Cover update (PDF)")
+    _assert_calls((scorecard, "performance_reporting", True), (review, "performance_reporting", True),
+                  (cover, "performance_reporting", True))
+
+
+def test_measure_page_questions_a_research_unit_and_what_is_done_with_results() -> None:
+    """Rules 2026.12.07-36, from a second set of real pages gathered for development. A performance site's measure
+    page asks its own questions; a utility reports its reliability indices each year; a research team inside
+    government evaluates the city's programs; an FAQ says what council will do with a resident survey's results;
+    a town hall's results page counts attendees who shared their opinions. A survey of historic buildings is not
+    residents' input, however its results are used."""
+    measure = ("What are we measuring?\nThe time from a 911 call to the first officer's arrival on Priority 1 calls.\n"
+               "Why is this important?\nFast response saves lives, and the county publishes the average each month.\n"
+               "How are we doing?")
+    utility = ("Annual Reliability Performance Report\nEach year the utility reports to the utilities commission its "
+               "SAIDI, the average minutes without power per customer, and its SAIFI, the average number of outages per "
+               "customer, beside the three-year average.")
+    unit = ("The Evidence Team | Office of the City Administrator\nThe Evidence Team is a group of social scientists and "
+            "designers inside city government. It works with departments to design, launch and evaluate city programs, "
+            "so that budget decisions are informed by the best evidence.\nRead about the team's methods and its research "
+            "partners.")
+    results = ("What will be done with the results?\nCouncil and staff will use the results to see how well the city serves "
+               "residents, and to set the priorities of the next strategic plan. Survey responses are anonymous.")
+    townhall = ("Budget Town Hall: Results\nOver 60 attendees came to the town hall on October 3. After an overview of the "
+                "budget gap, community members were asked to share their opinions of five revenue options, and each "
+                "option was then put to a show of hands.")
+    historic = ("What will the City do with the results of this survey?\nThe City will use the results of this survey to "
+                "plan for preservation: it identifies historically significant buildings in each neighborhood. The survey "
+                "is carried out by architectural historians walking each block.")
+    _assert_calls((measure, "performance_reporting", True), (utility, "performance_reporting", True),
+                  (unit, "evaluation", True), (results, "stakeholder_engagement", True),
+                  (townhall, "stakeholder_engagement", True), (historic, "stakeholder_engagement", False))
