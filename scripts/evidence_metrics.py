@@ -84,6 +84,7 @@ HISTORY = (
     ("Round 36", "2026.12.06-33", 0.826, 0.913, 131, (0.786, 0.833, 0.889, 0.778, 0.923, 0.733, 0.750)),
     ("Round 37", "2026.12.07-34", 0.832, 0.913, 131, (0.786, 0.833, 0.889, 0.778, 0.923, 0.733, 0.750)),
     ("Round 38", "2026.12.07-36", 0.832, 0.913, 131, (0.786, 0.833, 0.889, 0.778, 0.923, 0.733, 0.750)),
+    ("Round 39", "2026.12.07-37", 0.834, 0.913, 131, (0.786, 0.833, 0.889, 0.778, 0.923, 0.733, 0.750)),
 )
 SUNLIGHT_TOTAL = 146
 
@@ -934,6 +935,26 @@ METHOD = [
     "of what the second set still misses is labelling convention rather than vocabulary: reports and guides "
     "about an open data program that also describe the portal (the helpers labeled the portal only where a "
     "page presents it), contract clauses in scanned pages, and pages that are mostly a form or a chart.",
+    "",
+    "`2026.12.07-37` comes from a third set, gathered after `-35` the same way (five helper sessions, mid-sized "
+    "cities and counties, general pages and pages using data words in passing): 178 excerpts, 157 after the "
+    "same filtering. Read blind: `-33` 122 of 157 exactly, `-34` 123, `-35` and `-36` 124. What it taught: a "
+    "collection contract's damages by the miss or the incident (\"$50.00 per miss\", \"$500.00 for each incident "
+    "of the Contractor missing an entire street\"), missed collections counted, and grants to nonprofits whose "
+    "annual funding is contingent upon satisfactory outcomes; and against contracting, the insurance a "
+    "contractor must carry (general liability, an additional insured): the sample crawl's bid pages price it "
+    "\"$1,000,000 per occurrence\", which the damages pattern would otherwise read. 125 of 157 after. New in "
+    "the reading of pages, "
+    "not the rules: a records site's plain-text view of a scanned page (Laserfiche WebLink) writes the page's "
+    "line breaks out as \"<br />\"; they are now read as line breaks, in HTML and in text (two pages more of "
+    "the first set read right). Raising engagement's threshold from 3.5 to 3.75 or 4.0 was tried against the "
+    "many engagement calls on general pages in the third set: no change or one page, so it stays. On the "
+    "project's material: three probes more right (two franchise sections with damages, and a construction "
+    "contract's compliance audit naming its insurance). On one real test-part page (a records viewer's page, as "
+    "the per-kind totals show) the line breaks turned a false performance call into a false engagement call: "
+    "performance precision 0.80 to 0.89, engagement 0.75 to 0.69, test macro-F1 0.832 to 0.834; the floors in "
+    "tests/test_evidence_real.py moved with it. The tune part, the Sunlight policies, the synthetic set and the "
+    "sample crawl are unchanged.",
     "",
 ]
 

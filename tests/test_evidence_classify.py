@@ -1638,3 +1638,38 @@ def test_measure_page_questions_a_research_unit_and_what_is_done_with_results() 
     _assert_calls((measure, "performance_reporting", True), (utility, "performance_reporting", True),
                   (unit, "evaluation", True), (results, "stakeholder_engagement", True),
                   (townhall, "stakeholder_engagement", True), (historic, "stakeholder_engagement", False))
+
+
+def test_line_breaks_a_records_viewer_writes_out_as_text_are_line_breaks() -> None:
+    """A records site's plain-text view of a scanned page (Laserfiche WebLink) escapes the page's line breaks, so a
+    crawler reads "<br />" as characters, in a text body or inside an HTML page. They become line breaks, so a
+    scanned contract's clauses are lines and the markup never counts as words."""
+    text = "Laserfiche WebLink\n10.1 Missed collections <br />shall be collected by noon. <BR/>10.2 Damages<br>apply."
+    assert from_text(text).text.split("\n") == ["Laserfiche WebLink", "10.1 Missed collections",
+                                                "shall be collected by noon.", "10.2 Damages", "apply."]
+    html = ("<html><body><main><p>10.1 Missed collections &lt;br /&gt;shall be collected by noon. &lt;br /&gt;10.2 "
+            "Damages</p></main></body></html>")
+    assert "<br" not in from_html(html).text
+    assert "10.1 Missed collections\nshall be collected by noon.\n10.2 Damages" in from_html(html).text
+
+
+def test_collection_damages_per_miss_and_grants_renewed_on_satisfactory_outcomes() -> None:
+    """Rules 2026.12.07-37, from a third set of real pages gathered for development. A recycling contract's schedule
+    of damages ("$50.00 per miss", missed collections counted each month) and a city's grants to nonprofits whose
+    annual funding is contingent upon satisfactory outcomes are contracting for results; a bid page's insurance
+    limits "per occurrence" are not."""
+    schedule = ("Section 14. Breach and Damages\nThe following shall be considered a breach of the Agreement:\na) Missed "
+                "curbside collection: $50.00 per miss, for each missed collection above two per collection day, "
+                "assessed at the end of each month.\nb) Cart not returned to the curb: $25.00 per report.\nA missed "
+                "collection is one reported by a resident whose cart was out by 7:00 a.m. and not on the "
+                "Contractor's late list.")
+    grants = ("Community Services Grants - Request for Proposals\nThe City invites proposals from nonprofit "
+              "organizations for four-year grant agreements, with annual funding contingent upon satisfactory "
+              "outcomes and effective program performance. Proposals should show how each program uses "
+              "evidence-based approaches and which outcome measures it will report each quarter.")
+    # Insurance limits are priced per occurrence too: a bid page's requirements are not damages for a missed standard.
+    bid = ("Bid Requirements | Procurement\nBidders must be registered before the due date. Contractor performance on "
+           "past city work may be checked with references.\nInsurance: contractors must carry general liability "
+           "insurance of at least $1,000,000 per occurrence and name the City as an additional insured.")
+    _assert_calls((schedule, "results_driven_contracting", True), (grants, "results_driven_contracting", True),
+                  (bid, "results_driven_contracting", False))

@@ -86,7 +86,7 @@ def from_html(html: str, url: str | None = None) -> Document:
     root = _content_root(soup)
     _strip_chrome(root)
     _drop_link_lists(root)
-    blocks = [" ".join(s.split()) for s in root.get_text("\n").split("\n")]
+    blocks = [" ".join(s.split()) for s in _LITERAL_BREAK.sub("\n", root.get_text("\n")).split("\n")]
     text = "\n".join(b for b in blocks if b)[:MAX_TEXT_CHARS]
     h1 = root.find("h1") if hasattr(root, "find") else None
     if not title and h1:
@@ -394,8 +394,14 @@ def _first_pages(reader: pypdf.PdfReader, limit: int) -> list[pypdf.PageObject]:
     return pages
 
 
+#: A line break written out as text ("<br />"): a document viewer that shows a scanned page's plain text
+#: (Laserfiche WebLink, on many cities' records sites) escapes the page's own line breaks, so a crawler reads
+#: them as characters. They are line breaks, and read as such.
+_LITERAL_BREAK = re.compile(r"<br\s*/?>", re.I)
+
+
 def from_text(text: str, url: str | None = None, title: str | None = None) -> Document:
-    lines = [" ".join(x.split()) for x in text.splitlines()]
+    lines = [" ".join(x.split()) for x in _LITERAL_BREAK.sub("\n", text).splitlines()]
     return Document(url, "text", title, "\n".join(x for x in lines if x)[:MAX_TEXT_CHARS])
 
 
