@@ -1554,8 +1554,9 @@ def test_status_words_summaries_of_what_was_heard_and_plans_not_yet_held() -> No
              "comments and the testimony at our last two meetings. Most speakers asked the commission to keep district "
              "seats; a smaller group asked for a full-time mayor.\nI have also read the comments from residents sent by email, "
              "which say much the same.")
-    forum = ("Neighborhood Safety Forums - Summary\nParticipation ranged from 9-30 residents at each forum. Key themes "
-             "raised: speeding near schools, dark streets, and how to reach an officer after hours.")
+    forum = ("Summary of the Community Forums on Public Safety\nParticipation ranged from 9-30 residents at each forum. "
+             "Key themes raised by residents: speeding near schools, dark streets, and how to reach an officer after "
+             "hours.")
     shared = ("Budget Ideas | Finance\nThe city is preparing next year's budget. Send us your ideas: your comments will be "
               "shared with the city council during budget work sessions.\nSurvey form\nFill out the survey to give your "
               "input.")
@@ -1660,7 +1661,7 @@ def test_collection_damages_per_miss_and_grants_renewed_on_satisfactory_outcomes
     limits "per occurrence" are not."""
     schedule = ("Section 14. Breach and Damages\nThe following shall be considered a breach of the Agreement:\na) Missed "
                 "curbside collection: $50.00 per miss, for each missed collection above two per collection day, "
-                "assessed at the end of each month.\nb) Cart not returned to the curb: $25.00 per report.\nA missed "
+                "assessed at the end of each month.\nb) Missed walk-up collection: $50.00 per miss.\nA missed "
                 "collection is one reported by a resident whose cart was out by 7:00 a.m. and not on the "
                 "Contractor's late list.")
     grants = ("Community Services Grants - Request for Proposals\nThe City invites proposals from nonprofit "
@@ -1673,3 +1674,26 @@ def test_collection_damages_per_miss_and_grants_renewed_on_satisfactory_outcomes
            "insurance of at least $1,000,000 per occurrence and name the City as an additional insured.")
     _assert_calls((schedule, "results_driven_contracting", True), (grants, "results_driven_contracting", True),
                   (bid, "results_driven_contracting", False))
+
+
+def test_everyday_sentences_that_share_the_new_patterns_words_are_not_the_practices() -> None:
+    """Rules 2026.12.07-38: a review of -34 to -37 tried every new pattern on sentences cities publish every day
+    and narrowed those that matched them. A sanitation page's fines and missed-pickup line, a newsletter published
+    quarterly beside a scorecard of store hours, a budget workshop's notes and an election's results presented
+    to council, and an employment offer contingent upon satisfactory results are none of the practices."""
+    sanitation = ("Trash and Recycling | Public Works\nTo report a missed pickup, call 311 or use the city app. Missed "
+                  "collections reported by 10 a.m. are picked up the same day.\nFines for the solid waste ordinance are "
+                  "$100 per violation, and copies of code enforcement reports are $10.00 per report. The hauler's "
+                  "contract is on file with the City Clerk.")
+    newsletter = ("City News | Communications\nThe city newsletter is published quarterly and mailed to every "
+                  "household. Dog licenses are issued annually.\nLibrary hours: the new branch near Target on Main "
+                  "Street opens at 9. Revenues are on target with projections, the finance director said.")
+    workshop = ("City Council Budget Workshop Summary\nKey takeaways from the mayor's budget message: no tax increase, "
+                "two new firefighter positions. Election results will be presented to the City Council for "
+                "certification on November 12. No public comments were received.")
+    offer = ("Careers | Human Resources\nEmployment is contingent upon satisfactory results on a background check and "
+             "drug screen. Payment of the signing bonus is contingent upon satisfactory completion of the probationary "
+             "period. Employees may submit their comments to Human Resources.")
+    _assert_calls((sanitation, "results_driven_contracting", False), (newsletter, "performance_reporting", False),
+                  (workshop, "stakeholder_engagement", False), (offer, "results_driven_contracting", False),
+                  (offer, "stakeholder_engagement", False))
