@@ -1697,3 +1697,16 @@ def test_everyday_sentences_that_share_the_new_patterns_words_are_not_the_practi
     _assert_calls((sanitation, "results_driven_contracting", False), (newsletter, "performance_reporting", False),
                   (workshop, "stakeholder_engagement", False), (offer, "results_driven_contracting", False),
                   (offer, "stakeholder_engagement", False))
+
+
+def test_rated_is_a_word_not_the_end_of_incorporated_or_generated() -> None:
+    """Rules 2026.12.07-39. The engagement words "rated", "ranked" and "responded" count only as whole words: "rated"
+    had been found inside "incorporated", "generated", "operated" and "integrated", and the real tune part, a
+    fourth of the gathered pages and four Sunlight policies were read as engagement partly for that."""
+    history = ("About the City | History\nThe city was incorporated in 1911. Its public works department operated the "
+               "water plant until 1990; the plant generated power for the rail yard. Community priorities for the "
+               "centennial were set by the council, and the public engagement office integrated the museum into "
+               "city hall.")
+    survey = ("2024 Community Survey Results\nResidents rated park upkeep 4.2 out of 5 and ranked street repair as the "
+              "top priority; 1,204 households responded. The council used the results to set next year's budget.")
+    _assert_calls((history, "stakeholder_engagement", False), (survey, "stakeholder_engagement", True))

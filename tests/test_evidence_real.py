@@ -32,7 +32,7 @@ from tests.conftest import realdata
 #: them the floor sits just under what it reaches (see docs/EVIDENCE_METRICS.md, "Real pages, test part").
 #: Since 2026.12.07-37 a records viewer's escaped line breaks ("<br />") are read as breaks: on one test-part page
 #: that turned a false performance call into a false engagement call (performance precision 0.80 -> 0.89,
-#: engagement 0.75 -> 0.69, macro-F1 up); both floors moved with it.
+#: engagement 0.75 -> 0.69); 2026.12.07-39 ("rated" as a whole word) removed a false engagement call (0.75 again).
 TEST_FLOORS = {
     "open_data_policy": (0.78, 0.78),
     "open_data_portal": (0.82, 0.82),
@@ -40,10 +40,10 @@ TEST_FLOORS = {
     "evaluation": (0.85, 0.77),
     "data_governance": (0.90, 0.90),
     "results_driven_contracting": (0.85, 0.72),
-    "stakeholder_engagement": (0.68, 0.74),
+    "stakeholder_engagement": (0.74, 0.74),
 }
-TEST_MACRO_F1 = 0.82
-TUNE_MACRO_F1 = 0.89
+TEST_MACRO_F1 = 0.83
+TUNE_MACRO_F1 = 0.90
 SUNLIGHT_RECALL = 0.89            # over all 146 policies; 12 carry no text and can never be found
 SUNLIGHT_RECALL_WITH_TEXT = 0.97
 
