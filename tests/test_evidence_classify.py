@@ -1550,12 +1550,11 @@ def test_status_words_summaries_of_what_was_heard_and_plans_not_yet_held() -> No
     card = ("What is the Management Scorecard?\nThe Management Scorecard is the county's report card: it measures actual "
             "performance of each department. It is published twice a year, and agency performance measures are "
             "updated online between editions.")
-    heard = ("Charter Commission - Memo\nSummary of what I have heard from public comment so far. I reviewed the written "
-             "comments and the testimony at our last two meetings. Most speakers asked the commission to keep district "
-             "seats; a smaller group asked for a full-time mayor.\nI have also read the comments from residents sent by email, "
-             "which say much the same.")
-    forum = ("Summary of the Community Forums on Public Safety\nParticipation ranged from 9-30 residents at each forum. "
-             "Key themes raised by residents: speeding near schools, dark streets, and how to reach an officer after "
+    heard = ("Charter Commission - Memo\nThis memo is my summary of what I have heard at our hearings, in writing and in "
+             "person. Most speakers want district seats kept; fewer want a full-time mayor.\nThe comments from residents "
+             "that came by email point the same way.")
+    forum = ("Summary of the Community Forums on Public Safety\nAttendance at each forum was 9-30 residents. Key "
+             "themes raised by residents: speeding near schools, dark streets, and how to reach an officer after "
              "hours.")
     shared = ("Budget Ideas | Finance\nThe city is preparing next year's budget. Send us your ideas: your comments will be "
               "shared with the city council during budget work sessions.\nSurvey form\nFill out the survey to give your "
@@ -1563,11 +1562,11 @@ def test_status_words_summaries_of_what_was_heard_and_plans_not_yet_held() -> No
     needs = ("AGENDA REPORT\nSUBJECT: RESULTS OF THE COMMUNITY NEEDS ASSESSMENT SURVEY\nThe consultant ran a community "
              "needs assessment survey online and on paper this fall; the results set the funding priorities of the "
              "five-year plan.")
-    staff = ("Survey results show strengths and room to improve | City News\nThe results of the 2024 Employee Survey are in. "
-             "Survey respondents rated teamwork and benefits highly; responding employees were less sure they are heard "
-             "in decisions about their work.\nSurvey findings by topic: involvement; communication; pay and benefits.\n"
-             "A record 1,900 people, 61 percent of the city workforce, completed the survey, and the response rate beat "
-             "2022's. Department heads heard a summary of the findings and will draft an action plan.")
+    staff = ("Workplace survey results | City News\nThe 2024 Employee Survey is closed and its results are "
+             "in. Survey respondents gave teamwork and benefits high marks; responding employees were less sure their "
+             "views reach decisions.\nSurvey findings by topic: involvement; communication; pay and benefits.\n"
+             "About 1,900 people, 61 percent of the city workforce, took part, more than in 2022. Department heads "
+             "will use the findings for an action plan.")
     appraisal = ("Performance Appraisal Policy | Human Resources\nThe performance appraisal is a yearly conversation "
                  "between a supervisor and an employee. Performance measures set by the department show what outcomes "
                  "have been achieved, and actual performance is compared to the expected level.")
@@ -1624,18 +1623,18 @@ def test_measure_page_questions_a_research_unit_and_what_is_done_with_results() 
     utility = ("Annual Reliability Performance Report\nEach year the utility reports to the utilities commission its "
                "SAIDI, the average minutes without power per customer, and its SAIFI, the average number of outages per "
                "customer, beside the three-year average.")
-    unit = ("The Evidence Team | Office of the City Administrator\nThe Evidence Team is a group of social scientists and "
-            "designers inside city government. It works with departments to design, launch and evaluate city programs, "
-            "so that budget decisions are informed by the best evidence.\nRead about the team's methods and its research "
-            "partners.")
-    results = ("What will be done with the results?\nCouncil and staff will use the results to see how well the city serves "
-               "residents, and to set the priorities of the next strategic plan. Survey responses are anonymous.")
-    townhall = ("Budget Town Hall: Results\nOver 60 attendees came to the town hall on October 3. After an overview of the "
-                "budget gap, community members were asked to share their opinions of five revenue options, and each "
-                "option was then put to a show of hands.")
-    historic = ("What will the City do with the results of this survey?\nThe City will use the results of this survey to "
-                "plan for preservation: it identifies historically significant buildings in each neighborhood. The survey "
-                "is carried out by architectural historians walking each block.")
+    unit = ("The Evidence Team | Office of the City Administrator\nWe are staff social scientists and designers. With each "
+            "department we evaluate city programs as they start, and our findings go to the budget office so that "
+            "budget decisions are informed by the best evidence.\nRead about our methods and our research partners.")
+    results = ("What will be done with the results?\nThe survey's answers tell the council which services residents "
+               "rate highly and which they do not; staff will use the results to set the priorities of the next "
+               "strategic plan. Survey responses are anonymous.")
+    townhall = ("Budget Town Hall: Results\nAbout 60 people came on October 3. Once staff had set out the budget gap, "
+                "residents were invited to share their opinions on four ways to raise revenue, then voted on each by a "
+                "show of hands.")
+    historic = ("What will happen with the results of the survey?\nThe findings go into the preservation plan: "
+                "architectural historians walk each block and list the historically significant buildings they find, and "
+                "the survey results set which districts are studied first.")
     _assert_calls((measure, "performance_reporting", True), (utility, "performance_reporting", True),
                   (unit, "evaluation", True), (results, "stakeholder_engagement", True),
                   (townhall, "stakeholder_engagement", True), (historic, "stakeholder_engagement", False))
@@ -1659,15 +1658,15 @@ def test_collection_damages_per_miss_and_grants_renewed_on_satisfactory_outcomes
     of damages ("$50.00 per miss", missed collections counted each month) and a city's grants to nonprofits whose
     annual funding is contingent upon satisfactory outcomes are contracting for results; a bid page's insurance
     limits "per occurrence" are not."""
-    schedule = ("Section 14. Breach and Damages\nThe following shall be considered a breach of the Agreement:\na) Missed "
-                "curbside collection: $50.00 per miss, for each missed collection above two per collection day, "
-                "assessed at the end of each month.\nb) Missed walk-up collection: $50.00 per miss.\nA missed "
-                "collection is one reported by a resident whose cart was out by 7:00 a.m. and not on the "
-                "Contractor's late list.")
-    grants = ("Community Services Grants - Request for Proposals\nThe City invites proposals from nonprofit "
-              "organizations for four-year grant agreements, with annual funding contingent upon satisfactory "
-              "outcomes and effective program performance. Proposals should show how each program uses "
-              "evidence-based approaches and which outcome measures it will report each quarter.")
+    schedule = ("Section 14. Breach and Damages\nEach of these is a breach of the Agreement:\na) Curbside: $40.00 per miss "
+                "beyond the second on any route day, totalled monthly.\nb) Walk-up service: $40.00 per miss.\nc) Missed "
+                "collections not made up by noon the next day: $60.00 per miss.\nThe "
+                "City counts missed collections from residents' reports, less those on the Contractor's list of "
+                "carts set out late.")
+    grants = ("Community Services Grants - Request for Proposals\nNonprofit organizations may propose programs for "
+              "grant agreements of up to four years. Funding for years two to four is contingent upon satisfactory "
+              "outcomes in the year before. Each proposal names the outcome measures it will report every quarter, and "
+              "staff review the results with each grantee before the next payment is released.")
     # Insurance limits are priced per occurrence too: a bid page's requirements are not damages for a missed standard.
     bid = ("Bid Requirements | Procurement\nBidders must be registered before the due date. Contractor performance on "
            "past city work may be checked with references.\nInsurance: contractors must carry general liability "
