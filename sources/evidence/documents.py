@@ -86,8 +86,7 @@ def from_html(html: str, url: str | None = None) -> Document:
     root = _content_root(soup)
     _strip_chrome(root)
     _drop_link_lists(root)
-    blocks = [" ".join(s.split()) for s in _LITERAL_BREAK.sub("\n", root.get_text("\n")).split("\n")]
-    text = "\n".join(b for b in blocks if b)[:MAX_TEXT_CHARS]
+    text = _lines(root.get_text("\n"))
     h1 = root.find("h1") if hasattr(root, "find") else None
     if not title and h1:
         title = " ".join(h1.get_text(" ").split())
@@ -400,9 +399,15 @@ def _first_pages(reader: pypdf.PdfReader, limit: int) -> list[pypdf.PageObject]:
 _LITERAL_BREAK = re.compile(r"<br\s*/?>", re.I)
 
 
+def _lines(text: str) -> str:
+    """A page's text as HTML and plain text share it: one block per line, whitespace collapsed, empty lines
+    and literal line breaks resolved, capped at MAX_TEXT_CHARS."""
+    lines = (" ".join(x.split()) for x in _LITERAL_BREAK.sub("\n", text).split("\n"))
+    return "\n".join(x for x in lines if x)[:MAX_TEXT_CHARS]
+
+
 def from_text(text: str, url: str | None = None, title: str | None = None) -> Document:
-    lines = [" ".join(x.split()) for x in _LITERAL_BREAK.sub("\n", text).splitlines()]
-    return Document(url, "text", title, "\n".join(x for x in lines if x)[:MAX_TEXT_CHARS])
+    return Document(url, "text", title, _lines("\n".join(text.splitlines())))     # \r, \f, \u2028 ... end lines too
 
 
 def sniff(data: bytes, content_type: str | None = None, url: str | None = None) -> str:
