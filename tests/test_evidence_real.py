@@ -13,7 +13,7 @@ from functools import cache
 
 import pytest
 
-from sources.evidence.classify import KINDS, classify_record
+from sources.evidence.classify import KINDS, classify_record, load_rules
 from sources.evidence.evaluate import (
     REAL_PAGES,
     SUNLIGHT_POLICIES,
@@ -126,3 +126,19 @@ def test_real_meeting_and_department_pages_are_rarely_evidence() -> None:
             called[row["file"]] = kinds
     assert len(rows) >= 30
     assert len(called) <= max(1.0, 0.03 * len(rows)), called
+
+
+def test_the_metrics_history_row_for_the_current_rules_is_what_they_measure() -> None:
+    """docs/EVIDENCE_METRICS.md keeps earlier rounds' figures by hand (old rules cannot be re-run); a row naming
+    the rules now in force must say what they measure, so a later change cannot leave it stale."""
+    from scripts.evidence_metrics import HISTORY
+
+    version = load_rules().version
+    rows = [row for row in HISTORY if row[1] == version]
+    if not rows:
+        pytest.skip(f"no history row for rules {version} yet")
+    _, _, test_f1, tune_f1, found, recall = rows[-1]
+    scores = _scores()
+    assert round(macro_f1(scores["test"]), 3) == test_f1 and round(macro_f1(scores["tune"]), 3) == tune_f1
+    assert _sunlight().found == found
+    assert tuple(round(scores["test"][k].recall, 3) for k in KINDS) == recall
