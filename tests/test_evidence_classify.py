@@ -1709,3 +1709,90 @@ def test_rated_is_a_word_not_the_end_of_incorporated_or_generated() -> None:
     survey = ("2024 Community Survey Results\nResidents rated park upkeep 4.2 out of 5 and ranked street repair as the "
               "top priority; 1,204 households responded. The council used the results to set next year's budget.")
     _assert_calls((history, "stakeholder_engagement", False), (survey, "stakeholder_engagement", True))
+
+
+def test_survey_samples_staff_surveys_roll_call_items_and_contractor_records() -> None:
+    """Rules 2026.12.07-40, from a fifth set of real pages gathered for development. A satisfaction survey that
+    reached people drawn at random is a sample, not a randomized evaluation; a county's survey of its own workforce
+    is not resident engagement however it counts its employees; an agenda item's "(Roll Call Vote)" is how the
+    board will vote on it, not minutes; a code section on documenting "the contractor’s performance" (with a
+    curly apostrophe) and on the evaluation of performance of vendors is contracting for results."""
+    survey = ("Resident Satisfaction Survey 2023: How the Survey Was Done\nThis is the ninth yearly survey the county "
+              "has asked a university research center to run. Interviewers reached 1,350 randomly selected individuals "
+              "by telephone in March. The survey's aims stay the same: to measure how satisfied residents are with "
+              "county services, to compare this year's ratings with earlier years, and to see which groups of residents "
+              "are more or less satisfied. The study's methods and the full questionnaire are in the appendices.")
+    staff = ("News Release | County Executive\nThe County today released the results of its first survey of its "
+             "12,000-member workforce. About 64 percent of the County's employees completed the survey between "
+             "October and November. Survey results were positive overall: most respondents said the county is a good "
+             "place to work and that they understand its priorities. Human Resources will report on next steps in the "
+             "spring.")
+    item = ("Board of Supervisors | Legislative File\nConsider recommendations relating to the Pay for Success "
+            "Project. (Office of the County Executive)\nPossible action:\na. Accept the report on the Pay for Success "
+            "feasibility study.\nb. Approve an agreement with an advisory firm for the next phase. (Roll Call Vote)")
+    minutes = item.replace("(Roll Call Vote)", "Roll call: all members present. Motion carried 5-0.")
+    code = ("Sec. 4-12. Contractor records.\nThe department that administers a contract shall be responsible for "
+            "evaluating and documenting the contractor’s performance and for reporting it to the citywide contractor "
+            "database. The department shall consult that database before recommending any award, and a contractor’s "
+            "performance record shall be weighed in each award of a new contract.")
+    code2 = ("§ 3-40. Contract administration.\nThe purchasing agent shall adopt procedures for the administration of "
+             "county contracts and for the evaluation of performance of contractors and vendors. Performance data "
+             "shall be recorded for each contract, and these evaluations shall be considered in future awards.")
+    _assert_calls((survey, "evaluation", False), (survey, "stakeholder_engagement", True),
+                  (staff, "stakeholder_engagement", False), (item, "results_driven_contracting", True),
+                  (minutes, "results_driven_contracting", False), (code, "results_driven_contracting", True),
+                  (code2, "results_driven_contracting", True))
+
+
+def test_budget_book_measurements_evaluations_of_new_programs_and_surveys_still_to_come() -> None:
+    """Rules 2026.12.07-40, from a sixth set of real pages gathered for development. A budget book's activity page
+    with numeric objectives and a table of activity measurements is performance reporting; a council resolution
+    asking for evaluations of any new programs is evaluation. The name of the What Works Cities program is not
+    evidence of evaluation (a certification release names it four times); an evaluation run with its help still
+    is. A staff report asking for a contract to conduct a survey, with questions to be approved prior to
+    conducting it, shows no resident's view yet."""
+    activity = ("FY 2024-25 Annual Budget | Fire Prevention\nACTIVITY DESCRIPTION: The Fire Prevention activity inspects "
+                "businesses and reviews building plans for fire code compliance.\nACTIVITY OBJECTIVES:\n• To complete 95% "
+                "of annual business inspections.\n• To review new building plans within 10 days of submittal.\nACTIVITY "
+                "MEASUREMENTS: ACTUAL 2022-23 ACTUAL 2023-24 ESTIMATED 2024-25\nInspections completed 1,204 1,310 1,350\n"
+                "Plans reviewed 310 298 320")
+    council = ("Council budget committee adopts evaluation requirement\nThe committee today approved a resolution asking "
+               "that funding proposals for new or expanded programs come with independent evidence that they work. Where "
+               "a program has not been tested, the budget should include funding for evaluations of any new programs, "
+               "designed with the City Auditor.")
+    certified = ("City earns national certification for its use of data\nThe city has been certified by What Works Cities, "
+                 "a national initiative. What Works Cities assesses how cities use data and evidence-based decisions. The "
+                 "mayor said the What Works Cities certification reflects the work of city staff. The city manager "
+                 "thanked What Works Cities and said departments measure the effectiveness of city services.")
+    trial = ("Rental assistance pilot: what we found\nWith technical help from What Works Cities, the housing department "
+             "ran a randomized evaluation of its rental assistance pilot. Of 800 applicants, 400 households were randomly "
+             "assigned to receive assistance and 400 formed the control group. After a year, evictions were 30% lower "
+             "among households that received assistance.")
+    contract = ("Staff Report | Survey Contract\nStaff recommends that Council authorize a contract with one of three "
+                "survey firms to conduct a resident survey this fall. As with the previous survey, the questions will come "
+                "to Council for approval prior to conducting the new survey. The budget includes $20,000 for the citizen "
+                "survey.")
+    _assert_calls((activity, "performance_reporting", True), (council, "evaluation", True),
+                  (certified, "evaluation", False), (trial, "evaluation", True),
+                  (contract, "stakeholder_engagement", False))
+
+
+def test_an_ada_self_evaluation_is_not_a_program_evaluation_and_survey_methods_are_not_a_survey_to_come() -> None:
+    """Rules 2026.12.07-40, after a review of the round's patterns on sentences cities publish every day. An ADA
+    self-evaluation of a city's programs, services and activities is a compliance review, not a program
+    evaluation; a survey's results page that says who was selected to receive it and what was done before
+    conducting it still shows engagement."""
+    ada = ("ADA Title II Self-Evaluation and Transition Plan\nThe City has completed a self-evaluation of its programs, "
+           "services and activities to find barriers for people with disabilities. The self-evaluation of its "
+           "facilities covered 42 buildings and parks. Residents may request an accommodation from the ADA "
+           "coordinator.")
+    results = ("2024 National Community Survey Results\n3,000 households were selected to receive the survey; 742 "
+               "responded. 81% rated the city's parks good or excellent, and street repair was the top concern. Before "
+               "conducting the survey, staff held focus groups whose comments shaped the questions.")
+    # The What Works Cities mask took away a probe's evaluation call that had rested on the program's name; the
+    # trial it describes is read from its own terms instead: the other arm as a group, the effect in points.
+    notice = ("Utility billing notice test\nThe finance department tried a shorter past-due notice that lists the "
+              "payment plan first. Half of 3,000 past-due accounts got the new notice and half got the old one, chosen "
+              "at random. Accounts that got the new notice were 7 percentage points more likely to enter a payment "
+              "plan, and shutoffs fell compared with the old-notice group.")
+    _assert_calls((ada, "evaluation", False), (results, "stakeholder_engagement", True), (notice, "evaluation", True))

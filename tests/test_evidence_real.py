@@ -33,17 +33,19 @@ from tests.conftest import realdata
 #: Since 2026.12.07-37 a records viewer's escaped line breaks ("<br />") are read as breaks: on one test-part page
 #: that turned a false performance call into a false engagement call (performance precision 0.80 -> 0.89,
 #: engagement 0.75 -> 0.69); 2026.12.07-39 ("rated" as a whole word) removed a false engagement call (0.75 again).
+#: Since 2026.12.07-40 the name of the What Works Cities program no longer counts as "what works": one test-part
+#: evaluation call rested partly on it (evaluation recall 0.78 -> 0.67; see docs/EVIDENCE_METRICS.md, Method).
 TEST_FLOORS = {
     "open_data_policy": (0.78, 0.78),
     "open_data_portal": (0.82, 0.82),
     "performance_reporting": (0.85, 0.85),
-    "evaluation": (0.85, 0.77),
+    "evaluation": (0.85, 0.66),
     "data_governance": (0.90, 0.90),
     "results_driven_contracting": (0.85, 0.72),
     "stakeholder_engagement": (0.74, 0.74),
 }
-TEST_MACRO_F1 = 0.83
-TUNE_MACRO_F1 = 0.90
+TEST_MACRO_F1 = 0.82
+TUNE_MACRO_F1 = 0.92
 SUNLIGHT_RECALL = 0.89            # over all 146 policies; 12 carry no text and can never be found
 SUNLIGHT_RECALL_WITH_TEXT = 0.97
 
