@@ -1796,3 +1796,31 @@ def test_an_ada_self_evaluation_is_not_a_program_evaluation_and_survey_methods_a
               "at random. Accounts that got the new notice were 7 percentage points more likely to enter a payment "
               "plan, and shutoffs fell compared with the old-notice group.")
     _assert_calls((ada, "evaluation", False), (results, "stakeholder_engagement", True), (notice, "evaluation", True))
+
+
+def test_typographic_hyphens_and_apostrophes_read_as_the_ascii_ones() -> None:
+    """A page typed in a word processor writes "difference‐in‐differences" with Unicode hyphens and "the city’s"
+    with a curly apostrophe; the rules are written with ASCII ones. The page scores as its ASCII twin does, and
+    its snippet still quotes the page as written."""
+    ascii_page = ("Evaluation of the neighborhood lighting program\nThe city's analysts used a difference-in-differences "
+                  "design: blocks that got new lights were compared with blocks that did not, before and after. "
+                  "Night-time crime fell more on the lit blocks, and the contractor's performance was rated each month.")
+    typeset = ascii_page.replace("-", "\u2010").replace("'", "\u2019")
+    plain = {e.kind: e.score for e in classify(from_text(ascii_page, None, None))}
+    fancy = classify(from_text(typeset, None, None))
+    assert {e.kind: e.score for e in fancy} == plain and "evaluation" in plain
+    assert all("\u2010" in e.snippet or "\u2019" in e.snippet for e in fancy)
+
+
+def test_program_evaluation_named_as_one_use_of_data_is_a_mention() -> None:
+    """Rules 2026.12.07-40, from a seventh set of real pages gathered for development. "Program evaluation" as one
+    item in a list of what a data warehouse allows is a mention, not an evaluation; a release of two program
+    evaluations of named programs, written by the office's evaluation partner, is evaluation."""
+    warehouse = ("Integrated Client Data Warehouse | Human Services\nThe warehouse links records from 20 county programs at "
+                 "the level of the individual, which allows better care coordination, operational improvements and "
+                 "program evaluation. Because the records are sensitive, staff built a synthetic copy for outside "
+                 "analysts, and the pilot of text reminders will use it.")
+    release = ("News and Reports\nThe Office releases two program evaluations of its job training programs\nThe reports, "
+               "written by our evaluation partner, describe how each program was run and what happened to participants: "
+               "how many finished training and how many were employed a year later.")
+    _assert_calls((warehouse, "evaluation", False), (release, "evaluation", True))
