@@ -18,7 +18,7 @@ from pathlib import Path
 from sources.criteria.catalog import load_catalog
 from sources.datafiles import DataFileError, RulesFile, load_data_file
 from sources.evidence.documents import Document, from_html, from_text, load
-from sources.evidence.needles import IGNORECASE_ASCII_TWINS, NeedleFinder, fold_pattern, needles
+from sources.evidence.needles import NeedleFinder, fold, fold_pattern, needles
 
 RULES_PATH = Path(__file__).with_name("rules.yaml")
 KINDS = ("open_data_policy", "open_data_portal", "performance_reporting", "evaluation", "data_governance",
@@ -355,17 +355,15 @@ class _Text:
 
     @classmethod
     def of(cls, text: str, finder: NeedleFinder, links: tuple[tuple[int, int], ...] = ()) -> _Text:
-        folded = text.translate(_TYPOGRAPHY).lower()
+        folded = fold(text.translate(_TYPOGRAPHY))
         return cls(text, folded, finder.present_in_folded(folded), links)
 
 
 #: Typographic marks a word processor puts in for the ASCII ones the rules are written with: curly quotes and
 #: apostrophes ("the contractor’s performance"), and hyphens, non-breaking hyphens, figure and en dashes and the
 #: minus sign ("difference‐in‐differences"). One character for one, so match spans still index the page's text;
-#: the em dash stays, as it joins clauses rather than words. The table also holds ``fold``'s case twins, so one
-#: pass does both (``fold`` is ``translate`` then ``lower``, and ``lower`` leaves these marks alone).
-_TYPOGRAPHY = str.maketrans({**IGNORECASE_ASCII_TWINS,
-                             "\u2018": "'", "\u2019": "'", "\u201b": "'", "\u2032": "'", "\u201c": '"', "\u201d": '"',
+#: the em dash stays, as it joins clauses rather than words.
+_TYPOGRAPHY = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201b": "'", "\u2032": "'", "\u201c": '"', "\u201d": '"',
                              "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2212": "-"})
 
 
