@@ -4,7 +4,12 @@ reader process that dies costs the page that killed it and nothing else."""
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
+import sys
+import textwrap
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -166,3 +171,45 @@ def test_readers_started_early_are_taken_warm_by_the_next_crawl_or_closed() -> N
         left = _processes(reading._waiting)
     assert left and not any(p.is_alive() for p in left)    # nobody took it: closed on leaving
     assert reading._waiting is None
+
+
+def _running(pid: int) -> bool:
+    """Whether ``pid`` is a live process (a zombie waiting to be reaped is not)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return fields[0] != "Z"
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads process states from /proc (Linux)")
+def test_reader_processes_end_when_the_crawl_process_is_killed_outright() -> None:
+    """A crawl process killed with SIGKILL (as the OOM killer does) runs no clean-up; its reader processes wait on
+    their pool's queue, which they hold both ends of, so without a watch they would wait there for ever. They
+    end within a few seconds instead."""
+    script = textwrap.dedent("""
+        import multiprocessing, time
+        from sources.evidence.reading import PageReader
+        reader = PageReader(2)
+        reader.read(b"<p>Open data portal</p>", content_type="text/html", charset_header=None,
+                    url="https://www.city.example/", max_pdf_pages=5)
+        print(" ".join(str(p.pid) for p in multiprocessing.active_children()), flush=True)
+        time.sleep(300)
+    """)
+    crawl = subprocess.Popen([sys.executable, "-c", script], cwd=Path(__file__).resolve().parents[1],
+                             stdout=subprocess.PIPE, text=True)
+    try:
+        readers = [int(pid) for pid in crawl.stdout.readline().split()]
+        assert readers and all(_running(pid) for pid in readers)
+    finally:
+        os.kill(crawl.pid, signal.SIGKILL)
+        crawl.wait(timeout=30)
+        crawl.stdout.close()
+    deadline = time.monotonic() + 15
+    while any(_running(pid) for pid in readers) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    left = [pid for pid in readers if _running(pid)]
+    for pid in left:                    # never leave them behind, even when the assertion fails
+        os.kill(pid, signal.SIGKILL)
+    assert not left, f"reader processes {left} outlived their crawl process"

@@ -10,7 +10,8 @@ A reader process that dies (a parser crash, the kernel's OOM killer) breaks the 
 flight. Each of those pages is read again, alone, in a process of its own: the page that killed the pool
 kills that one too and is recorded with an ``extract_error`` saying so; the others read normally. The
 next page starts a new pool. Nothing is read in the crawl's own process after a death, since the page
-that caused it would take the whole run down.
+that caused it would take the whole run down. The other way round, a crawl process killed outright
+takes its readers with it: each ends once its parent is gone (:func:`_exit_with`).
 
 A process about to run a whole pipeline can start its readers early (:func:`started_early`): they import
 their parsers while the steps before the crawl run, on a CPU those steps leave idle, and the crawl takes
@@ -28,6 +29,7 @@ import logging.handlers
 import multiprocessing
 import os
 import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -39,6 +41,8 @@ _log = logging.getLogger(__name__)
 
 READER_DIED = ("the reader process died reading this page (a parser crash or out of memory); the page is "
                "recorded, not read")
+#: How often a reader process checks that the crawl's process is still there (see ``_exit_with``).
+PARENT_CHECK_SECONDS = 1.0
 
 
 def read_body(body: bytes, *, content_type: str | None, charset_header: str | None, url: str | None,
@@ -170,8 +174,8 @@ class PageReader:
                 self._listener = logging.handlers.QueueListener(self._records, _Redispatch())
                 self._listener.start()
             records = self._records
-        return ProcessPoolExecutor(processes, mp_context=context, initializer=_send_records_to,
-                                   initargs=(records, logging.getLogger().getEffectiveLevel()))
+        return ProcessPoolExecutor(processes, mp_context=context, initializer=_start_reader,
+                                   initargs=(records, logging.getLogger().getEffectiveLevel(), os.getpid()))
 
     def _lost(self, pool: ProcessPoolExecutor) -> None:
         """A process of ``pool`` died: count it once (every page in flight sees the same broken pool) and
@@ -212,6 +216,25 @@ def started_early(processes: int) -> Iterator[None]:
 
 def _warm() -> None:
     load_rules()
+
+
+def _start_reader(records: multiprocessing.queues.Queue, level: int, parent: int) -> None:
+    """In a reader process, first: log records go back to the crawl's process, and the reader leaves when
+    that process is gone."""
+    _send_records_to(records, level)
+    _exit_with(parent)
+
+
+def _exit_with(parent: int, every: float = PARENT_CHECK_SECONDS) -> None:
+    """End this process soon after ``parent`` is gone. A reader waits on its pool's queue, which it holds
+    both ends of, so a crawl process killed outright (SIGKILL, the OOM killer) would leave it waiting there
+    for ever, holding its memory; once the parent is gone the reader has been handed to another parent."""
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(every)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="cdpi-reader-parent-watch", daemon=True).start()
 
 
 def _send_records_to(records: multiprocessing.queues.Queue, level: int) -> None:
