@@ -116,7 +116,7 @@ def test_empty_catalog_profiles_to_zero(tmp_path: Path) -> None:
     assert page.total == 0 and profile(page.records)["dataset_count"] == 0
 
 
-@pytest.mark.parametrize("body", [b'{"results": [{"resource": {"name": "cut', b"[]", b'{"nothing": 1}'])
+@pytest.mark.parametrize("body", [b'{"results": [{"resource": {"name": "cut', b'["a", 2]', b'{"nothing": 1}'])
 def test_malformed_catalogs_raise_a_format_error(body: bytes) -> None:
     with pytest.raises(CatalogFormatError):
         parse_socrata(body)
@@ -226,3 +226,84 @@ def test_arcgis_hub_v3_document() -> None:
     assert rec.id == "afcf88c4" and rec.title == "Zoning" and rec.api_access and rec.updated_at.year == 2019
     with pytest.raises(CatalogFormatError):
         PARSERS["dcat"](json.dumps(doc).encode())    # a v3 document is Hub's, not a DCAT-US catalog
+
+
+def _ods_dataset(dataset_id: str, modified: str, *, v1: bool = False) -> dict:
+    """One dataset as the Explore API describes it: v2 nests its metadata under metas.default, v1 keeps
+    it directly under metas and names the id ``datasetid``."""
+    meta = {"title": dataset_id.replace("-", " ").title(), "modified": modified, "publisher": "Public Works",
+            "keyword": ["streets"], "license": "Open Database License (ODbL)", "description": "<p>Rows.</p>"}
+    fields = [{"name": "street", "type": "text", "label": "Street", "description": "Street name"}]
+    if v1:
+        return {"datasetid": dataset_id, "metas": meta, "has_records": True, "fields": fields, "features": []}
+    return {"dataset_id": dataset_id, "dataset_uid": "da_" + dataset_id[:6], "has_records": True,
+            "metas": {"default": meta}, "fields": fields, "features": ["analyze"]}
+
+
+def test_opendatasoft_catalogs_of_every_api_version_profile_alike() -> None:
+    """v2.1 (results[]), v2.0 (datasets[].dataset, with links) and v1 (datasets[] with datasetid, flat metas,
+    nhits) describe the same two datasets; each reads to the same records and total."""
+    a, b = ("street-trees", "2024-05-01T10:00:00+00:00"), ("paving-plan", "2019-02-01T00:00:00+00:00")
+    v21 = {"total_count": 40, "results": [_ods_dataset(*a), _ods_dataset(*b)]}
+    v20 = {"total_count": 40, "links": [{"href": "https://data.example.gov/api/v2/catalog/datasets", "rel": "self"}],
+           "datasets": [{"links": [], "dataset": _ods_dataset(*a)}, {"links": [], "dataset": _ods_dataset(*b)}]}
+    v1 = {"nhits": 40, "parameters": {"rows": 10, "start": 0, "format": "json", "timezone": "UTC"},
+          "datasets": [_ods_dataset(*a, v1=True), _ods_dataset(*b, v1=True)]}
+    as_of = datetime(2024, 12, 1, tzinfo=UTC)
+    profiles = []
+    for body in (v21, v20, v1):
+        page = PARSERS["opendatasoft"](json.dumps(body).encode(), "data.example.gov")
+        assert [r.id for r in page.records] == ["street-trees", "paving-plan"] and page.total == 40
+        assert all(not r.issues and r.department == "Public Works" and r.column_descriptions for r in page.records)
+        profiles.append(profile(page.records, as_of=as_of, reported_total=page.total))
+    assert profiles[0] == profiles[1] == profiles[2] and profiles[0]["updated_365d_share"] == 0.5
+
+
+def test_opendatasoft_dataset_lookup_is_a_one_dataset_page() -> None:
+    for body in (_ods_dataset("street-trees", "2024-05-01"), {"links": [], "dataset": _ods_dataset("street-trees",
+                 "2024-05-01")}, _ods_dataset("street-trees", "2024-05-01", v1=True)):
+        page = PARSERS["opendatasoft"](json.dumps(body).encode())
+        assert [r.id for r in page.records] == ["street-trees"] and page.total is None and page.notes
+    with pytest.raises(CatalogFormatError):
+        PARSERS["opendatasoft"](b'{"total_count": 3}')
+
+
+def _ckan_package(name: str, modified: str) -> dict:
+    return {"id": f"id-{name}", "name": name, "title": name.title(), "type": "dataset", "metadata_modified": modified,
+            "notes": "Rows.", "license_id": "cc-by", "license_title": "Creative Commons Attribution",
+            "organization": {"name": "public-works", "title": "Public Works"}, "tags": [{"name": "streets"}],
+            "resources": [{"format": "CSV", "datastore_active": True}]}
+
+
+def test_ckan_catalog_from_each_action_it_is_read_with() -> None:
+    """package_search is the catalog page; current_package_list_with_resources, package_show and
+    package_list are read too, each with what it can say (package_list: names only)."""
+    pkgs = [_ckan_package("permits", "2024-06-01T12:00:00.123456"), _ckan_package("parcels", "2020-01-01T00:00:00")]
+    with_resources = PARSERS["ckan"](json.dumps({"success": True, "result": pkgs}).encode())
+    assert [r.id for r in with_resources.records] == ["id-permits", "id-parcels"] and with_resources.total is None
+    assert with_resources.records[0].department == "public-works" and with_resources.records[0].api_access
+    show = PARSERS["ckan"](json.dumps({"help": "…package_show", "success": True, "result": pkgs[0]}).encode())
+    assert [r.title for r in show.records] == ["Permits"] and show.notes
+    names = PARSERS["ckan"](json.dumps({"success": True, "result": ["permits", "parcels", "budget"]}).encode())
+    assert [r.id for r in names.records] == ["permits", "parcels", "budget"] and names.total == 3
+    assert profile(names.records)["dataset_count"] == 3 and profile(names.records)["updated_365d_share"] == 0.0
+    with pytest.raises(CatalogFormatError):
+        PARSERS["ckan"](b'{"success": true, "result": {"count": 2}}')
+    with pytest.raises(CatalogFormatError):
+        PARSERS["ckan"](b'{"success": false, "error": {"__type": "Not Found Error", "message": "Not found"}}')
+
+
+def test_socrata_list_of_views_is_a_catalog_without_a_total() -> None:
+    """``/api/views.json``: a bare array of view objects, columns left out, types from displayType."""
+    views = [{"id": "abcd-1234", "name": "Permits", "viewType": "tabular", "displayType": "table",
+              "rowsUpdatedAt": 1717243200, "category": "Housing", "tags": ["permits"]},
+             {"id": "efgh-5678", "name": "Council map", "viewType": "geo", "displayType": "map",
+              "viewLastModified": 1500000000},
+             {"id": "ijkl-9012", "name": "Annual report", "viewType": "blobby", "displayType": "blob",
+              "viewLastModified": 1600000000}]
+    page = parse_socrata(json.dumps(views).encode(), "data.example.gov")
+    assert [(r.id, r.type) for r in page.records] == [("abcd-1234", "dataset"), ("efgh-5678", "map"),
+                                                     ("ijkl-9012", "file")]
+    assert page.total is None and page.records[0].api_access and page.records[0].column_descriptions is None
+    assert page.records[0].updated_at == datetime(2024, 6, 1, 12, 0, tzinfo=UTC)
+    assert parse_socrata(b"[]").records == []

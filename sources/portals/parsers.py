@@ -19,7 +19,9 @@ from sources.portals.records import DatasetRecord, parse_time, text
 
 PLATFORMS = ("socrata", "ckan", "arcgis_hub", "opendatasoft", "dcat")
 _SOCRATA_TYPES = {"dataset": "dataset", "map": "map", "file": "file", "href": "link", "chart": "other",
-                  "filter": "other", "story": "other", "datalens": "other", "measure": "other"}
+                  "filter": "other", "story": "other", "datalens": "other", "measure": "other",
+                  # a view's displayType, where a list of views gives no assetType
+                  "table": "dataset", "blob": "file", "calendar": "other"}
 
 
 class CatalogFormatError(ValueError):
@@ -36,20 +38,37 @@ class CatalogPage:
 
 
 def load(body: bytes | str | dict) -> dict:
-    if isinstance(body, dict):
-        return body
-    try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise CatalogFormatError(f"malformed JSON: {exc}") from exc
+    data = load_any(body)
     if not isinstance(data, dict):
         raise CatalogFormatError(f"expected a JSON object, got {type(data).__name__}")
     return data
 
 
+def load_any(body: bytes | str | dict | list) -> dict | list:
+    """The JSON document, object or array: some endpoints answer with a bare array (Socrata's
+    ``/api/views.json``)."""
+    if isinstance(body, dict | list):
+        return body
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise CatalogFormatError(f"malformed JSON: {exc}") from exc
+
+
 def parse_socrata(body, portal: str | None = None) -> CatalogPage:
-    """Discovery API `/api/catalog/v1`: `results[]` of {resource, classification, metadata, owner}."""
-    data = load(body)
+    """Discovery API `/api/catalog/v1`: `results[]` of {resource, classification, metadata, owner}.
+
+    Also read: one dataset's metadata (``/api/views/<id>.json``) and a domain's list of views
+    (``/api/views.json``, a bare array of the same objects, columns usually left out), which older
+    portals and saved copies still carry. Neither says how many the catalog holds."""
+    data = load_any(body)
+    if isinstance(data, list):
+        if data and not any(isinstance(view, dict) for view in data):
+            raise CatalogFormatError("a JSON array with no view object in it is not a Socrata list of views")
+        records = _entries(data, "socrata", portal, _socrata_view_record)
+        return CatalogPage("socrata", records, None, ["Socrata list of views (/api/views.json): no reported total"])
+    if not isinstance(data, dict):
+        raise CatalogFormatError(f"expected a JSON object or array, got {type(data).__name__}")
     if not isinstance(data.get("results"), list):
         if _is_socrata_view(data):
             view = parse_socrata_view(data, portal)
@@ -105,15 +124,26 @@ def parse_socrata_view(body, portal: str | None = None) -> SocrataView:
     data = load(body)
     if not _is_socrata_view(data):
         raise CatalogFormatError("not Socrata dataset metadata (/api/views/<id>.json)")
-    columns = [c for c in data["columns"] if isinstance(c, dict)]
-    rows_updated = _int(data.get("rowsUpdatedAt")) if not isinstance(data.get("rowsUpdatedAt"), bool) else None
+    rec = _socrata_view_record(data, portal)
+    rows_updated = _rows_updated(data)
+    return SocrataView(data["id"], rec.title, len(data["columns"]), rows_updated, rec.updated_at, rec)
+
+
+def _rows_updated(data: dict) -> int | None:
+    return _int(data.get("rowsUpdatedAt")) if not isinstance(data.get("rowsUpdatedAt"), bool) else None
+
+
+def _socrata_view_record(data: dict, portal: str | None) -> DatasetRecord:
+    """A record from a view object: the data's last change (``rowsUpdatedAt``), else the metadata's."""
+    columns = [c for c in _list(data.get("columns")) if isinstance(c, dict)]
+    rows_updated = _rows_updated(data)
     updated_at = parse_time(rows_updated if rows_updated is not None else _int(data.get("viewLastModified")))
     meta = _obj(data.get("metadata"))
     license_ = _obj(data.get("license"))
     kind = str(data.get("assetType") or data.get("displayType") or "").lower()
     tabular = data.get("viewType") == "tabular"
     rec = DatasetRecord(
-        platform="socrata", portal=portal, id=data["id"], title=text(data.get("name")),
+        platform="socrata", portal=portal, id=_id(data.get("id")), title=text(data.get("name")),
         type=_SOCRATA_TYPES.get(kind, "dataset" if tabular else "other"), updated_at=updated_at,
         department=text(data.get("attribution")) or text(data.get("category")),
         description=text(data.get("description")),
@@ -122,18 +152,35 @@ def parse_socrata_view(body, portal: str | None = None) -> SocrataView:
         column_descriptions=any(str(c.get("description") or "").strip() for c in columns) if columns else None,
         api_access=tabular)
     _flag(rec, data, required=("id", "name"))
-    return SocrataView(data["id"], rec.title, len(data["columns"]), rows_updated, updated_at, rec)
+    return rec
 
 
 def parse_ckan(body, portal: str | None = None) -> CatalogPage:
-    """Action API `package_search`: `{"success": true, "result": {"count", "results": [package]}}`."""
+    """Action API, ``{"success": true, "result": ...}``, from any of the actions a catalog is read with:
+
+    - ``package_search``: ``result = {"count", "results": [package]}``, the catalog page;
+    - ``current_package_list_with_resources``: ``result = [package]``, no total;
+    - ``package_show``: ``result = package``, one dataset;
+    - ``package_list``: ``result = ["name", ...]``, the catalog's names only (no dates, no metadata).
+    """
     data = load(body)
     if data.get("success") is False:
         raise CatalogFormatError(f"CKAN error: {data.get('error')}")
     result = data.get("result")
-    if not isinstance(result, dict) or not isinstance(result.get("results"), list):
-        raise CatalogFormatError("CKAN response without result.results")
-    return CatalogPage("ckan", _entries(result["results"], "ckan", portal, _ckan_record), _int(result.get("count")))
+    if isinstance(result, dict) and isinstance(result.get("results"), list):
+        return CatalogPage("ckan", _entries(result["results"], "ckan", portal, _ckan_record),
+                           _int(result.get("count")))
+    if isinstance(result, list) and result and all(isinstance(name, str) for name in result):
+        return CatalogPage("ckan", [DatasetRecord(platform="ckan", portal=portal, id=name, title=None)
+                                    for name in result], len(result),
+                           ["CKAN package_list: dataset names only, no dates or metadata"])
+    if isinstance(result, list):
+        return CatalogPage("ckan", _entries(result, "ckan", portal, _ckan_record), None,
+                           ["CKAN package list with resources: no reported total"])
+    if isinstance(result, dict) and ("id" in result or "name" in result) and "resources" in result:
+        return CatalogPage("ckan", _entries([result], "ckan", portal, _ckan_record), None,
+                           ["CKAN package_show: one dataset, not a catalog page"])
+    raise CatalogFormatError("CKAN response without result.results (nor a package list or one package)")
 
 
 def _ckan_record(pkg: dict, portal: str | None) -> DatasetRecord:
@@ -154,19 +201,40 @@ def _ckan_record(pkg: dict, portal: str | None) -> DatasetRecord:
 
 
 def parse_opendatasoft(body, portal: str | None = None) -> CatalogPage:
-    """Explore API v2.1 `catalog/datasets`: `{"total_count", "results": [{dataset_id, metas.default}]}`."""
+    """Explore API catalog search, in each version portals still answer, and one dataset's lookup:
+
+    - v2.1 ``/api/explore/v2.1/catalog/datasets``: ``{"total_count", "results": [dataset]}``;
+    - v2.0 ``/api/v2/catalog/datasets``: ``{"total_count", "links", "datasets": [{"links", "dataset"}]}``;
+    - v1 ``/api/datasets/1.0/search``: ``{"nhits", "parameters", "datasets": [dataset]}``, each with
+      ``datasetid`` and its metadata directly under ``metas`` (v2 nests it under ``metas.default``);
+    - a lookup of one dataset (``…/catalog/datasets/<id>``; v2.0 wraps it in ``{"dataset": …}``).
+    """
     data = load(body)
-    if not isinstance(data.get("results"), list):
-        raise CatalogFormatError("OpenDataSoft catalog without a results list")
-    return CatalogPage("opendatasoft", _entries(data["results"], "opendatasoft", portal, _ods_record),
-                       _int(data.get("total_count")))
+    if isinstance(data.get("results"), list):
+        items, total = data["results"], data.get("total_count")
+    elif isinstance(data.get("datasets"), list):
+        items = [d["dataset"] if isinstance(d, dict) and "dataset" in d else d for d in data["datasets"]]
+        total = data["total_count"] if "total_count" in data else data.get("nhits")
+    else:
+        one = data if _is_ods_dataset(data) else _obj(data.get("dataset"))
+        if not _is_ods_dataset(one):
+            raise CatalogFormatError("OpenDataSoft catalog without a results or datasets list")
+        return CatalogPage("opendatasoft", _entries([one], "opendatasoft", portal, _ods_record), None,
+                           ["OpenDataSoft dataset lookup: one dataset, not a catalog page"])
+    return CatalogPage("opendatasoft", _entries(items, "opendatasoft", portal, _ods_record), _int(total))
+
+
+def _is_ods_dataset(data: dict) -> bool:
+    return isinstance(data.get("metas"), dict) and ("dataset_id" in data or "datasetid" in data)
 
 
 def _ods_record(ds: dict, portal: str | None) -> DatasetRecord:
-    meta = _obj(_obj(ds.get("metas")).get("default"))
+    metas = _obj(ds.get("metas"))
+    meta = _obj(metas.get("default")) if "default" in metas else metas
+    id_key = "datasetid" if "datasetid" in ds and "dataset_id" not in ds else "dataset_id"
     fields = [f for f in _list(ds.get("fields")) if isinstance(f, dict)]
     rec = DatasetRecord(
-        platform="opendatasoft", portal=portal, id=_id(ds.get("dataset_id")), title=text(meta.get("title")),
+        platform="opendatasoft", portal=portal, id=_id(ds.get(id_key)), title=text(meta.get("title")),
         type="dataset" if ds.get("has_records", True) else "file",
         updated_at=parse_time(meta.get("modified") or meta.get("data_processed")),
         department=text(meta.get("publisher")), description=text(meta.get("description")),
@@ -174,7 +242,7 @@ def _ods_record(ds: dict, portal: str | None) -> DatasetRecord:
         formats=["api", "csv", "json"] if ds.get("has_records", True) else [],
         column_descriptions=any(f.get("description") for f in fields) if fields else None,
         api_access=bool(ds.get("has_records", True)))
-    _flag(rec, ds, required=("dataset_id",))
+    _flag(rec, ds, required=(id_key,))
     return rec
 
 
