@@ -307,3 +307,28 @@ def test_socrata_list_of_views_is_a_catalog_without_a_total() -> None:
     assert page.total is None and page.records[0].api_access and page.records[0].column_descriptions is None
     assert page.records[0].updated_at == datetime(2024, 6, 1, 12, 0, tzinfo=UTC)
     assert parse_socrata(b"[]").records == []
+
+
+def test_arcgis_hub_search_api_feature_collection() -> None:
+    """The Hub Search API (OGC API - Records): features[].properties are ArcGIS items, numberMatched the
+    total; a service type is data behind an API, a PDF a file, a web map a map."""
+    def item(item_id: str, title: str, kind: str, modified_ms: int) -> dict:
+        return {"id": item_id, "type": "Feature", "geometry": None, "time": None,
+                "links": [{"rel": "self", "href": f"https://hub.example.gov/api/search/v1/items/{item_id}"}],
+                "properties": {"id": item_id, "title": title, "type": kind, "modified": modified_ms,
+                               "owner": "gis_admin", "tags": ["city"], "licenseInfo": "", "access": "public",
+                               "snippet": f"{title}.", "typeKeywords": ["Data"]}}
+    body = {"type": "FeatureCollection", "numberMatched": 812, "numberReturned": 3, "timeStamp": "2024-12-01T00:00:00Z",
+            "links": [{"rel": "next", "href": "https://hub.example.gov/api/search/v1/collections/dataset/items?startindex=4"}],
+            "features": [item("a1", "Parcels", "Feature Service", 1730000000000),
+                         item("b2", "Annual Report", "PDF", 1500000000000),
+                         item("c3", "Zoning Map", "Web Map", 1720000000000)]}
+    for raw in (json.dumps(body).encode(), body):
+        page = PARSERS["arcgis_hub"](raw, "hub.example.gov")
+        assert page.total == 812 and [(r.id, r.type, r.api_access) for r in page.records] == [
+            ("a1", "dataset", True), ("b2", "file", False), ("c3", "map", False)]
+        assert page.records[0].updated_at.year == 2024 and page.records[0].department == "gis_admin"
+    (one,) = PARSERS["arcgis_hub"](json.dumps(body["features"][0]).encode()).records
+    assert one.title == "Parcels"
+    with pytest.raises(CatalogFormatError):
+        PARSERS["dcat"](json.dumps(body).encode())      # a Hub search document is not a DCAT-US catalog

@@ -259,7 +259,8 @@ def parse_dcat(body, portal: str | None = None, platform: str = "dcat") -> Catal
     memory is the body plus the records, not several times the body.
 
     For ``arcgis_hub`` a Hub v3 JSON:API document (``{"data": {...}|[...], "meta": ...}``, from
-    ``/api/v3/datasets``) is read as well.
+    ``/api/v3/datasets``) and a Hub Search API feature collection (``/api/search/v1/…/items``) are read
+    as well.
     """
     self_entries: list[dict] = []
     if isinstance(body, dict | list):
@@ -269,6 +270,8 @@ def parse_dcat(body, portal: str | None = None, platform: str = "dcat") -> Catal
             kind, conforms, items = "catalog", bool(body.get("conformsTo")), body["dataset"]
         elif platform == "arcgis_hub" and isinstance(body.get("data"), dict | list):
             return _hub_v3_page(body, portal)
+        elif platform == "arcgis_hub" and _is_ogc(body):
+            return _hub_ogc_page(body, portal)
         else:
             raise CatalogFormatError("DCAT-US catalog without a dataset list")
         records = _dcat_entries(items, kind, platform, portal, self_entries)
@@ -277,6 +280,8 @@ def parse_dcat(body, portal: str | None = None, platform: str = "dcat") -> Catal
         kind, conforms = _dcat_head(raw, jsonapi=platform == "arcgis_hub")
         if kind == "jsonapi":
             return _hub_v3_page(load(raw), portal)
+        if kind == "ogc":
+            return _hub_ogc_page(load(raw), portal)
         try:
             items = ijson.items(raw, "item" if kind == "legacy" else "dataset.item", use_float=True)
             records = _dcat_entries(items, kind, platform, portal, self_entries)
@@ -337,7 +342,8 @@ def _dcat_head(raw: bytes, jsonapi: bool = False) -> tuple[str, bool]:
 
     - ``catalog``: a top-level object whose ``dataset`` is an array (DCAT-US 1.1);
     - ``legacy``: a top-level array of objects (Project Open Data v1.0);
-    - ``jsonapi`` (only when asked): a top-level object with a ``data`` object or array (ArcGIS Hub v3).
+    - ``jsonapi`` (only when asked): a top-level object with a ``data`` object or array (ArcGIS Hub v3);
+    - ``ogc`` (only when asked): a GeoJSON feature collection or feature (the Hub Search API).
 
     Only the top-level keys before ``dataset`` are walked; a ``conformsTo`` placed after the entries is
     found by a plain byte search."""
@@ -361,6 +367,9 @@ def _dcat_head(raw: bytes, jsonapi: bool = False) -> tuple[str, bool]:
                 return "catalog", conforms or b'"conformsTo"' in raw
             elif jsonapi and prefix == "data" and event in ("start_map", "start_array"):
                 return "jsonapi", False
+            elif jsonapi and ((prefix == "features" and event == "start_array")
+                              or (prefix == "type" and event == "string" and value == "Feature")):
+                return "ogc", False
             elif prefix == "" and event == "end_map":
                 break
     except StopIteration as exc:
@@ -460,6 +469,39 @@ def _hub_v3_record(item: dict, portal: str | None) -> DatasetRecord:
     if not rec.title:
         rec.issues.append("missing name")
     return rec
+
+
+def _is_ogc(data: dict) -> bool:
+    return isinstance(data.get("features"), list) or (data.get("type") == "Feature"
+                                                       and isinstance(data.get("properties"), dict))
+
+
+#: ArcGIS item types served as a queryable service: the data is there through an API, not only a file.
+_HUB_SERVICE = re.compile(r"\b(service|wfs|wms|wmts|ogcfeatureserver)\b", re.I)
+
+
+def _hub_ogc_page(data: dict, portal: str | None) -> CatalogPage:
+    """ArcGIS Hub Search API (OGC API - Records, ``/api/search/v1/collections/<id>/items[/<item>]``): a
+    GeoJSON ``FeatureCollection`` whose ``features[].properties`` are the ArcGIS items, with the total
+    in ``numberMatched``; or one ``Feature``."""
+    if isinstance(data.get("features"), list):
+        items, total = data["features"], _int(data.get("numberMatched"))
+    elif _is_ogc(data):
+        items, total = [data], 1
+    else:
+        raise CatalogFormatError("ArcGIS Hub search response without features")
+    return CatalogPage("arcgis_hub", _entries(items, "arcgis_hub", portal, _hub_ogc_record), total,
+                       ["ArcGIS Hub Search API (OGC API - Records) document"])
+
+
+def _hub_ogc_record(feature: dict, portal: str | None) -> DatasetRecord:
+    """The item's own fields under v3's names, then read as a v3 resource: one mapping for both APIs."""
+    props = feature.get("properties")
+    if not isinstance(props, dict):
+        raise TypeError("feature without properties")
+    attrs = dict(props, name=props.get("title") or props.get("name"), license=props.get("licenseInfo") or None,
+                 hasApi=bool(_HUB_SERVICE.search(str(props.get("type") or ""))))
+    return _hub_v3_record({"id": feature.get("id") or props.get("id"), "attributes": attrs}, portal)
 
 
 def _entries(items: Iterable, platform: str, portal: str | None,
