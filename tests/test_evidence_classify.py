@@ -1824,3 +1824,31 @@ def test_program_evaluation_named_as_one_use_of_data_is_a_mention() -> None:
                "written by our evaluation partner, describe how each program was run and what happened to participants: "
                "how many finished training and how many were employed a year later.")
     _assert_calls((warehouse, "evaluation", False), (release, "evaluation", True))
+
+
+def test_service_damages_ratings_of_those_the_city_pays_and_a_measure_page_s_template() -> None:
+    """Rules 2026.12.07-42, from a tenth set of real pages gathered for development. Liquidated damages in a service
+    contract price a missed standard (labelling rule 11), so they count on their own; damages for a late building,
+    or a cap on what a hauler may charge its own customers, do not. A staff report on how the city's grant
+    subrecipients performed, with funds moved on the results, rates those the city pays. A measure page's template
+    (the trend, why the measure matters, what drives it) is performance reporting."""
+    schedule = ("Attachment D: Liquidated Damages\nFranchise Agreement for Collection Services\nThe hauler agrees that "
+                "service failures harm the City and its residents and that the amounts below are liquidated damages.\n"
+                "Cart not delivered within five business days: $100\nComplaint not resolved within two business days: "
+                "$50")
+    building = ("Article 9 | Liquidated Damages\nThe Contractor shall achieve Substantial Completion of the library within "
+                "300 calendar days. For each calendar day of delay beyond that date the Contractor shall pay the City "
+                "$900 as liquidated damages, which may be deducted from the retention.")
+    customers = ("Sec. 8-14. Customer service agreements.\nA franchised hauler shall give each customer a written service "
+                 "agreement. The agreement may not require customers to pay more than two months of liquidated damages "
+                 "when a customer ends service early, and shall state the rate for each container size.")
+    grants = ("Block Grant Subrecipients Performance Evaluation\nSUBJECT: Subrecipient performance evaluations and "
+              "reallocation of funds\nStaff reviewed each public service subrecipient's quarterly reports against the "
+              "number of residents it agreed to serve. Two agencies served fewer than half; staff recommends moving "
+              "their unspent funds to the food bank, which met its goal.")
+    measure = ("Library Program Attendance\nPerformance trends\nWhy is this important?\nPrograms bring residents into "
+               "branches that might not otherwise visit.\nTarget: 40,000 attendees. Actual: 36,250.\nFactors contributing "
+               "to current performance\nBranch closures for repairs lowered attendance in the spring quarter.")
+    _assert_calls((schedule, "results_driven_contracting", True), (building, "results_driven_contracting", False),
+                  (customers, "results_driven_contracting", False), (grants, "results_driven_contracting", True),
+                  (measure, "performance_reporting", True))
