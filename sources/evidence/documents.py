@@ -26,18 +26,31 @@ _NEVER_TEXT = frozenset({"script", "style", "noscript", "template", "svg", "ifra
 #: Landmarks that are chrome wherever they are (``header`` and ``form`` are judged by context, below).
 _CHROME = ("nav", "footer", "aside")
 _CHROME_ROLES = frozenset({"navigation", "banner", "contentinfo", "search"})
+#: A fragment that only describes the layout around it ("page-w-sidebar", "has-sidebar", Weebly's
+#: "wsite-not-footer", "no-header-page"): the element is the page beside the chrome, not the chrome.
+_LAYOUT_MODIFIER = r"(?<!\bw)(?<!with)(?<!has)(?<!\bno)(?<!not)(?<!non)(?<!without)"
 #: class/id fragments that mark chrome in sites that do not use semantic elements.
-_CHROME_HINT = re.compile(r"(^|[-_ ])(nav|navbar|menu|breadcrumbs?|footer|sidebar|skip|cookie|social|share)([-_ ]|$)",
-                          re.I)
+_CHROME_HINT = re.compile(rf"(^|{_LAYOUT_MODIFIER}[-_ ])(nav|navbar|menu|breadcrumbs?|footer|sidebar|skip|cookie|"
+                          r"social|share)([-_ ]|$)", re.I)
 #: Fragments that mark a site's banner, or a content block's own heading: CMSs name the heading of a view,
 #: page, entry, card or module "header" (Drupal ``view-header``, WordPress ``entry-header``, CivicPlus
 #: ``div.header`` above an agenda list). Such an element is chrome only outside the page's content.
-_HEADER_HINT = re.compile(r"(^|[-_ ])(header|masthead|banner)([-_ ]|$)", re.I)
+_HEADER_HINT = re.compile(rf"(^|{_LAYOUT_MODIFIER}[-_ ])(header|masthead|banner)([-_ ]|$)", re.I)
 #: class/id fragments of the containers CMSs put the page's own content in.
 _CONTENT_HINT = re.compile(r"(^|[-_ ])(content|maincontent|article|entry|hentry|post|story)([-_ ]|$)", re.I)
 #: A form (search box, sign-up, filter) is chrome unless this much text is found in its first
 #: FORM_NODES nodes (controls and scripts are already gone by then).
 FORM_TEXT_CHARS = 200
+#: A ``main`` landmark with less text than this, on a page whose body has MAIN_BODY_FACTOR times as much, is
+#: a template's empty shell (a heading, a banner image) and the page's text lies outside it: read the body.
+MAIN_MIN_CHARS = 200
+MAIN_BODY_FACTOR = 5
+#: An element named like chrome ("sidebar", "menu") that holds this much text outside links is a layout
+#: wrapper around the page ("s5_responsive_mobile_sidebar_body_wrap"), not chrome: menus are links and
+#: footers are an address. Judged on at most WRAPPER_NODES nodes, for at most WRAPPER_CHECKS elements a page.
+WRAPPER_PROSE_CHARS = 1500
+WRAPPER_NODES = 3000
+WRAPPER_CHECKS = 20
 FORM_NODES = 2000
 #: Links read from HTML comments (menus a site commented out still name its pages): a budget of
 #: comment characters parsed per page, and of links taken from them.
@@ -163,6 +176,10 @@ def _content_root(soup):
         if node.name == "article":
             articles.append(node)
     if main is not None:
+        body = soup.body
+        if (body is not None and not _has_text(main, MAIN_MIN_CHARS, FORM_NODES)
+                and _has_text(body, MAIN_MIN_CHARS * MAIN_BODY_FACTOR, FORM_NODES)):
+            return body
         return main
     if len(articles) != 1:
         return soup.body or soup
@@ -191,6 +208,7 @@ def _strip_chrome(root) -> None:
     """
     scoped = getattr(root, "name", None) in ("main", "article") or _attr(root, "role") == "main"
     gone: set[int] = set()
+    checks = WRAPPER_CHECKS
     stack = [(root, scoped, getattr(root, "name", None) == "form")]
     while stack:
         tag, in_content, in_form = stack.pop()
@@ -199,8 +217,11 @@ def _strip_chrome(root) -> None:
             if name is None:
                 continue
             hint = _hint(child)
-            if _is_chrome(child, name, hint, in_content) or (name == "form" and not in_form and not _has_text(
-                    child, FORM_TEXT_CHARS, FORM_NODES)):
+            chrome = _is_chrome(child, name, hint, in_content)
+            if chrome and checks > 0 and _named_chrome_only(child, name, hint):
+                checks -= 1
+                chrome = _prose_chars(child, WRAPPER_PROSE_CHARS, WRAPPER_NODES) < WRAPPER_PROSE_CHARS
+            if chrome or (name == "form" and not in_form and not _has_text(child, FORM_TEXT_CHARS, FORM_NODES)):
                 _decompose(child, gone)
                 continue
             inner = in_content or name in ("main", "article") or _attr(child, "role") == "main" or bool(
@@ -218,6 +239,31 @@ def _is_chrome(tag, name: str, hint: str, in_content: bool) -> bool:
     if name == "header" or _HEADER_HINT.search(hint):
         return not in_content
     return False
+
+
+def _named_chrome_only(tag, name: str, hint: str) -> bool:
+    """Whether ``tag`` is chrome only by its class or id (not a ``nav``/``footer``/``aside`` element, not an
+    ARIA landmark, not a site header): a name can be a layout wrapper's, an element cannot."""
+    return (name not in _CHROME and name != "header" and _attr(tag, "role") not in _CHROME_ROLES
+            and bool(_CHROME_HINT.search(hint)))
+
+
+def _prose_chars(tag, limit: int, max_nodes: int) -> int:
+    """Characters of text (whitespace aside) under ``tag`` outside links, counted up to ``limit`` within
+    ``max_nodes`` nodes: a menu's words are its links, a page's are not."""
+    size, seen = 0, 0
+    stack = [iter(tag.contents)]
+    while stack and seen < max_nodes and size < limit:
+        child = next(stack[-1], None)
+        if child is None:
+            stack.pop()
+            continue
+        seen += 1
+        if type(child) in (NavigableString, CData):
+            size += len("".join(str(child).split()))
+        elif getattr(child, "name", None) != "a" and getattr(child, "contents", None):
+            stack.append(iter(child.contents))
+    return size
 
 
 def _has_text(tag, chars: int, max_nodes: int) -> bool:

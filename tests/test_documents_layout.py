@@ -1,0 +1,50 @@
+"""Main text where a site's class names and landmarks say less than they seem to.
+
+Written after reading saved pages of local agencies' sites from a public scraper project's test files (not in
+this repository): a Weebly site's "wsite-not-footer", a school district's "page-w-sidebar-container", a Joomla
+template's "s5_responsive_mobile_sidebar_body_wrap" and a ``main`` holding only a heading each cost a whole
+page's text. The markup below is ours, shaped the same way.
+"""
+
+from __future__ import annotations
+
+from sources.evidence.documents import WRAPPER_PROSE_CHARS, from_html
+
+PROSE = ("The Commission oversees the special service area budget and meets on the third Wednesday of each "
+         "month. Its members are appointed by the Mayor and serve three-year terms. ")
+
+
+def _page(body: str) -> str:
+    return f"<html><head><title>Commission | Example County</title></head><body>{body}</body></html>"
+
+
+def test_class_names_that_describe_the_layout_are_not_the_chrome_they_name() -> None:
+    html = _page(
+        '<div class="no-header-page"><div class="wsite-elements wsite-not-footer wsite-content">'
+        f'<div class="page-w-sidebar-container"><section class="page-w-sidebar-section"><p>{PROSE}</p></section>'
+        '<div class="sidebar"><ul><li><a href="/a">Agendas</a></li><li><a href="/m">Minutes</a></li></ul></div>'
+        '</div></div><div class="site-footer">Copyright Example County</div></div>')
+    text = from_html(html, "https://www.example.gov/commission").text
+    assert "appointed by the Mayor" in text
+    assert "Agendas" not in text and "Copyright" not in text     # the real sidebar and footer still go
+
+
+def test_an_empty_main_landmark_does_not_hide_the_page_beside_it() -> None:
+    html = _page('<nav><a href="/">Home</a> <a href="/about">About</a></nav>'
+                 '<main class="grid-container"><h1>Commission</h1></main>'
+                 f'<div class="intro-text"><p>{PROSE * 8}</p></div>')
+    text = from_html(html).text
+    assert "appointed by the Mayor" in text and "About" not in text
+    full = _page(f'<nav><a href="/about">About</a></nav><main><h1>Commission</h1><p>{PROSE * 2}</p></main>'
+                 '<div class="promo"><p>Visit the farmers market this Saturday on Main Street.</p></div>')
+    assert "farmers market" not in from_html(full).text      # a main with the page's text is still the page
+
+
+def test_a_wrapper_named_for_the_sidebar_beside_it_keeps_the_page_it_wraps() -> None:
+    links = "".join(f'<li><a href="/p{i}">Program page number {i}</a></li>' for i in range(60))
+    html = _page('<div class="s5_responsive_mobile_sidebar_body_wrap"><div class="s5_body_padding">'
+                 f'<p>{PROSE * 12}</p></div></div>'
+                 f'<div class="s5_responsive_mobile_sidebar"><ul>{links}</ul></div>')
+    assert len(PROSE * 12) > WRAPPER_PROSE_CHARS
+    text = from_html(html).text
+    assert "appointed by the Mayor" in text and "Program page number" not in text
