@@ -48,3 +48,21 @@ def test_a_wrapper_named_for_the_sidebar_beside_it_keeps_the_page_it_wraps() -> 
     assert len(PROSE * 12) > WRAPPER_PROSE_CHARS
     text = from_html(html).text
     assert "appointed by the Mayor" in text and "Program page number" not in text
+
+
+def test_a_class_that_negates_what_it_names_is_not_that_chrome() -> None:
+    html = _page('<div class="site-banner"><a href="/">County Home</a></div>'
+                 '<div class="main-container not-banner-header"><div class="row">'
+                 f'<p>{PROSE}</p></div></div>')
+    text = from_html(html).text
+    assert "appointed by the Mayor" in text and "County Home" not in text
+
+
+def test_an_outer_wrapper_named_for_the_sidebar_state_is_the_page_it_wraps() -> None:
+    """A theme's outermost div named "upper tmnf-sidebar-active" around a page that is mostly a list of agenda
+    files: too few words outside links to be called prose, but nearly all of the page's text."""
+    rows = "".join(f'<p>Council Agenda, meeting {i} <a href="/agenda{i}.pdf">Download</a></p>' for i in range(40))
+    html = _page(f'<div class="upper tmnf-sidebar-active header_default"><div class="wrapper"><h1>Agendas</h1>'
+                 f'{rows}</div></div><div class="sidebar"><a href="/mayor">Mayor</a> <a href="/clerk">Clerk</a></div>')
+    text = from_html(html).text
+    assert "meeting 39" in text and "Mayor" not in text

@@ -29,6 +29,9 @@ _CHROME_ROLES = frozenset({"navigation", "banner", "contentinfo", "search"})
 #: A fragment that only describes the layout around it ("page-w-sidebar", "has-sidebar", Weebly's
 #: "wsite-not-footer", "no-header-page"): the element is the page beside the chrome, not the chrome.
 _LAYOUT_MODIFIER = r"(?<!\bw)(?<!with)(?<!has)(?<!\bno)(?<!not)(?<!non)(?<!without)"
+#: A class that negates or describes what it names ("not-banner-header", "no-sidebar", "has-nav"): never
+#: read as a chrome or header name.
+_NEGATED_CLASS = re.compile(r"^(no|not|non|without|has|with)[-_]", re.I)
 #: class/id fragments that mark chrome in sites that do not use semantic elements.
 _CHROME_HINT = re.compile(rf"(^|{_LAYOUT_MODIFIER}[-_ ])(nav|navbar|menu|breadcrumbs?|footer|sidebar|skip|cookie|"
                           r"social|share)([-_ ]|$)", re.I)
@@ -51,6 +54,12 @@ MAIN_BODY_FACTOR = 5
 WRAPPER_PROSE_CHARS = 1500
 WRAPPER_NODES = 3000
 WRAPPER_CHECKS = 20
+#: Such an element holding this share of the text of the whole region being read is the page itself (a theme's
+#: outer "upper tmnf-sidebar-active" div around a list of agenda links): chrome is a part of a page, never
+#: nearly all of it. Texts are counted on at most WRAPPER_PAGE_NODES nodes.
+WRAPPER_SHARE = 0.8
+WRAPPER_MIN_CHARS = 500                 # an element with less text is never weighed against the whole page
+WRAPPER_PAGE_NODES = 20_000
 FORM_NODES = 2000
 #: Links read from HTML comments (menus a site commented out still name its pages): a budget of
 #: comment characters parsed per page, and of links taken from them.
@@ -209,6 +218,7 @@ def _strip_chrome(root) -> None:
     scoped = getattr(root, "name", None) in ("main", "article") or _attr(root, "role") == "main"
     gone: set[int] = set()
     checks = WRAPPER_CHECKS
+    whole: list[int] = []                 # the region's text size, counted once, when first needed
     stack = [(root, scoped, getattr(root, "name", None) == "form")]
     while stack:
         tag, in_content, in_form = stack.pop()
@@ -216,11 +226,16 @@ def _strip_chrome(root) -> None:
             name = getattr(child, "name", None)
             if name is None:
                 continue
-            hint = _hint(child)
+            hint = " ".join(t for t in _hint(child).split() if not _NEGATED_CLASS.match(t))
             chrome = _is_chrome(child, name, hint, in_content)
             if chrome and checks > 0 and _named_chrome_only(child, name, hint):
                 checks -= 1
                 chrome = _prose_chars(child, WRAPPER_PROSE_CHARS, WRAPPER_NODES) < WRAPPER_PROSE_CHARS
+                size = _text_chars(child, WRAPPER_PAGE_NODES) if chrome else 0
+                if size >= WRAPPER_MIN_CHARS:     # only an element of some size can be nearly the whole page
+                    if not whole:
+                        whole.append(_text_chars(root, WRAPPER_PAGE_NODES))
+                    chrome = size < WRAPPER_SHARE * whole[0]
             if chrome or (name == "form" and not in_form and not _has_text(child, FORM_TEXT_CHARS, FORM_NODES)):
                 _decompose(child, gone)
                 continue
@@ -264,6 +279,11 @@ def _prose_chars(tag, limit: int, max_nodes: int) -> int:
         elif getattr(child, "name", None) != "a" and getattr(child, "contents", None):
             stack.append(iter(child.contents))
     return size
+
+
+def _text_chars(tag, max_nodes: int) -> int:
+    """Characters of text (whitespace aside) under ``tag``, within ``max_nodes`` nodes."""
+    return sum(len("".join(piece.split())) for piece in _strings(tag, max_nodes))
 
 
 def _has_text(tag, chars: int, max_nodes: int) -> bool:
