@@ -66,3 +66,19 @@ def test_an_outer_wrapper_named_for_the_sidebar_state_is_the_page_it_wraps() -> 
                  f'{rows}</div></div><div class="sidebar"><a href="/mayor">Mayor</a> <a href="/clerk">Clerk</a></div>')
     text = from_html(html).text
     assert "meeting 39" in text and "Mayor" not in text
+
+
+def test_a_wrapper_named_for_its_layout_that_holds_the_content_container_is_kept() -> None:
+    """A theme's "site-main-inner-wrap template-sidebar-right" holds both the page's .entry-content and its
+    sidebar; the page is short and its menu long, so only the container it holds tells it from a sidebar."""
+    menu = "".join(f'<li><a href="/d{i}">Department of Services number {i}</a></li>' for i in range(80))
+    html = _page(f'<ul class="top-links">{menu}</ul>'
+                 '<div class="site-main-inner-wrap row template-sidebar-right"><div class="columns">'
+                 f'<div class="entry-content"><p>{PROSE}</p></div></div>'
+                 '<div class="widget-area sidebar"><div class="widget-content"><a href="/events">Events</a></div>'
+                 '</div></div>')
+    text = from_html(html).text
+    assert "appointed by the Mayor" in text and "Events" not in text
+    sidebar = _page(f'<div class="content"><p>{PROSE}</p></div><div class="sidebar"><div class="widget-content">'
+                    '<p>Sign up for the newsletter to hear about events.</p></div></div>')
+    assert "newsletter" not in from_html(sidebar).text     # a sidebar's widget container is not the page's

@@ -230,7 +230,8 @@ def _strip_chrome(root) -> None:
             chrome = _is_chrome(child, name, hint, in_content)
             if chrome and checks > 0 and _named_chrome_only(child, name, hint):
                 checks -= 1
-                chrome = _prose_chars(child, WRAPPER_PROSE_CHARS, WRAPPER_NODES) < WRAPPER_PROSE_CHARS
+                chrome = (_prose_chars(child, WRAPPER_PROSE_CHARS, WRAPPER_NODES) < WRAPPER_PROSE_CHARS
+                          and not _holds_content(child, WRAPPER_NODES))
                 size = _text_chars(child, WRAPPER_PAGE_NODES) if chrome else 0
                 if size >= WRAPPER_MIN_CHARS:     # only an element of some size can be nearly the whole page
                     if not whole:
@@ -279,6 +280,34 @@ def _prose_chars(tag, limit: int, max_nodes: int) -> int:
         elif getattr(child, "name", None) != "a" and getattr(child, "contents", None):
             stack.append(iter(child.contents))
     return size
+
+
+#: Class or id tokens only a page's own content container carries (not "widget-content": a sidebar's
+#: widgets are named so too).
+_CONTENT_CONTAINER = frozenset({"content", "main-content", "maincontent", "site-content", "page-content",
+                                "entry-content", "post-content", "primary-content", "content-area", "main"})
+
+
+def _holds_content(tag, max_nodes: int) -> bool:
+    """Whether ``tag`` holds the page's content landmark (``main``, ``article``, ``[role=main]``) or its content
+    container (``.entry-content``, ``#main-content``…) within ``max_nodes`` nodes: a sidebar does not hold the
+    page it sits beside, a layout wrapper named for it ("template-sidebar-right") does."""
+    seen = 0
+    stack = [iter(tag.contents)]
+    while stack and seen < max_nodes:
+        child = next(stack[-1], None)
+        if child is None:
+            stack.pop()
+            continue
+        if not isinstance(child, Tag):
+            continue
+        seen += 1
+        if child.name in ("main", "article") or _attr(child, "role") == "main" or any(
+                token.lower() in _CONTENT_CONTAINER for token in _hint(child).split()):
+            return True
+        if child.contents:
+            stack.append(iter(child.contents))
+    return False
 
 
 def _text_chars(tag, max_nodes: int) -> int:
