@@ -330,7 +330,7 @@ def cmd_profile_portal(args: argparse.Namespace) -> int:
         try:
             pages.append(PARSERS[args.platform](Path(path).read_bytes(), args.portal))
         except CatalogFormatError as exc:
-            raise CliError(f"{path}: not a {args.platform} catalog page ({exc})") from None
+            raise CliError(f"{path}: not a catalog page of {args.platform} ({exc})") from None
     print(json.dumps(profile_pages(args.platform, pages, as_of=as_of), indent=2, sort_keys=True))
     return 0
 

@@ -152,7 +152,7 @@ def test_profile_portal_cli(tmp_path: Path, capsys: pytest.CaptureFixture) -> No
     bad = tmp_path / "bad.json"
     bad.write_text("{not json")
     assert cli(["profile-portal", "--platform", "ckan", str(bad)]) == 1
-    assert "not a ckan catalog page" in capsys.readouterr().err
+    assert "not a catalog page of ckan" in capsys.readouterr().err
 
 
 def test_portal_suites_accept_survey_output_and_quarantine_bad_rows() -> None:
