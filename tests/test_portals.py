@@ -332,3 +332,41 @@ def test_arcgis_hub_search_api_feature_collection() -> None:
     assert one.title == "Parcels"
     with pytest.raises(CatalogFormatError):
         PARSERS["dcat"](json.dumps(body).encode())      # a Hub search document is not a DCAT-US catalog
+
+
+def test_look_alike_bodies_are_not_catalogs_and_huge_numbers_are_no_totals() -> None:
+    """From a review of the new formats: a dataset's rows, a CKAN license or organization list and a map
+    layer's features each have the shape of a list of objects, but are not catalogs; JSON's 1e400 and deep
+    nesting end as a format error or a missing total, never another exception."""
+    rows = [{"id": "0", "name": "Riverside Park", "acres": "12.5"}, {"id": "1", "name": "Elm Park"}]
+    with pytest.raises(CatalogFormatError):
+        parse_socrata(json.dumps(rows).encode())                                  # /resource/<id>.json rows
+    filtered = [{"id": "abcd-1234", "name": "Permits", "viewType": "tabular", "displayType": "table"},
+                {"id": "wxyz-9876", "name": "Permits, 2024 only", "viewType": "tabular", "displayType": "table",
+                 "modifyingViewUid": "abcd-1234"}]
+    assert [r.type for r in parse_socrata(json.dumps(filtered).encode()).records] == ["dataset", "other"]
+    for action, result in (("license_list", [{"id": "cc-by", "title": "Creative Commons Attribution"}]),
+                           ("organization_list", ["public-works", "parks"])):
+        body = {"help": f"https://data.example.gov/api/3/action/help_show?name={action}", "success": True,
+                "result": result}
+        with pytest.raises(CatalogFormatError):
+            PARSERS["ckan"](json.dumps(body).encode())
+    with pytest.raises(CatalogFormatError):
+        PARSERS["ckan"](json.dumps({"success": True, "result": [{"id": "cc-by", "title": "CC BY"}]}).encode())
+    names = PARSERS["ckan"](json.dumps({"success": True, "result": ["permits", None, "parcels"]}).encode())
+    assert [r.id for r in names.records] == ["permits", None, "parcels"] and names.records[1].issues
+    parks = {"type": "FeatureCollection", "numberMatched": 2, "features": [
+        {"type": "Feature", "geometry": None, "properties": {"name": "Riverside Park", "type": "park"}}]}
+    with pytest.raises(CatalogFormatError):
+        PARSERS["arcgis_hub"](json.dumps(parks).encode())
+    sd = {"type": "Feature", "id": "s1", "properties": {"title": "Parcels", "type": "Service Definition",
+                                                         "owner": "gis", "modified": 1700000000000}}
+    (rec,) = PARSERS["arcgis_hub"](json.dumps(sd).encode()).records
+    assert not rec.api_access                                   # an uploaded service file, not a running service
+    huge = PARSERS["opendatasoft"](b'{"total_count": 1e400, "results": []}')
+    assert huge.total is None and huge.records == []
+    views = parse_socrata(b'[{"id": "abcd-1234", "name": "P", "viewType": "tabular", "rowsUpdatedAt": 1e400}]')
+    assert views.records[0].updated_at is None
+    for platform in ("socrata", "ckan", "opendatasoft"):
+        with pytest.raises(CatalogFormatError):
+            PARSERS[platform](b"[" * 100_000)

@@ -53,6 +53,8 @@ def load_any(body: bytes | str | dict | list) -> dict | list:
         return json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
         raise CatalogFormatError(f"malformed JSON: {exc}") from exc
+    except RecursionError as exc:
+        raise CatalogFormatError("malformed JSON: nested too deeply to be a catalog") from exc
 
 
 def parse_socrata(body, portal: str | None = None) -> CatalogPage:
@@ -63,8 +65,9 @@ def parse_socrata(body, portal: str | None = None) -> CatalogPage:
     portals and saved copies still carry. Neither says how many the catalog holds."""
     data = load_any(body)
     if isinstance(data, list):
-        if data and not any(isinstance(view, dict) for view in data):
-            raise CatalogFormatError("a JSON array with no view object in it is not a Socrata list of views")
+        if data and not any(_looks_like_view(view) for view in data):
+            raise CatalogFormatError("a JSON array with no Socrata view in it (an object with a 4x4 id and a view "
+                                     "type) is not a list of views: rows of a dataset, perhaps")
         records = _entries(data, "socrata", portal, _socrata_view_record)
         return CatalogPage("socrata", records, None, ["Socrata list of views (/api/views.json): no reported total"])
     if not isinstance(data, dict):
@@ -113,6 +116,11 @@ class SocrataView:
     record: DatasetRecord
 
 
+def _looks_like_view(data) -> bool:
+    return (isinstance(data, dict) and isinstance(data.get("id"), str) and bool(_SOCRATA_4X4.match(data["id"]))
+            and any(key in data for key in ("viewType", "displayType", "assetType")))
+
+
 def _is_socrata_view(data: dict) -> bool:
     return (isinstance(data.get("id"), str) and bool(_SOCRATA_4X4.match(data["id"]))
             and isinstance(data.get("columns"), list) and ("viewType" in data or "rowsUpdatedAt" in data))
@@ -141,6 +149,8 @@ def _socrata_view_record(data: dict, portal: str | None) -> DatasetRecord:
     meta = _obj(data.get("metadata"))
     license_ = _obj(data.get("license"))
     kind = str(data.get("assetType") or data.get("displayType") or "").lower()
+    if not data.get("assetType") and data.get("modifyingViewUid"):
+        kind = "filter"                   # a view derived from another (a filtered view), not a dataset of its own
     tabular = data.get("viewType") == "tabular"
     rec = DatasetRecord(
         platform="socrata", portal=portal, id=_id(data.get("id")), title=text(data.get("name")),
@@ -166,21 +176,45 @@ def parse_ckan(body, portal: str | None = None) -> CatalogPage:
     data = load(body)
     if data.get("success") is False:
         raise CatalogFormatError(f"CKAN error: {data.get('error')}")
+    action = _ckan_action(data.get("help"))
+    if action is not None and action not in _CKAN_CATALOG_ACTIONS:
+        raise CatalogFormatError(f"CKAN {action} is not a list of datasets")
     result = data.get("result")
     if isinstance(result, dict) and isinstance(result.get("results"), list):
         return CatalogPage("ckan", _entries(result["results"], "ckan", portal, _ckan_record),
                            _int(result.get("count")))
-    if isinstance(result, list) and result and all(isinstance(name, str) for name in result):
-        return CatalogPage("ckan", [DatasetRecord(platform="ckan", portal=portal, id=name, title=None)
-                                    for name in result], len(result),
-                           ["CKAN package_list: dataset names only, no dates or metadata"])
+    if isinstance(result, list) and result and all(name is None or isinstance(name, str) for name in result):
+        if action is None and not any(result):
+            raise CatalogFormatError("CKAN result of nulls is not a list of dataset names")
+        return CatalogPage("ckan", [DatasetRecord(platform="ckan", portal=portal, id=name, title=None,
+                                                  issues=[] if name else ["missing name"]) for name in result],
+                           len(result), ["CKAN package_list: dataset names only, no dates or metadata"])
     if isinstance(result, list):
+        if result and not any(_looks_like_package(pkg) for pkg in result):
+            raise CatalogFormatError("CKAN list whose entries are not packages (no resources, no "
+                                     "metadata_modified): licenses, groups or organizations, perhaps")
         return CatalogPage("ckan", _entries(result, "ckan", portal, _ckan_record), None,
                            ["CKAN package list with resources: no reported total"])
     if isinstance(result, dict) and ("id" in result or "name" in result) and "resources" in result:
         return CatalogPage("ckan", _entries([result], "ckan", portal, _ckan_record), None,
                            ["CKAN package_show: one dataset, not a catalog page"])
     raise CatalogFormatError("CKAN response without result.results (nor a package list or one package)")
+
+
+#: The Action API calls whose result is a catalog or a part of one; ``help`` names the call (its URL ends in
+#: ``help_show?name=<action>``), so a tag, group or license list cannot pass for one.
+_CKAN_CATALOG_ACTIONS = frozenset({"package_search", "package_list", "current_package_list_with_resources",
+                                   "package_show"})
+_CKAN_HELP = re.compile(r"help_show\?name=([a-z_]+)")
+
+
+def _ckan_action(help_value) -> str | None:
+    found = _CKAN_HELP.search(help_value) if isinstance(help_value, str) else None
+    return found.group(1) if found else None
+
+
+def _looks_like_package(pkg) -> bool:
+    return isinstance(pkg, dict) and any(key in pkg for key in ("resources", "metadata_modified", "num_resources"))
 
 
 def _ckan_record(pkg: dict, portal: str | None) -> DatasetRecord:
@@ -477,7 +511,7 @@ def _is_ogc(data: dict) -> bool:
 
 
 #: ArcGIS item types served as a queryable service: the data is there through an API, not only a file.
-_HUB_SERVICE = re.compile(r"\b(service|wfs|wms|wmts|ogcfeatureserver)\b", re.I)
+_HUB_SERVICE = re.compile(r"(\bservice|\bwfs|\bwms|\bwmts|ogcfeatureserver)$", re.I)
 
 
 def _hub_ogc_page(data: dict, portal: str | None) -> CatalogPage:
@@ -486,12 +520,21 @@ def _hub_ogc_page(data: dict, portal: str | None) -> CatalogPage:
     in ``numberMatched``; or one ``Feature``."""
     if isinstance(data.get("features"), list):
         items, total = data["features"], _int(data.get("numberMatched"))
+        if items and not any(_looks_like_hub_item(f) for f in items):
+            raise CatalogFormatError("a feature collection whose features are not ArcGIS items (a map layer's "
+                                     "features, perhaps: Hub's search gives each item's type and owner)")
     elif _is_ogc(data):
         items, total = [data], 1
     else:
         raise CatalogFormatError("ArcGIS Hub search response without features")
     return CatalogPage("arcgis_hub", _entries(items, "arcgis_hub", portal, _hub_ogc_record), total,
                        ["ArcGIS Hub Search API (OGC API - Records) document"])
+
+
+def _looks_like_hub_item(feature) -> bool:
+    props = feature.get("properties") if isinstance(feature, dict) else None
+    return isinstance(props, dict) and "type" in props and any(
+        key in props for key in ("owner", "orgId", "access", "typeKeywords"))
 
 
 def _hub_ogc_record(feature: dict, portal: str | None) -> DatasetRecord:
@@ -516,7 +559,7 @@ def _entries(items: Iterable, platform: str, portal: str | None,
             continue
         try:
             rec = build(item, portal)
-        except (TypeError, AttributeError, ValueError) as exc:
+        except (TypeError, AttributeError, ValueError, OverflowError) as exc:
             rec = DatasetRecord(platform=platform, portal=portal, id=None, title=None,
                                 issues=[f"malformed entry: {type(exc).__name__}"])
         records.append(rec)
@@ -550,7 +593,7 @@ def _flag(rec: DatasetRecord, raw: dict, required: tuple[str, ...]) -> None:
 def _int(value) -> int | None:
     try:
         return int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):     # JSON allows 1e400 and Infinity
         return None
 
 
