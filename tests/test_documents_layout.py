@@ -74,7 +74,7 @@ def test_a_wrapper_named_for_its_layout_that_holds_the_content_container_is_kept
     menu = "".join(f'<li><a href="/d{i}">Department of Services number {i}</a></li>' for i in range(80))
     html = _page(f'<ul class="top-links">{menu}</ul>'
                  '<div class="site-main-inner-wrap row template-sidebar-right"><div class="columns">'
-                 f'<div class="entry-content"><p>{PROSE}</p></div></div>'
+                 f'<div class="entry-content"><p>{PROSE * 2}</p></div></div>'
                  '<div class="widget-area sidebar"><div class="widget-content"><a href="/events">Events</a></div>'
                  '</div></div>')
     text = from_html(html).text
@@ -82,3 +82,32 @@ def test_a_wrapper_named_for_its_layout_that_holds_the_content_container_is_kept
     sidebar = _page(f'<div class="content"><p>{PROSE}</p></div><div class="sidebar"><div class="widget-content">'
                     '<p>Sign up for the newsletter to hear about events.</p></div></div>')
     assert "newsletter" not in from_html(sidebar).text     # a sidebar's widget container is not the page's
+
+
+def test_chrome_that_is_long_or_holds_blocks_and_cards_is_still_chrome() -> None:
+    """From a review of the wrapper rules: a Drupal sidebar whose every block has a ``.content`` div, a footer of
+    long legal notices, a cookie-settings dialog, a mega-menu holding a featured ``article`` card and a short
+    ``main`` beside a long menu must all stay out of the text."""
+    legal = ("The City does not discriminate on the basis of race, color, national origin, sex, religion, age or "
+             "disability in employment or the provision of services. Requests for public records may be made to "
+             "the City Clerk under the state's public records law. ") * 6
+    menu = "".join(f'<li><a href="/s{i}">Service number {i}</a> Apply, pay or report online.</li>' for i in range(30))
+    html = _page(f'<div id="main"><h1>Commission</h1><p>{PROSE}</p></div>'
+                 '<div id="sidebar-first" class="sidebar"><div class="block"><div class="content"><p>Pay your water '
+                 'bill online.</p></div></div></div>'
+                 f'<div class="site-footer"><p>{legal}</p></div>'
+                 f'<div class="cookie-settings-modal"><p>{legal}</p></div>')
+    text = from_html(html).text
+    assert "appointed by the Mayor" in text
+    assert "water bill" not in text and "does not discriminate" not in text
+    card = _page(f'<div class="mega-menu"><ul>{menu}</ul><article class="card"><h3>Summer camp</h3>'
+                 '<p>Registration is open.</p></article></div>'
+                 f'<div class="page"><h1>Commission</h1><p>{PROSE * 2}</p></div>')
+    text = from_html(card).text
+    assert "appointed by the Mayor" in text and "Summer camp" not in text
+    short = _page(f'<nav><ul>{menu}</ul></nav><main><h1>Contact Us</h1><p>Call 311 for city services.</p></main>'
+                  '<div class="alert-bar"><p>City offices close at noon Friday.</p></div>')
+    text = from_html(short).text
+    assert "Call 311" in text and "offices close" not in text
+    spaced = _page(f'<div class="wrap"><p>{PROSE}</p></div><div class="no footer"><p>Copyright Example County</p></div>')
+    assert "Copyright" not in from_html(spaced).text        # two classes, "no" and "footer": a footer

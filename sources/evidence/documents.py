@@ -28,29 +28,35 @@ _CHROME = ("nav", "footer", "aside")
 _CHROME_ROLES = frozenset({"navigation", "banner", "contentinfo", "search"})
 #: A fragment that only describes the layout around it ("page-w-sidebar", "has-sidebar", Weebly's
 #: "wsite-not-footer", "no-header-page"): the element is the page beside the chrome, not the chrome.
-_LAYOUT_MODIFIER = r"(?<!\bw)(?<!with)(?<!has)(?<!\bno)(?<!not)(?<!non)(?<!without)"
+_LAYOUT_MODIFIER = "".join(rf"(?<![-_]{word})(?<!^{word})" for word in ("no", "not", "non", "has", "with", "without")
+                           ) + r"(?<![a-z0-9][-_]w)"     # "page-w-sidebar", not Webflow's "w-nav"
 #: A class that negates or describes what it names ("not-banner-header", "no-sidebar", "has-nav"): never
 #: read as a chrome or header name.
 _NEGATED_CLASS = re.compile(r"^(no|not|non|without|has|with)[-_]", re.I)
 #: class/id fragments that mark chrome in sites that do not use semantic elements.
-_CHROME_HINT = re.compile(rf"(^|{_LAYOUT_MODIFIER}[-_ ])(nav|navbar|menu|breadcrumbs?|footer|sidebar|skip|cookie|"
+_CHROME_HINT = re.compile(rf"(^| |{_LAYOUT_MODIFIER}[-_])(nav|navbar|menu|breadcrumbs?|footer|sidebar|skip|cookie|"
                           r"social|share)([-_ ]|$)", re.I)
 #: Fragments that mark a site's banner, or a content block's own heading: CMSs name the heading of a view,
 #: page, entry, card or module "header" (Drupal ``view-header``, WordPress ``entry-header``, CivicPlus
 #: ``div.header`` above an agenda list). Such an element is chrome only outside the page's content.
-_HEADER_HINT = re.compile(rf"(^|{_LAYOUT_MODIFIER}[-_ ])(header|masthead|banner)([-_ ]|$)", re.I)
+_HEADER_HINT = re.compile(rf"(^| |{_LAYOUT_MODIFIER}[-_])(header|masthead|banner)([-_ ]|$)", re.I)
 #: class/id fragments of the containers CMSs put the page's own content in.
 _CONTENT_HINT = re.compile(r"(^|[-_ ])(content|maincontent|article|entry|hentry|post|story)([-_ ]|$)", re.I)
 #: A form (search box, sign-up, filter) is chrome unless this much text is found in its first
 #: FORM_NODES nodes (controls and scripts are already gone by then).
 FORM_TEXT_CHARS = 200
-#: A ``main`` landmark with less text than this, on a page whose body has MAIN_BODY_FACTOR times as much, is
-#: a template's empty shell (a heading, a banner image) and the page's text lies outside it: read the body.
+#: How far up an ``article`` is looked for a chrome ancestor (bounded: nested hostile markup stays linear).
+CHROME_ANCESTORS = 40
+#: A ``main`` landmark with less text than this, on a page whose body has MAIN_BODY_FACTOR times as much text
+#: outside links, is a template's empty shell (a heading, a banner image) and the page's text lies outside it:
+#: read the body. (Outside links: a long menu beside a short page is no reason to leave ``main``.)
 MAIN_MIN_CHARS = 200
 MAIN_BODY_FACTOR = 5
-#: An element named like chrome ("sidebar", "menu") that holds this much text outside links is a layout
-#: wrapper around the page ("s5_responsive_mobile_sidebar_body_wrap"), not chrome: menus are links and
-#: footers are an address. Judged on at most WRAPPER_NODES nodes, for at most WRAPPER_CHECKS elements a page.
+#: An element that is chrome only by a sidebar name (themes name the page's wrappers after the sidebar beside
+#: it: "s5_responsive_mobile_sidebar_body_wrap", "template-sidebar-right") is a wrapper, not chrome, when it
+#: holds this much text outside links (a sidebar's words are mostly links), the page's content container, or
+#: nearly all the text being read. Menus, footers and cookie notices are never wrappers, however long.
+#: Judged on at most WRAPPER_NODES nodes, for at most WRAPPER_CHECKS elements a page.
 WRAPPER_PROSE_CHARS = 1500
 WRAPPER_NODES = 3000
 WRAPPER_CHECKS = 20
@@ -58,7 +64,7 @@ WRAPPER_CHECKS = 20
 #: outer "upper tmnf-sidebar-active" div around a list of agenda links): chrome is a part of a page, never
 #: nearly all of it. Texts are counted on at most WRAPPER_PAGE_NODES nodes.
 WRAPPER_SHARE = 0.8
-WRAPPER_MIN_CHARS = 500                 # an element with less text is never weighed against the whole page
+WRAPPER_CHECK_CHARS = 200               # an element with less is not weighed (icons and buttons spend no checks)
 WRAPPER_PAGE_NODES = 20_000
 FORM_NODES = 2000
 #: Links read from HTML comments (menus a site commented out still name its pages): a budget of
@@ -182,12 +188,13 @@ def _content_root(soup):
         if node.name == "main" or _attr(node, "role") == "main":
             main = node
             break
-        if node.name == "article":
+        if node.name == "article" and len(articles) < 2 and not _in_chrome(node):   # two settle it
             articles.append(node)
     if main is not None:
         body = soup.body
         if (body is not None and not _has_text(main, MAIN_MIN_CHARS, FORM_NODES)
-                and _has_text(body, MAIN_MIN_CHARS * MAIN_BODY_FACTOR, FORM_NODES)):
+                and _prose_chars(body, MAIN_MIN_CHARS * MAIN_BODY_FACTOR, WRAPPER_PAGE_NODES)
+                >= MAIN_MIN_CHARS * MAIN_BODY_FACTOR):
             return body
         return main
     if len(articles) != 1:
@@ -200,6 +207,20 @@ def _content_root(soup):
         if _CONTENT_HINT.search(_hint(parent)):
             root = parent
     return root
+
+
+def _in_chrome(tag) -> bool:
+    """Whether an ancestor of ``tag`` is chrome by element, role or name: an ``article`` card in a mega-menu or a
+    teaser in a sidebar is not the page's one article."""
+    parent, steps = tag.parent, 0
+    while parent is not None and parent.name not in ("body", "html", "[document]") and steps < CHROME_ANCESTORS:
+        steps += 1
+        hint = " ".join(t for t in _hint(parent).split() if not _NEGATED_CLASS.match(t))
+        if (parent.name in _CHROME or _attr(parent, "role") in _CHROME_ROLES or _CHROME_HINT.search(hint)
+                or parent.name == "header" or _HEADER_HINT.search(hint)):
+            return True
+        parent = parent.parent
+    return False
 
 
 def _strip_chrome(root) -> None:
@@ -228,12 +249,13 @@ def _strip_chrome(root) -> None:
                 continue
             hint = " ".join(t for t in _hint(child).split() if not _NEGATED_CLASS.match(t))
             chrome = _is_chrome(child, name, hint, in_content)
-            if chrome and checks > 0 and _named_chrome_only(child, name, hint):
+            if (chrome and checks > 0 and _named_chrome_only(child, name, hint)
+                    and _has_text(child, WRAPPER_CHECK_CHARS, WRAPPER_NODES)):
                 checks -= 1
                 chrome = (_prose_chars(child, WRAPPER_PROSE_CHARS, WRAPPER_NODES) < WRAPPER_PROSE_CHARS
                           and not _holds_content(child, WRAPPER_NODES))
                 size = _text_chars(child, WRAPPER_PAGE_NODES) if chrome else 0
-                if size >= WRAPPER_MIN_CHARS:     # only an element of some size can be nearly the whole page
+                if size:
                     if not whole:
                         whole.append(_text_chars(root, WRAPPER_PAGE_NODES))
                     chrome = size < WRAPPER_SHARE * whole[0]
@@ -258,10 +280,11 @@ def _is_chrome(tag, name: str, hint: str, in_content: bool) -> bool:
 
 
 def _named_chrome_only(tag, name: str, hint: str) -> bool:
-    """Whether ``tag`` is chrome only by its class or id (not a ``nav``/``footer``/``aside`` element, not an
-    ARIA landmark, not a site header): a name can be a layout wrapper's, an element cannot."""
+    """Whether ``tag`` is chrome only by a sidebar name in its class or id (not a ``nav``/``footer``/``aside``
+    element, not an ARIA landmark, not a site header, not named menu, footer or cookie): a layout wrapper is
+    named after the sidebar beside it; nothing else is named so."""
     return (name not in _CHROME and name != "header" and _attr(tag, "role") not in _CHROME_ROLES
-            and bool(_CHROME_HINT.search(hint)))
+            and bool(_CHROME_HINT.search(hint)) and not _CHROME_HINT.search(_SIDEBAR.sub(" ", hint)))
 
 
 def _prose_chars(tag, limit: int, max_nodes: int) -> int:
@@ -284,14 +307,16 @@ def _prose_chars(tag, limit: int, max_nodes: int) -> int:
 
 #: Class or id tokens only a page's own content container carries (not "widget-content": a sidebar's
 #: widgets are named so too).
-_CONTENT_CONTAINER = frozenset({"content", "main-content", "maincontent", "site-content", "page-content",
-                                "entry-content", "post-content", "primary-content", "content-area", "main"})
+_CONTENT_CONTAINER = frozenset({"main-content", "maincontent", "site-content", "page-content", "entry-content",
+                                "post-content", "primary-content", "content-area"})
+#: A sidebar word inside a class or id, as _CHROME_HINT reads it.
+_SIDEBAR = re.compile(r"sidebar", re.I)
 
 
 def _holds_content(tag, max_nodes: int) -> bool:
-    """Whether ``tag`` holds the page's content landmark (``main``, ``article``, ``[role=main]``) or its content
-    container (``.entry-content``, ``#main-content``…) within ``max_nodes`` nodes: a sidebar does not hold the
-    page it sits beside, a layout wrapper named for it ("template-sidebar-right") does."""
+    """Whether ``tag`` holds the page's content landmark (``main``, ``[role=main]``) or its content container
+    (``.entry-content``, ``#main-content``…; not Drupal's every-block ``.content`` or a teaser's ``article``)
+    within ``max_nodes`` nodes: a sidebar does not hold the page it sits beside, a wrapper named for it does."""
     seen = 0
     stack = [iter(tag.contents)]
     while stack and seen < max_nodes:
@@ -302,7 +327,7 @@ def _holds_content(tag, max_nodes: int) -> bool:
         if not isinstance(child, Tag):
             continue
         seen += 1
-        if child.name in ("main", "article") or _attr(child, "role") == "main" or any(
+        if child.name == "main" or _attr(child, "role") == "main" or any(
                 token.lower() in _CONTENT_CONTAINER for token in _hint(child).split()):
             return True
         if child.contents:
