@@ -90,6 +90,7 @@ HISTORY = (
     ("Round 42", "2026.12.07-40", 0.828, 0.925, 131, (0.786, 0.833, 0.889, 0.667, 0.923, 0.733, 0.750)),
     ("Round 43", "2026.12.07-41", 0.828, 0.925, 131, (0.786, 0.833, 0.889, 0.667, 0.923, 0.733, 0.750)),
     ("Round 44", "2026.12.07-42", 0.828, 0.925, 131, (0.786, 0.833, 0.889, 0.667, 0.923, 0.733, 0.750)),
+    ("Round 45", "2026.12.07-43", 0.828, 0.925, 131, (0.786, 0.833, 0.889, 0.667, 0.923, 0.733, 0.750)),
 )
 SUNLIGHT_TOTAL = 146
 
@@ -1062,6 +1063,22 @@ METHOD = [
     "words); probes 2,789 to 2,790; the real tune and test parts, Sunlight and the synthetic set unchanged. The "
     "honest reading of the last three sessions: gathered sets teach rules that fix their own and older sets' "
     "pages, and carry over to pages never seen by two points at best and, on the ninth set, by none.",
+    "",
+    "`2026.12.07-43` narrows `-42` after a review: a helper session read only the diff and wrote everyday city "
+    "pages against each new pattern. Liquidated damages had counted in a paving bid (\"fails to complete the Work "
+    "within the Contract Time\"), a surplus-property sale's forfeited deposit, a recruit's repaid academy "
+    "training, a facility rental and a sidewalk-cafe permit; they are now masked in a sentence about a building's "
+    "schedule (completion, contract time, days of delay, calendar or working days, notice to proceed, each day "
+    "beyond) or owed by a buyer, tenant, renter, permit holder, recruit or customer, and a notice to proceed joins "
+    "the construction penalty (now 3.0). A lone \"delay\" no longer sinks a service contract's damages (an IT "
+    "support agreement's damages for delay in restoring service count). \"Non-compliant vendors\" (a farmers "
+    "market's rule) and a \"grantee performance assessment\" (HUD assessing the city) no longer count; "
+    "\"performance trends\" (an investment portfolio's, a pavement model's) and \"why is this important\" (a "
+    "stormwater page) are gone from the measure-page template, which keeps the factors contributing to current "
+    "performance and the trend and analysis. Each of the review's pages is a rule test that fails on `-42`. "
+    "After: three measure pages `-42` had gained are lost again (the eighth set 115, the seventh 101, the third "
+    "128), a probe is won (2,791); the real tune and test parts, Sunlight, the synthetic set and the sample crawl "
+    "are unchanged.",
     "",
 ]
 

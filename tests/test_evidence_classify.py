@@ -1831,7 +1831,7 @@ def test_service_damages_ratings_of_those_the_city_pays_and_a_measure_page_s_tem
     contract price a missed standard (labelling rule 11), so they count on their own; damages for a late building,
     or a cap on what a hauler may charge its own customers, do not. A staff report on how the city's grant
     subrecipients performed, with funds moved on the results, rates those the city pays. A measure page's template
-    (the trend, why the measure matters, what drives it) is performance reporting."""
+    (the trend and its analysis, the factors contributing to current performance) is performance reporting."""
     schedule = ("Attachment D: Liquidated Damages\nFranchise Agreement for Collection Services\nThe hauler agrees that "
                 "service failures harm the City and its residents and that the amounts below are liquidated damages.\n"
                 "Cart not delivered within five business days: $100\nComplaint not resolved within two business days: "
@@ -1846,9 +1846,55 @@ def test_service_damages_ratings_of_those_the_city_pays_and_a_measure_page_s_tem
               "reallocation of funds\nStaff reviewed each public service subrecipient's quarterly reports against the "
               "number of residents it agreed to serve. Two agencies served fewer than half; staff recommends moving "
               "their unspent funds to the food bank, which met its goal.")
-    measure = ("Library Program Attendance\nPerformance trends\nWhy is this important?\nPrograms bring residents into "
-               "branches that might not otherwise visit.\nTarget: 40,000 attendees. Actual: 36,250.\nFactors contributing "
-               "to current performance\nBranch closures for repairs lowered attendance in the spring quarter.")
+    measure = ("Library Program Attendance\nTrend and analysis\nPrograms bring residents into branches that might not "
+               "otherwise visit.\nTarget: 40,000 attendees. Actual: 36,250.\nFactors contributing to current "
+               "performance\nBranch closures for repairs lowered attendance in the spring quarter.")
     _assert_calls((schedule, "results_driven_contracting", True), (building, "results_driven_contracting", False),
                   (customers, "results_driven_contracting", False), (grants, "results_driven_contracting", True),
                   (measure, "performance_reporting", True))
+
+
+def test_damages_owed_by_buyers_recruits_and_permit_holders_and_everyday_trend_words_are_not_the_practices() -> None:
+    """Rules 2026.12.07-43, after a review of -42's patterns on sentences cities publish every day. Liquidated
+    damages count only as a price on a contractor's service: not a building's schedule (work to be completed
+    within the contract time, days after the notice to proceed), a buyer's forfeited deposit, a recruit's repaid
+    training or a permit holder's fine. Market vendors told to leave, a city assessed as HUD's grantee, a
+    portfolio's performance trends and a program page asking why it is important are not the practices."""
+    itb = ("Invitation to Bid: Street Resurfacing\nThe City seeks a contractor to mill and overlay 4 lane miles of "
+           "streets; the contract goes to the lowest responsive bidder. If the Contractor fails to complete the Work "
+           "within the Contract Time, the City will assess liquidated damages of $750 per day. The contractor must "
+           "meet the City's paving standards.")
+    award = ("Staff Report: Award of Sidewalk Repair Contract\nStaff recommends an agreement with the low bidder, who "
+             "has satisfactorily completed similar work for other cities. The work must be finished within 60 days "
+             "of the notice to proceed. Liquidated damages of $500 per day apply after that. The contractor will meet "
+             "ADA standards for curb ramps.")
+    sale = ("Surplus Property for Sale\nOffers to buy the former fire station must use the City's purchase agreement "
+            "with a deposit of 5% of the price. If the buyer fails to close, the deposit will be retained by the City "
+            "as liquidated damages. Council may award the sale to the offer that best meets its goals.")
+    recruit = ("Police Recruit Agreement\nRecruits sign a training agreement before the academy. Officers who resign "
+               "within three years repay the cost of academy training as liquidated damages, reduced by a third for "
+               "each year served. Recruits must meet the department's fitness standards.")
+    cafe = ("Sec. 12-40. Sidewalk cafe permits.\nA permit holder shall enter into an encroachment agreement with the "
+            "City. A permit holder who fails to remove tables when ordered shall pay the City liquidated damages of "
+            "$100 per occurrence. The agreement shall require the permit holder to keep to the standards of this "
+            "section.")
+    market = ("Farmers Market Vendor Rules\nVendors sign a seasonal agreement and pay a stall fee. Products must be grown "
+              "or made by the vendor. Non-compliant vendors will be asked to leave the market, and repeat violations "
+              "end the agreement for the season.")
+    caper = ("Block Grant Annual Report\nEach year the City prepares a performance report on its block grant for HUD. "
+             "HUD uses the report in its annual grantee performance assessment of the City. The grant agreement "
+             "requires the City to meet timeliness standards for spending its funds.")
+    portfolio = ("Quarterly Investment Report\nThe Treasurer reports portfolio performance trends, yields and benchmarks "
+                 "to the Council each quarter. The portfolio's yield was 4.1% against a benchmark of 3.9%, and every "
+                 "holding met the investment policy's limits.")
+    stormwater = ("Stormwater Program\nWhy is this important?\nRunoff carries oil and litter into our creeks. The City's "
+                  "permit sets goals for reducing pollution, and we report our progress to the state each year.")
+    sla = ("Dispatch System Support Agreement\nThe vendor shall keep the system available 99.9% of each month. "
+           "Liquidated damages of $1,000 per hour apply to any delay in restoring service after a priority 1 outage. "
+           "The City's project manager reviews the vendor's monthly uptime report against the agreement's service "
+           "levels, and renewal is subject to satisfactory performance.")
+    _assert_calls((itb, "results_driven_contracting", False), (award, "results_driven_contracting", False),
+                  (sale, "results_driven_contracting", False), (recruit, "results_driven_contracting", False),
+                  (cafe, "results_driven_contracting", False), (market, "results_driven_contracting", False),
+                  (caper, "results_driven_contracting", False), (portfolio, "performance_reporting", False),
+                  (stormwater, "performance_reporting", False), (sla, "results_driven_contracting", True))
