@@ -290,18 +290,12 @@ def _named_chrome_only(tag, name: str, hint: str) -> bool:
 def _prose_chars(tag, limit: int, max_nodes: int) -> int:
     """Characters of text (whitespace aside) under ``tag`` outside links, counted up to ``limit`` within
     ``max_nodes`` nodes: a menu's words are its links, a page's are not."""
-    size, seen = 0, 0
-    stack = [iter(tag.contents)]
-    while stack and seen < max_nodes and size < limit:
-        child = next(stack[-1], None)
-        if child is None:
-            stack.pop()
-            continue
-        seen += 1
-        if type(child) in (NavigableString, CData):
-            size += len("".join(str(child).split()))
-        elif getattr(child, "name", None) != "a" and getattr(child, "contents", None):
-            stack.append(iter(child.contents))
+    size = 0
+    for node in _walk(tag, max_nodes, skip=_ANCHOR):
+        if type(node) in (NavigableString, CData):
+            size += len("".join(str(node).split()))
+            if size >= limit:
+                break
     return size
 
 
@@ -317,22 +311,8 @@ def _holds_content(tag, max_nodes: int) -> bool:
     """Whether ``tag`` holds the page's content landmark (``main``, ``[role=main]``) or its content container
     (``.entry-content``, ``#main-content``…; not Drupal's every-block ``.content`` or a teaser's ``article``)
     within ``max_nodes`` nodes: a sidebar does not hold the page it sits beside, a wrapper named for it does."""
-    seen = 0
-    stack = [iter(tag.contents)]
-    while stack and seen < max_nodes:
-        child = next(stack[-1], None)
-        if child is None:
-            stack.pop()
-            continue
-        if not isinstance(child, Tag):
-            continue
-        seen += 1
-        if child.name == "main" or _attr(child, "role") == "main" or any(
-                token.lower() in _CONTENT_CONTAINER for token in _hint(child).split()):
-            return True
-        if child.contents:
-            stack.append(iter(child.contents))
-    return False
+    return any(isinstance(node, Tag) and (node.name == "main" or _attr(node, "role") == "main" or any(
+        token.lower() in _CONTENT_CONTAINER for token in _hint(node).split())) for node in _walk(tag, max_nodes))
 
 
 def _text_chars(tag, max_nodes: int) -> int:
@@ -395,9 +375,16 @@ def _capped_text(tag, limit: int, max_nodes: int = 500) -> str:
 
 
 def _strings(tag, max_nodes: int):
-    """The text nodes under ``tag`` in document order, walking at most ``max_nodes`` nodes. Walks
-    ``contents`` itself: bs4's own string iterators look up the subtree's end first, which costs the
-    whole nesting depth on every call and makes nested hostile markup quadratic."""
+    """The text nodes under ``tag`` in document order, walking at most ``max_nodes`` nodes."""
+    for node in _walk(tag, max_nodes):
+        if type(node) in (NavigableString, CData):
+            yield str(node)
+
+
+def _walk(tag, max_nodes: int, skip: frozenset[str] = frozenset()):
+    """The nodes under ``tag`` in document order, at most ``max_nodes`` of them, not entering elements named
+    in ``skip``. Walks ``contents`` itself: bs4's own iterators look up the subtree's end first, which costs
+    the whole nesting depth on every call and makes nested hostile markup quadratic."""
     seen = 0
     stack = [iter(tag.contents)]
     while stack and seen < max_nodes:
@@ -406,9 +393,8 @@ def _strings(tag, max_nodes: int):
             stack.pop()
             continue
         seen += 1
-        if type(child) in (NavigableString, CData):
-            yield str(child)
-        elif getattr(child, "contents", None):
+        yield child
+        if getattr(child, "contents", None) and getattr(child, "name", None) not in skip:
             stack.append(iter(child.contents))
 
 
