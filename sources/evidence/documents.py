@@ -215,7 +215,7 @@ def _in_chrome(tag) -> bool:
     parent, steps = tag.parent, 0
     while parent is not None and parent.name not in ("body", "html", "[document]") and steps < CHROME_ANCESTORS:
         steps += 1
-        hint = " ".join(t for t in _hint(parent).split() if not _NEGATED_CLASS.match(t))
+        hint = _chrome_hint(parent)
         if (parent.name in _CHROME or _attr(parent, "role") in _CHROME_ROLES or _CHROME_HINT.search(hint)
                 or parent.name == "header" or _HEADER_HINT.search(hint)):
             return True
@@ -247,18 +247,12 @@ def _strip_chrome(root) -> None:
             name = getattr(child, "name", None)
             if name is None:
                 continue
-            hint = " ".join(t for t in _hint(child).split() if not _NEGATED_CLASS.match(t))
+            hint = _chrome_hint(child)
             chrome = _is_chrome(child, name, hint, in_content)
             if (chrome and checks > 0 and _named_chrome_only(child, name, hint)
                     and _has_text(child, WRAPPER_CHECK_CHARS, WRAPPER_NODES)):
                 checks -= 1
-                chrome = (_prose_chars(child, WRAPPER_PROSE_CHARS, WRAPPER_NODES) < WRAPPER_PROSE_CHARS
-                          and not _holds_content(child, WRAPPER_NODES))
-                size = _text_chars(child, WRAPPER_PAGE_NODES) if chrome else 0
-                if size:
-                    if not whole:
-                        whole.append(_text_chars(root, WRAPPER_PAGE_NODES))
-                    chrome = size < WRAPPER_SHARE * whole[0]
+                chrome = not _is_wrapper(child, root, whole)
             if chrome or (name == "form" and not in_form and not _has_text(child, FORM_TEXT_CHARS, FORM_NODES)):
                 _decompose(child, gone)
                 continue
@@ -277,6 +271,22 @@ def _is_chrome(tag, name: str, hint: str, in_content: bool) -> bool:
     if name == "header" or _HEADER_HINT.search(hint):
         return not in_content
     return False
+
+
+def _chrome_hint(tag) -> str:
+    """The element's classes and id, less those that negate or describe what they name ("not-banner-header")."""
+    return " ".join(t for t in _hint(tag).split() if not _NEGATED_CLASS.match(t))
+
+
+def _is_wrapper(tag, root, whole: list[int]) -> bool:
+    """Whether a sidebar-named ``tag`` wraps the page: prose outside links, the content container, or nearly
+    all of ``root``'s text (counted once into ``whole``, when first needed)."""
+    if (_prose_chars(tag, WRAPPER_PROSE_CHARS, WRAPPER_NODES) >= WRAPPER_PROSE_CHARS
+            or _holds_content(tag, WRAPPER_NODES)):
+        return True
+    if not whole:
+        whole.append(_text_chars(root, WRAPPER_PAGE_NODES))
+    return _text_chars(tag, WRAPPER_PAGE_NODES) >= WRAPPER_SHARE * whole[0]
 
 
 def _named_chrome_only(tag, name: str, hint: str) -> bool:
