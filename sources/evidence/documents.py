@@ -26,12 +26,12 @@ _NEVER_TEXT = frozenset({"script", "style", "noscript", "template", "svg", "ifra
 #: Landmarks that are chrome wherever they are (``header`` and ``form`` are judged by context, below).
 _CHROME = ("nav", "footer", "aside")
 _CHROME_ROLES = frozenset({"navigation", "banner", "contentinfo", "search"})
-#: A fragment that only describes the layout around it ("page-w-sidebar", "has-sidebar", Weebly's
-#: "wsite-not-footer", "no-header-page"): the element is the page beside the chrome, not the chrome.
-_LAYOUT_MODIFIER = "".join(rf"(?<![-_]{word})(?<!^{word})" for word in ("no", "not", "non", "has", "with", "without")
+#: A fragment inside a class that only describes the layout around it ("page-w-sidebar", "layout-has-sidebar",
+#: Weebly's "wsite-not-footer"): the element is the page beside the chrome, not the chrome.
+_LAYOUT_MODIFIER = "".join(rf"(?<![-_]{word})" for word in ("no", "not", "non", "has", "with", "without")
                            ) + r"(?<![a-z0-9][-_]w)"     # "page-w-sidebar", not Webflow's "w-nav"
-#: A class that negates or describes what it names ("not-banner-header", "no-sidebar", "has-nav"): never
-#: read as a chrome or header name.
+#: A class that starts by negating or describing what it names ("not-banner-header", "no-header-page",
+#: "has-nav"): dropped by _chrome_hint before any chrome or header name is read.
 _NEGATED_CLASS = re.compile(r"^(no|not|non|without|has|with)[-_]", re.I)
 #: class/id fragments that mark chrome in sites that do not use semantic elements.
 _CHROME_HINT = re.compile(rf"(^| |{_LAYOUT_MODIFIER}[-_])(nav|navbar|menu|breadcrumbs?|footer|sidebar|skip|cookie|"
