@@ -116,14 +116,19 @@ class SocrataView:
     record: DatasetRecord
 
 
+def _has_4x4_id(data) -> bool:
+    return isinstance(data, dict) and isinstance(data.get("id"), str) and bool(_SOCRATA_4X4.match(data["id"]))
+
+
 def _looks_like_view(data) -> bool:
-    return (isinstance(data, dict) and isinstance(data.get("id"), str) and bool(_SOCRATA_4X4.match(data["id"]))
-            and any(key in data for key in ("viewType", "displayType", "assetType")))
+    """An entry of ``/api/views.json``: a 4x4 id and a view type (columns are usually left out there)."""
+    return _has_4x4_id(data) and any(key in data for key in ("viewType", "displayType", "assetType"))
 
 
 def _is_socrata_view(data: dict) -> bool:
-    return (isinstance(data.get("id"), str) and bool(_SOCRATA_4X4.match(data["id"]))
-            and isinstance(data.get("columns"), list) and ("viewType" in data or "rowsUpdatedAt" in data))
+    """A whole ``/api/views/<id>.json``: a 4x4 id, its columns, and a view type or the data's update time."""
+    return (_has_4x4_id(data) and isinstance(data.get("columns"), list)
+            and ("viewType" in data or "rowsUpdatedAt" in data))
 
 
 def parse_socrata_view(body, portal: str | None = None) -> SocrataView:
