@@ -2,13 +2,15 @@
 
 Real catalogs carry every defect imaginable (nulls, numbers where strings belong, objects where lists
 belong, truncated bodies). The contract the survey relies on: no other exception escapes a parser, and a
-page that parses keeps one record per catalog entry, so counts never silently shrink.
+page that parses keeps one record per catalog entry, so counts never silently shrink. (An OpenDataSoft page
+none of whose entries names a dataset is a dataset's records in the catalog's envelope, and is refused.)
 """
 
 from __future__ import annotations
 
 import json
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -39,6 +41,12 @@ def _entry(platform: str) -> st.SearchStrategy:
     return _JSON | st.dictionaries(keys, _JSON | st.dictionaries(keys, _JSON, max_size=4), max_size=8)
 
 
+def _names_an_ods_dataset(entry) -> bool:
+    """OpenDataSoft's records endpoint answers in the catalog's envelope, so a page counts as a catalog only when
+    some entry names a dataset or carries its metadata."""
+    return isinstance(entry, dict) and bool({"dataset_id", "datasetid", "metas"} & set(entry))
+
+
 def _envelope(platform: str, entries: list, total) -> dict:
     if platform == "socrata":
         return {"results": entries, "resultSetSize": total}
@@ -55,7 +63,12 @@ def test_any_entries_parse_to_one_record_each(data: st.DataObject) -> None:
     platform = data.draw(st.sampled_from(sorted(PARSERS)))
     entries = data.draw(st.lists(_entry(platform), max_size=6))
     total = data.draw(_SCALARS)
-    page = PARSERS[platform](json.dumps(_envelope(platform, entries, total)).encode(), "portal.example")
+    body = json.dumps(_envelope(platform, entries, total)).encode()
+    if platform == "opendatasoft" and entries and not any(_names_an_ods_dataset(e) for e in entries):
+        with pytest.raises(CatalogFormatError):     # no entry is a dataset: a dataset's records, not a catalog
+            PARSERS[platform](body, "portal.example")
+        return
+    page = PARSERS[platform](body, "portal.example")
     assert isinstance(page, CatalogPage)
     assert len(page.records) == len(entries)
     for rec, raw in zip(page.records, entries, strict=True):

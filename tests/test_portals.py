@@ -335,8 +335,8 @@ def test_arcgis_hub_search_api_feature_collection() -> None:
 
 
 def test_look_alike_bodies_are_not_catalogs_and_huge_numbers_are_no_totals() -> None:
-    """From a review of the new formats: a dataset's rows, a CKAN license or organization list and a map
-    layer's features each have the shape of a list of objects, but are not catalogs; JSON's 1e400 and deep
+    """From a review of the new formats: a dataset's rows (Socrata's or OpenDataSoft's), a CKAN license or
+    organization list and a map layer's features each have the shape of a list of objects, but are not catalogs; JSON's 1e400 and deep
     nesting end as a format error or a missing total, never another exception."""
     rows = [{"id": "0", "name": "Riverside Park", "acres": "12.5"}, {"id": "1", "name": "Elm Park"}]
     with pytest.raises(CatalogFormatError):
@@ -363,6 +363,11 @@ def test_look_alike_bodies_are_not_catalogs_and_huge_numbers_are_no_totals() -> 
                                                          "owner": "gis", "modified": 1700000000000}}
     (rec,) = PARSERS["arcgis_hub"](json.dumps(sd).encode()).records
     assert not rec.api_access                                   # an uploaded service file, not a running service
+    records = {"total_count": 2, "results": [{"name": "Riverside Park", "acres": 12.5}, {"name": "Elm Park"}]}
+    with pytest.raises(CatalogFormatError, match="records of one dataset"):
+        PARSERS["opendatasoft"](json.dumps(records).encode())                 # v2.1 /records, same envelope
+    broken = {"total_count": 2, "results": [{"dataset_id": "trees", "metas": None}, {"name": "Elm Park"}]}
+    assert len(PARSERS["opendatasoft"](json.dumps(broken).encode()).records) == 2    # a defective catalog
     huge = PARSERS["opendatasoft"](b'{"total_count": 1e400, "results": []}')
     assert huge.total is None and huge.records == []
     views = parse_socrata(b'[{"id": "abcd-1234", "name": "P", "viewType": "tabular", "rowsUpdatedAt": 1e400}]')

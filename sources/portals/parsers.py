@@ -260,11 +260,21 @@ def parse_opendatasoft(body, portal: str | None = None) -> CatalogPage:
             raise CatalogFormatError("OpenDataSoft catalog without a results or datasets list")
         return CatalogPage("opendatasoft", _entries([one], "opendatasoft", portal, _ods_record), None,
                            ["OpenDataSoft dataset lookup: one dataset, not a catalog page"])
+    if items and not any(_looks_like_ods_dataset(d) for d in items):
+        # v2.1's /records answers in the catalog's own envelope: counting its rows would count rows as datasets.
+        raise CatalogFormatError("a results list with no OpenDataSoft dataset in it (an object with dataset_id "
+                                 "or datasetid, or metas) is not a catalog page: records of one dataset, perhaps")
     return CatalogPage("opendatasoft", _entries(items, "opendatasoft", portal, _ods_record), _int(total))
 
 
 def _is_ods_dataset(data: dict) -> bool:
     return isinstance(data.get("metas"), dict) and ("dataset_id" in data or "datasetid" in data)
+
+
+def _looks_like_ods_dataset(entry) -> bool:
+    """An entry of a catalog page, however defective: it names its dataset or carries its metadata. A page
+    none of whose entries does is something else (a dataset's records); one that does keeps every entry."""
+    return isinstance(entry, dict) and any(key in entry for key in ("dataset_id", "datasetid", "metas"))
 
 
 def _ods_record(ds: dict, portal: str | None) -> DatasetRecord:
