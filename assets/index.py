@@ -147,7 +147,7 @@ def readiness_index(context: dg.AssetExecutionContext, cities: pd.DataFrame, por
     city_index = city_index.assign(top_gaps=mark_gaps(city_index["top_gaps"], settings.outreach_min_gap_gain))
     city_index = pd.concat([city_index, outreach_status(
         city_index, cities, crawl_summaries, min_coverage=settings.outreach_min_coverage,
-        min_chance=settings.outreach_min_chance, names=text.names)], axis=1)
+        min_chance=settings.outreach_min_chance, names=text.names, portals=portals)], axis=1)
     city_index = pd.concat([city_index, why_call_columns(city_index, evidence, portals, text,
                                                          settings.outreach_min_gap_gain)], axis=1)
     signals = signal_rows(values, observed, source)

@@ -72,6 +72,26 @@ def test_only_observed_cities_with_a_real_chance_are_ranked_and_the_rest_say_why
     assert lenient.loc["c", "outreach_status"] == "target"
 
 
+def test_a_note_names_the_portal_the_run_read_instead_of_asking_for_one() -> None:
+    """A city not observed whose data portal was read: staff are told the portal is known, not asked to add
+    it, and when the website gave the crawl nothing readable, the note says that too."""
+    index = _index(a={"coverage": 0.13}, b={"coverage": 0.13}, c={"coverage": 0.13}, d={"coverage": 0.13})
+    cities = pd.DataFrame({"geoid": list("abcd"),
+                           "website_url": [None, "https://b.gov/", "https://c.gov/", "https://d.gov/"]})
+    summaries = pd.DataFrame([{"geoid": g, "stopped_by": "exhausted", "robots_blocked": 0, "pages_ok": n}
+                              for g, n in (("b", 0), ("c", 1), ("d", 40))])
+    portals = pd.DataFrame([{"geoid": "a", "portal_host": "data.a.gov", "credited": True},
+                            {"geoid": "b", "portal_host": "data.b.gov", "credited": True},
+                            {"geoid": "c", "portal_host": "opendata.c.gov", "credited": False}])
+    notes = outreach_status(index, cities, summaries, portals=portals).set_index(index["geoid"])["outreach_note"]
+    assert "data portal (data.a.gov) was read" in notes["a"] and "any data portal" not in notes["a"]
+    assert "data portal (data.b.gov) was read" in notes["b"] and "if it has one" not in notes["b"]
+    assert "no page it could read" in notes["b"]
+    # A portal found but not credited is no portal the city is known to have: the note still asks.
+    assert "if it has one" in notes["c"] and "one page it could read" in notes["c"]
+    assert notes["d"].endswith("check the website and add the city's data portal if it has one")
+
+
 def test_a_city_with_the_points_but_not_the_core_criteria_is_told_so_in_words() -> None:
     from warehouse.index.scoring import _core_blockers
 

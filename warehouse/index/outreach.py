@@ -55,15 +55,17 @@ def core_gating(blocked: str, next_tier: str | None, names: Mapping[str, str] | 
 
 def outreach_status(index: pd.DataFrame, cities: pd.DataFrame, summaries: pd.DataFrame, *,
                     min_coverage: float = MIN_COVERAGE, min_chance: float = MIN_CHANCE,
-                    names: Mapping[str, str] | None = None) -> pd.DataFrame:
+                    names: Mapping[str, str] | None = None, portals: pd.DataFrame | None = None) -> pd.DataFrame:
     """(outreach_status, outreach_note) per row of ``index``, from its coverage and chance, the city's
     known website (``cities``) and how its crawl ended (``summaries``). ``names`` (criterion id -> name)
     puts the names of blocking core criteria into the note."""
     site = dict(zip(cities["geoid"], cities["website_url"].fillna("").astype(str), strict=True))
     crawl = {r.geoid: r for r in summaries.itertuples()} if len(summaries) else {}
+    portal = _credited_hosts(portals)
     status, notes = [], []
     for row in index.itertuples():
-        reason = _not_observed(site.get(row.geoid, ""), crawl.get(row.geoid), row.coverage, min_coverage)
+        reason = _not_observed(site.get(row.geoid, ""), crawl.get(row.geoid), row.coverage, min_coverage,
+                               portal.get(row.geoid, ""))
         if row.next_tier is None or (isinstance(row.next_tier, float) and np.isnan(row.next_tier)):
             status.append("top_tier")
             # A certified city whose evidence went unread scores low: say why, so nobody reads it as decline.
@@ -90,16 +92,40 @@ def outreach_status(index: pd.DataFrame, cities: pd.DataFrame, summaries: pd.Dat
     return pd.DataFrame({"outreach_status": status, "outreach_note": notes}, index=index.index)
 
 
-def _not_observed(website: str, crawl, coverage: float, min_coverage: float) -> str:
-    """Why a city's practices could not be judged, and what to check; empty when they could."""
+def _credited_hosts(portals: pd.DataFrame | None) -> dict[str, str]:
+    """Per geoid, the host of a credited data portal (the first by name): a note must not ask staff to find
+    a portal the run already read."""
+    if portals is None or not len(portals) or "credited" not in portals:
+        return {}
+    ok = portals[portals["credited"].fillna(False).astype(bool)].sort_values(["geoid", "portal_host"])
+    return {str(g): str(h) for g, h in ok.drop_duplicates("geoid")[["geoid", "portal_host"]].itertuples(index=False)}
+
+
+def _not_observed(website: str, crawl, coverage: float, min_coverage: float, portal: str = "") -> str:
+    """Why a city's practices could not be judged, and what to check; empty when they could. A credited
+    portal is named (it was read) instead of asked for."""
+    read = f"; its data portal ({portal}) was read" if portal else ""
     if not website:
-        return "no known official website: confirm the city's site (and any data portal) so it can be read"
+        return ("no known official website: confirm the city's site" + (" (and any data portal)" if not portal
+                                                                         else "") + " so it can be read" + read)
     if crawl is not None and crawl.stopped_by == "seed_unreachable":
         if crawl.robots_blocked:
-            return f"its website ({website}) refuses crawlers in robots.txt: ask the city, or review it by hand"
-        return f"its website ({website}) could not be reached this month: check the address"
+            return (f"its website ({website}) refuses crawlers in robots.txt: ask the city, or review it by hand"
+                    + read)
+        return f"its website ({website}) could not be reached this month: check the address" + read
     if coverage is None or np.isnan(coverage) or coverage < min_coverage:
         shown = "none" if coverage is None or np.isnan(coverage) else f"{coverage:.0%}"
-        return (f"only {shown} of what public evidence could show was read (below {min_coverage:.0%}): check "
-                "the website and add the city's data portal if it has one")
+        pages_ok = _count(getattr(crawl, "pages_ok", None))
+        few = {0: ", which gave the crawl no page it could read",
+               1: ", which gave the crawl one page it could read"}.get(pages_ok, "") if pages_ok is not None else ""
+        if portal:
+            return (f"its data portal ({portal}) was read, but only {shown} of what public evidence could show "
+                    f"(below {min_coverage:.0%}): check the website{few}")
+        return (f"only {shown} of what public evidence could show was read (below {min_coverage:.0%}): check the "
+                f"website{few} and add the city's data portal if it has one")
     return ""
+
+
+def _count(value) -> int | None:
+    """A count from a summary row, None when the row has none (older runs, a missing crawl)."""
+    return int(value) if isinstance(value, int | float | np.number) and not pd.isna(value) else None
