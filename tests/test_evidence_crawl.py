@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from sources.evidence.crawl import crawl_city, link_priority
+from sources.evidence.reading import read_body
 from sources.http.fetcher import Fetcher
 from tests.simweb.population import build_population
 from tests.simweb.server import SimWeb, crawl_limits
@@ -138,6 +139,24 @@ def test_a_page_in_a_legacy_charset_is_read_as_its_meta_tag_says(tmp_path: Path)
         result = crawl_city(f, PRIVATE.geoid, PRIVATE.website, crawl_limits())
     [row] = [e for e in result.evidence if e["kind"] == "open_data_policy" and e["url"] == f"https://{host}/open-data-policy"]
     assert "\u2013" in row["snippet"] and "\ufffd" not in row["snippet"]
+
+
+def test_a_page_with_no_charset_anywhere_is_read_as_windows_1252_unless_it_holds_utf8() -> None:
+    """No header charset, no <meta charset>, bytes that are not UTF-8: an older page saved by a Windows editor.
+    A browser in a U.S. locale reads it as Windows-1252, and so does the crawl; a UTF-8 page with one stray
+    byte keeps its UTF-8 (its dashes and accents are not turned into mojibake)."""
+    legacy = ("<html><head><title>Caf\u00e9 permits</title></head><body><main><h1>Sidewalk caf\u00e9 permits</h1>"
+              "<p>Apply by March 1 \u2013 the \u201cseasonal\u201d permit runs to October.</p></main></body></html>")
+    doc, _ = read_body(legacy.encode("cp1252"), content_type="text/html", charset_header="text/html",
+                       url="https://www.city.example/cafe", max_pdf_pages=5)
+    assert doc is not None and "Sidewalk caf\u00e9 permits" in doc.text and "\u2013 the \u201cseasonal\u201d" in doc.text
+    stray = legacy.encode("utf-8").replace(b"October", b"Octob\xe9r")
+    doc, _ = read_body(stray, content_type="text/html", charset_header=None, url="https://www.city.example/cafe",
+                       max_pdf_pages=5)
+    assert doc is not None and "\u2013 the \u201cseasonal\u201d" in doc.text and "Octob\ufffdr" in doc.text
+    text, _ = read_body(b"Caf\xe9 hours: 7 am \x96 3 pm", content_type="text/plain", charset_header=None, url=None,
+                        max_pdf_pages=5)
+    assert text is not None and text.text == "Caf\u00e9 hours: 7 am \u2013 3 pm"
 
 
 @pytest.mark.slow
