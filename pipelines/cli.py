@@ -12,6 +12,7 @@ import argparse
 import atexit
 import contextlib
 import csv
+import io
 import json
 import os
 import re
@@ -47,6 +48,9 @@ def main(argv: list[str] | None = None) -> int:
     except (CliError, FileNotFoundError) as exc:
         print(f"cdpi: error: {exc}", file=sys.stderr)
         return EXIT_FAILED
+    except OSError as exc:    # a folder where a file belongs, a missing folder, no permission: the user's to fix
+        print(f"cdpi: error: {_os_error(exc)}", file=sys.stderr)
+        return EXIT_FAILED
     except Exception as exc:  # warehouse and duckdb errors carry user-meaningful messages
         import duckdb
 
@@ -56,6 +60,14 @@ def main(argv: list[str] | None = None) -> int:
             print(f"cdpi: error: {exc}", file=sys.stderr)
             return EXIT_FAILED
         raise
+
+
+def _os_error(exc: OSError) -> str:
+    """``Is a directory: '/tmp/x'`` rather than ``[Errno 21] Is a directory: '/tmp/x'``; libraries' own
+    OSErrors (pandas: "Cannot save file into a non-existent directory") keep their text."""
+    if exc.strerror and exc.filename:
+        return f"{exc.strerror}: {exc.filename}"
+    return str(exc)
 
 
 # ---------------------------------------------------------------------------------------------- run
@@ -533,7 +545,7 @@ def _correction_batch(con, catalog, csv_path: Path, default_by: str | None) -> l
 
     if not csv_path.exists():
         raise CliError(f"batch CSV not found: {csv_path}")
-    with open(csv_path, newline="", encoding="utf-8-sig") as fh:
+    with io.StringIO(_spreadsheet_text(csv_path), newline="") as fh:
         reader = csv.DictReader(fh)
         needed = {"city", "criterion", "met", "source"}
         missing = needed - {(h or "").strip().lower() for h in (reader.fieldnames or [])}
@@ -542,6 +554,10 @@ def _correction_batch(con, catalog, csv_path: Path, default_by: str | None) -> l
                            "(expected city, criterion, met, source, note, by)")
         drafts, problems = [], []
         for line, row in enumerate(reader, start=2):
+            if None in row:      # csv puts the surplus fields of a row under None
+                problems.append(f"line {line}: more fields than the header names (a value holding a comma, "
+                                'such as "Alder Springs, MA", needs double quotes)')
+                continue
             row = {(k or "").strip().lower(): (v or "").strip() for k, v in row.items()}
             try:
                 drafts.append(draft(con, catalog, city=row["city"], criterion=row["criterion"], met=row["met"],
@@ -556,13 +572,28 @@ def _correction_batch(con, catalog, csv_path: Path, default_by: str | None) -> l
     return drafts
 
 
+def _spreadsheet_text(path: Path) -> str:
+    """A CSV saved by a spreadsheet: UTF-8 (with or without Excel's byte-order mark), else Windows-1252, what
+    Excel's plain "CSV" writes on Windows; said on standard error, since only the user can know for sure."""
+    raw = path.read_bytes()
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        _err(f"cdpi: {path.name} is not UTF-8 (byte {raw[exc.start]:#04x} at offset {exc.start}): read as "
+             "Windows-1252, as Excel's \"CSV\" is saved on Windows; save it as \"CSV UTF-8\" to be sure")
+        return raw.decode("cp1252", errors="replace")
+
+
 def cmd_export(args: argparse.Namespace) -> int:
     """Every mart of one snapshot as CSV and/or Parquet, with a manifest of rows and checksums."""
     from warehouse.export import FORMATS, export_snapshot
 
     paths = _paths(args)
     formats = FORMATS if args.format == "both" else (args.format,)
-    summary = export_snapshot(paths, args.snapshot, args.out, formats)
+    try:
+        summary = export_snapshot(paths, args.snapshot, args.out, formats)
+    except ValueError as exc:       # an --out that is a file, or a folder cdpi did not write
+        raise CliError(str(exc)) from None
     print(f"exported snapshot {summary.snapshot} (run {summary.run_id}): {len(summary.files)} files "
           f"in {summary.folder}")
     return 0
@@ -613,7 +644,14 @@ def _published(args: argparse.Namespace):
 def _write_frame(frame, fmt: str, out: Path | None, compact=None, about: dict | None = None) -> None:
     """A result frame as a terminal table (compact columns), TSV when piped, or CSV/JSON/XLSX to a file or
     standard output (XLSX only to a file, with ``about`` and the snapshot and run of its rows on a second
-    sheet). Text in CSV, TSV and XLSX follows warehouse/spreadsheet.py."""
+    sheet). Text in CSV, TSV and XLSX follows warehouse/spreadsheet.py. Without --format, a file's format
+    follows its name (.xlsx, .json, .tsv; CSV otherwise); text is never written under an .xlsx name."""
+    suffix = Path(out).suffix.lower() if out is not None else ""
+    if out is not None and fmt in ("auto", "table"):
+        fmt = {".json": "json", ".tsv": "tsv", ".xlsx": "xlsx"}.get(suffix, "csv")
+    if suffix == ".xlsx" and fmt != "xlsx":
+        raise CliError(f"--format {fmt} writes text, which a spreadsheet cannot open as {Path(out or '').name}: "
+                       "use --format xlsx, or a .csv name")
     if fmt == "xlsx":
         from warehouse.spreadsheet import write_xlsx
 
@@ -628,8 +666,6 @@ def _write_frame(frame, fmt: str, out: Path | None, compact=None, about: dict | 
         _err(f"wrote {len(frame)} rows to {out}")
         return
     if out is not None:
-        if fmt in ("auto", "table"):
-            fmt = {".json": "json", ".tsv": "tsv"}.get(Path(out).suffix.lower(), "csv")
         with open(out, "w", encoding="utf-8", newline="") as fh, contextlib.redirect_stdout(fh):
             _print_rows(list(frame.columns), _plain_rows(frame), fmt)
         _err(f"wrote {len(frame)} rows to {out}")
@@ -657,49 +693,73 @@ def _missing(value) -> bool:
 
 def cmd_classify(args: argparse.Namespace) -> int:
     """Evidence the pipeline would record for a page; with --batch, for a JSON Lines file of pages."""
-    from sources.evidence.classify import classify_bytes
+    import logging
+
+    from sources.evidence.classify import classify
+    from sources.evidence.documents import load
 
     if args.batch:
         return _classify_batch(args)
     if not args.file:
         raise CliError("give a FILE to classify (HTML, PDF or text; - for standard input), or --batch FILE.jsonl")
     data = sys.stdin.buffer.read() if args.file == "-" else Path(args.file).read_bytes()
-    evidence = classify_bytes(data, url=args.url)
+    # pypdf logs each defect it works around; what could not be read is said once, below, in words.
+    logging.getLogger("pypdf").setLevel(logging.ERROR)
+    doc = load(data, url=args.url)
+    evidence = classify(doc) if doc.text else []
     print(json.dumps([e.to_dict(explain=args.explain) for e in evidence], indent=2, ensure_ascii=False))
+    if doc.error:       # unknown is not absent: say that the page, or part of it, went unread
+        name = "standard input" if args.file == "-" else args.file
+        if not doc.text:
+            _err(f"cdpi: error: {name} could not be read ({doc.error}): no evidence can be judged from it")
+            return EXIT_FAILED
+        _err(f"cdpi: warning: {name} was read only in part ({doc.error}): the evidence is from the part read")
     return 0
 
 
 def _classify_batch(args: argparse.Namespace) -> int:
     """One output line per input line, in order; a bad line gets an "error" and the rest go on."""
-    from sources.evidence.classify import classify_record
+    from sources.evidence.classify import KINDS, classify_record
     from sources.evidence.evaluate import macro_f1, score, table
 
     pairs, failed, labeled = [], 0, 0
-    stream = sys.stdin if args.batch == "-" else open(args.batch, encoding="utf-8")  # noqa: SIM115
+    # Bytes, decoded line by line: one line in another encoding is that line's error, not the file's end.
+    stream = sys.stdin.buffer if args.batch == "-" else open(args.batch, "rb")  # noqa: SIM115
     with stream:
-        for n, line in enumerate(stream, 1):
-            if not line.strip():
-                continue
+        for n, raw in enumerate(stream, 1):
             rid = None
             try:
+                line = raw.decode("utf-8-sig" if n == 1 else "utf-8")
+                if not line.strip():
+                    continue
                 record = json.loads(line)
                 rid = record.get("id") if isinstance(record, dict) else None
                 evidence = classify_record(record)
+            except UnicodeDecodeError as exc:
+                failed += 1
+                print(json.dumps({"id": None, "line": n, "error": f"not UTF-8 (byte {raw[exc.start]:#04x} at "
+                                  f"column {exc.start + 1}): JSON Lines are UTF-8 text"}))
+                continue
             except ValueError as exc:   # JSONDecodeError is a ValueError
                 failed += 1
                 print(json.dumps({"id": rid, "line": n, "error": str(exc)}, ensure_ascii=False))
                 continue
-            print(json.dumps({"id": rid, "evidence": [e.to_dict(explain=args.explain) for e in evidence]},
-                             ensure_ascii=False))
+            out = {"id": rid, "evidence": [e.to_dict(explain=args.explain) for e in evidence]}
             labels = record.get("labels")
-            if isinstance(labels, list):
+            unknown = sorted({str(k) for k in labels} - set(KINDS)) if isinstance(labels, list) else []
+            if unknown:             # a misspelt kind would be scored as a miss of a kind nobody meant
+                failed += 1
+                out |= {"line": n, "error": f"labels that are not kinds: {', '.join(unknown)} (kinds: "
+                                            f"{', '.join(KINDS)}); this line is left out of the scores"}
+            elif isinstance(labels, list):
                 labeled += 1
                 pairs.append((labels, [e.kind for e in evidence]))
+            print(json.dumps(out, ensure_ascii=False))
     if labeled:
         scores = score(pairs)
         _err(f"{labeled} labeled lines\n{table(scores)}\nmacro-F1 {macro_f1(scores):.3f}")
     if failed:
-        _err(f"cdpi: {failed} line(s) could not be classified; see their \"error\" fields")
+        _err(f"cdpi: {failed} line(s) could not be classified or scored; see their \"error\" fields")
         return EXIT_FAILED
     return 0
 
@@ -830,7 +890,8 @@ def _parser() -> argparse.ArgumentParser:
     tg.add_argument("--tier", choices=["silver", "gold", "platinum"], help="only cities whose next tier is this")
     tg.add_argument("--limit", type=_positive_int, default=50, metavar="N", help="at most N cities (default 50)")
     tg.add_argument("--format", choices=["auto", "table", "tsv", "csv", "json", "xlsx"], default="auto",
-                    help="table in a terminal, TSV when piped (default); xlsx needs --out")
+                    help="table in a terminal, TSV when piped (default); with --out, the file's extension "
+                         "(.xlsx, .json, .tsv, else CSV); xlsx needs --out")
     tg.add_argument("--out", type=Path, metavar="FILE", help="write to FILE instead of standard output")
     tg.add_argument("--home", type=Path)
     tg.set_defaults(func=cmd_targets)
@@ -843,7 +904,8 @@ def _parser() -> argparse.ArgumentParser:
     hist.set_defaults(func=cmd_history)
 
     rep = sub.add_parser("report", help="the static outreach report (HTML, opens from disk, no network)")
-    rep.add_argument("--out", type=Path, metavar="DIR", help="folder to write (default: $CDPI_HOME/report)")
+    rep.add_argument("--out", type=Path, metavar="DIR", help="folder to write: new, empty, or a report written "
+                     "before, which is replaced (default: $CDPI_HOME/report)")
     rep.add_argument("--snapshot", metavar="YYYY-MM", help="month to show (default: the latest)")
     rep.add_argument("--home", type=Path)
     rep.set_defaults(func=cmd_report)
@@ -857,7 +919,8 @@ def _parser() -> argparse.ArgumentParser:
     cor.add_argument("--note", default="", help="what was shown, or what the index misread")
     cor.add_argument("--by", metavar="NAME", help="who attests it (required)")
     cor.add_argument("--batch", metavar="FILE.csv",
-                     help="record every row of a CSV with columns city, criterion, met, source, note, by (all or none)")
+                     help="record every row of a CSV with columns city, criterion, met, source, note, by (all or "
+                          "none); UTF-8, or Excel's Windows CSV")
     cor.add_argument("--withdraw", type=_positive_int, metavar="ID", help="withdraw correction ID (never deleted)")
     cor.add_argument("--list", action="store_true", help="every correction with its status today")
     cor.add_argument("--max-age-months", type=_positive_int, default=12, metavar="N",

@@ -18,8 +18,15 @@ def building(target: Path, marker: str) -> Iterator[Path]:
     earlier (work folders, a half-done swap) are repaired first.
 
     ``marker`` names a file every build writes: a non-empty ``target`` without it is somebody else's
-    folder (a user's ``--out ~/Documents``) and is refused, never replaced."""
+    folder (a user's ``--out ~/Documents``) and is refused, never replaced. So is a file (or a link) where
+    the folder or one of its parents would go: it would be moved aside and lost, not written into."""
     target = Path(target)
+    for place in (target, *target.parents):       # the target, or the nearest of its folders that exists
+        if place.is_symlink() and place == target or place.exists() and not place.is_dir():
+            raise ValueError(f"{place} is {'a link' if place.is_symlink() else 'a file'}, not a folder; "
+                             "choose a new or empty folder")
+        if place.exists():
+            break
     if target.is_dir() and any(target.iterdir()) and not (target / marker).exists():
         raise ValueError(f"{target} is not empty and was not written by cdpi (no {marker}); "
                          "choose a new or empty folder")
