@@ -234,3 +234,34 @@ def test_a_registry_listed_dcat_document_is_read_when_the_platform_api_gives_not
     assert (listed.outcome, listed.platform, len(listed.records)) == ("found", "dcat", 3)
     assert "registry lists" in listed.detail
     assert elsewhere.outcome == unlisted.outcome == "unreachable", "nothing recorded for the Socrata API"
+
+
+def test_a_catalog_that_changes_between_pages_counts_each_dataset_once(tmp_path: Path) -> None:
+    """Offset paging of a live catalog: a dataset published between the first and second request pushes the
+    first page's last entry onto the second page. It is counted once and the result says why; the next offset
+    counts entries served, so no entry is skipped."""
+    from sources.http.archive import WarcArchive
+    from sources.http.config import FetcherConfig
+    from sources.portals.discovery import page_url
+
+    host = "data.alder-springs.example"
+
+    def dataset(k: int) -> dict:
+        return {"dataset_id": f"permits-{k:03d}", "has_records": True, "fields": [],
+                "metas": {"default": {"title": f"Permits {k}", "modified": "2026-09-01T00:00:00+00:00",
+                                      "publisher": "Planning"}}}
+
+    first = {"total_count": 150, "results": [dataset(k) for k in range(100)]}
+    # One more dataset now sits at the top: the second page starts with the first page's last entry.
+    second = {"total_count": 151, "results": [dataset(k) for k in range(99, 150)]}
+    archive = WarcArchive(tmp_path / "warc", "t")
+    for offset, body in ((0, first), (100, second)):
+        archive.write_exchange(url=page_url("opendatasoft", host, offset=offset), method="GET", request_headers=[],
+                               status=200, reason="OK", response_headers=[("Content-Type", "application/json")],
+                               body=json.dumps(body).encode(), date="2026-10-01T00:00:00Z")
+    archive.close()
+    with Fetcher(FetcherConfig(replay=[str(tmp_path / "warc")]), run_dir=tmp_path / "run") as f:
+        result = discover(f, host, "opendatasoft")
+    assert (result.outcome, result.pages, result.reported_total) == ("found", 2, 150)
+    assert len(result.records) == len({r.id for r in result.records}) == 150 and result.repeated == 1
+    assert "1 entry repeated" in (result.detail or "")

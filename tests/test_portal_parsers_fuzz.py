@@ -2,8 +2,8 @@
 
 Real catalogs carry every defect imaginable (nulls, numbers where strings belong, objects where lists
 belong, truncated bodies). The contract the survey relies on: no other exception escapes a parser, and a
-page that parses keeps one record per catalog entry, so counts never silently shrink. (An OpenDataSoft page
-none of whose entries names a dataset is a dataset's records in the catalog's envelope, and is refused.)
+page that parses keeps one record per catalog entry, so counts never silently shrink. (An OpenDataSoft or
+Socrata page none of whose entries is a catalog entry is another API's list in the same envelope: refused.)
 """
 
 from __future__ import annotations
@@ -41,10 +41,13 @@ def _entry(platform: str) -> st.SearchStrategy:
     return _JSON | st.dictionaries(keys, _JSON | st.dictionaries(keys, _JSON, max_size=4), max_size=8)
 
 
-def _names_an_ods_dataset(entry) -> bool:
-    """OpenDataSoft's records endpoint answers in the catalog's envelope, so a page counts as a catalog only when
-    some entry names a dataset or carries its metadata."""
-    return isinstance(entry, dict) and bool({"dataset_id", "datasetid", "metas"} & set(entry))
+#: Keys one of which some entry of a catalog page must have: OpenDataSoft's records endpoint answers in its
+#: catalog's envelope, and the same ``{"results": [...]}`` shape reaches the Socrata parser by mistake.
+_ENTRY_KEYS = {"opendatasoft": {"dataset_id", "datasetid", "metas"}, "socrata": {"resource"}}
+
+
+def _names_a_dataset(platform: str, entry) -> bool:
+    return isinstance(entry, dict) and bool(_ENTRY_KEYS[platform] & set(entry))
 
 
 def _envelope(platform: str, entries: list, total) -> dict:
@@ -64,8 +67,8 @@ def test_any_entries_parse_to_one_record_each(data: st.DataObject) -> None:
     entries = data.draw(st.lists(_entry(platform), max_size=6))
     total = data.draw(_SCALARS)
     body = json.dumps(_envelope(platform, entries, total)).encode()
-    if platform == "opendatasoft" and entries and not any(_names_an_ods_dataset(e) for e in entries):
-        with pytest.raises(CatalogFormatError):     # no entry is a dataset: a dataset's records, not a catalog
+    if platform in _ENTRY_KEYS and entries and not any(_names_a_dataset(platform, e) for e in entries):
+        with pytest.raises(CatalogFormatError):     # no entry is a dataset: another API's list, not a catalog
             PARSERS[platform](body, "portal.example")
         return
     page = PARSERS[platform](body, "portal.example")

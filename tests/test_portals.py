@@ -334,6 +334,16 @@ def test_arcgis_hub_search_api_feature_collection() -> None:
         PARSERS["dcat"](json.dumps(body).encode())      # a Hub search document is not a DCAT-US catalog
 
 
+def test_the_same_page_given_twice_counts_its_datasets_once(tmp_path: Path, capsys) -> None:
+    page = tmp_path / "page.json"
+    page.write_text(json.dumps({"total_count": 2, "results": [_ods_dataset("trees", "2026-01-01"),
+                                                              _ods_dataset("parks", "2025-01-01")]}))
+    assert cli(["profile-portal", "--platform", "opendatasoft", str(page), str(page), "--as-of", "2026-06-01"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert (out["dataset_count"], out["reported_total"], out["pages"]) == (2, 2, 2)
+    assert any("2 entries repeated an id already read" in n for n in out["notes"])
+
+
 def test_look_alike_bodies_are_not_catalogs_and_huge_numbers_are_no_totals() -> None:
     """From a review of the new formats: a dataset's rows (Socrata's or OpenDataSoft's), a CKAN license or
     organization list and a map layer's features each have the shape of a list of objects, but are not catalogs; JSON's 1e400 and deep
@@ -366,6 +376,8 @@ def test_look_alike_bodies_are_not_catalogs_and_huge_numbers_are_no_totals() -> 
     records = {"total_count": 2, "results": [{"name": "Riverside Park", "acres": 12.5}, {"name": "Elm Park"}]}
     with pytest.raises(CatalogFormatError, match="records of one dataset"):
         PARSERS["opendatasoft"](json.dumps(records).encode())                 # v2.1 /records, same envelope
+    with pytest.raises(CatalogFormatError, match="no Socrata catalog entry"):
+        PARSERS["socrata"](json.dumps(records).encode())                      # the same body, wrong platform
     broken = {"total_count": 2, "results": [{"dataset_id": "trees", "metas": None}, {"name": "Elm Park"}]}
     assert len(PARSERS["opendatasoft"](json.dumps(broken).encode()).records) == 2    # a defective catalog
     huge = PARSERS["opendatasoft"](b'{"total_count": 1e400, "results": []}')

@@ -69,6 +69,19 @@ class PortalResult:
     paging: str | None = None      # offset | scroll_id | single
     site_title: str | None = None
     platform_version: str | None = None
+    repeated: int = 0              # entries a later page repeated (an id already read), counted once
+    ids: set[str] = field(default_factory=set, repr=False, compare=False, init=False)
+
+    def add(self, records: list[DatasetRecord]) -> None:
+        """A page's records, each id once: offset pages of a catalog that changes while it is read (a dataset
+        published between two requests) repeat the entries the change pushed down."""
+        for rec in records:
+            if rec.id is not None:
+                if rec.id in self.ids:
+                    self.repeated += 1
+                    continue
+                self.ids.add(rec.id)
+            self.records.append(rec)
 
 
 def portal_links(website: str | None, homepage_html: str | None) -> list[str]:
@@ -170,7 +183,7 @@ def _read_listed_dcat(fetcher: Fetcher, result: PortalResult, url: str) -> bool:
 
 def _read_catalog(fetcher: Fetcher, result: PortalResult, page: CatalogPage) -> None:
     platform = result.platform or ""
-    result.records.extend(page.records)
+    result.add(page.records)
     result.reported_total, result.pages, result.outcome = page.total, 1, "found"
     result.paging = "single" if platform not in PAGE_SIZE else "offset"
     if platform not in PAGE_SIZE:
@@ -179,12 +192,21 @@ def _read_catalog(fetcher: Fetcher, result: PortalResult, page: CatalogPage) -> 
     if platform == "socrata" and target > SOCRATA_OFFSET_WINDOW:
         _read_socrata_by_scroll(fetcher, result, target)
         return
-    while page.records and len(result.records) < target:
-        following = _next_page(fetcher, result, page_url(platform, result.host, offset=len(result.records)))
+    entries = len(page.records)        # the offset counts entries served, repeated ones included
+    while page.records and entries < target:
+        following = _next_page(fetcher, result, page_url(platform, result.host, offset=entries))
         if following is None:
             return
         page = following
-        result.records.extend(page.records)
+        entries += len(page.records)
+        result.add(page.records)
+    _say_repeated(result)
+
+
+def _say_repeated(result: PortalResult) -> None:
+    if result.repeated and result.outcome == "found":
+        result.detail = (f"{result.repeated} entr{'y' if result.repeated == 1 else 'ies'} repeated on a later "
+                         "page (the catalog changed while it was read): counted once")
 
 
 def _read_socrata_by_scroll(fetcher: Fetcher, result: PortalResult, target: int) -> None:
@@ -192,18 +214,19 @@ def _read_socrata_by_scroll(fetcher: Fetcher, result: PortalResult, target: int)
 
     The offset page already read is dropped, since it was ordered by relevance, not by id.
     """
-    result.records, result.paging, last_id = [], "scroll_id", ""
+    result.records, result.ids, result.paging, result.repeated, last_id = [], set(), "scroll_id", 0, ""
     while len(result.records) < target:
         page = _next_page(fetcher, result, page_url("socrata", result.host, scroll_id=last_id))
         if page is None:
             return
         if not page.records:
             break
-        result.records.extend(page.records)
+        result.add(page.records)
         last_id = page.records[-1].id or ""
         if not last_id:
             result.outcome, result.detail = "partial", f"page {result.pages}: last entry has no id to scroll from"
             return
+    _say_repeated(result)
 
 
 def _next_page(fetcher: Fetcher, result: PortalResult, url: str) -> CatalogPage | None:

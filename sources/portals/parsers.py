@@ -78,6 +78,10 @@ def parse_socrata(body, portal: str | None = None) -> CatalogPage:
             return CatalogPage("socrata", [view.record], None,
                                ["Socrata dataset metadata (/api/views/<id>.json): one dataset, not a catalog page"])
         raise CatalogFormatError("Socrata catalog without a results list")
+    if data["results"] and not any(isinstance(e, dict) and "resource" in e for e in data["results"]):
+        # Another API's envelope (OpenDataSoft's records, a search of something else): no entry is a dataset.
+        raise CatalogFormatError("a results list with no Socrata catalog entry in it (an object with a "
+                                 "resource) is not a Discovery API page")
     records = _entries(data["results"], "socrata", portal, _socrata_record)
     return CatalogPage("socrata", records, _int(data.get("resultSetSize")))
 

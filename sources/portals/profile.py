@@ -69,12 +69,22 @@ def profile(records: list[DatasetRecord], *, as_of: datetime | None = None,
 
 def profile_pages(platform: str, pages: list[CatalogPage], *, as_of: datetime | None = None) -> dict:
     """The profile of a portal from its parsed catalog pages (what ``cdpi profile-portal`` prints): the
-    records of every page, the largest total a page reports, and the parsers' notes."""
+    records of every page, each id once, the largest total a page reports, and the parsers' notes."""
     notes: list[str] = []
     for page in pages:
         notes.extend(n for n in page.notes if n not in notes)
     totals = [p.total for p in pages if p.total is not None]
-    result = profile([r for p in pages for r in p.records], as_of=as_of, reported_total=max(totals, default=None))
+    records, seen, repeated = [], set(), 0
+    for rec in (r for p in pages for r in p.records):
+        if rec.id is not None and rec.id in seen:      # the same page given twice, or pages that overlap
+            repeated += 1
+            continue
+        seen.add(rec.id)
+        records.append(rec)
+    if repeated:
+        notes.append(f"{repeated} entr{'y' if repeated == 1 else 'ies'} repeated an id already read (the same "
+                     "page given twice, or pages of a catalog that changed between them): counted once")
+    result = profile(records, as_of=as_of, reported_total=max(totals, default=None))
     result.update({"platform": platform, "pages": len(pages), "notes": notes,
                    "skipped_entries": sum(p.skipped for p in pages)})
     return result
