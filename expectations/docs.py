@@ -1,9 +1,10 @@
 """Great Expectations Data Docs for a run: every suite's validation result as GX renders it, one folder per run.
 
 GX's own renderer (``ValidationResultsPageRenderer`` + ``DefaultJinjaPageView``) turns a validation result
-into the page GX users know. Two changes: the page's stylesheets and scripts from public CDNs are left out
+into the page GX users know. Three changes: the page's stylesheets and scripts from public CDNs are left out
 (the pages are read offline and opening one must not tell a CDN that someone looked), so it shows as plain
-tables; and the table-level facts cdpi checks besides the suite (share of rows quarantined, an empty
+tables; links into GX's own site tree, which is not written here, go to this folder's index or are left as
+text, and GX's newsletter footer is dropped; and the table-level facts cdpi checks besides the suite (share of rows quarantined, an empty
 output from non-empty inputs) are added at the top when they failed, since GX never saw them. An
 ``index.html`` lists every suite of the folder with its outcome; each step rewrites it whole (written
 beside and renamed into place), so steps in other processes never leave it half written.
@@ -22,6 +23,13 @@ from typing import Any
 from expectations.runner import NOT_EMPTY, QUARANTINED_SHARE, ValidationReport
 
 _REMOTE = re.compile(r'<(?:script|link|img)\b[^>]*\b(?:src|href)="https?://[^"]*"[^>]*>(?:\s*</script>)?', re.I)
+#: GX writes each page for its own site's tree (``validations/<suite>/<run>/<time>/<batch>.html``); here the
+#: pages sit side by side. Its links up that tree, to the site's home, to the suite's own page (not
+#: rendered here) and to its favicon would all lead nowhere; the footer advertises GX's newsletter.
+_GX_HOME = re.compile(r'href="(?:\.\./)+index\.html"')
+_GX_SUITE_LINK = re.compile(r'<a href="(?:\.\./)+expectations/[^"]*"\s*>(.*?)</a>', re.S)
+_GX_LOCAL_LINK = re.compile(r'<link\b[^>]*\bhref="(?:\.\./)+[^"]*"[^>]*>')
+_GX_FOOTER = re.compile(r"<footer>.*?</footer>", re.S)
 _TABLE_FACTS = (QUARANTINED_SHARE, NOT_EMPTY)
 #: A few local rules in place of the CDN stylesheets, so the tables stay readable.
 _STYLE = ("<style>body{font-family:system-ui,sans-serif;max-width:75rem;margin:1rem auto;padding:0 1rem}"
@@ -46,6 +54,8 @@ def render_page(report: ValidationReport) -> str:
         raise ValueError(f"report of suite {report.suite} carries no Great Expectations result to render")
     page = _page_view().render(ValidationResultsPageRenderer().render(report.gx_result))
     page = _REMOTE.sub("", page).replace("<head>", "<head>" + _STYLE, 1)
+    page = _GX_HOME.sub('href="index.html"', page)          # the run's own index of suites
+    page = _GX_FOOTER.sub("", _GX_LOCAL_LINK.sub("", _GX_SUITE_LINK.sub(r"\1", page)))
     facts = [f for f in report.failures if f.type in _TABLE_FACTS]
     if facts:
         items = "".join(f"<li><strong>{html.escape(f.type)}</strong>: {html.escape(str(f.observed_value))}. "

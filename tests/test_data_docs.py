@@ -32,6 +32,9 @@ def test_a_page_is_gx_rendered_offline_with_cdpis_table_checks_on_top(tmp_path: 
     assert "values must match this regular expression" in page and "01ABC" in page, "GX's own wording"
     assert not re.search(r'<(?:script|link|img)\b[^>]*(?:src|href)="https?://', page), "nothing fetched from a CDN"
     assert 'id="cdpi-table-facts"' not in page, "no table-level failure, no banner"
+    hrefs = set(re.findall(r'\bhref="([^"#][^"]*)"', page))
+    assert hrefs == {"index.html"}, f"every link leads to a page of the folder: {hrefs}"
+    assert ">cities</a>" not in page and "Expectation Suite:</span> cities" in page
     # Every row set aside: the suite on the kept rows alone would pass; cdpi's table check fails, on top.
     clean, bad = quarantine(_frame(), "cities", key_columns=["geoid"], parameters=PARAMS)
     failing = validate_output(clean.iloc[0:0], "cities", quarantined=bad, rows_in=2, parameters=PARAMS)

@@ -38,11 +38,12 @@ class Column:
 class Relation:
     schema: str
     name: str
-    kind: str                       # table | view
+    kind: str                       # table | view | table macro | macro
     description: str
     columns: list[Column] = field(default_factory=list)
     built_by: str = ""              # where the rows come from, in words
     reads: list[str] = field(default_factory=list)   # relations read (views, SQL models)
+    call: str = ""                  # a macro's call with its parameters: ops.current_run(month)
 
     @property
     def qualified(self) -> str:
@@ -85,6 +86,27 @@ def relations(con: duckdb.DuckDBPyConnection, lineage: Mapping[str, Sequence[str
         else:
             reads, built_by = [], PUBLISH_TABLES.get(qualified, "")
         out.append(Relation(schema, name, kind, comment or "", columns, built_by, reads))
+    return out + macros(con)
+
+
+def macros(con: duckdb.DuckDBPyConnection) -> list[Relation]:
+    """The warehouse's macros (``ops.current_run(month)``, ...): definitions other relations and analysts'
+    queries call, listed beside the relations so a view that reads one links to its entry."""
+    order = {s: i for i, s in enumerate(SCHEMA_ORDER)}
+    found = con.execute("""
+        SELECT DISTINCT schema_name, function_name, function_type, comment, parameters, macro_definition
+        FROM duckdb_functions() WHERE database_name = current_database() AND NOT internal
+        AND function_type IN ('macro', 'table_macro')""").fetchall()
+    found.sort(key=lambda r: (order.get(r[0], 99), r[1]))
+    out = []
+    for schema, name, ftype, comment, params, definition in found:
+        if schema not in order:
+            continue
+        call = f"{schema}.{name}({', '.join(params)})"
+        kind = "table macro" if ftype == "table_macro" else "macro"
+        reads = [r for r in _reads(definition or "") if r != f"{schema}.{name}"]
+        out.append(Relation(schema, name, kind, comment or "", [], f"a {kind}, computed when called: {call}", reads,
+                            call))
     return out
 
 

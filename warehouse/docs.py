@@ -8,6 +8,7 @@ from __future__ import annotations
 import duckdb
 
 from warehouse.changes import changelog_markdown
+from warehouse.dictionary import macros
 from warehouse.schema import apply_schema
 
 _SCHEMA_ORDER = ("marts", "staging", "raw", "ops")
@@ -46,6 +47,10 @@ def render_markdown() -> str:
                 desc = ccomment or ""   # view columns carry their own or their source's (describe_view_columns)
                 lines.append(f"| `{col}` | {dtype} | {desc} |")
             lines.append("")
+        lines.append("## Macros\n\nCalled like functions in SQL; the views above use them.\n")
+        for m in macros(con):
+            lines.append(f"- `{m.call}` ({m.kind}): {m.description}")
+        lines.append("")
         lines.append(changelog_markdown())
         return "\n".join(lines)
     finally:

@@ -115,6 +115,7 @@ COMMENT ON COLUMN marts.cities.homepage_outcome IS 'Outcome class of this run''s
 COMMENT ON COLUMN marts.cities.homepage_status IS 'HTTP status of the home page fetch.';
 COMMENT ON COLUMN marts.cities.is_sample IS 'True for the built-in synthetic sample cities (not real places).';
 
+COMMENT ON MACRO TABLE ops.current_run IS 'The one definition of the current run, as a table of one row of ops.runs: for month ''YYYY-MM'' that month''s, for NULL any month''s. Among successful runs a real run wins over a sample run, then the newest snapshot, then the run that finished last. Every _latest view, the report, the export and the CLI read it.';
 COMMENT ON VIEW ops.latest_run IS 'The current run: ops.current_run(NULL), the one definition every view, the report, the export and the CLI use. Among successful runs a real run always wins over a sample run, then the newest snapshot, then the run that finished last, so a sample run in a real warehouse never becomes what the _latest views show. For one month: SELECT * FROM ops.current_run(''2026-11'').';
 COMMENT ON VIEW marts.cities_latest IS 'marts.cities restricted to the latest run (ops.latest_run).';
 COMMENT ON VIEW marts.fetch_outcomes IS 'Fetch counts, hosts, bytes and attempts per run and outcome class.';
@@ -398,6 +399,8 @@ COMMENT ON COLUMN marts.city_changes.evidence_gained IS 'Signals (website eviden
 COMMENT ON COLUMN marts.city_changes.evidence_lost IS 'Signals above zero in the previous snapshot that were read this time and found at zero; null: none.';
 COMMENT ON COLUMN marts.city_changes.evidence_not_reread IS 'Signals above zero in the previous snapshot whose source could not be read this time (site unreachable, portal search incomplete): not evidence of a loss.';
 COMMENT ON COLUMN marts.city_changes.change_summary IS 'Compact text, e.g. since 2026-10: +2.1 pts (it starts with words, so spreadsheets never read it as a formula), or first snapshot.';
+COMMENT ON MACRO TABLE marts.city_changes_of IS 'What changed for each city since its previous snapshot, computed for one run (of_run) or for every successful run (NULL); the publish step stores its rows in marts.city_changes, which is what to read.';
+COMMENT ON MACRO marts.population_band IS 'The population band staff filter by (30k-50k, 50k-100k, 100k-250k, 250k-500k, 500k+): one definition for the views, the report and analysts'' queries.';
 COMMENT ON VIEW marts.city_changes_latest IS 'marts.city_changes rows of the latest successful run: each city''s change since its previous snapshot.';
 COMMENT ON COLUMN marts.outreach_targets.gaps IS 'The gaps shown to staff (top_gaps marked matters: they raise P(next tier) by at least 1 percentage point by default, or are core), as id and name, semicolon-separated, in top_gaps'' ranked order.';
 COMMENT ON COLUMN marts.outreach_targets.training_topics IS 'Training topics of those gaps, each once, in the order of the first gap that needs it.';
