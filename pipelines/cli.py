@@ -254,7 +254,9 @@ def _read_only_statement(con, query: str) -> None:
     if len(statements) == 1 and statements[0].type == duckdb.StatementType.PRAGMA and _READ_PRAGMA.fullmatch(query):
         return
     if len(statements) != 1 or statements[0].type not in allowed:
-        kinds = ", ".join(st.type.name for st in statements) or "nothing"
+        # The statement's own first word: DuckDB files INSTALL under LOAD and CHECKPOINT under others.
+        kinds = ", ".join((st.query.split(None, 1) or [st.type.name])[0].strip(";").upper()
+                          for st in statements) or "nothing"
         raise CliError(f"cdpi sql runs a single read-only query (SELECT, SHOW, DESCRIBE, SUMMARIZE, EXPLAIN, "
                        f"PRAGMA table_info('t')); got {kinds}")
 

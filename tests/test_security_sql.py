@@ -68,6 +68,9 @@ def test_cdpi_sql_is_read_only_and_sandboxed(statement: str, attack_home: Path, 
     assert code == 1 and captured.err.startswith("cdpi: error:"), (query, code, captured)
     assert "TOPSECRET" not in captured.out + captured.err
     assert list(out.iterdir()) == [] and _sha256(warehouse) == digest
+    if "; got " in captured.err:        # the refusal names what was given, in the user's own words
+        first = query.split(None, 1)[0].upper()
+        assert captured.err.split("; got ")[1].startswith(first), (query, captured.err)
 
 
 def test_cdpi_sql_cannot_reattach_the_warehouse_read_write(sample_home: Path, tmp_path: Path,
