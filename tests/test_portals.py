@@ -334,6 +334,19 @@ def test_arcgis_hub_search_api_feature_collection() -> None:
         PARSERS["dcat"](json.dumps(body).encode())      # a Hub search document is not a DCAT-US catalog
 
 
+@pytest.mark.parametrize("body", [b'{"dataset": [ {"identifier": \x1e\xda } ] }', b'{"dataset": [ {"identifier": "a", ',
+                                  bytes(range(128, 256))])
+@pytest.mark.parametrize("platform", ["dcat", "arcgis_hub"])
+def test_a_streamed_catalogs_format_error_is_one_line_of_text(platform: str, body: bytes) -> None:
+    """The streaming parser words its errors as bytes with the body and a caret under it; a user sees one
+    line of text saying what is wrong."""
+    with pytest.raises(CatalogFormatError) as caught:
+        PARSERS[platform](body)
+    message = str(caught.value)
+    assert message.startswith("malformed JSON: ") and "\n" not in message and "b'" not in message
+    assert 'b"' not in message and "\\x" not in message, message
+
+
 def test_the_same_page_given_twice_counts_its_datasets_once(tmp_path: Path, capsys) -> None:
     page = tmp_path / "page.json"
     page.write_text(json.dumps({"total_count": 2, "results": [_ods_dataset("trees", "2026-01-01"),

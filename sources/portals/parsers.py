@@ -339,7 +339,7 @@ def parse_dcat(body, portal: str | None = None, platform: str = "dcat") -> Catal
             items = ijson.items(raw, "item" if kind == "legacy" else "dataset.item", use_float=True)
             records = _dcat_entries(items, kind, platform, portal, self_entries)
         except ijson.JSONError as exc:
-            raise CatalogFormatError(f"malformed JSON: {exc}") from exc
+            raise CatalogFormatError(f"malformed JSON: {_stream_error(exc)}") from exc
     if kind == "legacy":
         notes = ["legacy Project Open Data v1.0 catalog (a bare JSON array)"]
         if self_entries:
@@ -428,8 +428,18 @@ def _dcat_head(raw: bytes, jsonapi: bool = False) -> tuple[str, bool]:
     except StopIteration as exc:
         raise CatalogFormatError("malformed JSON: empty or truncated body") from exc
     except (ijson.JSONError, UnicodeDecodeError) as exc:
-        raise CatalogFormatError(f"malformed JSON: {exc}") from exc
+        raise CatalogFormatError(f"malformed JSON: {_stream_error(exc)}") from exc
     raise CatalogFormatError("DCAT-US catalog without a dataset list")
+
+
+def _stream_error(exc: Exception) -> str:
+    """The streaming parser's (yajl's) message in one line of text: it comes as bytes holding the offending
+    body and a caret drawn under it, which would print as raw bytes over several lines."""
+    message = exc.args[0] if isinstance(exc, ijson.JSONError) and exc.args else str(exc)
+    if isinstance(message, bytes):
+        message = message.decode("utf-8", "backslashreplace")
+    lines = [line.strip() for line in str(message).splitlines() if line.strip()]
+    return lines[0] if lines else type(exc).__name__
 
 
 def _dcat_record(ds: dict, portal: str | None, platform: str, legacy: bool = False) -> DatasetRecord:
