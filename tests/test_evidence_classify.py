@@ -107,7 +107,22 @@ def test_snippet_keeps_the_match_and_respects_the_limit() -> None:
     assert "open data policy" in snippet(long, (s, s + 16)) and len(snippet(long, (s, s + 16))) <= 300
 
 
-def test_sniff_and_bad_pdfs_give_errors_not_exceptions() -> None:
+def test_a_snippet_below_a_heading_quotes_the_sentence_without_the_heading() -> None:
+    """Flattened, a heading and the paragraph under it read as one sentence; the snippet quotes the sentence
+    as the page shows it. Rows of a table (short lines followed by short lines) are not headings."""
+    page = ("Contract Performance\nFor its largest service contracts the city practices active contract "
+            "management: each month city staff and the vendor review performance data together and agree on what "
+            "must change.\nVendors that miss the response-time standards in their contracts pay liquidated damages.")
+    [e] = [e for e in classify(from_text(page, None, "Contracts")) if e.kind == "results_driven_contracting"]
+    assert e.snippet.startswith("For its largest service contracts") and "Contract Performance" not in e.snippet
+    from sources.evidence.classify import _heading_ends
+
+    assert _heading_ends(page) == (len("Contract Performance"),)
+    assert _heading_ends("Goal\nTarget\nActual\n95%\nResponse time") == ()
+    assert _heading_ends("the city said\nThe council voted to adopt the policy today.") == (), "prose, wrapped"
+
+
+
     assert sniff(b"%PDF-1.4 ...") == "pdf" and sniff(b"<!doctype html><p>x") == "html"
     assert sniff(b"plain words", "text/plain") == "text" and sniff(b"\x00\x01", "application/pdf") == "pdf"
     assert sniff(b"\x89PNG\r\n", "image/png") == "binary" and load(b"\x89PNG", content_type="image/png").error

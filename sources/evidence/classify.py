@@ -179,7 +179,8 @@ def classify(doc: Document, rules: Rules | None = None, *, standard: str | None 
         if confidence < 0.5:
             continue
         out.append(Evidence(kind=kind, confidence=round(confidence, 4), criteria=catalog.for_signal(kind),
-                            snippet=snippet(text, best) if best else (title[:SNIPPET_CHARS]),
+                            snippet=snippet(text, best, breaks=_heading_ends(doc.text)) if best
+                            else (title[:SNIPPET_CHARS]),
                             score=round(score, 3), hits=hits, extractor_version=rules.version))
     return sorted(_yield(out, rules), key=lambda e: (-e.confidence, e.kind))
 
@@ -482,6 +483,27 @@ def _sentences_with(text: str, spans: list[tuple[int, int, float]]) -> int:
     return 2 if _SENTENCE_END.search(text, first, last + 1) else 1
 
 
+#: A heading: a line of at most this many words, without a sentence's end, followed by a line of prose.
+HEADING_WORDS = 12
+
+
+def _heading_ends(raw: str) -> tuple[int, ...]:
+    """Where, in the text ``_flatten`` makes of ``raw``, a heading line ends and a paragraph begins (the space
+    that joined them): flattened, "2025 Resident Survey Results" and the paragraph below it would read as one
+    sentence, and a snippet would run them together."""
+    lines = [words for words in (line.split() for line in raw.split("\n")) if words]
+    out, pos = [], 0
+    for k, words in enumerate(lines[:-1]):
+        pos += sum(len(w) for w in words) + len(words) - 1
+        following = lines[k + 1]
+        heading = len(words) <= HEADING_WORDS and not _NOT_LINK.search(words[-1]) and words[0][:1].isupper()
+        prose = len(following) > HEADING_WORDS or following[-1][-1:] in ".!?"
+        if heading and prose and following[0][:1].isupper():
+            out.append(pos)
+        pos += 1
+    return tuple(out)
+
+
 #: Matches further apart than this count as more than one sentence, stops or not: whitespace is collapsed, so
 #: a table of goals and results read from a page has no line breaks left to end its rows. (A long legal
 #: sentence is then not discounted as a passing mention either; a page of such clauses is no mention.)
@@ -493,14 +515,19 @@ _SENTENCE_END = re.compile(r"(?<!\bNo)(?<!\bSec)(?<!\bSt)(?<!\bDr)(?<!\bMr)(?<!\
                            r"(?<!\b[A-Z])[.?!](?=\s+[A-Z0-9\"“(])")
 
 
-def snippet(text: str, span: tuple[int, int], limit: int = SNIPPET_CHARS) -> str:
-    """The sentence around ``span``, trimmed to ``limit`` characters with the match kept inside."""
+def snippet(text: str, span: tuple[int, int], limit: int = SNIPPET_CHARS, breaks: tuple[int, ...] = ()) -> str:
+    """The sentence around ``span``, trimmed to ``limit`` characters with the match kept inside. ``breaks``
+    (``_heading_ends``) end a heading: a sentence below one is quoted without it, and a match in the heading
+    is quoted with the sentence that follows it, as the page shows them."""
     start, end = span
     window_start = max(0, start - 2 * limit)
     ends_before = [m.end() for m in _SENTENCE_END.finditer(text, window_start, start + 1)]
     left = ends_before[-1] if ends_before else (0 if window_start == 0 else window_start)
     after = _SENTENCE_END.search(text, end, min(len(text), end + 2 * limit))
     right = after.end() if after else min(len(text), end + 2 * limit)
+    k = bisect.bisect_right(breaks, start) - 1
+    if k >= 0 and breaks[k] >= left:
+        left = breaks[k] + 1           # the heading above the sentence is not part of it
     if right - left > limit:
         room = max(0, limit - (end - start))
         left = max(left, start - room // 2)
