@@ -789,10 +789,35 @@ def _print_rows(columns: list[str], rows: list[tuple], fmt: str) -> None:
         from rich.console import Console
         from rich.table import Table
 
+        console = Console()
+        cells = [["" if v is None else str(v) for v in r] for r in rows]
+        if _table_width(columns, cells) > console.width:
+            _print_records(columns, cells)      # a table squeezed to the terminal would cut every value
+            return
         table = Table(*columns, show_lines=False)
-        for r in rows:
-            table.add_row(*("" if v is None else str(v) for v in r))
-        Console().print(table)
+        for r in cells:
+            table.add_row(*r)
+        console.print(table)
+
+
+def _table_width(columns: list[str], cells: list[list[str]]) -> int:
+    """Characters a table needs with no value cut: each column as wide as its widest line, plus borders."""
+    widths = [max([len(c)] + [len(line) for r in cells for line in r[k].splitlines() or [""]])
+              for k, c in enumerate(columns)]
+    return sum(widths) + 3 * len(columns) + 1
+
+
+def _print_records(columns: list[str], cells: list[list[str]]) -> None:
+    """Rows one below the other, a line per column (as psql's expanded display): nothing is cut, whatever the
+    terminal's width."""
+    pad = max((len(c) for c in columns), default=0)
+    for n, r in enumerate(cells, 1):
+        print(f"-[ row {n} ]" + "-" * max(0, pad - 8))
+        for c, value in zip(columns, r, strict=True):
+            lines = value.splitlines() or [""]
+            print(f"{c.ljust(pad)} | {lines[0]}")
+            for more in lines[1:]:
+                print(f"{'':{pad}} | {more}")
 
 
 def _err(message: str) -> None:

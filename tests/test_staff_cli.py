@@ -241,3 +241,16 @@ def test_help_examples_name_a_city_of_the_sample(command: str, sample_home: Path
     assert example, "no example in --help"
     code, out, err = _run(capsys, command, example.group(1), "--home", str(sample_home))
     assert code == 0 and example.group(1).split(",")[0] in out + err, err
+
+
+def test_a_table_too_wide_for_the_terminal_is_shown_row_by_row_uncut(sample_home: Path, capsys,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """`--format table` in an 80-column terminal: a history row (15 columns) would be squeezed to "20…" in
+    every cell; it is shown as one line per column instead, every value whole. A narrow result stays a table."""
+    monkeypatch.setenv("COLUMNS", "80")
+    run_id = json.loads(_run(capsys, "runs", "--home", str(sample_home), "--format", "json")[1])[0]["run_id"]
+    code, out, _ = _run(capsys, "history", "Alder Heights, MD", "--home", str(sample_home), "--format", "table")
+    assert code == 0 and out.startswith("-[ row 1 ]") and "run_id " in out and run_id in out
+    assert all(len(line) <= 80 or "|" in line for line in out.splitlines())
+    code, out, _ = _run(capsys, "sql", "select 1 as one", "--home", str(sample_home), "--format", "table")
+    assert code == 0 and "┃ one ┃" in out
