@@ -198,7 +198,8 @@ def _print_run_summary(paths, run_id: str, banner: str) -> None:
     # Every run can be replayed: a live run from the WARCs it wrote, a replay from the archives it read.
     again = [str(paths.run_dir(run_id) / "warc")] if warcs else list(replayed or [])
     if again:
-        print(f"  replay it     cdpi run --replay {' '.join(again)}")
+        # The month too: without it a replay next month would describe (and publish) another snapshot.
+        print(f"  replay it     cdpi run --replay {' '.join(again)} --month {snapshot:%Y-%m}")
     print('  query it      cdpi sql "SELECT * FROM marts.cities_latest LIMIT 10"')
     report = paths.home / "report" / "index.html"   # where the outreach_report asset builds it
     print(f"  report        {report}  (rebuild: cdpi report)" if report.exists()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
 from pathlib import Path
@@ -118,3 +119,16 @@ def test_guide_cdpi_commands_parse(line: str, capsys: pytest.CaptureFixture) -> 
     except SystemExit as exc:   # argparse reports a bad command line by exiting
         pytest.fail(f"`{line}` does not parse (exit {exc.code}): {capsys.readouterr().err.strip()}")
     assert getattr(args, "func", None) is not None, f"`{line}` names no subcommand"
+
+
+def test_the_readmes_targets_example_lists_cities_of_the_sample(sample_home: Path, capsys) -> None:
+    """A new user's first outreach query, run as the README writes it on the sample `make run` built, shows
+    cities: an example answering nothing reads as a broken tool."""
+    from pipelines.cli import main as cli
+
+    readme = (DOCS.parent / "README.md").read_text(encoding="utf-8")
+    [line] = [ln for ln in readme.splitlines() if ln.startswith(".venv/bin/cdpi targets ")]
+    argv = shlex.split(line.split("#", 1)[0])[1:]
+    assert cli([*argv, "--home", str(sample_home), "--format", "json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert rows and all(r["population"] >= 50_000 for r in rows), line

@@ -102,3 +102,13 @@ def test_replaying_the_sample_archive_opens_no_socket_and_keeps_the_sample_label
     assert f"cdpi run --replay {sample_archive()}" in out      # every run says how to replay it
     assert cli(["sql", "select mode, is_sample from ops.runs", "--home", str(home), "--format", "csv"]) == 0
     assert capsys.readouterr().out.strip().splitlines()[1:] == ["replay,True"]
+    # The line it prints, run as printed (in another home), gives the same snapshot, whatever today's month.
+    [again] = [line.split("replay it", 1)[1].split() for line in out.splitlines() if "replay it" in line]
+    assert again[:2] == ["cdpi", "run"] and "--month" in again
+    assert cli([*again[1:], "--home", str(tmp_path / "again"), "--quiet"]) == 0
+    capsys.readouterr()
+    snapshots = []
+    for h in (home, tmp_path / "again"):
+        assert cli(["sql", "select strftime(snapshot, '%Y-%m') from ops.runs", "--home", str(h), "--format", "csv"]) == 0
+        snapshots.append(capsys.readouterr().out.strip().splitlines()[1:])
+    assert snapshots[0] == snapshots[1] and len(snapshots[0]) == 1
