@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -122,7 +123,23 @@ def test_a_snippet_below_a_heading_quotes_the_sentence_without_the_heading() -> 
     assert _heading_ends("the city said\nThe council voted to adopt the policy today.") == (), "prose, wrapped"
 
 
+def test_each_hit_quotes_the_words_it_read_before_the_rule() -> None:
+    """An explanation an analyst can check against the page without reading a regular expression: the
+    contribution, the page's own words (case kept, long matches cut), then the rule."""
+    page = ("Contract Performance\nFor its largest service contracts the city practices active contract "
+            "management: each month city staff and the vendor review performance data together and agree on what "
+            "must change.\nVendors that miss the response-time standards in their contracts pay Liquidated Damages.")
+    [e] = [e for e in classify(from_text(page, None, "Contracts")) if e.kind == "results_driven_contracting"]
+    assert '+3.00 "Liquidated Damages" x1 by liquidated damages?' in e.hits, e.hits
+    assert all(re.match(r'[+-]\d+\.\d\d "[^"]{1,60}"( x\d+| \(link list\))?( \(title\))? by \S', h)
+               for h in e.hits if h[0] in "+-"), e.hits
+    minutes = classify(from_text("Call to Order\nThe city's open data portal lists 400 datasets you can download "
+                                 "as CSV and explore in the browser. Motion carried.", None, "Minutes"))
+    penalties = [h for e in minutes for h in e.hits if h.startswith("-")]
+    assert all(re.match(r'-\d+\.\d\d "[^"]{1,60}" by \S', h) for h in penalties), penalties
 
+
+def test_sniff_and_bad_pdfs_give_errors_not_exceptions() -> None:
     assert sniff(b"%PDF-1.4 ...") == "pdf" and sniff(b"<!doctype html><p>x") == "html"
     assert sniff(b"plain words", "text/plain") == "text" and sniff(b"\x00\x01", "application/pdf") == "pdf"
     assert sniff(b"\x89PNG\r\n", "image/png") == "binary" and load(b"\x89PNG", content_type="image/png").error

@@ -407,7 +407,7 @@ def _score(kr: KindRules, body: _Text, head: _Text, title_factor: float, shared_
     what the page shows (a policy's list of roles). Elsewhere a pattern found only in link lists counts
     once at ``link_factor`` of its weight and never makes the matches span two sentences: naming a page is
     not showing the practice."""
-    found: list[tuple[Pattern, list[re.Match[str]], list[re.Match[str]], bool]] = []
+    found: list[tuple[Pattern, list[re.Match[str]], list[re.Match[str]], bool, re.Match[str] | None]] = []
     read: list[tuple[int, int]] = []          # spans of text already counted, strongest patterns first
     read_title: list[tuple[int, int]] = []
     for pat in kr.phrases:                   # strongest first (load_rules sorts them)
@@ -420,14 +420,14 @@ def _score(kr: KindRules, body: _Text, head: _Text, title_factor: float, shared_
         if in_title and title_match is not None:
             read_title.append(title_match.span())
         content = [m for m in matches if not _on_link_line(m.start(), body.links)] if body.links else matches
-        found.append((pat, matches, content, in_title))
+        found.append((pat, matches, content, in_title, title_match))
     trusted = not body.links or link_trust * kr.threshold <= sum(
         pat.weight * (_REPEAT.get(len(content), _REPEAT_MAX) if content else 0.0)
-        + (pat.weight * title_factor if in_title else 0.0) for pat, _, content, in_title in found)
+        + (pat.weight * title_factor if in_title else 0.0) for pat, _, content, in_title, _ in found)
     score, hits, in_any_title = 0.0, [], False
     spans: list[tuple[int, int, float]] = []
     linked: list[tuple[int, int, float]] = []    # matches of patterns found only in link lists
-    for pat, matches, content, in_title in found:
+    for pat, matches, content, in_title, title_match in found:
         counted = matches if trusted else content
         in_any_title |= in_title
         if counted:
@@ -438,12 +438,16 @@ def _score(kr: KindRules, body: _Text, head: _Text, title_factor: float, shared_
         gained = pat.weight * factor + (pat.weight * title_factor if in_title else 0.0)
         score += gained
         where = f" x{len(counted)}" if counted else (" (link list)" if matches else "")
-        hits.append(f"+{gained:.2f} {pat.source}{where}" + (" (title)" if in_title else ""))
+        quoted = _quote(body.text, (counted or matches)[0]) if matches else _quote(head.text, title_match)
+        hits.append(f"+{gained:.2f} {quoted}{where}" + (" (title)" if in_title else "") + f" by {pat.source}")
         spans.extend((m.start(), m.end(), pat.weight) for m in counted)
     for pat in (*kr.penalties, *shared_penalties):
-        if _search(pat, body) or _search(pat, head):
+        in_body = _search(pat, body)
+        in_head = None if in_body else _search(pat, head)
+        if in_body or in_head:
             score -= pat.weight
-            hits.append(f"-{pat.weight:.2f} {pat.source}")
+            quoted = _quote(body.text, in_body) if in_body else _quote(head.text, in_head)
+            hits.append(f"-{pat.weight:.2f} {quoted} by {pat.source}")
     if not spans and not linked:
         return score, hits, None, 0
     reach = SNIPPET_CHARS // 2
@@ -451,6 +455,19 @@ def _score(kr: KindRules, body: _Text, head: _Text, title_factor: float, shared_
     best = max(near, key=lambda a: (sum(w for s, _, w in near if abs(s - a[0]) <= reach), -a[0]))
     spread = 0 if in_any_title else (_sentences_with(body.text, spans) if spans else 1)
     return score, hits, (best[0], best[1]), spread
+
+
+#: How much of a match an explanation quotes.
+QUOTE_CHARS = 60
+
+
+def _quote(text: str, match: re.Match[str] | None) -> str:
+    """The words a rule matched, as the page has them (``text`` is the unfolded text the match indexes), in
+    quotes: an explanation says what was read before the rule that read it."""
+    if match is None:
+        return '""'
+    words = " ".join(text[match.start():match.end()].split())
+    return f'"{words[:QUOTE_CHARS - 1]}…"' if len(words) > QUOTE_CHARS else f'"{words}"'
 
 
 def _fresh(regex: re.Pattern[str], text: str, read: list[tuple[int, int]], keep: int = 20, look: int = 200

@@ -295,7 +295,7 @@ COMMENT ON COLUMN marts.evidence.criteria IS 'Criteria of the standard this kind
 COMMENT ON COLUMN marts.evidence.confidence IS 'Probability-like confidence in [0.5, 1]: logistic of the rule score above the kind''s threshold (the lower bar beside another kind, where that decided the call: rules.yaml with_kind).';
 COMMENT ON COLUMN marts.evidence.snippet IS 'The decisive passage (at most 300 characters), quoted from the page.';
 COMMENT ON COLUMN marts.evidence.score IS 'Rule score: matched phrase weights minus penalties (sources/evidence/rules.yaml).';
-COMMENT ON COLUMN marts.evidence.rule_hits IS 'Every rule that matched, with its contribution, and any factor or lowered threshold that decided the call (a passing mention discounted, governance read from a lower bar beside an open data policy): why the call was made.';
+COMMENT ON COLUMN marts.evidence.rule_hits IS 'Every rule that matched, with its contribution, the words of the page it matched (quoted, at most 60 characters) and the rule itself, and any factor or lowered threshold that decided the call (a passing mention discounted, governance read from a lower bar beside an open data policy): why the call was made.';
 COMMENT ON COLUMN marts.evidence.fetched_at IS 'When the page was fetched (archived date in replays; for a carried page, its last verified fetch).';
 COMMENT ON COLUMN marts.evidence.content_hash IS 'SHA-256 of the fetched body; equals ops.fetch_log.sha256 of the archived response.';
 COMMENT ON COLUMN marts.evidence.extractor_version IS 'Version of rules.yaml that made the call.';
