@@ -791,13 +791,13 @@ def _print_rows(columns: list[str], rows: list[tuple], fmt: str) -> None:
         from rich.table import Table
 
         console = Console()
-        cells = [["" if v is None else str(v) for v in r] for r in rows]
-        if _table_width(columns, cells) > console.width:
-            _print_records(columns, cells)      # a table squeezed to the terminal would cut every value
+        shown = [["" if v is None else str(v) for v in row] for row in rows]
+        if _table_width(columns, shown) > console.width:
+            _print_records(columns, shown)      # a table squeezed to the terminal would cut every value
             return
         table = Table(*columns, show_lines=False)
-        for r in cells:
-            table.add_row(*r)
+        for line in shown:
+            table.add_row(*line)
         console.print(table)
 
 
