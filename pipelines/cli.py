@@ -16,6 +16,7 @@ import io
 import json
 import os
 import re
+import shlex
 import sys
 import threading
 from datetime import UTC, datetime
@@ -174,21 +175,45 @@ def _partition_key(month: str | None) -> str:
     return key
 
 
+def _run_flags(config_json: str | None) -> list[str]:
+    """The options of a run that decide what it publishes, from its recorded settings, as `cdpi run` flags: a
+    replay given them describes the same cities with the same rules (defaults are left out)."""
+    settings = (json.loads(config_json) if config_json else {}).get("settings") or {}
+    flags: list[str] = []
+    if settings.get("cities_csv"):
+        flags += ["--cities", settings["cities_csv"]]
+    for state in settings.get("states") or []:
+        flags += ["--state", state]
+    if settings.get("limit"):
+        flags += ["--limit", str(settings["limit"])]
+    if settings.get("min_population", 30_000) != 30_000:
+        flags += ["--min-population", str(settings["min_population"])]
+    if settings.get("include_towns"):
+        flags.append("--include-towns")
+    if settings.get("tier_bands"):
+        flags += ["--tier-bands", settings["tier_bands"]]
+    if settings.get("calibration", "auto") != "auto":
+        flags += ["--calibration", settings["calibration"]]
+    if settings.get("max_quarantined_share") is not None:
+        flags += ["--max-quarantined-share", str(settings["max_quarantined_share"])]
+    return flags
+
+
 def _print_run_summary(paths, run_id: str, banner: str) -> None:
     from warehouse.paths import WarehousePaths
     from warehouse.read import connect_published
 
     con = connect_published(paths)
     try:
-        run = con.execute("SELECT snapshot, mode, city_count, fetch_count, quarantined, warc_files, replay_sources "
-                          "FROM ops.runs WHERE run_id = ?", [run_id]).fetchone()
+        run = con.execute("SELECT snapshot, mode, city_count, fetch_count, quarantined, warc_files, replay_sources, "
+                          "config_json FROM ops.runs WHERE run_id = ?", [run_id]).fetchone()
         outcomes = con.execute("SELECT outcome, fetches FROM marts.fetch_outcomes WHERE run_id = ? "
                                "ORDER BY fetches DESC", [run_id]).fetchall()
     finally:
         con.close()
     if run is None:
         raise CliError(f"run {run_id} is not in the published warehouse")
-    snapshot, mode, city_count, fetch_count, quarantined, warcs, replayed = run
+    snapshot, mode, city_count, fetch_count, quarantined, warcs, replayed, config = run
     print(f"Run {run_id} published{banner}")
     print(f"  snapshot      {snapshot:%Y-%m}  (mode: {mode})")
     print(f"  cities        {city_count}  (quarantined rows: {quarantined})")
@@ -199,7 +224,8 @@ def _print_run_summary(paths, run_id: str, banner: str) -> None:
     again = [str(paths.run_dir(run_id) / "warc")] if warcs else list(replayed or [])
     if again:
         # The month too: without it a replay next month would describe (and publish) another snapshot.
-        print(f"  replay it     cdpi run --replay {' '.join(again)} --month {snapshot:%Y-%m}")
+        flags = " ".join(shlex.quote(a) for a in [*again, "--month", f"{snapshot:%Y-%m}", *_run_flags(config)])
+        print(f"  replay it     cdpi run --replay {flags}")
     print('  query it      cdpi sql "SELECT * FROM marts.cities_latest LIMIT 10"')
     report = paths.home / "report" / "index.html"   # where the outreach_report asset builds it
     print(f"  report        {report}  (rebuild: cdpi report)" if report.exists()
@@ -264,18 +290,21 @@ def _read_only_statement(con, query: str) -> None:
 
 def cmd_runs(args: argparse.Namespace) -> int:
     with _published(args) as con:
+        # Newest first by the full timestamp: the minute shown would order runs of one minute at random.
         cursor = con.execute("""
-            SELECT r.run_id, strftime(r.snapshot, '%Y-%m') AS snapshot, r.mode, r.status,
-                   strftime(r.finished_at, '%Y-%m-%d %H:%M') AS finished_utc, r.city_count AS cities,
-                   r.fetch_count AS fetches,
-                   coalesce((SELECT string_agg(outcome || '=' || fetches, ' ' ORDER BY fetches DESC)
-                             FROM marts.fetch_outcomes f WHERE f.run_id = r.run_id), '') AS outcomes
-            FROM ops.runs r
-            UNION ALL
-            SELECT run_id, NULL, NULL, 'failed', strftime(failed_at, '%Y-%m-%d %H:%M'), NULL, NULL,
-                   left(coalesce(step || ': ', '') || error, 80)
-            FROM ops.run_failures
-            ORDER BY finished_utc DESC
+            SELECT run_id, snapshot, mode, status, finished_utc, cities, fetches, outcomes FROM (
+                SELECT r.run_id, strftime(r.snapshot, '%Y-%m') AS snapshot, r.mode, r.status,
+                       strftime(r.finished_at, '%Y-%m-%d %H:%M') AS finished_utc, r.city_count AS cities,
+                       r.fetch_count AS fetches,
+                       coalesce((SELECT string_agg(outcome || '=' || fetches, ' ' ORDER BY fetches DESC)
+                                 FROM marts.fetch_outcomes f WHERE f.run_id = r.run_id), '') AS outcomes,
+                       r.finished_at AS sort_at
+                FROM ops.runs r
+                UNION ALL
+                SELECT run_id, NULL, NULL, 'failed', strftime(failed_at, '%Y-%m-%d %H:%M'), NULL, NULL,
+                       left(coalesce(step || ': ', '') || error, 80), failed_at
+                FROM ops.run_failures)
+            ORDER BY sort_at DESC NULLS LAST, run_id
             LIMIT ?""", [args.limit])
         columns = [d[0] for d in cursor.description]
         rows = cursor.fetchall()

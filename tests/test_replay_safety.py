@@ -5,6 +5,7 @@ mode, and an archive that declares itself sample data keeps that label."""
 from __future__ import annotations
 
 import logging
+import shlex
 import socket
 from pathlib import Path
 
@@ -112,3 +113,26 @@ def test_replaying_the_sample_archive_opens_no_socket_and_keeps_the_sample_label
         assert cli(["sql", "select strftime(snapshot, '%Y-%m') from ops.runs", "--home", str(h), "--format", "csv"]) == 0
         snapshots.append(capsys.readouterr().out.strip().splitlines()[1:])
     assert snapshots[0] == snapshots[1] and len(snapshots[0]) == 1
+
+
+@pytest.mark.slow
+def test_the_printed_replay_line_carries_the_runs_filters_and_reproduces_it(tmp_path: Path, capsys) -> None:
+    """A slice with its own rules (states, a population floor, tier bands, the calibration choice): the
+    closing summary's replay line names them, and run as printed it publishes the same cities and scores."""
+    first = tmp_path / "first"
+    assert cli(["run", "--sample", "--month", "2026-10", "--state", "OR", "--state", "ND", "--min-population",
+                "40000", "--tier-bands", "wwc_2019", "--calibration", "catalog", "--home", str(first),
+                "--quiet"]) == 0
+    out = capsys.readouterr().out
+    [line] = [ln.split("replay it", 1)[1] for ln in out.splitlines() if "replay it" in ln]
+    again = shlex.split(line)
+    for flag in ("--state", "--min-population", "--tier-bands", "--calibration", "--month"):
+        assert flag in again, (flag, line)
+    assert cli([*again[1:], "--home", str(tmp_path / "again"), "--quiet"]) == 0
+    capsys.readouterr()
+    published = []
+    for home in (first, tmp_path / "again"):
+        assert cli(["sql", "select geoid, expected_points, predicted_tier from marts.city_index_latest order by 1",
+                    "--home", str(home), "--format", "csv"]) == 0
+        published.append(capsys.readouterr().out)
+    assert published[0] == published[1] and 2 <= len(published[0].splitlines()) <= 20

@@ -254,3 +254,17 @@ def test_a_table_too_wide_for_the_terminal_is_shown_row_by_row_uncut(sample_home
     assert all(len(line) <= 80 or "|" in line for line in out.splitlines())
     code, out, _ = _run(capsys, "sql", "select 1 as one", "--home", str(sample_home), "--format", "table")
     assert code == 0 and "┃ one ┃" in out
+
+
+def test_runs_are_listed_newest_first_to_the_second(sample_home: Path, tmp_path: Path, capsys) -> None:
+    """Runs that end within one minute show the same minute; they are still ordered by when they ended, so
+    `--limit 1` is the newest."""
+    from tests.security_support import _copy_home, _write
+
+    home = _copy_home(sample_home, tmp_path / "home")
+    for run_id, second in (("run-b", 40), ("run-a", 50), ("run-c", 10)):
+        _write(home, "INSERT INTO ops.run_failures (run_id, failed_at, job_name, step, error) VALUES "
+                     "(?, TIMESTAMP '2099-01-01 10:00:00' + to_seconds(?), 'monthly_refresh', 'x', 'killed')",
+               [run_id, second])
+    code, out, _ = _run(capsys, "runs", "--home", str(home), "--format", "json", "--limit", "3")
+    assert code == 0 and [r["run_id"] for r in json.loads(out)] == ["run-a", "run-b", "run-c"]
