@@ -935,7 +935,8 @@ def _parser() -> argparse.ArgumentParser:
     prof.set_defaults(func=cmd_profile_portal)
 
     city = sub.add_parser("city", help='a city\'s scorecard: tier odds, criteria, evidence, gaps ("Name, ST")')
-    city.add_argument("city", help='city name and state, e.g. "Alder Springs, MA" (a city of the built-in sample)')
+    city.add_argument("city", help='city name and state, e.g. "Alder Heights, MD" (a city of the built-in sample), '
+                      "or its GEOID; a city of the latest run")
     city.add_argument("--format", choices=["text", "json"], default="text")
     city.add_argument("--home", type=Path)
     city.set_defaults(func=cmd_city)
@@ -954,7 +955,8 @@ def _parser() -> argparse.ArgumentParser:
     tg.set_defaults(func=cmd_targets)
 
     hist = sub.add_parser("history", help='a city\'s index across every run ("Name, ST")')
-    hist.add_argument("city", help='city name and state, e.g. "Alder Springs, MA" (a city of the built-in sample)')
+    hist.add_argument("city", help='city name and state, e.g. "Alder Heights, MD" (a city of the built-in sample), '
+                      "or its GEOID; found in any run, not only the latest")
     hist.add_argument("--format", choices=["auto", "table", "tsv", "csv", "json", "xlsx"], default="auto")
     hist.add_argument("--out", type=Path, metavar="FILE")
     hist.add_argument("--home", type=Path)

@@ -268,3 +268,22 @@ def test_runs_are_listed_newest_first_to_the_second(sample_home: Path, tmp_path:
                [run_id, second])
     code, out, _ = _run(capsys, "runs", "--home", str(home), "--format", "json", "--limit", "3")
     assert code == 0 and [r["run_id"] for r in json.loads(out)] == ["run-a", "run-b", "run-c"]
+
+
+@pytest.mark.slow
+def test_history_finds_a_city_the_latest_run_did_not_score(sample_home: Path, tmp_path: Path, capsys) -> None:
+    """After a slice (one state) becomes the latest run, a city outside it still has its history, by name or
+    by GEOID; `cdpi city` (the latest run's scorecard) says it is not in the latest run."""
+    from tests.security_support import _copy_home
+
+    home = _copy_home(sample_home, tmp_path / "home")
+    assert cli(["run", "--sample", "--state", "OR", "--home", str(home), "--quiet"]) == 0
+    capsys.readouterr()
+    code, out, err = _run(capsys, "history", "Alder Heights, MD", "--home", str(home), "--format", "json")
+    assert code == 0, err
+    rows = json.loads(out)
+    assert len(rows) == 1 and rows[0]["expected_points"] > 0
+    code, by_geoid, _ = _run(capsys, "history", "2490003", "--home", str(home), "--format", "json")
+    assert code == 0 and json.loads(by_geoid) == rows
+    code, _, err = _run(capsys, "city", "Alder Heights, MD", "--home", str(home))
+    assert code == 1 and "in the latest run" in err

@@ -51,7 +51,7 @@ _TARGETS_SQL = f"""
 def history(con: duckdb.DuckDBPyConnection, city: str) -> tuple[dict, pd.DataFrame]:
     """(the city's latest index row, one row per successful run that scored it, oldest first). Several runs
     of one month all appear (``latest_for_month`` marks the one the month's views use)."""
-    row = find_city(con, city)
+    row = find_city(con, city, any_run=True)
     frame = con.execute("""
         SELECT strftime(i.snapshot, '%Y-%m') AS snapshot, i.run_id, r.mode, r.is_sample,
                strftime(r.finished_at, '%Y-%m-%d %H:%M') AS finished_utc,
