@@ -13,7 +13,7 @@ import os
 import socket
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import dagster as dg
@@ -89,10 +89,15 @@ def launcher_tags() -> dict[str, str]:
     return {PID_TAG: str(os.getpid()), HOST_TAG: socket.gethostname()}
 
 
-def settle_abandoned_runs(instance: dg.DagsterInstance) -> list[str]:
+def settle_abandoned_runs(instance: dg.DagsterInstance,
+                          record_failure: Callable[[str], object] = lambda run_id: None) -> list[str]:
     """Mark failed every run a `cdpi run` on this machine left unfinished: its process no longer exists
     (a kill -9, a closed laptop lid that became a reboot), so Dagster would list it as in progress forever.
-    Returns their run ids. Runs of other machines, or of the UI's own launcher, are left alone."""
+    Returns their run ids. Runs of other machines, or of the UI's own launcher, are left alone.
+
+    ``record_failure`` (the warehouse's ops.run_failures row) is written before Dagster is told: a kill between the
+    two leaves the run open, to be settled and recorded again by the next run (the record skips a run
+    already recorded), never marked failed in Dagster with no record in the warehouse."""
     open_states = [dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.NOT_STARTED]
     records = instance.get_run_records(filters=dg.RunsFilter(statuses=open_states,
                                                              tags={HOST_TAG: socket.gethostname()}))
@@ -102,6 +107,7 @@ def settle_abandoned_runs(instance: dg.DagsterInstance) -> list[str]:
         pid = run.tags.get(PID_TAG, "")
         if not pid.isdigit() or _alive(int(pid)):
             continue
+        record_failure(run.run_id)
         instance.report_run_failed(run, f"the cdpi run process (pid {pid}) ended without finishing the run "
                                         "(killed or the machine restarted); nothing of it was published")
         settled.append(run.run_id)

@@ -38,10 +38,10 @@ def run_refresh(resources: dict, partition: str, mode: str, *, workers: int = 1,
     try:
         loggers = run_loggers(paths, steps=steps)
         with run_instance(paths) as instance, terminal_progress(enabled=progress):
-            for abandoned in settle_abandoned_runs(instance):
+            for abandoned in settle_abandoned_runs(instance, record_failure=lambda run_id: record_run_failure(
+                    paths, run_id, "cdpi run", None, "the run's process ended without finishing it (killed or "
+                    "restarted)", once=True)):
                 on_abandoned(abandoned)
-                record_run_failure(paths, abandoned, "cdpi run", None,
-                                   "the run's process ended without finishing it (killed or restarted)")
             if workers > 1:
                 result = _run_sharded(workers, resources, partition, mode, instance, loggers)
             else:

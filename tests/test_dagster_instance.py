@@ -214,3 +214,42 @@ def test_a_killed_run_is_marked_failed_by_the_next_run(tmp_path: Path, capsys: p
         assert con.execute("SELECT count(*) FROM ops.run_failures WHERE run_id = ?", [started]).fetchone()[0] == 1
     finally:
         con.close()
+
+
+def test_an_abandoned_run_is_recorded_in_the_warehouse_before_dagster_is_told(tmp_path: Path) -> None:
+    """Settling a run a killed process left open writes its ops.run_failures row first. A kill between the
+    two (here: the record raising) leaves the run open, so the next settling records it; a run already
+    recorded is not recorded twice."""
+    import socket
+
+    from pipelines.instance import HOST_TAG, PID_TAG
+    from warehouse.publish import record_run_failure
+
+    home = tmp_path / "home"
+    paths = WarehousePaths(home)
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    with run_instance(paths) as instance:
+        run = instance.add_run(dg.DagsterRun(job_name="monthly_refresh", run_id="abandoned-1",
+                                             status=dg.DagsterRunStatus.STARTED,
+                                             tags={PID_TAG: str(gone.pid), HOST_TAG: socket.gethostname()}))
+
+        def killed(run_id: str) -> None:
+            raise KeyboardInterrupt("killed while recording")
+
+        with pytest.raises(KeyboardInterrupt):
+            settle_abandoned_runs(instance, record_failure=killed)
+        assert instance.get_run_by_id(run.run_id).status == dg.DagsterRunStatus.STARTED, "still open: no record"
+
+        def record(run_id: str) -> None:
+            for _ in range(2):          # a record written twice (a settling interrupted after it) counts once
+                record_run_failure(paths, run_id, "cdpi run", None, "killed", once=True)
+
+        assert settle_abandoned_runs(instance, record_failure=record) == [run.run_id]
+        assert instance.get_run_by_id(run.run_id).status == dg.DagsterRunStatus.FAILURE
+        assert settle_abandoned_runs(instance, record_failure=record) == []
+    con = connect_published(paths)
+    try:
+        assert con.execute("SELECT count(*) FROM ops.run_failures WHERE run_id = 'abandoned-1'").fetchone()[0] == 1
+    finally:
+        con.close()

@@ -109,12 +109,15 @@ def refresh_changes(con: duckdb.DuckDBPyConnection, run_id: str) -> int:
 
 
 def record_run_failure(paths: WarehousePaths, run_id: str, job_name: str, step: str | None,
-                       error: str) -> PublishSummary:
-    """Publish a copy of the warehouse that adds one ops.run_failures row and nothing else."""
+                       error: str, *, once: bool = False) -> PublishSummary:
+    """Publish a copy of the warehouse that adds one ops.run_failures row and nothing else. ``once``: not
+    when the run already has one (a killed run's record, written again after a kill interrupted the first
+    settling)."""
 
     def build(con: duckdb.DuckDBPyConnection) -> None:
-        con.execute("INSERT INTO ops.run_failures VALUES (?, ?, ?, ?, ?)",
-                    [run_id, _naive(datetime.now(UTC)), job_name, step, error[:4000]])
+        con.execute("INSERT INTO ops.run_failures SELECT ?, ?, ?, ?, ? WHERE NOT ? OR NOT EXISTS "
+                    "(SELECT 1 FROM ops.run_failures WHERE run_id = ?)",
+                    [run_id, _naive(datetime.now(UTC)), job_name, step, error[:4000], once, run_id])
 
     return _rebuild(paths, f"failure-{run_id}", build)
 
