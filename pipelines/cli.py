@@ -166,12 +166,13 @@ def _partition_key(month: str | None) -> str:
     keys = MONTHLY.get_partition_keys()
     if month is None:
         return keys[-1]
-    if not re.fullmatch(r"\d{4}-\d{2}", month):
-        raise CliError(f"--month must look like 2026-10, got {month!r}")
+    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", month):
+        raise CliError(f"--month must be a year and a month like 2026-10, got {month!r}")
     key = f"{month}-01"
     if key not in keys:
-        raise CliError(f"--month {month} is outside the snapshot range {keys[0][:7]}..{keys[-1][:7]} "
-                       "(the current month is not complete yet)")
+        why = ("a month is a snapshot once it is complete" if key > keys[-1]
+               else "the monthly partitions start there")
+        raise CliError(f"--month {month} is outside the snapshot range {keys[0][:7]}..{keys[-1][:7]} ({why})")
     return key
 
 

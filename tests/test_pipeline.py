@@ -314,8 +314,11 @@ def test_cli_sample_run_then_sql_and_runs(home: Path, capsys: pytest.CaptureFixt
 @pytest.mark.parametrize(("argv", "message"), [
     (["run", "--replay", "/nonexistent/x.warc.gz"], "replay archive not found"),
     (["run", "--cities", "/nonexistent/c.csv"], "city list not found"),
-    (["run", "--month", "2031-01", "--sample"], "outside the snapshot range"),
-    (["run", "--month", "May", "--sample"], "must look like"),
+    (["run", "--month", "2031-01", "--sample"], "outside the snapshot range 2024-01.."),
+    (["run", "--month", "2031-01", "--sample"], "once it is complete"),
+    (["run", "--month", "2023-12", "--sample"], "the monthly partitions start there"),
+    (["run", "--month", "May", "--sample"], "like 2026-10"),
+    (["run", "--month", "2026-13", "--sample"], "a year and a month"),
     (["run", "--tier-bands", "wwc_1999", "--sample"], "unknown tier bands 'wwc_1999'"),
     (["sql", "select 1"], "no published warehouse"),
     (["sql", "select * from nowhere"], None),
