@@ -200,6 +200,12 @@ def _run_flags(config_json: str | None) -> list[str]:
     return flags
 
 
+#: Outcomes of a request no server answered; when this share of a run's fetches ended so, the network is
+#: the likelier cause than the cities, and the summary says so.
+_NO_ANSWER = frozenset({"dns_error", "connection_error", "timeout"})
+OFFLINE_SHARE = 0.9
+
+
 def _print_run_summary(paths, run_id: str, banner: str) -> None:
     from warehouse.paths import WarehousePaths
     from warehouse.read import connect_published
@@ -219,6 +225,11 @@ def _print_run_summary(paths, run_id: str, banner: str) -> None:
     print(f"  snapshot      {snapshot:%Y-%m}  (mode: {mode})")
     print(f"  cities        {city_count}  (quarantined rows: {quarantined})")
     print(f"  fetches       {fetch_count}  " + ", ".join(f"{o}: {n}" for o, n in outcomes))
+    offline = sum(n for o, n in outcomes if o in _NO_ANSWER)
+    if fetch_count and offline >= OFFLINE_SHARE * fetch_count:
+        _err(f"cdpi run: warning: {offline} of {fetch_count} fetches got no answer at all (no name, no connection "
+             "or a timeout): is this machine online? What they would have shown is recorded as unknown, not "
+             "absent; run again when the network is back")
     print(f"  warehouse     {paths.published}")
     print(f"  run folder    {paths.run_dir(run_id)}" + (f"  ({len(warcs)} WARC files)" if warcs else ""))
     # Every run can be replayed: a live run from the WARCs it wrote, a replay from the archives it read.

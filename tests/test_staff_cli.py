@@ -287,3 +287,21 @@ def test_history_finds_a_city_the_latest_run_did_not_score(sample_home: Path, tm
     assert code == 0 and json.loads(by_geoid) == rows
     code, _, err = _run(capsys, "city", "Alder Heights, MD", "--home", str(home))
     assert code == 1 and "in the latest run" in err
+
+
+def test_a_run_whose_fetches_got_no_answer_says_the_network_may_be_down(sample_home: Path, tmp_path: Path,
+                                                                        capsys) -> None:
+    """A live run on a machine without a network publishes (every host recorded as unreachable, which is
+    unknown, not absent), and its summary says so instead of ending as if all went well."""
+    from pipelines.cli import _print_run_summary
+    from tests.security_support import _copy_home, _write
+
+    home = _copy_home(sample_home, tmp_path / "home")
+    paths = WarehousePaths(home)
+    run_id = json.loads(_run(capsys, "runs", "--home", str(home), "--format", "json")[1])[0]["run_id"]
+    _print_run_summary(paths, run_id, "")
+    assert "got no answer" not in capsys.readouterr().err, "the sample's fetches were answered"
+    _write(home, "UPDATE ops.fetch_summary SET outcome = 'dns_error' WHERE run_id = ?", [run_id])
+    _print_run_summary(paths, run_id, "")
+    err = capsys.readouterr().err
+    assert "warning:" in err and "got no answer at all" in err and "is this machine online?" in err
