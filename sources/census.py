@@ -450,17 +450,22 @@ def _simple_frame(frame: pd.DataFrame, *, min_population: int) -> pd.DataFrame:
     lowered = set(frame.columns)
     frame = frame.rename(columns={a: n for a, n in SIMPLE_ALIASES.items() if a in lowered and n not in lowered})
     frame = frame.loc[:, ~frame.columns.duplicated()]
-    geoid = frame["geoid"].astype(str).str.strip()
+    # A line repeated exactly (pasted twice) says nothing new: read once. Rows that share a geoid but differ
+    # are kept, and the cities suite sets them aside, since nothing says which is right.
+    frame = frame[~frame.fillna("").astype(str).duplicated(keep="first")]
+    geoid = frame["geoid"].fillna("").astype(str).str.strip()
     bad = geoid[~geoid.str.fullmatch(r"\d{6,7}")]
     if len(bad):
-        examples = ", ".join(repr(v) for v in bad.unique()[:5])
-        raise ValueError(f"{len(bad)} row(s) with an invalid geoid (expected 7 digits: state FIPS + "
-                         f"place FIPS): {examples}")
+        raise ValueError(f"{len(bad)} row(s) with an invalid geoid (expected 7 digits: state FIPS + place FIPS): "
+                         f"{_where(frame, bad.index, 'geoid')}")
     geoid = geoid.str.zfill(7)  # a spreadsheet turns 0103076 into 103076
-    population = _numbers(frame["population"])
+    population = _numbers(frame["population"].fillna(""))
     if population.isna().any():
-        examples = ", ".join(repr(v) for v in frame.loc[population.isna(), "population"].unique()[:5])
-        raise ValueError(f"{int(population.isna().sum())} row(s) with a non-numeric population: {examples}")
+        missing = frame["population"].fillna("").astype(str).str.strip() == ""
+        what = ("no population" if missing[population.isna()].all() else
+                "a missing or non-numeric population")
+        raise ValueError(f"{int(population.isna().sum())} row(s) with {what}: "
+                         f"{_where(frame, population.index[population.isna()], 'population')}")
     abbr = frame["state_abbr"].astype(str).str.strip().str.upper()
     name = frame["name"].astype(str).str.strip()
     legal = frame["legal_name"].astype(str).str.strip() if "legal_name" in frame.columns else name
@@ -483,6 +488,17 @@ def _simple_frame(frame: pd.DataFrame, *, min_population: int) -> pd.DataFrame:
         out["website"] = frame["website"].astype(str).str.strip().replace("", None)
     out = out[out["population"] >= min_population]
     return _typed(out.sort_values("geoid", kind="stable"), extra=["website"] if "website" in out else [])
+
+
+def _where(frame: pd.DataFrame, index: Iterable, column: str, limit: int = 5) -> str:
+    """The first rows named by their place in the file ("row 3 (line 4): 'many'"): rows count from the first
+    row after the header, lines from the top of the file (exact when the file has no blank lines)."""
+    rows = list(index)
+    shown = []
+    for i in rows[:limit]:       # the index is the row's place in the file as read (repeated lines included)
+        value = frame.at[i, column]
+        shown.append(f"row {i + 1} (line {i + 2}): {str(value) if pd.notna(value) else ''!r}")
+    return "; ".join(shown) + ("; ..." if len(rows) > limit else "")
 
 
 def _finish(out: pd.DataFrame, *, min_population: int, include_territories: bool) -> pd.DataFrame:

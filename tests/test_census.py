@@ -361,6 +361,23 @@ def test_city_table_errors(data: bytes, message: str) -> None:
         parse_city_table(data)
 
 
+def test_a_bad_row_of_a_users_list_is_named_by_its_line_and_a_repeated_line_read_once() -> None:
+    """A hand-made list: the error names each bad row and its line, and says a population is missing (a short
+    row) rather than calling it non-numeric; a line pasted twice is one city, not a duplicate to set aside."""
+    head = b"geoid,name,state_abbr,population\n"
+    with pytest.raises(ValueError, match=r"no population: row 2 \(line 3\): ''"):
+        parse_city_table(head + b"3901234,Alder Falls,OH,40000\n3901236,Birch Bay,OH\n")
+    with pytest.raises(ValueError, match=r"missing or non-numeric population: row 1 \(line 2\): 'many'"):
+        parse_city_table(head + b"3901234,Alder Falls,OH,many\n3901236,Birch Bay,OH,\n")
+    with pytest.raises(ValueError, match=r"invalid geoid .*row 2 \(line 3\): '48ABC99'"):
+        parse_city_table(head + b"3901234,Alder Falls,OH,40000\n48ABC99,Birch Bay,TX,50000\n")
+    twice = parse_city_table(head + b"3901234,Alder Falls,OH,40000\n3901236,Birch Bay,OH,52000\n"
+                             b"3901234,Alder Falls,OH,40000\n")
+    assert list(twice["geoid"]) == ["3901234", "3901236"]
+    differing = parse_city_table(head + b"3901234,Alder Falls,OH,40000\n3901234,Alder Falls,OH,41000\n")
+    assert len(differing) == 2, "rows that disagree are both kept, for the cities suite to set aside"
+
+
 # ---- names ------------------------------------------------------------------------------------
 
 
