@@ -128,6 +128,10 @@ def test_export_writes_every_mart_with_a_manifest(sample_home: Path, capsys, tmp
     [folder] = [p for p in tmp_path.iterdir() if p.is_dir()]
     manifest = json.loads((folder / "manifest.json").read_text())
     assert manifest["is_sample"] is True and manifest["snapshot"] == folder.name
+    # Enough to cite the result and say how it was made: mode, settings, archives, rules version.
+    assert manifest["mode"] == "sample" and manifest["settings"]["min_population"] == 30_000
+    assert manifest["replay_sources"] and manifest["evidence_rules_version"].startswith("20")
+    assert manifest["latest_only_views"] == ["outreach_targets", "outreach_longer_path", "outreach_not_observed"]
     files = manifest["files"]
     assert {"marts.city_index.parquet", "marts.city_index.csv", "marts.criterion_scores.parquet",
             "marts.outreach_targets.csv", "marts.validation.parquet"} <= set(files)

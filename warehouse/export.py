@@ -58,11 +58,13 @@ def export_snapshot(paths: WarehousePaths, snapshot: str | None = None, out: Pat
         register(con)
         run = con.execute("""
             SELECT run_id, strftime(snapshot, '%Y-%m'), cdpi_version, is_sample,
-                   run_id = (SELECT run_id FROM ops.latest_run) AS is_latest
-            FROM ops.current_run(CAST($m AS VARCHAR))""", {"m": snapshot}).fetchone()
+                   run_id = (SELECT run_id FROM ops.latest_run) AS is_latest, mode, config_json,
+                   strftime(finished_at, '%Y-%m-%dT%H:%M:%SZ'), coalesce(replay_sources, []),
+                   (SELECT max(extractor_version) FROM marts.evidence e WHERE e.run_id = r.run_id)
+            FROM ops.current_run(CAST($m AS VARCHAR)) r""", {"m": snapshot}).fetchone()
         if run is None:
             raise WarehouseError(f"no successful run for snapshot {snapshot}" if snapshot else "no successful run")
-        run_id, month, version, is_sample, is_latest = run
+        run_id, month, version, is_sample, is_latest, mode, config_json, finished, replayed, rules = run
         if not re.fullmatch(r"[0-9A-Za-z-]+", run_id):   # interpolated into COPY below: ids only
             raise WarehouseError(f"unexpected run id {run_id!r}")
         tables = [t for (t,) in con.execute(
@@ -90,7 +92,15 @@ def export_snapshot(paths: WarehousePaths, snapshot: str | None = None, out: Pat
                         source, options = neutralized_select(con, query), "FORMAT csv, HEADER"
                     con.execute(f"COPY ({source}) TO {_literal(path)} ({options})")
                     files[path.name] = rows
+            # What a citation needs to name the result and how it was made: the run, its mode and settings
+            # (the filters and rules options it ran with), the archives a replay read, the evidence rules.
+            settings = (json.loads(config_json) if config_json else {}).get("settings") or {}
             manifest = {"snapshot": month, "run_id": run_id, "cdpi_version": version, "is_sample": is_sample,
+                        "mode": mode, "finished_at": finished, "evidence_rules_version": rules,
+                        "settings": settings, "replay_sources": list(replayed),
+                        "latest_only_views": (list(LATEST_ONLY_VIEWS) if is_latest else
+                                              f"not exported: {', '.join(LATEST_ONLY_VIEWS)} describe the latest "
+                                              "run only, and this snapshot's run is not it"),
                         "source": paths.published.name,
                         "files": {n: {"rows": r, "sha256": _sha256(work / n)} for n, r in sorted(files.items())}}
             if "csv" in formats:
