@@ -214,6 +214,7 @@ def _print_run_summary(paths, run_id: str, banner: str) -> None:
     try:
         run = con.execute("SELECT snapshot, mode, city_count, fetch_count, quarantined, warc_files, replay_sources, "
                           "config_json FROM ops.runs WHERE run_id = ?", [run_id]).fetchone()
+        latest = con.execute("SELECT run_id FROM ops.latest_run").fetchone()
         outcomes = con.execute("SELECT outcome, fetches FROM marts.fetch_outcomes WHERE run_id = ? "
                                "ORDER BY fetches DESC", [run_id]).fetchall()
     finally:
@@ -224,6 +225,11 @@ def _print_run_summary(paths, run_id: str, banner: str) -> None:
     print(f"Run {run_id} published{banner}")
     print(f"  snapshot      {snapshot:%Y-%m}  (mode: {mode})")
     print(f"  cities        {city_count}  (quarantined rows: {quarantined})")
+    scope = [f for f in _run_flags(config) if f in ("--state", "--limit", "--cities")]
+    if scope and latest is not None and latest[0] == run_id:
+        # A slice of the newest month becomes what every _latest view and the report show.
+        print(f"  scope         a slice ({', '.join(dict.fromkeys(scope))}): the _latest views and the report now "
+              "show only these cities, until a later run")
     print(f"  fetches       {fetch_count}  " + ", ".join(f"{o}: {n}" for o, n in outcomes))
     offline = sum(n for o, n in outcomes if o in _NO_ANSWER)
     if fetch_count and offline >= OFFLINE_SHARE * fetch_count:

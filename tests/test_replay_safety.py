@@ -124,6 +124,7 @@ def test_the_printed_replay_line_carries_the_runs_filters_and_reproduces_it(tmp_
                 "40000", "--tier-bands", "wwc_2019", "--calibration", "catalog", "--home", str(first),
                 "--quiet"]) == 0
     out = capsys.readouterr().out
+    assert "a slice (--state): the _latest views and the report now show only these cities" in out
     [line] = [ln.split("replay it", 1)[1] for ln in out.splitlines() if "replay it" in ln]
     again = shlex.split(line)
     for flag in ("--state", "--min-population", "--tier-bands", "--calibration", "--month"):
