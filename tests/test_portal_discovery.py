@@ -240,7 +240,6 @@ def test_a_catalog_that_changes_between_pages_counts_each_dataset_once(tmp_path:
     """Offset paging of a live catalog: a dataset published between the first and second request pushes the
     first page's last entry onto the second page. It is counted once and the result says why; the next offset
     counts entries served, so no entry is skipped."""
-    from sources.http.archive import WarcArchive
     from sources.http.config import FetcherConfig
     from sources.portals.discovery import page_url
 
@@ -254,14 +253,57 @@ def test_a_catalog_that_changes_between_pages_counts_each_dataset_once(tmp_path:
     first = {"total_count": 150, "results": [dataset(k) for k in range(100)]}
     # One more dataset now sits at the top: the second page starts with the first page's last entry.
     second = {"total_count": 151, "results": [dataset(k) for k in range(99, 150)]}
-    archive = WarcArchive(tmp_path / "warc", "t")
-    for offset, body in ((0, first), (100, second)):
-        archive.write_exchange(url=page_url("opendatasoft", host, offset=offset), method="GET", request_headers=[],
-                               status=200, reason="OK", response_headers=[("Content-Type", "application/json")],
-                               body=json.dumps(body).encode(), date="2026-10-01T00:00:00Z")
-    archive.close()
-    with Fetcher(FetcherConfig(replay=[str(tmp_path / "warc")]), run_dir=tmp_path / "run") as f:
+    warc = _archive(tmp_path, {page_url("opendatasoft", host, offset=0): first,
+                               page_url("opendatasoft", host, offset=100): second})
+    with Fetcher(FetcherConfig(replay=[str(warc)]), run_dir=tmp_path / "run") as f:
         result = discover(f, host, "opendatasoft")
     assert (result.outcome, result.pages, result.reported_total) == ("found", 2, 150)
     assert len(result.records) == len({r.id for r in result.records}) == 150 and result.repeated == 1
     assert "1 entry repeated" in (result.detail or "")
+
+
+def _archive(tmp_path: Path, pages: dict[str, dict]) -> Path:
+    from sources.http.archive import WarcArchive
+
+    archive = WarcArchive(tmp_path / "warc", "t")
+    for url, body in pages.items():
+        archive.write_exchange(url=url, method="GET", request_headers=[], status=200, reason="OK",
+                               response_headers=[("Content-Type", "application/json")],
+                               body=json.dumps(body).encode(), date="2026-10-01T00:00:00Z")
+    archive.close()
+    return tmp_path / "warc"
+
+
+def test_a_server_that_ignores_the_scroll_id_ends_the_read_as_partial(tmp_path: Path) -> None:
+    """Deep Socrata paging by scroll_id against a server that answers every scroll with the same page: the
+    read stops as partial when a page brings nothing new, instead of asking for ever."""
+    from sources.http.config import FetcherConfig
+    from sources.portals.discovery import page_url
+
+    host = "data.alder-springs.example"
+    page = {"resultSetSize": SOCRATA_OFFSET_WINDOW + 5, "results": [
+        {"resource": {"id": f"abcd-000{k}", "name": f"Permits {k}", "type": "dataset",
+                      "data_updated_at": "2026-09-01T00:00:00.000Z"}, "metadata": {"domain": host}}
+        for k in range(3)]}
+    warc = _archive(tmp_path, {page_url("socrata", host, offset=0): page,
+                               page_url("socrata", host, scroll_id=""): page,
+                               page_url("socrata", host, scroll_id="abcd-0002"): page})
+    with Fetcher(FetcherConfig(replay=[str(warc)]), run_dir=tmp_path / "run") as f:
+        result = discover(f, host, "socrata")
+    assert (result.outcome, result.paging, len(result.records)) == ("partial", "scroll_id", 3)
+    assert "did not move past the scroll id" in (result.detail or "") and result.pages == 3
+
+
+def test_a_catalog_document_listing_an_identifier_twice_says_so(tmp_path: Path) -> None:
+    from sources.http.config import FetcherConfig
+
+    host = "data.alder-springs.example"
+    entry = {"identifier": f"https://{host}/d/budget", "title": "Budget", "modified": "2026-09-01",
+             "distribution": [{"downloadURL": f"https://{host}/d/budget.csv", "mediaType": "text/csv"}]}
+    catalog = {"conformsTo": "https://project-open-data.cio.gov/v1.1/schema",
+               "dataset": [entry, {**entry, "title": "Budget 2024"}, {**entry, "identifier": f"https://{host}/d/x"}]}
+    warc = _archive(tmp_path, {f"https://{host}/data.json": catalog})
+    with Fetcher(FetcherConfig(replay=[str(warc)]), run_dir=tmp_path / "run") as f:
+        result = discover(f, host, "dcat")
+    assert (result.outcome, len(result.records), result.repeated) == ("found", 2, 1)
+    assert "1 entry repeated in the catalog document" in (result.detail or "")

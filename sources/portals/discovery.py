@@ -187,6 +187,7 @@ def _read_catalog(fetcher: Fetcher, result: PortalResult, page: CatalogPage) -> 
     result.reported_total, result.pages, result.outcome = page.total, 1, "found"
     result.paging = "single" if platform not in PAGE_SIZE else "offset"
     if platform not in PAGE_SIZE:
+        _say_repeated(result)           # one document listing an identifier twice
         return
     target = min(page.total or 0, MAX_DATASETS)
     if platform == "socrata" and target > SOCRATA_OFFSET_WINDOW:
@@ -205,8 +206,10 @@ def _read_catalog(fetcher: Fetcher, result: PortalResult, page: CatalogPage) -> 
 
 def _say_repeated(result: PortalResult) -> None:
     if result.repeated and result.outcome == "found":
-        result.detail = (f"{result.repeated} entr{'y' if result.repeated == 1 else 'ies'} repeated on a later "
-                         "page (the catalog changed while it was read): counted once")
+        where = ("in the catalog document (an identifier listed twice)" if result.paging == "single" else
+                 "on a later page (the catalog changed while it was read)")
+        result.detail = (f"{result.repeated} entr{'y' if result.repeated == 1 else 'ies'} repeated {where}: "
+                         "counted once")
 
 
 def _read_socrata_by_scroll(fetcher: Fetcher, result: PortalResult, target: int) -> None:
@@ -221,7 +224,12 @@ def _read_socrata_by_scroll(fetcher: Fetcher, result: PortalResult, target: int)
             return
         if not page.records:
             break
+        before = len(result.records)
         result.add(page.records)
+        if len(result.records) == before:   # a server that ignores scroll_id would serve this page for ever
+            result.outcome, result.detail = "partial", (f"page {result.pages}: only entries already read (the "
+                                                        "server did not move past the scroll id)")
+            return
         last_id = page.records[-1].id or ""
         if not last_id:
             result.outcome, result.detail = "partial", f"page {result.pages}: last entry has no id to scroll from"
