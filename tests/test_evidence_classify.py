@@ -114,8 +114,13 @@ def test_a_snippet_below_a_heading_quotes_the_sentence_without_the_heading() -> 
     page = ("Contract Performance\nFor its largest service contracts the city practices active contract "
             "management: each month city staff and the vendor review performance data together and agree on what "
             "must change.\nVendors that miss the response-time standards in their contracts pay liquidated damages.")
-    [e] = [e for e in classify(from_text(page, None, "Contracts")) if e.kind == "results_driven_contracting"]
+    html = "<html><body><main>" + "".join(f"<h2>{line}</h2>" if k == 0 else f"<p>{line}</p>"
+                                          for k, line in enumerate(page.split("\n"))) + "</main></body></html>"
+    [e] = [e for e in classify(from_html(html)) if e.kind == "results_driven_contracting"]
     assert e.snippet.startswith("For its largest service contracts") and "Contract Performance" not in e.snippet
+    # The same lines in a PDF or a text are wrapped sentences as often as headings: quoted as they run.
+    [t] = [e for e in classify(from_text(page, None, "Contracts")) if e.kind == "results_driven_contracting"]
+    assert t.snippet.startswith("Contract Performance For its largest")
     from sources.evidence.classify import _heading_ends
 
     assert _heading_ends(page) == (len("Contract Performance"),)

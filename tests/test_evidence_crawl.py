@@ -157,6 +157,11 @@ def test_a_page_with_no_charset_anywhere_is_read_as_windows_1252_unless_it_holds
     text, _ = read_body(b"Caf\xe9 hours: 7 am \x96 3 pm", content_type="text/plain", charset_header=None, url=None,
                         max_pdf_pages=5)
     assert text is not None and text.text == "Caf\u00e9 hours: 7 am \u2013 3 pm"
+    # An accent then a curly quote (\xc9\x94) happens to be one UTF-8 character; the rest is not UTF-8.
+    word = "\u201cCAF\u00c9\u201d in K\u00f6ln \u2013 r\u00e9sum\u00e9"
+    text, _ = read_body(word.encode("cp1252"), content_type="text/plain", charset_header=None, url=None,
+                        max_pdf_pages=5)
+    assert text is not None and text.text == word
 
 
 @pytest.mark.slow

@@ -168,6 +168,8 @@ def classify(doc: Document, rules: Rules | None = None, *, standard: str | None 
             hits.append(f"x{rules.single_sentence_factor:.2f} every match in one sentence")
         scored.append((kind, kr, score, hits, best))
     found = {kind for kind, kr, score, _, _ in scored if score >= kr.threshold}
+    # A page's lines are its blocks (headings, paragraphs); a PDF's or a text's lines wrap its sentences.
+    headings = _heading_ends(doc.text) if doc.kind == "html" else ()
     out = []
     for kind, kr, score, hits, best in scored:
         threshold = kr.threshold
@@ -179,8 +181,7 @@ def classify(doc: Document, rules: Rules | None = None, *, standard: str | None 
         if confidence < 0.5:
             continue
         out.append(Evidence(kind=kind, confidence=round(confidence, 4), criteria=catalog.for_signal(kind),
-                            snippet=snippet(text, best, breaks=_heading_ends(doc.text)) if best
-                            else (title[:SNIPPET_CHARS]),
+                            snippet=snippet(text, best, breaks=headings) if best else (title[:SNIPPET_CHARS]),
                             score=round(score, 3), hits=hits, extractor_version=rules.version))
     return sorted(_yield(out, rules), key=lambda e: (-e.confidence, e.kind))
 
@@ -507,7 +508,8 @@ HEADING_WORDS = 12
 def _heading_ends(raw: str) -> tuple[int, ...]:
     """Where, in the text ``_flatten`` makes of ``raw``, a heading line ends and a paragraph begins (the space
     that joined them): flattened, "2025 Resident Survey Results" and the paragraph below it would read as one
-    sentence, and a snippet would run them together."""
+    sentence, and a snippet would run them together. For HTML only, whose lines are its blocks: a PDF's
+    line "On March 3 the Council adopted" is a sentence wrapped, not a heading."""
     lines = [words for words in (line.split() for line in raw.split("\n")) if words]
     out, pos = [], 0
     for k, words in enumerate(lines[:-1]):

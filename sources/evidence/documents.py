@@ -568,9 +568,9 @@ _META_CHARSET = re.compile(rb"""<meta[^>]{0,200}?charset\s*=\s*["']?\s*([A-Za-z0
 def decode(data: bytes, content_type: str | None = None, encoding: str | None = None, *, html: bool = True) -> str:
     """Bytes to text the way a browser picks the charset: a byte-order mark first, then ``encoding``
     (the caller's word) or the charset of ``content_type``, then an HTML page's own ``<meta charset>``
-    in its first 1024 bytes, then UTF-8, then Windows-1252 for a body with no UTF-8 sequence in it at all (an
-    older page saved by a Windows editor and served without a charset, as a browser in a U.S. locale reads
-    it). Bytes that do not decode become U+FFFD, never an exception."""
+    in its first 1024 bytes, then UTF-8, then Windows-1252 for a body whose bytes above ASCII are mostly not
+    UTF-8 (an older page saved by a Windows editor and served without a charset, as a browser in a U.S.
+    locale reads it). Bytes that do not decode become U+FFFD, never an exception."""
     for bom, bom_codec in _BOMS:
         if data.startswith(bom):
             return data[len(bom):].decode(bom_codec, errors="replace")
@@ -594,12 +594,11 @@ def decode(data: bytes, content_type: str | None = None, encoding: str | None = 
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
-        # Some valid UTF-8 among the bad bytes: a UTF-8 page with a stray byte, read as UTF-8 (Windows-1252
-        # would turn its every accent and curly quote into two characters of mojibake).
-        if _UTF8_SEQUENCE.search(data):
-            return data.decode("utf-8", errors="replace")
-        return data.decode("cp1252", errors="replace")
-
-
-#: One multi-byte UTF-8 character: a lead byte and its continuation bytes.
-_UTF8_SEQUENCE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
+        pass
+    # Mostly valid UTF-8 with a stray byte: read as UTF-8 (Windows-1252 would turn its every accent and curly
+    # quote into two characters of mojibake). Mostly bytes UTF-8 cannot read: Windows-1252, where an accent
+    # followed by a curly quote may still happen to look like one UTF-8 character.
+    text = data.decode("utf-8", errors="replace")
+    replaced = text.count("\ufffd") - data.count("\ufffd".encode())
+    read = sum(1 for ch in text if ord(ch) > 127) - text.count("\ufffd")
+    return text if read > replaced else data.decode("cp1252", errors="replace")
