@@ -299,11 +299,21 @@ def _read_only_statement(con, query: str) -> None:
     if len(statements) == 1 and statements[0].type == duckdb.StatementType.PRAGMA and _READ_PRAGMA.fullmatch(query):
         return
     if len(statements) != 1 or statements[0].type not in allowed:
-        # The statement's own first word: DuckDB files INSTALL under LOAD and CHECKPOINT under others.
-        kinds = ", ".join((st.query.split(None, 1) or [st.type.name])[0].strip(";").upper()
-                          for st in statements) or "nothing"
+        kinds = ", ".join(_statement_word(st) for st in statements) or "nothing"
         raise CliError(f"cdpi sql runs a single read-only query (SELECT, SHOW, DESCRIBE, SUMMARIZE, EXPLAIN, "
                        f"PRAGMA table_info('t')); got {kinds}")
+
+
+#: Comments and opening parentheses before a statement's first keyword.
+_LEAD = re.compile(r"(?:\s+|--[^\n]*(?:\n|$)|/\*.*?\*/|\()*", re.S)
+
+
+def _statement_word(statement) -> str:
+    """What a refused statement is, in the user's words: its first keyword (DuckDB files INSTALL under LOAD),
+    after comments and parentheses; DuckDB's own type when that word does not say (WITH ... DELETE)."""
+    words = _LEAD.sub("", statement.query, count=1).split(None, 1)
+    word = words[0].rstrip(";").upper() if words else ""
+    return word if word.isalpha() and word not in ("WITH", "SELECT", "FROM") else statement.type.name
 
 
 def cmd_runs(args: argparse.Namespace) -> int:
@@ -849,8 +859,11 @@ def _print_rows(columns: list[str], rows: list[tuple], fmt: str) -> None:
 
 
 def _table_width(columns: list[str], cells: list[list[str]]) -> int:
-    """Characters a table needs with no value cut: each column as wide as its widest line, plus borders."""
-    widths = [max([len(c)] + [len(line) for r in cells for line in r[k].splitlines() or [""]])
+    """Terminal cells a table needs with no value cut: each column as wide as its widest line (wide characters,
+    such as CJK, take two cells), plus borders."""
+    from rich.cells import cell_len
+
+    widths = [max([cell_len(c)] + [cell_len(line) for r in cells for line in r[k].splitlines() or [""]])
               for k, c in enumerate(columns)]
     return sum(widths) + 3 * len(columns) + 1
 

@@ -53,6 +53,15 @@ SANDBOX_ESCAPES = [
 ]
 
 
+@pytest.mark.parametrize(("query", "named"), [
+    ("-- tidy up\nINSTALL httpfs", "INSTALL"), ("/* x */ DELETE FROM ops.runs", "DELETE"),
+    ("WITH x AS (SELECT 1) DELETE FROM ops.runs", "DELETE"), ("(SELECT 1); INSTALL x", "SELECT, INSTALL")])
+def test_a_refused_statement_is_named_by_what_it_does(query: str, named: str, attack_home: Path,
+                                                      capsys: pytest.CaptureFixture) -> None:
+    assert cli(["sql", query, "--home", str(attack_home)]) == 1
+    assert capsys.readouterr().err.rstrip().endswith(f"; got {named}")
+
+
 @pytest.mark.parametrize("statement", SANDBOX_ESCAPES)
 def test_cdpi_sql_is_read_only_and_sandboxed(statement: str, attack_home: Path, tmp_path: Path,
                                              capsys: pytest.CaptureFixture) -> None:

@@ -309,3 +309,11 @@ def test_a_run_whose_fetches_got_no_answer_says_the_network_may_be_down(sample_h
     _print_run_summary(paths, run_id, "")
     err = capsys.readouterr().err
     assert "warning:" in err and "got no answer at all" in err and "is this machine online?" in err
+
+
+def test_wide_characters_count_twice_when_a_table_is_measured(sample_home: Path, capsys,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "60")
+    code, out, _ = _run(capsys, "sql", "select repeat('東京', 18) as place, 'x' as b", "--home", str(sample_home),
+                        "--format", "table")
+    assert code == 0 and "東京" * 18 in out and "…" not in out
