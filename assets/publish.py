@@ -14,7 +14,7 @@ from warehouse.publish import RunRecord, WarehouseError, publish_run
 
 
 @dg.asset(partitions_def=MONTHLY, group_name="warehouse", kinds={"duckdb"}, owners=["team:cdpi"],
-          code_version="1", required_resource_keys={"fetcher", "warehouse", "settings"},
+          code_version="1", required_resource_keys={"fetcher", "warehouse", "settings", "crawl"},
           ins={name: dg.AssetIn(name) for name in published_outputs()})
 def published_warehouse(context: dg.AssetExecutionContext, **inputs) -> dg.MaterializeResult:
     """The published DuckDB warehouse ($CDPI_HOME/warehouse.duckdb): this run's rows appended to the
@@ -28,7 +28,8 @@ def published_warehouse(context: dg.AssetExecutionContext, **inputs) -> dg.Mater
     record = RunRecord(
         run_id=context.run_id, snapshot=snapshot_of(context), mode=res.settings.mode,
         is_sample=bool(res.settings.is_sample), started_at=run_started(context),
-        config={"settings": res.settings.model_dump(), "fetcher": res.fetcher.model_dump()},
+        config={"settings": res.settings.model_dump(), "fetcher": res.fetcher.model_dump(),
+                "crawl": res.crawl.model_dump()},
         warc_files=warcs, replay_sources=list(res.fetcher.replay), cdpi_version=_version())
     frames = table_frames(inputs)
     summary = publish_run(paths, record, frames, fetch_log)

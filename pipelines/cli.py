@@ -179,7 +179,8 @@ def _partition_key(month: str | None) -> str:
 def _run_flags(config_json: str | None) -> list[str]:
     """The options of a run that decide what it publishes, from its recorded settings, as `cdpi run` flags: a
     replay given them describes the same cities with the same rules (defaults are left out)."""
-    settings = (json.loads(config_json) if config_json else {}).get("settings") or {}
+    config = json.loads(config_json) if config_json else {}
+    settings = config.get("settings") or {}
     flags: list[str] = []
     if settings.get("cities_csv"):
         flags += ["--cities", settings["cities_csv"]]
@@ -197,6 +198,8 @@ def _run_flags(config_json: str | None) -> list[str]:
         flags += ["--calibration", settings["calibration"]]
     if settings.get("max_quarantined_share") is not None:
         flags += ["--max-quarantined-share", str(settings["max_quarantined_share"])]
+    for host in (config.get("crawl") or {}).get("extra_doc_hosts") or []:
+        flags += ["--doc-host", host]
     return flags
 
 

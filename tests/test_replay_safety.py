@@ -121,13 +121,13 @@ def test_the_printed_replay_line_carries_the_runs_filters_and_reproduces_it(tmp_
     closing summary's replay line names them, and run as printed it publishes the same cities and scores."""
     first = tmp_path / "first"
     assert cli(["run", "--sample", "--month", "2026-10", "--state", "OR", "--state", "ND", "--min-population",
-                "40000", "--tier-bands", "wwc_2019", "--calibration", "catalog", "--home", str(first),
-                "--quiet"]) == 0
+                "40000", "--tier-bands", "wwc_2019", "--calibration", "catalog", "--doc-host", "docs.example.org",
+                "--home", str(first), "--quiet"]) == 0
     out = capsys.readouterr().out
     assert "a slice (--state): the _latest views and the report now show only these cities" in out
     [line] = [ln.split("replay it", 1)[1] for ln in out.splitlines() if "replay it" in ln]
     again = shlex.split(line)
-    for flag in ("--state", "--min-population", "--tier-bands", "--calibration", "--month"):
+    for flag in ("--state", "--min-population", "--tier-bands", "--calibration", "--month", "--doc-host"):
         assert flag in again, (flag, line)
     assert cli([*again[1:], "--home", str(tmp_path / "again"), "--quiet"]) == 0
     capsys.readouterr()
