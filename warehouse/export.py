@@ -98,11 +98,12 @@ def export_snapshot(paths: WarehousePaths, snapshot: str | None = None, out: Pat
             manifest = {"snapshot": month, "run_id": run_id, "cdpi_version": version, "is_sample": is_sample,
                         "mode": mode, "finished_at": finished, "evidence_rules_version": rules,
                         "settings": settings, "replay_sources": list(replayed),
-                        "latest_only_views": (list(LATEST_ONLY_VIEWS) if is_latest else
-                                              f"not exported: {', '.join(LATEST_ONLY_VIEWS)} describe the latest "
-                                              "run only, and this snapshot's run is not it"),
+                        "latest_only_views": list(LATEST_ONLY_VIEWS) if is_latest else [],
                         "source": paths.published.name,
                         "files": {n: {"rows": r, "sha256": _sha256(work / n)} for n, r in sorted(files.items())}}
+            if not is_latest:
+                manifest["latest_only_views_note"] = (f"{', '.join(LATEST_ONLY_VIEWS)} are not exported: they "
+                                                      "describe the latest run only, and this snapshot's run is not it")
             if "csv" in formats:
                 manifest["csv_text_cells"] = CSV_TEXT_NOTE
             (work / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
