@@ -256,7 +256,20 @@ def _read_table(data: bytes) -> pd.DataFrame:
     except (pd.errors.ParserError, csv.Error) as exc:
         raise ValueError(f"city table is not a readable CSV: {exc}") from exc
     frame.columns = [str(c).strip() for c in frame.columns]
+    frame.attrs["lines"] = _record_lines(text)
     return frame
+
+
+def _record_lines(text: str) -> list[int]:
+    """The line of the file each data row starts on, as pandas reads rows (blank lines skipped; a quoted
+    value may hold line breaks): error messages name the line a user's editor shows."""
+    reader = csv.reader(io.StringIO(text))
+    starts, last = [], 0
+    for row in reader:
+        if row:
+            starts.append(last + 1)
+        last = reader.line_num
+    return starts[1:]          # the header's line is not a row
 
 
 def _require(frame: pd.DataFrame, required: Iterable[str], what: str) -> None:
@@ -446,6 +459,7 @@ def _acs_frame(frame: pd.DataFrame, *, min_population: int, year: int = 2023,
 
 
 def _simple_frame(frame: pd.DataFrame, *, min_population: int) -> pd.DataFrame:
+    lines = frame.attrs.get("lines") or []
     frame = frame.rename(columns={c: c.lower() for c in frame.columns})
     lowered = set(frame.columns)
     frame = frame.rename(columns={a: n for a, n in SIMPLE_ALIASES.items() if a in lowered and n not in lowered})
@@ -457,7 +471,7 @@ def _simple_frame(frame: pd.DataFrame, *, min_population: int) -> pd.DataFrame:
     bad = geoid[~geoid.str.fullmatch(r"\d{6,7}")]
     if len(bad):
         raise ValueError(f"{len(bad)} row(s) with an invalid geoid (expected 7 digits: state FIPS + place FIPS): "
-                         f"{_where(frame, bad.index, 'geoid')}")
+                         f"{_where(frame, bad.index, 'geoid', lines)}")
     geoid = geoid.str.zfill(7)  # a spreadsheet turns 0103076 into 103076
     population = _numbers(frame["population"].fillna(""))
     if population.isna().any():
@@ -465,7 +479,7 @@ def _simple_frame(frame: pd.DataFrame, *, min_population: int) -> pd.DataFrame:
         what = ("no population" if missing[population.isna()].all() else
                 "a missing or non-numeric population")
         raise ValueError(f"{int(population.isna().sum())} row(s) with {what}: "
-                         f"{_where(frame, population.index[population.isna()], 'population')}")
+                         f"{_where(frame, population.index[population.isna()], 'population', lines)}")
     abbr = frame["state_abbr"].astype(str).str.strip().str.upper()
     name = frame["name"].astype(str).str.strip()
     legal = frame["legal_name"].astype(str).str.strip() if "legal_name" in frame.columns else name
@@ -490,14 +504,15 @@ def _simple_frame(frame: pd.DataFrame, *, min_population: int) -> pd.DataFrame:
     return _typed(out.sort_values("geoid", kind="stable"), extra=["website"] if "website" in out else [])
 
 
-def _where(frame: pd.DataFrame, index: Iterable, column: str, limit: int = 5) -> str:
-    """The first rows named by their place in the file ("row 3 (line 4): 'many'"): rows count from the first
-    row after the header, lines from the top of the file (exact when the file has no blank lines)."""
+def _where(frame: pd.DataFrame, index: Iterable, column: str, lines: list[int], limit: int = 5) -> str:
+    """The first rows named by their place in the file ("row 3 (line 5): 'many'"): rows count from the first
+    row after the header; ``lines`` (``_record_lines``) give the line each starts on."""
     rows = list(index)
     shown = []
     for i in rows[:limit]:       # the index is the row's place in the file as read (repeated lines included)
         value = frame.at[i, column]
-        shown.append(f"row {i + 1} (line {i + 2}): {str(value) if pd.notna(value) else ''!r}")
+        line = f" (line {lines[i]})" if i < len(lines) else ""
+        shown.append(f"row {i + 1}{line}: {str(value) if pd.notna(value) else ''!r}")
     return "; ".join(shown) + ("; ..." if len(rows) > limit else "")
 
 

@@ -374,6 +374,9 @@ def test_a_bad_row_of_a_users_list_is_named_by_its_line_and_a_repeated_line_read
     twice = parse_city_table(head + b"3901234,Alder Falls,OH,40000\n3901236,Birch Bay,OH,52000\n"
                              b"3901234,Alder Falls,OH,40000\n")
     assert list(twice["geoid"]) == ["3901234", "3901236"]
+    blank_and_quoted = (head + b"\n3901234,\"Alder\nFalls\",OH,40000\n\n3901236,Birch Bay,OH,many\n")
+    with pytest.raises(ValueError, match=r"row 2 \(line 6\): 'many'"):
+        parse_city_table(blank_and_quoted)
     differing = parse_city_table(head + b"3901234,Alder Falls,OH,40000\n3901234,Alder Falls,OH,41000\n")
     assert len(differing) == 2, "rows that disagree are both kept, for the cities suite to set aside"
 
