@@ -229,25 +229,37 @@ def test_sigkill_at_any_point_leaves_old_or_complete_new_warehouse(tmp_path: Pat
     reader = Reader(paths, base_run, base_fp["marts.cities"][base_run])
     reader.start()
 
-    inode = paths.published.stat().st_ino
     builds_before: set[str] = set()
 
     def build_started(_elapsed: float) -> bool:
-        """A build file of this attempt's own (earlier kills may have left theirs)."""
-        return any(p.name not in builds_before for p in home.glob(BUILD_GLOB))
+        """A build file of this attempt's own snapshot (earlier kills may have left theirs, and an attempt
+        first publishes the failure row of the kill before it, from a build-failure-<id> file)."""
+        return any(p.name not in builds_before and "build-failure-" not in p.name for p in home.glob(BUILD_GLOB))
+
+    inode = paths.published.stat().st_ino
+    seen: dict[str, int | None] = {"inode": None}     # the published file's inode when the own build began
 
     def replaced(_elapsed: float = 0.0) -> bool:
+        """The published file replaced during this attempt (by its snapshot or by a failure row)."""
         return paths.published.stat().st_ino != inode
+
+    def snapshot_replaced(_elapsed: float = 0.0) -> bool:
+        """The published file replaced by this attempt's own snapshot, not by the failure row before it."""
+        if seen["inode"] is None:
+            if build_started(_elapsed):
+                seen["inode"] = paths.published.stat().st_ino
+            return False
+        return paths.published.stat().st_ino != seen["inode"]
 
     def fraction(f: float) -> Callable[[float], bool]:
         return lambda elapsed: elapsed >= f * duration
 
     triggers: list[tuple[str, Callable[[float], bool]]] = [(f"{f:.0%} of D", fraction(f)) for f in FRACTIONS]
-    triggers += [("build file appears", build_started), ("published file replaced", replaced)]
+    triggers += [("build file appears", build_started), ("published file replaced", snapshot_replaced)]
     kills: list[Kill] = []
     try:
         for i, (label, due) in enumerate(triggers):
-            inode = paths.published.stat().st_ino
+            inode, seen["inode"] = paths.published.stat().st_ino, None
             builds_before = {p.name for p in home.glob(BUILD_GLOB)}
             wall = time.time()
             t0 = time.monotonic()
@@ -263,7 +275,11 @@ def test_sigkill_at_any_point_leaves_old_or_complete_new_warehouse(tmp_path: Pat
             leftovers = sorted(p.name for p in home.iterdir() if p.name.startswith(".")
                                and p.name != paths.lock.name and not p.name.startswith(".report"))
             is_new = replaced()
-            phase = "completed" if finished else _phase(home, wall, [n for n in leftovers if "build-" in n], is_new)
+            # This attempt's own snapshot build, still there: the kill landed in it (a failure row's build,
+            # published first, or an earlier kill's leftover say nothing about where this attempt was).
+            own_build = [n for n in leftovers if "build-" in n and n not in builds_before and "build-failure-" not in n]
+            phase = ("completed" if finished else "warehouse build (build file present)" if own_build
+                     else _phase(home, wall, [n for n in leftovers if "build-" in n], is_new))
 
             # The writer lock dies with its holder; the published file never has a write-ahead log.
             assert _lock_is_free(paths), f"{label}: lock still held after the kill"

@@ -22,31 +22,40 @@ def parse_city(text: str) -> tuple[str, str | None]:
 #: A Census GEOID: state and place FIPS (7 digits), or state, county and county-subdivision FIPS of a town (10).
 _GEOID = re.compile(r"\d{7}|\d{10}")
 #: Each city's newest row among every successful run: a city the latest run did not score (a slice, a
-#: threshold) still has a history.
+#: threshold) still has a history. The queries are constant text (values are bound), for the latest run and
+#: for any run.
 _ANY_RUN = """(SELECT i.* FROM marts.city_index i JOIN ops.runs r USING (run_id) WHERE r.status = 'success'
                QUALIFY row_number() OVER (PARTITION BY i.geoid ORDER BY r.is_sample, i.snapshot DESC,
                                           r.finished_at DESC) = 1)"""
+_BY_GEOID = "SELECT * FROM marts.city_index_latest WHERE geoid = ?"
+_BY_GEOID_ANY = f"SELECT * FROM {_ANY_RUN} WHERE geoid = ?"
+_BY_NAME = ("SELECT * FROM marts.city_index_latest WHERE lower(city) = lower(?) AND (? IS NULL OR state = ?) "
+            "ORDER BY population DESC")
+_BY_NAME_ANY = (f"SELECT * FROM {_ANY_RUN} WHERE lower(city) = lower(?) AND (? IS NULL OR state = ?) "
+                "ORDER BY population DESC")
+_NEAR = ("SELECT city || ', ' || state FROM marts.city_index_latest WHERE lower(city) LIKE lower(?) "
+         "ORDER BY population DESC LIMIT 5")
+_NEAR_ANY = (f"SELECT city || ', ' || state FROM {_ANY_RUN} WHERE lower(city) LIKE lower(?) "
+             "ORDER BY population DESC LIMIT 5")
 
 
 def find_city(con: duckdb.DuckDBPyConnection, city: str, *, any_run: bool = False) -> dict:
     """The latest index row of the one city ``"Name, ST"`` (or GEOID) names; CityNotFound (with suggestions)
     when none or several do. ``any_run``: among every successful run, not only the latest."""
-    source = _ANY_RUN if any_run else "marts.city_index_latest"
     where = "the runs of this warehouse" if any_run else "the latest run"
     if _GEOID.fullmatch(city.strip()):
-        rows = con.execute(f"SELECT * FROM {source} WHERE geoid = ?", [city.strip()]).fetchall()
+        geoid = [city.strip()]
+        rows = (con.execute(_BY_GEOID_ANY, geoid) if any_run else con.execute(_BY_GEOID, geoid)).fetchall()
         if not rows:
             raise CityNotFound(f"no city with geoid {city.strip()} in {where}")
         return dict(zip([d[0] for d in con.description], rows[0], strict=True))
     name, state = parse_city(city)
-    rows = con.execute(
-        f"SELECT * FROM {source} WHERE lower(city) = lower(?) AND (? IS NULL OR state = ?) "
-        "ORDER BY population DESC", [name, state, state]).fetchall()
+    named = [name, state, state]
+    rows = (con.execute(_BY_NAME_ANY, named) if any_run else con.execute(_BY_NAME, named)).fetchall()
     cols = [d[0] for d in con.description]
     if not rows:
-        near = con.execute(f"SELECT city || ', ' || state FROM {source} "
-                           "WHERE lower(city) LIKE lower(?) ORDER BY population DESC LIMIT 5",
-                           [f"%{name}%"]).fetchall()
+        like = [f"%{name}%"]
+        near = (con.execute(_NEAR_ANY, like) if any_run else con.execute(_NEAR, like)).fetchall()
         hint = f"; did you mean {', '.join(r[0] for r in near)}?" if near else ""
         raise CityNotFound(f"no city {city!r} in {where}{hint}")
     if len(rows) > 1:
