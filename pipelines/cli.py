@@ -176,28 +176,31 @@ def _partition_key(month: str | None) -> str:
     return key
 
 
+#: The run settings that decide what a run publishes, and the `cdpi run` flag that sets each.
+_REPLAY_FLAGS = (("cities_csv", "--cities"), ("states", "--state"), ("limit", "--limit"),
+                 ("min_population", "--min-population"), ("include_towns", "--include-towns"),
+                 ("tier_bands", "--tier-bands"), ("calibration", "--calibration"),
+                 ("max_quarantined_share", "--max-quarantined-share"))
+
+
 def _run_flags(config_json: str | None) -> list[str]:
     """The options of a run that decide what it publishes, from its recorded settings, as `cdpi run` flags: a
-    replay given them describes the same cities with the same rules (defaults are left out)."""
+    replay given them describes the same cities with the same rules. A setting at RunSettings' default is
+    left out."""
+    from pipelines.resources import RunSettings
+
     config = json.loads(config_json) if config_json else {}
     settings = config.get("settings") or {}
     flags: list[str] = []
-    if settings.get("cities_csv"):
-        flags += ["--cities", settings["cities_csv"]]
-    for state in settings.get("states") or []:
-        flags += ["--state", state]
-    if settings.get("limit"):
-        flags += ["--limit", str(settings["limit"])]
-    if settings.get("min_population", 30_000) != 30_000:
-        flags += ["--min-population", str(settings["min_population"])]
-    if settings.get("include_towns"):
-        flags.append("--include-towns")
-    if settings.get("tier_bands"):
-        flags += ["--tier-bands", settings["tier_bands"]]
-    if settings.get("calibration", "auto") != "auto":
-        flags += ["--calibration", settings["calibration"]]
-    if settings.get("max_quarantined_share") is not None:
-        flags += ["--max-quarantined-share", str(settings["max_quarantined_share"])]
+    for key, flag in _REPLAY_FLAGS:
+        default = RunSettings.model_fields[key].default
+        value = settings.get(key, default)
+        if value == default:
+            continue
+        if isinstance(value, bool):
+            flags.append(flag)
+        else:
+            flags += [a for v in (value if isinstance(value, list) else [value]) for a in (flag, str(v))]
     for host in (config.get("crawl") or {}).get("extra_doc_hosts") or []:
         flags += ["--doc-host", host]
     return flags
