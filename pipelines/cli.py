@@ -761,8 +761,8 @@ def cmd_classify(args: argparse.Namespace) -> int:
     """Evidence the pipeline would record for a page; with --batch, for a JSON Lines file of pages."""
     import logging
 
-    from sources.evidence.classify import classify
-    from sources.evidence.documents import load
+    from sources.evidence.documents import DEFAULT_PDF_PAGES
+    from sources.evidence.reading import read_body
 
     if args.batch:
         return _classify_batch(args)
@@ -771,13 +771,15 @@ def cmd_classify(args: argparse.Namespace) -> int:
     data = sys.stdin.buffer.read() if args.file == "-" else Path(args.file).read_bytes()
     # pypdf logs each defect it works around; what could not be read is said once, below, in words.
     logging.getLogger("pypdf").setLevel(logging.ERROR)
-    doc = load(data, url=args.url)
-    evidence = classify(doc) if doc.text else []
+    # The crawl's own reading (sources/evidence/reading.py): the same document and evidence it would record.
+    doc, evidence = read_body(data, content_type=None, charset_header=None, url=args.url,
+                              max_pdf_pages=DEFAULT_PDF_PAGES)
     print(json.dumps([e.to_dict(explain=args.explain) for e in evidence], indent=2, ensure_ascii=False))
-    if doc.error:       # unknown is not absent: say that the page, or part of it, went unread
-        name = "standard input" if args.file == "-" else args.file
-        if not doc.text:
-            _err(f"cdpi: error: {name} could not be read ({doc.error}): no evidence can be judged from it")
+    name = "standard input" if args.file == "-" else args.file
+    if doc is None or doc.error:    # unknown is not absent: say that the page, or part of it, went unread
+        why = doc.error if doc is not None else "binary content, not a page"
+        if doc is None or not doc.text:
+            _err(f"cdpi: error: {name} could not be read ({why}): no evidence can be judged from it")
             return EXIT_FAILED
         _err(f"cdpi: warning: {name} was read only in part ({doc.error}): the evidence is from the part read")
     return 0

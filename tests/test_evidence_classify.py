@@ -10,7 +10,7 @@ import pytest
 
 from pipelines.cli import main as cli
 from sources.criteria.catalog import load_catalog
-from sources.evidence.classify import KINDS, classify, classify_bytes, load_rules, snippet
+from sources.evidence.classify import KINDS, classify, load_rules, snippet
 from sources.evidence.documents import from_html, from_pdf, from_text, load, sniff
 from sources.evidence.evaluate import macro_f1, score
 
@@ -151,7 +151,11 @@ def test_sniff_and_bad_pdfs_give_errors_not_exceptions() -> None:
     broken = from_pdf(b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer garbage")
     assert broken.text == "" and broken.error
     assert load(b"not a pdf at all", content_type="application/pdf").error
-    assert classify_bytes(b"%PDF-1.7 truncated") == []
+    from sources.evidence.reading import read_body
+
+    doc, evidence = read_body(b"%PDF-1.7 truncated", content_type=None, charset_header=None, url=None,
+                              max_pdf_pages=5)
+    assert evidence == [] and doc is not None and doc.error
 
 
 def test_rules_file_names_exactly_the_seven_kinds_and_every_kind_maps_to_criteria() -> None:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from sources.criteria.catalog import load_catalog
 from sources.datafiles import DataFileError, RulesFile, load_data_file
-from sources.evidence.documents import Document, from_html, from_text, load
+from sources.evidence.documents import Document, from_html, from_text
 from sources.evidence.needles import NeedleFinder, fold, fold_pattern, needles
 
 RULES_PATH = Path(__file__).with_name("rules.yaml")
@@ -196,11 +196,6 @@ def _yield(found: list[Evidence], rules: Rules) -> list[Evidence]:
         if not stronger:
             kept.append(e)
     return kept
-
-
-def classify_bytes(data: bytes, *, url: str | None = None, content_type: str | None = None) -> list[Evidence]:
-    """A fetched body (HTML, PDF or text, sniffed) straight to evidence: the pipeline's and the CLI's path."""
-    return classify(load(data, content_type=content_type, url=url))
 
 
 def classify_record(record: dict) -> list[Evidence]:
