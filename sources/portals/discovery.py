@@ -19,7 +19,7 @@ from sources.http.outcomes import Outcome
 from sources.http.result import FetchResult
 from sources.markup import parse_html
 from sources.portals.parsers import PARSERS, CatalogFormatError, CatalogPage, load
-from sources.portals.records import DatasetRecord
+from sources.portals.records import DatasetRecord, each_id_once
 
 _LINK_TEXT = re.compile(r"\bopen\s*data\b|\bdata\s*(portal|hub|catalog)\b|\btransparency\s*portal\b", re.I)
 #: Host suffixes that name the platform outright.
@@ -75,13 +75,9 @@ class PortalResult:
     def add(self, records: list[DatasetRecord]) -> None:
         """A page's records, each id once: offset pages of a catalog that changes while it is read (a dataset
         published between two requests) repeat the entries the change pushed down."""
-        for rec in records:
-            if rec.id is not None:
-                if rec.id in self.ids:
-                    self.repeated += 1
-                    continue
-                self.ids.add(rec.id)
-            self.records.append(rec)
+        kept, repeated = each_id_once(records, self.ids)
+        self.records += kept
+        self.repeated += repeated
 
 
 def portal_links(website: str | None, homepage_html: str | None) -> list[str]:

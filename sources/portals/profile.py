@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import yaml
 
-from sources.portals.records import DatasetRecord
+from sources.portals.records import DatasetRecord, each_id_once
 
 if TYPE_CHECKING:
     from sources.portals.parsers import CatalogPage
@@ -74,13 +74,7 @@ def profile_pages(platform: str, pages: list[CatalogPage], *, as_of: datetime | 
     for page in pages:
         notes.extend(n for n in page.notes if n not in notes)
     totals = [p.total for p in pages if p.total is not None]
-    records, seen, repeated = [], set(), 0
-    for rec in (r for p in pages for r in p.records):
-        if rec.id is not None and rec.id in seen:      # the same page given twice, or pages that overlap
-            repeated += 1
-            continue
-        seen.add(rec.id)
-        records.append(rec)
+    records, repeated = each_id_once((r for p in pages for r in p.records), set())
     if repeated:
         notes.append(f"{repeated} entr{'y' if repeated == 1 else 'ies'} repeated an id already read (the same "
                      "page given twice, or pages of a catalog that changed between them): counted once")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 
@@ -45,6 +46,21 @@ class DatasetRecord:
 
 
 _FIELDS = tuple(f.name for f in fields(DatasetRecord))
+
+
+def each_id_once(records: Iterable[DatasetRecord], seen: set[str]) -> tuple[list[DatasetRecord], int]:
+    """The records whose id is not yet in ``seen`` (which they are added to), records without an id all kept,
+    and how many repeated an id: overlapping catalog pages (a catalog that changed while it was paged, the
+    same page given twice) count each dataset once."""
+    kept, repeated = [], 0
+    for rec in records:
+        if rec.id is not None:
+            if rec.id in seen:
+                repeated += 1
+                continue
+            seen.add(rec.id)
+        kept.append(rec)
+    return kept, repeated
 
 
 def parse_time(value) -> datetime | None:
