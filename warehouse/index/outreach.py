@@ -61,7 +61,7 @@ def outreach_status(index: pd.DataFrame, cities: pd.DataFrame, summaries: pd.Dat
     puts the names of blocking core criteria into the note."""
     site = dict(zip(cities["geoid"], cities["website_url"].fillna("").astype(str), strict=True))
     crawl = {r.geoid: r for r in summaries.itertuples()} if len(summaries) else {}
-    portal = _credited_hosts(portals)
+    portal = {geoid: hosts[0][0] for geoid, hosts in credited_portals(portals).items()}
     status, notes = [], []
     for row in index.itertuples():
         reason = _not_observed(site.get(row.geoid, ""), crawl.get(row.geoid), row.coverage, min_coverage,
@@ -92,13 +92,20 @@ def outreach_status(index: pd.DataFrame, cities: pd.DataFrame, summaries: pd.Dat
     return pd.DataFrame({"outreach_status": status, "outreach_note": notes}, index=index.index)
 
 
-def _credited_hosts(portals: pd.DataFrame | None) -> dict[str, str]:
-    """Per geoid, the host of a credited data portal (the first by name): a note must not ask staff to find
-    a portal the run already read."""
+def credited_portals(portals: pd.DataFrame | None) -> dict[str, list[tuple[str, float | None]]]:
+    """Per geoid, its credited data portals, largest first (host, dataset count): what the why-call sentence
+    names, and what a not-observed note names instead of asking staff to find a portal the run read."""
+    credited: dict[str, list[tuple[str, float | None]]] = {}
     if portals is None or not len(portals) or "credited" not in portals:
-        return {}
-    ok = portals[portals["credited"].fillna(False).astype(bool)].sort_values(["geoid", "portal_host"])
-    return {str(g): str(h) for g, h in ok.drop_duplicates("geoid")[["geoid", "portal_host"]].itertuples(index=False)}
+        return credited
+    ok = portals[portals["credited"].fillna(False).astype(bool)].copy()
+    ok["n_datasets"] = pd.to_numeric(ok["dataset_count"], errors="coerce") if "dataset_count" in ok else None
+    ok = ok.sort_values(["geoid", "n_datasets", "portal_host"], ascending=[True, False, True], kind="stable",
+                        na_position="last").drop_duplicates(["geoid", "portal_host"])
+    for row in ok.itertuples():
+        credited.setdefault(str(row.geoid), []).append(
+            (str(row.portal_host), None if pd.isna(row.n_datasets) else float(row.n_datasets)))
+    return credited
 
 
 def _not_observed(website: str, crawl, coverage: float, min_coverage: float, portal: str = "") -> str:

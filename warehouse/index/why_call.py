@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from sources.criteria.catalog import Catalog
-from warehouse.index.outreach import MIN_GAP_GAIN, core_gating, shown_gaps
+from warehouse.index.outreach import MIN_GAP_GAIN, core_gating, credited_portals, shown_gaps
 
 #: Evidence of a kind counts as published from this confidence on (the strength at which the index stops
 #: listing the kind among a gap's "lacking" evidence).
@@ -108,15 +108,7 @@ def published_practices(evidence: pd.DataFrame, portals: pd.DataFrame) -> dict[s
                                     kind="stable").drop_duplicates(["geoid", "kind"])
         for row in strong.itertuples():
             kinds.setdefault(str(row.geoid), {})[str(row.kind)] = str(row.url)
-    credited: dict[str, list[tuple[str, float | None]]] = {}
-    if len(portals):
-        ok = portals[portals["credited"].fillna(False).astype(bool)].copy()
-        ok["n_datasets"] = pd.to_numeric(ok["dataset_count"], errors="coerce")
-        ok = ok.sort_values(["geoid", "n_datasets", "portal_host"], ascending=[True, False, True], kind="stable",
-                            na_position="last").drop_duplicates(["geoid", "portal_host"])
-        for row in ok.itertuples():
-            credited.setdefault(str(row.geoid), []).append(
-                (str(row.portal_host), None if pd.isna(row.n_datasets) else float(row.n_datasets)))
+    credited = credited_portals(portals)
     out: dict[str, list[Published]] = {}
     for geoid in sorted(set(kinds) | set(credited)):
         found = kinds.get(geoid, {})
