@@ -138,10 +138,14 @@ def test_each_hit_quotes_the_words_it_read_before_the_rule() -> None:
     assert '+3.00 "Liquidated Damages" x1 by liquidated damages?' in e.hits, e.hits
     assert all(re.match(r'[+-]\d+\.\d\d "[^"]{1,60}"( x\d+| \(link list\))?( \(title\))? by \S', h)
                for h in e.hits if h[0] in "+-"), e.hits
-    minutes = classify(from_text("Call to Order\nThe city's open data portal lists 400 datasets you can download "
-                                 "as CSV and explore in the browser. Motion carried.", None, "Minutes"))
+    minutes = classify(from_text(
+        "Open Data Portal\nThe city open data portal offers 400 datasets you can search, download as CSV and reuse "
+        "through the API. Departments publish new data sets to the open data portal every week, and the data "
+        "catalog lists each one.\nCouncil Minutes\nThe meeting was called to order at 7 pm. Motion carried.",
+        None, "Open data"))
     penalties = [h for e in minutes for h in e.hits if h.startswith("-")]
-    assert all(re.match(r'-\d+\.\d\d "[^"]{1,60}" by \S', h) for h in penalties), penalties
+    assert penalties and all(re.match(r'-\d+\.\d\d "[^"]{1,60}" by \S', h) for h in penalties), penalties
+    assert any(h.startswith('-3.50 "called to order" by ') for h in penalties), penalties
 
 
 def test_sniff_and_bad_pdfs_give_errors_not_exceptions() -> None:
