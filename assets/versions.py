@@ -17,7 +17,7 @@ from sources.evidence.classify import RULES_PATH
 from warehouse.index.scoring import RULE as SCORING_RULE
 
 #: Bump when the crawl or the text extraction changes what a page yields (rules.yaml is hashed anyway).
-EXTRACTION_VERSION = "2026.12.07"
+EXTRACTION_VERSION = "2026.12.07.2"
 #: Bump when the scoring code changes what a given catalog and set of signals give.
 SCORING_VERSION = "2026.12.05"
 

@@ -92,6 +92,17 @@ def test_a_damaged_pdf_is_unread_not_evidence_free(tmp_path: Path, capsys) -> No
     assert err.count("\n") == 1, "one line: the PDF library's own log lines are not shown"
 
 
+@pytest.mark.parametrize("body", [b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", b"PK\x03\x04\x14\x00\x06\x00word/document.xml",
+                                  b"\x00\x01\x02binary\x00record"], ids=["png", "docx", "unknown"])
+def test_an_image_or_archive_given_as_a_page_is_unread_not_evidence_free(body: bytes, tmp_path: Path,
+                                                                        capsys) -> None:
+    """A file says no type: its bytes do. An image read as text was a page of noise, '[]' and exit 0."""
+    picture = tmp_path / "chart"
+    picture.write_bytes(body)
+    code, out, err = _run(capsys, "classify", str(picture))
+    assert code == 1 and json.loads(out) == [] and "could not be read (binary content" in err, err
+
+
 def test_a_corrections_csv_saved_by_excel_on_windows_is_read_and_a_stray_comma_named(sample_home: Path,
                                                                                      tmp_path: Path,
                                                                                      capsys) -> None:

@@ -151,6 +151,8 @@ def test_each_hit_quotes_the_words_it_read_before_the_rule() -> None:
 def test_sniff_and_bad_pdfs_give_errors_not_exceptions() -> None:
     assert sniff(b"%PDF-1.4 ...") == "pdf" and sniff(b"<!doctype html><p>x") == "html"
     assert sniff(b"plain words", "text/plain") == "text" and sniff(b"\x00\x01", "application/pdf") == "pdf"
+    assert sniff(b"\x89PNG\r\n") == sniff(b"\xff\xd8\xff\xe0", "text/html") == sniff(b"a\x00b") == "binary"
+    assert sniff(b"BMW dealers") == sniff(b"\xff\xfeh\x00i\x00") == sniff("Caf\u00e9".encode("cp1252")) == "text"
     assert sniff(b"\x89PNG\r\n", "image/png") == "binary" and load(b"\x89PNG", content_type="image/png").error
     broken = from_pdf(b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer garbage")
     assert broken.text == "" and broken.error

@@ -536,6 +536,8 @@ def sniff(data: bytes, content_type: str | None = None, url: str | None = None) 
     lowered = head.lower()
     if lowered.startswith((b"<!doctype html", b"<html")) or b"<body" in lowered or b"<div" in lowered:
         return "html"
+    if head.startswith(_BINARY_MAGIC):
+        return "binary"     # an image or archive is not a page, whatever the server called it
     ctype = (content_type or "").split(";")[0].strip().lower()
     if "pdf" in ctype or (url or "").lower().endswith(".pdf"):
         return "pdf"
@@ -543,7 +545,25 @@ def sniff(data: bytes, content_type: str | None = None, url: str | None = None) 
         return "html"
     if "xml" in ctype or lowered.startswith(b"<?xml"):
         return "xml"    # feeds and sitemaps: structure, not prose
-    return "text" if ctype in ("", "text/plain") else "binary"
+    if ctype not in ("", "text/plain"):
+        return "binary"
+    return "binary" if _looks_binary(data[:1024]) else "text"
+
+
+#: How common binary formats begin: images, archives (zip also holds .docx and .xlsx), old Office files,
+#: executables; each with a byte no text starts with, so a page beginning "BMW" or "MZ" stays a page. Such
+#: bytes served with no type, or as text, would otherwise be read as a page of noise.
+_BINARY_MAGIC = (b"\x89PNG", b"\xff\xd8\xff", b"GIF87a", b"GIF89a", b"PK\x03\x04", b"\x1f\x8b", b"II*\x00",
+                 b"MM\x00*", b"\x7fELF", b"7z\xbc\xaf", b"Rar!\x1a", b"\xd0\xcf\x11\xe0", b"\x00\x00\x01\x00")
+_CONTROL = bytes(range(32)).translate(None, b"\t\n\x0b\x0c\r\x1b")
+
+
+def _looks_binary(head: bytes) -> bool:
+    """Bytes of no known format that text would not hold: a NUL, or more than one in ten bytes a control
+    character. UTF-16 with its byte-order mark is text (its NULs are half of every character)."""
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or not head:
+        return False
+    return b"\x00" in head or sum(head.count(c) for c in _CONTROL) * 10 > len(head)
 
 
 def load(data: bytes, *, content_type: str | None = None, url: str | None = None, encoding: str | None = None,
