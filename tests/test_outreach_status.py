@@ -38,6 +38,17 @@ def test_a_certified_tier_is_a_floor_for_outreach_but_not_for_the_odds() -> None
     assert score(CITY, *_frames(values), MODEL, certified=honor)[1]["next_tier"].iloc[0] == "silver"
 
 
+def test_a_certified_silver_city_the_web_reads_as_gold_is_a_gold_call_not_a_platinum_prospect() -> None:
+    """The next tier is the one above the tier a city holds, and a certified city holds its certified tier:
+    a web reading above it is the reason to call (apply for Gold), not a step to skip."""
+    generous = MODEL.adjusted(weights=MODEL.weights, priors=np.full(len(MODEL.ids), 0.6))
+    certified = pd.DataFrame([{"geoid": "3900001", "tier": "silver", "year": 2024}])
+    _, city = score(CITY, *_frames(np.ones(len(SIGNALS))), generous, certified=certified)
+    row = city.iloc[0]
+    assert row["predicted_tier"] == "gold" and row["next_tier"] == "gold"
+    assert row["p_next_tier"] == row["p_gold_or_better"] and row["points_to_next_tier"] == 0
+
+
 def _index(**rows: dict) -> pd.DataFrame:
     base = {"next_tier": "silver", "p_next_tier": 0.3, "p_next_tier_if_gaps_closed": 0.6, "coverage": 0.9}
     return pd.DataFrame([{"geoid": g, **base, **r} for g, r in rows.items()])

@@ -215,10 +215,10 @@ def _city_rows(cities: pd.DataFrame, model: Model, met, earned, cover, odds, cer
     observable_cover = np.nanmean(np.where(model.observable[None, :], cover, np.nan), axis=1)
     predicted = _predicted(odds, len(cities))
     labels = _certified_by_geoid(certified)
-    # Outreach starts from what a city already holds: a certified tier is a floor, so a certified Silver
-    # city's next step is Gold, with its gaps computed toward Gold. Tier odds and the predicted tier (what
+    # Outreach starts from what a city already holds: a certified Silver city's next step is Gold, with its
+    # gaps computed toward Gold, whatever the web predicts. Tier odds and the predicted tier (what
     # validation reads) stay unconditioned.
-    floor = _floor(predicted, [labels.get(g) for g in cities["geoid"]])
+    floor = _held(predicted, [labels.get(g) for g in cities["geoid"]])
     gaps = top_gaps(model, met, earned, odds, floor, v, o)
     nxt, p_next, p_push = _push(model, met, odds, floor, gaps)
     out = pd.DataFrame({
@@ -272,11 +272,11 @@ def _core_blockers(model: Model, earned: np.ndarray, expected: np.ndarray, nxt: 
     return out
 
 
-def _floor(predicted: np.ndarray, certified: list[str | None]) -> np.ndarray:
-    """Per city, the higher of its predicted tier and its certified tier (the honor roll is not a tier)."""
-    order = ("none", *TIERS)
-    return np.array([c if c in TIERS and order.index(c) > order.index(t) else t
-                     for t, c in zip(predicted, certified, strict=True)], dtype=object)
+def _held(predicted: np.ndarray, certified: list[str | None]) -> np.ndarray:
+    """Per city, the tier it holds: its certified tier when it has one (the honor roll is not a tier), else
+    its predicted tier. A certified Silver city the web reads as Gold is a Gold call (apply for the tier the
+    evidence shows), not a weak Platinum prospect."""
+    return np.array([c if c in TIERS else t for t, c in zip(predicted, certified, strict=True)], dtype=object)
 
 
 def _next_tier(tier: str) -> str | None:
