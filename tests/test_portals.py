@@ -357,6 +357,21 @@ def test_the_same_page_given_twice_counts_its_datasets_once(tmp_path: Path, caps
     assert any("2 entries repeated an id already read" in n for n in out["notes"])
 
 
+@pytest.mark.parametrize("count", [1e20, 10**20, -5, True], ids=["float", "beyond-bigint", "negative", "true"])
+def test_a_total_no_catalog_could_have_is_noted_and_ignored(count: object, tmp_path: Path, capsys) -> None:
+    """A reported total past a BIGINT stopped a whole run at publish; a negative one or JSON true became a
+    total of -5 or 1. Each is left out with a note; the datasets on the page still count."""
+    page = tmp_path / "page.json"
+    page.write_text(json.dumps({"help": "https://data.example.gov/api/3/action/help_show?name=package_search",
+                                "success": True, "result": {"count": count, "results": [
+                                    {"id": "a1", "name": "permits", "metadata_modified": "2026-05-01T00:00:00"}]}}))
+    assert cli(["profile-portal", "--platform", "ckan", str(page), "--as-of", "2026-06-01"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["reported_total"] is None and out["dataset_count"] == 1
+    if count is not True:
+        assert any(f"reported total {int(count)} ignored" in n for n in out["notes"]), out["notes"]
+
+
 def test_look_alike_bodies_are_not_catalogs_and_huge_numbers_are_no_totals() -> None:
     """From a review of the new formats: a dataset's rows (Socrata's or OpenDataSoft's), a CKAN license or
     organization list and a map layer's features each have the shape of a list of objects, but are not catalogs; JSON's 1e400 and deep

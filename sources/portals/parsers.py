@@ -36,6 +36,17 @@ class CatalogPage:
     notes: list[str] = field(default_factory=list)
     skipped: int = 0                      # entries left out as not datasets (a v1.0 file's self-description)
 
+    def __post_init__(self) -> None:
+        # A server's number goes to a BIGINT column and into shares: one absurd total (1e20, -5) must not
+        # stop a national run at publish or skew a profile. The largest public catalogs hold some 10^5.
+        if self.total is not None and not 0 <= self.total <= MAX_REPORTED_TOTAL:
+            self.notes.append(f"reported total {self.total} ignored: not a plausible count of datasets")
+            self.total = None
+
+
+#: Above this a reported catalog size is a server's error, not a count (data.gov lists some 3 x 10^5).
+MAX_REPORTED_TOTAL = 100_000_000
+
 
 def load(body: bytes | str | dict) -> dict:
     data = load_any(body)
@@ -620,6 +631,8 @@ def _flag(rec: DatasetRecord, raw: dict, required: tuple[str, ...]) -> None:
 
 
 def _int(value) -> int | None:
+    if isinstance(value, bool):     # JSON true is not a number, though Python counts it as 1
+        return None
     try:
         return int(value)
     except (TypeError, ValueError, OverflowError):     # JSON allows 1e400 and Infinity
