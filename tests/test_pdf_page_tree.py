@@ -65,3 +65,31 @@ def test_only_the_pages_read_are_resolved_from_a_huge_tree() -> None:
 def test_a_page_tree_that_loops_ends_the_walk() -> None:
     doc = from_pdf(_nested(2, 2, loop=True))
     assert doc.pages == 4 and doc.error is None
+
+
+def _with_bad_pages(bad: set[int], pages: int) -> bytes:
+    """Catalog (1), root /Pages (2), font (3), then per page a content stream and the page; the pages in
+    ``bad`` use a filter PDF does not define, which pypdf refuses for that page only."""
+    kids = b" ".join(b"%d 0 R" % (5 + 2 * k) for k in range(pages))
+    bodies = [b"<< /Type /Catalog /Pages 2 0 R >>",
+              b"<< /Type /Pages /Kids [%s] /Count %d /Resources << /Font << /F1 3 0 R >> >> "
+              b"/MediaBox [0 0 612 792] >>" % (kids, pages), _FONT]
+    for k in range(pages):
+        bodies.append(b"<< /Length 5 /Filter /NoSuchFilter >>\nstream\nabcde\nendstream" if k + 1 in bad
+                      else _content(f"Performance report page {k + 1}"))
+        bodies.append(b"<< /Type /Page /Parent 2 0 R /Contents %d 0 R >>" % (4 + 2 * k))
+    return _pdf(bodies)
+
+
+def test_an_unreadable_page_costs_only_itself() -> None:
+    """A long report with one damaged page early on kept only the pages before it."""
+    doc = from_pdf(_with_bad_pages({2}, 4))
+    assert doc.text.split("\n") == ["Performance report page 1", "Performance report page 3",
+                                    "Performance report page 4"]
+    assert doc.pages == 3 and doc.error is not None and doc.error.startswith("page 2 unreadable (")
+
+
+def test_a_pdf_broken_throughout_is_left_after_a_few_bad_pages() -> None:
+    doc = from_pdf(_with_bad_pages(set(range(1, 9)), 10))
+    assert doc.text == "" and "pages 1, 2, 3, 4, 5 unreadable" in (doc.error or "")
+    assert "reading stopped after 5 unreadable pages" in (doc.error or "")

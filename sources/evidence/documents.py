@@ -427,6 +427,10 @@ def from_pdf(data: bytes, url: str | None = None, *, max_pages: int = DEFAULT_PD
         return _read_pdf(data, url, max_pages)
 
 
+#: Unreadable pages after which a PDF is left: past a few, the file is broken throughout.
+MAX_BAD_PDF_PAGES = 5
+
+
 def _read_pdf(data: bytes, url: str | None, max_pages: int) -> Document:
     from pypdf import PdfReader
 
@@ -445,14 +449,21 @@ def _read_pdf(data: bytes, url: str | None, max_pages: int) -> Document:
     except Exception as exc:  # noqa: BLE001 - malformed PDFs raise from deep inside the parser
         return Document(url, "pdf", None, "", error=f"unreadable PDF: {type(exc).__name__}: {exc}")
     texts: list[str] = []
-    read, error = 0, None
+    read, bad, first = 0, [], ""
     for k, page in enumerate(pages):
         try:
             texts.append(page.extract_text() or "")
             read += 1
         except Exception as exc:  # noqa: BLE001 - one bad page must not cost the others
-            error = f"page {k + 1} unreadable: {type(exc).__name__}: {str(exc)[:200]}"
-            break
+            bad.append(k + 1)
+            first = first or f"{type(exc).__name__}: {str(exc)[:200]}"
+            if len(bad) >= MAX_BAD_PDF_PAGES:     # a file broken throughout: stop spending time on it
+                break
+    error = None
+    if bad:
+        which = ", ".join(map(str, bad))
+        error = f"page{'s' if len(bad) > 1 else ''} {which} unreadable ({first})" + (
+            f"; reading stopped after {len(bad)} unreadable pages" if len(bad) >= MAX_BAD_PDF_PAGES else "")
     text = "\n".join(" ".join(line.split()) for t in texts for line in t.splitlines() if line.strip())
     if not text:
         return Document(url, "pdf", title, "", pages=read, error=error or "no extractable text (scanned PDF?)")
