@@ -49,6 +49,9 @@ def test_targets_formats(sample_home: Path, capsys, tmp_path: Path) -> None:
     code, out, _ = _run(capsys, "targets", "--home", str(sample_home), "--limit", "5")   # piped: TSV
     rows = list(csv.reader(io.StringIO(out), delimiter="\t"))
     assert code == 0 and rows[0][:3] == ["rank", "city", "state"] and len(rows) == 6
+    snapshot = rows[1][rows[0].index("snapshot")]
+    assert len(snapshot) == 10 and snapshot.endswith("-01"), "a DATE, not '2026-11-01 00:00:00'"
+    assert (_targets(capsys, sample_home, "--limit", "3")["snapshot"] == snapshot).all()
     code, out, _ = _run(capsys, "targets", "--home", str(sample_home), "--limit", "5", "--format", "table")
     assert code == 0 and "p_push" in out and "p_now" in out
     expected = min(50, len(_targets(capsys, sample_home, "--limit", "1000")))   # the default limit is 50

@@ -34,7 +34,10 @@ def targets(con: duckdb.DuckDBPyConnection, f: TargetFilter) -> pd.DataFrame:
     """Rows of ``marts.outreach_targets`` (national rank kept) that pass the filter, best first."""
     params = {"state": f.state, "min_pop": f.min_population, "max_pop": f.max_population, "tier": f.tier,
               "limit": f.limit if f.limit is not None else 2**62}
-    return con.execute(_TARGETS_SQL, params).df()[TARGET_COLUMNS]
+    frame = con.execute(_TARGETS_SQL, params).df()[TARGET_COLUMNS]
+    if "snapshot" in frame:     # a DATE comes back from .df() as a timestamp: "2026-11-01 00:00:00" in files
+        frame["snapshot"] = frame["snapshot"].dt.date
+    return frame
 
 
 _TARGETS_SQL = f"""
