@@ -436,6 +436,12 @@ def cmd_city(args: argparse.Namespace) -> int:
     print(f"P(Silver or better) {card['p_silver_or_better']:.2f}  P(Gold or better) {card['p_gold_or_better']:.2f}"
           f"  P(Platinum) {card['p_platinum']:.2f}")
     print(_scored_with_line(card))
+    status = card.get("outreach_status")
+    if status == "not_observed":    # unknown is not absent: say so before any figure is read as a judgement
+        print(f"NOT OBSERVED this month: {card['outreach_note']}. The figures here count what could not be read "
+              "as not shown, so they say nothing yet about the city's practices.")
+    elif status == "longer_path":
+        print(f"longer path: {card['outreach_note']}")
     if card.get("corrections_applied"):
         print(f"{card['corrections_applied']} criteria decided by attested corrections (cdpi correct --list); "
               f"from the web evidence alone: {card['expected_points_web']:.1f} expected points, "

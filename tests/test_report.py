@@ -592,3 +592,16 @@ def test_the_state_map_colours_each_state_and_links_those_with_targets(report, s
         assert re.search(rf'class="tile {expected}"/><text [^>]*>{state}</text>', svg), state
     assert tile_class(0, 0) == "tile-none" and tile_class(0, 4) == "tile-0"
     assert tile_class(1, 20) == "tile-1" and tile_class(1, 2) == "tile-4"
+
+
+def test_a_city_not_observed_says_so_before_any_figure(report, sample_home):
+    """Staff read '0% chance of Silver' on the page of a city whose site was never read; the page now opens
+    with why the city could not be judged, and a ranked target's page has no such banner."""
+    _, site = report
+    (geoid, note), = query(sample_home, "SELECT geoid, outreach_note FROM marts.city_index_latest "
+                                        "WHERE outreach_status = 'not_observed' ORDER BY geoid LIMIT 1")
+    page = (site / "cities" / f"{geoid}.html").read_text(encoding="utf-8")
+    banner = page.index("Not observed this month:")
+    assert str(escape(note)) in page[banner:banner + 1000] and banner < page.index("chance of")
+    (target,), = query(sample_home, "SELECT geoid FROM marts.outreach_targets ORDER BY rank LIMIT 1")
+    assert "Not observed this month" not in (site / "cities" / f"{target}.html").read_text(encoding="utf-8")

@@ -320,3 +320,15 @@ def test_wide_characters_count_twice_when_a_table_is_measured(sample_home: Path,
     code, out, _ = _run(capsys, "sql", "select repeat('東京', 18) as place, 'x' as b", "--home", str(sample_home),
                         "--format", "table")
     assert code == 0 and "東京" * 18 in out and "…" not in out
+
+
+def test_city_says_when_it_was_not_observed(sample_home: Path, capsys) -> None:
+    con = duckdb.connect(str(WarehousePaths(sample_home).published), read_only=True)
+    (name, note), = con.execute("SELECT city || ', ' || state, outreach_note FROM marts.city_index_latest "
+                                "WHERE outreach_status = 'not_observed' ORDER BY geoid LIMIT 1").fetchall()
+    (target,), = con.execute("SELECT city || ', ' || state FROM marts.outreach_targets ORDER BY rank LIMIT 1").fetchall()
+    con.close()
+    code, out, _ = _run(capsys, "city", "--home", str(sample_home), name)
+    assert code == 0 and f"NOT OBSERVED this month: {note}." in out
+    code, out, _ = _run(capsys, "city", "--home", str(sample_home), target)
+    assert code == 0 and "NOT OBSERVED" not in out
