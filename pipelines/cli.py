@@ -519,20 +519,31 @@ def cmd_targets(args: argparse.Namespace) -> int:
 
     if args.min_pop is not None and args.max_pop is not None and args.min_pop > args.max_pop:
         raise CliError(f"--min-pop {args.min_pop} is above --max-pop {args.max_pop}")
+    which = args.list.replace("-", "_")
+    if which == "not_observed" and args.tier is not None:
+        raise CliError("--list not-observed has no next tier to filter by: leave out --tier")
     with _published(args) as con:
         frame = targets(con, TargetFilter(state=args.state, min_population=args.min_pop,
-                                          max_population=args.max_pop, tier=args.tier, limit=args.limit))
+                                          max_population=args.max_pop, tier=args.tier, limit=args.limit), which)
+    noun = {"targets": "outreach targets", "longer_path": "cities on a longer path",
+            "not_observed": "cities not observed"}[which]
     if frame.empty:
-        _err("no outreach targets match these filters")
+        _err(f"no {noun} match these filters")
+    filters = {"state": args.state, "min_pop": args.min_pop, "max_pop": args.max_pop, "tier": args.tier,
+               "limit": args.limit}
+    about = {"table": f"{noun} (cdpi targets --list {args.list})",
+             "filters": ", ".join(f"{k}={v}" for k, v in filters.items() if v is not None) or "none"}
+    if which != "targets":      # listed apart, each with its reason: the note is the column to read
+        _write_frame(frame, args.format, args.out, about=about,
+                     compact=frame[[c for c in ("city", "state", "population", "next_tier", "p_next_tier_if_gaps_closed",
+                                                "outreach_note") if c in frame]].rename(
+                         columns={"population": "pop", "p_next_tier_if_gaps_closed": "p_push"}).round(2))
+        return 0
     # In a terminal: the columns that fit, gaps as criterion ids (csv/json/xlsx carry every column).
     compact = frame[["rank", "city", "state", "population", "next_tier", "p_next_tier",
                      "p_next_tier_if_gaps_closed"]].rename(columns={"p_next_tier": "p_now", "population": "pop",
                                                                     "p_next_tier_if_gaps_closed": "p_push"}).round(2)
     compact["gaps"] = frame["gaps"].fillna("").map(lambda g: " ".join(part.split(" ")[0] for part in g.split("; ")))
-    filters = {"state": args.state, "min_pop": args.min_pop, "max_pop": args.max_pop, "tier": args.tier,
-               "limit": args.limit}
-    about = {"table": "outreach targets (cdpi targets)",
-             "filters": ", ".join(f"{k}={v}" for k, v in filters.items() if v is not None) or "none"}
     _write_frame(frame, args.format, args.out, compact=compact, about=about)
     # The sentence (core blockers included) and the change are too wide for the table: one line per target.
     if args.out is None and (args.format == "table" or (args.format == "auto" and sys.stdout.isatty())):
@@ -991,6 +1002,10 @@ def _parser() -> argparse.ArgumentParser:
     tg.add_argument("--min-pop", type=_positive_int, metavar="N", help="population at least N")
     tg.add_argument("--max-pop", type=_positive_int, metavar="N", help="population at most N")
     tg.add_argument("--tier", choices=["silver", "gold", "platinum"], help="only cities whose next tier is this")
+    tg.add_argument("--list", choices=["targets", "longer-path", "not-observed"], default="targets",
+                    help="the ranked targets (default); or the cities listed apart, each with its reason: "
+                         "longer-path (little chance even with the top gaps closed), not-observed (could not be "
+                         "judged: what to check first)")
     tg.add_argument("--limit", type=_positive_int, default=50, metavar="N", help="at most N cities (default 50)")
     tg.add_argument("--format", choices=["auto", "table", "tsv", "csv", "json", "xlsx"], default="auto",
                     help="table in a terminal, TSV when piped (default); with --out, the file's extension "

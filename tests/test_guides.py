@@ -127,8 +127,12 @@ def test_the_readmes_targets_example_lists_cities_of_the_sample(sample_home: Pat
     from pipelines.cli import main as cli
 
     readme = (DOCS.parent / "README.md").read_text(encoding="utf-8")
-    [line] = [ln for ln in readme.splitlines() if ln.startswith(".venv/bin/cdpi targets ")]
-    argv = shlex.split(line.split("#", 1)[0])[1:]
+    first, *others = [ln for ln in readme.splitlines() if ln.startswith(".venv/bin/cdpi targets ")]
+    for line in (first, *others):
+        argv = shlex.split(line.split("#", 1)[0])[1:]
+        assert cli([*argv, "--home", str(sample_home), "--format", "json"]) == 0
+        rows = json.loads(capsys.readouterr().out)
+        assert rows, line
+    argv = shlex.split(first.split("#", 1)[0])[1:]
     assert cli([*argv, "--home", str(sample_home), "--format", "json"]) == 0
-    rows = json.loads(capsys.readouterr().out)
-    assert rows and all(r["population"] >= 50_000 for r in rows), line
+    assert all(r["population"] >= 50_000 for r in json.loads(capsys.readouterr().out)), first

@@ -141,8 +141,14 @@ def test_targets_table_is_the_view(report, sample_home):
     assert len(rows) == len(view) > 0
     unseen = [r[0] for r in query(sample_home, "SELECT geoid FROM marts.outreach_not_observed "
                                                "ORDER BY population DESC, geoid")]
-    # Ranked targets first, then the cities not yet observed (hidden until chosen under List), unranked.
-    assert links == [f"cities/{g}.html" for g in view + unseen]
+    longer = [r[0] for r in query(sample_home, "SELECT geoid FROM marts.city_index_latest WHERE outreach_status = "
+                                               "'longer_path' ORDER BY p_next_tier_if_gaps_closed DESC, geoid")]
+    assert len(longer) == query(sample_home, "SELECT count(*) FROM marts.outreach_longer_path")[0][0]
+    # Ranked targets first, then the cities on a longer path and those not yet observed (hidden until
+    # chosen under List), unranked: every city with a next tier can be found without SQL.
+    assert links == [f"cities/{g}.html" for g in view + longer + unseen]
+    assert len(longer) == len([a for tag, a in tags(site / "targets.html")
+                               if tag == "tr" and a.get("data-status") == "longer_path" and "hidden" in a]) > 0
     hidden = [a for tag, a in tags(site / "targets.html") if tag == "tr" and a.get("data-status") == "not_observed"]
     assert len(hidden) == len(unseen) > 0 and all("hidden" in a for a in hidden)
     assert f"{len(view)} of {len(view)} targets shown" in (site / "targets.html").read_text()

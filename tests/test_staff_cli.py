@@ -332,3 +332,20 @@ def test_city_says_when_it_was_not_observed(sample_home: Path, capsys) -> None:
     assert code == 0 and f"NOT OBSERVED this month: {note}." in out
     code, out, _ = _run(capsys, "city", "--home", str(sample_home), target)
     assert code == 0 and "NOT OBSERVED" not in out
+
+
+def test_targets_lists_the_cities_kept_apart_with_their_reasons(sample_home: Path, capsys) -> None:
+    """Three quarters of the sample's cities are on a longer path or not observed: staff reach them, and the
+    reason each was not ranked, without SQL."""
+    con = duckdb.connect(str(WarehousePaths(sample_home).published), read_only=True)
+    longer = con.execute("SELECT geoid, outreach_note FROM marts.outreach_longer_path").fetchall()
+    unseen = con.execute("SELECT geoid, outreach_note FROM marts.outreach_not_observed").fetchall()
+    con.close()
+    frame = _targets(capsys, sample_home, "--list", "longer-path", "--limit", "1000")
+    assert sorted(zip(frame["geoid"], frame["outreach_note"], strict=True)) == sorted(longer) and len(longer) > 0
+    assert list(frame["p_next_tier_if_gaps_closed"]) == sorted(frame["p_next_tier_if_gaps_closed"], reverse=True)
+    assert "rank" not in frame and (frame["snapshot"].str.len() == 10).all()
+    frame = _targets(capsys, sample_home, "--list", "not-observed", "--limit", "1000")
+    assert sorted(zip(frame["geoid"], frame["outreach_note"], strict=True)) == sorted(unseen) and len(unseen) > 0
+    code, _, err = _run(capsys, "targets", "--home", str(sample_home), "--list", "not-observed", "--tier", "gold")
+    assert code == 1 and "no next tier to filter by" in err

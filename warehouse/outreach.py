@@ -30,11 +30,34 @@ class TargetFilter:
             raise ValueError(f"tier must be one of {', '.join(TIERS)}, not {self.tier!r}")
 
 
-def targets(con: duckdb.DuckDBPyConnection, f: TargetFilter) -> pd.DataFrame:
-    """Rows of ``marts.outreach_targets`` (national rank kept) that pass the filter, best first."""
+#: Columns of the two lists kept apart from the ranked targets (no rank: they are not ranked).
+LONGER_PATH_COLUMNS = ["city", "state", "population", "certified_tier", "predicted_tier", "next_tier", "p_next_tier",
+                       "p_next_tier_if_gaps_closed", "expected_points", "points_to_next_tier", "coverage",
+                       "outreach_note", "why_call", "geoid", "snapshot", "run_id"]
+NOT_OBSERVED_COLUMNS = ["city", "state", "population", "certified_tier", "coverage", "outreach_note", "geoid",
+                        "snapshot", "run_id"]
+#: What ``cdpi targets --list`` offers: the ranked targets, and the cities listed apart with their reason.
+LISTS = ("targets", "longer_path", "not_observed")
+
+
+def targets(con: duckdb.DuckDBPyConnection, f: TargetFilter, which: str = "targets") -> pd.DataFrame:
+    """Rows of ``marts.outreach_targets`` (national rank kept) that pass the filter, best first; or, with
+    ``which``, of the cities listed apart: ``longer_path`` (best chance first) or ``not_observed``
+    (largest first; they have no tier odds to filter by)."""
+    if which not in LISTS:
+        raise ValueError(f"list must be one of {', '.join(LISTS)}, not {which!r}")
+    if which == "not_observed" and f.tier is not None:
+        raise ValueError("cities not observed have no next tier to filter by: leave out the tier")
     params = {"state": f.state, "min_pop": f.min_population, "max_pop": f.max_population, "tier": f.tier,
               "limit": f.limit if f.limit is not None else 2**62}
-    frame = con.execute(_TARGETS_SQL, params).df()[TARGET_COLUMNS]
+    if which == "not_observed":
+        params.pop("tier")
+    if which == "targets":      # each query constant text (tests/test_security_sql.py)
+        frame = con.execute(_TARGETS_SQL, params).df()[TARGET_COLUMNS]
+    elif which == "longer_path":
+        frame = con.execute(_LONGER_SQL, params).df()[LONGER_PATH_COLUMNS]
+    else:
+        frame = con.execute(_NOT_OBSERVED_SQL, params).df()[NOT_OBSERVED_COLUMNS]
     if "snapshot" in frame:     # a DATE comes back from .df() as a timestamp: "2026-11-01 00:00:00" in files
         frame["snapshot"] = frame["snapshot"].dt.date
     return frame
@@ -48,6 +71,25 @@ _TARGETS_SQL = f"""
       AND ($max_pop IS NULL OR population <= $max_pop)
       AND ($tier IS NULL OR next_tier = $tier)
     ORDER BY rank
+    LIMIT $limit"""
+
+_LONGER_SQL = f"""
+    SELECT {', '.join(LONGER_PATH_COLUMNS)}
+    FROM marts.outreach_longer_path
+    WHERE ($state IS NULL OR state = $state)
+      AND ($min_pop IS NULL OR population >= $min_pop)
+      AND ($max_pop IS NULL OR population <= $max_pop)
+      AND ($tier IS NULL OR next_tier = $tier)
+    ORDER BY p_next_tier_if_gaps_closed DESC, geoid
+    LIMIT $limit"""
+
+_NOT_OBSERVED_SQL = f"""
+    SELECT {', '.join(NOT_OBSERVED_COLUMNS)}
+    FROM marts.outreach_not_observed
+    WHERE ($state IS NULL OR state = $state)
+      AND ($min_pop IS NULL OR population >= $min_pop)
+      AND ($max_pop IS NULL OR population <= $max_pop)
+    ORDER BY population DESC NULLS LAST, geoid
     LIMIT $limit"""
 
 

@@ -121,9 +121,14 @@ def targets_context(data: ReportData) -> dict[str, Any]:
     unseen = [dict(c, gap_list=[])
               for c in sorted(data.cities, key=lambda c: (-(c["population"] or 0), c["geoid"]))
               if c.get("outreach_status") == "not_observed"]
-    rows = t + unseen
+    # Cities observed but more than a short push from their next tier: listed apart, not dropped (status
+    # filter "Longer path"), best chance first, with their gaps and the reason they are not ranked.
+    longer = [dict(c, gap_list=parse_gaps(c.get("top_gaps")))
+              for c in sorted(data.cities, key=lambda c: (-(c.get("p_next_tier_if_gaps_closed") or 0), c["geoid"]))
+              if c.get("outreach_status") == "longer_path"]
+    rows = t + longer + unseen
     return {
-        "root": "", "run": data.run, "targets": t, "not_observed": unseen,
+        "root": "", "run": data.run, "targets": t, "not_observed": unseen, "longer_path": longer,
         "states": sorted({r["state"] for r in rows if r["state"]}),
         "bands": band_order(rows),
         "next_tiers": [x for x in TIERS + ("honor_roll",) if any(r["next_tier"] == x for r in rows)],
