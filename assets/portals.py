@@ -5,6 +5,7 @@ from typing import Any
 import dagster as dg
 import pandas as pd
 
+from assets import versions
 from assets.metadata import table_metadata
 from assets.partitions import MONTHLY, snapshot_of
 from assets.progress import StageProgress
@@ -19,7 +20,8 @@ from assets.validation import (
 from sources.portals.dataportals import registry_url
 from sources.portals.survey import survey
 
-_OUT: dict[str, Any] = {"kinds": {"python", "pandas"}, "owners": ["team:cdpi"], "code_version": "2"}
+_OUT: dict[str, Any] = {"kinds": {"python", "pandas"}, "owners": ["team:cdpi"],
+                        "code_version": versions.PORTALS}
 _SUITES = ("portal_probes", "portals", "portal_datasets")
 
 

@@ -1,5 +1,5 @@
-"""Typed models of the YAML data files people edit by hand: the criteria catalog, the evidence rules and
-the partner announcements.
+"""Typed models of the YAML data files people edit by hand: the criteria catalog, the evidence rules, the
+partner announcements, and the portal signal phrases and scope rules.
 
 These files are where a reviewer changes the index's behaviour without touching code, so a slip in them
 (a misspelt key, a weight written as text, a criterion without its practice) must fail at load with the
@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar, get_args
 
 import yaml
 from pydantic import (
@@ -196,6 +196,65 @@ class AnnouncementsFile(_Strict):
     announcements: list[AnnouncementEntry]
 
 
+# ---- portal signal phrases (sources/portals/signals.yaml) ------------------------------------------------
+
+def _phrase(p: str) -> str:
+    if not p.strip():
+        raise ValueError("a blank phrase would match every dataset")
+    return p
+
+
+#: A phrase matched as whole words, case-insensitively, in a dataset's title, tags and category.
+Phrase = Annotated[str, AfterValidator(_phrase)]
+
+
+class SignalsFile(_Strict):
+    """One field per signal the portal profile counts: a misspelt or missing signal is refused here rather
+    than counted as zero datasets for every city. Each needs at least one phrase, for the same reason."""
+
+    data_inventory: list[Phrase] = Field(min_length=1)
+    open_data_policy: list[Phrase] = Field(min_length=1)
+    performance_measures: list[Phrase] = Field(min_length=1)
+
+
+# ---- portal scope rules (sources/portals/scope.yaml) -----------------------------------------------------
+
+#: The levels scope.yaml gives rules for (scope.py adds "unknown" for a portal no rule places).
+ScopeLevel = Literal["city", "county", "state", "regional", "federal", "other_city"]
+#: The placeholders scope.py fills in for the city asked about; a pattern naming another is never applied.
+SCOPE_PLACEHOLDERS = ("city", "state", "st")
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+
+
+def _scope_pattern(p: str) -> str:
+    """A misspelt placeholder (``{citty}``) would make scope.py skip the pattern in silence, so it is refused;
+    the rest must compile once the placeholders are filled."""
+    unknown = sorted(set(_PLACEHOLDER.findall(p)) - set(SCOPE_PLACEHOLDERS))
+    if unknown:
+        known = ", ".join("{" + k + "}" for k in SCOPE_PLACEHOLDERS)
+        raise ValueError(f"unknown placeholder {{{unknown[0]}}} (known: {known}) in {p!r}")
+    _regex(_PLACEHOLDER.sub("x", p))
+    return p
+
+
+ScopePattern = Annotated[str, AfterValidator(_scope_pattern)]
+
+
+class ScopeFile(_Strict):
+    #: Level -> patterns, tried in the file's order (the first level with a match wins), so a mapping rather
+    #: than one field per level; every level must be there, and no other.
+    levels: dict[ScopeLevel, list[ScopePattern]]
+    city_name_titles: list[ScopePattern]
+
+    @field_validator("levels")
+    @classmethod
+    def _every_level(cls, levels: dict[str, list[str]]) -> dict[str, list[str]]:
+        missing = [level for level in get_args(ScopeLevel) if level not in levels]
+        if missing:
+            raise ValueError(f"missing level(s): {', '.join(missing)}")
+        return levels
+
+
 # ---- loading -------------------------------------------------------------------------------------------
 
 M = TypeVar("M", bound=BaseModel)
@@ -227,6 +286,8 @@ def _where(raw: object, loc: tuple) -> str:
     one, so the reader finds the entry in the file."""
     parts: list[str] = []
     node = raw
+    if loc and loc[-1] == "[key]":   # a mapping's key failed its check: the key is the field to name
+        loc = loc[:-1]
     for key in loc:
         if isinstance(key, int) and isinstance(node, list) and 0 <= key < len(node):
             node = node[key]
@@ -245,4 +306,6 @@ def _message(err: ErrorDetails) -> str:
         return "unknown key (misspelt?)"
     if err["type"] == "missing":
         return "missing"
+    if err["loc"] and err["loc"][-1] == "[key]":
+        return "unknown key (misspelt?); " + str(err["msg"]).removeprefix("Input ")
     return str(err["msg"]).removeprefix("Value error, ")

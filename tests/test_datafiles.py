@@ -1,15 +1,28 @@
-"""The hand-edited YAML files (criteria catalog, evidence rules, partner announcements) load through typed
-models: a slip names the file, the entry and the field (issue 19, item 2)."""
+"""The hand-edited YAML files (criteria catalog, evidence rules, partner announcements, portal signals and
+scope rules) load through typed models: a slip names the file, the entry and the field (issue 19, item 2)."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import pytest
 import yaml
 
 from sources.criteria.catalog import CATALOG_DIR, DEFAULT_STANDARD
-from sources.datafiles import AnnouncementsFile, CatalogFile, DataFileError, RulesFile, load_data_file
+from sources.datafiles import (
+    AnnouncementsFile,
+    CatalogFile,
+    DataFileError,
+    RulesFile,
+    ScopeFile,
+    SignalsFile,
+    load_data_file,
+)
 from sources.evidence.classify import RULES_PATH
 from sources.partners import ANNOUNCEMENTS_FILE
+from sources.portals.profile import SIGNALS_FILE, signal_phrases
+from sources.portals.scope import RULES_FILE as SCOPE_FILE
+from sources.portals.scope import scope_rules
 
 CATALOG = CATALOG_DIR / f"{DEFAULT_STANDARD}.yaml"
 
@@ -25,6 +38,8 @@ def test_the_shipped_files_validate() -> None:
     rules = load_data_file(RULES_PATH, RulesFile)
     partners = load_data_file(ANNOUNCEMENTS_FILE, AnnouncementsFile)
     assert len(catalog.criteria) == 43 and len(rules.kinds) == 7 and partners.announcements
+    assert load_data_file(SIGNALS_FILE, SignalsFile).data_inventory
+    assert list(load_data_file(SCOPE_FILE, ScopeFile).levels)[0] == "city"   # the file's order is kept
 
 
 def _catalog_error(edit) -> str:
@@ -100,3 +115,37 @@ def test_an_announcement_needs_a_web_address_and_a_date() -> None:
 def test_unreadable_yaml_is_one_clear_error() -> None:
     with pytest.raises(DataFileError, match=r"wwc_2022.yaml: not readable YAML"):
         load_data_file(CATALOG, CatalogFile, text="criteria: [\n")
+
+
+def _copy_with(folder: Path, source: Path, old: str, new: str) -> Path:
+    """A copy of a shipped file with one piece of text replaced, written in ``folder`` (under the test's
+    tmp_path) for the loader to be pointed at."""
+    text = source.read_text(encoding="utf-8")
+    assert old in text
+    folder.mkdir(parents=True, exist_ok=True)
+    copy = folder / source.name
+    copy.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return copy
+
+
+def test_a_misspelt_portal_signal_is_refused_not_counted_as_zero(tmp_path: Path) -> None:
+    """Misspelling ``data_inventory`` once switched the data inventory signal off for every city."""
+    with pytest.raises(DataFileError) as exc:
+        signal_phrases(_copy_with(tmp_path / "misspelt", SIGNALS_FILE, "data_inventory:", "data_inventroy:"))
+    message = str(exc.value)
+    assert message.startswith("signals.yaml: ")
+    assert "field data_inventroy: unknown key" in message and "field data_inventory: missing" in message
+    with pytest.raises(DataFileError, match="performance_measures.*blank phrase"):
+        signal_phrases(_copy_with(tmp_path / "blank", SIGNALS_FILE, "  - kpi\n", "  - ' '\n"))
+
+
+def test_a_misspelt_scope_key_level_or_placeholder_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(DataFileError) as exc:
+        scope_rules(_copy_with(tmp_path / "key", SCOPE_FILE, "city_name_titles:", "city_name_title:"))
+    message = str(exc.value)
+    assert message.startswith("scope.yaml: ")
+    assert "field city_name_title: unknown key" in message and "field city_name_titles: missing" in message
+    with pytest.raises(DataFileError, match="scope.yaml: levels field countee: unknown key"):
+        scope_rules(_copy_with(tmp_path / "level", SCOPE_FILE, "  county:", "  countee:"))
+    with pytest.raises(DataFileError, match=r"levels field city\[1\]: unknown placeholder \{citty\}"):
+        scope_rules(_copy_with(tmp_path / "placeholder", SCOPE_FILE, "of {city}", "of {citty}"))

@@ -7,21 +7,26 @@ import statistics
 from collections import Counter
 from datetime import UTC, datetime
 from functools import cache
-from importlib import resources
+from pathlib import Path
 from typing import TYPE_CHECKING
 
-import yaml
-
+from sources.datafiles import SignalsFile, load_data_file
 from sources.portals.records import DatasetRecord, each_id_once
 
 if TYPE_CHECKING:
     from sources.portals.parsers import CatalogPage
 
 
+SIGNALS_FILE = Path(__file__).with_name("signals.yaml")
+
+
 @cache
-def signal_phrases() -> dict[str, list[re.Pattern]]:
-    spec = yaml.safe_load((resources.files("sources.portals") / "signals.yaml").read_text(encoding="utf-8"))
-    return {kind: [re.compile(rf"\b{re.escape(p)}\b", re.I) for p in phrases] for kind, phrases in spec.items()}
+def signal_phrases(path: Path = SIGNALS_FILE) -> dict[str, list[re.Pattern]]:
+    """The phrases of each signal in signals.yaml, as whole-word patterns. Typed: a misspelt or missing
+    signal names the file and the key, instead of counting as no dataset for every city."""
+    spec = load_data_file(path, SignalsFile)
+    return {kind: [re.compile(rf"\b{re.escape(p)}\b", re.I) for p in phrases]
+            for kind, phrases in spec.model_dump().items()}
 
 
 def matching_signals(record: DatasetRecord) -> list[str]:
@@ -42,7 +47,8 @@ def profile(records: list[DatasetRecord], *, as_of: datetime | None = None,
 
     ages = [(as_of - r.updated_at).days for r in records if r.updated_at is not None]
     with_cols = [r for r in records if r.column_descriptions is not None]
-    signals = Counter(s for r in records for s in matching_signals(r))
+    # Every signal starts at zero, so a name below that is not a signal is a KeyError, not a silent zero.
+    signals = dict.fromkeys(signal_phrases(), 0) | Counter(s for r in records for s in matching_signals(r))
     return {
         "dataset_count": n,
         "reported_total": reported_total,

@@ -14,11 +14,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import get_args
 
-import yaml
+from sources.datafiles import ScopeFile, ScopeLevel, load_data_file
 
 RULES_FILE = Path(__file__).with_name("scope.yaml")
-LEVELS = ("city", "county", "state", "regional", "federal", "other_city", "unknown")
+LEVELS = (*get_args(ScopeLevel), "unknown")
 _SEP = re.compile(r"[\s\-_.,/|:()’']+")
 
 
@@ -42,23 +43,25 @@ def normalize(text: str) -> str:
     return _SEP.sub(" ", text.lower()).strip()
 
 
-@lru_cache(maxsize=1)
-def _rules() -> dict:
-    return yaml.safe_load(RULES_FILE.read_text(encoding="utf-8"))
+@lru_cache(maxsize=4)
+def scope_rules(path: Path = RULES_FILE) -> ScopeFile:
+    """scope.yaml read and validated once per process. Typed: a misspelt level, key or placeholder names the
+    file and the key, instead of a rule that never applies."""
+    return load_data_file(path, ScopeFile)
 
 
 @lru_cache(maxsize=4096)
 def _compiled(ctx: CityContext) -> tuple[list[tuple[str, re.Pattern]], list[re.Pattern]]:
-    rules = _rules()
+    rules = scope_rules()
     fills = {"city": _alternatives(_city_variants(ctx.name)), "state": _alternatives([ctx.state_name]),
              "st": _alternatives([ctx.state_abbr])}
     strong: list[tuple[str, re.Pattern]] = []
-    for level, patterns in rules["levels"].items():
+    for level, patterns in rules.levels.items():
         for pattern in patterns:
             filled = _fill(pattern, fills)
             if filled is not None:
                 strong.append((level, re.compile(filled)))
-    weak = [re.compile(f) for p in rules["city_name_titles"] if (f := _fill(p, fills)) is not None]
+    weak = [re.compile(f) for p in rules.city_name_titles if (f := _fill(p, fills)) is not None]
     return strong, weak
 
 
