@@ -307,3 +307,27 @@ def test_a_catalog_document_listing_an_identifier_twice_says_so(tmp_path: Path) 
         result = discover(f, host, "dcat")
     assert (result.outcome, len(result.records), result.repeated) == ("found", 2, 1)
     assert "1 entry repeated in the catalog document" in (result.detail or "")
+
+
+def test_a_backfilled_month_leaves_later_updates_out_of_portal_freshness(tmp_path: Path) -> None:
+    """The simulated catalogs are dated up to mid-October 2026; surveyed as of 2026-08-31 (a backfill run
+    later), each portal row counts its datasets updated after that day, leaves them out of freshness,
+    and its detail says so, while as of the October month's end nothing is left out."""
+    from sources.homepages import fetch_homepages
+
+    pop = build_population(12, seed=8)
+    cities = pd.DataFrame([{"geoid": c.geoid, "name": c.name, "state_abbr": c.state_abbr,
+                            "state_name": c.state_name, "website_url": c.website} for c in pop.cities])
+    backfill = datetime(2026, 8, 31, tzinfo=UTC)
+    with SimWeb(pop) as sim, _fetcher(sim, tmp_path) as f:
+        homes = fetch_homepages(f, cities)
+        past, now = survey(f, cities, homes, as_of=backfill), survey(f, cities, homes, as_of=AS_OF)
+    later = past.datasets[past.datasets["updated_at"] >= pd.Timestamp("2026-09-01")]
+    after = later.groupby("portal_host").size()
+    assert after.sum() > 0
+    for row in past.portals.to_dict("records"):
+        count = int(after.get(row["portal_host"], 0))
+        assert row["updated_after_as_of"] == count, row["portal_host"]
+        said = f"{count} entr{'y' if count == 1 else 'ies'} last updated after 2026-08-31" in (row["detail"] or "")
+        assert said == (count > 0), row["detail"]
+    assert (now.portals["updated_after_as_of"] == 0).all()

@@ -415,3 +415,50 @@ def test_look_alike_bodies_are_not_catalogs_and_huge_numbers_are_no_totals() -> 
     for platform in ("socrata", "ckan", "opendatasoft"):
         with pytest.raises(CatalogFormatError):
             PARSERS[platform](b"[" * 100_000)
+
+
+def _dcat_dataset(identifier: str, modified: str | None) -> dict:
+    """One DCAT-US 1.1 dataset entry, as a city's data.json lists it."""
+    entry = {"@type": "dcat:Dataset", "identifier": identifier, "title": identifier.title(),
+             "description": "Rows.", "keyword": ["city"], "accessLevel": "public",
+             "publisher": {"@type": "org:Organization", "name": "City of Example"},
+             "contactPoint": {"@type": "vcard:Contact", "fn": "Open Data", "hasEmail": "mailto:data@example.gov"},
+             "distribution": [{"@type": "dcat:Distribution", "mediaType": "text/csv",
+                               "downloadURL": f"https://data.example.gov/{identifier}.csv"}]}
+    if modified is not None:
+        entry["modified"] = modified
+    return entry
+
+
+def test_entries_updated_after_as_of_are_left_out_of_freshness_and_counted(tmp_path: Path, capsys) -> None:
+    """A past month built from a catalog read later (a backfill): the catalog keeps only each dataset's
+    latest update, so one updated after the month's end has an unknown age then. It is left out of both
+    freshness shares (numerator and denominator) and of the median, counted, and a note says so. An update
+    later on the last day itself is within the month."""
+    page = tmp_path / "data.json"
+    page.write_text(json.dumps({
+        "@context": "https://project-open-data.cio.gov/v1.1/schema/catalog.jsonld", "@type": "dcat:Catalog",
+        "conformsTo": "https://project-open-data.cio.gov/v1.1/schema", "dataset": [
+            _dcat_dataset("permits", "2026-09-10"),                 # 20 days old on 2026-09-30
+            _dcat_dataset("budget", "2025-12-01"),                  # 303 days
+            _dcat_dataset("zoning", "2024-01-15"),                  # 989 days
+            _dcat_dataset("crime", "2026-09-30T18:00:00Z"),         # the last day itself: known
+            _dcat_dataset("no-date", None),                         # undated: known, never fresh
+            _dcat_dataset("parking", "2026-10-02T09:00:00Z"),       # after: unknown on 2026-09-30
+            _dcat_dataset("trees", "2026-12-05"),                   # after
+        ]}))
+    assert cli(["profile-portal", "--platform", "dcat", str(page), "--as-of", "2026-09-30"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["updated_90d_share"] == round(2 / 5, 4)       # permits, crime of the five known
+    assert out["updated_365d_share"] == round(3 / 5, 4)      # and budget
+    assert out["median_days_since_update"] == (20 + 303) / 2
+    assert out["dataset_count"] == 7 and out["updated_after_as_of"] == 2
+    assert any(n.startswith("2 entries last updated after 2026-09-30") for n in out["notes"]), out["notes"]
+    # As of a month after every update (what a monthly run sees), nothing is left out...
+    assert cli(["profile-portal", "--platform", "dcat", str(page), "--as-of", "2026-12-31"]) == 0
+    later = json.loads(capsys.readouterr().out)
+    assert later["updated_after_as_of"] == 0 and not later["notes"]
+    assert later["updated_365d_share"] == round(4 / 7, 4)    # all but budget, zoning and the undated
+    # ...and an update the day after as_of is unknown as well: no allowance for clock skew.
+    one_day = profile(PARSERS["dcat"](page.read_bytes()).records, as_of=datetime(2026, 10, 1, tzinfo=UTC))
+    assert one_day["updated_after_as_of"] == 2 and one_day["updated_90d_share"] == round(2 / 5, 4)

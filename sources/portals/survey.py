@@ -32,9 +32,9 @@ from sources.portals.scope import CityContext, normalize, portal_scope
 
 PROBE_COLUMNS = ["geoid", "portal_host", "discovered_via", "confidence", "leads", "platform", "outcome", "detail"]
 METRIC_COLUMNS = ["dataset_count", "updated_90d_share", "updated_365d_share", "median_days_since_update",
-                  "described_share", "licensed_share", "contact_share", "tagged_share", "column_descriptions_share",
-                  "machine_readable_share", "api_share", "departments", "has_data_inventory", "has_open_data_policy",
-                  "performance_datasets", "flagged_records"]
+                  "updated_after_as_of", "described_share", "licensed_share", "contact_share", "tagged_share",
+                  "column_descriptions_share", "machine_readable_share", "api_share", "departments",
+                  "has_data_inventory", "has_open_data_policy", "performance_datasets", "flagged_records"]
 PORTAL_COLUMNS = ["geoid", "portal_host", "platform", "platform_version", "site_title", "scope", "scope_reason",
                   "credited", "discovered_via", "confidence", "outcome", "detail", "pages", "paging",
                   "reported_total", *METRIC_COLUMNS]
@@ -179,7 +179,8 @@ def _tables(by_host: dict[str, list[Lead]], results: dict[str, PortalResult], co
             row = {"geoid": geoid, "portal_host": host, "platform": res.platform,
                    "platform_version": res.platform_version, "site_title": res.site_title, "scope": scope.level,
                    "scope_reason": scope.reason, "credited": credited, "discovered_via": via,
-                   "confidence": confidence, "outcome": res.outcome, "detail": res.detail, "pages": res.pages,
+                   "confidence": confidence, "outcome": res.outcome,
+                   "detail": _detail(res.detail, metrics_by_host[host]["notes"]), "pages": res.pages,
                    "paging": res.paging, "reported_total": res.reported_total}
             row.update({k: metrics_by_host[host][k] for k in METRIC_COLUMNS})
             portals.append(row)
@@ -190,6 +191,13 @@ def _tables(by_host: dict[str, list[Lead]], results: dict[str, PortalResult], co
     return SurveyResult(pd.DataFrame(probes, columns=PROBE_COLUMNS), pd.DataFrame(portals, columns=PORTAL_COLUMNS),
                         pd.DataFrame(datasets, columns=DATASET_COLUMNS),
                         pd.DataFrame(reads, columns=REGISTRY_COLUMNS), notes)
+
+
+def _detail(read_detail: str | None, profile_notes: list[str]) -> str | None:
+    """The portal row's one place for notes: what the read says, then what the profile says (such as
+    entries updated after the snapshot month, left out of freshness), so a figure that looks odd is
+    explained beside it."""
+    return "; ".join([read_detail, *profile_notes] if read_detail else profile_notes) or None
 
 
 def _group(leads: list[Lead]) -> dict[str, list[Lead]]:

@@ -45,6 +45,7 @@ CREATE TABLE IF NOT EXISTS marts.portals (
     updated_90d_share         DOUBLE,
     updated_365d_share        DOUBLE,
     median_days_since_update  DOUBLE,
+    updated_after_as_of       INTEGER,
     described_share           DOUBLE,
     licensed_share            DOUBLE,
     contact_share             DOUBLE,
