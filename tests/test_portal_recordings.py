@@ -12,15 +12,10 @@ today: a recording is a fixed past state). What the sidecar states is then compa
   exact, through ``parse_socrata_view``;
 - ``facts.with_modified``: exact, records with a readable last-update time;
 - ``facts.updated_365d_share``: the sidecars give shares rounded to 4 decimals (as the profile does), so
-  they must agree within half a unit of the 4th decimal. A sidecar's share is over every entry, and counts
-  one dated after the recording date as updated (its age is negative); the profile leaves such entries
-  out of freshness (``updated_after_as_of``), so its share is turned back into the sidecar's terms first
-  (the whole number of fresh entries is recovered exactly from the rounded share);
+  they must agree within half a unit of the 4th decimal;
 - ``facts.median_days_since_update``: whole days between the update time and midnight UTC of the
   recording date, so a median is an integer or a half: exact. A median given otherwise has been rounded
-  and may be off by up to a day. It is compared as stated even when entries dated after the recording
-  date exist (the sidecar's median counts them, the profile's does not): so far leaving them out moves
-  no recorded median;
+  and may be off by up to a day;
 - ``facts.results_in_page`` / ``resultSetSize``: page length and reported total, exact.
 
 A sidecar without ``expect``/``facts`` must still parse. Keys this file does not know are listed in the
@@ -78,18 +73,6 @@ def _median_ok(got, want) -> bool:
     return abs(got - want) <= (0 if float(want * 2).is_integer() else 1)
 
 
-def _share_over_every_entry(prof: dict) -> float | None:
-    """The profile's 365-day share in the sidecars' terms: over every entry, an entry updated after the
-    recording date counted as updated (the sidecars predate leaving those out of freshness)."""
-    share, after, n = prof["updated_365d_share"], prof["updated_after_as_of"], prof["dataset_count"]
-    if not after:
-        return share
-    # A share rounded to 4 decimals gives back its whole count exactly while it is over fewer than 5,000.
-    assert n - after < 5_000, "the rounded share no longer pins the count: the sidecar needs its own figure"
-    fresh = round((share or 0) * (n - after))
-    return round((fresh + after) / n, 4)
-
-
 def _check(meta: dict, prof: dict, view=None) -> list[str]:
     """Disagreements between a sidecar and a profile (and, for a Socrata view, its parsed metadata)."""
     expect, facts, bad = meta.get("expect") or {}, meta.get("facts") or {}, []
@@ -121,7 +104,7 @@ def _check(meta: dict, prof: dict, view=None) -> list[str]:
     if "with_modified" in facts:
         same("with_modified", prof["_with_modified"], facts["with_modified"])
     if "updated_365d_share" in facts:
-        got, want = _share_over_every_entry(prof), facts["updated_365d_share"]
+        got, want = prof["updated_365d_share"], facts["updated_365d_share"]
         if got is None or want is None or abs(got - want) > SHARE_TOLERANCE:
             bad.append(f"updated_365d_share: got {got!r}, sidecar says {want!r} (±{SHARE_TOLERANCE:.5f})")
     if "median_days_since_update" in facts and not _median_ok(prof["median_days_since_update"],

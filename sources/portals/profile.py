@@ -6,7 +6,7 @@ import re
 import statistics
 from collections import Counter
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -35,16 +35,22 @@ def matching_signals(record: DatasetRecord) -> list[str]:
     return [kind for kind, pats in signal_phrases().items() if any(p.search(haystack) for p in pats)]
 
 
+#: Days after ``as_of`` (UTC) an update may carry and still count as of that date: a U.S. city's evening is
+#: the next day in UTC, and a catalog recorded on a date can list an update from that evening.
+UPDATE_SLACK_DAYS = 1
+
+
 def updated_after(record: DatasetRecord, as_of: datetime) -> bool:
-    """True when the record's last update falls on a later day (UTC) than ``as_of``.
+    """True when the record's last update falls after the day of ``as_of`` and the day of slack (UTC).
 
     A catalog keeps only the latest update, so such a record's age on ``as_of`` is unknown: it may have
     been fresh or years old then. This happens when a past month is built from catalogs read later (a
     backfill, or a replay of a newer archive). The snapshot is about the whole day of ``as_of`` (the last
-    day of its month), so an update later that same day is not after it."""
+    day of its month), so an update later that day, or that evening in U.S. time, is not after it."""
     if record.updated_at is None:
         return False
-    return record.updated_at.astimezone(UTC).date() > as_of.astimezone(UTC).date()
+    last = as_of.astimezone(UTC).date() + timedelta(days=UPDATE_SLACK_DAYS)
+    return record.updated_at.astimezone(UTC).date() > last
 
 
 def after_as_of_note(count: int, as_of: datetime) -> str:

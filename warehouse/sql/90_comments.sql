@@ -197,7 +197,7 @@ COMMENT ON COLUMN marts.portals.dataset_count IS 'Catalog entries read (entries 
 COMMENT ON COLUMN marts.portals.updated_90d_share IS 'Share of entries updated within 90 days of the snapshot month''s end, over the entries whose age then is known (updated_after_as_of left out).';
 COMMENT ON COLUMN marts.portals.updated_365d_share IS 'Share updated within 365 days, over the same entries as updated_90d_share.';
 COMMENT ON COLUMN marts.portals.median_days_since_update IS 'Median days since update, over entries with a date on or before the snapshot month''s end.';
-COMMENT ON COLUMN marts.portals.updated_after_as_of IS 'Entries last updated after the snapshot month''s end (a past month built from catalogs read later): their age then is unknown, so the freshness figures leave them out; detail says so. NULL in runs before this column.';
+COMMENT ON COLUMN marts.portals.updated_after_as_of IS 'Entries last updated after the snapshot month''s end and a day of slack for time zones (a past month built from catalogs read later): their age then is unknown, so the freshness figures leave them out; detail says so. NULL in runs before this column.';
 COMMENT ON COLUMN marts.portals.described_share IS 'Share with a non-empty description.';
 COMMENT ON COLUMN marts.portals.licensed_share IS 'Share with a license.';
 COMMENT ON COLUMN marts.portals.contact_share IS 'Share with a contact point.';
