@@ -210,6 +210,8 @@ def _run_flags(config_json: str | None) -> list[str]:
 #: the likelier cause than the cities, and the summary says so.
 _NO_ANSWER = frozenset({"dns_error", "connection_error", "timeout"})
 OFFLINE_SHARE = 0.9
+#: Share of a replay's fetches missing from its archive past which the archive, not the web, is suspect.
+UNARCHIVED_SHARE = 0.5
 
 
 def _print_run_summary(paths, run_id: str, banner: str) -> None:
@@ -223,6 +225,8 @@ def _print_run_summary(paths, run_id: str, banner: str) -> None:
         latest = con.execute("SELECT run_id FROM ops.latest_run").fetchone()
         outcomes = con.execute("SELECT outcome, fetches FROM marts.fetch_outcomes WHERE run_id = ? "
                                "ORDER BY fetches DESC", [run_id]).fetchall()
+        lookups = con.execute("SELECT website_lookup, count(*) FROM marts.cities WHERE run_id = ? AND website_url "
+                              "IS NULL AND website_lookup <> 'ok' GROUP BY ALL ORDER BY 2 DESC", [run_id]).fetchall()
     finally:
         con.close()
     if run is None:
@@ -242,6 +246,15 @@ def _print_run_summary(paths, run_id: str, banner: str) -> None:
         _err(f"cdpi run: warning: {offline} of {fetch_count} fetches got no answer at all (no name, no connection "
              "or a timeout): is this machine online? What they would have shown is recorded as unknown, not "
              "absent; run again when the network is back")
+    unarchived = sum(n for o, n in outcomes if o == "not_archived")
+    if mode == "replay" and fetch_count and unarchived >= UNARCHIVED_SHARE * fetch_count:
+        _err(f"cdpi run: warning: {unarchived} of {fetch_count} fetches were not in the archive: is it the whole "
+             "archive of this month's run (a copy cut short, or another run's)? What they would have shown is "
+             "recorded as unknown, not absent")
+    if lookups:
+        _err(f"cdpi run: warning: {sum(n for _, n in lookups)} of {city_count} cities have no website this month "
+             f"because the lists of city websites could not be read ({lookups[0][0]}): their practices are "
+             "unknown, not absent; run again when those sources answer")
     print(f"  warehouse     {paths.published}")
     print(f"  run folder    {paths.run_dir(run_id)}" + (f"  ({len(warcs)} WARC files)" if warcs else ""))
     # Every run can be replayed: a live run from the WARCs it wrote, a replay from the archives it read.

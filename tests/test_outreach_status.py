@@ -233,3 +233,15 @@ def test_why_call_reads_names_and_topics_from_the_catalog() -> None:
     assert MODEL.catalog.training_topics[by_id["DM1"].training_topic] in sentence
     sentence, _ = why_call([], [], "silver", None, text)
     assert "no single criterion would raise its odds of Silver by 1 percentage point or more" in sentence
+
+
+def test_a_website_unknown_because_its_sources_failed_is_not_a_city_without_one() -> None:
+    """Both lists of city websites down: every city read 'no known official website: confirm the city's
+    site', and staff would have called each city about a site that exists. The note names the outage."""
+    index = _index(a={"coverage": 0.0}, b={"coverage": 0.0})
+    cities = pd.DataFrame({"geoid": ["a", "b"], "website_url": [None, None],
+                           "website_lookup": ["uscityurl: timeout; wikidata: http_error", "ok"]})
+    notes = outreach_status(index, cities, pd.DataFrame()).set_index(index["geoid"])["outreach_note"]
+    assert "could not be read (uscityurl: timeout; wikidata: http_error)" in notes["a"]
+    assert "no known official website" not in notes["a"] and "need not be asked" in notes["a"]
+    assert notes["b"].startswith("no known official website"), "every source read: the city has none listed"

@@ -149,8 +149,13 @@ def test_uscityurl_outranks_wikidata_and_stands_in_when_wikidata_is_down(home: P
     try:
         cities = con.execute("SELECT geoid, website_url, website_match, website_lookup FROM marts.cities").df()
         candidates = con.execute("SELECT geoid, source, url, chosen FROM marts.city_websites").df()
+        unknown = con.execute("SELECT i.outreach_note FROM marts.city_index i JOIN marts.cities c USING (geoid, run_id) "
+                              "WHERE c.website_url IS NULL").fetchall()
     finally:
         con.close()
+    # Staff are told the lists of websites could not be read, not asked to confirm a site that may exist.
+    assert unknown and all("lists of city websites could not be read (wikidata: http_error)" in n
+                           for (n,) in unknown), unknown
     listed = {c.geoid: uscityurl.listed_website(c) for c in POP.cities}
     for row in cities.itertuples():
         if listed.get(row.geoid):   # stale addresses too: nothing else to settle on

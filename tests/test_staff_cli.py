@@ -349,3 +349,17 @@ def test_targets_lists_the_cities_kept_apart_with_their_reasons(sample_home: Pat
     assert sorted(zip(frame["geoid"], frame["outreach_note"], strict=True)) == sorted(unseen) and len(unseen) > 0
     code, _, err = _run(capsys, "targets", "--home", str(sample_home), "--list", "not-observed", "--tier", "gold")
     assert code == 1 and "no next tier to filter by" in err
+
+
+@pytest.mark.slow   # a whole replay run (about 20 s)
+def test_a_replay_of_an_archive_cut_short_says_so(tmp_path: Path, capsys) -> None:
+    """A copy of the sample's archive cut at 4 MB published a mostly empty snapshot with exit 0 and no word:
+    the summary now says most fetches were not in the archive, and that the websites are unknown."""
+    from pipelines.resources import sample_archive
+
+    cut = tmp_path / "cut.warc.gz"
+    cut.write_bytes(sample_archive().read_bytes()[:4_000_000])
+    code, out, err = _run(capsys, "run", "--replay", str(cut), "--limit", "5", "--home", str(tmp_path / "h"))
+    assert code == 0 and "published" in out
+    assert "fetches were not in the archive: is it the whole archive" in err, err
+    assert "5 of 5 cities have no website this month because the lists of city websites could not be read" in err

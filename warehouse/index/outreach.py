@@ -60,12 +60,15 @@ def outreach_status(index: pd.DataFrame, cities: pd.DataFrame, summaries: pd.Dat
     known website (``cities``) and how its crawl ended (``summaries``). ``names`` (criterion id -> name)
     puts the names of blocking core criteria into the note."""
     site = dict(zip(cities["geoid"], cities["website_url"].fillna("").astype(str), strict=True))
+    # A website unknown because its sources could not be read is not a city without one (marts.cities).
+    lookup = (dict(zip(cities["geoid"], cities["website_lookup"].fillna("ok").astype(str), strict=True))
+              if "website_lookup" in cities else {})
     crawl = {r.geoid: r for r in summaries.itertuples()} if len(summaries) else {}
     portal = {geoid: hosts[0][0] for geoid, hosts in credited_portals(portals).items()}
     status, notes = [], []
     for row in index.itertuples():
         reason = _not_observed(site.get(row.geoid, ""), crawl.get(row.geoid), row.coverage, min_coverage,
-                               portal.get(row.geoid, ""))
+                               portal.get(row.geoid, ""), lookup.get(row.geoid, "ok"))
         if row.next_tier is None or (isinstance(row.next_tier, float) and np.isnan(row.next_tier)):
             status.append("top_tier")
             # A certified city whose evidence went unread scores low: say why, so nobody reads it as decline.
@@ -108,10 +111,15 @@ def credited_portals(portals: pd.DataFrame | None) -> dict[str, list[tuple[str, 
     return credited
 
 
-def _not_observed(website: str, crawl, coverage: float, min_coverage: float, portal: str = "") -> str:
+def _not_observed(website: str, crawl, coverage: float, min_coverage: float, portal: str = "",
+                  lookup: str = "ok") -> str:
     """Why a city's practices could not be judged, and what to check; empty when they could. A credited
-    portal is named (it was read) instead of asked for."""
+    portal is named (it was read) instead of asked for; a website unknown because the sources that list
+    websites could not be read (``lookup``, e.g. "uscityurl: timeout") is said to be that, not missing."""
     read = f"; its data portal ({portal}) was read" if portal else ""
+    if not website and lookup != "ok":
+        return (f"its website is unknown this month because the lists of city websites could not be read "
+                f"({lookup}): run again when they answer; the city need not be asked" + read)
     if not website:
         return ("no known official website: confirm the city's site" + (" (and any data portal)" if not portal
                                                                          else "") + " so it can be read" + read)
