@@ -262,14 +262,16 @@ def test_a_catalog_that_changes_between_pages_counts_each_dataset_once(tmp_path:
     assert "1 entry repeated" in (result.detail or "")
 
 
-def _archive(tmp_path: Path, pages: dict[str, dict]) -> Path:
+def _archive(tmp_path: Path, pages: dict[str, dict | bytes]) -> Path:
+    """A replay archive answering each URL with its page as JSON (bytes: as they are), 200 application/json."""
     from sources.http.archive import WarcArchive
 
     archive = WarcArchive(tmp_path / "warc", "t")
     for url, body in pages.items():
         archive.write_exchange(url=url, method="GET", request_headers=[], status=200, reason="OK",
                                response_headers=[("Content-Type", "application/json")],
-                               body=json.dumps(body).encode(), date="2026-10-01T00:00:00Z")
+                               body=body if isinstance(body, bytes) else json.dumps(body).encode(),
+                               date="2026-10-01T00:00:00Z")
     archive.close()
     return tmp_path / "warc"
 
@@ -331,3 +333,17 @@ def test_a_backfilled_month_leaves_later_updates_out_of_portal_freshness(tmp_pat
         said = f"{count} entr{'y' if count == 1 else 'ies'} last updated after 2026-08-31" in (row["detail"] or "")
         assert said == (count > 0), row["detail"]
     assert (now.portals["updated_after_as_of"] == 0).all()
+
+
+@pytest.mark.parametrize("body", [b"", b"  \n", b"null"], ids=["empty", "blank", "null"])
+def test_a_catalog_api_answering_json_with_nothing_in_it_is_broken_not_absent(body: bytes, tmp_path: Path) -> None:
+    """A gateway answering 200 application/json with an empty body (or a bare null) at the catalog's path:
+    the portal is there and could not be read, so the probe is unreachable, never not_found."""
+    from sources.http.config import FetcherConfig
+
+    host = "umber-crossing.opendata.arcgis.com"
+    warc = _archive(tmp_path, {f"https://{host}/api/feed/dcat-us/1.1.json": body})
+    with Fetcher(FetcherConfig(replay=[str(warc)]), run_dir=tmp_path / "run") as f:
+        result = discover(f, host, "arcgis_hub")
+    assert result.outcome == "unreachable", (result.outcome, result.detail)
+    assert "catalog API answered" in (result.detail or "")

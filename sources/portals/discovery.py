@@ -138,9 +138,11 @@ def discover(fetcher: Fetcher, host: str, platform_hint: str | None = None, *, g
             page = PARSERS[platform](first.body, host)
         except CatalogFormatError as exc:
             # An HTML page at an API path is an ordinary "not this platform"; a JSON answer that does not
-            # parse is a catalog we could not read.
-            if first.body.lstrip()[:1] in (b"{", b"["):
-                broken = broken or f"{platform} catalog API answered malformed JSON: {exc}"
+            # parse is a catalog we could not read: by its first byte, or by its declared type when it is
+            # empty or a bare null (a broken gateway's answer).
+            if _answered_json(first.body, first.content_type):
+                what = "an empty body" if not first.body.strip() else f"malformed JSON: {exc}"
+                broken = broken or f"{platform} catalog API answered {what}"
             continue
         result.platform = platform
         _read_catalog(fetcher, result, page)
@@ -157,6 +159,12 @@ def discover(fetcher: Fetcher, host: str, platform_hint: str | None = None, *, g
     elif broken is not None:
         result.outcome, result.detail = "unreachable", broken   # unknown, not absent
     return result
+
+
+def _answered_json(body: bytes, content_type: str) -> bool:
+    """Whether an unreadable answer was meant as JSON (so a catalog is there but broken), not an HTML page."""
+    head = body.lstrip()[:1]
+    return head in (b"{", b"[") or ("json" in content_type and not head.startswith(b"<"))
 
 
 def _read_listed_dcat(fetcher: Fetcher, result: PortalResult, url: str) -> bool:
