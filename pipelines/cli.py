@@ -484,12 +484,16 @@ def cmd_city(args: argparse.Namespace) -> int:
             print(f"           {e['signal']}={e['value']:.2f} x{e['weight']:g}  {where}")
     gaps = shown_gaps(card["top_gaps"])
     if gaps:
-        print(f"\nMost attainable gaps toward {gaps[0]['next_tier']} (raising its odds by 1 point or more, "
+        tier = str(gaps[0]["next_tier"]).title()
+        print(f"\nMost attainable gaps toward {tier} (each raising P({tier}) by 1 percentage point or more, "
               "or core):")
         for g in gaps:
-            print(f"  {g['criterion_id']} {g['name']}{' (core)' if g.get('core') else ''}: p={g['probability']:.2f}, "
-                  f"+{g['tier_gain']:.0%} odds if met, lacking {', '.join(g['lacking']) or '-'}; "
-                  f"training: {g['training_topic']}")
+            what = (" (core, to confirm: more likely than not, not clearly shown)" if g.get("confirm")
+                    else " (core)" if g.get("core") else "")
+            what += "" if g.get("observable", True) else " (no public page can show it: ask the city)"
+            print(f"  {g['criterion_id']} {g['name']}{what}: p={g['probability']:.2f}, "
+                  f"P({tier}) +{100 * g['tier_gain']:.0f} percentage points if met, "
+                  f"lacking {', '.join(g['lacking']) or '-'}; training: {g['training_topic']}")
     return 0
 
 

@@ -232,7 +232,33 @@ def test_why_call_reads_names_and_topics_from_the_catalog() -> None:
     assert f"core criterion DM1 ({by_id['DM1'].name})" in sentence
     assert MODEL.catalog.training_topics[by_id["DM1"].training_topic] in sentence
     sentence, _ = why_call([], [], "silver", None, text)
-    assert "no single criterion would raise its odds of Silver by 1 percentage point or more" in sentence
+    assert "no criterion it has not clearly shown would raise its odds of Silver by 1 percentage point" in sentence
+
+
+def test_a_core_criterion_more_likely_than_not_but_unproven_is_the_gap_to_confirm() -> None:
+    """Staff found LC1 at 0.52-0.69 for most targets, never listed as a gap (gaps were below 0.5 only), though
+    making it certain added 21 points to P(Silver), and a city with an empty gap list read 'no single
+    criterion would raise its odds'. A core criterion below 0.9 is now a gap to confirm, worded as such; a
+    criterion no public page can show is one to ask about, not one the city 'lacks'."""
+    from warehouse.index.outreach import mark_gaps
+    from warehouse.index.why_call import CatalogText, why_call
+
+    priors = np.full(len(MODEL.ids), 0.65)
+    priors[MODEL.ids.index("LC1")] = 0.55
+    priors[[MODEL.ids.index("DM1"), MODEL.ids.index("PA1")]] = 0.97
+    model = MODEL.adjusted(weights=MODEL.weights, priors=priors)
+    _, city = score(CITY, *_frames(np.zeros(len(SIGNALS))), model)
+    gaps = json.loads(mark_gaps(city["top_gaps"])[0])
+    first = gaps[0]
+    assert (first["criterion_id"], first["confirm"], first["core"]) == ("LC1", True, True)
+    assert first["tier_gain"] > 0.1 and all(not g["confirm"] for g in gaps[1:])
+    sentence, _ = why_call([], gaps, city["next_tier"].iloc[0], None, CatalogText.from_catalog(model.catalog))
+    assert "has not clearly shown core criterion LC1" in sentence and "also lacks" in sentence
+    unobservable = next(c for c in MODEL.catalog.criteria if c.observable == "none")
+    ask = {"criterion_id": unobservable.id, "name": unobservable.name, "core": False, "confirm": False,
+           "observable": False, "tier_gain": 0.05, "training_topic": unobservable.training_topic}
+    sentence, _ = why_call([], [ask], "silver", None, CatalogText.from_catalog(model.catalog))
+    assert f"ask about {unobservable.id}" in sentence and "lacks" not in sentence
 
 
 def test_a_website_unknown_because_its_sources_failed_is_not_a_city_without_one() -> None:

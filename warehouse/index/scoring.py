@@ -39,6 +39,9 @@ from warehouse.index.tiers import (
 TIERS = ("silver", "gold", "platinum")
 #: No public trace makes a criterion certain: an organisation can stop a practice it once published.
 MAX_PROBABILITY = 0.98
+#: A core criterion below this is a gap even when more likely than not: every tier needs it, so its doubt
+#: caps the odds of any tier (a data leader at 0.52 halves P(Silver)), and confirming it is the call to make.
+CONFIRM_CORE_BELOW = 0.9
 #: Cities per chunk when computing gap gains (bounds memory at ~150 MB whatever the number of cities).
 GAP_CHUNK = 2048
 RULE = "1-(1-prior)*prod(1-weight*value), capped at 0.98; earned = met * earned(prerequisite)"
@@ -287,11 +290,14 @@ def _next_tier(tier: str) -> str | None:
 
 def top_gaps(model: Model, met: np.ndarray, earned: np.ndarray, base: dict[str, np.ndarray],
              predicted: np.ndarray, values: np.ndarray, observed: np.ndarray, k: int = 3) -> list[list]:
-    """For each city, the ``k`` unearned criteria (earned probability < 0.5) whose certainty would most raise
-    the odds (``base``: today's, per tier) of the next tier above the predicted one; ties (and cities far from any tier) by expected points.
+    """For each city, the ``k`` unearned criteria (earned probability < 0.5, or a core criterion below
+    ``CONFIRM_CORE_BELOW``) whose certainty would most raise the odds (``base``: today's, per tier) of the next
+    tier above the tier it holds; ties (and cities far from any tier) by expected points.
     Each gap names the evidence that is lacking (signals at 0, strongest weight first; "unknown" when the
-    source could not be read), the training topic that addresses it and whether it is core (outreach shows
-    a gap only when it moves the odds or is core: warehouse/index/outreach.py)."""
+    source could not be read), the training topic that addresses it, whether it is core, whether it is only
+    to be confirmed (``confirm``: more likely than not, not yet clearly shown) and whether public evidence
+    can show it at all (``observable``: else only the city can say). Outreach shows a gap only when it moves
+    the odds or is core: warehouse/index/outreach.py."""
     cities, n = met.shape
     nxt = [_next_tier(t) for t in predicted]
     # In chunks of cities: the prefix/suffix products behind lifted_odds hold ~70 (cities x 44 x 2) arrays.
@@ -308,9 +314,11 @@ def top_gaps(model: Model, met: np.ndarray, earned: np.ndarray, base: dict[str, 
         up[:, j] = 1.0
         point_gain[:, j] = earned_probability(model.structure, up).sum(axis=1) - earned.sum(axis=1)
     crit = model.catalog.criteria
-    # Rank every city's criteria at once: unearned first, then tier gain, points gain, id.
+    # Rank every city's criteria at once: gaps first, then tier gain, points gain, id.
+    core = np.asarray(model.structure.core, dtype=bool)[None, :]
+    gap = (earned < 0.5) | (core & (earned < CONFIRM_CORE_BELOW))
     id_rank = np.tile(np.arange(n), (cities, 1))
-    order = np.lexsort((id_rank, -point_gain, -np.round(tier_gain, 9), earned >= 0.5), axis=-1)[:, :k]
+    order = np.lexsort((id_rank, -point_gain, -np.round(tier_gain, 9), ~gap), axis=-1)[:, :k]
     out: list[list[dict[str, Any]]] = []
     for i in range(cities):
         if nxt[i] is None:
@@ -320,8 +328,9 @@ def top_gaps(model: Model, met: np.ndarray, earned: np.ndarray, base: dict[str, 
                      "probability": round(float(earned[i, j]), 4), "next_tier": nxt[i],
                      "tier_gain": round(float(tier_gain[i, j]), 4), "points_gain": round(float(point_gain[i, j]), 4),
                      "lacking": _lacking(model, i, j, values, observed),
-                     "training_topic": crit[j].training_topic, "core": crit[j].core}
-                    for j in order[i] if earned[i, j] < 0.5])
+                     "training_topic": crit[j].training_topic, "core": crit[j].core,
+                     "confirm": bool(earned[i, j] >= 0.5), "observable": bool(model.observable[j])}
+                    for j in order[i] if gap[i, j]])
     return out
 
 

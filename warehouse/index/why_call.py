@@ -80,13 +80,21 @@ def why_call(published: Sequence[Published], gaps: Sequence[Mapping], next_tier:
     parts = [first]
     if blockers:
         parts.append(core_gating(", ".join(blockers), next_tier, text.names))
-        if others:
-            parts.append("also lacks " + _gap_list(others))
-    elif gaps:
-        parts.append("lacks " + _gap_list(gaps))
-    elif next_tier:
+    rest = others if blockers else gaps
+    # What the web shows missing, what it shows only weakly (a core criterion to confirm), and what no public
+    # evidence can show (only the city can say): three different things to say on a call.
+    lacks = [g for g in rest if not g.get("confirm") and g.get("observable", True)]
+    unsure = [g for g in rest if g.get("confirm")]
+    ask = [g for g in rest if not g.get("confirm") and not g.get("observable", True)]
+    if unsure:      # only core criteria are gaps while more likely than not (scoring.CONFIRM_CORE_BELOW)
+        parts.append("has not clearly shown " + _gap_list(unsure) + ", which every tier needs")
+    if lacks:
+        parts.append(("also lacks " if blockers or unsure else "lacks ") + _gap_list(lacks))
+    if ask:
+        parts.append("ask about " + _gap_list(ask) + ", which no public page shows")
+    if not (blockers or gaps) and next_tier:
         points = min_gain * 100
-        parts.append(f"no single criterion would raise its odds of {next_tier.title()} by "
+        parts.append(f"no criterion it has not clearly shown would raise its odds of {next_tier.title()} by "
                      f"{points:g} percentage point{'' if points == 1 else 's'} or more")
     lacking = others if blockers else gaps
     topic_ids = [text.topic_of.get(c, "") for c in blockers] + [str(g.get("training_topic") or "") for g in lacking]

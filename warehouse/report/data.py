@@ -122,7 +122,8 @@ def parse_gaps(text: str | None) -> list[dict[str, Any]]:
              "points_gain": _number(g.get("points_gain")), "training_topic": _text(g.get("training_topic")),
              "lacking": [str(x) for x in g.get("lacking") or [] if x is not None]
              if isinstance(g.get("lacking"), list) else [],
-             "core": g.get("core") is True, "matters": g.get("matters") is not False}
+             "core": g.get("core") is True, "matters": g.get("matters") is not False,
+             "confirm": g.get("confirm") is True, "observable": g.get("observable") is not False}
             for g in _json_list(text) if isinstance(g, dict)]
 
 
