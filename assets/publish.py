@@ -8,6 +8,7 @@ import duckdb
 
 from assets.partitions import MONTHLY, run_started, snapshot_of
 from assets.tables import published_outputs, table_frames
+from sources.http.archive import unreadable_records
 from sources.http.fetchlog import read_fetch_logs
 from warehouse.export import export_snapshot
 from warehouse.publish import RunRecord, WarehouseError, publish_run
@@ -25,12 +26,15 @@ def published_warehouse(context: dg.AssetExecutionContext, **inputs) -> dg.Mater
     run_dir = paths.run_dir(context.run_id)
     fetch_log = read_fetch_logs(run_dir)
     warcs = sorted(str(p.relative_to(paths.home)) for p in (run_dir / "warc").glob("*.warc.gz"))
+    # What a replay could not read of its archives: the requests it held ended as not_archived.
+    unreadable = sum(unreadable_records(res.fetcher.replay).values()) if res.fetcher.replay else None
     record = RunRecord(
         run_id=context.run_id, snapshot=snapshot_of(context), mode=res.settings.mode,
         is_sample=bool(res.settings.is_sample), started_at=run_started(context),
         config={"settings": res.settings.model_dump(), "fetcher": res.fetcher.model_dump(),
                 "crawl": res.crawl.model_dump()},
-        warc_files=warcs, replay_sources=list(res.fetcher.replay), cdpi_version=_version())
+        warc_files=warcs, replay_sources=list(res.fetcher.replay), cdpi_version=_version(),
+        replay_unreadable_records=unreadable)
     frames = table_frames(inputs)
     summary = publish_run(paths, record, frames, fetch_log)
     outcomes: dict[str, int] = {}
@@ -44,7 +48,8 @@ def published_warehouse(context: dg.AssetExecutionContext, **inputs) -> dg.Mater
         "dagster/row_count": sum(added.values()),
         "path": dg.MetadataValue.path(summary.path), "runs_in_history": summary.history_runs,
         "row_counts": dg.MetadataValue.json(summary.row_counts), "tables": dg.MetadataValue.md("\n".join(lines)),
-        "fetch_outcomes": dg.MetadataValue.json(outcomes), "sample_data": bool(res.settings.is_sample)})
+        "fetch_outcomes": dg.MetadataValue.json(outcomes), "sample_data": bool(res.settings.is_sample),
+        **({} if unreadable is None else {"replay_unreadable_records": unreadable})})
 
 
 def _version() -> str:

@@ -214,6 +214,20 @@ OFFLINE_SHARE = 0.9
 UNARCHIVED_SHARE = 0.5
 
 
+def _warn_unreadable(count: int, replayed: list[str]) -> None:
+    """A replay that could not read every record of its archives does not reproduce the run that wrote them:
+    say how many records, and in which files, where the run ends."""
+    from sources.http.archive import unreadable_records
+
+    try:
+        where = ", ".join(f"{Path(p).name}: {n}" for p, n in unreadable_records(replayed).items())
+    except OSError:   # an archive moved away since the run read it: the count stands without the names
+        where = ""
+    _err(f"cdpi run: warning: {count} record(s) of the replayed archives could not be read (damaged, or cut short by "
+         "a killed run); the requests they held ended as not_archived, so this replay may differ from the run that "
+         "wrote them" + (f" ({where})" if where else ""))
+
+
 def _print_run_summary(paths, run_id: str, banner: str) -> None:
     from warehouse.paths import WarehousePaths
     from warehouse.read import connect_published
@@ -221,7 +235,7 @@ def _print_run_summary(paths, run_id: str, banner: str) -> None:
     con = connect_published(paths)
     try:
         run = con.execute("SELECT snapshot, mode, city_count, fetch_count, quarantined, warc_files, replay_sources, "
-                          "config_json FROM ops.runs WHERE run_id = ?", [run_id]).fetchone()
+                          "config_json, replay_unreadable_records FROM ops.runs WHERE run_id = ?", [run_id]).fetchone()
         latest = con.execute("SELECT run_id FROM ops.latest_run").fetchone()
         outcomes = con.execute("SELECT outcome, fetches FROM marts.fetch_outcomes WHERE run_id = ? "
                                "ORDER BY fetches DESC", [run_id]).fetchall()
@@ -231,7 +245,7 @@ def _print_run_summary(paths, run_id: str, banner: str) -> None:
         con.close()
     if run is None:
         raise CliError(f"run {run_id} is not in the published warehouse")
-    snapshot, mode, city_count, fetch_count, quarantined, warcs, replayed, config = run
+    snapshot, mode, city_count, fetch_count, quarantined, warcs, replayed, config, unreadable = run
     print(f"Run {run_id} published{banner}")
     print(f"  snapshot      {snapshot:%Y-%m}  (mode: {mode})")
     print(f"  cities        {city_count}  (quarantined rows: {quarantined})")
@@ -255,6 +269,8 @@ def _print_run_summary(paths, run_id: str, banner: str) -> None:
         _err(f"cdpi run: warning: {sum(n for _, n in lookups)} of {city_count} cities have no website this month "
              f"because the lists of city websites could not be read ({lookups[0][0]}): their practices are "
              "unknown, not absent; run again when those sources answer")
+    if unreadable:
+        _warn_unreadable(unreadable, list(replayed or []))
     print(f"  warehouse     {paths.published}")
     print(f"  run folder    {paths.run_dir(run_id)}" + (f"  ({len(warcs)} WARC files)" if warcs else ""))
     # Every run can be replayed: a live run from the WARCs it wrote, a replay from the archives it read.

@@ -4,13 +4,17 @@ same answers as reading everything into memory, and a replay that never waits on
 from __future__ import annotations
 
 import gzip
+import io
 import os
+import re
 import time
 from pathlib import Path
 
 import pytest
+from warcio.archiveiterator import ArchiveIterator
 
 from sources.http import archive as archive_mod
+from sources.http import replay_sidecar
 from sources.http.archive import ReplayIndex, WarcArchive, warc_now
 from sources.http.config import FetcherConfig
 from sources.http.fetcher import Fetcher
@@ -94,7 +98,61 @@ def test_a_warc_cut_at_any_byte_replays_what_precedes_the_cut(tmp_path: Path, co
                 allowed = {(want.status, want.body, want.outcome)} | ({(503, b"busy", None)} if url.endswith("/x") else set())
                 assert (got.status, got.body, got.outcome) in allowed, (cut, url)
         seen.add(len(index))
+        assert archive_mod._FILE_INDEXES[path.resolve()].damaged == 0, f"cut at {cut}: a torn tail, not damage"
     assert len(seen) > 2, "the cuts land between and inside records"
+
+
+def _members(data: bytes) -> list[tuple[int, int, str, str]]:
+    """(offset, length, record type, target URL) of each record of a WARC written one gzip member per record."""
+    records = ArchiveIterator(io.BytesIO(data))
+    return [(records.get_record_offset(), records.get_record_length(), r.rec_type,
+             r.rec_headers.get_header("WARC-Target-URI") or "") for r in records]
+
+
+def _damaged(data: bytes, offset: int, length: int, how: str) -> bytes:
+    """``data`` with its record at ``offset`` damaged: a Content-Length that no longer matches the block
+    (the member still inflates; warcio then fails on what follows), or a flipped byte in the compressed
+    bytes (the member no longer inflates, so where it ends is unknown)."""
+    if how == "content_length":
+        record = gzip.decompress(data[offset:offset + length])
+        record = re.sub(rb"Content-Length: (\d+)", lambda m: b"Content-Length: %d" % (int(m[1]) // 2), record, count=1)
+        return data[:offset] + gzip.compress(record) + data[offset + length:]
+    at = offset + length // 2
+    return data[:at] + bytes([data[at] ^ 0xFF]) + data[at + 1:]
+
+
+@pytest.mark.parametrize(("how", "line"), [("content_length", b"page %d\n"), ("content_length", b"page %d "),
+                                           ("corrupt_bytes", b"page %d\n")])
+def test_a_damaged_record_in_the_middle_costs_that_record_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                               how: str, line: bytes) -> None:
+    """One damaged record in the middle of a file loses its own exchange: the records after it still replay
+    (reading resumes at the next gzip member), and the loss is counted, also by the next process, which
+    loads the index kept beside the file. A wrong Content-Length that leaves one line over is damage too
+    (warcio only warns about it, and would replay a cut body)."""
+    archive = WarcArchive(tmp_path / "src", "t")
+    pages = [f"https://www.a.example/p{i}" for i in range(8)]
+    for i, url in enumerate(pages):
+        archive.write_exchange(url=url, method="GET", request_headers=REQ, status=200, reason="OK",
+                               response_headers=[("Content-Type", "text/plain")], body=line % i * 40,
+                               date=warc_now())
+    archive.close()
+    data = archive.path.read_bytes()
+    [(offset, length)] = [(o, n) for o, n, kind, url in _members(data) if kind == "response" and url == pages[3]]
+    path = tmp_path / "damaged" / "t.warc.gz"
+    path.parent.mkdir()
+    path.write_bytes(_damaged(data, offset, length, how))
+    for _process in ("first", "next"):
+        monkeypatch.setattr(archive_mod, "_FILE_INDEXES", {})
+        index = ReplayIndex([str(path)])
+        assert index.lookup("GET", pages[3]) is None, "the damaged response is not replayed"
+        for i, url in enumerate(pages):
+            if i != 3:
+                assert index.lookup("GET", url).body == line % i * 40, url
+        part = archive_mod._FILE_INDEXES[path.resolve()]
+        assert (part.damaged, part.torn) == (1, None)
+        assert archive_mod.unreadable_records([str(path.parent)]) == {str(path): 1}
+        assert replay_sidecar.path_for(path).exists(), "the file will not change: its index is kept"
+    assert archive_mod.unreadable_records([str(archive.path)]) == {}, "the intact file loses nothing"
 
 
 def test_uncompressed_warc_is_read_by_offset_too(tmp_path: Path) -> None:

@@ -4,12 +4,14 @@ mode, and an archive that declares itself sample data keeps that label."""
 
 from __future__ import annotations
 
+import io
 import logging
 import shlex
 import socket
 from pathlib import Path
 
 import pytest
+from warcio.archiveiterator import ArchiveIterator
 
 from pipelines.cli import main as cli
 from pipelines.resources import sample_archive
@@ -101,8 +103,9 @@ def test_replaying_the_sample_archive_opens_no_socket_and_keeps_the_sample_label
     assert no_network == []
     assert "SAMPLE DATA" in out and "(mode: replay)" in out
     assert f"cdpi run --replay {sample_archive()}" in out      # every run says how to replay it
-    assert cli(["sql", "select mode, is_sample from ops.runs", "--home", str(home), "--format", "csv"]) == 0
-    assert capsys.readouterr().out.strip().splitlines()[1:] == ["replay,True"]
+    assert cli(["sql", "select mode, is_sample, replay_unreadable_records from ops.runs", "--home", str(home),
+                "--format", "csv"]) == 0
+    assert capsys.readouterr().out.strip().splitlines()[1:] == ["replay,True,0"]
     # The line it prints, run as printed (in another home), gives the same snapshot, whatever today's month.
     [again] = [line.split("replay it", 1)[1].split() for line in out.splitlines() if "replay it" in line]
     assert again[:2] == ["cdpi", "run"] and "--month" in again
@@ -113,6 +116,26 @@ def test_replaying_the_sample_archive_opens_no_socket_and_keeps_the_sample_label
         assert cli(["sql", "select strftime(snapshot, '%Y-%m') from ops.runs", "--home", str(h), "--format", "csv"]) == 0
         snapshots.append(capsys.readouterr().out.strip().splitlines()[1:])
     assert snapshots[0] == snapshots[1] and len(snapshots[0]) == 1
+
+
+@pytest.mark.slow
+def test_a_replay_of_an_archive_with_a_damaged_record_says_so_and_records_it(tmp_path: Path, capsys) -> None:
+    """A record damaged in the middle of the sample archive: the replay still reads the records after it, and
+    the one it could not read is counted in ops.runs and named where the run ends."""
+    data = sample_archive().read_bytes()
+    records = ArchiveIterator(io.BytesIO(data))
+    members = [(records.get_record_offset(), records.get_record_length()) for _ in records]
+    offset, length = members[len(members) // 10]
+    at = offset + length // 2                      # inside the compressed bytes: the member no longer inflates
+    archive = tmp_path / "archive" / sample_archive().name
+    archive.parent.mkdir()
+    archive.write_bytes(data[:at] + bytes([data[at] ^ 0xFF]) + data[at + 1:])
+    home = tmp_path / "home"
+    assert cli(["run", "--replay", str(archive), "--limit", "1", "--home", str(home), "--quiet"]) == 0
+    err = capsys.readouterr().err
+    assert "1 record(s) of the replayed archives could not be read" in err and f"({archive.name}: 1)" in err, err
+    assert cli(["sql", "select replay_unreadable_records from ops.runs", "--home", str(home), "--format", "csv"]) == 0
+    assert capsys.readouterr().out.strip().splitlines()[1:] == ["1"]
 
 
 @pytest.mark.slow

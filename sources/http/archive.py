@@ -15,6 +15,7 @@ import json
 import logging
 import os
 import threading
+import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -196,24 +197,93 @@ class _FileIndex:
         self.info: list[tuple[str, str]] = []   # warcinfo ``name: value`` lines, names lower-cased
         pending: dict[str, tuple[str, _Stored | Exchange]] = {}  # record id -> (url, entry) awaiting its request
         last_304: dict[str, _Stored] = {}
-        #: Why reading stopped before the end of the file (a torn last record), else None.
+        #: Why reading stopped before the end of the file (a torn last record, or damage reading cannot get
+        #: past), else None.
         self.torn: str | None = None
+        #: Damaged records skipped (reading went on after each), see ``_by_member``.
+        self.damaged = 0
         with open(path, "rb") as fh:
             records = ArchiveIterator(fh)
             try:
-                self._index(path, records, pending, last_304)
-            except Exception as exc:  # noqa: BLE001 - warcio fails in many ways on a record cut short
-                # A run killed while writing leaves a torn last record: everything before it is indexed (a
-                # response counts only once its request record follows it, so a torn pair is not).
-                self.torn = f"{type(exc).__name__}: {exc}"
-                if self.entries or self.info:   # else nothing is replayable: the caller says so, in one line
-                    _log.warning("%s: reading stopped at a damaged record (%s); earlier records are replayed",
-                                 path.name, self.torn)
-                else:
-                    _log.debug("%s: the first record could not be read (%s)", path.name, self.torn)
+                self._index(path, records, pending, last_304, 0)
+            except Exception as exc:  # noqa: BLE001 - warcio fails in many ways on a damaged or cut record
+                self.torn = _why(exc)
+            # warcio stops at damage (or only warns, when a wrong Content-Length leaves a single line over).
+            # With one gzip member per record (what WarcArchive writes), read again member by member, so a
+            # damaged record costs that record, not every record after it.
+            if self.torn or records.err_count:
+                self._by_member(path, fh)
+        self._report_damage(path)
 
-    def _index(self, path: Path, records: ArchiveIterator, pending: dict, last_304: dict) -> None:
-        """Every record of the file into ``entries``, in order (see the class docstring)."""
+    def _by_member(self, path: Path, fh: BinaryIO) -> None:
+        """Index the file again one gzip member at a time, skipping members that do not hold one readable
+        WARC record. A member that cannot be decompressed has no known end: reading resumes at the next
+        gzip header that starts a readable record, and when none follows, the damage is a torn tail (what a
+        killed run leaves). Each skipped stretch counts as one damaged record. Nothing of this pass is kept
+        when no member could be read this way (a plain WARC, one gzip stream for the whole file): the first
+        reading's result then stands. A later member holding several records stops the reading there, as a
+        torn record does."""
+        first = (self.entries, self.info, self.torn)
+        self.entries, self.info, self.torn = {}, [], None
+        pending: dict[str, tuple[str, _Stored | Exchange]] = {}
+        last_304: dict[str, _Stored] = {}
+        size, pos, readable = os.fstat(fh.fileno()).st_size, 0, 0
+        while pos < size:
+            blob = _member(fh, pos)
+            why = _one_record(blob) if blob is not None else "a gzip member cut short or corrupt"
+            if why == _SEVERAL:   # not one record per member from here on: reading stops, as before
+                self.torn = why
+                break
+            if blob is not None and why is None:
+                why = self._index_member(path, blob, pos, pending, last_304)
+                if why is None:
+                    readable, pos = readable + 1, pos + len(blob)
+                    continue
+            after = pos + len(blob) if blob is not None else _next_member(fh, pos + 1)
+            if after is None:
+                self.torn = why
+                break
+            self.damaged += 1
+            _log.info("%s: damaged record at byte %d skipped (%s); reading resumes at byte %d",
+                      path.name, pos, why, after)
+            pos = after
+        if not readable:
+            self.entries, self.info, self.torn = first
+            self.damaged = 0
+
+    def _index_member(self, path: Path, blob: bytes, offset: int, pending: dict, last_304: dict) -> str | None:
+        """Index the one record of a gzip member found at ``offset``; why it could not be, else None."""
+        try:
+            self._index(path, ArchiveIterator(io.BytesIO(blob)), pending, last_304, offset)
+        except Exception as exc:  # noqa: BLE001 - a record warcio reads but whose content is not as written
+            return _why(exc)
+        return None
+
+    def _report_damage(self, path: Path) -> None:
+        """One warning per file that lost records, unless nothing at all could be read (then the caller
+        says so, in one line)."""
+        if not (self.entries or self.info):
+            if self.torn or self.damaged:
+                _log.debug("%s: no record could be read (%s)", path.name, self.torn)
+            return
+        if self.damaged:
+            _log.warning("%s: %d damaged record(s) could not be read and were skipped; the requests they held "
+                         "replay as not_archived", path.name, self.damaged)
+        if self.torn:
+            # A run killed while writing leaves a torn last record: everything before it is indexed (a
+            # response counts only once its request record follows it, so a torn pair is not).
+            _log.warning("%s: reading stopped at a damaged record (%s); earlier records are replayed",
+                         path.name, self.torn)
+
+    @property
+    def unreadable(self) -> int:
+        """Records of this file the replay could not read: the damaged ones skipped, plus the record where
+        reading stopped (a torn tail, or damage in a file that is not one record per gzip member)."""
+        return self.damaged + (1 if self.torn else 0)
+
+    def _index(self, path: Path, records: ArchiveIterator, pending: dict, last_304: dict, base: int) -> None:
+        """Every record ``records`` reads into ``entries``, in order (see the class docstring); ``base`` is
+        where in the file ``records`` starts reading."""
         for record in records:
             rtype = record.rec_type
             url = record.rec_headers.get_header("WARC-Target-URI")
@@ -224,7 +294,7 @@ class _FileIndex:
                 truncated = bool(record.rec_headers.get_header("WARC-Truncated"))
                 status = int(record.http_headers.get_statuscode())
                 # The offset and length are known once the record is read to its end (warcio does that).
-                pending[rid] = (url, _Stored(records.get_record_offset(), records.get_record_length(),
+                pending[rid] = (url, _Stored(base + records.get_record_offset(), records.get_record_length(),
                                              status, truncated))
             elif rtype == "metadata" and record.rec_headers.get_header("Content-Type") == _HOP_FAILURE:
                 info = json.loads(record.content_stream().read())
@@ -244,11 +314,11 @@ class _FileIndex:
             elif rtype == "resource" and record.rec_headers.get_header(CARRIED_RUN):
                 status = int(record.rec_headers.get_header(CARRIED_STATUS) or 200)
                 self.entries[("GET", normalize_url(url))] = _Stored(
-                    records.get_record_offset(), records.get_record_length(), status, False, carried=True)
+                    base + records.get_record_offset(), records.get_record_length(), status, False, carried=True)
             elif rtype == "resource":
                 ref = record.rec_headers.get_header("WARC-Concurrent-To")
                 if ref in last_304:
-                    last_304.pop(ref).reused = (records.get_record_offset(), records.get_record_length())
+                    last_304.pop(ref).reused = (base + records.get_record_offset(), records.get_record_length())
 
     def _read_info(self, block: bytes) -> None:
         for line in block.decode("utf-8", errors="replace").splitlines():
@@ -265,7 +335,7 @@ class _FileIndex:
             else:
                 rows.append([method, url, "stored", e.offset, e.length, e.status, e.truncated, e.carried,
                              list(e.reused) if e.reused else None])
-        return {"size": self.stamp[1], "sha256": digest, "info": self.info, "entries": rows}
+        return {"size": self.stamp[1], "sha256": digest, "info": self.info, "entries": rows, "damaged": self.damaged}
 
     @classmethod
     def kept(cls, path: Path, stamp: tuple[int, int, int]) -> _FileIndex | None:
@@ -276,6 +346,7 @@ class _FileIndex:
             return None
         index = cls.__new__(cls)
         index.path, index.stamp, index.torn = path, stamp, None
+        index.damaged = int(payload.get("damaged", 0))   # an index kept before the count was: an intact file
         index.info = [(str(n), str(v)) for n, v in payload["info"]]
         index.entries = {}
         try:
@@ -337,6 +408,71 @@ class _FileIndex:
     def _record(fh, offset: int, length: int) -> ArcWarcRecord:
         fh.seek(offset)
         return next(iter(ArchiveIterator(io.BytesIO(fh.read(length)))))
+
+
+_GZIP_MAGIC = b"\x1f\x8b\x08"   # a gzip member's first bytes (ID1, ID2, deflate)
+_SEVERAL = "several records in one gzip member"
+
+
+def _why(exc: Exception) -> str:
+    """An exception as one line for the log (warcio's messages span several)."""
+    return " ".join(f"{type(exc).__name__}: {exc}".split())
+
+
+def _member(fh: BinaryIO, start: int) -> bytes | None:
+    """The whole gzip member that starts at ``start``, or None when none does, or it is cut short or
+    corrupt (zlib checks the member's CRC and length). The inflated bytes are not kept."""
+    fh.seek(start)
+    inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    read = 0
+    try:
+        while not inflate.eof:
+            chunk = fh.read(64 * 1024)
+            if not chunk:
+                return None
+            read += len(chunk)
+            while chunk and not inflate.eof:   # bounded output per step: a member may inflate a lot
+                inflate.decompress(chunk, 1 << 20)
+                chunk = inflate.unconsumed_tail
+    except zlib.error:
+        return None
+    fh.seek(start)
+    return fh.read(read - len(inflate.unused_data))
+
+
+def _one_record(blob: bytes) -> str | None:
+    """None when the gzip member ``blob`` holds exactly one readable WARC record; else why not."""
+    records = ArchiveIterator(io.BytesIO(blob))
+    found = 0
+    try:
+        for record in records:
+            found += 1
+            if record.format != "warc":
+                return f"not a WARC record ({record.format})"
+    except Exception as exc:  # noqa: BLE001 - warcio fails in many ways on damaged bytes
+        return _why(exc)
+    if records.err_count:   # warcio's warning that bytes follow the record: its Content-Length is wrong
+        return "the record's Content-Length does not match its block"
+    return _SEVERAL if found > 1 else None if found else "no record"
+
+
+def _next_member(fh: BinaryIO, start: int) -> int | None:
+    """Where the first gzip member at or after ``start`` that holds one readable WARC record begins, or None.
+    Compressed bytes can contain the gzip magic by chance: such false starts fail to inflate or to parse
+    and are passed over."""
+    pos = start
+    while True:
+        fh.seek(pos)
+        chunk = fh.read(1 << 20)
+        if len(chunk) < len(_GZIP_MAGIC):
+            return None
+        hit = chunk.find(_GZIP_MAGIC)
+        while hit >= 0:
+            blob = _member(fh, pos + hit)
+            if blob is not None and _one_record(blob) is None:
+                return pos + hit
+            hit = chunk.find(_GZIP_MAGIC, hit + 1)
+        pos += len(chunk) - len(_GZIP_MAGIC) + 1   # a magic split across two chunks is still found
 
 
 #: WARC files already indexed in this process, by resolved path: every asset of a run (and every crawl
@@ -413,6 +549,14 @@ class ReplayIndex:
         return list(seen)
 
 
+def unreadable_records(paths: list[str] | tuple[str, ...]) -> dict[str, int]:
+    """The WARC files at ``paths`` that hold records a replay could not read, each with how many
+    (``_FileIndex.unreadable``): the requests those records held replay as not_archived, so a replay is only
+    as whole as this is empty. Uses the indexes the replay itself built (``_file_index``)."""
+    counts = {str(path): _file_index(path).unreadable for path in warc_files(paths)}
+    return {path: n for path, n in counts.items() if n}
+
+
 def _ascii_line(text: str) -> str:
     """warcio writes the status and request lines as ASCII (it percent-encodes non-ASCII header values
     itself): a server's UTF-8 reason phrase is kept as escapes instead of failing the fetch."""
@@ -452,7 +596,7 @@ def check_replay_archives(paths: list[str] | tuple[str, ...]) -> ArchiveCheck:
         except Exception as exc:   # warcio raises several types for non-WARC input; all mean the same here
             raise ValueError(f"{path} is not a readable WARC archive ({type(exc).__name__}: {exc})") from None
         if not part.entries and not part.info:
-            raise ValueError(f"{path} is not a WARC archive: its first record could not be read" if part.torn
+            raise ValueError(f"{path} is not a WARC archive: its first record could not be read" if part.unreadable
                              else f"{path} holds no WARC records")
         sample |= any(name == SAMPLE_FIELD and value.lower() == "true" for name, value in part.info)
     return ArchiveCheck(tuple(files), sample)

@@ -12,7 +12,8 @@ CREATE TABLE IF NOT EXISTS ops.runs (
     replay_sources VARCHAR[],
     city_count     BIGINT,
     fetch_count    BIGINT,
-    quarantined    BIGINT
+    quarantined    BIGINT,
+    replay_unreadable_records BIGINT
 );
 
 CREATE TABLE IF NOT EXISTS ops.fetch_log (

@@ -55,6 +55,7 @@ COMMENT ON COLUMN ops.runs.replay_sources IS 'WARC files or folders the run repl
 COMMENT ON COLUMN ops.runs.city_count IS 'Rows in marts.cities for the run.';
 COMMENT ON COLUMN ops.runs.fetch_count IS 'Rows in ops.fetch_log for the run.';
 COMMENT ON COLUMN ops.runs.quarantined IS 'Rows set aside by validation (see ops.quarantine).';
+COMMENT ON COLUMN ops.runs.replay_unreadable_records IS 'Records of the replayed archives that could not be read (damaged, or the torn last record of a killed run): the requests they held ended as not_archived. 0 when every record was read; null for a live run and for runs published before the count was kept.';
 
 COMMENT ON TABLE ops.fetch_log IS 'Every HTTP fetch of every run with its outcome class; the account of what could and could not be examined.';
 COMMENT ON COLUMN ops.fetch_log.snapshot IS 'Month the run describes.';
