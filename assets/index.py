@@ -15,7 +15,7 @@ from sources.partners import fetch_partners, load_announcements, match_partners
 from warehouse.corrections import CorrectionError, corrections_file, status_table
 from warehouse.index.calibration import calibrate, cross_fitted, decide, labels_for
 from warehouse.index.outreach import mark_gaps, outreach_status, shown_gaps
-from warehouse.index.scoring import Model, catalog_rows, score, signal_rows
+from warehouse.index.scoring import Model, catalog_rows, score, signal_rows, used_weight_rows
 from warehouse.index.signals import as_matrix, city_signals
 from warehouse.index.validation import validate_with_corrections
 from warehouse.index.why_call import CatalogText, why_call_columns
@@ -106,7 +106,7 @@ def attested_corrections(context: dg.AssetExecutionContext, cities: pd.DataFrame
                                                             "(sources/criteria/wwc_2022.yaml) as two tables."),
         "index_calibration": dg.AssetOut(**{**_OUT, "kinds": {"python", "numpy"}}, description=(
             "The catalog's hand-set weights against a fit to the certified list, on held-out cities, and the "
-            "run's decision: which of the two the published scores use, and why.")),
+            "run's decision: which of the two the published scores use, and why, with the weights used.")),
     },
 )
 def readiness_index(context: dg.AssetExecutionContext, cities: pd.DataFrame, portals: pd.DataFrame,
@@ -134,8 +134,10 @@ def readiness_index(context: dg.AssetExecutionContext, cities: pd.DataFrame, por
                             is_sample=bool(settings.is_sample))
     decision = decide(calibration, mode=settings.calibration)
     catalog_index = city_index
+    weights_used = used_weight_rows(model, model)
     if decision.adopted:
-        criterion_scores, city_index = _cross_fitted_scores(cities, values, observed, model, calibration, shown)
+        criterion_scores, city_index, weights_used = _cross_fitted_scores(cities, values, observed, model,
+                                                                          calibration, shown)
     if "calibration_fold" not in city_index:
         city_index = city_index.assign(calibration_fold=None)
     city_index = city_index.assign(
@@ -162,26 +164,29 @@ def readiness_index(context: dg.AssetExecutionContext, cities: pd.DataFrame, por
     yield dg.Output({"criteria": criteria, "weights": weights}, "criteria_catalog", metadata=table_metadata(
         criteria, standard=model.catalog.standard, bands=model.catalog.bands, criteria=len(criteria),
         thresholds=dg.MetadataValue.json(model.needed)))
-    yield _calibration_output(calibration, decision, bool(settings.is_sample))
+    yield _calibration_output(calibration, decision, bool(settings.is_sample), weights_used)
 
 
 def _cross_fitted_scores(cities: pd.DataFrame, values: pd.DataFrame, observed: pd.DataFrame, model: Model,
-                         calibration, shown: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Scores under the fit, each city with parameters fitted without its own label; in the universe's order."""
-    parts = []
+                         calibration, shown: dict) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Scores under the fit, each city with parameters fitted without its own label; in the universe's order.
+    Also the weights of each fold, so the explanation of a score shows the weights it was computed with."""
+    parts, used = [], []
     for fold, positions, fitted in cross_fitted(model, calibration):
         crit, index = score(cities.iloc[positions], values, observed, fitted, **shown)
         parts.append((crit, index.assign(calibration_fold=fold)))
+        used.append(used_weight_rows(model, fitted, fold))
     order = {g: i for i, g in enumerate(cities["geoid"])}
     crit = pd.concat([c for c, _ in parts], ignore_index=True)
     crit = crit.sort_values("geoid", kind="stable", key=lambda col: col.map(order)).reset_index(drop=True)
     index = pd.concat([i for _, i in parts], ignore_index=True)
     index = index.sort_values("geoid", kind="stable", key=lambda col: col.map(order)).reset_index(drop=True)
-    return crit, index
+    return crit, index, pd.concat(used, ignore_index=True)
 
 
-def _calibration_output(result, decision, is_sample: bool) -> dg.Output:
-    """marts.calibration (held-out figures and the decision row) and marts.calibration_params."""
+def _calibration_output(result, decision, is_sample: bool, weights_used: pd.DataFrame) -> dg.Output:
+    """marts.calibration (held-out figures and the decision row), marts.calibration_params and the weights
+    the published scores used (marts.criterion_signal_weights_used)."""
     adopted = {"fold": "pooled", "model": decision.scored_with, "metric": "adopted",
                "value": float(decision.adopted), "n": int(result.eligible.sum()),
                "positives": int(result.metrics["positives"].max()) if len(result.metrics) else 0,
@@ -201,7 +206,8 @@ def _calibration_output(result, decision, is_sample: bool) -> dg.Output:
         lines = ["| held-out metric | hand-set | fitted |", "|---|---|---|"] + [
             f"| {m} | {r.hand_set:.3f} | {r.fitted:.3f} |" for m, r in table.iterrows()]
         meta["held_out"] = dg.MetadataValue.md("\n".join(lines))
-    return dg.Output({"metrics": metrics, "params": result.params}, "index_calibration", metadata=meta)
+    return dg.Output({"metrics": metrics, "params": result.params, "weights_used": weights_used},
+                     "index_calibration", metadata=meta)
 
 
 def _index_metadata(index: pd.DataFrame, model: Model) -> dict:

@@ -25,6 +25,7 @@ TABLE_ASSETS: dict[str, tuple[tuple[str, str | None], ...]] = {
     "staging.certified_cities": (("certified_cities", None),), "marts.validation": (("index_validation", None),),
     "marts.calibration": (("index_calibration", "metrics"),),
     "marts.calibration_params": (("index_calibration", "params"),),
+    "marts.criterion_signal_weights_used": (("index_calibration", "weights_used"),),
     "staging.wwc_partners": (("wwc_partners", "partners"),),
     "staging.wwc_partner_announcements": (("wwc_partners", "announcements"),),
     "ops.corrections": (("attested_corrections", None),),

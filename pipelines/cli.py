@@ -497,7 +497,8 @@ def cmd_city(args: argparse.Namespace) -> int:
             continue
         for e in c["evidence"][:3]:
             where = e["source"] or ("not observed" if not e["observed"] else "")
-            print(f"           {e['signal']}={e['value']:.2f} x{e['weight']:g}  {where}")
+            print(f"           {e['signal']}={e['value']:.2f} {weight_shown(e['weight'], e.get('catalog_weight'))}  "
+                  f"{where}")
     gaps = shown_gaps(card["top_gaps"])
     if gaps:
         tier = str(gaps[0]["next_tier"]).title()
@@ -511,6 +512,17 @@ def cmd_city(args: argparse.Namespace) -> int:
                   f"P({tier}) +{100 * g['tier_gain']:.0f} percentage points if met, "
                   f"lacking {', '.join(g['lacking']) or '-'}; training: {g['training_topic']}")
     return 0
+
+
+def weight_shown(weight: float | None, catalog_weight: float | None) -> str:
+    """ "x0.62 (catalog 0.4)": the weight the score used, and the catalog's when calibration changed it, so
+    the line multiplies out to the probability shown and still says what the catalog set."""
+    if weight is None:      # a calibrated run published before the weights used were stored
+        return f"x? (catalog {catalog_weight:g}; weight used not stored for this run)"
+    used = f"x{weight:.3g}"
+    if catalog_weight is None or abs(weight - catalog_weight) < 5e-4:
+        return used
+    return f"{used} (catalog {catalog_weight:g})"
 
 
 def _signed(value: float) -> str:

@@ -68,6 +68,8 @@ def test_the_changelog_lists_every_rename() -> None:
     for r in renames():
         assert f"| `{r.relation}` | `{r.old}` | `{r.new}` |" in text
     assert "`snapshot` is now DATE (was TIMESTAMP)" in text
+    # A column that keeps its name but changes meaning is said too: saved queries give other numbers.
+    assert "- `marts.criterion_evidence_latest.weight` changes meaning: the weight the published score used." in text
     assert "## CHANGELOG" in (Path(__file__).resolve().parents[1] / "docs" / "warehouse.md").read_text()
 
 
@@ -76,6 +78,8 @@ def test_a_malformed_changes_file_names_the_entry_and_field() -> None:
         parse([{"release": "2026-12", "summary": "x", "renamed": [{"relation": "marts.cities", "old": "a"}]}])
     with pytest.raises(SchemaChangesError, match=r"relation 'cities' should be schema.name"):
         parse([{"release": "2026-12", "summary": "x", "renamed": [{"relation": "cities", "old": "a", "new": "b"}]}])
+    with pytest.raises(SchemaChangesError, match=r"release 2026-12 changed #1 lacks the field 'note'"):
+        parse([{"release": "2026-12", "summary": "x", "changed": [{"relation": "marts.cities", "column": "a"}]}])
     with pytest.raises(SchemaChangesError, match="expected a list of releases"):
         parse({"release": "2026-12"})
 

@@ -35,6 +35,16 @@ class Retype:
 
 
 @dataclass(frozen=True)
+class Changed:
+    """A column that keeps its name but now means something else: saved queries run unchanged and give
+    other numbers, so the release notes must say so."""
+
+    relation: str
+    column: str
+    note: str
+
+
+@dataclass(frozen=True)
 class Release:
     release: str
     summary: str
@@ -42,6 +52,7 @@ class Release:
     retyped: tuple[Retype, ...]
     added: tuple[tuple[str, tuple[str, ...]], ...]
     removed: tuple[str, ...]
+    changed: tuple[Changed, ...] = ()
 
 
 class SchemaChangesError(ValueError):
@@ -80,8 +91,14 @@ def parse(raw: object) -> tuple[Release, ...]:
         added = tuple((_qualified(_field(a, "relation", f"{where} added #{j + 1}"), where),
                        tuple(_field(a, "columns", f"{where} added #{j + 1}", list)))
                       for j, a in enumerate(entry.get("added") or ()))
+        changed = tuple(
+            Changed(relation=_qualified(_field(c, "relation", f"{where} changed #{j + 1}"), where),
+                    column=_field(c, "column", f"{where} changed #{j + 1}"),
+                    note=_field(c, "note", f"{where} changed #{j + 1}").strip())
+            for j, c in enumerate(entry.get("changed") or ()))
         releases.append(Release(release=rel, summary=_field(entry, "summary", where).strip(), renamed=renamed,
-                                retyped=retyped, added=added, removed=tuple(entry.get("removed") or ())))
+                                retyped=retyped, added=added, removed=tuple(entry.get("removed") or ()),
+                                changed=changed))
     return tuple(releases)
 
 
@@ -186,6 +203,8 @@ def changelog_markdown() -> str:
                          "an older warehouse file is converted when the next run is published.")
         for relation, columns in rel.added:
             lines.append(f"- `{relation}` gains " + ", ".join(f"`{c}`" for c in columns) + ".")
+        for c in rel.changed:
+            lines.append(f"- `{c.relation}.{c.column}` changes meaning: {c.note}")
         for removed in rel.removed:
             lines.append(f"- Removed: {removed}.")
         lines.append("")

@@ -73,14 +73,16 @@ def scorecard(con: duckdb.DuckDBPyConnection, city: str) -> dict:
                s.correction_id, s.attested_met, s.attested_by, s.attested_on, s.attested_source, s.probability_web
         FROM marts.criterion_scores_latest s WHERE s.geoid = ? ORDER BY s.practice, s.criterion_id""",
                        [card["geoid"]]).fetchall()
+    # The weight the score used (calibrated or the catalog's) with the catalog's beside it: the one shown
+    # is the one that reproduces the probability.
     evidence = con.execute("""
-        SELECT criterion_id, signal, weight, value, observed, source
+        SELECT criterion_id, signal, weight, catalog_weight, value, observed, source
         FROM marts.criterion_evidence_latest WHERE geoid = ? AND (value > 0 OR NOT observed)
-        ORDER BY criterion_id, weight * value DESC""", [card["geoid"]]).fetchall()
+        ORDER BY criterion_id, contribution DESC NULLS LAST, signal""", [card["geoid"]]).fetchall()
     by_criterion: dict[str, list[dict]] = {}
-    for cid, signal, weight, value, observed, source in evidence:
-        by_criterion.setdefault(cid, []).append({"signal": signal, "weight": weight, "value": round(value, 3),
-                                                 "observed": observed, "source": source})
+    for cid, signal, weight, catalog_weight, value, observed, source in evidence:
+        by_criterion.setdefault(cid, []).append({"signal": signal, "weight": weight, "catalog_weight": catalog_weight,
+                                                 "value": round(value, 3), "observed": observed, "source": source})
     card["criteria"] = [{"criterion_id": c[0], "practice": c[1], "name": c[2], "probability": round(c[3], 4),
                          "coverage": c[4], "core": c[5], "training_topic": c[6],
                          "evidence": by_criterion.get(c[0], []), "attested": _attested(c)} for c in crit]

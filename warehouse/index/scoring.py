@@ -212,6 +212,20 @@ def catalog_rows(model: Model) -> tuple[pd.DataFrame, pd.DataFrame]:
     return crit, weights
 
 
+def used_weight_rows(catalog: Model, used: Model, fold: str | None = None) -> pd.DataFrame:
+    """Per criterion and signal of the catalog: the weight ``used`` scored with, beside the catalog's.
+
+    Stored with every run (marts.criterion_signal_weights_used) because calibration rewrites the weights
+    per fold: without them an explanation of a score would show the catalog's weights, which a calibrated
+    score did not use, and no criterion could be recomputed by hand. ``fold``: the calibration fold of the
+    cities ``used`` scored (None when the run scored with the catalog)."""
+    col = {s: k for k, s in enumerate(SIGNALS)}
+    rows = [{"calibration_fold": fold, "criterion_id": c.id, "signal": sig, "weight": float(used.weights[i, col[sig]]),
+             "catalog_weight": float(w)}
+            for i, c in enumerate(catalog.catalog.criteria) for sig, w in c.evidence]
+    return pd.DataFrame(rows, columns=["calibration_fold", "criterion_id", "signal", "weight", "catalog_weight"])
+
+
 def _city_rows(cities: pd.DataFrame, model: Model, met, earned, cover, odds, certified, v, o) -> pd.DataFrame:
     n = len(model.ids)
     expected = earned.sum(axis=1)

@@ -244,14 +244,11 @@ def load(con: duckdb.DuckDBPyConnection, snapshot: str | None = None) -> ReportD
         LEFT JOIN marts.criteria c ON c.run_id = s.run_id AND c.criterion_id = s.criterion_id
         WHERE s.run_id = ?""", rid)
     scores.sort(key=lambda s: (s["geoid"], order.get(s["criterion_id"], len(order)), s["criterion_id"]))
+    # The same explanation as marts.criterion_evidence_latest, for this run: the weights the scores used.
     signals = rows(con, """
-        SELECT s.geoid, s.criterion_id, w.signal, w.weight, g.value, g.observed, g.source,
-               w.weight * g.value AS contribution
-        FROM marts.criterion_scores s
-        JOIN marts.criterion_signal_weights w ON w.run_id = s.run_id AND w.criterion_id = s.criterion_id
-        JOIN staging.city_signals g ON g.run_id = s.run_id AND g.geoid = s.geoid AND g.signal = w.signal
-        WHERE s.run_id = ?
-        ORDER BY s.geoid, s.criterion_id, contribution DESC NULLS LAST, w.signal""", rid)
+        SELECT geoid, criterion_id, signal, weight, catalog_weight, value, observed, source, contribution
+        FROM marts.criterion_evidence_of(?)
+        ORDER BY geoid, criterion_id, contribution DESC NULLS LAST, signal""", rid)
     by_criterion: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for s in signals:
         by_criterion.setdefault((s["geoid"], s["criterion_id"]), []).append(s)

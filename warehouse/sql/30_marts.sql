@@ -136,6 +136,20 @@ CREATE TABLE IF NOT EXISTS marts.criterion_signal_weights (
     weight       DOUBLE    NOT NULL
 );
 
+-- The weights the published scores used: the catalog's when the run scored with them (calibration_fold
+-- NULL), else one set per fold of the cross-fitted calibration, matched to a city by
+-- marts.city_index.calibration_fold. Stored, not recomputed from marts.calibration_params, so an
+-- explanation reproduces the score exactly (the parameters there are rounded for reading).
+CREATE TABLE IF NOT EXISTS marts.criterion_signal_weights_used (
+    snapshot         DATE      NOT NULL,
+    run_id           VARCHAR   NOT NULL,
+    calibration_fold VARCHAR,
+    criterion_id     VARCHAR   NOT NULL,
+    signal           VARCHAR   NOT NULL,
+    weight           DOUBLE    NOT NULL,
+    catalog_weight   DOUBLE    NOT NULL
+);
+
 CREATE TABLE IF NOT EXISTS marts.criterion_scores (
     snapshot        DATE      NOT NULL,
     run_id          VARCHAR   NOT NULL,

@@ -86,13 +86,33 @@ FROM marts.criterion_scores s
 JOIN ops.latest_run r USING (run_id)
 LEFT JOIN marts.criteria c ON c.run_id = s.run_id AND c.criterion_id = s.criterion_id;
 
+-- Why each criterion probability of one run is what it is: per city, criterion and signal, the weight the
+-- published score used beside the catalog's, the value and the prior, so that
+-- met_probability = min(0.98, 1-(1-prior)*prod(1-weight*value)) can be checked by hand. One definition
+-- for the _latest view and the report's city pages. A calibrated run published before the weights used
+-- were stored shows no weight (NULL) rather than the catalog's, which its score did not use.
+CREATE OR REPLACE MACRO marts.criterion_evidence_of(of_run) AS TABLE
+WITH explained AS (
+    SELECT s.geoid, s.criterion_id, s.probability, w.signal,
+           coalesce(u.weight, CASE WHEN i.scored_with IS DISTINCT FROM 'calibrated' THEN w.weight END) AS weight,
+           g.value, g.observed, g.source, s.snapshot, s.run_id, w.weight AS catalog_weight, s.met_probability,
+           s.prior, c.prior AS catalog_prior
+    FROM marts.criterion_scores s
+    LEFT JOIN marts.city_index i ON i.run_id = s.run_id AND i.geoid = s.geoid
+    JOIN marts.criterion_signal_weights w ON w.run_id = s.run_id AND w.criterion_id = s.criterion_id
+    JOIN staging.city_signals g ON g.run_id = s.run_id AND g.geoid = s.geoid AND g.signal = w.signal
+    LEFT JOIN marts.criterion_signal_weights_used u
+        ON u.run_id = s.run_id AND u.calibration_fold IS NOT DISTINCT FROM i.calibration_fold
+       AND u.criterion_id = w.criterion_id AND u.signal = w.signal
+    LEFT JOIN marts.criteria c ON c.run_id = s.run_id AND c.criterion_id = s.criterion_id
+    WHERE s.run_id = of_run
+)
+SELECT geoid, criterion_id, probability, signal, weight, value, observed, source, weight * value AS contribution,
+       snapshot, run_id, catalog_weight, met_probability, prior, catalog_prior
+FROM explained;
+
 CREATE OR REPLACE VIEW marts.criterion_evidence_latest AS
-SELECT s.geoid, s.criterion_id, s.probability, w.signal, w.weight, g.value, g.observed, g.source,
-       w.weight * g.value AS contribution, s.snapshot, s.run_id
-FROM marts.criterion_scores s
-JOIN ops.latest_run r USING (run_id)
-JOIN marts.criterion_signal_weights w ON w.run_id = s.run_id AND w.criterion_id = s.criterion_id
-JOIN staging.city_signals g ON g.run_id = s.run_id AND g.geoid = s.geoid AND g.signal = w.signal;
+SELECT e.* FROM marts.criterion_evidence_of((SELECT run_id FROM ops.latest_run)) e;
 
 -- Per successful run and city: what changed since the city's previous snapshot. Previous = the latest
 -- successful run of the latest earlier snapshot, of the same kind (sample runs compare with sample runs).

@@ -329,14 +329,23 @@ COMMENT ON COLUMN marts.criteria.prerequisites IS 'Criteria that must be earned 
 COMMENT ON COLUMN marts.criteria.training_topic IS 'NLC/WWC training topic that addresses a gap in this criterion.';
 COMMENT ON COLUMN marts.criteria.standard IS 'Standard version of the catalog.';
 
-COMMENT ON TABLE marts.criterion_signal_weights IS 'Per run, criterion and signal: the weight with which the signal counts as evidence for the criterion.';
+COMMENT ON TABLE marts.criterion_signal_weights IS 'Per run, criterion and signal: the catalog''s hand-set weight with which the signal counts as evidence for the criterion. The scores use these when marts.city_index.scored_with is catalog; under calibration they use marts.criterion_signal_weights_used.';
 COMMENT ON COLUMN marts.criterion_signal_weights.snapshot IS 'Month the run describes.';
 COMMENT ON COLUMN marts.criterion_signal_weights.run_id IS 'Run.';
 COMMENT ON COLUMN marts.criterion_signal_weights.criterion_id IS 'Criterion.';
 COMMENT ON COLUMN marts.criterion_signal_weights.signal IS 'Signal (see staging.city_signals.signal).';
-COMMENT ON COLUMN marts.criterion_signal_weights.weight IS 'Weight in [0, 1].';
+COMMENT ON COLUMN marts.criterion_signal_weights.weight IS 'Weight in [0, 1], as the catalog sets it.';
 
-COMMENT ON TABLE marts.criterion_scores IS 'Per run, city and criterion: the probability the point is earned. Rule: met = 1-(1-prior)*prod(1-weight*value) over the criterion''s signals, capped at 0.98; probability = met * probability(prerequisite). Inputs in staging.city_signals, weights in marts.criterion_signal_weights (see marts.criterion_evidence_latest).';
+COMMENT ON TABLE marts.criterion_signal_weights_used IS 'Per run, calibration fold, criterion and signal: the weight the published scores used. A city''s rows are those of its marts.city_index.calibration_fold (NULL when the run scored with the catalog''s weights). marts.criterion_evidence_latest shows them per city.';
+COMMENT ON COLUMN marts.criterion_signal_weights_used.snapshot IS 'Month the run describes.';
+COMMENT ON COLUMN marts.criterion_signal_weights_used.run_id IS 'Run.';
+COMMENT ON COLUMN marts.criterion_signal_weights_used.calibration_fold IS 'The fold of marts.calibration_params whose fit gave these weights (1..k or all), as in marts.city_index.calibration_fold; NULL when the run scored with the catalog''s weights.';
+COMMENT ON COLUMN marts.criterion_signal_weights_used.criterion_id IS 'Criterion.';
+COMMENT ON COLUMN marts.criterion_signal_weights_used.signal IS 'Signal (see staging.city_signals.signal).';
+COMMENT ON COLUMN marts.criterion_signal_weights_used.weight IS 'Weight in [0, 1] the score used: the catalog''s, or under calibration 1-(1-catalog_weight)^exp(weight_power) with the fold''s weight_power.';
+COMMENT ON COLUMN marts.criterion_signal_weights_used.catalog_weight IS 'The catalog''s hand-set weight (marts.criterion_signal_weights.weight), beside it.';
+
+COMMENT ON TABLE marts.criterion_scores IS 'Per run, city and criterion: the probability the point is earned. Rule: met = 1-(1-prior)*prod(1-weight*value) over the criterion''s signals, capped at 0.98; probability = met * probability(prerequisite). Inputs in staging.city_signals; the weights used in marts.criterion_signal_weights_used (calibrated or the catalog''s, see marts.city_index.scored_with), the prior used in prior; marts.criterion_evidence_latest shows both per city.';
 COMMENT ON COLUMN marts.criterion_scores.snapshot IS 'Month the run describes.';
 COMMENT ON COLUMN marts.criterion_scores.run_id IS 'Run.';
 COMMENT ON COLUMN marts.criterion_scores.geoid IS 'City.';
@@ -344,7 +353,7 @@ COMMENT ON COLUMN marts.criterion_scores.criterion_id IS 'Criterion.';
 COMMENT ON COLUMN marts.criterion_scores.practice IS 'Practice code.';
 COMMENT ON COLUMN marts.criterion_scores.probability IS 'Chance the point is earned, prerequisites included; a city''s expected_points is the sum of these.';
 COMMENT ON COLUMN marts.criterion_scores.met_probability IS 'Chance the criterion is met on its own evidence, before prerequisites.';
-COMMENT ON COLUMN marts.criterion_scores.prior IS 'Prior used when no evidence is found.';
+COMMENT ON COLUMN marts.criterion_scores.prior IS 'Prior the score used (the chance without evidence): the catalog''s (marts.criteria.prior), or the calibrated one when scored_with is calibrated.';
 COMMENT ON COLUMN marts.criterion_scores.evidence_count IS 'Signals with a non-zero value among the criterion''s evidence.';
 COMMENT ON COLUMN marts.criterion_scores.coverage IS 'Share of the criterion''s evidence weight whose source was read (null for criteria no public evidence can show).';
 COMMENT ON COLUMN marts.criterion_scores.core IS 'Core criterion.';
@@ -370,7 +379,8 @@ COMMENT ON COLUMN marts.city_index.top_gaps IS 'JSON list of the three unearned 
 
 COMMENT ON VIEW marts.city_index_latest IS 'marts.city_index rows of the latest successful run.';
 COMMENT ON VIEW marts.criterion_scores_latest IS 'marts.criterion_scores of the latest run with criterion names and training topics.';
-COMMENT ON VIEW marts.criterion_evidence_latest IS 'Why each criterion probability is what it is: per city, criterion and signal, the weight, the value, whether it was observed, its source and its contribution.';
+COMMENT ON VIEW marts.criterion_evidence_latest IS 'Why each criterion probability is what it is: per city, criterion and signal, the weight the score used (beside the catalog''s), the value, whether it was observed, its source and its contribution, with the prior used; met_probability = min(0.98, 1-(1-prior)*prod(1-weight*value)) over the criterion''s rows, unless an attested correction decided it (marts.criterion_scores.correction_id).';
+COMMENT ON MACRO TABLE marts.criterion_evidence_of IS 'marts.criterion_evidence_latest for one run (of_run): what the report''s city pages show.';
 COMMENT ON COLUMN marts.city_index.next_tier IS 'The tier above the higher of the predicted and the certified tier: a certified tier is a floor for outreach, so a certified Silver city works toward Gold (null at platinum). Tier odds and predicted_tier do not use the label.';
 COMMENT ON COLUMN marts.city_index.p_next_tier IS 'Probability of reaching at least next_tier now.';
 COMMENT ON COLUMN marts.city_index.p_next_tier_if_gaps_closed IS 'Exact probability of at least next_tier if the criteria in top_gaps were met: what a targeted push could achieve.';
@@ -443,7 +453,7 @@ COMMENT ON COLUMN marts.calibration.positives IS 'Certified cities (Silver or be
 COMMENT ON COLUMN marts.calibration.detail IS 'Why not computed, the verdict in words, or a sample-data note.';
 COMMENT ON COLUMN marts.calibration.is_sample IS 'True when the run used the built-in synthetic sample.';
 
-COMMENT ON TABLE marts.calibration_params IS 'Per run and practice: the adjustment fitted to every eligible labelled city. weight'' = 1-(1-weight)^exp(weight_power); prior'' = sigmoid(logit(prior)+prior_shift). Not applied to published scores.';
+COMMENT ON TABLE marts.calibration_params IS 'Per run, fold and practice: the adjustment fitted to the eligible labelled cities (fold all: every one; 1..k: all but that fold''s). weight'' = 1-(1-weight)^exp(weight_power); prior'' = sigmoid(logit(prior)+prior_shift). Applied to the published scores only when the run adopts the fit (marts.calibration, metric adopted): each city with the fold in its marts.city_index.calibration_fold; the weights that gives are in marts.criterion_signal_weights_used.';
 COMMENT ON COLUMN marts.calibration_params.fold IS 'all: the fit on every eligible city; 1..k: the fit without that fold (what its cities are scored with when the fit is published).';
 COMMENT ON COLUMN marts.calibration_params.snapshot IS 'Month the run describes.';
 COMMENT ON COLUMN marts.calibration_params.run_id IS 'Run.';
@@ -525,6 +535,10 @@ COMMENT ON COLUMN marts.city_portals_latest.best_updated_365d_share IS 'Highest 
 COMMENT ON COLUMN marts.city_portals_latest.other_portals IS 'Portals found but not credited, each with its scope (county, state, regional...), semicolon-separated.';
 COMMENT ON COLUMN marts.city_portals_latest.unreachable_probes IS 'Portal probes that got no answer: leads that could not be checked (unknown, not absent).';
 COMMENT ON COLUMN marts.criterion_evidence_latest.contribution IS 'weight x value: how much this signal explains the criterion (noisy-OR term).';
+COMMENT ON COLUMN marts.criterion_evidence_latest.weight IS 'Weight the published score used: calibrated when marts.city_index.scored_with is calibrated (the fit of the city''s calibration_fold), else the catalog''s. Before schema release 2026-12 this column showed the catalog''s weight whatever the run used. NULL for a calibrated run published before the weights used were stored.';
+COMMENT ON COLUMN marts.criterion_evidence_latest.catalog_weight IS 'The catalog''s hand-set weight (marts.criterion_signal_weights), beside the one used.';
+COMMENT ON COLUMN marts.criterion_evidence_latest.prior IS 'Prior the score used (marts.criterion_scores.prior): calibrated or the catalog''s, like weight.';
+COMMENT ON COLUMN marts.criterion_evidence_latest.catalog_prior IS 'The catalog''s hand-set prior (marts.criteria.prior), beside the one used.';
 COMMENT ON COLUMN marts.criterion_scores_latest.criterion_name IS 'Name of the criterion in the standard.';
 COMMENT ON COLUMN marts.outreach_targets.rank IS 'Rank among the targets: highest P(next tier if the top gaps were closed) first, then P(next tier) now, then geoid.';
 COMMENT ON COLUMN marts.outreach_targets.population_band IS 'Population band: 30k-50k, 50k-100k, 100k-250k, 250k-500k or 500k+.';
