@@ -151,7 +151,9 @@ def readiness_index(context: dg.AssetExecutionContext, cities: pd.DataFrame, por
         city_index, cities, crawl_summaries, min_coverage=settings.outreach_min_coverage,
         min_chance=settings.outreach_min_chance, names=text.names, portals=portals)], axis=1)
     city_index = pd.concat([city_index, why_call_columns(city_index, evidence, portals, text,
-                                                         settings.outreach_min_gap_gain)], axis=1)
+                                                         settings.outreach_min_gap_gain,
+                                                         attested_corrections[attested_corrections["applied"]])],
+                           axis=1)
     signals = signal_rows(values, observed, source)
     criteria, weights = catalog_rows(model)
     yield dg.Output(signals, "city_signals", metadata=table_metadata(

@@ -271,3 +271,23 @@ def test_a_website_unknown_because_its_sources_failed_is_not_a_city_without_one(
     assert "could not be read (uscityurl: timeout; wikidata: http_error)" in notes["a"]
     assert "no known official website" not in notes["a"] and "need not be asked" in notes["a"]
     assert notes["b"].startswith("no known official website"), "every source read: the city has none listed"
+
+
+def test_why_call_says_which_criteria_staff_corrections_decide() -> None:
+    """Staff recorded PA1 not met (the dashboard was a vendor's demo); the city then ranked first and its
+    sentence still read 'Publishes performance reports' with no word of the correction."""
+    from warehouse.index.why_call import CatalogText, why_call_columns
+
+    index = pd.DataFrame([{"geoid": "a", "outreach_status": "target", "next_tier": "silver",
+                           "blocked_by_core": None, "top_gaps": "[]"},
+                          {"geoid": "b", "outreach_status": "target", "next_tier": "silver",
+                           "blocked_by_core": None, "top_gaps": "[]"}])
+    evidence = pd.DataFrame([{"geoid": "a", "kind": "performance_reporting", "confidence": 0.9,
+                              "url": "https://a.example/dashboard"}])
+    attested = pd.DataFrame([{"geoid": "a", "criterion_id": "PA1", "met": False},
+                             {"geoid": "a", "criterion_id": "DM1", "met": True}])
+    out = why_call_columns(index, evidence, pd.DataFrame(), CatalogText.from_catalog(MODEL.catalog),
+                           attested=attested)
+    assert out["why_call"].iloc[0].startswith("Publishes performance reports; staff corrections decide DM1 (met) "
+                                              "and PA1 (not met)")
+    assert "staff corrections" not in out["why_call"].iloc[1]

@@ -65,9 +65,12 @@ class Published:
 
 
 def why_call(published: Sequence[Published], gaps: Sequence[Mapping], next_tier: str | None,
-             blocked: str | None, text: CatalogText, min_gain: float = MIN_GAP_GAIN) -> tuple[str, list[dict]]:
+             blocked: str | None, text: CatalogText, min_gain: float = MIN_GAP_GAIN,
+             attested: Sequence[tuple[str, bool]] = ()) -> tuple[str, list[dict]]:
     """(sentence, links) for one city: ``published`` in the order to name them, ``gaps`` its top gaps (only
-    those marked as mattering are named, core first), ``blocked`` its blocking core criteria ("DM1, LC1")."""
+    those marked as mattering are named, core first), ``blocked`` its blocking core criteria ("DM1, LC1"),
+    ``attested`` the criteria staff corrections decide (id, met): said next to what the web shows, so a
+    call never rests on evidence staff have overruled without saying so."""
     if published:
         named = [p.phrase for p in published[:MAX_NAMED]]
         extra = len(published) - len(named)
@@ -78,6 +81,9 @@ def why_call(published: Sequence[Published], gaps: Sequence[Mapping], next_tier:
     blockers = [c.strip() for c in (blocked or "").split(",") if c.strip()]
     others = [g for g in gaps if g.get("criterion_id") not in blockers]
     parts = [first]
+    if attested:
+        parts.append("staff corrections decide " + _and([f"{cid} ({'met' if met else 'not met'})"
+                                                         for cid, met in attested]) + " (cdpi correct --list)")
     if blockers:
         parts.append(core_gating(", ".join(blockers), next_tier, text.names))
     rest = others if blockers else gaps
@@ -131,10 +137,15 @@ def published_practices(evidence: pd.DataFrame, portals: pd.DataFrame) -> dict[s
 
 
 def why_call_columns(index: pd.DataFrame, evidence: pd.DataFrame, portals: pd.DataFrame, text: CatalogText,
-                     min_gain: float = MIN_GAP_GAIN) -> pd.DataFrame:
+                     min_gain: float = MIN_GAP_GAIN, attested: pd.DataFrame | None = None) -> pd.DataFrame:
     """(why_call, why_call_links as JSON) per row of ``index``; None for cities with no sentence (no next
-    tier, or not observed: their outreach note says what to check instead)."""
+    tier, or not observed: their outreach note says what to check instead). ``attested``: the corrections
+    applied in the run (geoid, criterion_id, met)."""
     published = published_practices(evidence, portals)
+    decided: dict[str, list[tuple[str, bool]]] = {}
+    if attested is not None and len(attested):
+        for r in attested.sort_values(["geoid", "criterion_id"]).itertuples():
+            decided.setdefault(str(r.geoid), []).append((str(r.criterion_id), bool(r.met)))
     sentences: list[str | None] = []
     links: list[str | None] = []
     for row in index.itertuples():
@@ -144,7 +155,7 @@ def why_call_columns(index: pd.DataFrame, evidence: pd.DataFrame, portals: pd.Da
             continue
         blocked = row.blocked_by_core if isinstance(row.blocked_by_core, str) else None
         sentence, found = why_call(published.get(str(row.geoid), []), json.loads(row.top_gaps or "[]"),
-                                   row.next_tier, blocked, text, min_gain)
+                                   row.next_tier, blocked, text, min_gain, decided.get(str(row.geoid), ()))
         sentences.append(sentence)
         links.append(json.dumps(found))
     return pd.DataFrame({"why_call": sentences, "why_call_links": links}, index=index.index)
