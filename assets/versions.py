@@ -19,7 +19,7 @@ from sources.portals.scope import RULES_FILE as SCOPE_FILE
 from warehouse.index.scoring import RULE as SCORING_RULE
 
 #: Bump when the crawl or the text extraction changes what a page yields (rules.yaml is hashed anyway).
-EXTRACTION_VERSION = "2026.12.07.2"
+EXTRACTION_VERSION = "2026.12.07.3"
 #: Bump when the portal survey's code changes what a city's portals yield (signals.yaml and scope.yaml are
 #: hashed anyway). "2" was the portal assets' fixed code version before the files were hashed.
 PORTALS_CODE_VERSION = "2"

@@ -11,7 +11,7 @@ import pytest
 from pipelines.cli import main as cli
 from sources.criteria.catalog import load_catalog
 from sources.evidence.classify import KINDS, classify, load_rules, snippet
-from sources.evidence.documents import from_html, from_pdf, from_text, load, sniff
+from sources.evidence.documents import DEFAULT_PDF_PAGES, from_html, from_pdf, from_text, load, sniff
 from sources.evidence.evaluate import macro_f1, score
 
 PAGE = """<!DOCTYPE html><html><head><title>Performance Dashboard | City of Marlow Springs</title></head><body>
@@ -169,6 +169,12 @@ def test_rules_file_names_exactly_the_seven_kinds_and_every_kind_maps_to_criteri
     assert tuple(rules.kinds) == KINDS
     catalog = load_catalog()
     assert all(catalog.for_signal(k) for k in KINDS)
+    # An evidence row lists every criterion its kind counts toward, however small the weight: the city page
+    # showed a 0.2-weighted signal among a criterion's inputs and no page in its Evidence column.
+    for kind in KINDS:
+        weighted = {c.id for c in catalog.criteria for signal, w in c.evidence if signal == kind and w > 0}
+        assert set(catalog.for_signal(kind)) == weighted, kind
+    assert any(w < 0.3 for c in catalog.criteria for signal, w in c.evidence if signal in KINDS)
 
 
 def test_scores_count_every_kind_and_macro_f1_ignores_kinds_never_seen() -> None:
@@ -210,9 +216,11 @@ def test_pdfs_are_read_page_by_page_within_the_cap(tmp_path: Path, capsys: pytes
     assert doc.error is None and doc.pages and doc.pages > 3 and "data inventory" in doc.text
     assert from_pdf(data, max_pages=2).pages == 2
     assert "open_data_policy" in {e.kind for e in classify(doc)}
-    # A decompression bomb on page 2 costs page 2 only: page 1 is read, the error recorded.
+    # A decompression bomb on page 2 costs page 2 only: page 1 and the pages after it are read (up to the
+    # page cap), the error recorded.
     bombed = from_pdf(bomb_pdf(policy, title="Open Data Policy"))
-    assert bombed.pages == 1 and "data inventory" in bombed.text and "page 2" in (bombed.error or "")
+    assert bombed.pages == DEFAULT_PDF_PAGES - 1 and "data inventory" in bombed.text and "Appendix" in bombed.text
+    assert (bombed.error or "").startswith("page 2 unreadable (LimitReachedError")
     path = tmp_path / "policy.pdf"
     path.write_bytes(data)
     assert cli(["classify", str(path)]) == 0

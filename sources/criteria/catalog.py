@@ -54,9 +54,10 @@ class Catalog:
     def by_id(self) -> dict[str, Criterion]:
         return {c.id: c for c in self.criteria}
 
-    def for_signal(self, signal: str, min_weight: float = 0.3) -> list[str]:
-        """Criterion ids a signal is real evidence for (weight >= ``min_weight``), strongest first."""
-        hits = [(w, c.id) for c in self.criteria for s, w in c.evidence if s == signal and w >= min_weight]
+    def for_signal(self, signal: str, min_weight: float = 0.0) -> list[str]:
+        """Criterion ids a signal counts toward (weight above ``min_weight``), strongest first. Every weight
+        the score uses, however small: a page that moves a criterion's probability is listed as its evidence."""
+        hits = [(w, c.id) for c in self.criteria for s, w in c.evidence if s == signal and w > min_weight]
         return [cid for _, cid in sorted(hits, key=lambda t: (-t[0], t[1]))]
 
 
