@@ -43,9 +43,13 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
-    except BrokenPipeError:   # output piped into head & co.: stop quietly, as Unix tools do
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 0
+    except BrokenPipeError as exc:
+        if _stdout_closed():  # output piped into head & co.: stop quietly, as Unix tools do
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return 0
+        # Another pipe broke (a worker process, a helper): a failure, never a quiet success.
+        print(f"cdpi: error: {_os_error(exc)}", file=sys.stderr)
+        return EXIT_FAILED
     except (CliError, FileNotFoundError) as exc:
         print(f"cdpi: error: {exc}", file=sys.stderr)
         return EXIT_FAILED
@@ -61,6 +65,19 @@ def main(argv: list[str] | None = None) -> int:
             print(f"cdpi: error: {exc}", file=sys.stderr)
             return EXIT_FAILED
         raise
+
+
+def _stdout_closed() -> bool:
+    """Whether standard output's reader has gone (a pipe whose reading end is closed reports an error when
+    polled): then a broken pipe is the reader's choice, not the command's failure."""
+    import select
+
+    try:
+        poller = select.poll()
+        poller.register(sys.stdout.fileno(), select.POLLOUT)
+        return any(events & select.POLLERR for _, events in poller.poll(0))
+    except (AttributeError, OSError, ValueError):    # no poll here, or no real standard output
+        return True
 
 
 def _os_error(exc: OSError) -> str:

@@ -116,3 +116,40 @@ def test_a_corrections_csv_saved_by_excel_on_windows_is_read_and_a_stray_comma_n
                         '"the city\u2019s own page"\n'.encode("cp1252"))
     code, _, err = _run(capsys, "correct", "--home", str(sample_home), "--batch", str(windows), "--by", "staff")
     assert "read as Windows-1252" in err and "no city 'Caf\u00e9 Town, MD'" in err and code == 1
+
+
+def _closed_check(reader_open: bool) -> str:
+    """_stdout_closed() in a process whose standard output is a pipe, with its reader open or gone."""
+    import subprocess
+    import sys
+
+    code = ("import os, sys\n"
+            "r, w = os.pipe()\n"
+            f"{'' if reader_open else 'os.close(r)'}\n"
+            "os.dup2(w, 1)\n"
+            "from pipelines.cli import _stdout_closed\n"
+            "sys.stderr.write(str(_stdout_closed()))\n")
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                          cwd=Path(__file__).parent.parent).stderr
+
+
+def test_only_a_closed_standard_output_makes_a_broken_pipe_quiet() -> None:
+    """`cdpi ... | head` ends quietly; any other broken pipe (a worker's, a helper's) is a failure: a run
+    that lost its resource tracker's pipe had exited 0 after its banner line."""
+    assert _closed_check(reader_open=False) == "True"
+    assert _closed_check(reader_open=True) == "False"
+
+
+def test_output_piped_into_head_ends_quietly(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    page = tmp_path / "page.html"
+    page.write_text("<html><body><p>The city publishes its open data portal with 120 datasets.</p>"
+                    "<p>Our open data policy requires every department to publish its data.</p></body></html>")
+    cdpi = [sys.executable, "-c", "import sys; from pipelines.cli import main; sys.exit(main(sys.argv[1:]))"]
+    proc = subprocess.Popen([*cdpi, "classify", "--explain", str(page)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, cwd=Path(__file__).parent.parent)
+    proc.stdout.close()                    # the reader goes before anything is written
+    err = proc.stderr.read().decode()
+    assert proc.wait() == 0 and "Broken pipe" not in err, err
