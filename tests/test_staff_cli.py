@@ -146,6 +146,15 @@ def test_export_writes_every_mart_with_a_manifest(sample_home: Path, capsys, tmp
                                        [str(folder / "marts.city_index.parquet")]).fetchone()[0]
     assert parquet == latest
     assert len(pd.read_csv(folder / "marts.city_index.csv")) == latest
+    # CSV has no types: the manifest gives each column's, so codes keep their leading zeros when read so.
+    columns = files["marts.city_index.csv"]["columns"]
+    assert columns["geoid"] == "VARCHAR" and columns["snapshot"] == "DATE" and "dtype" in manifest["csv_column_types"]
+    typed = pd.read_csv(folder / "marts.city_index.csv",
+                        dtype={c: str for c, t in columns.items() if t == "VARCHAR"})
+    con = duckdb.connect(str(WarehousePaths(sample_home).published), read_only=True)
+    geoids = sorted(g for (g,) in con.execute("SELECT geoid FROM marts.city_index_latest").fetchall())
+    con.close()
+    assert sorted(typed["geoid"]) == geoids and any(g.startswith("0") for g in geoids)
     # A second export replaces the folder whole; a bad month is a clear error.
     assert _run(capsys, "export", "--home", str(sample_home), "--out", str(tmp_path), "--format", "csv")[0] == 0
     leftovers = [p for p in tmp_path.iterdir() if p.name.startswith(".") and not p.name.endswith(".lock")]

@@ -35,6 +35,13 @@ CSV_TEXT_NOTE = ("In the CSV files, a text cell that begins with =, +, -, @, a t
                  "it as a formula. Numbers are written as they are. The Parquet files hold the exact text.")
 
 
+#: CSV has no types: a reader guessing them turns codes with leading zeros into numbers.
+CSV_TYPES_NOTE = ("CSV carries no types: each file's columns and their warehouse types are listed under files. "
+                  "Codes such as geoid and place_fips are text with leading zeros (state 01-09): read them as "
+                  "text, e.g. pandas read_csv(..., dtype={'geoid': str}) or DuckDB read_csv(..., "
+                  "types={'geoid': 'VARCHAR'}), or use the Parquet files, which keep every type.")
+
+
 @dataclass(frozen=True)
 class ExportSummary:
     folder: Path
@@ -82,8 +89,10 @@ def export_snapshot(paths: WarehousePaths, snapshot: str | None = None, out: Pat
                 queries.append(("ops.corrections", f"SELECT * FROM ops.corrections WHERE run_id = '{run_id}'"))
             if is_latest:
                 queries += [(f"marts.{v}", f"SELECT * FROM marts.{v}") for v in LATEST_ONLY_VIEWS]
+            types: dict[str, dict[str, str]] = {}
             for name, query in queries:
                 rows = count(con, f"SELECT count(*) FROM ({query})")
+                columns = {c: t for c, t, *_ in con.execute(f"DESCRIBE {query}").fetchall()}
                 for fmt in formats:
                     path = work / f"{name}.{fmt}"
                     if fmt == "parquet":
@@ -92,6 +101,7 @@ def export_snapshot(paths: WarehousePaths, snapshot: str | None = None, out: Pat
                         source, options = neutralized_select(con, query), "FORMAT csv, HEADER"
                     con.execute(f"COPY ({source}) TO {_literal(path)} ({options})")
                     files[path.name] = rows
+                    types[path.name] = columns
             # What a citation needs to name the result and how it was made: the run, its mode and settings
             # (the filters and rules options it ran with), the archives a replay read, the evidence rules.
             settings = (json.loads(config_json) if config_json else {}).get("settings") or {}
@@ -100,12 +110,14 @@ def export_snapshot(paths: WarehousePaths, snapshot: str | None = None, out: Pat
                         "settings": settings, "replay_sources": list(replayed),
                         "latest_only_views": list(LATEST_ONLY_VIEWS) if is_latest else [],
                         "source": paths.published.name,
-                        "files": {n: {"rows": r, "sha256": _sha256(work / n)} for n, r in sorted(files.items())}}
+                        "files": {n: {"rows": r, "sha256": _sha256(work / n), "columns": types[n]}
+                                  for n, r in sorted(files.items())}}
             if not is_latest:
                 manifest["latest_only_views_note"] = (f"{', '.join(LATEST_ONLY_VIEWS)} are not exported: they "
                                                       "describe the latest run only, and this snapshot's run is not it")
             if "csv" in formats:
                 manifest["csv_text_cells"] = CSV_TEXT_NOTE
+                manifest["csv_column_types"] = CSV_TYPES_NOTE
             (work / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     finally:
         con.close()
