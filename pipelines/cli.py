@@ -133,6 +133,10 @@ def cmd_run(args: argparse.Namespace) -> int:
             raise CliError(f"cannot replay: {exc}") from None
     if args.min_delay is not None:
         fetcher_kwargs["min_delay_s"] = args.min_delay
+    if paths.published.exists():   # a damaged file stops the run now, not at publish after hours of fetching
+        from warehouse.publish import verify_readable
+
+        verify_readable(paths.published)
     if args.cities and not Path(args.cities).exists():
         raise CliError(f"city list not found: {args.cities}")
     settings = RunSettings(

@@ -264,3 +264,24 @@ def test_the_schema_is_applied_whole_or_not_at_all(tmp_path: Path, monkeypatch: 
         assert con.execute(user_relations).fetchone()[0] > 10
     finally:
         con.close()
+
+
+def test_a_damaged_published_file_stops_a_run_at_once_and_is_never_published_over(sample_home: Path,
+                                                                                   tmp_path: Path, capsys) -> None:
+    """A published file cut to a third opened without complaint: a run crawled to the end and failed at
+    publish, and the failure record was then published over the damaged file, leaving a file that no
+    command could read. Now the run stops before any fetch, and no build copied from it is published."""
+    from pipelines.cli import main as cli
+
+    paths = WarehousePaths(tmp_path)
+    whole = WarehousePaths(sample_home).published.read_bytes()
+    paths.published.write_bytes(whole[: len(whole) // 3])
+    before = _digest(paths.published)
+    assert cli(["run", "--sample", "--limit", "2", "--home", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert "cannot be read" in err and "move it aside" in err and "Traceback" not in err
+    assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir()), "nothing was fetched"
+    with pytest.raises(WarehouseError, match="cannot be read"):
+        record_run_failure(paths, "r-1", "monthly_refresh", "published_warehouse", "boom")
+    assert _digest(paths.published) == before
+    assert not list(tmp_path.glob(".warehouse.duckdb.build-*"))
