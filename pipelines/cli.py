@@ -102,6 +102,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         WarehouseResource,
         sample_archive,
     )
+    from pipelines.runlock import HomeBusy
     from sources.evidence.reading import started_early
 
     warehouse = WarehouseResource(home=str(args.home) if args.home else "")
@@ -170,10 +171,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     # records go to the run's log file, the terminal keeps the progress and the summary. The crawl's page
     # readers start now when the crawl runs in this process: they load while the earlier steps run.
     with started_early(crawl.readers() if args.workers <= 1 else 0):
-        outcome = run_refresh(resources, partition, mode, workers=args.workers, steps=not args.quiet,
-                              progress=not args.quiet, on_abandoned=lambda run_id: _err(
-                                  f"cdpi run: run {run_id} was left unfinished by a process that is gone; "
-                                  "marked failed (see ops.run_failures)"))
+        try:
+            outcome = run_refresh(resources, partition, mode, workers=args.workers, steps=not args.quiet,
+                                  progress=not args.quiet, on_abandoned=lambda run_id: _err(
+                                      f"cdpi run: run {run_id} was left unfinished by a process that is gone; "
+                                      "marked failed (see ops.run_failures)"))
+        except HomeBusy as exc:   # nothing of this run started: no Dagster run, no failure to record
+            raise CliError(str(exc)) from None
     if not outcome.success:
         raise CliError(f"run {outcome.run_id} failed at {outcome.step or 'an unknown step'}: {outcome.message} "
                        f"(recorded in ops.run_failures" + (f"; full log: {outcome.log})" if outcome.log else ")"))

@@ -27,6 +27,7 @@ from assets.report import outreach_report
 from assets.universe import census_places, cities, uscityurl_websites, wikidata_websites
 from pipelines.progress import lines_in_step_processes, step_lines
 from pipelines.resources import CrawlSettings, FetcherResource, RunSettings, WarehouseResource
+from pipelines.runlock import guarded
 from pipelines.runlog import run_log
 from pipelines.sensors import record_failed_runs
 
@@ -68,12 +69,13 @@ def default_resources(warehouse: WarehouseResource | None = None, fetcher: Fetch
 def executor(choice: str | None = None) -> dg.ExecutorDefinition:
     """``CDPI_EXECUTOR``: in_process (default: one process, what `cdpi run` uses) or multiprocess (each
     step its own process, so the crawl shards run side by side; steps that do not depend on each other
-    overlap too). The warehouse is still written by the one publish step."""
+    overlap too). The warehouse is still written by the one publish step. Either holds the run's home
+    for the whole run (pipelines/runlock.py): two runs of one home at once would mix their step outputs."""
     choice = choice or os.environ.get("CDPI_EXECUTOR", "in_process")
     if choice == "in_process":
-        return dg.in_process_executor
+        return guarded(dg.in_process_executor)
     if choice == "multiprocess":
-        return dg.multiprocess_executor
+        return guarded(dg.multiprocess_executor)
     raise ValueError(f"CDPI_EXECUTOR must be in_process or multiprocess, not {choice!r}")
 
 

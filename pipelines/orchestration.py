@@ -6,6 +6,7 @@ set of resources and a finished (or failed) run lives here."""
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +15,7 @@ import dagster as dg
 
 from pipelines.instance import launcher_tags, run_instance, settle_abandoned_runs
 from pipelines.progress import STEP_PROCESS_LINES, terminal_progress
+from pipelines.runlock import holding_home
 from pipelines.runlog import detach as detach_run_log
 from warehouse.paths import WarehousePaths
 from warehouse.publish import record_run_failure
@@ -33,11 +35,15 @@ def run_refresh(resources: dict, partition: str, mode: str, *, workers: int = 1,
     """The job ``monthly_refresh`` for ``partition`` with ``resources``, recorded in the home's Dagster
     instance (so `cdpi dev` shows it). Runs a previous process left unfinished are marked failed first
     (``on_abandoned`` hears of each). ``workers`` > 1 splits the website crawl over that many processes.
-    ``steps``: one terminal line per finished step; ``progress``: live progress bars."""
+    ``steps``: one terminal line per finished step; ``progress``: live progress bars. Raises HomeBusy
+    (pipelines/runlock.py) when another run is using the home."""
     paths: WarehousePaths = resources["warehouse"].paths()
+    # The home first: a second run of it is refused here, before it starts anything (HomeBusy). A run in
+    # one process has its id now; a sharded run's executor fills it in when Dagster assigns it.
+    run_id = str(uuid.uuid4()) if workers <= 1 else ""
     try:
         loggers = run_loggers(paths, steps=steps)
-        with run_instance(paths) as instance, terminal_progress(enabled=progress):
+        with holding_home(paths, run_id), run_instance(paths) as instance, terminal_progress(enabled=progress):
             for abandoned in settle_abandoned_runs(instance, record_failure=lambda run_id: record_run_failure(
                     paths, run_id, "cdpi run", None, "the run's process ended without finishing it (killed or "
                     "restarted)", once=True)):
@@ -45,7 +51,7 @@ def run_refresh(resources: dict, partition: str, mode: str, *, workers: int = 1,
             if workers > 1:
                 result = _run_sharded(workers, resources, partition, mode, instance, loggers)
             else:
-                result = _run_in_process(resources, partition, mode, instance, loggers)
+                result = _run_in_process(resources, partition, mode, instance, loggers, run_id)
     finally:
         detach_run_log()
     if result.success:
@@ -65,14 +71,14 @@ def run_loggers(paths: WarehousePaths, steps: bool = True) -> dict:
             **({"steps": {}} if steps else {})}
 
 
-def _run_in_process(resources: dict, partition: str, mode: str, instance, loggers: dict):
+def _run_in_process(resources: dict, partition: str, mode: str, instance, loggers: dict, run_id: str):
     """The job `monthly_refresh` with this run's resources, every step in this process, recorded in
     ``instance``: the same job the schedule runs, so the UI lists both together."""
     from pipelines.definitions import ALL_ASSETS, build_definitions
 
     job = build_definitions(ALL_ASSETS, "in_process", resources).resolve_job_def("monthly_refresh")
     return job.execute_in_process(
-        run_config={"loggers": loggers}, instance=instance,
+        run_config={"loggers": loggers}, instance=instance, run_id=run_id,
         partition_key=partition, raise_on_error=False, tags={"cdpi/mode": mode, **launcher_tags()})
 
 

@@ -33,6 +33,16 @@ class WarehousePaths:
         return self.home / ".warehouse.lock"
 
     @property
+    def run_lock(self) -> Path:
+        """Held by the one run using the home (pipelines/runlock.py): its steps share files in it."""
+        return self.home / ".run.lock"
+
+    @property
+    def run_holder(self) -> Path:
+        """Who holds ``run_lock``: run id, start and process, for the message a refused run prints."""
+        return self.home / ".run.lock.json"
+
+    @property
     def runs(self) -> Path:
         return self.home / "runs"
 
