@@ -63,6 +63,10 @@ def main(argv: list[str] | None = None) -> int:
 
         if isinstance(exc, WarehouseError | duckdb.Error):
             print(f"cdpi: error: {exc}", file=sys.stderr)
+            if isinstance(exc, duckdb.BinderException | duckdb.CatalogException) and args.func is not cmd_sql:
+                # Our own query missing a column or a table: a file an older cdpi published, not yet migrated.
+                print("cdpi: the published warehouse may predate this version of cdpi: the next `cdpi run` "
+                      "brings its schema up to date", file=sys.stderr)
             return EXIT_FAILED
         raise
 
@@ -497,7 +501,8 @@ def cmd_city(args: argparse.Namespace) -> int:
     elif status == "longer_path":
         print(f"longer path: {card['outreach_note']}")
     if card.get("corrections_applied"):
-        print(f"{card['corrections_applied']} criteria decided by attested corrections (cdpi correct --list); "
+        n = card["corrections_applied"]
+        print(f"{n} criteri{'on' if n == 1 else 'a'} decided by attested corrections (cdpi correct --list); "
               f"from the web evidence alone: {card['expected_points_web']:.1f} expected points, "
               f"tier {card['predicted_tier_web']}")
     print(_change_line(card.get("change")))

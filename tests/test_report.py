@@ -611,3 +611,17 @@ def test_a_city_not_observed_says_so_before_any_figure(report, sample_home):
     assert str(escape(note)) in page[banner:banner + 1000] and banner < page.index("chance of")
     (target,), = query(sample_home, "SELECT geoid FROM marts.outreach_targets ORDER BY rank LIMIT 1")
     assert "Not observed this month" not in (site / "cities" / f"{target}.html").read_text(encoding="utf-8")
+
+
+def test_a_home_page_that_failed_is_said_in_words(report, sample_home):
+    """A city page read 'home page blocked address in this run': a fetch outcome's code, not what happened."""
+    from warehouse.report.render import OUTCOME_WORDS
+
+    _, site = report
+    rows = query(sample_home, "SELECT geoid, homepage_outcome FROM marts.cities_latest WHERE website_url IS NOT "
+                              "NULL AND homepage_outcome <> 'ok' ORDER BY geoid")
+    assert rows
+    for geoid, outcome in rows:
+        page = (site / "cities" / f"{geoid}.html").read_text(encoding="utf-8")
+        assert f"in this run the home page {OUTCOME_WORDS[outcome]}" in page, (geoid, outcome)
+        assert outcome.replace("_", " ") not in page.split("Official website:", 1)[1][:600]

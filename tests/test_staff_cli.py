@@ -372,3 +372,21 @@ def test_a_replay_of_an_archive_cut_short_says_so(tmp_path: Path, capsys) -> Non
     assert code == 0 and "published" in out
     assert "fetches were not in the archive: is it the whole archive" in err, err
     assert "5 of 5 cities have no website this month because the lists of city websites could not be read" in err
+
+
+def test_city_without_its_comma_and_a_warehouse_of_an_older_version(sample_home: Path, tmp_path: Path,
+                                                                   capsys) -> None:
+    """'alder heights md' (the comma left out) found no city; a warehouse an older cdpi published failed with
+    DuckDB's binder error and nothing more."""
+    from tests.security_support import _copy_home, _write
+
+    code, out, err = _run(capsys, "city", "--home", str(sample_home), "alder heights md")
+    assert code == 0 and out.startswith("Alder Heights, MD"), err
+    code, _, err = _run(capsys, "city", "--home", str(sample_home), "alder heights")
+    assert code == 1 and "matches 2 cities" in err
+    home = _copy_home(sample_home, tmp_path / "home")
+    _write(home, "DROP VIEW marts.criterion_evidence_latest")
+    code, _, err = _run(capsys, "city", "--home", str(home), "Alder Heights, MD")
+    assert code == 1 and "may predate this version of cdpi" in err
+    code, _, err = _run(capsys, "sql", "--home", str(home), "SELECT nope FROM marts.cities")
+    assert code == 1 and "predate" not in err, "a user's own query's error is theirs"

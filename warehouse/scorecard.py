@@ -8,6 +8,8 @@ import re
 
 import duckdb
 
+from sources.geo import state_by_usps
+
 
 class CityNotFound(LookupError):
     pass
@@ -53,6 +55,12 @@ def find_city(con: duckdb.DuckDBPyConnection, city: str, *, any_run: bool = Fals
     named = [name, state, state]
     rows = (con.execute(_BY_NAME_ANY, named) if any_run else con.execute(_BY_NAME, named)).fetchall()
     cols = [d[0] for d in con.description]
+    head, _, last = name.rpartition(" ")
+    if not rows and state is None and head and state_by_usps(last) is not None:
+        # "Alder Heights MD", the comma left out: the last word read as the state, once the whole name failed.
+        named = [head.strip(), last.upper(), last.upper()]
+        rows = (con.execute(_BY_NAME_ANY, named) if any_run else con.execute(_BY_NAME, named)).fetchall()
+        cols = [d[0] for d in con.description]
     if not rows:
         like = [f"%{name}%"]
         near = (con.execute(_NEAR_ANY, like) if any_run else con.execute(_NEAR, like)).fetchall()

@@ -56,6 +56,20 @@ def _words(value: object) -> str:
     return "" if value is None else str(value).replace("_", " ")
 
 
+#: A fetch outcome (sources/http/outcomes.py) as staff read it after "home page": what happened, not a code.
+OUTCOME_WORDS = {
+    "http_error": "answered with an error", "timeout": "timed out", "connection_error": "could not be reached",
+    "dns_error": "has a name that does not exist", "robots_disallowed": "refuses crawlers in robots.txt",
+    "blocked_address": "points to a private or reserved network address, which is never fetched",
+    "too_large": "was too large to read", "too_many_redirects": "redirected too many times",
+    "invalid_url": "has an address that is not a web address", "not_archived": "was not in the replayed archive",
+}
+
+
+def _outcome(value: str | None) -> str:
+    return OUTCOME_WORDS.get(str(value), _words(value))
+
+
 def _tier_class(value: str | None) -> str:
     """A CSS class for a tier badge; unknown tiers get the neutral one, never warehouse text as a class."""
     return f"tier-{value}" if value in TIER_LABELS else "tier-unknown"
@@ -65,7 +79,7 @@ def environment() -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.PackageLoader("warehouse.report", "templates"), autoescape=True,
                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters.update(href=safe_href, pct=_pct, num=_num, tier=_tier, tier_class=_tier_class,
-                       words=_words)
+                       words=_words, outcome=_outcome)
     env.globals["standalone"] = False   # a report page; the data dictionary of `cdpi docs --html` says True
     return env
 
