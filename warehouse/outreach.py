@@ -63,32 +63,29 @@ def targets(con: duckdb.DuckDBPyConnection, f: TargetFilter, which: str = "targe
     return frame
 
 
-_TARGETS_SQL = f"""
-    SELECT {', '.join(TARGET_COLUMNS)}
-    FROM marts.outreach_targets
+#: The filters every list takes (a city not observed has no next tier: its query leaves that one out).
+_PLACE = """
     WHERE ($state IS NULL OR state = $state)
       AND ($min_pop IS NULL OR population >= $min_pop)
-      AND ($max_pop IS NULL OR population <= $max_pop)
-      AND ($tier IS NULL OR next_tier = $tier)
+      AND ($max_pop IS NULL OR population <= $max_pop)"""
+_TIER = """
+      AND ($tier IS NULL OR next_tier = $tier)"""
+
+_TARGETS_SQL = f"""
+    SELECT {', '.join(TARGET_COLUMNS)}
+    FROM marts.outreach_targets{_PLACE}{_TIER}
     ORDER BY rank
     LIMIT $limit"""
 
 _LONGER_SQL = f"""
     SELECT {', '.join(LONGER_PATH_COLUMNS)}
-    FROM marts.outreach_longer_path
-    WHERE ($state IS NULL OR state = $state)
-      AND ($min_pop IS NULL OR population >= $min_pop)
-      AND ($max_pop IS NULL OR population <= $max_pop)
-      AND ($tier IS NULL OR next_tier = $tier)
+    FROM marts.outreach_longer_path{_PLACE}{_TIER}
     ORDER BY p_next_tier_if_gaps_closed DESC, geoid
     LIMIT $limit"""
 
 _NOT_OBSERVED_SQL = f"""
     SELECT {', '.join(NOT_OBSERVED_COLUMNS)}
-    FROM marts.outreach_not_observed
-    WHERE ($state IS NULL OR state = $state)
-      AND ($min_pop IS NULL OR population >= $min_pop)
-      AND ($max_pop IS NULL OR population <= $max_pop)
+    FROM marts.outreach_not_observed{_PLACE}
     ORDER BY population DESC NULLS LAST, geoid
     LIMIT $limit"""
 
