@@ -97,6 +97,21 @@ def test_every_table_and_view_column_is_described_in_the_published_warehouse(sam
     assert latest.startswith("Sum of criterion probabilities")
 
 
+def test_no_mart_column_is_a_hugeint_that_pandas_would_read_as_a_float(sample_home) -> None:
+    """A sum in a view is a HUGEINT, which pandas turns into float64: the analyst guide's portal question showed
+    1597.0 datasets. Counts and sums are cast to BIGINT where analysts read them."""
+    from warehouse.paths import WarehousePaths
+
+    published = duckdb.connect(str(WarehousePaths(sample_home).published), read_only=True)
+    try:
+        huge = published.execute("SELECT table_name || '.' || column_name FROM duckdb_columns() WHERE database_name "
+                                 "= current_database() AND schema_name = 'marts' AND data_type = 'HUGEINT'").fetchall()
+        frame = published.execute("SELECT datasets FROM marts.city_portals_latest WHERE datasets IS NOT NULL").df()
+    finally:
+        published.close()
+    assert huge == [] and len(frame) and str(frame["datasets"].dtype) == "int64"
+
+
 def test_targets_show_only_the_gaps_that_matter(con) -> None:
     import json
 

@@ -14,7 +14,7 @@ CREATE OR REPLACE VIEW marts.cities_latest AS
 SELECT c.* FROM marts.cities c JOIN ops.latest_run r USING (run_id);
 
 CREATE OR REPLACE VIEW marts.fetch_outcomes AS
-SELECT run_id, snapshot, outcome, fetches, hosts, bytes, attempts
+SELECT run_id, snapshot, outcome, fetches, hosts, CAST(bytes AS BIGINT) AS bytes, CAST(attempts AS BIGINT) AS attempts
 FROM ops.fetch_summary;
 
 CREATE OR REPLACE VIEW marts.city_websites_latest AS
@@ -29,7 +29,7 @@ WITH credited AS (
            count(*) FILTER (WHERE credited)                                            AS credited_portals,
            string_agg(portal_host, ';' ORDER BY portal_host) FILTER (WHERE credited)   AS credited_hosts,
            string_agg(DISTINCT platform, ';' ORDER BY platform) FILTER (WHERE credited) AS platforms,
-           sum(dataset_count) FILTER (WHERE credited)                                  AS datasets,
+           CAST(sum(dataset_count) FILTER (WHERE credited) AS BIGINT)                  AS datasets,
            max(updated_365d_share) FILTER (WHERE credited)                             AS best_updated_365d_share,
            string_agg(portal_host || ' (' || scope || ')', ';' ORDER BY portal_host)
                FILTER (WHERE NOT credited)                                             AS other_portals
