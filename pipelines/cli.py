@@ -600,6 +600,7 @@ def cmd_targets(args: argparse.Namespace) -> int:
     with _published(args) as con:
         frame = targets(con, TargetFilter(state=args.state, min_population=args.min_pop,
                                           max_population=args.max_pop, tier=args.tier, limit=args.limit), which)
+        sample = con.execute("SELECT is_sample FROM ops.latest_run").fetchone()
     noun = {"targets": "outreach targets", "longer_path": "cities on a longer path",
             "not_observed": "cities not observed"}[which]
     if frame.empty:
@@ -608,6 +609,8 @@ def cmd_targets(args: argparse.Namespace) -> int:
                "limit": args.limit}
     about = {"table": f"{noun} (cdpi targets --list {args.list})",
              "filters": ", ".join(f"{k}={v}" for k, v in filters.items() if v is not None) or "none"}
+    if sample and sample[0]:    # a spreadsheet passed on loses the terminal's banner: its about sheet keeps it
+        about = {"data": "SAMPLE DATA: synthetic cities, not real places", **about}
     if which != "targets":      # listed apart, each with its reason: the note is the column to read
         _write_frame(frame, args.format, args.out, about=about,
                      compact=frame[[c for c in ("city", "state", "population", "next_tier", "p_next_tier_if_gaps_closed",

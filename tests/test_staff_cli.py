@@ -90,6 +90,7 @@ def test_targets_xlsx_is_a_workbook_staff_can_use(sample_home: Path, capsys, tmp
         con.close()
     assert about["run_id"] == run_id and about["snapshot"] == snapshot
     assert about["filters"] == "min_pop=40000, limit=8"
+    assert about["data"].startswith("SAMPLE DATA: synthetic cities"), "a sheet passed on says it is made up"
     sources = [r[1].value for r in book["about"].iter_rows(min_row=2) if r[0].value == "source"]
     assert any("UScityURL" in s and "CC BY 4.0" in s for s in sources)
 
