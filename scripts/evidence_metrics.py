@@ -91,6 +91,7 @@ HISTORY = (
     ("Round 43", "2026.12.07-41", 0.828, 0.925, 131, (0.786, 0.833, 0.889, 0.667, 0.923, 0.733, 0.750)),
     ("Round 44", "2026.12.07-42", 0.828, 0.925, 131, (0.786, 0.833, 0.889, 0.667, 0.923, 0.733, 0.750)),
     ("Round 45", "2026.12.07-43", 0.828, 0.925, 131, (0.786, 0.833, 0.889, 0.667, 0.923, 0.733, 0.750)),
+    ("Round 46", "2026.12.07-44", 0.834, 0.930, 131, (0.786, 0.833, 0.889, 0.667, 0.923, 0.800, 0.750)),
 )
 SUNLIGHT_TOTAL = 146
 
@@ -124,8 +125,9 @@ def evaluate_real(realdata: Path) -> dict | None:
             "sunlight": sunlight_policy_recall(policies) if policies.exists() else None}
 
 
-def _kind_line(s: dict) -> str:
-    return ", ".join(f"{k} {v.recall:.2f}" for k, v in s.items())
+def _kind_cells(s: dict) -> str:
+    """Each kind's recall as table cells, in the order of ``KINDS``."""
+    return " | ".join(f"{s[k].recall:.2f}" for k in KINDS)
 
 
 def render_real(real: dict | None, realdata: Path) -> list[str]:
@@ -173,20 +175,18 @@ def render_real(real: dict | None, realdata: Path) -> list[str]:
             + (", ".join(f"{k} {v}" for k, v in sun.also.items()) or "none") + f" (of {sun.with_text}).",
             "",
         ]
-    parts += ["## Before and after the real-page tuning", ""]
+    short = ("policy", "portal", "performance", "evaluation", "governance", "contracting", "engagement")
+    parts += ["## Before and after the real-page tuning", "",
+              "Same split throughout. Test-part recall per kind on the right; the rules' own history is under Method.",
+              "",
+              "| round | rules | test macro-F1 | tune macro-F1 | Sunlight | " + " | ".join(short) + " |",
+              "|---|---|---|---|---|" + "---|" * len(short)]
     for label, version, test_f1, tune_f1, found, recall in HISTORY:
-        parts += [
-            f"{label} (`{version}`), same split: test part macro-F1 **{test_f1:.3f}**, tune part "
-            f"{tune_f1:.3f}, Sunlight {found}/{SUNLIGHT_TOTAL}; test-part recall per kind: "
-            + ", ".join(f"{k} {v:.2f}" for k, v in zip(KINDS, recall, strict=True)) + ".",
-            "",
-        ]
-    parts += [
-        f"Now (`{load_rules().version}`): test part macro-F1 **{macro_f1(test):.3f}**, tune part "
-        f"{macro_f1(tune):.3f}" + (f", Sunlight {sun.found}/{sun.total}" if sun else "") + "; test-part recall "
-        "per kind: " + _kind_line(test) + ".",
-        "",
-    ]
+        parts.append(f"| {label} | `{version}` | {test_f1:.3f} | {tune_f1:.3f} | {found}/{SUNLIGHT_TOTAL} | "
+                     + " | ".join(f"{v:.2f}" for v in recall) + " |")
+    parts.append(f"| **now** | `{load_rules().version}` | **{macro_f1(test):.3f}** | {macro_f1(tune):.3f} | "
+                 + (f"{sun.found}/{sun.total}" if sun else "–") + " | " + _kind_cells(test) + " |")
+    parts.append("")
     return parts
 
 
@@ -1089,6 +1089,23 @@ METHOD = [
     "the tune part three or eight times did not change that. The fit learns how the gathered sets were labelled "
     "(a helper reading the guide), which is not quite how the real pages were (an adopted policy's agenda item, "
     "a staff report), and the rules' words, not their weights, bound what can be read: not adopted.",
+    "",
+    "`2026.12.07-44` comes from a sweep, not from new words: each kind's threshold was moved from 0.8 to 1.35 "
+    "times its value on the tune part and the first gathered set (278 pages after overlaps), and the policy's "
+    "false calls beside governance were measured as a ratio. Governance pages that cite the open data policy "
+    "(a governance board's, a data coordinator's role guide) scored 1.8 to 3.2 times as much governance as "
+    "policy, while no adopted policy, on either part, in the gathered set or among the Sunlight policies, scored "
+    "more than 1.4 times: the policy now yields to governance found at 1.75 times its score "
+    "(`yields_when_outscored`), which keeps a margin on the policy's side. Contracting's threshold moves from "
+    "4.0 to 3.55, which gains a code section's and a records page's contracting on the gathered set and calls "
+    "nothing new on the tune part. Two other moves the sweep favoured were dropped because a rule test written "
+    "earlier in the project's own words stops them: performance reporting at 3.0 calls an auditor's "
+    "recommendation tracker (3.14), and evaluation at 3.7 calls a pilot the city still plans to evaluate. "
+    "After: tune part 0.925 -> 0.930 (one governance page no longer called the policy), first gathered set "
+    "208 -> 210 exactly, the synthetic set 0.960 -> 0.962; Sunlight still 131 (one more policy also called "
+    "contracting: 2 of 134) and the sample crawl's evidence unchanged. The test part was then "
+    "looked at once, per kind: contracting recall 0.73 -> 0.80, macro-F1 0.828 -> 0.834; an evaluation "
+    "threshold of 3.7 would have added one false call there, which agreed with the rule test.",
     "",
 ]
 

@@ -147,6 +147,8 @@ class KindEntry(_Strict):
     phrases: list[WeightedPattern] = []
     penalties: list[WeightedPattern] = []
     yields_to: list[str] = []
+    #: {kind: factor}: this kind is dropped when that kind is found with at least factor x its score (step 8).
+    yields_when_outscored: dict[str, float] = {}
     #: A lower threshold that applies when the named kind is found on the same page (see rules.yaml, step 9).
     with_kind: dict[str, float] = {}
 
@@ -175,6 +177,10 @@ class RulesFile(_Strict):
     def _yields(self) -> RulesFile:
         wrong = [f"kind {k}: yields_to {y!r} is not a kind" for k, e in self.kinds.items()
                  for y in e.yields_to if y not in self.kinds]
+        wrong += [f"kind {k}: yields_when_outscored {y!r} is not a kind" for k, e in self.kinds.items()
+                  for y in e.yields_when_outscored if y not in self.kinds]
+        wrong += [f"kind {k}: yields_when_outscored factor for {y!r} must be at least 1, got {f}"
+                  for k, e in self.kinds.items() for y, f in e.yields_when_outscored.items() if not f >= 1]
         wrong += [f"penalty {x.p!r}: spare {k!r} is not a kind" for x in self.penalties for k in x.spare
                   if k not in self.kinds]
         wrong += [f"kind {k}: with_kind {w!r} is not a kind" for k, e in self.kinds.items() for w in e.with_kind

@@ -1953,3 +1953,25 @@ def test_damages_owed_by_buyers_recruits_and_permit_holders_and_everyday_trend_w
                   (cafe, "results_driven_contracting", False), (market, "results_driven_contracting", False),
                   (caper, "results_driven_contracting", False), (portfolio, "performance_reporting", False),
                   (stormwater, "performance_reporting", False), (sla, "results_driven_contracting", True))
+
+
+def test_a_governance_page_citing_the_open_data_policy_is_governance_while_the_policy_stays_the_policy() -> None:
+    # Written for the project. A data governance board's page names the open data ordinance it serves and the
+    # coordinators and inventory that ordinance asks for: the page shows governance, it is not the policy. The
+    # ordinance itself, which prescribes the same governance, stays the policy (and is governance too: rule 8).
+    board = ("Data Governance Board | Information Technology\n"
+             "The Data Governance Board sets how the city manages data as an asset: data standards, data quality "
+             "reviews, data stewardship and the data classification every department follows.\n"
+             "The board meets monthly and is chaired by the Chief Data Officer, with a data steward from each "
+             "department.\nIts work supports the city's Open Data Ordinance: department data coordinators keep "
+             "the annual data inventory current and the board reviews data sharing agreements and data privacy "
+             "questions before new datasets are released.\nData governance training is offered each quarter.")
+    ordinance = ("Open Data Ordinance | Ordinance No. 2019-44\n"
+                 "Be it ordained by the City Council that city data shall be open by default and published on the "
+                 "city's open data portal in machine-readable formats, free of charge and without registration.\n"
+                 "Each department shall designate an open data coordinator, who shall keep an inventory of the "
+                 "department's data and publish it with the catalog.\nThe Chief Data Officer shall issue open "
+                 "data standards for metadata and data quality, and report each year to the Council on the "
+                 "datasets released under this ordinance.")
+    _assert_calls((board, "data_governance", True), (board, "open_data_policy", False),
+                  (ordinance, "open_data_policy", True), (ordinance, "data_governance", True))

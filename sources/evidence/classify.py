@@ -55,7 +55,7 @@ class KindRules:
     phrases: tuple[Pattern, ...]
     penalties: tuple[Pattern, ...]
     threshold: float
-    yields_to: tuple[str, ...] = ()
+    yields_to: tuple[tuple[str, float], ...] = ()   # (kind, factor): dropped when that kind scores factor x this
     with_kind: tuple[tuple[str, float], ...] = ()   # (kind, threshold): a lower bar beside that kind
 
 
@@ -139,7 +139,8 @@ def load_rules(path: Path = RULES_PATH) -> Rules:
             phrases=tuple(sorted((_compile(x.p, x.w) for x in k.phrases), key=lambda pat: -pat.weight)),
             penalties=tuple(_compile(x.p, x.w) for x in k.penalties),
             threshold=k.threshold if k.threshold is not None else raw.default_threshold,
-            yields_to=tuple(k.yields_to), with_kind=tuple(k.with_kind.items()))
+            yields_to=tuple((y, 1.0) for y in k.yields_to) + tuple(k.yields_when_outscored.items()),
+            with_kind=tuple(k.with_kind.items()))
     return Rules(version=raw.version, title_factor=raw.title_factor, scale=raw.scale,
                  single_sentence_factor=raw.single_sentence_factor, link_line_factor=raw.link_line_factor,
                  link_line_trust=raw.link_line_trust,
@@ -187,12 +188,14 @@ def classify(doc: Document, rules: Rules | None = None, *, standard: str | None 
 
 
 def _yield(found: list[Evidence], rules: Rules) -> list[Evidence]:
-    """Drop a kind when a kind it yields to was found with at least its score: performance targets
-    inside a contract page are contracting evidence, a portal named in a policy is the policy."""
+    """Drop a kind when a kind it yields to was found with at least its score (times the yield's factor):
+    performance targets inside a contract page are contracting evidence, a portal named in a policy is the
+    policy, and a governance page that cites the open data policy is governance, not the policy."""
     scores = {e.kind: e.score for e in found}
     kept = []
     for e in found:
-        stronger = [k for k in rules.kinds[e.kind].yields_to if scores.get(k, float("-inf")) >= e.score]
+        stronger = [k for k, factor in rules.kinds[e.kind].yields_to
+                    if scores.get(k, float("-inf")) >= factor * e.score]
         if not stronger:
             kept.append(e)
     return kept
