@@ -19,19 +19,20 @@ _OUT: dict[str, Any] = {"kinds": {"python", "pandas"}, "owners": ["team:cdpi"]}
 @dg.multi_asset(
     partitions_def=MONTHLY, group_name="signals", can_subset=False, required_resource_keys={"fetcher", "warehouse"},
     outs={
-        "city_homepages": dg.AssetOut(**_OUT, code_version="2",
+        "city_homepages": dg.AssetOut(**_OUT, code_version="3",
                                       description="Home page fetch per city (of its settled website) with its "
                                                   "outcome class and title; unreachable sites stay "
                                                   "distinguishable from missing ones."),
-        "city_websites": dg.AssetOut(**_OUT, code_version="1",
+        "city_websites": dg.AssetOut(**_OUT, code_version="2",
                                      description="Every website candidate of every city by source (a city "
                                                  "list, UScityURL, Wikidata), whether its fetch answered and "
-                                                 "from where, and which one won; marts.city_websites."),
+                                                 "from where, which one won and why; marts.city_websites."),
     },
 )
 def city_homepages(context: dg.AssetExecutionContext, cities: pd.DataFrame, website_candidates: pd.DataFrame):
     """Fetch each city's website, and where its sources disagree every candidate: the first by precedence
-    that answers is the city's website from here on (crawl, portals, the published marts)."""
+    that answers is the city's website from here on (crawl, portals, the published marts); when none
+    answers, the one whose host looked most alive."""
     res = context.resources
     with (res.fetcher.open(res.warehouse.paths(), context.run_id, "city_homepages") as f,
           StageProgress(context, "home pages", "websites", f) as progress):

@@ -30,8 +30,10 @@ def settle_homepages(fetcher: Fetcher, cities: pd.DataFrame, candidates: pd.Data
     """(home pages, settled candidates): the chosen website of every city is fetched and, where the
     city's sources disagree on the domain, every other candidate too, in one polite batch. The first
     candidate by precedence that answers becomes the city's website (``settle_websites``; a redirect to
-    another domain is recorded as a move); when none answers the precedence choice stands. Home pages
-    are one row per city: the winner's fetch."""
+    another domain is recorded as a move); when none answers, the one whose host looked most alive (a
+    site keeping crawlers out beats an address that no longer exists), then precedence. The HTTP status
+    goes along with each outcome because a 404 says the address is dead and a 503 that the site is
+    there but failing. Home pages are one row per city: the winner's fetch."""
     with_site = cities[cities["website_url"].notna() & (cities["website_url"] != "")]
     asked = list(zip(with_site["geoid"].astype(str), with_site["website_url"], strict=True))
     chosen, fetched_cities = set(asked), {g for g, _ in asked}
@@ -41,7 +43,7 @@ def settle_homepages(fetcher: Fetcher, cities: pd.DataFrame, candidates: pd.Data
                   if (g, u) not in chosen and g in fetched_cities]
     results = fetcher.fetch_many([u for _, u in asked], progress=progress)
     fetches = pd.DataFrame({"url": [u for _, u in asked], "final_url": [r.final_url for r in results],
-                            "outcome": [r.outcome.value for r in results]})
+                            "outcome": [r.outcome.value for r in results], "status": [r.status for r in results]})
     settled = settle_websites(candidates, fetches)
     winner = dict(zip(settled.loc[settled["winner"], "geoid"], settled.loc[settled["winner"], "url"], strict=True))
     rows = [_row(g, r) for (g, u), r in zip(asked, results, strict=True) if winner.get(g, u) == u]

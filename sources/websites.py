@@ -11,7 +11,9 @@ Three sources may give a city a website, in this order of precedence: the user's
 (``csv``), UScityURL (``uscityurl``), Wikidata (``wikidata``). ``website_candidates`` keeps every
 candidate with its source and marks the cities whose sources disagree (different registrable
 domains); ``settle_websites`` lets home-page fetches decide: the highest-precedence candidate that
-answers wins, and a redirect to another registrable domain is recorded as a move.
+answers wins, and a redirect to another registrable domain is recorded as a move. When none answers,
+the candidate whose host looked most alive wins (``LIVENESS``), so an old address that no longer exists
+does not beat the city's live site that merely keeps crawlers out.
 
 Everything here is pure except ``uscityurl_websites`` (one fetch). No Dagster.
 """
@@ -22,6 +24,7 @@ import csv
 import io
 import re
 from collections.abc import Mapping
+from typing import NamedTuple
 from urllib.parse import urlsplit
 
 import pandas as pd
@@ -162,10 +165,50 @@ def normalize_website(value: object) -> str | None:
 #: Sources in order of precedence, best first.
 PRECEDENCE = ("csv", "uscityurl", "wikidata")
 CANDIDATE_COLUMNS = ["geoid", "source", "precedence", "url", "registrable_domain", "chosen", "disagreement"]
-SETTLED_COLUMNS = CANDIDATE_COLUMNS + ["answered", "final_url", "final_domain", "moved", "winner"]
+SETTLED_COLUMNS = CANDIDATE_COLUMNS + ["answered", "final_url", "final_domain", "moved", "winner", "settled_by"]
 CITY_WEBSITE_COLUMNS = ["geoid", "website_url", "website_source", "website_candidates", "website_disagreement",
                         "website_settlement", "website_final_url", "website_moved"]
 _URL_COLUMNS = ("url", "website_url", "website")
+
+#: Why a city's website won, on the winner's row of ``settle_websites`` (``settled_by``): it answered
+#: (the first by precedence that did); none answered and its host looked more alive than the
+#: precedence choice's (``LIVENESS``); or precedence (nothing was fetched, or no candidate looked more
+#: alive than the precedence choice).
+SETTLED_BY = ("answered", "liveness", "precedence")
+
+# How alive a candidate's host looks when its home page gave no usable answer; lower is more alive.
+_SERVED = 1    # the server answered, we just could not use the page: the city's live site
+_SILENT = 2    # the name resolves and something is there, but no page came back
+_UNKNOWN = 3   # no evidence either way
+_DEAD = 4      # the address is dead or wrong
+_NOT_ASKED = 5  # not fetched: not in the contest (below)
+
+#: Liveness of a fetch that did not answer, by outcome (``http_error`` split by status, ``_liveness_rank``).
+#: Among the candidates of a city none of which answered, the liveliest wins and precedence breaks ties.
+#: ``not_archived`` (a replay without a record) says nothing about the host, so it sits between the
+#: evidence of life and the evidence of death: it loses to a host shown to be there, as it already loses
+#: to one that answered, and beats an address shown to be dead, which is what precedence alone would have
+#: done had that address come first. A candidate that was not fetched never beats one that was: the
+#: home-page stage fetches a city's other candidates only where they name another domain, so an unfetched
+#: one shares the domain of the fetched choice, and it has no home page row to stand on.
+LIVENESS: dict[str, int] = {
+    "robots_disallowed": _SERVED,   # the server served its robots.txt, which keeps us out
+    "too_large": _SERVED,           # the server sent a page, bigger than we read
+    "carried": _SERVED,             # not asked this run; its last verified fetch answered
+    "http_error": _SERVED,          # 5xx, 429, 401/403...: up but failing, busy or refusing
+    "timeout": _SILENT,             # no answer in time: a slow or firewalled site, or an abandoned one
+    "connection_error": _SILENT,    # refused, reset, TLS failure, truncated body
+    "too_many_redirects": _SILENT,  # a redirect loop: something answers, misconfigured
+    "not_archived": _UNKNOWN,
+    "http_gone": _DEAD,             # 404/410 for the home page: the host no longer serves this address
+    "dns_error": _DEAD,             # the name no longer resolves
+    "blocked_address": _DEAD,       # the name points at a private address: not a public city site
+    "invalid_url": _DEAD,           # not an address at all
+    "not_fetched": _NOT_ASKED,
+}
+#: Statuses that say the home page is gone rather than failing (``http_gone`` above).
+_GONE_STATUSES = frozenset({404, 410})
+_SETTLEMENT = {"answered": "answered", "liveness": "unanswered_alive", "precedence": "unanswered"}
 
 
 def website_candidates(sources: Mapping[str, pd.DataFrame | None],
@@ -224,42 +267,42 @@ def website_candidates(sources: Mapping[str, pd.DataFrame | None],
 def settle_websites(candidates: pd.DataFrame, fetches: pd.DataFrame | None) -> pd.DataFrame:
     """``candidates`` (from ``website_candidates``) plus what their home-page fetches said.
 
-    ``fetches`` has ``url`` (the URL asked for), ``final_url`` (after redirects) and either ``ok``
-    (bool) or ``outcome`` (a fetch outcome value; ``ok`` and ``not_modified`` answered), e.g. the
-    ``city_homepages`` frame or one built from FetchResults. URLs are matched after normalisation.
+    ``fetches`` has ``url`` (the URL asked for), ``final_url`` (after redirects), either ``ok``
+    (bool) or ``outcome`` (a fetch outcome value; ``ok`` and ``not_modified`` answered), and optionally
+    ``status`` (the final HTTP status, which tells a 404 from a 503), e.g. the ``city_homepages`` frame
+    or one built from FetchResults. URLs are matched after normalisation.
 
     Added columns: ``answered`` (True/False, <NA> when the URL was not fetched), ``final_url`` and
     ``final_domain`` (answered candidates only), ``moved`` (answered from another registrable domain
     than the candidate's: the site moved, or the address points at a redirect), ``winner`` (one per
-    city): the highest-precedence candidate that answered; when none answered, or none was fetched,
-    the precedence choice stands.
+    city): the highest-precedence candidate that answered; when none answered, the one whose host looked
+    most alive (``LIVENESS``), precedence breaking ties, so with nothing fetched the precedence choice
+    stands. ``settled_by`` says on the winner's row why it won (``SETTLED_BY``), None on the others.
     """
     out = candidates.reset_index(drop=True).copy()
     outcomes = _fetch_outcomes(fetches)
-    answered, finals = [], []
-    for url in out["url"]:
-        hit = outcomes.get(url)
-        answered.append(pd.NA if hit is None else hit[0])
-        finals.append(hit[1] if hit is not None and hit[0] else None)
-    out["answered"] = pd.array(answered, dtype="boolean")
+    hits = [outcomes.get(url) for url in out["url"]]
+    finals = [hit.final_url if hit is not None and hit.answered else None for hit in hits]
+    out["answered"] = pd.array([pd.NA if hit is None else hit.answered for hit in hits], dtype="boolean")
     out["final_url"] = pd.Series(finals, index=out.index, dtype=object)
     out["final_domain"] = pd.Series([website_domain(u) if u else None for u in finals], index=out.index, dtype=object)
     out["moved"] = pd.Series([bool(f and d != c) for f, d, c in
                               zip(out["final_url"], out["final_domain"], out["registrable_domain"], strict=True)],
                              index=out.index, dtype=bool)
-    ok = out["answered"].fillna(False).astype(bool)
-    any_ok = ok.groupby(out["geoid"]).transform("any")
-    first_ok = ok & ~(ok.groupby(out["geoid"]).cumsum().gt(1))
-    out["winner"] = (any_ok & first_ok) | (~any_ok & out["chosen"].astype(bool))
+    liveness = pd.Series([_liveness_rank(hit) for hit in hits], index=out.index, dtype="int64")
+    out["winner"] = _winners(out, liveness)
+    out["settled_by"] = _settled_by(out)
     return out[SETTLED_COLUMNS]
 
 
 def city_websites(settled: pd.DataFrame) -> pd.DataFrame:
     """One row per city from ``settle_websites`` (or ``website_candidates``): the winning website.
 
-    ``website_settlement`` is ``answered`` (the winner answered), ``unanswered`` (candidates were
-    fetched, none answered: the precedence choice stands) or ``not_fetched``; ``website_final_url``
-    is where the winner answered from and ``website_moved`` whether that is another registrable domain.
+    ``website_settlement`` is ``answered`` (the winner answered), ``unanswered_alive`` (none answered,
+    and the winner's host looked more alive than the precedence choice's: a site that keeps crawlers out
+    beats an address that no longer exists), ``unanswered`` (candidates were fetched, none answered: the
+    precedence choice stands) or ``not_fetched``; ``website_final_url`` is where the winner answered from
+    and ``website_moved`` whether that is another registrable domain.
     """
     frame = settled if "winner" in settled.columns else settle_websites(settled, None)
     if frame.empty:
@@ -267,8 +310,8 @@ def city_websites(settled: pd.DataFrame) -> pd.DataFrame:
     count = frame.groupby("geoid")["url"].transform("size")
     fetched = frame["answered"].notna().groupby(frame["geoid"]).transform("any")
     win = frame[frame["winner"]].assign(_n=count, _fetched=fetched)
-    settlement = [("answered" if a is True else "unanswered") if f else "not_fetched"
-                  for a, f in zip(win["answered"].astype(object), win["_fetched"], strict=True)]
+    settlement = [_SETTLEMENT[by] if f else "not_fetched" for by, f in zip(win["settled_by"], win["_fetched"],
+                                                                            strict=True)]
     out = pd.DataFrame({
         "geoid": win["geoid"].to_numpy(), "website_url": win["url"].to_numpy(),
         "website_source": win["source"].to_numpy(), "website_candidates": win["_n"].astype("int64").to_numpy(),
@@ -353,24 +396,78 @@ def website_domain(url: str | None) -> str | None:
     return city_site_domain(host) or registrable_domain(host) or host
 
 
-def _fetch_outcomes(fetches: pd.DataFrame | None) -> dict[str, tuple[bool, str | None]]:
-    """Normalised URL asked for -> (answered, normalised final URL); the last row of a URL wins."""
+class _Fetch(NamedTuple):
+    """What the home-page fetch of one candidate said."""
+
+    answered: bool
+    final_url: str | None
+    outcome: str | None   # None when the fetches frame gave only ``ok``
+    status: int | None
+
+
+def _liveness_rank(fetch: _Fetch | None) -> int:
+    """``LIVENESS`` of one candidate's fetch: 0 when it answered; unknown when only ``ok`` was given or
+    for an ``http_error`` whose status is not known."""
+    if fetch is None:
+        return LIVENESS["not_fetched"]
+    if fetch.answered:
+        return 0
+    key = fetch.outcome
+    if key == "http_error":
+        key = None if fetch.status is None else ("http_gone" if fetch.status in _GONE_STATUSES else key)
+    return LIVENESS.get(key or "", _UNKNOWN)
+
+
+def _winners(settled: pd.DataFrame, liveness: pd.Series) -> pd.Series:
+    """One winner per city: the least liveness rank (answered is 0, so the first answering candidate by
+    precedence wins when any did), then the precedence choice, then precedence and row order."""
+    order = pd.DataFrame({"geoid": settled["geoid"], "rank": liveness,
+                          "not_chosen": ~settled["chosen"].astype(bool), "precedence": settled["precedence"],
+                          "row": range(len(settled))}, index=settled.index)
+    best = order.sort_values(["geoid", "rank", "not_chosen", "precedence", "row"], kind="stable")
+    first = best.index[~best["geoid"].duplicated()]
+    return pd.Series(settled.index.isin(first), index=settled.index, dtype=bool)
+
+
+def _settled_by(settled: pd.DataFrame) -> pd.Series:
+    """``SETTLED_BY`` on each winner's row, None elsewhere."""
+    reasons = [_reason(answered is True, bool(chosen)) if winner else None
+               for answered, chosen, winner in zip(settled["answered"].astype(object), settled["chosen"],
+                                                   settled["winner"], strict=True)]
+    return pd.Series(reasons, index=settled.index, dtype=object)
+
+
+def _reason(answered: bool, chosen: bool) -> str:
+    """Why a winner won: it answered; or, none having answered, it is the precedence choice (nothing
+    looked more alive) or it is not (its host looked more alive than the precedence choice's)."""
+    if answered:
+        return "answered"
+    return "precedence" if chosen else "liveness"
+
+
+def _fetch_outcomes(fetches: pd.DataFrame | None) -> dict[str, _Fetch]:
+    """Normalised URL asked for -> what its fetch said; the last row of a URL wins."""
     if fetches is None or fetches.empty:
         return {}
     if "url" not in fetches.columns:
         raise ValueError("fetch outcomes have no url column")
+    n = len(fetches)
+    outcomes: list[str | None] = ([None if pd.isna(v) else str(v) for v in fetches["outcome"]]
+                                  if "outcome" in fetches.columns else [None] * n)
     if "ok" in fetches.columns:
         ok = [bool(v) if not pd.isna(v) else False for v in fetches["ok"]]
     elif "outcome" in fetches.columns:
-        ok = [str(v) in _ANSWERED for v in fetches["outcome"]]
+        ok = [v in _ANSWERED for v in outcomes]
     else:
         raise ValueError("fetch outcomes need an ok or an outcome column")
+    statuses = ([None if pd.isna(v) else int(v) for v in fetches["status"]] if "status" in fetches.columns
+                else [None] * n)
     finals = fetches["final_url"] if "final_url" in fetches.columns else fetches["url"]
-    result: dict[str, tuple[bool, str | None]] = {}
-    for url, answered, final in zip(fetches["url"], ok, finals, strict=True):
+    result: dict[str, _Fetch] = {}
+    for url, answered, final, outcome, status in zip(fetches["url"], ok, finals, outcomes, statuses, strict=True):
         key = normalize_website(url)
         if key is None:
             continue
         final_url = normalize_website(final) if isinstance(final, str) else None
-        result[key] = (answered, final_url or key)
+        result[key] = _Fetch(answered, final_url or key, outcome, status)
     return result

@@ -264,6 +264,8 @@ def test_settle_answering_candidate_wins_and_moves_are_labelled() -> None:
     settled = settle_websites(cand, fetches)
     win = settled[settled["winner"]].set_index("geoid")
     assert settled["winner"].groupby(settled["geoid"]).sum().eq(1).all()
+    assert win["settled_by"].to_dict() == {"0600202": "answered", "1700404": "precedence", "3900101": "answered",
+                                           "4800303": "precedence"}
     assert win.loc["3900101", "source"] == "uscityurl"           # higher precedence did not answer
     assert not win.loc["3900101", "moved"]
     assert win.loc["0600202", "source"] == "uscityurl" and win.loc["0600202", "moved"]
@@ -332,3 +334,88 @@ def test_choose_websites_takes_the_best_source_and_says_which() -> None:
     assert not candidates.loc[candidates["geoid"] == "0100002", "disagreement"].any(), "same site twice agrees"
     settled, _ = choose_websites(cities, sources, lookups={"uscityurl": "ok", "wikidata": "ok"})
     assert settled["website_lookup"].tolist() == ["ok"] * 4, "every source read: no website means none"
+
+
+# -- settling when no candidate answers: the host that looks alive beats a dead address --------------
+
+DUNE_LISTED, DUNE_WIKIDATA = "https://www.dunepark.example/", "https://dunepark-il.example/"
+
+
+def _dune(listed: tuple[str, int | None], wikidata: tuple[str, int | None]) -> pd.DataFrame:
+    """Settled candidates of Dune Park (UScityURL first, Wikidata second; different domains) from two
+    fetches in the shape settle_homepages gives: url, final_url, outcome, status."""
+    cand = website_candidates({"uscityurl": USCITYURL, "wikidata": WIKIDATA})
+    fetches = pd.DataFrame({"url": [DUNE_LISTED, DUNE_WIKIDATA], "final_url": [DUNE_LISTED, DUNE_WIKIDATA],
+                            "outcome": [listed[0], wikidata[0]], "status": [listed[1], wikidata[1]]})
+    return settle_websites(cand, fetches)
+
+
+def _winner(settled: pd.DataFrame, geoid: str = "1700404") -> tuple[str, str]:
+    """(source, settled_by) of a city's winner, checking there is exactly one."""
+    win = settled[settled["winner"] & (settled["geoid"] == geoid)]
+    assert len(win) == 1
+    return win["source"].item(), win["settled_by"].item()
+
+
+@pytest.mark.parametrize("dead", [("dns_error", None), ("http_error", 404), ("http_error", 410),
+                                  ("blocked_address", None), ("invalid_url", None)])
+@pytest.mark.parametrize("alive", [("robots_disallowed", None), ("http_error", 503), ("http_error", 429),
+                                   ("http_error", 403), ("too_large", 200), ("timeout", None)])
+def test_settle_none_answered_a_live_host_beats_a_dead_address(dead, alive) -> None:
+    """UScityURL's address is dead (no such name, 404...); Wikidata's site is there but could not be read
+    (robots.txt keeps us out, 5xx, 429...): the live site is the city's website, not the dead one."""
+    settled = _dune(dead, alive)
+    by = city_websites(settled).set_index("geoid")
+    assert by.loc["1700404", ["website_url", "website_source", "website_settlement"]].tolist() == [
+        DUNE_WIKIDATA, "wikidata", "unanswered_alive"]
+    assert _winner(settled) == ("wikidata", "liveness")
+    dune = settled[settled["geoid"] == "1700404"].set_index("source")
+    assert dune["answered"].astype(object).to_dict() == {"uscityurl": False, "wikidata": False}
+    assert dune["final_url"].isna().all() and not dune["moved"].any()
+    assert pd.isna(dune.loc["uscityurl", "settled_by"])
+
+
+def test_settle_none_answered_a_server_that_answered_beats_one_that_did_not() -> None:
+    """robots.txt refused us: the server answered. A timeout: nothing came back. The first wins."""
+    assert _winner(_dune(("timeout", None), ("robots_disallowed", None))) == ("wikidata", "liveness")
+    assert _winner(_dune(("connection_error", None), ("http_error", 500))) == ("wikidata", "liveness")
+
+
+@pytest.mark.parametrize(("listed", "wikidata"), [
+    (("dns_error", None), ("http_error", 404)),           # both dead
+    (("http_error", 404), ("dns_error", None)),
+    (("http_error", 410), ("blocked_address", None)),
+    (("robots_disallowed", None), ("http_error", 503)),   # both alive
+    (("timeout", None), ("connection_error", None)),      # both silent
+    (("robots_disallowed", None), ("dns_error", None)),   # precedence and liveness agree
+])
+def test_settle_none_answered_precedence_decides_among_equals(listed, wikidata) -> None:
+    settled = _dune(listed, wikidata)
+    assert _winner(settled) == ("uscityurl", "precedence")
+    by = city_websites(settled).set_index("geoid")
+    assert by.loc["1700404", ["website_url", "website_settlement"]].tolist() == [DUNE_LISTED, "unanswered"]
+
+
+def test_settle_a_fetch_that_says_nothing_about_the_host_sits_between_alive_and_dead() -> None:
+    """A replay with no record (not_archived) or an http_error of unknown status say nothing about the
+    host: they lose to a host shown alive and beat an address shown dead. A candidate not fetched is not
+    in the contest, and a frame with ``ok`` only leaves precedence to decide, as before."""
+    assert _winner(_dune(("not_archived", None), ("robots_disallowed", None))) == ("wikidata", "liveness")
+    assert _winner(_dune(("dns_error", None), ("not_archived", None))) == ("wikidata", "liveness")
+    assert _winner(_dune(("not_archived", None), ("http_error", 404))) == ("uscityurl", "precedence")
+    assert _winner(_dune(("http_error", None), ("dns_error", None))) == ("uscityurl", "precedence")
+    # only the dead address was fetched: the Wikidata candidate, not fetched, has nothing to win on
+    cand = website_candidates({"uscityurl": USCITYURL, "wikidata": WIKIDATA})
+    one = pd.DataFrame({"url": [DUNE_LISTED], "final_url": [DUNE_LISTED], "outcome": ["dns_error"],
+                        "status": [None]})
+    assert _winner(settle_websites(cand, one)) == ("uscityurl", "precedence")
+    only_ok = pd.DataFrame({"url": [DUNE_LISTED, DUNE_WIKIDATA], "ok": [False, False]})
+    assert _winner(settle_websites(cand, only_ok)) == ("uscityurl", "precedence")
+
+
+def test_settle_an_answer_still_beats_any_liveness_and_says_so() -> None:
+    settled = _dune(("robots_disallowed", None), ("ok", 200))
+    assert _winner(settled) == ("wikidata", "answered")
+    nothing = settle_websites(website_candidates({"uscityurl": USCITYURL, "wikidata": WIKIDATA}), None)
+    assert set(nothing.loc[nothing["winner"], "settled_by"]) == {"precedence"}
+    assert nothing.loc[~nothing["winner"], "settled_by"].isna().all()

@@ -74,7 +74,8 @@ CREATE TABLE IF NOT EXISTS marts.city_websites (
     final_url          VARCHAR,
     final_domain       VARCHAR,
     moved              BOOLEAN,
-    winner             BOOLEAN
+    winner             BOOLEAN,
+    settled_by         VARCHAR
 );
 
 CREATE TABLE IF NOT EXISTS marts.portal_datasets (
