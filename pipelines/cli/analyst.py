@@ -1,0 +1,194 @@
+"""The analyst's commands: `cdpi sql` (and the guard that lets only one read-only query through), `runs`,
+`docs`, `export`, `dev` (the Dagster UI) and `profile-portal`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from pipelines.cli.errors import CliError
+from pipelines.cli.home import _paths, _published
+from pipelines.cli.output import _err, _print_rows
+
+# ---------------------------------------------------------------------------------------------- sql
+#: `SHOW TABLES` on its own lists the current schema, which in the warehouse is the empty `main`: it lists
+#: the warehouse's tables and views instead, with their descriptions (what an analyst asking means).
+_SHOW_TABLES = re.compile(r"\s*show\s+tables\s*;?\s*", re.I)
+_TABLES_QUERY = """
+    SELECT schema_name AS schema, table_name AS name, 'table' AS kind, comment FROM duckdb_tables()
+    WHERE database_name = current_database() AND NOT internal
+    UNION ALL
+    SELECT schema_name, view_name, 'view', comment FROM duckdb_views()
+    WHERE database_name = current_database() AND NOT internal AND schema_name <> 'main'
+    ORDER BY schema, name"""
+#: PRAGMAs that only describe: a table's columns, or what SHOW would list.
+_READ_PRAGMA = re.compile(r"\s*pragma\s+(?:table_info|show)\s*\(\s*'[A-Za-z0-9_.]+'\s*\)\s*;?\s*", re.I)
+
+
+def cmd_sql(args: argparse.Namespace) -> int:
+    query = _TABLES_QUERY if _SHOW_TABLES.fullmatch(args.query) else args.query
+    with _published(args) as con:
+        _read_only_statement(con, query)
+        cursor = con.execute(query)
+        if cursor.description is None:
+            return 0
+        columns = [d[0] for d in cursor.description]
+        rows = cursor.fetchmany(args.max_rows + 1)
+    truncated = len(rows) > args.max_rows
+    _print_rows(columns, rows[: args.max_rows], args.format)
+    if truncated:
+        _err(f"(showing the first {args.max_rows} rows; use --max-rows to see more)")
+    return 0
+
+
+def _read_only_statement(con, query: str) -> None:
+    """`cdpi sql` runs one query that only reads (SELECT, and what DuckDB parses as one: FROM ..., SHOW,
+    DESCRIBE, SUMMARIZE; EXPLAIN; or PRAGMA table_info / show of one named table). The connection is
+    read-only and sandboxed as well, but a statement list could DETACH it and ATTACH the file again:
+    refusing anything but a single read closes that."""
+    import duckdb
+
+    try:
+        statements = con.extract_statements(query)
+    except duckdb.Error as exc:
+        raise CliError(f"cannot parse the query: {exc}") from None
+    allowed = (duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN)
+    if len(statements) == 1 and statements[0].type == duckdb.StatementType.PRAGMA and _READ_PRAGMA.fullmatch(query):
+        return
+    if len(statements) != 1 or statements[0].type not in allowed:
+        kinds = ", ".join(_statement_word(st) for st in statements) or "nothing"
+        raise CliError(f"cdpi sql runs a single read-only query (SELECT, SHOW, DESCRIBE, SUMMARIZE, EXPLAIN, "
+                       f"PRAGMA table_info('t')); got {kinds}")
+
+
+#: Comments and opening parentheses before a statement's first keyword.
+_LEAD = re.compile(r"(?:\s+|--[^\n]*(?:\n|$)|/\*.*?\*/|\()*", re.S)
+
+
+def _statement_word(statement) -> str:
+    """What a refused statement is, in the user's words: its first keyword (DuckDB files INSTALL under LOAD),
+    after comments and parentheses; DuckDB's own type when that word does not say (WITH ... DELETE)."""
+    words = _LEAD.sub("", statement.query, count=1).split(None, 1)
+    word = words[0].rstrip(";").upper() if words else ""
+    return word if word.isalpha() and word not in ("WITH", "SELECT", "FROM") else statement.type.name
+
+
+def cmd_runs(args: argparse.Namespace) -> int:
+    with _published(args) as con:
+        # Newest first by the full timestamp: the minute shown would order runs of one minute at random.
+        cursor = con.execute("""
+            SELECT run_id, snapshot, mode, status, finished_utc, cities, fetches, outcomes FROM (
+                SELECT r.run_id, strftime(r.snapshot, '%Y-%m') AS snapshot, r.mode, r.status,
+                       strftime(r.finished_at, '%Y-%m-%d %H:%M') AS finished_utc, r.city_count AS cities,
+                       r.fetch_count AS fetches,
+                       coalesce((SELECT string_agg(outcome || '=' || fetches, ' ' ORDER BY fetches DESC)
+                                 FROM marts.fetch_outcomes f WHERE f.run_id = r.run_id), '') AS outcomes,
+                       r.finished_at AS sort_at
+                FROM ops.runs r
+                UNION ALL
+                SELECT run_id, NULL, NULL, 'failed', strftime(failed_at, '%Y-%m-%d %H:%M'), NULL, NULL,
+                       left(coalesce(step || ': ', '') || error, 80), failed_at
+                FROM ops.run_failures)
+            ORDER BY sort_at DESC NULLS LAST, run_id
+            LIMIT ?""", [args.limit])
+        columns = [d[0] for d in cursor.description]
+        rows = cursor.fetchall()
+    # Each run's Great Expectations Data Docs, when its folder is there (runs write them since 2026-12).
+    from warehouse.paths import DATA_DOCS
+
+    paths = _paths(args)
+    docs = [paths.run_dir(r[0]) / DATA_DOCS / "index.html" for r in rows]
+    rows = [(*r, str(d) if d.exists() else "") for r, d in zip(rows, docs, strict=True)]
+    _print_rows([*columns, "data_docs"], rows, args.format)
+    return 0
+
+
+# --------------------------------------------------------------------------------------- docs, dev
+def cmd_docs(args: argparse.Namespace) -> int:
+    from warehouse.docs import render_markdown
+
+    if args.html:
+        from assets.tables import lineage
+        from warehouse.report import build_dictionary
+
+        page = build_dictionary(Path(args.html), lineage(), _installed_version())
+        print(f"wrote {page} (open it in a browser; searchable, works offline)")
+        return 0
+
+    text = render_markdown()
+    out = Path(args.out)
+    if args.check:
+        if not out.exists() or out.read_text(encoding="utf-8") != text:
+            raise CliError(f"{out} is out of date; run `cdpi docs`")
+        return 0
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text, encoding="utf-8")
+    print(f"wrote {out}")
+    return 0
+
+
+def cmd_dev(args: argparse.Namespace) -> int:
+    """`dagster dev` on the home's Dagster instance ($CDPI_HOME/dagster, the one `cdpi run` records into),
+    telemetry and the sign-up pop-up off; dagster.yaml is written only when missing (pipelines/instance.py)."""
+    from pipelines.instance import prepare_dagster_home
+
+    paths = _paths(args)
+    dagster_home = prepare_dagster_home(paths)
+    env = {**os.environ, "DAGSTER_HOME": str(dagster_home), "CDPI_HOME": str(paths.home),
+           "GX_ANALYTICS_ENABLED": "false"}
+    exe = Path(sys.executable).with_name("dagster")
+    cmd = [str(exe) if exe.exists() else "dagster", "dev", "-m", "pipelines.definitions",
+           "--port", str(args.port)]
+    os.execvpe(cmd[0], cmd, env)
+    return 0  # not reached
+
+
+def cmd_profile_portal(args: argparse.Namespace) -> int:
+    """Profile a portal from saved API responses: the answer to "why does this count look wrong?"."""
+    from sources.portals.parsers import PARSERS, CatalogFormatError
+    from sources.portals.profile import profile_pages
+
+    as_of = None
+    if args.as_of:
+        try:
+            as_of = datetime.fromisoformat(args.as_of).replace(tzinfo=UTC)
+        except ValueError:
+            raise CliError(f"--as-of must be a date like 2026-10-31, got {args.as_of!r}") from None
+    pages = []
+    for path in args.files:
+        try:
+            pages.append(PARSERS[args.platform](Path(path).read_bytes(), args.portal))
+        except CatalogFormatError as exc:
+            raise CliError(f"{path}: not a catalog page of {args.platform} ({exc})") from None
+    print(json.dumps(profile_pages(args.platform, pages, as_of=as_of), indent=2, sort_keys=True))
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """Every mart of one snapshot as CSV and/or Parquet, with a manifest of rows and checksums."""
+    from warehouse.export import FORMATS, export_snapshot
+
+    paths = _paths(args)
+    formats = FORMATS if args.format == "both" else (args.format,)
+    try:
+        summary = export_snapshot(paths, args.snapshot, args.out, formats)
+    except ValueError as exc:       # an --out that is a file, or a folder cdpi did not write
+        raise CliError(str(exc)) from None
+    print(f"exported snapshot {summary.snapshot} (run {summary.run_id}): {len(summary.files)} files "
+          f"in {summary.folder}")
+    return 0
+
+
+def _installed_version() -> str:
+    """The installed package's version (what ops.runs.cdpi_version records for a run)."""
+    from importlib import metadata
+
+    try:
+        return metadata.version("cdpi")
+    except metadata.PackageNotFoundError:
+        return "unknown (not installed)"

@@ -1,0 +1,238 @@
+"""`cdpi run`: the pipeline run itself, its snapshot month, and the closing summary with its warnings (a
+network that did not answer, an archive that was not the run's, records a replay could not read) and the
+flags that replay the run."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import shlex
+from pathlib import Path
+
+from pipelines.cli.errors import CliError
+from pipelines.cli.output import _err
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from expectations.runner import SuiteError
+    from expectations.runner import prepare as prepare_validation
+    from pipelines import heap
+    from pipelines.definitions import default_resources
+    from pipelines.orchestration import run_refresh
+    from pipelines.resources import (
+        CrawlSettings,
+        FetcherResource,
+        RunSettings,
+        WarehouseResource,
+        sample_archive,
+    )
+    from pipelines.runlock import HomeBusy
+    from sources.evidence.reading import started_early
+
+    warehouse = WarehouseResource(home=str(args.home) if args.home else "")
+    paths = warehouse.paths()
+    fetcher_kwargs: dict = {}
+    mode = "live"
+    is_sample = bool(args.sample)
+    if args.sample:
+        archive = sample_archive()
+        if not archive.exists():
+            raise CliError(f"the built-in sample archive is missing ({archive}); "
+                           "rebuild it with `python scripts/build_sample.py`")
+        fetcher_kwargs["replay"] = [str(archive)]
+        mode = "sample"
+    elif args.replay:
+        for path in args.replay:
+            if not Path(path).exists():
+                raise CliError(f"replay archive not found: {path}")
+        fetcher_kwargs["replay"] = [str(Path(p).resolve()) for p in args.replay]
+        mode = "replay"
+    if fetcher_kwargs.get("replay"):
+        # Before any fetch: an archive a replay cannot read stops the run here (a replay never goes live),
+        # and an archive that declares itself sample data keeps that label.
+        from sources.http.archive import check_replay_archives
+
+        try:
+            is_sample |= check_replay_archives(fetcher_kwargs["replay"]).sample
+        except ValueError as exc:
+            raise CliError(f"cannot replay: {exc}") from None
+    if args.min_delay is not None:
+        fetcher_kwargs["min_delay_s"] = args.min_delay
+    if paths.published.exists():   # a damaged file stops the run now, not at publish after hours of fetching
+        from warehouse.publish import verify_readable
+
+        verify_readable(paths.published)
+    if args.cities and not Path(args.cities).exists():
+        raise CliError(f"city list not found: {args.cities}")
+    settings = RunSettings(
+        min_population=args.min_population, cities_csv=str(Path(args.cities).resolve()) if args.cities else "",
+        states=[s.upper() for s in args.state or []], limit=args.limit or 0, mode=mode,
+        include_towns=bool(args.include_towns),
+        is_sample=is_sample,
+        max_quarantined_share=args.max_quarantined_share,
+        tier_bands=args.tier_bands or "", calibration=args.calibration)
+    if args.tier_bands:
+        from sources.criteria.catalog import load_catalog
+
+        try:
+            load_catalog().with_bands(args.tier_bands)
+        except ValueError as exc:
+            raise CliError(str(exc)) from None
+    partition = _partition_key(args.month)
+    crawl = CrawlSettings(extra_doc_hosts=[h.strip().lower() for h in args.doc_host if h.strip()],
+                          reader_processes=-1)   # this command's entry points are guarded (see CrawlSettings)
+    resources = default_resources(warehouse, FetcherResource(**fetcher_kwargs), settings, crawl)
+
+    banner = " [SAMPLE DATA: synthetic cities, not real places]" if is_sample else ""
+    _err(f"cdpi run: snapshot {partition[:7]}, mode {mode}{banner}")
+    if args.workers <= 1:   # the steps run in this process (else in step processes, which build their own)
+        with heap.long_lived():      # the imports, the replay index and GX: kept until the process ends
+            try:
+                prepare_validation()
+            except SuiteError as exc:
+                raise CliError(f"cannot check the run's data: {exc}") from None
+    # Recorded in the home's Dagster instance (`cdpi dev` shows it); Dagster's and every library's log
+    # records go to the run's log file, the terminal keeps the progress and the summary. The crawl's page
+    # readers start now when the crawl runs in this process: they load while the earlier steps run.
+    with started_early(crawl.readers() if args.workers <= 1 else 0):
+        try:
+            outcome = run_refresh(resources, partition, mode, workers=args.workers, steps=not args.quiet,
+                                  progress=not args.quiet, on_abandoned=lambda run_id: _err(
+                                      f"cdpi run: run {run_id} was left unfinished by a process that is gone; "
+                                      "marked failed (see ops.run_failures)"))
+        except HomeBusy as exc:   # nothing of this run started: no Dagster run, no failure to record
+            raise CliError(str(exc)) from None
+    if not outcome.success:
+        raise CliError(f"run {outcome.run_id} failed at {outcome.step or 'an unknown step'}: {outcome.message} "
+                       f"(recorded in ops.run_failures" + (f"; full log: {outcome.log})" if outcome.log else ")"))
+    _print_run_summary(paths, outcome.run_id, banner)
+    return 0
+
+
+def _partition_key(month: str | None) -> str:
+    from assets.partitions import MONTHLY
+
+    keys = MONTHLY.get_partition_keys()
+    if month is None:
+        return keys[-1]
+    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", month):
+        raise CliError(f"--month must be a year and a month like 2026-10, got {month!r}")
+    key = f"{month}-01"
+    if key not in keys:
+        why = ("a month is a snapshot once it is complete" if key > keys[-1]
+               else "the monthly partitions start there")
+        raise CliError(f"--month {month} is outside the snapshot range {keys[0][:7]}..{keys[-1][:7]} ({why})")
+    return key
+
+
+#: The run settings that decide what a run publishes, and the `cdpi run` flag that sets each.
+_REPLAY_FLAGS = (("cities_csv", "--cities"), ("states", "--state"), ("limit", "--limit"),
+                 ("min_population", "--min-population"), ("include_towns", "--include-towns"),
+                 ("tier_bands", "--tier-bands"), ("calibration", "--calibration"),
+                 ("max_quarantined_share", "--max-quarantined-share"))
+
+
+def _run_flags(config_json: str | None) -> list[str]:
+    """The options of a run that decide what it publishes, from its recorded settings, as `cdpi run` flags: a
+    replay given them describes the same cities with the same rules. A setting at RunSettings' default is
+    left out."""
+    from pipelines.resources import RunSettings
+
+    config = json.loads(config_json) if config_json else {}
+    settings = config.get("settings") or {}
+    flags: list[str] = []
+    for key, flag in _REPLAY_FLAGS:
+        default = RunSettings.model_fields[key].default
+        value = settings.get(key, default)
+        if value == default:
+            continue
+        if isinstance(value, bool):
+            flags.append(flag)
+        else:
+            flags += [a for v in (value if isinstance(value, list) else [value]) for a in (flag, str(v))]
+    for host in (config.get("crawl") or {}).get("extra_doc_hosts") or []:
+        flags += ["--doc-host", host]
+    return flags
+
+
+#: Outcomes of a request no server answered; when this share of a run's fetches ended so, the network is
+#: the likelier cause than the cities, and the summary says so.
+_NO_ANSWER = frozenset({"dns_error", "connection_error", "timeout"})
+OFFLINE_SHARE = 0.9
+#: Share of a replay's fetches missing from its archive past which the archive, not the web, is suspect.
+UNARCHIVED_SHARE = 0.5
+
+
+def _warn_unreadable(count: int, replayed: list[str]) -> None:
+    """A replay that could not read every record of its archives does not reproduce the run that wrote them:
+    say how many records, and in which files, where the run ends."""
+    from sources.http.archive import unreadable_records
+
+    try:
+        where = ", ".join(f"{Path(p).name}: {n}" for p, n in unreadable_records(replayed).items())
+    except OSError:   # an archive moved away since the run read it: the count stands without the names
+        where = ""
+    _err(f"cdpi run: warning: {count} record(s) of the replayed archives could not be read (damaged, or cut short by "
+         "a killed run); the requests they held ended as not_archived, so this replay may differ from the run that "
+         "wrote them" + (f" ({where})" if where else ""))
+
+
+def _print_run_summary(paths, run_id: str, banner: str) -> None:
+    from warehouse.paths import WarehousePaths
+    from warehouse.read import connect_published
+
+    con = connect_published(paths)
+    try:
+        run = con.execute("SELECT snapshot, mode, city_count, fetch_count, quarantined, warc_files, replay_sources, "
+                          "config_json, replay_unreadable_records FROM ops.runs WHERE run_id = ?", [run_id]).fetchone()
+        latest = con.execute("SELECT run_id FROM ops.latest_run").fetchone()
+        outcomes = con.execute("SELECT outcome, fetches FROM marts.fetch_outcomes WHERE run_id = ? "
+                               "ORDER BY fetches DESC", [run_id]).fetchall()
+        lookups = con.execute("SELECT website_lookup, count(*) FROM marts.cities WHERE run_id = ? AND website_url "
+                              "IS NULL AND website_lookup <> 'ok' GROUP BY ALL ORDER BY 2 DESC", [run_id]).fetchall()
+    finally:
+        con.close()
+    if run is None:
+        raise CliError(f"run {run_id} is not in the published warehouse")
+    snapshot, mode, city_count, fetch_count, quarantined, warcs, replayed, config, unreadable = run
+    print(f"Run {run_id} published{banner}")
+    print(f"  snapshot      {snapshot:%Y-%m}  (mode: {mode})")
+    print(f"  cities        {city_count}  (quarantined rows: {quarantined})")
+    scope = [f for f in _run_flags(config) if f in ("--state", "--limit", "--cities")]
+    if scope and latest is not None and latest[0] == run_id:
+        # A slice of the newest month becomes what every _latest view and the report show.
+        print(f"  scope         a slice ({', '.join(dict.fromkeys(scope))}): the _latest views and the report now "
+              "show only these cities, until a later run")
+    print(f"  fetches       {fetch_count}  " + ", ".join(f"{o}: {n}" for o, n in outcomes))
+    offline = sum(n for o, n in outcomes if o in _NO_ANSWER)
+    if fetch_count and offline >= OFFLINE_SHARE * fetch_count:
+        _err(f"cdpi run: warning: {offline} of {fetch_count} fetches got no answer at all (no name, no connection "
+             "or a timeout): is this machine online? What they would have shown is recorded as unknown, not "
+             "absent; run again when the network is back")
+    unarchived = sum(n for o, n in outcomes if o == "not_archived")
+    if mode == "replay" and fetch_count and unarchived >= UNARCHIVED_SHARE * fetch_count:
+        _err(f"cdpi run: warning: {unarchived} of {fetch_count} fetches were not in the archive: is it the whole "
+             "archive of this month's run (a copy cut short, or another run's)? What they would have shown is "
+             "recorded as unknown, not absent")
+    if lookups:
+        _err(f"cdpi run: warning: {sum(n for _, n in lookups)} of {city_count} cities have no website this month "
+             f"because the lists of city websites could not be read ({lookups[0][0]}): their practices are "
+             "unknown, not absent; run again when those sources answer")
+    if unreadable:
+        _warn_unreadable(unreadable, list(replayed or []))
+    print(f"  warehouse     {paths.published}")
+    print(f"  run folder    {paths.run_dir(run_id)}" + (f"  ({len(warcs)} WARC files)" if warcs else ""))
+    # Every run can be replayed: a live run from the WARCs it wrote, a replay from the archives it read.
+    again = [str(paths.run_dir(run_id) / "warc")] if warcs else list(replayed or [])
+    if again:
+        # The month too: without it a replay next month would describe (and publish) another snapshot.
+        flags = " ".join(shlex.quote(a) for a in [*again, "--month", f"{snapshot:%Y-%m}", *_run_flags(config)])
+        print(f"  replay it     cdpi run --replay {flags}")
+    print('  query it      cdpi sql "SELECT * FROM marts.cities_latest LIMIT 10"')
+    report = paths.home / "report" / "index.html"   # where the outreach_report asset builds it
+    print(f"  report        {report}  (rebuild: cdpi report)" if report.exists()
+          else "  report        not built in this run; build it with: cdpi report")
+    print(f"  log           {paths.run_log(run_id)}")
+    home = "" if paths.home == WarehousePaths.default().home else f" --home {paths.home}"
+    print(f"  in Dagster    cdpi dev{home}  (this run, its checks and metadata in the UI)")

@@ -1,0 +1,313 @@
+"""The outreach staff's commands: `cdpi city` (a scorecard, and the lines it is printed with), `targets`,
+`history`, `correct` (attested corrections, one or a CSV batch) and `report`."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from pipelines.cli.errors import CliError
+from pipelines.cli.home import _paths, _published
+from pipelines.cli.output import _err, _write_frame
+
+
+def cmd_city(args: argparse.Namespace) -> int:
+    """A city's scorecard: tier odds, change since the previous snapshot, why to call, criteria by practice
+    with probabilities, evidence and gaps."""
+    from warehouse.index.outreach import core_gating, shown_gaps
+    from warehouse.scorecard import CityNotFound, scorecard
+
+    with _published(args) as con:
+        try:
+            card = scorecard(con, args.city)
+        except CityNotFound as exc:
+            raise CliError(str(exc)) from None
+    if args.format == "json":
+        print(json.dumps(card, indent=2, default=str))
+        return 0
+    print(f"{card['city']}, {card['state']}  (geoid {card['geoid']}, population {card['population']:,}, "
+          f"snapshot {card['snapshot']})")
+    print(f"expected points {card['expected_points']:.1f} of {card['max_points']} ({card['score_pct']:.0f}%), "
+          f"coverage {card['coverage']:.0%}, predicted tier: {card['predicted_tier']}"
+          + (f", certified: {card['certified_tier']}" if card["certified_tier"] else "")
+          + (", WWC partner city (2015-2018)" if card.get("wwc_partner") else ""))
+    print(f"P(Silver or better) {card['p_silver_or_better']:.2f}  P(Gold or better) {card['p_gold_or_better']:.2f}"
+          f"  P(Platinum) {card['p_platinum']:.2f}")
+    print(_scored_with_line(card))
+    status = card.get("outreach_status")
+    if status == "not_observed":    # unknown is not absent: say so before any figure is read as a judgement
+        print(f"NOT OBSERVED this month: {card['outreach_note']}. The figures here count what could not be read "
+              "as not shown, so they say nothing yet about the city's practices.")
+    elif status == "longer_path":
+        print(f"longer path: {card['outreach_note']}")
+    if card.get("corrections_applied"):
+        n = card["corrections_applied"]
+        print(f"{n} criteri{'on' if n == 1 else 'a'} decided by attested corrections (cdpi correct --list); "
+              f"from the web evidence alone: {card['expected_points_web']:.1f} expected points, "
+              f"tier {card['predicted_tier_web']}")
+    print(_change_line(card.get("change")))
+    if card.get("blocked_by_core"):
+        names = {c["criterion_id"]: c["name"] for c in card["criteria"]}
+        print(f"{core_gating(card['blocked_by_core'], card['next_tier'], names)}: every tier needs them")
+    if card.get("why_call"):
+        print(f"why call: {card['why_call']}")
+        for link in json.loads(card.get("why_call_links") or "[]"):
+            print(f"  {link['what']}: {link['url']}")
+    practice = None
+    for c in card["criteria"]:
+        if c["practice"] != practice:
+            practice = c["practice"]
+            print(f"\n[{practice}]")
+        flag = " (core)" if c["core"] else ""
+        print(f"  {c['criterion_id']:<6} {c['probability']:5.2f}  {c['name']}{flag}")
+        if c.get("attested"):
+            a = c["attested"]
+            web = f"; web evidence alone: {a['probability_web']:.2f}" if a.get("probability_web") is not None else ""
+            print(f"           {a['text']}, correction #{a['correction_id']}{web}")
+            continue
+        for e in c["evidence"][:3]:
+            where = e["source"] or ("not observed" if not e["observed"] else "")
+            print(f"           {e['signal']}={e['value']:.2f} {weight_shown(e['weight'], e.get('catalog_weight'))}  "
+                  f"{where}")
+    gaps = shown_gaps(card["top_gaps"])
+    if gaps:
+        tier = str(gaps[0]["next_tier"]).title()
+        print(f"\nMost attainable gaps toward {tier} (each raising P({tier}) by 1 percentage point or more, "
+              "or core):")
+        for g in gaps:
+            what = (" (core, to confirm: more likely than not, not clearly shown)" if g.get("confirm")
+                    else " (core)" if g.get("core") else "")
+            what += "" if g.get("observable", True) else " (no public page can show it: ask the city)"
+            print(f"  {g['criterion_id']} {g['name']}{what}: p={g['probability']:.2f}, "
+                  f"P({tier}) +{100 * g['tier_gain']:.0f} percentage points if met, "
+                  f"lacking {', '.join(g['lacking']) or '-'}; training: {g['training_topic']}")
+    return 0
+
+
+def weight_shown(weight: float | None, catalog_weight: float | None) -> str:
+    """ "x0.62 (catalog 0.4)": the weight the score used, and the catalog's when calibration changed it, so
+    the line multiplies out to the probability shown and still says what the catalog set."""
+    if weight is None:      # a calibrated run published before the weights used were stored
+        return f"x? (catalog {catalog_weight:g}; weight used not stored for this run)"
+    used = f"x{weight:.3g}"
+    if catalog_weight is None or abs(weight - catalog_weight) < 5e-4:
+        return used
+    return f"{used} (catalog {catalog_weight:g})"
+
+
+def _signed(value: float) -> str:
+    """+2.1, -0.4, or ±0.0 for what rounds to zero (never "-0.0")."""
+    return "±0.0" if abs(value) < 0.05 else f"{value:+.1f}"
+
+
+def _change_line(change: dict | None) -> str:
+    """The city's change since its previous snapshot in one line; says so when there is none to compare."""
+    if change is None or change.get("previous_snapshot") is None:
+        return "change: first snapshot (no earlier snapshot of this city to compare with)"
+    parts = [f"{_signed(change['points_change'])} points"]
+    if change.get("p_next_tier_change") is not None and change.get("next_tier") not in (None, "silver"):
+        parts.append(f"P({str(change['next_tier']).title()}) {_signed(change['p_next_tier_change'] * 100)} pp")
+    parts.append(f"P(Silver+) {_signed(change['p_silver_or_better_change'] * 100)} pp")
+    for key, label in (("evidence_gained", "gained"), ("evidence_lost", "lost"),
+                       ("evidence_not_reread", "not re-read")):
+        if change.get(key):
+            parts.append(f"evidence {label}: {change[key]}")
+    return f"change since {change['previous_snapshot']}: " + "; ".join(parts)
+
+
+def _scored_with_line(card: dict) -> str:
+    """Which weights the figures above use, with the catalog's version beside a calibrated one."""
+    if card.get("scored_with") == "calibrated":
+        fold = card.get("calibration_fold")
+        how = (f"fitted without this city (fold {fold})" if fold and fold != "all"
+               else "fitted on the certified list (this city took no part in the fit)")
+        return (f"scored with calibrated weights, {how}; with the catalog's weights: "
+                f"{card['expected_points_catalog']:.1f} expected points, tier {card['predicted_tier_catalog']}")
+    if card.get("scored_with") == "catalog":
+        return "scored with the catalog's hand-set weights (a fit to the certified list was not adopted this run)"
+    return "scored with the catalog's hand-set weights"
+
+
+def cmd_targets(args: argparse.Namespace) -> int:
+    """Outreach targets: cities closest to their next tier if their top gaps were closed, filtered."""
+    from warehouse.outreach import TargetFilter, targets
+
+    if args.min_pop is not None and args.max_pop is not None and args.min_pop > args.max_pop:
+        raise CliError(f"--min-pop {args.min_pop} is above --max-pop {args.max_pop}")
+    which = args.list.replace("-", "_")
+    if which == "not_observed" and args.tier is not None:
+        raise CliError("--list not-observed has no next tier to filter by: leave out --tier")
+    with _published(args) as con:
+        frame = targets(con, TargetFilter(state=args.state, min_population=args.min_pop,
+                                          max_population=args.max_pop, tier=args.tier, limit=args.limit), which)
+        sample = con.execute("SELECT is_sample FROM ops.latest_run").fetchone()
+    noun = {"targets": "outreach targets", "longer_path": "cities on a longer path",
+            "not_observed": "cities not observed"}[which]
+    if frame.empty:
+        _err(f"no {noun} match these filters")
+    filters = {"state": args.state, "min_pop": args.min_pop, "max_pop": args.max_pop, "tier": args.tier,
+               "limit": args.limit}
+    about = {"table": f"{noun} (cdpi targets --list {args.list})",
+             "filters": ", ".join(f"{k}={v}" for k, v in filters.items() if v is not None) or "none"}
+    if sample and sample[0]:    # a spreadsheet passed on loses the terminal's banner: its about sheet keeps it
+        about = {"data": "SAMPLE DATA: synthetic cities, not real places", **about}
+    if which != "targets":      # listed apart, each with its reason: the note is the column to read
+        _write_frame(frame, args.format, args.out, about=about,
+                     compact=frame[[c for c in ("city", "state", "population", "next_tier", "p_next_tier_if_gaps_closed",
+                                                "outreach_note") if c in frame]].rename(
+                         columns={"population": "pop", "p_next_tier_if_gaps_closed": "p_push"}).round(2))
+        return 0
+    # In a terminal: the columns that fit, gaps as criterion ids (csv/json/xlsx carry every column).
+    compact = frame[["rank", "city", "state", "population", "next_tier", "p_next_tier",
+                     "p_next_tier_if_gaps_closed"]].rename(columns={"p_next_tier": "p_now", "population": "pop",
+                                                                    "p_next_tier_if_gaps_closed": "p_push"}).round(2)
+    compact["gaps"] = frame["gaps"].fillna("").map(lambda g: " ".join(part.split(" ")[0] for part in g.split("; ")))
+    _write_frame(frame, args.format, args.out, compact=compact, about=about)
+    # The sentence (core blockers included) and the change are too wide for the table: one line per target.
+    if args.out is None and (args.format == "table" or (args.format == "auto" and sys.stdout.isatty())):
+        print("\nWhy call:")
+        for r in frame.itertuples():
+            print(f"  {r.rank}. {r.city}, {r.state} ({r.change_summary or 'change unknown'}): {r.why_call or '-'}")
+    return 0
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    """One city's index across every successful run, oldest first."""
+    from warehouse.outreach import history
+    from warehouse.scorecard import CityNotFound
+
+    with _published(args) as con:
+        try:
+            row, frame = history(con, args.city)
+        except CityNotFound as exc:
+            raise CliError(str(exc)) from None
+    if args.format in ("auto", "table") and args.out is None:
+        _err(f"{row['city']}, {row['state']} (geoid {row['geoid']}): {len(frame)} run(s)")
+    _write_frame(frame, args.format, args.out,
+                 about={"table": "index history of one city (cdpi history)",
+                        "city": f"{row['city']}, {row['state']} (geoid {row['geoid']})"})
+    return 0
+
+
+def cmd_correct(args: argparse.Namespace) -> int:
+    """Record attested facts (one, or a CSV batch), withdraw one, or list them with their status now."""
+    from sources.criteria.catalog import load_catalog
+    from warehouse.corrections import (
+        CorrectionError,
+        corrections_file,
+        draft,
+        record,
+        status_table,
+        withdraw,
+    )
+
+    paths = _paths(args)
+    path = corrections_file(paths)
+    catalog = load_catalog()
+    chosen = [bool(args.withdraw is not None), bool(args.batch), bool(args.list), bool(args.city or args.criterion)]
+    if sum(chosen) != 1:
+        raise CliError('give one of: "City, ST" CRITERION --met yes|no --source URL --by NAME; --batch FILE.csv; '
+                       "--withdraw ID --by NAME; --list")
+    try:
+        if args.list:
+            frame = status_table(path, as_of=datetime.now(UTC), standard=catalog.standard,
+                                 max_age_months=args.max_age_months)
+            if frame.empty:
+                _err(f"no corrections recorded yet ({path})")
+            _write_frame(frame, args.format, None, compact=frame[
+                ["correction_id", "city", "state", "criterion_id", "met", "status", "attested_by", "recorded_at"]])
+            return 0
+        if args.withdraw is not None:
+            done = withdraw(path, args.withdraw, by=args.by, note=args.note)
+            print(f"withdrew correction #{args.withdraw} ({done['city']}, {done['state']} {done['criterion_id']}); "
+                  "it stays in the history and no longer applies from the next run")
+            return 0
+        with _published(args) as con:
+            if args.batch:
+                drafts = _correction_batch(con, catalog, Path(args.batch), default_by=args.by)
+            else:
+                if not args.criterion or args.met is None or not args.source:
+                    raise CliError('a correction needs "City, ST" CRITERION --met yes|no --source URL --by NAME')
+                drafts = [draft(con, catalog, city=args.city, criterion=args.criterion, met=args.met,
+                                source=args.source, note=args.note, by=args.by)]
+        recorded = record(path, drafts, standard=catalog.standard, max_age_months=args.max_age_months)
+    except CorrectionError as exc:
+        raise CliError(str(exc)) from None
+    for c in recorded:
+        print(f"recorded correction #{c.correction_id}: {c.city}, {c.state} {c.criterion_id} "
+              f"{'met' if c.met else 'not met'}, attested by {c.attested_by} ({c.source_url})")
+    print(f"  kept in {path}; applied from the next `cdpi run`")
+    return 0
+
+
+def _correction_batch(con, catalog, csv_path: Path, default_by: str | None) -> list:
+    """Every row of a corrections CSV checked before any is recorded: all bad rows are named, none written."""
+    from warehouse.corrections import CorrectionError, draft
+
+    if not csv_path.exists():
+        raise CliError(f"batch CSV not found: {csv_path}")
+    with io.StringIO(_spreadsheet_text(csv_path), newline="") as fh:
+        reader = csv.DictReader(fh)
+        needed = {"city", "criterion", "met", "source"}
+        missing = needed - {(h or "").strip().lower() for h in (reader.fieldnames or [])}
+        if missing:
+            raise CliError(f"{csv_path.name}: missing columns {', '.join(sorted(missing))} "
+                           "(expected city, criterion, met, source, note, by)")
+        drafts, problems = [], []
+        for line, row in enumerate(reader, start=2):
+            if None in row:      # csv puts the surplus fields of a row under None
+                problems.append(f"line {line}: more fields than the header names (a value holding a comma, "
+                                'such as "Alder Springs, MA", needs double quotes)')
+                continue
+            row = {(k or "").strip().lower(): (v or "").strip() for k, v in row.items()}
+            try:
+                drafts.append(draft(con, catalog, city=row["city"], criterion=row["criterion"], met=row["met"],
+                                    source=row["source"], note=row.get("note"), by=row.get("by") or default_by))
+            except CorrectionError as exc:
+                problems.append(f"line {line}: {exc}")
+    if problems:
+        raise CliError(f"{csv_path.name}: nothing recorded; {len(problems)} bad row(s): " + "; ".join(problems[:10])
+                       + ("; ..." if len(problems) > 10 else ""))
+    if not drafts:
+        raise CliError(f"{csv_path.name}: no rows")
+    return drafts
+
+
+def _spreadsheet_text(path: Path) -> str:
+    """A CSV saved by a spreadsheet: UTF-8 (with or without Excel's byte-order mark), else Windows-1252, what
+    Excel's plain "CSV" writes on Windows; said on standard error, since only the user can know for sure."""
+    raw = path.read_bytes()
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        _err(f"cdpi: {path.name} is not UTF-8 (byte {raw[exc.start]:#04x} at offset {exc.start}): read as "
+             "Windows-1252, as Excel's \"CSV\" is saved on Windows; save it as \"CSV UTF-8\" to be sure")
+        return raw.decode("cp1252", errors="replace")
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """The static outreach report (overview, targets, a page per city) from the published warehouse."""
+    from warehouse.report import build_report
+
+    paths = _paths(args)
+    out = Path(args.out) if args.out else paths.home / "report"
+    try:
+        summary = build_report(paths, out, args.snapshot, lineage=_lineage())
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+    banner = "  [SAMPLE DATA: synthetic cities, not real places]" if summary.is_sample else ""
+    print(f"report for snapshot {summary.snapshot}: {summary.pages} pages, {summary.cities} cities{banner}")
+    print(f"  open {(summary.out_dir / 'index.html').resolve()}")
+    return 0
+
+
+def _lineage() -> dict[str, list[str]]:
+    """Which assets write which warehouse table (the report's data dictionary shows it)."""
+    from assets.tables import lineage
+
+    return lineage()
