@@ -13,12 +13,10 @@ from sources.certified import CERTIFICATION_URL, COLUMNS, fetch_certified, match
 from sources.criteria.catalog import load_catalog
 from sources.partners import fetch_partners, load_announcements, match_partners
 from warehouse.corrections import CorrectionError, corrections_file, status_table
-from warehouse.index.calibration import calibrate, cross_fitted, decide, labels_for
-from warehouse.index.outreach import mark_gaps, outreach_status, shown_gaps
-from warehouse.index.scoring import Model, catalog_rows, score, signal_rows, used_weight_rows
-from warehouse.index.signals import as_matrix, city_signals
+from warehouse.index.build import IndexBuild, build_index
+from warehouse.index.outreach import shown_gaps
+from warehouse.index.scoring import Model
 from warehouse.index.validation import validate_with_corrections
-from warehouse.index.why_call import CatalogText, why_call_columns
 
 _OUT: dict[str, Any] = {"kinds": {"python", "pandas", "numpy"}, "owners": ["team:cdpi"], "code_version": versions.INDEX}
 
@@ -118,85 +116,35 @@ def readiness_index(context: dg.AssetExecutionContext, cities: pd.DataFrame, por
     is published only when it clearly beats them, cross-fitted so that no city's own label enters its own
     score. The partner flag is shown beside the score, never an input to it. Open attested corrections
     decide their criteria after the fit (which reads web evidence only); the web-only figures stay beside."""
+    # The computation, and why its steps come in their order, is warehouse/index/build.py; here, only the
+    # run's settings go in and the tables come out with what the UI shows about them.
     settings = context.resources.settings
-    model = Model(load_catalog().with_bands(settings.tier_bands))
-    values, observed, source = city_signals(cities, portals, portal_probes, evidence, crawl_summaries,
-                                            settings.evidence_half_life_months)
-    labels = certified_cities[certified_cities["geoid"].notna()] if len(certified_cities) else None
-    partners = wwc_partners["partners"]
-    shown = {"certified": labels, "partners": set(partners["geoid"].dropna()) if len(partners) else set(),
-             "attested": attested_corrections[attested_corrections["applied"]]}
-    criterion_scores, city_index = score(cities, values, observed, model, **shown)
-    # Fit the weights to the certified list out of sample, and publish the fit only when it clearly wins.
-    calibration = calibrate(model, as_matrix(values.loc[list(city_index["geoid"])]),
-                            city_index["coverage"].to_numpy(dtype=float),
-                            labels_for(city_index, labels if labels is not None else certified_cities),
-                            is_sample=bool(settings.is_sample))
-    decision = decide(calibration, mode=settings.calibration)
-    catalog_index = city_index
-    weights_used = used_weight_rows(model, model)
-    if decision.adopted:
-        criterion_scores, city_index, weights_used = _cross_fitted_scores(cities, values, observed, model,
-                                                                          calibration, shown)
-    if "calibration_fold" not in city_index:
-        city_index = city_index.assign(calibration_fold=None)
-    city_index = city_index.assign(
-        scored_with=decision.scored_with, expected_points_catalog=catalog_index["expected_points"].to_numpy(),
-        predicted_tier_catalog=catalog_index["predicted_tier"].to_numpy())
-    context.log.info(decision.reason)
-    # Outreach: which gaps staff see, the city's status with the reason, and the sentence saying why to call.
-    text = CatalogText.from_catalog(model.catalog)
-    city_index = city_index.assign(top_gaps=mark_gaps(city_index["top_gaps"], settings.outreach_min_gap_gain))
-    city_index = pd.concat([city_index, outreach_status(
-        city_index, cities, crawl_summaries, min_coverage=settings.outreach_min_coverage,
-        min_chance=settings.outreach_min_chance, names=text.names, portals=portals)], axis=1)
-    city_index = pd.concat([city_index, why_call_columns(city_index, evidence, portals, text,
-                                                         settings.outreach_min_gap_gain,
-                                                         attested_corrections[attested_corrections["applied"]])],
-                           axis=1)
-    signals = signal_rows(values, observed, source)
-    criteria, weights = catalog_rows(model)
+    built = build_index(cities, portals, portal_probes, evidence, crawl_summaries, certified_cities,
+                        wwc_partners["partners"], attested_corrections, tier_bands=settings.tier_bands,
+                        evidence_half_life_months=settings.evidence_half_life_months,
+                        calibration=settings.calibration, is_sample=bool(settings.is_sample),
+                        outreach_min_coverage=settings.outreach_min_coverage,
+                        outreach_min_chance=settings.outreach_min_chance,
+                        outreach_min_gap_gain=settings.outreach_min_gap_gain)
+    context.log.info(built.decision.reason)
+    model, signals, criterion_scores, criteria = built.model, built.signals, built.criterion_scores, built.criteria
     yield dg.Output(signals, "city_signals", metadata=table_metadata(
         signals, observed_share=float(signals["observed"].mean()) if len(signals) else 0.0))
     yield dg.Output(criterion_scores, "criterion_scores", metadata=table_metadata(
         criterion_scores, criteria=len(model.ids),
         mean_probability=float(criterion_scores["probability"].mean()) if len(criterion_scores) else 0.0))
-    yield dg.Output(city_index, "city_index", metadata=_index_metadata(city_index, model))
+    yield dg.Output(built.city_index, "city_index", metadata=_index_metadata(built.city_index, model))
     # Row count and schema: the criteria table (marts.criteria); the weights are its long companion.
-    yield dg.Output({"criteria": criteria, "weights": weights}, "criteria_catalog", metadata=table_metadata(
+    yield dg.Output({"criteria": criteria, "weights": built.weights}, "criteria_catalog", metadata=table_metadata(
         criteria, standard=model.catalog.standard, bands=model.catalog.bands, criteria=len(criteria),
         thresholds=dg.MetadataValue.json(model.needed)))
-    yield _calibration_output(calibration, decision, bool(settings.is_sample), weights_used)
+    yield _calibration_output(built, bool(settings.is_sample))
 
 
-def _cross_fitted_scores(cities: pd.DataFrame, values: pd.DataFrame, observed: pd.DataFrame, model: Model,
-                         calibration, shown: dict) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Scores under the fit, each city with parameters fitted without its own label; in the universe's order.
-    Also the weights of each fold, so the explanation of a score shows the weights it was computed with."""
-    parts, used = [], []
-    for fold, positions, fitted in cross_fitted(model, calibration):
-        crit, index = score(cities.iloc[positions], values, observed, fitted, **shown)
-        parts.append((crit, index.assign(calibration_fold=fold)))
-        used.append(used_weight_rows(model, fitted, fold))
-    order = {g: i for i, g in enumerate(cities["geoid"])}
-    crit = pd.concat([c for c, _ in parts], ignore_index=True)
-    crit = crit.sort_values("geoid", kind="stable", key=lambda col: col.map(order)).reset_index(drop=True)
-    index = pd.concat([i for _, i in parts], ignore_index=True)
-    index = index.sort_values("geoid", kind="stable", key=lambda col: col.map(order)).reset_index(drop=True)
-    return crit, index, pd.concat(used, ignore_index=True)
-
-
-def _calibration_output(result, decision, is_sample: bool, weights_used: pd.DataFrame) -> dg.Output:
+def _calibration_output(built: IndexBuild, is_sample: bool) -> dg.Output:
     """marts.calibration (held-out figures and the decision row), marts.calibration_params and the weights
-    the published scores used (marts.criterion_signal_weights_used)."""
-    adopted = {"fold": "pooled", "model": decision.scored_with, "metric": "adopted",
-               "value": float(decision.adopted), "n": int(result.eligible.sum()),
-               "positives": int(result.metrics["positives"].max()) if len(result.metrics) else 0,
-               "detail": decision.reason, "is_sample": is_sample}
-    row = pd.DataFrame([adopted])
-    # Too few labels to fit: no metrics rows, only the decision (concat of an empty frame is deprecated).
-    metrics = (pd.DataFrame([*result.metrics.to_dict("records"), adopted], columns=result.metrics.columns)
-               if len(result.metrics) else row)
+    the published scores used (marts.criterion_signal_weights_used), with the held-out figures as a table."""
+    result, decision, metrics = built.calibration, built.decision, built.calibration_metrics
     # Row count and schema: the metrics table (marts.calibration).
     meta: dict = table_metadata(metrics, status=result.status, sample_data=is_sample,
                                 eligible_cities=int(result.eligible.sum()), scored_with=decision.scored_with,
@@ -208,7 +156,7 @@ def _calibration_output(result, decision, is_sample: bool, weights_used: pd.Data
         lines = ["| held-out metric | hand-set | fitted |", "|---|---|---|"] + [
             f"| {m} | {r.hand_set:.3f} | {r.fitted:.3f} |" for m, r in table.iterrows()]
         meta["held_out"] = dg.MetadataValue.md("\n".join(lines))
-    return dg.Output({"metrics": metrics, "params": result.params, "weights_used": weights_used},
+    return dg.Output({"metrics": metrics, "params": result.params, "weights_used": built.weights_used},
                      "index_calibration", metadata=meta)
 
 

@@ -23,7 +23,8 @@ EXTRACTION_VERSION = "2026.12.07.3"
 #: Bump when the portal survey's code changes what a city's portals yield (signals.yaml and scope.yaml are
 #: hashed anyway). "2" was the portal assets' fixed code version before the files were hashed.
 PORTALS_CODE_VERSION = "2"
-#: Bump when the scoring code changes what a given catalog and set of signals give.
+#: Bump when the index code changes what a given catalog and set of signals give: warehouse/index/, the
+#: sequence of warehouse/index/build.py included (no Python file is hashed, only the data files below).
 SCORING_VERSION = "2026.12.05"
 
 

@@ -1,0 +1,102 @@
+"""The index is computed by one function, warehouse/index/build.py's build_index, which the Dagster asset only
+wires: called outside Dagster on the inputs a sample run handed the asset, it gives the tables that run
+published. A researcher recomputing an index in a notebook gets the run's figures, not a near copy."""
+
+from __future__ import annotations
+
+import pickle
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from warehouse.index.build import IndexBuild, build_index
+from warehouse.paths import WarehousePaths
+from warehouse.read import connect_published
+
+
+def _step_output(home: Path, asset: str):
+    """What a step of the sample run handed on (the Dagster file storage of the home: one file per month)."""
+    (path,) = (WarehousePaths(home).dagster_storage / asset).iterdir()
+    with open(path, "rb") as f:
+        return pickle.load(f)
+
+
+def _build(home: Path, **settings) -> IndexBuild:
+    """build_index on the inputs of the sample run's readiness_index step, with the sample's run settings."""
+    inputs = [_step_output(home, a) for a in ("cities", "portals", "portal_probes", "evidence", "crawl_summaries",
+                                              "certified_cities")]
+    return build_index(*inputs, _step_output(home, "wwc_partners")["partners"],
+                       _step_output(home, "attested_corrections"), is_sample=True, **settings)
+
+
+@pytest.fixture(scope="module")
+def built(sample_home: Path) -> IndexBuild:
+    return _build(sample_home)
+
+
+def test_the_build_gives_the_tables_the_sample_run_published(sample_home: Path, built: IndexBuild) -> None:
+    con = connect_published(WarehousePaths(sample_home))
+    try:
+        published = con.execute("SELECT geoid, expected_points, predicted_tier, scored_with, outreach_status "
+                                "FROM marts.city_index_latest").df()
+    finally:
+        con.close()
+    ours = built.city_index[published.columns]
+    pd.testing.assert_frame_equal(ours.sort_values("geoid").reset_index(drop=True),
+                                  published.sort_values("geoid").reset_index(drop=True), check_dtype=False)
+    # And exactly what the asset handed on, every output (a move of the code changes no figure).
+    pd.testing.assert_frame_equal(built.city_index, _step_output(sample_home, "city_index"))
+    pd.testing.assert_frame_equal(built.criterion_scores, _step_output(sample_home, "criterion_scores"))
+    pd.testing.assert_frame_equal(built.signals, _step_output(sample_home, "city_signals"))
+    calibration = _step_output(sample_home, "index_calibration")
+    pd.testing.assert_frame_equal(built.calibration_metrics, calibration["metrics"])
+    pd.testing.assert_frame_equal(built.weights_used, calibration["weights_used"])
+    catalog = _step_output(sample_home, "criteria_catalog")
+    pd.testing.assert_frame_equal(built.criteria, catalog["criteria"])
+    pd.testing.assert_frame_equal(built.weights, catalog["weights"])
+
+
+def test_a_calibrated_build_keeps_the_catalog_figures_beside_and_says_so(built: IndexBuild) -> None:
+    assert built.decision.adopted and set(built.city_index["scored_with"]) == {"calibrated"}
+    index = built.city_index
+    for col in ("expected_points_catalog", "predicted_tier_catalog", "calibration_fold", "outreach_status",
+                "why_call"):
+        assert col in index.columns, col
+    assert index["calibration_fold"].notna().all()
+    # The fit moved some scores: the catalog's figures beside them are not a copy of the published ones.
+    assert (index["expected_points"] != index["expected_points_catalog"]).any()
+    assert built.calibration_metrics.iloc[-1]["metric"] == "adopted"
+
+
+def test_with_the_catalog_forced_the_scores_use_the_catalog_weights(sample_home: Path) -> None:
+    kept = _build(sample_home, calibration="catalog")
+    assert not kept.decision.adopted and set(kept.city_index["scored_with"]) == {"catalog"}
+    used = kept.weights_used
+    assert used["calibration_fold"].isna().all()
+    assert (used["weight"] == used["catalog_weight"]).all()
+    catalog = kept.weights.merge(used, on=["criterion_id", "signal"], suffixes=("_catalog", "_used"))
+    assert len(catalog) == len(kept.weights) == len(used)
+    assert (catalog["weight_catalog"] == catalog["weight_used"]).all()
+    index = kept.city_index
+    assert (index["expected_points"] == index["expected_points_catalog"]).all()
+    assert (index["predicted_tier"] == index["predicted_tier_catalog"]).all()
+    # The fit is still measured when the catalog is kept, and the run says which it published.
+    assert kept.calibration.status == "computed"
+    assert kept.calibration_metrics.iloc[-1]["model"] == "catalog"
+
+
+def test_a_researcher_rebuilds_the_index_from_the_published_tables(sample_home: Path, built: IndexBuild) -> None:
+    """What docs/index.md tells a researcher to do: one run's rows of the published tables, no Dagster."""
+    tables = ("staging.cities", "marts.portals", "staging.portal_probes", "marts.evidence", "staging.crawl_summaries",
+              "staging.certified_cities", "staging.wwc_partners", "ops.corrections")
+    con = connect_published(WarehousePaths(sample_home))
+    try:
+        frames = [con.execute(f"SELECT * FROM {t} WHERE run_id = (SELECT run_id FROM ops.latest_run)").df()
+                  for t in tables]
+    finally:
+        con.close()
+    rebuilt = build_index(*frames, is_sample=True).city_index
+    for col in ("geoid", "expected_points", "predicted_tier", "p_silver_or_better", "scored_with",
+                "calibration_fold", "outreach_status"):
+        assert list(rebuilt[col]) == list(built.city_index[col]), col

@@ -1,0 +1,160 @@
+"""The whole index build in one call: from a run's inputs to every table the index publishes.
+
+The Dagster asset ``readiness_index`` (assets/index.py) only reads the run's settings, calls
+``build_index`` and attaches metadata; a notebook or a test that wants to recompute an index calls the
+same function with the same inputs and gets the same tables, without Dagster and without copying the
+sequence of steps (whose order matters: see ``build_index``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from sources.criteria.catalog import load_catalog
+from warehouse.index.calibration import Calibration, Decision, calibrate, cross_fitted, decide, labels_for
+from warehouse.index.outreach import MIN_CHANCE, MIN_COVERAGE, MIN_GAP_GAIN, mark_gaps, outreach_status
+from warehouse.index.scoring import Model, catalog_rows, score, signal_rows, used_weight_rows
+from warehouse.index.signals import as_matrix, city_signals
+from warehouse.index.why_call import CatalogText, why_call_columns
+
+
+@dataclass(frozen=True, eq=False)      # eq=False: frames have no single truth value to compare by
+class IndexBuild:
+    """Every table of one index build, and what decided them (the model, the fit and the decision)."""
+
+    #: Per city and signal: value, whether its source was read, and the page or portal behind it
+    #: (staging.city_signals).
+    signals: pd.DataFrame
+    #: Per city and criterion: the probability the published score used (marts.criterion_scores).
+    criterion_scores: pd.DataFrame
+    #: Per city: expected points, tier odds, the catalog-scored figures beside them, outreach status and
+    #: why to call (marts.city_index).
+    city_index: pd.DataFrame
+    #: The catalog as two tables (marts.criteria, marts.criterion_signal_weights).
+    criteria: pd.DataFrame
+    weights: pd.DataFrame
+    #: The held-out comparison of the catalog with the fit to the certified list, and the fit itself.
+    calibration: Calibration
+    #: Which of the two the published scores use, and why.
+    decision: Decision
+    #: marts.calibration: the held-out figures and the run's decision as one more row.
+    calibration_metrics: pd.DataFrame
+    #: The weights the published scores used, per calibration fold (marts.criterion_signal_weights_used).
+    weights_used: pd.DataFrame
+    #: The catalog's model with the run's tier bands (the hand-set weights).
+    model: Model
+
+
+def build_index(cities: pd.DataFrame, portals: pd.DataFrame, portal_probes: pd.DataFrame, evidence: pd.DataFrame,
+                crawl_summaries: pd.DataFrame, certified: pd.DataFrame | None = None,
+                partners: pd.DataFrame | None = None, corrections: pd.DataFrame | None = None, *,
+                tier_bands: str = "", evidence_half_life_months: float = 0.0, calibration: str = "auto",
+                is_sample: bool = False, outreach_min_coverage: float = MIN_COVERAGE,
+                outreach_min_chance: float = MIN_CHANCE, outreach_min_gap_gain: float = MIN_GAP_GAIN
+                ) -> IndexBuild:
+    """Combine each criterion's evidence by the catalog's rule (noisy-OR of weight x signal over a prior),
+    respect prerequisites and core criteria, and compute the exact tier odds per city. The catalog's
+    weights are then fitted to the certified list out of sample (warehouse/index/calibration.py); the fit
+    is published only when it clearly beats them, cross-fitted so that no city's own label enters its own
+    score. The partner flag is shown beside the score, never an input to it. Open attested corrections
+    decide their criteria after the fit (which reads web evidence only); the web-only figures stay beside.
+
+    Why the steps come in this order: the catalog scores come first because the calibration takes its
+    eligible cities from their coverage; the calibration reads the web signals alone (values, not scores),
+    so a staff correction never trains the fit; the decision to publish the fit is taken on held-out
+    figures before any city is scored with it, and a published fit rescores each city with the fold that
+    held it out; every score, catalog or cross-fitted, applies the open corrections after the web evidence;
+    the catalog's figures are kept beside the published ones; and outreach (which gaps staff see, the
+    city's status, why to call) comes last because it reads the published scores, whichever they are.
+
+    Inputs are the run's tables: ``cities`` (staging.cities), ``portals`` (marts.portals), ``portal_probes``,
+    ``evidence`` (marts.evidence), ``crawl_summaries``; ``certified`` (staging.certified_cities; None or
+    empty: labels unknown), ``partners`` (staging.wwc_partners; shown only) and ``corrections``
+    (ops.corrections, its ``applied`` rows decide their criteria). The keywords are the run settings of the
+    same names (pipelines/resources.py, RunSettings); their defaults are those of a run."""
+    model = Model(load_catalog().with_bands(tier_bands))
+    values, observed, source = city_signals(cities, portals, portal_probes, evidence, crawl_summaries,
+                                            evidence_half_life_months)
+    labels = certified[certified["geoid"].notna()] if certified is not None and len(certified) else None
+    attested = corrections[corrections["applied"]] if corrections is not None else None
+    shown = {"certified": labels, "attested": attested,
+             "partners": set(partners["geoid"].dropna()) if partners is not None and len(partners) else set()}
+    criterion_scores, city_index = score(cities, values, observed, model, **shown)
+    # Fit the weights to the certified list out of sample, and publish the fit only when it clearly wins.
+    fitted = calibrate(model, as_matrix(values.loc[list(city_index["geoid"])]),
+                       city_index["coverage"].to_numpy(dtype=float),
+                       labels_for(city_index, labels if labels is not None else _NO_LABELS), is_sample=is_sample)
+    decision = decide(fitted, mode=calibration)
+    catalog_index = city_index
+    weights_used = used_weight_rows(model, model)
+    if decision.adopted:
+        criterion_scores, city_index, weights_used = _cross_fitted_scores(cities, values, observed, model,
+                                                                          fitted, shown)
+    city_index = _beside_the_catalog(city_index, catalog_index, decision)
+    city_index = _with_outreach(city_index, cities, portals, evidence, crawl_summaries, attested, model,
+                                min_coverage=outreach_min_coverage, min_chance=outreach_min_chance,
+                                min_gap_gain=outreach_min_gap_gain)
+    criteria, weights = catalog_rows(model)
+    return IndexBuild(signals=signal_rows(values, observed, source), criterion_scores=criterion_scores,
+                      city_index=city_index, criteria=criteria, weights=weights, calibration=fitted,
+                      decision=decision, calibration_metrics=calibration_metrics(fitted, decision, is_sample),
+                      weights_used=weights_used, model=model)
+
+
+#: No certified list: every city's label is "not certified" (labels_for reads only the frame's rows).
+_NO_LABELS = pd.DataFrame(columns=["geoid", "tier"])
+
+
+def _cross_fitted_scores(cities: pd.DataFrame, values: pd.DataFrame, observed: pd.DataFrame, model: Model,
+                         calibration: Calibration, shown: dict) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Scores under the fit, each city with parameters fitted without its own label; in the universe's order.
+    Also the weights of each fold, so the explanation of a score shows the weights it was computed with."""
+    parts, used = [], []
+    for fold, positions, fitted in cross_fitted(model, calibration):
+        crit, index = score(cities.iloc[positions], values, observed, fitted, **shown)
+        parts.append((crit, index.assign(calibration_fold=fold)))
+        used.append(used_weight_rows(model, fitted, fold))
+    order = {g: i for i, g in enumerate(cities["geoid"])}
+    crit = pd.concat([c for c, _ in parts], ignore_index=True)
+    crit = crit.sort_values("geoid", kind="stable", key=lambda col: col.map(order)).reset_index(drop=True)
+    index = pd.concat([i for _, i in parts], ignore_index=True)
+    index = index.sort_values("geoid", kind="stable", key=lambda col: col.map(order)).reset_index(drop=True)
+    return crit, index, pd.concat(used, ignore_index=True)
+
+
+def _beside_the_catalog(city_index: pd.DataFrame, catalog_index: pd.DataFrame, decision: Decision) -> pd.DataFrame:
+    """The published index with which parameters scored it, its fold, and the catalog's expected points and
+    tier beside (equal to the published ones when the catalog was kept), so a reader sees what the fit moved."""
+    if "calibration_fold" not in city_index:
+        city_index = city_index.assign(calibration_fold=None)
+    return city_index.assign(
+        scored_with=decision.scored_with, expected_points_catalog=catalog_index["expected_points"].to_numpy(),
+        predicted_tier_catalog=catalog_index["predicted_tier"].to_numpy())
+
+
+def _with_outreach(city_index: pd.DataFrame, cities: pd.DataFrame, portals: pd.DataFrame, evidence: pd.DataFrame,
+                   crawl_summaries: pd.DataFrame, attested: pd.DataFrame | None, model: Model, *,
+                   min_coverage: float, min_chance: float, min_gap_gain: float) -> pd.DataFrame:
+    """Outreach: which gaps staff see, the city's status with the reason, and the sentence saying why to call."""
+    text = CatalogText.from_catalog(model.catalog)
+    city_index = city_index.assign(top_gaps=mark_gaps(city_index["top_gaps"], min_gap_gain))
+    city_index = pd.concat([city_index, outreach_status(
+        city_index, cities, crawl_summaries, min_coverage=min_coverage, min_chance=min_chance,
+        names=text.names, portals=portals)], axis=1)
+    return pd.concat([city_index, why_call_columns(city_index, evidence, portals, text, min_gap_gain, attested)],
+                     axis=1)
+
+
+def calibration_metrics(result: Calibration, decision: Decision, is_sample: bool) -> pd.DataFrame:
+    """marts.calibration: the held-out figures of the fit against the catalog, and the run's decision as a
+    last row (metric ``adopted``, the reason in ``detail``), so the table says which scores were published."""
+    adopted = {"fold": "pooled", "model": decision.scored_with, "metric": "adopted",
+               "value": float(decision.adopted), "n": int(result.eligible.sum()),
+               "positives": int(result.metrics["positives"].max()) if len(result.metrics) else 0,
+               "detail": decision.reason, "is_sample": is_sample}
+    # Too few labels to fit: no metrics rows, only the decision (concat of an empty frame is deprecated).
+    if not len(result.metrics):
+        return pd.DataFrame([adopted])
+    return pd.DataFrame([*result.metrics.to_dict("records"), adopted], columns=result.metrics.columns)
