@@ -10,7 +10,7 @@ import pandas as pd
 from assets.metadata import table_metadata
 from assets.partitions import MONTHLY
 from assets.validation import check_result, quarantine_metadata, suite_checks, value_counts
-from expectations.runner import quarantine_and_check
+from expectations.runner import quarantine_and_check, suites_note
 from sources import universe, websites, wikidata
 from sources.errors import SourceUnavailable
 
@@ -117,6 +117,8 @@ def cities(context: dg.AssetExecutionContext, census_places: pd.DataFrame, wikid
     params = {"min_population": settings.min_population}
     clean, quarantined, report = quarantine_and_check(matched, "cities", key_columns=["geoid"], parameters=params,
                                                       max_quarantined_share=settings.max_quarantined_share)
+    if note := suites_note():   # here, the run's first check: its log says once which suites decided
+        context.log.warning(note)
     bad_rows = len(matched) - len(clean)
     if bad_rows:
         context.log.warning(f"{bad_rows} city rows quarantined (see ops.quarantine)")

@@ -10,7 +10,7 @@ import pandas as pd
 from assets.metadata import table_metadata
 from assets.tables import table_of
 from expectations.docs import write_page
-from expectations.runner import ValidationReport, quarantine_and_check
+from expectations.runner import ValidationReport, custom_suites_dir, quarantine_and_check
 from warehouse.paths import DATA_DOCS
 
 
@@ -24,6 +24,9 @@ def check_result(report: ValidationReport, *, asset: str, check_name: str,
     if context is not None:
         page = write_page(report, data_docs_dir(context))
         extra["data_docs"] = dg.MetadataValue.path(str(page))
+    folder = custom_suites_dir()
+    if folder is not None:   # not the shipped suite: the check's record names the file that decided it
+        extra["suite_file"] = dg.MetadataValue.path(str(folder / f"{report.suite}.json"))
     return dg.AssetCheckResult(
         asset_key=asset, check_name=check_name, passed=bool(report.success),
         severity=dg.AssetCheckSeverity.ERROR, description="; ".join(failed)[:2000] or None,

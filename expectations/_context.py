@@ -13,6 +13,7 @@ milliseconds, so serialising them costs nothing that matters.
 
 from __future__ import annotations
 
+import copy
 import importlib
 import importlib.util
 import os
@@ -43,6 +44,7 @@ class _GxState:
     context: Any
     batch_definition: Any
     suites: dict[str, Any] = field(default_factory=dict)
+    specs: dict[str, dict[str, Any]] = field(default_factory=dict)   # what each suite was built from
 
 
 class _DeferredModule(types.ModuleType):
@@ -116,13 +118,21 @@ def registered_suite(name: str, spec: dict[str, Any]) -> Any:
     Registering once matters beyond speed: GX assigns each expectation an id when the suite is added,
     and those ids are how results are matched back to the JSON entries (GX does not return results in
     suite order).
+
+    A different ``spec`` under a name already registered (the same suite read from another folder, see
+    ``CDPI_SUITES_DIR``) replaces it, so results are never matched to the entries of another file.
     """
     with _LOCK:
         state = _state()
         suite = state.suites.get(name)
-        if suite is None:
-            suite = state.context.suites.add(_whole_suite(state.gx, spec))
-            state.suites[name] = suite
+        if suite is not None and state.specs[name] == spec:
+            return suite
+        kept = copy.deepcopy(spec)   # as given: building the suite may change the dicts it is handed
+        built = _whole_suite(state.gx, spec)   # before the old one goes: a refused spec changes nothing
+        if suite is not None:
+            state.context.suites.delete(name)
+        suite = state.suites[name] = state.context.suites.add(built)
+        state.specs[name] = kept
         return suite
 
 

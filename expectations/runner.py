@@ -20,6 +20,7 @@ import copy
 import dataclasses
 import json
 import math
+import os
 import re
 from collections import Counter
 from dataclasses import asdict, dataclass
@@ -28,6 +29,7 @@ from decimal import Decimal
 from functools import cache
 from importlib import resources
 from importlib.resources.abc import Traversable
+from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -110,29 +112,83 @@ class ValidationReport:
 
 # --------------------------------------------------------------------------------------------- suites
 
-def _suites_dir() -> Traversable:
-    # importlib.resources, not a path relative to __file__: works from a wheel or a zip as well.
-    return resources.files("expectations") / "suites"
+#: A folder of suite JSON files to validate with instead of the shipped ones: a whole copy of
+#: ``expectations/suites`` with a suite edited, tried on a run before the edit is shipped.
+SUITES_DIR_ENV = "CDPI_SUITES_DIR"
 
 
-def suite_names() -> list[str]:
-    """Names of the suites shipped with the package (the JSON file stems), sorted."""
-    return sorted(p.name[: -len(".json")] for p in _suites_dir().iterdir()
-                  if p.name.endswith(".json") and _SUITE_NAME.match(p.name[: -len(".json")]))
+def custom_suites_dir() -> Path | None:
+    """The folder ``$CDPI_SUITES_DIR`` names, or None when the shipped suites are in use.
+
+    Read at each call, not once: a process's later validations follow the setting it has then."""
+    configured = os.environ.get(SUITES_DIR_ENV, "").strip()
+    if not configured:
+        return None
+    folder = Path(configured).expanduser().resolve()
+    if not folder.is_dir():
+        raise SuiteError(f"{SUITES_DIR_ENV} names {folder}, which is not a folder")
+    return folder
 
 
 @cache
+def _shipped_dir() -> Traversable:
+    # importlib.resources, not a path relative to __file__: works from a wheel or a zip as well. Cached:
+    # the installed package does not move, and every read of a suite asks for it.
+    return resources.files("expectations") / "suites"
+
+
+def _suites_dir() -> Traversable:
+    return custom_suites_dir() or _shipped_dir()
+
+
+def suites_note() -> str | None:
+    """The sentence a run's terminal and log carry once when ``$CDPI_SUITES_DIR`` is set (None when not):
+    an edited copy of the suites, not the shipped ones, decides which rows are published."""
+    folder = custom_suites_dir()
+    return f"validating with the suites in {folder} ({SUITES_DIR_ENV}), not the shipped ones" if folder else None
+
+
+def _where() -> str:
+    """Where the suites are read, for messages: empty for the shipped ones."""
+    folder = custom_suites_dir()
+    return f" in {SUITES_DIR_ENV} {folder}" if folder else ""
+
+
+def suite_names() -> list[str]:
+    """Names of the suites in use (the JSON file stems), sorted: the shipped ones, or those of
+    ``$CDPI_SUITES_DIR``."""
+    return _names_in(_suites_dir())
+
+
+def _names_in(folder: Traversable) -> list[str]:
+    return sorted(p.name[: -len(".json")] for p in folder.iterdir()
+                  if p.name.endswith(".json") and _SUITE_NAME.match(p.name[: -len(".json")]))
+
+
+#: Parsed suites by (folder, name): a suite file is read once per process, and per folder because the
+#: folder in use may change within one (a test, or an edited copy tried next).
+_SPECS: dict[tuple[str, str], dict[str, Any]] = {}
+
+
 def _spec(name: str) -> dict[str, Any]:
-    """Parsed and checked suite JSON; cached because the files cannot change under a running process."""
+    """Parsed and checked suite JSON, from the folder in use."""
     if not isinstance(name, str) or not _SUITE_NAME.match(name):
         raise SuiteError(f"invalid suite name {name!r}")
-    path = _suites_dir() / f"{name}.json"
+    folder = _suites_dir()
+    key = (str(folder), name)
+    if key not in _SPECS:
+        _SPECS[key] = _read_spec(folder, name)
+    return _SPECS[key]
+
+
+def _read_spec(folder: Traversable, name: str) -> dict[str, Any]:
+    path = folder / f"{name}.json"
     if not path.is_file():
-        raise SuiteError(f"unknown suite {name!r}; known suites: {', '.join(suite_names()) or 'none'}")
+        raise SuiteError(f"unknown suite {name!r}{_where()}; known suites: {', '.join(suite_names()) or 'none'}")
     try:
         spec = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
-        raise SuiteError(f"suite {name!r} is not valid JSON: {exc}") from exc
+        raise SuiteError(f"suite {name!r}{_where()} is not valid JSON: {exc}") from exc
     _check_spec(name, spec)
     return spec
 
@@ -150,7 +206,8 @@ def _check_spec(name: str, spec: Any) -> None:
 
 
 def load_suite_spec(name: str) -> dict[str, Any]:
-    """The suite ``name`` as written in ``expectations/suites/<name>.json`` (a fresh copy).
+    """The suite ``name`` as written in ``expectations/suites/<name>.json``, or in the folder
+    ``$CDPI_SUITES_DIR`` names (a fresh copy).
 
     Raises :class:`SuiteError` for an unknown name or a malformed file.
     """
@@ -158,12 +215,20 @@ def load_suite_spec(name: str) -> dict[str, Any]:
 
 
 def prepare(suites: list[str] | None = None) -> None:
-    """Import GX, build its context and register ``suites`` (default: every shipped suite) now, instead
+    """Import GX, build its context and register ``suites`` (default: every suite in use) now, instead
     of at the first validation. For a process about to run the whole pipeline: this is the larger part
     of what it holds for its whole life, so it can be built in one go before the data arrives (the
     `cdpi` command then keeps the garbage collector off it, see pipelines/heap.py). A suite GX refuses
-    (an unknown expectation type, a bad argument) raises :class:`SuiteError` naming it."""
-    for name in suite_names() if suites is None else suites:
+    (an unknown expectation type, a bad argument) raises :class:`SuiteError` naming it, and so does a
+    ``$CDPI_SUITES_DIR`` folder that lacks a shipped suite (the run would stop at that table's check,
+    after its fetches)."""
+    if suites is None:
+        suites = suite_names()
+        lacking = sorted(set(_names_in(_shipped_dir())) - set(suites))
+        if lacking:
+            raise SuiteError(f"{SUITES_DIR_ENV} {custom_suites_dir()} lacks the suite(s) {', '.join(lacking)}; "
+                             "copy the whole expectations/suites folder there, then edit it")
+    for name in suites:
         _registered(name, load_suite_spec(name))
 
 
@@ -172,7 +237,7 @@ def _registered(name: str, spec: dict[str, Any]) -> Any:
     try:
         return _context.registered_suite(name, spec)
     except Exception as exc:  # noqa: BLE001 - GX raises many types (pydantic, its own) for a bad entry
-        raise SuiteError(f"suite {name!r} is refused by Great Expectations: {exc}") from exc
+        raise SuiteError(f"suite {name!r}{_where()} is refused by Great Expectations: {exc}") from exc
 
 
 def _param_ref(value: Any) -> str | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -408,27 +409,64 @@ def test_prepare_registers_every_shipped_suite_once() -> None:
     assert all(_context._state().suites[name] is suite for name, suite in registered.items())
 
 
-def test_prepare_names_a_suite_great_expectations_refuses(monkeypatch: pytest.MonkeyPatch) -> None:
+def _suites_folder(folder: Path, *specs: dict) -> Path:
+    """``folder`` holding each spec as ``<name>.json``, the way an operator writes an edited suite."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for spec in specs:
+        (folder / f"{spec['name']}.json").write_text(json.dumps(spec, indent=2), encoding="utf-8")
+    return folder
+
+
+def test_prepare_names_a_suite_great_expectations_refuses(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from expectations import runner
 
     broken = {"name": "broken_suite", "expectations": [{"type": "expect_the_impossible", "kwargs": {}}]}
-    monkeypatch.setattr(runner, "load_suite_spec", lambda name: broken)
-    with pytest.raises(SuiteError, match="suite 'broken_suite' is refused by Great Expectations"):
+    monkeypatch.setenv("CDPI_SUITES_DIR", str(_suites_folder(tmp_path, broken)))
+    with pytest.raises(SuiteError, match=r"suite 'broken_suite' in CDPI_SUITES_DIR .* is refused by Great Expectations"):
         runner.prepare(["broken_suite"])
 
 
 def test_a_suite_entry_gx_cannot_build_stops_validation_instead_of_shifting_results(
-        monkeypatch: pytest.MonkeyPatch) -> None:
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # GX leaves such an entry out and logs it; results are matched to the JSON by position, so the entries
     # after it would be reported under the wrong expectation. The runner refuses the suite instead.
-    from expectations import runner
-
     spec = {"name": "typo_suite", "expectations": [
         {"type": "expect_column_values_to_be_betwen", "kwargs": {"column": "x", "min_value": 0}},
         {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "x"}}]}
-    monkeypatch.setattr(runner, "_spec", lambda name: spec)
+    monkeypatch.setenv("CDPI_SUITES_DIR", str(_suites_folder(tmp_path, spec)))
     with pytest.raises(SuiteError, match="typo_suite.*expect_column_values_to_be_betwen"):
         validate(pd.DataFrame({"x": [1, None]}), "typo_suite")
+
+
+def test_an_edited_copy_of_the_suites_is_what_validates_once_named(baseline, tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """CDPI_SUITES_DIR names a folder an operator edited; the same process had validated with the shipped
+    cities suite, and the edited one (an extra entry, first in the file) must be the one GX runs, with each
+    result under its own entry."""
+    edited = load_suite_spec("cities")
+    extra = {"type": IN_SET, "kwargs": {"column": "state_abbr", "value_set": ["AL", "CA", "TX"]}}
+    edited["expectations"].insert(0, extra)
+    folder = tmp_path / "suites"
+    shutil.copytree(REPO / "expectations" / "suites", folder)
+    _suites_folder(folder, edited)
+    assert validate(cities_frame(), "cities", parameters=PARAMS).success   # the shipped suite: passes
+    monkeypatch.setenv("CDPI_SUITES_DIR", str(folder))
+    report = validate(cities_frame(), "cities", parameters=PARAMS)
+    assert failed_pairs(report) == {(IN_SET, "state_abbr")}
+    assert failures_of(report, IN_SET)[0].partial_unexpected_list == ["DC"]
+    monkeypatch.delenv("CDPI_SUITES_DIR")
+    assert validate(cities_frame(), "cities", parameters=PARAMS).success   # and back to the shipped one
+
+
+def test_a_suites_folder_must_hold_every_suite_a_run_checks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from expectations import runner
+
+    monkeypatch.setenv("CDPI_SUITES_DIR", str(_suites_folder(tmp_path, load_suite_spec("cities"))))
+    with pytest.raises(SuiteError, match="lacks the suite.s. crawl_pages, evidence, portal_datasets"):
+        runner.prepare()
+    monkeypatch.setenv("CDPI_SUITES_DIR", str(tmp_path / "nowhere"))
+    with pytest.raises(SuiteError, match="CDPI_SUITES_DIR names .*nowhere, which is not a folder"):
+        suite_names()
 
 
 def test_identical_bad_rows_count_as_rows_against_the_quarantined_share(baseline) -> None:

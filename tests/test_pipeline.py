@@ -338,17 +338,24 @@ def test_cli_errors_are_one_line_messages(argv, message, home: Path, capsys, sam
         assert message in err
 
 
-def test_a_suite_great_expectations_refuses_stops_the_run_in_one_line(home: Path, capsys,
+def test_a_suite_great_expectations_refuses_stops_the_run_in_one_line(home: Path, tmp_path: Path, capsys,
                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    from expectations import runner
-
-    broken = {"name": "cities_broken", "expectations": [{"type": "expect_the_impossible", "kwargs": {}}]}
-    monkeypatch.setattr(runner, "suite_names", lambda: ["cities_broken"])
-    monkeypatch.setattr(runner, "load_suite_spec", lambda name: broken)
+    """An operator tries an edited copy of the suites (CDPI_SUITES_DIR) whose cities suite has a misspelt
+    expectation type: the run says which folder it validates with, then stops before any fetch, in one line."""
+    suites = tmp_path / "suites"
+    shutil.copytree(REPO / "expectations" / "suites", suites)
+    cities = json.loads((suites / "cities.json").read_text(encoding="utf-8"))
+    cities["expectations"][-1]["type"] = "expect_column_values_to_match_regx"   # a typo in the last entry
+    (suites / "cities.json").write_text(json.dumps(cities, indent=2), encoding="utf-8")
+    monkeypatch.setenv("CDPI_SUITES_DIR", str(suites))
     assert cli(["run", "--sample", "--home", str(home), "--quiet"]) == 1
     err = capsys.readouterr().err.strip().splitlines()
-    assert err[-1].startswith("cdpi: error: cannot check the run's data: suite 'cities_broken'"), err
+    assert f"cdpi run: validating with the suites in {suites} (CDPI_SUITES_DIR), not the shipped ones" in err
+    assert err[-1].startswith(f"cdpi: error: cannot check the run's data: suite 'cities' in CDPI_SUITES_DIR {suites} "
+                              "is refused by Great Expectations"), err
+    assert "expect_column_values_to_match_regx" in err[-1]
     assert "Traceback" not in "\n".join(err) and not WarehousePaths(home).published.exists()
+    assert not (home / "runs").exists() or not any((home / "runs").iterdir()), "nothing was fetched"
 
 
 def test_cli_usage_errors_exit_2(capsys) -> None:

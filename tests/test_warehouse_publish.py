@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -243,25 +244,38 @@ def test_a_run_is_published_once(home: Path) -> None:
     assert paths.published.read_bytes() == before
 
 
-def test_the_schema_is_applied_whole_or_not_at_all(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """apply_schema is one transaction: when its last part fails, none of the schemas, tables or views it
-    had created remain (a file is never left with half a schema), and a second try on the same file works."""
-    import warehouse.schema as schema
+def _last_relation_created() -> tuple[str, str]:
+    """The view the schema's SQL creates last, as (schema, name), read from the SQL files in the order
+    apply_schema runs them."""
+    from warehouse.schema import _sql_files
 
+    sql = "\n".join(text for _name, text in _sql_files())
+    return re.findall(r"CREATE\s+(?:OR\s+REPLACE\s+)?VIEW\s+(\w+)\.(\w+)", sql, re.I)[-1]
+
+
+def test_the_schema_is_applied_whole_or_not_at_all(tmp_path: Path) -> None:
+    """apply_schema is one transaction: when its last part fails, none of the schemas, tables or views it
+    had created remain (a file is never left with half a schema), and a second try on the same file works.
+    The failure is a real one: a table someone made in the file under the name of the last view the schema
+    creates, which DuckDB refuses to replace with a view."""
+    from warehouse.schema import apply_schema
+
+    schema, view = _last_relation_created()
     con = duckdb.connect(str(tmp_path / "w.duckdb"))
     try:
-        def refuse(_con: duckdb.DuckDBPyConnection) -> None:
-            raise duckdb.Error("refused for the test")
-
-        monkeypatch.setattr(schema, "describe_view_columns", refuse)
-        with pytest.raises(duckdb.Error, match="refused for the test"):
-            schema.apply_schema(con)
-        user_relations = "SELECT count(*) FROM duckdb_tables() WHERE NOT internal"
-        assert con.execute(user_relations).fetchone() == (0,)
-        assert con.execute("SELECT count(*) FROM duckdb_schemas() WHERE schema_name = 'marts'").fetchone() == (0,)
-        monkeypatch.undo()
-        schema.apply_schema(con)
-        assert con.execute(user_relations).fetchone()[0] > 10
+        con.execute(f"CREATE SCHEMA {schema}; CREATE TABLE {schema}.{view} (note VARCHAR)")
+        with pytest.raises(duckdb.CatalogException, match=f'"{view}" is of type Table'):
+            apply_schema(con)
+        user_tables = "SELECT schema_name || '.' || table_name FROM duckdb_tables() WHERE NOT internal"
+        assert con.execute(user_tables).fetchall() == [(f"{schema}.{view}",)]    # only the table made above
+        assert con.execute("SELECT count(*) FROM duckdb_views() WHERE NOT internal").fetchone() == (0,)
+        assert con.execute("SELECT count(*) FROM duckdb_functions() WHERE NOT internal").fetchone() == (0,)
+        assert con.execute("SELECT schema_name FROM duckdb_schemas() WHERE NOT internal").fetchall() == [(schema,)]
+        con.execute(f"DROP TABLE {schema}.{view}")
+        apply_schema(con)
+        assert con.execute("SELECT count(*) FROM duckdb_tables() WHERE NOT internal").fetchone()[0] > 10
+        assert con.execute("SELECT count(*) FROM duckdb_views() WHERE schema_name = ? AND view_name = ?",
+                           [schema, view]).fetchone() == (1,)
     finally:
         con.close()
 

@@ -15,7 +15,7 @@ from pipelines.cli.output import _err
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from expectations.runner import SuiteError
+    from expectations.runner import SuiteError, suites_note
     from expectations.runner import prepare as prepare_validation
     from pipelines import heap
     from pipelines.definitions import default_resources
@@ -86,6 +86,12 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     banner = " [SAMPLE DATA: synthetic cities, not real places]" if is_sample else ""
     _err(f"cdpi run: snapshot {partition[:7]}, mode {mode}{banner}")
+    try:
+        note = suites_note()
+    except SuiteError as exc:   # CDPI_SUITES_DIR names no folder
+        raise CliError(f"cannot check the run's data: {exc}") from None
+    if note:
+        _err(f"cdpi run: {note}")
     if args.workers <= 1:   # the steps run in this process (else in step processes, which build their own)
         with heap.long_lived():      # the imports, the replay index and GX: kept until the process ends
             try:
