@@ -8,6 +8,7 @@ import duckdb
 
 from assets.partitions import MONTHLY, run_started, snapshot_of
 from assets.tables import published_outputs, table_frames
+from expectations.runner import custom_suites_dir
 from sources.http.archive import unreadable_records
 from sources.http.fetchlog import read_fetch_logs
 from warehouse.export import export_snapshot
@@ -32,7 +33,7 @@ def published_warehouse(context: dg.AssetExecutionContext, **inputs) -> dg.Mater
         run_id=context.run_id, snapshot=snapshot_of(context), mode=res.settings.mode,
         is_sample=bool(res.settings.is_sample), started_at=run_started(context),
         config={"settings": res.settings.model_dump(), "fetcher": res.fetcher.model_dump(),
-                "crawl": res.crawl.model_dump()},
+                "crawl": res.crawl.model_dump(), "suites_dir": _suites_dir()},
         warc_files=warcs, replay_sources=list(res.fetcher.replay), cdpi_version=_version(),
         replay_unreadable_records=unreadable)
     frames = table_frames(inputs)
@@ -50,6 +51,13 @@ def published_warehouse(context: dg.AssetExecutionContext, **inputs) -> dg.Mater
         "row_counts": dg.MetadataValue.json(summary.row_counts), "tables": dg.MetadataValue.md("\n".join(lines)),
         "fetch_outcomes": dg.MetadataValue.json(outcomes), "sample_data": bool(res.settings.is_sample),
         **({} if unreadable is None else {"replay_unreadable_records": unreadable})})
+
+
+def _suites_dir() -> str | None:
+    """The edited copy of the suites this run validated with ($CDPI_SUITES_DIR), None for the shipped ones:
+    a researcher comparing two snapshots can tell whether the same checks decided what was quarantined."""
+    folder = custom_suites_dir()
+    return str(folder) if folder else None
 
 
 def _version() -> str:

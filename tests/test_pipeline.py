@@ -358,6 +358,21 @@ def test_a_suite_great_expectations_refuses_stops_the_run_in_one_line(home: Path
     assert not (home / "runs").exists() or not any((home / "runs").iterdir()), "nothing was fetched"
 
 
+@pytest.mark.slow   # a run of a few cities
+def test_a_run_validated_with_an_edited_copy_of_the_suites_says_so_in_its_published_record(
+        home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    suites = tmp_path / "suites"
+    shutil.copytree(REPO / "expectations" / "suites", suites)
+    monkeypatch.setenv("CDPI_SUITES_DIR", str(suites))
+    assert cli(["run", "--sample", "--limit", "3", "--home", str(home), "--quiet"]) == 0
+    monkeypatch.delenv("CDPI_SUITES_DIR")
+    assert cli(["run", "--sample", "--limit", "3", "--home", str(home), "--quiet"]) == 0
+    with connect_published(WarehousePaths(home)) as con:
+        used = [r for (r,) in con.execute(
+            "SELECT json_extract_string(config_json, '$.suites_dir') FROM ops.runs ORDER BY finished_at").fetchall()]
+    assert used == [str(suites), None]
+
+
 def test_cli_usage_errors_exit_2(capsys) -> None:
     with pytest.raises(SystemExit) as exc:
         cli(["run", "--state", "ZZ"])
