@@ -299,3 +299,20 @@ def test_a_damaged_published_file_stops_a_run_at_once_and_is_never_published_ove
         record_run_failure(paths, "r-1", "monthly_refresh", "published_warehouse", "boom")
     assert _digest(paths.published) == before
     assert not list(tmp_path.glob(".warehouse.duckdb.build-*"))
+
+
+def test_a_view_column_whose_name_holds_a_double_quote_gets_its_table_s_description(tmp_path: Path) -> None:
+    """Names are quoted as SQL spells them: a double quote inside one is doubled, so a column such as
+    `share "fresh"` is described like any other instead of breaking the schema's comment step."""
+    from warehouse.schema import describe_view_columns
+
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    try:
+        con.execute('CREATE SCHEMA marts; CREATE TABLE marts.t ("share ""fresh""" DOUBLE)')
+        con.execute('''COMMENT ON COLUMN marts.t."share ""fresh""" IS 'share of datasets updated this year' ''')
+        con.execute('CREATE VIEW marts.v AS SELECT "share ""fresh""" FROM marts.t')
+        describe_view_columns(con)
+        assert con.execute("SELECT comment FROM duckdb_columns() WHERE table_name = 'v'").fetchone() == (
+            "share of datasets updated this year",)
+    finally:
+        con.close()

@@ -78,10 +78,15 @@ def describe_view_columns(con: duckdb.DuckDBPyConnection) -> None:
             found = inherited(schema, view, column, frozenset())
             if found:
                 comments[(s, t, column)] = found
-                statements.append(f'COMMENT ON COLUMN "{schema}"."{view}"."{column}" IS '
+                statements.append(f"COMMENT ON COLUMN {_ident(schema)}.{_ident(view)}.{_ident(column)} IS "
                                   + "'" + found.replace("'", "''") + "'")
     if statements:
         con.execute(";\n".join(statements))
+
+
+def _ident(name: str) -> str:
+    """A quoted SQL identifier: a double quote inside the name is doubled, as SQL spells it."""
+    return '"' + name.replace('"', '""') + '"'
 
 
 def count(con: duckdb.DuckDBPyConnection, sql: str, params: list | dict | None = None) -> int:
