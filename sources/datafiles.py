@@ -179,6 +179,8 @@ class RulesFile(_Strict):
                  for y in e.yields_to if y not in self.kinds]
         wrong += [f"kind {k}: yields_when_outscored {y!r} is not a kind" for k, e in self.kinds.items()
                   for y in e.yields_when_outscored if y not in self.kinds]
+        wrong += [f"kind {k}: yields to itself" for k, e in self.kinds.items()
+                  if k in e.yields_to or k in e.yields_when_outscored]
         wrong += [f"kind {k}: yields_when_outscored factor for {y!r} must be at least 1, got {f}"
                   for k, e in self.kinds.items() for y, f in e.yields_when_outscored.items() if not f >= 1]
         wrong += [f"penalty {x.p!r}: spare {k!r} is not a kind" for x in self.penalties for k in x.spare

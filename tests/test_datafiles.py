@@ -97,6 +97,11 @@ def test_a_broken_pattern_in_the_rules_names_its_kind_and_entry() -> None:
     with pytest.raises(DataFileError, match="kind open_data_policy: yields_when_outscored 'data_governace' is not"):
         load_data_file(RULES_PATH, RulesFile, text=_edited(RULES_PATH, outscored_by_nothing))
 
+    def yields_to_itself(raw):   # it would always be dropped: its own score is always at least its score
+        raw["kinds"]["evaluation"]["yields_to"] = ["evaluation"]
+    with pytest.raises(DataFileError, match="kind evaluation: yields to itself"):
+        load_data_file(RULES_PATH, RulesFile, text=_edited(RULES_PATH, yields_to_itself))
+
     def yields_to_a_weaker_kind(raw):   # below 1 it would drop the kind beside a weaker one: not a yield
         raw["kinds"]["open_data_policy"]["yields_when_outscored"] = {"data_governance": 0.5}
     with pytest.raises(DataFileError, match="factor for 'data_governance' must be at least 1, got 0.5"):

@@ -100,3 +100,15 @@ def test_a_researcher_rebuilds_the_index_from_the_published_tables(sample_home: 
     for col in ("geoid", "expected_points", "predicted_tier", "p_silver_or_better", "scored_with",
                 "calibration_fold", "outreach_status"):
         assert list(rebuilt[col]) == list(built.city_index[col]), col
+
+
+def test_the_build_does_not_depend_on_the_order_of_the_cities(sample_home: Path, built: IndexBuild) -> None:
+    """The calibration's folds are drawn over rows: a researcher who sorted or merged the cities first must
+    still get the run's figures."""
+    inputs = [_step_output(sample_home, a) for a in ("cities", "portals", "portal_probes", "evidence",
+                                                     "crawl_summaries", "certified_cities")]
+    inputs[0] = inputs[0].iloc[::-1].reset_index(drop=True)
+    shuffled = build_index(*inputs, _step_output(sample_home, "wwc_partners")["partners"],
+                           _step_output(sample_home, "attested_corrections"), is_sample=True)
+    assert built.decision.adopted, "the sample's calibration is adopted, so folds decide the published scores"
+    pd.testing.assert_frame_equal(shuffled.city_index, built.city_index)

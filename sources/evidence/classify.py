@@ -190,7 +190,11 @@ def classify(doc: Document, rules: Rules | None = None, *, standard: str | None 
 def _yield(found: list[Evidence], rules: Rules) -> list[Evidence]:
     """Drop a kind when a kind it yields to was found with at least its score (times the yield's factor):
     performance targets inside a contract page are contracting evidence, a portal named in a policy is the
-    policy, and a governance page that cites the open data policy is governance, not the policy."""
+    policy, and a governance page that cites the open data policy is governance, not the policy.
+
+    Compared with every kind found, dropped or not (rules.yaml, step 8): a portal the policy outscores, on
+    a page that then proves to be governance, is a mention on a governance page (a real governance page
+    of the tune part names the portal so), not the city's portal shown."""
     scores = {e.kind: e.score for e in found}
     kept = []
     for e in found:

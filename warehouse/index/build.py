@@ -74,6 +74,9 @@ def build_index(cities: pd.DataFrame, portals: pd.DataFrame, portal_probes: pd.D
     empty: labels unknown), ``partners`` (staging.wwc_partners; shown only) and ``corrections``
     (ops.corrections, its ``applied`` rows decide their criteria). The keywords are the run settings of the
     same names (pipelines/resources.py, RunSettings); their defaults are those of a run."""
+    # The calibration's folds are drawn over row positions: the same cities in another order would be
+    # cross-fitted differently. GEOID order, which the run's own table has, makes the build order-free.
+    cities = cities.sort_values("geoid", kind="stable").reset_index(drop=True)
     model = Model(load_catalog().with_bands(tier_bands))
     values, observed, source = city_signals(cities, portals, portal_probes, evidence, crawl_summaries,
                                             evidence_half_life_months)
