@@ -1,6 +1,7 @@
 """The last step of every run: append it to the warehouse history and publish atomically."""
 
 
+import os
 from importlib import metadata as importlib_metadata
 
 import dagster as dg
@@ -8,7 +9,7 @@ import duckdb
 
 from assets.partitions import MONTHLY, run_started, snapshot_of
 from assets.tables import published_outputs, table_frames
-from expectations.runner import custom_suites_dir
+from expectations.runner import SUITES_DIR_ENV, SuiteError, custom_suites_dir
 from sources.http.archive import unreadable_records
 from sources.http.fetchlog import read_fetch_logs
 from warehouse.export import export_snapshot
@@ -56,7 +57,10 @@ def published_warehouse(context: dg.AssetExecutionContext, **inputs) -> dg.Mater
 def _suites_dir() -> str | None:
     """The edited copy of the suites this run validated with ($CDPI_SUITES_DIR), None for the shipped ones:
     a researcher comparing two snapshots can tell whether the same checks decided what was quarantined."""
-    folder = custom_suites_dir()
+    try:
+        folder = custom_suites_dir()
+    except SuiteError:   # the folder went away during the run: record what was named, never fail the publish
+        return os.environ.get(SUITES_DIR_ENV)
     return str(folder) if folder else None
 
 

@@ -222,14 +222,22 @@ def prepare(suites: list[str] | None = None) -> None:
     (an unknown expectation type, a bad argument) raises :class:`SuiteError` naming it, and so does a
     ``$CDPI_SUITES_DIR`` folder that lacks a shipped suite (the run would stop at that table's check,
     after its fetches)."""
-    if suites is None:
-        suites = suite_names()
-        lacking = sorted(set(_names_in(_shipped_dir())) - set(suites))
-        if lacking:
-            raise SuiteError(f"{SUITES_DIR_ENV} {custom_suites_dir()} lacks the suite(s) {', '.join(lacking)}; "
-                             "copy the whole expectations/suites folder there, then edit it")
-    for name in suites:
+    for name in check_suites() if suites is None else suites:
         _registered(name, load_suite_spec(name))
+
+
+def check_suites() -> list[str]:
+    """The names of the suites in use, once each file has been read and checked (GX not involved).
+    SuiteError for a file that is not a suite, and for a ``$CDPI_SUITES_DIR`` folder that lacks a shipped
+    suite: a run would otherwise stop at that table's check, after its fetches."""
+    suites = suite_names()
+    lacking = sorted(set(_names_in(_shipped_dir())) - set(suites))
+    if lacking:
+        raise SuiteError(f"{SUITES_DIR_ENV} {custom_suites_dir()} lacks the suite(s) {', '.join(lacking)}; "
+                         "copy the whole expectations/suites folder there, then edit it")
+    for name in suites:
+        _spec(name)
+    return suites
 
 
 def _registered(name: str, spec: dict[str, Any]) -> Any:

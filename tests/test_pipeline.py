@@ -358,13 +358,29 @@ def test_a_suite_great_expectations_refuses_stops_the_run_in_one_line(home: Path
     assert not (home / "runs").exists() or not any((home / "runs").iterdir()), "nothing was fetched"
 
 
+def test_a_suites_folder_lacking_a_suite_stops_a_run_with_step_processes_before_any_fetch(
+        home: Path, tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With --workers 2 the steps build GX in their own processes; the folder is still checked up front."""
+    suites = tmp_path / "suites"
+    shutil.copytree(REPO / "expectations" / "suites", suites)
+    (suites / "evidence.json").unlink()
+    monkeypatch.setenv("CDPI_SUITES_DIR", str(suites))
+    assert cli(["run", "--sample", "--workers", "2", "--home", str(home), "--quiet"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1] == (f"cdpi: error: cannot check the run's data: CDPI_SUITES_DIR {suites} lacks the suite(s) "
+                       "evidence; copy the whole expectations/suites folder there, then edit it"), err
+    assert not (home / "runs").exists() or not any((home / "runs").iterdir()), "nothing was fetched"
+
+
 @pytest.mark.slow   # a run of a few cities
 def test_a_run_validated_with_an_edited_copy_of_the_suites_says_so_in_its_published_record(
-        home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        home: Path, tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch) -> None:
     suites = tmp_path / "suites"
     shutil.copytree(REPO / "expectations" / "suites", suites)
     monkeypatch.setenv("CDPI_SUITES_DIR", str(suites))
     assert cli(["run", "--sample", "--limit", "3", "--home", str(home), "--quiet"]) == 0
+    [replay] = [line for line in capsys.readouterr().out.splitlines() if "replay it" in line]
+    assert replay.split("replay it", 1)[1].split()[:3] == [f"CDPI_SUITES_DIR={suites}", "cdpi", "run"], replay
     monkeypatch.delenv("CDPI_SUITES_DIR")
     assert cli(["run", "--sample", "--limit", "3", "--home", str(home), "--quiet"]) == 0
     with connect_published(WarehousePaths(home)) as con:

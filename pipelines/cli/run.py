@@ -92,12 +92,14 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise CliError(f"cannot check the run's data: {exc}") from None
     if note:
         _err(f"cdpi run: {note}")
-    if args.workers <= 1:   # the steps run in this process (else in step processes, which build their own)
-        with heap.long_lived():      # the imports, the replay index and GX: kept until the process ends
-            try:
+    try:
+        if args.workers <= 1:   # the steps run in this process (else in step processes, which build their own)
+            with heap.long_lived():      # the imports, the replay index and GX: kept until the process ends
                 prepare_validation()
-            except SuiteError as exc:
-                raise CliError(f"cannot check the run's data: {exc}") from None
+        else:   # GX built here only to refuse a bad suite before any fetch; each step process builds its own
+            prepare_validation()
+    except SuiteError as exc:
+        raise CliError(f"cannot check the run's data: {exc}") from None
     # Recorded in the home's Dagster instance (`cdpi dev` shows it); Dagster's and every library's log
     # records go to the run's log file, the terminal keeps the progress and the summary. The crawl's page
     # readers start now when the crawl runs in this process: they load while the earlier steps run.
@@ -160,6 +162,13 @@ def _run_flags(config_json: str | None) -> list[str]:
     for host in (config.get("crawl") or {}).get("extra_doc_hosts") or []:
         flags += ["--doc-host", host]
     return flags
+
+
+def _suites_prefix(config_json: str | None) -> str:
+    """``CDPI_SUITES_DIR=<folder> `` when the run validated with an edited copy of the suites: a replay with
+    the shipped ones could quarantine other rows."""
+    folder = (json.loads(config_json) if config_json else {}).get("suites_dir")
+    return f"CDPI_SUITES_DIR={shlex.quote(folder)} " if folder else ""
 
 
 #: Outcomes of a request no server answered; when this share of a run's fetches ended so, the network is
@@ -234,7 +243,7 @@ def _print_run_summary(paths, run_id: str, banner: str) -> None:
     if again:
         # The month too: without it a replay next month would describe (and publish) another snapshot.
         flags = " ".join(shlex.quote(a) for a in [*again, "--month", f"{snapshot:%Y-%m}", *_run_flags(config)])
-        print(f"  replay it     cdpi run --replay {flags}")
+        print(f"  replay it     {_suites_prefix(config)}cdpi run --replay {flags}")
     print('  query it      cdpi sql "SELECT * FROM marts.cities_latest LIMIT 10"')
     report = paths.home / "report" / "index.html"   # where the outreach_report asset builds it
     print(f"  report        {report}  (rebuild: cdpi report)" if report.exists()
