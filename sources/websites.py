@@ -190,7 +190,8 @@ _NOT_ASKED = 5  # not fetched: not in the contest (below)
 #: to one that answered, and beats an address shown to be dead, which is what precedence alone would have
 #: done had that address come first. A candidate that was not fetched never beats one that was: the
 #: home-page stage fetches a city's other candidates only where they name another domain, so an unfetched
-#: one shares the domain of the fetched choice, and it has no home page row to stand on.
+#: one shares the domain of the fetched choice, and it has no home page row to stand on. The precedence
+#: choice itself, when not fetched (never in a run: it is always fetched), counts as unknown.
 LIVENESS: dict[str, int] = {
     "robots_disallowed": _SERVED,   # the server served its robots.txt, which keeps us out
     "too_large": _SERVED,           # the server sent a page, bigger than we read
@@ -289,7 +290,11 @@ def settle_websites(candidates: pd.DataFrame, fetches: pd.DataFrame | None) -> p
     out["moved"] = pd.Series([bool(f and d != c) for f, d, c in
                               zip(out["final_url"], out["final_domain"], out["registrable_domain"], strict=True)],
                              index=out.index, dtype=bool)
-    liveness = pd.Series([_liveness_rank(hit) for hit in hits], index=out.index, dtype="int64")
+    # The precedence choice, when not fetched, is unknown rather than out of the contest: a candidate shown
+    # alive beats it, one shown dead does not.
+    liveness = pd.Series([_UNKNOWN if hit is None and chosen else _liveness_rank(hit)
+                          for hit, chosen in zip(hits, out["chosen"].astype(bool), strict=True)],
+                         index=out.index, dtype="int64")
     out["winner"] = _winners(out, liveness)
     out["settled_by"] = _settled_by(out)
     return out[SETTLED_COLUMNS]

@@ -409,6 +409,13 @@ def test_settle_a_fetch_that_says_nothing_about_the_host_sits_between_alive_and_
     one = pd.DataFrame({"url": [DUNE_LISTED], "final_url": [DUNE_LISTED], "outcome": ["dns_error"],
                         "status": [None]})
     assert _winner(settle_websites(cand, one)) == ("uscityurl", "precedence")
+    # only the other candidate was fetched: the precedence choice, not fetched, is unknown: it beats the
+    # other shown dead, and loses to the other shown alive
+    other = pd.DataFrame({"url": [DUNE_WIKIDATA], "final_url": [DUNE_WIKIDATA], "outcome": ["dns_error"],
+                          "status": [None]})
+    assert _winner(settle_websites(cand, other)) == ("uscityurl", "precedence")
+    other["outcome"] = "robots_disallowed"
+    assert _winner(settle_websites(cand, other)) == ("wikidata", "liveness")
     only_ok = pd.DataFrame({"url": [DUNE_LISTED, DUNE_WIKIDATA], "ok": [False, False]})
     assert _winner(settle_websites(cand, only_ok)) == ("uscityurl", "precedence")
 
