@@ -316,3 +316,15 @@ def test_a_view_column_whose_name_holds_a_double_quote_gets_its_table_s_descript
             "share of datasets updated this year",)
     finally:
         con.close()
+
+
+def test_names_the_warehouse_writes_into_sql_are_quoted_as_sql_spells_them(tmp_path: Path) -> None:
+    from warehouse.identifiers import ident
+
+    assert ident("marts", 'share "fresh"') == '"marts"."share ""fresh"""'
+    con = duckdb.connect()
+    try:   # a name that tries to end its quotes stays one name
+        con.execute(f"CREATE TABLE {ident('t; DROP TABLE x; --')} (a INTEGER)")
+        assert con.execute("SELECT table_name FROM duckdb_tables()").fetchall() == [("t; DROP TABLE x; --",)]
+    finally:
+        con.close()

@@ -15,6 +15,8 @@ from importlib import resources
 import duckdb
 import yaml
 
+from warehouse.identifiers import ident
+
 _FILE = "schema_changes.yaml"
 
 
@@ -147,7 +149,7 @@ def relax_deprecated(con: duckdb.DuckDBPyConnection) -> list[str]:
         schema, table = r.relation.split(".")
         have = cols.get((schema, table), {})
         if (schema, table) in tables and r.old in have and not have[r.old][1]:
-            con.execute(f'ALTER TABLE "{schema}"."{table}" ALTER COLUMN "{r.old}" DROP NOT NULL')
+            con.execute(f"ALTER TABLE {ident(schema, table)} ALTER COLUMN {ident(r.old)} DROP NOT NULL")
             relaxed.append(f"{r.relation}.{r.old}")
     return relaxed
 
@@ -163,10 +165,10 @@ def fill_renamed(con: duckdb.DuckDBPyConnection) -> int:
         if (schema, table) in tables and {r.old, r.new} <= set(cols.get((schema, table), {})):
             by_table.setdefault((schema, table), []).append(r)
     for (schema, table), items in by_table.items():
-        sets = ", ".join(f'"{r.new}" = coalesce("{r.new}", "{r.old}"), "{r.old}" = coalesce("{r.old}", "{r.new}")'
-                         for r in items)
-        where = " OR ".join(f'("{r.new}" IS NULL) <> ("{r.old}" IS NULL)' for r in items)
-        n = con.execute(f'UPDATE "{schema}"."{table}" SET {sets} WHERE {where}').fetchone()
+        sets = ", ".join(f"{ident(r.new)} = coalesce({ident(r.new)}, {ident(r.old)}), "
+                         f"{ident(r.old)} = coalesce({ident(r.old)}, {ident(r.new)})" for r in items)
+        where = " OR ".join(f"({ident(r.new)} IS NULL) <> ({ident(r.old)} IS NULL)" for r in items)
+        n = con.execute(f"UPDATE {ident(schema, table)} SET {sets} WHERE {where}").fetchone()
         touched += int(n[0]) if n else 0
     return touched
 
@@ -180,7 +182,7 @@ def describe_deprecated(con: duckdb.DuckDBPyConnection) -> None:
         if r.old in cols.get((schema, name), {}):
             text = (f"Deprecated since schema release {r.release}: the same value as {r.new}, kept under "
                     f"its old name for one release; use {r.new}.")
-            statements.append(f'COMMENT ON COLUMN "{schema}"."{name}"."{r.old}" IS '
+            statements.append(f"COMMENT ON COLUMN {ident(schema, name, r.old)} IS "
                               + "'" + text.replace("'", "''") + "'")
     if statements:
         con.execute(";\n".join(statements))

@@ -22,6 +22,7 @@ import duckdb
 import pandas as pd
 
 from warehouse.changes import allowed_retypes, fill_renamed, relax_deprecated
+from warehouse.identifiers import ident
 from warehouse.paths import WarehousePaths
 from warehouse.schema import apply_schema, base_tables, count, run_models
 
@@ -212,7 +213,7 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
             continue
         current = have.get((schema, table, column))
         if current is None:
-            con.execute(f'ALTER TABLE "{schema}"."{table}" ADD COLUMN "{column}" {dtype}')
+            con.execute(f"ALTER TABLE {ident(schema, table)} ADD COLUMN {ident(column)} {dtype}")
             added.append(f"{schema}.{table}.{column}")
         elif current != dtype:
             # Only the type changes schema_changes.yaml lists (TIMESTAMP -> DATE for snapshot): any other
@@ -221,7 +222,7 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
                 raise WarehouseError(f"{schema}.{table}.{column} is {current} in the published warehouse but "
                                      f"{dtype} in warehouse/sql, and warehouse/schema_changes.yaml lists no "
                                      "such change")
-            con.execute(f'ALTER TABLE "{schema}"."{table}" ALTER COLUMN "{column}" TYPE {dtype}')
+            con.execute(f"ALTER TABLE {ident(schema, table)} ALTER COLUMN {ident(column)} TYPE {dtype}")
             added.append(f"{schema}.{table}.{column} ({current} -> {dtype})")
     added += [f"{c} (NOT NULL dropped: deprecated)" for c in relax_deprecated(con)]
     return added
@@ -239,8 +240,8 @@ def _insert_frame(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFram
         raise WarehouseError(f"{table} has no columns {unknown}; update warehouse/sql first")
     con.register("_frame", frame)
     try:
-        collist = ", ".join(f'"{c}"' for c in frame.columns)
-        con.execute(f'INSERT INTO "{schema}"."{name}" ({collist}) SELECT {collist} FROM _frame')
+        collist = ", ".join(ident(c) for c in frame.columns)
+        con.execute(f"INSERT INTO {ident(schema, name)} ({collist}) SELECT {collist} FROM _frame")
     finally:
         con.unregister("_frame")
 
@@ -271,7 +272,7 @@ def verify_readable(path: Path) -> None:
         con = duckdb.connect(str(path), read_only=True)
         try:
             for schema, table in base_tables(con):
-                con.execute(f'SELECT count(*), max(hash(x)) FROM "{schema}"."{table}" x').fetchone()
+                con.execute(f"SELECT count(*), max(hash(x)) FROM {ident(schema, table)} x").fetchone()
         finally:
             con.close()
     except duckdb.Error as exc:

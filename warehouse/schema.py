@@ -8,6 +8,7 @@ from importlib import resources
 import duckdb
 
 from warehouse.changes import describe_deprecated
+from warehouse.identifiers import ident
 
 
 def _sql_files(subdir: str | None = None) -> list[tuple[str, str]]:
@@ -78,15 +79,10 @@ def describe_view_columns(con: duckdb.DuckDBPyConnection) -> None:
             found = inherited(schema, view, column, frozenset())
             if found:
                 comments[(s, t, column)] = found
-                statements.append(f"COMMENT ON COLUMN {_ident(schema)}.{_ident(view)}.{_ident(column)} IS "
+                statements.append(f"COMMENT ON COLUMN {ident(schema, view, column)} IS "
                                   + "'" + found.replace("'", "''") + "'")
     if statements:
         con.execute(";\n".join(statements))
-
-
-def _ident(name: str) -> str:
-    """A quoted SQL identifier: a double quote inside the name is doubled, as SQL spells it."""
-    return '"' + name.replace('"', '""') + '"'
 
 
 def count(con: duckdb.DuckDBPyConnection, sql: str, params: list | dict | None = None) -> int:

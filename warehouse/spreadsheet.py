@@ -19,6 +19,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from warehouse.identifiers import ident
+
 if TYPE_CHECKING:
     import duckdb
     import pandas as pd
@@ -63,8 +65,8 @@ def neutralized_select(con: duckdb.DuckDBPyConnection, query: str) -> str:
     relation = con.sql(query)
     columns = []
     for name, kind in zip(relation.columns, relation.types, strict=True):
-        ident = '"' + name.replace('"', '""') + '"'
-        columns.append(f"{SQL_FUNCTION}({ident}) AS {ident}" if kind.id == "varchar" else ident)
+        quoted = ident(name)
+        columns.append(f"{SQL_FUNCTION}({quoted}) AS {quoted}" if kind.id == "varchar" else quoted)
     return f"SELECT {', '.join(columns)} FROM ({query})"
 
 
