@@ -18,6 +18,7 @@ from sources.http.fetcher import Fetcher
 from sources.http.revisit import RevisitPolicy
 from sources.portals.dataportals import REGISTRY_COMMIT
 from sources.websites import USCITYURL_COMMIT
+from warehouse.index.outreach import MIN_CHANCE, MIN_COVERAGE, MIN_GAP_GAIN
 from warehouse.paths import WarehousePaths, cdpi_home
 
 #: In ``resolve``, this value means "use real DNS" (config values cannot be null).
@@ -133,12 +134,12 @@ class RunSettings(dg.ConfigurableResource):
     #: so a city's score depends on its own evidence alone.
     calibration: str = "auto"
     #: Outreach: cities whose observed coverage is below this are listed as "not observed", not ranked ...
-    outreach_min_coverage: float = 0.5
+    outreach_min_coverage: float = MIN_COVERAGE
     #: ... and ranked targets need at least this P(next tier if their top gaps were closed).
-    outreach_min_chance: float = 0.2
+    outreach_min_chance: float = MIN_CHANCE
     #: Gaps shown to staff: those that alone raise P(next tier) by at least this, or are core
     #: (warehouse/index/outreach.py, MIN_GAP_GAIN).
-    outreach_min_gap_gain: float = 0.01
+    outreach_min_gap_gain: float = MIN_GAP_GAIN
     #: Attested corrections (cdpi correct) lapse after this many months: a practice should be attested again.
     corrections_max_age_months: int = 12
     #: Evidence ageing: a piece of website evidence counts half as much per this many months since its page
