@@ -5,9 +5,10 @@ set of resources and a finished (or failed) run lives here."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -90,10 +91,10 @@ def _run_sharded(workers: int, resources: dict, partition: str, mode: str, insta
     persistent (the step processes record into it)."""
     from pipelines.definitions import sharded_refresh_job
 
-    os.environ["CDPI_CRAWL_SHARDS"] = str(workers)
-    os.environ["CDPI_EXECUTOR"] = "multiprocess"
-    os.environ[STEP_PROCESS_LINES] = "1" if "steps" in loggers else "0"   # bars cannot cross processes: lines
-    os.environ["CDPI_HOME"] = str(resources["warehouse"].paths().home)   # where the processes keep frames
+    step_environment = {
+        "CDPI_CRAWL_SHARDS": str(workers), "CDPI_EXECUTOR": "multiprocess",
+        STEP_PROCESS_LINES: "1" if "steps" in loggers else "0",   # bars cannot cross processes: lines
+        "CDPI_HOME": str(resources["warehouse"].paths().home)}   # where the processes keep frames
     config = {key: {"config": resources[key].model_dump()} for key in ("warehouse", "fetcher", "settings", "crawl")}
     # Each shard gets its share of the global request concurrency, so the run's total stays the same.
     config["fetcher"]["config"]["concurrency"] = max(1, resources["fetcher"].concurrency // workers)
@@ -106,9 +107,26 @@ def _run_sharded(workers: int, resources: dict, partition: str, mode: str, insta
                  "start_method": {"forkserver": {"preload_modules": ["pipelines.definitions"]}}}
     run_config = {"resources": config, "execution": {"config": execution},
                   "loggers": loggers}
-    return dg.execute_job(dg.reconstructable(sharded_refresh_job), instance=instance, run_config=run_config,
-                          tags={"dagster/partition": partition, "cdpi/mode": mode, **launcher_tags()},
-                          raise_on_error=False)
+    with _environment(step_environment):
+        return dg.execute_job(dg.reconstructable(sharded_refresh_job), instance=instance, run_config=run_config,
+                              tags={"dagster/partition": partition, "cdpi/mode": mode, **launcher_tags()},
+                              raise_on_error=False)
+
+
+@contextlib.contextmanager
+def _environment(values: dict[str, str]) -> Iterator[None]:
+    """``values`` in the environment while the step processes start, then the caller's environment back:
+    the process that launched the run goes on with its own settings (its home, above all)."""
+    before = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in before.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 def failure_of(result) -> tuple[str | None, str]:

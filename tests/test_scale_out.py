@@ -90,6 +90,8 @@ def test_three_shards_in_three_processes_give_the_single_crawls_results(sample_h
     proc = subprocess.run([sys.executable, "-m", "pipelines.cli", "run", "--sample", "--home", str(home),
                            "--workers", "3"], cwd=REPO, env=env, capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stderr[-3000:]
+    # The summary names this run's home: the step processes' settings do not leak into the launching one.
+    assert f"cdpi dev --home {home}" in proc.stdout, proc.stdout
     # Each shard's process reports its own stage, since bars cannot cross processes.
     for k in (1, 2, 3):
         assert f"website crawl ({k} of 3): " in proc.stderr, proc.stderr
