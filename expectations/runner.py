@@ -124,7 +124,10 @@ def custom_suites_dir() -> Path | None:
     configured = os.environ.get(SUITES_DIR_ENV, "").strip()
     if not configured:
         return None
-    folder = Path(configured).expanduser().resolve()
+    try:
+        folder = Path(configured).expanduser().resolve()
+    except (OSError, RuntimeError) as exc:   # RuntimeError: a symlink loop, on Python 3.11
+        raise SuiteError(f"{SUITES_DIR_ENV} names {configured}, which cannot be resolved ({exc})") from None
     if not folder.is_dir():
         raise SuiteError(f"{SUITES_DIR_ENV} names {folder}, which is not a folder")
     return folder
@@ -185,10 +188,15 @@ def _read_spec(folder: Traversable, name: str) -> dict[str, Any]:
     path = folder / f"{name}.json"
     if not path.is_file():
         raise SuiteError(f"unknown suite {name!r}{_where()}; known suites: {', '.join(suite_names()) or 'none'}")
-    try:
-        spec = json.loads(path.read_text(encoding="utf-8"))
+    try:   # utf-8-sig: an editor's byte-order mark is not a reason to refuse a suite
+        spec = json.loads(path.read_text(encoding="utf-8-sig"))
+    except UnicodeDecodeError as exc:
+        raise SuiteError(f"suite {name!r}{_where()} is not UTF-8 text ({exc.reason} at byte {exc.start}): "
+                         "save it as UTF-8") from exc
     except json.JSONDecodeError as exc:
         raise SuiteError(f"suite {name!r}{_where()} is not valid JSON: {exc}") from exc
+    except OSError as exc:
+        raise SuiteError(f"suite {name!r}{_where()} cannot be read: {exc.strerror or exc}") from exc
     _check_spec(name, spec)
     return spec
 

@@ -518,3 +518,24 @@ def test_a_trailing_newline_in_a_key_is_set_aside(baseline) -> None:
     df.loc[0, "geoid"] = df.loc[0, "geoid"] + "\n"
     clean, quarantined = quarantine(df, "cities", key_columns=["geoid"], parameters=PARAMS)
     assert len(clean) == len(df) - 1 and quarantined["column"].tolist() == ["geoid"]
+
+
+def test_a_suites_folder_that_loops_or_a_suite_not_in_utf8_is_a_one_line_error(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from expectations import runner
+
+    (tmp_path / "a").symlink_to(tmp_path / "b")
+    (tmp_path / "b").symlink_to(tmp_path / "a")
+    monkeypatch.setenv("CDPI_SUITES_DIR", str(tmp_path / "a"))
+    with pytest.raises(SuiteError, match="CDPI_SUITES_DIR names .*, which cannot be resolved"):
+        suite_names()
+    monkeypatch.delenv("CDPI_SUITES_DIR")
+    shipped = load_suite_spec("cities")
+    folder = _suites_folder(tmp_path / "suites", shipped)
+    (folder / "cities.json").write_bytes(b'\xff\xfe{"name": "cities"}')
+    monkeypatch.setenv("CDPI_SUITES_DIR", str(folder))
+    with pytest.raises(SuiteError, match="suite 'cities' in CDPI_SUITES_DIR .* is not UTF-8 text"):
+        runner.load_suite_spec("cities")
+    # A byte-order mark, as some editors write, is read as UTF-8.
+    (folder / "cities.json").write_bytes(b"\xef\xbb\xbf" + json.dumps(shipped).encode())
+    assert runner.load_suite_spec("cities") == shipped
