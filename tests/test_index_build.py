@@ -112,3 +112,20 @@ def test_the_build_does_not_depend_on_the_order_of_the_cities(sample_home: Path,
                            _step_output(sample_home, "attested_corrections"), is_sample=True)
     assert built.decision.adopted, "the sample's calibration is adopted, so folds decide the published scores"
     pd.testing.assert_frame_equal(shuffled.city_index, built.city_index)
+
+
+def test_inputs_a_run_never_hands_over_are_refused_with_the_reason(sample_home: Path) -> None:
+    """What a notebook can pass: a warehouse's cities of two runs, GEOIDs read back from a CSV as numbers,
+    corrections without the column saying which were in force. Each is named, not scored wrongly."""
+    inputs = [_step_output(sample_home, a) for a in ("cities", "portals", "portal_probes", "evidence",
+                                                     "crawl_summaries")]
+    cities = inputs[0]
+    with pytest.raises(ValueError, match=r"cities has 1 repeated geoid\(s\), e.g. '.+'; pass one run's rows"):
+        build_index(pd.concat([cities, cities.iloc[:1]], ignore_index=True), *inputs[1:])
+    as_numbers = cities.assign(geoid=cities["geoid"].astype(int))
+    with pytest.raises(ValueError, match=r"cities.geoid must be text such as '0190004', got \d+ \(int64\)"):
+        build_index(as_numbers, *inputs[1:])
+    with pytest.raises(ValueError, match="1 city row.s. have no geoid"):
+        build_index(cities.assign(geoid=[None, *cities["geoid"].iloc[1:]]), *inputs[1:])
+    with pytest.raises(ValueError, match="corrections needs the applied column"):
+        build_index(*inputs, corrections=pd.DataFrame({"geoid": [cities["geoid"].iloc[0]]}))

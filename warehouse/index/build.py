@@ -74,6 +74,8 @@ def build_index(cities: pd.DataFrame, portals: pd.DataFrame, portal_probes: pd.D
     empty: labels unknown), ``partners`` (staging.wwc_partners; shown only) and ``corrections``
     (ops.corrections, its ``applied`` rows decide their criteria). The keywords are the run settings of the
     same names (pipelines/resources.py, RunSettings); their defaults are those of a run."""
+    _check_inputs(cities, portals=portals, portal_probes=portal_probes, evidence=evidence,
+                  crawl_summaries=crawl_summaries)
     # The calibration's folds are drawn over row positions: the same cities in another order would be
     # cross-fitted differently. GEOID order, which the run's own table has, makes the build order-free.
     cities = cities.sort_values("geoid", kind="stable").reset_index(drop=True)
@@ -81,7 +83,7 @@ def build_index(cities: pd.DataFrame, portals: pd.DataFrame, portal_probes: pd.D
     values, observed, source = city_signals(cities, portals, portal_probes, evidence, crawl_summaries,
                                             evidence_half_life_months)
     labels = certified[certified["geoid"].notna()] if certified is not None and len(certified) else None
-    attested = corrections[corrections["applied"]] if corrections is not None else None
+    attested = _applied(corrections)
     shown = {"certified": labels, "attested": attested,
              "partners": set(partners["geoid"].dropna()) if partners is not None and len(partners) else set()}
     criterion_scores, city_index = score(cities, values, observed, model, **shown)
@@ -104,6 +106,42 @@ def build_index(cities: pd.DataFrame, portals: pd.DataFrame, portal_probes: pd.D
                       city_index=city_index, criteria=criteria, weights=weights, calibration=fitted,
                       decision=decision, calibration_metrics=calibration_metrics(fitted, decision, is_sample),
                       weights_used=weights_used, model=model)
+
+
+def _applied(corrections: pd.DataFrame | None) -> pd.DataFrame | None:
+    """The corrections that decide their criteria (``applied``, as ops.corrections has it); none given or
+    an empty table: none."""
+    if corrections is None:
+        return None
+    if "applied" not in corrections.columns:
+        if not len(corrections):
+            return None
+        raise ValueError("build_index: corrections needs the applied column of ops.corrections "
+                         "(which corrections were in force for the run)")
+    return corrections[corrections["applied"].fillna(False).astype(bool)]
+
+
+def _check_inputs(cities: pd.DataFrame, **tables: pd.DataFrame) -> None:
+    """ValueError naming the problem for inputs a run never hands over but a notebook can: one run's cities
+    must each appear once, and GEOIDs are text everywhere (a GEOID read back as a number loses its leading
+    zero and matches no evidence: every city would silently score as unobserved)."""
+    for name, frame in {"cities": cities, **tables}.items():
+        if not isinstance(frame, pd.DataFrame):
+            raise ValueError(f"build_index: {name} must be a table (pandas DataFrame), got {type(frame).__name__}")
+        if "geoid" in frame.columns and len(frame):
+            wrong = frame["geoid"].dropna().map(type).ne(str)
+            if wrong.any():
+                example = frame["geoid"].dropna()[wrong].iloc[0]
+                raise ValueError(f"build_index: {name}.geoid must be text such as '0190004', got {example} "
+                                 f"({frame['geoid'].dtype}); read exports with geoid as text")
+    if not len(cities):
+        return
+    if cities["geoid"].isna().any():
+        raise ValueError(f"build_index: {int(cities['geoid'].isna().sum())} city row(s) have no geoid")
+    repeated = cities["geoid"][cities["geoid"].duplicated()]
+    if len(repeated):
+        raise ValueError(f"build_index: cities has {repeated.nunique()} repeated geoid(s), e.g. "
+                         f"{repeated.iloc[0]!r}; pass one run's rows (WHERE run_id = ...)")
 
 
 #: No certified list: every city's label is "not certified" (labels_for reads only the frame's rows).
