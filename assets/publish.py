@@ -9,7 +9,7 @@ import duckdb
 
 from assets.partitions import MONTHLY, run_started, snapshot_of
 from assets.tables import published_outputs, table_frames
-from expectations.runner import SUITES_DIR_ENV, SuiteError, custom_suites_dir
+from expectations.runner import SUITES_DIR_ENV, SuiteError, custom_suites_dir, suites_digest
 from sources.http.archive import unreadable_records
 from sources.http.fetchlog import read_fetch_logs
 from warehouse.export import export_snapshot
@@ -34,7 +34,7 @@ def published_warehouse(context: dg.AssetExecutionContext, **inputs) -> dg.Mater
         run_id=context.run_id, snapshot=snapshot_of(context), mode=res.settings.mode,
         is_sample=bool(res.settings.is_sample), started_at=run_started(context),
         config={"settings": res.settings.model_dump(), "fetcher": res.fetcher.model_dump(),
-                "crawl": res.crawl.model_dump(), "suites_dir": _suites_dir()},
+                "crawl": res.crawl.model_dump(), "suites_dir": _suites_dir(), "suites_sha256": _suites_sha256()},
         warc_files=warcs, replay_sources=list(res.fetcher.replay), cdpi_version=_version(),
         replay_unreadable_records=unreadable)
     frames = table_frames(inputs)
@@ -62,6 +62,15 @@ def _suites_dir() -> str | None:
     except SuiteError:   # the folder went away during the run: record what was named, never fail the publish
         return os.environ.get(SUITES_DIR_ENV)
     return str(folder) if folder else None
+
+
+def _suites_sha256() -> str | None:
+    """The digest of the suites the run validated with (expectations.runner.suites_digest); None when they
+    can no longer be read at publish (the folder went away): the folder's name is then all that is known."""
+    try:
+        return suites_digest()
+    except SuiteError:
+        return None
 
 
 def _version() -> str:

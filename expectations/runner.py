@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import hashlib
 import json
 import math
 import os
@@ -149,6 +150,13 @@ def suites_note() -> str | None:
     an edited copy of the suites, not the shipped ones, decides which rows are published."""
     folder = custom_suites_dir()
     return f"validating with the suites in {folder} ({SUITES_DIR_ENV}), not the shipped ones" if folder else None
+
+
+def suites_digest() -> str:
+    """SHA-256 of every suite in use, as parsed (names sorted, keys sorted): the same checks give the same
+    digest from any folder, and any edit changes it. A run records it, so a snapshot names its checks."""
+    specs = {name: _spec(name) for name in suite_names()}
+    return hashlib.sha256(json.dumps(specs, sort_keys=True).encode("utf-8")).hexdigest()
 
 
 def _where() -> str:

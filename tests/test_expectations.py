@@ -539,3 +539,20 @@ def test_a_suites_folder_that_loops_or_a_suite_not_in_utf8_is_a_one_line_error(
     # A byte-order mark, as some editors write, is read as UTF-8.
     (folder / "cities.json").write_bytes(b"\xef\xbb\xbf" + json.dumps(shipped).encode())
     assert runner.load_suite_spec("cities") == shipped
+
+
+def test_the_suites_digest_names_the_checks_not_the_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from expectations.runner import suites_digest
+
+    shipped = suites_digest()
+    folder = tmp_path / "suites"
+    shutil.copytree(Path(__file__).resolve().parents[1] / "expectations" / "suites", folder)
+    monkeypatch.setenv("CDPI_SUITES_DIR", str(folder))
+    assert suites_digest() == shipped, "the same checks from another folder"
+    edited = tmp_path / "edited"   # suites are read once per process and folder: an edit goes in a new one
+    shutil.copytree(folder, edited)
+    cities = json.loads((edited / "cities.json").read_text(encoding="utf-8"))
+    cities["expectations"][0]["meta"] = {"note": "tried on one run"}
+    (edited / "cities.json").write_text(json.dumps(cities), encoding="utf-8")
+    monkeypatch.setenv("CDPI_SUITES_DIR", str(edited))
+    assert suites_digest() != shipped

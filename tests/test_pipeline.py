@@ -384,9 +384,14 @@ def test_a_run_validated_with_an_edited_copy_of_the_suites_says_so_in_its_publis
     monkeypatch.delenv("CDPI_SUITES_DIR")
     assert cli(["run", "--sample", "--limit", "3", "--home", str(home), "--quiet"]) == 0
     with connect_published(WarehousePaths(home)) as con:
-        used = [r for (r,) in con.execute(
-            "SELECT json_extract_string(config_json, '$.suites_dir') FROM ops.runs ORDER BY finished_at").fetchall()]
-    assert used == [str(suites), None]
+        used = con.execute("SELECT json_extract_string(config_json, '$.suites_dir'), "
+                           "json_extract_string(config_json, '$.suites_sha256') FROM ops.runs "
+                           "ORDER BY finished_at").fetchall()
+    # An unedited copy holds the same checks: the folders differ, the digest does not.
+    assert [folder for folder, _ in used] == [str(suites), None]
+    assert used[0][1] == used[1][1] and len(used[0][1]) == 64
+    manifest = json.loads((home / "exports" / "2026-11" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["validation_suites"] == {"sha256": used[1][1], "folder": None}
 
 
 def test_cli_usage_errors_exit_2(capsys) -> None:

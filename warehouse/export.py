@@ -104,10 +104,15 @@ def export_snapshot(paths: WarehousePaths, snapshot: str | None = None, out: Pat
                     types[path.name] = columns
             # What a citation needs to name the result and how it was made: the run, its mode and settings
             # (the filters and rules options it ran with), the archives a replay read, the evidence rules.
-            settings = (json.loads(config_json) if config_json else {}).get("settings") or {}
+            config = json.loads(config_json) if config_json else {}
+            settings = config.get("settings") or {}
             manifest = {"snapshot": month, "run_id": run_id, "cdpi_version": version, "is_sample": is_sample,
                         "mode": mode, "finished_at": finished, "evidence_rules_version": rules,
                         "settings": settings, "replay_sources": list(replayed),
+                        # The checks that decided which rows were set aside: their digest, and the edited
+                        # copy's folder when the run did not use the shipped suites (CDPI_SUITES_DIR).
+                        "validation_suites": {"sha256": config.get("suites_sha256"),
+                                              "folder": config.get("suites_dir")},
                         "latest_only_views": list(LATEST_ONLY_VIEWS) if is_latest else [],
                         "source": paths.published.name,
                         "files": {n: {"rows": r, "sha256": _sha256(work / n), "columns": types[n]}
