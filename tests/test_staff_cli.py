@@ -317,7 +317,12 @@ def test_a_run_whose_fetches_got_no_answer_says_the_network_may_be_down(sample_h
     paths = WarehousePaths(home)
     run_id = json.loads(_run(capsys, "runs", "--home", str(home), "--format", "json")[1])[0]["run_id"]
     _print_run_summary(paths, run_id, "")
-    assert "got no answer" not in capsys.readouterr().err, "the sample's fetches were answered"
+    summary = capsys.readouterr()
+    assert "got no answer" not in summary.err, "the sample's fetches were answered"
+    # Each command the summary offers reaches this home when pasted in a new shell.
+    for line in ("query it", "in Dagster"):
+        [printed] = [x for x in summary.out.splitlines() if line in x]
+        assert f"--home {home}" in printed, printed
     _write(home, "UPDATE ops.fetch_summary SET outcome = 'dns_error' WHERE run_id = ?", [run_id])
     _print_run_summary(paths, run_id, "")
     err = capsys.readouterr().err

@@ -244,10 +244,11 @@ def _print_run_summary(paths, run_id: str, banner: str) -> None:
         # The month too: without it a replay next month would describe (and publish) another snapshot.
         flags = " ".join(shlex.quote(a) for a in [*again, "--month", f"{snapshot:%Y-%m}", *_run_flags(config)])
         print(f"  replay it     {_suites_prefix(config)}cdpi run --replay {flags}")
-    print('  query it      cdpi sql "SELECT * FROM marts.cities_latest LIMIT 10"')
+    # Pasted in a new shell, each command must reach this run's home, not the default one.
+    home = "" if paths.home == WarehousePaths.default().home else f" --home {shlex.quote(str(paths.home))}"
+    print(f'  query it      cdpi sql "SELECT * FROM marts.cities_latest LIMIT 10"{home}')
     report = paths.home / "report" / "index.html"   # where the outreach_report asset builds it
-    print(f"  report        {report}  (rebuild: cdpi report)" if report.exists()
-          else "  report        not built in this run; build it with: cdpi report")
+    print(f"  report        {report}  (rebuild: cdpi report{home})" if report.exists()
+          else f"  report        not built in this run; build it with: cdpi report{home}")
     print(f"  log           {paths.run_log(run_id)}")
-    home = "" if paths.home == WarehousePaths.default().home else f" --home {paths.home}"
     print(f"  in Dagster    cdpi dev{home}  (this run, its checks and metadata in the UI)")
