@@ -2,12 +2,12 @@
 
 
 import os
-from importlib import metadata as importlib_metadata
 
 import dagster as dg
 import duckdb
 
 from assets.partitions import MONTHLY, run_started, snapshot_of
+from assets.provenance import cdpi_version
 from assets.tables import published_outputs, table_frames
 from expectations.runner import SUITES_DIR_ENV, SuiteError, custom_suites_dir, suites_digest
 from sources.http.archive import unreadable_records
@@ -35,7 +35,7 @@ def published_warehouse(context: dg.AssetExecutionContext, **inputs) -> dg.Mater
         is_sample=bool(res.settings.is_sample), started_at=run_started(context),
         config={"settings": res.settings.model_dump(), "fetcher": res.fetcher.model_dump(),
                 "crawl": res.crawl.model_dump(), "suites_dir": _suites_dir(), "suites_sha256": _suites_sha256()},
-        warc_files=warcs, replay_sources=list(res.fetcher.replay), cdpi_version=_version(),
+        warc_files=warcs, replay_sources=list(res.fetcher.replay), cdpi_version=cdpi_version(),
         replay_unreadable_records=unreadable)
     frames = table_frames(inputs)
     summary = publish_run(paths, record, frames, fetch_log)
@@ -73,11 +73,6 @@ def _suites_sha256() -> str | None:
         return None
 
 
-def _version() -> str:
-    try:
-        return importlib_metadata.version("cdpi")
-    except importlib_metadata.PackageNotFoundError:
-        return "unknown"
 
 
 @dg.asset(partitions_def=MONTHLY, group_name="warehouse", kinds={"csv", "parquet"}, owners=["team:cdpi"],

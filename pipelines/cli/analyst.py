@@ -185,10 +185,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def _installed_version() -> str:
-    """The installed package's version (what ops.runs.cdpi_version records for a run)."""
-    from importlib import metadata
+    """The version of the code (what ops.runs.cdpi_version records for a run, with its commit)."""
+    from assets.provenance import cdpi_version
 
-    try:
-        return metadata.version("cdpi")
-    except metadata.PackageNotFoundError:
-        return "unknown (not installed)"
+    return cdpi_version()

@@ -48,7 +48,7 @@ COMMENT ON COLUMN ops.runs.is_sample IS 'True when the run used the built-in syn
 COMMENT ON COLUMN ops.runs.status IS 'success for published runs.';
 COMMENT ON COLUMN ops.runs.started_at IS 'Run start (UTC).';
 COMMENT ON COLUMN ops.runs.finished_at IS 'Publish time (UTC).';
-COMMENT ON COLUMN ops.runs.cdpi_version IS 'cdpi package version that produced the run.';
+COMMENT ON COLUMN ops.runs.cdpi_version IS 'cdpi version that produced the run: the package version and, run from a git checkout, its commit (0.1.0+g<12 hex digits>, .dirty when tracked files differed from it), which pins the code a citation names; runs before 2026-12-07 carry the package version only.';
 COMMENT ON COLUMN ops.runs.config_json IS 'Run configuration as JSON, to reproduce it: settings (filters, thresholds, scoring options), fetcher (politeness, timeouts, replay archives) and crawl (budgets, extra document hosts, revisit policy; runs before 2026-12-07 lack it), and suites_dir: the edited copy of the validation suites the run used ($CDPI_SUITES_DIR), null for the shipped ones, and suites_sha256: the digest of the suites'' contents, the same for the same checks from any folder (older runs lack both keys; replay an edited-suites run with the same variable set).';
 COMMENT ON COLUMN ops.runs.warc_files IS 'WARC files the run wrote (live mode), relative to CDPI_HOME.';
 COMMENT ON COLUMN ops.runs.replay_sources IS 'WARC files or folders the run replayed (replay and sample modes).';
