@@ -118,6 +118,9 @@ def test_history_and_hostile_city_names(sample_home: Path, capsys) -> None:
     code, out, _ = _run(capsys, "history", f"{city}, {state}", "--home", str(sample_home), "--format", "json")
     [row] = json.loads(out)
     assert code == 0 and row["latest_for_month"] is True and row["is_sample"] is True
+    # How the row was scored, so a change of rules between runs does not read as the city changing.
+    assert row["scored_with"] in ("catalog", "calibrated") and row["tier_bands"] is None
+    assert row["corrections_applied"] == 0
     for hostile in (f"{city}'; DROP TABLE marts.city_index; --, {state}", "%, OH", "' OR '1'='1"):
         code, _, err = _run(capsys, "history", hostile, "--home", str(sample_home))
         assert code == 1 and "no city" in err

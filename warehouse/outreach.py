@@ -92,13 +92,17 @@ _NOT_OBSERVED_SQL = f"""
 
 def history(con: duckdb.DuckDBPyConnection, city: str) -> tuple[dict, pd.DataFrame]:
     """(the city's latest index row, one row per successful run that scored it, oldest first). Several runs
-    of one month all appear (``latest_for_month`` marks the one the month's views use)."""
+    of one month all appear (``latest_for_month`` marks the one the month's views use). Each row says how it
+    was scored (weights, tier bands, staff corrections applied): a change of rules between two runs must not
+    read as the city changing."""
     row = find_city(con, city, any_run=True)
     frame = con.execute("""
         SELECT strftime(i.snapshot, '%Y-%m') AS snapshot, i.run_id, r.mode, r.is_sample,
                strftime(r.finished_at, '%Y-%m-%d %H:%M') AS finished_utc,
                i.expected_points, i.score_pct, i.p_silver_or_better, i.p_gold_or_better, i.p_platinum,
                i.predicted_tier, i.coverage, i.certified_tier,
+               i.scored_with, nullif(json_extract_string(r.config_json, '$.settings.tier_bands'), '') AS tier_bands,
+               i.corrections_applied,
                row_number() OVER (PARTITION BY i.snapshot ORDER BY r.finished_at DESC) = 1 AS latest_for_month
         FROM marts.city_index i JOIN ops.runs r USING (run_id)
         WHERE i.geoid = ? AND r.status = 'success'
