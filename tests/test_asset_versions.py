@@ -4,10 +4,16 @@ what is downstream, as stale."""
 
 from __future__ import annotations
 
+import ast
+import os
 import shutil
+import subprocess
+import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import dagster as dg
+import pytest
 
 from assets import versions
 from sources.criteria.catalog import CATALOG_DIR, DEFAULT_STANDARD
@@ -37,17 +43,20 @@ def test_the_evidence_and_index_assets_carry_the_content_versions() -> None:
 def test_a_rules_or_catalog_edit_changes_the_version(tmp_path: Path) -> None:
     rules = tmp_path / RULES_PATH.name
     shutil.copyfile(RULES_PATH, rules)
-    assert versions.content_version(rules, code=versions.EXTRACTION_VERSION) == versions.EVIDENCE
+    evidence_code = versions.module_files(versions.EVIDENCE_MODULES)
+    assert versions.content_version(rules, code=versions.EXTRACTION_VERSION, modules=evidence_code) \
+        == versions.EVIDENCE
     rules.write_text(rules.read_text(encoding="utf-8") + "\n# tuned\n", encoding="utf-8")
-    assert versions.content_version(rules, code=versions.EXTRACTION_VERSION) != versions.EVIDENCE
+    assert versions.content_version(rules, code=versions.EXTRACTION_VERSION, modules=evidence_code) \
+        != versions.EVIDENCE
     catalog = tmp_path / f"{DEFAULT_STANDARD}.yaml"
     shutil.copyfile(CATALOG_DIR / f"{DEFAULT_STANDARD}.yaml", catalog)
-    scoring = f"{versions.SCORING_VERSION} {versions.SCORING_RULE}"
-    same = versions.content_version(catalog, RULES_PATH, SIGNALS_FILE, SCOPE_FILE, code=scoring)
+    scoring = {"code": versions.SCORING_VERSION, "modules": versions.module_files(versions.INDEX_MODULES)}
+    same = versions.content_version(catalog, RULES_PATH, SIGNALS_FILE, SCOPE_FILE, **scoring)
     assert same == versions.INDEX
     catalog.write_text(catalog.read_text(encoding="utf-8").replace("prior: 0.1", "prior: 0.12", 1),
                        encoding="utf-8")
-    changed = versions.content_version(catalog, RULES_PATH, SIGNALS_FILE, SCOPE_FILE, code=scoring)
+    changed = versions.content_version(catalog, RULES_PATH, SIGNALS_FILE, SCOPE_FILE, **scoring)
     assert changed != versions.INDEX
 
 
@@ -55,14 +64,16 @@ def test_a_portal_signals_or_scope_edit_changes_the_portal_and_index_versions(tm
     """signals.yaml decides the portal profiles (and the index's portal signals), scope.yaml which portals
     are credited to a city: an edit to either must show the portals and the index as stale."""
     catalog = CATALOG_DIR / f"{DEFAULT_STANDARD}.yaml"
-    scoring = f"{versions.SCORING_VERSION} {versions.SCORING_RULE}"
+    scoring = {"code": versions.SCORING_VERSION, "modules": versions.module_files(versions.INDEX_MODULES)}
+    portal_code = versions.module_files(versions.PORTALS_MODULES)
     signals, scope = tmp_path / SIGNALS_FILE.name, tmp_path / SCOPE_FILE.name
     shutil.copyfile(SIGNALS_FILE, signals)
     shutil.copyfile(SCOPE_FILE, scope)
 
     def portal_and_index() -> tuple[str, str]:
-        return (versions.content_version(signals, scope, code=versions.PORTALS_CODE_VERSION),
-                versions.content_version(catalog, RULES_PATH, signals, scope, code=scoring))
+        return (versions.content_version(signals, scope, code=versions.PORTALS_CODE_VERSION,
+                                         modules=portal_code),
+                versions.content_version(catalog, RULES_PATH, signals, scope, **scoring))
 
     assert portal_and_index() == (versions.PORTALS, versions.INDEX)
     signals.write_text(signals.read_text(encoding="utf-8") + "  - open data plan\n", encoding="utf-8")
@@ -72,6 +83,166 @@ def test_a_portal_signals_or_scope_edit_changes_the_portal_and_index_versions(tm
     after_scope = portal_and_index()
     assert after_scope[0] not in (versions.PORTALS, after_signals[0])
     assert after_scope[1] not in (versions.INDEX, after_signals[1])
+
+
+# --- the code that decides an asset is part of its version --------------------------------------------------
+
+#: (version, its module list, a listed module, a function in it) for the code-edit tests below.
+_CODE_CASES = [
+    ("INDEX", "INDEX_MODULES", "warehouse.index.build", "build_index"),
+    ("INDEX", "INDEX_MODULES", "warehouse.index.calibration", "calibrate"),
+    ("EVIDENCE", "EVIDENCE_MODULES", "sources.evidence.classify", "classify"),
+    ("EVIDENCE", "EVIDENCE_MODULES", "sources.evidence.documents", "_scan"),
+    ("PORTALS", "PORTALS_MODULES", "sources.portals.profile", "profile"),
+]
+
+
+def _function(source: str, name: str) -> ast.FunctionDef:
+    return next(node for node in ast.walk(ast.parse(source))
+                if isinstance(node, ast.FunctionDef) and node.name == name)
+
+
+def _body_edited(source: str, name: str) -> str:
+    """``source`` with a ``pass`` put before the first statement after the function's docstring."""
+    fn = _function(source, name)
+    first = fn.body[1] if ast.get_docstring(fn) is not None else fn.body[0]
+    lines = source.splitlines(keepends=True)
+    lines.insert(first.lineno - 1, " " * first.col_offset + "pass\n")
+    return "".join(lines)
+
+
+def _words_edited(source: str, name: str) -> str:
+    """``source`` with the function's docstring reworded and rewrapped, a comment line and a trailing comment
+    added in its body, a blank line added and the module's docstring reworded: nothing a run would see."""
+    fn = _function(source, name)
+    doc, first = fn.body[0], fn.body[1]
+    assert isinstance(doc, ast.Expr) and doc.end_lineno is not None, f"{name} has no docstring"
+    lines = source.splitlines(keepends=True)
+    pad = " " * first.col_offset
+    lines[first.lineno - 1] = (pad + "# a comment that says why, reworded\n\n"
+                               + lines[first.lineno - 1].rstrip("\n") + "  # and a trailing one\n")
+    lines[doc.lineno - 1:doc.end_lineno] = [pad + "\'\'\'Reworded, on\n", pad + "two lines.\'\'\'\n"]
+    module_doc = ast.parse(source).body[0]
+    assert isinstance(module_doc, ast.Expr) and module_doc.end_lineno is not None
+    lines[module_doc.lineno - 1:module_doc.end_lineno] = ['"""Another module docstring."""\n']
+    return "".join(lines)
+
+
+def _version_with(version: str, listed: str, module: str, source: str, tmp_path: Path) -> str:
+    """The named version as it would be with ``module`` holding ``source`` (written to a temporary copy)."""
+    copy = tmp_path / (module.replace(".", "_") + ".py")
+    copy.write_text(source, encoding="utf-8")
+    code = [(name, copy if name == module else path)
+            for name, path in versions.module_files(getattr(versions, listed))]
+    assert module in dict(code), f"{module} is not in {listed}"
+    catalog = CATALOG_DIR / f"{DEFAULT_STANDARD}.yaml"
+    files = {"EVIDENCE": (RULES_PATH,), "PORTALS": (SIGNALS_FILE, SCOPE_FILE),
+             "INDEX": (catalog, RULES_PATH, SIGNALS_FILE, SCOPE_FILE)}[version]
+    constant = {"EVIDENCE": versions.EXTRACTION_VERSION, "PORTALS": versions.PORTALS_CODE_VERSION,
+                "INDEX": versions.SCORING_VERSION}[version]
+    return versions.content_version(*files, code=constant, modules=code)
+
+
+@pytest.mark.parametrize(("version", "listed", "module", "function"), _CODE_CASES)
+def test_a_function_body_edit_changes_the_version_and_a_comment_or_docstring_edit_does_not(
+        version: str, listed: str, module: str, function: str, tmp_path: Path) -> None:
+    """Editing the code that decides an asset shows it stale without anyone bumping a string; rewording a
+    comment or a docstring does not (it would ask for a re-crawl or a re-score for nothing)."""
+    source = dict(versions.module_files([module]))[module].read_text(encoding="utf-8")
+    current = getattr(versions, version)
+    assert _version_with(version, listed, module, source, tmp_path) == current
+    assert _version_with(version, listed, module, _words_edited(source, function), tmp_path) == current
+    assert _version_with(version, listed, module, _body_edited(source, function), tmp_path) != current
+
+
+def test_the_versions_computed_at_import_follow_the_code(tmp_path: Path) -> None:
+    """End to end, as Dagster loads them: a copy of the project whose index build has one more statement
+    has another index version (and the same evidence and portal versions); a copy with only comments and
+    docstrings reworded has the same three versions."""
+    root = Path(__file__).resolve().parents[1]
+
+    def versions_of(edits: dict[str, Callable[[str], str]], name: str) -> list[str]:
+        tree = tmp_path / name
+        for package in ("assets", "sources", "warehouse"):
+            shutil.copytree(root / package, tree / package, ignore=shutil.ignore_patterns("__pycache__"))
+        for relative, edit in edits.items():
+            path = tree / relative
+            path.write_text(edit(path.read_text(encoding="utf-8")), encoding="utf-8")
+        script = (f"import assets.versions as v; assert v.__file__.startswith({str(tree)!r}), v.__file__; "
+                  "print(v.EVIDENCE, v.PORTALS, v.INDEX)")
+        # cwd: python -c puts the working directory first on sys.path, and it must not be the checkout.
+        done = subprocess.run([sys.executable, "-c", script], env={**os.environ, "PYTHONPATH": str(tree)},
+                              cwd=tree, capture_output=True, text=True, check=False)
+        assert done.returncode == 0, done.stderr
+        return done.stdout.split()
+
+    now = [versions.EVIDENCE, versions.PORTALS, versions.INDEX]
+    reworded = versions_of({"warehouse/index/build.py": lambda s: _words_edited(s, "build_index"),
+                            "sources/evidence/classify.py": lambda s: _words_edited(s, "classify"),
+                            "sources/portals/profile.py": lambda s: _words_edited(s, "profile")}, "reworded")
+    assert reworded == now
+    edited = versions_of({"warehouse/index/build.py": lambda s: _body_edited(s, "build_index")}, "edited")
+    assert edited[:2] == now[:2] and edited[2] != now[2]
+
+
+def test_every_listed_module_exists_and_a_missing_one_stops_the_version() -> None:
+    """A module moved or renamed must not drop out of a version in silence."""
+    for listed in ("EVIDENCE_MODULES", "PORTALS_MODULES", "INDEX_MODULES"):
+        names = getattr(versions, listed)
+        found = dict(versions.module_files(names))
+        assert all(path.is_file() for path in found.values()), listed
+        assert set(names) <= set(found), listed   # each listed name is hashed (a package: its __init__ too)
+    # The modules named in docs/*.md as deciding each asset's output are covered.
+    index = dict(versions.module_files(versions.INDEX_MODULES))
+    assert {"warehouse.index.build", "warehouse.index.scoring", "warehouse.index.calibration"} <= set(index)
+    assert {"sources.evidence.classify", "sources.evidence.documents", "sources.evidence.crawl"} <= set(
+        dict(versions.module_files(versions.EVIDENCE_MODULES)))
+    assert {"sources.portals.profile", "sources.portals.scope", "sources.portals.discovery"} <= set(
+        dict(versions.module_files(versions.PORTALS_MODULES)))
+    for missing in ("warehouse.index.gone", "sources.nowhere.classify"):
+        with pytest.raises(ModuleNotFoundError):
+            versions.module_files([*versions.INDEX_MODULES, missing])
+
+
+_WRITTEN_ONE_WAY = '''"""A module."""
+import re
+
+#: A threshold.
+LIMIT = 1_000
+
+
+def f(x: str, *, n: int = 2) -> list[str]:
+    """What f does, and why."""
+    found = re.findall(r"[a-z]+" "s?", x)  # words
+    return [w for w in found
+            if len(w) > n] + [f"{x!r:>{n}} {{x}}"]
+'''
+
+_WRITTEN_ANOTHER = '''import re
+LIMIT = 1000
+def f(x: str, *, n: int = 2) -> list[str]:
+  \'\'\'Rewritten.\'\'\'
+  "A bare string does nothing either."
+  found = re.findall(r\'[a-z]+s?\', x)
+  return [w for w in found if len(w) > n] + [f"{x!r:>{n}} {{x}}"]
+'''
+
+
+def test_normalised_tokens_ignore_how_code_is_written_not_what_it_does() -> None:
+    tokens = list(versions.normalised_tokens(_WRITTEN_ONE_WAY))
+    assert tokens == list(versions.normalised_tokens(_WRITTEN_ANOTHER))
+    # Pinned, so an interpreter that tokenizes differently (3.12 splits f-strings) shows here first.
+    assert tokens[:14] == ["name import", "name re", "NEWLINE", "name LIMIT", "op =", "number 1000",
+                           "NEWLINE", "name def", "name f", "op (", "name x", "op :", "name str", "op ,"]
+    assert "fstring f\"{x!r:>{n}} {{x}}\"" in tokens and "str '[a-z]+s?'" in tokens
+    # What the code does counts: a value, a string's contents, an f-string's, an operator, a tuple.
+    for old, new in [("LIMIT = 1_000", "LIMIT = 1_001"),
+                     ('r"[a-z]+" "s?"', 'r"[a-z]+" "s"'),
+                     ("{{x}}", "{{y}}"),
+                     ("if len(w) > n]", "if len(w) >= n]"),
+                     ("if len(w) > n]", "if len((w,)) > n]")]:
+        assert old in _WRITTEN_ONE_WAY, old
+        assert list(versions.normalised_tokens(_WRITTEN_ONE_WAY.replace(old, new))) != tokens, new
 
 
 def test_every_revisit_setting_is_reachable_from_the_crawl_settings_with_the_policys_default() -> None:
