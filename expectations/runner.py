@@ -192,12 +192,28 @@ def _spec(name: str) -> dict[str, Any]:
     return _SPECS[key]
 
 
+#: The largest suite file read, in bytes. The shipped suites are under 8 KiB; an edited copy 128 times
+#: the largest is still a suite, while a file far past that is a mistake (a data file saved under a
+#: suite's name), and parsing it would take several times its size in memory before any check ran.
+MAX_SUITE_BYTES = 1024 * 1024
+
+
 def _read_spec(folder: Traversable, name: str) -> dict[str, Any]:
     path = folder / f"{name}.json"
     if not path.is_file():
         raise SuiteError(f"unknown suite {name!r}{_where()}; known suites: {', '.join(suite_names()) or 'none'}")
-    try:   # utf-8-sig: an editor's byte-order mark is not a reason to refuse a suite
-        spec = json.loads(path.read_text(encoding="utf-8-sig"))
+    try:
+        # Size first, from the file system (a Path; the shipped suites may sit in a zip, which has no
+        # stat), then a read of at most one byte past the cap: a file that grew since is refused too.
+        size = path.stat().st_size if isinstance(path, Path) else 0
+        if size > MAX_SUITE_BYTES:
+            raise _too_big(name, size)
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_SUITE_BYTES + 1)
+        if len(raw) > MAX_SUITE_BYTES:
+            raise _too_big(name, None)
+        # utf-8-sig: an editor's byte-order mark is not a reason to refuse a suite
+        spec = json.loads(raw.decode("utf-8-sig"))
     except UnicodeDecodeError as exc:
         raise SuiteError(f"suite {name!r}{_where()} is not UTF-8 text ({exc.reason} at byte {exc.start}): "
                          "save it as UTF-8") from exc
@@ -207,6 +223,20 @@ def _read_spec(folder: Traversable, name: str) -> dict[str, Any]:
         raise SuiteError(f"suite {name!r}{_where()} cannot be read: {exc.strerror or exc}") from exc
     _check_spec(name, spec)
     return spec
+
+
+def _too_big(name: str, size: int | None) -> SuiteError:
+    """The refusal of a suite file over :data:`MAX_SUITE_BYTES` (``size`` None: no stat, or it grew as read)."""
+    what = f"is {_size(size)}, over" if size is not None else "is over"
+    return SuiteError(f"suite file {name}.json{_where()} {what} the {_size(MAX_SUITE_BYTES)} cap on a suite file "
+                      "(MAX_SUITE_BYTES); the shipped suites are a few KiB: is it the right file?")
+
+
+def _size(n: int) -> str:
+    """A byte count in words: exact bytes under 1 KiB, else MiB or KiB with one decimal."""
+    if n >= 1024 * 1024:
+        return f"{n / (1024 * 1024):.1f} MiB ({n} bytes)"
+    return f"{n / 1024:.1f} KiB ({n} bytes)" if n >= 1024 else f"{n} bytes"
 
 
 def _check_spec(name: str, spec: Any) -> None:

@@ -541,6 +541,40 @@ def test_a_suites_folder_that_loops_or_a_suite_not_in_utf8_is_a_one_line_error(
     assert runner.load_suite_spec("cities") == shipped
 
 
+def test_a_suite_file_over_the_size_cap_is_refused_before_it_is_read(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """A 300 MB file under a suite's name was read whole (about 1 GB of memory) before it was found not to be
+    a suite. The size is checked first: a file past the cap is a one-line SuiteError naming the file, its size
+    and the cap; a valid suite padded to just past the cap is refused too, one at the cap is read."""
+    from expectations import runner
+
+    cap = 1024 * 1024   # runner.MAX_SUITE_BYTES, checked below
+    shipped = load_suite_spec("cities")
+    folder = _suites_folder(tmp_path / "huge", shipped)
+    with open(folder / "cities.json", "r+b") as handle:   # sparse: 3 MiB on paper, nothing on disk
+        handle.truncate(3 * 1024 * 1024)
+    monkeypatch.setenv("CDPI_SUITES_DIR", str(folder))
+    with pytest.raises(SuiteError) as raised:
+        runner.load_suite_spec("cities")
+    assert str(raised.value) == (
+        f"suite file cities.json in CDPI_SUITES_DIR {folder} is 3.0 MiB (3145728 bytes), over the 1.0 MiB "
+        "(1048576 bytes) cap on a suite file (MAX_SUITE_BYTES); the shipped suites are a few KiB: "
+        "is it the right file?")
+    text = json.dumps(shipped)
+    for size, refused in ((cap + 1, True), (cap, False)):
+        padded = tmp_path / f"padded_{size}"   # a whole folder: check_suites, as a run calls it, wants every suite
+        shutil.copytree(REPO / "expectations" / "suites", padded)
+        (padded / "cities.json").write_text(text + " " * (size - len(text)), encoding="utf-8")
+        monkeypatch.setenv("CDPI_SUITES_DIR", str(padded))
+        if refused:
+            with pytest.raises(SuiteError, match=r"cities.json .* is 1.0 MiB \(1048577 bytes\), over the 1.0 MiB"):
+                runner.check_suites()
+        else:
+            assert runner.load_suite_spec("cities") == shipped
+    shipped_sizes = [p.stat().st_size for p in (REPO / "expectations" / "suites").glob("*.json")]
+    assert runner.MAX_SUITE_BYTES == cap >= 100 * max(shipped_sizes), "wide headroom over the shipped suites"
+
+
 def test_the_suites_digest_names_the_checks_not_the_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from expectations.runner import suites_digest
 

@@ -372,6 +372,22 @@ def test_a_suites_folder_lacking_a_suite_stops_a_run_with_step_processes_before_
     assert not (home / "runs").exists() or not any((home / "runs").iterdir()), "nothing was fetched"
 
 
+def test_a_suite_file_over_the_size_cap_stops_the_run_before_any_fetch(home: Path, tmp_path: Path, capsys,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A huge file under a suite's name is refused from its size, up front, in one line; it is never read."""
+    suites = tmp_path / "suites"
+    shutil.copytree(REPO / "expectations" / "suites", suites)
+    with open(suites / "evidence.json", "r+b") as handle:   # sparse: 30 MiB on paper, nothing on disk
+        handle.truncate(30 * 1024 * 1024)
+    monkeypatch.setenv("CDPI_SUITES_DIR", str(suites))
+    assert cli(["run", "--sample", "--home", str(home), "--quiet"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1] == (f"cdpi: error: cannot check the run's data: suite file evidence.json in CDPI_SUITES_DIR {suites} "
+                       "is 30.0 MiB (31457280 bytes), over the 1.0 MiB (1048576 bytes) cap on a suite file "
+                       "(MAX_SUITE_BYTES); the shipped suites are a few KiB: is it the right file?"), err
+    assert not (home / "runs").exists() or not any((home / "runs").iterdir()), "nothing was fetched"
+
+
 @pytest.mark.slow   # a run of a few cities
 def test_a_run_validated_with_an_edited_copy_of_the_suites_says_so_in_its_published_record(
         home: Path, tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch) -> None:
