@@ -129,3 +129,42 @@ def test_inputs_a_run_never_hands_over_are_refused_with_the_reason(sample_home: 
         build_index(cities.assign(geoid=[None, *cities["geoid"].iloc[1:]]), *inputs[1:])
     with pytest.raises(ValueError, match="corrections needs the applied column"):
         build_index(*inputs, corrections=pd.DataFrame({"geoid": [cities["geoid"].iloc[0]]}))
+
+
+@pytest.mark.parametrize("position, name, table", [(0, "cities", "staging.cities"), (1, "portals", "marts.portals"),
+                                                   (2, "portal_probes", "staging.portal_probes"),
+                                                   (3, "evidence", "marts.evidence"),
+                                                   (4, "crawl_summaries", "staging.crawl_summaries")])
+def test_none_for_a_required_table_is_refused_with_what_to_pass(sample_home: Path, position: int, name: str,
+                                                                 table: str) -> None:
+    inputs: list = [_step_output(sample_home, a) for a in ("cities", "portals", "portal_probes", "evidence",
+                                                           "crawl_summaries")]
+    inputs[position] = None
+    with pytest.raises(ValueError) as raised:
+        build_index(*inputs)
+    assert str(raised.value) == (f"build_index: {name} is required, got None; pass one run's rows of {table}, "
+                                 "or an empty DataFrame when the run has none")
+
+
+def test_evidence_without_a_confidence_is_refused_not_passed_over(sample_home: Path) -> None:
+    """A notebook's evidence with a blank confidence: the row was silently passed over for another of its kind
+    (or, alone, made the signal NaN); marts.evidence never has one, so it is named instead."""
+    inputs = [_step_output(sample_home, a) for a in ("cities", "portals", "portal_probes", "evidence",
+                                                     "crawl_summaries")]
+    evidence = inputs[3]
+    first = evidence.iloc[0]
+    for blank in (float("nan"), None, "high"):
+        inputs[3] = evidence.astype({"confidence": object}).assign(
+            confidence=[blank, *evidence["confidence"].iloc[1:]])
+        got = "nothing" if blank is None or blank != blank else repr(blank)
+        with pytest.raises(ValueError) as raised:
+            build_index(*inputs)
+        assert str(raised.value) == (
+            f"build_index: evidence.confidence is missing or not a number in 1 row(s), e.g. geoid {first['geoid']!r}, "
+            f"kind {first['kind']!r} at {first['url']} (got {got}); marts.evidence has one in every row: drop those "
+            "rows, or read the column as numbers")
+    inputs[3] = evidence.drop(columns="confidence")
+    with pytest.raises(ValueError, match="^build_index: evidence needs the confidence column of marts.evidence$"):
+        build_index(*inputs)
+    inputs[3] = evidence.iloc[:0].drop(columns="confidence")   # no evidence at all: nothing to read a confidence of
+    assert len(build_index(*inputs).city_index) == len(inputs[0])

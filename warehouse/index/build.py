@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from sources.criteria.catalog import load_catalog
@@ -121,11 +122,22 @@ def _applied(corrections: pd.DataFrame | None) -> pd.DataFrame | None:
     return corrections[corrections["applied"].fillna(False).astype(bool)]
 
 
+#: The warehouse table each required input is one run's rows of, for the messages that refuse an input.
+_TABLES = {"cities": "staging.cities", "portals": "marts.portals", "portal_probes": "staging.portal_probes",
+           "evidence": "marts.evidence", "crawl_summaries": "staging.crawl_summaries"}
+
+
 def _check_inputs(cities: pd.DataFrame, **tables: pd.DataFrame) -> None:
-    """ValueError naming the problem for inputs a run never hands over but a notebook can: one run's cities
-    must each appear once, and GEOIDs are text everywhere (a GEOID read back as a number loses its leading
-    zero and matches no evidence: every city would silently score as unobserved)."""
+    """ValueError naming the problem for inputs a run never hands over but a notebook can: every required
+    table is a table (None is not "none": a run with no portals hands over an empty one, and an empty table
+    is scored as such), one run's cities must each appear once, GEOIDs are text everywhere (a GEOID read back
+    as a number loses its leading zero and matches no evidence: every city would silently score as
+    unobserved), and every evidence row has a confidence (a missing one was silently passed over for
+    another row of the kind, or, alone, scored the signal as NaN)."""
     for name, frame in {"cities": cities, **tables}.items():
+        if frame is None:
+            raise ValueError(f"build_index: {name} is required, got None; pass one run's rows of {_TABLES[name]}, "
+                             "or an empty DataFrame when the run has none")
         if not isinstance(frame, pd.DataFrame):
             raise ValueError(f"build_index: {name} must be a table (pandas DataFrame), got {type(frame).__name__}")
         if "geoid" in frame.columns and len(frame):
@@ -134,6 +146,7 @@ def _check_inputs(cities: pd.DataFrame, **tables: pd.DataFrame) -> None:
                 example = frame["geoid"].dropna()[wrong].iloc[0]
                 raise ValueError(f"build_index: {name}.geoid must be text such as '0190004', got {example} "
                                  f"({frame['geoid'].dtype}); read exports with geoid as text")
+    _check_confidence(tables["evidence"])
     if not len(cities):
         return
     if cities["geoid"].isna().any():
@@ -142,6 +155,26 @@ def _check_inputs(cities: pd.DataFrame, **tables: pd.DataFrame) -> None:
     if len(repeated):
         raise ValueError(f"build_index: cities has {repeated.nunique()} repeated geoid(s), e.g. "
                          f"{repeated.iloc[0]!r}; pass one run's rows (WHERE run_id = ...)")
+
+
+def _check_confidence(evidence: pd.DataFrame) -> None:
+    """The one confidence the index reads is the evidence's (marts.evidence.confidence, NOT NULL): each row
+    needs a finite number there. (portals and portal_probes carry a confidence too, nullable and unread.)"""
+    if not len(evidence):
+        return
+    if "confidence" not in evidence.columns:
+        raise ValueError("build_index: evidence needs the confidence column of marts.evidence")
+    confidence = pd.to_numeric(evidence["confidence"], errors="coerce").astype(float)
+    bad = ~np.isfinite(confidence.to_numpy())
+    if bad.any():
+        first = evidence[bad].iloc[0]
+        value = first["confidence"]
+        got = repr(value) if isinstance(value, str) else "nothing" if pd.api.types.is_scalar(value) and pd.isna(value) \
+            else str(value)
+        raise ValueError(f"build_index: evidence.confidence is missing or not a number in {int(bad.sum())} row(s), "
+                         f"e.g. geoid {first.get('geoid')!r}, kind {first.get('kind')!r} at {first.get('url')} "
+                         f"(got {got}); marts.evidence has one in every row: drop those rows, or read the column "
+                         "as numbers")
 
 
 #: No certified list: every city's label is "not certified" (labels_for reads only the frame's rows).
