@@ -279,6 +279,13 @@ def settle_websites(candidates: pd.DataFrame, fetches: pd.DataFrame | None) -> p
     city): the highest-precedence candidate that answered; when none answered, the one whose host looked
     most alive (``LIVENESS``), precedence breaking ties, so with nothing fetched the precedence choice
     stands. ``settled_by`` says on the winner's row why it won (``SETTLED_BY``), None on the others.
+
+    A hand-made ``fetches`` frame is read strictly where a guess would be wrong, and leniently where no
+    data need be lost. ``ok`` must hold booleans (missing: not answered): text such as "False" raises
+    ValueError, since read as truth it would say a dead address answered. A ``status`` that is not an HTTP
+    status ("n/a", 9999) counts as unknown, like a missing one: the row's outcome still counts (an
+    ``http_error`` of unknown status says nothing about the host), where refusing the frame would lose every
+    city's settlement over one cell.
     """
     out = candidates.reset_index(drop=True).copy()
     outcomes = _fetch_outcomes(fetches)
@@ -460,13 +467,12 @@ def _fetch_outcomes(fetches: pd.DataFrame | None) -> dict[str, _Fetch]:
     outcomes: list[str | None] = ([None if pd.isna(v) else str(v) for v in fetches["outcome"]]
                                   if "outcome" in fetches.columns else [None] * n)
     if "ok" in fetches.columns:
-        ok = [bool(v) if not pd.isna(v) else False for v in fetches["ok"]]
+        ok = _answered_flags(fetches["ok"])
     elif "outcome" in fetches.columns:
         ok = [v in _ANSWERED for v in outcomes]
     else:
         raise ValueError("fetch outcomes need an ok or an outcome column")
-    statuses = ([None if pd.isna(v) else int(v) for v in fetches["status"]] if "status" in fetches.columns
-                else [None] * n)
+    statuses = [_http_status(v) for v in fetches["status"]] if "status" in fetches.columns else [None] * n
     finals = fetches["final_url"] if "final_url" in fetches.columns else fetches["url"]
     result: dict[str, _Fetch] = {}
     for url, answered, final, outcome, status in zip(fetches["url"], ok, finals, outcomes, statuses, strict=True):
@@ -476,3 +482,34 @@ def _fetch_outcomes(fetches: pd.DataFrame | None) -> dict[str, _Fetch]:
         final_url = normalize_website(final) if isinstance(final, str) else None
         result[key] = _Fetch(answered, final_url or key, outcome, status)
     return result
+
+
+def _missing(value: object) -> bool:
+    return pd.api.types.is_scalar(value) and bool(pd.isna(value))
+
+
+def _answered_flags(column: pd.Series) -> list[bool]:
+    """The ``ok`` column as one bool per row, a missing value as not answered. Only booleans are read: text
+    such as "True"/"False" (a frame read from a CSV without types) is refused, because any non-empty text is
+    true and "False" would say a dead address answered; reading spellings instead would be one more guess
+    (yes, 1, T...) where the caller's fix is one line."""
+    if not pd.api.types.is_bool_dtype(column.dtype):   # bool and pandas' boolean pass as they are
+        wrong = [v for v in column if not (pd.api.types.is_bool(v) or _missing(v))]
+        if wrong:
+            raise ValueError(f"fetch outcomes: the ok column must be boolean (bool, or pandas' boolean dtype), "
+                             f"got {column.dtype} holding {wrong[0]!r}; convert it, e.g. "
+                             "ok.map({'True': True, 'False': False}), or give an outcome column instead")
+    return [False if _missing(v) else bool(v) for v in column]
+
+
+def _http_status(value: object) -> int | None:
+    """An HTTP status (100-599) from a cell of the ``status`` column, given as a number or as its digits
+    ("404", "404.0"); anything else ("n/a", 4.5, 9999, missing) is None, an unknown status (see
+    ``settle_websites``)."""
+    if isinstance(value, bool) or _missing(value) or not pd.api.types.is_scalar(value):
+        return None
+    try:
+        number = float(str(value).strip())   # numbers and numpy scalars print as their digits
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return int(number) if number.is_integer() and 100 <= number <= 599 else None

@@ -426,3 +426,34 @@ def test_settle_an_answer_still_beats_any_liveness_and_says_so() -> None:
     nothing = settle_websites(website_candidates({"uscityurl": USCITYURL, "wikidata": WIKIDATA}), None)
     assert set(nothing.loc[nothing["winner"], "settled_by"]) == {"precedence"}
     assert nothing.loc[~nothing["winner"], "settled_by"].isna().all()
+
+
+def test_settle_refuses_an_ok_column_of_text_rather_than_read_false_as_answered() -> None:
+    """A hand-made frame read from a CSV without types: ok holds "True"/"False". Read as truth, "False" said
+    a dead address answered; it is refused, naming the column and the dtype it needs. Booleans with a gap
+    (object or pandas' boolean) are read, the gap as not answered."""
+    cand = website_candidates({"uscityurl": USCITYURL, "wikidata": WIKIDATA})
+    text = pd.DataFrame({"url": [DUNE_LISTED, DUNE_WIKIDATA], "ok": ["False", "True"]})
+    with pytest.raises(ValueError) as raised:
+        settle_websites(cand, text)
+    assert str(raised.value) == (
+        "fetch outcomes: the ok column must be boolean (bool, or pandas' boolean dtype), got object holding "
+        "'False'; convert it, e.g. ok.map({'True': True, 'False': False}), or give an outcome column instead")
+    with pytest.raises(ValueError, match="the ok column must be boolean .* got int64 holding 1"):
+        settle_websites(cand, text.assign(ok=[1, 0]))
+    for ok in ([None, True], pd.array([pd.NA, True], dtype="boolean"), [False, True]):
+        settled = settle_websites(cand, text.assign(ok=ok))
+        dune = settled[settled["geoid"] == "1700404"].set_index("source")
+        assert dune["answered"].astype(object).to_dict() == {"uscityurl": False, "wikidata": True}
+        assert _winner(settled) == ("wikidata", "answered")
+
+
+@pytest.mark.parametrize("status", ["n/a", "4o4", "", 9999, 4.5, float("inf"), True])
+def test_settle_an_unparseable_status_is_an_unknown_status_not_an_error(status) -> None:
+    """A status that is not an HTTP status raised (int("n/a")) or was read as one; it now counts as unknown,
+    like a missing status: the http_error says nothing about the host, so it beats an address shown dead and
+    loses to a host shown alive, and no other row's settlement is lost."""
+    assert _winner(_dune(("http_error", status), ("dns_error", None))) == ("uscityurl", "precedence")
+    assert _winner(_dune(("http_error", status), ("robots_disallowed", None))) == ("wikidata", "liveness")
+    # Digits as text are the status they spell: "404" is a dead address, as 404 is.
+    assert _winner(_dune(("http_error", "404"), ("http_error", "503.0"))) == ("wikidata", "liveness")
