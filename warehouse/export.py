@@ -1,9 +1,14 @@
 """Files for people who do not use DuckDB: every mart of one snapshot as CSV and Parquet, with a manifest
 that says which run they come from and a checksum per file, so a citation can name exact bytes.
 
-A snapshot's rows are those of its latest successful run (several runs of one month can exist; the
-manifest names the one exported). Files are written into a temporary folder and renamed into place, so a
-killed export never leaves a half-written snapshot folder behind (warehouse/atomic_dir.py).
+A snapshot's rows are those of its current run (several runs of one month can exist; ops.current_run says
+which one stands for the month, and the manifest names the one exported), in ``<out>/<YYYY-MM>/``. Any
+other published run, such as one that a re-run of its month superseded, can be exported by its id: it goes
+to ``<out>/<YYYY-MM>_run-<first 8 characters of its id>/``, so it never replaces the month's folder and no
+later run of the month replaces it (whoever cited the earlier run gets its exact rows back).
+
+Files are written into a temporary folder and renamed into place, so a killed export never leaves a
+half-written snapshot folder behind (warehouse/atomic_dir.py).
 
 CSV files are for spreadsheets, so their text cells follow warehouse/spreadsheet.py: text that a
 spreadsheet would run as a formula (starting with = + - @, a tab or a carriage return) gets a leading
@@ -18,6 +23,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+import duckdb
+
 from warehouse.atomic_dir import building
 from warehouse.paths import WarehousePaths
 from warehouse.publish import WarehouseError
@@ -29,6 +36,36 @@ FORMATS = ("csv", "parquet")
 #: Views computed for the latest run only; exported with the snapshot that is the latest.
 LATEST_ONLY_VIEWS = ("outreach_targets", "outreach_longer_path", "outreach_not_observed")
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+#: A shorter prefix of a run id could match many runs by chance (a full id of any length is accepted). It is
+#: also how much of the id a run's export folder carries.
+MIN_PREFIX = 8
+
+#: The runs a run id names: its exact id, or every id it begins when it is long enough to be a prefix. A run
+#: recorded in ops.run_failures after it published (a step after the publish failed) still has its rows.
+_MATCHING_RUNS = """
+    SELECT run_id, bool_or(published) AS published FROM (
+        SELECT run_id, status = 'success' AS published FROM ops.runs
+        UNION ALL
+        SELECT run_id, false FROM ops.run_failures)
+    WHERE run_id = $id OR (length($id) >= $min AND starts_with(run_id, $id))
+    GROUP BY run_id ORDER BY run_id"""
+
+#: Other runs whose ids begin with this run's folder prefix: when there is one, the folder takes the full id.
+_RUNS_SHARING_PREFIX = """
+    SELECT count(DISTINCT run_id) FROM (SELECT run_id FROM ops.runs UNION ALL SELECT run_id FROM ops.run_failures)
+    WHERE starts_with(run_id, $prefix) AND run_id <> $id"""
+
+#: The run that stands for a month (the one definition, ops.current_run); $m is 'YYYY-MM', or NULL for any.
+_CURRENT_RUN = "SELECT run_id FROM ops.current_run(CAST($m AS VARCHAR))"
+
+#: What the manifest says of the exported run.
+_RUN = """
+    SELECT run_id, strftime(snapshot, '%Y-%m'), cdpi_version, is_sample,
+           run_id = (SELECT run_id FROM ops.latest_run) AS is_latest, mode, config_json,
+           strftime(finished_at, '%Y-%m-%dT%H:%M:%SZ'), coalesce(replay_sources, []),
+           (SELECT max(extractor_version) FROM marts.evidence e WHERE e.run_id = r.run_id)
+    FROM ops.runs r WHERE run_id = $id"""
+
 #: What the manifest tells readers of the CSV files about text cells.
 CSV_TEXT_NOTE = ("In the CSV files, a text cell that begins with =, +, -, @, a tab or a carriage return has an "
                  "apostrophe (') put in front of it, so that a spreadsheet shows it as text instead of running "
@@ -48,13 +85,20 @@ class ExportSummary:
     snapshot: str
     run_id: str
     files: dict[str, int]            # file name -> rows
+    latest_for_month: bool = True    # the run stands for its month (ops.current_run)
+    superseded_by: str | None = None  # when it does not: the run that does
 
 
 def export_snapshot(paths: WarehousePaths, snapshot: str | None = None, out: Path | None = None,
-                    formats: tuple[str, ...] = FORMATS) -> ExportSummary:
+                    formats: tuple[str, ...] = FORMATS, run_id: str | None = None) -> ExportSummary:
     """Write ``<out>/<YYYY-MM>/marts.<table>.<fmt>`` (and ``ops.corrections.<fmt>``, the attested corrections
     as the run found them) and ``manifest.json`` for one snapshot (default: the latest); ``out`` defaults to
-    ``<home>/exports``."""
+    ``<home>/exports``.
+
+    ``run_id`` (a full id, or a prefix of at least MIN_PREFIX characters) exports that run instead, whether
+    it stands for its month or was superseded, into ``<out>/<YYYY-MM>_run-<first 8 of its id>/`` (the full
+    id when another run's id begins the same way): never the month's folder, which is the current run's.
+    ``snapshot``, given as well, must be that run's month."""
     if snapshot is not None and not _MONTH.match(snapshot):
         raise WarehouseError(f"snapshot must look like YYYY-MM, not {snapshot!r}")
     unknown = set(formats) - set(FORMATS)
@@ -63,23 +107,33 @@ def export_snapshot(paths: WarehousePaths, snapshot: str | None = None, out: Pat
     con = connect_published(paths, sandbox=False)
     try:
         register(con)
-        run = con.execute("""
-            SELECT run_id, strftime(snapshot, '%Y-%m'), cdpi_version, is_sample,
-                   run_id = (SELECT run_id FROM ops.latest_run) AS is_latest, mode, config_json,
-                   strftime(finished_at, '%Y-%m-%dT%H:%M:%SZ'), coalesce(replay_sources, []),
-                   (SELECT max(extractor_version) FROM marts.evidence e WHERE e.run_id = r.run_id)
-            FROM ops.current_run(CAST($m AS VARCHAR)) r""", {"m": snapshot}).fetchone()
-        if run is None:
-            raise WarehouseError(f"no successful run for snapshot {snapshot}" if snapshot else "no successful run")
+        named = run_id is not None
+        if run_id is None:
+            current = con.execute(_CURRENT_RUN, {"m": snapshot}).fetchone()
+            if current is None:
+                raise WarehouseError(f"no successful run for snapshot {snapshot}" if snapshot
+                                     else "no successful run")
+            run_id = current[0]
+        else:
+            run_id = _named_run(con, run_id)
+        run = con.execute(_RUN, {"id": run_id}).fetchone()
+        if run is None:         # chosen from ops.runs above: only a concurrent change could get here
+            raise WarehouseError(f"run {run_id} is not in the warehouse")
         run_id, month, version, is_sample, is_latest, mode, config_json, finished, replayed, rules = run
-        if not re.fullmatch(r"[0-9A-Za-z-]+", run_id):   # interpolated into COPY below: ids only
+        if snapshot is not None and month != snapshot:
+            raise WarehouseError(f"run {run_id} is of snapshot {month}, not {snapshot}; leave out --snapshot "
+                                 "(the run names its month)")
+        if not re.fullmatch(r"[0-9A-Za-z-]+", run_id):   # interpolated into COPY and a folder name: ids only
             raise WarehouseError(f"unexpected run id {run_id!r}")
+        standing = con.execute(_CURRENT_RUN, {"m": month}).fetchone()
+        is_current = standing is not None and standing[0] == run_id
+        superseded_by = None if is_current or standing is None else str(standing[0])
         tables = [t for (t,) in con.execute(
             "SELECT table_name FROM duckdb_columns() WHERE database_name = current_database() "
             "AND schema_name = 'marts' AND column_name = 'run_id' AND table_name IN (SELECT table_name FROM "
             "duckdb_tables() WHERE database_name = current_database() AND schema_name = 'marts') "
             "ORDER BY table_name").fetchall()]
-        target = (out or paths.home / "exports") / month
+        target = (out or paths.home / "exports") / (_run_folder(con, month, run_id) if named else month)
         files: dict[str, int] = {}
         with building(target, marker="manifest.json") as work:
             queries = [(f"marts.{t}", f"SELECT * FROM marts.{t} WHERE run_id = '{run_id}'") for t in tables]
@@ -107,7 +161,11 @@ def export_snapshot(paths: WarehousePaths, snapshot: str | None = None, out: Pat
             config = json.loads(config_json) if config_json else {}
             settings = config.get("settings") or {}
             manifest = {"snapshot": month, "run_id": run_id, "cdpi_version": version, "is_sample": is_sample,
-                        "mode": mode, "finished_at": finished, "evidence_rules_version": rules,
+                        "mode": mode, "finished_at": finished,
+                        # Whether the run still stands for its month (ops.current_run) or a re-run of the
+                        # month superseded it, and then which run stands instead, as of this export.
+                        "latest_for_month": is_current, "superseded_by": superseded_by,
+                        "evidence_rules_version": rules,
                         "settings": settings, "replay_sources": list(replayed),
                         # The checks that decided which rows were set aside: their digest, and the edited
                         # copy's folder when the run did not use the shipped suites (CDPI_SUITES_DIR).
@@ -126,7 +184,39 @@ def export_snapshot(paths: WarehousePaths, snapshot: str | None = None, out: Pat
             (work / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     finally:
         con.close()
-    return ExportSummary(target, month, run_id, files)
+    return ExportSummary(target, month, run_id, files, is_current, superseded_by)
+
+
+def _named_run(con: duckdb.DuckDBPyConnection, given: str) -> str:
+    """The published run that ``given`` names (its full id, or an unambiguous prefix of MIN_PREFIX or more
+    characters); a message saying what to do when it names none, several, or a run that failed."""
+    matches = con.execute(_MATCHING_RUNS, {"id": given, "min": MIN_PREFIX}).fetchall()
+    exact = [m for m in matches if m[0] == given]
+    matches = exact or matches
+    if not matches:
+        if len(given) < MIN_PREFIX:
+            raise WarehouseError(f"no run has the id {given!r}, and a shorter part of an id must have at least "
+                                 f"{MIN_PREFIX} characters; `cdpi runs` lists the runs")
+        raise WarehouseError(f"no run id begins with {given!r}; `cdpi runs` lists the runs")
+    if len(matches) > 1:
+        shown = ", ".join(m[0] for m in matches[:3]) + (", ..." if len(matches) > 3 else "")
+        raise WarehouseError(f"{given!r} begins {len(matches)} run ids ({shown}); give more of the id "
+                             "(`cdpi runs` lists the runs)")
+    (found, published), = matches
+    if not published:
+        raise WarehouseError(f"run {found} failed and published no rows (see ops.run_failures); export a run "
+                             "that `cdpi runs` lists as success")
+    return str(found)
+
+
+def _run_folder(con: duckdb.DuckDBPyConnection, month: str, run_id: str) -> str:
+    """``<YYYY-MM>_run-<first 8 of the id>``: short enough to read, and apart from the month's own folder so
+    that neither replaces the other. When another run's id begins with the same characters the folder takes
+    the whole id, so two runs never share one."""
+    prefix = run_id[:MIN_PREFIX]
+    if count(con, _RUNS_SHARING_PREFIX, {"prefix": prefix, "id": run_id}):
+        prefix = run_id
+    return f"{month}_run-{prefix}"
 
 
 def _literal(path: Path) -> str:

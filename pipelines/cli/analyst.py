@@ -170,17 +170,24 @@ def cmd_profile_portal(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    """Every mart of one snapshot as CSV and/or Parquet, with a manifest of rows and checksums."""
+    """Every mart of one snapshot (or of one run, --run-id) as CSV and/or Parquet, with a manifest of rows
+    and checksums."""
     from warehouse.export import FORMATS, export_snapshot
+    from warehouse.publish import WarehouseError
 
     paths = _paths(args)
     formats = FORMATS if args.format == "both" else (args.format,)
     try:
-        summary = export_snapshot(paths, args.snapshot, args.out, formats)
-    except ValueError as exc:       # an --out that is a file, or a folder cdpi did not write
+        summary = export_snapshot(paths, args.snapshot, args.out, formats, run_id=args.run_id)
+    except (ValueError, WarehouseError) as exc:   # an --out that is a file, a folder cdpi did not write, no such run
         raise CliError(str(exc)) from None
-    print(f"exported snapshot {summary.snapshot} (run {summary.run_id}): {len(summary.files)} files "
-          f"in {summary.folder}")
+    if args.run_id is None:
+        what = f"snapshot {summary.snapshot} (run {summary.run_id})"
+    else:
+        standing = ("its month's current run" if summary.latest_for_month
+                    else f"superseded by {summary.superseded_by}" if summary.superseded_by else "not current")
+        what = f"run {summary.run_id} of snapshot {summary.snapshot} ({standing})"
+    print(f"exported {what}: {len(summary.files)} files in {summary.folder}")
     return 0
 
 

@@ -150,6 +150,9 @@ def _parser() -> argparse.ArgumentParser:
 
     ex = sub.add_parser("export", help="every mart of a snapshot as CSV/Parquet files with a checksum manifest")
     ex.add_argument("--snapshot", metavar="YYYY-MM", help="month to export (default: the latest)")
+    ex.add_argument("--run-id", metavar="RUN_ID",
+                    help="export this run instead of its month's current one (a full id as `cdpi runs` shows it, "
+                         "or its first 8 or more characters); written to <YYYY-MM>_run-<first 8 of the id>/")
     ex.add_argument("--out", type=Path, metavar="DIR", help="parent folder (default: $CDPI_HOME/exports)")
     ex.add_argument("--format", choices=["csv", "parquet", "both"], default="both")
     ex.add_argument("--home", type=Path)
