@@ -93,6 +93,34 @@ def test_snapshot_argument_cannot_name_a_folder(command: str, snapshot: str, att
     assert not out.exists() and _files(tmp_path) == [] and not (REPO / "pwn.csv").exists()
 
 
+RUN_ID_ATTACKS = ["../../x", "..", "/x/evil", "%%%%%%%%", "________", "' OR '1'='1' --",
+                  "x'; COPY (SELECT 1) TO 'pwn.csv'; --", "2026-11\n"]
+
+
+@pytest.mark.parametrize("run_id", RUN_ID_ATTACKS)
+def test_run_id_argument_cannot_name_a_folder(run_id: str, attack_home: Path, tmp_path: Path,
+                                              capsys: pytest.CaptureFixture) -> None:
+    """--run-id is only ever bound, and matched as a literal prefix (no LIKE wildcards): no run answers to
+    these, and nothing is written."""
+    out = tmp_path / "out"
+    assert cli(["export", "--run-id", run_id, "--home", str(attack_home), "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("cdpi: error:") and "`cdpi runs` lists the runs" in err and "Parser Error" not in err
+    assert not out.exists() and _files(tmp_path) == [] and not (REPO / "pwn.csv").exists()
+
+
+def test_a_stored_run_id_that_is_not_an_id_never_names_a_folder(sample_home: Path, tmp_path: Path,
+                                                               capsys: pytest.CaptureFixture) -> None:
+    """The run's folder is named from its stored id, which must be letters, digits and dashes: a warehouse
+    whose ops.runs holds a path there is refused before anything is written."""
+    home = _copy_home(sample_home, tmp_path / "home")
+    _write(home, "UPDATE ops.runs SET run_id = '../../evil' WHERE run_id = (SELECT run_id FROM ops.latest_run)")
+    out = tmp_path / "out" / "exports"
+    assert cli(["export", "--run-id", "../../evil", "--home", str(home), "--out", str(out)]) == 1
+    assert "unexpected run id '../../evil'" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists() and not (tmp_path / "evil").exists()
+
+
 def test_export_out_folder_with_sql_quotes_is_a_literal(attack_home: Path, tmp_path: Path,
                                                        capsys: pytest.CaptureFixture) -> None:
     """COPY takes no bound parameter for its target, so the path is quoted: a folder name carrying SQL
