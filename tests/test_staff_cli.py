@@ -191,6 +191,32 @@ def test_history_spans_snapshots(sample_home: Path, tmp_path: Path, capsys) -> N
     assert all(r["latest_for_month"] for r in rows)
 
 
+def test_history_marks_the_run_its_month_stands_on_a_real_run_before_a_later_sample(
+        sample_home: Path, tmp_path: Path, capsys) -> None:
+    """Two runs of one month, a real one and a sample that finished after it: the month's views read the real
+    run (ops.current_run), so history must mark that one, not the last to finish."""
+    home = tmp_path / "home"
+    shutil.copytree(sample_home, home)
+    con = duckdb.connect(str(WarehousePaths(home).published))
+    sample_run, geoid, city, state = con.execute(
+        "SELECT run_id, geoid, city, state FROM marts.city_index_latest ORDER BY geoid LIMIT 1").fetchone()
+    real_run = "eeee5555-0000-4000-8000-000000000005"
+    con.execute("CREATE TEMP TABLE r AS SELECT * FROM ops.runs WHERE run_id = ?", [sample_run])
+    con.execute("UPDATE r SET run_id = ?, is_sample = false, mode = 'live', "
+                "finished_at = finished_at - INTERVAL 1 HOUR", [real_run])
+    con.execute("INSERT INTO ops.runs SELECT * FROM r")
+    con.execute("CREATE TEMP TABLE i AS SELECT * FROM marts.city_index WHERE run_id = ? AND geoid = ?",
+                [sample_run, geoid])
+    con.execute("UPDATE i SET run_id = ?", [real_run])
+    con.execute("INSERT INTO marts.city_index SELECT * FROM i")
+    current = con.execute("SELECT run_id FROM ops.current_run(strftime((SELECT snapshot FROM r), '%Y-%m'))").fetchone()
+    con.close()
+    assert current == (real_run,)
+    code, out, _ = _run(capsys, "history", f"{city}, {state}", "--home", str(home), "--format", "json")
+    rows = json.loads(out)
+    assert code == 0 and {r["run_id"]: r["latest_for_month"] for r in rows} == {real_run: True, sample_run: False}
+
+
 def test_report_command_and_the_report_every_run_builds(sample_home: Path, capsys, tmp_path: Path) -> None:
     assert (sample_home / "report" / "index.html").exists() and (sample_home / "report" / "targets.html").exists()
     code, out, err = _run(capsys, "report", "--home", str(sample_home), "--out", str(tmp_path / "r"))

@@ -103,7 +103,9 @@ def history(con: duckdb.DuckDBPyConnection, city: str) -> tuple[dict, pd.DataFra
                i.predicted_tier, i.coverage, i.certified_tier,
                i.scored_with, nullif(json_extract_string(r.config_json, '$.settings.tier_bands'), '') AS tier_bands,
                i.corrections_applied,
-               row_number() OVER (PARTITION BY i.snapshot ORDER BY r.finished_at DESC) = 1 AS latest_for_month
+               -- ops.current_run's order within a month: a real run stands before a sample run, then the last to finish.
+               row_number() OVER (PARTITION BY i.snapshot ORDER BY r.is_sample, r.finished_at DESC NULLS LAST) = 1
+                   AS latest_for_month
         FROM marts.city_index i JOIN ops.runs r USING (run_id)
         WHERE i.geoid = ? AND r.status = 'success'
         ORDER BY i.snapshot, r.finished_at""", [row["geoid"]]).df()
