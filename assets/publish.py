@@ -10,7 +10,7 @@ from assets.partitions import MONTHLY, run_started, snapshot_of
 from assets.provenance import cdpi_version
 from assets.tables import published_outputs, table_frames
 from expectations.runner import SUITES_DIR_ENV, SuiteError, custom_suites_dir, suites_digest
-from sources.http.archive import unreadable_records
+from sources.http.archive import replay_fingerprints, unreadable_records
 from sources.http.fetchlog import read_fetch_logs
 from warehouse.export import export_snapshot
 from warehouse.publish import RunRecord, WarehouseError, publish_run
@@ -30,13 +30,16 @@ def published_warehouse(context: dg.AssetExecutionContext, **inputs) -> dg.Mater
     warcs = sorted(str(p.relative_to(paths.home)) for p in (run_dir / "warc").glob("*.warc.gz"))
     # What a replay could not read of its archives: the requests it held ended as not_archived.
     unreadable = sum(unreadable_records(res.fetcher.replay).values()) if res.fetcher.replay else None
+    # The archives' digests and sizes, taken when this process indexed them (before the first fetch in a
+    # one-process run; see replay_fingerprints): a path alone does not say which bytes were replayed.
+    archives = [f.as_record() for f in replay_fingerprints(res.fetcher.replay)] if res.fetcher.replay else []
     record = RunRecord(
         run_id=context.run_id, snapshot=snapshot_of(context), mode=res.settings.mode,
         is_sample=bool(res.settings.is_sample), started_at=run_started(context),
         config={"settings": res.settings.model_dump(), "fetcher": res.fetcher.model_dump(),
                 "crawl": res.crawl.model_dump(), "suites_dir": _suites_dir(), "suites_sha256": _suites_sha256()},
         warc_files=warcs, replay_sources=list(res.fetcher.replay), cdpi_version=cdpi_version(),
-        replay_unreadable_records=unreadable)
+        replay_unreadable_records=unreadable, replay_archives=archives)
     frames = table_frames(inputs)
     summary = publish_run(paths, record, frames, fetch_log)
     outcomes: dict[str, int] = {}

@@ -128,6 +128,7 @@ def export_snapshot(paths: WarehousePaths, snapshot: str | None = None, out: Pat
         standing = con.execute(_CURRENT_RUN, {"m": month}).fetchone()
         is_current = standing is not None and standing[0] == run_id
         superseded_by = None if is_current or standing is None else str(standing[0])
+        archives_json = _archives_json(con, run_id)
         tables = [t for (t,) in con.execute(
             "SELECT table_name FROM duckdb_columns() WHERE database_name = current_database() "
             "AND schema_name = 'marts' AND column_name = 'run_id' AND table_name IN (SELECT table_name FROM "
@@ -167,6 +168,7 @@ def export_snapshot(paths: WarehousePaths, snapshot: str | None = None, out: Pat
                         "latest_for_month": is_current, "superseded_by": superseded_by,
                         "evidence_rules_version": rules,
                         "settings": settings, "replay_sources": list(replayed),
+                        "replay_archives": _replay_archives(archives_json, replayed),
                         # The checks that decided which rows were set aside: their digest, and the edited
                         # copy's folder when the run did not use the shipped suites (CDPI_SUITES_DIR).
                         "validation_suites": {"sha256": config.get("suites_sha256"),
@@ -217,6 +219,25 @@ def _run_folder(con: duckdb.DuckDBPyConnection, month: str, run_id: str) -> str:
     if count(con, _RUNS_SHARING_PREFIX, {"prefix": prefix, "id": run_id}):
         prefix = run_id
     return f"{month}_run-{prefix}"
+
+
+def _archives_json(con: duckdb.DuckDBPyConnection, run_id: str) -> str | None:
+    """ops.runs.replay_archives_json of the run; None from a file published before the column existed (an
+    export reads the file as it is: the column is added when the next run is published)."""
+    if not count(con, "SELECT count(*) FROM duckdb_columns() WHERE database_name = current_database() "
+                      "AND schema_name = 'ops' AND table_name = 'runs' AND column_name = 'replay_archives_json'"):
+        return None
+    row = con.execute("SELECT replay_archives_json FROM ops.runs WHERE run_id = ?", [run_id]).fetchone()
+    return row[0] if row else None
+
+
+def _replay_archives(archives_json: str | None, replayed: list[str]) -> list[dict] | None:
+    """Each archive the run replayed as {path, sha256, bytes} (ops.runs.replay_archives_json); [] for a run
+    that replayed nothing, None for a replay published before the digests were recorded (unknown, not
+    none)."""
+    if archives_json:
+        return list(json.loads(archives_json))
+    return None if replayed else []
 
 
 def _literal(path: Path) -> str:

@@ -43,6 +43,9 @@ class RunRecord:
     replay_sources: list[str] = field(default_factory=list)
     cdpi_version: str = ""
     replay_unreadable_records: int | None = None   # a replay's damaged archive records (None: not a replay)
+    #: Each WARC file a replay read: {"path", "sha256", "bytes"}, so a citation names the archive's exact bytes
+    #: and not only where it lay (empty: not a replay).
+    replay_archives: list[dict[str, str | int]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -80,11 +83,12 @@ def publish_run(paths: WarehousePaths, run: RunRecord, frames: dict[str, pd.Data
         cities = count(con, "SELECT count(*) FROM marts.cities WHERE run_id = ?", [run.run_id])
         con.execute(
             "INSERT INTO ops.runs (run_id, snapshot, mode, is_sample, status, started_at, finished_at, cdpi_version, "
-            "config_json, warc_files, replay_sources, city_count, fetch_count, quarantined, replay_unreadable_records) "
-            "VALUES (?, ?, ?, ?, 'success', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "config_json, warc_files, replay_sources, city_count, fetch_count, quarantined, replay_unreadable_records, "
+            "replay_archives_json) VALUES (?, ?, ?, ?, 'success', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [run.run_id, run.snapshot, run.mode, run.is_sample, _naive(run.started_at),
              _naive(datetime.now(UTC)), run.cdpi_version, json.dumps(run.config, sort_keys=True, default=str),
-             run.warc_files, run.replay_sources, cities, len(fetch_log), quarantined, run.replay_unreadable_records])
+             run.warc_files, run.replay_sources, cities, len(fetch_log), quarantined, run.replay_unreadable_records,
+             json.dumps(run.replay_archives) if run.replay_archives else None])
         refresh_changes(con, run.run_id)
 
     return _rebuild(paths, run.run_id, build)

@@ -78,24 +78,36 @@ def _statement_word(statement) -> str:
     return word if word.isalpha() and word not in ("WITH", "SELECT", "FROM") else statement.type.name
 
 
+#: `cdpi runs`: newest first by the full timestamp (the minute shown would order runs of one minute at
+#: random). Besides what ran and what it fetched, what a researcher comparing two runs must check first: the
+#: rows validation set aside, the code (cdpi_version) and the checks that decided them (suites: "shipped", or
+#: "edited:" and the first 12 hex digits of the edited copy's digest; empty for runs from before the suites
+#: were recorded).
+_RUNS_QUERY = """
+    SELECT run_id, snapshot, mode, status, finished_utc, cities, fetches, quarantined, cdpi_version, suites,
+           outcomes FROM (
+        SELECT r.run_id, strftime(r.snapshot, '%Y-%m') AS snapshot, r.mode, r.status,
+               strftime(r.finished_at, '%Y-%m-%d %H:%M') AS finished_utc, r.city_count AS cities,
+               r.fetch_count AS fetches, r.quarantined, r.cdpi_version,
+               CASE WHEN json_exists(r.config_json, '$.suites_dir') IS NOT TRUE THEN NULL
+                    WHEN json_extract_string(r.config_json, '$.suites_dir') IS NULL THEN 'shipped'
+                    ELSE 'edited' || coalesce(':' || left(json_extract_string(r.config_json, '$.suites_sha256'), 12),
+                                              '') END AS suites,
+               coalesce((SELECT string_agg(outcome || '=' || fetches, ' ' ORDER BY fetches DESC)
+                         FROM marts.fetch_outcomes f WHERE f.run_id = r.run_id), '') AS outcomes,
+               r.finished_at AS sort_at
+        FROM ops.runs r
+        UNION ALL
+        SELECT run_id, NULL, NULL, 'failed', strftime(failed_at, '%Y-%m-%d %H:%M'), NULL, NULL, NULL, NULL, NULL,
+               left(coalesce(step || ': ', '') || error, 80), failed_at
+        FROM ops.run_failures)
+    ORDER BY sort_at DESC NULLS LAST, run_id
+    LIMIT ?"""
+
+
 def cmd_runs(args: argparse.Namespace) -> int:
     with _published(args) as con:
-        # Newest first by the full timestamp: the minute shown would order runs of one minute at random.
-        cursor = con.execute("""
-            SELECT run_id, snapshot, mode, status, finished_utc, cities, fetches, outcomes FROM (
-                SELECT r.run_id, strftime(r.snapshot, '%Y-%m') AS snapshot, r.mode, r.status,
-                       strftime(r.finished_at, '%Y-%m-%d %H:%M') AS finished_utc, r.city_count AS cities,
-                       r.fetch_count AS fetches,
-                       coalesce((SELECT string_agg(outcome || '=' || fetches, ' ' ORDER BY fetches DESC)
-                                 FROM marts.fetch_outcomes f WHERE f.run_id = r.run_id), '') AS outcomes,
-                       r.finished_at AS sort_at
-                FROM ops.runs r
-                UNION ALL
-                SELECT run_id, NULL, NULL, 'failed', strftime(failed_at, '%Y-%m-%d %H:%M'), NULL, NULL,
-                       left(coalesce(step || ': ', '') || error, 80), failed_at
-                FROM ops.run_failures)
-            ORDER BY sort_at DESC NULLS LAST, run_id
-            LIMIT ?""", [args.limit])
+        cursor = con.execute(_RUNS_QUERY, [args.limit])
         columns = [d[0] for d in cursor.description]
         rows = cursor.fetchall()
     # Each run's Great Expectations Data Docs, when its folder is there (runs write them since 2026-12).

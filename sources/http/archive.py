@@ -193,6 +193,10 @@ class _FileIndex:
     def __init__(self, path: Path, stamp: tuple[int, int, int]):
         self.path = path
         self.stamp = stamp                      # (inode, size, mtime_ns) of the file that was read
+        #: SHA-256 of the file's bytes and how many there were, taken when it was indexed (``_indexed``) or
+        #: checked against its kept index (``kept``): what a run records of the archives it replayed.
+        self.sha256 = ""
+        self.size = stamp[1]
         self.entries: dict[tuple[str, str], _Stored | Exchange] = {}
         self.info: list[tuple[str, str]] = []   # warcinfo ``name: value`` lines, names lower-cased
         pending: dict[str, tuple[str, _Stored | Exchange]] = {}  # record id -> (url, entry) awaiting its request
@@ -346,6 +350,8 @@ class _FileIndex:
             return None
         index = cls.__new__(cls)
         index.path, index.stamp, index.torn = path, stamp, None
+        # sidecar.read has just hashed the file and found these very digest and size.
+        index.sha256, index.size = str(payload["sha256"]), int(payload["size"])
         index.damaged = int(payload.get("damaged", 0))   # an index kept before the count was: an intact file
         index.info = [(str(n), str(v)) for n, v in payload["info"]]
         index.entries = {}
@@ -498,8 +504,9 @@ def _indexed(path: Path, stamp: tuple[int, int, int]) -> _FileIndex:
     """The file read record by record, its index then kept beside it for the next process
     (sources/http/replay_sidecar.py). A file that changed while it was read, or whose last record is torn,
     may still be being written: no index is kept for it."""
-    digest = sidecar.digest(path)
+    digest, size = sidecar.fingerprint(path)
     index = _FileIndex(path, stamp)
+    index.sha256, index.size = digest, size
     st = path.stat()
     if index.torn is None and (st.st_ino, st.st_size, st.st_mtime_ns) == stamp:
         sidecar.write(path, index.payload(digest))
@@ -555,6 +562,36 @@ def unreadable_records(paths: list[str] | tuple[str, ...]) -> dict[str, int]:
     as whole as this is empty. Uses the indexes the replay itself built (``_file_index``)."""
     counts = {str(path): _file_index(path).unreadable for path in warc_files(paths)}
     return {path: n for path, n in counts.items() if n}
+
+
+@dataclass(frozen=True)
+class ArchiveFingerprint:
+    """One WARC file a replay read, as a citation names it: where it was, its SHA-256 and its size in bytes.
+    Anyone holding a copy can check it is the same archive (``sha256sum``)."""
+
+    path: str
+    sha256: str
+    size: int
+
+    def as_record(self) -> dict[str, str | int]:
+        """The JSON a run records (ops.runs.replay_archives_json, the export manifest's replay_archives)."""
+        return {"path": self.path, "sha256": self.sha256, "bytes": self.size}
+
+
+def replay_fingerprints(paths: list[str] | tuple[str, ...]) -> list[ArchiveFingerprint]:
+    """Each WARC file at ``paths`` (folders expanded, as a replay reads them) with its SHA-256 and size.
+
+    No file is hashed here for this: the digest is the one taken when the file was indexed or its kept index
+    checked (``_file_index``, cached per process while the file's inode, size and mtime hold). A run in one
+    process (`cdpi run`, the default) indexes its archives in ``check_replay_archives`` before its first fetch,
+    so the digest recorded at publish is of the bytes the whole replay read, at no second reading. A step that
+    runs in a process of its own (``--workers``) indexes, and so hashes, the file again, as it always has to
+    trust the kept index: the same digest unless the file changed during the run."""
+    out = []
+    for path in warc_files(paths):
+        part = _file_index(path)
+        out.append(ArchiveFingerprint(str(path), part.sha256, part.size))
+    return out
 
 
 def _ascii_line(text: str) -> str:

@@ -34,8 +34,19 @@ def path_for(warc: Path) -> Path:
 
 
 def digest(warc: Path) -> str:
+    return fingerprint(warc)[0]
+
+
+def fingerprint(warc: Path) -> tuple[str, int]:
+    """The SHA-256 of ``warc`` and how many bytes it was taken over, in one streaming pass: counted while
+    hashing, never from a separate stat, so the two always describe the same bytes (a run records both,
+    ops.runs.replay_archives_json)."""
+    h, size = hashlib.sha256(), 0
     with open(warc, "rb") as fh:
-        return hashlib.file_digest(fh, "sha256").hexdigest()
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+            size += len(chunk)
+    return h.hexdigest(), size
 
 
 def read(warc: Path, size: int) -> dict[str, Any] | None:

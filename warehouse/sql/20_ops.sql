@@ -13,7 +13,8 @@ CREATE TABLE IF NOT EXISTS ops.runs (
     city_count     BIGINT,
     fetch_count    BIGINT,
     quarantined    BIGINT,
-    replay_unreadable_records BIGINT
+    replay_unreadable_records BIGINT,
+    replay_archives_json VARCHAR
 );
 
 CREATE TABLE IF NOT EXISTS ops.fetch_log (

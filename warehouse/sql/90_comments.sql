@@ -52,6 +52,7 @@ COMMENT ON COLUMN ops.runs.cdpi_version IS 'cdpi version that produced the run: 
 COMMENT ON COLUMN ops.runs.config_json IS 'Run configuration as JSON, to reproduce it: settings (filters, thresholds, scoring options), fetcher (politeness, timeouts, replay archives) and crawl (budgets, extra document hosts, revisit policy; runs before 2026-12-07 lack it), and suites_dir: the edited copy of the validation suites the run used ($CDPI_SUITES_DIR), null for the shipped ones, and suites_sha256: the digest of the suites'' contents, the same for the same checks from any folder (older runs lack both keys; replay an edited-suites run with the same variable set).';
 COMMENT ON COLUMN ops.runs.warc_files IS 'WARC files the run wrote (live mode), relative to CDPI_HOME.';
 COMMENT ON COLUMN ops.runs.replay_sources IS 'WARC files or folders the run replayed (replay and sample modes).';
+COMMENT ON COLUMN ops.runs.replay_archives_json IS 'Each WARC file the run replayed (a folder in replay_sources is listed file by file) as a JSON list of {path, sha256, bytes}: the SHA-256 of its bytes and their count, taken when the replay indexed it before its first fetch. A copy of the archive is the one the run read when sha256sum prints the same digest. Null for a live run and for runs published before 2026-12-07.';
 COMMENT ON COLUMN ops.runs.city_count IS 'Rows in marts.cities for the run.';
 COMMENT ON COLUMN ops.runs.fetch_count IS 'Rows in ops.fetch_log for the run.';
 COMMENT ON COLUMN ops.runs.quarantined IS 'Rows set aside by validation (see ops.quarantine).';
