@@ -250,7 +250,7 @@ def test_targets_say_why_to_call_and_what_blocks_them(sample_home: Path, capsys)
     assert every["why_call"].str.startswith(("Publishes ", "No published data practice")).all()
     assert every["why_call"].str.contains("NLC training that fits: ").all()
     assert (every["change_summary"] == "first snapshot").all()          # the sample home holds one snapshot
-    links = every["why_call_links"].map(json.loads)
+    links = every["why_call_links"]      # JSON output holds the list itself, not its text
     assert links.map(len).gt(0).any() and all(link["url"].startswith(("http://", "https://"))
                                                for row in links for link in row)
     blocked = every[every["blocked_by_core"].notna()]
@@ -427,3 +427,91 @@ def test_city_without_its_comma_and_a_warehouse_of_an_older_version(sample_home:
     assert code == 1 and "may predate this version of cdpi" in err
     code, _, err = _run(capsys, "sql", "--home", str(home), "SELECT nope FROM marts.cities")
     assert code == 1 and "predate" not in err, "a user's own query's error is theirs"
+
+
+SAMPLE_BANNER = "[SAMPLE DATA: synthetic cities, not real places]"
+
+
+def test_json_output_holds_json_columns_as_json_values(sample_home: Path, capsys) -> None:
+    """A column holding JSON text (why_call_links, top_gaps, config_json) is a JSON list or object in
+    --format json, not a string to decode again; CSV and TSV keep the text; a value that is no JSON list or
+    object stays a string."""
+    home = str(sample_home)
+    [target] = json.loads(_run(capsys, "targets", "--home", home, "--limit", "1", "--format", "json")[1])
+    assert isinstance(target["why_call_links"], list) and target["why_call_links"]
+    assert set(target["why_call_links"][0]) == {"what", "url"}
+    city = f"{target['city']}, {target['state']}"
+    card = json.loads(_run(capsys, "city", city, "--home", home, "--format", "json")[1])
+    assert card["why_call_links"] == target["why_call_links"] and isinstance(card["top_gaps"], list)
+    [row] = json.loads(_run(capsys, "sql", "SELECT top_gaps, why_call_links FROM marts.city_index_latest "
+                            f"WHERE geoid = '{target['geoid']}'", "--home", home, "--format", "json")[1])
+    assert isinstance(row["top_gaps"], list) and row["why_call_links"] == target["why_call_links"]
+    runs = json.loads(_run(capsys, "sql", "SELECT config_json FROM ops.runs", "--home", home, "--format", "json")[1])
+    assert isinstance(runs[0]["config_json"], dict) and "settings" in runs[0]["config_json"]
+    [odd] = json.loads(_run(capsys, "sql", "SELECT '[not json' AS why_call_links, '3' AS top_gaps, '{}' AS other",
+                            "--home", home, "--format", "json")[1])
+    assert odd == {"why_call_links": "[not json", "top_gaps": "3", "other": "{}"}
+    for fmt, delimiter in (("csv", ","), ("tsv", "\t")):
+        out = _run(capsys, "targets", "--home", home, "--limit", "1", "--format", fmt)[1]
+        [cells] = csv.DictReader(io.StringIO(out), delimiter=delimiter)
+        assert json.loads(cells["why_call_links"]) == target["why_call_links"], "text in CSV and TSV"
+
+
+def test_json_text_columns_are_the_columns_described_as_json() -> None:
+    """The set the commands decode follows the schema: every column whose comment says it holds JSON, and
+    only those."""
+    import re
+
+    from warehouse.schema import JSON_TEXT_COLUMNS, apply_schema
+
+    con = duckdb.connect()
+    try:
+        apply_schema(con)
+        described = {c for c, comment in con.execute(
+            "SELECT column_name, comment FROM duckdb_columns() WHERE comment IS NOT NULL").fetchall()
+            if re.match(r"JSON\b", comment) or re.search(r"\bas JSON\b", comment)}
+    finally:
+        con.close()
+    assert described == set(JSON_TEXT_COLUMNS)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "tsv", "json", "table"])
+def test_sample_rows_say_so_on_standard_error(sample_home: Path, capsys, fmt: str) -> None:
+    """Rows of the built-in sample in any format say they are made up, on standard error: a spreadsheet
+    made from the sample must not pass for real cities, and standard output stays the rows alone."""
+    home = str(sample_home)
+    for argv in (["targets", "--limit", "3"], ["targets", "--list", "longer-path", "--limit", "3"],
+                 ["history", "Alder Heights, MD"], ["sql", "SELECT city, state FROM marts.cities_latest LIMIT 3"]):
+        code, out, err = _run(capsys, *argv, "--home", home, "--format", fmt)
+        assert code == 0 and SAMPLE_BANNER in err, (argv, err)
+        assert SAMPLE_BANNER not in out and "SAMPLE DATA" not in out
+        if fmt == "json":
+            assert isinstance(json.loads(out), list), "the shape JSON readers expect"
+        elif fmt != "table":
+            rows = list(csv.reader(io.StringIO(out), delimiter="," if fmt == "csv" else "\t"))
+            assert rows[0][0] in ("rank", "city", "snapshot") and len(rows) > 1
+
+
+def test_sample_rows_say_so_in_files_and_in_the_city_card(sample_home: Path, capsys, tmp_path: Path) -> None:
+    home = str(sample_home)
+    for name in ("t.csv", "t.json", "t.xlsx"):
+        code, _, err = _run(capsys, "targets", "--home", home, "--limit", "2", "--out", str(tmp_path / name))
+        assert code == 0 and SAMPLE_BANNER in err and "wrote 2 rows" in err
+    assert "SAMPLE" not in (tmp_path / "t.csv").read_text(encoding="utf-8")
+    code, out, _ = _run(capsys, "city", "Alder Heights, MD", "--home", home)
+    assert code == 0 and out.splitlines()[0].startswith("Alder Heights, MD") and SAMPLE_BANNER in out.splitlines()[0]
+    code, out, err = _run(capsys, "city", "Alder Heights, MD", "--home", home, "--format", "json")
+    assert code == 0 and json.loads(out)["is_sample"] is True and SAMPLE_BANNER in err
+
+
+def test_a_warehouse_with_a_real_run_shows_no_sample_banner(sample_home: Path, tmp_path: Path, capsys) -> None:
+    from tests.security_support import _copy_home, _write
+
+    home = _copy_home(sample_home, tmp_path / "home")
+    _write(home, "UPDATE ops.runs SET is_sample = false")
+    for argv in (["targets", "--format", "csv"], ["history", "Alder Heights, MD", "--format", "csv"],
+                 ["sql", "SELECT 1 AS one", "--format", "csv"], ["city", "Alder Heights, MD"]):
+        code, out, err = _run(capsys, *argv, "--home", str(home))
+        assert code == 0 and "SAMPLE DATA" not in out + err, argv
+    code, out, _ = _run(capsys, "city", "Alder Heights, MD", "--home", str(home), "--format", "json")
+    assert json.loads(out)["is_sample"] is False

@@ -95,6 +95,9 @@ def scorecard(con: duckdb.DuckDBPyConnection, city: str) -> dict:
                          "coverage": c[4], "core": c[5], "training_topic": c[6],
                          "evidence": by_criterion.get(c[0], []), "attested": _attested(c)} for c in crit]
     card["snapshot"] = str(card["snapshot"])[:7]
+    # Said with the card, as the terminal's banner: a card of the built-in sample is not a real city's.
+    run = con.execute("SELECT is_sample FROM ops.runs WHERE run_id = ?", [card["run_id"]]).fetchone()
+    card["is_sample"] = bool(run and run[0])
     card["change"] = change(con, card["geoid"])
     return card
 

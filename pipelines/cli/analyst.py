@@ -13,7 +13,7 @@ from pathlib import Path
 
 from pipelines.cli.errors import CliError
 from pipelines.cli.home import _paths, _published
-from pipelines.cli.output import _err, _print_rows
+from pipelines.cli.output import _err, _print_rows, _sample_banner
 
 # ---------------------------------------------------------------------------------------------- sql
 #: `SHOW TABLES` on its own lists the current schema, which in the warehouse is the empty `main`: it lists
@@ -28,6 +28,9 @@ _TABLES_QUERY = """
     ORDER BY schema, name"""
 #: PRAGMAs that only describe: a table's columns, or what SHOW would list.
 _READ_PRAGMA = re.compile(r"\s*pragma\s+(?:table_info|show)\s*\(\s*'[A-Za-z0-9_.]+'\s*\)\s*;?\s*", re.I)
+#: A real run always wins the latest run over a sample run: a latest run of the sample means this warehouse
+#: holds no real run, and the `_latest` views a query reads are all synthetic.
+_LATEST_IS_SAMPLE = "SELECT is_sample FROM ops.latest_run"
 
 
 def cmd_sql(args: argparse.Namespace) -> int:
@@ -39,11 +42,26 @@ def cmd_sql(args: argparse.Namespace) -> int:
             return 0
         columns = [d[0] for d in cursor.description]
         rows = cursor.fetchmany(args.max_rows + 1)
+        sample = _only_sample(con)
     truncated = len(rows) > args.max_rows
+    _sample_banner(sample)
     _print_rows(columns, rows[: args.max_rows], args.format)
     if truncated:
         _err(f"(showing the first {args.max_rows} rows; use --max-rows to see more)")
     return 0
+
+
+def _only_sample(con) -> bool:
+    """Whether the warehouse holds the built-in sample and no real run. A query may read any table, so the
+    banner is the warehouse's: shown on a sample home whatever the query, never on a home with a real run
+    (whose tables may still keep an earlier sample run's rows, each marked in its run's is_sample)."""
+    import duckdb
+
+    try:
+        row = con.execute(_LATEST_IS_SAMPLE).fetchone()
+    except duckdb.Error:        # a warehouse too old or too damaged to say: the query's own rows still print
+        return False
+    return bool(row and row[0])
 
 
 def _read_only_statement(con, query: str) -> None:

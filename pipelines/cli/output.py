@@ -11,12 +11,17 @@ from pathlib import Path
 
 from pipelines.cli.errors import CliError
 
+#: What rows of the built-in sample say about themselves wherever they are shown: its cities are made up.
+SAMPLE_DATA = "SAMPLE DATA: synthetic cities, not real places"
 
-def _write_frame(frame, fmt: str, out: Path | None, compact=None, about: dict | None = None) -> None:
+
+def _write_frame(frame, fmt: str, out: Path | None, compact=None, about: dict | None = None,
+                 sample: bool = False) -> None:
     """A result frame as a terminal table (compact columns), TSV when piped, or CSV/JSON/XLSX to a file or
     standard output (XLSX only to a file, with ``about`` and the snapshot and run of its rows on a second
     sheet). Text in CSV, TSV and XLSX follows warehouse/spreadsheet.py. Without --format, a file's format
-    follows its name (.xlsx, .json, .tsv; CSV otherwise); text is never written under an .xlsx name."""
+    follows its name (.xlsx, .json, .tsv; CSV otherwise); text is never written under an .xlsx name.
+    ``sample``: the rows are of the built-in sample, which standard error says (and the XLSX's about sheet)."""
     suffix = Path(out).suffix.lower() if out is not None else ""
     if out is not None and fmt in ("auto", "table"):
         fmt = {".json": "json", ".tsv": "tsv", ".xlsx": "xlsx"}.get(suffix, "csv")
@@ -28,23 +33,51 @@ def _write_frame(frame, fmt: str, out: Path | None, compact=None, about: dict | 
 
         if out is None:
             raise CliError("--format xlsx needs --out FILE.xlsx")
-        about = dict(about or {})
+        about = {"data": SAMPLE_DATA, **(about or {})} if sample else dict(about or {})
         for column in ("snapshot", "run_id"):
             if column in frame.columns and len(frame):
                 about[column] = "; ".join(sorted({str(v)[:10] if column == "snapshot" else str(v)
                                                   for v in frame[column].dropna()}))
         write_xlsx(frame, out, about)
+        _sample_banner(sample)      # beside the file it is about, and only once it is written
         _err(f"wrote {len(frame)} rows to {out}")
         return
     if out is not None:
         with open(out, "w", encoding="utf-8", newline="") as fh, contextlib.redirect_stdout(fh):
             _print_rows(list(frame.columns), _plain_rows(frame), fmt)
+        _sample_banner(sample)
         _err(f"wrote {len(frame)} rows to {out}")
         return
     if fmt == "auto":
         fmt = "table" if sys.stdout.isatty() else "tsv"
     shown = compact if fmt == "table" and compact is not None else frame
+    _sample_banner(sample)          # first: a terminal shows it above the rows
     _print_rows(list(shown.columns), _plain_rows(shown), fmt)
+
+
+def _sample_banner(sample: bool) -> None:
+    """The sample's banner on standard error: a table, CSV, TSV or JSON made from the sample must not pass
+    for real cities, and standard output stays the rows alone, for whatever parses them."""
+    if sample:
+        _err(f"[{SAMPLE_DATA}]")
+
+
+def _json_ready(record: dict) -> dict:
+    """A record for JSON output, with the columns that hold JSON as text (warehouse/schema.py) as the JSON
+    values they hold: a list of links is read as a list, not as a string to decode again. A value that is
+    not a JSON list or object stays the text it is."""
+    from warehouse.schema import JSON_TEXT_COLUMNS
+
+    def value(column: str, v: object) -> object:
+        if column not in JSON_TEXT_COLUMNS or not isinstance(v, str):
+            return v
+        try:
+            decoded = json.loads(v)
+        except ValueError:
+            return v
+        return decoded if isinstance(decoded, (list, dict)) else v
+
+    return {column: value(column, v) for column, v in record.items()}
 
 
 def _plain_rows(frame) -> list[tuple]:
@@ -66,7 +99,7 @@ def _print_rows(columns: list[str], rows: list[tuple], fmt: str) -> None:
     if fmt == "auto":
         fmt = "table" if sys.stdout.isatty() else "tsv"
     if fmt == "json":
-        print(json.dumps([dict(zip(columns, r, strict=True)) for r in rows], default=str, indent=2))
+        print(json.dumps([_json_ready(dict(zip(columns, r, strict=True))) for r in rows], default=str, indent=2))
     elif fmt in ("csv", "tsv"):
         from warehouse.spreadsheet import neutralize  # text a spreadsheet would run as a formula
 

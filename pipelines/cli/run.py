@@ -11,7 +11,7 @@ import shlex
 from pathlib import Path
 
 from pipelines.cli.errors import CliError
-from pipelines.cli.output import _err
+from pipelines.cli.output import SAMPLE_DATA, _err
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -84,7 +84,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                           reader_processes=-1)   # this command's entry points are guarded (see CrawlSettings)
     resources = default_resources(warehouse, FetcherResource(**fetcher_kwargs), settings, crawl)
 
-    banner = " [SAMPLE DATA: synthetic cities, not real places]" if is_sample else ""
+    banner = f" [{SAMPLE_DATA}]" if is_sample else ""
     _err(f"cdpi run: snapshot {partition[:7]}, mode {mode}{banner}")
     try:
         note = suites_note()

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from pipelines.cli.errors import CliError
 from pipelines.cli.home import _paths, _published
-from pipelines.cli.output import _err, _write_frame
+from pipelines.cli.output import SAMPLE_DATA, _err, _json_ready, _sample_banner, _write_frame
 
 
 def cmd_city(args: argparse.Namespace) -> int:
@@ -27,11 +27,12 @@ def cmd_city(args: argparse.Namespace) -> int:
             card = scorecard(con, args.city)
         except CityNotFound as exc:
             raise CliError(str(exc)) from None
-    if args.format == "json":
-        print(json.dumps(card, indent=2, default=str))
+    if args.format == "json":    # an object: its is_sample says what the banner says elsewhere
+        _sample_banner(card["is_sample"])
+        print(json.dumps(_json_ready(card), indent=2, default=str))
         return 0
     print(f"{card['city']}, {card['state']}  (geoid {card['geoid']}, population {card['population']:,}, "
-          f"snapshot {card['snapshot']})")
+          f"snapshot {card['snapshot']})" + (f"  [{SAMPLE_DATA}]" if card["is_sample"] else ""))
     print(f"expected points {card['expected_points']:.1f} of {card['max_points']} ({card['score_pct']:.0f}%), "
           f"coverage {card['coverage']:.0%}, predicted tier: {card['predicted_tier']}"
           + (f", certified: {card['certified_tier']}" if card["certified_tier"] else "")
@@ -154,10 +155,9 @@ def cmd_targets(args: argparse.Namespace) -> int:
                "limit": args.limit}
     about = {"table": f"{noun} (cdpi targets --list {args.list})",
              "filters": ", ".join(f"{k}={v}" for k, v in filters.items() if v is not None) or "none"}
-    if sample and sample[0]:    # a spreadsheet passed on loses the terminal's banner: its about sheet keeps it
-        about = {"data": "SAMPLE DATA: synthetic cities, not real places", **about}
+    is_sample = bool(sample and sample[0])
     if which != "targets":      # listed apart, each with its reason: the note is the column to read
-        _write_frame(frame, args.format, args.out, about=about,
+        _write_frame(frame, args.format, args.out, about=about, sample=is_sample,
                      compact=frame[[c for c in ("city", "state", "population", "next_tier", "p_next_tier_if_gaps_closed",
                                                 "outreach_note") if c in frame]].rename(
                          columns={"population": "pop", "p_next_tier_if_gaps_closed": "p_push"}).round(2))
@@ -167,7 +167,7 @@ def cmd_targets(args: argparse.Namespace) -> int:
                      "p_next_tier_if_gaps_closed"]].rename(columns={"p_next_tier": "p_now", "population": "pop",
                                                                     "p_next_tier_if_gaps_closed": "p_push"}).round(2)
     compact["gaps"] = frame["gaps"].fillna("").map(lambda g: " ".join(part.split(" ")[0] for part in g.split("; ")))
-    _write_frame(frame, args.format, args.out, compact=compact, about=about)
+    _write_frame(frame, args.format, args.out, compact=compact, about=about, sample=is_sample)
     # The sentence (core blockers included) and the change are too wide for the table: one line per target.
     if args.out is None and (args.format == "table" or (args.format == "auto" and sys.stdout.isatty())):
         print("\nWhy call:")
@@ -190,7 +190,8 @@ def cmd_history(args: argparse.Namespace) -> int:
         _err(f"{row['city']}, {row['state']} (geoid {row['geoid']}): {len(frame)} run(s)")
     _write_frame(frame, args.format, args.out,
                  about={"table": "index history of one city (cdpi history)",
-                        "city": f"{row['city']}, {row['state']} (geoid {row['geoid']})"})
+                        "city": f"{row['city']}, {row['state']} (geoid {row['geoid']})"},
+                 sample=bool(frame["is_sample"].any()))    # each row says which; the banner, if any does
     return 0
 
 
@@ -300,7 +301,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         summary = build_report(paths, out, args.snapshot, lineage=_lineage())
     except ValueError as exc:
         raise CliError(str(exc)) from None
-    banner = "  [SAMPLE DATA: synthetic cities, not real places]" if summary.is_sample else ""
+    banner = f"  [{SAMPLE_DATA}]" if summary.is_sample else ""
     print(f"report for snapshot {summary.snapshot}: {summary.pages} pages, {summary.cities} cities{banner}")
     print(f"  open {(summary.out_dir / 'index.html').resolve()}")
     return 0
