@@ -13,7 +13,7 @@ width, quote style and how a long string is split do not change a version (:func
 a reworded comment does not ask for a re-crawl of every city.
 
 What is not hashed: the HTTP layer (``sources/http/``, which fetches pages but does not decide what is made
-of them), the reader process pool (``sources/evidence/reading.py``, whose pages and evidence are the same
+of them; its URL normalisation, which decides which links are one page, is), the reader process pool (``sources/evidence/reading.py``, whose pages and evidence are the same
 as in-process reading, a test holds both) and the installed libraries (their versions differ between
 machines, and a version must not). The hand-kept constants below remain for those cases: bump one to mark
 assets stale on purpose when nothing hashed changed.
@@ -53,9 +53,16 @@ SCORING_VERSION = "2026.12.05"
 #: The website crawl and its evidence: what is fetched (crawl.py, with the link rules), how a body becomes
 #: text (documents.py, markup.py), how text becomes evidence (classify.py, needles.py: its shortcut may
 #: never change a result, but a bug in it would), the loaders of rules.yaml and of the catalog whose
-#: criteria each evidence row names, and the asset bodies that merge the shards.
+#: criteria each evidence row names, the asset bodies that merge the shards and the quarantine that decides
+#: which rows are kept. Also what decides which links are followed, though they live elsewhere: the site's
+#: registrable domain (portals' registries, with the scope and state names it reads) and URL normalisation.
 EVIDENCE_MODULES = (
     "sources.evidence.crawl",
+    "sources.portals.registries",
+    "sources.portals.scope",
+    "sources.geo",
+    "sources.http.urls",
+    "assets.validation",
     "sources.evidence.documents",
     "sources.markup",
     "sources.evidence.classify",
@@ -96,7 +103,9 @@ def module_files(names: Iterable[str]) -> list[tuple[str, Path]]:
             raise ModuleNotFoundError(f"assets/versions.py lists {name!r}, which no longer exists", name=name)
         if spec.submodule_search_locations:
             for location in spec.submodule_search_locations:
-                for path in sorted(Path(location).glob("*.py")):
+                # Only what the import system could load: an editor's lock link (.#build.py) or a copy's
+                # resource fork (._build.py) is no module, and reading it would stop every run.
+                for path in sorted(p for p in Path(location).glob("*.py") if p.stem.isidentifier() and p.is_file()):
                     sub = name if path.stem == "__init__" else f"{name}.{path.stem}"
                     found[sub] = path
         else:

@@ -204,6 +204,34 @@ def test_every_listed_module_exists_and_a_missing_one_stops_the_version() -> Non
             versions.module_files([*versions.INDEX_MODULES, missing])
 
 
+def test_the_crawls_link_scope_is_part_of_the_evidence_version() -> None:
+    """Which links the crawl follows decides the evidence: the site's registrable domain and URL normalisation
+    live outside sources/evidence/, and the crawl's shards take no portal asset as input, so a change there
+    would otherwise reach the evidence without marking it stale."""
+    evidence = set(dict(versions.module_files(versions.EVIDENCE_MODULES)))
+    assert {"sources.portals.registries", "sources.http.urls", "assets.validation"} <= evidence
+
+
+def test_files_the_import_system_could_not_load_are_not_read(tmp_path: Path) -> None:
+    """An editor's lock link (.#build.py, often dangling) or a resource fork (._build.py) beside a listed
+    package's modules is no module: reading it would stop every run, hashing it would change a version."""
+    package = tmp_path / "stray_pkg"
+    package.mkdir()
+    (package / "__init__.py").write_text("", encoding="utf-8")
+    (package / "build.py").write_text("X = 1\n", encoding="utf-8")
+    sys.path.insert(0, str(tmp_path))
+    try:
+        before = dict(versions.module_files(["stray_pkg"]))
+        (package / ".#build.py").symlink_to("user@host.1234:1700000000")     # dangling, as editors leave it
+        (package / "._build.py").write_bytes(b"\x00\x05\x16\x07 binary")
+        (package / "not-a-module.py").write_text("Y = 2\n", encoding="utf-8")
+        after = dict(versions.module_files(["stray_pkg"]))
+    finally:
+        sys.path.remove(str(tmp_path))
+    assert set(after) == set(before) == {"stray_pkg", "stray_pkg.build"}
+    assert versions.content_version(modules=after.items()) == versions.content_version(modules=before.items())
+
+
 _WRITTEN_ONE_WAY = '''"""A module."""
 import re
 

@@ -128,6 +128,14 @@ def test_a_cited_run_s_files_come_back_byte_for_byte_after_a_re_run(home: Path,
     capsys.readouterr()
 
 
+def test_a_run_id_copied_with_the_spaces_around_it_is_found(runs_home: Path, tmp_path: Path,
+                                                            capsys: pytest.CaptureFixture) -> None:
+    """`cdpi runs` prints tab-separated rows: an id copied from one often brings a space or a tab along."""
+    out = tmp_path / "exports"
+    assert _export(runs_home, "--run-id", f" {FIRST}\t", "--out", str(out)) == 0, capsys.readouterr().err
+    assert _manifest(out / f"2026-11_run-{FIRST[:8]}")["run_id"] == FIRST
+
+
 def test_a_run_export_defaults_to_the_home_s_exports_folder(runs_home: Path, tmp_path: Path,
                                                            capsys: pytest.CaptureFixture) -> None:
     home = tmp_path / "home"
@@ -158,6 +166,8 @@ def test_runs_whose_ids_begin_alike_get_folders_named_by_the_whole_id(runs_home:
                                "(`cdpi runs` lists the runs)"),
     (["--run-id", FAILED[:10]], f"run {FAILED} failed and published no rows (see ops.run_failures); export a "
                                 "run that `cdpi runs` lists as success"),
+    (["--run-id", "f" * 5000], "'ffffffffffffffffffffffffffffffffffffffff'... (5000 characters) is no run id; "
+                               "`cdpi runs` lists the runs"),
     (["--run-id", FIRST, "--snapshot", "2026-10"], f"run {FIRST} is of snapshot 2026-11, not 2026-10; leave out "
                                                    "--snapshot (the run names its month)"),
 ])

@@ -215,6 +215,14 @@ def test_history_marks_the_run_its_month_stands_on_a_real_run_before_a_later_sam
     code, out, _ = _run(capsys, "history", f"{city}, {state}", "--home", str(home), "--format", "json")
     rows = json.loads(out)
     assert code == 0 and {r["run_id"]: r["latest_for_month"] for r in rows} == {real_run: True, sample_run: False}
+    # A month's current run that left the city out (a run filtered to other states) still stands for the
+    # month: the city's row of an earlier run is not what the month's views show.
+    con = duckdb.connect(str(WarehousePaths(home).published))
+    con.execute("DELETE FROM marts.city_index WHERE run_id = ?", [real_run])
+    con.close()
+    code, out, _ = _run(capsys, "history", f"{city}, {state}", "--home", str(home), "--format", "json")
+    rows = json.loads(out)
+    assert code == 0 and {r["run_id"]: r["latest_for_month"] for r in rows} == {sample_run: False}
 
 
 def test_report_command_and_the_report_every_run_builds(sample_home: Path, capsys, tmp_path: Path) -> None:

@@ -192,6 +192,9 @@ def export_snapshot(paths: WarehousePaths, snapshot: str | None = None, out: Pat
 def _named_run(con: duckdb.DuckDBPyConnection, given: str) -> str:
     """The published run that ``given`` names (its full id, or an unambiguous prefix of MIN_PREFIX or more
     characters); a message saying what to do when it names none, several, or a run that failed."""
+    given = given.strip()      # an id copied from `cdpi runs` (tab-separated) often brings a space along
+    if len(given) > 80:         # an id is 36 characters: echo no more than a glance of anything longer
+        raise WarehouseError(f"{given[:40]!r}... ({len(given)} characters) is no run id; `cdpi runs` lists the runs")
     matches = con.execute(_MATCHING_RUNS, {"id": given, "min": MIN_PREFIX}).fetchall()
     exact = [m for m in matches if m[0] == given]
     matches = exact or matches

@@ -97,15 +97,18 @@ def history(con: duckdb.DuckDBPyConnection, city: str) -> tuple[dict, pd.DataFra
     read as the city changing."""
     row = find_city(con, city, any_run=True)
     frame = con.execute("""
+        -- The run each month's views read, in ops.current_run's order (a real run before a sample run, then
+        -- the last to finish), chosen among all the month's runs: one that left this city out still stands.
+        WITH month_runs AS (
+            SELECT run_id FROM ops.runs WHERE status = 'success'
+            QUALIFY row_number() OVER (PARTITION BY snapshot ORDER BY is_sample, finished_at DESC NULLS LAST) = 1)
         SELECT strftime(i.snapshot, '%Y-%m') AS snapshot, i.run_id, r.mode, r.is_sample,
                strftime(r.finished_at, '%Y-%m-%d %H:%M') AS finished_utc,
                i.expected_points, i.score_pct, i.p_silver_or_better, i.p_gold_or_better, i.p_platinum,
                i.predicted_tier, i.coverage, i.certified_tier,
                i.scored_with, nullif(json_extract_string(r.config_json, '$.settings.tier_bands'), '') AS tier_bands,
                i.corrections_applied,
-               -- ops.current_run's order within a month: a real run stands before a sample run, then the last to finish.
-               row_number() OVER (PARTITION BY i.snapshot ORDER BY r.is_sample, r.finished_at DESC NULLS LAST) = 1
-                   AS latest_for_month
+               i.run_id IN (SELECT run_id FROM month_runs) AS latest_for_month
         FROM marts.city_index i JOIN ops.runs r USING (run_id)
         WHERE i.geoid = ? AND r.status = 'success'
         ORDER BY i.snapshot, r.finished_at""", [row["geoid"]]).df()
