@@ -168,8 +168,10 @@ def _index_metadata(index: pd.DataFrame, model: Model) -> dict:
         {str(k): int(v) for k, v in index["predicted_tier"].value_counts().items()})
     meta["median_expected_points"] = float(index["expected_points"].median())
     meta["median_coverage"] = float(index["coverage"].median())
-    # Still to reach Silver: neither predicted nor certified Silver or better (next_tier takes the floor).
-    near = index[index["next_tier"] == "silver"].sort_values("p_silver_or_better", ascending=False).head(10)
+    # Still to reach Silver: not certified Silver or better and not yet read as Silver (a city not certified
+    # that reads as Silver has next_tier Silver too, but it is a call to apply, not a city close to Silver).
+    near = index[(index["next_tier"] == "silver") & (index["predicted_tier"] == "none")]
+    near = near.sort_values("p_silver_or_better", ascending=False).head(10)
     lines = ["| city | state | expected points | P(Silver+) | coverage |", "|---|---|---|---|---|"]
     lines += [f"| {r.city} | {r.state} | {r.expected_points:.1f} | {r.p_silver_or_better:.2f} | {r.coverage:.2f} |"
               for r in near.itertuples()]

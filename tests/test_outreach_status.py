@@ -7,6 +7,7 @@ import json
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from warehouse.index.outreach import outreach_status
 from warehouse.index.scoring import Model, score
@@ -49,6 +50,105 @@ def test_a_certified_silver_city_the_web_reads_as_gold_is_a_gold_call_not_a_plat
     assert row["p_next_tier"] == row["p_gold_or_better"] and row["points_to_next_tier"] == 0
 
 
+#: Priors that make the city of CITY, with no evidence, read as each tier (probed on the catalog's standard).
+PRIORS_FOR = {"none": 0.3, "silver": 0.8, "gold": 0.85, "platinum": 0.95}
+#: The tier to apply for, per (certified tier, predicted tier): the tier the evidence shows when it is above
+#: the certified one, else the tier above the certified one; the honor roll is not a tier.
+NEXT_TIER = {
+    **{(cert, "none"): "silver" for cert in (None, "honor_roll")},
+    **{(cert, p): p for cert in (None, "honor_roll") for p in ("silver", "gold", "platinum")},
+    ("silver", "none"): "gold", ("silver", "silver"): "gold", ("silver", "gold"): "gold",
+    ("silver", "platinum"): "platinum",
+    **{("gold", p): "platinum" for p in ("none", "silver", "gold", "platinum")},
+    **{("platinum", p): None for p in ("none", "silver", "gold", "platinum")},
+}
+
+
+@pytest.mark.parametrize(("certified", "predicted"), sorted(NEXT_TIER, key=str))
+def test_the_next_tier_is_the_tier_to_apply_for(certified: str | None, predicted: str) -> None:
+    """NLC staff found cities not certified that the index reads as Silver listed as 5 % Gold prospects on the
+    longer path, never as Silver calls: "likely qualifies but is not certified" is the strongest call. The
+    next tier is the tier the evidence shows when above the certified one (none when not certified), else
+    the tier above the certified one, and every figure toward it (its odds, gaps, points, core blockers)
+    follows the same tier; the odds and the predicted tier never read the certified list."""
+    want = NEXT_TIER[(certified, predicted)]
+    model = MODEL.adjusted(weights=MODEL.weights, priors=np.full(len(MODEL.ids), PRIORS_FOR[predicted]))
+    labels = (pd.DataFrame([{"geoid": "3900001", "tier": certified, "year": 2024}]) if certified
+              else None)
+    _, city = score(CITY, *_frames(np.zeros(len(SIGNALS))), model, certified=labels)
+    _, plain = score(CITY, *_frames(np.zeros(len(SIGNALS))), model)
+    row = city.iloc[0]
+    assert row["predicted_tier"] == predicted, "the probe's priors no longer give the tier they stand for"
+    assert row["next_tier"] == want
+    for col in ("expected_points", "p_silver_or_better", "p_gold_or_better", "p_platinum", "predicted_tier"):
+        assert row[col] == plain[col].iloc[0]                     # validation reads these: never the label
+    gaps = json.loads(row["top_gaps"])
+    if want is None:
+        assert pd.isna(row["p_next_tier"]) and pd.isna(row["points_to_next_tier"]) and gaps == []
+        return
+    odds = {"silver": "p_silver_or_better", "gold": "p_gold_or_better", "platinum": "p_platinum"}[want]
+    assert row["p_next_tier"] == row[odds] and row["p_next_tier_if_gaps_closed"] >= row["p_next_tier"]
+    assert all(g["next_tier"] == want for g in gaps)
+    assert row["points_to_next_tier"] == max(0, MODEL.needed[want] - int(row["expected_points"]))
+
+
+def test_the_rule_is_one_function_over_every_certified_and_predicted_tier() -> None:
+    """scoring.next_tier is the one rule (the table above); an unknown predicted tier is an error, not a guess."""
+    from warehouse.index.scoring import next_tier, next_tiers
+
+    assert {key: next_tier(key[1], key[0]) for key in NEXT_TIER} == NEXT_TIER
+    assert next_tiers(["silver", "none"], [None, "silver"]) == ["silver", "gold"]
+    with pytest.raises(ValueError):
+        next_tier("bronze", None)
+
+
+def test_a_correction_that_lifts_a_city_to_silver_keeps_it_a_silver_call() -> None:
+    """Staff attested a criterion (cdpi correct --met yes) for a city close to Silver; the city then read as
+    Silver, its next tier became Gold at a few percent and it left the call list. It stays a Silver call,
+    with better odds than before the correction."""
+    from warehouse.index.outreach import MIN_CHANCE
+    from warehouse.index.scoring import ATTESTED_COLUMNS
+
+    model = MODEL.adjusted(weights=MODEL.weights, priors=np.full(len(MODEL.ids), 0.75))
+    _, before = score(CITY, *_frames(np.zeros(len(SIGNALS))), model)
+    attested = pd.DataFrame([{"geoid": "3900001", "criterion_id": "LC1", "met": True, "correction_id": 1,
+                              "attested_by": "Pat Staff", "recorded_at": "2026-11-02", "source_url": "https://x"}],
+                            columns=ATTESTED_COLUMNS)
+    _, after = score(CITY, *_frames(np.zeros(len(SIGNALS))), model, attested=attested)
+    assert before["predicted_tier"].iloc[0] == "none" and after["predicted_tier"].iloc[0] == "silver"
+    assert before["next_tier"].iloc[0] == after["next_tier"].iloc[0] == "silver"
+    assert after["p_next_tier"].iloc[0] > before["p_next_tier"].iloc[0]
+    assert after["p_next_tier_if_gaps_closed"].iloc[0] >= MIN_CHANCE
+
+
+def test_a_city_the_evidence_reads_as_its_next_tier_is_a_call_to_apply() -> None:
+    """The note and the why-call sentence of a city not certified that reads as Silver say, in words staff
+    can use, that the evidence already reads as Silver: the call is to apply. A city still short of its next
+    tier reads as before."""
+    from warehouse.index.why_call import CatalogText, why_call, why_call_columns
+
+    index = _index(a={"predicted_tier": "silver", "p_next_tier": 0.62, "p_next_tier_if_gaps_closed": 0.9},
+                   b={"predicted_tier": "none"},
+                   c={"predicted_tier": "gold", "next_tier": "gold", "p_next_tier": 0.55,
+                      "p_next_tier_if_gaps_closed": 0.8})
+    cities = pd.DataFrame({"geoid": list("abc"), "website_url": ["https://x.example"] * 3})
+    out = outreach_status(index, cities, pd.DataFrame()).set_index(index["geoid"])
+    assert out["outreach_status"].to_dict() == {"a": "target", "b": "target", "c": "target"}
+    assert out.loc["a", "outreach_note"] == ("the evidence already reads as Silver: a call to apply; 90% chance of "
+                                            "Silver if its top gaps were closed, 62% now")
+    assert out.loc["b", "outreach_note"] == "60% chance of Silver if its top gaps were closed, 30% now"
+    assert out.loc["c", "outreach_note"].startswith("the evidence already reads as Gold: a call to apply; ")
+    text = CatalogText.from_catalog(MODEL.catalog)
+    sentence, _ = why_call([], [], "silver", None, text, predicted_tier="silver")
+    assert sentence.startswith("No published data practice found on its website or data portal yet; the evidence "
+                               "already reads as Silver: a call to apply; ")
+    assert "reads as" not in why_call([], [], "silver", None, text, predicted_tier="none")[0]
+    rows = pd.concat([index, out.reset_index(drop=True)], axis=1).assign(blocked_by_core=None, top_gaps="[]")
+    sentences = why_call_columns(rows, pd.DataFrame(columns=["geoid", "kind", "confidence", "url"]),
+                                 pd.DataFrame(), text)["why_call"]
+    assert [("reads as" in s) for s in sentences] == [True, False, True]
+
+
 def _index(**rows: dict) -> pd.DataFrame:
     base = {"next_tier": "silver", "p_next_tier": 0.3, "p_next_tier_if_gaps_closed": 0.6, "coverage": 0.9}
     return pd.DataFrame([{"geoid": g, **base, **r} for g, r in rows.items()])
@@ -74,7 +174,7 @@ def test_only_observed_cities_with_a_real_chance_are_ranked_and_the_rest_say_why
     assert "no known official website" in notes["d"] and "robots.txt" in notes["e"]
     assert "could not be reached" in notes["f"]
     # A certified Platinum city whose evidence went unread: its low figures are explained, not left as decline.
-    assert notes["g"] == "certified or predicted Platinum: no next tier"
+    assert notes["g"] == "certified Platinum: no next tier"
     assert "not observed" in notes["h"] and "only 13% of what public evidence could show was read" in notes["h"]
     # The thresholds are the run's: a stricter chance moves a target to the longer path.
     strict = outreach_status(index, cities, summaries, min_chance=0.7).set_index(index["geoid"])
@@ -243,7 +343,7 @@ def test_a_core_criterion_more_likely_than_not_but_unproven_is_the_gap_to_confir
     from warehouse.index.outreach import mark_gaps
     from warehouse.index.why_call import CatalogText, why_call
 
-    priors = np.full(len(MODEL.ids), 0.65)
+    priors = np.full(len(MODEL.ids), 0.55)   # short of Silver: its next tier is Silver under either rule
     priors[MODEL.ids.index("LC1")] = 0.55
     priors[[MODEL.ids.index("DM1"), MODEL.ids.index("PA1")]] = 0.97
     model = MODEL.adjusted(weights=MODEL.weights, priors=priors)

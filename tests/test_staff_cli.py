@@ -405,6 +405,29 @@ def test_targets_lists_the_cities_kept_apart_with_their_reasons(sample_home: Pat
     assert code == 1 and "no next tier to filter by" in err
 
 
+def test_a_city_not_certified_that_reads_as_a_tier_is_a_call_for_that_tier(sample_home: Path, capsys) -> None:
+    """NLC staff found 10 sample cities read as Silver or Gold but not certified, 7 of them on the longer path
+    as 5 % prospects for the tier above (Gold for a Silver reading), never a Silver call: the strongest call
+    ("likely qualifies, apply") was hidden. Their next tier is the tier they read as, and they are ranked."""
+    con = duckdb.connect(str(WarehousePaths(sample_home).published), read_only=True)
+    ready = con.execute("SELECT geoid, predicted_tier, next_tier, outreach_status, outreach_note, points_to_next_tier "
+                        "FROM marts.city_index_latest WHERE predicted_tier <> 'none' "
+                        "AND (certified_tier IS NULL OR certified_tier = 'honor_roll')").df()
+    con.close()
+    assert len(ready) >= 5, "the sample has cities that read as a tier they are not certified at"
+    assert (ready["next_tier"] == ready["predicted_tier"]).all()
+    assert not (ready["outreach_status"] == "longer_path").any()
+    observed = ready[ready["outreach_status"] != "not_observed"]
+    assert len(observed) and (observed["outreach_status"] == "target").all()
+    assert all(note.startswith(f"the evidence already reads as {tier.title()}: a call to apply")
+               for note, tier in zip(observed["outreach_note"], observed["next_tier"], strict=True))
+    assert (observed["points_to_next_tier"] == 0).all()
+    targets = _targets(capsys, sample_home, "--limit", "1000").set_index("geoid")
+    assert set(observed["geoid"]) <= set(targets.index)
+    assert all(f"already reads as {str(t).title()}" in targets.loc[g, "why_call"]
+               for g, t in zip(observed["geoid"], observed["next_tier"], strict=True))
+
+
 @pytest.mark.slow   # a whole replay run (about 20 s)
 def test_a_replay_of_an_archive_cut_short_says_so(tmp_path: Path, capsys) -> None:
     """A copy of the sample's archive cut at 4 MB published a mostly empty snapshot with exit 0 and no word:

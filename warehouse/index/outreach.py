@@ -1,7 +1,9 @@
 """Which cities NLC staff should call: outreach status per city, decided from what was observed.
 
 A ranked target must be worth a call: its evidence was observed (a low score from an unread website says
-nothing about the city's practices), and closing its top gaps would give it a real chance of the next tier.
+nothing about the city's practices), and closing its top gaps would give it a real chance of the next tier
+(the tier it should apply for: scoring.next_tier). A city whose evidence already reads as that tier is the
+strongest call, and its note says so.
 Every other city with a next tier lands in one of two lists with the reason in words: "not observed"
 (what to check before anyone calls) or "longer path" (observed, but a push on its top gaps would not be
 enough). Thresholds come from the run's settings, so a run records the ones it used.
@@ -53,6 +55,18 @@ def core_gating(blocked: str, next_tier: str | None, names: Mapping[str, str] | 
     return f"has the points for {tier} but is blocked by core criteria {shown}"
 
 
+def reads_as_next(predicted_tier: object, next_tier: object) -> bool:
+    """Whether the evidence already reads as the city's next tier (scoring.next_tier: a city not certified
+    that reads as Silver, a certified Silver city that reads as Gold): the call is to apply, not to improve."""
+    return isinstance(next_tier, str) and predicted_tier == next_tier
+
+
+def apply_call(next_tier: str) -> str:
+    """The words for a city whose evidence already reads as its next tier, e.g. "the evidence already reads as
+    Silver: a call to apply"; the outreach note and the why-call sentence say it alike."""
+    return f"the evidence already reads as {next_tier.title()}: a call to apply"
+
+
 def outreach_status(index: pd.DataFrame, cities: pd.DataFrame, summaries: pd.DataFrame, *,
                     min_coverage: float = MIN_COVERAGE, min_chance: float = MIN_CHANCE,
                     names: Mapping[str, str] | None = None, portals: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -72,7 +86,7 @@ def outreach_status(index: pd.DataFrame, cities: pd.DataFrame, summaries: pd.Dat
         if row.next_tier is None or (isinstance(row.next_tier, float) and np.isnan(row.next_tier)):
             status.append("top_tier")
             # A certified city whose evidence went unread scores low: say why, so nobody reads it as decline.
-            notes.append("certified or predicted Platinum: no next tier"
+            notes.append("certified Platinum: no next tier"
                          + (f"; its figures here are low because its evidence was not observed: {reason}" if reason
                             else ""))
         elif reason:
@@ -90,8 +104,10 @@ def outreach_status(index: pd.DataFrame, cities: pd.DataFrame, summaries: pd.Dat
                          f"closed (below {min_chance:.0%}): more than a short push away")
         else:
             status.append("target")
-            notes.append(f"{row.p_next_tier_if_gaps_closed:.0%} chance of {row.next_tier.title()} if its top gaps were "
-                         f"closed, {row.p_next_tier:.0%} now")
+            chance = (f"{row.p_next_tier_if_gaps_closed:.0%} chance of {row.next_tier.title()} if its top gaps were "
+                      f"closed, {row.p_next_tier:.0%} now")
+            ready = reads_as_next(getattr(row, "predicted_tier", None), row.next_tier)
+            notes.append(f"{apply_call(row.next_tier)}; {chance}" if ready else chance)
     return pd.DataFrame({"outreach_status": status, "outreach_note": notes}, index=index.index)
 
 

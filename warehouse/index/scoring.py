@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from typing import Any
 
 import numpy as np
@@ -232,19 +232,19 @@ def _city_rows(cities: pd.DataFrame, model: Model, met, earned, cover, odds, cer
     observable_cover = np.nanmean(np.where(model.observable[None, :], cover, np.nan), axis=1)
     predicted = _predicted(odds, len(cities))
     labels = _certified_by_geoid(certified)
-    # Outreach starts from what a city already holds: a certified Silver city's next step is Gold, with its
-    # gaps computed toward Gold, whatever the web predicts. Tier odds and the predicted tier (what
-    # validation reads) stay unconditioned.
-    floor = _held(predicted, [labels.get(g) for g in cities["geoid"]])
-    gaps = top_gaps(model, met, earned, odds, floor, v, o)
-    nxt, p_next, p_push = _push(model, met, odds, floor, gaps)
+    # Outreach asks for the tier a city should apply for (next_tiers): every figure toward it (its odds, the
+    # gaps, the points, the core blockers) uses that one list. Tier odds and the predicted tier (what
+    # validation reads) stay unconditioned by the certified list.
+    nxt = next_tiers(predicted, [labels.get(g) for g in cities["geoid"]])
+    gaps = top_gaps(model, met, earned, odds, nxt, v, o)
+    p_next, p_push = _push(model, met, odds, nxt, gaps)
     out = pd.DataFrame({
         "geoid": cities["geoid"].to_numpy(), "city": cities["name"].to_numpy(),
         "state": cities["state_abbr"].to_numpy(), "population": cities["population"].to_numpy(),
         "expected_points": np.round(expected, 4), "max_points": n, "score_pct": np.round(100 * expected / n, 2),
         "p_silver_or_better": np.round(odds["silver"], 6), "p_gold_or_better": np.round(odds["gold"], 6),
         "p_platinum": np.round(odds["platinum"], 6), "predicted_tier": predicted,
-        "points_to_next_tier": [_points_to_next(model, t, e) for t, e in zip(floor, expected, strict=True)],
+        "points_to_next_tier": [_points_to_next(model, t, e) for t, e in zip(nxt, expected, strict=True)],
         "coverage": np.round(observable_cover, 4),
         "certified_tier": [labels.get(g) for g in cities["geoid"]],
         "top_gaps": [json.dumps(g) for g in gaps],
@@ -253,24 +253,25 @@ def _city_rows(cities: pd.DataFrame, model: Model, met, earned, cover, odds, cer
     return out
 
 
-def _push(model: Model, met: np.ndarray, odds: dict, predicted: np.ndarray, gaps: list[list]
-          ) -> tuple[list, np.ndarray, np.ndarray]:
-    """Next tier, its probability now, and its exact probability if the city's top gaps were closed (those
-    criteria certainly met): how far a modest, targeted push would carry it. One pass for all cities."""
+def _push(model: Model, met: np.ndarray, odds: dict, nxt: list[str | None], gaps: list[list]
+          ) -> tuple[np.ndarray, np.ndarray]:
+    """Per city, the probability of its next tier (``nxt``) now, and its exact probability if the city's top
+    gaps were closed (those criteria certainly met): how far a modest, targeted push would carry it. One pass
+    for all cities."""
     index = {cid: k for k, cid in enumerate(model.ids)}
     pushed = met.copy()
     for i, city_gaps in enumerate(gaps):
         for g in city_gaps:
             pushed[i, index[g["criterion_id"]]] = 1.0
     after = tier_odds(points_distribution(model.structure, pushed), model.needed)
-    nxt = [_next_tier(t) for t in predicted]
     now = np.array([odds[t][i] if t else np.nan for i, t in enumerate(nxt)])
     then = np.array([after[t][i] if t else np.nan for i, t in enumerate(nxt)])
-    return nxt, now, then
+    return now, then
 
 
-def _points_to_next(model: Model, tier: str, expected: float) -> int | None:
-    nxt = _next_tier(tier)
+def _points_to_next(model: Model, nxt: str | None, expected: float) -> int | None:
+    """Points ``nxt`` needs minus the whole expected points, never below 0 (0: the points are there; a city
+    the evidence already reads as its next tier reads 0)."""
     if nxt is None:
         return None
     return max(0, model.needed[nxt] - int(np.floor(expected + 1e-9)))
@@ -289,31 +290,39 @@ def _core_blockers(model: Model, earned: np.ndarray, expected: np.ndarray, nxt: 
     return out
 
 
-def _held(predicted: np.ndarray, certified: list[str | None]) -> np.ndarray:
-    """Per city, the tier it holds: its certified tier when it has one (the honor roll is not a tier), else
-    its predicted tier. A certified Silver city the web reads as Gold is a Gold call (apply for the tier the
-    evidence shows), not a weak Platinum prospect."""
-    return np.array([c if c in TIERS else t for t, c in zip(predicted, certified, strict=True)], dtype=object)
+def next_tier(predicted: str, certified: str | None) -> str | None:
+    """The tier a city should apply for: the tier its evidence shows (``predicted``) when that is above the
+    tier it is certified at, else the tier above its certified tier; None above Platinum. Not certified
+    (or only on the honor roll, which is not a tier) counts as certified at no tier.
 
-
-def _next_tier(tier: str) -> str | None:
+    So a city that is not certified but reads as Silver is a Silver call ("likely qualifies, apply"), not a
+    weak Gold prospect, and a certified Silver city the web reads as Gold is a Gold call. The one rule every
+    outreach figure follows (next_tier, its odds, the gaps, points_to_next_tier, blocked_by_core)."""
     order = ("none", *TIERS)
-    k = order.index(tier)
-    return order[k + 1] if k + 1 < len(order) else None
+    held = order.index(certified) if certified in TIERS else 0
+    shown = order.index(predicted)
+    if shown > held:
+        return order[shown]
+    return order[held + 1] if held + 1 < len(order) else None
+
+
+def next_tiers(predicted: Iterable[str], certified: Iterable[str | None]) -> list[str | None]:
+    """:func:`next_tier` per city."""
+    return [next_tier(p, c) for p, c in zip(predicted, certified, strict=True)]
 
 
 def top_gaps(model: Model, met: np.ndarray, earned: np.ndarray, base: dict[str, np.ndarray],
-             predicted: np.ndarray, values: np.ndarray, observed: np.ndarray, k: int = 3) -> list[list]:
+             nxt: list[str | None], values: np.ndarray, observed: np.ndarray, k: int = 3) -> list[list]:
     """For each city, the ``k`` unearned criteria (earned probability < 0.5, or a core criterion below
-    ``CONFIRM_CORE_BELOW``) whose certainty would most raise the odds (``base``: today's, per tier) of the next
-    tier above the tier it holds; ties (and cities far from any tier) by expected points.
+    ``CONFIRM_CORE_BELOW``) whose certainty would most raise the odds (``base``: today's, per tier) of its
+    next tier (``nxt``, from :func:`next_tiers`; None: no gaps); ties (and cities far from any tier) by
+    expected points.
     Each gap names the evidence that is lacking (signals at 0, strongest weight first; "unknown" when the
     source could not be read), the training topic that addresses it, whether it is core, whether it is only
     to be confirmed (``confirm``: more likely than not, not yet clearly shown) and whether public evidence
     can show it at all (``observable``: else only the city can say). Outreach shows a gap only when it moves
     the odds or is core: warehouse/index/outreach.py."""
     cities, n = met.shape
-    nxt = [_next_tier(t) for t in predicted]
     # In chunks of cities: the prefix/suffix products behind lifted_odds hold ~70 (cities x 44 x 2) arrays.
     chunks = [lifted_odds(model.structure, met[a:a + GAP_CHUNK], model.needed) for a in range(0, cities, GAP_CHUNK)]
     lifted = {tier: np.concatenate([c[tier] for c in chunks]) if chunks else np.zeros((0, n)) for tier in TIERS}

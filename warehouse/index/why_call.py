@@ -16,7 +16,14 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from sources.criteria.catalog import Catalog
-from warehouse.index.outreach import MIN_GAP_GAIN, core_gating, credited_portals, shown_gaps
+from warehouse.index.outreach import (
+    MIN_GAP_GAIN,
+    apply_call,
+    core_gating,
+    credited_portals,
+    reads_as_next,
+    shown_gaps,
+)
 
 #: Evidence of a kind counts as published from this confidence on (the strength at which the index stops
 #: listing the kind among a gap's "lacking" evidence).
@@ -66,11 +73,12 @@ class Published:
 
 def why_call(published: Sequence[Published], gaps: Sequence[Mapping], next_tier: str | None,
              blocked: str | None, text: CatalogText, min_gain: float = MIN_GAP_GAIN,
-             attested: Sequence[tuple[str, bool]] = ()) -> tuple[str, list[dict]]:
+             attested: Sequence[tuple[str, bool]] = (), predicted_tier: str | None = None) -> tuple[str, list[dict]]:
     """(sentence, links) for one city: ``published`` in the order to name them, ``gaps`` its top gaps (only
     those marked as mattering are named, core first), ``blocked`` its blocking core criteria ("DM1, LC1"),
     ``attested`` the criteria staff corrections decide (id, met): said next to what the web shows, so a
-    call never rests on evidence staff have overruled without saying so."""
+    call never rests on evidence staff have overruled without saying so. ``predicted_tier``: when it is the
+    next tier, the sentence says the evidence already reads as that tier (the call is to apply)."""
     if published:
         named = [p.phrase for p in published[:MAX_NAMED]]
         extra = len(published) - len(named)
@@ -81,6 +89,8 @@ def why_call(published: Sequence[Published], gaps: Sequence[Mapping], next_tier:
     blockers = [c.strip() for c in (blocked or "").split(",") if c.strip()]
     others = [g for g in gaps if g.get("criterion_id") not in blockers]
     parts = [first]
+    if reads_as_next(predicted_tier, next_tier):
+        parts.append(apply_call(str(next_tier)))
     if attested:
         parts.append("staff corrections decide " + _and([f"{cid} ({'met' if met else 'not met'})"
                                                          for cid, met in attested]) + " (cdpi correct --list)")
@@ -155,7 +165,8 @@ def why_call_columns(index: pd.DataFrame, evidence: pd.DataFrame, portals: pd.Da
             continue
         blocked = row.blocked_by_core if isinstance(row.blocked_by_core, str) else None
         sentence, found = why_call(published.get(str(row.geoid), []), json.loads(row.top_gaps or "[]"),
-                                   row.next_tier, blocked, text, min_gain, decided.get(str(row.geoid), ()))
+                                   row.next_tier, blocked, text, min_gain, decided.get(str(row.geoid), ()),
+                                   getattr(row, "predicted_tier", None))
         sentences.append(sentence)
         links.append(json.dumps(found))
     return pd.DataFrame({"why_call": sentences, "why_call_links": links}, index=index.index)
