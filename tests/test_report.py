@@ -261,6 +261,8 @@ def test_an_older_snapshot_and_the_history(sample_home, tmp_path):
     targets = (tmp_path / "old" / "targets.html").read_text()
     (n,) = query(home, "SELECT count(*) FROM marts.outreach_targets")[0]  # same rows, older run
     assert f"{n} of {n} targets shown" in targets
+    # The download's values (cdpi targets' CSV) are those of the older run too, for every list.
+    assert targets.count('"run_id": "earlier"') == targets.count("<tr ") > 0 and "data-csv='null'" not in targets
     assert "1 snapshot<" in next((tmp_path / "old" / "cities").glob("*.html")).read_text()
     with pytest.raises(WarehouseError, match="no successful run for snapshot 1999-01"):
         build_report(WarehousePaths(home), tmp_path / "none", snapshot="1999-01")
@@ -625,3 +627,22 @@ def test_a_home_page_that_failed_is_said_in_words(report, sample_home):
         page = (site / "cities" / f"{geoid}.html").read_text(encoding="utf-8")
         assert f"in this run the home page {OUTCOME_WORDS[outcome]}" in page, (geoid, outcome)
         assert outcome.replace("_", " ") not in page.split("Official website:", 1)[1][:600]
+
+
+def test_a_city_with_no_gap_listed_does_not_promise_odds_if_the_gaps_were_closed(report, sample_home):
+    """The headline "X% if the gaps below were closed" is only true when gaps are listed below; a city
+    whose page lists none (each gap alone moves its odds too little, or it has none) says that instead."""
+    from warehouse.report.data import parse_gaps
+
+    _, site = report
+    found = query(sample_home, "SELECT geoid, top_gaps FROM marts.city_index_latest WHERE next_tier IS NOT NULL")
+    none = [g for g, gaps in found if not [x for x in parse_gaps(gaps) if x["matters"]]]
+    some = [g for g, gaps in found if [x for x in parse_gaps(gaps) if x["matters"]]]
+    assert none and some, "the sample needs cities with and without gaps listed"
+    for geoid in none:
+        page = (site / "cities" / f"{geoid}.html").read_text()
+        assert "No gaps listed for this city." in page
+        assert "if the gaps below were closed" not in page, geoid
+        assert "(no gap found that alone would raise it by 1.0 percentage point or more)" in page
+    page = (site / "cities" / f"{some[0]}.html").read_text()
+    assert "if the gaps below were closed" in page and "no gap found" not in page

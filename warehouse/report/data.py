@@ -15,8 +15,11 @@ from datetime import datetime
 from typing import Any
 
 import duckdb
+import pandas as pd
 
 from warehouse.index.outreach import MIN_GAP_GAIN
+from warehouse.outreach import LISTS, LONGER_PATH_COLUMNS, NOT_OBSERVED_COLUMNS, TARGET_COLUMNS, TargetFilter
+from warehouse.outreach import targets as outreach_rows
 from warehouse.publish import WarehouseError
 from warehouse.schema import count
 
@@ -62,6 +65,10 @@ class ReportData:
     validation: list[dict[str, Any]] = field(default_factory=list)    # marts.validation rows of the run
     calibration: list[dict[str, Any]] = field(default_factory=list)   # pooled held-out rows and the verdict
     trend: list[dict[str, Any]] = field(default_factory=list)         # validation figures of earlier runs
+    #: What `cdpi targets --format csv` writes for each city of each list (see :func:`export_rows`).
+    exports: dict[str, dict[str, dict[str, str | None]]] = field(default_factory=dict)
+    #: The export columns that hold text (the only cells a spreadsheet could run as a formula).
+    export_text: list[str] = field(default_factory=list)
 
 
 def rows(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | dict[str, Any] | None = None,
@@ -142,21 +149,72 @@ def _json_list(text: str | None) -> list:
     return value if isinstance(value, list) else []
 
 
+def _view_of_run(con: duckdb.DuckDBPyConnection, view: str) -> str:
+    """The SQL of marts.``view`` (an outreach view over the latest run) with its sources swapped for the rows
+    of the run bound as $run_id, so the view's rules stay defined in one place for older runs too."""
+    found = con.execute("SELECT sql FROM duckdb_views() WHERE database_name = current_database() "
+                        "AND schema_name = 'marts' AND view_name = ?", [view]).fetchone()
+    source = "marts.city_index_latest"
+    if not found or found[0].count(source) != 1:
+        raise WarehouseError(f"marts.{view} no longer reads marts.city_index_latest once; "
+                             "the report cannot rebuild it for an older snapshot")
+    body = found[0].partition(" AS ")[2].strip().rstrip(";")
+    body = body.replace(source, "(SELECT * FROM marts.city_index WHERE run_id = $run_id)")
+    return body.replace("marts.city_changes_latest", "(SELECT * FROM marts.city_changes WHERE run_id = $run_id)")
+
+
 def _targets(con: duckdb.DuckDBPyConnection, run: Run) -> list[dict[str, Any]]:
     """marts.outreach_targets as is for the latest run; for an older run, the view's own SQL with its
     source swapped for that run's rows, so the ranking rules stay defined in one place."""
     if run.is_latest:
         return rows(con, "SELECT * FROM marts.outreach_targets ORDER BY rank")
-    found = con.execute("SELECT sql FROM duckdb_views() WHERE database_name = current_database() "
-                        "AND schema_name = 'marts' AND view_name = 'outreach_targets'").fetchone()
-    source = "marts.city_index_latest"
-    if not found or found[0].count(source) != 1:
-        raise WarehouseError("marts.outreach_targets no longer reads marts.city_index_latest once; "
-                             "the report cannot rebuild it for an older snapshot")
-    body = found[0].partition(" AS ")[2].strip().rstrip(";")
-    body = body.replace(source, "(SELECT * FROM marts.city_index WHERE run_id = $run_id)")
-    body = body.replace("marts.city_changes_latest", "(SELECT * FROM marts.city_changes WHERE run_id = $run_id)")
-    return rows(con, f"SELECT * FROM ({body}) ORDER BY rank", {"run_id": run.run_id})
+    return rows(con, f"SELECT * FROM ({_view_of_run(con, 'outreach_targets')}) ORDER BY rank", {"run_id": run.run_id})
+
+
+#: Each list of `cdpi targets --list`: the view it reads and the columns its CSV has.
+EXPORT_VIEWS = {"targets": ("outreach_targets", TARGET_COLUMNS),
+                "longer_path": ("outreach_longer_path", LONGER_PATH_COLUMNS),
+                "not_observed": ("outreach_not_observed", NOT_OBSERVED_COLUMNS)}
+
+
+def _cell(value: Any) -> Any:
+    """A value as `cdpi targets --format csv` receives it (pipelines/cli/output.py): pandas' missing values
+    as None, numpy scalars as Python values."""
+    try:
+        if pd.isna(value):
+            return None
+    except (TypeError, ValueError):   # a list or an array is a value, not missing
+        pass
+    return value.item() if hasattr(value, "item") else value
+
+
+def export_rows(con: duckdb.DuckDBPyConnection, run: Run) -> tuple[dict[str, dict[str, dict[str, str | None]]],
+                                                                     list[str]]:
+    """Every city of each outreach list (``targets``, ``longer_path``, ``not_observed``) as the CSV of
+    `cdpi targets --list ... --format csv` writes it, by geoid: {column: text, or None for an empty cell},
+    before the spreadsheet rule (warehouse/spreadsheet.py), which the page applies to the text columns,
+    returned second. The targets page's download builds its CSV from these, so a download of the shown rows
+    holds what the command line writes, not the cells' display text. The latest run reads the rows the
+    command reads (warehouse.outreach); an older run, the same views rebuilt over its rows."""
+    frames: dict[str, pd.DataFrame] = {}
+    for which in LISTS:
+        if run.is_latest:
+            frames[which] = outreach_rows(con, TargetFilter(limit=None), which)
+            continue
+        view, columns = EXPORT_VIEWS[which]
+        frame = con.execute(f"SELECT * FROM ({_view_of_run(con, view)})", {"run_id": run.run_id}).df()[columns]
+        if "snapshot" in frame:   # as warehouse.outreach.targets writes a DATE
+            frame["snapshot"] = frame["snapshot"].dt.date
+        frames[which] = frame
+    exports: dict[str, dict[str, dict[str, str | None]]] = {}
+    text: list[str] = []
+    for which, frame in frames.items():
+        out = exports.setdefault(which, {})
+        for record in frame.to_dict("records"):
+            cells = {column: _cell(v) for column, v in record.items()}
+            text += [c for c, v in cells.items() if isinstance(v, str) and c not in text]
+            out[str(cells["geoid"])] = {c: None if v is None else str(v) for c, v in cells.items()}
+    return exports, text
 
 
 def _trend(con: duckdb.DuckDBPyConnection, run: Run, limit: int = TREND_RUNS) -> list[dict[str, Any]]:
@@ -228,6 +286,7 @@ def load(con: duckdb.DuckDBPyConnection, snapshot: str | None = None) -> ReportD
         c["portals"] = portals.get(c["geoid"], [])
         c["archived_home"] = homes.get(c["geoid"])
     targets = _targets(con, run)
+    exports, export_text = export_rows(con, run)
     for t in targets:
         t["why_links"] = parse_links(t.get("why_call_links"))
     crit = rows(con, "SELECT criterion_id, practice, practice_name, criterion_name AS name, core, training_topic, "
@@ -269,4 +328,5 @@ def load(con: duckdb.DuckDBPyConnection, snapshot: str | None = None) -> ReportD
     return ReportData(run=run, cities=cities, targets=targets, practices=practices,
                       criteria=_group(scores, "geoid"), signals=by_criterion,
                       evidence=_group(evidence, "geoid"), history=_group(history, "geoid"),
-                      validation=validation, calibration=calibration, trend=_trend(con, run))
+                      validation=validation, calibration=calibration, trend=_trend(con, run),
+                      exports=exports, export_text=export_text)

@@ -21,7 +21,7 @@ from markupsafe import Markup
 
 from warehouse.index.validation import FEW_LABELS, parse_bin_detail
 from warehouse.report import charts
-from warehouse.report.data import TIERS, ReportData, parse_gaps
+from warehouse.report.data import EXPORT_VIEWS, TIERS, ReportData, parse_gaps
 from warehouse.report.links import safe_href
 
 TIER_LABELS = {"none": "No tier", "silver": "Silver", "gold": "Gold", "platinum": "Platinum",
@@ -125,6 +125,10 @@ def index_context(data: ReportData) -> dict[str, Any]:
     }
 
 
+#: The targets page's row status (data-status) of each list of `cdpi targets --list`.
+STATUS = {"targets": "target", "longer_path": "longer_path", "not_observed": "not_observed"}
+
+
 def targets_context(data: ReportData) -> dict[str, Any]:
     """The outreach table and the values its filters offer."""
     t = data.targets
@@ -141,8 +145,19 @@ def targets_context(data: ReportData) -> dict[str, Any]:
               for c in sorted(data.cities, key=lambda c: (-(c.get("p_next_tier_if_gaps_closed") or 0), c["geoid"]))
               if c.get("outreach_status") == "longer_path"]
     rows = t + longer + unseen
+    # Each row carries what `cdpi targets --format csv` writes for it (data-csv), read by the download
+    # button: a cell's display text glues values together (a population and its band) and drops link URLs.
+    for status, group in (("targets", t), ("longer_path", longer), ("not_observed", unseen)):
+        found = data.exports.get(status, {})
+        for r in group:
+            r["csv"] = found.get(r["geoid"])
     return {
         "root": "", "run": data.run, "targets": t, "not_observed": unseen, "longer_path": longer,
+        # By the rows' data-status: the CLI's columns of each list, the name `--list` gives it (the first
+        # column when the rows shown mix lists), and the columns holding text.
+        "csv_spec": {"columns": {STATUS[k]: list(columns) for k, (_, columns) in EXPORT_VIEWS.items()},
+                     "list": {STATUS[k]: k.replace("_", "-") for k in EXPORT_VIEWS},
+                     "text": data.export_text},
         "states": sorted({r["state"] for r in rows if r["state"]}),
         "bands": band_order(rows),
         "next_tiers": [x for x in TIERS + ("honor_roll",) if any(r["next_tier"] == x for r in rows)],

@@ -5,10 +5,13 @@
  * names the row attribute it matches (data-state, data-band, ...); "city", and a control with
  * data-match="contains" (the data dictionary's search), match a substring.
  * A button with data-export-for="<table id>" downloads the rows currently shown as CSV, built in the page
- * (a Blob: nothing leaves the machine); text that a spreadsheet would run as a formula gets a leading
- * apostrophe, as in every CSV cdpi writes (warehouse/spreadsheet.py).
+ * (a Blob: nothing leaves the machine). A table with data-csv-spec (the targets table) writes the values
+ * each row carries in data-csv, the columns and values of `cdpi targets --format csv`; any other table,
+ * its headings and cell text. Text that a spreadsheet would run as a formula gets a leading apostrophe, as
+ * in every CSV cdpi writes (warehouse/spreadsheet.py).
  * The filters in use are kept in the address's fragment (#state=OH&next=gold), so a filtered view can be
- * bookmarked or sent, and opening such an address applies them (works from file:// too). A control with
+ * bookmarked or sent, and opening such an address applies them (works from file:// too); a value the page
+ * does not offer, or a filter it does not have, is left out with a notice saying so. A control with
  * data-default (the targets table's "List") starts at that value and leaves it out of the fragment; its
  * value "any" matches every row, and the count line counts among the rows of the list chosen, named by
  * the chosen option's data-noun. */
@@ -70,17 +73,59 @@
     label.textContent = shown + " of " + of + " " + (noun || table.getAttribute("data-noun") || "rows") + " shown";
   }
 
-  function fromFragment(controls) {
+  // The filters the address names, set on the controls. A value a list does not offer (an old or edited link,
+  // #state=ZZ) or a filter the page does not have is not applied, and a notice above the table says so:
+  // "showing all states" must not pass for the filter the link promised.
+  function fromFragment(form, controls) {
     var params = new URLSearchParams(window.location.hash.replace(/^#/, ""));
+    var known = {};
+    var problems = [];
     Array.prototype.forEach.call(controls, function (control) {
-      var value = params.get(control.getAttribute("data-filter"));
+      var name = control.getAttribute("data-filter");
+      known[name] = true;
+      var value = params.get(name);
       if (value === null) { return; }
-      if (control.tagName === "SELECT" &&
-          !Array.prototype.some.call(control.options, function (o) { return o.value === value; })) {
-        return;  // a value this page does not offer (an old link): ignored, not an empty table
+      if (control.tagName === "SELECT") {
+        var wanted = value.trim().toLowerCase();
+        var option = Array.prototype.find.call(control.options, function (o) { return o.value.toLowerCase() === wanted; });
+        if (!option) {
+          problems.push("No " + (control.getAttribute("data-name") || name) + " \u201c" + shorten(value) +
+                        "\u201d in this report: showing " + everything(control) + ".");
+          return;
+        }
+        value = option.value;   // #state=or finds OR
       }
       control.value = value;
     });
+    params.forEach(function (value, name) {
+      if (!known[name]) { problems.push("This page has no filter \u201c" + shorten(name) + "\u201d: it is left out."); }
+    });
+    showNotice(form, problems.join(" "));
+  }
+
+  function shorten(text) { return text.length > 40 ? text.slice(0, 40) + "\u2026" : text; }
+
+  // What a select shows when none of its values is chosen ("all states"), in words for the notice.
+  function everything(control) {
+    var said = control.getAttribute("data-all");
+    if (said) { return said; }
+    var none = control.getAttribute("data-default") || "";
+    var option = Array.prototype.find.call(control.options, function (o) { return o.value === none; });
+    return option ? option.textContent.trim().toLowerCase() : "every row";
+  }
+
+  // The notice under the filters (made on first use, text only); empty text hides it.
+  function showNotice(form, text) {
+    var notice = form.nextElementSibling;
+    if (!notice || !notice.classList.contains("filter-notice")) {
+      if (!text) { return; }
+      notice = document.createElement("p");
+      notice.className = "notice filter-notice";
+      notice.setAttribute("role", "status");
+      form.parentNode.insertBefore(notice, form.nextSibling);
+    }
+    notice.textContent = text;
+    notice.hidden = !text;
   }
 
   function toFragment(controls) {
@@ -102,7 +147,7 @@
     var table = document.getElementById(form.getAttribute("data-filter-for"));
     if (!table) { return; }
     var controls = form.querySelectorAll("[data-filter]");
-    fromFragment(controls);
+    fromFragment(form, controls);
     function apply() {
       var wanted = Array.prototype.map.call(controls, function (control) {
         return { name: control.getAttribute("data-filter"), value: control.value.trim().toLowerCase(),
@@ -123,33 +168,84 @@
       updateCount(table, chosen ? inList : null, chosen && chosen.getAttribute("data-noun"));
       toFragment(controls);
     }
-    form.addEventListener("input", apply);
-    form.addEventListener("change", apply);
+    // A filter chosen on the page replaces the address's: the notice about the address no longer applies.
+    function chosen() { showNotice(form, ""); apply(); }
+    form.addEventListener("input", chosen);
+    form.addEventListener("change", chosen);
     form.addEventListener("submit", function (event) { event.preventDefault(); });
-    form.addEventListener("reset", function () { window.setTimeout(apply, 0); });
+    form.addEventListener("reset", function () { window.setTimeout(chosen, 0); });
     apply();
   }
 
-  function csvCell(text) {
-    var value = /^[=+\-@\t\r]/.test(text) ? "'" + text : text;
-    return /[",\n\r]/.test(value) ? '"' + value.replace(/"/g, '""') + '"' : value;
+  // warehouse/spreadsheet.py's neutralize: text that starts with = + - @, a tab or a carriage return gets a
+  // leading apostrophe, so a spreadsheet reads it as text and never runs it as a formula.
+  function neutralize(text) { return /^[=+\-@\t\r]/.test(text) ? "'" + text : text; }
+
+  function quoted(value) { return /[",\n\r]/.test(value) ? '"' + value.replace(/"/g, '""') + '"' : value; }
+
+  function csvCell(text) { return quoted(neutralize(text)); }
+
+  function parsed(element, name) {
+    try { return JSON.parse(element.getAttribute(name) || "null"); } catch (e) { return null; }
+  }
+
+  // Rows that carry their values (data-csv, what `cdpi targets --format csv` writes for them): the CLI's
+  // columns of their list, or, when the rows shown mix lists, a "list" column and every list's columns.
+  // Only text columns (spec.text) are neutralized: a number such as -0.02 stays a number, as in the CLI's CSV.
+  function dataLines(spec, rows) {
+    var statuses = [];
+    rows.forEach(function (row) {
+      var status = row.getAttribute("data-status");
+      if (statuses.indexOf(status) === -1) { statuses.push(status); }
+    });
+    var lists = Object.keys(spec.columns);
+    var columns = spec.columns[statuses.length === 1 ? statuses[0] : lists[0]] || [];
+    if (statuses.length > 1) {
+      columns = ["list"];
+      lists.forEach(function (list) {
+        spec.columns[list].forEach(function (c) { if (columns.indexOf(c) === -1) { columns.push(c); } });
+      });
+    }
+    var lines = [columns.map(quoted).join(",")];
+    rows.forEach(function (row) {
+      var status = row.getAttribute("data-status");
+      var values = parsed(row, "data-csv") || {};
+      lines.push(columns.map(function (c) {
+        var value = c === "list" && statuses.length > 1 ? spec.list[status] : values[c];
+        if (value === null || value === undefined) { return ""; }
+        return spec.text.indexOf(c) === -1 ? quoted(String(value)) : csvCell(String(value));
+      }).join(","));
+    });
+    return lines;
+  }
+
+  // Any other table: its headings and the text of its cells.
+  function textLines(table, rows) {
+    var header = Array.prototype.map.call(table.tHead.rows[0].cells, function (th) {
+      return th.textContent.replace(/[\u2191\u2193\u2195\u25b2\u25bc]/g, "").trim();
+    });
+    var lines = [header.map(csvCell).join(",")];
+    rows.forEach(function (row) {
+      lines.push(Array.prototype.map.call(row.cells, function (cell) {
+        return csvCell(cell.textContent.replace(/\s+/g, " ").trim());
+      }).join(","));
+    });
+    return lines;
+  }
+
+  // The CSV of the rows shown, in the order shown (CRLF lines, as spreadsheets expect).
+  function shownCsv(table) {
+    var rows = Array.prototype.filter.call(table.tBodies[0].rows, function (row) { return !row.hidden; });
+    var spec = parsed(table, "data-csv-spec");
+    var lines = spec ? dataLines(spec, rows) : textLines(table, rows);
+    return lines.join("\r\n") + "\r\n";
   }
 
   function makeExport(button) {
     var table = document.getElementById(button.getAttribute("data-export-for"));
     if (!table) { return; }
     button.addEventListener("click", function () {
-      var header = Array.prototype.map.call(table.tHead.rows[0].cells, function (th) {
-        return th.textContent.replace(/[\u2191\u2193\u2195\u25b2\u25bc]/g, "").trim();
-      });
-      var lines = [header.map(csvCell).join(",")];
-      Array.prototype.forEach.call(table.tBodies[0].rows, function (row) {
-        if (row.hidden) { return; }
-        lines.push(Array.prototype.map.call(row.cells, function (cell) {
-          return csvCell(cell.textContent.replace(/\s+/g, " ").trim());
-        }).join(","));
-      });
-      var blob = new Blob(["\ufeff" + lines.join("\r\n") + "\r\n"], { type: "text/csv;charset=utf-8" });
+      var blob = new Blob(["\ufeff" + shownCsv(table)], { type: "text/csv;charset=utf-8" });
       var link = document.createElement("a");
       link.href = URL.createObjectURL(blob);
       link.download = button.getAttribute("data-filename") || "export.csv";
