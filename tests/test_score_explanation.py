@@ -6,14 +6,17 @@ table that stores the weights used, so these tests check the stored weights too.
 
 from __future__ import annotations
 
+import json
 import math
 import re
+import shutil
 from collections import defaultdict
 from datetime import datetime
 from pathlib import Path
 
 import duckdb
 import pytest
+from markupsafe import escape
 
 from pipelines.cli import main as cli
 from warehouse.index.scoring import MAX_PROBABILITY
@@ -161,3 +164,165 @@ def test_the_explanation_never_passes_the_catalogs_weight_off_as_the_one_used(sc
     assert _explained(schema_con, "older-calibrated") == (None, 0.4, None)
     assert schema_con.execute("SELECT run_id, weight FROM marts.criterion_evidence_latest").fetchall() == [
         ("older-calibrated", None)]
+
+
+def _card(capsys, home: Path, city: str) -> dict:
+    assert cli(["city", city, "--home", str(home), "--format", "json"]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def _recomputed(card: dict) -> dict[str, tuple[float, float]]:
+    """criterion -> (met on its own, probability) recomputed from the card's JSON alone, by the rule of
+    warehouse/index/scoring.py: the prior and each signal's weight x value (or the attested correction),
+    capped, then times each prerequisite's probability as the card shows it."""
+    shown = {c["criterion_id"]: c for c in card["criteria"]}
+    out = {}
+    for c in card["criteria"]:
+        if c["attested"]:
+            met = MAX_PROBABILITY if c["attested"]["met"] else 0.0
+        else:
+            met = min(MAX_PROBABILITY, 1.0 - (1.0 - c["prior"]) * math.prod(1.0 - e["weight"] * e["value"]
+                                                                             for e in c["evidence"]))
+        for pre in c["prerequisites"]:     # the prerequisite's figure is the one its own line shows
+            assert pre["probability"] == shown[pre["criterion_id"]]["probability"], (c["criterion_id"], pre)
+        out[c["criterion_id"]] = (met, met * math.prod(p["probability"] for p in c["prerequisites"]))
+    return out
+
+
+def test_every_probability_cdpi_city_shows_recomputes_from_its_json(sample_home: Path, capsys) -> None:
+    """A user found RDC2 at 0.55 explained by one signal worth 0.71: the prior and the prerequisite (RDC1)
+    were only in SQL. The card now carries every number the rule uses, unrounded, so each criterion of each
+    city multiplies out from the JSON alone."""
+    cities = [f"{c}, {s}" for c, s in _rows(sample_home, "SELECT city, state FROM marts.city_index_latest "
+                                                         "ORDER BY population DESC LIMIT 8")]
+    prerequisites = capped = 0
+    for city in [f"{CITY}, {STATE}", "Juniper Harbor, IL", *cities]:
+        card = _card(capsys, sample_home, city)
+        assert len(card["criteria"]) == 43
+        for c in card["criteria"]:
+            met, probability = _recomputed(card)[c["criterion_id"]]
+            assert met == pytest.approx(c["met_probability"], abs=2e-6), (city, c)
+            assert probability == pytest.approx(c["probability"], abs=5e-6), (city, c)
+            prerequisites += bool(c["prerequisites"])
+            capped += "capped" in c["explanation"]
+    assert prerequisites and capped, "the cities checked include criteria with a prerequisite and capped ones"
+    # The case the user reported, and its line: prior, signal, met on its own, times P(RDC1).
+    card = _card(capsys, sample_home, f"{CITY}, {STATE}")
+    [rdc2] = [c for c in card["criteria"] if c["criterion_id"] == "RDC2"]
+    [rdc1] = [c for c in card["criteria"] if c["criterion_id"] == "RDC1"]
+    [signal] = rdc2["evidence"]
+    assert rdc2["prerequisites"] == [{"criterion_id": "RDC1", "probability": rdc1["probability"]}]
+    assert rdc2["explanation"] == (f"1-(1-prior {rdc2['prior']:.3f})(1-{signal['weight']:.3g}×{signal['value']:.2f}) "
+                                   f"= met {rdc2['met_probability']:.3f} × P(RDC1) {rdc1['probability']:.3f} "
+                                   f"= {rdc2['probability']:.3f}")
+    # Values as the warehouse holds them, not rounded to 1.0.
+    stored = _rows(sample_home, "SELECT value FROM marts.criterion_evidence_latest e JOIN marts.city_index_latest i "
+                                "USING (geoid) WHERE i.city = ? AND i.state = ? AND criterion_id = 'RDC2'",
+                   [CITY, STATE])
+    assert signal["value"] == stored[0][0]
+
+
+_LINE = re.compile(r"^\s{11}= (?:1-\(1-prior (?P<prior>[\d.]+)\)(?P<terms>(?:\([^)]*\))+) = "
+                   r"(?:(?P<raw>[\d.]+), capped: )?|prior (?P<alone>[\d.]+), no signal found: |"
+                   r"met [\d.]+ \(attested[^)]*\))(?:met (?P<met>[\d.]+))?(?P<pre>(?: × P\(\w+\) [\d.]+)*)"
+                   r"(?: = (?P<final>[\d.]+))?$")
+
+
+def test_the_text_card_shows_a_line_each_probability_multiplies_out_from(sample_home: Path, capsys) -> None:
+    """`cdpi city` prints, under each criterion, the prior, every signal found (weight x value), the
+    probability met on its own and each prerequisite's: the figure shown recomputes from it within rounding."""
+    assert cli(["city", f"{CITY}, {STATE}", "--home", str(sample_home)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    checked = {}
+    for k, head in enumerate(lines):
+        found = re.match(r"^  ([A-Z]+\d+)\s+([\d.]+)\s", head)
+        if not found:
+            continue
+        cid, shown = found.group(1), float(found.group(2))
+        how = next(x for x in lines[k + 1:] if x.startswith("           = "))
+        parsed = _LINE.match(how)
+        assert parsed, (cid, how)
+        if parsed["alone"]:
+            met = float(parsed["alone"])
+        else:
+            terms = [t.split("×") for t in re.findall(r"\(1-([\d.]+×[\d.]+)\)", parsed["terms"])]
+            met = min(MAX_PROBABILITY, 1 - (1 - float(parsed["prior"])) * math.prod(1 - float(w) * float(v)
+                                                                                   for w, v in terms))
+        assert met == pytest.approx(float(parsed["met"]), abs=0.01), (cid, how)
+        pres = [float(x) for x in re.findall(r"× P\(\w+\) ([\d.]+)", parsed["pre"])]
+        final = float(parsed["final"]) if parsed["final"] else float(parsed["met"])
+        assert float(parsed["met"]) * math.prod(pres) == pytest.approx(final, abs=2e-3), (cid, how)
+        assert final == pytest.approx(shown, abs=6e-3), (cid, how)      # 3 places against 2
+        checked[cid] = how
+    assert len(checked) == 43
+    assert "× P(RDC1) " in checked["RDC2"] and "× P(EVAL2) " in checked["EVAL3"]
+    assert "no signal found" in checked["DM1"]
+
+
+def test_the_city_page_shows_the_same_line_as_cdpi_city(sample_home: Path, tmp_path: Path, capsys) -> None:
+    card = _card(capsys, sample_home, f"{CITY}, {STATE}")
+    build_report(WarehousePaths(sample_home), tmp_path / "site")
+    page = (tmp_path / "site" / "cities" / f"{card['geoid']}.html").read_text(encoding="utf-8")
+    for c in card["criteria"]:
+        assert f'<div class="formula">{escape(c["explanation"])}</div>' in page, c["criterion_id"]
+    assert "× P(RDC1) " in next(c["explanation"] for c in card["criteria"] if c["criterion_id"] == "RDC2")
+
+
+def test_a_gap_with_no_signal_lacking_says_what_decided_it(sample_home: Path, tmp_path: Path, capsys) -> None:
+    """LC1 of Juniper Harbor is a core gap to confirm whose every signal is found: the card once said
+    "lacking -". It now says why it is still a gap, on the card, in its JSON and on the city page."""
+    assert cli(["city", "Juniper Harbor, IL", "--home", str(sample_home)]) == 0
+    out = capsys.readouterr().out
+    assert "lacking -" not in out
+    assert re.search(r"LC1 .*: p=0\.\d\d, .*no signal it reads is missing \(met on its own: 0\.\d\d\), short of "
+                     r"the 0\.90 a core criterion needs to count as shown: confirm it with the city; training: ", out)
+    card = _card(capsys, sample_home, "Juniper Harbor, IL")
+    [lc1] = [g for g in card["top_gaps"] if g["criterion_id"] == "LC1"]
+    assert lc1["lacking"] == [] and lc1["reason"].startswith("no signal it reads is missing")
+    build_report(WarehousePaths(sample_home), tmp_path / "site")
+    page = (tmp_path / "site" / "cities" / f"{card['geoid']}.html").read_text(encoding="utf-8")
+    assert f"<td>{escape(lc1['reason'])}</td>" in page
+
+
+def test_gap_reasons_name_the_correction_or_the_prerequisite() -> None:
+    from warehouse.scorecard import attested_text, gap_reason
+
+    text = attested_text(False, "Pat Staff", "2026-12-01", "https://x.example/od")
+    attested = {"criterion_id": "OD3", "attested": {"correction_id": 3, "note": "portal retired", "text": text},
+                "prerequisites": [], "met_probability": 0.0}
+    assert gap_reason({"lacking": []}, attested) == (
+        "attested not met by Pat Staff on 2026-12-01 (https://x.example/od), correction #3: portal retired")
+    held = {"attested": None, "met_probability": 0.53, "prerequisites": [{"criterion_id": "RDC2", "probability": 0.3}]}
+    assert gap_reason({"lacking": []}, held) == ("no signal it reads is missing (met on its own: 0.53); held back "
+                                                 "by prerequisite RDC2 at 0.30")
+    assert gap_reason({"lacking": ["open_data_policy"]}, held, lambda s: s.replace("_", " ")) == (
+        "lacking open data policy; held back by prerequisite RDC2 at 0.30")
+    assert gap_reason({"lacking": [], "confirm": False}, {"met_probability": 0.45}) == (
+        "no signal it reads is missing (met on its own: 0.45): only the city can show more")
+
+
+@pytest.mark.slow
+def test_a_not_met_correction_shows_who_decided_it_not_lacking_nothing(sample_home: Path, tmp_path: Path,
+                                                                        capsys, monkeypatch) -> None:
+    """After `cdpi correct "Juniper Harbor, IL" OD3 --met no` and a run, OD3 is a gap at 0 whose signals are
+    all found: the card said "lacking -"; it now names the correction, its author and note, and OD3's line
+    multiplies out to 0."""
+    monkeypatch.delenv("CDPI_CORRECTIONS", raising=False)
+    home = tmp_path / "home"
+    shutil.copytree(sample_home, home)
+    args = ["--home", str(home)]
+    assert cli(["correct", "Juniper Harbor, IL", "OD3", "--met", "no", "--source", "https://x.example/retired",
+                "--note", "portal retired in October", "--by", "Pat Staff", *args]) == 0
+    assert cli(["run", "--sample", *args, "--quiet"]) == 0
+    capsys.readouterr()
+    assert cli(["city", "Juniper Harbor, IL", *args]) == 0
+    out = capsys.readouterr().out
+    assert "lacking -" not in out
+    [gap] = [line for line in out.splitlines() if line.startswith("  OD3 Open Data Portal")]
+    assert "p=0.00" in gap and re.search(r"attested not met by Pat Staff on \d{4}-\d\d-\d\d "
+                                         r"\(https://x\.example/retired\), correction #1: portal retired in October",
+                                         gap), gap
+    card = _card(capsys, home, "Juniper Harbor, IL")
+    [od3] = [c for c in card["criteria"] if c["criterion_id"] == "OD3"]
+    assert od3["explanation"] == "met 0.000 (attested not met)" and _recomputed(card)["OD3"] == (0.0, 0.0)
+    assert od3["attested"]["note"] == "portal retired in October"

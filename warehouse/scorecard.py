@@ -4,11 +4,15 @@ each probability. Every query is parameterised; user text never becomes SQL."""
 from __future__ import annotations
 
 import json
+import math
 import re
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
 import duckdb
 
 from sources.geo import state_by_usps
+from warehouse.index.scoring import CONFIRM_CORE_BELOW, MAX_PROBABILITY
 
 
 class CityNotFound(LookupError):
@@ -76,13 +80,19 @@ def find_city(con: duckdb.DuckDBPyConnection, city: str, *, any_run: bool = Fals
 def scorecard(con: duckdb.DuckDBPyConnection, city: str) -> dict:
     card = find_city(con, city)
     card["top_gaps"] = json.loads(card["top_gaps"] or "[]")
+    # With each criterion what its probability is computed from (prior, met on its own, prerequisites) and
+    # the note of the correction that decided it, if one did: the card must multiply out to what it shows.
     crit = con.execute("""
         SELECT s.criterion_id, s.practice, s.criterion_name, s.probability, s.coverage, s.core, s.training_topic,
-               s.correction_id, s.attested_met, s.attested_by, s.attested_on, s.attested_source, s.probability_web
-        FROM marts.criterion_scores_latest s WHERE s.geoid = ? ORDER BY s.practice, s.criterion_id""",
-                       [card["geoid"]]).fetchall()
+               s.correction_id, s.attested_met, s.attested_by, s.attested_on, s.attested_source, s.probability_web,
+               s.prior, s.met_probability, c.prerequisites,
+               (SELECT any_value(o.note) FROM ops.corrections o
+                WHERE o.run_id = s.run_id AND o.correction_id = s.correction_id) AS note
+        FROM marts.criterion_scores_latest s
+        LEFT JOIN marts.criteria c ON c.run_id = s.run_id AND c.criterion_id = s.criterion_id
+        WHERE s.geoid = ? ORDER BY s.practice, s.criterion_id""", [card["geoid"]]).fetchall()
     # The weight the score used (calibrated or the catalog's) with the catalog's beside it: the one shown
-    # is the one that reproduces the probability.
+    # is the one that reproduces the probability. Values as stored: 0.9995 rounded to 1.0 would not.
     evidence = con.execute("""
         SELECT criterion_id, signal, weight, catalog_weight, value, observed, source
         FROM marts.criterion_evidence_latest WHERE geoid = ? AND (value > 0 OR NOT observed)
@@ -90,16 +100,92 @@ def scorecard(con: duckdb.DuckDBPyConnection, city: str) -> dict:
     by_criterion: dict[str, list[dict]] = {}
     for cid, signal, weight, catalog_weight, value, observed, source in evidence:
         by_criterion.setdefault(cid, []).append({"signal": signal, "weight": weight, "catalog_weight": catalog_weight,
-                                                 "value": round(value, 3), "observed": observed, "source": source})
-    card["criteria"] = [{"criterion_id": c[0], "practice": c[1], "name": c[2], "probability": round(c[3], 4),
-                         "coverage": c[4], "core": c[5], "training_topic": c[6],
-                         "evidence": by_criterion.get(c[0], []), "attested": _attested(c)} for c in crit]
+                                                 "value": value, "observed": observed, "source": source})
+    probability = {c[0]: c[3] for c in crit}
+    card["criteria"] = []
+    for c in crit:
+        prerequisites = [{"criterion_id": p, "probability": probability.get(p)} for p in split_ids(c[15])]
+        attested = _attested(c)
+        card["criteria"].append({
+            "criterion_id": c[0], "practice": c[1], "name": c[2], "probability": c[3], "coverage": c[4],
+            "core": c[5], "training_topic": c[6], "prior": c[13], "met_probability": c[14],
+            "prerequisites": prerequisites, "evidence": by_criterion.get(c[0], []), "attested": attested,
+            "explanation": explanation(prior=c[13], met=c[14], probability=c[3], signals=by_criterion.get(c[0], []),
+                                       prerequisites=prerequisites,
+                                       attested_met=None if attested is None else attested["met"])})
+    by_id = {c["criterion_id"]: c for c in card["criteria"]}
+    for gap in card["top_gaps"]:
+        gap["reason"] = gap_reason(gap, by_id.get(gap.get("criterion_id")))
     card["snapshot"] = str(card["snapshot"])[:7]
     # Said with the card, as the terminal's banner: a card of the built-in sample is not a real city's.
     run = con.execute("SELECT is_sample FROM ops.runs WHERE run_id = ?", [card["run_id"]]).fetchone()
     card["is_sample"] = bool(run and run[0])
     card["change"] = change(con, card["geoid"])
     return card
+
+
+def split_ids(text: str | None) -> list[str]:
+    """marts.criteria.prerequisites ("RDC1", or several joined by ';') as a list of criterion ids."""
+    return [p.strip() for p in (text or "").split(";") if p.strip()]
+
+
+def explanation(*, prior: float | None, met: float | None, probability: float | None,
+                signals: Iterable[Mapping[str, Any]], prerequisites: Iterable[Mapping[str, Any]],
+                attested_met: bool | None = None) -> str:
+    """One line that multiplies out to a criterion's probability, in the order warehouse/index/scoring.py
+    computes it: the prior and each signal found (weight x value) give the probability the criterion is met
+    on its own, capped at 0.98 (or an attested correction sets it), then each prerequisite's probability
+    multiplies it, e.g. "1-(1-prior 0.105)(1-0.712×1.00) = met 0.741 × P(RDC1) 0.741 = 0.549". Signals at 0
+    are left out: they multiply by 1. A figure a run did not store shows as "?"."""
+    def num(x: float | None) -> str:
+        return "?" if x is None else f"{x:.3f}"
+
+    if attested_met is not None:
+        line = f"met {num(met)} (attested {'met' if attested_met else 'not met'})"
+    else:
+        found = [s for s in signals if (s.get("value") or 0) > 0]
+        used = [(float(s["weight"]), float(s["value"])) for s in found if s.get("weight") is not None]
+        if not found:
+            line = f"prior {num(prior)}, no signal found: met {num(met)}"
+        elif prior is None or len(used) < len(found):
+            line = f"prior {num(prior)}, weights used not stored for this run: met {num(met)}"
+        else:
+            raw = 1.0 - (1.0 - prior) * math.prod([1.0 - w * v for w, v in used])
+            terms = "".join(f"(1-{w:.3g}×{v:.2f})" for w, v in used)
+            line = f"1-(1-prior {num(prior)}){terms} = " + (
+                f"{raw:.3f}, capped: met {num(met)}" if raw > MAX_PROBABILITY else f"met {num(met)}")
+    pre = list(prerequisites)
+    if pre:
+        line += "".join(f" × P({p['criterion_id']}) {num(p.get('probability'))}" for p in pre)
+        line += f" = {num(probability)}"
+    return line
+
+
+def gap_reason(gap: Mapping[str, Any], criterion: Mapping[str, Any] | None,
+               words: Callable[[str], str] = str) -> str:
+    """What keeps a gap from being met, in words: the signals it lacks ("lacking data_governance, ..."), or,
+    when no signal is lacking, what decided it instead: an attested correction (with its note), a
+    prerequisite holding it back, or evidence that is all found yet not enough to count as shown.
+    ``words``: how a signal name is written (the report writes them as words)."""
+    lacking = [str(x) for x in gap.get("lacking") or []]
+    criterion = criterion or {}
+    attested = criterion.get("attested")
+    held = [p for p in criterion.get("prerequisites") or []
+            if p.get("probability") is not None and p["probability"] < 0.5]
+    back = "; ".join(f"held back by prerequisite {p['criterion_id']} at {p['probability']:.2f}" for p in held)
+    if attested:
+        note = f": {attested['note']}" if attested.get("note") else ""
+        return f"{attested['text']}, correction #{attested['correction_id']}{note}" + (f"; {back}" if back else "")
+    if lacking:
+        return f"lacking {', '.join(words(x) for x in lacking)}" + (f"; {back}" if back else "")
+    met = criterion.get("met_probability")
+    said = "no signal it reads is missing" + ("" if met is None else f" (met on its own: {met:.2f})")
+    if back:
+        return f"{said}; {back}"
+    if gap.get("confirm"):
+        return f"{said}, short of the {CONFIRM_CORE_BELOW:.2f} a core criterion needs to count as shown: " \
+               "confirm it with the city"
+    return f"{said}: only the city can show more"
 
 
 def change(con: duckdb.DuckDBPyConnection, geoid: str) -> dict | None:
@@ -124,7 +210,7 @@ def _attested(row: tuple) -> dict | None:
     if correction_id is None:
         return None
     return {"correction_id": int(correction_id), "met": bool(met), "by": by, "on": on, "source": source,
-            "probability_web": web, "text": attested_text(bool(met), by, on, source)}
+            "probability_web": web, "note": row[16], "text": attested_text(bool(met), by, on, source)}
 
 
 def attested_text(met: bool, by: str, on: str, source: str) -> str:

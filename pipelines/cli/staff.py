@@ -70,11 +70,13 @@ def cmd_city(args: argparse.Namespace) -> int:
             a = c["attested"]
             web = f"; web evidence alone: {a['probability_web']:.2f}" if a.get("probability_web") is not None else ""
             print(f"           {a['text']}, correction #{a['correction_id']}{web}")
-            continue
-        for e in c["evidence"][:3]:
-            where = e["source"] or ("not observed" if not e["observed"] else "")
-            print(f"           {e['signal']}={e['value']:.2f} {weight_shown(e['weight'], e.get('catalog_weight'))}  "
-                  f"{where}")
+        else:
+            for e in c["evidence"][:3]:
+                where = e["source"] or ("not observed" if not e["observed"] else "")
+                print(f"           {e['signal']}={e['value']:.2f} {weight_shown(e['weight'], e.get('catalog_weight'))}"
+                      f"  {where}")
+        # The line the probability multiplies out from (every signal found, the prior, the prerequisites).
+        print(f"           = {c['explanation']}")
     gaps = shown_gaps(card["top_gaps"])
     if gaps:
         tier = str(gaps[0]["next_tier"]).title()
@@ -86,7 +88,7 @@ def cmd_city(args: argparse.Namespace) -> int:
             what += "" if g.get("observable", True) else " (no public page can show it: ask the city)"
             print(f"  {g['criterion_id']} {g['name']}{what}: p={g['probability']:.2f}, "
                   f"P({tier}) +{100 * g['tier_gain']:.0f} percentage points if met, "
-                  f"lacking {', '.join(g['lacking']) or '-'}; training: {g['training_topic']}")
+                  f"{g['reason']}; training: {g['training_topic']}")
     return 0
 
 

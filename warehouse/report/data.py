@@ -298,7 +298,9 @@ def load(con: duckdb.DuckDBPyConnection, snapshot: str | None = None) -> ReportD
     scores = rows(con, """
         SELECT s.geoid, s.criterion_id, s.practice, s.probability, s.coverage, s.core, s.evidence_count,
                c.criterion_name AS name, c.training_topic, s.correction_id, s.attested_met, s.attested_by,
-               s.attested_on, s.attested_source, s.probability_web
+               s.attested_on, s.attested_source, s.probability_web, s.prior, s.met_probability, c.prerequisites,
+               (SELECT any_value(o.note) FROM ops.corrections o
+                WHERE o.run_id = s.run_id AND o.correction_id = s.correction_id) AS attested_note
         FROM marts.criterion_scores s
         LEFT JOIN marts.criteria c ON c.run_id = s.run_id AND c.criterion_id = s.criterion_id
         WHERE s.run_id = ?""", rid)

@@ -23,6 +23,7 @@ from warehouse.index.validation import FEW_LABELS, parse_bin_detail
 from warehouse.report import charts
 from warehouse.report.data import EXPORT_VIEWS, TIERS, ReportData, parse_gaps
 from warehouse.report.links import safe_href
+from warehouse.scorecard import attested_text, explanation, gap_reason, split_ids
 
 TIER_LABELS = {"none": "No tier", "silver": "Silver", "gold": "Gold", "platinum": "Platinum",
                "honor_roll": "Honor roll"}
@@ -174,13 +175,31 @@ def city_context(data: ReportData, city: dict[str, Any], target: dict[str, Any] 
         for cid in e["criteria_list"]:
             refs.setdefault(cid, []).append(n)
     practices: dict[str, dict[str, Any]] = {}
-    for s in data.criteria.get(geoid, []):
+    scores = data.criteria.get(geoid, [])
+    probability = {s["criterion_id"]: s["probability"] for s in scores}
+    by_id: dict[str, dict[str, Any]] = {}
+    for s in scores:
         code = s["practice"] or "?"
         p = practices.setdefault(code, {"code": code, "name": data.practices.get(code, code),
                                         "criteria": [], "expected": 0.0})
-        p["criteria"].append({**s, "signals": data.signals.get((geoid, s["criterion_id"]), []),
-                              "refs": refs.get(s["criterion_id"], [])})
+        signals = data.signals.get((geoid, s["criterion_id"]), [])
+        # The line the probability multiplies out from, as `cdpi city` prints it (warehouse/scorecard.py).
+        pre = [{"criterion_id": cid, "probability": probability.get(cid)} for cid in split_ids(s.get("prerequisites"))]
+        attested = None if s.get("correction_id") is None else bool(s.get("attested_met"))
+        row = {**s, "signals": signals, "refs": refs.get(s["criterion_id"], []), "prerequisites": pre,
+               "explanation": explanation(prior=s.get("prior"), met=s.get("met_probability"),
+                                          probability=s["probability"], signals=signals, prerequisites=pre,
+                                          attested_met=attested),
+               "attested": None if attested is None else {
+                   "correction_id": s["correction_id"], "note": s.get("attested_note"),
+                   "text": attested_text(attested, str(s.get("attested_by")), str(s.get("attested_on")),
+                                         str(s.get("attested_source")))}}
+        p["criteria"].append(row)
+        by_id[s["criterion_id"]] = row
         p["expected"] += s["probability"] or 0.0
+    # What keeps each gap from being met: its lacking signals, or what decided it when none is lacking.
+    city = {**city, "gaps": [{**g, "reason": gap_reason(g, by_id.get(g["criterion_id"] or ""), _words)}
+                             for g in city.get("gaps", [])]}
     order = list(data.practices)
     grouped = sorted(practices.values(), key=lambda p: (order.index(p["code"]) if p["code"] in order
                                                         else len(order), p["code"]))
