@@ -77,6 +77,7 @@ def _argv(line: str, home: Path, work: Path) -> list[str]:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(900)   # every command of the guide in turn, several full runs among them
 def test_every_researcher_guide_command_runs_on_the_sample(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                            capsys: pytest.CaptureFixture[str]) -> None:
     home = tmp_path / "data"
