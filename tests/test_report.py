@@ -240,7 +240,7 @@ def test_an_older_snapshot_and_the_history(sample_home, tmp_path):
         SELECT 'earlier', snapshot - INTERVAL 1 MONTH, mode, is_sample, 'success',
                started_at - INTERVAL 30 DAY, finished_at - INTERVAL 30 DAY FROM ops.latest_run""")
     con.execute("""
-        INSERT INTO marts.city_index SELECT * REPLACE (
+        INSERT INTO marts.city_index SELECT * EXCLUDE (is_sample) REPLACE (   -- is_sample: the view's, from ops.runs
             snapshot - INTERVAL 1 MONTH AS snapshot, 'earlier' AS run_id, expected_points * 0.5 AS expected_points)
         FROM marts.city_index_latest""")
     (earlier,) = con.execute("SELECT strftime(snapshot, '%Y-%m') FROM ops.runs WHERE run_id = 'earlier'").fetchone()
@@ -488,7 +488,8 @@ def test_targets_and_city_pages_say_why_to_call_and_what_changed(sample_home, tm
             INSERT INTO ops.runs (run_id, snapshot, mode, is_sample, status, started_at, finished_at)
             SELECT 'earlier', snapshot - INTERVAL 1 MONTH, mode, is_sample, 'success',
                    started_at - INTERVAL 30 DAY, finished_at - INTERVAL 30 DAY FROM ops.latest_run""")
-        con.execute("""INSERT INTO marts.city_index SELECT * REPLACE (snapshot - INTERVAL 1 MONTH AS snapshot,
+        con.execute("""INSERT INTO marts.city_index SELECT * EXCLUDE (is_sample) REPLACE (
+                       snapshot - INTERVAL 1 MONTH AS snapshot,
                        'earlier' AS run_id, expected_points - 2 AS expected_points) FROM marts.city_index_latest""")
         con.execute("""INSERT INTO staging.city_signals SELECT s.* REPLACE (s.snapshot - INTERVAL 1 MONTH AS snapshot,
                        'earlier' AS run_id, CASE WHEN s.geoid = ? AND s.signal = 'open_data_portal' THEN 0

@@ -186,6 +186,55 @@ def test_a_warehouse_of_an_older_schema_gains_the_new_columns(home: Path) -> Non
     assert rows == [("run-1", None), ("run-2", "place")] and latest == [("place",)]
 
 
+def test_fetch_summary_sums_are_bigint_and_an_older_file_is_converted(home: Path) -> None:
+    """ops.fetch_summary's bytes and attempts were HUGEINT sums, which pandas reads as floats (marts.fetch_outcomes
+    cast them; the table did not): they are BIGINT, and a file written with HUGEINT is converted on publish."""
+    paths = WarehousePaths(home)
+    _publish(paths, "run-1", "2026-09-01", [_city("3900001", "Alpha", 40_000)])
+    old = duckdb.connect(str(paths.published))
+    old.execute("ALTER TABLE ops.fetch_summary ALTER COLUMN bytes TYPE HUGEINT")
+    old.execute("ALTER TABLE ops.fetch_summary ALTER COLUMN attempts TYPE HUGEINT")
+    old.execute("CHECKPOINT")
+    old.close()
+    _publish(paths, "run-2", "2026-10-01", [_city("3900001", "Alpha", 41_000)])
+    con = connect_published(paths)
+    try:
+        types = con.execute("SELECT column_name, data_type FROM duckdb_columns() WHERE database_name = "
+                            "current_database() AND schema_name = 'ops' AND table_name = 'fetch_summary' "
+                            "AND column_name IN ('bytes', 'attempts') ORDER BY 1").fetchall()
+        frame = con.execute("SELECT run_id, bytes, attempts FROM ops.fetch_summary ORDER BY run_id").df()
+    finally:
+        con.close()
+    assert types == [("attempts", "BIGINT"), ("bytes", "BIGINT")]
+    assert list(frame["run_id"]) == ["run-1", "run-2"] and list(frame["bytes"]) == [10, 10]
+    assert str(frame["bytes"].dtype) == "int64" and str(frame["attempts"].dtype) == "int64"
+
+
+def test_a_reader_of_the_published_file_sees_a_new_publish_beside_a_cached_handle(home: Path) -> None:
+    """In one Python process, duckdb.connect(path, read_only=True) hands back the database instance already
+    open for that path, so a notebook holding any such connection reads the old file after a publish, even
+    from a new connect. connect_published (ATTACH on a new in-memory connection), which the analyst guide
+    recommends, sees the new one."""
+    paths = WarehousePaths(home)
+    _publish(paths, "run-1", "2026-09-01", [_city("3900001", "Alpha", 40_000)])
+    held = duckdb.connect(str(paths.published), read_only=True)
+    try:
+        _publish(paths, "run-2", "2026-10-01", [_city("3900002", "Beta", 50_000)])
+        again = duckdb.connect(str(paths.published), read_only=True)
+        try:
+            cached = again.execute("SELECT count(*) FROM ops.runs").fetchone()[0]
+        finally:
+            again.close()
+        fresh = connect_published(paths)
+        try:
+            assert fresh.execute("SELECT count(*) FROM ops.runs").fetchone()[0] == 2
+        finally:
+            fresh.close()
+    finally:
+        held.close()
+    assert cached == 1, "what the guide warns of: DuckDB reused the handle open on the replaced file"
+
+
 def test_a_warehouse_whose_city_changes_was_a_view_publishes_again(home: Path) -> None:
     """Files written before marts.city_changes became a table have a view of that name, whose snapshot
     columns were TIMESTAMP; the migration drops the view (apply_schema creates the table) and must not

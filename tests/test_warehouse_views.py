@@ -104,8 +104,9 @@ def test_no_mart_column_is_a_hugeint_that_pandas_would_read_as_a_float(sample_ho
 
     published = duckdb.connect(str(WarehousePaths(sample_home).published), read_only=True)
     try:
-        huge = published.execute("SELECT table_name || '.' || column_name FROM duckdb_columns() WHERE database_name "
-                                 "= current_database() AND schema_name = 'marts' AND data_type = 'HUGEINT'").fetchall()
+        huge = published.execute("SELECT schema_name || '.' || table_name || '.' || column_name FROM duckdb_columns() "
+                                 "WHERE database_name = current_database() AND schema_name IN ('marts', 'ops') "
+                                 "AND data_type = 'HUGEINT'").fetchall()
         frame = published.execute("SELECT datasets FROM marts.city_portals_latest WHERE datasets IS NOT NULL").df()
     finally:
         published.close()

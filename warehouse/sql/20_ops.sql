@@ -86,8 +86,8 @@ CREATE TABLE IF NOT EXISTS ops.fetch_summary (
     outcome     VARCHAR,
     fetches     BIGINT,
     hosts       BIGINT,
-    bytes       HUGEINT,
-    attempts    HUGEINT,
+    bytes       BIGINT,     -- a sum, but BIGINT: pandas reads a HUGEINT as a float
+    attempts    BIGINT,
     from_cache  BIGINT,
     median_ms   DOUBLE
 );

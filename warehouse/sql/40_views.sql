@@ -77,8 +77,10 @@ FROM marts.cities_latest c
 LEFT JOIN (SELECT s.* FROM staging.crawl_summaries s JOIN ops.latest_run r USING (run_id)) s USING (geoid)
 LEFT JOIN kinds k USING (geoid);
 
+-- is_sample from the run: a file written from these rows (cdpi targets --out, a CSV export) must say that
+-- the built-in sample's cities are made up, wherever the terminal's banner does not follow it.
 CREATE OR REPLACE VIEW marts.city_index_latest AS
-SELECT i.* FROM marts.city_index i JOIN ops.latest_run r USING (run_id);
+SELECT i.*, r.is_sample FROM marts.city_index i JOIN ops.latest_run r USING (run_id);
 
 CREATE OR REPLACE VIEW marts.criterion_scores_latest AS
 SELECT s.*, c.criterion_name, c.training_topic
@@ -199,20 +201,27 @@ SELECT row_number() OVER (ORDER BY p_next_tier_if_gaps_closed DESC, p_next_tier 
               WHERE coalesce(json_extract(g.value, '$.matters')::BOOLEAN, true)
               GROUP BY 1))                                                          AS training_topics,
        blocked_by_core, why_call, why_call_links, ch.change_summary,
-       top_gaps, outreach_note, scored_with, snapshot, run_id
+       top_gaps, outreach_note, scored_with, snapshot, run_id, rs.run_is_sample AS is_sample
 FROM ranked
-LEFT JOIN (SELECT run_id, geoid, change_summary FROM marts.city_changes_latest) ch USING (run_id, geoid);
+LEFT JOIN (SELECT run_id, geoid, change_summary FROM marts.city_changes_latest) ch USING (run_id, geoid)
+-- is_sample from ops.runs, not from the rows read: the report rebuilds the outreach views over an older
+-- run's marts.city_index, which has no such column.
+LEFT JOIN (SELECT run_id, is_sample AS run_is_sample FROM ops.runs) rs USING (run_id);
 
 CREATE OR REPLACE VIEW marts.outreach_longer_path AS
 SELECT geoid, city, state, population, certified_tier, predicted_tier, next_tier,
        round(p_next_tier, 4) AS p_next_tier, round(p_next_tier_if_gaps_closed, 4) AS p_next_tier_if_gaps_closed,
-       expected_points, points_to_next_tier, coverage, outreach_note, why_call, top_gaps, snapshot, run_id
+       expected_points, points_to_next_tier, coverage, outreach_note, why_call, top_gaps, snapshot, run_id,
+       rs.run_is_sample AS is_sample      -- from ops.runs, as in marts.outreach_targets
 FROM marts.city_index_latest
+LEFT JOIN (SELECT run_id, is_sample AS run_is_sample FROM ops.runs) rs USING (run_id)
 WHERE outreach_status = 'longer_path';
 
 CREATE OR REPLACE VIEW marts.outreach_not_observed AS
-SELECT geoid, city, state, population, certified_tier, coverage, outreach_note, snapshot, run_id
+SELECT geoid, city, state, population, certified_tier, coverage, outreach_note, snapshot, run_id,
+       rs.run_is_sample AS is_sample      -- from ops.runs, as in marts.outreach_targets
 FROM marts.city_index_latest
+LEFT JOIN (SELECT run_id, is_sample AS run_is_sample FROM ops.runs) rs USING (run_id)
 WHERE outreach_status = 'not_observed';
 
 CREATE OR REPLACE VIEW ops.corrections_latest AS

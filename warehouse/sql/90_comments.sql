@@ -379,7 +379,7 @@ COMMENT ON COLUMN marts.city_index.coverage IS 'Mean coverage over the criteria 
 COMMENT ON COLUMN marts.city_index.certified_tier IS 'Tier in the WWC certified list, when the city is certified (shown; never an input to this city''s own score).';
 COMMENT ON COLUMN marts.city_index.top_gaps IS 'JSON list of the three unearned criteria whose certainty would most raise the odds of the next tier: id, name, probability, gains (tier_gain: how much P(next tier) rises if this criterion alone were met), the evidence lacking, the training topic, core, and matters (true when tier_gain is at least settings.outreach_min_gap_gain, 0.01 by default, or the criterion is core: only those are shown to staff; all three are assumed met by p_next_tier_if_gaps_closed). Rows written before matters existed show every gap.';
 
-COMMENT ON VIEW marts.city_index_latest IS 'marts.city_index rows of the latest successful run.';
+COMMENT ON VIEW marts.city_index_latest IS 'marts.city_index rows of the latest successful run, with the run''s is_sample.';
 COMMENT ON VIEW marts.criterion_scores_latest IS 'marts.criterion_scores of the latest run with criterion names and training topics.';
 COMMENT ON VIEW marts.criterion_evidence_latest IS 'Why each criterion probability is what it is: per city, criterion and signal, the weight the score used (beside the catalog''s), the value, whether it was observed, its source and its contribution, with the prior used; met_probability = min(0.98, 1-(1-prior)*prod(1-weight*value)) over the criterion''s rows, unless an attested correction decided it (marts.criterion_scores.correction_id).';
 COMMENT ON MACRO TABLE marts.criterion_evidence_of IS 'marts.criterion_evidence_latest for one run (of_run): what the report''s city pages show.';
@@ -545,6 +545,10 @@ COMMENT ON COLUMN marts.criterion_scores_latest.criterion_name IS 'Name of the c
 COMMENT ON COLUMN marts.outreach_targets.rank IS 'Rank among the targets: highest P(next tier if the top gaps were closed) first, then P(next tier) now, then geoid.';
 COMMENT ON COLUMN marts.outreach_targets.population_band IS 'Population band: 30k-50k, 50k-100k, 100k-250k, 250k-500k or 500k+.';
 COMMENT ON COLUMN marts.outreach_targets.push_uplift IS 'p_next_tier_if_gaps_closed minus p_next_tier: what closing the top gaps would add to the chance of the next tier.';
+COMMENT ON COLUMN marts.city_index_latest.is_sample IS 'True when the run used the built-in synthetic sample: these cities are not real places (ops.runs.is_sample). Kept on every row so a file written from the rows says so.';
+COMMENT ON COLUMN marts.outreach_targets.is_sample IS 'True when the run used the built-in synthetic sample: these cities are not real places (ops.runs.is_sample). Kept on every row so a file written from the rows says so.';
+COMMENT ON COLUMN marts.outreach_longer_path.is_sample IS 'True when the run used the built-in synthetic sample: these cities are not real places (ops.runs.is_sample). Kept on every row so a file written from the rows says so.';
+COMMENT ON COLUMN marts.outreach_not_observed.is_sample IS 'True when the run used the built-in synthetic sample: these cities are not real places (ops.runs.is_sample). Kept on every row so a file written from the rows says so.';
 
 COMMENT ON TABLE ops.fetch_summary IS 'The fetch log summed per run and outcome when the run is published (sql/models/20_fetch_summary.sql): what run-health questions read instead of the whole log.';
 COMMENT ON COLUMN ops.fetch_summary.snapshot IS 'Month the run describes.';
