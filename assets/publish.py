@@ -10,6 +10,7 @@ from assets.partitions import MONTHLY, run_started, snapshot_of
 from assets.provenance import cdpi_version
 from assets.tables import published_outputs, table_frames
 from expectations.runner import SUITES_DIR_ENV, SuiteError, custom_suites_dir, suites_digest
+from sources.criteria.catalog import load_catalog
 from sources.http.archive import replay_fingerprints, unreadable_records
 from sources.http.fetchlog import read_fetch_logs
 from warehouse.export import export_snapshot
@@ -37,7 +38,10 @@ def published_warehouse(context: dg.AssetExecutionContext, **inputs) -> dg.Mater
         run_id=context.run_id, snapshot=snapshot_of(context), mode=res.settings.mode,
         is_sample=bool(res.settings.is_sample), started_at=run_started(context),
         config={"settings": res.settings.model_dump(), "fetcher": res.fetcher.model_dump(),
-                "crawl": res.crawl.model_dump(), "suites_dir": _suites_dir(), "suites_sha256": _suites_sha256()},
+                "crawl": res.crawl.model_dump(), "suites_dir": _suites_dir(), "suites_sha256": _suites_sha256(),
+                # The bands by name, also when settings leave them to the catalog's default (""): a later
+                # default must not relabel this run's tiers (cdpi history shows it).
+                "tier_bands": load_catalog().with_bands(res.settings.tier_bands).bands},
         warc_files=warcs, replay_sources=list(res.fetcher.replay), cdpi_version=cdpi_version(),
         replay_unreadable_records=unreadable, replay_archives=archives)
     frames = table_frames(inputs)

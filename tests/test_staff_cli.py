@@ -119,7 +119,8 @@ def test_history_and_hostile_city_names(sample_home: Path, capsys) -> None:
     [row] = json.loads(out)
     assert code == 0 and row["latest_for_month"] is True and row["is_sample"] is True
     # How the row was scored, so a change of rules between runs does not read as the city changing.
-    assert row["scored_with"] in ("catalog", "calibrated") and row["tier_bands"] is None
+    # The bands by name, also when the run left them to the catalog's default: 2022 bands read apart from 2019.
+    assert row["scored_with"] in ("catalog", "calibrated") and row["tier_bands"] == "wwc_2022"
     assert row["corrections_applied"] == 0
     for hostile in (f"{city}'; DROP TABLE marts.city_index; --, {state}", "%, OH", "' OR '1'='1"):
         code, _, err = _run(capsys, "history", hostile, "--home", str(sample_home))
@@ -546,3 +547,64 @@ def test_a_warehouse_with_a_real_run_shows_no_sample_banner(sample_home: Path, t
         assert code == 0 and "SAMPLE DATA" not in out + err, argv
     code, out, _ = _run(capsys, "city", "Alder Heights, MD", "--home", str(home), "--format", "json")
     assert json.loads(out)["is_sample"] is False
+
+
+def test_files_written_from_the_sample_say_so_on_every_row(sample_home: Path, capsys, tmp_path: Path) -> None:
+    """A CSV or JSON file of `cdpi targets` made from the built-in sample looked real: the banner went to the
+    terminal, not into the file. Every list, and the views behind them, carry is_sample."""
+    con = duckdb.connect(str(WarehousePaths(sample_home).published), read_only=True)
+    try:
+        views = {v: con.execute(f"SELECT DISTINCT is_sample FROM marts.{v}").fetchall()
+                 for v in ("city_index_latest", "outreach_targets", "outreach_longer_path", "outreach_not_observed")}
+        state = con.execute("SELECT state FROM marts.outreach_targets ORDER BY rank LIMIT 1").fetchone()[0]
+    finally:
+        con.close()
+    assert views == dict.fromkeys(views, [(True,)])
+    csv_file, json_file = tmp_path / "t.csv", tmp_path / "t.json"
+    assert _run(capsys, "targets", "--home", str(sample_home), "--state", state, "--out", str(csv_file))[0] == 0
+    rows = list(csv.DictReader(csv_file.open(encoding="utf-8", newline="")))
+    assert rows and {r["is_sample"] for r in rows} == {"True"}
+    for listed in ("targets", "longer-path", "not-observed"):
+        assert _run(capsys, "targets", "--home", str(sample_home), "--list", listed, "--format", "json",
+                    "--out", str(json_file))[0] == 0
+        rows = json.loads(json_file.read_text(encoding="utf-8"))
+        assert rows and all(r["is_sample"] is True for r in rows), listed
+
+
+def test_an_empty_targets_list_says_where_the_state_s_cities_are(sample_home: Path, capsys) -> None:
+    """`cdpi targets --state TX` with no target said only "no outreach targets match": staff could not tell a
+    state with no city in the run from one whose cities are all on the other lists."""
+    con = duckdb.connect(str(WarehousePaths(sample_home).published), read_only=True)
+    try:
+        state, longer, unseen = con.execute("""
+            SELECT state, count(*) FILTER (WHERE outreach_status = 'longer_path'),
+                   count(*) FILTER (WHERE outreach_status = 'not_observed')
+            FROM marts.city_index_latest GROUP BY state
+            HAVING count(*) FILTER (WHERE outreach_status = 'target') = 0 AND count(*) FILTER
+                   (WHERE outreach_status = 'longer_path') > 0
+            ORDER BY state LIMIT 1""").fetchone()
+        present = {s for (s,) in con.execute("SELECT DISTINCT state FROM marts.city_index_latest").fetchall()}
+    finally:
+        con.close()
+    code, out, err = _run(capsys, "targets", "--home", str(sample_home), "--state", state, "--format", "csv")
+    assert code == 0 and out.strip().count("\n") == 0
+    assert "no outreach targets match these filters" in err
+    assert f"{longer} on the longer-path list (cdpi targets --state {state} --list longer-path)" in err
+    assert f"{unseen} not observed" in err
+    absent = next(s for s in ("AZ", "FL", "GA", "NY", "TX", "OR", "CA", "OH") if s not in present)
+    code, _, err = _run(capsys, "targets", "--home", str(sample_home), "--state", absent, "--format", "csv")
+    assert code == 0 and f"has no city in {absent}" in err and "longer-path" not in err
+
+
+def test_history_names_the_bands_of_a_run_that_recorded_none(sample_home: Path, tmp_path: Path, capsys) -> None:
+    """Runs published before the bands were recorded by name kept only the setting, "" for the catalog's
+    default: history names that default, and a chosen set by its own name."""
+    from tests.security_support import _copy_home, _write
+
+    home = _copy_home(sample_home, tmp_path / "home")
+    _write(home, "UPDATE ops.runs SET config_json = json_object('settings', json_object('tier_bands', ''))")
+    [row] = json.loads(_run(capsys, "history", "Alder Heights, MD", "--home", str(home), "--format", "json")[1])
+    assert row["tier_bands"] == "wwc_2022"
+    _write(home, "UPDATE ops.runs SET config_json = json_object('settings', json_object('tier_bands', 'wwc_2019'))")
+    [row] = json.loads(_run(capsys, "history", "Alder Heights, MD", "--home", str(home), "--format", "json")[1])
+    assert row["tier_bands"] == "wwc_2019"

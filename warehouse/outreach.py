@@ -8,13 +8,14 @@ from dataclasses import dataclass
 import duckdb
 import pandas as pd
 
+from sources.criteria.catalog import load_catalog
 from warehouse.scorecard import find_city
 
 TIERS = ("silver", "gold", "platinum")
 TARGET_COLUMNS = ["rank", "city", "state", "population", "population_band", "certified_tier", "wwc_partner",
                   "predicted_tier", "next_tier", "p_next_tier", "p_next_tier_if_gaps_closed", "push_uplift",
                   "points_to_next_tier", "coverage", "gaps", "training_topics", "blocked_by_core", "change_summary",
-                  "why_call", "why_call_links", "geoid", "snapshot", "run_id"]
+                  "why_call", "why_call_links", "geoid", "snapshot", "run_id", "is_sample"]
 
 
 @dataclass(frozen=True)
@@ -33,9 +34,9 @@ class TargetFilter:
 #: Columns of the two lists kept apart from the ranked targets (no rank: they are not ranked).
 LONGER_PATH_COLUMNS = ["city", "state", "population", "certified_tier", "predicted_tier", "next_tier", "p_next_tier",
                        "p_next_tier_if_gaps_closed", "expected_points", "points_to_next_tier", "coverage",
-                       "outreach_note", "why_call", "geoid", "snapshot", "run_id"]
+                       "outreach_note", "why_call", "geoid", "snapshot", "run_id", "is_sample"]
 NOT_OBSERVED_COLUMNS = ["city", "state", "population", "certified_tier", "coverage", "outreach_note", "geoid",
-                        "snapshot", "run_id"]
+                        "snapshot", "run_id", "is_sample"]
 #: What ``cdpi targets --list`` offers: the ranked targets, and the cities listed apart with their reason.
 LISTS = ("targets", "longer_path", "not_observed")
 
@@ -90,11 +91,47 @@ _NOT_OBSERVED_SQL = f"""
     LIMIT $limit"""
 
 
+@dataclass(frozen=True)
+class ListCounts:
+    """How the latest run's cities under a filter's place (state, population) split across the lists: what
+    staff need when the list they asked for is empty, to know where the cities went."""
+    snapshot: str                      # YYYY-MM of the latest run
+    state_cities: int | None           # cities of the filter's state in the run (None: no state filter)
+    place_cities: int                  # cities of the run inside the state and population bounds
+    by_list: dict[str, int]            # per outreach_status (target, longer_path, not_observed, top_tier):
+                                       # cities that pass the whole filter
+    any_tier: dict[str, int]           # the same, of any next tier (the place's cities per status)
+
+
+def list_counts(con: duckdb.DuckDBPyConnection, f: TargetFilter) -> ListCounts:
+    """The latest run's cities of ``f``'s place per outreach status. The tier filter counts where a list
+    takes it; the not-observed list has no next tier, so all of its cities of the place count."""
+    params = {"state": f.state, "min_pop": f.min_population, "max_pop": f.max_population, "tier": f.tier}
+    found = con.execute(_COUNTS_SQL, params).fetchall()
+    snapshot, state_cities = con.execute(_STATE_SQL, {"state": f.state}).fetchone() or (None, 0)
+    return ListCounts(snapshot=snapshot or "", state_cities=None if f.state is None else int(state_cities),
+                      place_cities=sum(int(in_place) for _, in_place, _ in found),
+                      by_list={status: int(matching) for status, _, matching in found},
+                      any_tier={status: int(in_place) for status, in_place, _ in found})
+
+
+_COUNTS_SQL = f"""
+    SELECT outreach_status, count(*) AS in_place,
+           count(*) FILTER (WHERE outreach_status = 'not_observed' OR $tier IS NULL OR next_tier = $tier) AS matching
+    FROM marts.city_index_latest{_PLACE}
+    GROUP BY outreach_status"""
+
+_STATE_SQL = """
+    SELECT (SELECT strftime(snapshot, '%Y-%m') FROM ops.latest_run),
+           (SELECT count(*) FROM marts.city_index_latest WHERE state = $state)"""
+
+
 def history(con: duckdb.DuckDBPyConnection, city: str) -> tuple[dict, pd.DataFrame]:
     """(the city's latest index row, one row per successful run that scored it, oldest first). Several runs
     of one month all appear (``latest_for_month`` marks the one the month's views use). Each row says how it
-    was scored (weights, tier bands, staff corrections applied): a change of rules between two runs must not
-    read as the city changing."""
+    was scored (weights, tier bands by name, staff corrections applied): a change of rules between two runs
+    must not read as the city changing. A run that recorded no bands name used the catalog's default,
+    which is shown (the default of the catalog installed now)."""
     row = find_city(con, city, any_run=True)
     frame = con.execute("""
         -- The run each month's views read, in ops.current_run's order (a real run before a sample run, then
@@ -106,10 +143,15 @@ def history(con: duckdb.DuckDBPyConnection, city: str) -> tuple[dict, pd.DataFra
                strftime(r.finished_at, '%Y-%m-%d %H:%M') AS finished_utc,
                i.expected_points, i.score_pct, i.p_silver_or_better, i.p_gold_or_better, i.p_platinum,
                i.predicted_tier, i.coverage, i.certified_tier,
-               i.scored_with, nullif(json_extract_string(r.config_json, '$.settings.tier_bands'), '') AS tier_bands,
+               i.scored_with,
+               -- By name: the run records the bands it used; a run from before that recorded them only
+               -- when chosen, and an empty setting meant the catalog's default.
+               coalesce(json_extract_string(r.config_json, '$.tier_bands'),
+                        nullif(json_extract_string(r.config_json, '$.settings.tier_bands'), ''),
+                        ?) AS tier_bands,
                i.corrections_applied,
                i.run_id IN (SELECT run_id FROM month_runs) AS latest_for_month
         FROM marts.city_index i JOIN ops.runs r USING (run_id)
         WHERE i.geoid = ? AND r.status = 'success'
-        ORDER BY i.snapshot, r.finished_at""", [row["geoid"]]).df()
+        ORDER BY i.snapshot, r.finished_at""", [load_catalog().bands, row["geoid"]]).df()
     return row, frame

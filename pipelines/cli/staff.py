@@ -138,21 +138,23 @@ def _scored_with_line(card: dict) -> str:
 
 def cmd_targets(args: argparse.Namespace) -> int:
     """Outreach targets: cities closest to their next tier if their top gaps were closed, filtered."""
-    from warehouse.outreach import TargetFilter, targets
+    from warehouse.outreach import TargetFilter, list_counts, targets
 
     if args.min_pop is not None and args.max_pop is not None and args.min_pop > args.max_pop:
         raise CliError(f"--min-pop {args.min_pop} is above --max-pop {args.max_pop}")
     which = args.list.replace("-", "_")
     if which == "not_observed" and args.tier is not None:
         raise CliError("--list not-observed has no next tier to filter by: leave out --tier")
+    wanted = TargetFilter(state=args.state, min_population=args.min_pop, max_population=args.max_pop,
+                          tier=args.tier, limit=args.limit)
     with _published(args) as con:
-        frame = targets(con, TargetFilter(state=args.state, min_population=args.min_pop,
-                                          max_population=args.max_pop, tier=args.tier, limit=args.limit), which)
+        frame = targets(con, wanted, which)
         sample = con.execute("SELECT is_sample FROM ops.latest_run").fetchone()
+        counts = list_counts(con, wanted) if frame.empty else None
     noun = {"targets": "outreach targets", "longer_path": "cities on a longer path",
             "not_observed": "cities not observed"}[which]
-    if frame.empty:
-        _err(f"no {noun} match these filters")
+    if counts is not None:
+        _err(_none_listed(args, which, noun, counts))
     filters = {"state": args.state, "min_pop": args.min_pop, "max_pop": args.max_pop, "tier": args.tier,
                "limit": args.limit}
     about = {"table": f"{noun} (cdpi targets --list {args.list})",
@@ -176,6 +178,48 @@ def cmd_targets(args: argparse.Namespace) -> int:
         for r in frame.itertuples():
             print(f"  {r.rank}. {r.city}, {r.state} ({r.change_summary or 'change unknown'}): {r.why_call or '-'}")
     return 0
+
+
+def _none_listed(args: argparse.Namespace, which: str, noun: str, counts) -> str:
+    """Why a list came out empty: the state has no city in the run at all, no city is in the filters'
+    place, or the place's cities are on the other lists, each with its count and the command that shows it
+    (an empty targets list for TX does not mean TX has no cities worth a look)."""
+    if counts.state_cities == 0:
+        return f"the latest run (snapshot {counts.snapshot}) has no city in {args.state}: no {noun} to list"
+    place = " ".join(part for part in (
+        f"in {args.state}" if args.state else "",
+        f"of population {args.min_pop:,} or more" if args.min_pop is not None else "",
+        f"of population {args.max_pop:,} or less" if args.max_pop is not None else "") if part)
+    if counts.place_cities == 0:
+        return (f"no {noun} match these filters: the latest run (snapshot {counts.snapshot}) has no city "
+                f"{place or 'at all'}")
+
+    def command(listed: str, tier: str | None) -> str:
+        flags = [f"{flag} {value}" for flag, value in (("--state", args.state), ("--min-pop", args.min_pop),
+                                                        ("--max-pop", args.max_pop), ("--tier", tier))
+                 if value is not None]
+        if listed != "target":
+            flags.append(f"--list {listed.replace('_', '-')}")
+        return " ".join(["cdpi targets", *flags])
+
+    status = {"targets": "target", "longer_path": "longer_path", "not_observed": "not_observed"}[which]
+    shown = []
+    other_tiers = counts.any_tier.get(status, 0) - counts.by_list.get(status, 0)
+    if args.tier and other_tiers:      # the list asked for has cities of the place, for another tier
+        shown.append(f"{other_tiers} {noun} for another next tier ({command(status, None)})")
+    for other, label in (("target", "outreach targets"), ("longer_path", "on the longer-path list"),
+                         ("not_observed", "not observed")):
+        if other == status:
+            continue
+        n = counts.by_list.get(other, 0)
+        tier = args.tier if other != "not_observed" else None     # that list has no next tier to filter by
+        shown.append(f"{n} {label}" + (f" ({command(other, tier)})" if n else ""))
+    if counts.by_list.get("top_tier"):
+        shown.append(f"{counts.by_list['top_tier']} already at the top tier")
+    cities = "city" if counts.place_cities == 1 else "cities"
+    of_tier = f"; next tier {args.tier} where a list has one" if args.tier else ""
+    return (f"no {noun} match these filters. Of the {counts.place_cities} {cities} {place or 'in the run'} "
+            f"(latest run, snapshot {counts.snapshot}{of_tier}): " + "; ".join(shown))
 
 
 def cmd_history(args: argparse.Namespace) -> int:
