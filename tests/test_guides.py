@@ -136,3 +136,38 @@ def test_the_readmes_targets_example_lists_cities_of_the_sample(sample_home: Pat
     argv = shlex.split(first.split("#", 1)[0])[1:]
     assert cli([*argv, "--home", str(sample_home), "--format", "json"]) == 0
     assert all(r["population"] >= 50_000 for r in json.loads(capsys.readouterr().out)), first
+
+
+#: Views whose rows have an order of their own (a rank): a query showing some of them must say the order,
+#: since a view's rows come back in no guaranteed order.
+RANKED_VIEWS = ("marts.outreach_targets",)
+
+
+def _documented_queries() -> list[tuple[str, str]]:
+    """(file, query) of every `cdpi sql "..."` line and SQL block of the README and the docs (the generated
+    data dictionary aside)."""
+    out = []
+    for path in (DOCS.parent / "README.md", *sorted(DOCS.glob("*.md"))):
+        if path.name == "warehouse.md":
+            continue
+        text = path.read_text(encoding="utf-8")
+        out += [(path.name, m.group(1)) for m in re.finditer(r'cdpi sql "([^"]+)"', text)]
+        out += [(path.name, m.group(2)) for m in FENCE.finditer(text) if m.group(1).lower() == "sql"]
+    return out
+
+
+def test_documented_queries_over_a_ranked_view_say_their_order() -> None:
+    """README's top-ten targets query had no ORDER BY: the ten it showed were whichever DuckDB read first."""
+    queries = _documented_queries()
+    assert any("marts.outreach_targets" in q for _, q in queries)
+    unordered = [(name, q) for name, q in queries
+                 if any(v in q.lower() for v in RANKED_VIEWS) and re.match(r"\s*select\b", q, re.I)
+                 and not re.search(r"\border\s+by\b", q, re.I)
+                 and not re.search(r"\bcount\s*\(|\bgroup\s+by\b", q, re.I)]
+    assert unordered == []
+
+
+def test_the_readme_counts_the_latest_run_s_cities() -> None:
+    """`select count(*) from marts.cities` counted every run's rows (333 after three sample runs)."""
+    readme = [q for name, q in _documented_queries() if name == "README.md"]
+    assert readme and not [q for q in readme if re.search(r"\bfrom\s+marts\.cities\b(?!_)", q, re.I)]
