@@ -83,6 +83,9 @@ def main(argv: list[str] | None = None) -> int:
             if attested is not None:   # a city page with a correction: its note and the criteria table
                 page.goto(attested.as_uri())
                 target = args.out / "report-city-correction.png"
+                # An element taller than the window is photographed in slices: a sticky heading would show
+                # up in the middle of the picture, over a row. In a still picture it has nothing to do.
+                page.eval_on_selector_all("table.data thead th", "cells => cells.forEach(c => c.style.position = 'static')")
                 page.locator("table.criteria", has=page.locator("div.attested")).screenshot(path=str(target))
                 print(f"{target}  ({target.stat().st_size // 1024} KiB)")
             browser.close()

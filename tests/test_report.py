@@ -121,6 +121,17 @@ def test_a_page_for_every_city(report, sample_home):
     assert (site / "report.css").exists() and (site / "report.js").exists()
 
 
+def test_a_signal_line_keeps_its_words_apart(report):
+    """The calibrated weight's "(catalog 0.30)" and the place the signal was read are two things: the template's
+    block tags must not glue them into "(catalog 0.30)data.city.example" or "(catalog 0.30)source"."""
+    _, site = report
+    glued = []
+    for page in (site / "cities").glob("*.html"):
+        text = re.sub(r"<[^>]+>", "", page.read_text(encoding="utf-8"))
+        glued += re.findall(r"\(catalog [0-9.]+\)\S+", text)
+    assert not glued, glued[:3]
+
+
 def test_evidence_says_when_it_was_last_verified(report, sample_home):
     """Each evidence item on a city page carries the date its page was last confirmed by the server
     (issue 18): the sample is a replay, so that is the archived fetch's date, never a carried one."""
