@@ -152,8 +152,8 @@ def test_targets_table_is_the_view(report, sample_home):
     assert len(rows) == len(view) > 0
     unseen = [r[0] for r in query(sample_home, "SELECT geoid FROM marts.outreach_not_observed "
                                                "ORDER BY population DESC, geoid")]
-    longer = [r[0] for r in query(sample_home, "SELECT geoid FROM marts.city_index_latest WHERE outreach_status = "
-                                               "'longer_path' ORDER BY p_next_tier_if_gaps_closed DESC, geoid")]
+    longer = [r[0] for r in query(sample_home, "SELECT geoid FROM marts.outreach_longer_path "
+                                               "ORDER BY p_next_tier_if_gaps_closed DESC, geoid")]   # as cdpi targets
     assert len(longer) == query(sample_home, "SELECT count(*) FROM marts.outreach_longer_path")[0][0]
     # Ranked targets first, then the cities on a longer path and those not yet observed (hidden until
     # chosen under List), unranked: every city with a next tier can be found without SQL.

@@ -608,3 +608,22 @@ def test_history_names_the_bands_of_a_run_that_recorded_none(sample_home: Path, 
     _write(home, "UPDATE ops.runs SET config_json = json_object('settings', json_object('tier_bands', 'wwc_2019'))")
     [row] = json.loads(_run(capsys, "history", "Alder Heights, MD", "--home", str(home), "--format", "json")[1])
     assert row["tier_bands"] == "wwc_2019"
+
+
+def test_targets_and_the_report_read_a_warehouse_whose_views_predate_is_sample(sample_home: Path, tmp_path: Path,
+                                                                               capsys) -> None:
+    """After an upgrade the published file keeps the views of the code that published it until the next run:
+    the staff's lists and the report must still read it (is_sample comes from the run, not the view)."""
+    home = tmp_path / "home"
+    shutil.copytree(sample_home, home)
+    con = duckdb.connect(str(WarehousePaths(home).published))
+    for view in ("outreach_targets", "outreach_longer_path", "outreach_not_observed"):
+        con.execute(f"CREATE TABLE marts.{view}_before AS SELECT * EXCLUDE (is_sample) FROM marts.{view}")
+        con.execute(f"CREATE OR REPLACE VIEW marts.{view} AS SELECT * FROM marts.{view}_before")
+    con.close()
+    for listed in ("targets", "longer-path", "not-observed"):
+        code, out, err = _run(capsys, "targets", "--home", str(home), "--list", listed, "--format", "json")
+        rows = json.loads(out)
+        assert code == 0 and rows and all(r["is_sample"] is True for r in rows), err
+    assert cli(["report", "--home", str(home), "--out", str(tmp_path / "report")]) == 0
+    assert (tmp_path / "report" / "targets.html").exists()

@@ -64,6 +64,14 @@ def targets(con: duckdb.DuckDBPyConnection, f: TargetFilter, which: str = "targe
     return frame
 
 
+def _select(columns: list[str]) -> str:
+    """The list's columns, ``is_sample`` read from the run (ops.runs) rather than from the view: a warehouse
+    published before the views carried it is still read (the next run rebuilds them), as the views do."""
+    picked = [f"v.{c}" if c != "is_sample" else
+              "(SELECT r.is_sample FROM ops.runs r WHERE r.run_id = v.run_id) AS is_sample" for c in columns]
+    return ", ".join(picked)
+
+
 #: The filters every list takes (a city not observed has no next tier: its query leaves that one out).
 _PLACE = """
     WHERE ($state IS NULL OR state = $state)
@@ -73,20 +81,20 @@ _TIER = """
       AND ($tier IS NULL OR next_tier = $tier)"""
 
 _TARGETS_SQL = f"""
-    SELECT {', '.join(TARGET_COLUMNS)}
-    FROM marts.outreach_targets{_PLACE}{_TIER}
+    SELECT {_select(TARGET_COLUMNS)}
+    FROM marts.outreach_targets v{_PLACE}{_TIER}
     ORDER BY rank
     LIMIT $limit"""
 
 _LONGER_SQL = f"""
-    SELECT {', '.join(LONGER_PATH_COLUMNS)}
-    FROM marts.outreach_longer_path{_PLACE}{_TIER}
+    SELECT {_select(LONGER_PATH_COLUMNS)}
+    FROM marts.outreach_longer_path v{_PLACE}{_TIER}
     ORDER BY p_next_tier_if_gaps_closed DESC, geoid
     LIMIT $limit"""
 
 _NOT_OBSERVED_SQL = f"""
-    SELECT {', '.join(NOT_OBSERVED_COLUMNS)}
-    FROM marts.outreach_not_observed{_PLACE}
+    SELECT {_select(NOT_OBSERVED_COLUMNS)}
+    FROM marts.outreach_not_observed v{_PLACE}
     ORDER BY population DESC NULLS LAST, geoid
     LIMIT $limit"""
 

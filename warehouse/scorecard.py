@@ -151,7 +151,7 @@ def explanation(*, prior: float | None, met: float | None, probability: float | 
             line = f"prior {num(prior)}, weights used not stored for this run: met {num(met)}"
         else:
             raw = 1.0 - (1.0 - prior) * math.prod([1.0 - w * v for w, v in used])
-            terms = "".join(f"(1-{w:.3g}×{v:.2f})" for w, v in used)
+            terms = "".join(f"(1-{w:.3g}×{signal_value(v)})" for w, v in used)
             line = f"1-(1-prior {num(prior)}){terms} = " + (
                 f"{raw:.3f}, capped: met {num(met)}" if raw > MAX_PROBABILITY else f"met {num(met)}")
     pre = list(prerequisites)
@@ -159,6 +159,13 @@ def explanation(*, prior: float | None, met: float | None, probability: float | 
         line += "".join(f" × P({p['criterion_id']}) {num(p.get('probability'))}" for p in pre)
         line += f" = {num(probability)}"
     return line
+
+
+def signal_value(v: float) -> str:
+    """A signal's value in a line meant to be multiplied out by hand: up to four decimals, at least two (a
+    crawl's 0.9952 shown as 1.00 would put the product off by up to 0.004): 1.00, 0.22, 0.998, 0.9952."""
+    text = f"{v:.4f}".rstrip("0")
+    return text + "0" * max(0, 2 - len(text.partition(".")[2]))
 
 
 def gap_reason(gap: Mapping[str, Any], criterion: Mapping[str, Any] | None,

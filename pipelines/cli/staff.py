@@ -20,7 +20,7 @@ def cmd_city(args: argparse.Namespace) -> int:
     """A city's scorecard: tier odds, change since the previous snapshot, why to call, criteria by practice
     with probabilities, evidence and gaps."""
     from warehouse.index.outreach import core_gating, shown_gaps
-    from warehouse.scorecard import CityNotFound, scorecard
+    from warehouse.scorecard import CityNotFound, scorecard, signal_value
 
     with _published(args) as con:
         try:
@@ -73,7 +73,8 @@ def cmd_city(args: argparse.Namespace) -> int:
         else:
             for e in c["evidence"][:3]:
                 where = e["source"] or ("not observed" if not e["observed"] else "")
-                print(f"           {e['signal']}={e['value']:.2f} {weight_shown(e['weight'], e.get('catalog_weight'))}"
+                print(f"           {e['signal']}={signal_value(e['value'])} "
+                      f"{weight_shown(e['weight'], e.get('catalog_weight'))}"
                       f"  {where}")
         # The line the probability multiplies out from (every signal found, the prior, the prerequisites).
         print(f"           = {c['explanation']}")

@@ -2,8 +2,8 @@
 
 A ranked target must be worth a call: its evidence was observed (a low score from an unread website says
 nothing about the city's practices), and closing its top gaps would give it a real chance of the next tier
-(the tier it should apply for: scoring.next_tier). A city whose evidence already reads as that tier is the
-strongest call, and its note says so.
+(the tier it should apply for: scoring.next_tier). A city whose evidence already reads as that tier is a
+call to apply, and its note says so; the ranking is still the chance with the gaps closed.
 Every other city with a next tier lands in one of two lists with the reason in words: "not observed"
 (what to check before anyone calls) or "longer path" (observed, but a push on its top gaps would not be
 enough). Thresholds come from the run's settings, so a run records the ones it used.

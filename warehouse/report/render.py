@@ -23,7 +23,7 @@ from warehouse.index.validation import FEW_LABELS, parse_bin_detail
 from warehouse.report import charts
 from warehouse.report.data import EXPORT_VIEWS, TIERS, ReportData, parse_gaps
 from warehouse.report.links import safe_href
-from warehouse.scorecard import attested_text, explanation, gap_reason, split_ids
+from warehouse.scorecard import attested_text, explanation, gap_reason, signal_value, split_ids
 
 TIER_LABELS = {"none": "No tier", "silver": "Silver", "gold": "Gold", "platinum": "Platinum",
                "honor_roll": "Honor roll"}
@@ -79,7 +79,7 @@ def _tier_class(value: str | None) -> str:
 def environment() -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.PackageLoader("warehouse.report", "templates"), autoescape=True,
                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    env.filters.update(href=safe_href, pct=_pct, num=_num, tier=_tier, tier_class=_tier_class,
+    env.filters.update(href=safe_href, pct=_pct, num=_num, value=signal_value, tier=_tier, tier_class=_tier_class,
                        words=_words, outcome=_outcome)
     env.globals["standalone"] = False   # a report page; the data dictionary of `cdpi docs --html` says True
     return env
@@ -142,8 +142,11 @@ def targets_context(data: ReportData) -> dict[str, Any]:
               if c.get("outreach_status") == "not_observed"]
     # Cities observed but more than a short push from their next tier: listed apart, not dropped (status
     # filter "Longer path"), best chance first, with their gaps and the reason they are not ranked.
+    # Ordered as `cdpi targets --list longer-path` orders it: by the chance as the list rounds it (4 places),
+    # then geoid, so the page's order and its CSV download agree with the command's.
     longer = [dict(c, gap_list=parse_gaps(c.get("top_gaps")))
-              for c in sorted(data.cities, key=lambda c: (-(c.get("p_next_tier_if_gaps_closed") or 0), c["geoid"]))
+              for c in sorted(data.cities, key=lambda c: (-round(c.get("p_next_tier_if_gaps_closed") or 0, 4),
+                                                          c["geoid"]))
               if c.get("outreach_status") == "longer_path"]
     rows = t + longer + unseen
     # Each row carries what `cdpi targets --format csv` writes for it (data-csv), read by the download
