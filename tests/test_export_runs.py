@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 from pipelines.cli import main as cli
+from tests.publish_support import city_row
 from warehouse.paths import WarehousePaths
 from warehouse.publish import RunRecord, publish_run, record_run_failure
 
@@ -24,11 +25,7 @@ FAILED = "dddd4444-0000-4000-8000-000000000005"     # failed: in ops.run_failure
 
 
 def _city(geoid: str, name: str, population: int) -> dict:
-    return {"geoid": geoid, "name": name, "legal_name": f"{name} city", "state_abbr": "OH",
-            "state_fips": geoid[:2], "place_fips": geoid[2:], "state_name": "Ohio", "population": population,
-            "population_year": 2024, "sumlev": "162", "funcstat": "A", "source": "csv",
-            "website_url": f"https://www.{name.lower()}.example/", "website_match": "csv",
-            "website_lookup": "ok", "website_candidates": 1, "wikidata_qid": None, "is_sample": False}
+    return city_row(geoid, name, population, is_sample=False)
 
 
 def _publish(paths: WarehousePaths, run_id: str, month: str, cities: list[dict], **settings: object) -> None:

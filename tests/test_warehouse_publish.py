@@ -16,6 +16,7 @@ import duckdb
 import pandas as pd
 import pytest
 
+from tests.publish_support import city_row
 from warehouse.paths import WarehousePaths
 from warehouse.publish import RunRecord, WarehouseError, publish_run, record_run_failure
 from warehouse.read import connect_published
@@ -24,11 +25,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def _city(geoid: str, name: str, population: int) -> dict:
-    return {"geoid": geoid, "name": name, "legal_name": f"{name} city", "state_abbr": "OH",
-            "state_fips": geoid[:2], "place_fips": geoid[2:], "state_name": "Ohio", "population": population,
-            "population_year": 2024, "sumlev": "162", "funcstat": "A", "source": "csv",
-            "website_url": f"https://www.{name.lower()}.example/", "website_match": "csv",
-            "website_lookup": "ok", "website_candidates": 1, "wikidata_qid": None, "is_sample": True}
+    return city_row(geoid, name, population, is_sample=True)
 
 
 def _publish(paths: WarehousePaths, run_id: str, month: str, cities: list[dict]) -> None:
