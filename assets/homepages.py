@@ -6,6 +6,7 @@ from typing import Any
 import dagster as dg
 import pandas as pd
 
+from assets import versions
 from assets.metadata import table_metadata
 from assets.partitions import MONTHLY
 from assets.progress import StageProgress
@@ -19,11 +20,11 @@ _OUT: dict[str, Any] = {"kinds": {"python", "pandas"}, "owners": ["team:cdpi"]}
 @dg.multi_asset(
     partitions_def=MONTHLY, group_name="signals", can_subset=False, required_resource_keys={"fetcher", "warehouse"},
     outs={
-        "city_homepages": dg.AssetOut(**_OUT, code_version="3",
+        "city_homepages": dg.AssetOut(**_OUT, code_version=versions.HOMEPAGES,
                                       description="Home page fetch per city (of its settled website) with its "
                                                   "outcome class and title; unreachable sites stay "
                                                   "distinguishable from missing ones."),
-        "city_websites": dg.AssetOut(**_OUT, code_version="2",
+        "city_websites": dg.AssetOut(**_OUT, code_version=versions.HOMEPAGES,
                                      description="Every website candidate of every city by source (a city "
                                                  "list, UScityURL, Wikidata), whether its fetch answered and "
                                                  "from where, which one won and why; marts.city_websites."),

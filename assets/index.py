@@ -22,7 +22,7 @@ _OUT: dict[str, Any] = {"kinds": {"python", "pandas", "numpy"}, "owners": ["team
 
 
 @dg.asset(partitions_def=MONTHLY, group_name="index", kinds={"python", "pandas"}, owners=["team:cdpi"],
-          code_version="1", required_resource_keys={"fetcher", "warehouse"})
+          code_version=versions.LABELS, required_resource_keys={"fetcher", "warehouse"})
 def certified_cities(context: dg.AssetExecutionContext, cities: pd.DataFrame) -> dg.Output[pd.DataFrame]:
     """The What Works Cities certified list (city, state, tier, year) read from the program's certification
     page and matched to the universe. Labels for display, validation and calibration (cross-fitted, so never
@@ -44,7 +44,7 @@ def certified_cities(context: dg.AssetExecutionContext, cities: pd.DataFrame) ->
 
 
 @dg.asset(partitions_def=MONTHLY, group_name="index", kinds={"python", "pandas"}, owners=["team:cdpi"],
-          code_version="1", required_resource_keys={"fetcher", "warehouse"})
+          code_version=versions.LABELS, required_resource_keys={"fetcher", "warehouse"})
 def wwc_partners(context: dg.AssetExecutionContext, cities: pd.DataFrame) -> dg.Output[dict]:
     """The first-phase What Works Cities partner cities (2015-2018), read from the cohort announcements in
     sources/wwc_partners.yaml and matched to the universe; with each announcement's outcome. Context for
@@ -68,7 +68,7 @@ def wwc_partners(context: dg.AssetExecutionContext, cities: pd.DataFrame) -> dg.
 
 
 @dg.asset(partitions_def=MONTHLY, group_name="index", kinds={"python", "pandas"}, owners=["team:cdpi"],
-          code_version="1", required_resource_keys={"settings", "warehouse"})
+          code_version=versions.LABELS, required_resource_keys={"settings", "warehouse"})
 def attested_corrections(context: dg.AssetExecutionContext, cities: pd.DataFrame) -> dg.Output[pd.DataFrame]:
     """Every correction staff recorded with `cdpi correct` (the append-only corrections file of the home, or
     CDPI_CORRECTIONS), with its status as of this run: open ones decide their criterion in the index, the
@@ -189,7 +189,7 @@ def _index_metadata(index: pd.DataFrame, model: Model) -> dict:
 
 
 @dg.asset(partitions_def=MONTHLY, group_name="index", kinds={"python", "pandas"}, owners=["team:cdpi"],
-          code_version="1", required_resource_keys={"settings"})
+          code_version=versions.INDEX, required_resource_keys={"settings"})
 def index_validation(context: dg.AssetExecutionContext, city_index: pd.DataFrame,
                      certified_cities: pd.DataFrame) -> dg.Output[pd.DataFrame]:
     """The index against the certified list: AUC of P(Silver or better), precision at k, tier agreement and

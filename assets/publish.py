@@ -6,6 +6,7 @@ import os
 import dagster as dg
 import duckdb
 
+from assets import versions
 from assets.partitions import MONTHLY, run_started, snapshot_of
 from assets.provenance import cdpi_version
 from assets.tables import published_outputs, table_frames
@@ -18,7 +19,7 @@ from warehouse.publish import RunRecord, WarehouseError, publish_run
 
 
 @dg.asset(partitions_def=MONTHLY, group_name="warehouse", kinds={"duckdb"}, owners=["team:cdpi"],
-          code_version="1", required_resource_keys={"fetcher", "warehouse", "settings", "crawl"},
+          code_version=versions.PUBLISH, required_resource_keys={"fetcher", "warehouse", "settings", "crawl"},
           ins={name: dg.AssetIn(name) for name in published_outputs()})
 def published_warehouse(context: dg.AssetExecutionContext, **inputs) -> dg.MaterializeResult:
     """The published DuckDB warehouse ($CDPI_HOME/warehouse.duckdb): this run's rows appended to the
@@ -83,7 +84,7 @@ def _suites_sha256() -> str | None:
 
 
 @dg.asset(partitions_def=MONTHLY, group_name="warehouse", kinds={"csv", "parquet"}, owners=["team:cdpi"],
-          code_version="1", required_resource_keys={"warehouse"}, deps=[published_warehouse])
+          code_version=versions.EXPORTS, required_resource_keys={"warehouse"}, deps=[published_warehouse])
 def snapshot_exports(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     """Every mart of this run's snapshot as CSV and Parquet in $CDPI_HOME/exports/<YYYY-MM>/, with a
     manifest of row counts and SHA-256 checksums, for people who do not use DuckDB."""

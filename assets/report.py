@@ -3,6 +3,7 @@
 import dagster as dg
 import duckdb
 
+from assets import versions
 from assets.partitions import MONTHLY, snapshot_of
 from assets.publish import published_warehouse
 from assets.tables import lineage
@@ -11,7 +12,7 @@ from warehouse.report import build_report
 
 
 @dg.asset(partitions_def=MONTHLY, group_name="warehouse", kinds={"html"}, owners=["team:cdpi"],
-          code_version="1", required_resource_keys={"warehouse"}, deps=[published_warehouse])
+          code_version=versions.REPORT, required_resource_keys={"warehouse"}, deps=[published_warehouse])
 def outreach_report(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     """The static outreach report for this run's snapshot in $CDPI_HOME/report/ (national overview, the
     filterable targets table, one page per city with evidence and gaps); opens from disk with no network.

@@ -7,6 +7,7 @@ from typing import Any
 import dagster as dg
 import pandas as pd
 
+from assets import versions
 from assets.metadata import table_metadata
 from assets.partitions import MONTHLY
 from assets.validation import check_result, quarantine_metadata, suite_checks, value_counts
@@ -17,7 +18,7 @@ from sources.errors import SourceUnavailable
 GROUP = "universe"
 #: Every output here is a pandas frame owned by the team.
 _OUT: dict[str, Any] = {"kinds": {"python", "pandas"}, "owners": ["team:cdpi"]}
-_COMMON: dict[str, Any] = {"partitions_def": MONTHLY, "group_name": GROUP, **_OUT, "code_version": "1"}
+_COMMON: dict[str, Any] = {"partitions_def": MONTHLY, "group_name": GROUP, **_OUT, "code_version": versions.UNIVERSE}
 _CITY_PREVIEW = ["geoid", "name", "state_abbr", "population", "website_url", "website_match"]
 
 
@@ -81,14 +82,14 @@ def uscityurl_websites(context: dg.AssetExecutionContext) -> dg.Output[pd.DataFr
 @dg.multi_asset(
     partitions_def=MONTHLY, group_name=GROUP, can_subset=False, required_resource_keys={"settings", "warehouse"},
     outs={
-        "cities": dg.AssetOut(**_OUT, code_version="1",
+        "cities": dg.AssetOut(**_OUT, code_version=versions.UNIVERSE,
                               description="Validated city universe with official websites; the rows of "
                                           "marts.cities."),
-        "website_candidates": dg.AssetOut(**_OUT, code_version="1",
+        "website_candidates": dg.AssetOut(**_OUT, code_version=versions.UNIVERSE,
                                           description="Every website candidate of every city, by source (a city "
                                                       "list, UScityURL, Wikidata), which one precedence chose and "
                                                       "whether the sources disagree; settled by city_homepages."),
-        "cities_quarantine": dg.AssetOut(**_OUT, code_version="1",
+        "cities_quarantine": dg.AssetOut(**_OUT, code_version=versions.UNIVERSE,
                                          description="City rows that failed the cities suite, with reasons "
                                                      "(ops.quarantine)."),
     },

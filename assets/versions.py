@@ -12,11 +12,17 @@ Only the code counts, not how it is written: comments, docstrings, blank lines, 
 width, quote style and how a long string is split do not change a version (:func:`normalised_tokens`), so
 a reworded comment does not ask for a re-crawl of every city.
 
+Every asset's version is one of :data:`RECIPES` (a test holds that no asset keeps a literal): the city
+universe, the home pages, the certified labels, the publish, the exports and the report follow their code,
+SQL, templates and suites just as the evidence, the portals and the index do.
+
 What is not hashed: the HTTP layer (``sources/http/``, which fetches pages but does not decide what is made
-of them; its URL normalisation, which decides which links are one page, is), the reader process pool (``sources/evidence/reading.py``, whose pages and evidence are the same
-as in-process reading, a test holds both) and the installed libraries (their versions differ between
-machines, and a version must not). The hand-kept constants below remain for those cases: bump one to mark
-assets stale on purpose when nothing hashed changed.
+of them; its URL normalisation, which decides which links are one page, is), the reader process pool
+(``sources/evidence/reading.py``, whose pages and evidence are the same as in-process reading, a test holds
+both), suites in a folder named by ``$CDPI_SUITES_DIR`` (outside the project; a run records their digest in
+``ops.runs``) and the installed libraries (their versions differ between machines, and a version must not).
+The hand-kept constants below remain for those cases: bump one to mark assets stale on purpose when nothing
+hashed changed.
 """
 
 from __future__ import annotations
@@ -26,13 +32,15 @@ import hashlib
 import importlib.util
 import io
 import tokenize
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from sources.criteria.catalog import CATALOG_DIR, DEFAULT_STANDARD
 from sources.evidence.classify import RULES_PATH
+from sources.partners import ANNOUNCEMENTS_FILE
 from sources.portals.profile import SIGNALS_FILE
 from sources.portals.scope import RULES_FILE as SCOPE_FILE
 
@@ -45,6 +53,9 @@ PORTALS_CODE_VERSION = "2"
 #: Bump to mark the index stale when nothing hashed changed. The catalog, the files behind its signals and
 #: INDEX_MODULES (all of warehouse/index/, build.py's sequence of steps included) are hashed anyway.
 SCORING_VERSION = "2026.12.05"
+#: Bump to mark the other assets stale when nothing hashed changed (the city universe, the home pages, the
+#: certified labels, the publish, the exports and the report). Their files and modules are hashed anyway.
+OTHER_CODE_VERSION = "1"
 
 # The modules whose source is part of each version, as dotted names. A package stands for every module in
 # its folder (``__init__`` included, not subpackages), so a new module there is hashed without an edit
@@ -86,6 +97,70 @@ INDEX_MODULES = (
     "sources.datafiles",
     "sources.criteria.catalog",
     "assets.index",
+)
+#: The city universe: the Census and city-file readers, the website sources (UScityURL, Wikidata) and their
+#: precedence, what makes two addresses one site, and the cities suite's quarantine.
+UNIVERSE_MODULES = (
+    "sources.universe",
+    "sources.census",
+    "sources.wikidata",
+    "sources.websites",
+    "sources.geo",
+    "sources.http.urls",
+    "sources.portals.registries",
+    "sources.portals.scope",
+    "sources.datafiles",
+    "expectations.runner",
+    "assets.validation",
+    "assets.universe",
+)
+#: Each city's home page: which candidate is the city's website, what a fetched page yields (title, portal
+#: links) and the outcome class of each fetch.
+HOMEPAGES_MODULES = (
+    "sources.homepages",
+    "sources.websites",
+    "sources.markup",
+    "sources.portals.discovery",
+    "sources.portals.registries",
+    "sources.http.urls",
+    "assets.homepages",
+)
+#: The labels beside the index: the certified list's parser and matching, the partner announcements, the
+#: attested corrections' file, and their assets (in assets/index.py, hashed with the index as well).
+LABELS_MODULES = (
+    "sources.certified",
+    "sources.partners",
+    "sources.geo",
+    "sources.portals.scope",
+    "sources.markup",
+    "sources.datafiles",
+    "warehouse.corrections",
+    "assets.index",
+)
+#: The published warehouse: the schema, its migrations and models, and how a run's frames become tables.
+PUBLISH_MODULES = (
+    "warehouse.publish",
+    "warehouse.schema",
+    "warehouse.changes",
+    "warehouse.identifiers",
+    "assets.tables",
+    "assets.publish",
+)
+#: The snapshot's CSV and Parquet files.
+EXPORTS_MODULES = (
+    "warehouse.export",
+    "warehouse.spreadsheet",
+    "assets.publish",
+)
+#: The outreach report: its pages' data, rendering and wording, the outreach lists and the city card it
+#: shares with the CLI.
+REPORT_MODULES = (
+    "warehouse.report",
+    "warehouse.outreach",
+    "warehouse.scorecard",
+    "warehouse.dictionary",
+    "warehouse.index.outreach",
+    "assets.report",
 )
 
 
@@ -196,13 +271,78 @@ def content_version(*files: Path, code: str = "", modules: Iterable[tuple[str, P
     return digest.hexdigest()[:16]
 
 
-#: The website crawl and its evidence: the evidence rules (and link rules, same file) and EVIDENCE_MODULES.
-EVIDENCE = content_version(RULES_PATH, code=EXTRACTION_VERSION, modules=module_files(EVIDENCE_MODULES))
-#: The portal survey: the signal phrases its catalog profiles count and the rules that decide who runs a
-#: portal (and so whether it is credited to the city), and PORTALS_MODULES.
-PORTALS = content_version(SIGNALS_FILE, SCOPE_FILE, code=PORTALS_CODE_VERSION,
-                          modules=module_files(PORTALS_MODULES))
-#: The index: the criteria catalog, the evidence rules and portal files behind its signals, and
-#: INDEX_MODULES (the scoring rule among them).
-INDEX = content_version(CATALOG_DIR / f"{DEFAULT_STANDARD}.yaml", RULES_PATH, SIGNALS_FILE, SCOPE_FILE,
-                        code=SCORING_VERSION, modules=module_files(INDEX_MODULES))
+def package_files(package: str, *patterns: str) -> list[Path]:
+    """The files under a package's folder matching the glob patterns, sorted: the SQL, templates and suites
+    that decide an asset's output as much as its Python does."""
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError(f"assets/versions.py names package {package!r}, which no longer exists",
+                                  name=package)
+    root = Path(next(iter(spec.submodule_search_locations)))
+    found = sorted({path for pattern in patterns for path in root.glob(pattern) if path.is_file()})
+    if not found:
+        raise FileNotFoundError(f"assets/versions.py expects {patterns} under {package}, and none is there")
+    return found
+
+
+def _suite(name: str) -> Path:
+    """A shipped suite file: the rules a table's rows are kept or quarantined by. (A run with
+    ``$CDPI_SUITES_DIR`` records that folder's digest in ``ops.runs`` instead; a version cannot follow a
+    folder outside the project.)"""
+    return package_files("expectations", f"suites/{name}.json")[0]
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """What one version is a hash of: data files, a hand-kept constant and the source of listed modules."""
+
+    files: tuple[Path, ...]
+    code: str
+    modules: tuple[str, ...]
+
+    def version(self, *, files: Mapping[Path, Path] | None = None, modules: Mapping[str, Path] | None = None) -> str:
+        """The version; ``files`` and ``modules`` put other copies in place of listed ones (a copy keeps its
+        file's name), which is how a test asks what an edit would do without touching the project."""
+        files, modules = files or {}, modules or {}
+        return content_version(*(files.get(path, path) for path in self.files), code=self.code,
+                               modules=[(name, modules.get(name, path)) for name, path in module_files(self.modules)])
+
+
+#: Every version by name. An asset's ``code_version`` is one of these, never a literal (a test holds that).
+RECIPES: dict[str, Recipe] = {
+    # The website crawl and its evidence: the evidence rules (and link rules, same file) and the suites
+    # that quarantine pages and evidence rows.
+    "EVIDENCE": Recipe((RULES_PATH, _suite("crawl_pages"), _suite("evidence")), EXTRACTION_VERSION,
+                       EVIDENCE_MODULES),
+    # The portal survey: the signal phrases its catalog profiles count, the rules that decide who runs a
+    # portal (and so whether it is credited to the city) and the portal suites.
+    "PORTALS": Recipe((SIGNALS_FILE, SCOPE_FILE, *package_files("expectations", "suites/portal*.json")),
+                      PORTALS_CODE_VERSION, PORTALS_MODULES),
+    # The index: the criteria catalog and the evidence rules and portal files behind its signals.
+    "INDEX": Recipe((CATALOG_DIR / f"{DEFAULT_STANDARD}.yaml", RULES_PATH, SIGNALS_FILE, SCOPE_FILE),
+                    SCORING_VERSION, INDEX_MODULES),
+    # The city universe: the cities suite and the scope rules that name states and places.
+    "UNIVERSE": Recipe((_suite("cities"), SCOPE_FILE), OTHER_CODE_VERSION, UNIVERSE_MODULES),
+    # Each city's home page and settled website: the portal link rules its pages are read with.
+    "HOMEPAGES": Recipe((SIGNALS_FILE, SCOPE_FILE), OTHER_CODE_VERSION, HOMEPAGES_MODULES),
+    # The certified labels, the partner flag and the attested corrections: the announcements file.
+    "LABELS": Recipe((ANNOUNCEMENTS_FILE, SCOPE_FILE), OTHER_CODE_VERSION, LABELS_MODULES),
+    # The published warehouse: its SQL (schemas, views, models, comments) and the schema changes older
+    # files are migrated by.
+    "PUBLISH": Recipe(tuple(package_files("warehouse", "sql/*.sql", "sql/models/*.sql", "schema_changes.yaml")),
+                      OTHER_CODE_VERSION, PUBLISH_MODULES),
+    # The snapshot's CSV and Parquet files.
+    "EXPORTS": Recipe((), OTHER_CODE_VERSION, EXPORTS_MODULES),
+    # The report: its templates, style sheet, script and methodology page.
+    "REPORT": Recipe(tuple(package_files("warehouse.report", "templates/*.html", "static/*", "*.md")),
+                     OTHER_CODE_VERSION, REPORT_MODULES),
+}
+EVIDENCE = RECIPES["EVIDENCE"].version()
+PORTALS = RECIPES["PORTALS"].version()
+INDEX = RECIPES["INDEX"].version()
+UNIVERSE = RECIPES["UNIVERSE"].version()
+HOMEPAGES = RECIPES["HOMEPAGES"].version()
+LABELS = RECIPES["LABELS"].version()
+PUBLISH = RECIPES["PUBLISH"].version()
+EXPORTS = RECIPES["EXPORTS"].version()
+REPORT = RECIPES["REPORT"].version()

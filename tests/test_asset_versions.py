@@ -43,37 +43,30 @@ def test_the_evidence_and_index_assets_carry_the_content_versions() -> None:
 def test_a_rules_or_catalog_edit_changes_the_version(tmp_path: Path) -> None:
     rules = tmp_path / RULES_PATH.name
     shutil.copyfile(RULES_PATH, rules)
-    evidence_code = versions.module_files(versions.EVIDENCE_MODULES)
-    assert versions.content_version(rules, code=versions.EXTRACTION_VERSION, modules=evidence_code) \
-        == versions.EVIDENCE
+    evidence = versions.RECIPES["EVIDENCE"]
+    assert evidence.version(files={RULES_PATH: rules}) == versions.EVIDENCE
     rules.write_text(rules.read_text(encoding="utf-8") + "\n# tuned\n", encoding="utf-8")
-    assert versions.content_version(rules, code=versions.EXTRACTION_VERSION, modules=evidence_code) \
-        != versions.EVIDENCE
-    catalog = tmp_path / f"{DEFAULT_STANDARD}.yaml"
-    shutil.copyfile(CATALOG_DIR / f"{DEFAULT_STANDARD}.yaml", catalog)
-    scoring = {"code": versions.SCORING_VERSION, "modules": versions.module_files(versions.INDEX_MODULES)}
-    same = versions.content_version(catalog, RULES_PATH, SIGNALS_FILE, SCOPE_FILE, **scoring)
-    assert same == versions.INDEX
+    assert evidence.version(files={RULES_PATH: rules}) != versions.EVIDENCE
+    original = CATALOG_DIR / f"{DEFAULT_STANDARD}.yaml"
+    catalog = tmp_path / original.name
+    shutil.copyfile(original, catalog)
+    index = versions.RECIPES["INDEX"]
+    assert index.version(files={original: catalog}) == versions.INDEX
     catalog.write_text(catalog.read_text(encoding="utf-8").replace("prior: 0.1", "prior: 0.12", 1),
                        encoding="utf-8")
-    changed = versions.content_version(catalog, RULES_PATH, SIGNALS_FILE, SCOPE_FILE, **scoring)
-    assert changed != versions.INDEX
+    assert index.version(files={original: catalog}) != versions.INDEX
 
 
 def test_a_portal_signals_or_scope_edit_changes_the_portal_and_index_versions(tmp_path: Path) -> None:
     """signals.yaml decides the portal profiles (and the index's portal signals), scope.yaml which portals
     are credited to a city: an edit to either must show the portals and the index as stale."""
-    catalog = CATALOG_DIR / f"{DEFAULT_STANDARD}.yaml"
-    scoring = {"code": versions.SCORING_VERSION, "modules": versions.module_files(versions.INDEX_MODULES)}
-    portal_code = versions.module_files(versions.PORTALS_MODULES)
     signals, scope = tmp_path / SIGNALS_FILE.name, tmp_path / SCOPE_FILE.name
     shutil.copyfile(SIGNALS_FILE, signals)
     shutil.copyfile(SCOPE_FILE, scope)
+    copies = {SIGNALS_FILE: signals, SCOPE_FILE: scope}
 
     def portal_and_index() -> tuple[str, str]:
-        return (versions.content_version(signals, scope, code=versions.PORTALS_CODE_VERSION,
-                                         modules=portal_code),
-                versions.content_version(catalog, RULES_PATH, signals, scope, **scoring))
+        return (versions.RECIPES["PORTALS"].version(files=copies), versions.RECIPES["INDEX"].version(files=copies))
 
     assert portal_and_index() == (versions.PORTALS, versions.INDEX)
     signals.write_text(signals.read_text(encoding="utf-8") + "  - open data plan\n", encoding="utf-8")
@@ -85,6 +78,53 @@ def test_a_portal_signals_or_scope_edit_changes_the_portal_and_index_versions(tm
     assert after_scope[1] not in (versions.INDEX, after_signals[1])
 
 
+def test_every_asset_carries_a_content_version_never_a_literal() -> None:
+    """A literal such as "1" is a version nobody remembers to bump: every asset's version is one of the
+    hashed ones, so an edit anywhere that decides an asset's output shows it stale."""
+    from pipelines.definitions import defs
+
+    graph = defs.resolve_asset_graph()
+    hashed = {getattr(versions, name) for name in versions.RECIPES}
+    assert len(hashed) == len(versions.RECIPES)     # no two recipes hash alike
+    literal = {key.to_user_string(): graph.get(key).code_version for key in graph.get_all_asset_keys()
+               if graph.get(key).code_version not in hashed}
+    assert not literal, literal
+    expected = {"census_places": "UNIVERSE", "cities": "UNIVERSE", "cities_quarantine": "UNIVERSE",
+                "city_homepages": "HOMEPAGES", "city_websites": "HOMEPAGES", "certified_cities": "LABELS",
+                "wwc_partners": "LABELS", "attested_corrections": "LABELS", "index_validation": "INDEX",
+                "published_warehouse": "PUBLISH", "snapshot_exports": "EXPORTS", "outreach_report": "REPORT"}
+    for key, name in expected.items():
+        assert _version_of(key) == getattr(versions, name), key
+
+
+#: (version, a file it hashes, an edit of that file that changes what a run makes)
+_FILE_CASES = [
+    ("UNIVERSE", ("expectations", "suites/cities.json"), lambda s: s.replace("}", "} ", 1)),
+    ("PUBLISH", ("warehouse", "sql/40_views.sql"), lambda s: s + "\n-- one more view\nselect 1;\n"),
+    ("PUBLISH", ("warehouse", "schema_changes.yaml"), lambda s: s + "\n# a migration\n"),
+    ("REPORT", ("warehouse.report", "templates/targets.html"), lambda s: s.replace("<", "<!-- x --><", 1)),
+    ("REPORT", ("warehouse.report", "static/report.js"), lambda s: s + "\n;\n"),
+    ("EVIDENCE", ("expectations", "suites/evidence.json"), lambda s: s.replace("}", "} ", 1)),
+    ("PORTALS", ("expectations", "suites/portals.json"), lambda s: s.replace("}", "} ", 1)),
+]
+
+
+@pytest.mark.parametrize(("version", "where", "edit"), _FILE_CASES)
+def test_a_suite_sql_or_template_edit_changes_the_version_of_what_it_decides(
+        version: str, where: tuple[str, str], edit: Callable[[str], str], tmp_path: Path) -> None:
+    """The SQL, the report's templates and the suites decide an asset's output as much as its Python does."""
+    original = versions.package_files(*where)[0]
+    recipe = versions.RECIPES[version]
+    assert original in recipe.files
+    copy = tmp_path / original.name
+    shutil.copyfile(original, copy)
+    assert recipe.version(files={original: copy}) == getattr(versions, version)
+    copy.write_text(edit(copy.read_text(encoding="utf-8")), encoding="utf-8")
+    assert recipe.version(files={original: copy}) != getattr(versions, version)
+    others = [name for name, other in versions.RECIPES.items() if original not in other.files]
+    assert all(versions.RECIPES[name].version(files={original: copy}) == getattr(versions, name) for name in others)
+
+
 # --- the code that decides an asset is part of its version --------------------------------------------------
 
 #: (version, its module list, a listed module, a function in it) for the code-edit tests below.
@@ -94,6 +134,13 @@ _CODE_CASES = [
     ("EVIDENCE", "EVIDENCE_MODULES", "sources.evidence.classify", "classify"),
     ("EVIDENCE", "EVIDENCE_MODULES", "sources.evidence.documents", "_scan"),
     ("PORTALS", "PORTALS_MODULES", "sources.portals.profile", "profile"),
+    ("UNIVERSE", "UNIVERSE_MODULES", "sources.universe", "census_places"),
+    ("UNIVERSE", "UNIVERSE_MODULES", "sources.websites", "choose_websites"),
+    ("HOMEPAGES", "HOMEPAGES_MODULES", "sources.homepages", "settle_homepages"),
+    ("LABELS", "LABELS_MODULES", "sources.certified", "match_to_cities"),
+    ("PUBLISH", "PUBLISH_MODULES", "warehouse.publish", "publish_run"),
+    ("EXPORTS", "EXPORTS_MODULES", "warehouse.export", "export_snapshot"),
+    ("REPORT", "REPORT_MODULES", "warehouse.report.render", "band_order"),
 ]
 
 
@@ -132,15 +179,10 @@ def _version_with(version: str, listed: str, module: str, source: str, tmp_path:
     """The named version as it would be with ``module`` holding ``source`` (written to a temporary copy)."""
     copy = tmp_path / (module.replace(".", "_") + ".py")
     copy.write_text(source, encoding="utf-8")
-    code = [(name, copy if name == module else path)
-            for name, path in versions.module_files(getattr(versions, listed))]
-    assert module in dict(code), f"{module} is not in {listed}"
-    catalog = CATALOG_DIR / f"{DEFAULT_STANDARD}.yaml"
-    files = {"EVIDENCE": (RULES_PATH,), "PORTALS": (SIGNALS_FILE, SCOPE_FILE),
-             "INDEX": (catalog, RULES_PATH, SIGNALS_FILE, SCOPE_FILE)}[version]
-    constant = {"EVIDENCE": versions.EXTRACTION_VERSION, "PORTALS": versions.PORTALS_CODE_VERSION,
-                "INDEX": versions.SCORING_VERSION}[version]
-    return versions.content_version(*files, code=constant, modules=code)
+    recipe = versions.RECIPES[version]
+    assert recipe.modules == getattr(versions, listed)
+    assert module in dict(versions.module_files(recipe.modules)), f"{module} is not in {listed}"
+    return recipe.version(modules={module: copy})
 
 
 @pytest.mark.parametrize(("version", "listed", "module", "function"), _CODE_CASES)
