@@ -165,6 +165,51 @@ def test_targets_table_is_the_view(report, sample_home):
     assert f"{len(view)} of {len(view)} targets shown" in (site / "targets.html").read_text()
 
 
+def test_targets_rows_fold_the_long_text_into_details(report, sample_home):
+    """NLC staff scan the targets table, and a row carrying the whole why-call sentence, its links and the gap
+    names was a screen tall. Each row now folds them into a <details> (no script needed; the keyboard, screen
+    readers and find-in-page know it): the sentence is the summary of its cell, with the evidence links
+    inside; the gaps are id badges, with their names, the core blocker and the training inside. Nothing is
+    dropped, only folded; the longer path's and not-yet-observed notes fold the same way."""
+    from bs4 import BeautifulSoup
+
+    from warehouse.report.data import parse_gaps
+
+    _, site = report
+    soup = BeautifulSoup((site / "targets.html").read_text(encoding="utf-8"), "html.parser")
+    rows = {(r["data-status"], json.loads(r["data-csv"])["geoid"]): r for r in soup.select("#targets tbody tr")}
+    found = query(sample_home, "SELECT geoid, why_call, why_call_links, top_gaps, training_topics, blocked_by_core "
+                               "FROM marts.outreach_targets")
+    assert found
+    for geoid, why, links, gaps, training, blocked in found:
+        row = rows[("target", geoid)]
+        summary = row.select_one("td.why > details > summary")
+        assert summary is not None and summary.get_text(strip=True) == why
+        assert [a["href"] for a in row.select("td.why > details > .why-links a")] == \
+            [x["url"] for x in json.loads(links or "[]")]
+        listed = [g for g in parse_gaps(gaps) if g["matters"]]
+        if not listed and not blocked:
+            continue
+        details = row.select_one("td.gaps > details")
+        assert details is not None
+        badges = details.select("summary > span.gap:not(.blocked)")
+        assert [b.contents[0].strip() for b in badges] == [g["criterion_id"] for g in listed]
+        assert [b.small is not None for b in badges] == [g["core"] for g in listed]   # "core" on the badge
+        assert bool(details.select("summary > span.gap.blocked")) == bool(blocked)
+        body = " ".join(d.get_text(" ", strip=True) for d in details.find_all("div", recursive=False))
+        assert all(g["name"] in body for g in listed)
+        if blocked:
+            assert f"Blocked by core criteria {blocked}" in body
+        if training:
+            assert f"Training: {training.replace('_', ' ')}" in body
+    for view, status in (("outreach_longer_path", "longer_path"), ("outreach_not_observed", "not_observed")):
+        notes = query(sample_home, f"SELECT geoid, outreach_note FROM marts.{view}")
+        assert notes
+        for geoid, note in notes:
+            summary = rows[(status, geoid)].select_one("td.why > details > summary")
+            assert summary is not None and summary.get_text(strip=True) == note
+
+
 def test_population_bands_have_one_definition(sample_home, report):
     """The view, the report's filters and charts read the warehouse's macro marts.population_band: the
     targets page offers exactly the bands of its rows, smallest cities first."""

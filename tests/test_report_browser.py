@@ -418,6 +418,73 @@ def test_the_targets_table_is_readable_at_desktop_widths(browser, site, width):
         context.close()
 
 
+def test_a_screen_of_the_targets_table_shows_many_cities(browser, site):
+    """At 1280x900 a row carried the whole why-call sentence, its links and the gap names, so a screen of the
+    table showed 2-4 cities. Each row is now one line (the gaps as id badges, the sentence cut with an
+    ellipsis): the table's box, scrolled into view, shows at least 8 whole rows. Opening a row's why-call
+    shows the whole sentence and its links, closing it folds them again; that needs no script."""
+    _, out, _ = site
+    for script in (True, False):
+        context = browser.new_context(viewport={"width": 1280, "height": 900}, java_script_enabled=script)
+        p = context.new_page()
+        try:
+            p.goto((out / "targets.html").as_uri())
+            p.wait_for_load_state("load")
+            wrap = p.locator(".table-wrap").first
+            wrap.evaluate("w => w.scrollIntoView()")
+            shown = wrap.evaluate("""w => {
+                const box = w.getBoundingClientRect(), head = w.querySelector('thead').getBoundingClientRect();
+                return Array.from(w.querySelectorAll('tbody tr')).filter(r => !r.hidden).filter(r => {
+                    const b = r.getBoundingClientRect(); return b.top >= head.bottom - 1 && b.bottom <= box.bottom + 1;
+                }).length; }""")
+            assert shown >= 8, f"{shown} whole rows on a 1280x900 screen"
+            row = p.locator("#targets tbody tr:not([hidden])").first
+            summary, links = row.locator("td.why summary"), row.locator("td.why .why-links a")
+            closed = row.bounding_box()["height"]
+            line = summary.evaluate("s => parseFloat(getComputedStyle(s).lineHeight)")
+            assert summary.bounding_box()["height"] <= line * 1.5, "the sentence is one line"
+            assert links.count() > 0 and not links.first.is_visible()
+            summary.click()
+            assert links.first.is_visible() and row.bounding_box()["height"] > closed + 2 * line
+            assert summary.evaluate("s => s.parentElement.tagName + ' ' + s.parentElement.open") == "DETAILS true"
+            summary.click()
+            assert not links.first.is_visible() and row.bounding_box()["height"] == closed
+            gaps = row.locator("td.gaps summary")
+            assert gaps.locator("span.gap").count() > 0
+            assert gaps.bounding_box()["height"] <= line * 1.8, "the gap badges are one line"
+            ARTIFACTS.mkdir(parents=True, exist_ok=True)
+            p.screenshot(path=str(ARTIFACTS / f"targets-1280-{'js' if script else 'nojs'}.png"))
+        finally:
+            context.close()
+
+
+def test_the_targets_page_prints_every_row_open(page, site):
+    """On paper there is nothing to click: printed, every folded gap list and why-call is open (the print
+    stylesheet, no script needed) and the table is not cut to its scrolling box. The script does the same
+    on beforeprint for browsers without ::details-content, and folds them back after printing."""
+    _, out, _ = site
+    page.open(out / "targets.html")
+    p = page.page
+    links = p.locator("#targets tbody tr:not([hidden]) td.why .why-links a")
+    names = p.locator("#targets tbody tr:not([hidden]) td.gaps details > div")
+    assert links.count() > 0 and names.count() > 0
+    assert not links.first.is_visible() and not names.first.is_visible()
+    p.emulate_media(media="print")
+    assert links.first.is_visible() and links.last.is_visible() and names.last.is_visible()
+    sizes = p.locator(".table-wrap").first.evaluate("w => ({scroll: w.scrollHeight, client: w.clientHeight})")
+    assert sizes["scroll"] <= sizes["client"] + 1, "the whole table prints, not its scrolling box"
+    p.emulate_media(media="screen")
+    assert not links.first.is_visible()
+    count = "() => [document.querySelectorAll('#targets details').length, document.querySelectorAll('#targets details[open]').length]"
+    total, opened = p.evaluate(count)
+    assert total > 0 and opened == 0
+    p.evaluate("() => window.dispatchEvent(new Event('beforeprint'))")
+    assert p.evaluate(count) == [total, total]
+    p.evaluate("() => window.dispatchEvent(new Event('afterprint'))")
+    assert p.evaluate(count) == [total, 0]
+    page.check("targets-print.png")
+
+
 @pytest.mark.parametrize("column", ["P(next)", "Population"])
 def test_targets_sort_by_a_numeric_column(page, site, column):
     _, out, _ = site

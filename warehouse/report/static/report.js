@@ -14,7 +14,9 @@
  * does not offer, or a filter it does not have, is left out with a notice saying so. A control with
  * data-default (the targets table's "List") starts at that value and leaves it out of the fragment; its
  * value "any" matches every row, and the count line counts among the rows of the list chosen, named by
- * the chosen option's data-noun. */
+ * the chosen option's data-noun.
+ * Printing opens every closed <details> (the targets table's folded gaps and why-call) and closes them again
+ * afterwards; the print stylesheet does the same without script where the browser knows ::details-content. */
 (function () {
   "use strict";
 
@@ -255,7 +257,20 @@
     });
   }
 
+  // Paper has no disclosure to click: what is folded on screen prints open, and the page is as it was after.
+  function printOpen() {
+    var opened = [];
+    window.addEventListener("beforeprint", function () {
+      document.querySelectorAll("details:not([open])").forEach(function (d) { d.open = true; opened.push(d); });
+    });
+    window.addEventListener("afterprint", function () {
+      opened.forEach(function (d) { d.open = false; });
+      opened = [];
+    });
+  }
+
   document.querySelectorAll("table.sortable").forEach(makeSortable);
   document.querySelectorAll("button[data-export-for]").forEach(makeExport);
   document.querySelectorAll("form[data-filter-for]").forEach(makeFilter);
+  printOpen();
 }());
