@@ -26,7 +26,7 @@ from assets.publish import published_warehouse, snapshot_exports
 from assets.report import outreach_report
 from assets.universe import census_places, cities, uscityurl_websites, wikidata_websites
 from pipelines.progress import lines_in_step_processes, step_lines
-from pipelines.resources import CrawlSettings, FetcherResource, RunSettings, WarehouseResource
+from pipelines.resources import CrawlSettings, FetcherResource, RunSettings, WarehouseResource, step_outputs
 from pipelines.runlock import guarded
 from pipelines.runlog import run_log
 from pipelines.sensors import record_failed_runs
@@ -61,8 +61,8 @@ def default_resources(warehouse: WarehouseResource | None = None, fetcher: Fetch
         "fetcher": fetcher or FetcherResource(),
         "settings": settings or RunSettings(),
         "crawl": crawl or CrawlSettings(),
-        # Intermediate frames between steps live under $CDPI_HOME, never in the published warehouse.
-        "io_manager": dg.FilesystemIOManager(base_dir=str(warehouse.paths().dagster_storage)),
+        # Intermediate frames between steps live in the run's home, never in the published warehouse.
+        "io_manager": step_outputs,
     }
 
 

@@ -16,7 +16,7 @@ import dagster as dg
 
 from pipelines.instance import launcher_tags, run_instance, settle_abandoned_runs
 from pipelines.progress import STEP_PROCESS_LINES, terminal_progress
-from pipelines.runlock import holding_home
+from pipelines.runlock import Outputs, holding_home
 from pipelines.runlog import detach as detach_run_log
 from warehouse.paths import WarehousePaths
 from warehouse.publish import record_run_failure
@@ -44,7 +44,8 @@ def run_refresh(resources: dict, partition: str, mode: str, *, workers: int = 1,
     run_id = str(uuid.uuid4()) if workers <= 1 else ""
     try:
         loggers = run_loggers(paths, steps=steps)
-        with holding_home(paths, run_id), run_instance(paths) as instance, terminal_progress(enabled=progress):
+        with (holding_home(paths, run_id, outputs=Outputs(partition, reads_earlier=False)), run_instance(paths) as instance,
+              terminal_progress(enabled=progress)):
             for abandoned in settle_abandoned_runs(instance, record_failure=lambda run_id: record_run_failure(
                     paths, run_id, "cdpi run", None, "the run's process ended without finishing it (killed or "
                     "restarted)", once=True)):

@@ -39,6 +39,18 @@ class WarehouseResource(dg.ConfigurableResource):
         return WarehousePaths(Path(self.home).resolve() if self.home else cdpi_home())
 
 
+@dg.io_manager(required_resource_keys={"warehouse"})
+def step_outputs(context: dg.InitResourceContext) -> dg.IOManager:
+    """Step outputs (one file per asset and month) under ``dagster_storage/`` of the run's own home: the one
+    its warehouse resource names in the run config. Fixed when the definitions load, they would stay in the
+    home `cdpi dev` was started on while a Launchpad run that names another home took that home's lock, so
+    two runs could share outputs, which the lock exists to prevent. (A function with a required resource
+    key, not a nested resource: a nested one would keep the home it was built with, whatever the run
+    config says.)"""
+    home = context.resources.warehouse.paths()
+    return dg.FilesystemIOManager(base_dir=str(home.dagster_storage)).create_io_manager(context)
+
+
 #: The fetcher's own defaults (sources/http/config.py, where each is explained): declared there once.
 _FETCH = FetcherConfig()
 _REVISIT = RevisitPolicy()

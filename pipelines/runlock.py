@@ -21,8 +21,11 @@ replace the job's executor with their own. `cdpi run` uses ``execute_in_process`
 lock itself.
 
 The step outputs also outlive a run, and Dagster's re-execution from failure reads the ones it does not
-recompute from there. So the home remembers which run family (a run and its re-executions) wrote them
-last, and a re-execution is refused once another run has written over them.
+recompute from there. So the home remembers, per month, which run family (a run and its re-executions)
+wrote them last, and a re-execution that reads earlier outputs is refused once another run of that month
+has written over them. Outputs are kept per asset and month, so a run of another month takes nothing from
+a re-execution; and a re-execution of every step ("re-execute all") reads no earlier output, so it always
+goes on.
 """
 
 from __future__ import annotations
@@ -65,8 +68,18 @@ class _Hold:
 _HELD: dict[Path, _Hold] = {}
 
 
+@dataclass(frozen=True)
+class Outputs:
+    """Which step outputs a run writes and reads: its month (partition key; empty when unknown) and whether
+    it loads outputs it does not produce itself (a re-execution from failure or of selected steps)."""
+
+    partition: str = ""
+    reads_earlier: bool = True
+
+
 @contextlib.contextmanager
-def holding_home(paths: WarehousePaths, run_id: str = "", root_run_id: str | None = None) -> Iterator[None]:
+def holding_home(paths: WarehousePaths, run_id: str = "", root_run_id: str | None = None,
+                 outputs: Outputs = Outputs()) -> Iterator[None]:
     """Hold ``paths.home`` for run ``run_id`` until the block ends (``run_id`` may be empty when the run has
     no id yet; a nested taker of the same process fills it in). ``root_run_id``: the run a re-execution
     descends from. Raises HomeBusy when another run holds the home, StaleOutputs when a re-execution would
@@ -74,7 +87,7 @@ def holding_home(paths: WarehousePaths, run_id: str = "", root_run_id: str | Non
     key = paths.home.resolve()
     hold = _HELD.get(key)
     if hold is not None:
-        yield from _nested(paths, hold, run_id, root_run_id)
+        yield from _nested(paths, hold, run_id, root_run_id, outputs)
         return
     handle = _try_lock(paths)
     if handle is None:
@@ -83,13 +96,14 @@ def holding_home(paths: WarehousePaths, run_id: str = "", root_run_id: str | Non
     try:
         _write_holder(paths, run_id)
         if run_id:
-            _claim_outputs(paths, run_id, root_run_id)
+            _claim_outputs(paths, run_id, root_run_id, outputs)
         yield
     finally:
         _release(paths, key)
 
 
-def _nested(paths: WarehousePaths, hold: _Hold, run_id: str, root_run_id: str | None) -> Iterator[None]:
+def _nested(paths: WarehousePaths, hold: _Hold, run_id: str, root_run_id: str | None,
+            outputs: Outputs) -> Iterator[None]:
     """A second taker in the process that holds the home: the same run (or the run that had no id yet) goes
     on under the one hold; another run of this process is refused like any other."""
     if run_id and hold.run_id and run_id != hold.run_id:
@@ -97,7 +111,7 @@ def _nested(paths: WarehousePaths, hold: _Hold, run_id: str, root_run_id: str | 
     if run_id and not hold.run_id:
         hold.run_id = run_id
         _write_holder(paths, run_id)
-        _claim_outputs(paths, run_id, root_run_id)
+        _claim_outputs(paths, run_id, root_run_id, outputs)
     yield   # the outermost block releases the home
 
 
@@ -150,20 +164,33 @@ def busy_message(paths: WarehousePaths, holder: dict) -> str:
             "--home")
 
 
-def _claim_outputs(paths: WarehousePaths, run_id: str, root_run_id: str | None) -> None:
-    """Record that the step outputs in the home now belong to this run's family; a re-execution
-    (``root_run_id`` set) may only go on from outputs its own family wrote."""
+def _claim_outputs(paths: WarehousePaths, run_id: str, root_run_id: str | None, outputs: Outputs) -> None:
+    """Record that the month's step outputs in the home now belong to this run's family; a re-execution
+    (``root_run_id`` set) that reads earlier outputs may only go on from outputs its own family wrote."""
     family = root_run_id or run_id
-    marker = paths.dagster_storage / ".run"
-    if root_run_id:
-        with contextlib.suppress(OSError):
-            written_by = marker.read_text(encoding="utf-8").strip()
-            if written_by and written_by != root_run_id:
-                raise StaleOutputs(
-                    f"the step outputs in this home ({paths.home}) are now run {written_by}'s, not those of run "
-                    f"{root_run_id} this re-execution continues; start a new run instead")
+    marker = _owner_file(paths, outputs.partition)
+    if root_run_id and outputs.reads_earlier:
+        written_by = ""
+        for candidate in (marker, paths.dagster_storage / ".run"):   # .run: the one marker of older homes
+            with contextlib.suppress(OSError):
+                written_by = candidate.read_text(encoding="utf-8").strip()
+                break
+        if written_by and written_by != root_run_id:
+            month = f" for {outputs.partition[:7]}" if outputs.partition else ""
+            raise StaleOutputs(
+                f"the step outputs{month} in this home ({paths.home}) are now run {written_by}'s, not those of "
+                f"run {root_run_id} this re-execution continues; re-execute all steps or start a new run instead")
     marker.parent.mkdir(parents=True, exist_ok=True)
     marker.write_text(family + "\n", encoding="utf-8")
+
+
+def _owner_file(paths: WarehousePaths, partition: str) -> Path:
+    """Where the family that last wrote a month's outputs is named (``.owners/<partition>``)."""
+    if not partition:
+        return paths.dagster_storage / ".owners" / "unpartitioned"
+    if not partition.replace("-", "").isalnum():
+        raise ValueError(f"unexpected partition key {partition!r}")
+    return paths.dagster_storage / ".owners" / partition
 
 
 # ------------------------------------------------------------------------------------------ Dagster runs
@@ -181,8 +208,33 @@ class _GuardedExecutor(dg.Executor):
 
     def execute(self, plan_context, execution_plan):  # Dagster's own context and plan types
         run = plan_context.dagster_run
-        with holding_home(_run_home(plan_context), run.run_id, run.root_run_id):
+        outputs = Outputs(run.tags.get("dagster/partition", ""), _reads_earlier_outputs(execution_plan))
+        with holding_home(_run_home(plan_context), run.run_id, run.root_run_id, outputs):
             yield from self._inner.execute(plan_context, execution_plan)
+
+
+#: Step input sources that read nothing from the home's step outputs.
+_NO_STORAGE = frozenset({"FromConfig", "FromDefaultValue", "FromDirectInputValue"})
+
+
+def _reads_earlier_outputs(execution_plan) -> bool:  # Dagster's ExecutionPlan
+    """Whether a step of the plan loads an input that no step of this run produces (from the home's step
+    outputs, written by an earlier run): true for a re-execution from failure or of selected steps, false
+    when every step runs. Read through Dagster's plan objects; anything unexpected counts as reading."""
+    try:
+        running = set(execution_plan.step_keys_to_execute)
+        for step in execution_plan.get_steps_to_execute_in_topo_order():
+            for step_input in step.step_inputs:
+                for source in getattr(step_input.source, "sources", None) or [step_input.source]:
+                    kind = type(source).__name__
+                    if kind in _NO_STORAGE:
+                        continue
+                    if kind == "FromStepOutput" and source.step_output_handle.step_key in running:
+                        continue
+                    return True
+    except (AttributeError, TypeError):
+        return True
+    return False
 
 
 def _run_home(plan_context) -> WarehousePaths:  # Dagster's PlanOrchestrationContext

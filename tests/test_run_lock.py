@@ -178,3 +178,81 @@ def test_a_re_execution_is_refused_once_another_run_replaced_the_outputs_it_read
         pass
     with holding_home(paths, "run-b2", root_run_id="run-b"):
         pass
+
+
+def test_a_run_of_another_month_leaves_a_re_execution_its_outputs(home: Path) -> None:
+    """Step outputs are kept per asset and month: a run of September replaces nothing August's
+    re-execution reads; a second run of August does."""
+    from pipelines.runlock import Outputs, StaleOutputs, holding_home
+
+    paths = WarehousePaths(home)
+    august, september = Outputs("2026-08-01"), Outputs("2026-09-01")
+    with holding_home(paths, "run-a", outputs=august):
+        pass
+    with holding_home(paths, "run-b", outputs=september):
+        pass
+    with holding_home(paths, "run-a2", root_run_id="run-a", outputs=august):
+        pass
+    with holding_home(paths, "run-c", outputs=august):
+        pass
+    with pytest.raises(StaleOutputs, match="step outputs for 2026-08 in this home .* are now run run-c's"), \
+            holding_home(paths, "run-a3", root_run_id="run-a", outputs=august):
+        pass
+    # Re-executing every step reads no earlier output: it goes on, and the month's outputs are its family's.
+    with holding_home(paths, "run-a4", root_run_id="run-a", outputs=Outputs("2026-08-01", reads_earlier=False)):
+        pass
+    with holding_home(paths, "run-a5", root_run_id="run-a", outputs=august):
+        pass
+
+
+def test_only_a_plan_that_skips_steps_reads_earlier_outputs() -> None:
+    """Read from Dagster's own execution plans of the monthly job: every step run reads nothing earlier;
+    a re-execution of the publish alone reads the outputs of the steps before it."""
+    from dagster._core.execution.api import create_execution_plan
+
+    from pipelines.runlock import _reads_earlier_outputs
+
+    job = sharded_refresh_job()
+    config = {"resources": {"warehouse": {"config": {"home": "unused"}}}}
+    tags = {"dagster/partition": f"{MONTH}-01"}
+    whole = create_execution_plan(job, run_config=config, tags=tags)
+    assert not _reads_earlier_outputs(whole)
+    publish_only = create_execution_plan(job, run_config=config, tags=tags, step_keys_to_execute=["published_warehouse"])
+    assert _reads_earlier_outputs(publish_only)
+
+
+@pytest.mark.slow
+def test_re_executing_a_month_after_a_run_of_another_month(tmp_path: Path) -> None:
+    """End to end through the job's executor, as the UI re-executes: after a run of September, August's
+    run can be re-executed whole and from its publish step; once August is run again, re-executing the first
+    August run from its publish step is refused with the reason, and re-executing it whole still works."""
+    home = tmp_path / "home"
+    run_config = {"resources": {
+        "warehouse": {"config": {"home": str(home)}},
+        "fetcher": {"config": {"replay": [str(sample_archive())], "sample_data": True}},
+        "settings": {"config": {"mode": "sample", "is_sample": True, "limit": 2}}}}
+    job = dg.reconstructable(sharded_refresh_job)
+    with tempfile.TemporaryDirectory() as dagster_home, dg.DagsterInstance.local_temp(dagster_home) as instance:
+        def run(month: str) -> dg.ExecutionResult:
+            return dg.execute_job(job, instance=instance, run_config=run_config,
+                                  tags={"dagster/partition": f"{month}-01"}, raise_on_error=False)
+
+        def again(parent: str, steps: list[str] | None) -> dg.ExecutionResult:
+            """As the UI re-executes: the parent's config and month (execute_job does not copy them)."""
+            options = dg.ReexecutionOptions(parent_run_id=parent, step_selection=steps or [])
+            return dg.execute_job(job, instance=instance, run_config=run_config, reexecution_options=options,
+                                  tags={"dagster/partition": "2026-08-01"}, raise_on_error=False)
+
+        august = run("2026-08")
+        assert august.success
+        # The outputs are in the home the run config names (not the one the definitions were loaded with).
+        assert (WarehousePaths(home).dagster_storage / "cities" / "2026-08-01").is_file()
+        assert run(MONTH).success
+        assert again(august.run_id, None).success
+        assert again(august.run_id, ["published_warehouse"]).success
+        assert run("2026-08").success
+        refused = again(august.run_id, ["published_warehouse"])
+        assert not refused.success
+        failures = "".join(str(e) for e in refused.all_events if e.event_type_value == "PIPELINE_FAILURE")
+        assert "step outputs for 2026-08" in failures and "re-execute all steps" in failures, failures
+        assert again(august.run_id, None).success
