@@ -1,4 +1,4 @@
-"""The one Definitions object: assets, checks, the monthly job and schedule, the failure sensor.
+"""The one Definitions object: assets, checks, the monthly job and schedule, the failure and cancel sensors.
 
 `dagster dev` (run from the repository root, via `make dev`) and `cdpi run` both load this module. Two
 environment variables shape it when it loads: ``CDPI_CRAWL_SHARDS`` (the website crawl as that many
@@ -29,7 +29,7 @@ from pipelines.progress import lines_in_step_processes, step_lines
 from pipelines.resources import CrawlSettings, FetcherResource, RunSettings, WarehouseResource, step_outputs
 from pipelines.runlock import guarded
 from pipelines.runlog import run_log
-from pipelines.sensors import record_failed_runs
+from pipelines.sensors import record_canceled_runs, record_failed_runs
 
 
 def all_assets(shards: int = 1) -> list:
@@ -85,7 +85,7 @@ def build_definitions(assets: list, executor_name: str | None = None, resources:
     runs are runs of ``monthly_refresh`` too and sit beside the scheduled ones in the UI."""
     job = refresh_job(assets)
     return dg.Definitions(
-        assets=assets, jobs=[job], sensors=[record_failed_runs], resources=resources or default_resources(),
+        assets=assets, jobs=[job], sensors=[record_failed_runs, record_canceled_runs], resources=resources or default_resources(),
         loggers=LOGGERS,
         #: Early on the 2nd of each month (UTC), for the month just ended.
         schedules=[dg.build_schedule_from_partitioned_job(job, day_of_month=2, hour_of_day=3)],

@@ -10,10 +10,12 @@ import os
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import dagster as dg
 
+from pipelines.failures import describe_failure
 from pipelines.instance import launcher_tags, run_instance, settle_abandoned_runs
 from pipelines.progress import STEP_PROCESS_LINES, terminal_progress
 from pipelines.runlock import Outputs, holding_home
@@ -59,7 +61,8 @@ def run_refresh(resources: dict, partition: str, mode: str, *, workers: int = 1,
     if result.success:
         return RunOutcome(result.run_id, True)
     step, message = failure_of(result)
-    record_run_failure(paths, result.run_id, "cdpi run", step, message)
+    record_run_failure(paths, result.run_id, "cdpi run", step, message, snapshot=date.fromisoformat(partition),
+                       mode=mode)
     log = paths.run_log(result.run_id)
     return RunOutcome(result.run_id, False, step, message, log if log.exists() else None)
 
@@ -131,26 +134,5 @@ def _environment(values: dict[str, str]) -> Iterator[None]:
 
 
 def failure_of(result) -> tuple[str | None, str]:
-    """Where a run failed and why, in one line: a blocking check that stopped the publish is named with
-    the expectations it failed and a few failing rows, not Dagster's "1 blocking asset check failed"."""
-    checks = [e for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"
-              and not e.event_specific_data.passed]
-    if checks:
-        data = checks[0].event_specific_data
-        failed = data.metadata.get("failed_expectations")
-        reasons = "; ".join(failed.data) if failed is not None else "see the check's metadata"
-        return checks[0].step_key, (f"blocking check {data.check_name} on {data.asset_key.to_user_string()} "
-                                    f"failed, nothing was published: {reasons}")
-    for event in result.all_events:
-        if event.event_type_value == "STEP_FAILURE":
-            error = event.event_specific_data.error
-            message = error.message.strip() if error else "step failed"
-            if error and "Failure" in error.cls_name:   # an asset's own words: drop Dagster's class path
-                message = message.split("Failure: ", 1)[-1]
-            cause = error.cause if error else None
-            while cause is not None and cause.cause is not None:
-                cause = cause.cause
-            if cause is not None and error is not None and "Failure" not in error.cls_name:
-                message = f"{message} ({cause.message.strip()})"
-            return event.step_key, message.splitlines()[0] if message else "step failed"
-    return None, "run failed"
+    """Where a run failed and why, in one line (pipelines/failures.py: the sensors record UI runs alike)."""
+    return describe_failure(result.all_events)

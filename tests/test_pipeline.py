@@ -466,7 +466,11 @@ def _latest_run(home: Path) -> str:
         con.close()
 
 
-def test_failure_sensor_records_the_failed_run(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_failure_sensor_records_the_failed_step_its_cause_and_month(home: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                   capsys: pytest.CaptureFixture) -> None:
+    """The sensor records what the step's own failure says (the Census host answering 500), not Dagster's
+    "Execution of run ... failed. Steps failed: [...]"; the step, the month of the run's partition and its
+    mode are filled in, so `cdpi runs` shows them as it does for `cdpi run`'s own failures."""
     from pipelines.sensors import record_failed_runs
 
     monkeypatch.setenv("CDPI_HOME", str(home / "elsewhere"))   # the sensor must use its warehouse resource
@@ -481,15 +485,25 @@ def test_failure_sensor_records_the_failed_run(home: Path, monkeypatch: pytest.M
     failure = instance.all_logs(result.run_id, of_type=dg.DagsterEventType.RUN_FAILURE)[0].dagster_event
     ctx = dg.build_run_status_sensor_context(
         sensor_name="record_failed_runs", dagster_event=failure, dagster_instance=instance,
-        dagster_run=result.dagster_run, resources={"warehouse": WarehouseResource(home=str(home))}
+        dagster_run=result.dagster_run, resources={"warehouse": WarehouseResource(home=str(home)),
+                                                   "settings": RunSettings()}
     ).for_run_failure()
     record_failed_runs(ctx)
     con = connect_published(WarehousePaths(home))
     try:
-        rows = con.execute("SELECT run_id, error FROM ops.run_failures").fetchall()
+        rows = con.execute("SELECT run_id, step, error, status, strftime(snapshot, '%Y-%m'), mode "
+                           "FROM ops.run_failures").fetchall()
     finally:
         con.close()
-    assert rows and rows[0][0] == result.run_id
+    [(run_id, step, error, status, snapshot, mode)] = rows
+    assert (run_id, step, status, snapshot, mode) == (result.run_id, "census_places", "failed", "2026-09", "live")
+    assert error.startswith("Census population estimates: https://www2.census.gov/") and "HTTP 500" in error, error
+    assert "Steps failed" not in error
+    capsys.readouterr()
+    assert cli(["runs", "--home", str(home), "--format", "json"]) == 0
+    [listed] = json.loads(capsys.readouterr().out)
+    assert (listed["snapshot"], listed["mode"], listed["status"]) == ("2026-09", "live", "failed")
+    assert listed["outcomes"].startswith("census_places: Census population estimates")
 
 
 @pytest.mark.parametrize(("content", "message"), [
@@ -504,6 +518,16 @@ def test_a_bad_city_list_fails_in_one_line_naming_the_step_and_the_log(content: 
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 1 and len(err) == 2 and err[0].startswith("cdpi run: snapshot"), err   # the banner, the error
     assert message in err[1] and "dagster._core" not in err[1] and "full log: " in err[1]
+    # The warehouse's record says the same, with the month and the mode the banner announced.
+    banner_month = err[0].split("snapshot ", 1)[1][:7]
+    con = connect_published(WarehousePaths(home))
+    try:
+        row = con.execute("SELECT job_name, step, error, status, strftime(snapshot, '%Y-%m'), mode "
+                          "FROM ops.run_failures").fetchone()
+    finally:
+        con.close()
+    assert row is not None and row[2].startswith(message.split(": ", 1)[1]), row
+    assert row[:2] + row[3:] == ("cdpi run", "census_places", "failed", banner_month, "sample"), row
 
 
 @pytest.mark.slow   # two whole runs

@@ -21,7 +21,7 @@ SCHEMA_ORDER = ("marts", "staging", "raw", "ops")
 #: Tables the publish step itself writes (not from an asset's output).
 PUBLISH_TABLES = {"ops.runs": "the publish step (one row per published run)",
                   "ops.fetch_log": "the publish step, from every fetch log of the run",
-                  "ops.run_failures": "cdpi run and the failure sensor, when a run fails",
+                  "ops.run_failures": "cdpi run and the sensors, when a run fails or is canceled",
                   "marts.city_changes": "the publish step, from the macro marts.city_changes_of (one run at a "
                                         "time; later runs again when a backfill changes their previous snapshot)"}
 _INSERT = re.compile(r"INSERT\s+INTO\s+(raw|staging|marts|ops)\.(\w+)", re.I)

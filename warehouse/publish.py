@@ -15,7 +15,7 @@ import os
 import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
@@ -25,6 +25,9 @@ from warehouse.changes import allowed_retypes, fill_renamed, relax_deprecated
 from warehouse.identifiers import ident
 from warehouse.paths import WarehousePaths
 from warehouse.schema import apply_schema, base_tables, count, run_models
+
+#: What ended a run recorded in ops.run_failures: an error, or a stop asked for (the UI's terminate).
+RUN_FAILURE_STATUSES = ("failed", "canceled")
 
 
 class WarehouseError(RuntimeError):
@@ -117,15 +120,21 @@ def refresh_changes(con: duckdb.DuckDBPyConnection, run_id: str) -> int:
 
 
 def record_run_failure(paths: WarehousePaths, run_id: str, job_name: str, step: str | None,
-                       error: str, *, once: bool = False) -> PublishSummary:
-    """Publish a copy of the warehouse that adds one ops.run_failures row and nothing else. ``once``: not
-    when the run already has one (a killed run's record, written again after a kill interrupted the first
-    settling)."""
+                       error: str, *, once: bool = False, status: str = "failed", snapshot: date | None = None,
+                       mode: str | None = None) -> PublishSummary:
+    """Publish a copy of the warehouse that adds one ops.run_failures row and nothing else. ``status``:
+    failed, or canceled (stopped from the UI); ``snapshot`` and ``mode``: the month the run was for and
+    how it fetched, when known. ``once``: not when the run already has one (a killed run's record, written
+    again after a kill interrupted the first settling; a sensor tick run again)."""
+    if status not in RUN_FAILURE_STATUSES:
+        raise ValueError(f"status must be one of {', '.join(RUN_FAILURE_STATUSES)}, not {status!r}")
 
     def build(con: duckdb.DuckDBPyConnection) -> None:
-        con.execute("INSERT INTO ops.run_failures SELECT ?, ?, ?, ?, ? WHERE NOT ? OR NOT EXISTS "
+        con.execute("INSERT INTO ops.run_failures (run_id, failed_at, job_name, step, error, status, snapshot, mode) "
+                    "SELECT ?, ?, ?, ?, ?, ?, ?, ? WHERE NOT ? OR NOT EXISTS "
                     "(SELECT 1 FROM ops.run_failures WHERE run_id = ?)",
-                    [run_id, _naive(datetime.now(UTC)), job_name, step, error[:4000], once, run_id])
+                    [run_id, _naive(datetime.now(UTC)), job_name, step, error[:4000], status, snapshot, mode,
+                     once, run_id])
 
     return _rebuild(paths, f"failure-{run_id}", build)
 

@@ -100,7 +100,8 @@ def _statement_word(statement) -> str:
 #: random). Besides what ran and what it fetched, what a researcher comparing two runs must check first: the
 #: rows validation set aside, the code (cdpi_version) and the checks that decided them (suites: "shipped", or
 #: "edited:" and the first 12 hex digits of the edited copy's digest; empty for runs from before the suites
-#: were recorded).
+#: were recorded). Failed and canceled runs (ops.run_failures) show their month and mode when recorded, and
+#: in ``outcomes`` the step and the error (an error naming several steps already names each).
 _RUNS_QUERY = """
     SELECT run_id, snapshot, mode, status, finished_utc, cities, fetches, quarantined, cdpi_version, suites,
            outcomes FROM (
@@ -116,9 +117,14 @@ _RUNS_QUERY = """
                r.finished_at AS sort_at
         FROM ops.runs r
         UNION ALL
-        SELECT run_id, NULL, NULL, 'failed', strftime(failed_at, '%Y-%m-%d %H:%M'), NULL, NULL, NULL, NULL, NULL,
-               left(coalesce(step || ': ', '') || error, 80), failed_at
-        FROM ops.run_failures)
+        SELECT run_id, strftime(snapshot, '%Y-%m'), mode, coalesce(status, 'failed'),
+               strftime(failed_at, '%Y-%m-%d %H:%M'), NULL, NULL, NULL, NULL, NULL,
+               left(CASE WHEN contains(step, ',') THEN error ELSE coalesce(step || ': ', '') || error END, 80),
+               failed_at
+        -- A file published before 2026-12 has no status, snapshot or mode yet (the next publish adds them):
+        -- the union by name reads them as empty there.
+        FROM (SELECT NULL::VARCHAR AS status, NULL::DATE AS snapshot, NULL::VARCHAR AS mode WHERE false
+              UNION ALL BY NAME SELECT * FROM ops.run_failures))
     ORDER BY sort_at DESC NULLS LAST, run_id
     LIMIT ?"""
 

@@ -55,7 +55,10 @@ CREATE TABLE IF NOT EXISTS ops.run_failures (
     failed_at TIMESTAMP NOT NULL,
     job_name  VARCHAR,
     step      VARCHAR,
-    error     VARCHAR
+    error     VARCHAR,
+    status    VARCHAR,
+    snapshot  DATE,
+    mode      VARCHAR
 );
 
 CREATE TABLE IF NOT EXISTS ops.corrections (

@@ -89,12 +89,15 @@ COMMENT ON COLUMN ops.quarantine."column" IS 'Column the expectation tested.';
 COMMENT ON COLUMN ops.quarantine.reason IS 'Why the row was set aside, in words.';
 COMMENT ON COLUMN ops.quarantine.row_json IS 'The whole row as JSON.';
 
-COMMENT ON TABLE ops.run_failures IS 'Runs that failed, recorded by the run-failure sensor or the CLI; failed runs publish nothing else.';
+COMMENT ON TABLE ops.run_failures IS 'Runs that failed or were canceled (stopped from the UI), recorded by the CLI or the sensors record_failed_runs and record_canceled_runs; a failed run publishes nothing else.';
 COMMENT ON COLUMN ops.run_failures.run_id IS 'Dagster run id.';
-COMMENT ON COLUMN ops.run_failures.failed_at IS 'When the failure was recorded (UTC).';
-COMMENT ON COLUMN ops.run_failures.job_name IS 'Dagster job name.';
-COMMENT ON COLUMN ops.run_failures.step IS 'Step (asset) that failed, when known.';
-COMMENT ON COLUMN ops.run_failures.error IS 'Error message.';
+COMMENT ON COLUMN ops.run_failures.failed_at IS 'When the failure or cancellation was recorded (UTC).';
+COMMENT ON COLUMN ops.run_failures.job_name IS 'Dagster job name (cdpi run for runs of the command line).';
+COMMENT ON COLUMN ops.run_failures.step IS 'Step (asset) that failed, or the steps under way when the run was canceled; several are comma-separated; empty when the run stopped before any step (e.g. another run held the home).';
+COMMENT ON COLUMN ops.run_failures.error IS 'Why, in one line: the failed step''s own error (with its root cause), the run''s own error when it failed before any step, or that it was canceled.';
+COMMENT ON COLUMN ops.run_failures.status IS 'failed or canceled; empty on rows recorded before 2026-12, which are all failures.';
+COMMENT ON COLUMN ops.run_failures.snapshot IS 'The month the run was for (first day), from its partition; empty when unknown (rows recorded before 2026-12).';
+COMMENT ON COLUMN ops.run_failures.mode IS 'live, replay or sample, when known.';
 
 COMMENT ON TABLE marts.cities IS 'The city universe: U.S. incorporated places of 30,000+ residents (threshold configurable) with their official website, one row per city per run. History is kept: filter on run_id or use marts.cities_latest.';
 COMMENT ON COLUMN marts.cities.snapshot IS 'Month the run describes (first day of the month).';
