@@ -15,7 +15,7 @@ from sources.criteria.catalog import load_catalog
 from sources.http.archive import replay_fingerprints, unreadable_records
 from sources.http.fetchlog import read_fetch_logs
 from warehouse.export import export_snapshot
-from warehouse.publish import RunRecord, WarehouseError, publish_run
+from warehouse.publish import PublishSummary, RunRecord, WarehouseError, publish_run
 
 
 @dg.asset(partitions_def=MONTHLY, group_name="warehouse", kinds={"duckdb"}, owners=["team:cdpi"],
@@ -50,16 +50,27 @@ def published_warehouse(context: dg.AssetExecutionContext, **inputs) -> dg.Mater
     outcomes: dict[str, int] = {}
     for row in fetch_log:
         outcomes[row["outcome"]] = outcomes.get(row["outcome"], 0) + 1
-    added = {name: len(frame) for name, frame in frames.items()}
-    lines = ["| table | rows from this run | rows in the warehouse |", "|---|---|---|"] + [
-        f"| {name} | {added.get(name, '')} | {rows} |" for name, rows in sorted(summary.row_counts.items())]
     return dg.MaterializeResult(metadata={
-        # The warehouse's row count is what this run added to it, over every table it writes.
-        "dagster/row_count": sum(added.values()),
+        # The warehouse's row count is what this run added to it, over every table: the frames handed in,
+        # the marts the models built from them, its ops.runs row and its fetch log.
+        "dagster/row_count": sum(summary.run_rows.values()),
         "path": dg.MetadataValue.path(summary.path), "runs_in_history": summary.history_runs,
-        "row_counts": dg.MetadataValue.json(summary.row_counts), "tables": dg.MetadataValue.md("\n".join(lines)),
+        "row_counts": dg.MetadataValue.json(summary.row_counts),
+        "tables": dg.MetadataValue.md(tables_markdown(summary)),
         "fetch_outcomes": dg.MetadataValue.json(outcomes), "sample_data": bool(res.settings.is_sample),
         **({} if unreadable is None else {"replay_unreadable_records": unreadable})})
+
+
+def tables_markdown(summary: PublishSummary) -> str:
+    """Each table's rows from this run and in the whole warehouse, as a Markdown table. The run's rows are
+    counted in the published file by run_id, so the marts and ops tables the publish itself writes show
+    theirs too; a table without a run_id column shows "-" (a footnote says why)."""
+    lines = ["| table | rows from this run | rows in the warehouse |", "|---|---|---|"]
+    lines += [f"| {name} | {summary.run_rows.get(name, '-')} | {rows} |"
+              for name, rows in sorted(summary.row_counts.items())]
+    if set(summary.row_counts) - set(summary.run_rows):
+        lines.append("\n\"-\": the table has no run_id column, so its rows cannot be told apart by run.")
+    return "\n".join(lines)
 
 
 def _suites_dir() -> str | None:

@@ -18,7 +18,7 @@ import pytest
 
 from tests.publish_support import city_row
 from warehouse.paths import WarehousePaths
-from warehouse.publish import RunRecord, WarehouseError, publish_run, record_run_failure
+from warehouse.publish import PublishSummary, RunRecord, WarehouseError, publish_run, record_run_failure
 from warehouse.read import connect_published
 
 REPO = Path(__file__).resolve().parents[1]
@@ -28,13 +28,13 @@ def _city(geoid: str, name: str, population: int) -> dict:
     return city_row(geoid, name, population, is_sample=True)
 
 
-def _publish(paths: WarehousePaths, run_id: str, month: str, cities: list[dict]) -> None:
+def _publish(paths: WarehousePaths, run_id: str, month: str, cities: list[dict]) -> PublishSummary:
     record = RunRecord(run_id=run_id, snapshot=datetime.fromisoformat(month), mode="sample", is_sample=True,
                        started_at=datetime.now(UTC))
     frames = {"staging.cities": pd.DataFrame(cities)}
     log = [{"run_id": run_id, "url": "https://www.a.example/", "host": "www.a.example", "outcome": "ok",
             "status": 200, "bytes": 10, "attempts": 1}]
-    publish_run(paths, record, frames, log)
+    return publish_run(paths, record, frames, log)
 
 
 def _digest(path: Path) -> str:
@@ -57,6 +57,38 @@ def test_history_is_appended_and_latest_view_follows_last_run(home: Path) -> Non
     finally:
         con.close()
     assert not list(home.glob(".warehouse.duckdb.build-*")), "build files must not outlive a publish"
+
+
+def test_the_summary_counts_this_run_and_every_table_it_added_rows_to(home: Path) -> None:
+    """The publish step's metadata (runs in history, rows from this run) comes from this summary: the run's
+    own ops.runs row is counted (it was not: 0 runs after the first publish), and so are the rows the
+    publish writes itself (marts, ops.runs, ops.fetch_log, marts.city_changes), not only the frames."""
+    paths = WarehousePaths(home)
+    first = _publish(paths, "run-1", "2026-09-01", [_city("3900001", "Alpha", 40_000)])
+    assert first.history_runs == 1 == first.row_counts["ops.runs"]
+    second = _publish(paths, "run-2", "2026-10-01", [_city("3900001", "Alpha", 41_000),
+                                                     _city("3900002", "Beta", 50_000)])
+    assert second.history_runs == 2 == second.row_counts["ops.runs"]
+    rows = second.run_rows
+    assert rows["staging.cities"] == 2 and rows["marts.cities"] == 2
+    assert rows["ops.runs"] == 1 and rows["ops.fetch_log"] == 1
+    assert rows["ops.run_failures"] == 0 and rows["raw.census_places"] == 0
+    assert set(rows) == set(second.row_counts), "every table has a run_id column: each gets its run's count"
+    con = connect_published(paths)
+    try:
+        for table, n in rows.items():
+            assert con.execute(f"SELECT count(*) FROM {table} WHERE run_id = 'run-2'").fetchone()[0] == n, table
+    finally:
+        con.close()
+
+    from assets.publish import tables_markdown
+
+    table = tables_markdown(second)
+    assert "| marts.cities | 2 | 3 |" in table and "| ops.runs | 1 | 2 |" in table
+    assert "| ops.fetch_log | 1 | 2 |" in table
+    assert "| ops.run_failures | 0 | 0 |" in table and "no run_id column" not in table
+    without = tables_markdown(PublishSummary("w", "r", {"x.y": 4, "x.z": 1}, 1, {"x.z": 1}))
+    assert "| x.y | - | 4 |" in without and "no run_id column" in without
 
 
 def test_reader_is_not_blocked_and_sees_old_snapshot_until_it_reopens(home: Path) -> None:

@@ -55,8 +55,13 @@ class RunRecord:
 class PublishSummary:
     path: str
     run_id: str
+    #: Rows of every base table after the publish, by ``schema.table``.
     row_counts: dict[str, int]
+    #: Runs in ops.runs after the publish (this run's own row included).
     history_runs: int
+    #: Rows of each table whose ``run_id`` is the published run's, after the publish: what the run added,
+    #: the models' marts, ops.runs and ops.fetch_log included. A table without a run_id column is absent.
+    run_rows: dict[str, int] = field(default_factory=dict)
 
 
 @contextlib.contextmanager
@@ -94,7 +99,7 @@ def publish_run(paths: WarehousePaths, run: RunRecord, frames: dict[str, pd.Data
              json.dumps(run.replay_archives) if run.replay_archives else None])
         refresh_changes(con, run.run_id)
 
-    return _rebuild(paths, run.run_id, build)
+    return _rebuild(paths, run.run_id, build, run_id=run.run_id)
 
 
 def refresh_changes(con: duckdb.DuckDBPyConnection, run_id: str) -> int:
@@ -136,7 +141,7 @@ def record_run_failure(paths: WarehousePaths, run_id: str, job_name: str, step: 
                     [run_id, _naive(datetime.now(UTC)), job_name, step, error[:4000], status, snapshot, mode,
                      once, run_id])
 
-    return _rebuild(paths, f"failure-{run_id}", build)
+    return _rebuild(paths, f"failure-{run_id}", build, run_id=run_id)
 
 
 def _open_copy(tmp: Path, paths: WarehousePaths) -> duckdb.DuckDBPyConnection:
@@ -147,13 +152,15 @@ def _open_copy(tmp: Path, paths: WarehousePaths) -> duckdb.DuckDBPyConnection:
                              "move it aside to start a fresh history") from exc
 
 
-def _rebuild(paths: WarehousePaths, build_id: str, build: Callable[[duckdb.DuckDBPyConnection], None]
-             ) -> PublishSummary:
+def _rebuild(paths: WarehousePaths, build_id: str, build: Callable[[duckdb.DuckDBPyConnection], None],
+             run_id: str | None = None) -> PublishSummary:
     """A copy of the published file (or a new one), brought up to the current schema, ``build`` applied,
     checked, then renamed over the published file. Copying the file, rather than re-inserting its rows
     into a fresh one, keeps a publish proportional to one run's rows plus a file copy: with five years of
     monthly national snapshots, re-inserting the history took 95 s, the copy and append 10-20 s
-    (docs/BENCHMARKS.md, "History at scale")."""
+    (docs/BENCHMARKS.md, "History at scale"). The summary's counts are taken after ``build``, so they
+    include what it added (the run's own ops.runs row too); ``run_id``: also count each table's rows of
+    that run."""
     with writer_lock(paths):
         _remove_stale_builds(paths)
         tmp = paths.build_path(build_id)
@@ -170,11 +177,13 @@ def _rebuild(paths: WarehousePaths, build_id: str, build: Callable[[duckdb.DuckD
                 con.close()
             con = _open_copy(tmp, paths)
             try:
-                history = count(con, "SELECT count(*) FROM ops.runs")
                 build(con)
                 fill_renamed(con)   # deprecated column names carry the same values as their new names
-                counts = {f"{s}.{t}": count(con, f'SELECT count(*) FROM "{s}"."{t}"')
+                # After the build: a count taken before it missed the run's own ops.runs row.
+                history = count(con, "SELECT count(*) FROM ops.runs")
+                counts = {f"{s}.{t}": count(con, f"SELECT count(*) FROM {ident(s, t)}")
                           for s, t in base_tables(con)}
+                run_rows = _run_rows(con, run_id) if run_id is not None else {}
                 con.execute("CHECKPOINT")
             finally:
                 con.close()
@@ -186,7 +195,20 @@ def _rebuild(paths: WarehousePaths, build_id: str, build: Callable[[duckdb.DuckD
             for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
                 leftover.unlink(missing_ok=True)
             raise
-    return PublishSummary(str(paths.published), build_id, counts, history)
+    return PublishSummary(str(paths.published), build_id, counts, history, run_rows)
+
+
+def _run_rows(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, int]:
+    """Rows of ``run_id`` in every base table that has a run_id column, by ``schema.table``: counted in the
+    built file, so the marts the models wrote, marts.city_changes, ops.runs and ops.fetch_log are counted
+    like the frames the run handed in."""
+    tables = con.execute(
+        "SELECT c.schema_name, c.table_name FROM duckdb_columns() c JOIN duckdb_tables() t "
+        "ON t.database_name = c.database_name AND t.schema_name = c.schema_name AND t.table_name = c.table_name "
+        "WHERE c.database_name = current_database() AND NOT t.internal AND c.column_name = 'run_id' "
+        "ORDER BY c.schema_name, c.table_name").fetchall()
+    return {f"{s}.{t}": count(con, f"SELECT count(*) FROM {ident(s, t)} WHERE run_id = ?", [run_id])
+            for s, t in tables}
 
 
 def _table_columns(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str, str]]:
