@@ -10,7 +10,7 @@ import pandas as pd
 from assets.metadata import table_metadata
 from assets.tables import table_of
 from expectations.docs import write_page
-from expectations.runner import ValidationReport, custom_suites_dir, quarantine_and_check
+from expectations.runner import ValidationReport, custom_suites_dir, describe_check, quarantine_and_check
 from warehouse.paths import DATA_DOCS
 
 
@@ -20,13 +20,17 @@ def check_result(report: ValidationReport, *, asset: str, check_name: str,
     rows) are what `cdpi run` prints when the check stops the publish. With the step's ``context``, the
     suite's Great Expectations Data Docs page is written into the run folder and linked from the check."""
     failed = [f.message for f in report.failures]
-    extra = {}
+    extra: dict[str, Any] = {}
     if context is not None:
         page = write_page(report, data_docs_dir(context))
         extra["data_docs"] = dg.MetadataValue.path(str(page))
     folder = custom_suites_dir()
     if folder is not None:   # not the shipped suite: the check's record names the file that decided it
         extra["suite_file"] = dg.MetadataValue.path(str(folder / f"{report.suite}.json"))
+    if report.rows_in is not None:   # the table facts' figures: what the quarantine limit was judged on
+        extra.update({"rows_checked": report.rows_in, "rows_quarantined": report.quarantined_rows or 0,
+                      "quarantined_share": float(report.quarantined_share or 0.0),
+                      "max_quarantined_share": float(report.max_quarantined_share or 0.0)})
     return dg.AssetCheckResult(
         asset_key=asset, check_name=check_name, passed=bool(report.success),
         severity=dg.AssetCheckSeverity.ERROR, description="; ".join(failed)[:2000] or None,
@@ -43,10 +47,10 @@ def data_docs_dir(context: dg.AssetExecutionContext) -> Path:
 def suite_checks(outputs: tuple[str, ...]) -> list[dg.AssetCheckSpec]:
     """One blocking check per output, named ``<output>_suite``: the GX suite of the same name runs on the
     output before anything downstream (the warehouse) may use it. The table it guards is the one
-    assets/tables.py maps the output to."""
+    assets/tables.py maps the output to; its description says that it blocks and what it checks, so the
+    UI answers "what stops a publish" without opening the suite."""
     return [dg.AssetCheckSpec(f"{name}_suite", asset=name, blocking=True,
-                              description=f"Great Expectations suite expectations/suites/{name}.json on "
-                                          f"{table_of(name)}")
+                              description=describe_check(name, table_of(name)))
             for name in outputs]
 
 

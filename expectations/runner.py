@@ -103,6 +103,18 @@ class ValidationReport:
     #: GX's own ExpectationSuiteValidationResult, for its Data Docs renderer (expectations/docs.py); not
     #: part of the report's plain form.
     gx_result: Any = dataclasses.field(default=None, repr=False, compare=False)
+    #: The table facts' figures (:func:`validate_output`; None on a report of the suite alone): the rows the
+    #: output had before quarantine, how many of them were set aside, and the share of them allowed.
+    rows_in: int | None = None
+    quarantined_rows: int | None = None
+    max_quarantined_share: float | None = None
+
+    @property
+    def quarantined_share(self) -> float | None:
+        """The share of the rows in that were quarantined (None without table facts; 0 with no rows in)."""
+        if self.rows_in is None or self.quarantined_rows is None:
+            return None
+        return self.quarantined_rows / self.rows_in if self.rows_in else 0.0
 
     def to_dict(self) -> dict[str, Any]:
         """Plain dict (failures include their ``message``), ready for JSON or Dagster metadata."""
@@ -387,6 +399,8 @@ def _with_table_facts(report: ValidationReport, clean: pd.DataFrame, suite: str,
             type=NOT_EMPTY, column=None, kwargs={"inputs": upstream}, unexpected_count=None,
             partial_unexpected_list=examples, observed_value=f"0 rows from {upstream} input rows",
             why="An empty table published over a non-empty input would read as 'nothing found'."))
+    report = dataclasses.replace(report, rows_in=rows_in, quarantined_rows=bad,
+                                 max_quarantined_share=float(limits["max_quarantined_share"]))
     if not extra:
         return report
     evaluated = report.evaluated + 2
@@ -394,6 +408,36 @@ def _with_table_facts(report: ValidationReport, clean: pd.DataFrame, suite: str,
     return dataclasses.replace(report, success=False, evaluated=evaluated, successful=successful,
                                success_percent=100.0 * successful / evaluated,
                                failures=[*report.failures, *extra])
+
+
+def describe_check(suite: str, table: str) -> str:
+    """What the blocking check of ``suite`` stops a publish for, in words, from the shipped suite (its row
+    rules, uniqueness and ``meta.table_facts``): the description the Dagster UI shows on the check. The
+    shipped file, not ``$CDPI_SUITES_DIR``: the description is fixed when the definitions load, and an
+    edited copy that cannot be read must fail the run's check, not the loading of every definition."""
+    spec = _read_spec(_shipped_dir(), suite)
+    limits = {**DEFAULT_TABLE_FACTS, **((spec.get("meta") or {}).get("table_facts") or {})}
+    entries = spec["expectations"]
+    table_rules = [e for e in entries if e["type"].startswith("expect_table_")]
+    unique = []
+    for entry in entries:
+        if entry["type"] in _UNIQUENESS:
+            kwargs = entry.get("kwargs", {})
+            columns = [str(c) for c in kwargs.get("column_list") or [kwargs.get("column")] if c]
+            unique.append(columns[0] if len(columns) == 1 else f"({', '.join(columns)})")
+    facts = [f"unique {' and '.join(unique)}"] if unique else []
+    if limits["not_empty_when_inputs_are_not"]:
+        facts.append("not empty when its inputs are not")
+    facts.append(f"at most {float(limits['max_quarantined_share']):.0%} of its rows quarantined "
+                 "(--max-quarantined-share may set another limit for a run; the check's metadata shows the "
+                 "one in force)")
+    rows = len(entries) - len(table_rules)
+    whole = f" and {len(table_rules)} rule(s) on the whole table" if table_rules else ""
+    return (f"Blocking: a failure stops the run before the publish, so nothing of it reaches the warehouse. "
+            f"Great Expectations suite expectations/suites/{suite}.json on the rows bound for {table}: "
+            f"{rows} row rules (a row that breaks one is set aside in ops.quarantine with its reason){whole}, "
+            f"then table facts: {'; '.join(facts)}. With ${SUITES_DIR_ENV} set, that folder's copy of the "
+            "suite decides; the check's metadata then names its file.")
 
 
 def _examples(quarantined: pd.DataFrame, limit: int = 3) -> list[str]:

@@ -52,3 +52,37 @@ def test_dagster_cli_validates_definitions(tmp_path: Path) -> None:
     proc = subprocess.run([str(exe), "definitions", "validate", "-m", "pipelines.definitions"], cwd=REPO,
                           env=env, capture_output=True, text=True, timeout=180)
     assert proc.returncode == 0, proc.stderr[-2000:]
+
+
+def test_each_blocking_check_says_it_blocks_and_what_it_checks() -> None:
+    """The six suite checks' descriptions in the UI: blocking, the suite, the table, the table facts."""
+    from pipelines.definitions import defs
+
+    graph = defs.resolve_asset_graph()
+    specs = {key.name: graph.get_check_spec(key) for key in graph.asset_check_keys}
+    assert {"cities_suite", "portal_probes_suite", "portals_suite", "portal_datasets_suite", "crawl_pages_suite",
+            "evidence_suite"} <= set(specs)
+    for name, spec in specs.items():
+        if not name.endswith("_suite"):
+            continue
+        assert spec.blocking, name
+        text = spec.description
+        assert text.startswith("Blocking: a failure stops the run before the publish"), name
+        assert f"expectations/suites/{name.removesuffix('_suite')}.json" in text
+        assert "row rules" in text and "at most 5% of its rows quarantined" in text
+    assert "unique (geoid, portal_host)" in specs["portals_suite"].description
+    assert "marts.portals" in specs["portals_suite"].description
+
+
+def test_a_check_result_carries_rows_checked_quarantined_share_and_limit() -> None:
+    """The check's metadata answers "how close was this to stopping the publish" without a query."""
+    from assets.validation import check_result
+    from expectations.runner import ValidationReport
+
+    report = ValidationReport(suite="cities", success=True, evaluated=16, successful=16, success_percent=100.0,
+                              failures=[], rows=95, parameters={}, rows_in=100, quarantined_rows=5,
+                              max_quarantined_share=0.05)
+    meta = check_result(report, asset="cities", check_name="cities_suite").metadata
+    assert meta["rows_checked"].value == 100 and meta["rows_quarantined"].value == 5
+    assert meta["quarantined_share"].value == pytest.approx(0.05)
+    assert meta["max_quarantined_share"].value == pytest.approx(0.05)

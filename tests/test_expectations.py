@@ -590,3 +590,39 @@ def test_the_suites_digest_names_the_checks_not_the_folder(tmp_path: Path, monke
     (edited / "cities.json").write_text(json.dumps(cities), encoding="utf-8")
     monkeypatch.setenv("CDPI_SUITES_DIR", str(edited))
     assert suites_digest() != shipped
+
+
+def test_a_check_report_carries_the_figures_the_quarantine_limit_was_judged_on(baseline) -> None:
+    """The check's metadata shows rows checked, rows quarantined, their share and the limit in force: the
+    report of the table facts carries them, passing or not, and a run's own limit replaces the suite's."""
+    from expectations.runner import quarantine_and_check
+
+    df = cities_frame()
+    df.loc[1, "geoid"] = "12"          # one row of four set aside
+    _, _, report = quarantine_and_check(df, "cities", key_columns=["geoid"], parameters=PARAMS)
+    assert (report.rows_in, report.quarantined_rows, report.quarantined_share) == (4, 1, 0.25)
+    assert report.max_quarantined_share == 0.05 and not report.success
+    _, _, loose = quarantine_and_check(df, "cities", key_columns=["geoid"], parameters=PARAMS,
+                                       max_quarantined_share=0.5)
+    assert loose.success and loose.max_quarantined_share == 0.5 and loose.quarantined_rows == 1
+    assert json.loads(json.dumps(loose.to_dict()))["rows_in"] == 4
+
+
+def test_a_check_description_says_it_blocks_and_what_it_checks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The UI's description of each blocking check: that it stops the publish, the suite's row rules and the
+    table facts (uniqueness, not empty, the quarantined share's limit from the suite's meta.table_facts)."""
+    from expectations import runner
+
+    text = runner.describe_check("cities", "staging.cities")
+    assert text.startswith("Blocking: a failure stops the run before the publish")
+    assert "expectations/suites/cities.json" in text and "staging.cities" in text
+    assert "13 row rules" in text and "1 rule(s) on the whole table" in text
+    assert "unique geoid" in text and "not empty when its inputs are not" in text
+    assert "at most 5% of its rows quarantined" in text
+    assert "unique (geoid, url)" in runner.describe_check("crawl_pages", "staging.crawl_pages")
+    assert "unique" not in runner.describe_check("portal_datasets", "marts.portal_datasets").split("table facts")[1]
+    spec = load_suite_spec("cities")
+    spec["meta"]["table_facts"] = {"max_quarantined_share": 0.2, "not_empty_when_inputs_are_not": False}
+    monkeypatch.setattr(runner, "_read_spec", lambda folder, name: spec)
+    text = runner.describe_check("cities", "staging.cities")
+    assert "at most 20% of its rows quarantined" in text and "not empty" not in text
