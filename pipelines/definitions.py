@@ -79,6 +79,14 @@ def executor(choice: str | None = None) -> dg.ExecutorDefinition:
     raise ValueError(f"CDPI_EXECUTOR must be in_process or multiprocess, not {choice!r}")
 
 
+#: What the UI shows on the schedule: when, which month, and that it starts stopped.
+SCHEDULE_DESCRIPTION = (
+    "Runs monthly_refresh at 03:00 UTC on the 2nd of each month for the month just ended (the run of "
+    "2 November is the October partition). Off by default: turn it on in the UI (Automation, then "
+    "monthly_refresh_schedule) or with `dagster schedule start monthly_refresh_schedule -m "
+    "pipelines.definitions` against the home's instance; the dagster-daemon `cdpi dev` starts fires it.")
+
+
 def build_definitions(assets: list, executor_name: str | None = None, resources: dict | None = None
                       ) -> dg.Definitions:
     """The definitions `dagster dev` loads; `cdpi run` builds the same with its own ``resources``, so its
@@ -88,7 +96,9 @@ def build_definitions(assets: list, executor_name: str | None = None, resources:
         assets=assets, jobs=[job], sensors=[record_failed_runs, record_canceled_runs], resources=resources or default_resources(),
         loggers=LOGGERS,
         #: Early on the 2nd of each month (UTC), for the month just ended.
-        schedules=[dg.build_schedule_from_partitioned_job(job, day_of_month=2, hour_of_day=3)],
+        schedules=[dg.build_schedule_from_partitioned_job(
+            job, day_of_month=2, hour_of_day=3,
+            default_status=dg.DefaultScheduleStatus.STOPPED, description=SCHEDULE_DESCRIPTION)],
         executor=executor(executor_name))
 
 

@@ -40,6 +40,42 @@ def test_monthly_schedule_requests_the_month_just_ended() -> None:
     requests = schedule.evaluate_tick(ctx).run_requests
     assert [r.partition_key for r in requests] == ["2026-10-01"]
     assert schedule.cron_schedule == "0 3 2 * *"
+    assert schedule.execution_timezone == "UTC" and schedule.default_status == dg.DefaultScheduleStatus.STOPPED
+    # The UI shows when it runs, which month, and that it is off until turned on.
+    text = schedule.description or ""
+    assert "03:00 UTC on the 2nd" in text and "month just ended" in text
+    assert "Off by default" in text and "dagster schedule start monthly_refresh_schedule" in text
+
+
+def test_the_report_asset_says_it_builds_the_latest_snapshot_whatever_the_partition(
+        sample_home: Path, tmp_path: Path) -> None:
+    """A backfill of an older month rebuilds the latest snapshot's report: the description says so, and so
+    does the materialization's metadata (partition, snapshot, and which one it shows)."""
+    import shutil
+
+    from assets.report import outreach_report
+    from pipelines.resources import WarehouseResource
+    from warehouse.paths import WarehousePaths
+    from warehouse.read import connect_published
+
+    home = tmp_path / "home"
+    home.mkdir()
+    shutil.copy(WarehousePaths(sample_home).published, WarehousePaths(home).published)
+    con = connect_published(WarehousePaths(home))
+    try:
+        (latest,) = con.execute("SELECT strftime(max(snapshot), '%Y-%m') FROM ops.runs").fetchone()
+    finally:
+        con.close()
+    description = " ".join((outreach_report.specs_by_key[dg.AssetKey("outreach_report")].description or "").split())
+    assert "latest snapshot" in description and "for this run's snapshot" not in description
+    assert "backfill of an older month rebuilds the latest snapshot's report" in description
+    older = "2025-01"
+    result = dg.materialize([outreach_report], resources={"warehouse": WarehouseResource(home=str(home))},
+                            partition_key=f"{older}-01", instance=dg.DagsterInstance.ephemeral())
+    [event] = result.asset_materializations_for_node("outreach_report")
+    meta = {k: v.value for k, v in event.metadata.items()}
+    assert meta["snapshot"] == latest != older and meta["partition"] == older
+    assert meta["shows"].startswith(f"the latest snapshot, {latest}, not this partition's month {older}")
 
 
 @pytest.mark.slow
