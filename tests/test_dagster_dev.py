@@ -72,3 +72,47 @@ def test_dagster_dev_serves_the_definitions(tmp_path: Path) -> None:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+    # Dagster's notice that `dagster dev` is superseded by `dg dev` (a tool cdpi does not install) is silenced.
+    assert "SupersessionWarning" not in proc.stderr.read().decode(errors="replace")
+
+
+def test_cdpi_dev_starts_dagster_dev_without_its_supersession_warning(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The process `cdpi dev` becomes (pipelines/cli/dagster_dev.py) runs Dagster's dev command with its
+    "superseded ... use 'dg dev'" warning silenced, and only that one: another warning still shows. The
+    server itself is not started (its start is replaced by a stand-in that records its arguments)."""
+    import warnings
+
+    import dagster as dg
+    from dagster._cli import dev as dagster_dev_cli
+
+    from pipelines.cli.dagster_dev import run_dev
+
+    calls: list[tuple] = []
+
+    def fake_start(*args, **kwargs) -> None:
+        calls.append(args)
+        warnings.warn("a warning of the server's own", UserWarning, stacklevel=1)
+
+    monkeypatch.setattr(dagster_dev_cli, "dev_command_impl", fake_start)
+    with warnings.catch_warnings(record=True) as direct:
+        warnings.simplefilter("always")
+        dagster_dev_cli.dev_command.main(args=["--port", "3999"], standalone_mode=False)
+    assert any(issubclass(w.category, dg.SupersessionWarning) for w in direct), \
+        "Dagster no longer warns: the wrapper's filter can go"
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        assert run_dev(["-m", "pipelines.definitions", "--port", "3999"]) == 0
+    assert len(calls) == 2 and "3999" in calls[-1]
+    assert not [w for w in seen if issubclass(w.category, dg.SupersessionWarning)], [str(w.message) for w in seen]
+    assert [str(w.message) for w in seen if w.category is UserWarning] == ["a warning of the server's own"]
+
+
+def test_cdpi_dev_execs_the_wrapper(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`cdpi dev` replaces itself with the wrapper module, not the `dagster` script that warns."""
+    from pipelines.cli import main as cli
+
+    seen: dict = {}
+    monkeypatch.setattr(os, "execvpe", lambda file, argv, env: seen.update(file=file, argv=argv))
+    assert cli(["dev", "--home", str(tmp_path), "--port", "3999"]) == 0
+    assert seen["argv"][:3] == [sys.executable, "-m", "pipelines.cli.dagster_dev"]
+    assert seen["argv"][3:] == ["-m", "pipelines.definitions", "--port", "3999"] and seen["file"] == sys.executable

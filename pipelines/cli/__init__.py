@@ -8,7 +8,8 @@ Every user-facing failure ends with a one-line message and a non-zero exit statu
 The commands live in this package by family, so each can be read on its own: parser.py (the arguments,
 and which function each sub-command runs), run.py (`cdpi run` and its summary), analyst.py (sql, runs,
 docs, export, dev, profile-portal), staff.py (city, targets, history, correct, report), classify.py, and
-output.py (tables, records and files the commands write); errors.py and home.py hold what they all share.
+output.py (tables, records and files the commands write); errors.py and home.py hold what they all share;
+dagster_dev.py is the process `cdpi dev` becomes (Dagster's dev command, one warning of it silenced).
 This module keeps the entry points, ``main`` and ``entry``, and the names code elsewhere imports from
 ``pipelines.cli``.
 """

@@ -170,15 +170,17 @@ def cmd_docs(args: argparse.Namespace) -> int:
 
 def cmd_dev(args: argparse.Namespace) -> int:
     """`dagster dev` on the home's Dagster instance ($CDPI_HOME/dagster, the one `cdpi run` records into),
-    telemetry and the sign-up pop-up off; dagster.yaml is written only when missing (pipelines/instance.py)."""
+    telemetry and the sign-up pop-up off; dagster.yaml is written only when missing (pipelines/instance.py).
+    Started by pipelines/cli/dagster_dev.py, which silences Dagster's SupersessionWarning for it."""
     from pipelines.instance import prepare_dagster_home
 
     paths = _paths(args)
     dagster_home = prepare_dagster_home(paths)
     env = {**os.environ, "DAGSTER_HOME": str(dagster_home), "CDPI_HOME": str(paths.home),
            "GX_ANALYTICS_ENABLED": "false"}
-    exe = Path(sys.executable).with_name("dagster")
-    cmd = [str(exe) if exe.exists() else "dagster", "dev", "-m", "pipelines.definitions",
+    # `dagster dev` through pipelines/cli/dagster_dev.py: the same command, without Dagster's notice that
+    # it is superseded by a `dg` tool cdpi does not install.
+    cmd = [sys.executable, "-m", "pipelines.cli.dagster_dev", "-m", "pipelines.definitions",
            "--port", str(args.port)]
     os.execvpe(cmd[0], cmd, env)
     return 0  # not reached
