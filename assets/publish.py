@@ -16,6 +16,11 @@ from sources.http.archive import replay_fingerprints, unreadable_records
 from sources.http.fetchlog import read_fetch_logs
 from warehouse.export import export_snapshot
 from warehouse.publish import PublishSummary, RunRecord, WarehouseError, publish_run
+from warehouse.read import column_descriptions
+
+#: The marts whose columns, with their descriptions, the publish's metadata shows (the UI renders each as a
+#: table of name, type and description). The main ones only: about 12 KB of text per materialization.
+DESCRIBED_MARTS = ["marts.cities", "marts.city_index", "marts.portals", "marts.evidence", "marts.city_changes"]
 
 
 @dg.asset(partitions_def=MONTHLY, group_name="warehouse", kinds={"duckdb"}, owners=["team:cdpi"],
@@ -58,7 +63,23 @@ def published_warehouse(context: dg.AssetExecutionContext, **inputs) -> dg.Mater
         "row_counts": dg.MetadataValue.json(summary.row_counts),
         "tables": dg.MetadataValue.md(tables_markdown(summary)),
         "fetch_outcomes": dg.MetadataValue.json(outcomes), "sample_data": bool(res.settings.is_sample),
-        **({} if unreadable is None else {"replay_unreadable_records": unreadable})})
+        **({} if unreadable is None else {"replay_unreadable_records": unreadable}),
+        **_mart_columns(context, paths)})
+
+
+def _mart_columns(context: dg.AssetExecutionContext, paths) -> dict[str, dg.MetadataValue]:
+    """``columns of <mart>``: each of :data:`DESCRIBED_MARTS` as a table schema with the column descriptions
+    of the published file. Not ``dagster/column_schema``: this asset is the whole warehouse, and its Columns
+    tab would present one table's columns as all of it. The run is already published: a file that cannot
+    be read here costs the entries, not the run."""
+    try:
+        tables = column_descriptions(paths, DESCRIBED_MARTS)
+    except (WarehouseError, duckdb.Error) as exc:
+        context.log.warning(f"column descriptions not read from the published warehouse ({exc})")
+        return {}
+    return {f"columns of {table}": dg.MetadataValue.table_schema(dg.TableSchema(columns=[
+        dg.TableColumn(name=name, type=dtype, description=text or None) for name, dtype, text in columns]))
+        for table, columns in tables.items()}
 
 
 def tables_markdown(summary: PublishSummary) -> str:

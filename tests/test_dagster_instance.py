@@ -253,3 +253,36 @@ def test_an_abandoned_run_is_recorded_in_the_warehouse_before_dagster_is_told(tm
         assert con.execute("SELECT count(*) FROM ops.run_failures WHERE run_id = 'abandoned-1'").fetchone()[0] == 1
     finally:
         con.close()
+
+
+def test_the_publish_materialization_counts_this_run_and_describes_the_main_marts(sample_home: Path) -> None:
+    """What the UI shows on published_warehouse: runs in history counting this run, the rows this run added
+    to every table (the marts and ops tables the publish writes itself too), and the main marts' columns with
+    the descriptions the warehouse carries."""
+    run_id, _, _ = _published_run(sample_home)
+    con = connect_published(WarehousePaths(sample_home))
+    try:
+        runs = con.execute("SELECT count(*) FROM ops.runs").fetchone()[0]
+        added = {t: con.execute(f"SELECT count(*) FROM {t} WHERE run_id = ?", [run_id]).fetchone()[0]
+                 for t in ("marts.cities", "marts.city_changes", "ops.fetch_log", "ops.runs", "ops.run_failures")}
+        comment = con.execute("SELECT comment FROM duckdb_columns() WHERE database_name = current_database() "
+                              "AND schema_name = 'marts' AND table_name = 'city_index' "
+                              "AND column_name = 'expected_points'").fetchone()[0]
+    finally:
+        con.close()
+    with _instance(sample_home) as instance:
+        meta = instance.fetch_materializations(dg.AssetKey("published_warehouse"), limit=1).records[0] \
+            .asset_materialization.metadata
+    assert meta["runs_in_history"].value == runs >= 1
+    table = meta["tables"].value
+    for name, rows in added.items():
+        assert f"| {name} | {rows} |" in table, name
+    assert added["marts.cities"] > 0 and added["ops.runs"] == 1 and added["ops.fetch_log"] > 0
+    assert meta["dagster/row_count"].value >= sum(added.values())
+    schema = meta["columns of marts.city_index"].value
+    assert isinstance(schema, dg.TableSchema)
+    described = {c.name: c.description for c in schema.columns}
+    assert described["expected_points"] == comment and comment
+    assert all(described.values()), "every mart column has a COMMENT ON"
+    assert {"columns of marts.cities", "columns of marts.portals", "columns of marts.evidence",
+            "columns of marts.city_changes"} <= set(meta)

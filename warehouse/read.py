@@ -31,3 +31,26 @@ def connect_published(paths: WarehousePaths, *, sandbox: bool = True) -> duckdb.
         con.close()
         raise WarehouseError(f"cannot open {paths.published} read-only: {exc}") from exc
     return con
+
+
+#: The columns of some tables with their types and descriptions (COMMENT ON, warehouse/sql/90_comments.sql).
+_COLUMNS_SQL = """
+    SELECT schema_name || '.' || table_name, column_name, data_type, coalesce(comment, '')
+    FROM duckdb_columns() WHERE database_name = current_database()
+      AND list_contains($tables, schema_name || '.' || table_name)
+    ORDER BY schema_name, table_name, column_index"""
+
+
+def column_descriptions(paths: WarehousePaths, tables: list[str]) -> dict[str, list[tuple[str, str, str]]]:
+    """``schema.table`` -> its columns as (name, type, description), read from the published file itself:
+    the descriptions its readers see (``duckdb_columns().comment``), for tables named in ``tables`` that
+    it has, in ``tables``' order."""
+    con = connect_published(paths)
+    try:
+        rows = con.execute(_COLUMNS_SQL, {"tables": tables}).fetchall()
+    finally:
+        con.close()
+    found: dict[str, list[tuple[str, str, str]]] = {}
+    for table, column, dtype, comment in rows:
+        found.setdefault(table, []).append((column, dtype, comment))
+    return {table: found[table] for table in tables if table in found}
