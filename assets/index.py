@@ -9,6 +9,7 @@ import pandas as pd
 from assets import versions
 from assets.metadata import table_metadata
 from assets.partitions import MONTHLY, run_started
+from assets.runlabels import run_labels
 from sources.certified import CERTIFICATION_URL, COLUMNS, fetch_certified, match_to_cities
 from sources.criteria.catalog import load_catalog
 from sources.partners import fetch_partners, load_announcements, match_partners
@@ -89,7 +90,8 @@ def attested_corrections(context: dg.AssetExecutionContext, cities: pd.DataFrame
 
 
 @dg.multi_asset(
-    partitions_def=MONTHLY, group_name="index", can_subset=False, required_resource_keys={"settings"},
+    partitions_def=MONTHLY, group_name="index", can_subset=False,
+    required_resource_keys={"settings", "fetcher", "warehouse"},
     outs={
         "city_signals": dg.AssetOut(**_OUT, description="Per city, every signal the criteria use (evidence "
                                                         "confidence, portal metrics), whether its source was "
@@ -119,10 +121,11 @@ def readiness_index(context: dg.AssetExecutionContext, cities: pd.DataFrame, por
     # The computation, and why its steps come in their order, is warehouse/index/build.py; here, only the
     # run's settings go in and the tables come out with what the UI shows about them.
     settings = context.resources.settings
+    is_sample = run_labels(context).is_sample
     built = build_index(cities, portals, portal_probes, evidence, crawl_summaries, certified_cities,
                         wwc_partners["partners"], attested_corrections, tier_bands=settings.tier_bands,
                         evidence_half_life_months=settings.evidence_half_life_months,
-                        calibration=settings.calibration, is_sample=bool(settings.is_sample),
+                        calibration=settings.calibration, is_sample=is_sample,
                         outreach_min_coverage=settings.outreach_min_coverage,
                         outreach_min_chance=settings.outreach_min_chance,
                         outreach_min_gap_gain=settings.outreach_min_gap_gain)
@@ -138,7 +141,7 @@ def readiness_index(context: dg.AssetExecutionContext, cities: pd.DataFrame, por
     yield dg.Output({"criteria": criteria, "weights": built.weights}, "criteria_catalog", metadata=table_metadata(
         criteria, standard=model.catalog.standard, bands=model.catalog.bands, criteria=len(criteria),
         thresholds=dg.MetadataValue.json(model.needed)))
-    yield _calibration_output(built, bool(settings.is_sample))
+    yield _calibration_output(built, is_sample)
 
 
 def _calibration_output(built: IndexBuild, is_sample: bool) -> dg.Output:
@@ -189,12 +192,12 @@ def _index_metadata(index: pd.DataFrame, model: Model) -> dict:
 
 
 @dg.asset(partitions_def=MONTHLY, group_name="index", kinds={"python", "pandas"}, owners=["team:cdpi"],
-          code_version=versions.INDEX, required_resource_keys={"settings"})
+          code_version=versions.INDEX, required_resource_keys={"settings", "fetcher", "warehouse"})
 def index_validation(context: dg.AssetExecutionContext, city_index: pd.DataFrame,
                      certified_cities: pd.DataFrame) -> dg.Output[pd.DataFrame]:
     """The index against the certified list: AUC of P(Silver or better), precision at k, tier agreement and
     the reliability of P(Silver or better). Runs on the sample too, and says so in every row."""
-    is_sample = bool(context.resources.settings.is_sample)
+    is_sample = run_labels(context).is_sample
     if not len(certified_cities):   # the page was not read (or listed nobody): labels unknown this run
         frame = pd.DataFrame([{"metric": "not_computed", "k": None, "value": None, "n": len(city_index),
                                "positives": 0, "detail": "certified list not available in this run",

@@ -9,6 +9,7 @@ import duckdb
 from assets import versions
 from assets.partitions import MONTHLY, run_started, snapshot_of
 from assets.provenance import cdpi_version
+from assets.runlabels import run_labels
 from assets.tables import published_outputs, table_frames
 from expectations.runner import SUITES_DIR_ENV, SuiteError, custom_suites_dir, suites_digest
 from sources.criteria.catalog import load_catalog
@@ -40,9 +41,10 @@ def published_warehouse(context: dg.AssetExecutionContext, **inputs) -> dg.Mater
     # The archives' digests and sizes, taken when this process indexed them (before the first fetch in a
     # one-process run; see replay_fingerprints): a path alone does not say which bytes were replayed.
     archives = [f.as_record() for f in replay_fingerprints(res.fetcher.replay)] if res.fetcher.replay else []
+    labels = run_labels(context)
     record = RunRecord(
-        run_id=context.run_id, snapshot=snapshot_of(context), mode=res.settings.mode,
-        is_sample=bool(res.settings.is_sample), started_at=run_started(context),
+        run_id=context.run_id, snapshot=snapshot_of(context), mode=labels.mode,
+        is_sample=labels.is_sample, started_at=run_started(context),
         config={"settings": res.settings.model_dump(), "fetcher": res.fetcher.model_dump(),
                 "crawl": res.crawl.model_dump(), "suites_dir": _suites_dir(), "suites_sha256": _suites_sha256(),
                 # The bands by name, also when settings leave them to the catalog's default (""): a later
@@ -62,7 +64,7 @@ def published_warehouse(context: dg.AssetExecutionContext, **inputs) -> dg.Mater
         "path": dg.MetadataValue.path(summary.path), "runs_in_history": summary.history_runs,
         "row_counts": dg.MetadataValue.json(summary.row_counts),
         "tables": dg.MetadataValue.md(tables_markdown(summary)),
-        "fetch_outcomes": dg.MetadataValue.json(outcomes), "sample_data": bool(res.settings.is_sample),
+        "fetch_outcomes": dg.MetadataValue.json(outcomes), "sample_data": labels.is_sample,
         **({} if unreadable is None else {"replay_unreadable_records": unreadable}),
         **_mart_columns(context, paths)})
 

@@ -10,6 +10,7 @@ import pandas as pd
 from assets import versions
 from assets.metadata import table_metadata
 from assets.partitions import MONTHLY
+from assets.runlabels import run_labels
 from assets.validation import check_result, quarantine_metadata, suite_checks, value_counts
 from expectations.runner import quarantine_and_check, suites_note
 from sources import universe, websites, wikidata
@@ -27,6 +28,7 @@ def census_places(context: dg.AssetExecutionContext) -> dg.Output[pd.DataFrame]:
     """U.S. incorporated places at or above the population threshold (Census SUB-EST estimates, or the
     city list given with `--cities`). GEOID = state FIPS + place FIPS is the canonical city id."""
     res = context.resources
+    served: dict[str, Any] = {}
     try:
         if res.settings.cities_csv:
             frame = universe.city_file_places(Path(res.settings.cities_csv),
@@ -35,15 +37,24 @@ def census_places(context: dg.AssetExecutionContext) -> dg.Output[pd.DataFrame]:
             origin = res.settings.cities_csv
         else:
             with res.fetcher.open(res.warehouse.paths(), context.run_id, "census_places") as f:
-                frame = universe.census_places(f, url=res.settings.census_url,
-                                               min_population=res.settings.min_population,
-                                               include_towns=res.settings.include_towns)
+                frame, fetched = universe.census_places(f, url=res.settings.census_url,
+                                                        min_population=res.settings.min_population,
+                                                        include_towns=res.settings.include_towns)
             origin = res.settings.census_url
+            if res.fetcher.replay:   # the URL is where the file was once fetched, not where this run read it
+                served = ({"served_from": f"replay archive {fetched.archived_in}"} if fetched.archived_in
+                          else _served_from(res.fetcher.replay)) | {"recorded_at": fetched.fetched_at}
     except (SourceUnavailable, FileNotFoundError, ValueError) as exc:
         raise dg.Failure(description=str(exc)) from exc
     return dg.Output(frame, metadata=table_metadata(
-        frame, preview=5, preview_columns=_CITY_PREVIEW[:4] + ["population_year"], source=origin,
+        frame, preview=5, preview_columns=_CITY_PREVIEW[:4] + ["population_year"], source=origin, **served,
         min_population=res.settings.min_population))
+
+
+def _served_from(replay: list[str]) -> dict[str, Any]:
+    """Metadata of a source read through the fetcher: in a replay, the archives that answered (its URL or
+    endpoint is where the data was once fetched, not where this run read it); nothing in a live run."""
+    return {"served_from": "replay archive " + ", ".join(Path(p).name for p in replay)} if replay else {}
 
 
 @dg.asset(required_resource_keys={"fetcher", "warehouse"}, **_COMMON)
@@ -56,7 +67,8 @@ def wikidata_websites(context: dg.AssetExecutionContext) -> dg.Output[pd.DataFra
     frame.attrs["lookup"] = lookup
     if lookup != "ok":
         context.log.warning(f"Wikidata lookup failed ({lookup}); websites will be unknown")
-    return dg.Output(frame, metadata=table_metadata(frame, lookup=lookup, endpoint=wikidata.SPARQL_ENDPOINT))
+    return dg.Output(frame, metadata=table_metadata(frame, lookup=lookup, endpoint=wikidata.SPARQL_ENDPOINT,
+                                                    **_served_from(res.fetcher.replay)))
 
 
 @dg.asset(required_resource_keys={"fetcher", "warehouse", "settings"}, **_COMMON)
@@ -76,11 +88,12 @@ def uscityurl_websites(context: dg.AssetExecutionContext) -> dg.Output[pd.DataFr
         context.log.warning(f"UScityURL could not be read ({lookup}); websites come from the other sources")
     return dg.Output(frame, metadata=table_metadata(
         frame, lookup=lookup, source=url, license=websites.USCITYURL_LICENSE,
-        attribution=websites.USCITYURL_CITATION))
+        attribution=websites.USCITYURL_CITATION, **_served_from(res.fetcher.replay)))
 
 
 @dg.multi_asset(
-    partitions_def=MONTHLY, group_name=GROUP, can_subset=False, required_resource_keys={"settings", "warehouse"},
+    partitions_def=MONTHLY, group_name=GROUP, can_subset=False,
+    required_resource_keys={"settings", "warehouse", "fetcher"},
     outs={
         "cities": dg.AssetOut(**_OUT, code_version=versions.UNIVERSE,
                               description="Validated city universe with official websites; the rows of "
@@ -100,6 +113,7 @@ def cities(context: dg.AssetExecutionContext, census_places: pd.DataFrame, wikid
     """Join places with websites (a city list's own > UScityURL > Wikidata), apply the run's filters, and
     set aside rows that fail validation."""
     settings = context.resources.settings
+    is_sample = run_labels(context).is_sample
     places = census_places
     if settings.states:
         places = places[places["state_abbr"].isin({s.upper() for s in settings.states})]
@@ -113,7 +127,7 @@ def cities(context: dg.AssetExecutionContext, census_places: pd.DataFrame, wikid
         lookups={"uscityurl": uscityurl_websites.attrs.get("lookup", "ok"),
                  "wikidata": wikidata_websites.attrs.get("lookup", "ok")})
     matched = matched.drop(columns=["website"], errors="ignore")
-    matched["is_sample"] = bool(settings.is_sample)
+    matched["is_sample"] = is_sample
     matched = matched.sort_values("geoid").reset_index(drop=True)
     params = {"min_population": settings.min_population}
     clean, quarantined, report = quarantine_and_check(matched, "cities", key_columns=["geoid"], parameters=params,
@@ -125,7 +139,7 @@ def cities(context: dg.AssetExecutionContext, census_places: pd.DataFrame, wikid
         context.log.warning(f"{bad_rows} city rows quarantined (see ops.quarantine)")
     yield dg.Output(clean, "cities", metadata=table_metadata(
         clean, preview=5, preview_columns=_CITY_PREVIEW, quarantined_rows=bad_rows,
-        sample_data=bool(settings.is_sample), website_matches=dg.MetadataValue.json(
+        sample_data=is_sample, website_matches=dg.MetadataValue.json(
             {str(k): int(v) for k, v in clean["website_match"].value_counts().items()})))
     candidates = candidates[candidates["geoid"].isin(set(clean["geoid"]))].reset_index(drop=True)
     yield dg.Output(candidates, "website_candidates", metadata=table_metadata(

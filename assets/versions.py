@@ -96,6 +96,7 @@ INDEX_MODULES = (
     "warehouse.index",
     "sources.datafiles",
     "sources.criteria.catalog",
+    "assets.runlabels",
     "assets.index",
 )
 #: The city universe: the Census and city-file readers, the website sources (UScityURL, Wikidata) and their
@@ -112,6 +113,7 @@ UNIVERSE_MODULES = (
     "sources.datafiles",
     "expectations.runner",
     "assets.validation",
+    "assets.runlabels",
     "assets.universe",
 )
 #: Each city's home page: which candidate is the city's website, what a fetched page yields (title, portal
@@ -144,6 +146,7 @@ PUBLISH_MODULES = (
     "warehouse.changes",
     "warehouse.identifiers",
     "assets.tables",
+    "assets.runlabels",
     "assets.publish",
 )
 #: The snapshot's CSV and Parquet files.

@@ -10,16 +10,20 @@ import pandas as pd
 from sources import census, wikidata
 from sources.errors import SourceUnavailable
 from sources.http.fetcher import Fetcher
+from sources.http.result import FetchResult
 
 
 def census_places(fetcher: Fetcher, *, url: str = census.SUBEST_URL, min_population: int = 30_000,
-                  include_towns: bool = False) -> pd.DataFrame:
+                  include_towns: bool = False) -> tuple[pd.DataFrame, FetchResult]:
     """Incorporated places at or above the threshold (and, with ``include_towns``, the towns and townships
-    that are governments: ``census.parse_subest_places``). No universe, no run: unreachable raises."""
+    that are governments: ``census.parse_subest_places``), and the fetch that read them: in a replay, its
+    ``archived_in`` and ``fetched_at`` say which archive served the file and when it was recorded, which the
+    URL alone does not. No universe, no run: unreachable raises."""
     result = fetcher.get(url)
     if not result.ok:
         raise SourceUnavailable("Census population estimates", result)
-    return census.parse_subest_places(result.body, min_population=min_population, include_towns=include_towns)
+    places = census.parse_subest_places(result.body, min_population=min_population, include_towns=include_towns)
+    return places, result
 
 
 def city_file_places(path: Path, *, min_population: int = 30_000, include_towns: bool = False) -> pd.DataFrame:

@@ -50,13 +50,15 @@ def cmd_run(args: argparse.Namespace) -> int:
         mode = "replay"
     if fetcher_kwargs.get("replay"):
         # Before any fetch: an archive a replay cannot read stops the run here (a replay never goes live),
-        # and an archive that declares itself sample data keeps that label.
-        from sources.http.archive import check_replay_archives
+        # and an archive that declares itself sample data keeps that label. The rule is the one every run's
+        # steps apply however it was launched (assets/runlabels.py), so the banner says what ops.runs will.
+        from assets.runlabels import decide_labels
 
         try:
-            is_sample |= check_replay_archives(fetcher_kwargs["replay"]).sample
+            labels = decide_labels(mode=mode, is_sample=is_sample, replay=fetcher_kwargs["replay"])
         except ValueError as exc:
             raise CliError(f"cannot replay: {exc}") from None
+        mode, is_sample = labels.mode, labels.is_sample
     if args.min_delay is not None:
         fetcher_kwargs["min_delay_s"] = args.min_delay
     if paths.published.exists():   # a damaged file stops the run now, not at publish after hours of fetching
