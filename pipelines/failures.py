@@ -111,6 +111,10 @@ def mode_of(run: dg.DagsterRun, default: str | None = None) -> str | None:
     """live, replay or sample: the run's own settings when its run config set them, else the tag `cdpi run`
     puts on its runs, else ``default`` (the definitions' settings, which a run without config uses)."""
     config = run.run_config if isinstance(run.run_config, dict) else {}
-    settings = ((config.get("resources") or {}).get("settings") or {}).get("config") or {}
+    resources = config.get("resources") or {}
+    settings = (resources.get("settings") or {}).get("config") or {}
     mode = settings.get("mode") if isinstance(settings, dict) else None
+    fetcher = (resources.get("fetcher") or {}).get("config") or {}
+    if isinstance(fetcher, dict) and fetcher.get("replay"):   # as assets/runlabels.py decides it
+        return "sample" if mode == "sample" else "replay"
     return str(mode or run.tags.get(MODE_TAG) or default or "") or None

@@ -146,3 +146,22 @@ def test_a_warehouse_from_before_the_status_column_is_listed_and_migrated(home: 
         "canceled", date(2026, 11, 1), "replay")
     with pytest.raises(ValueError, match="status must be one of failed, canceled"):
         record_run_failure(paths, "x", "monthly_refresh", None, "?", status="stopped")
+
+
+def test_a_failed_replay_launched_with_only_the_fetchers_archives_is_recorded_as_a_replay() -> None:
+    """The mode of a failure row follows what the run read, as the published labels do
+    (assets/runlabels.py): a Launchpad run that set only the fetcher's replay is a replay, not live."""
+    import dagster as dg
+
+    from pipelines.failures import mode_of
+
+    def run(config: dict, tags: dict | None = None) -> dg.DagsterRun:
+        return dg.DagsterRun(job_name="monthly_refresh", run_config=config, tags=tags or {})
+
+    replay = {"resources": {"fetcher": {"config": {"replay": ["a.warc.gz"]}}}}
+    assert mode_of(run(replay), "live") == "replay"
+    sample = {"resources": {"fetcher": {"config": {"replay": ["a.warc.gz"]}},
+                            "settings": {"config": {"mode": "sample"}}}}
+    assert mode_of(run(sample), "live") == "sample"
+    assert mode_of(run({}), "live") == "live"
+    assert mode_of(run({}, {"cdpi/mode": "replay"}), "live") == "replay"
