@@ -63,10 +63,12 @@ def _step_error(data: Any) -> str:  # Dagster's StepFailureData
     error = data.error if data is not None else None
     if error is None:
         return "step failed"
+    if "ChildProcessCrash" in error.cls_name:   # its message is its class path; the exit code is elsewhere
+        return "the step's process ended without finishing (killed, or out of memory; the run log says more)"
     if "Failure" in error.cls_name:
         description = data.user_failure_data.description if data.user_failure_data else None
         return _first_line(description or error.message.split("Failure: ", 1)[-1]) or "step failed"
-    message = _first_line(error.message) or "step failed"
+    message = _first_line(_without_class(error.message, error.cls_name)) or "step failed"
     cause = error.cause
     while cause is not None and cause.cause is not None:
         cause = cause.cause
@@ -107,14 +109,39 @@ def snapshot_of(tags: Mapping[str, str]) -> date | None:
         return None
 
 
-def mode_of(run: dg.DagsterRun, default: str | None = None) -> str | None:
-    """live, replay or sample: the run's own settings when its run config set them, else the tag `cdpi run`
-    puts on its runs, else ``default`` (the definitions' settings, which a run without config uses)."""
+def _resources(run: dg.DagsterRun) -> dict | None:
+    """The run config's resources section; None when the run has none (`cdpi run` binds its resources)."""
     config = run.run_config if isinstance(run.run_config, dict) else {}
-    resources = config.get("resources") or {}
-    settings = (resources.get("settings") or {}).get("config") or {}
-    mode = settings.get("mode") if isinstance(settings, dict) else None
-    fetcher = (resources.get("fetcher") or {}).get("config") or {}
-    if isinstance(fetcher, dict) and fetcher.get("replay"):   # as assets/runlabels.py decides it
+    resources = config.get("resources")
+    return resources if isinstance(resources, dict) else None
+
+
+def _config_of(resources: dict, key: str) -> dict:
+    section = resources.get(key) or {}
+    config = section.get("config") if isinstance(section, dict) else None
+    return config if isinstance(config, dict) else {}
+
+
+def mode_of(run: dg.DagsterRun, default: str | None = None) -> str | None:
+    """live, replay or sample, decided from the run config as assets/runlabels.py decides the published
+    label: with replay archives, sample when the settings ask for it, else replay; without, live, whatever
+    the settings say. A run with no resources in its config (`cdpi run` binds them) is read from the tag
+    `cdpi run` puts on it, else ``default`` (the definitions' settings)."""
+    resources = _resources(run)
+    if resources is None or not (_config_of(resources, "fetcher") or _config_of(resources, "settings")):
+        return str(run.tags.get(MODE_TAG) or default or "") or None
+    mode = _config_of(resources, "settings").get("mode")
+    if _config_of(resources, "fetcher").get("replay"):
         return "sample" if mode == "sample" else "replay"
-    return str(mode or run.tags.get(MODE_TAG) or default or "") or None
+    return "live"
+
+
+def home_of(run: dg.DagsterRun, fallback: Any) -> Any:
+    """The warehouse resource of the run's own home: the one its run config names (where the run held its
+    lock and published), else ``fallback`` (the sensor's own). A Launchpad run may name another home than
+    the one `cdpi dev` serves; its failure row belongs with its runs."""
+    resources = _resources(run)
+    home = _config_of(resources, "warehouse").get("home") if resources is not None else None
+    if isinstance(home, str) and home.strip():
+        return type(fallback)(home=home)
+    return fallback

@@ -15,6 +15,7 @@ from pipelines.failures import (
     CAUSE_EVENTS,
     STEP_EVENTS,
     describe_failure,
+    home_of,
     mode_of,
     snapshot_of,
     steps_under_way,
@@ -49,7 +50,7 @@ def _record(context: dg.RunStatusSensorContext, warehouse: WarehouseResource, se
     second row); a warehouse that cannot be written is logged, not raised: the sensor must keep ticking."""
     run = context.dagster_run
     try:
-        record_run_failure(warehouse.paths(), run.run_id, run.job_name, step, error, once=True, status=status,
+        record_run_failure(home_of(run, warehouse).paths(), run.run_id, run.job_name, step, error, once=True, status=status,
                            snapshot=snapshot_of(run.tags), mode=mode_of(run, settings.mode))
     except WarehouseError as exc:
         context.log.error(f"could not record run {status}: {exc}")

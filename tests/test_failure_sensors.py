@@ -165,3 +165,41 @@ def test_a_failed_replay_launched_with_only_the_fetchers_archives_is_recorded_as
     assert mode_of(run(sample), "live") == "sample"
     assert mode_of(run({}), "live") == "live"
     assert mode_of(run({}, {"cdpi/mode": "replay"}), "live") == "replay"
+
+
+def test_a_failure_rows_mode_without_archives_is_live_whatever_the_settings_say() -> None:
+    """As ops.runs would label it (assets/runlabels.py): no replay archive, the data came from the network."""
+    import dagster as dg
+
+    from pipelines.failures import mode_of
+
+    config = {"resources": {"settings": {"config": {"mode": "sample"}}}}
+    assert mode_of(dg.DagsterRun(job_name="monthly_refresh", run_config=config), "live") == "live"
+
+
+def test_a_failure_is_recorded_in_the_home_the_run_config_names(tmp_path) -> None:
+    """Where the run held its lock and published, not the home `cdpi dev` serves."""
+    import dagster as dg
+
+    from pipelines.failures import home_of
+    from pipelines.resources import WarehouseResource
+
+    served = WarehouseResource(home=str(tmp_path / "served"))
+    other = {"resources": {"warehouse": {"config": {"home": str(tmp_path / "other")}}}}
+    assert home_of(dg.DagsterRun(job_name="j", run_config=other), served).paths().home == tmp_path / "other"
+    assert home_of(dg.DagsterRun(job_name="j", run_config={}), served) is served
+
+
+def test_a_crashed_step_process_is_described_in_words_not_a_class_path() -> None:
+    from dagster._core.events import StepFailureData
+    from dagster._utils.error import SerializableErrorInfo
+
+    from pipelines.failures import _step_error
+
+    crash = "dagster._core.executor.child_process_executor.ChildProcessCrashException"
+    data = StepFailureData(error=SerializableErrorInfo(crash, [], "ChildProcessCrashException"),
+                           user_failure_data=None)
+    assert "process ended without finishing" in _step_error(data)
+    other = StepFailureData(error=SerializableErrorInfo("mypkg.errors.Boom: the disk is full\n", [], "Boom"),
+                            user_failure_data=None)
+    assert _step_error(other) == "the disk is full"
