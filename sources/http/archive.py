@@ -22,11 +22,13 @@ from pathlib import Path
 from typing import BinaryIO
 
 from warcio.archiveiterator import ArchiveIterator
+from warcio.limitreader import LimitReader
 from warcio.recordloader import ArcWarcRecord
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from sources.http import replay_sidecar as sidecar
+from sources.http.body import BodyLimits, read_capped
 from sources.http.urls import normalize_url
 
 WARC_SUFFIX = ".warc.gz"
@@ -206,10 +208,13 @@ class _FileIndex:
         self.torn: str | None = None
         #: Damaged records skipped (reading went on after each), see ``_by_member``.
         self.damaged = 0
+        #: Where the last record read whole ends (in the first reading, which starts at byte 0).
+        self._end = 0
         with open(path, "rb") as fh:
             records = ArchiveIterator(fh)
             try:
                 self._index(path, records, pending, last_304, 0)
+                self.torn = _cut_tail(fh, self._end)
             except Exception as exc:  # noqa: BLE001 - warcio fails in many ways on a damaged or cut record
                 self.torn = _why(exc)
             # warcio stops at damage (or only warns, when a wrong Content-Length leaves a single line over).
@@ -287,21 +292,31 @@ class _FileIndex:
 
     def _index(self, path: Path, records: ArchiveIterator, pending: dict, last_304: dict, base: int) -> None:
         """Every record ``records`` reads into ``entries``, in order (see the class docstring); ``base`` is
-        where in the file ``records`` starts reading."""
+        where in the file ``records`` starts reading. A record is taken only once it was read to its end and
+        found whole: one cut short (``_not_whole``) raises ``RecordCut``, which the callers count as a torn
+        or damaged record, so a cut body is never replayed as if it were the page."""
         for record in records:
             rtype = record.rec_type
             url = record.rec_headers.get_header("WARC-Target-URI")
             rid = record.rec_headers.get_header("WARC-Record-ID")
+            failure = rtype == "metadata" and record.rec_headers.get_header("Content-Type") == _HOP_FAILURE
+            # The little the index keeps of a block is read first; asking where the record ends (below) reads
+            # the rest, which is what tells whether all of it was there.
+            block = (record.content_stream().read(_INFO_BYTES) if rtype == "warcinfo" else
+                     record.content_stream().read(_FAILURE_BYTES) if failure else b"")
+            status = int(record.http_headers.get_statuscode()) if rtype == "response" else 0
+            why = _not_whole(records, record)
+            if why is not None:
+                raise RecordCut(why)
+            offset, length = base + records.get_record_offset(), records.get_record_length()
+            self._end = offset + length
             if rtype == "warcinfo":
-                self._read_info(record.content_stream().read(64 * 1024))
+                self._read_info(block)
             elif rtype == "response":
                 truncated = bool(record.rec_headers.get_header("WARC-Truncated"))
-                status = int(record.http_headers.get_statuscode())
-                # The offset and length are known once the record is read to its end (warcio does that).
-                pending[rid] = (url, _Stored(base + records.get_record_offset(), records.get_record_length(),
-                                             status, truncated))
-            elif rtype == "metadata" and record.rec_headers.get_header("Content-Type") == _HOP_FAILURE:
-                info = json.loads(record.content_stream().read())
+                pending[rid] = (url, _Stored(offset, length, status, truncated))
+            elif failure:
+                info = json.loads(block)
                 ex = Exchange(status=None, headers=[], body=b"",
                               date=record.rec_headers.get_header("WARC-Date") or "",
                               outcome=info["outcome"], error=info.get("error"), source=path.name)
@@ -316,13 +331,13 @@ class _FileIndex:
                     if isinstance(entry, _Stored) and entry.status == 304:
                         last_304[ref] = entry
             elif rtype == "resource" and record.rec_headers.get_header(CARRIED_RUN):
-                status = int(record.rec_headers.get_header(CARRIED_STATUS) or 200)
-                self.entries[("GET", normalize_url(url))] = _Stored(
-                    base + records.get_record_offset(), records.get_record_length(), status, False, carried=True)
+                carried_status = int(record.rec_headers.get_header(CARRIED_STATUS) or 200)
+                self.entries[("GET", normalize_url(url))] = _Stored(offset, length, carried_status, False,
+                                                                     carried=True)
             elif rtype == "resource":
                 ref = record.rec_headers.get_header("WARC-Concurrent-To")
                 if ref in last_304:
-                    last_304.pop(ref).reused = (base + records.get_record_offset(), records.get_record_length())
+                    last_304.pop(ref).reused = (offset, length)
 
     def _read_info(self, block: bytes) -> None:
         for line in block.decode("utf-8", errors="replace").splitlines():
@@ -386,8 +401,10 @@ class _FileIndex:
                 if normalize_url(record.rec_headers.get_header("WARC-Target-URI") or "") != url:
                     raise ValueError(f"entry {k} points at another record")
 
-    def exchange(self, key: tuple[str, str]) -> Exchange | None:
-        """The exchange archived under ``key``, its body read from the file now."""
+    def exchange(self, key: tuple[str, str], limits: BodyLimits | None = None) -> Exchange | None:
+        """The exchange archived under ``key``, its body read from the file now: streamed under ``limits``
+        as a live body is (``read_capped``), so a body past the request's cap comes back as ``too_large``
+        and costs no more memory than it would live; with no ``limits`` (tests, scripts), read whole."""
         entry = self.entries.get(key)
         if entry is None or isinstance(entry, Exchange):
             return entry
@@ -395,29 +412,141 @@ class _FileIndex:
             if os.fstat(fh.fileno()).st_ino != self.stamp[0]:
                 raise RuntimeError(f"{self.path} was replaced while it was being replayed")
             record = self._record(fh, entry.offset, entry.length)
+            head = record.rec_headers
+            date = head.get_header("WARC-Date") or ""
             if entry.carried:
-                head = record.rec_headers
+                body, refused = self._body(record, entry.offset, limits)
                 return Exchange(status=entry.status, headers=[("Content-Type", head.get_header("Content-Type") or "")],
-                                body=record.content_stream().read(), date=head.get_header("WARC-Date") or "",
-                                source=self.path.name, carried_from=head.get_header(CARRIED_RUN),
-                                final_url=head.get_header(CARRIED_FINAL))
+                                body=body, date=date, source=self.path.name, carried_from=head.get_header(CARRIED_RUN),
+                                final_url=head.get_header(CARRIED_FINAL),
+                                outcome=None if refused is None else "too_large", error=refused)
             # A truncated body is never used (the outcome is too_large), so it is not read.
-            ex = Exchange(status=entry.status, headers=list(record.http_headers.headers),
-                          body=b"" if entry.truncated else record.content_stream().read(),
-                          date=record.rec_headers.get_header("WARC-Date") or "", source=self.path.name,
-                          outcome="too_large" if entry.truncated else None)
-            if entry.reused is not None:
-                ex.reused_body = self._record(fh, *entry.reused).content_stream().read()
+            body, refused = (b"", None) if entry.truncated else self._body(record, entry.offset, limits)
+            ex = Exchange(status=entry.status, headers=list(record.http_headers.headers), body=body, date=date,
+                          source=self.path.name,
+                          outcome="too_large" if entry.truncated or refused is not None else None, error=refused)
+            if entry.reused is not None and ex.outcome is None:
+                reused, refused = self._body(self._record(fh, *entry.reused), entry.reused[0], limits)
+                if refused is None:
+                    ex.reused_body = reused
+                else:
+                    ex.outcome, ex.error = "too_large", refused
         return ex
 
+    def _body(self, record: ArcWarcRecord, offset: int, limits: BodyLimits | None) -> tuple[bytes, str | None]:
+        """The payload of ``record`` (at ``offset``), or (b"", why) when it is past ``limits``. A block found
+        shorter than its Content-Length is never handed over: the index took the record whole, so the file
+        changed under the replay, an error as a replaced file is."""
+        stream = record.content_stream()
+        chunks = iter(lambda: stream.read(_CHUNK), b"")
+        if limits is None:
+            body, refused = b"".join(chunks), None
+        else:
+            encoding = (record.http_headers.get_header("Content-Encoding") or "").strip().lower() \
+                if record.http_headers is not None else ""
+            raw = record.raw_stream
+            # An archive from another crawler may keep a body compressed: warcio decodes it while it is read,
+            # and the live rule on expansion past memory_limit holds for it too.
+            received = raw.tell if encoding not in ("", "identity") and isinstance(raw, LimitReader) else None
+            body, refused = read_capped(chunks, limits, received=received, keep_head=False)
+        if refused is None:
+            while record.raw_stream.read(_CHUNK):   # what decoding left unread (a chunked body's last line)
+                pass
+            if isinstance(record.raw_stream, LimitReader) and record.raw_stream.limit > 0:
+                raise RuntimeError(f"{self.path}: the record at byte {offset} is cut short; the file changed "
+                                   "while it was being replayed")
+        return body, refused
+
     @staticmethod
-    def _record(fh, offset: int, length: int) -> ArcWarcRecord:
-        fh.seek(offset)
-        return next(iter(ArchiveIterator(io.BytesIO(fh.read(length)))))
+    def _record(fh: BinaryIO, offset: int, length: int) -> ArcWarcRecord:
+        """The record at ``offset``, read from the file as its body is consumed (``_RecordReader``): never
+        the whole record at once, since a body may be larger than a replay may hold."""
+        return next(iter(ArchiveIterator(_RecordReader(fh, offset, length))))
 
 
 _GZIP_MAGIC = b"\x1f\x8b\x08"   # a gzip member's first bytes (ID1, ID2, deflate)
 _SEVERAL = "several records in one gzip member"
+#: The most of a warcinfo block, and of a hop failure's JSON, the index reads (they are a few lines).
+_INFO_BYTES = 64 * 1024
+_FAILURE_BYTES = 1 << 20
+_CHUNK = 64 * 1024
+
+
+class _RecordReader(io.RawIOBase):
+    """The ``length`` bytes of one record at ``offset`` of ``fh``, inflated when they are a gzip member, as
+    they are read: each read returns at most what was asked. (warcio inflates 16 KiB of a gzip member at a
+    time whatever that expands to: a body that compresses a thousand times over would be in memory whole.)
+    A member is read to its end only: what follows it in the file belongs to the next record."""
+
+    def __init__(self, fh: BinaryIO, offset: int, length: int):
+        super().__init__()
+        fh.seek(offset)
+        self._source = LimitReader(fh, length)
+        first = self._source.read(len(_GZIP_MAGIC))
+        self._inflate = zlib.decompressobj(16 + zlib.MAX_WBITS) if first == _GZIP_MAGIC else None
+        self._waiting = first          # bytes read from the file and not yet used
+        self._read = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._read
+
+    def read(self, size: int | None = -1) -> bytes:
+        want = _CHUNK if size is None or size < 0 else size
+        if self._inflate is None:
+            out, self._waiting = self._waiting[:want], self._waiting[want:]
+            if len(out) < want:
+                out += self._source.read(want - len(out))
+        else:
+            out = b""
+            while not out and want and not self._inflate.eof:
+                data = self._inflate.unconsumed_tail or self._waiting or self._source.read(_CHUNK)
+                self._waiting = b""
+                if not data:
+                    break
+                out = self._inflate.decompress(data, want)
+        self._read += len(out)
+        return out
+
+
+class RecordCut(ValueError):
+    """A record that did not arrive whole: its block is shorter than its Content-Length, or the gzip member
+    holding it never finishes (no gzip trailer: the file was cut inside it)."""
+
+
+def _not_whole(records: ArchiveIterator, record: ArcWarcRecord) -> str | None:
+    """Why ``record``, the one ``records`` just read, is not whole, else None. Reads it to its end first.
+
+    warcio reads a record cut short without a word: its block simply ends early, and a last gzip member
+    without its trailer inflates as far as it goes. So the record's Content-Length must all be there, and,
+    in a gzip file, the member holding the record must end (zlib has then checked its CRC and length)."""
+    records.get_record_length()    # reads the record to its end, as warcio does before the next one
+    declared = (record.rec_headers.get_header("Content-Length") or "").strip()
+    if record.format == "warc" and not declared.isdigit():
+        return f"the record has no valid Content-Length ({declared or 'none'})"
+    stream = record.raw_stream
+    if isinstance(stream, LimitReader) and stream.limit > 0:
+        return f"the record's block ends {stream.limit} bytes short of its Content-Length ({declared})"
+    inflate = records.reader.decompressor if records.reader is not None else None
+    # Not at the member's end, yet nothing follows the record in it: the file ends inside the member. (A
+    # member holding several records, which is not what a replay reads, goes on with the next record.)
+    if inflate is not None and not inflate.eof and records.next_line is None:
+        return "the gzip member holding the record never ends (no gzip trailer: the file is cut short)"
+    return None
+
+
+def _cut_tail(fh: BinaryIO, end: int) -> str | None:
+    """Why a gzip file read without error to its last whole record, which ends at ``end``, is still not
+    whole, else None: bytes after that record are the start of a record cut off before anything of it
+    could be read (warcio takes a gzip member that yields nothing for the end of the file). Not asked of
+    a plain WARC, whose records are followed by blank lines."""
+    fh.seek(0)
+    if fh.read(len(_GZIP_MAGIC)) != _GZIP_MAGIC:
+        return None
+    size = os.fstat(fh.fileno()).st_size
+    return None if end >= size else f"{size - end} bytes after the last whole record (a record cut short)"
 
 
 def _why(exc: Exception) -> str:
@@ -544,10 +673,12 @@ class ReplayIndex:
         """Every (METHOD, normalized URL) the archives answer, in the order first indexed."""
         return list(self._where)
 
-    def lookup(self, method: str, url: str) -> Exchange | None:
+    def lookup(self, method: str, url: str, limits: BodyLimits | None = None) -> Exchange | None:
+        """The exchange archived for ``method`` and ``url``, its body read under ``limits``
+        (``_FileIndex.exchange``)."""
         key = (method.upper(), normalize_url(url))
         part = self._where.get(key)
-        return None if part is None else part.exchange(key)
+        return None if part is None else part.exchange(key, limits)
 
     def declared(self, name: str) -> list[str]:
         """Space-separated values of warcinfo field ``name`` across the archives, each once, in order: what

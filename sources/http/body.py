@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import io
 import tempfile
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
@@ -75,3 +77,44 @@ class BodyBuffer:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+@dataclass(frozen=True)
+class BodyLimits:
+    """How much of one body may be read and how it is held: what a live fetch and a replay both obey
+    (``FetcherConfig.max_bytes`` and ``max_expansion``, and the request's own cap)."""
+
+    #: The request's byte cap: a body past it is refused (outcome ``too_large``).
+    cap: int
+    #: The most of the body held in memory (``FetcherConfig.max_bytes``); the rest waits in a temporary file.
+    memory_limit: int
+    #: Past ``memory_limit``, a compressed body may hold at most this many times the bytes received for it.
+    max_expansion: int
+    #: Where the temporary file goes (None: the system's temporary folder).
+    spill_dir: Path | None = None
+
+
+def read_capped(chunks: Iterable[bytes], limits: BodyLimits, *, received: Callable[[], int] | None = None,
+                keep_head: bool = True) -> tuple[bytes, str | None]:
+    """Collect ``chunks`` under ``limits``: (the body, None), or (its first bytes, why it was refused).
+
+    The one reading loop of the live fetcher and of the replay, so a body too large live is too large
+    replayed, and costs the same memory: at most ``memory_limit`` plus one chunk, the rest of an accepted
+    body in a temporary file until it is handed over as one ``bytes`` object. ``received`` (a compressed
+    body) says how many bytes arrived so far, for the ``max_expansion`` rule. Of a refused body the first
+    ``min(cap, memory_limit)`` bytes are returned when ``keep_head`` (the live fetch archives them), else
+    none (a replay has nothing to archive). Reading stops at the refusal: the rest is never read."""
+    with BodyBuffer(limits.memory_limit, limits.spill_dir) as body:
+        for chunk in chunks:
+            total = body.size + len(chunk)
+            if total > limits.cap:
+                if not keep_head:
+                    return b"", f"body exceeded {limits.cap} bytes"
+                body.write(chunk[: limits.cap - body.size])
+                return body.head(limits.memory_limit), f"body exceeded {limits.cap} bytes"
+            if received is not None and total > limits.memory_limit and total > limits.max_expansion * received():
+                return body.head(limits.memory_limit) if keep_head else b"", (
+                    f"compressed body expanded more than {limits.max_expansion} times "
+                    f"({total} bytes decoded from {received()})")
+            body.write(chunk)
+        return body.getvalue(), None

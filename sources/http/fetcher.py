@@ -10,7 +10,7 @@ import dataclasses
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from http.client import responses as _REASONS
@@ -23,7 +23,7 @@ from requests.adapters import HTTPAdapter
 
 from sources.http.addresses import AddressBlocked, AddressPolicy, ResolutionFailed
 from sources.http.archive import Exchange, ReplayIndex, WarcArchive, warc_now
-from sources.http.body import BodyBuffer
+from sources.http.body import BodyLimits, read_capped
 from sources.http.conditional import ConditionalCache
 from sources.http.config import FetcherConfig
 from sources.http.fetchlog import FetchLog
@@ -157,7 +157,7 @@ class Fetcher:
                                                     fetched_at=fetched_at, redirects=redirects), started)
             # `is not None`, never truthiness: an empty archive is still a replay (every URL not archived),
             # never a reason to go live.
-            hop = (self._replay_hop(method, current) if self._replay is not None else
+            hop = (self._replay_hop(method, current, cap) if self._replay is not None else
                    self._live_hop(method, current, headers or {}, cap))
             attempts += hop.attempts
             if self._replay is not None and hop.date and not redirects:
@@ -276,10 +276,12 @@ class Fetcher:
         self.log.write(result, result.archived_in or (str(self.archive.path.name) if self.archive else None))
         return result
 
-    def _replay_hop(self, method: str, url: str) -> _Hop:
+    def _replay_hop(self, method: str, url: str, cap: int) -> _Hop:
         if self._replay is None:
             raise RuntimeError("not a replaying fetcher")
-        ex: Exchange | None = self._replay.lookup(method, url)
+        # The archived body is read as a live body is, under the request's cap: an archive from any crawler
+        # may hold a body of any size, and replayed it ends as too_large where a live fetch would.
+        ex: Exchange | None = self._replay.lookup(method, url, self._limits(cap))
         if ex is None:
             return _Hop(Outcome.NOT_ARCHIVED, error=f"no {method} {url} in the archive", attempts=0)
         hop = self._replayed(ex)
@@ -288,6 +290,10 @@ class Fetcher:
 
     @staticmethod
     def _replayed(ex: Exchange) -> _Hop:
+        if ex.carried_from is not None and ex.outcome == Outcome.TOO_LARGE.value:
+            hop = _Hop(Outcome.TOO_LARGE, status=ex.status, headers=ex.headers, date=ex.date, error=ex.error)
+            hop.final_url, hop.carried_from = ex.final_url, ex.carried_from
+            return hop
         if ex.carried_from is not None:
             absent = ex.status != 200
             hop = _Hop(Outcome.HTTP_ERROR if absent else Outcome.CARRIED, status=ex.status, headers=ex.headers,
@@ -299,9 +305,10 @@ class Fetcher:
             if ex.outcome:
                 return _Hop(Outcome(ex.outcome), error=ex.error, date=ex.date)
             return _Hop(Outcome.NOT_ARCHIVED, error="archived record without an HTTP status", date=ex.date)
-        if ex.outcome == Outcome.TOO_LARGE.value:
+        if ex.outcome == Outcome.TOO_LARGE.value:   # archived truncated, or a body past this request's cap
             return _Hop(Outcome.TOO_LARGE, status=ex.status, headers=ex.headers, date=ex.date,
-                        error="body exceeded the byte cap (archived truncated)")
+                        from_cache=ex.status == 304,
+                        error=ex.error or "body exceeded the byte cap (archived truncated)")
         if ex.status == 304:
             refused_cap = _header(ex.headers, _REFUSED_UNCHANGED.lower())
             if ex.reused_body is None and refused_cap:
@@ -447,28 +454,27 @@ class Fetcher:
         encoding = (resp.headers.get("Content-Encoding") or "").strip().lower()
         if declared.isdigit() and int(declared) > cap and not encoding:
             return b"", f"body exceeded {cap} bytes"
-        cfg = self.config
-        compressed = encoding not in ("", "identity")
         raw = resp.raw
-        with BodyBuffer(cfg.max_bytes, self._spill_dir) as body:
-            while True:
-                # read1 returns as soon as any bytes arrive, so the wall-clock cap is checked even when a
-                # server drips a byte at a time (each below the per-read timeout).
-                chunk = raw.read1(_CHUNK, decode_content=True)
-                if not chunk:
-                    break
-                total = body.size + len(chunk)
-                if total > cap:
-                    body.write(chunk[: cap - body.size])
-                    return body.head(cfg.max_bytes), f"body exceeded {cap} bytes"
-                if compressed and total > cfg.max_bytes and total > cfg.max_expansion * raw.tell():
-                    return body.head(cfg.max_bytes), (
-                        f"compressed body expanded more than {cfg.max_expansion} times "
-                        f"({total} bytes decoded from {raw.tell()})")
-                body.write(chunk)
-                if time.monotonic() - started > cfg.total_timeout_s:
-                    raise _Deadline(f"body not complete after {cfg.total_timeout_s:.0f}s")
-            return body.getvalue(), None
+        compressed = encoding not in ("", "identity")
+        return read_capped(self._timed_chunks(raw, started), self._limits(cap),
+                           received=raw.tell if compressed else None)
+
+    def _limits(self, cap: int) -> BodyLimits:
+        """The body limits of one request under ``cap``: the same live and replayed."""
+        return BodyLimits(cap, self.config.max_bytes, self.config.max_expansion, self._spill_dir)
+
+    def _timed_chunks(self, raw, started: float) -> Iterator[bytes]:
+        """The decoded body in chunks, under the wall-clock cap (checked after each chunk is taken)."""
+        limit = self.config.total_timeout_s
+        while True:
+            # read1 returns as soon as any bytes arrive, so the wall-clock cap is checked even when a
+            # server drips a byte at a time (each below the per-read timeout).
+            chunk = raw.read1(_CHUNK, decode_content=True)
+            if not chunk:
+                return
+            yield chunk
+            if time.monotonic() - started > limit:
+                raise _Deadline(f"body not complete after {limit:.0f}s")
 
     def _hop_failure(self, method: str, url: str, outcome: Outcome, error: str,
                      request_headers: list[tuple[str, str]] | None = None, date: str | None = None) -> _Hop:

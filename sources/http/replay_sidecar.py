@@ -23,7 +23,9 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-FORMAT = "cdpi-replay-index/1"
+#: Version 2: indexes built since a record cut short (a file cut inside its last gzip member, a block shorter
+#: than its Content-Length) is found and left out; a version 1 index may hold such a record, so it is not used.
+FORMAT = "cdpi-replay-index/2"
 SUFFIX = ".idx.json.gz"
 
 _log = logging.getLogger(__name__)
