@@ -29,15 +29,6 @@ _SUITES = ("crawl_pages", "evidence")
 _SUMMARY_PREVIEW = ["geoid", "seed_url", "pages_fetched", "pages_ok", "stopped_by", "kinds_found"]
 
 
-def crawl_shards() -> int:
-    """How many processes share the website crawl (``CDPI_CRAWL_SHARDS``, default 1), read when the
-    definitions load: with the multiprocess executor each shard is its own step, run side by side."""
-    raw = os.environ.get("CDPI_CRAWL_SHARDS", "1")
-    if not raw.isdigit() or not 1 <= int(raw) <= 64:
-        raise ValueError(f"CDPI_CRAWL_SHARDS must be a whole number from 1 to 64, not {raw!r}")
-    return int(raw)
-
-
 def shard_of(website: str, shards: int) -> int:
     """A city's shard: a stable hash of its site's registrable domain, so one site is never split."""
     domain = registrable_domain(urlsplit(str(website)).hostname) or str(website)

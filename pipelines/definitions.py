@@ -3,16 +3,15 @@
 `dagster dev` (run from the repository root, via `make dev`) and `cdpi run` both load this module. Two
 environment variables shape it when it loads: ``CDPI_CRAWL_SHARDS`` (the website crawl as that many
 steps) and ``CDPI_EXECUTOR`` (in_process, or multiprocess to run those steps side by side); see
-docs/scale-out.md.
+docs/scale-out.md. pipelines/environment.py reads and checks them, so the CLI can refuse a bad value before
+this module loads.
 """
 
 from __future__ import annotations
 
-import os
-
 import dagster as dg
 
-from assets.evidence import crawl_shards, evidence_assets
+from assets.evidence import evidence_assets
 from assets.homepages import city_homepages
 from assets.index import (
     attested_corrections,
@@ -24,7 +23,9 @@ from assets.index import (
 from assets.portals import city_portals
 from assets.publish import published_warehouse, snapshot_exports
 from assets.report import outreach_report
+from assets.shards import crawl_shards
 from assets.universe import census_places, cities, uscityurl_websites, wikidata_websites
+from pipelines.environment import executor_choice
 from pipelines.progress import lines_in_step_processes, step_lines
 from pipelines.resources import CrawlSettings, FetcherResource, RunSettings, WarehouseResource, step_outputs
 from pipelines.runlock import guarded
@@ -71,12 +72,9 @@ def executor(choice: str | None = None) -> dg.ExecutorDefinition:
     step its own process, so the crawl shards run side by side; steps that do not depend on each other
     overlap too). The warehouse is still written by the one publish step. Either holds the run's home
     for the whole run (pipelines/runlock.py): two runs of one home at once would mix their step outputs."""
-    choice = choice or os.environ.get("CDPI_EXECUTOR", "in_process")
-    if choice == "in_process":
+    if executor_choice(choice) == "in_process":
         return guarded(dg.in_process_executor)
-    if choice == "multiprocess":
-        return guarded(dg.multiprocess_executor)
-    raise ValueError(f"CDPI_EXECUTOR must be in_process or multiprocess, not {choice!r}")
+    return guarded(dg.multiprocess_executor)
 
 
 #: What the UI shows on the schedule: when, which month, and that it starts stopped.

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import socket
 import sys
 import tempfile
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -74,10 +76,42 @@ def run_instance(paths: WarehousePaths) -> Iterator[dg.DagsterInstance]:
         print(f"cdpi run: Dagster instance {paths.dagster_home} not usable ({first}); this run will not "
               "appear in `cdpi dev`", file=sys.stderr)
         with tempfile.TemporaryDirectory(prefix="cdpi-dagster-") as tmp, dg.DagsterInstance.local_temp(tmp) as temp:
+            _helpers_ignore_ctrl_c(temp)
             yield temp
         return
     with instance:
+        _helpers_ignore_ctrl_c(instance)
         yield instance
+
+
+def _helpers_ignore_ctrl_c(instance: dg.DagsterInstance) -> None:
+    """Dagster's helpers that copy a run's captured output (``tail`` and the Python script
+    ``watch_orphans.py``, one pair each for standard output and error) start with Ctrl-C ignored.
+
+    A Ctrl-C reaches every process of the terminal's group: each helper script printed a
+    KeyboardInterrupt traceback over the run's own "interrupted", although the run stops the helpers
+    itself when it ends (and they stop themselves when it is gone). An ignored signal stays ignored in a
+    child process, and Python then installs no handler of its own; so Ctrl-C is ignored only while the
+    capture starts its helpers, a few milliseconds before the first step, and acts as before from then on.
+    Only in the main thread, the one place signal handlers can be set (it is where `cdpi run` runs)."""
+    manager = instance.compute_log_manager
+    capture = manager.capture_logs
+
+    @contextlib.contextmanager
+    def capture_logs(log_key):
+        if threading.current_thread() is not threading.main_thread():
+            with capture(log_key) as context:
+                yield context
+            return
+        with contextlib.ExitStack() as stack:
+            before = signal.signal(signal.SIGINT, signal.SIG_IGN)
+            try:
+                context = stack.enter_context(capture(log_key))
+            finally:
+                signal.signal(signal.SIGINT, before)
+            yield context
+
+    manager.capture_logs = capture_logs  # type: ignore[method-assign]
 
 
 #: Tags of every `cdpi run`: which process on which machine drives it, so a later run can tell a run whose

@@ -31,6 +31,7 @@ class RunOutcome:
     step: str | None = None        # where a failed run stopped
     message: str = ""              # why, in one line
     log: Path | None = None        # the run's full log, when it was written
+    interrupted: bool = False      # stopped by the user (Ctrl-C), not by a failure of its own
 
 
 def run_refresh(resources: dict, partition: str, mode: str, *, workers: int = 1, steps: bool = True,
@@ -61,10 +62,13 @@ def run_refresh(resources: dict, partition: str, mode: str, *, workers: int = 1,
     if result.success:
         return RunOutcome(result.run_id, True)
     step, message = failure_of(result)
+    stopped = interrupted(result)
+    if stopped:   # Dagster turned the Ctrl-C into a failure of the step it stopped: record it as what it was
+        message = "interrupted (Ctrl-C)" + (f" during {step}" if step else "")
     record_run_failure(paths, result.run_id, "cdpi run", step, message, snapshot=date.fromisoformat(partition),
                        mode=mode)
     log = paths.run_log(result.run_id)
-    return RunOutcome(result.run_id, False, step, message, log if log.exists() else None)
+    return RunOutcome(result.run_id, False, step, message, log if log.exists() else None, interrupted=stopped)
 
 
 def run_loggers(paths: WarehousePaths, steps: bool = True) -> dict:
@@ -131,6 +135,25 @@ def _environment(values: dict[str, str]) -> Iterator[None]:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+
+
+#: What Dagster makes of a Ctrl-C inside a step (``execute_in_process`` with ``raise_on_error=False`` does
+#: not raise it: the step fails with it, and the run with the step).
+_INTERRUPTS = frozenset({"DagsterExecutionInterruptedError", "KeyboardInterrupt"})
+
+
+def interrupted(result) -> bool:
+    """Whether a failed run was stopped by an interrupt (Ctrl-C) rather than by a failure of its own: a
+    step failed with Dagster's interrupted error, or with a KeyboardInterrupt, anywhere in its causes."""
+    for event in result.all_events:
+        if event.event_type_value != "STEP_FAILURE":
+            continue
+        error = event.event_specific_data.error
+        while error is not None:
+            if error.cls_name in _INTERRUPTS:
+                return True
+            error = error.cause or error.context
+    return False
 
 
 def failure_of(result) -> tuple[str | None, str]:

@@ -8,8 +8,10 @@ from importlib import resources as importlib_resources
 from pathlib import Path
 
 import dagster as dg
+from pydantic import model_validator
 
 from sources.census import SUBEST_URL
+from sources.checks import number_in
 from sources.evidence.crawl import CrawlLimits
 from sources.evidence.reading import auto_processes
 from sources.http.archive import SAMPLE_FIELD
@@ -87,6 +89,13 @@ class FetcherResource(dg.ConfigurableResource):
     #: of it is labelled sample data too.
     sample_data: bool = False
 
+    @model_validator(mode="after")
+    def _settings_a_fetcher_can_honour(self) -> FetcherResource:
+        """The Launchpad passes any number, ``nan`` and ``inf`` included: FetcherConfig refuses what no fetch
+        could honour, here when the resource is built rather than at the first request."""
+        self.fetcher_config(None)
+        return self
+
     def fetcher_config(self, cache_dir: Path | None, shared_gate_dir: Path | None = None,
                        revisit: RevisitPolicy | None = None) -> FetcherConfig:
         return FetcherConfig(
@@ -159,6 +168,20 @@ class RunSettings(dg.ConfigurableResource):
     #: pages are asked every run, so only evidence read from carried pages is ever old).
     evidence_half_life_months: float = 0.0
 
+    @model_validator(mode="after")
+    def _numbers_in_range(self) -> RunSettings:
+        """Shares from 0 to 1 and counts that are not negative, never ``nan`` or ``inf`` (a run config can
+        hold either): a ``nan`` share compares false with every row and would pass or drop them all."""
+        if self.max_quarantined_share is not None:
+            number_in("max_quarantined_share", self.max_quarantined_share, 0, 1)
+        for name in ("outreach_min_coverage", "outreach_min_chance", "outreach_min_gap_gain"):
+            number_in(name, getattr(self, name), 0, 1)
+        number_in("evidence_half_life_months", self.evidence_half_life_months, 0)
+        number_in("corrections_max_age_months", self.corrections_max_age_months, 1)
+        number_in("min_population", self.min_population, 0)
+        number_in("limit", self.limit, 0)
+        return self
+
 
 class CrawlSettings(dg.ConfigurableResource):
     """Per-city budget of the website crawl (defaults justified in sources/evidence/crawl.py)."""
@@ -186,6 +209,16 @@ class CrawlSettings(dg.ConfigurableResource):
     #: a script that runs the pipeline without an ``if __name__ == "__main__":`` guard would run it twice;
     #: ``cdpi run``, whose entry points are guarded, asks for -1.
     reader_processes: int = 0
+
+    @model_validator(mode="after")
+    def _numbers_in_range(self) -> CrawlSettings:
+        """Budgets of at least one page and byte, and revisit intervals RevisitPolicy accepts (finite)."""
+        for name in ("max_pages", "max_bytes", "max_page_bytes", "max_document_bytes", "max_pdf_pages"):
+            number_in(name, getattr(self, name), 1)
+        number_in("max_depth", self.max_depth, 0)
+        number_in("reader_processes", self.reader_processes, -1)
+        self.revisit_policy()
+        return self
 
     def readers(self, shares: int = 1) -> int:
         """Reader processes for a crawl: the setting, or the automatic count when ``shares`` crawl processes

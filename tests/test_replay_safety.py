@@ -144,7 +144,7 @@ def test_the_printed_replay_line_carries_the_runs_filters_and_reproduces_it(tmp_
     closing summary's replay line names them, and run as printed it publishes the same cities and scores."""
     first = tmp_path / "first"
     assert cli(["run", "--sample", "--month", "2026-10", "--state", "OR", "--state", "ND", "--min-population",
-                "40000", "--tier-bands", "wwc_2019", "--calibration", "catalog", "--doc-host", "docs.example.org",
+                "40000", "--tier-bands", "wwc_2019", "--calibration", "catalog", "--doc-host", "example.org",
                 "--home", str(first), "--quiet"]) == 0
     out = capsys.readouterr().out
     assert "a slice (--state): the _latest views and the report now show only these cities" in out

@@ -32,7 +32,7 @@ from pipelines.cli.analyst import (
     cmd_sql,
 )
 from pipelines.cli.classify import cmd_classify
-from pipelines.cli.errors import EXIT_FAILED, EXIT_USAGE, CliError
+from pipelines.cli.errors import EXIT_FAILED, EXIT_USAGE, CliError, UsageError
 from pipelines.cli.parser import _parser
 from pipelines.cli.run import OFFLINE_SHARE, UNARCHIVED_SHARE, _print_run_summary, cmd_run
 from pipelines.cli.staff import cmd_city, cmd_correct, cmd_history, cmd_report, cmd_targets, weight_shown
@@ -43,7 +43,7 @@ os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 #: What other code imports from ``pipelines.cli``: the entry points, the error and exit statuses, every
 #: command, and the helpers and constants the tests read.
 __all__ = [
-    "EXIT_FAILED", "EXIT_USAGE", "OFFLINE_SHARE", "UNARCHIVED_SHARE", "CliError", "_parser",
+    "EXIT_FAILED", "EXIT_USAGE", "OFFLINE_SHARE", "UNARCHIVED_SHARE", "CliError", "UsageError", "_parser",
     "_print_run_summary", "_stdout_closed", "cmd_city", "cmd_classify", "cmd_correct", "cmd_dev", "cmd_docs",
     "cmd_export", "cmd_history", "cmd_profile_portal", "cmd_report", "cmd_run", "cmd_runs", "cmd_sql",
     "cmd_targets", "entry", "main", "weight_shown",
@@ -68,6 +68,9 @@ def main(argv: list[str] | None = None) -> int:
         # Another pipe broke (a worker process, a helper): a failure, never a quiet success.
         print(f"cdpi: error: {_os_error(exc)}", file=sys.stderr)
         return EXIT_FAILED
+    except UsageError as exc:
+        print(f"cdpi: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     except (CliError, FileNotFoundError) as exc:
         print(f"cdpi: error: {exc}", file=sys.stderr)
         return EXIT_FAILED

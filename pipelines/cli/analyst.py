@@ -11,7 +11,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from pipelines.cli.errors import CliError
+from pipelines.cli.errors import CliError, check_environment
 from pipelines.cli.home import _paths, _published
 from pipelines.cli.output import _err, _print_rows, _sample_banner
 
@@ -174,6 +174,7 @@ def cmd_dev(args: argparse.Namespace) -> int:
     Started by pipelines/cli/dagster_dev.py, which silences Dagster's SupersessionWarning for it."""
     from pipelines.instance import prepare_dagster_home
 
+    check_environment()     # the UI would start with a code location that failed to load
     paths = _paths(args)
     dagster_home = prepare_dagster_home(paths)
     env = {**os.environ, "DAGSTER_HOME": str(dagster_home), "CDPI_HOME": str(paths.home),

@@ -24,10 +24,16 @@ def _write_frame(frame, fmt: str, out: Path | None, compact=None, about: dict | 
     ``sample``: the rows are of the built-in sample, which standard error says (and the XLSX's about sheet)."""
     suffix = Path(out).suffix.lower() if out is not None else ""
     if out is not None and fmt in ("auto", "table"):
-        fmt = {".json": "json", ".tsv": "tsv", ".xlsx": "xlsx"}.get(suffix, "csv")
+        fmt = _SUFFIX_FORMATS.get(suffix, "csv")
     if suffix == ".xlsx" and fmt != "xlsx":
         raise CliError(f"--format {fmt} writes text, which a spreadsheet cannot open as {Path(out or '').name}: "
                        "use --format xlsx, or a .csv name")
+    if suffix in _SUFFIX_FORMATS and _SUFFIX_FORMATS[suffix] != fmt:
+        # A name says what a file holds: a workbook named .csv, or JSON named .tsv, opens as garbage.
+        raise CliError(f"--format {fmt} does not match the name {Path(out or '').name}: use --format "
+                       f"{_SUFFIX_FORMATS[suffix]}, or a .{fmt} name (or leave --format out: the name decides)")
+    if out is not None:
+        _check_out_folder(Path(out))
     if fmt == "xlsx":
         from warehouse.spreadsheet import write_xlsx
 
@@ -53,6 +59,20 @@ def _write_frame(frame, fmt: str, out: Path | None, compact=None, about: dict | 
     shown = compact if fmt == "table" and compact is not None else frame
     _sample_banner(sample)          # first: a terminal shows it above the rows
     _print_rows(list(shown.columns), _plain_rows(shown), fmt)
+
+
+#: The format a file name asks for when --format is not given (any other name gets CSV).
+_SUFFIX_FORMATS = {".json": "json", ".tsv": "tsv", ".xlsx": "xlsx", ".csv": "csv"}
+
+
+def _check_out_folder(out: Path) -> None:
+    """The folder an --out file goes into must be there: one line saying so, not the ``[Errno 2]`` of the
+    open (or pandas' own words) with the whole path."""
+    folder = out.absolute().parent
+    if not folder.exists():
+        raise CliError(f"folder {folder} does not exist (create it first, or write elsewhere)")
+    if not folder.is_dir():
+        raise CliError(f"{folder} is a file, not a folder: cannot write {out.name} in it")
 
 
 def _sample_banner(sample: bool) -> None:

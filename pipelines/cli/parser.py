@@ -4,6 +4,8 @@ commands are wired to their modules), and the checkers of option values."""
 from __future__ import annotations
 
 import argparse
+import math
+import re
 from pathlib import Path
 
 from pipelines.cli.analyst import (
@@ -41,10 +43,10 @@ def _parser() -> argparse.ArgumentParser:
                           "from a SUB-EST file; 10-digit GEOIDs")
     run.add_argument("--month", metavar="YYYY-MM", help="snapshot month (default: the last complete month)")
     run.add_argument("--min-population", type=_positive_int, default=30_000, metavar="N")
-    run.add_argument("--min-delay", type=float, metavar="SECONDS", help="per-host delay (default 1 s)")
+    run.add_argument("--min-delay", type=_seconds, metavar="SECONDS", help="per-host delay (default 1 s)")
     run.add_argument("--home", type=Path, help="state folder (default $CDPI_HOME or ./data)")
     run.add_argument("--quiet", action="store_true", help="no progress bars or step lines, only the closing summary")
-    run.add_argument("--doc-host", action="append", metavar="DOMAIN", default=[],
+    run.add_argument("--doc-host", action="append", metavar="DOMAIN", default=[], type=_doc_host,
                      help="also follow links to this document host (registrable domain, e.g. a city's own "
                           "agenda vendor; repeatable)")
     run.add_argument("--max-quarantined-share", type=_share, metavar="X",
@@ -56,7 +58,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--calibration", choices=["auto", "catalog"], default="auto",
                      help="auto: publish the fit to the certified list when it clearly beats the catalog's "
                           "weights; catalog: always the catalog's (the fit is still measured)")
-    run.add_argument("--workers", type=_positive_int, default=1, metavar="N",
+    run.add_argument("--workers", type=_workers, default=1, metavar="N",
                      help="crawl websites in N processes side by side (Dagster's multiprocess executor); "
                           "politeness per host holds across them")
     run.set_defaults(func=cmd_run)
@@ -109,7 +111,7 @@ def _parser() -> argparse.ArgumentParser:
     tg.add_argument("--limit", type=_positive_int, default=50, metavar="N", help="at most N cities (default 50)")
     tg.add_argument("--format", choices=["auto", "table", "tsv", "csv", "json", "xlsx"], default="auto",
                     help="table in a terminal, TSV when piped (default); with --out, the file's extension "
-                         "(.xlsx, .json, .tsv, else CSV); xlsx needs --out")
+                         "(.xlsx, .json, .tsv, else CSV), and a --format must match it; xlsx needs --out")
     tg.add_argument("--out", type=Path, metavar="FILE", help="write to FILE instead of standard output")
     tg.add_argument("--home", type=Path)
     tg.set_defaults(func=cmd_targets)
@@ -192,6 +194,45 @@ def _share(value: str) -> float:
     if not 0.0 <= x <= 1.0:
         raise argparse.ArgumentTypeError(f"expected a share from 0 to 1, got {value}")
     return x
+
+
+def _seconds(value: str) -> float:
+    """A delay in seconds: a finite number, 0 or more (``nan`` would make every second request to a host
+    wait for ever, ``inf`` too, and a negative one means no delay at all)."""
+    try:
+        x = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {value!r}") from None
+    if not math.isfinite(x) or x < 0:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, 0 or more, got {value}")
+    return x
+
+
+def _workers(value: str) -> int:
+    """Crawl processes: each is a shard of the crawl, and the shards are capped (assets/evidence.py)."""
+    from assets.shards import MAX_SHARDS
+
+    n = _positive_int(value)
+    if n > MAX_SHARDS:
+        raise argparse.ArgumentTypeError(f"expected at most {MAX_SHARDS} workers, got {n}")
+    return n
+
+
+def _doc_host(value: str) -> str:
+    """A registrable domain (``granicus.com``), as the crawl compares a link's own registrable domain with
+    it: a URL, a path or a sub-domain would never match a link, so the flag would quietly do nothing."""
+    from sources.portals.registries import registrable_domain
+
+    host = value.strip().lower().rstrip(".")
+    labels = host.split(".")
+    if not (len(labels) >= 2 and all(re.fullmatch(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?", label) for label in labels)
+            and not labels[-1].isdigit()):
+        raise argparse.ArgumentTypeError(f"expected a domain name like granicus.com, got {value!r}")
+    base = registrable_domain(host)
+    if base != host:
+        hint = f" (its registrable domain is {base})" if base else ""
+        raise argparse.ArgumentTypeError(f"expected a registrable domain like granicus.com, got {value!r}{hint}")
+    return host
 
 
 def _positive_int(value: str) -> int:

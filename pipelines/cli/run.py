@@ -6,15 +6,18 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import shlex
 from pathlib import Path
 
-from pipelines.cli.errors import CliError
+from pipelines.cli.errors import CliError, check_environment
+from pipelines.cli.home import check_home, check_input_file
 from pipelines.cli.output import SAMPLE_DATA, _err
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    check_environment()     # before anything loads the definitions, which read it
     from expectations.runner import SuiteError, suites_note
     from expectations.runner import prepare as prepare_validation
     from pipelines import heap
@@ -29,9 +32,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     )
     from pipelines.runlock import HomeBusy
     from sources.evidence.reading import started_early
+    from warehouse.corrections import corrections_file
 
     warehouse = WarehouseResource(home=str(args.home) if args.home else "")
     paths = warehouse.paths()
+    check_home(paths.home, "--home" if args.home else "CDPI_HOME")
     fetcher_kwargs: dict = {}
     mode = "live"
     is_sample = bool(args.sample)
@@ -65,8 +70,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         from warehouse.publish import verify_readable
 
         verify_readable(paths.published)
-    if args.cities and not Path(args.cities).exists():
-        raise CliError(f"city list not found: {args.cities}")
+    if args.cities:
+        check_input_file(Path(args.cities), "city list")
+    corrections = corrections_file(paths)
+    if corrections.exists():   # absent, it holds no corrections yet (the first `cdpi correct` writes it)
+        check_input_file(corrections, "corrections file" + (
+            " (CDPI_CORRECTIONS)" if os.environ.get("CDPI_CORRECTIONS", "").strip() else ""))
     settings = RunSettings(
         min_population=args.min_population, cities_csv=str(Path(args.cities).resolve()) if args.cities else "",
         states=[s.upper() for s in args.state or []], limit=args.limit or 0, mode=mode,
@@ -113,11 +122,30 @@ def cmd_run(args: argparse.Namespace) -> int:
                                       "marked failed (see ops.run_failures)"))
         except HomeBusy as exc:   # nothing of this run started: no Dagster run, no failure to record
             raise CliError(str(exc)) from None
+    if outcome.interrupted:   # recorded in ops.run_failures as interrupted; the command ends as Ctrl-C does
+        raise KeyboardInterrupt
     if not outcome.success:
-        raise CliError(f"run {outcome.run_id} failed at {outcome.step or 'an unknown step'}: {outcome.message} "
+        raise CliError(f"run {outcome.run_id} failed at {outcome.step or 'an unknown step'}: "
+                       f"{_user_cause(outcome.message)} "
                        f"(recorded in ops.run_failures" + (f"; full log: {outcome.log})" if outcome.log else ")"))
     _print_run_summary(paths, outcome.run_id, banner)
     return 0
+
+
+#: Dagster's wrapper around an error a step or a resource raised, with that error in brackets after it.
+_DAGSTER_WRAPPER = re.compile(r'dagster\.[\w.]+: (?:Error occurred while executing op "[^"]*":|Error executing '
+                              r"resource_fn on ResourceDefinition \w+)\s*\((?P<cause>.+)\)", re.S)
+#: A class path of Dagster's own at the start of a message (``dagster._core.errors.SomeError``).
+_DAGSTER_CLASS = re.compile(r"dagster\.(?:[\w]+\.)*(?P<name>\w+)(?=: |$)")
+
+
+def _user_cause(message: str) -> str:
+    """A failed step's line as the user can act on it: the error the step's own code raised rather than
+    Dagster's wrapper around it, and never Dagster's class path first."""
+    wrapped = _DAGSTER_WRAPPER.fullmatch(message.strip())
+    if wrapped:
+        return wrapped["cause"].strip()
+    return _DAGSTER_CLASS.sub(lambda m: m["name"], message.strip(), count=1)
 
 
 def _partition_key(month: str | None) -> str:

@@ -149,8 +149,10 @@ def cmd_targets(args: argparse.Namespace) -> int:
     wanted = TargetFilter(state=args.state, min_population=args.min_pop, max_population=args.max_pop,
                           tier=args.tier, limit=args.limit)
     with _published(args) as con:
-        frame = targets(con, wanted, which)
         sample = con.execute("SELECT is_sample FROM ops.latest_run").fetchone()
+        if sample is None:   # the warehouse holds only what failed runs recorded
+            raise CliError("no run of this home has published yet; cdpi runs lists the failed ones")
+        frame = targets(con, wanted, which)
         counts = list_counts(con, wanted) if frame.empty else None
     noun = {"targets": "outreach targets", "longer_path": "cities on a longer path",
             "not_observed": "cities not observed"}[which]

@@ -28,6 +28,7 @@ import logging
 import logging.handlers
 import multiprocessing
 import os
+import signal
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -220,7 +221,9 @@ def _warm() -> None:
 
 def _start_reader(records: multiprocessing.queues.Queue, level: int, parent: int) -> None:
     """In a reader process, first: log records go back to the crawl's process, and the reader leaves when
-    that process is gone."""
+    that process is gone. Ctrl-C is the crawl's to act on: it reaches every process of the terminal, and a
+    reader stopped by it would print a traceback and break the pool the crawl closes anyway."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _send_records_to(records, level)
     _exit_with(parent)
 

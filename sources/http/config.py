@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sources.checks import number_in
 from sources.http.revisit import RevisitPolicy
 
 DEFAULT_CONTACT_URL = "https://github.com/cdpi-project/cdpi#crawler"
@@ -58,6 +59,17 @@ class FetcherConfig:
     #: When the website crawl asks a page again or carries it forward (needs ``cache_dir``; live runs only).
     #: None: every page is asked every run (the pipeline's crawl sets it from its CrawlSettings).
     revisit: RevisitPolicy | None = None
+
+    def __post_init__(self) -> None:
+        """Refuse a setting no fetch could honour: a delay of ``nan`` makes the second request to a host
+        wait for ever, a negative or infinite one is no delay at all or no end; a timeout must be above 0."""
+        for name in ("connect_timeout_s", "read_timeout_s", "total_timeout_s"):
+            number_in(name, getattr(self, name), 0, above=True)
+        for name in ("min_delay_s", "max_crawl_delay_s", "backoff_base_s", "backoff_cap_s", "retry_after_cap_s",
+                     "max_retries", "timeout_retries", "max_redirects"):
+            number_in(name, getattr(self, name), 0)
+        for name in ("concurrency", "max_bytes", "max_expansion"):
+            number_in(name, getattr(self, name), 1)
 
     @property
     def full_user_agent(self) -> str:

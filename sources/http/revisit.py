@@ -35,6 +35,8 @@ from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 
+from sources.checks import number_in
+
 LEDGER_FILE = "revisits.sqlite"
 
 
@@ -60,6 +62,16 @@ class RevisitPolicy:
     #: Without it, every page a first crawl saw falls due on the same day, and that month's refresh is a
     #: full crawl again; with it, the pages come back spread over the months around their due date.
     jitter: float = 0.3
+
+    def __post_init__(self) -> None:
+        """Refuse intervals and shares that are not finite numbers (``nan`` would carry a page for ever)."""
+        for name in ("base_interval_days", "min_interval_days", "max_interval_days", "heuristic_fraction",
+                     "slack_days"):
+            number_in(name, getattr(self, name), 0)
+        number_in("jitter", self.jitter, 0, 1, below=True)
+        if self.min_interval_days > self.max_interval_days:
+            raise ValueError(f"min_interval_days ({self.min_interval_days:g}) is above max_interval_days "
+                             f"({self.max_interval_days:g})")
 
     def first_interval(self, now: datetime, modified: datetime | None, spread: float = 0.5) -> float:
         """Interval of a page seen for the first time, from the age its server or sitemap reports;
