@@ -63,6 +63,9 @@ def _step_error(data: Any) -> str:  # Dagster's StepFailureData
     error = data.error if data is not None else None
     if error is None:
         return "step failed"
+    told = _warehouse_error(error)
+    if told:   # written for users (warehouse/publish.py): Dagster's wrapper and class paths add nothing
+        return told
     if "ChildProcessCrash" in error.cls_name:   # its message is its class path; the exit code is elsewhere
         return "the step's process ended without finishing (killed, or out of memory; the run log says more)"
     if "Failure" in error.cls_name:
@@ -73,6 +76,15 @@ def _step_error(data: Any) -> str:  # Dagster's StepFailureData
     while cause is not None and cause.cause is not None:
         cause = cause.cause
     return f"{message} ({_first_line(cause.message)})" if cause is not None else message
+
+
+def _warehouse_error(error: Any) -> str:
+    """The first line of the WarehouseError in ``error``'s chain of causes (a Dagster error info), "" if none."""
+    while error is not None:
+        if error.cls_name == "WarehouseError":
+            return _first_line(error.message.split("WarehouseError: ", 1)[-1])
+        error = error.cause
+    return ""
 
 
 def _without_class(message: str, cls_name: str) -> str:

@@ -117,10 +117,35 @@ def _helpers_ignore_ctrl_c(instance: dg.DagsterInstance) -> None:
 #: Tags of every `cdpi run`: which process on which machine drives it, so a later run can tell a run whose
 #: process is gone (killed, machine restarted) from one still going.
 PID_TAG, HOST_TAG = "cdpi/pid", "cdpi/host"
+#: Whether a failed `cdpi run` has its ops.run_failures row: "no" from its start, "yes" once written. A run
+#: whose record could not be written when it failed (a full disk) stays "no", and the next run writes it.
+FAILURE_RECORDED_TAG = "cdpi/failure_recorded"
 
 
 def launcher_tags() -> dict[str, str]:
-    return {PID_TAG: str(os.getpid()), HOST_TAG: socket.gethostname()}
+    return {PID_TAG: str(os.getpid()), HOST_TAG: socket.gethostname(), FAILURE_RECORDED_TAG: "no"}
+
+
+def mark_failure_recorded(instance: dg.DagsterInstance, run_id: str) -> None:
+    """The run's ops.run_failures row is written: later runs leave it alone."""
+    instance.add_run_tags(run_id, {FAILURE_RECORDED_TAG: "yes"})
+
+
+def settle_unrecorded_failures(instance: dg.DagsterInstance,
+                               record_failure: Callable[[str], object]) -> list[str]:
+    """Write the ops.run_failures row of every failed `cdpi run` on this machine that has none: the run ended
+    FAILURE in Dagster, but writing its row failed then (no space left for the copy of the warehouse a
+    record is). ``record_failure`` writes it (and must skip a run already recorded, as a kill between it
+    and the tag leaves the run to record again). Returns their run ids, oldest first."""
+    records = instance.get_run_records(filters=dg.RunsFilter(
+        statuses=[dg.DagsterRunStatus.FAILURE],
+        tags={HOST_TAG: socket.gethostname(), FAILURE_RECORDED_TAG: "no"}), ascending=True)
+    settled = []
+    for record in records:
+        record_failure(record.dagster_run.run_id)
+        mark_failure_recorded(instance, record.dagster_run.run_id)
+        settled.append(record.dagster_run.run_id)
+    return settled
 
 
 def settle_abandoned_runs(instance: dg.DagsterInstance,
@@ -142,6 +167,7 @@ def settle_abandoned_runs(instance: dg.DagsterInstance,
         if not pid.isdigit() or _alive(int(pid)):
             continue
         record_failure(run.run_id)
+        mark_failure_recorded(instance, run.run_id)
         instance.report_run_failed(run, f"the cdpi run process (pid {pid}) ended without finishing the run "
                                         "(killed or the machine restarted); nothing of it was published")
         settled.append(run.run_id)

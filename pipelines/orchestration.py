@@ -14,14 +14,21 @@ from datetime import date
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 
-from pipelines.failures import describe_failure
-from pipelines.instance import launcher_tags, run_instance, settle_abandoned_runs
+from pipelines.failures import describe_failure, mode_of, snapshot_of
+from pipelines.instance import (
+    launcher_tags,
+    mark_failure_recorded,
+    run_instance,
+    settle_abandoned_runs,
+    settle_unrecorded_failures,
+)
 from pipelines.progress import STEP_PROCESS_LINES, terminal_progress
 from pipelines.runlock import Outputs, holding_home
 from pipelines.runlog import detach as detach_run_log
 from warehouse.paths import WarehousePaths
-from warehouse.publish import record_run_failure
+from warehouse.publish import WarehouseError, record_run_failure
 
 
 @dataclass(frozen=True)
@@ -32,13 +39,16 @@ class RunOutcome:
     message: str = ""              # why, in one line
     log: Path | None = None        # the run's full log, when it was written
     interrupted: bool = False      # stopped by the user (Ctrl-C), not by a failure of its own
+    unrecorded: str = ""           # why its ops.run_failures row could not be written (the next run writes it)
 
 
 def run_refresh(resources: dict, partition: str, mode: str, *, workers: int = 1, steps: bool = True,
-                progress: bool = True, on_abandoned: Callable[[str], None] = lambda run_id: None) -> RunOutcome:
+                progress: bool = True, on_abandoned: Callable[[str], None] = lambda run_id: None,
+                on_recorded_late: Callable[[str], None] = lambda run_id: None) -> RunOutcome:
     """The job ``monthly_refresh`` for ``partition`` with ``resources``, recorded in the home's Dagster
     instance (so `cdpi dev` shows it). Runs a previous process left unfinished are marked failed first
-    (``on_abandoned`` hears of each). ``workers`` > 1 splits the website crawl over that many processes.
+    (``on_abandoned`` hears of each), and failed runs whose ops.run_failures row could not be written then
+    get it (``on_recorded_late``). ``workers`` > 1 splits the website crawl over that many processes.
     ``steps``: one terminal line per finished step; ``progress``: live progress bars. Raises HomeBusy
     (pipelines/runlock.py) when another run is using the home."""
     paths: WarehousePaths = resources["warehouse"].paths()
@@ -53,22 +63,48 @@ def run_refresh(resources: dict, partition: str, mode: str, *, workers: int = 1,
                     paths, run_id, "cdpi run", None, "the run's process ended without finishing it (killed or "
                     "restarted)", once=True)):
                 on_abandoned(abandoned)
+            for late in settle_unrecorded_failures(instance, record_failure=lambda run_id: _record_late(
+                    paths, instance, run_id)):
+                on_recorded_late(late)
             if workers > 1:
                 result = _run_sharded(workers, resources, partition, mode, instance, loggers)
             else:
                 result = _run_in_process(resources, partition, mode, instance, loggers, run_id)
+            if result.success:
+                return RunOutcome(result.run_id, True)
+            step, message = failure_of(result)
+            stopped = interrupted(result)
+            if stopped:   # Dagster turned the Ctrl-C into a failure of the step it stopped: record it as what it was
+                message = "interrupted (Ctrl-C)" + (f" during {step}" if step else "")
+            unrecorded = _record_failure(paths, instance, result.run_id, step, message,
+                                         snapshot=date.fromisoformat(partition), mode=mode)
     finally:
         detach_run_log()
-    if result.success:
-        return RunOutcome(result.run_id, True)
-    step, message = failure_of(result)
-    stopped = interrupted(result)
-    if stopped:   # Dagster turned the Ctrl-C into a failure of the step it stopped: record it as what it was
-        message = "interrupted (Ctrl-C)" + (f" during {step}" if step else "")
-    record_run_failure(paths, result.run_id, "cdpi run", step, message, snapshot=date.fromisoformat(partition),
-                       mode=mode)
     log = paths.run_log(result.run_id)
-    return RunOutcome(result.run_id, False, step, message, log if log.exists() else None, interrupted=stopped)
+    return RunOutcome(result.run_id, False, step, message, log if log.exists() else None, interrupted=stopped,
+                      unrecorded=unrecorded)
+
+
+def _record_failure(paths: WarehousePaths, instance: dg.DagsterInstance, run_id: str, step: str | None,
+                    message: str, *, snapshot: date | None, mode: str | None) -> str:
+    """Write the failed run's ops.run_failures row; "" when written, else why not. A record is a publish
+    (a copy of the warehouse with one more row), so what failed the run (a full disk) can fail it too: the
+    run is then left tagged unrecorded, and the next `cdpi run` writes it (settle_unrecorded_failures)."""
+    try:
+        record_run_failure(paths, run_id, "cdpi run", step, message, snapshot=snapshot, mode=mode)
+    except (WarehouseError, OSError, duckdb.Error) as exc:
+        return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    mark_failure_recorded(instance, run_id)
+    return ""
+
+
+def _record_late(paths: WarehousePaths, instance: dg.DagsterInstance, run_id: str) -> None:
+    """The ops.run_failures row of an earlier failed run whose row could not be written then, from its events
+    and tags in the instance."""
+    run = instance.get_run_by_id(run_id)
+    step, message = describe_failure([e.dagster_event for e in instance.all_logs(run_id) if e.dagster_event is not None])
+    record_run_failure(paths, run_id, "cdpi run", step, message, once=True,
+                       snapshot=snapshot_of(run.tags) if run else None, mode=mode_of(run) if run else None)
 
 
 def run_loggers(paths: WarehousePaths, steps: bool = True) -> dict:

@@ -286,3 +286,25 @@ def test_the_publish_materialization_counts_this_run_and_describes_the_main_mart
     assert all(described.values()), "every mart column has a COMMENT ON"
     assert {"columns of marts.cities", "columns of marts.portals", "columns of marts.evidence",
             "columns of marts.city_changes"} <= set(meta)
+
+
+def test_a_failed_run_whose_record_could_not_be_written_is_recorded_by_the_next(tmp_path: Path) -> None:
+    """A `cdpi run` that failed, and whose ops.run_failures row could not be written then (a full disk), stays
+    tagged unrecorded: the next run writes the row once and tags it. Runs without the tag (from before it
+    existed) and runs already recorded are left alone."""
+    import socket
+
+    from pipelines.instance import FAILURE_RECORDED_TAG, HOST_TAG, settle_unrecorded_failures
+
+    paths = WarehousePaths(tmp_path / "home")
+    recorded: list[str] = []
+    with run_instance(paths) as instance:
+        for run_id, tags in (("unrecorded", {FAILURE_RECORDED_TAG: "no"}), ("recorded", {FAILURE_RECORDED_TAG: "yes"}),
+                             ("older", {})):
+            instance.add_run(dg.DagsterRun(job_name="monthly_refresh", run_id=run_id,
+                                           status=dg.DagsterRunStatus.FAILURE,
+                                           tags={HOST_TAG: socket.gethostname(), **tags}))
+        assert settle_unrecorded_failures(instance, record_failure=recorded.append) == ["unrecorded"]
+        assert instance.get_run_by_id("unrecorded").tags[FAILURE_RECORDED_TAG] == "yes"
+        assert settle_unrecorded_failures(instance, record_failure=recorded.append) == []
+    assert recorded == ["unrecorded"]

@@ -4,14 +4,21 @@ in atomically.
 Readers keep whatever file they opened (the old inode stays valid after ``os.replace``); a run killed
 at any point leaves only a stray build file, which the next writer removes. One writer at a time,
 enforced by an advisory lock, so two runs cannot both carry history forward and lose each other's rows.
+
+A ``warehouse.duckdb.wal`` beside the published file holds writes a read-write session made to it and never
+saved (the session was killed). It belongs to that file only: the publish saves it into the file before
+copying it (so the copy has those writes and the new file has no WAL of the old one beside it), and holds
+the file open read-only while it builds, so no session can start writing to the file it is replacing.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import json
 import os
+import re
 import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -148,8 +155,123 @@ def _open_copy(tmp: Path, paths: WarehousePaths) -> duckdb.DuckDBPyConnection:
     try:
         return duckdb.connect(str(tmp))
     except duckdb.Error as exc:
+        if _full_disk(exc):
+            raise
         raise WarehouseError(f"the published warehouse {paths.published} cannot be read ({exc}); "
                              "move it aside to start a fresh history") from exc
+
+
+def wal_of(path: Path) -> Path:
+    """DuckDB's write-ahead log of the database file ``path``: writes not yet saved into the file."""
+    return path.with_name(path.name + ".wal")
+
+
+#: DuckDB's words for a file lock another process holds ("... (PID 123). However, you would be able to open
+#: this database in read-only mode" when that process only reads it).
+_LOCK_HELD = re.compile(r"Could not set lock on file .*Conflicting lock is held in .*\(PID (\d+)\)")
+
+
+def open_error(path: Path, exc: duckdb.Error) -> str | None:
+    """What to tell a user whose open of the warehouse ``path`` failed, when the cause is not the file's
+    content: another process holding it (nothing is wrong with the file: moving it aside would throw away
+    its history for nothing), or a write-ahead log that cannot be replayed into it. None otherwise."""
+    first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    held = _LOCK_HELD.search(first)
+    if held:
+        if "read-only mode" in first:   # we asked to write and the holder only reads
+            return (f"another process (PID {held.group(1)}) is reading the warehouse {path}, and writes "
+                    f"left unsaved in {wal_of(path).name} must be saved into it first; close it and run again")
+        return (f"another process (PID {held.group(1)}) has the warehouse {path} open for writing; close it "
+                "and run again")
+    if "WAL" in first:
+        return (f"the warehouse {path} cannot be opened with {wal_of(path).name} beside it ({first}): that "
+                "file holds writes of a session that ended without saving them, and cannot be replayed into "
+                f"this file; move {wal_of(path).name} aside (the warehouse without it has everything saved "
+                "before that session) and run again")
+    return None
+
+
+_DISK_FULL = (errno.ENOSPC, errno.EFBIG, errno.EDQUOT)
+
+
+def _full_disk(exc: BaseException) -> str | None:
+    """The reason (``No space left on device``, ``File too large``, ``Disk quota exceeded``) when ``exc`` is a
+    write refused for lack of space, from Python or from DuckDB; None for anything else."""
+    if isinstance(exc, OSError) and exc.errno in _DISK_FULL:
+        return os.strerror(exc.errno)
+    if isinstance(exc, duckdb.Error):
+        return next((os.strerror(code) for code in _DISK_FULL if os.strerror(code) in str(exc)), None)
+    return None
+
+
+def settle_wal(paths: WarehousePaths) -> None:
+    """Save into the published file the writes a killed read-write session left in its WAL, under the
+    writer lock; nothing when there is no WAL. A run calls it before it starts: a WAL that cannot be
+    saved (a reader holds the file, the WAL is not this file's) stops it then, not at publish."""
+    if not wal_of(paths.published).exists():
+        return
+    with writer_lock(paths):
+        _absorb_wal(paths)
+
+
+def _absorb_wal(paths: WarehousePaths) -> None:
+    """Called under the writer lock. Opening the file read-write replays its WAL, and CHECKPOINT writes
+    those rows into the file and deletes the WAL (DuckDB does both crash-safely: a kill midway leaves the
+    file and its WAL to replay again). A copy of the file alone would lose them, and a WAL left beside the
+    new file after the swap would not be that file's: no one could open it."""
+    wal = wal_of(paths.published)
+    if not wal.exists():
+        return
+    if not paths.published.exists():
+        raise WarehouseError(f"{wal} has no warehouse beside it (was {paths.published.name} moved away without "
+                             "it?); move it beside the file it belongs to, or delete it, and run again")
+    try:
+        con = duckdb.connect(str(paths.published))
+        try:
+            con.execute("CHECKPOINT")
+        finally:
+            con.close()
+    except duckdb.Error as exc:
+        reason = _full_disk(exc)
+        if reason:
+            raise WarehouseError(f"cannot save {wal.name} into {paths.published} ({reason}); the warehouse and "
+                                 "its WAL are unchanged: free some space and run again") from exc
+        raise WarehouseError(open_error(paths.published, exc)
+                             or f"the warehouse {paths.published} cannot be read ({str(exc).splitlines()[0]}); "
+                                "move it aside (with its .wal) to start a fresh history, or put back a good copy"
+                             ) from exc
+
+
+@contextlib.contextmanager
+def _holding_published(paths: WarehousePaths) -> Iterator[None]:
+    """Called under the writer lock, around a build and its swap: the published file with no WAL, held
+    open read-only. Readers are not blocked (they share the hold); a session that would write to the file
+    is refused by DuckDB until the swap is done, so none can leave a WAL of the old file beside the new one."""
+    if not paths.published.exists():
+        _absorb_wal(paths)     # a WAL with no file beside it: refused (it would pair with the new file)
+        yield
+        return
+    for _ in range(3):   # a session that started and died between the two steps left a new WAL: again
+        _absorb_wal(paths)
+        hold = duckdb.connect()
+        try:
+            hold.execute("ATTACH ? AS held (READ_ONLY)", [str(paths.published)])
+        except duckdb.Error as exc:
+            hold.close()
+            raise WarehouseError(open_error(paths.published, exc)
+                                 or f"the published warehouse {paths.published} cannot be read "
+                                    f"({str(exc).splitlines()[0]}); move it aside to start a fresh history"
+                                 ) from exc
+        if not wal_of(paths.published).exists():
+            break
+        hold.close()
+    else:
+        raise WarehouseError(f"{wal_of(paths.published)} keeps coming back: a process keeps writing to the "
+                             f"warehouse {paths.published}; stop it and run again")
+    try:
+        yield
+    finally:
+        hold.close()
 
 
 def _rebuild(paths: WarehousePaths, build_id: str, build: Callable[[duckdb.DuckDBPyConnection], None],
@@ -161,7 +283,7 @@ def _rebuild(paths: WarehousePaths, build_id: str, build: Callable[[duckdb.DuckD
     (docs/BENCHMARKS.md, "History at scale"). The summary's counts are taken after ``build``, so they
     include what it added (the run's own ops.runs row too); ``run_id``: also count each table's rows of
     that run."""
-    with writer_lock(paths):
+    with writer_lock(paths), _holding_published(paths):
         _remove_stale_builds(paths)
         tmp = paths.build_path(build_id)
         try:
@@ -189,11 +311,18 @@ def _rebuild(paths: WarehousePaths, build_id: str, build: Callable[[duckdb.DuckD
                 con.close()
             _verify(tmp)
             _fsync(tmp)
+            if wal_of(paths.published).exists():   # the hold makes this impossible; never pair a stray WAL
+                raise WarehouseError(f"{wal_of(paths.published)} appeared during the publish (a session wrote "
+                                     f"to {paths.published}); nothing was published: close it and run again")
             os.replace(tmp, paths.published)
             _fsync_dir(paths.home)
-        except BaseException:
-            for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
+        except BaseException as exc:
+            for leftover in (tmp, wal_of(tmp)):
                 leftover.unlink(missing_ok=True)
+            reason = _full_disk(exc)
+            if reason:   # the build's write failed: say which file, and that the published one is whole
+                raise WarehouseError(f"cannot write the build file {tmp} ({reason}); the published warehouse "
+                                     "is unchanged") from exc
             raise
     return PublishSummary(str(paths.published), build_id, counts, history, run_rows)
 
@@ -311,8 +440,10 @@ def verify_readable(path: Path) -> None:
         finally:
             con.close()
     except duckdb.Error as exc:
-        raise WarehouseError(f"the warehouse {path} cannot be read ({str(exc).splitlines()[0]}); move it aside "
-                             "to start a fresh history, or put back a good copy") from exc
+        raise WarehouseError(open_error(path, exc)
+                             or f"the warehouse {path} cannot be read ({str(exc).splitlines()[0]}); move it aside "
+                                "(with its .wal, if any) to start a fresh history, or put back a good copy"
+                             ) from exc
 
 
 def _remove_stale_builds(paths: WarehousePaths) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import duckdb
 
 from warehouse.paths import WarehousePaths
-from warehouse.publish import WarehouseError
+from warehouse.publish import WarehouseError, open_error
 
 
 def connect_published(paths: WarehousePaths, *, sandbox: bool = True) -> duckdb.DuckDBPyConnection:
@@ -29,7 +29,10 @@ def connect_published(paths: WarehousePaths, *, sandbox: bool = True) -> duckdb.
             con.execute("SET lock_configuration = true")
     except duckdb.Error as exc:
         con.close()
-        raise WarehouseError(f"cannot open {paths.published} read-only: {exc}") from exc
+        # Another process writing to the file, or a WAL that is not the file's: said as such, since the
+        # file itself is fine and the generic advice would be to replace it.
+        raise WarehouseError(open_error(paths.published, exc)
+                             or f"cannot open {paths.published} read-only: {exc}") from exc
     return con
 
 

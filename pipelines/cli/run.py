@@ -66,9 +66,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         mode, is_sample = labels.mode, labels.is_sample
     if args.min_delay is not None:
         fetcher_kwargs["min_delay_s"] = args.min_delay
-    if paths.published.exists():   # a damaged file stops the run now, not at publish after hours of fetching
-        from warehouse.publish import verify_readable
+    # A damaged file, one another process is writing, or writes a killed session left unsaved in its WAL
+    # that cannot be saved into it: the run stops now, not at publish after hours of fetching.
+    from warehouse.publish import settle_wal, verify_readable
 
+    settle_wal(paths)
+    if paths.published.exists():
         verify_readable(paths.published)
     if args.cities:
         check_input_file(Path(args.cities), "city list")
@@ -119,15 +122,19 @@ def cmd_run(args: argparse.Namespace) -> int:
             outcome = run_refresh(resources, partition, mode, workers=args.workers, steps=not args.quiet,
                                   progress=not args.quiet, on_abandoned=lambda run_id: _err(
                                       f"cdpi run: run {run_id} was left unfinished by a process that is gone; "
-                                      "marked failed (see ops.run_failures)"))
+                                      "marked failed (see ops.run_failures)"), on_recorded_late=lambda run_id: _err(
+                                      f"cdpi run: run {run_id} failed earlier and its failure could not be "
+                                      "recorded then; recorded now (see ops.run_failures)"))
         except HomeBusy as exc:   # nothing of this run started: no Dagster run, no failure to record
             raise CliError(str(exc)) from None
     if outcome.interrupted:   # recorded in ops.run_failures as interrupted; the command ends as Ctrl-C does
         raise KeyboardInterrupt
     if not outcome.success:
+        recorded = ("recorded in ops.run_failures" if not outcome.unrecorded else
+                    f"not recorded in ops.run_failures yet ({outcome.unrecorded}): the next `cdpi run` records it")
         raise CliError(f"run {outcome.run_id} failed at {outcome.step or 'an unknown step'}: "
                        f"{_user_cause(outcome.message)} "
-                       f"(recorded in ops.run_failures" + (f"; full log: {outcome.log})" if outcome.log else ")"))
+                       f"({recorded}" + (f"; full log: {outcome.log})" if outcome.log else ")"))
     _print_run_summary(paths, outcome.run_id, banner)
     return 0
 
@@ -225,9 +232,17 @@ def _warn_unreadable(count: int, replayed: list[str]) -> None:
 
 def _print_run_summary(paths, run_id: str, banner: str) -> None:
     from warehouse.paths import WarehousePaths
+    from warehouse.publish import WarehouseError
     from warehouse.read import connect_published
 
-    con = connect_published(paths)
+    try:
+        con = connect_published(paths)
+    except WarehouseError as exc:   # published all the same: a summary that cannot be read is no failed run
+        print(f"Run {run_id} published{banner}")
+        _err(f"cdpi run: warning: the run is published, but its summary cannot be read now: {exc}")
+        print(f"  warehouse     {paths.published}")
+        print(f"  log           {paths.run_log(run_id)}")
+        return
     try:
         run = con.execute("SELECT snapshot, mode, city_count, fetch_count, quarantined, warc_files, replay_sources, "
                           "config_json, replay_unreadable_records FROM ops.runs WHERE run_id = ?", [run_id]).fetchone()
