@@ -201,3 +201,18 @@ def test_a_body_past_the_byte_cap_replays_as_too_large_in_bounded_memory(tmp_pat
         # A request that raises its own cap (a whole data catalog) gets the whole body, as live.
         raised = fetcher.get(PAGE, max_bytes=2 * size)
         assert (raised.outcome.value, len(raised.body)) == ("ok", len(b"<html>" + b"<p>a page</p>" * (size // 13)))
+
+
+def test_an_archive_ending_in_an_empty_gzip_member_is_whole(tmp_path: Path) -> None:
+    """Some writers end a file with an empty gzip member; it holds no record, so nothing was lost."""
+    from sources.http.archive import unreadable_records
+
+    whole = _write_every_kind(tmp_path / "src")
+    padded = tmp_path / "padded.warc.gz"
+    padded.write_bytes(whole.read_bytes() + gzip.compress(b""))
+    assert unreadable_records([str(padded)]) == {}
+    assert _answers(padded) == _answers(whole)
+    # A member after it that holds something is still a record cut off.
+    cut = tmp_path / "cut.warc.gz"
+    cut.write_bytes(whole.read_bytes() + gzip.compress(b"") + gzip.compress(b"WARC/1.0\r\n")[:-3])
+    assert sum(unreadable_records([str(cut)]).values()) >= 1

@@ -266,3 +266,35 @@ def test_a_published_run_whose_summary_cannot_be_read_is_not_reported_as_failed(
     out, err = capsys.readouterr()
     assert "Run run-1 published" in out
     assert "published, but its summary cannot be read now" in err and f"PID {pid}" in err
+
+
+def test_no_other_process_can_write_to_the_published_file_while_a_publish_copies_and_builds(tmp_path: Path) -> None:
+    """The hold is DuckDB's POSIX lock, which any close of the file in this process would end: copying the
+    file by opening it again did, and a session that wrote and closed during the build lost its rows
+    without an error when the build was renamed over the file."""
+    from warehouse.publish import _rebuild, record_run_failure
+
+    paths = WarehousePaths(tmp_path / "home")
+    record_run_failure(paths, "r0", "cdpi run", None, "first")          # a published file exists
+    probe = ("import duckdb, sys\n"
+             "try:\n"
+             "    c = duckdb.connect(sys.argv[1]); c.execute('CREATE TABLE main.user_notes AS SELECT 42 AS x'); c.close()\n"
+             "    print('wrote')\n"
+             "except duckdb.Error as e:\n"
+             "    print('refused', str(e).splitlines()[0])\n")
+    said: list[str] = []
+
+    def build(con: duckdb.DuckDBPyConnection) -> None:
+        done = subprocess.run([sys.executable, "-c", probe, str(paths.published)], capture_output=True,
+                              text=True, timeout=120, env=_env())
+        said.append(done.stdout.strip() or done.stderr.strip())
+        con.execute("INSERT INTO ops.run_failures (run_id, failed_at, job_name, error, status) "
+                    "VALUES ('r1', now(), 'j', 'e', 'failed')")
+
+    _rebuild(paths, "b1", build)
+    assert said and said[0].startswith("refused") and "lock" in said[0], said
+    con = connect_published(paths)
+    try:
+        assert con.execute("SELECT count(*) FROM ops.run_failures").fetchone()[0] == 2
+    finally:
+        con.close()

@@ -19,7 +19,6 @@ import fcntl
 import json
 import os
 import re
-import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -243,21 +242,30 @@ def _absorb_wal(paths: WarehousePaths) -> None:
 
 
 @contextlib.contextmanager
-def _holding_published(paths: WarehousePaths) -> Iterator[None]:
+def _holding_published(paths: WarehousePaths) -> Iterator[int | None]:
     """Called under the writer lock, around a build and its swap: the published file with no WAL, held
     open read-only. Readers are not blocked (they share the hold); a session that would write to the file
-    is refused by DuckDB until the swap is done, so none can leave a WAL of the old file beside the new one."""
+    is refused by DuckDB until the swap is done, so none can leave a WAL of the old file beside the new one,
+    and none can write rows the copy would miss.
+
+    Yields a descriptor of the published file opened before the hold, for the build's copy (None when there
+    is no file yet). DuckDB's lock is a POSIX record lock, which belongs to the process and goes away when
+    the process closes *any* descriptor of the file: a copy that opened and closed the file again would
+    silently end the hold. So nothing in this process may open the published file while it is held; the
+    descriptor is closed last."""
     if not paths.published.exists():
         _absorb_wal(paths)     # a WAL with no file beside it: refused (it would pair with the new file)
-        yield
+        yield None
         return
     for _ in range(3):   # a session that started and died between the two steps left a new WAL: again
         _absorb_wal(paths)
+        fd = os.open(paths.published, os.O_RDONLY)
         hold = duckdb.connect()
         try:
             hold.execute("ATTACH ? AS held (READ_ONLY)", [str(paths.published)])
         except duckdb.Error as exc:
             hold.close()
+            os.close(fd)
             raise WarehouseError(open_error(paths.published, exc)
                                  or f"the published warehouse {paths.published} cannot be read "
                                     f"({str(exc).splitlines()[0]}); move it aside to start a fresh history"
@@ -265,13 +273,41 @@ def _holding_published(paths: WarehousePaths) -> Iterator[None]:
         if not wal_of(paths.published).exists():
             break
         hold.close()
+        os.close(fd)
     else:
         raise WarehouseError(f"{wal_of(paths.published)} keeps coming back: a process keeps writing to the "
                              f"warehouse {paths.published}; stop it and run again")
     try:
-        yield
+        yield fd
     finally:
         hold.close()
+        os.close(fd)
+
+
+def _copy_held(fd: int, dest: Path) -> None:
+    """The held published file copied to ``dest`` through its open descriptor, never opening the file again
+    (see _holding_published): copy_file_range where the kernel and file system have it, else reads at
+    offsets (neither moves nor closes the descriptor)."""
+    size = os.fstat(fd).st_size
+    with open(dest, "wb") as out:
+        offset = 0
+        fast = hasattr(os, "copy_file_range")
+        while offset < size:
+            if fast:
+                try:
+                    done = os.copy_file_range(fd, out.fileno(), size - offset, offset)
+                except OSError as exc:
+                    if exc.errno not in (errno.EXDEV, errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP):
+                        raise
+                    fast = False
+                    continue
+            else:
+                chunk = os.pread(fd, min(8 << 20, size - offset), offset)
+                done = len(chunk)
+                out.write(chunk)
+            if done == 0:
+                raise OSError(errno.EIO, f"{fd}: the published file ended at {offset} of {size} bytes")
+            offset += done
 
 
 def _rebuild(paths: WarehousePaths, build_id: str, build: Callable[[duckdb.DuckDBPyConnection], None],
@@ -283,12 +319,12 @@ def _rebuild(paths: WarehousePaths, build_id: str, build: Callable[[duckdb.DuckD
     (docs/BENCHMARKS.md, "History at scale"). The summary's counts are taken after ``build``, so they
     include what it added (the run's own ops.runs row too); ``run_id``: also count each table's rows of
     that run."""
-    with writer_lock(paths), _holding_published(paths):
+    with writer_lock(paths), _holding_published(paths) as held:
         _remove_stale_builds(paths)
         tmp = paths.build_path(build_id)
         try:
-            if paths.published.exists():
-                shutil.copyfile(paths.published, tmp)   # copy_file_range / reflink where the FS has it
+            if held is not None:
+                _copy_held(held, tmp)
             con = _open_copy(tmp, paths)
             try:
                 migrate(con)        # first: the views of apply_schema read the columns it adds

@@ -546,7 +546,12 @@ def _cut_tail(fh: BinaryIO, end: int) -> str | None:
     if fh.read(len(_GZIP_MAGIC)) != _GZIP_MAGIC:
         return None
     size = os.fstat(fh.fileno()).st_size
-    return None if end >= size else f"{size - end} bytes after the last whole record (a record cut short)"
+    while end < size:   # whole members that inflate to nothing (some writers end a file with one) lose nothing
+        member = _member(fh, end)
+        if member is None or zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(member, 1):
+            return f"{size - end} bytes after the last whole record (a record cut short)"
+        end += len(member)
+    return None
 
 
 def _why(exc: Exception) -> str:
