@@ -113,4 +113,4 @@ def test_every_table_is_named_once_and_the_graph_and_schema_agree() -> None:
     described = {spec.name: spec.description for ad in defs.resolve_asset_graph().assets_defs
                  for spec in ad.check_specs}
     for suite in suites:
-        assert described[f"{suite}_suite"].endswith(f"on {table_of(suite)}"), described[f"{suite}_suite"]
+        assert f"on the rows bound for {table_of(suite)}:" in described[f"{suite}_suite"], described[f"{suite}_suite"]
