@@ -170,6 +170,10 @@ def test_targets_on_a_home_whose_runs_all_failed_says_so(tmp_path: Path, capsys)
     code, out, err = _run(capsys, "targets", "--home", home)
     assert (code, out, err) == (1, "", "cdpi: error: no run of this home has published yet; cdpi runs lists "
                                        "the failed ones\n")
+    # A city's card says the same, not that the city is missing from a latest run there is none of.
+    code, out, err = _run(capsys, "city", "Alder Heights, MD", "--home", home)
+    assert (code, out, err) == (1, "", "cdpi: error: no run of this home has published yet; cdpi runs lists "
+                                       "the failed ones\n")
 
 
 def test_a_failed_steps_line_names_the_steps_own_error_not_dagsters_wrapper() -> None:

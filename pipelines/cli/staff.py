@@ -10,10 +10,21 @@ import json
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pipelines.cli.errors import CliError
 from pipelines.cli.home import _paths, _published
 from pipelines.cli.output import SAMPLE_DATA, _err, _json_ready, _sample_banner, _write_frame
+
+if TYPE_CHECKING:
+    import duckdb
+
+
+def _require_a_published_run(con: duckdb.DuckDBPyConnection) -> None:
+    """A warehouse that holds only what failed runs recorded has no latest run: saying a city or a target
+    is missing from it would send the user looking for the wrong thing."""
+    if con.execute("SELECT 1 FROM ops.latest_run LIMIT 1").fetchone() is None:
+        raise CliError("no run of this home has published yet; cdpi runs lists the failed ones")
 
 
 def cmd_city(args: argparse.Namespace) -> int:
@@ -23,6 +34,7 @@ def cmd_city(args: argparse.Namespace) -> int:
     from warehouse.scorecard import CityNotFound, scorecard, signal_value
 
     with _published(args) as con:
+        _require_a_published_run(con)
         try:
             card = scorecard(con, args.city)
         except CityNotFound as exc:
@@ -150,8 +162,8 @@ def cmd_targets(args: argparse.Namespace) -> int:
                           tier=args.tier, limit=args.limit)
     with _published(args) as con:
         sample = con.execute("SELECT is_sample FROM ops.latest_run").fetchone()
-        if sample is None:   # the warehouse holds only what failed runs recorded
-            raise CliError("no run of this home has published yet; cdpi runs lists the failed ones")
+        if sample is None:
+            _require_a_published_run(con)
         frame = targets(con, wanted, which)
         counts = list_counts(con, wanted) if frame.empty else None
     noun = {"targets": "outreach targets", "longer_path": "cities on a longer path",
