@@ -5,8 +5,8 @@ portal signal phrase or a scope rule changes what the evidence, the portals and 
 Python changing; an edit to the classifier, the text extraction, the portal profiles or the index's
 scoring changes it without any data file changing. So each of those assets' versions is a hash of the files
 that decide it and of the source of the modules that decide it (the lists below): after either kind of edit
-the UI shows those assets, and everything downstream, as stale, and a backfill knows what to redo. Nobody
-has to remember to bump a string.
+the UI shows those assets as stale (and, once they are redone, what reads them), so a backfill knows what
+to redo. Nobody has to remember to bump a string.
 
 Only the code counts, not how it is written: comments, docstrings, blank lines, line wrapping, indentation
 width, quote style and how a long string is split do not change a version (:func:`normalised_tokens`), so
