@@ -42,13 +42,19 @@ class RunLabels:
     is_sample: bool
 
 
+def decide_mode(mode: str | None, replay: object) -> str:
+    """The mode a run with settings ``mode`` that replays ``replay`` (any non-empty value: archives) is
+    recorded with: the one rule both the published labels and the failure rows (pipelines/failures.py) use."""
+    return (SAMPLE if mode == SAMPLE else REPLAY) if replay else LIVE
+
+
 def decide_labels(*, mode: str, is_sample: bool, replay: list[str] | tuple[str, ...],
                   writes_sample: bool = False) -> RunLabels:
     """The labels of a run with these settings (``mode``, ``is_sample``), replaying ``replay`` and writing
     WARCs marked sample data when ``writes_sample``. Reads the archives' warcinfo; raises ValueError, naming
     the path, for an archive a replay cannot use (``check_replay_archives``)."""
     archive_sample = check_replay_archives(list(replay)).sample if replay else False
-    decided = (SAMPLE if mode == SAMPLE else REPLAY) if replay else LIVE
+    decided = decide_mode(mode, replay)
     return RunLabels(decided, bool(is_sample or archive_sample or writes_sample or decided == SAMPLE))
 
 

@@ -16,6 +16,9 @@ from typing import Any
 
 import dagster as dg
 
+from assets.runlabels import decide_mode
+from pipelines.resources import WarehouseResource
+
 #: The events a failure's cause is read from (besides the run's own failure event).
 CAUSE_EVENTS = {dg.DagsterEventType.STEP_FAILURE, dg.DagsterEventType.ASSET_CHECK_EVALUATION}
 #: The events that tell which steps a stopped run had under way.
@@ -142,18 +145,15 @@ def mode_of(run: dg.DagsterRun, default: str | None = None) -> str | None:
     resources = _resources(run)
     if resources is None or not (_config_of(resources, "fetcher") or _config_of(resources, "settings")):
         return str(run.tags.get(MODE_TAG) or default or "") or None
-    mode = _config_of(resources, "settings").get("mode")
-    if _config_of(resources, "fetcher").get("replay"):
-        return "sample" if mode == "sample" else "replay"
-    return "live"
+    return decide_mode(_config_of(resources, "settings").get("mode"), _config_of(resources, "fetcher").get("replay"))
 
 
-def home_of(run: dg.DagsterRun, fallback: Any) -> Any:
+def home_of(run: dg.DagsterRun, fallback: WarehouseResource) -> WarehouseResource:
     """The warehouse resource of the run's own home: the one its run config names (where the run held its
     lock and published), else ``fallback`` (the sensor's own). A Launchpad run may name another home than
     the one `cdpi dev` serves; its failure row belongs with its runs."""
     resources = _resources(run)
     home = _config_of(resources, "warehouse").get("home") if resources is not None else None
     if isinstance(home, str) and home.strip():
-        return type(fallback)(home=home)
+        return WarehouseResource(home=home)
     return fallback
