@@ -14,19 +14,23 @@ import io
 import json
 import logging
 import os
+import sys
 import threading
 import zlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from warcio.archiveiterator import ArchiveIterator
+from warcio.bufferedreaders import DecompressingBufferedReader
 from warcio.limitreader import LimitReader
 from warcio.recordloader import ArcWarcRecord
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
+from sources.http import decoding
 from sources.http import replay_sidecar as sidecar
 from sources.http.body import BodyLimits, read_capped
 from sources.http.urls import normalize_url
@@ -211,7 +215,7 @@ class _FileIndex:
         #: Where the last record read whole ends (in the first reading, which starts at byte 0).
         self._end = 0
         with open(path, "rb") as fh:
-            records = ArchiveIterator(fh)
+            records = _Records(fh)
             try:
                 self._index(path, records, pending, last_304, 0)
                 self.torn = _cut_tail(fh, self._end)
@@ -263,7 +267,7 @@ class _FileIndex:
     def _index_member(self, path: Path, blob: bytes, offset: int, pending: dict, last_304: dict) -> str | None:
         """Index the one record of a gzip member found at ``offset``; why it could not be, else None."""
         try:
-            self._index(path, ArchiveIterator(io.BytesIO(blob)), pending, last_304, offset)
+            self._index(path, _Records(io.BytesIO(blob)), pending, last_304, offset)
         except Exception as exc:  # noqa: BLE001 - a record warcio reads but whose content is not as written
             return _why(exc)
         return None
@@ -290,7 +294,7 @@ class _FileIndex:
         reading stopped (a torn tail, or damage in a file that is not one record per gzip member)."""
         return self.damaged + (1 if self.torn else 0)
 
-    def _index(self, path: Path, records: ArchiveIterator, pending: dict, last_304: dict, base: int) -> None:
+    def _index(self, path: Path, records: _Records, pending: dict, last_304: dict, base: int) -> None:
         """Every record ``records`` reads into ``entries``, in order (see the class docstring); ``base`` is
         where in the file ``records`` starts reading. A record is taken only once it was read to its end and
         found whole: one cut short (``_not_whole``) raises ``RecordCut``, which the callers count as a torn
@@ -421,7 +425,11 @@ class _FileIndex:
                                 final_url=head.get_header(CARRIED_FINAL),
                                 outcome=None if refused is None else "too_large", error=refused)
             # A truncated body is never used (the outcome is too_large), so it is not read.
-            body, refused = (b"", None) if entry.truncated else self._body(record, entry.offset, limits)
+            try:
+                body, refused = (b"", None) if entry.truncated else self._body(record, entry.offset, limits)
+            except decoding.UndecodableBody as exc:   # as a body that cannot be read live: no answer
+                return Exchange(status=None, headers=[], body=b"", date=date, source=self.path.name,
+                                outcome="connection_error", error=f"archived body cannot be decoded: {exc}")
             ex = Exchange(status=entry.status, headers=list(record.http_headers.headers), body=body, date=date,
                           source=self.path.name,
                           outcome="too_large" if entry.truncated or refused is not None else None, error=refused)
@@ -436,21 +444,17 @@ class _FileIndex:
     def _body(self, record: ArcWarcRecord, offset: int, limits: BodyLimits | None) -> tuple[bytes, str | None]:
         """The payload of ``record`` (at ``offset``), or (b"", why) when it is past ``limits``. A block found
         shorter than its Content-Length is never handed over: the index took the record whole, so the file
-        changed under the replay, an error as a replaced file is."""
-        stream = record.content_stream()
-        chunks = iter(lambda: stream.read(_CHUNK), b"")
+        changed under the replay, an error as a replaced file is. A body stored chunked or compressed (another
+        crawler's archive) is decoded here a bounded piece at a time (``sources/http/decoding.py``), so reading
+        stops at the cap however large a chunk or however compressed the body; one that cannot be decoded
+        raises ``UndecodableBody``."""
+        chunks, received = _payload(record)
         if limits is None:
             body, refused = b"".join(chunks), None
         else:
-            encoding = (record.http_headers.get_header("Content-Encoding") or "").strip().lower() \
-                if record.http_headers is not None else ""
-            raw = record.raw_stream
-            # An archive from another crawler may keep a body compressed: warcio decodes it while it is read,
-            # and the live rule on expansion past memory_limit holds for it too.
-            received = raw.tell if encoding not in ("", "identity") and isinstance(raw, LimitReader) else None
             body, refused = read_capped(chunks, limits, received=received, keep_head=False)
         if refused is None:
-            while record.raw_stream.read(_CHUNK):   # what decoding left unread (a chunked body's last line)
+            while record.raw_stream.read(_CHUNK):   # what decoding left unread (bytes after a compressed stream)
                 pass
             if isinstance(record.raw_stream, LimitReader) and record.raw_stream.limit > 0:
                 raise RuntimeError(f"{self.path}: the record at byte {offset} is cut short; the file changed "
@@ -461,7 +465,24 @@ class _FileIndex:
     def _record(fh: BinaryIO, offset: int, length: int) -> ArcWarcRecord:
         """The record at ``offset``, read from the file as its body is consumed (``_RecordReader``): never
         the whole record at once, since a body may be larger than a replay may hold."""
-        return next(iter(ArchiveIterator(_RecordReader(fh, offset, length))))
+        return next(iter(_Records(_RecordReader(fh, offset, length))))
+
+
+def _payload(record: ArcWarcRecord) -> tuple[Iterator[bytes], Callable[[], int] | None]:
+    """The payload of ``record`` in pieces of at most 64 KiB, decoded from its transfer and content coding,
+    and, when it is compressed, how many of its stored bytes were read so far (``read_capped``'s
+    ``received``). warcio's ``content_stream`` is not used: it dechunks a whole chunk, and inflates a whole
+    block, at a time."""
+    http = record.http_headers
+    if http is None:
+        return decoding.pieces(record.raw_stream), None
+    chunked = (http.get_header("Transfer-Encoding") or "").strip().lower() == "chunked"
+    encoding = (http.get_header("Content-Encoding") or "").strip().lower()
+    raw = decoding.CountingReader(record.raw_stream)
+    stored = decoding.dechunked(raw) if chunked else decoding.pieces(raw)
+    if encoding not in decoding.CODINGS:
+        return stored, None
+    return decoding.decoded(stored, encoding), raw.tell
 
 
 _GZIP_MAGIC = b"\x1f\x8b\x08"   # a gzip member's first bytes (ID1, ID2, deflate)
@@ -511,12 +532,65 @@ class _RecordReader(io.RawIOBase):
         return out
 
 
+class _BoundedInflate(DecompressingBufferedReader):
+    """warcio's reader of a WARC file (one gzip member per record, or plain), inflating at most 64 KiB at a
+    time. warcio's own inflates each 16 KiB block it reads whole: a record whose gzip member compresses a
+    thousand times over (60 MB of one repeated line) takes 16 MB per block. The compressed input that one
+    step could not take (zlib's ``unconsumed_tail``) is inflated before anything more is read, and counts as
+    not yet read where warcio works out a record's offset and length. Otherwise warcio's own logic: a file
+    that is not gzip is read as it is, and a member that breaks after it started inflating ends early (the
+    index then finds the record cut short)."""
+
+    decompressor: Any   # a zlib decompressor while a gzip member is read, else None (set by warcio)
+
+    def _pending(self) -> bytes:
+        inflate = self.decompressor
+        # At the member's end zlib leaves the rest in unconsumed_tail too; it is the next member's (unused_data).
+        return inflate.unconsumed_tail if inflate is not None and not inflate.eof else b""
+
+    def _decompress(self, data: bytes) -> bytes:
+        if self.decompressor is None or not data:
+            return data
+        try:
+            return self.decompressor.decompress(data, _CHUNK)
+        except Exception as exc:  # noqa: BLE001 - as warcio: the first block decides whether the file is gzip
+            if self.num_block_read == 0:
+                self.decompressor = None
+                return data
+            sys.stderr.write(str(exc) + "\n")
+            return b""
+
+    def _fillbuff(self, block_size: int | None = None) -> None:
+        if self.buff is not None and self.buff.tell() < self.buff_size:
+            return   # what is buffered is read first (the common case: one readline of many)
+        while self._pending() and self.empty():
+            self._process_read(self._pending())
+        super()._fillbuff(block_size)   # does nothing while the buffer holds something
+
+    def rem_length(self) -> int:
+        return super().rem_length() + len(self._pending())
+
+    def close_decompressor(self) -> None:
+        # warcio flushes the decompressor, which inflates all the input it still holds at once; the output
+        # was never wanted.
+        self.decompressor = None
+
+
+class _Records(ArchiveIterator):
+    """warcio's ArchiveIterator reading through ``_BoundedInflate``, so reading a record (to index it, or to
+    find where it ends) never holds more than about 64 KiB of it, however well it compresses."""
+
+    def __init__(self, fileobj: BinaryIO | io.RawIOBase):
+        super().__init__(fileobj)
+        self.reader = _BoundedInflate(self.fh)
+
+
 class RecordCut(ValueError):
     """A record that did not arrive whole: its block is shorter than its Content-Length, or the gzip member
     holding it never finishes (no gzip trailer: the file was cut inside it)."""
 
 
-def _not_whole(records: ArchiveIterator, record: ArcWarcRecord) -> str | None:
+def _not_whole(records: _Records, record: ArcWarcRecord) -> str | None:
     """Why ``record``, the one ``records`` just read, is not whole, else None. Reads it to its end first.
 
     warcio reads a record cut short without a word: its block simply ends early, and a last gzip member
@@ -582,7 +656,7 @@ def _member(fh: BinaryIO, start: int) -> bytes | None:
 
 def _one_record(blob: bytes) -> str | None:
     """None when the gzip member ``blob`` holds exactly one readable WARC record; else why not."""
-    records = ArchiveIterator(io.BytesIO(blob))
+    records = _Records(io.BytesIO(blob))
     found = 0
     try:
         for record in records:
