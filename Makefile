@@ -62,6 +62,7 @@ bench: $(STAMP)
 	$(BIN)/python scripts/bench_refresh.py --cities $(REFRESH_CITIES)
 	$(BIN)/python scripts/bench_portals.py --datasets $(DATASETS)
 	$(BIN)/python scripts/bench_evidence.py --cities $(EVIDENCE_CITIES)
+	$(BIN)/python scripts/bench_replay_memory.py
 	$(BIN)/python scripts/bench_index.py --cities $(INDEX_CITIES)
 	$(BIN)/python scripts/bench_history.py --months $(HISTORY_MONTHS) --scale $(HISTORY_SCALE)
 
