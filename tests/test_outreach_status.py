@@ -301,16 +301,16 @@ def test_why_call_names_what_a_city_publishes_lacks_and_the_training_that_fits()
     out = why_call_columns(index, evidence, portals, text).set_index(index["geoid"])
     assert out.loc["a", "why_call"] == (
         "Publishes an open data portal (data.a.example, 240 datasets) and performance reports; lacks core "
-        "criterion LC1 (Data Leadership) and EVAL2 (Program Evaluation Results); NLC training that fits: "
-        "Performance management and Evaluation.")
+        "criterion LC1 (Data Leadership); also lacks EVAL2 (Program Evaluation Results); NLC training that "
+        "fits: Performance management and Evaluation.")
     links = json.loads(out.loc["a", "why_call_links"])
-    assert links == [{"what": "open data portal", "url": "https://data.a.example/"},
-                     {"what": "open data portal", "url": "https://a.example/open-data"},
+    assert links == [{"what": "open data portal (data.a.example)", "url": "https://data.a.example/"},
+                     {"what": "open data page on its website", "url": "https://a.example/open-data"},
                      {"what": "performance reporting", "url": "https://a.example/dashboard"}]
     assert "county.example" not in out.loc["a", "why_call"] and "RDC7" not in out.loc["a", "why_call"]
     assert out.loc["b", "why_call"] == (
         "No published data practice found on its website or data portal yet; has the points for Gold but is "
-        "blocked by core criteria DM1 (Implementing Data Strategy and Governance); also lacks EVAL1 (Evaluation "
+        "blocked by core criterion DM1 (Implementing Data Strategy and Governance); also lacks EVAL1 (Evaluation "
         "Policy); NLC training that fits: Data governance and Evaluation.")
     assert json.loads(out.loc["b", "why_call_links"]) == []
     assert out.loc["c", "why_call"] is None and out.loc["c", "why_call_links"] is None
@@ -332,14 +332,15 @@ def test_why_call_reads_names_and_topics_from_the_catalog() -> None:
     assert f"core criterion DM1 ({by_id['DM1'].name})" in sentence
     assert MODEL.catalog.training_topics[by_id["DM1"].training_topic] in sentence
     sentence, _ = why_call([], [], "silver", None, text)
-    assert "no criterion it has not clearly shown would raise its odds of Silver by 1 percentage point" in sentence
+    assert sentence.endswith("; no single practice it is missing would raise its chance of Silver by 1 percentage "
+                             "point or more.")
 
 
 def test_a_core_criterion_more_likely_than_not_but_unproven_is_the_gap_to_confirm() -> None:
     """Staff found LC1 at 0.52-0.69 for most targets, never listed as a gap (gaps were below 0.5 only), though
     making it certain added 21 points to P(Silver), and a city with an empty gap list read 'no single
     criterion would raise its odds'. A core criterion below 0.9 is now a gap to confirm, worded as such; a
-    criterion no public page can show is one to ask about, not one the city 'lacks'."""
+    criterion no public page can show is one to confirm with the city, not one the city 'lacks'."""
     from warehouse.index.outreach import mark_gaps
     from warehouse.index.why_call import CatalogText, why_call
 
@@ -353,12 +354,19 @@ def test_a_core_criterion_more_likely_than_not_but_unproven_is_the_gap_to_confir
     assert (first["criterion_id"], first["confirm"], first["core"]) == ("LC1", True, True)
     assert first["tier_gain"] > 0.1 and all(not g["confirm"] for g in gaps[1:])
     sentence, _ = why_call([], gaps, city["next_tier"].iloc[0], None, CatalogText.from_catalog(model.catalog))
-    assert "has not clearly shown core criterion LC1" in sentence and "also lacks" in sentence
+    # LC1 at its best from public evidence stays under 0.9 (scoring.closable): to confirm with the city.
+    assert first["closable"] is False
+    assert "to confirm with the city (public web evidence cannot show it): core criterion LC1" in sentence
+    assert "lacks LC1" not in sentence and "shown core criterion LC1" not in sentence
+    closable_core = {**first, "criterion_id": "PA1", "name": "Performance Management", "closable": True}
+    sentence, _ = why_call([], [closable_core], "silver", None, CatalogText.from_catalog(model.catalog))
+    assert "has not clearly shown core criterion PA1 (Performance Management), which every tier needs" in sentence
     unobservable = next(c for c in MODEL.catalog.criteria if c.observable == "none")
     ask = {"criterion_id": unobservable.id, "name": unobservable.name, "core": False, "confirm": False,
            "observable": False, "tier_gain": 0.05, "training_topic": unobservable.training_topic}
     sentence, _ = why_call([], [ask], "silver", None, CatalogText.from_catalog(model.catalog))
-    assert f"ask about {unobservable.id}" in sentence and "lacks" not in sentence
+    assert f"to confirm with the city (public web evidence cannot show it): {unobservable.id}" in sentence
+    assert "lacks" not in sentence
 
 
 def test_a_website_unknown_because_its_sources_failed_is_not_a_city_without_one() -> None:

@@ -280,11 +280,12 @@ def test_a_gap_with_no_signal_lacking_says_what_decided_it(sample_home: Path, tm
     assert cli(["city", "Juniper Harbor, IL", "--home", str(sample_home)]) == 0
     out = capsys.readouterr().out
     assert "lacking -" not in out
-    assert re.search(r"LC1 .*: p=0\.\d\d, .*no signal it reads is missing \(met on its own: 0\.\d\d\), short of "
-                     r"the 0\.90 a core criterion needs to count as shown: confirm it with the city; training: ", out)
+    # LC1 cannot reach 0.90 from public evidence at all (scoring.closable): the reason says so.
+    assert re.search(r"LC1 .*: p=0\.\d\d, .*public web evidence cannot show this \(at most 0\.\d\d with every "
+                     r"signal it reads found, short of the 0\.90 it needs\): confirm with the city; training: ", out)
     card = _card(capsys, sample_home, "Juniper Harbor, IL")
     [lc1] = [g for g in card["top_gaps"] if g["criterion_id"] == "LC1"]
-    assert lc1["lacking"] == [] and lc1["reason"].startswith("no signal it reads is missing")
+    assert lc1["lacking"] == [] and lc1["reason"].startswith("public web evidence cannot show this")
     build_report(WarehousePaths(sample_home), tmp_path / "site")
     page = (tmp_path / "site" / "cities" / f"{card['geoid']}.html").read_text(encoding="utf-8")
     assert f"<td>{escape(lc1['reason'])}</td>" in page

@@ -12,7 +12,9 @@ from typing import Any
 import duckdb
 
 from sources.geo import state_by_usps
-from warehouse.index.scoring import CONFIRM_CORE_BELOW, MAX_PROBABILITY
+from warehouse.index.outreach import closable, run_min_gap_gain
+from warehouse.index.scoring import CONFIRM_CORE_BELOW, MAX_PROBABILITY, shown_bar
+from warehouse.index.signals import signal_name
 
 
 class CityNotFound(LookupError):
@@ -118,8 +120,9 @@ def scorecard(con: duckdb.DuckDBPyConnection, city: str) -> dict:
         gap["reason"] = gap_reason(gap, by_id.get(gap.get("criterion_id")))
     card["snapshot"] = str(card["snapshot"])[:7]
     # Said with the card, as the terminal's banner: a card of the built-in sample is not a real city's.
-    run = con.execute("SELECT is_sample FROM ops.runs WHERE run_id = ?", [card["run_id"]]).fetchone()
+    run = con.execute("SELECT is_sample, config_json FROM ops.runs WHERE run_id = ?", [card["run_id"]]).fetchone()
     card["is_sample"] = bool(run and run[0])
+    card["min_gap_gain"] = run_min_gap_gain(run[1] if run else None)     # the threshold the run marked gaps by
     card["change"] = change(con, card["geoid"])
     return card
 
@@ -169,11 +172,12 @@ def signal_value(v: float) -> str:
 
 
 def gap_reason(gap: Mapping[str, Any], criterion: Mapping[str, Any] | None,
-               words: Callable[[str], str] = str) -> str:
-    """What keeps a gap from being met, in words: the signals it lacks ("lacking data_governance, ..."), or,
-    when no signal is lacking, what decided it instead: an attested correction (with its note), a
-    prerequisite holding it back, or evidence that is all found yet not enough to count as shown.
-    ``words``: how a signal name is written (the report writes them as words)."""
+               words: Callable[[str], str] = signal_name) -> str:
+    """What keeps a gap from being met, in words: the signals it lacks ("lacking data governance documents,
+    ..."), or, when no signal is lacking, what decided it instead: an attested correction (with its note), a
+    prerequisite holding it back, or evidence that is all found yet not enough to count as shown. A gap public
+    evidence cannot close (``closable: false``) says so and asks to confirm it with the city, never listing
+    pages to publish: publishing them would not close it. ``words``: how a signal is written."""
     lacking = [str(x) for x in gap.get("lacking") or []]
     criterion = criterion or {}
     attested = criterion.get("attested")
@@ -183,6 +187,11 @@ def gap_reason(gap: Mapping[str, Any], criterion: Mapping[str, Any] | None,
     if attested:
         note = f": {attested['note']}" if attested.get("note") else ""
         return f"{attested['text']}, correction #{attested['correction_id']}{note}" + (f"; {back}" if back else "")
+    if not closable(gap):
+        best = gap.get("best_web")
+        most = (f" (at most {best:.2f} with every signal it reads found, short of the "
+                f"{shown_bar(bool(gap.get('core'))):.2f} it needs)" if isinstance(best, int | float) else "")
+        return f"public web evidence cannot show this{most}: confirm with the city" + (f"; {back}" if back else "")
     if lacking:
         return f"lacking {', '.join(words(x) for x in lacking)}" + (f"; {back}" if back else "")
     met = criterion.get("met_probability")

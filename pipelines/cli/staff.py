@@ -8,6 +8,7 @@ import csv
 import io
 import json
 import sys
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -30,7 +31,7 @@ def _require_a_published_run(con: duckdb.DuckDBPyConnection) -> None:
 def cmd_city(args: argparse.Namespace) -> int:
     """A city's scorecard: tier odds, change since the previous snapshot, why to call, criteria by practice
     with probabilities, evidence and gaps."""
-    from warehouse.index.outreach import core_gating, shown_gaps
+    from warehouse.index.outreach import assumed_note, blocked_note, certified_words, shown_gaps, split_gaps
     from warehouse.scorecard import CityNotFound, scorecard, signal_value
 
     with _published(args) as con:
@@ -47,7 +48,7 @@ def cmd_city(args: argparse.Namespace) -> int:
           f"snapshot {card['snapshot']})" + (f"  [{SAMPLE_DATA}]" if card["is_sample"] else ""))
     print(f"expected points {card['expected_points']:.1f} of {card['max_points']} ({card['score_pct']:.0f}%), "
           f"coverage {card['coverage']:.0%}, predicted tier: {card['predicted_tier']}"
-          + (f", certified: {card['certified_tier']}" if card["certified_tier"] else "")
+          + (f", certified: {certified_words(card['certified_tier'])}" if card["certified_tier"] else "")
           + (", WWC partner city (2015-2018)" if card.get("wwc_partner") else ""))
     print(f"P(Silver or better) {card['p_silver_or_better']:.2f}  P(Gold or better) {card['p_gold_or_better']:.2f}"
           f"  P(Platinum) {card['p_platinum']:.2f}")
@@ -66,7 +67,7 @@ def cmd_city(args: argparse.Namespace) -> int:
     print(_change_line(card.get("change")))
     if card.get("blocked_by_core"):
         names = {c["criterion_id"]: c["name"] for c in card["criteria"]}
-        print(f"{core_gating(card['blocked_by_core'], card['next_tier'], names)}: every tier needs them")
+        print(blocked_note(card["blocked_by_core"], card["next_tier"], card.get("certified_tier"), names))
     if card.get("why_call"):
         print(f"why call: {card['why_call']}")
         for link in json.loads(card.get("why_call_links") or "[]"):
@@ -95,14 +96,30 @@ def cmd_city(args: argparse.Namespace) -> int:
         tier = str(gaps[0]["next_tier"]).title()
         print(f"\nMost attainable gaps toward {tier} (each raising P({tier}) by 1 percentage point or more, "
               "or core):")
-        for g in gaps:
-            what = (" (core, to confirm: more likely than not, not clearly shown)" if g.get("confirm")
-                    else " (core)" if g.get("core") else "")
-            what += "" if g.get("observable", True) else " (no public page can show it: ask the city)"
-            print(f"  {g['criterion_id']} {g['name']}{what}: p={g['probability']:.2f}, "
-                  f"P({tier}) +{100 * g['tier_gain']:.0f} percentage points if met, "
-                  f"{g['reason']}; training: {g['training_topic']}")
+        publish, confirm = split_gaps(gaps)
+        for heading, group in (("publishing would close:", publish),
+                               ("confirm with the city (public web evidence cannot show these):", confirm)):
+            if group and publish and confirm:
+                print(f"  {heading}")
+            for g in group:
+                print(_gap_line(g, tier))
+    note = assumed_note(card["top_gaps"], card["min_gap_gain"])
+    if note:
+        print(note)
     return 0
+
+
+def _gap_line(g: Mapping, tier: str) -> str:
+    """One gap as staff read it: names in words (signals, training topic), ids only as the criterion's code."""
+    from warehouse.index.outreach import closable
+
+    what = (" (core, to confirm: more likely than not, not clearly shown)" if g.get("confirm") and closable(g)
+            else " (core)" if g.get("core") else "")
+    topic = g.get("training_topic_name") or str(g.get("training_topic") or "").replace("_", " ").capitalize()
+    return (f"  {g['criterion_id']} {g['name']}{what}: p={g['probability']:.2f}, "
+            f"P({tier}) +{100 * g['tier_gain']:.0f} percentage point{'' if round(100 * g['tier_gain']) == 1 else 's'} "
+            "if met, "
+            f"{g['reason']}; training: {topic}")
 
 
 def weight_shown(weight: float | None, catalog_weight: float | None) -> str:

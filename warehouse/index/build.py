@@ -99,7 +99,7 @@ def build_index(cities: pd.DataFrame, portals: pd.DataFrame, portal_probes: pd.D
         criterion_scores, city_index, weights_used = _cross_fitted_scores(cities, values, observed, model,
                                                                           fitted, shown)
     city_index = _beside_the_catalog(city_index, catalog_index, decision)
-    city_index = _with_outreach(city_index, cities, portals, evidence, crawl_summaries, attested, model,
+    city_index = _with_outreach(city_index, cities, portals, evidence, crawl_summaries, attested, model, labels,
                                 min_coverage=outreach_min_coverage, min_chance=outreach_min_chance,
                                 min_gap_gain=outreach_min_gap_gain)
     criteria, weights = catalog_rows(model)
@@ -209,7 +209,8 @@ def _beside_the_catalog(city_index: pd.DataFrame, catalog_index: pd.DataFrame, d
 
 
 def _with_outreach(city_index: pd.DataFrame, cities: pd.DataFrame, portals: pd.DataFrame, evidence: pd.DataFrame,
-                   crawl_summaries: pd.DataFrame, attested: pd.DataFrame | None, model: Model, *,
+                   crawl_summaries: pd.DataFrame, attested: pd.DataFrame | None, model: Model,
+                   certified: pd.DataFrame | None, *,
                    min_coverage: float, min_chance: float, min_gap_gain: float) -> pd.DataFrame:
     """Outreach: which gaps staff see, the city's status with the reason, and the sentence saying why to call."""
     text = CatalogText.from_catalog(model.catalog)
@@ -217,8 +218,8 @@ def _with_outreach(city_index: pd.DataFrame, cities: pd.DataFrame, portals: pd.D
     city_index = pd.concat([city_index, outreach_status(
         city_index, cities, crawl_summaries, min_coverage=min_coverage, min_chance=min_chance,
         names=text.names, portals=portals)], axis=1)
-    return pd.concat([city_index, why_call_columns(city_index, evidence, portals, text, min_gap_gain, attested)],
-                     axis=1)
+    return pd.concat([city_index, why_call_columns(city_index, evidence, portals, text, min_gap_gain, attested,
+                                                   certified)], axis=1)
 
 
 def calibration_metrics(result: Calibration, decision: Decision, is_sample: bool) -> pd.DataFrame:

@@ -24,6 +24,8 @@ MIN_CHANCE = 0.2       # P(next tier if the top gaps were closed), below which a
 #: P(next tier if the top gaps were closed) assumes) with ``matters: false``.
 MIN_GAP_GAIN = 0.01
 STATUSES = ("target", "longer_path", "not_observed", "top_tier")
+#: Certification tiers (the Honor Roll is a recognition, not a tier).
+CERTIFIED_TIERS = ("silver", "gold", "platinum")
 
 
 def gap_matters(gap: Mapping, min_gain: float = MIN_GAP_GAIN) -> bool:
@@ -46,13 +48,86 @@ def shown_gaps(gaps: Iterable[Mapping]) -> list[Mapping]:
     return [g for g in gaps if g.get("matters", True) is not False]
 
 
+def run_min_gap_gain(config_json: str | None) -> float:
+    """A run's gap threshold from its ops.runs.config_json; runs from before the setting existed used the
+    default."""
+    try:
+        value = json.loads(config_json or "{}").get("settings", {}).get("outreach_min_gap_gain")
+    except (ValueError, AttributeError):
+        value = None
+    return float(value) if isinstance(value, int | float) else MIN_GAP_GAIN
+
+
+def certified_words(tier: object) -> str:
+    """A certified tier as staff read it: "Gold", "Honor Roll" (ids such as honor_roll stay in id columns)."""
+    return str(tier).replace("_", " ").title()
+
+
+def closable(gap: Mapping) -> bool:
+    """Whether publishing can close a gap (scoring.closable: public evidence can show the criterion clearly
+    enough); no for a gap to confirm with the city. Rows written before ``closable`` existed: by
+    ``observable``."""
+    if "closable" in gap:
+        return gap["closable"] is not False
+    return gap.get("observable", True) is not False
+
+
+def split_gaps(gaps: Iterable[Mapping]) -> tuple[list[Mapping], list[Mapping]]:
+    """(gaps publishing would close, gaps to confirm with the city), each in its order: the two lists every
+    reader (why_call, `cdpi city`, the report) shows apart."""
+    gaps = list(gaps)
+    return [g for g in gaps if closable(g)], [g for g in gaps if not closable(g)]
+
+
+def assumed_note(gaps: Iterable[Mapping], min_gain: float = MIN_GAP_GAIN) -> str | None:
+    """What P(next tier if the top gaps were closed) assumes beyond the gaps listed: every gap in
+    ``top_gaps`` counts as met (scoring._push), but only those that matter are listed. The one sentence
+    `cdpi city` and the report's city page print; None when every gap it assumes is listed."""
+    gaps = list(gaps)
+    hidden = [str(g.get("criterion_id")) for g in gaps if g.get("matters", True) is False]
+    if not hidden:
+        return None
+    points = round(min_gain * 100, 2)
+    one = len(hidden) == 1
+    return (f"The chance \"if the gaps were closed\" also assumes {_ids(hidden)} met: "
+            f"{'it is' if one else 'they are'} not listed because {'it' if one else 'each'} alone raises the odds "
+            f"by less than {points:g} percentage point{'' if points == 1 else 's'}.")
+
+
+def _ids(ids: list[str]) -> str:
+    return ids[0] if len(ids) == 1 else ", ".join(ids[:-1]) + " and " + ids[-1]
+
+
 def core_gating(blocked: str, next_tier: str | None, names: Mapping[str, str] | None = None) -> str:
     """The sentence for a city with the points for its next tier but not its core criteria, e.g. "has the
-    points for Silver but is blocked by core criteria DM1 (Name), LC1 (Name)"; names only when given."""
+    points for Silver but is blocked by core criteria DM1 (Name), LC1 (Name)" ("core criterion" for one);
+    names only when given."""
+    tier = str(next_tier).title() if next_tier else "its next tier"
+    return f"has the points for {tier} but is blocked by {_core_ids(blocked, names)}"
+
+
+def certified_core(blocked: str, certified: str, names: Mapping[str, str] | None = None) -> str:
+    """What a certified city's blocking core criteria mean: not that it lacks them (its certification says it
+    met every core criterion), but that its public web evidence reads weaker than its certification, e.g.
+    "its public web evidence does not clearly show core criterion DM1 (Name), which its Gold certification
+    means it met"."""
+    return (f"its public web evidence does not clearly show {_core_ids(blocked, names)}, which its "
+            f"{certified.title()} certification means it met")
+
+
+def blocked_note(blocked: str, next_tier: str | None, certified: object, names: Mapping[str, str] | None = None
+                 ) -> str:
+    """The words for ``blocked_by_core``, the same in the outreach note and `cdpi city`: a verdict
+    (:func:`core_gating`) only for a city not certified at a tier."""
+    if isinstance(certified, str) and certified in CERTIFIED_TIERS:
+        return certified_core(blocked, certified, names)
+    return f"{core_gating(blocked, next_tier, names)}: every tier needs them"
+
+
+def _core_ids(blocked: str, names: Mapping[str, str] | None) -> str:
     ids = [c.strip() for c in str(blocked).split(",") if c.strip()]
     shown = ", ".join(f"{c} ({names[c]})" if names and names.get(c) else c for c in ids)
-    tier = str(next_tier).title() if next_tier else "its next tier"
-    return f"has the points for {tier} but is blocked by core criteria {shown}"
+    return ("core criterion " if len(ids) == 1 else "core criteria ") + shown
 
 
 def reads_as_next(predicted_tier: object, next_tier: object) -> bool:
@@ -93,7 +168,7 @@ def outreach_status(index: pd.DataFrame, cities: pd.DataFrame, summaries: pd.Dat
             status.append("not_observed")
             notes.append(reason)
         elif isinstance(blocked := getattr(row, "blocked_by_core", None), str) and blocked:
-            core = f"{core_gating(blocked, row.next_tier, names)}: every tier needs them"
+            core = blocked_note(blocked, row.next_tier, getattr(row, "certified_tier", None), names)
             chance = row.p_next_tier_if_gaps_closed >= min_chance
             status.append("target" if chance else "longer_path")
             notes.append(core + (f"; {row.p_next_tier_if_gaps_closed:.0%} chance if its top gaps were closed"

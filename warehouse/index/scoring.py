@@ -42,6 +42,8 @@ MAX_PROBABILITY = 0.98
 #: A core criterion below this is a gap even when more likely than not: every tier needs it, so its doubt
 #: caps the odds of any tier (a data leader at 0.52 halves P(Silver)), and confirming it is the call to make.
 CONFIRM_CORE_BELOW = 0.9
+#: Below this a criterion that is not core is a gap (unearned more likely than not).
+GAP_BELOW = 0.5
 #: Cities per chunk when computing gap gains (bounds memory at ~150 MB whatever the number of cities).
 GAP_CHUNK = 2048
 RULE = "1-(1-prior)*prod(1-weight*value), capped at 0.98; earned = met * earned(prerequisite)"
@@ -103,6 +105,15 @@ class Model:
         for k in np.flatnonzero(self.weights.any(axis=0)):   # signal by signal: memory stays cities x criteria
             miss *= 1.0 - np.outer(values[:, k], self.weights[:, k])
         return np.minimum(1.0 - (1.0 - self.priors[None, :]) * miss, MAX_PROBABILITY)
+
+    def best_web(self) -> np.ndarray:
+        """Per criterion, the most its earned probability can reach from public evidence: every signal it
+        reads found at full strength, and so every prerequisite's. A criterion whose best stays under its
+        :func:`shown_bar` is one the web cannot show however much the city publishes (the catalog marks such
+        criteria weakly observable on purpose): a gap on it is to be confirmed with the city, never a list of
+        pages to publish. With the model's own weights and priors, so a calibrated run judges with the
+        weights it scored with."""
+        return earned_probability(self.structure, self.met(np.ones((1, self.weights.shape[1]))))[0]
 
     def coverage(self, observed: np.ndarray) -> np.ndarray:
         """(cities, signals) booleans -> (cities, criteria): observed share of each criterion's weight."""
@@ -238,6 +249,7 @@ def _city_rows(cities: pd.DataFrame, model: Model, met, earned, cover, odds, cer
     nxt = next_tiers(predicted, [labels.get(g) for g in cities["geoid"]])
     gaps = top_gaps(model, met, earned, odds, nxt, v, o)
     p_next, p_push = _push(model, met, odds, nxt, gaps)
+    blocked = _core_blockers(model, earned, expected, nxt)
     out = pd.DataFrame({
         "geoid": cities["geoid"].to_numpy(), "city": cities["name"].to_numpy(),
         "state": cities["state_abbr"].to_numpy(), "population": cities["population"].to_numpy(),
@@ -249,7 +261,7 @@ def _city_rows(cities: pd.DataFrame, model: Model, met, earned, cover, odds, cer
         "certified_tier": [labels.get(g) for g in cities["geoid"]],
         "top_gaps": [json.dumps(g) for g in gaps],
         "next_tier": nxt, "p_next_tier": np.round(p_next, 6), "p_next_tier_if_gaps_closed": np.round(p_push, 6),
-        "blocked_by_core": _core_blockers(model, earned, expected, nxt)})
+        "blocked_by_core": blocked})
     return out
 
 
@@ -270,8 +282,10 @@ def _push(model: Model, met: np.ndarray, odds: dict, nxt: list[str | None], gaps
 
 
 def _points_to_next(model: Model, nxt: str | None, expected: float) -> int | None:
-    """Points ``nxt`` needs minus the whole expected points, never below 0 (0: the points are there; a city
-    the evidence already reads as its next tier reads 0)."""
+    """Points ``nxt`` needs minus the whole expected points, never below 0. 0 says the expected points reach
+    the line, not that the city reads as the tier: points vary about their mean and every core criterion
+    must be met too, so the odds (p_next_tier) can still be below one half; then either core criteria
+    below one half block it (blocked_by_core) or its gaps say what to confirm."""
     if nxt is None:
         return None
     return max(0, model.needed[nxt] - int(np.floor(expected + 1e-9)))
@@ -319,8 +333,10 @@ def top_gaps(model: Model, met: np.ndarray, earned: np.ndarray, base: dict[str, 
     expected points.
     Each gap names the evidence that is lacking (signals at 0, strongest weight first; "unknown" when the
     source could not be read), the training topic that addresses it, whether it is core, whether it is only
-    to be confirmed (``confirm``: more likely than not, not yet clearly shown) and whether public evidence
-    can show it at all (``observable``: else only the city can say). Outreach shows a gap only when it moves
+    to be confirmed (``confirm``: more likely than not, not yet clearly shown), whether public evidence
+    can show it at all (``observable``: else only the city can say) and whether publishing can close the gap
+    (``closable``: its best from public evidence, ``best_web``, reaches :func:`shown_bar`; else it is to be
+    confirmed with the city, whatever it lacks). Outreach shows a gap only when it moves
     the odds or is core: warehouse/index/outreach.py."""
     cities, n = met.shape
     # In chunks of cities: the prefix/suffix products behind lifted_odds hold ~70 (cities x 44 x 2) arrays.
@@ -339,7 +355,9 @@ def top_gaps(model: Model, met: np.ndarray, earned: np.ndarray, base: dict[str, 
     crit = model.catalog.criteria
     # Rank every city's criteria at once: gaps first, then tier gain, points gain, id.
     core = np.asarray(model.structure.core, dtype=bool)[None, :]
-    gap = (earned < 0.5) | (core & (earned < CONFIRM_CORE_BELOW))
+    gap = (earned < GAP_BELOW) | (core & (earned < CONFIRM_CORE_BELOW))
+    best, can_close = model.best_web(), closable(model)
+    topics = model.catalog.training_topics
     id_rank = np.tile(np.arange(n), (cities, 1))
     order = np.lexsort((id_rank, -point_gain, -np.round(tier_gain, 9), ~gap), axis=-1)[:, :k]
     out: list[list[dict[str, Any]]] = []
@@ -351,10 +369,26 @@ def top_gaps(model: Model, met: np.ndarray, earned: np.ndarray, base: dict[str, 
                      "probability": round(float(earned[i, j]), 4), "next_tier": nxt[i],
                      "tier_gain": round(float(tier_gain[i, j]), 4), "points_gain": round(float(point_gain[i, j]), 4),
                      "lacking": _lacking(model, i, j, values, observed),
-                     "training_topic": crit[j].training_topic, "core": crit[j].core,
-                     "confirm": bool(earned[i, j] >= 0.5), "observable": bool(model.observable[j])}
+                     "training_topic": crit[j].training_topic,
+                     "training_topic_name": topics.get(crit[j].training_topic, crit[j].training_topic),
+                     "core": crit[j].core,
+                     "confirm": bool(earned[i, j] >= GAP_BELOW), "observable": bool(model.observable[j]),
+                     "closable": bool(can_close[j]), "best_web": round(float(best[j]), 4)}
                     for j in order[i] if gap[i, j]])
     return out
+
+
+def shown_bar(core: bool) -> float:
+    """The probability at which a criterion stops being a gap: :data:`CONFIRM_CORE_BELOW` for a core
+    criterion (clearly shown), :data:`GAP_BELOW` for the others (more likely than not)."""
+    return CONFIRM_CORE_BELOW if core else GAP_BELOW
+
+
+def closable(model: Model) -> np.ndarray:
+    """Per criterion, whether public evidence can close a gap on it: its :meth:`Model.best_web` reaches its
+    :func:`shown_bar`. The one rule for "publish this" versus "confirm with the city"."""
+    bars = np.array([shown_bar(bool(c)) for c in model.structure.core])
+    return model.best_web() >= bars - 1e-9
 
 
 def _lacking(model: Model, i: int, j: int, values: np.ndarray, observed: np.ndarray) -> list[str]:

@@ -16,6 +16,33 @@ from sources.evidence.classify import KINDS
 PORTAL_SIGNALS = ("portal_exists", "portal_fresh", "portal_metadata", "portal_inventory",
                   "portal_performance_datasets", "portal_departments", "portal_column_descriptions", "portal_api")
 SIGNALS = (*KINDS, *PORTAL_SIGNALS)
+#: Each signal in words, as staff read it after "lacking" (ids stay in id columns and JSON): the website
+#: evidence kinds (sources/evidence/rules.yaml) and the portal metrics (:func:`_portal_values`).
+SIGNAL_NAMES = {
+    "open_data_policy": "an open data policy",
+    "open_data_portal": "an open data portal",
+    "performance_reporting": "performance reports",
+    "evaluation": "program evaluations",
+    "data_governance": "data governance documents",
+    "results_driven_contracting": "results-driven contracting documents",
+    "stakeholder_engagement": "resident engagement results",
+    "portal_exists": "a data portal with datasets",
+    "portal_fresh": "portal datasets updated within a year",
+    "portal_metadata": "portal datasets with descriptions, licences and contacts",
+    "portal_inventory": "a published data inventory",
+    "portal_performance_datasets": "performance datasets on its portal",
+    "portal_departments": "portal datasets from most departments",
+    "portal_column_descriptions": "column descriptions on its portal",
+    "portal_api": "an API for its portal datasets",
+}
+
+
+def signal_name(signal: str) -> str:
+    """A signal in words; a lacking entry keeps its note ("data_governance (unknown: source not read)")."""
+    sig, sep, note = str(signal).partition(" (")
+    return SIGNAL_NAMES.get(sig, sig.replace("_", " ")) + (f" ({note}" if sep else "")
+
+
 #: A portal metric reaches 1.0 at these counts (a few performance datasets, a portal fed by most departments).
 PERFORMANCE_DATASETS_FULL = 3
 DEPARTMENTS_FULL = 8

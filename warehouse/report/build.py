@@ -38,6 +38,23 @@ class ReportSummary:
     is_sample: bool
 
 
+#: The banner the report's own pages carry on a sample run (templates/base.html), for pages it copies in.
+SAMPLE_BANNER = ('<div class="banner-sample" role="note" id="sample-banner" style="background:#fff3cd;'
+                 'border:2px solid #b8860b;padding:.5em 1em;margin:0 0 1em"><strong>SAMPLE DATA: synthetic '
+                 "cities</strong>: these data-quality results are of the built-in sample run. These places are "
+                 "not real.</div>")
+
+
+def mark_sample_pages(folder: Path) -> None:
+    """Put :data:`SAMPLE_BANNER` at the top of every HTML page in ``folder`` (the run's Data Docs, rendered
+    without knowing the run's mode): a page a reader reaches from a sample report must say it is sample."""
+    for page in sorted(folder.glob("*.html")):
+        text = page.read_text(encoding="utf-8")
+        at = text.find("<body")
+        end = text.find(">", at) + 1 if at >= 0 else 0
+        page.write_text(text[:end] + SAMPLE_BANNER + text[end:], encoding="utf-8")
+
+
 def _page_name(geoid: str) -> str:
     """A city page's file name; a geoid that is not a plain identifier is refused rather than used as a path."""
     name = f"{geoid}.html"
@@ -77,6 +94,8 @@ def build_report(paths: WarehousePaths, out_dir: Path, snapshot: str | None = No
             (work / name).write_bytes((static / name).read_bytes())
         if data.run.data_docs:   # the run's validation results, as Great Expectations renders them
             shutil.copytree(docs, work / "data-docs", ignore=shutil.ignore_patterns(".*"))
+            if data.run.is_sample:
+                mark_sample_pages(work / "data-docs")
 
         def write(path: Path, template: str, context: dict) -> None:
             nonlocal pages

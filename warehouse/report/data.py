@@ -17,7 +17,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from warehouse.index.outreach import MIN_GAP_GAIN
+from warehouse.index.outreach import MIN_GAP_GAIN, closable, run_min_gap_gain
 from warehouse.outreach import LISTS, LONGER_PATH_COLUMNS, NOT_OBSERVED_COLUMNS, TARGET_COLUMNS, TargetFilter
 from warehouse.outreach import targets as outreach_rows
 from warehouse.publish import WarehouseError
@@ -105,11 +105,7 @@ def select_run(con: duckdb.DuckDBPyConnection, snapshot: str | None) -> Run:
 
 def _min_gap_gain(config_json: str | None) -> float:
     """The run's gap threshold; runs from before the setting existed used the default."""
-    try:
-        value = json.loads(config_json or "{}").get("settings", {}).get("outreach_min_gap_gain")
-    except (ValueError, AttributeError):
-        value = None
-    return float(value) if isinstance(value, int | float) else MIN_GAP_GAIN
+    return run_min_gap_gain(config_json)
 
 
 def _number(value: Any) -> float | None:
@@ -130,7 +126,9 @@ def parse_gaps(text: str | None) -> list[dict[str, Any]]:
              "lacking": [str(x) for x in g.get("lacking") or [] if x is not None]
              if isinstance(g.get("lacking"), list) else [],
              "core": g.get("core") is True, "matters": g.get("matters") is not False,
-             "confirm": g.get("confirm") is True, "observable": g.get("observable") is not False}
+             "confirm": g.get("confirm") is True, "observable": g.get("observable") is not False,
+             "closable": closable(g), "best_web": _number(g.get("best_web")),
+             "training_topic_name": _text(g.get("training_topic_name"))}
             for g in _json_list(text) if isinstance(g, dict)]
 
 

@@ -19,6 +19,7 @@ import jinja2
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
+from warehouse.index.outreach import assumed_note
 from warehouse.index.validation import FEW_LABELS, parse_bin_detail
 from warehouse.report import charts
 from warehouse.report.data import EXPORT_VIEWS, TIERS, ReportData, parse_gaps
@@ -201,7 +202,7 @@ def city_context(data: ReportData, city: dict[str, Any], target: dict[str, Any] 
         by_id[s["criterion_id"]] = row
         p["expected"] += s["probability"] or 0.0
     # What keeps each gap from being met: its lacking signals, or what decided it when none is lacking.
-    city = {**city, "gaps": [{**g, "reason": gap_reason(g, by_id.get(g["criterion_id"] or ""), _words)}
+    city = {**city, "gaps": [{**g, "reason": gap_reason(g, by_id.get(g["criterion_id"] or ""))}
                              for g in city.get("gaps", [])]}
     order = list(data.practices)
     grouped = sorted(practices.values(), key=lambda p: (order.index(p["code"]) if p["code"] in order
@@ -212,6 +213,8 @@ def city_context(data: ReportData, city: dict[str, Any], target: dict[str, Any] 
     return {
         "root": "../", "run": data.run, "city": city, "target": target, "practices": grouped,
         "evidence": evidence, "history": history, "min_gap_points": round(data.run.min_gap_gain * 100, 2),
+        # The same sentence `cdpi city` prints: what the chance "if the gaps were closed" assumes unlisted.
+        "assumed_note": assumed_note(city["gaps"], data.run.min_gap_gain),
         "spark": charts.sparkline(points, title=f"History of {city['city']}, {city['state']}") if points else None,
     }
 

@@ -195,8 +195,11 @@ SELECT row_number() OVER (ORDER BY p_next_tier_if_gaps_closed DESC, p_next_tier 
                           json_extract_string(g.value, '$.name'), '; ' ORDER BY g.key::INTEGER)
         FROM json_each(top_gaps) g
         WHERE coalesce(json_extract(g.value, '$.matters')::BOOLEAN, true))          AS gaps,
+       -- Topics by name (gaps written before names were kept: their id).
        (SELECT string_agg(topic, '; ' ORDER BY first_gap)
-        FROM (SELECT json_extract_string(g.value, '$.training_topic') AS topic, min(g.key::INTEGER) AS first_gap
+        FROM (SELECT coalesce(json_extract_string(g.value, '$.training_topic_name'),
+                              json_extract_string(g.value, '$.training_topic')) AS topic,
+                     min(g.key::INTEGER) AS first_gap
               FROM json_each(top_gaps) g
               WHERE coalesce(json_extract(g.value, '$.matters')::BOOLEAN, true)
               GROUP BY 1))                                                          AS training_topics,
