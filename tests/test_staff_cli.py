@@ -631,3 +631,29 @@ def test_targets_and_the_report_read_a_warehouse_whose_views_predate_is_sample(s
         assert code == 0 and rows and all(r["is_sample"] is True for r in rows), err
     assert cli(["report", "--home", str(home), "--out", str(tmp_path / "report")]) == 0
     assert (tmp_path / "report" / "targets.html").exists()
+
+
+def test_city_names_as_staff_type_them(sample_home: Path, capsys) -> None:
+    """A misspelling got no suggestion, "Canon Springs" did not find "Cañon Springs", extra spaces failed and
+    an empty name suggested five cities at random. Accents, case and spaces are folded, the state may be
+    its code or its name, and a name not found gets the close spellings, in the state given first."""
+    home = str(sample_home)
+    for typed in ("Canon Springs, WI", "cañon springs, wisconsin", "  CANON   springs ,  wi "):
+        code, out, err = _run(capsys, "city", "--home", home, typed)
+        assert code == 0 and out.startswith("Cañon Springs, WI"), (typed, err)
+    for typed in (" Alder  Heights ,  md ", "Alder Heights, Maryland", "alder heights maryland"):
+        code, out, err = _run(capsys, "city", "--home", home, typed)
+        assert code == 0 and out.startswith("Alder Heights, MD"), (typed, err)
+    code, _, err = _run(capsys, "city", "--home", home, "Alder Hieghts, MD")
+    assert code == 1 and "no city 'Alder Hieghts, MD'" in err and "did you mean Alder Heights, MD?" in err
+    code, _, err = _run(capsys, "city", "--home", home, "Oak Bluff, TX")
+    assert code == 1 and "did you mean Oak Bluff, CO; Oak Bluff, KY (none in that state)?" in err
+    code, _, err = _run(capsys, "city", "--home", home, "Oak Bluff")
+    assert code == 1 and "matches 2 cities (Oak Bluff, CO; Oak Bluff, KY); name the state too" in err
+    code, _, err = _run(capsys, "city", "--home", home, "Alder Heights, Marylnd")
+    assert code == 1 and "'Marylnd' is not a state" in err and "Alder Heights, MD" in err
+    for empty in ("", "  ", " , "):
+        code, _, err = _run(capsys, "city", "--home", home, empty)
+        assert code == 1 and "no city given" in err and "did you mean" not in err
+    code, _, err = _run(capsys, "history", "--home", home, "canon springs wi")
+    assert code == 0, err

@@ -3,15 +3,17 @@ each probability. Every query is parameterised; user text never becomes SQL."""
 
 from __future__ import annotations
 
+import difflib
 import json
 import math
 import re
+import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import duckdb
 
-from sources.geo import state_by_usps
+from sources.geo import state_by_name, state_by_usps
 from warehouse.index.outreach import closable, run_min_gap_gain
 from warehouse.index.scoring import CONFIRM_CORE_BELOW, MAX_PROBABILITY, shown_bar
 from warehouse.index.signals import signal_name
@@ -21,10 +23,30 @@ class CityNotFound(LookupError):
     pass
 
 
+def fold(text: str) -> str:
+    """A name as staff may type it, made comparable: accents folded ("Cañon" -> "canon", by Unicode's NFKD
+    decomposition), case ignored, spaces trimmed and collapsed, and the marks spellings disagree on dropped
+    (St. Louis and St Louis, Winston-Salem and Winston Salem, Coeur d'Alene and Coeur dAlene)."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
+    plain = re.sub(r"[.'\u2019]", "", plain.replace("-", " "))
+    return " ".join(plain.split())
+
+
 def parse_city(text: str) -> tuple[str, str | None]:
-    """ "Alder Falls, OH" -> ("Alder Falls", "OH"); a name without a state matches any state."""
+    """ "Alder Falls, OH" -> ("Alder Falls", "OH"); the state as its USPS code or its name, in any case, with
+    spaces trimmed and collapsed (" alder  falls , ohio " -> ("alder falls", "OH")); a name without a state
+    matches any state. A state part that names no state comes back as typed, for the caller to refuse."""
+    text = " ".join(text.split())
     name, _, state = text.rpartition(",") if "," in text else (text, "", "")
-    return name.strip(), (state.strip().upper() or None)
+    state = state.strip()
+    return name.strip(), _state_code(state) or (state or None)
+
+
+def _state_code(text: str) -> str | None:
+    """The USPS code of the state ``text`` names, by its code or its name, any case; None when none."""
+    found = (state_by_usps(text) or state_by_name(text)) if text else None
+    return found.usps if found is not None else None
 
 
 #: A Census GEOID: state and place FIPS (7 digits), or state, county and county-subdivision FIPS of a town (10).
@@ -37,46 +59,82 @@ _ANY_RUN = """(SELECT i.* FROM marts.city_index i JOIN ops.runs r USING (run_id)
                                           r.finished_at DESC) = 1)"""
 _BY_GEOID = "SELECT * FROM marts.city_index_latest WHERE geoid = ?"
 _BY_GEOID_ANY = f"SELECT * FROM {_ANY_RUN} WHERE geoid = ?"
-_BY_NAME = ("SELECT * FROM marts.city_index_latest WHERE lower(city) = lower(?) AND (? IS NULL OR state = ?) "
-            "ORDER BY population DESC")
-_BY_NAME_ANY = (f"SELECT * FROM {_ANY_RUN} WHERE lower(city) = lower(?) AND (? IS NULL OR state = ?) "
-                "ORDER BY population DESC")
-_NEAR = ("SELECT city || ', ' || state FROM marts.city_index_latest WHERE lower(city) LIKE lower(?) "
-         "ORDER BY population DESC LIMIT 5")
-_NEAR_ANY = (f"SELECT city || ', ' || state FROM {_ANY_RUN} WHERE lower(city) LIKE lower(?) "
-             "ORDER BY population DESC LIMIT 5")
+#: Every city's name, to match a name as typed (accents, case, spaces) in Python: DuckDB's lower() keeps
+#: accents, and a close spelling needs the whole list anyway. Largest first, so suggestions and the cities
+#: one name matches are listed in that order.
+_NAMES = "SELECT geoid, city, state FROM marts.city_index_latest ORDER BY population DESC NULLS LAST, geoid"
+_NAMES_ANY = f"SELECT geoid, city, state FROM {_ANY_RUN} ORDER BY population DESC NULLS LAST, geoid"
+#: How close a spelling must be to be suggested (difflib's ratio: "Alder Hieghts" to "Alder Heights" is 0.92).
+_CLOSE = 0.75
+_EXAMPLE = 'name a city as "Name, ST" (e.g. "Alder Heights, MD"; the state by its code or its name), or give its GEOID'
 
 
 def find_city(con: duckdb.DuckDBPyConnection, city: str, *, any_run: bool = False) -> dict:
     """The latest index row of the one city ``"Name, ST"`` (or GEOID) names; CityNotFound (with suggestions)
-    when none or several do. ``any_run``: among every successful run, not only the latest."""
+    when none or several do. ``any_run``: among every successful run, not only the latest. Names compare
+    folded (:func:`fold`: "canon springs, wi" finds "Cañon Springs, WI"); the state may be a code or a name."""
     where = "the runs of this warehouse" if any_run else "the latest run"
-    if _GEOID.fullmatch(city.strip()):
-        geoid = [city.strip()]
+    text = " ".join((city or "").split())
+    if not text.strip(", "):
+        raise CityNotFound(f"no city given: {_EXAMPLE}")
+    if _GEOID.fullmatch(text):
+        geoid = [text]
         rows = (con.execute(_BY_GEOID_ANY, geoid) if any_run else con.execute(_BY_GEOID, geoid)).fetchall()
         if not rows:
-            raise CityNotFound(f"no city with geoid {city.strip()} in {where}")
+            raise CityNotFound(f"no city with geoid {text} in {where}")
         return dict(zip([d[0] for d in con.description], rows[0], strict=True))
-    name, state = parse_city(city)
-    named = [name, state, state]
-    rows = (con.execute(_BY_NAME_ANY, named) if any_run else con.execute(_BY_NAME, named)).fetchall()
-    cols = [d[0] for d in con.description]
-    head, _, last = name.rpartition(" ")
-    if not rows and state is None and head and state_by_usps(last) is not None:
-        # "Alder Heights MD", the comma left out: the last word read as the state, once the whole name failed.
-        named = [head.strip(), last.upper(), last.upper()]
-        rows = (con.execute(_BY_NAME_ANY, named) if any_run else con.execute(_BY_NAME, named)).fetchall()
-        cols = [d[0] for d in con.description]
-    if not rows:
-        like = [f"%{name}%"]
-        near = (con.execute(_NEAR_ANY, like) if any_run else con.execute(_NEAR, like)).fetchall()
-        hint = f"; did you mean {', '.join(r[0] for r in near)}?" if near else ""
-        raise CityNotFound(f"no city {city!r} in {where}{hint}")
-    if len(rows) > 1:
-        options = [f"{r[cols.index('city')]}, {r[cols.index('state')]}" for r in rows]
+    name, state = parse_city(text)
+    if not name:
+        raise CityNotFound(f"no city name before the comma in {city!r}: {_EXAMPLE}")
+    known = (con.execute(_NAMES_ANY) if any_run else con.execute(_NAMES)).fetchall()
+    names = [(str(g), str(c), str(s), fold(str(c))) for g, c, s in known]
+    unknown_state = state is not None and _state_code(state) is None
+    hits = [] if unknown_state else _named(names, fold(name), state)
+    if not hits and "," not in text:
+        # "Alder Heights MD" or "alder heights maryland", the comma left out: the last words read as the state.
+        words = name.split(" ")
+        for n in (1, 2, 3):
+            code = _state_code(" ".join(words[-n:])) if len(words) > n else None
+            if code and (hits := _named(names, fold(" ".join(words[:-n])), code)):
+                break
+    if not hits:
+        if unknown_state:
+            raise CityNotFound(f"no city {city!r} in {where}: {state!r} is not a state (after the comma, a "
+                               f"USPS code such as MD or a state's name){_suggest(names, name, None)}")
+        raise CityNotFound(f"no city {city!r} in {where}{_suggest(names, name, state)}")
+    if len(hits) > 1:
+        options = [f"{c}, {s}" for _, c, s, _ in hits]
+        if len(set(options)) < len(options):    # the same name twice in one state (a town and a city)
+            listed = "; ".join(f"{c}, {s}: geoid {g}" for g, c, s, _ in hits)
+            raise CityNotFound(f"{city!r} matches {len(hits)} cities ({listed}); give the GEOID of the one meant")
         raise CityNotFound(f"{city!r} matches {len(options)} cities ({'; '.join(options)}); name the state too, "
                            f"e.g. \"{options[0]}\"")
-    return dict(zip(cols, rows[0], strict=True))
+    geoid = [hits[0][0]]
+    rows = (con.execute(_BY_GEOID_ANY, geoid) if any_run else con.execute(_BY_GEOID, geoid)).fetchall()
+    return dict(zip([d[0] for d in con.description], rows[0], strict=True))
+
+
+def _named(names: list[tuple[str, str, str, str]], key: str, state: str | None) -> list[tuple[str, str, str, str]]:
+    """The cities whose folded name is ``key``, in ``state`` when one is given."""
+    return [n for n in names if n[3] == key and (state is None or n[2] == state)]
+
+
+def _suggest(names: list[tuple[str, str, str, str]], name: str, state: str | None) -> str:
+    """"; did you mean A, ST; B, ST?": up to five cities whose name holds the one typed or is spelled close to
+    it (difflib), closest first, in the state given if it has any, else anywhere; "" when none is near."""
+    key = fold(name)
+    if not key:
+        return ""
+    for pool in ([n for n in names if n[2] == state] if state else [], names):
+        folded = list(dict.fromkeys(n[3] for n in pool))
+        close = set(difflib.get_close_matches(key, folded, n=5, cutoff=_CLOSE))
+        near = [n for n in pool if key in n[3] or n[3] in close]
+        if near:     # closest spelling first; the larger city first among equals (the pool's order)
+            near.sort(key=lambda n: -difflib.SequenceMatcher(None, key, n[3]).ratio())
+            shown = list(dict.fromkeys(f"{c}, {s}" for _, c, s, _ in near))[:5]
+            elsewhere = " (none in that state)" if state and pool is names else ""
+            return f"; did you mean {'; '.join(shown)}{elsewhere}?"
+    return ""
 
 
 def scorecard(con: duckdb.DuckDBPyConnection, city: str) -> dict:
