@@ -111,13 +111,15 @@ def attested_corrections(context: dg.AssetExecutionContext, cities: pd.DataFrame
 )
 def readiness_index(context: dg.AssetExecutionContext, cities: pd.DataFrame, portals: pd.DataFrame,
                     portal_probes: pd.DataFrame, evidence: pd.DataFrame, crawl_summaries: pd.DataFrame,
-                    certified_cities: pd.DataFrame, wwc_partners: dict, attested_corrections: pd.DataFrame):
+                    certified_cities: pd.DataFrame, wwc_partners: dict, attested_corrections: pd.DataFrame,
+                    city_homepages: pd.DataFrame):
     """Combine each criterion's evidence by the catalog's rule (noisy-OR of weight x signal over a prior),
     respect prerequisites and core criteria, and compute the exact tier odds per city. The catalog's
     weights are then fitted to the certified list out of sample (warehouse/index/calibration.py); the fit
     is published only when it clearly beats them, cross-fitted so that no city's own label enters its own
     score. The partner flag is shown beside the score, never an input to it. Open attested corrections
-    decide their criteria after the fit (which reads web evidence only); the web-only figures stay beside."""
+    decide their criteria after the fit (which reads web evidence only); the web-only figures stay beside.
+    The home pages' outcomes only word the outreach note of a city whose website could not be read."""
     # The computation, and why its steps come in their order, is warehouse/index/build.py; here, only the
     # run's settings go in and the tables come out with what the UI shows about them.
     settings = context.resources.settings
@@ -128,7 +130,7 @@ def readiness_index(context: dg.AssetExecutionContext, cities: pd.DataFrame, por
                         calibration=settings.calibration, is_sample=is_sample,
                         outreach_min_coverage=settings.outreach_min_coverage,
                         outreach_min_chance=settings.outreach_min_chance,
-                        outreach_min_gap_gain=settings.outreach_min_gap_gain)
+                        outreach_min_gap_gain=settings.outreach_min_gap_gain, homepages=city_homepages)
     context.log.info(built.decision.reason)
     model, signals, criterion_scores, criteria = built.model, built.signals, built.criterion_scores, built.criteria
     yield dg.Output(signals, "city_signals", metadata=table_metadata(

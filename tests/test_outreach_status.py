@@ -200,7 +200,33 @@ def test_a_note_names_the_portal_the_run_read_instead_of_asking_for_one() -> Non
     assert "no page it could read" in notes["b"]
     # A portal found but not credited is no portal the city is known to have: the note still asks.
     assert "if it has one" in notes["c"] and "one page it could read" in notes["c"]
-    assert notes["d"].endswith("check the website and add the city's data portal if it has one")
+    assert notes["d"].endswith("check the website (https://d.gov/) and add the city's data portal if it has one")
+
+
+def test_a_note_on_a_website_that_could_not_be_read_names_the_address_and_its_answer() -> None:
+    """Cedar Falls, NJ (home page 404) and Pine Hollow, NH (500) said "check the website, which gave the crawl
+    no page it could read" with neither the address nor what it answered: each note now names both."""
+    index = _index(a={"coverage": 0.13}, b={"coverage": 0.13}, c={"coverage": 0.13}, d={"coverage": 0.13},
+                   e={"coverage": 0.13})
+    cities = pd.DataFrame({"geoid": list("abcde"), "website_url": [f"https://{g}.gov/" for g in "abcde"]})
+    summaries = pd.DataFrame([
+        {"geoid": "a", "stopped_by": "exhausted", "robots_blocked": 0, "pages_ok": 0, "seed_url": "https://www.a.gov/"},
+        {"geoid": "b", "stopped_by": "exhausted", "robots_blocked": 0, "pages_ok": 0, "seed_url": "https://b.gov/"},
+        {"geoid": "c", "stopped_by": "seed_unreachable", "robots_blocked": 0, "pages_ok": 0,
+         "seed_url": "https://c.gov/"},
+        {"geoid": "d", "stopped_by": "exhausted", "robots_blocked": 0, "pages_ok": 1, "seed_url": "https://d.gov/"},
+        {"geoid": "e", "stopped_by": "exhausted", "robots_blocked": 0, "pages_ok": 0, "seed_url": "https://e.gov/"}])
+    homepages = pd.DataFrame([
+        {"geoid": "a", "url": "https://www.a.gov/", "outcome": "http_error", "status": 404},
+        {"geoid": "b", "url": "https://b.gov/", "outcome": "http_error", "status": 500},
+        {"geoid": "c", "url": "https://c.gov/", "outcome": "timeout", "status": None},
+        {"geoid": "d", "url": "https://d.gov/", "outcome": "ok", "status": 200}])
+    notes = outreach_status(index, cities, summaries, homepages=homepages).set_index(index["geoid"])["outreach_note"]
+    assert "no page it could read (404 Not Found at https://www.a.gov/)" in notes["a"], notes["a"]
+    assert "no page it could read (500 Internal Server Error at https://b.gov/)" in notes["b"], notes["b"]
+    assert notes["c"].startswith("its website (https://c.gov/) could not be reached this month (no answer in time)")
+    assert "the website (https://d.gov/), which gave the crawl one page it could read" in notes["d"]
+    assert "no page it could read (https://e.gov/)" in notes["e"], "no home page row: the address still"
 
 
 def test_a_city_with_the_points_but_not_the_core_criteria_is_told_so_in_words() -> None:

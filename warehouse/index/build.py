@@ -53,8 +53,8 @@ def build_index(cities: pd.DataFrame, portals: pd.DataFrame, portal_probes: pd.D
                 partners: pd.DataFrame | None = None, corrections: pd.DataFrame | None = None, *,
                 tier_bands: str = "", evidence_half_life_months: float = 0.0, calibration: str = "auto",
                 is_sample: bool = False, outreach_min_coverage: float = MIN_COVERAGE,
-                outreach_min_chance: float = MIN_CHANCE, outreach_min_gap_gain: float = MIN_GAP_GAIN
-                ) -> IndexBuild:
+                outreach_min_chance: float = MIN_CHANCE, outreach_min_gap_gain: float = MIN_GAP_GAIN,
+                homepages: pd.DataFrame | None = None) -> IndexBuild:
     """Combine each criterion's evidence by the catalog's rule (noisy-OR of weight x signal over a prior),
     respect prerequisites and core criteria, and compute the exact tier odds per city. The catalog's
     weights are then fitted to the certified list out of sample (warehouse/index/calibration.py); the fit
@@ -74,7 +74,8 @@ def build_index(cities: pd.DataFrame, portals: pd.DataFrame, portal_probes: pd.D
     ``evidence`` (marts.evidence), ``crawl_summaries``; ``certified`` (staging.certified_cities; None or
     empty: labels unknown), ``partners`` (staging.wwc_partners; shown only) and ``corrections``
     (ops.corrections, its ``applied`` rows decide their criteria). The keywords are the run settings of the
-    same names (pipelines/resources.py, RunSettings); their defaults are those of a run."""
+    same names (pipelines/resources.py, RunSettings); their defaults are those of a run. ``homepages``
+    (raw.homepages) only words the note of a city whose website could not be read: what its home page got."""
     _check_inputs(cities, portals=portals, portal_probes=portal_probes, evidence=evidence,
                   crawl_summaries=crawl_summaries)
     # The calibration's folds are drawn over row positions: the same cities in another order would be
@@ -101,7 +102,7 @@ def build_index(cities: pd.DataFrame, portals: pd.DataFrame, portal_probes: pd.D
     city_index = _beside_the_catalog(city_index, catalog_index, decision)
     city_index = _with_outreach(city_index, cities, portals, evidence, crawl_summaries, attested, model, labels,
                                 min_coverage=outreach_min_coverage, min_chance=outreach_min_chance,
-                                min_gap_gain=outreach_min_gap_gain)
+                                min_gap_gain=outreach_min_gap_gain, homepages=homepages)
     criteria, weights = catalog_rows(model)
     return IndexBuild(signals=signal_rows(values, observed, source), criterion_scores=criterion_scores,
                       city_index=city_index, criteria=criteria, weights=weights, calibration=fitted,
@@ -211,13 +212,14 @@ def _beside_the_catalog(city_index: pd.DataFrame, catalog_index: pd.DataFrame, d
 def _with_outreach(city_index: pd.DataFrame, cities: pd.DataFrame, portals: pd.DataFrame, evidence: pd.DataFrame,
                    crawl_summaries: pd.DataFrame, attested: pd.DataFrame | None, model: Model,
                    certified: pd.DataFrame | None, *,
-                   min_coverage: float, min_chance: float, min_gap_gain: float) -> pd.DataFrame:
+                   min_coverage: float, min_chance: float, min_gap_gain: float,
+                   homepages: pd.DataFrame | None = None) -> pd.DataFrame:
     """Outreach: which gaps staff see, the city's status with the reason, and the sentence saying why to call."""
     text = CatalogText.from_catalog(model.catalog)
     city_index = city_index.assign(top_gaps=mark_gaps(city_index["top_gaps"], min_gap_gain))
     city_index = pd.concat([city_index, outreach_status(
         city_index, cities, crawl_summaries, min_coverage=min_coverage, min_chance=min_chance,
-        names=text.names, portals=portals)], axis=1)
+        names=text.names, portals=portals, homepages=homepages)], axis=1)
     return pd.concat([city_index, why_call_columns(city_index, evidence, portals, text, min_gap_gain, attested,
                                                    certified)], axis=1)
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
+from http import HTTPStatus
 
 import numpy as np
 import pandas as pd
@@ -144,11 +145,15 @@ def apply_call(next_tier: str) -> str:
 
 def outreach_status(index: pd.DataFrame, cities: pd.DataFrame, summaries: pd.DataFrame, *,
                     min_coverage: float = MIN_COVERAGE, min_chance: float = MIN_CHANCE,
-                    names: Mapping[str, str] | None = None, portals: pd.DataFrame | None = None) -> pd.DataFrame:
+                    names: Mapping[str, str] | None = None, portals: pd.DataFrame | None = None,
+                    homepages: pd.DataFrame | None = None) -> pd.DataFrame:
     """(outreach_status, outreach_note) per row of ``index``, from its coverage and chance, the city's
     known website (``cities``) and how its crawl ended (``summaries``). ``names`` (criterion id -> name)
-    puts the names of blocking core criteria into the note."""
+    puts the names of blocking core criteria into the note; ``homepages`` (raw.homepages: url, outcome,
+    status) what the home page fetch got, which a note on a site that could not be read names."""
     site = dict(zip(cities["geoid"], cities["website_url"].fillna("").astype(str), strict=True))
+    home = ({str(r.geoid): (str(r.url or ""), home_page_answer(r.outcome, r.status))
+             for r in homepages.itertuples()} if homepages is not None and len(homepages) else {})
     # A website unknown because its sources could not be read is not a city without one (marts.cities).
     lookup = (dict(zip(cities["geoid"], cities["website_lookup"].fillna("ok").astype(str), strict=True))
               if "website_lookup" in cities else {})
@@ -157,7 +162,7 @@ def outreach_status(index: pd.DataFrame, cities: pd.DataFrame, summaries: pd.Dat
     status, notes = [], []
     for row in index.itertuples():
         reason = _not_observed(site.get(row.geoid, ""), crawl.get(row.geoid), row.coverage, min_coverage,
-                               portal.get(row.geoid, ""), lookup.get(row.geoid, "ok"))
+                               portal.get(row.geoid, ""), lookup.get(row.geoid, "ok"), home.get(str(row.geoid)))
         if row.next_tier is None or (isinstance(row.next_tier, float) and np.isnan(row.next_tier)):
             status.append("top_tier")
             # A certified city whose evidence went unread scores low: say why, so nobody reads it as decline.
@@ -203,10 +208,12 @@ def credited_portals(portals: pd.DataFrame | None) -> dict[str, list[tuple[str, 
 
 
 def _not_observed(website: str, crawl, coverage: float, min_coverage: float, portal: str = "",
-                  lookup: str = "ok") -> str:
+                  lookup: str = "ok", home: tuple[str, str] | None = None) -> str:
     """Why a city's practices could not be judged, and what to check; empty when they could. A credited
     portal is named (it was read) instead of asked for; a website unknown because the sources that list
-    websites could not be read (``lookup``, e.g. "uscityurl: timeout") is said to be that, not missing."""
+    websites could not be read (``lookup``, e.g. "uscityurl: timeout") is said to be that, not missing.
+    A website that could not be read is named by the address the crawl tried, with what its home page
+    answered (``home``: that address and the answer, e.g. "404 Not Found"), so staff can check both."""
     read = f"; its data portal ({portal}) was read" if portal else ""
     if not website and lookup != "ok":
         return (f"its website is unknown this month because the lists of city websites could not be read "
@@ -214,22 +221,53 @@ def _not_observed(website: str, crawl, coverage: float, min_coverage: float, por
     if not website:
         return ("no known official website: confirm the city's site" + (" (and any data portal)" if not portal
                                                                          else "") + " so it can be read" + read)
+    seed = getattr(crawl, "seed_url", None)
+    address = seed if isinstance(seed, str) and seed else (home[0] if home and home[0] else website)
+    answer = home[1] if home and home[1] and (not home[0] or home[0] == address) else ""
     if crawl is not None and crawl.stopped_by == "seed_unreachable":
         if crawl.robots_blocked:
-            return (f"its website ({website}) refuses crawlers in robots.txt: ask the city, or review it by hand"
+            return (f"its website ({address}) refuses crawlers in robots.txt: ask the city, or review it by hand"
                     + read)
-        return f"its website ({website}) could not be reached this month: check the address" + read
+        return (f"its website ({address}) could not be reached this month" + (f" ({answer})" if answer else "")
+                + ": check the address" + read)
     if coverage is None or np.isnan(coverage) or coverage < min_coverage:
         shown = "none" if coverage is None or np.isnan(coverage) else f"{coverage:.0%}"
         pages_ok = _count(getattr(crawl, "pages_ok", None))
-        few = {0: ", which gave the crawl no page it could read",
-               1: ", which gave the crawl one page it could read"}.get(pages_ok, "") if pages_ok is not None else ""
+        if pages_ok == 0:
+            tried = f"{answer} at {address}" if answer else address
+            site = f"the website, which gave the crawl no page it could read ({tried})"
+        elif pages_ok == 1:
+            site = f"the website ({address}), which gave the crawl one page it could read"
+        else:
+            site = f"the website ({address})"
         if portal:
             return (f"its data portal ({portal}) was read, but only {shown} of what public evidence could show "
-                    f"(below {min_coverage:.0%}): check the website{few}")
-        return (f"only {shown} of what public evidence could show was read (below {min_coverage:.0%}): check the "
-                f"website{few} and add the city's data portal if it has one")
+                    f"(below {min_coverage:.0%}): check {site}")
+        return (f"only {shown} of what public evidence could show was read (below {min_coverage:.0%}): check "
+                f"{site} and add the city's data portal if it has one")
     return ""
+
+
+#: What a home page fetch that did not answer with a page got, in words (sources/http/outcomes.py).
+_ANSWERS = {"timeout": "no answer in time", "connection_error": "connection refused or broken",
+            "dns_error": "its name does not resolve", "blocked_address": "its name points at a private address",
+            "too_many_redirects": "too many redirects", "invalid_url": "not a valid address",
+            "robots_disallowed": "robots.txt refuses crawlers", "too_large": "a page too large to read",
+            "not_archived": "not in the replayed archive"}
+
+
+def home_page_answer(outcome: object, status: object) -> str:
+    """A home page fetch's outcome in words: "404 Not Found" for an HTTP error, "no answer in time" for a
+    timeout; "" for a page that was read (nothing to report) or an unknown outcome."""
+    if not isinstance(outcome, str) or outcome in ("ok", "not_modified", "carried", "not_fetched"):
+        return ""
+    code = _count(status)
+    if outcome == "http_error" and code is not None:
+        try:
+            return f"{code} {HTTPStatus(code).phrase}"
+        except ValueError:
+            return f"HTTP {code}"
+    return _ANSWERS.get(outcome, outcome.replace("_", " "))
 
 
 def _count(value) -> int | None:
