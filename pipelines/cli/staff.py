@@ -168,6 +168,8 @@ def _scored_with_line(card: dict) -> str:
 
 def cmd_targets(args: argparse.Namespace) -> int:
     """Outreach targets: cities closest to their next tier if their top gaps were closed, filtered."""
+    from dataclasses import replace
+
     from warehouse.outreach import TargetFilter, list_counts, targets
 
     if args.min_pop is not None and args.max_pop is not None and args.min_pop > args.max_pop:
@@ -181,7 +183,9 @@ def cmd_targets(args: argparse.Namespace) -> int:
         sample = con.execute("SELECT is_sample FROM ops.latest_run").fetchone()
         if sample is None:
             _require_a_published_run(con)
-        frame = targets(con, wanted, which)
+        # Every row that passes the filters, then the first --limit of them: a list cut short says so.
+        listed = targets(con, replace(wanted, limit=None), which)
+        frame = listed.head(args.limit).reset_index(drop=True)
         counts = list_counts(con, wanted) if frame.empty else None
     noun = {"targets": "outreach targets", "longer_path": "cities on a longer path",
             "not_observed": "cities not observed"}[which]
@@ -192,24 +196,58 @@ def cmd_targets(args: argparse.Namespace) -> int:
     about = {"table": f"{noun} (cdpi targets --list {args.list})",
              "filters": ", ".join(f"{k}={v}" for k, v in filters.items() if v is not None) or "none"}
     is_sample = bool(sample and sample[0])
-    if which != "targets":      # listed apart, each with its reason: the note is the column to read
-        _write_frame(frame, args.format, args.out, about=about, sample=is_sample,
-                     compact=frame[[c for c in ("city", "state", "population", "next_tier", "p_next_tier_if_gaps_closed",
-                                                "outreach_note") if c in frame]].rename(
-                         columns={"population": "pop", "p_next_tier_if_gaps_closed": "p_push"}).round(2))
+    # In a terminal, the columns that fit under the names docs/methodology.md gives them (csv, tsv, json and
+    # xlsx carry every column under its warehouse name); gaps as criterion ids.
+    _write_frame(frame, args.format, args.out, compact=terminal_columns(frame, which), about=about,
+                 sample=is_sample)
+    if len(frame) < len(listed):    # standard error: a CSV or TSV on standard output stays the rows alone
+        _err(f"showing {len(frame)} of {len(listed)} {noun}; --limit N to change")
+    if args.out is not None or not (args.format == "table" or (args.format == "auto" and sys.stdout.isatty())):
         return 0
-    # In a terminal: the columns that fit, gaps as criterion ids (csv/json/xlsx carry every column).
-    compact = frame[["rank", "city", "state", "population", "next_tier", "p_next_tier",
-                     "p_next_tier_if_gaps_closed"]].rename(columns={"p_next_tier": "p_now", "population": "pop",
-                                                                    "p_next_tier_if_gaps_closed": "p_push"}).round(2)
-    compact["gaps"] = frame["gaps"].fillna("").map(lambda g: " ".join(part.split(" ")[0] for part in g.split("; ")))
-    _write_frame(frame, args.format, args.out, compact=compact, about=about, sample=is_sample)
-    # The sentence (core blockers included) and the change are too wide for the table: one line per target.
-    if args.out is None and (args.format == "table" or (args.format == "auto" and sys.stdout.isatty())):
+    if which != "not_observed":     # that list shows no chance or points to explain
+        print(TERMINAL_LEGEND)
+    if which == "targets":
+        # The sentence (core blockers included) and the change are too wide for the table: one line per target.
         print("\nWhy call:")
         for r in frame.itertuples():
             print(f"  {r.rank}. {r.city}, {r.state} ({r.change_summary or 'change unknown'}): {r.why_call or '-'}")
     return 0
+
+
+#: The terminal table's headings, as docs/methodology.md and the report name the columns.
+TERMINAL_HEADINGS = {"population": "population", "certified_tier": "certified", "predicted_tier": "predicted",
+                     "next_tier": "next tier", "p_next_tier": "P(next)", "p_next_tier_if_gaps_closed": "If gaps closed",
+                     "points_to_next_tier": "To next", "gaps": "gaps", "outreach_note": "note"}
+#: Said under the terminal table: what its shortened headings mean (docs/methodology.md says more).
+TERMINAL_LEGEND = ("P(next): chance of the next tier now; If gaps closed: that chance with the top gaps met; "
+                   "To next: points short of the next tier (docs/methodology.md, \"What each column means\")")
+
+
+def terminal_columns(frame, which: str):
+    """The terminal table of a list: place, tiers (certified, predicted, next: what "near a tier" means),
+    the chances with two decimals each (0.90, not 0.9), the population with its thousands separated, points to the next tier and the gaps as criterion
+    ids; the lists kept apart add their note, the column to read there."""
+    shown = {"targets": ["rank", "city", "state", "population", "certified_tier", "predicted_tier", "next_tier",
+                         "p_next_tier", "p_next_tier_if_gaps_closed", "points_to_next_tier", "gaps"],
+             "longer_path": ["city", "state", "population", "certified_tier", "predicted_tier", "next_tier",
+                             "p_next_tier", "p_next_tier_if_gaps_closed", "points_to_next_tier", "gaps",
+                             "outreach_note"],
+             "not_observed": ["city", "state", "population", "certified_tier", "outreach_note"]}[which]
+    compact = frame[[c for c in shown if c in frame]].copy()
+    for column in ("p_next_tier", "p_next_tier_if_gaps_closed"):
+        if column in compact:
+            compact[column] = compact[column].map(lambda p: None if p is None or p != p else f"{p:.2f}")
+    if "points_to_next_tier" in compact:
+        compact["points_to_next_tier"] = compact["points_to_next_tier"].map(
+            lambda n: None if n is None or n != n else f"{n:g}")
+    compact["population"] = compact["population"].map(lambda n: None if n is None or n != n else f"{n:,}")
+    for column in ("certified_tier", "predicted_tier"):
+        if column in compact:
+            compact[column] = compact[column].fillna("none")
+    if "gaps" in compact:
+        compact["gaps"] = compact["gaps"].fillna("").map(lambda g: " ".join(part.split(" ")[0]
+                                                                            for part in g.split("; ")))
+    return compact.rename(columns=TERMINAL_HEADINGS)
 
 
 def _none_listed(args: argparse.Namespace, which: str, noun: str, counts) -> str:

@@ -18,7 +18,14 @@ import duckdb
 import pandas as pd
 
 from warehouse.index.outreach import MIN_GAP_GAIN, closable, run_min_gap_gain
-from warehouse.outreach import LISTS, LONGER_PATH_COLUMNS, NOT_OBSERVED_COLUMNS, TARGET_COLUMNS, TargetFilter
+from warehouse.outreach import (
+    LISTS,
+    LONGER_PATH_COLUMNS,
+    NOT_OBSERVED_COLUMNS,
+    TARGET_COLUMNS,
+    TargetFilter,
+    list_columns,
+)
 from warehouse.outreach import targets as outreach_rows
 from warehouse.publish import WarehouseError
 from warehouse.schema import count
@@ -199,11 +206,9 @@ def export_rows(con: duckdb.DuckDBPyConnection, run: Run) -> tuple[dict[str, dic
         if run.is_latest:
             frames[which] = outreach_rows(con, TargetFilter(limit=None), which)
             continue
-        view, columns = EXPORT_VIEWS[which]
-        frame = con.execute(f"SELECT * FROM ({_view_of_run(con, view)})", {"run_id": run.run_id}).df()[columns]
-        if "snapshot" in frame:   # as warehouse.outreach.targets writes a DATE
-            frame["snapshot"] = frame["snapshot"].dt.date
-        frames[which] = frame
+        view, _ = EXPORT_VIEWS[which]
+        frames[which] = list_columns(con.execute(f"SELECT * FROM ({_view_of_run(con, view)})",
+                                                 {"run_id": run.run_id}).df(), which)
     exports: dict[str, dict[str, dict[str, str | None]]] = {}
     text: list[str] = []
     for which, frame in frames.items():

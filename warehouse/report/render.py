@@ -162,12 +162,22 @@ def targets_context(data: ReportData) -> dict[str, Any]:
         # column when the rows shown mix lists), and the columns holding text.
         "csv_spec": {"columns": {STATUS[k]: list(columns) for k, (_, columns) in EXPORT_VIEWS.items()},
                      "list": {STATUS[k]: k.replace("_", "-") for k in EXPORT_VIEWS},
+                     # Each list saves under its own name; rows of several lists at once under "all-lists".
+                     "files": {**{STATUS[k]: download_name(k, data.run.label) for k in EXPORT_VIEWS},
+                               "any": download_name("all_lists", data.run.label)},
                      "text": data.export_text},
         "states": sorted({r["state"] for r in rows if r["state"]}),
         "bands": band_order(rows),
         "next_tiers": [x for x in TIERS + ("honor_roll",) if any(r["next_tier"] == x for r in rows)],
         "certified_tiers": [x for x in ("honor_roll", *TIERS) if any(r.get("certified_tier") == x for r in rows)],
     }
+
+
+def download_name(which: str, label: str) -> str:
+    """The file a targets page download saves as: cdpi-targets-2026-11.csv for the ranked targets,
+    cdpi-targets-longer-path-2026-11.csv (not-observed, all-lists) for the others, so downloads of two lists
+    do not overwrite each other or pass for one another."""
+    return f"cdpi-targets-{label}.csv" if which == "targets" else f"cdpi-targets-{which.replace('_', '-')}-{label}.csv"
 
 
 def city_context(data: ReportData, city: dict[str, Any], target: dict[str, Any] | None) -> dict[str, Any]:

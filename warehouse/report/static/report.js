@@ -7,8 +7,9 @@
  * A button with data-export-for="<table id>" downloads the rows currently shown as CSV, built in the page
  * (a Blob: nothing leaves the machine). A table with data-csv-spec (the targets table) writes the values
  * each row carries in data-csv, the columns and values of `cdpi targets --format csv`; any other table,
- * its headings and cell text. Text that a spreadsheet would run as a formula gets a leading apostrophe, as
- * in every CSV cdpi writes (warehouse/spreadsheet.py).
+ * its headings and cell text. Each list of the targets table saves under a name of its own (spec.files).
+ * Text that a spreadsheet would run as a formula gets a leading apostrophe, as in every CSV cdpi writes
+ * (warehouse/spreadsheet.py).
  * The filters in use are kept in the address's fragment (#state=OH&next=gold), so a filtered view can be
  * bookmarked or sent, and opening such an address applies them (works from file:// too); a value the page
  * does not offer, or a filter it does not have, is left out with a notice saying so. A control with
@@ -243,6 +244,22 @@
     return lines.join("\r\n") + "\r\n";
   }
 
+  // The file name: a table whose spec names a file per list (the targets table) saves the rows of one list
+  // under that list's name and rows of several under spec.files.any; any other, the button's data-filename.
+  function fileName(button, table) {
+    var spec = parsed(table, "data-csv-spec");
+    if (spec && spec.files) {
+      var statuses = [];
+      Array.prototype.forEach.call(table.tBodies[0].rows, function (row) {
+        var status = row.getAttribute("data-status");
+        if (!row.hidden && statuses.indexOf(status) === -1) { statuses.push(status); }
+      });
+      var name = spec.files[statuses.length === 1 ? statuses[0] : "any"];
+      if (name) { return name; }
+    }
+    return button.getAttribute("data-filename") || "export.csv";
+  }
+
   function makeExport(button) {
     var table = document.getElementById(button.getAttribute("data-export-for"));
     if (!table) { return; }
@@ -250,7 +267,7 @@
       var blob = new Blob(["\ufeff" + shownCsv(table)], { type: "text/csv;charset=utf-8" });
       var link = document.createElement("a");
       link.href = URL.createObjectURL(blob);
-      link.download = button.getAttribute("data-filename") || "export.csv";
+      link.download = fileName(button, table);
       document.body.appendChild(link);
       link.click();
       window.setTimeout(function () { URL.revokeObjectURL(link.href); link.remove(); }, 0);
