@@ -27,7 +27,8 @@ def _build(home: Path, **settings) -> IndexBuild:
     inputs = [_step_output(home, a) for a in ("cities", "portals", "portal_probes", "evidence", "crawl_summaries",
                                               "certified_cities")]
     return build_index(*inputs, _step_output(home, "wwc_partners")["partners"],
-                       _step_output(home, "attested_corrections"), is_sample=True, **settings)
+                       _step_output(home, "attested_corrections"), is_sample=True,
+                       homepages=_step_output(home, "city_homepages"), **settings)
 
 
 @pytest.fixture(scope="module")
@@ -109,7 +110,8 @@ def test_the_build_does_not_depend_on_the_order_of_the_cities(sample_home: Path,
                                                      "crawl_summaries", "certified_cities")]
     inputs[0] = inputs[0].iloc[::-1].reset_index(drop=True)
     shuffled = build_index(*inputs, _step_output(sample_home, "wwc_partners")["partners"],
-                           _step_output(sample_home, "attested_corrections"), is_sample=True)
+                           _step_output(sample_home, "attested_corrections"), is_sample=True,
+                           homepages=_step_output(sample_home, "city_homepages"))
     assert built.decision.adopted, "the sample's calibration is adopted, so folds decide the published scores"
     pd.testing.assert_frame_equal(shuffled.city_index, built.city_index)
 

@@ -4,6 +4,7 @@ each probability. Every query is parameterised; user text never becomes SQL."""
 from __future__ import annotations
 
 import difflib
+import functools
 import json
 import math
 import re
@@ -23,6 +24,7 @@ class CityNotFound(LookupError):
     pass
 
 
+@functools.lru_cache(maxsize=65536)    # every lookup folds every name of the run: a batch repeats them
 def fold(text: str) -> str:
     """A name as staff may type it, made comparable: accents folded ("Cañon" -> "canon", by Unicode's NFKD
     decomposition), case ignored, spaces trimmed and collapsed, and the marks spellings disagree on dropped
