@@ -95,7 +95,9 @@ def attested_corrections(context: dg.AssetExecutionContext, cities: pd.DataFrame
     outs={
         "city_signals": dg.AssetOut(**_OUT, description="Per city, every signal the criteria use (evidence "
                                                         "confidence, portal metrics), whether its source was "
-                                                        "read, and the page or portal behind it."),
+                                                        "read, the page or portal behind it, and the pages "
+                                                        "that would likely have shown it but could not be "
+                                                        "read."),
         "criterion_scores": dg.AssetOut(**_OUT, description="Per city and criterion: probability the point is "
                                                             "earned (prerequisites included), evidence count, "
                                                             "coverage."),
@@ -111,8 +113,8 @@ def attested_corrections(context: dg.AssetExecutionContext, cities: pd.DataFrame
 )
 def readiness_index(context: dg.AssetExecutionContext, cities: pd.DataFrame, portals: pd.DataFrame,
                     portal_probes: pd.DataFrame, evidence: pd.DataFrame, crawl_summaries: pd.DataFrame,
-                    certified_cities: pd.DataFrame, wwc_partners: dict, attested_corrections: pd.DataFrame,
-                    city_homepages: pd.DataFrame):
+                    crawl_pages: pd.DataFrame, certified_cities: pd.DataFrame, wwc_partners: dict,
+                    attested_corrections: pd.DataFrame, city_homepages: pd.DataFrame):
     """Combine each criterion's evidence by the catalog's rule (noisy-OR of weight x signal over a prior),
     respect prerequisites and core criteria, and compute the exact tier odds per city. The catalog's
     weights are then fitted to the certified list out of sample (warehouse/index/calibration.py); the fit
@@ -125,7 +127,8 @@ def readiness_index(context: dg.AssetExecutionContext, cities: pd.DataFrame, por
     settings = context.resources.settings
     is_sample = run_labels(context).is_sample
     built = build_index(cities, portals, portal_probes, evidence, crawl_summaries, certified_cities,
-                        wwc_partners["partners"], attested_corrections, tier_bands=settings.tier_bands,
+                        wwc_partners["partners"], attested_corrections, crawl_pages=crawl_pages,
+                        tier_bands=settings.tier_bands,
                         evidence_half_life_months=settings.evidence_half_life_months,
                         calibration=settings.calibration, is_sample=is_sample,
                         outreach_min_coverage=settings.outreach_min_coverage,

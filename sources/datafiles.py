@@ -153,10 +153,16 @@ class KindEntry(_Strict):
     with_kind: dict[str, float] = {}
 
 
+class FollowPattern(WeightedPattern):
+    #: Evidence kinds a page reached by such a link would likely show: when that page cannot be read, the
+    #: kinds it would show are unknown for the city, not absent (warehouse/index/signals.py).
+    kinds: list[str] = []
+
+
 class LinkRules(_Strict):
     depth_penalty: float
     min_priority: float
-    follow: list[WeightedPattern]
+    follow: list[FollowPattern]
     avoid: list[WeightedPattern]
 
 
@@ -187,6 +193,8 @@ class RulesFile(_Strict):
                   if k not in self.kinds]
         wrong += [f"kind {k}: with_kind {w!r} is not a kind" for k, e in self.kinds.items() for w in e.with_kind
                   if w not in self.kinds]
+        wrong += [f"links.follow {x.p!r}: kinds {k!r} is not a kind" for x in self.links.follow for k in x.kinds
+                  if k not in self.kinds]
         if wrong:
             raise ValueError("; ".join(wrong))
         return self

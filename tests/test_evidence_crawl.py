@@ -9,6 +9,7 @@ import pytest
 from sources.evidence.crawl import crawl_city, link_priority
 from sources.evidence.reading import read_body
 from sources.http.fetcher import Fetcher
+from tests.simweb.faults import FaultPlan
 from tests.simweb.population import build_population
 from tests.simweb.server import SimWeb, crawl_limits
 
@@ -353,3 +354,51 @@ def test_a_repeated_evidence_row_loses_its_copy_never_the_original() -> None:
     differing = {**copy, "snippet": "Another snippet."}
     clean, quarantined = quarantine(pd.DataFrame([row, differing]), "evidence", key_columns=["geoid", "url", "kind"])
     assert clean.empty and len(quarantined) == 2
+
+
+def test_a_likely_carrier_that_times_out_leaves_its_kinds_unknown_and_a_404_leaves_them_absent(
+        tmp_path: Path) -> None:
+    """The staff review's Alder Springs: the open data policy page timed out and the index scored the
+    policy as absent with full coverage. The link says what the page would show (rules.yaml links.follow
+    kinds); a page that could not be read leaves those kinds unknown (observed false, coverage below 1) and
+    names itself in ``not_read``; a page the server says does not exist (404) leaves its kind absent."""
+    import pandas as pd
+
+    from warehouse.index.scoring import Model, score
+    from warehouse.index.signals import city_signals
+
+    city = next(c for c in POP.cities if c.website_host and c.robots == "allow")
+    host = city.website_host
+    about = ("<!DOCTYPE html><html><head><title>About</title></head><body><main><h1>About the city</h1>"
+             "<p>Founded on the river in 1850, the town grew around its mills.</p></main></body></html>")
+    faults = (FaultPlan().add(host, "timeout", path="/open-data/policy", seconds=5)
+              .add(host, "http_404", path="/performance/report").add(host, "http_404", path="/sitemap.xml"))
+    with SimWeb(POP, faults=faults) as sim, _fetcher(sim, tmp_path, read_timeout_s=0.5, total_timeout_s=1.0,
+                                                     timeout_retries=0) as f:
+        sim.set_override(host, "/", _home_with_links(host, [("/open-data/policy", "Open Data Policy"),
+                                                            ("/performance/report", "Performance report"),
+                                                            ("/about", "About the city")]))
+        sim.set_override(host, "/about", about)
+        result = crawl_city(f, city.geoid, city.website, crawl_limits())
+    rows = {p["url"].split(host, 1)[1]: p for p in result.pages}
+    policy, report, plain = rows["/open-data/policy"], rows["/performance/report"], rows["/about"]
+    assert policy["outcome"] == "timeout" and policy["not_read"] == "timeout"
+    assert policy["likely_kinds"] == "open_data_policy;open_data_portal"
+    assert report["status"] == 404 and report["not_read"] is None and report["likely_kinds"] == "performance_reporting"
+    assert plain["not_read"] is None and plain["likely_kinds"] == ""
+    assert not result.evidence
+
+    cities = pd.DataFrame([{"geoid": city.geoid, "name": city.name, "state_abbr": "XX", "population": 50_000}])
+    pages = pd.DataFrame(result.pages)
+    none = pd.DataFrame(columns=["geoid", "credited"])
+    evidence = pd.DataFrame(result.evidence, columns=["geoid", "url", "kind", "confidence"])
+    values, observed, _, not_read = city_signals(cities, none, none, evidence, pd.DataFrame([result.summary()]),
+                                                 crawl_pages=pages)
+    assert not observed.at[city.geoid, "open_data_policy"] and values.at[city.geoid, "open_data_policy"] == 0.0
+    assert not_read.at[city.geoid, "open_data_policy"] == f"https://{host}/open-data/policy (timeout)"
+    assert not observed.at[city.geoid, "open_data_portal"]
+    assert observed.at[city.geoid, "performance_reporting"]      # 404: looked at, and absent
+    assert not_read.at[city.geoid, "performance_reporting"] == ""
+    criteria, _ = score(cities, values, observed, Model())
+    od1 = criteria[criteria["criterion_id"] == "OD1"].iloc[0]
+    assert od1["coverage"] < 1.0

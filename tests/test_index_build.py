@@ -27,8 +27,8 @@ def _build(home: Path, **settings) -> IndexBuild:
     inputs = [_step_output(home, a) for a in ("cities", "portals", "portal_probes", "evidence", "crawl_summaries",
                                               "certified_cities")]
     return build_index(*inputs, _step_output(home, "wwc_partners")["partners"],
-                       _step_output(home, "attested_corrections"), is_sample=True,
-                       homepages=_step_output(home, "city_homepages"), **settings)
+                       _step_output(home, "attested_corrections"), crawl_pages=_step_output(home, "crawl_pages"),
+                       is_sample=True, homepages=_step_output(home, "city_homepages"), **settings)
 
 
 @pytest.fixture(scope="module")
@@ -93,13 +93,14 @@ def test_a_researcher_rebuilds_the_index_from_the_published_tables(sample_home: 
               "staging.certified_cities", "staging.wwc_partners", "ops.corrections")
     con = connect_published(WarehousePaths(sample_home))
     try:
-        frames = [con.execute(f"SELECT * FROM {t} WHERE run_id = (SELECT run_id FROM ops.latest_run)").df()
-                  for t in tables]
+        frames, pages = [con.execute(f"SELECT * FROM {t} WHERE run_id = (SELECT run_id FROM ops.latest_run)").df()
+                         for t in tables], con.execute("SELECT * FROM staging.crawl_pages "
+                                                       "WHERE run_id = (SELECT run_id FROM ops.latest_run)").df()
     finally:
         con.close()
-    rebuilt = build_index(*frames, is_sample=True).city_index
+    rebuilt = build_index(*frames, crawl_pages=pages, is_sample=True).city_index
     for col in ("geoid", "expected_points", "predicted_tier", "p_silver_or_better", "scored_with",
-                "calibration_fold", "outreach_status"):
+                "calibration_fold", "outreach_status", "coverage"):
         assert list(rebuilt[col]) == list(built.city_index[col]), col
 
 
@@ -110,7 +111,8 @@ def test_the_build_does_not_depend_on_the_order_of_the_cities(sample_home: Path,
                                                      "crawl_summaries", "certified_cities")]
     inputs[0] = inputs[0].iloc[::-1].reset_index(drop=True)
     shuffled = build_index(*inputs, _step_output(sample_home, "wwc_partners")["partners"],
-                           _step_output(sample_home, "attested_corrections"), is_sample=True,
+                           _step_output(sample_home, "attested_corrections"),
+                           crawl_pages=_step_output(sample_home, "crawl_pages"), is_sample=True,
                            homepages=_step_output(sample_home, "city_homepages"))
     assert built.decision.adopted, "the sample's calibration is adopted, so folds decide the published scores"
     pd.testing.assert_frame_equal(shuffled.city_index, built.city_index)

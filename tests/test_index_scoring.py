@@ -11,7 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from warehouse.index.scoring import Model, score
+from sources.evidence.classify import KINDS
+from warehouse.index.scoring import Model, score, signal_rows
 from warehouse.index.signals import SIGNALS, city_signals
 
 MODEL = Model()
@@ -84,12 +85,68 @@ def test_signals_come_from_evidence_and_portals_and_know_what_was_not_read() -> 
     evidence = pd.DataFrame([{"geoid": "0100001", "kind": "evaluation", "confidence": 0.7, "url": "https://a/1"},
                              {"geoid": "0100001", "kind": "evaluation", "confidence": 0.9, "url": "https://a/2"}])
     crawl = pd.DataFrame([{"geoid": "0100001", "pages_ok": 12}, {"geoid": "0100002", "pages_ok": 0}])
-    values, observed, source = city_signals(cities, portals, probes, evidence, crawl)
+    values, observed, source, _ = city_signals(cities, portals, probes, evidence, crawl)
     assert values.at["0100001", "evaluation"] == 0.9 and source.at["0100001", "evaluation"] == "https://a/2"
     assert values.at["0100001", "portal_inventory"] == 1.0 and values.at["0100001", "portal_departments"] == 0.5
     assert values.loc["0100002"].sum() == 0.0            # a county portal is not the city's
     assert observed.at["0100002", "portal_exists"] and not observed.at["0100002", "evaluation"]
     assert not observed.at["0100003", "portal_exists"]   # a lead could not be examined: unknown
+
+
+def test_a_kind_is_absent_only_when_every_likely_carrier_was_read() -> None:
+    """A page queued as a likely carrier of a kind (crawl_pages.likely_kinds) that could not be read
+    (not_read) leaves the kind unknown, named with the page and why; unless another page showed the kind.
+    A 404 (not_read empty) is absence; so is a kind no failed page was queued for."""
+    cities = pd.DataFrame([{"geoid": "0100001"}, {"geoid": "0100002"}])
+    crawl = pd.DataFrame([{"geoid": "0100001", "pages_ok": 12}, {"geoid": "0100002", "pages_ok": 12}])
+    pages = pd.DataFrame([
+        {"geoid": "0100001", "url": "https://a/open-data/policy", "likely_kinds": "open_data_policy;open_data_portal",
+         "not_read": "timeout"},
+        {"geoid": "0100001", "url": "https://a/evaluation", "likely_kinds": "evaluation", "not_read": None},
+        {"geoid": "0100001", "url": "https://a/survey", "likely_kinds": "stakeholder_engagement",
+         "not_read": "robots_disallowed"},
+        {"geoid": "0100001", "url": "https://a/survey-2", "likely_kinds": "stakeholder_engagement",
+         "not_read": "http_error 503"},
+        {"geoid": "0100002", "url": "https://b/news", "likely_kinds": "", "not_read": "timeout"}])
+    evidence = pd.DataFrame([{"geoid": "0100001", "kind": "open_data_portal", "confidence": 0.8,
+                              "url": "https://a/portal"}])
+    none = pd.DataFrame(columns=["geoid", "credited"])
+    values, observed, source, not_read = city_signals(cities, none, none, evidence, crawl, crawl_pages=pages)
+    assert not observed.at["0100001", "open_data_policy"]
+    assert not_read.at["0100001", "open_data_policy"] == "https://a/open-data/policy (timeout)"
+    assert observed.at["0100001", "open_data_portal"] and values.at["0100001", "open_data_portal"] == 0.8
+    assert not_read.at["0100001", "open_data_portal"] == ""          # shown on another page: observed as now
+    assert observed.at["0100001", "evaluation"]                       # its carrier was read (or said 404)
+    assert not_read.at["0100001", "stakeholder_engagement"] == \
+        "https://a/survey (robots_disallowed); https://a/survey-2 (http_error 503)"
+    assert observed.loc["0100002", list(KINDS)].all()                 # a failed page no kind was expected on
+    rows = signal_rows(values, observed, source, not_read)
+    row = rows[(rows["geoid"] == "0100001") & (rows["signal"] == "open_data_policy")].iloc[0]
+    assert not row["observed"] and row["not_read"] == "https://a/open-data/policy (timeout)"
+    assert rows["not_read"].notna().sum() == 2
+    # Without the pages (or with a run's rows from before they recorded it) every kind of a read site counts.
+    assert city_signals(cities, none, none, evidence, crawl)[1].loc[:, list(KINDS)].all().all()
+    assert city_signals(cities, none, none, evidence, crawl,
+                        crawl_pages=pages.drop(columns=["likely_kinds", "not_read"]))[1].loc[:, list(KINDS)].all().all()
+
+
+def test_why_a_page_was_not_read() -> None:
+    """Read pages and pages the server says do not exist are not "not read"; every other outcome is."""
+    from sources.evidence.crawl import not_read_reason
+    from sources.evidence.documents import Document
+
+    assert not_read_reason("ok", 200) is None and not_read_reason("carried", 200) is None
+    assert not_read_reason("http_error", 404) is None and not_read_reason("http_error", 410) is None
+    assert not_read_reason("http_error", 503) == "http_error 503"
+    assert not_read_reason("http_error", 429) == "http_error 429"
+    for outcome in ("timeout", "robots_disallowed", "too_large", "connection_error", "blocked_address"):
+        assert not_read_reason(outcome, None) == outcome
+    damaged = Document("https://a/x.pdf", "pdf", None, "", error="unreadable PDF: PdfStreamError")
+    assert not_read_reason("ok", 200, damaged) == "unreadable: unreadable PDF: PdfStreamError"
+    partial = Document("https://a/y.pdf", "pdf", None, "pages 1-4 read", pages=4, error="page 5 unreadable")
+    assert not_read_reason("ok", 200, partial) is None
+    feed = Document("https://a/feed", "xml", None, "", error="XML document (sitemap or feed), not read as a page")
+    assert not_read_reason("ok", 200, feed) is None
 
 
 def test_evidence_ages_by_when_its_page_was_last_verified_only_when_asked_to() -> None:
@@ -105,9 +162,9 @@ def test_evidence_ages_by_when_its_page_was_last_verified_only_when_asked_to() -
         {"geoid": "0100002", "kind": "data_governance", "confidence": 0.8, "url": "https://b/old",
          "verified_at": "2025-11-01T00:00:00Z"}])
     none = pd.DataFrame(columns=["geoid", "credited"])
-    plain, _, source = city_signals(cities, none, none, evidence, crawl)
+    plain, _, source, _ = city_signals(cities, none, none, evidence, crawl)
     assert plain.at["0100001", "evaluation"] == 0.9 and source.at["0100001", "evaluation"] == "https://a/old"
-    aged, _, source = city_signals(cities, none, none, evidence, crawl, evidence_half_life_months=12)
+    aged, _, source, _ = city_signals(cities, none, none, evidence, crawl, evidence_half_life_months=12)
     assert aged.at["0100002", "data_governance"] == pytest.approx(0.4, abs=1e-3)   # a year old, half-life 12
     # the older page decays below the fresher one, which becomes the source shown
     assert aged.at["0100001", "evaluation"] == 0.6 and source.at["0100001", "evaluation"] == "https://a/new"

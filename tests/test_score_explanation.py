@@ -140,8 +140,8 @@ def _insert_run(con: duckdb.DuckDBPyConnection, run_id: str, hour: int, scored_w
                 "met_probability, prior) VALUES (DATE '2026-10-01', ?, '1', 'PA1', 0.5, 0.5, 0.1)", [run_id])
     con.execute("INSERT INTO marts.criterion_signal_weights VALUES (DATE '2026-10-01', ?, 'PA1', "
                 "'performance_reporting', 0.4)", [run_id])
-    con.execute("INSERT INTO staging.city_signals VALUES (DATE '2026-10-01', ?, '1', 'performance_reporting', "
-                "1.0, true, NULL)", [run_id])
+    con.execute("INSERT INTO staging.city_signals (snapshot, run_id, geoid, signal, value, observed, source) "
+                "VALUES (DATE '2026-10-01', ?, '1', 'performance_reporting', 1.0, true, NULL)", [run_id])
     if used is not None:
         con.execute("INSERT INTO marts.criterion_signal_weights_used VALUES (DATE '2026-10-01', ?, ?, 'PA1', "
                     "'performance_reporting', ?, 0.4)", [run_id, fold, used])

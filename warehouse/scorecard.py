@@ -156,13 +156,14 @@ def scorecard(con: duckdb.DuckDBPyConnection, city: str) -> dict:
     # The weight the score used (calibrated or the catalog's) with the catalog's beside it: the one shown
     # is the one that reproduces the probability. Values as stored: 0.9995 rounded to 1.0 would not.
     evidence = con.execute("""
-        SELECT criterion_id, signal, weight, catalog_weight, value, observed, source
+        SELECT criterion_id, signal, weight, catalog_weight, value, observed, source, not_read
         FROM marts.criterion_evidence_latest WHERE geoid = ? AND (value > 0 OR NOT observed)
         ORDER BY criterion_id, contribution DESC NULLS LAST, signal""", [card["geoid"]]).fetchall()
     by_criterion: dict[str, list[dict]] = {}
-    for cid, signal, weight, catalog_weight, value, observed, source in evidence:
+    for cid, signal, weight, catalog_weight, value, observed, source, not_read in evidence:
         by_criterion.setdefault(cid, []).append({"signal": signal, "weight": weight, "catalog_weight": catalog_weight,
-                                                 "value": value, "observed": observed, "source": source})
+                                                 "value": value, "observed": observed, "source": source,
+                                                 "not_read": not_read})
     probability = {c[0]: c[3] for c in crit}
     card["criteria"] = []
     for c in crit:

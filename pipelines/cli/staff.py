@@ -85,7 +85,8 @@ def cmd_city(args: argparse.Namespace) -> int:
             print(f"           {a['text']}, correction #{a['correction_id']}{web}")
         else:
             for e in c["evidence"][:3]:
-                where = e["source"] or ("not observed" if not e["observed"] else "")
+                where = e["source"] or ("" if e["observed"] else f"not read: {e['not_read']}" if e.get("not_read")
+                                        else "not observed")
                 print(f"           {e['signal']}={signal_value(e['value'])} "
                       f"{weight_shown(e['weight'], e.get('catalog_weight'))}"
                       f"  {where}")

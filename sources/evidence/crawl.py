@@ -58,7 +58,7 @@ DEFAULT_DOC_HOSTS = ("legistar.com", "granicus.com", "iqm2.com", "primegov.com",
 DOC_HOSTS_FIELD = "cdpi-doc-hosts"
 PAGE_COLUMNS = ["geoid", "url", "final_url", "depth", "priority", "found_via", "outcome", "status", "content_type",
                 "doc_kind", "bytes", "sha256", "fetched_at", "pdf_pages", "extract_error", "evidence_kinds",
-                "duplicate_of", "aliases", "verified_at", "revisit", "carried_from_run"]
+                "duplicate_of", "aliases", "verified_at", "revisit", "carried_from_run", "likely_kinds", "not_read"]
 EVIDENCE_COLUMNS = ["geoid", "url", "kind", "criteria", "confidence", "snippet", "score", "rule_hits",
                     "fetched_at", "content_hash", "extractor_version", "verified_at", "carried"]
 SUMMARY_COLUMNS = ["geoid", "seed_url", "pages_fetched", "pages_ok", "bytes", "robots_blocked", "unreachable",
@@ -122,19 +122,56 @@ class _LinkRules:
     avoid: tuple[tuple[re.Pattern[str], float], ...]
     depth_penalty: float
     min_priority: float
+    #: Per ``follow`` pattern, the evidence kinds a page its link leads to would likely show (rules.yaml).
+    kinds: tuple[tuple[str, ...], ...] = ()
 
 
 @lru_cache(maxsize=2)
 def _link_rules() -> _LinkRules:
     raw = rules_file().links
     comp = lambda xs: tuple((re.compile(x.p, re.I), x.w) for x in xs)  # noqa: E731
-    return _LinkRules(comp(raw.follow), comp(raw.avoid), raw.depth_penalty, raw.min_priority)
+    return _LinkRules(comp(raw.follow), comp(raw.avoid), raw.depth_penalty, raw.min_priority,
+                      tuple(tuple(x.kinds) for x in raw.follow))
 
 
 def link_priority(url: str, anchor: str, depth: int) -> float:
     """How promising a link looks: topical words in its text or path, minus noise, minus depth."""
     parts = urlsplit(url)
     return _topical_score(f"{anchor} {parts.path} {parts.query}") - _link_rules().depth_penalty * depth
+
+
+def likely_kinds(url: str, anchor: str) -> str:
+    """The evidence kinds (``;``-separated, in rules.yaml's kind order) a page reached by this link would
+    likely show: those the ``links.follow`` patterns its text and URL match name. None when an ``avoid``
+    pattern matches too (a log-in page, an image or a calendar is not where a practice is shown). Recorded
+    on the page's row so that, when the page cannot be read, the index knows which signals it leaves unknown
+    rather than absent (warehouse/index/signals.py)."""
+    parts = urlsplit(url)
+    return _likely_kinds(f"{anchor} {parts.path} {parts.query}")
+
+
+@lru_cache(maxsize=65_536)
+def _likely_kinds(target: str) -> str:
+    rules = _link_rules()
+    if any(rx.search(target) for rx, _ in rules.avoid):
+        return ""
+    named = {k for (rx, _), kinds in zip(rules.follow, rules.kinds, strict=True) if kinds and rx.search(target)
+             for k in kinds}
+    return ";".join(k for k in rules_file().kinds if k in named)
+
+
+def not_read_reason(outcome: str, status: int | None, doc: Document | None = None) -> str | None:
+    """Why a page the crawl asked for could not be read, or None when it was read or the server said it does
+    not exist (404 or 410: absent, a fact about the site). Everything else (a timeout, a 5xx, a 429 given
+    up, a 403, robots.txt, a body too large, a redirect to a private address, a record a replay lacks, a
+    PDF with no readable text) leaves what the page holds unknown, which is never evidence of absence."""
+    if outcome in _READ:
+        if doc is not None and doc.kind in ("html", "pdf", "text") and doc.error and not doc.text:
+            return f"unreadable: {doc.error}"
+        return None
+    if outcome == "http_error":
+        return None if status in ABSENT else f"http_error {status}" if status else "http_error"
+    return outcome
 
 
 @lru_cache(maxsize=65_536)
@@ -158,8 +195,9 @@ class CityCrawler:
         self.out = CityCrawl(geoid, website)
         self._site_domain = registrable_domain(urlsplit(website).hostname)
         self._doc_domains = set(limits.doc_hosts)
-        # (-priority, order, url, depth, found_via, host when off the city's own domain else "", parent URL)
-        self._queue: list[tuple[float, int, str, int, str, str, str]] = []
+        # (-priority, order, url, depth, found_via, host when off the city's own domain else "", parent URL,
+        #  the kinds the link suggests its page shows)
+        self._queue: list[tuple[float, int, str, int, str, str, str, str]] = []
         #: The revisit policy's memory (live runs with a cache), the clock it reads, what the sitemaps say.
         self._ledger = fetcher.ledger
         self._now = now or datetime.now(UTC)
@@ -204,8 +242,9 @@ class CityCrawler:
             self.out.stopped_by = reason
         self._done = True
 
-    def _push(self, url: str, depth: int, priority: float, via: str, parent: str = "") -> None:
-        """Queue an in-scope link once: on the city's own registrable domain or a document host."""
+    def _push(self, url: str, depth: int, priority: float, via: str, parent: str = "", kinds: str = "") -> None:
+        """Queue an in-scope link once: on the city's own registrable domain or a document host. ``kinds``:
+        what the link suggests its page shows (``likely_kinds``), from the first link that queued it."""
         key = _key(url)
         if key in self._seen or depth > self.limits.max_depth:
             return
@@ -216,7 +255,7 @@ class CityCrawler:
         self._seen.add(key)
         self._order += 1
         offsite = "" if dom == self._site_domain else host
-        heapq.heappush(self._queue, (-priority, self._order, url, depth, via, offsite, parent))
+        heapq.heappush(self._queue, (-priority, self._order, url, depth, via, offsite, parent, kinds))
 
     def offsite_hosts(self) -> list[str]:
         """Hosts off the city's own domain among the URLs its remaining budget will reach, best first.
@@ -231,11 +270,11 @@ class CityCrawler:
                 hosts.append(entry[5])
         return hosts
 
-    def _within_budget(self) -> list[tuple[float, int, str, int, str, str, str]]:
+    def _within_budget(self) -> list[tuple[float, int, str, int, str, str, str, str]]:
         """The queued URLs the remaining page budget reaches in today's ranking, best first."""
         return heapq.nsmallest(self.limits.max_pages - len(self.out.pages), self._queue)
 
-    def _pop(self, prefer: str | None) -> tuple[float, int, str, int, str, str, str]:
+    def _pop(self, prefer: str | None) -> tuple[float, int, str, int, str, str, str, str]:
         """The most promising URL, or, when the scheduler hands this city a free shared host, the best
         URL on that host among those the remaining budget reaches in today's ranking. Fetching it early
         rarely changes which pages the budget covers (only when links found later would have outranked
@@ -273,7 +312,7 @@ class CityCrawler:
             return self._stop("max_pages")
         if self._spent >= limits.max_bytes:
             return self._stop("max_bytes")
-        neg, _, url, depth, via, _, parent = self._pop(prefer)
+        neg, _, url, depth, via, _, parent, kinds = self._pop(prefer)
         first = self._read_at.get(_key(url))
         if first is not None:       # a redirect already brought us here: nothing new to ask or read
             _add_alias(first, url)
@@ -290,6 +329,7 @@ class CityCrawler:
             res = self.fetcher.get(url, max_bytes=max(cap, 1))
         self._spent += len(res.body)
         page, doc, found = _page_row(out.geoid, res, depth, -neg, via, limits, self.reader)
+        page["likely_kinds"] = kinds
         if decision is not None:
             page["revisit"] = decision.describe()
         out.pages.append(page)
@@ -305,7 +345,8 @@ class CityCrawler:
         if doc is not None and doc.kind == "html" and depth < limits.max_depth:
             for link, anchor in doc.links:
                 if link.startswith(("http://", "https://")):
-                    self._push(link, depth + 1, link_priority(link, anchor, depth + 1), "link", url)
+                    self._push(link, depth + 1, link_priority(link, anchor, depth + 1), "link", url,
+                               likely_kinds(link, anchor))
         if not self._home_done:
             self._home_done = True
             if not res.ok and res.outcome.value != "http_error":
@@ -313,7 +354,7 @@ class CityCrawler:
             for sm, lastmod in _sitemap_urls(self.fetcher, self.website, res):
                 if lastmod:
                     self._lastmod.setdefault(_key(sm), lastmod)
-                self._push(sm, 1, link_priority(sm, "", 1), "sitemap")
+                self._push(sm, 1, link_priority(sm, "", 1), "sitemap", kinds=likely_kinds(sm, ""))
         if not self._queue:
             self._stop()
 
@@ -577,7 +618,8 @@ def _page_row(geoid: str, res: FetchResult, depth: int, priority: float, via: st
            # When the server last confirmed this answer (a body, or that the page does not exist): now for a
            # page asked, the original date when carried.
            "verified_at": res.fetched_at if res.ok or res.status in ABSENT else None, "revisit": None,
-           "carried_from_run": res.carried_from}
+           "carried_from_run": res.carried_from, "likely_kinds": "",
+           "not_read": not_read_reason(res.outcome.value, res.status, doc)}
     return row, doc, found
 
 

@@ -25,8 +25,8 @@ from warehouse.index.why_call import CatalogText, why_call_columns
 class IndexBuild:
     """Every table of one index build, and what decided them (the model, the fit and the decision)."""
 
-    #: Per city and signal: value, whether its source was read, and the page or portal behind it
-    #: (staging.city_signals).
+    #: Per city and signal: value, whether its source was read, the page or portal behind it, and the likely
+    #: carrier pages that could not be read (staging.city_signals).
     signals: pd.DataFrame
     #: Per city and criterion: the probability the published score used (marts.criterion_scores).
     criterion_scores: pd.DataFrame
@@ -51,8 +51,8 @@ class IndexBuild:
 def build_index(cities: pd.DataFrame, portals: pd.DataFrame, portal_probes: pd.DataFrame, evidence: pd.DataFrame,
                 crawl_summaries: pd.DataFrame, certified: pd.DataFrame | None = None,
                 partners: pd.DataFrame | None = None, corrections: pd.DataFrame | None = None, *,
-                tier_bands: str = "", evidence_half_life_months: float = 0.0, calibration: str = "auto",
-                is_sample: bool = False, outreach_min_coverage: float = MIN_COVERAGE,
+                crawl_pages: pd.DataFrame | None = None, tier_bands: str = "", evidence_half_life_months: float = 0.0,
+                calibration: str = "auto", is_sample: bool = False, outreach_min_coverage: float = MIN_COVERAGE,
                 outreach_min_chance: float = MIN_CHANCE, outreach_min_gap_gain: float = MIN_GAP_GAIN,
                 homepages: pd.DataFrame | None = None) -> IndexBuild:
     """Combine each criterion's evidence by the catalog's rule (noisy-OR of weight x signal over a prior),
@@ -73,7 +73,9 @@ def build_index(cities: pd.DataFrame, portals: pd.DataFrame, portal_probes: pd.D
     Inputs are the run's tables: ``cities`` (staging.cities), ``portals`` (marts.portals), ``portal_probes``,
     ``evidence`` (marts.evidence), ``crawl_summaries``; ``certified`` (staging.certified_cities; None or
     empty: labels unknown), ``partners`` (staging.wwc_partners; shown only) and ``corrections``
-    (ops.corrections, its ``applied`` rows decide their criteria). The keywords are the run settings of the
+    (ops.corrections, its ``applied`` rows decide their criteria); ``crawl_pages`` (staging.crawl_pages: a
+    website kind whose likely carrier page could not be read is unknown, not absent; None: every kind of a
+    crawled site is observed, as before pages recorded it). The other keywords are the run settings of the
     same names (pipelines/resources.py, RunSettings); their defaults are those of a run. ``homepages``
     (raw.homepages) only words the note of a city whose website could not be read: what its home page got."""
     _check_inputs(cities, portals=portals, portal_probes=portal_probes, evidence=evidence,
@@ -82,8 +84,8 @@ def build_index(cities: pd.DataFrame, portals: pd.DataFrame, portal_probes: pd.D
     # cross-fitted differently. GEOID order, which the run's own table has, makes the build order-free.
     cities = cities.sort_values("geoid", kind="stable").reset_index(drop=True)
     model = Model(load_catalog().with_bands(tier_bands))
-    values, observed, source = city_signals(cities, portals, portal_probes, evidence, crawl_summaries,
-                                            evidence_half_life_months)
+    values, observed, source, not_read = city_signals(cities, portals, portal_probes, evidence, crawl_summaries,
+                                                      evidence_half_life_months, crawl_pages)
     labels = certified[certified["geoid"].notna()] if certified is not None and len(certified) else None
     attested = _applied(corrections)
     shown = {"certified": labels, "attested": attested,
@@ -104,7 +106,7 @@ def build_index(cities: pd.DataFrame, portals: pd.DataFrame, portal_probes: pd.D
                                 min_coverage=outreach_min_coverage, min_chance=outreach_min_chance,
                                 min_gap_gain=outreach_min_gap_gain, homepages=homepages)
     criteria, weights = catalog_rows(model)
-    return IndexBuild(signals=signal_rows(values, observed, source), criterion_scores=criterion_scores,
+    return IndexBuild(signals=signal_rows(values, observed, source, not_read), criterion_scores=criterion_scores,
                       city_index=city_index, criteria=criteria, weights=weights, calibration=fitted,
                       decision=decision, calibration_metrics=calibration_metrics(fitted, decision, is_sample),
                       weights_used=weights_used, model=model)

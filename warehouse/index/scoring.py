@@ -200,13 +200,16 @@ def _criterion_rows(geoids, model: Model, v, met, earned, cover) -> pd.DataFrame
     }, columns=CRITERION_COLUMNS)
 
 
-def signal_rows(values: pd.DataFrame, observed: pd.DataFrame, source: pd.DataFrame) -> pd.DataFrame:
-    """Long form of the signals: what each criterion probability was computed from, per city."""
+def signal_rows(values: pd.DataFrame, observed: pd.DataFrame, source: pd.DataFrame,
+                not_read: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Long form of the signals: what each criterion probability was computed from, per city, and for a
+    website kind left unknown, the likely carrier pages that could not be read (``not_read``)."""
     long = values[list(SIGNALS)].stack().rename("value").to_frame()
     long["observed"] = observed[list(SIGNALS)].stack()
     long["source"] = source[list(SIGNALS)].stack().replace("", None)
+    long["not_read"] = (not_read[list(SIGNALS)].stack().replace("", None) if not_read is not None else None)
     long = long.reset_index()
-    long.columns = ["geoid", "signal", "value", "observed", "source"]
+    long.columns = ["geoid", "signal", "value", "observed", "source", "not_read"]
     return long
 
 

@@ -4,6 +4,12 @@ A signal is a number in [0, 1]: the best confidence of a website evidence kind, 
 scaled to [0, 1]. "Observed" means the source was actually read (the website crawl fetched pages; the
 portal search examined every lead): a signal that is 0 *and* observed is evidence of absence, a
 signal from an unread source is unknown, and the index lowers coverage instead of the probability.
+
+A website kind is observed as absent only if every page the crawl queued as a likely carrier of it was
+read. The link that queued a page says what it would likely show (rules.yaml ``links.follow`` ``kinds``,
+recorded as ``crawl_pages.likely_kinds``); when such a page could not be read (``crawl_pages.not_read``: a
+timeout, a 5xx, robots.txt...) and no other page showed the kind, the kind is unknown, and ``not_read``
+names the page and why. A page the server said does not exist (404, 410) was looked at: absent.
 """
 
 from __future__ import annotations
@@ -48,18 +54,25 @@ PERFORMANCE_DATASETS_FULL = 3
 DEPARTMENTS_FULL = 8
 #: Pages a website crawl must read before its silence counts as evidence of absence.
 MIN_PAGES_READ = 2
+#: Unread pages named per signal; more are counted ("and 2 more"), all are in staging.crawl_pages.
+NOT_READ_SHOWN = 3
 
 
 def city_signals(cities: pd.DataFrame, portals: pd.DataFrame, probes: pd.DataFrame, evidence: pd.DataFrame,
-                 crawl_summaries: pd.DataFrame, evidence_half_life_months: float = 0.0
-                 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Three frames indexed by geoid with one column per signal: values, observed flags, and the
-    evidence behind each value (URL of the strongest page, or the portal host). With a half-life, a piece
-    of evidence counts for less the longer ago its page was last verified (``aged_confidence``)."""
+                 crawl_summaries: pd.DataFrame, evidence_half_life_months: float = 0.0,
+                 crawl_pages: pd.DataFrame | None = None
+                 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Four frames indexed by geoid with one column per signal: values, observed flags, the evidence behind
+    each value (URL of the strongest page, or the portal host), and for a website kind no page showed, the
+    likely carriers of it that could not be read (``not_read_carriers``; such a kind is not observed). With
+    a half-life, a piece of evidence counts for less the longer ago its page was last verified
+    (``aged_confidence``). Without ``crawl_pages`` (or with a run's rows from before pages recorded their
+    likely kinds) every kind of a crawled site is observed, as before."""
     geoids = pd.Index(cities["geoid"], name="geoid")
     values = pd.DataFrame(0.0, index=geoids, columns=list(SIGNALS))
     observed = pd.DataFrame(False, index=geoids, columns=list(SIGNALS))
     source = pd.DataFrame("", index=geoids, columns=list(SIGNALS))
+    not_read = pd.DataFrame("", index=geoids, columns=list(SIGNALS))
 
     # A site counts as read when more than its home page was: a home page that loads but cannot be parsed
     # (broken markup, undecodable bytes) yields no links, and reading nothing else is not evidence of absence.
@@ -78,6 +91,12 @@ def city_signals(cities: pd.DataFrame, portals: pd.DataFrame, probes: pd.DataFra
             values.at[row.geoid, row.kind] = float(row.confidence)
             source.at[row.geoid, row.kind] = str(row.url)
             observed.at[row.geoid, row.kind] = True
+    # A kind no page showed is absent only if every page queued as its likely carrier was read.
+    shown = set(zip(evidence["geoid"], evidence["kind"], strict=True)) if len(evidence) else set()
+    for (geoid, kind), text in not_read_carriers(crawl_pages).items():
+        if geoid in not_read.index and (geoid, kind) not in shown:
+            observed.at[geoid, kind] = False
+            not_read.at[geoid, kind] = text
 
     credited = portals[portals["credited"].astype(bool)] if len(portals) else portals
     unreachable = set(probes.loc[probes["outcome"] == "unreachable", "geoid"]) if len(probes) else set()
@@ -95,7 +114,25 @@ def city_signals(cities: pd.DataFrame, portals: pd.DataFrame, probes: pd.DataFra
             for sig, v in metrics.items():
                 values.at[geoid, sig] = v
                 source.at[geoid, sig] = str(top["portal_host"]) if v > 0 else ""
-    return values, observed, source
+    return values, observed, source, not_read
+
+
+def not_read_carriers(crawl_pages: pd.DataFrame | None) -> dict[tuple[str, str], str]:
+    """Per (geoid, evidence kind), the pages the crawl queued as likely carriers of the kind
+    (``likely_kinds``) that it could not read (``not_read``), in crawl order, as "URL (why)" joined by
+    "; " (the first ``NOT_READ_SHOWN``, then how many more)."""
+    if crawl_pages is None or not len(crawl_pages) or not {"likely_kinds", "not_read"} <= set(crawl_pages.columns):
+        return {}
+    failed = crawl_pages[crawl_pages["not_read"].fillna("").astype(str).ne("")
+                         & crawl_pages["likely_kinds"].fillna("").astype(str).ne("")]
+    pages: dict[tuple[str, str], list[str]] = {}
+    for row in failed.itertuples():
+        for kind in str(row.likely_kinds).split(";"):
+            if kind in KINDS:
+                pages.setdefault((str(row.geoid), kind), []).append(f"{row.url} ({row.not_read})")
+    return {key: "; ".join(urls[:NOT_READ_SHOWN]) + (f"; and {len(urls) - NOT_READ_SHOWN} more"
+                                                      if len(urls) > NOT_READ_SHOWN else "")
+            for key, urls in pages.items()}
 
 
 def aged_confidence(evidence: pd.DataFrame, half_life_months: float) -> pd.Series:

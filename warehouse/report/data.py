@@ -310,7 +310,7 @@ def load(con: duckdb.DuckDBPyConnection, snapshot: str | None = None) -> ReportD
     scores.sort(key=lambda s: (s["geoid"], order.get(s["criterion_id"], len(order)), s["criterion_id"]))
     # The same explanation as marts.criterion_evidence_latest, for this run: the weights the scores used.
     signals = rows(con, """
-        SELECT geoid, criterion_id, signal, weight, catalog_weight, value, observed, source, contribution
+        SELECT geoid, criterion_id, signal, weight, catalog_weight, value, observed, source, contribution, not_read
         FROM marts.criterion_evidence_of(?)
         ORDER BY geoid, criterion_id, contribution DESC NULLS LAST, signal""", rid)
     by_criterion: dict[tuple[str, str], list[dict[str, Any]]] = {}

@@ -72,7 +72,9 @@ CREATE TABLE IF NOT EXISTS staging.crawl_pages (
     aliases        VARCHAR,
     verified_at    VARCHAR,
     revisit        VARCHAR,
-    carried_from_run VARCHAR
+    carried_from_run VARCHAR,
+    likely_kinds   VARCHAR,
+    not_read       VARCHAR
 );
 
 CREATE TABLE IF NOT EXISTS staging.crawl_summaries (
@@ -100,7 +102,8 @@ CREATE TABLE IF NOT EXISTS staging.city_signals (
     signal   VARCHAR   NOT NULL,
     value    DOUBLE    NOT NULL,
     observed BOOLEAN   NOT NULL,
-    source   VARCHAR
+    source   VARCHAR,
+    not_read VARCHAR
 );
 
 CREATE TABLE IF NOT EXISTS staging.certified_cities (

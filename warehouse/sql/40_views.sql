@@ -98,7 +98,7 @@ WITH explained AS (
     SELECT s.geoid, s.criterion_id, s.probability, w.signal,
            coalesce(u.weight, CASE WHEN i.scored_with IS DISTINCT FROM 'calibrated' THEN w.weight END) AS weight,
            g.value, g.observed, g.source, s.snapshot, s.run_id, w.weight AS catalog_weight, s.met_probability,
-           s.prior, c.prior AS catalog_prior
+           s.prior, c.prior AS catalog_prior, g.not_read
     FROM marts.criterion_scores s
     LEFT JOIN marts.city_index i ON i.run_id = s.run_id AND i.geoid = s.geoid
     JOIN marts.criterion_signal_weights w ON w.run_id = s.run_id AND w.criterion_id = s.criterion_id
@@ -110,7 +110,7 @@ WITH explained AS (
     WHERE s.run_id = of_run
 )
 SELECT geoid, criterion_id, probability, signal, weight, value, observed, source, weight * value AS contribution,
-       snapshot, run_id, catalog_weight, met_probability, prior, catalog_prior
+       snapshot, run_id, catalog_weight, met_probability, prior, catalog_prior, not_read
 FROM explained;
 
 CREATE OR REPLACE VIEW marts.criterion_evidence_latest AS

@@ -274,6 +274,8 @@ COMMENT ON COLUMN staging.crawl_pages.aliases IS 'Other URLs that led to this pa
 COMMENT ON COLUMN staging.crawl_pages.verified_at IS 'When the server last confirmed this answer, a body (200 or 304) or that the page does not exist (404 or 410): this run for a page asked, an earlier run for a carried one. Null for other outcomes.';
 COMMENT ON COLUMN staging.crawl_pages.revisit IS 'Why the revisit policy asked the page (new, evidence, hub, sitemap_lastmod, due, robots, no_body) or, when carried, until when it stays fresh; null when no policy applied (the home page, replays, runs without a cache).';
 COMMENT ON COLUMN staging.crawl_pages.carried_from_run IS 'For a page not asked this run (outcome carried, or http_error for a page remembered as absent): the run whose WARC holds the verified fetch it stands on.';
+COMMENT ON COLUMN staging.crawl_pages.likely_kinds IS 'Evidence kinds the link that queued the page suggests it shows, ";"-separated: those named by the rules.yaml links.follow patterns its anchor text and URL matched (none when a links.avoid pattern matched too). When the page is not read, these kinds are unknown for the city unless another page shows them (staging.city_signals.not_read).';
+COMMENT ON COLUMN staging.crawl_pages.not_read IS 'Why the page could not be read (the outcome, such as timeout or robots_disallowed; http_error with its status; unreadable: and the reader''s error for a body with no readable text); null when it was read, or when the server said it does not exist (404 or 410), which is absence, not unknown.';
 
 COMMENT ON TABLE staging.crawl_summaries IS 'One row per run and city crawled: the budget spent and why the crawl stopped.';
 COMMENT ON COLUMN staging.crawl_summaries.snapshot IS 'Month the run describes.';
@@ -317,8 +319,9 @@ COMMENT ON COLUMN staging.city_signals.run_id IS 'Run.';
 COMMENT ON COLUMN staging.city_signals.geoid IS 'City.';
 COMMENT ON COLUMN staging.city_signals.signal IS 'An evidence kind (best confidence on the website) or a portal metric (portal_exists, portal_fresh, portal_metadata, portal_inventory, portal_performance_datasets, portal_departments, portal_column_descriptions, portal_api).';
 COMMENT ON COLUMN staging.city_signals.value IS 'Signal value in [0, 1]; 0 when nothing was found (or the source was not read: see observed).';
-COMMENT ON COLUMN staging.city_signals.observed IS 'True when the source was read (website pages fetched; every portal lead examined). False means unknown, not absent.';
+COMMENT ON COLUMN staging.city_signals.observed IS 'True when the source was read (website pages fetched, and for an evidence kind no page showed, every page queued as its likely carrier read: see not_read; every portal lead examined). False means unknown, not absent.';
 COMMENT ON COLUMN staging.city_signals.source IS 'URL of the strongest evidence page, or the portal host, behind a non-zero value.';
+COMMENT ON COLUMN staging.city_signals.not_read IS 'For a website evidence kind no page showed: the pages the crawl queued as likely carriers of it (staging.crawl_pages.likely_kinds) that could not be read, as URL (why), ";"-separated, at most three named. Such a signal is not observed: unknown, not absent.';
 
 COMMENT ON TABLE marts.criteria IS 'The criteria catalog a run used (sources/criteria/wwc_2022.yaml): one row per run and criterion.';
 COMMENT ON COLUMN marts.criteria.snapshot IS 'Month the run describes.';
