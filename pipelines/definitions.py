@@ -26,6 +26,7 @@ from assets.report import outreach_report
 from assets.shards import crawl_shards
 from assets.universe import census_places, cities, uscityurl_websites, wikidata_websites
 from pipelines.environment import executor_choice
+from pipelines.instance import helpers_ignore_ctrl_c_in_step_processes
 from pipelines.progress import lines_in_step_processes, step_lines
 from pipelines.resources import CrawlSettings, FetcherResource, RunSettings, WarehouseResource, step_outputs
 from pipelines.runlock import guarded
@@ -107,5 +108,6 @@ def sharded_refresh_job() -> dg.JobDefinition:
 
 
 lines_in_step_processes()
+helpers_ignore_ctrl_c_in_step_processes()
 ALL_ASSETS = all_assets(crawl_shards())
 defs = build_definitions(ALL_ASSETS)

@@ -114,6 +114,31 @@ def _helpers_ignore_ctrl_c(instance: dg.DagsterInstance) -> None:
     manager.capture_logs = capture_logs  # type: ignore[method-assign]
 
 
+#: Set by `cdpi run --workers N` for its step processes (pipelines/orchestration.py): they are its own.
+STEP_PROCESS_ENV = "CDPI_RUN_STEP_PROCESS"
+
+
+def helpers_ignore_ctrl_c_in_step_processes() -> None:
+    """In a step process of `cdpi run --workers N`, the same for every instance the process opens: there
+    each step captures its output again, with helpers of its own (Dagster opens the step's instance from
+    the run's reference, out of cdpi's reach, so it is caught there). Their KeyboardInterrupt tracebacks
+    were the last ones a Ctrl-C printed. A Ctrl-C the step process misses while its helpers start is not
+    lost: the run's process receives it too and tells each step process to stop. Called when the
+    definitions load, which a step process does before its first instance (the forkserver preloads them);
+    elsewhere (`cdpi dev`, the UI's runs, tests) it changes nothing."""
+    if os.environ.get(STEP_PROCESS_ENV) != "1" or getattr(dg.DagsterInstance.from_ref, "_cdpi_quiet", False):
+        return
+    from_ref = dg.DagsterInstance.from_ref
+
+    def quiet_from_ref(instance_ref):
+        instance = from_ref(instance_ref)
+        _helpers_ignore_ctrl_c(instance)
+        return instance
+
+    quiet_from_ref._cdpi_quiet = True  # type: ignore[attr-defined]
+    dg.DagsterInstance.from_ref = staticmethod(quiet_from_ref)  # type: ignore[method-assign]
+
+
 #: Tags of every `cdpi run`: which process on which machine drives it, so a later run can tell a run whose
 #: process is gone (killed, machine restarted) from one still going.
 PID_TAG, HOST_TAG = "cdpi/pid", "cdpi/host"

@@ -18,6 +18,7 @@ import duckdb
 
 from pipelines.failures import describe_failure, mode_of, snapshot_of
 from pipelines.instance import (
+    STEP_PROCESS_ENV,
     launcher_tags,
     mark_failure_recorded,
     run_instance,
@@ -137,6 +138,7 @@ def _run_sharded(workers: int, resources: dict, partition: str, mode: str, insta
 
     step_environment = {
         "CDPI_CRAWL_SHARDS": str(workers), "CDPI_EXECUTOR": "multiprocess",
+        STEP_PROCESS_ENV: "1",   # their Dagster helpers ignore Ctrl-C, as this process's do (pipelines/instance.py)
         STEP_PROCESS_LINES: "1" if "steps" in loggers else "0",   # bars cannot cross processes: lines
         "CDPI_HOME": str(resources["warehouse"].paths().home)}   # where the processes keep frames
     config = {key: {"config": resources[key].model_dump()} for key in ("warehouse", "fetcher", "settings", "crawl")}
@@ -180,11 +182,14 @@ _INTERRUPTS = frozenset({"DagsterExecutionInterruptedError", "KeyboardInterrupt"
 
 def interrupted(result) -> bool:
     """Whether a failed run was stopped by an interrupt (Ctrl-C) rather than by a failure of its own: a
-    step failed with Dagster's interrupted error, or with a KeyboardInterrupt, anywhere in its causes."""
+    step failed with Dagster's interrupted error, or with a KeyboardInterrupt, anywhere in its causes; or
+    the run's own failure is that error. The latter alone is a ``--workers`` run stopped while its step
+    processes were starting: the multiprocess executor stops them before their step begins, then fails
+    the run with the interrupted error (it ended as `failed at an unknown step`, status 1)."""
     for event in result.all_events:
-        if event.event_type_value != "STEP_FAILURE":
+        if event.event_type_value not in ("STEP_FAILURE", "PIPELINE_FAILURE"):
             continue
-        error = event.event_specific_data.error
+        error = getattr(event.event_specific_data, "error", None)
         while error is not None:
             if error.cls_name in _INTERRUPTS:
                 return True

@@ -227,3 +227,95 @@ def test_ctrl_c_during_a_run_ends_as_interrupted_with_status_130(after: str, tmp
         result = subprocess.run([sys.executable, "-m", "pipelines.cli", "runs", "--home", str(home), "--format",
                                  "csv"], cwd=REPO, capture_output=True, text=True, timeout=120)
         assert "interrupted (Ctrl-C) during" in result.stdout, result.stdout
+
+
+def _live_processes(group: int) -> list[str]:
+    """The processes of ``group`` still running (zombies only wait for init to collect them)."""
+    listing = subprocess.run(["ps", "-o", "stat=,args=", "-g", str(group)], capture_output=True, text=True).stdout
+    return [line for line in listing.splitlines() if line.strip() and not line.lstrip().startswith("Z")]
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(900)   # two sample runs with step processes, one of them to the end
+def test_ctrl_c_during_the_crawl_of_a_run_with_workers_ends_as_interrupted_with_status_130(tmp_path: Path) -> None:
+    """The same Ctrl-C with the crawl split over step processes. Each step process started Dagster's output
+    helpers of its own, and every helper script printed a KeyboardInterrupt traceback (watch_orphans.py)
+    above the run's "interrupted". Nothing of the run may be left running, and the next run of the home
+    (its lock, its step outputs) goes ahead."""
+    home = tmp_path / "home"
+    env = {**os.environ, "CDPI_HOME": str(home)}
+    proc = subprocess.Popen([sys.executable, "-m", "pipelines.cli", "run", "--sample", "--workers", "2", "--home",
+                             str(home)], cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            text=True, start_new_session=True, preexec_fn=_default_sigint)
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(proc.stderr or []), daemon=True)
+    reader.start()
+    deadline = time.monotonic() + 300
+    try:
+        # Both crawl shards have fetched pages (each writes its own fetch log as it goes): mid-crawl.
+        while not all(any(log.stat().st_size for log in home.glob(f"runs/*/fetch_log-city_evidence-{shard}-*"))
+                      for shard in (0, 1)):
+            assert proc.poll() is None and time.monotonic() < deadline, "".join(lines)
+            time.sleep(0.05)
+        time.sleep(1)
+        os.killpg(proc.pid, signal.SIGINT)             # what a Ctrl-C in the terminal does
+        code = proc.wait(timeout=120)
+        gone = time.monotonic() + 20                   # the forkserver leaves once the run's process has
+        while _live_processes(proc.pid) and time.monotonic() < gone:
+            time.sleep(0.2)
+        left = _live_processes(proc.pid)
+    finally:
+        if proc.poll() is None or _live_processes(proc.pid):
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    reader.join(timeout=10)
+    err = "".join(lines)
+    assert code == 130 and err.splitlines()[-1] == "interrupted", err
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err and "dagster._core" not in err, err
+    assert left == [], left
+    runs = subprocess.run([sys.executable, "-m", "pipelines.cli", "runs", "--home", str(home), "--format", "csv"],
+                          cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+    assert "interrupted (Ctrl-C) during website_crawl_shard_" in runs.stdout, runs.stdout + runs.stderr
+    again = subprocess.run([sys.executable, "-m", "pipelines.cli", "run", "--sample", "--limit", "10", "--workers",
+                            "2", "--home", str(home)], cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+    assert again.returncode == 0 and "published" in again.stdout, again.stdout + again.stderr
+
+
+def test_a_run_stopped_before_its_step_processes_began_counts_as_interrupted() -> None:
+    """A Ctrl-C while a `--workers` run's step processes start: the executor stops them before their step
+    begins, so no step fails, and the run's own failure is Dagster's interrupted error. It ended as `failed
+    at an unknown step: DagsterExecutionInterruptedError`, status 1."""
+    from types import SimpleNamespace
+
+    from pipelines.orchestration import interrupted
+
+    def event(kind: str, cls_name: str) -> SimpleNamespace:
+        error = SimpleNamespace(cls_name=cls_name, cause=None, context=None)
+        return SimpleNamespace(event_type_value=kind, event_specific_data=SimpleNamespace(error=error))
+
+    stopped = SimpleNamespace(all_events=[event("ENGINE_EVENT", "x"),
+                                          event("PIPELINE_FAILURE", "DagsterExecutionInterruptedError")])
+    assert interrupted(stopped)
+    failed = SimpleNamespace(all_events=[event("PIPELINE_FAILURE", "DagsterExecutionStepExecutionError")])
+    assert not interrupted(failed)
+
+
+def test_ctrl_c_during_a_duckdb_query_ends_as_interrupted_with_status_130(tmp_path: Path, capsys,
+                                                                         monkeypatch) -> None:
+    """DuckDB turns a Ctrl-C during a query into its own error, ``RuntimeError: Query interrupted`` (DuckDB
+    2.0), and swallows the KeyboardInterrupt. A Ctrl-C during a long `cdpi sql`, or while `cdpi run` checked
+    the published file before starting, ended in that traceback and status 1. (DuckDB notices a Ctrl-C
+    only now and then, some land unseen, so the query's error is raised here rather than waited for.)"""
+    import duckdb
+
+    import pipelines.cli.analyst as analyst
+
+    home = tmp_path / "home"
+    home.mkdir()
+    duckdb.connect(str(home / "warehouse.duckdb")).execute("CREATE TABLE t AS SELECT 1 AS a").close()
+
+    def query_interrupted(con, query: str) -> None:
+        raise RuntimeError("Query interrupted")
+
+    monkeypatch.setattr(analyst, "_read_only_statement", query_interrupted)
+    assert _run(capsys, "sql", "SELECT count(*) FROM t", "--home", str(home)) == (130, "", "interrupted\n")

@@ -78,6 +78,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"cdpi: error: {_os_error(exc)}", file=sys.stderr)
         return EXIT_FAILED
     except Exception as exc:  # warehouse and duckdb errors carry user-meaningful messages
+        if _query_interrupted(exc):
+            print("interrupted", file=sys.stderr)
+            return 130
         import duckdb
 
         from warehouse.publish import WarehouseError
@@ -90,6 +93,14 @@ def main(argv: list[str] | None = None) -> int:
                       "brings its schema up to date", file=sys.stderr)
             return EXIT_FAILED
         raise
+
+
+def _query_interrupted(exc: Exception) -> bool:
+    """Whether ``exc`` is a Ctrl-C that reached a DuckDB query: DuckDB stops the query and raises its own
+    error in place of the KeyboardInterrupt (a plain ``RuntimeError: Query interrupted`` in DuckDB 2.0).
+    A Ctrl-C during the check `cdpi run` makes of the published file before it starts ended in that
+    traceback and status 1."""
+    return type(exc).__name__ == "InterruptException" or (type(exc) is RuntimeError and str(exc) == "Query interrupted")
 
 
 def _stdout_closed() -> bool:
