@@ -47,7 +47,8 @@ def test_menu_words_alone_are_not_evidence() -> None:
 def test_a_performance_page_is_performance_reporting_with_a_short_snippet_and_criteria() -> None:
     [ev] = classify(from_html(PAGE))
     assert ev.kind == "performance_reporting" and 0.5 <= ev.confidence <= 1
-    assert len(ev.snippet) <= 300 and ("performance indicators" in ev.snippet or "target" in ev.snippet)
+    # The quote shows measures against targets: a sentence saying so, or the table of them.
+    assert len(ev.snippet) <= 300 and ("performance indicators" in ev.snippet or "target" in ev.snippet.lower())
     assert ev.criteria and set(ev.criteria) <= {c.id for c in load_catalog().criteria}
     assert ev.extractor_version == load_rules().version and ev.hits
 
@@ -126,6 +127,75 @@ def test_a_snippet_below_a_heading_quotes_the_sentence_without_the_heading() -> 
     assert _heading_ends(page) == (len("Contract Performance"),)
     assert _heading_ends("Goal\nTarget\nActual\n95%\nResponse time") == ()
     assert _heading_ends("the city said\nThe council voted to adopt the policy today.") == (), "prose, wrapped"
+
+
+def _strongest_rule_in(ev) -> str:
+    """The strongest of the kind's phrase rules that match inside the snippet itself."""
+    from sources.evidence.needles import fold
+
+    seen = [p for p in load_rules().kinds[ev.kind].phrases if p.regex.search(fold(ev.snippet))]
+    assert seen, ev.snippet
+    return max(seen, key=lambda p: p.weight).source
+
+
+def test_the_snippet_quotes_the_strongest_rule_in_the_body_not_a_weak_heading() -> None:
+    """The heading repeats the title and matches a weak rule; the strong ones (a data governance committee
+    and the agreements it approves) follow in the next sentence, and the quote is that sentence, not the
+    heading with the sentence after it (the densest cluster, earliest on ties, was the heading before). The
+    strongest rule seen in the quote is one the row cites."""
+    html = ("<html><head><title>Data and Analytics | City of Marlow Springs</title></head><body><main>"
+            "<h1>Data and Analytics</h1><p>We answer questions with numbers. A data governance committee "
+            "approves data sharing agreements.</p><p>Write to the analysts with any question.</p></main>"
+            "</body></html>")
+    doc = from_html(html, "https://www.marlow-springs.example/analytics")
+    [ev] = [e for e in classify(doc) if e.kind == "data_governance"]
+    assert ev.snippet == "A data governance committee approves data sharing agreements."
+    assert ev.snippet in " ".join(doc.text.split()) and len(ev.snippet) <= 300
+    assert any(h.endswith(f" by {_strongest_rule_in(ev)}") for h in ev.hits)
+
+
+def test_a_report_cover_is_not_the_quote_when_the_report_itself_shows_the_practice() -> None:
+    """A report's first lines (the city, the title, "Prepared for ...") read as one sentence once flattened;
+    the title's rule matching there is counted (title_factor), and the quote is the report's own text (the
+    cover was quoted before: its match sat in the densest cluster, earliest on ties)."""
+    text = ("City of Marlow Springs\nResident Survey Report 2025\nPrepared for the City of Marlow Springs.\nMethod\n"
+            "The questionnaire went to 1,800 residents. The answers hold for the city as a whole, within three "
+            "points either way, weighted by age and district.\n"
+            "Findings\n- 71% rate city services as good or excellent\n- Street repair is the top priority for "
+            "improvement\nThe City Council presented these results to residents at three town halls.")
+    [ev] = [e for e in classify(from_text(text, None, "Resident Survey Report 2025"))
+            if e.kind == "stakeholder_engagement"]
+    assert "Prepared for" not in ev.snippet and "Survey Report" not in ev.snippet
+    assert ev.snippet in " ".join(text.split())
+    assert any(h.endswith(f" by {_strongest_rule_in(ev)}") for h in ev.hits)
+
+
+def test_a_cover_is_the_title_line_and_its_short_lines_never_wrapped_prose() -> None:
+    from sources.evidence.classify import _cover_end
+
+    # The title's line, the lines above it and two short lines below it (a subtitle, a section's name).
+    cover = "City of Marlow Springs\nAnnual Report 2025\nPrepared by the Budget Office.\nSummary\n"
+    assert _cover_end(cover + "The city met 40 of its 52 targets this year, and missed twelve.",
+                      "Annual Report 2025", 2) == len(" ".join(cover.split()))
+    # The lines after the title wrap a sentence (the next starts in lower case): they are content.
+    assert _cover_end("Open Data Policy\nThe City shall publish\nits data on the portal.", "Open Data Policy",
+                      2) == len("Open Data Policy")
+    # An HTML page's cover is its heading alone (its lines are blocks: a short paragraph is content), found by
+    # a part of its title ("Data Sharing Program" of "Data Sharing Program | City of X"). A page that does not
+    # repeat its title near the top, or is nothing but its cover, has no cover to leave out.
+    assert _cover_end("Data Sharing Program\nEvery department names data stewards.\nAsk the clerk.",
+                      "Data Sharing Program | City of X") == len("Data Sharing Program")
+    assert _cover_end("Welcome\nRead the news.\nPay a bill.\nFind a park.\nThe data sharing program.",
+                      "Data Sharing Program") is None
+    assert _cover_end("Annual Report 2025\nPrepared by the Budget Office.", "Annual Report 2025", 2) is None
+
+
+def test_a_long_sentence_is_cut_between_words() -> None:
+    text = "word " * 200 + "open data policy" + " more" * 200
+    s = text.index("open data policy")
+    piece = snippet(text, (s, s + 16))
+    assert "open data policy" in piece and len(piece) <= 300
+    assert piece.split()[0] == "word" and piece.split()[-1] == "more"
 
 
 def test_each_hit_quotes_the_words_it_read_before_the_rule() -> None:

@@ -8,9 +8,10 @@ can check the call against the page and the rule that made it.
 from __future__ import annotations
 
 import bisect
+import itertools
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -162,17 +163,20 @@ def classify(doc: Document, rules: Rules | None = None, *, standard: str | None 
         head = _masked(base_title, kr.masks)
         if kr.requires and not any(_search(r, body) or _search(r, head) for r in kr.requires):
             continue
-        score, hits, best, spread = _score(kr, body, head, rules.title_factor, rules.shared_penalties[kind],
-                                           rules.link_line_factor, rules.link_line_trust)
+        score, hits, marks, spread = _score(kr, body, head, rules.title_factor, rules.shared_penalties[kind],
+                                            rules.link_line_factor, rules.link_line_trust)
         if spread == 1 and score > 0:
             score *= rules.single_sentence_factor
             hits.append(f"x{rules.single_sentence_factor:.2f} every match in one sentence")
-        scored.append((kind, kr, score, hits, best))
+        scored.append((kind, kr, score, hits, marks))
     found = {kind for kind, kr, score, _, _ in scored if score >= kr.threshold}
     # A page's lines are its blocks (headings, paragraphs); a PDF's or a text's lines wrap its sentences.
     headings = _heading_ends(doc.text) if doc.kind == "html" else ()
+    # The passage below a page's cover is quoted without it, as a sentence below a heading is.
+    cover = _cover_end(doc.text, title, 0 if doc.kind == "html" else COVER_LINES)
+    breaks = tuple(sorted({*headings, cover})) if cover is not None else headings
     out = []
-    for kind, kr, score, hits, best in scored:
+    for kind, kr, score, hits, marks in scored:
         threshold = kr.threshold
         for other, lower in kr.with_kind:     # the lower bar is named only where it decides the call
             if other in found and lower < threshold and lower <= score < kr.threshold:
@@ -182,7 +186,7 @@ def classify(doc: Document, rules: Rules | None = None, *, standard: str | None 
         if confidence < 0.5:
             continue
         out.append(Evidence(kind=kind, confidence=round(confidence, 4), criteria=catalog.for_signal(kind),
-                            snippet=snippet(text, best, breaks=headings) if best else (title[:SNIPPET_CHARS]),
+                            snippet=_quote_passage(text, marks, breaks, cover) if marks else title[:SNIPPET_CHARS],
                             score=round(score, 3), hits=hits, extractor_version=rules.version))
     return sorted(_yield(out, rules), key=lambda e: (-e.confidence, e.kind))
 
@@ -398,12 +402,12 @@ def _blank(text: str, spans: list[tuple[int, int]]) -> str:
 
 
 def _score(kr: KindRules, body: _Text, head: _Text, title_factor: float, shared_penalties: tuple[Pattern, ...] = (),
-           link_factor: float = 1.0, link_trust: float = 0.0) -> tuple[float, list[str], tuple[int, int] | None, int]:
-    """Score, explanation lines, the span of the decisive passage (the match with the most weight of other
-    matches within half a snippet of it, earliest on ties), and how many sentences hold matches (0 when
-    the title matched: a title is never a passing mention). The same words count once: a match inside
-    text a stronger pattern already counted adds nothing, so overlapping patterns cannot make one line
-    outscore a page that shows the practice.
+           link_factor: float = 1.0, link_trust: float = 0.0) -> tuple[float, list[str], tuple[_Mark, ...], int]:
+    """Score, explanation lines, the counted matches (``_Mark``: what the snippet is chosen from, see
+    ``_quote_passage``; the matches in link lists when nothing else matched, none when only the title did),
+    and how many sentences hold matches (0 when the title matched: a title is never a passing mention). The
+    same words count once: a match inside text a stronger pattern already counted adds nothing, so
+    overlapping patterns cannot make one line outscore a page that shows the practice.
 
     Link lists (``body.links``: menus, related links, headline lists) count in full only on a page whose
     other text and title already score ``link_trust`` of the kind's threshold: there a list is part of
@@ -429,21 +433,23 @@ def _score(kr: KindRules, body: _Text, head: _Text, title_factor: float, shared_
         + (pat.weight * title_factor if in_title else 0.0) for pat, _, content, in_title, _ in found)
     score, hits, in_any_title = 0.0, [], False
     spans: list[tuple[int, int, float]] = []
-    linked: list[tuple[int, int, float]] = []    # matches of patterns found only in link lists
-    for pat, matches, content, in_title, title_match in found:
+    marks: list[_Mark] = []
+    linked: list[_Mark] = []    # matches of patterns found only in link lists
+    for rank, (pat, matches, content, in_title, title_match) in enumerate(found):
         counted = matches if trusted else content
         in_any_title |= in_title
         if counted:
             factor = _REPEAT.get(len(counted), _REPEAT_MAX)
         else:
             factor = link_factor if matches else 0.0
-            linked.extend((m.start(), m.end(), pat.weight * link_factor) for m in matches)
+            linked.extend(_Mark(m.start(), m.end(), pat.weight * link_factor, rank) for m in matches)
         gained = pat.weight * factor + (pat.weight * title_factor if in_title else 0.0)
         score += gained
         where = f" x{len(counted)}" if counted else (" (link list)" if matches else "")
         quoted = _quote(body.text, (counted or matches)[0]) if matches else _quote(head.text, title_match)
         hits.append(f"+{gained:.2f} {quoted}{where}" + (" (title)" if in_title else "") + f" by {pat.source}")
         spans.extend((m.start(), m.end(), pat.weight) for m in counted)
+        marks.extend(_Mark(m.start(), m.end(), pat.weight, rank) for m in counted)
     for pat in (*kr.penalties, *shared_penalties):
         in_body = _search(pat, body)
         in_head = None if in_body else _search(pat, head)
@@ -452,12 +458,9 @@ def _score(kr: KindRules, body: _Text, head: _Text, title_factor: float, shared_
             quoted = _quote(body.text, in_body) if in_body else _quote(head.text, in_head)
             hits.append(f"-{pat.weight:.2f} {quoted} by {pat.source}")
     if not spans and not linked:
-        return score, hits, None, 0
-    reach = SNIPPET_CHARS // 2
-    near = spans or linked
-    best = max(near, key=lambda a: (sum(w for s, _, w in near if abs(s - a[0]) <= reach), -a[0]))
+        return score, hits, (), 0
     spread = 0 if in_any_title else (_sentences_with(body.text, spans) if spans else 1)
-    return score, hits, (best[0], best[1]), spread
+    return score, hits, tuple(marks or linked), spread
 
 
 #: How much of a match an explanation quotes.
@@ -540,6 +543,13 @@ def snippet(text: str, span: tuple[int, int], limit: int = SNIPPET_CHARS, breaks
     """The sentence around ``span``, trimmed to ``limit`` characters with the match kept inside. ``breaks``
     (``_heading_ends``) end a heading: a sentence below one is quoted without it, and a match in the heading
     is quoted with the sentence that follows it, as the page shows them."""
+    left, right = _snippet_bounds(text, span, limit, breaks)
+    return text[left:right].strip()[:limit]
+
+
+def _snippet_bounds(text: str, span: tuple[int, int], limit: int = SNIPPET_CHARS, breaks: tuple[int, ...] = ()
+                    ) -> tuple[int, int]:
+    """Where in ``text`` the snippet around ``span`` starts and ends (see ``snippet``)."""
     start, end = span
     window_start = max(0, start - 2 * limit)
     ends_before = [m.end() for m in _SENTENCE_END.finditer(text, window_start, start + 1)]
@@ -554,5 +564,113 @@ def snippet(text: str, span: tuple[int, int], limit: int = SNIPPET_CHARS, breaks
         left = max(left, start - room // 2)
         right = min(right, left + limit)
         left = max(0, min(left, right - limit))
-    piece = text[left:right].strip()
-    return piece[:limit]
+        # A cut sentence is cut between words ("Service data", not "tomer Service data"), the match kept whole.
+        if 0 < left < start and not text[left - 1].isspace() and " " in text[left:start]:
+            left = text.index(" ", left, start) + 1
+        if end < right < len(text) and not text[right].isspace() and " " in text[end:right]:
+            right = text.rindex(" ", end, right)
+    return left, right
+
+
+@dataclass(frozen=True)
+class _Mark:
+    """One counted match: where it is in the page's text, its pattern's weight and which pattern it is (the
+    pattern's place in the kind's phrases), so a passage's weight counts each rule once."""
+
+    start: int
+    end: int
+    weight: float
+    rule: int
+
+
+def _cover_end(raw: str, title: str, extra: int = 0) -> int | None:
+    """Where, in the text ``_flatten`` makes of ``raw``, the page's cover ends: the lines at its top through
+    the line that repeats its title (among the first ``TITLE_SKIP_LINES + 1``, at most
+    ``TITLE_LINE_CHARS`` long unless it is the title itself), and up to ``extra`` short lines after it (a
+    PDF's subtitle, "Prepared for the City of X", a section's name: ``COVER_LINES``; none on an HTML page,
+    whose lines are blocks: a short paragraph below the heading is content); a bulleted line, or prose
+    wrapped across lines, is content and ends the cover. The title is matched whole or by its longest part
+    of two words or more between separators ("Data Management Program" of "Data Management Program | City
+    of X"), as written. None when no line repeats it, or the cover would be the whole page.
+
+    A snippet should show the practice, and a cover only names it: the title's weight is counted already
+    (``title_factor``, marked "(title)" in the explanation)."""
+    parts = sorted((p.strip() for p in _TITLE_SEPARATORS.split(title)), key=len, reverse=True)
+    pieces = [p for p in (title, *parts) if len(p.split()) >= 2]
+    if not pieces:
+        return None
+    # The first lines only (one more than the cover can take, to tell whether anything follows it): a page
+    # may be long, and its cover is at the top.
+    lines = list(itertools.islice((words for words in (line.split() for line in _lines(raw)) if words),
+                                  TITLE_SKIP_LINES + extra + 2))
+    ends, pos = [], -1
+    for words in lines[:TITLE_SKIP_LINES + 1 + extra]:
+        pos += 1 + sum(len(w) for w in words) + len(words) - 1
+        ends.append(pos)
+    for k, words in enumerate(lines[:TITLE_SKIP_LINES + 1]):
+        line = " ".join(words)
+        if not any(p in line for p in pieces) or (len(line) > TITLE_LINE_CHARS and line not in pieces):
+            continue
+        if k + 1 < len(lines) and lines[k + 1][0][:1].islower():
+            return None                           # the line is a sentence's start, wrapped: no cover to leave out
+        last = k
+        for j in range(k + 1, min(len(ends), k + 1 + extra)):
+            wrapped = any(x[0][:1].islower() for x in lines[j:j + 2])     # prose a PDF wrapped at this line
+            if len(lines[j]) > HEADING_WORDS or _BULLET.match(lines[j][0]) or wrapped:
+                break
+            last = j
+        return ends[last] if last < len(lines) - 1 else None
+    return None
+
+
+def _lines(raw: str) -> Iterator[str]:
+    """``raw.split("\\n")``, one line at a time."""
+    at = 0
+    while at <= len(raw):
+        nl = raw.find("\n", at)
+        if nl < 0:
+            yield raw[at:]
+            return
+        yield raw[at:nl]
+        at = nl + 1
+
+
+#: Short lines after the title that still belong to the cover of a PDF or a text (see ``_cover_end``).
+COVER_LINES = 2
+#: What separates a page title's parts ("Open Data | City of X", "Reports - Finance", "Budget: FY2025").
+_TITLE_SEPARATORS = re.compile(r"\s+[|\-–—:·•]\s+|:\s+")
+
+
+def _quote_passage(text: str, marks: tuple[_Mark, ...], breaks: tuple[int, ...] = (),
+                   cover: int | None = None) -> str:
+    """The snippet a reader should see: the passage (``snippet``) around a match of the strongest rule that
+    matched below the page's cover, and of its matches the one whose passage holds the most weight of the
+    kind's rules (each rule counted once), so the quote shows the practice the call rests on rather than a
+    title or cover line naming it. Matches in the cover (the text before ``cover``, ``_cover_end``) weigh
+    only when nothing below it matched, or as a tie-break. On ties, a passage clear of the cover, then the
+    most weight in all, then the earliest. The rules whose words the quote shows are among those the
+    explanation cites: the marks are the matches the score counted."""
+    ordered = sorted(marks, key=lambda m: (m.start, m.end))
+    starts = [m.start for m in ordered]
+    below = [m for m in ordered if cover is None or m.end > cover]
+    strongest = max((m.weight for m in below), default=None)
+    anchors = [m for m in below if m.weight == strongest] if below else ordered
+    seen: dict[tuple[int, int], tuple[float, float, bool, float, int]] = {}
+    for m in anchors:
+        bounds = _snippet_bounds(text, (m.start, m.end), SNIPPET_CHARS, breaks)
+        if bounds in seen:
+            continue
+        left, right = bounds
+        body: dict[int, float] = {}
+        every: dict[int, float] = {}
+        for inside in ordered[bisect.bisect_left(starts, left):bisect.bisect_left(starts, right)]:
+            if inside.end > right:
+                continue
+            every[inside.rule] = inside.weight
+            if cover is None or inside.end > cover:
+                body[inside.rule] = inside.weight
+        clear = cover is None or left >= cover
+        seen[bounds] = (max(body.values(), default=0.0), round(sum(body.values()), 6), clear,
+                        round(sum(every.values()), 6), -left)
+    left, right = max(seen, key=lambda b: seen[b])
+    return text[left:right].strip()[:SNIPPET_CHARS]
