@@ -105,7 +105,9 @@ def attested_corrections(context: dg.AssetExecutionContext, cities: pd.DataFrame
                                                       "Platinum, predicted tier, points to the next tier, "
                                                       "coverage and the most attainable gaps."),
         "criteria_catalog": dg.AssetOut(**_OUT, description="The criteria catalog used for this run "
-                                                            "(sources/criteria/wwc_2022.yaml) as two tables."),
+                                                            "(sources/criteria/wwc_2022.yaml) as three tables: "
+                                                            "criteria, signal weights, and the points each "
+                                                            "tier needs under the run's bands."),
         "index_calibration": dg.AssetOut(**{**_OUT, "kinds": {"python", "numpy"}}, description=(
             "The catalog's hand-set weights against a fit to the certified list, on held-out cities, and the "
             "run's decision: which of the two the published scores use, and why, with the weights used.")),
@@ -143,7 +145,8 @@ def readiness_index(context: dg.AssetExecutionContext, cities: pd.DataFrame, por
         mean_probability=float(criterion_scores["probability"].mean()) if len(criterion_scores) else 0.0))
     yield dg.Output(built.city_index, "city_index", metadata=_index_metadata(built.city_index, model))
     # Row count and schema: the criteria table (marts.criteria); the weights are its long companion.
-    yield dg.Output({"criteria": criteria, "weights": built.weights}, "criteria_catalog", metadata=table_metadata(
+    yield dg.Output({"criteria": criteria, "weights": built.weights, "tier_bands": built.tier_bands},
+                    "criteria_catalog", metadata=table_metadata(
         criteria, standard=model.catalog.standard, bands=model.catalog.bands, criteria=len(criteria),
         thresholds=dg.MetadataValue.json(model.needed)))
     yield _calibration_output(built, is_sample)

@@ -21,6 +21,7 @@ TABLE_ASSETS: dict[str, tuple[tuple[str, str | None], ...]] = {
     "marts.evidence": (("evidence", None),), "staging.city_signals": (("city_signals", None),),
     "marts.criteria": (("criteria_catalog", "criteria"),),
     "marts.criterion_signal_weights": (("criteria_catalog", "weights"),),
+    "marts.tier_bands": (("criteria_catalog", "tier_bands"),),
     "marts.criterion_scores": (("criterion_scores", None),), "marts.city_index": (("city_index", None),),
     "staging.certified_cities": (("certified_cities", None),), "marts.validation": (("index_validation", None),),
     "marts.calibration": (("index_calibration", "metrics"),),

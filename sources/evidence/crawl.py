@@ -60,7 +60,7 @@ PAGE_COLUMNS = ["geoid", "url", "final_url", "depth", "priority", "found_via", "
                 "doc_kind", "bytes", "sha256", "fetched_at", "pdf_pages", "extract_error", "evidence_kinds",
                 "duplicate_of", "aliases", "verified_at", "revisit", "carried_from_run", "likely_kinds", "not_read"]
 EVIDENCE_COLUMNS = ["geoid", "url", "kind", "criteria", "confidence", "snippet", "score", "rule_hits",
-                    "fetched_at", "content_hash", "extractor_version", "verified_at", "carried"]
+                    "fetched_at", "content_hash", "extractor_version", "verified_at", "carried", "fetch_id"]
 SUMMARY_COLUMNS = ["geoid", "seed_url", "pages_fetched", "pages_ok", "bytes", "robots_blocked", "unreachable",
                    "queued_left", "stopped_by", "evidence_rows", "kinds_found", "seconds", "pages_carried"]
 #: Outcomes of a page the crawl could read (asked and answered, or carried forward unchanged).
@@ -635,7 +635,7 @@ def _evidence_row(geoid: str, res: FetchResult, e) -> dict:
             "confidence": e.confidence, "snippet": e.snippet, "score": e.score, "rule_hits": " | ".join(e.hits),
             "fetched_at": res.fetched_at, "content_hash": hashlib.sha256(res.body).hexdigest(),
             "extractor_version": e.extractor_version, "verified_at": res.fetched_at,
-            "carried": res.outcome.value == "carried"}
+            "carried": res.outcome.value == "carried", "fetch_id": res.fetch_id}
 
 
 def _sitemap_urls(fetcher: Fetcher, website: str, home: FetchResult) -> list[tuple[str, str | None]]:

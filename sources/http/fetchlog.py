@@ -14,7 +14,7 @@ from sources.http.urls import host_of
 
 FETCH_LOG_COLUMNS = ("run_id", "url", "final_url", "host", "method", "status", "outcome", "bytes",
                      "elapsed_ms", "attempts", "from_cache", "robots_blocked", "error", "fetched_at",
-                     "redirects", "content_type", "sha256", "warc_file")
+                     "redirects", "content_type", "sha256", "warc_file", "fetch_id")
 
 
 def log_row(result: FetchResult, run_id: str, warc_file: str | None) -> dict:
@@ -31,27 +31,42 @@ def log_row(result: FetchResult, run_id: str, warc_file: str | None) -> dict:
 
 
 class FetchLog:
+    """One step's fetch log. Each row gets a ``fetch_id`` unique within the run, ``<file>:<line>`` (the log
+    file's name without ``fetch_log-`` and ``.jsonl``, and the row's line in it, from 1), which the fetch
+    result carries too: the same page asked twice (the home page step, then the crawl) or read twice from one
+    archived record in a replay gives rows that differ in nothing else, and evidence names the very fetch it
+    was read from (marts.evidence.fetch_id)."""
+
     def __init__(self, directory: Path | None, run_id: str, prefix: str = "fetch_log"):
         self.run_id = run_id
-        self.path = None if directory is None else Path(directory) / f"{prefix}-{os.getpid()}.jsonl"
+        name = f"{prefix}-{os.getpid()}"
+        self.path = None if directory is None else Path(directory) / f"{name}.jsonl"
+        self._id_prefix = name.removeprefix("fetch_log-")
         self._lock = threading.Lock()
         self._fh: TextIO | None = None
         self._requests = 0
         self._not_ok = 0
+        # Lines already in the file (a step run again in this process appends to it): ids go on after them.
+        self._lines = _lines_in(self.path) if self.path is not None else 0
 
     def write(self, result: FetchResult, warc_file: str | None) -> dict:
         row = log_row(result, self.run_id, warc_file)
+        # One lock for the id and the line, so that line n of the file is the row whose id ends in :n.
         with self._lock:   # a carried page is logged (the run's account of every page) but was never asked
             self._requests += result.carried_from is None
             self._not_ok += not result.ok
-        if self.path is not None:
-            line = json.dumps(row, sort_keys=True) + "\n"
-            with self._lock:
+            self._lines += 1
+            row["fetch_id"] = result.fetch_id = f"{self._id_prefix}:{self._lines}"
+            if self.path is not None:
                 fh = self._fh
                 if fh is None:
                     self.path.parent.mkdir(parents=True, exist_ok=True)
+                    held = self.path.read_bytes() if self.path.is_file() else b""
+                    torn = held != b"" and not held.endswith(b"\n")
                     fh = self._fh = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 - closed in close()
-                fh.write(line)
+                    if torn:             # a killed writer's last line: the next row starts a line of its own
+                        fh.write("\n")
+                fh.write(json.dumps(row, sort_keys=True) + "\n")
                 fh.flush()
         return row
 
@@ -65,6 +80,15 @@ class FetchLog:
             if self._fh is not None:
                 self._fh.close()
                 self._fh = None
+
+
+def _lines_in(path: Path) -> int:
+    """Lines a log file already holds, a torn last one included (the next row starts on a line of its own)."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return 0
+    return data.count(b"\n") + (1 if data and not data.endswith(b"\n") else 0)
 
 
 def read_fetch_logs(directory: Path) -> list[dict]:

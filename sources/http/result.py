@@ -28,6 +28,8 @@ class FetchResult:
     #: Not asked: the revisit policy carried the answer of this run's earlier verified fetch forward (a
     #: body, outcome ``carried``; or a 404/410, outcome ``http_error``). No request was made.
     carried_from: str | None = None
+    #: The row of the run's fetch log that records this fetch (sources/http/fetchlog.py), once logged.
+    fetch_id: str | None = None
 
     @property
     def ok(self) -> bool:

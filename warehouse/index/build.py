@@ -16,7 +16,7 @@ import pandas as pd
 from sources.criteria.catalog import load_catalog
 from warehouse.index.calibration import Calibration, Decision, calibrate, cross_fitted, decide, labels_for
 from warehouse.index.outreach import MIN_CHANCE, MIN_COVERAGE, MIN_GAP_GAIN, mark_gaps, outreach_status
-from warehouse.index.scoring import Model, catalog_rows, score, signal_rows, used_weight_rows
+from warehouse.index.scoring import Model, catalog_rows, score, signal_rows, tier_band_rows, used_weight_rows
 from warehouse.index.signals import as_matrix, city_signals
 from warehouse.index.why_call import CatalogText, why_call_columns
 
@@ -36,6 +36,8 @@ class IndexBuild:
     #: The catalog as two tables (marts.criteria, marts.criterion_signal_weights).
     criteria: pd.DataFrame
     weights: pd.DataFrame
+    #: The points and shares each tier needs under the run's bands (marts.tier_bands).
+    tier_bands: pd.DataFrame
     #: The held-out comparison of the catalog with the fit to the certified list, and the fit itself.
     calibration: Calibration
     #: Which of the two the published scores use, and why.
@@ -107,7 +109,8 @@ def build_index(cities: pd.DataFrame, portals: pd.DataFrame, portal_probes: pd.D
                                 min_gap_gain=outreach_min_gap_gain, homepages=homepages)
     criteria, weights = catalog_rows(model)
     return IndexBuild(signals=signal_rows(values, observed, source, not_read), criterion_scores=criterion_scores,
-                      city_index=city_index, criteria=criteria, weights=weights, calibration=fitted,
+                      city_index=city_index, criteria=criteria, weights=weights,
+                      tier_bands=tier_band_rows(model), calibration=fitted,
                       decision=decision, calibration_metrics=calibration_metrics(fitted, decision, is_sample),
                       weights_used=weights_used, model=model)
 

@@ -59,6 +59,7 @@ CITY_COLUMNS = ["geoid", "city", "state", "population", "expected_points", "max_
                 "coverage", "certified_tier", "top_gaps", "next_tier", "p_next_tier", "p_next_tier_if_gaps_closed",
                 "blocked_by_core", "wwc_partner", "corrections_applied", "expected_points_web",
                 "p_silver_or_better_web", "predicted_tier_web"]
+TIER_BAND_COLUMNS = ["standard", "bands", "tier", "share", "points_needed", "max_points", "core_criteria"]
 
 
 class Model:
@@ -153,7 +154,7 @@ def score(cities: pd.DataFrame, values: pd.DataFrame, observed: pd.DataFrame,
             int(row["correction_id"]), bool(row["met"]), row["attested_by"], str(row["recorded_at"])[:10],
             row["source_url"]]
     city["corrections_applied"] = np.bincount([i for i, _ in which], minlength=len(geoids)).astype(int)
-    city["expected_points_web"] = np.round(web_earned.sum(axis=1), 4)
+    city["expected_points_web"] = stored_sum(web_earned)
     city["p_silver_or_better_web"] = np.round(web_odds["silver"], 6)
     city["predicted_tier_web"] = _predicted(web_odds, len(geoids))
     return crit_rows, city[CITY_COLUMNS]
@@ -226,6 +227,18 @@ def catalog_rows(model: Model) -> tuple[pd.DataFrame, pd.DataFrame]:
     return crit, weights
 
 
+def tier_band_rows(model: Model) -> pd.DataFrame:
+    """The tiers the run's odds were computed against (marts.tier_bands): per tier, the share of the points
+    its bands ask, the whole points that share means on this standard (what tier_odds counts up to) and the
+    core criteria every tier also needs. Stored with every run so a predicted tier can be traced in SQL:
+    the bands' name alone (ops.runs.config_json) does not say what a later catalog might read it as."""
+    cores = ";".join(cid for cid in model.ids if cid in model.cores)
+    return pd.DataFrame([{"standard": model.catalog.standard, "bands": model.catalog.bands, "tier": tier,
+                          "share": float(model.catalog.tiers[tier]), "points_needed": int(model.needed[tier]),
+                          "max_points": len(model.ids), "core_criteria": cores} for tier in TIERS],
+                        columns=TIER_BAND_COLUMNS)
+
+
 def used_weight_rows(catalog: Model, used: Model, fold: str | None = None) -> pd.DataFrame:
     """Per criterion and signal of the catalog: the weight ``used`` scored with, beside the catalog's.
 
@@ -240,9 +253,16 @@ def used_weight_rows(catalog: Model, used: Model, fold: str | None = None) -> pd
     return pd.DataFrame(rows, columns=["calibration_fold", "criterion_id", "signal", "weight", "catalog_weight"])
 
 
+def stored_sum(earned: np.ndarray) -> np.ndarray:
+    """Per city, the sum of its criterion probabilities as marts.criterion_scores stores them (6 places), to 6
+    places: expected points an analyst can add up from the stored probabilities and get exactly, where the
+    sum of the unrounded ones, rounded to 4 places, differed from that by up to 5e-5."""
+    return np.round(np.round(earned, 6).sum(axis=1), 6)
+
+
 def _city_rows(cities: pd.DataFrame, model: Model, met, earned, cover, odds, certified, v, o) -> pd.DataFrame:
     n = len(model.ids)
-    expected = earned.sum(axis=1)
+    expected = stored_sum(earned)
     observable_cover = np.nanmean(np.where(model.observable[None, :], cover, np.nan), axis=1)
     predicted = _predicted(odds, len(cities))
     labels = _certified_by_geoid(certified)
@@ -256,7 +276,8 @@ def _city_rows(cities: pd.DataFrame, model: Model, met, earned, cover, odds, cer
     out = pd.DataFrame({
         "geoid": cities["geoid"].to_numpy(), "city": cities["name"].to_numpy(),
         "state": cities["state_abbr"].to_numpy(), "population": cities["population"].to_numpy(),
-        "expected_points": np.round(expected, 4), "max_points": n, "score_pct": np.round(100 * expected / n, 2),
+        # score_pct from the stored expected points: round(100 * expected_points / max_points, 2) is score_pct.
+        "expected_points": expected, "max_points": n, "score_pct": np.round(100 * expected / n, 2),
         "p_silver_or_better": np.round(odds["silver"], 6), "p_gold_or_better": np.round(odds["gold"], 6),
         "p_platinum": np.round(odds["platinum"], 6), "predicted_tier": predicted,
         "points_to_next_tier": [_points_to_next(model, t, e) for t, e in zip(nxt, expected, strict=True)],

@@ -276,9 +276,10 @@ def load(con: duckdb.DuckDBPyConnection, snapshot: str | None = None) -> ReportD
                                               "WHERE run_id = ?", rid)}
     portals = _group(rows(con, "SELECT geoid, portal_host, platform, dataset_count FROM marts.portals "
                                "WHERE run_id = ? AND credited ORDER BY geoid, portal_host", rid), "geoid")
-    # The home page as this run archived it: when, which bytes (SHA-256), in which WARC file.
+    # The home page as this run archived it: when, which bytes (SHA-256), in which WARC file (the crawl may
+    # have archived it again: the first fetch's file, the home page step's).
     homes = {r["geoid"]: r for r in rows(con, """
-        SELECT h.geoid, h.final_url, h.fetched_at, h.sha256, any_value(f.warc_file) AS warc_file
+        SELECT h.geoid, h.final_url, h.fetched_at, h.sha256, arg_min(f.warc_file, f.fetched_at) AS warc_file
         FROM raw.homepages h
         LEFT JOIN ops.fetch_log f ON f.run_id = h.run_id AND f.final_url = h.final_url AND f.sha256 = h.sha256
         WHERE h.run_id = ? AND h.outcome = 'ok' AND h.sha256 IS NOT NULL

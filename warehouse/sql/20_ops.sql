@@ -36,7 +36,8 @@ CREATE TABLE IF NOT EXISTS ops.fetch_log (
     redirects      INTEGER,
     content_type   VARCHAR,
     sha256         VARCHAR,
-    warc_file      VARCHAR
+    warc_file      VARCHAR,
+    fetch_id       VARCHAR
 );
 
 CREATE TABLE IF NOT EXISTS ops.quarantine (

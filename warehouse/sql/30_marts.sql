@@ -110,7 +110,8 @@ CREATE TABLE IF NOT EXISTS marts.evidence (
     content_hash      VARCHAR   NOT NULL,
     extractor_version VARCHAR   NOT NULL,
     verified_at       VARCHAR,
-    carried           BOOLEAN
+    carried           BOOLEAN,
+    fetch_id          VARCHAR
 );
 
 CREATE TABLE IF NOT EXISTS marts.criteria (
@@ -149,6 +150,20 @@ CREATE TABLE IF NOT EXISTS marts.criterion_signal_weights_used (
     signal           VARCHAR   NOT NULL,
     weight           DOUBLE    NOT NULL,
     catalog_weight   DOUBLE    NOT NULL
+);
+
+-- The tiers a run's odds were computed against: a predicted tier traced in SQL needs the points, not only
+-- the bands' name in ops.runs.config_json.
+CREATE TABLE IF NOT EXISTS marts.tier_bands (
+    snapshot      DATE      NOT NULL,
+    run_id        VARCHAR   NOT NULL,
+    standard      VARCHAR   NOT NULL,
+    bands         VARCHAR   NOT NULL,
+    tier          VARCHAR   NOT NULL,
+    share         DOUBLE    NOT NULL,
+    points_needed INTEGER   NOT NULL,
+    max_points    INTEGER   NOT NULL,
+    core_criteria VARCHAR
 );
 
 CREATE TABLE IF NOT EXISTS marts.criterion_scores (

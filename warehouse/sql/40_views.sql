@@ -47,13 +47,22 @@ FROM marts.cities_latest c
 LEFT JOIN credited p USING (geoid)
 LEFT JOIN probes q USING (geoid);
 
+-- One row per evidence row, never more: the WARC file of the fetch the evidence was read from (fetch_id).
+-- A run published before fetch_id was recorded matches on final URL and hash, where the same page may be
+-- logged more than once (the home page step, then the crawl; a page reached directly and through a
+-- redirect) and in more than one WARC file: the first such fetch's file, then the first by name.
 CREATE OR REPLACE VIEW marts.evidence_latest AS
-SELECT e.*, f.warc_file
-FROM marts.evidence e
+SELECT e.*, coalesce(byid.warc_file, first.warc_file) AS warc_file
+FROM marts.evidence e      -- first: the view's columns take their descriptions from the first table read
 JOIN ops.latest_run r USING (run_id)
-LEFT JOIN (SELECT DISTINCT f.run_id, f.final_url, f.sha256, f.warc_file FROM ops.fetch_log f
-           JOIN ops.latest_run r USING (run_id) WHERE f.sha256 IS NOT NULL) f
-    ON f.run_id = e.run_id AND f.final_url = e.url AND f.sha256 = e.content_hash;
+LEFT JOIN (SELECT f.fetch_id, f.warc_file FROM ops.fetch_log f JOIN ops.latest_run r USING (run_id)
+           WHERE f.fetch_id IS NOT NULL) byid
+    ON byid.fetch_id = e.fetch_id
+LEFT JOIN (SELECT f.final_url, f.sha256, f.warc_file FROM ops.fetch_log f JOIN ops.latest_run r USING (run_id)
+           WHERE f.sha256 IS NOT NULL
+           QUALIFY row_number() OVER (PARTITION BY f.final_url, f.sha256
+                                      ORDER BY f.fetched_at, f.warc_file NULLS LAST, f.fetch_id) = 1) first
+    ON e.fetch_id IS NULL AND first.final_url = e.url AND first.sha256 = e.content_hash;
 
 CREATE OR REPLACE VIEW marts.city_evidence_latest AS
 WITH kinds AS (
@@ -182,14 +191,15 @@ CREATE OR REPLACE VIEW marts.outreach_targets AS
 WITH ranked AS (
     SELECT i.*,
            marts.population_band(i.population)               AS population_band,
-           i.p_next_tier_if_gaps_closed - i.p_next_tier     AS push_uplift
+           -- from the odds as this view shows them (4 places), so that the columns add up exactly
+           round(round(i.p_next_tier_if_gaps_closed, 4) - round(i.p_next_tier, 4), 4) AS push_uplift
     FROM marts.city_index_latest i
     WHERE i.outreach_status = 'target'
 )
 SELECT row_number() OVER (ORDER BY p_next_tier_if_gaps_closed DESC, p_next_tier DESC, geoid) AS rank,
        geoid, city, state, population, population_band, certified_tier, wwc_partner, predicted_tier, next_tier,
        round(p_next_tier, 4) AS p_next_tier, round(p_next_tier_if_gaps_closed, 4) AS p_next_tier_if_gaps_closed,
-       round(push_uplift, 4) AS push_uplift, expected_points, points_to_next_tier, coverage,
+       push_uplift, expected_points, points_to_next_tier, coverage,
        -- In the gaps' own order (top_gaps is ranked); an aggregate without ORDER BY may differ between reads.
        (SELECT string_agg(json_extract_string(g.value, '$.criterion_id') || ' ' ||
                           json_extract_string(g.value, '$.name'), '; ' ORDER BY g.key::INTEGER)
