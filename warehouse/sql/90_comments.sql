@@ -347,7 +347,7 @@ COMMENT ON COLUMN marts.criterion_signal_weights.criterion_id IS 'Criterion.';
 COMMENT ON COLUMN marts.criterion_signal_weights.signal IS 'Signal (see staging.city_signals.signal).';
 COMMENT ON COLUMN marts.criterion_signal_weights.weight IS 'Weight in [0, 1], as the catalog sets it.';
 
-COMMENT ON TABLE marts.tier_bands IS 'Per run and tier: what the tier needed under the run''s tier bands, so a predicted tier can be traced in SQL. P(tier or better) in marts.city_index is the chance of at least points_needed points with every core criterion earned.';
+COMMENT ON TABLE marts.tier_bands IS 'Per run and tier: what the tier needed under the run''s tier bands, so a predicted tier can be traced in SQL. P(tier or better) in marts.city_index is the chance of at least points_needed points with every core criterion earned. Runs published before the table existed have no rows (ops.runs.config_json names their bands).';
 COMMENT ON COLUMN marts.tier_bands.snapshot IS 'Month the run describes.';
 COMMENT ON COLUMN marts.tier_bands.run_id IS 'Run.';
 COMMENT ON COLUMN marts.tier_bands.standard IS 'Standard version of the catalog (marts.criteria.standard).';
