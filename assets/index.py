@@ -8,7 +8,7 @@ import pandas as pd
 
 from assets import versions
 from assets.metadata import table_metadata
-from assets.partitions import MONTHLY, run_started
+from assets.partitions import MONTHLY, corrections_as_of
 from assets.runlabels import run_labels
 from sources.certified import CERTIFICATION_URL, COLUMNS, fetch_certified, match_to_cities
 from sources.criteria.catalog import load_catalog
@@ -78,7 +78,7 @@ def attested_corrections(context: dg.AssetExecutionContext, cities: pd.DataFrame
     settings = context.resources.settings
     path = corrections_file(context.resources.warehouse.paths())
     try:
-        table = status_table(path, as_of=run_started(context), standard=load_catalog().standard,
+        table = status_table(path, as_of=corrections_as_of(context), standard=load_catalog().standard,
                              max_age_months=settings.corrections_max_age_months)
     except CorrectionError as exc:
         raise dg.Failure(description=f"corrections not read: {exc}") from None

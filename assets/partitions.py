@@ -14,6 +14,16 @@ def snapshot_of(context: dg.AssetExecutionContext) -> datetime:
     return datetime.strptime(context.partition_key, "%Y-%m-%d")
 
 
+def corrections_as_of(context: dg.AssetExecutionContext) -> datetime:
+    """The moment the attested corrections' status is judged at: the run's setting ``corrections_as_of``
+    (a replay of a corrected run gives the original run's), else when the run started."""
+    given = context.resources.settings.corrections_as_of
+    if given:
+        moment = datetime.fromisoformat(given.replace("Z", "+00:00"))
+        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return run_started(context)
+
+
 def run_started(context: dg.AssetExecutionContext) -> datetime:
     """When the run started (UTC): what a run records, and the moment corrections are judged at (one
     recorded while the run goes counts from the next run)."""

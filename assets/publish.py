@@ -7,14 +7,16 @@ import dagster as dg
 import duckdb
 
 from assets import versions
-from assets.partitions import MONTHLY, run_started, snapshot_of
+from assets.partitions import MONTHLY, corrections_as_of, run_started, snapshot_of
 from assets.provenance import cdpi_version
 from assets.runlabels import run_labels
 from assets.tables import published_outputs, table_frames
 from expectations.runner import SUITES_DIR_ENV, SuiteError, custom_suites_dir, suites_digest
 from sources.criteria.catalog import load_catalog
+from sources.evidence.classify import load_rules
 from sources.http.archive import replay_fingerprints, unreadable_records
 from sources.http.fetchlog import read_fetch_logs
+from warehouse.corrections import applied_summary, corrections_file
 from warehouse.export import export_snapshot
 from warehouse.publish import PublishSummary, RunRecord, WarehouseError, publish_run
 from warehouse.read import column_descriptions
@@ -49,7 +51,16 @@ def published_warehouse(context: dg.AssetExecutionContext, **inputs) -> dg.Mater
                 "crawl": res.crawl.model_dump(), "suites_dir": _suites_dir(), "suites_sha256": _suites_sha256(),
                 # The bands by name, also when settings leave them to the catalog's default (""): a later
                 # default must not relabel this run's tiers (cdpi history shows it).
-                "tier_bands": load_catalog().with_bands(res.settings.tier_bands).bands},
+                "tier_bands": load_catalog().with_bands(res.settings.tier_bands).bands,
+                # The bytes of the data files that decide the scores (rules, catalog, portal and partner files):
+                # an edit that kept rules.yaml's version string still gives another digest.
+                "data_files_sha256": versions.data_files_sha256(),
+                "evidence_rules_version": load_rules().version,
+                # The attested corrections it applied, and when their status was judged: a replay needs the
+                # same file and that moment (`cdpi run --corrections-as-of`) to apply the same ones.
+                "corrections": {"as_of": corrections_as_of(context).isoformat().replace("+00:00", "Z"),
+                                "file": str(corrections_file(paths)),
+                                **applied_summary(inputs["attested_corrections"])}},
         warc_files=warcs, replay_sources=list(res.fetcher.replay), cdpi_version=cdpi_version(),
         replay_unreadable_records=unreadable, replay_archives=archives)
     frames = table_frames(inputs)

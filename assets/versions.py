@@ -295,6 +295,31 @@ def _suite(name: str) -> Path:
     return package_files("expectations", f"suites/{name}.json")[0]
 
 
+#: The data files that decide what a run scores, by the name a run records them under (ops.runs.config_json
+#: ``data_files_sha256``, the export's manifest ``data_files``): the evidence rules, the criteria catalog
+#: (criteria, weights, tier bands), the portal signal phrases and scope rules, and the partner announcements.
+#: A version string inside a file (rules.yaml ``version``) is bumped by hand and can be forgotten; the
+#: digest of the bytes cannot, so two runs with the same digests used the same rules.
+DATA_FILES: dict[str, Path] = {
+    "evidence_rules": RULES_PATH,
+    "criteria_catalog": CATALOG_DIR / f"{DEFAULT_STANDARD}.yaml",
+    "portal_signals": SIGNALS_FILE,
+    "portal_scope": SCOPE_FILE,
+    "wwc_partners": ANNOUNCEMENTS_FILE,
+}
+
+
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of a file's bytes, hex: what ``sha256sum`` prints, so anyone can check a recorded digest."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def data_files_sha256() -> dict[str, str]:
+    """Each of :data:`DATA_FILES` by name with the SHA-256 of its bytes as they are now (read when called,
+    not at import: a file edited between runs of one long-lived process is seen)."""
+    return {name: file_sha256(path) for name, path in DATA_FILES.items()}
+
+
 @dataclass(frozen=True)
 class Recipe:
     """What one version is a hash of: data files, a hand-kept constant and the source of listed modules."""

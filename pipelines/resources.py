@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
+from datetime import datetime
 from importlib import resources as importlib_resources
 from pathlib import Path
 
@@ -163,6 +164,10 @@ class RunSettings(dg.ConfigurableResource):
     outreach_min_gap_gain: float = MIN_GAP_GAIN
     #: Attested corrections (cdpi correct) lapse after this many months: a practice should be attested again.
     corrections_max_age_months: int = 12
+    #: The moment (ISO 8601, UTC) the corrections' status is judged at; empty: when the run starts. A replay
+    #: of a corrected run gives the original run's moment (ops.runs.config_json corrections.as_of), so the
+    #: same corrections are open, lapsed or not yet recorded as they were then.
+    corrections_as_of: str = ""
     #: Evidence ageing: a piece of website evidence counts half as much per this many months since its page
     #: was last verified (warehouse/index/signals.py, aged_confidence). 0: no ageing (the default: evidence
     #: pages are asked every run, so only evidence read from carried pages is ever old).
@@ -179,6 +184,12 @@ class RunSettings(dg.ConfigurableResource):
         number_in("evidence_half_life_months", self.evidence_half_life_months, 0)
         number_in("corrections_max_age_months", self.corrections_max_age_months, 1)
         number_in("min_population", self.min_population, 0)
+        if self.corrections_as_of:
+            try:
+                datetime.fromisoformat(self.corrections_as_of.replace("Z", "+00:00"))
+            except ValueError:
+                raise ValueError(f"corrections_as_of must be an ISO 8601 time such as 2026-11-03T09:15:00Z, "
+                                 f"not {self.corrections_as_of!r}") from None
         number_in("limit", self.limit, 0)
         return self
 

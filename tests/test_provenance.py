@@ -43,6 +43,28 @@ def test_a_run_records_the_version_it_was_made_with(sample_home: Path) -> None:
     assert recorded == {cdpi_version()}
 
 
+def test_a_run_records_the_digest_of_each_data_file_that_decides_its_scores(sample_home: Path) -> None:
+    """rules.yaml edited without bumping its version gave other evidence under the same version: the run
+    record and the export manifest carry the SHA-256 of the rules, the criteria catalog and the other data
+    files (what sha256sum prints), and the corrections the run applied (none in the sample)."""
+    from assets.versions import DATA_FILES
+    from sources.evidence.classify import load_rules
+
+    expected = {name: hashlib.sha256(path.read_bytes()).hexdigest() for name, path in DATA_FILES.items()}
+    assert {"evidence_rules", "criteria_catalog", "wwc_partners"} <= set(expected)
+    con = connect_published(WarehousePaths(sample_home))
+    try:
+        (config_json,) = con.execute("SELECT config_json FROM ops.runs").fetchone()
+    finally:
+        con.close()
+    config = json.loads(config_json)
+    assert config["data_files_sha256"] == expected
+    assert config["evidence_rules_version"] == load_rules().version
+    assert config["corrections"]["applied"] == 0 and config["corrections"]["as_of"].endswith("Z")
+    [manifest] = [json.loads(p.read_text(encoding="utf-8")) for p in (sample_home / "exports").glob("*/manifest.json")]
+    assert manifest["data_files"] == expected and manifest["corrections"] == config["corrections"]
+
+
 def _on_disk(path: Path) -> dict:
     """What a reader holding the file computes: its SHA-256 and its size."""
     data = path.read_bytes()
@@ -131,5 +153,9 @@ def test_cdpi_runs_shows_quarantined_rows_version_and_suites(sample_home: Path, 
     assert runs["edited"]["suites"] == "edited:0123456789ab" and runs["edited"]["quarantined"] == 7
     assert runs["gone"]["suites"] == "edited", "the folder went away before publish: no digest to show"
     assert runs["older"]["suites"] is None and runs["older"]["cdpi_version"] == "0.1.0"
-    assert list(sample)[:11] == ["run_id", "snapshot", "mode", "status", "finished_utc", "cities", "fetches",
-                                 "quarantined", "cdpi_version", "suites", "outcomes"]
+    assert list(sample)[:13] == ["run_id", "snapshot", "mode", "status", "latest_for_month", "latest",
+                                 "finished_utc", "cities", "fetches", "quarantined", "cdpi_version", "suites",
+                                 "outcomes"]
+    # Several runs of one month: which one stands for it (ops.current_run) and which the _latest views show.
+    assert (sample["latest_for_month"], sample["latest"]) == (True, True)
+    assert (runs["older"]["latest_for_month"], runs["older"]["latest"]) == (False, False)

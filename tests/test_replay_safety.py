@@ -160,3 +160,22 @@ def test_the_printed_replay_line_carries_the_runs_filters_and_reproduces_it(tmp_
                     "--home", str(home), "--format", "csv"]) == 0
         published.append(capsys.readouterr().out)
     assert published[0] == published[1] and 2 <= len(published[0].splitlines()) <= 20
+
+
+def test_the_replay_line_goes_to_a_scratch_home_and_carries_the_corrections_it_applied() -> None:
+    """Pasted as printed, a replay must not land in $CDPI_HOME (it could become the shared home's latest run),
+    and a corrected run replays with the same corrections file, judged at the run's own moment."""
+    import datetime as dt
+    import json
+
+    from pipelines.cli.run import replay_command
+
+    plain = shlex.split(replay_command(json.dumps({"corrections": {"applied": 0}}), ["a.warc.gz"],
+                                       dt.date(2026, 10, 1), "9456068b-828c-4763"))
+    assert plain[-2:] == ["--home", "./replay-9456068b"] and "--corrections-as-of" not in plain
+    corrected = shlex.split(replay_command(json.dumps({"corrections": {
+        "applied": 2, "file": "/srv/team corrections.jsonl", "as_of": "2026-11-03T09:15:00Z"}}), ["a.warc.gz"],
+        dt.date(2026, 10, 1), "9456068b-828c-4763"))
+    assert corrected[0] == "CDPI_CORRECTIONS=/srv/team corrections.jsonl" and corrected[1:3] == ["cdpi", "run"]
+    at = corrected.index("--corrections-as-of")
+    assert corrected[at + 1] == "2026-11-03T09:15:00Z" and corrected[-2:] == ["--home", "./replay-9456068b"]

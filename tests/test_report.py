@@ -551,7 +551,10 @@ def test_targets_and_city_pages_say_why_to_call_and_what_changed(sample_home, tm
                        'earlier' AS run_id, CASE WHEN s.geoid = ? AND s.signal = 'open_data_portal' THEN 0
                        ELSE s.value END AS value)
                        FROM staging.city_signals s JOIN ops.latest_run r USING (run_id)""", [geoid])
-        refresh_changes(con, "earlier")    # as the publish step does for a run it adds (a backfill here)
+        # As if the earlier month had been published first (it finished 30 days before): the latest run's
+        # changes are computed against it. (A backfill published later leaves them alone.)
+        con.execute("DELETE FROM marts.city_changes WHERE run_id = (SELECT run_id FROM ops.latest_run)")
+        refresh_changes(con, "earlier")    # as the publish step does: every run without changes gets them
         (earlier,) = con.execute("SELECT strftime(snapshot, '%Y-%m') FROM ops.runs WHERE run_id = 'earlier'").fetchone()
         (links,) = con.execute("SELECT why_call_links FROM marts.city_index_latest WHERE geoid = ?", [geoid]).fetchone()
     finally:

@@ -198,9 +198,11 @@ def test_change_since_the_previous_snapshot(tmp_path) -> None:
     assert targets == {"Alpha": "since 2026-09: +2.5 pts", "Beta": "first snapshot"}
 
 
-def test_a_backfilled_month_becomes_the_previous_snapshot_of_later_runs(tmp_path) -> None:
-    """Changes are stored when a run is published; a month published later (a backfill) becomes the
-    previous snapshot of the runs after it, and their stored changes are recomputed."""
+def test_a_backfilled_month_leaves_the_changes_of_runs_published_before_it_alone(tmp_path) -> None:
+    """Changes are stored when a run is published, against the previous snapshot published before it. A
+    month published later (a backfill) gets its own changes, but the rows of later months stay as they were
+    published (nothing cited from them changes, city_changes is append only), and so do the _latest views;
+    a re-run of the later month after the backfill compares with it."""
     from warehouse.paths import WarehousePaths
     from warehouse.read import connect_published
 
@@ -208,14 +210,27 @@ def test_a_backfilled_month_becomes_the_previous_snapshot_of_later_runs(tmp_path
     alpha = {"geoid": "3900001", "city": "Alpha", "next_tier": "silver", "p_silver_or_better": 0.2,
              "p_next_tier": 0.2}
     signals = _signals("3900001", open_data_policy=(0.9, True))
+
+    def read() -> tuple[dict, list, list]:
+        con = connect_published(paths)
+        try:
+            return (dict(con.execute("SELECT run_id || '/' || coalesce(previous_run_id, '-'), change_summary "
+                                     "FROM marts.city_changes").fetchall()),
+                    con.execute("SELECT change_summary FROM marts.city_changes_latest").fetchall(),
+                    con.execute("SELECT change_summary FROM marts.outreach_targets").fetchall())
+        finally:
+            con.close()
+
     _publish_run(paths, "oct", "2026-10-01", False, [{**alpha, "expected_points": 20.0}], signals)
-    _publish_run(paths, "sep", "2026-09-01", False, [{**alpha, "expected_points": 17.0}], signals)
-    con = connect_published(paths)
-    try:
-        rows = dict(con.execute("SELECT run_id, change_summary FROM marts.city_changes").fetchall())
-    finally:
-        con.close()
-    assert rows == {"sep": "first snapshot", "oct": "since 2026-09: +3.0 pts"}
+    published = read()
+    _publish_run(paths, "aug", "2026-08-01", False, [{**alpha, "expected_points": 17.0}], signals)
+    rows, latest, targets = read()
+    assert rows == {"oct/-": "first snapshot", "aug/-": "first snapshot"}
+    assert (latest, targets) == published[1:] == ([("first snapshot",)], [("first snapshot",)])
+    _publish_run(paths, "oct-again", "2026-10-01", False, [{**alpha, "expected_points": 20.0}], signals)
+    rows, latest, _ = read()
+    assert rows["oct-again/aug"] == "since 2026-08: +3.0 pts" and rows["oct/-"] == "first snapshot"
+    assert latest == [("since 2026-08: +3.0 pts",)]
 
 
 def test_every_reader_agrees_on_the_current_run(tmp_path) -> None:
@@ -240,6 +255,12 @@ def test_every_reader_agrees_on_the_current_run(tmp_path) -> None:
         assert select_run(con, None).run_id == "real-oct"
         assert select_run(con, "2026-11").run_id == "sample-nov"
         assert con.execute("SELECT run_id FROM ops.current_run('2026-11')").fetchone()[0] == "sample-nov"
+        # The snapshot as tables show it names the month too; anything else is an error, never "no run".
+        assert con.execute("SELECT run_id FROM ops.current_run('2026-11-01')").fetchone()[0] == "sample-nov"
+        assert con.execute("SELECT run_id FROM ops.current_run(DATE '2026-10-01')").fetchone()[0] == "real-oct"
+        for wrong in ("2026-9", "2026-10-02", "October"):
+            with pytest.raises(duckdb.Error, match="month must be 'YYYY-MM' or the first day of a month"):
+                con.execute("SELECT run_id FROM ops.current_run(?)", [wrong]).fetchall()
     finally:
         con.close()
     assert export_snapshot(paths, None, tmp_path / "out", ("csv",)).run_id == "real-oct"

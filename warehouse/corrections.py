@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import json
 import os
 from collections.abc import Iterator
@@ -155,6 +156,22 @@ def status_table(path: Path, *, as_of: datetime, standard: str,
         else:
             row["status"] = "open"
     return pd.DataFrame(list(rows.values()), columns=COLUMNS)
+
+
+#: What decides a correction's effect on the index: the digest of a run's applied corrections covers these.
+DIGESTED = ["correction_id", "geoid", "criterion_id", "met", "source_url", "attested_by", "recorded_at", "standard"]
+
+
+def applied_summary(table: pd.DataFrame) -> dict:
+    """How many corrections of a run's status table were applied, and a SHA-256 over them (the columns in
+    :data:`DIGESTED`, by correction id, as canonical JSON): two runs with the same digest applied the same
+    attested facts, so a replay that got another digest did not reproduce the corrected run."""
+    applied = table[table["applied"].astype(bool)] if "applied" in table else table.iloc[0:0]
+    rows = sorted(({c: (None if pd.isna(r[c]) else (bool(r[c]) if c == "met" else int(r[c]) if c == "correction_id"
+                                                    else str(r[c]))) for c in DIGESTED}
+                   for _, r in applied.iterrows()), key=lambda r: int(r["correction_id"] or 0))
+    text = json.dumps(rows, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return {"applied": len(rows), "sha256": hashlib.sha256(text.encode("utf-8")).hexdigest()}
 
 
 def record(path: Path, drafts: list[Correction], *, standard: str,

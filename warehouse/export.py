@@ -12,7 +12,9 @@ half-written snapshot folder behind (warehouse/atomic_dir.py).
 
 CSV files are for spreadsheets, so their text cells follow warehouse/spreadsheet.py: text that a
 spreadsheet would run as a formula (starting with = + - @, a tab or a carriage return) gets a leading
-apostrophe. Parquet files hold the exact values; the manifest says so for whoever opens the folder.
+apostrophe. Parquet files hold the exact values; the manifest says so for whoever opens the folder. Each is written
+from a fresh copy of its rows, so the same run exports to the same bytes however many runs were published
+after it.
 """
 
 from __future__ import annotations
@@ -151,7 +153,12 @@ def export_snapshot(paths: WarehousePaths, snapshot: str | None = None, out: Pat
                 for fmt in formats:
                     path = work / f"{name}.{fmt}"
                     if fmt == "parquet":
-                        source, options = query, "FORMAT parquet, COMPRESSION zstd"
+                        # The rows copied into a table of their own first: the Parquet writer's pages follow
+                        # the chunks its input arrives in, and a run's rows scanned out of a warehouse that
+                        # later runs were appended to arrive in other chunks (the same values gave other
+                        # bytes). Read from a fresh table they arrive the same way every time.
+                        con.execute(f"CREATE OR REPLACE TEMP TABLE _export_rows AS {query}")
+                        source, options = "SELECT * FROM _export_rows", "FORMAT parquet, COMPRESSION zstd"
                     else:
                         source, options = neutralized_select(con, query), "FORMAT csv, HEADER"
                     con.execute(f"COPY ({source}) TO {_literal(path)} ({options})")
@@ -173,6 +180,12 @@ def export_snapshot(paths: WarehousePaths, snapshot: str | None = None, out: Pat
                         # copy's folder when the run did not use the shipped suites (CDPI_SUITES_DIR).
                         "validation_suites": {"sha256": config.get("suites_sha256"),
                                               "folder": config.get("suites_dir")},
+                        # The SHA-256 of each data file that decided the scores (rules.yaml, the criteria
+                        # catalog, ...) as the run read them; null for runs published before they were recorded.
+                        "data_files": config.get("data_files_sha256"),
+                        # The attested corrections the run applied (how many, their digest, the moment their
+                        # status was judged): ops.corrections.* lists them; null before they were recorded.
+                        "corrections": config.get("corrections"),
                         "latest_only_views": list(LATEST_ONLY_VIEWS) if is_latest else [],
                         "source": paths.published.name,
                         "files": {n: {"rows": r, "sha256": _sha256(work / n), "columns": types[n]}

@@ -110,20 +110,16 @@ def publish_run(paths: WarehousePaths, run: RunRecord, frames: dict[str, pd.Data
 
 def refresh_changes(con: duckdb.DuckDBPyConnection, run_id: str) -> int:
     """Store in marts.city_changes the changes of ``run_id`` (already in ops.runs) since each city's previous
-    snapshot, one run at a time (the macro with a bound run is fast; over the whole history it is not).
-    Later runs of the same kind whose previous snapshot this run now is (a backfill, or a re-run of a
-    month) are recomputed, and any successful run without rows (a warehouse from before the table) gets
-    them. Returns the runs computed."""
-    con.execute("""
-        DELETE FROM marts.city_changes WHERE run_id IN (
-            SELECT r.run_id FROM ops.runs r JOIN ops.runs me ON me.run_id = $run_id
-            WHERE r.status = 'success' AND r.is_sample = me.is_sample AND r.snapshot > me.snapshot)
-          AND (previous_snapshot IS NULL
-               OR previous_snapshot <= (SELECT snapshot FROM ops.runs WHERE run_id = $run_id))""",
-                {"run_id": run_id})
+    snapshot, one run at a time (the macro with a bound run is fast; over the whole history it is not), and
+    those of any successful run without rows (a warehouse from before the table).
+
+    Append only: the rows of runs published before are never recomputed. A run's previous snapshot is the one
+    published before it (marts.city_changes_of), so a month published later (a backfill, or a re-run of an
+    older month) gets its own changes but leaves those of later months as they were published, and what a
+    researcher cited from them stays true. Returns the runs computed."""
     missing = [r for (r,) in con.execute(
         "SELECT run_id FROM ops.runs WHERE status = 'success' AND run_id NOT IN "
-        "(SELECT DISTINCT run_id FROM marts.city_changes) ORDER BY snapshot, finished_at").fetchall()]
+        "(SELECT DISTINCT run_id FROM marts.city_changes) ORDER BY finished_at NULLS FIRST, snapshot").fetchall()]
     for rid in missing:
         con.execute("INSERT INTO marts.city_changes BY NAME SELECT * FROM marts.city_changes_of($run_id)",
                     {"run_id": rid})

@@ -102,10 +102,15 @@ def _statement_word(statement) -> str:
 #: "edited:" and the first 12 hex digits of the edited copy's digest; empty for runs from before the suites
 #: were recorded). Failed and canceled runs (ops.run_failures) show their month and mode when recorded, and
 #: in ``outcomes`` the step and the error (an error naming several steps already names each).
+#: ``latest_for_month``: the run stands for its month (ops.current_run, what `cdpi export --snapshot` and
+#: `cdpi history` take among several runs of one month); ``latest``: the one run every _latest view, the
+#: report and `cdpi targets` show (ops.latest_run). Empty for failed runs.
 _RUNS_QUERY = """
-    SELECT run_id, snapshot, mode, status, finished_utc, cities, fetches, quarantined, cdpi_version, suites,
-           outcomes FROM (
+    SELECT run_id, snapshot, mode, status, latest_for_month, latest, finished_utc, cities, fetches, quarantined,
+           cdpi_version, suites, outcomes FROM (
         SELECT r.run_id, strftime(r.snapshot, '%Y-%m') AS snapshot, r.mode, r.status,
+               EXISTS (SELECT 1 FROM ops.current_run(r.snapshot) c WHERE c.run_id = r.run_id) AS latest_for_month,
+               r.run_id IN (SELECT run_id FROM ops.latest_run) AS latest,
                strftime(r.finished_at, '%Y-%m-%d %H:%M') AS finished_utc, r.city_count AS cities,
                r.fetch_count AS fetches, r.quarantined, r.cdpi_version,
                CASE WHEN json_exists(r.config_json, '$.suites_dir') IS NOT TRUE THEN NULL
@@ -117,7 +122,7 @@ _RUNS_QUERY = """
                r.finished_at AS sort_at
         FROM ops.runs r
         UNION ALL
-        SELECT run_id, strftime(snapshot, '%Y-%m'), mode, coalesce(status, 'failed'),
+        SELECT run_id, strftime(snapshot, '%Y-%m'), mode, coalesce(status, 'failed'), NULL, NULL,
                strftime(failed_at, '%Y-%m-%d %H:%M'), NULL, NULL, NULL, NULL, NULL,
                left(CASE WHEN contains(step, ',') THEN error ELSE coalesce(step || ': ', '') || error END, 80),
                failed_at

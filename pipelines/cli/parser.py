@@ -55,6 +55,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--tier-bands", metavar="NAME",
                      help="tier bands of the standard, as named under tier_bands in sources/criteria/wwc_2022.yaml "
                           "(default: the catalog's own, the 2022 bands; e.g. wwc_2019)")
+    run.add_argument("--corrections-as-of", metavar="TIME", type=_utc_time,
+                     help="judge the attested corrections as of this ISO 8601 time (default: when the run starts); "
+                          "a replay of a corrected run gives the original run's, as its summary prints")
     run.add_argument("--calibration", choices=["auto", "catalog"], default="auto",
                      help="auto: publish the fit to the certified list when it clearly beats the catalog's "
                           "weights; catalog: always the catalog's (the fit is still measured)")
@@ -243,3 +246,15 @@ def _positive_int(value: str) -> int:
     if n <= 0:
         raise argparse.ArgumentTypeError(f"expected a positive number, got {value}")
     return n
+
+
+def _utc_time(value: str) -> str:
+    """An ISO 8601 time (``2026-11-03T09:15:00Z``; no zone: UTC), given back as it was written."""
+    from datetime import datetime
+
+    try:
+        datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an ISO 8601 time such as 2026-11-03T09:15:00Z, got {value!r}") \
+            from None
+    return value.strip()

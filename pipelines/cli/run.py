@@ -85,7 +85,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         include_towns=bool(args.include_towns),
         is_sample=is_sample,
         max_quarantined_share=args.max_quarantined_share,
-        tier_bands=args.tier_bands or "", calibration=args.calibration)
+        tier_bands=args.tier_bands or "", calibration=args.calibration,
+        corrections_as_of=args.corrections_as_of or "")
     if args.tier_bands:
         from sources.criteria.catalog import load_catalog
 
@@ -201,6 +202,23 @@ def _run_flags(config_json: str | None) -> list[str]:
     return flags
 
 
+def replay_command(config_json: str | None, archives: list[str], snapshot, run_id: str) -> str:
+    """The `cdpi run --replay` line that reproduces a run: its archives, its month (without it a replay next
+    month would describe another snapshot), the flags of its settings, the edited suites and the attested
+    corrections it applied (their file, and the moment their status was judged: later, some would have
+    lapsed or others been recorded), into a scratch home of its own, so that pasted as printed it never
+    becomes the latest run of the home it came from."""
+    config = json.loads(config_json) if config_json else {}
+    corrections = config.get("corrections") or {}
+    env = _suites_prefix(config_json)
+    flags = [*archives, "--month", f"{snapshot:%Y-%m}", *_run_flags(config_json)]
+    if corrections.get("applied"):
+        env += f"CDPI_CORRECTIONS={shlex.quote(str(corrections.get('file')))} "
+        flags += ["--corrections-as-of", str(corrections.get("as_of"))]
+    flags += ["--home", f"./replay-{run_id[:8]}"]
+    return f"{env}cdpi run --replay " + " ".join(shlex.quote(a) for a in flags)
+
+
 def _suites_prefix(config_json: str | None) -> str:
     """``CDPI_SUITES_DIR=<folder> `` when the run validated with an edited copy of the suites: a replay with
     the shipped ones could quarantine other rows."""
@@ -284,11 +302,13 @@ def _print_run_summary(paths, run_id: str, banner: str) -> None:
     print(f"  warehouse     {paths.published}")
     print(f"  run folder    {paths.run_dir(run_id)}" + (f"  ({len(warcs)} WARC files)" if warcs else ""))
     # Every run can be replayed: a live run from the WARCs it wrote, a replay from the archives it read.
+    corrections = (json.loads(config) if config else {}).get("corrections") or {}
+    if corrections.get("applied"):
+        print(f"  corrections   {corrections['applied']} applied, as of {corrections.get('as_of')} "
+              f"(from {corrections.get('file')}); a replay applies the same ones with that file and that time")
     again = [str(paths.run_dir(run_id) / "warc")] if warcs else list(replayed or [])
     if again:
-        # The month too: without it a replay next month would describe (and publish) another snapshot.
-        flags = " ".join(shlex.quote(a) for a in [*again, "--month", f"{snapshot:%Y-%m}", *_run_flags(config)])
-        print(f"  replay it     {_suites_prefix(config)}cdpi run --replay {flags}")
+        print(f"  replay it     {replay_command(config, again, snapshot, run_id)}")
     # Pasted in a new shell, each command must reach this run's home, not the default one.
     home = "" if paths.home == WarehousePaths.default().home else f" --home {shlex.quote(str(paths.home))}"
     print(f'  query it      cdpi sql "SELECT * FROM marts.cities_latest LIMIT 10"{home}')

@@ -372,10 +372,12 @@ def _correction_batch(con, catalog, csv_path: Path, default_by: str | None) -> l
     with io.StringIO(_spreadsheet_text(csv_path), newline="") as fh:
         reader = csv.DictReader(fh)
         needed = {"city", "criterion", "met", "source"}
-        missing = needed - {(h or "").strip().lower() for h in (reader.fieldnames or [])}
+        # The columns of an exported ops.corrections.csv name the same things: it loads back as it is.
+        given = {_BATCH_ALIASES.get(h, h) for h in ((h or "").strip().lower() for h in (reader.fieldnames or []))}
+        missing = needed - given
         if missing:
             raise CliError(f"{csv_path.name}: missing columns {', '.join(sorted(missing))} "
-                           "(expected city, criterion, met, source, note, by)")
+                           "(expected city, criterion, met, source, note, by, and optionally recorded_at)")
         drafts, problems = [], []
         for line, row in enumerate(reader, start=2):
             if None in row:      # csv puts the surplus fields of a row under None
@@ -383,9 +385,17 @@ def _correction_batch(con, catalog, csv_path: Path, default_by: str | None) -> l
                                 'such as "Alder Springs, MA", needs double quotes)')
                 continue
             row = {(k or "").strip().lower(): (v or "").strip() for k, v in row.items()}
+            if row.get("applied", "").lower() == "false":
+                continue   # an export's row its run did not apply (withdrawn, lapsed): not a fact to record again
+            for export_name, name in _BATCH_ALIASES.items():
+                if export_name in row:
+                    # An export's geoid names the city exactly (its city column holds the name alone).
+                    row[name] = row[export_name] if name != "city" or row[export_name] else row.get(name, "")
             try:
+                recorded_at = _recorded_at(row.get("recorded_at"))
                 drafts.append(draft(con, catalog, city=row["city"], criterion=row["criterion"], met=row["met"],
-                                    source=row["source"], note=row.get("note"), by=row.get("by") or default_by))
+                                    source=row["source"], note=row.get("note"), by=row.get("by") or default_by,
+                                    recorded_at=recorded_at))
             except CorrectionError as exc:
                 problems.append(f"line {line}: {exc}")
     if problems:
@@ -394,6 +404,29 @@ def _correction_batch(con, catalog, csv_path: Path, default_by: str | None) -> l
     if not drafts:
         raise CliError(f"{csv_path.name}: no rows")
     return drafts
+
+
+#: The columns of an exported ops.corrections.csv, and the batch column each stands for.
+_BATCH_ALIASES = {"geoid": "city", "criterion_id": "criterion", "source_url": "source", "attested_by": "by"}
+
+
+def _recorded_at(value: str | None) -> str | None:
+    """A batch row's recorded_at (when the fact was attested, ISO 8601; no zone: UTC) as the file keeps it,
+    ``...Z``; None when empty (recorded now). A later date than now is refused: it would apply to no run yet."""
+    from warehouse.corrections import CorrectionError, now_utc
+
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise CorrectionError(f"recorded_at must be an ISO 8601 time such as 2026-11-03T09:15:00Z, not {value!r}") \
+            from None
+    moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    text = moment.replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    if text > now_utc():
+        raise CorrectionError(f"recorded_at {value} is in the future")
+    return text
 
 
 def _spreadsheet_text(path: Path) -> str:

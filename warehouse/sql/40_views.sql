@@ -1,10 +1,21 @@
 -- THE definition of "the current run", used by every view, the report, the export and the CLI: among
--- successful runs (of one month when `month` is 'YYYY-MM', of any when NULL), a real run always wins over
--- a sample run, then the newest snapshot, then the run that finished last.
+-- successful runs (of one month when `month` is given, of any when NULL), a real run always wins over
+-- a sample run, then the newest snapshot, then the run that finished last. `month` is 'YYYY-MM', or the
+-- snapshot as tables show it (a DATE, or the text 'YYYY-MM-01'); anything else is an error, never an
+-- empty answer that would read as "no run that month".
 CREATE OR REPLACE MACRO ops.current_run(month) AS TABLE
-SELECT * FROM ops.runs
-WHERE status = 'success' AND (month IS NULL OR strftime(snapshot, '%Y-%m') = month)
-ORDER BY is_sample, snapshot DESC, finished_at DESC NULLS LAST
+WITH wanted AS (
+    SELECT CASE
+        WHEN month IS NULL THEN NULL
+        WHEN regexp_full_match(CAST(month AS VARCHAR), '\d{4}-(0[1-9]|1[0-2])') THEN CAST(month AS VARCHAR)
+        WHEN regexp_full_match(CAST(month AS VARCHAR), '\d{4}-(0[1-9]|1[0-2])-01') THEN left(CAST(month AS VARCHAR), 7)
+        ELSE error('ops.current_run: month must be ''YYYY-MM'' or the first day of a month (DATE ''YYYY-MM-01'' '
+                   || 'or the text ''YYYY-MM-01''), not ''' || CAST(month AS VARCHAR) || '''')
+    END AS ym
+)
+SELECT r.* FROM ops.runs r, wanted w
+WHERE r.status = 'success' AND (w.ym IS NULL OR strftime(r.snapshot, '%Y-%m') = w.ym)
+ORDER BY r.is_sample, r.snapshot DESC, r.finished_at DESC NULLS LAST
 LIMIT 1;
 
 CREATE OR REPLACE VIEW ops.latest_run AS
@@ -126,19 +137,24 @@ CREATE OR REPLACE VIEW marts.criterion_evidence_latest AS
 SELECT e.* FROM marts.criterion_evidence_of((SELECT run_id FROM ops.latest_run)) e;
 
 -- Per successful run and city: what changed since the city's previous snapshot. Previous = the latest
--- successful run of the latest earlier snapshot, of the same kind (sample runs compare with sample runs).
+-- successful run of the latest earlier snapshot, of the same kind (sample runs compare with sample runs),
+-- among the runs that finished before this one: a run's previous snapshot is fixed when it is published,
+-- so a month published later (a backfill) never changes the changes of runs published before it.
 -- A macro of one run (NULL: every run); the publish step stores its rows in the table marts.city_changes
 -- (warehouse/publish.py, refresh_changes), so reading changes never recomputes the history.
 CREATE OR REPLACE MACRO marts.city_changes_of(of_run) AS TABLE
 WITH runs AS (
     SELECT run_id, snapshot, is_sample, finished_at FROM ops.runs WHERE status = 'success'
-), month_runs AS (
-    SELECT * FROM runs
-    QUALIFY row_number() OVER (PARTITION BY is_sample, snapshot ORDER BY finished_at DESC, run_id DESC) = 1
 ), pairs AS (
-    SELECT r.run_id, p.run_id AS previous_run_id
+    SELECT r.run_id,
+           arg_max(p.run_id, (p.snapshot, coalesce(p.finished_at, TIMESTAMP '0001-01-01'), p.run_id))
+               FILTER (WHERE p.run_id IS NOT NULL)                                          AS previous_run_id
     FROM (SELECT * FROM runs WHERE of_run IS NULL OR run_id = of_run) r
-    ASOF LEFT JOIN month_runs p ON r.is_sample = p.is_sample AND r.snapshot > p.snapshot
+    -- A run whose publish time is unknown (NULL) counts as published before every other.
+    LEFT JOIN runs p ON r.is_sample = p.is_sample AND p.snapshot < r.snapshot
+                    AND coalesce(p.finished_at, TIMESTAMP '0001-01-01')
+                        <= coalesce(r.finished_at, TIMESTAMP '9999-12-31')
+    GROUP BY r.run_id
 ), evidence AS (
     SELECT c.run_id, c.geoid,
            string_agg(c.signal, ', ' ORDER BY c.signal)
