@@ -73,6 +73,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     settle_wal(paths)
     if paths.published.exists():
         verify_readable(paths.published)
+    edited = rules_edit_warning(paths)
+    if edited:
+        _err(f"cdpi run: warning: {edited}")
     if args.cities:
         check_input_file(Path(args.cities), "city list")
     corrections = corrections_file(paths)
@@ -138,6 +141,45 @@ def cmd_run(args: argparse.Namespace) -> int:
                        f"({recorded}" + (f"; full log: {outcome.log})" if outcome.log else ")"))
     _print_run_summary(paths, outcome.run_id, banner)
     return 0
+
+
+#: The newest published run that used another rules.yaml under the version string the file has now.
+_SAME_RULES_VERSION = """
+    SELECT run_id FROM ops.runs
+    WHERE status = 'success' AND json_extract_string(config_json, '$.evidence_rules_version') = $version
+      AND json_extract_string(config_json, '$.data_files_sha256.evidence_rules') <> $sha
+    ORDER BY finished_at DESC NULLS LAST LIMIT 1"""
+
+
+def rules_edit_warning(paths) -> str | None:
+    """A warning when rules.yaml was edited since a published run without its ``version`` being bumped: the
+    evidence rows of both runs would carry one extractor_version for different rules. The digest each run
+    records tells them apart anyway; the warning asks for the bump that makes the rows say so. None when
+    there is nothing to say, or no warehouse to ask (a new home, a file that cannot be read now)."""
+    import duckdb
+
+    from assets.versions import DATA_FILES, file_sha256
+    from sources.evidence.classify import load_rules
+    from warehouse.publish import WarehouseError
+    from warehouse.read import connect_published
+
+    if not paths.published.exists():
+        return None
+    version = load_rules().version
+    try:
+        con = connect_published(paths)
+        try:
+            row = con.execute(_SAME_RULES_VERSION, {"version": version,
+                                                    "sha": file_sha256(DATA_FILES["evidence_rules"])}).fetchone()
+        finally:
+            con.close()
+    except (WarehouseError, duckdb.Error):
+        return None
+    if row is None:
+        return None
+    return (f"sources/evidence/rules.yaml differs from the file run {row[0]} used, but its version is still "
+            f"{version!r}: bump `version` in it, or the evidence of both runs carries one extractor_version for "
+            "different rules (each run records the file's SHA-256 in config_json either way)")
 
 
 #: Dagster's wrapper around an error a step or a resource raised, with that error in brackets after it.

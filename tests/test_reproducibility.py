@@ -1,0 +1,135 @@
+"""A researcher reproduces a run: the rules behind it are named by digest, a rules edit without a version
+bump is flagged, and a corrected run's printed replay line, followed literally, gives the same marts."""
+
+from __future__ import annotations
+
+import json
+import shlex
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+from pipelines.cli import main as cli
+from tests.publish_support import city_row
+from warehouse.paths import WarehousePaths
+from warehouse.publish import RunRecord, publish_run
+
+
+def _publish(home: Path, run_id: str, config: dict) -> WarehousePaths:
+    paths = WarehousePaths(home)
+    record = RunRecord(run_id=run_id, snapshot=datetime(2026, 10, 1), mode="live", is_sample=False,
+                       started_at=datetime.now(UTC), config=config)
+    publish_run(paths, record, {"staging.cities": pd.DataFrame([city_row("3900001", "Alpha", 40_000,
+                                                                         is_sample=False)])}, [])
+    return paths
+
+
+def test_a_rules_file_edited_without_a_version_bump_is_flagged_at_run_start(tmp_path: Path) -> None:
+    """rules.yaml edited (a threshold) but still under the version a published run recorded: the next run
+    warns, naming that run; the same bytes, or another version, say nothing."""
+    from assets.versions import data_files_sha256
+    from pipelines.cli.run import rules_edit_warning
+    from sources.evidence.classify import load_rules
+
+    version = load_rules().version
+    now = data_files_sha256()
+    same = _publish(tmp_path / "same", "same-rules", {"evidence_rules_version": version, "data_files_sha256": now})
+    assert rules_edit_warning(same) is None
+    other = _publish(tmp_path / "other", "other-version", {
+        "evidence_rules_version": version + "-old", "data_files_sha256": {**now, "evidence_rules": "0" * 64}})
+    assert rules_edit_warning(other) is None
+    edited = _publish(tmp_path / "edited", "edited-rules", {
+        "evidence_rules_version": version, "data_files_sha256": {**now, "evidence_rules": "0" * 64}})
+    warning = rules_edit_warning(edited)
+    assert warning is not None and "edited-rules" in warning and f"still {version!r}" in warning
+    assert rules_edit_warning(WarehousePaths(tmp_path / "new")) is None, "a new home: nothing to compare"
+
+
+def test_an_exported_corrections_file_loads_back_with_its_dates(sample_home: Path, tmp_path: Path, capsys,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """`cdpi correct --batch` takes recorded_at, and the columns of an exported ops.corrections.csv: the
+    applied rows come back with the dates they were attested on (a replay judged as of the run's moment
+    needs them), the rows the run did not apply are left out."""
+    facts = tmp_path / "facts.jsonl"
+    monkeypatch.setenv("CDPI_CORRECTIONS", str(facts))
+    con = duckdb.connect(str(WarehousePaths(sample_home).published), read_only=True)
+    try:
+        geoid, city, state = con.execute("SELECT geoid, city, state FROM marts.city_index_latest "
+                                         "ORDER BY population DESC LIMIT 1").fetchone()
+    finally:
+        con.close()
+    exported = tmp_path / "ops.corrections.csv"
+    header = ("snapshot,run_id,correction_id,geoid,city,state,criterion_id,met,source_url,note,attested_by,"
+              "recorded_at,standard,status,expires_at,withdrawn_at,withdrawn_by,withdraw_note,applied\n")
+    exported.write_text(
+        header
+        + f"2026-10-01,r,1,{geoid},{city},{state},DM1,true,https://x.example/p,shown,Pat,2026-09-02T08:30:00Z,"
+          "wwc_2022,open,2027-09-02T08:30:00Z,,,,true\n"
+        + f"2026-10-01,r,2,{geoid},{city},{state},DM2,false,https://x.example/q,,Pat,2026-09-03T08:30:00Z,"
+          "wwc_2022,withdrawn,2027-09-03T08:30:00Z,2026-09-04T00:00:00Z,Pat,,false\n", encoding="utf-8")
+    assert cli(["correct", "--batch", str(exported), "--home", str(sample_home)]) == 0, capsys.readouterr().err
+    events = [json.loads(line) for line in facts.read_text(encoding="utf-8").splitlines()]
+    assert [(e["geoid"], e["criterion_id"], e["met"], e["recorded_at"], e["attested_by"]) for e in events] == [
+        (geoid, "DM1", True, "2026-09-02T08:30:00Z", "Pat")]
+    plain = tmp_path / "plain.csv"
+    plain.write_text(f'city,criterion,met,source,by,recorded_at\n"{city}, {state}",DM2,yes,https://x.example/r,Lee,'
+                     "2026-09-05\n", encoding="utf-8")
+    assert cli(["correct", "--batch", str(plain), "--home", str(sample_home)]) == 0
+    assert json.loads(facts.read_text(encoding="utf-8").splitlines()[-1])["recorded_at"] == "2026-09-05T00:00:00Z"
+    plain.write_text(f'city,criterion,met,source,by,recorded_at\n"{city}, {state}",DM3,yes,https://x.example/r,Lee,'
+                     "soon\n", encoding="utf-8")
+    assert cli(["correct", "--batch", str(plain), "--home", str(sample_home)]) == 1
+    assert "recorded_at must be an ISO 8601 time" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_a_corrected_run_replayed_as_its_summary_says_gives_the_same_marts(
+        sample_home: Path, tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The researcher guide's procedure, literally: a run that applied a staff correction prints a replay
+    line; pasted in a new shell (no CDPI_CORRECTIONS set, in another folder) it replays into a scratch home
+    whose marts have the same checksums (scripts/mart_checksums.py), and the same corrections digest."""
+    from scripts.mart_checksums import checksums
+
+    facts = tmp_path / "team" / "corrections.jsonl"
+    monkeypatch.setenv("CDPI_CORRECTIONS", str(facts))
+    con = duckdb.connect(str(WarehousePaths(sample_home).published), read_only=True)
+    try:
+        city, = con.execute("SELECT city || ', ' || state FROM marts.city_index_latest "
+                            "ORDER BY population DESC LIMIT 1").fetchone()
+    finally:
+        con.close()
+    assert cli(["correct", city, "DM1", "--met", "yes", "--source", "https://www.example.gov/data-policy",
+                "--by", "Reviewer", "--home", str(sample_home)]) == 0
+    home = tmp_path / "C1"
+    assert cli(["run", "--sample", "--home", str(home), "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "corrections   1 applied" in out, out
+    [line] = [ln.split("replay it", 1)[1] for ln in out.splitlines() if "replay it" in ln]
+    words = shlex.split(line)
+    at = words.index("cdpi")
+    monkeypatch.delenv("CDPI_CORRECTIONS")
+    for word in words[:at]:          # VAR=value before the command, as a shell sets them
+        name, value = word.split("=", 1)
+        monkeypatch.setenv(name, value)
+    workdir = tmp_path / "elsewhere"
+    workdir.mkdir()
+    monkeypatch.chdir(workdir)
+    assert cli([*words[at + 1:], "--quiet"]) == 0
+    capsys.readouterr()
+    [replay] = [p for p in workdir.iterdir() if p.name.startswith("replay-")]
+    assert checksums(home / "warehouse.duckdb") == checksums(replay / "warehouse.duckdb")
+    digests = []
+    for h in (home, replay):
+        c = duckdb.connect(str(h / "warehouse.duckdb"), read_only=True)
+        try:
+            digests.append(c.execute("SELECT json_extract_string(config_json, '$.corrections.sha256'), "
+                                     "CAST(json_extract(config_json, '$.corrections.applied') AS INTEGER) "
+                                     "FROM ops.runs").fetchone())
+        finally:
+            c.close()
+    assert digests[0] == digests[1] and digests[0][1] == 1
+    shutil.rmtree(workdir)
