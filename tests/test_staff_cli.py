@@ -617,18 +617,32 @@ def test_history_names_the_bands_of_a_run_that_recorded_none(sample_home: Path, 
 def test_targets_and_the_report_read_a_warehouse_whose_views_predate_is_sample(sample_home: Path, tmp_path: Path,
                                                                                capsys) -> None:
     """After an upgrade the published file keeps the views of the code that published it until the next run:
-    the staff's lists and the report must still read it (is_sample comes from the run, not the view)."""
+    the staff's lists, cards, histories and the report must still read it (is_sample comes from the run, not
+    the view; the signals' not_read, and evidence_latest's fetch_id, are absent there)."""
     home = tmp_path / "home"
     shutil.copytree(sample_home, home)
     con = duckdb.connect(str(WarehousePaths(home).published))
-    for view in ("outreach_targets", "outreach_longer_path", "outreach_not_observed"):
-        con.execute(f"CREATE TABLE marts.{view}_before AS SELECT * EXCLUDE (is_sample) FROM marts.{view}")
+    for view, added in (("outreach_targets", "is_sample"), ("outreach_longer_path", "is_sample"),
+                        ("outreach_not_observed", "is_sample"), ("criterion_evidence_latest", "not_read"),
+                        ("evidence_latest", "fetch_id")):
+        con.execute(f"CREATE TABLE marts.{view}_before AS SELECT * EXCLUDE ({added}) FROM marts.{view}")
         con.execute(f"CREATE OR REPLACE VIEW marts.{view} AS SELECT * FROM marts.{view}_before")
+    # The macro as the previous version defined it: every run's explanation, without not_read.
+    con.execute("CREATE TABLE marts.criterion_evidence_of_before AS SELECT * EXCLUDE (not_read) "
+                "FROM marts.criterion_evidence_of((SELECT run_id FROM ops.latest_run))")
+    con.execute("CREATE OR REPLACE MACRO marts.criterion_evidence_of(of_run) AS TABLE "
+                "SELECT * FROM marts.criterion_evidence_of_before WHERE run_id = of_run")
     con.close()
     for listed in ("targets", "longer-path", "not-observed"):
         code, out, err = _run(capsys, "targets", "--home", str(home), "--list", listed, "--format", "json")
         rows = json.loads(out)
         assert code == 0 and rows and all(r["is_sample"] is True for r in rows), err
+    for command in ("city", "history"):
+        code, out, err = _run(capsys, command, "Alder Heights, MD", "--home", str(home))
+        assert code == 0 and "Alder Heights" in out + err and out.strip(), (command, err)
+    code, out, err = _run(capsys, "city", "Alder Heights, MD", "--home", str(home), "--format", "json")
+    signals = [s for c in json.loads(out)["criteria"] for s in c["evidence"]]
+    assert code == 0 and signals and all(s["not_read"] is None for s in signals), err
     assert cli(["report", "--home", str(home), "--out", str(tmp_path / "report")]) == 0
     assert (tmp_path / "report" / "targets.html").exists()
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from importlib import resources
+from typing import Any
 
 import duckdb
 
@@ -97,6 +99,16 @@ def count(con: duckdb.DuckDBPyConnection, sql: str, params: list | dict | None =
     if row is None:
         raise ValueError(f"no row from a count query: {sql[:80]}")
     return int(row[0])
+
+
+def columns_or_none(cur: duckdb.DuckDBPyConnection, columns: Sequence[str]) -> list[dict[str, Any]]:
+    """The rows of an executed ``SELECT *`` as dicts of ``columns``, None for a column the result lacks.
+
+    A published file keeps the views and macros of the code that published it until the next run; a reader
+    that names a column added since would fail with a Binder Error on it. Selecting ``*`` and reading what
+    came back lets staff commands read such a file (the missing column was not recorded then)."""
+    names = [d[0] for d in cur.description or []]
+    return [{c: row.get(c) for c in columns} for row in (dict(zip(names, r, strict=True)) for r in cur.fetchall())]
 
 
 def run_models(con: duckdb.DuckDBPyConnection, run_id: str, only: tuple[str, ...] = ()) -> None:

@@ -18,6 +18,7 @@ from sources.geo import state_by_name, state_by_usps
 from warehouse.index.outreach import closable, run_min_gap_gain
 from warehouse.index.scoring import CONFIRM_CORE_BELOW, MAX_PROBABILITY, shown_bar
 from warehouse.index.signals import signal_name
+from warehouse.schema import columns_or_none
 
 
 class CityNotFound(LookupError):
@@ -68,6 +69,8 @@ _NAMES = "SELECT geoid, city, state FROM marts.city_index_latest ORDER BY popula
 _NAMES_ANY = f"SELECT geoid, city, state FROM {_ANY_RUN} ORDER BY population DESC NULLS LAST, geoid"
 #: How close a spelling must be to be suggested (difflib's ratio: "Alder Hieghts" to "Alder Heights" is 0.92).
 _CLOSE = 0.75
+#: What a card shows of each signal behind a criterion (marts.criterion_evidence_latest).
+EVIDENCE_COLUMNS = ("criterion_id", "signal", "weight", "catalog_weight", "value", "observed", "source", "not_read")
 _EXAMPLE = 'name a city as "Name, ST" (e.g. "Alder Heights, MD"; the state by its code or its name), or give its GEOID'
 
 
@@ -155,15 +158,14 @@ def scorecard(con: duckdb.DuckDBPyConnection, city: str) -> dict:
         WHERE s.geoid = ? ORDER BY s.practice, s.criterion_id""", [card["geoid"]]).fetchall()
     # The weight the score used (calibrated or the catalog's) with the catalog's beside it: the one shown
     # is the one that reproduces the probability. Values as stored: 0.9995 rounded to 1.0 would not.
-    evidence = con.execute("""
-        SELECT criterion_id, signal, weight, catalog_weight, value, observed, source, not_read
-        FROM marts.criterion_evidence_latest WHERE geoid = ? AND (value > 0 OR NOT observed)
-        ORDER BY criterion_id, contribution DESC NULLS LAST, signal""", [card["geoid"]]).fetchall()
+    # Every column the view has (SELECT *): a file published before not_read existed keeps its older view
+    # until the next run, and the card must still read it (not_read None: not recorded then).
+    cur = con.execute("""
+        SELECT * FROM marts.criterion_evidence_latest WHERE geoid = ? AND (value > 0 OR NOT observed)
+        ORDER BY criterion_id, contribution DESC NULLS LAST, signal""", [card["geoid"]])
     by_criterion: dict[str, list[dict]] = {}
-    for cid, signal, weight, catalog_weight, value, observed, source, not_read in evidence:
-        by_criterion.setdefault(cid, []).append({"signal": signal, "weight": weight, "catalog_weight": catalog_weight,
-                                                 "value": value, "observed": observed, "source": source,
-                                                 "not_read": not_read})
+    for e in columns_or_none(cur, EVIDENCE_COLUMNS):
+        by_criterion.setdefault(e.pop("criterion_id"), []).append(e)
     probability = {c[0]: c[3] for c in crit}
     card["criteria"] = []
     for c in crit:

@@ -28,7 +28,7 @@ from warehouse.outreach import (
 )
 from warehouse.outreach import targets as outreach_rows
 from warehouse.publish import WarehouseError
-from warehouse.schema import count
+from warehouse.schema import columns_or_none, count
 
 SNAPSHOT_RE = re.compile(r"^\d{4}-\d{2}(-\d{2})?$")
 TIERS = ("none", "silver", "gold", "platinum")
@@ -76,6 +76,11 @@ class ReportData:
     exports: dict[str, dict[str, dict[str, str | None]]] = field(default_factory=dict)
     #: The export columns that hold text (the only cells a spreadsheet could run as a formula).
     export_text: list[str] = field(default_factory=list)
+
+
+#: What a city page shows of each signal behind a criterion (marts.criterion_evidence_of).
+_SIGNAL_COLUMNS = ("geoid", "criterion_id", "signal", "weight", "catalog_weight", "value", "observed", "source",
+                   "contribution", "not_read")
 
 
 def rows(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | dict[str, Any] | None = None,
@@ -310,10 +315,10 @@ def load(con: duckdb.DuckDBPyConnection, snapshot: str | None = None) -> ReportD
         WHERE s.run_id = ?""", rid)
     scores.sort(key=lambda s: (s["geoid"], order.get(s["criterion_id"], len(order)), s["criterion_id"]))
     # The same explanation as marts.criterion_evidence_latest, for this run: the weights the scores used.
-    signals = rows(con, """
-        SELECT geoid, criterion_id, signal, weight, catalog_weight, value, observed, source, contribution, not_read
-        FROM marts.criterion_evidence_of(?)
-        ORDER BY geoid, criterion_id, contribution DESC NULLS LAST, signal""", rid)
+    # SELECT *: a file published before not_read existed keeps its older macro until the next run.
+    signals = columns_or_none(con.execute("""
+        SELECT * FROM marts.criterion_evidence_of(?)
+        ORDER BY geoid, criterion_id, contribution DESC NULLS LAST, signal""", rid), _SIGNAL_COLUMNS)
     by_criterion: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for s in signals:
         by_criterion.setdefault((s["geoid"], s["criterion_id"]), []).append(s)
