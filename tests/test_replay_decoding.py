@@ -137,6 +137,29 @@ def test_bodies_stored_with_wire_codings_replay_as_the_page(coding: str, compres
     assert result.body == body
 
 
+@pytest.mark.parametrize("chunk", [None, 7, 4096])
+def test_a_gzip_body_of_several_members_replays_whole(chunk: int | None, tmp_path: Path) -> None:
+    """A gzip body may be several members one after another (RFC 1952); the live reader (urllib3) decodes
+    every one, the replay kept the first alone. Bytes after the last member that are no gzip member are
+    ignored, as urllib3 ignores them."""
+    first, second, third = _text(100 * KIB), _text(3 * KIB)[::-1], b"<p>the end</p>"
+    stored = gzip.compress(first) + gzip.compress(second) + gzip.compress(third) + b"\0\0 trailing garbage"
+    headers = [("Content-Encoding", "gzip")]
+    if chunk is not None:
+        stored, headers = _chunked(stored, chunk), [*headers, ("Transfer-Encoding", "chunked")]
+    result = _replay(_warc(tmp_path, stored, headers))
+    assert (result.outcome.value, result.status) == ("ok", 200)
+    assert result.body == first + second + third
+
+
+def test_every_gzip_member_inflates_a_bounded_piece_at_a_time() -> None:
+    bomb = gzip.compress(bytes(4 * 1024 * KIB), 9)
+    pieces = list(decoding.decoded([bomb + bomb[:10], bomb[10:]], "gzip"))
+    assert all(len(p) <= decoding.PIECE for p in pieces)
+    assert sum(len(p) for p in pieces) == 8 * 1024 * KIB
+    assert _all(decoding.decoded([zlib.compress(b"one") + zlib.compress(b"two")], "deflate")) == b"one"
+
+
 def test_the_decoded_body_is_what_warcio_decoded_for_every_body_it_read_whole(tmp_path: Path) -> None:
     """What replayed before replays the same: for well-formed bodies, including those warcio takes as stored
     (a header naming a coding the body does not have), the bounded decoder gives warcio's bytes."""

@@ -11,7 +11,9 @@ What warcio accepts stays accepted, so an archive replays as it did: a body whos
 size was stored already dechunked (some crawlers keep the header) and is taken as stored; a body that does
 not inflate from its first bytes was stored decoded and is taken as stored (``deflate``: raw deflate is tried
 first, as warcio does); a compressed body that ends before its compressed stream does keeps what it held, as
-the live reader (urllib3) would; ``br`` and any other coding are not decoded. What warcio passed over in
+the live reader (urllib3) would; a gzip body of several members is decoded member after member, and bytes
+after the last that are no gzip member are ignored, as urllib3 does; ``br`` and any other coding are not
+decoded. What warcio passed over in
 silence is now an error (``UndecodableBody``), replayed as ``connection_error``, the outcome of a body that
 cannot be read live: a chunked body cut short or with a malformed chunk after its first, and a compressed
 stream that breaks after it started to inflate.
@@ -149,7 +151,12 @@ class _Inflater:
 
     def __init__(self, modes: tuple[int, ...]):
         self._modes = list(modes)
+        #: gzip may hold several members one after another (RFC 1952), each inflated in turn; zlib's
+        #: decompressor stops at the end of the first. None for deflate: one stream, bytes after it ignored.
+        self._members: int | None = modes[0] if modes[0] > zlib.MAX_WBITS + 8 else None
         self._inflate = zlib.decompressobj(self._modes.pop(0))
+        self._later = False                            # inflating a member after the first
+        self._done = False                             # bytes after the last good member: ignored
         self._head: bytearray | None = bytearray()   # input so far, while nothing has inflated from it
         self.stored = False                            # the body is taken as stored (not compressed)
         self.produced = 0                              # bytes inflated so far
@@ -162,14 +169,24 @@ class _Inflater:
             self._head += data
             if len(self._head) > HOLD:
                 self._head = None
-        inflate = self._inflate
-        while data and not inflate.eof:
+        while data and not self._done:
+            if self._inflate.eof:
+                if self._members is None:   # deflate: what follows the stream is ignored
+                    return
+                # The next gzip member, from the bytes after the last (unused_data, or this feed's).
+                self._inflate, self._later = zlib.decompressobj(self._members), True
+            inflate = self._inflate
             try:
                 out = inflate.decompress(data, PIECE)
             except zlib.error as exc:
+                if self._later:   # trailing bytes that are no gzip member: ignored, as urllib3 does
+                    self._done = True
+                    return
                 yield from self._failed(exc)
                 return
-            data = inflate.unconsumed_tail
+            # Input left over: the rest of this member (output was capped at PIECE), or after its end the
+            # bytes that follow it (unconsumed_tail is then empty).
+            data = inflate.unconsumed_tail or inflate.unused_data
             if out:
                 self._head = None
                 self.produced += len(out)
