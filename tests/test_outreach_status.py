@@ -39,6 +39,32 @@ def test_a_certified_tier_is_a_floor_for_outreach_but_not_for_the_odds() -> None
     assert score(CITY, *_frames(values), MODEL, certified=honor)[1]["next_tier"].iloc[0] == "silver"
 
 
+def test_a_certified_citys_tier_and_year_come_from_one_row_of_the_list() -> None:
+    """Rows (silver, 2019) and (gold, no year) read "certified Gold (2019)": the tier came from one sort
+    (undated rows last, so latest) and the year from another (undated rows first). One rule now gives both,
+    whatever the list's order: a dated row beats an undated one, the latest year wins, then the higher tier."""
+    from warehouse.index.outreach import certified_by_geoid
+    from warehouse.index.why_call import CatalogText, why_call_columns
+
+    rows = [{"geoid": "3900001", "tier": "silver", "year": 2019}, {"geoid": "3900001", "tier": "gold", "year": None}]
+    text = CatalogText.from_catalog(MODEL.catalog)
+    for listed in (rows, rows[::-1]):
+        certified = pd.DataFrame(listed)
+        assert certified_by_geoid(certified) == {"3900001": ("silver", 2019)}
+        _, city = score(CITY, *_frames(np.zeros(len(SIGNALS))), MODEL, certified=certified)
+        assert city["certified_tier"].iloc[0] == "silver"
+        city = city.assign(outreach_status="target")
+        sentence = why_call_columns(city, pd.DataFrame(columns=["geoid", "kind", "confidence", "url"]),
+                                    pd.DataFrame(), text, certified=certified)["why_call"].iloc[0]
+        assert "certified Silver (2019)" in sentence and "Gold (2019)" not in sentence, sentence
+    same_year = pd.DataFrame([{"geoid": "g", "tier": t, "year": 2021} for t in ("gold", "silver", "platinum")])
+    assert certified_by_geoid(same_year) == {"g": ("platinum", 2021)}
+    assert certified_by_geoid(same_year.iloc[::-1]) == {"g": ("platinum", 2021)}
+    undated = pd.DataFrame([{"geoid": "g", "tier": "gold", "year": None}, {"geoid": "g", "tier": "silver"}])
+    assert certified_by_geoid(undated) == {"g": ("gold", None)}
+    assert certified_by_geoid(pd.DataFrame([{"geoid": "g", "tier": "silver"}])) == {"g": ("silver", None)}
+
+
 def test_a_certified_silver_city_the_web_reads_as_gold_is_a_gold_call_not_a_platinum_prospect() -> None:
     """The next tier is the one above the tier a city holds, and a certified city holds its certified tier:
     a web reading above it is the reason to call (apply for Gold), not a step to skip."""
@@ -380,7 +406,7 @@ def test_a_core_criterion_more_likely_than_not_but_unproven_is_the_gap_to_confir
     assert (first["criterion_id"], first["confirm"], first["core"]) == ("LC1", True, True)
     assert first["tier_gain"] > 0.1 and all(not g["confirm"] for g in gaps[1:])
     sentence, _ = why_call([], gaps, city["next_tier"].iloc[0], None, CatalogText.from_catalog(model.catalog))
-    # LC1 at its best from public evidence stays under 0.9 (scoring.closable): to confirm with the city.
+    # LC1 at its best from public evidence stays under 0.9 (scoring.closable_by_web): to confirm with the city.
     assert first["closable"] is False
     assert "to confirm with the city (public web evidence cannot show it): core criterion LC1" in sentence
     assert "lacks LC1" not in sentence and "shown core criterion LC1" not in sentence

@@ -280,7 +280,7 @@ def test_a_gap_with_no_signal_lacking_says_what_decided_it(sample_home: Path, tm
     assert cli(["city", "Juniper Harbor, IL", "--home", str(sample_home)]) == 0
     out = capsys.readouterr().out
     assert "lacking -" not in out
-    # LC1 cannot reach 0.90 from public evidence at all (scoring.closable): the reason says so.
+    # LC1 cannot reach 0.90 from public evidence at all (scoring.closable_by_web): the reason says so.
     assert re.search(r"LC1 .*: p=0\.\d\d, .*public web evidence cannot show this \(at most 0\.\d\d with every "
                      r"signal it reads found, short of the 0\.90 it needs\): confirm with the city; training: ", out)
     card = _card(capsys, sample_home, "Juniper Harbor, IL")

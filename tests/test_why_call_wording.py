@@ -84,13 +84,13 @@ def test_a_criterion_public_evidence_cannot_show_clearly_is_to_confirm_with_the_
     criterion needs: it was a gap for nearly every city, worded "lacking open_data_policy, data_governance"
     as if publishing those would close it. The rule is general: a criterion's best from public evidence
     against the bar that ends its gap."""
-    from warehouse.index.scoring import GAP_BELOW, closable, shown_bar
+    from warehouse.index.scoring import GAP_BELOW, closable_by_web, shown_bar
 
     best = MODEL.best_web()
     everything = np.ones(len(SIGNALS))
     crit, _ = score(CITY, *_frames(everything), MODEL)
     reached = dict(zip(crit["criterion_id"], crit["probability"], strict=True))
-    can = closable(MODEL)
+    can = closable_by_web(MODEL)
     for j, c in enumerate(MODEL.catalog.criteria):
         assert best[j] == pytest.approx(reached[c.id], abs=1e-6)     # "best" is what every signal gives
         assert can[j] == (best[j] >= shown_bar(c.core))

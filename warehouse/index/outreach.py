@@ -29,6 +29,31 @@ STATUSES = ("target", "longer_path", "not_observed", "top_tier")
 CERTIFIED_TIERS = ("silver", "gold", "platinum")
 
 
+def certified_by_geoid(certified: pd.DataFrame | None) -> dict[str, tuple[str, int | None]]:
+    """Per geoid, its certification as (tier, year), both from one row of the certified list (geoid, tier,
+    year), so a city's tier is never shown with another row's year.
+
+    The rule, deterministic whatever the list's order: a row with a year beats one without (an undated row
+    says less about when); among dated rows the latest year wins; rows of the same year (or all undated)
+    go to the higher tier (:data:`CERTIFIED_TIERS`' order; an unknown tier ranks below them), then to the
+    tier's name."""
+    if certified is None or not len(certified):
+        return {}
+    rows = certified[certified["geoid"].notna()]
+    years = (pd.to_numeric(rows["year"], errors="coerce") if "year" in rows
+             else pd.Series(np.nan, index=rows.index, dtype=float))
+    best: dict[str, tuple[tuple, str, int | None]] = {}
+    for geoid, tier, year in zip(rows["geoid"], rows["tier"], years, strict=True):
+        dated = not pd.isna(year)
+        name = str(tier) if isinstance(tier, str) else ""
+        rank = CERTIFIED_TIERS.index(name) if name in CERTIFIED_TIERS else -1
+        key = (dated, float(year) if dated else 0.0, rank, name)
+        held = best.get(str(geoid))
+        if held is None or key > held[0]:
+            best[str(geoid)] = (key, tier, int(year) if dated else None)
+    return {g: (tier, year) for g, (_, tier, year) in best.items()}
+
+
 def gap_matters(gap: Mapping, min_gain: float = MIN_GAP_GAIN) -> bool:
     """The one rule for which gaps staff see: it moves the odds of the next tier, or it is core."""
     return bool(gap.get("core")) or float(gap.get("tier_gain") or 0.0) >= min_gain - 1e-12
@@ -65,7 +90,7 @@ def certified_words(tier: object) -> str:
 
 
 def closable(gap: Mapping) -> bool:
-    """Whether publishing can close a gap (scoring.closable: public evidence can show the criterion clearly
+    """Whether publishing can close a gap (scoring.closable_by_web: public evidence can show the criterion clearly
     enough); no for a gap to confirm with the city. Rows written before ``closable`` existed: by
     ``observable``."""
     if "closable" in gap:

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from sources.criteria.catalog import Catalog, load_catalog
+from warehouse.index.outreach import certified_by_geoid
 from warehouse.index.signals import SIGNALS, as_matrix
 from warehouse.index.tiers import (
     Structure,
@@ -265,7 +266,7 @@ def _city_rows(cities: pd.DataFrame, model: Model, met, earned, cover, odds, cer
     expected = stored_sum(earned)
     observable_cover = np.nanmean(np.where(model.observable[None, :], cover, np.nan), axis=1)
     predicted = _predicted(odds, len(cities))
-    labels = _certified_by_geoid(certified)
+    labels = {g: tier for g, (tier, _) in certified_by_geoid(certified).items()}   # the year: why_call
     # Outreach asks for the tier a city should apply for (next_tiers): every figure toward it (its odds, the
     # gaps, the points, the core blockers) uses that one list. Tier odds and the predicted tier (what
     # validation reads) stay unconditioned by the certified list.
@@ -380,7 +381,8 @@ def top_gaps(model: Model, met: np.ndarray, earned: np.ndarray, base: dict[str, 
     # Rank every city's criteria at once: gaps first, then tier gain, points gain, id.
     core = np.asarray(model.structure.core, dtype=bool)[None, :]
     gap = (earned < GAP_BELOW) | (core & (earned < CONFIRM_CORE_BELOW))
-    best, can_close = model.best_web(), closable(model)
+    best = model.best_web()
+    can_close = closable_by_web(model, best)
     topics = model.catalog.training_topics
     id_rank = np.tile(np.arange(n), (cities, 1))
     order = np.lexsort((id_rank, -point_gain, -np.round(tier_gain, 9), ~gap), axis=-1)[:, :k]
@@ -408,20 +410,14 @@ def shown_bar(core: bool) -> float:
     return CONFIRM_CORE_BELOW if core else GAP_BELOW
 
 
-def closable(model: Model) -> np.ndarray:
+def closable_by_web(model: Model, best: np.ndarray | None = None) -> np.ndarray:
     """Per criterion, whether public evidence can close a gap on it: its :meth:`Model.best_web` reaches its
-    :func:`shown_bar`. The one rule for "publish this" versus "confirm with the city"."""
+    :func:`shown_bar`. The one rule for "publish this" versus "confirm with the city"; each gap carries the
+    answer as ``closable``, which outreach.closable reads. ``best``: best_web() when the caller has it."""
     bars = np.array([shown_bar(bool(c)) for c in model.structure.core])
-    return model.best_web() >= bars - 1e-9
+    return (model.best_web() if best is None else best) >= bars - 1e-9
 
 
 def _lacking(model: Model, i: int, j: int, values: np.ndarray, observed: np.ndarray) -> list[str]:
     ks = [k for k in np.argsort(-model.weights[j]) if model.weights[j, k] > 0 and values[i, k] < 0.5]
     return [SIGNALS[k] + ("" if observed[i, k] else " (unknown: source not read)") for k in ks]
-
-
-def _certified_by_geoid(certified: pd.DataFrame | None) -> dict[str, str]:
-    if certified is None or not len(certified):
-        return {}
-    latest = certified.sort_values("year").drop_duplicates("geoid", keep="last")
-    return dict(zip(latest["geoid"], latest["tier"], strict=True))

@@ -21,6 +21,7 @@ from warehouse.index.outreach import (
     CERTIFIED_TIERS,
     MIN_GAP_GAIN,
     apply_call,
+    certified_by_geoid,
     closable,
     core_gating,
     credited_portals,
@@ -86,7 +87,7 @@ def why_call(published: Sequence[Published], gaps: Sequence[Mapping], next_tier:
     ``certified`` (with ``certified_year`` when known): a certified city met every core criterion, so the
     sentence says it is certified and that its public web evidence reads weaker than the certification
     where the web does not clearly show a core criterion; it never says such a city "lacks" one. A gap that
-    public evidence cannot close (``closable: false``: scoring.closable) is one to confirm with the city,
+    public evidence cannot close (``closable: false``: scoring.closable_by_web) is one to confirm with the city,
     said apart from the gaps publishing would close, never as "lacks"."""
     if published:
         named = [p.phrase for p in published[:MAX_NAMED]]
@@ -216,7 +217,8 @@ def why_call_columns(index: pd.DataFrame, evidence: pd.DataFrame, portals: pd.Da
     tier, or not observed: their outreach note says what to check instead). ``attested``: the corrections
     applied in the run (geoid, criterion_id, met); ``certified``: the certified list (geoid, tier, year), for
     the year a certified city's sentence names (its tier is ``index.certified_tier``)."""
-    years = _certified_years(certified)
+    # The year of the row index.certified_tier came from (the same rule, scoring._city_rows).
+    years = {g: year for g, (_, year) in certified_by_geoid(certified).items() if year is not None}
     published = published_practices(evidence, portals)
     decided: dict[str, list[tuple[str, bool]]] = {}
     if attested is not None and len(attested):
@@ -237,16 +239,6 @@ def why_call_columns(index: pd.DataFrame, evidence: pd.DataFrame, portals: pd.Da
         sentences.append(sentence)
         links.append(json.dumps(found))
     return pd.DataFrame({"why_call": sentences, "why_call_links": links}, index=index.index)
-
-
-def _certified_years(certified: pd.DataFrame | None) -> dict[str, int]:
-    """Per geoid, the year of its latest certification when the list gives one."""
-    if certified is None or not len(certified) or "year" not in certified:
-        return {}
-    rows = certified[certified["geoid"].notna()].copy()
-    rows["year"] = pd.to_numeric(rows["year"], errors="coerce")
-    rows = rows.sort_values("year", kind="stable", na_position="first").drop_duplicates("geoid", keep="last")
-    return {str(r.geoid): int(r.year) for r in rows.itertuples() if not pd.isna(r.year)}
 
 
 def _text(value: object) -> str | None:
