@@ -196,6 +196,8 @@ def test_docs_point_to_the_generated_figures_instead_of_copying_them() -> None:
 
     index = (Path(__file__).resolve().parents[1] / "docs" / "index.md").read_text(encoding="utf-8")
     assert not re.search(r"AUC \d\.\d|precision at 10 \d|tier accuracy among the \d+ certified \d", index)
+    # Nor counts of the sample's cities or signals (the sample gave 30 signals where the text said 29).
+    assert not re.search(r"\d+ (?:signals|cities) of \d+|\d+ signals (?:of|across|in) \d+ cities", index)
     assert "docs/INDEX_RECOVERY.md" in index and "## Against the certified list" in (
         Path(__file__).resolve().parents[1] / "docs" / "INDEX_RECOVERY.md").read_text(encoding="utf-8")
 

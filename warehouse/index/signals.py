@@ -5,8 +5,9 @@ scaled to [0, 1]. "Observed" means the source was actually read (the website cra
 portal search examined every lead): a signal that is 0 *and* observed is evidence of absence, a
 signal from an unread source is unknown, and the index lowers coverage instead of the probability.
 
-A website kind is observed as absent only if every page the crawl queued as a likely carrier of it was
-read. The link that queued a page says what it would likely show (rules.yaml ``links.follow`` ``kinds``,
+A website kind is observed as absent only if every likely carrier of it that the crawl asked for was read
+(a page queued but never asked for, the budget spent first, is not counted: only pages asked for are
+recorded). The link that queued a page says what it would likely show (rules.yaml ``links.follow`` ``kinds``,
 recorded as ``crawl_pages.likely_kinds``); when such a page could not be read (``crawl_pages.not_read``: a
 timeout, a 5xx, robots.txt...) and no other page showed the kind, the kind is unknown, and ``not_read``
 names the page and why. A page the server said does not exist (404, 410) was looked at: absent.
