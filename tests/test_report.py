@@ -706,3 +706,25 @@ def test_a_city_with_no_gap_listed_does_not_promise_odds_if_the_gaps_were_closed
         assert "(no gap found that alone would raise it by 1.0 percentage point or more)" in page
     page = (site / "cities" / f"{some[0]}.html").read_text()
     assert "if the gaps below were closed" in page and "no gap found" not in page
+
+
+def test_the_sample_banner_goes_inside_the_page_never_before_its_doctype(tmp_path: Path) -> None:
+    """A copied page without <body> got the banner at offset 0, before <!DOCTYPE html>: the browser then
+    renders it in quirks mode. It goes after </head>, else after <html>, else after the doctype."""
+    from warehouse.report.build import SAMPLE_BANNER, mark_sample_pages
+
+    pages = {
+        "body.html": ("<!DOCTYPE html><html><head><title>t</title></head><BODY class='x'><p>a</p></BODY></html>",
+                      "<!DOCTYPE html><html><head><title>t</title></head><BODY class='x'>" + SAMPLE_BANNER),
+        "head.html": ("<!doctype html>\n<html lang=en><head><title>t</title></head>\n<p>a</p></html>",
+                      "<!doctype html>\n<html lang=en><head><title>t</title></head>" + SAMPLE_BANNER),
+        "html.html": ("<!DOCTYPE html><html><p>a</p></html>", "<!DOCTYPE html><html>" + SAMPLE_BANNER),
+        "doctype.html": ("<!DOCTYPE html>\n<p>a</p>", "<!DOCTYPE html>" + SAMPLE_BANNER),
+        "fragment.html": ("<p>a</p>", SAMPLE_BANNER + "<p>a</p>"),
+    }
+    for name, (text, _) in pages.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    mark_sample_pages(tmp_path)
+    for name, (text, starts) in pages.items():
+        marked = (tmp_path / name).read_text(encoding="utf-8")
+        assert marked.startswith(starts) and marked.replace(SAMPLE_BANNER, "", 1) == text, name

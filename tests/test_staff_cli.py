@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import duckdb
@@ -689,6 +690,22 @@ def test_targets_say_when_a_list_is_cut_short(sample_home: Path, capsys) -> None
         assert code == 0 and f"showing 3 of {n} outreach targets" in err and "showing" not in out, fmt
     code, _, err = _run(capsys, "targets", "--home", home, "--limit", str(n), "--format", "csv")
     assert code == 0 and "showing" not in err, "nothing cut, nothing said"
+
+
+def test_a_list_is_counted_not_read_whole(sample_home: Path) -> None:
+    """"showing N of M" read every row of the list (each with its why_call text) to count M: the count is
+    a count query now, the same rows as the list without its limit, under every filter."""
+    from warehouse.outreach import TargetFilter, count_listed, targets
+    from warehouse.read import connect_published
+
+    con = connect_published(WarehousePaths(sample_home))
+    try:
+        for which in ("targets", "longer_path", "not_observed"):
+            for f in (TargetFilter(limit=3), TargetFilter(state="MD", limit=None), TargetFilter(min_population=50_000),
+                      TargetFilter(tier=None if which == "not_observed" else "silver", max_population=80_000)):
+                assert count_listed(con, f, which) == len(targets(con, replace(f, limit=None), which)), (which, f)
+    finally:
+        con.close()
 
 
 def test_targets_table_uses_the_documented_column_names(sample_home: Path, capsys) -> None:

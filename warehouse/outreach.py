@@ -122,6 +122,29 @@ _NOT_OBSERVED_SQL = f"""
     LIMIT $limit"""
 
 
+#: How many rows each list holds under the filter (no limit): "showing N of M" without reading M rows.
+_TARGETS_COUNT_SQL = f"SELECT count(*) FROM marts.outreach_targets v{_PLACE}{_TIER}"
+_LONGER_COUNT_SQL = f"SELECT count(*) FROM marts.outreach_longer_path v{_PLACE}{_TIER}"
+_NOT_OBSERVED_COUNT_SQL = f"SELECT count(*) FROM marts.outreach_not_observed v{_PLACE}"
+
+
+def count_listed(con: duckdb.DuckDBPyConnection, f: TargetFilter, which: str = "targets") -> int:
+    """How many rows :func:`targets` would give for ``f`` without its limit, counted in SQL: the list's
+    rows carry every why_call sentence, too much to read only to count them."""
+    if which not in LISTS:
+        raise ValueError(f"list must be one of {', '.join(LISTS)}, not {which!r}")
+    params = {"state": f.state, "min_pop": f.min_population, "max_pop": f.max_population, "tier": f.tier}
+    if which == "not_observed":
+        params.pop("tier")
+    if which == "targets":      # each query constant text (tests/test_security_sql.py)
+        row = con.execute(_TARGETS_COUNT_SQL, params).fetchone()
+    elif which == "longer_path":
+        row = con.execute(_LONGER_COUNT_SQL, params).fetchone()
+    else:
+        row = con.execute(_NOT_OBSERVED_COUNT_SQL, params).fetchone()
+    return int(row[0]) if row else 0
+
+
 @dataclass(frozen=True)
 class ListCounts:
     """How the latest run's cities under a filter's place (state, population) split across the lists: what

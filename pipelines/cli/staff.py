@@ -169,9 +169,7 @@ def _scored_with_line(card: dict) -> str:
 
 def cmd_targets(args: argparse.Namespace) -> int:
     """Outreach targets: cities closest to their next tier if their top gaps were closed, filtered."""
-    from dataclasses import replace
-
-    from warehouse.outreach import TargetFilter, list_counts, targets
+    from warehouse.outreach import TargetFilter, count_listed, list_counts, targets
 
     if args.min_pop is not None and args.max_pop is not None and args.min_pop > args.max_pop:
         raise CliError(f"--min-pop {args.min_pop} is above --max-pop {args.max_pop}")
@@ -184,9 +182,9 @@ def cmd_targets(args: argparse.Namespace) -> int:
         sample = con.execute("SELECT is_sample FROM ops.latest_run").fetchone()
         if sample is None:
             _require_a_published_run(con)
-        # Every row that passes the filters, then the first --limit of them: a list cut short says so.
-        listed = targets(con, replace(wanted, limit=None), which)
-        frame = listed.head(args.limit).reset_index(drop=True)
+        # The first --limit rows, and how many pass the filters (counted, not read): a list cut short says so.
+        frame = targets(con, wanted, which).reset_index(drop=True)
+        total = count_listed(con, wanted, which)
         counts = list_counts(con, wanted) if frame.empty else None
     noun = {"targets": "outreach targets", "longer_path": "cities on a longer path",
             "not_observed": "cities not observed"}[which]
@@ -201,8 +199,8 @@ def cmd_targets(args: argparse.Namespace) -> int:
     # xlsx carry every column under its warehouse name); gaps as criterion ids.
     _write_frame(frame, args.format, args.out, compact=terminal_columns(frame, which), about=about,
                  sample=is_sample)
-    if len(frame) < len(listed):    # standard error: a CSV or TSV on standard output stays the rows alone
-        _err(f"showing {len(frame)} of {len(listed)} {noun}; --limit N to change")
+    if len(frame) < total:    # standard error: a CSV or TSV on standard output stays the rows alone
+        _err(f"showing {len(frame)} of {total} {noun}; --limit N to change")
     if args.out is not None or not (args.format == "table" or (args.format == "auto" and sys.stdout.isatty())):
         return 0
     if which != "not_observed":     # that list shows no chance or points to explain

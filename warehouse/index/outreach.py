@@ -138,7 +138,7 @@ def certified_core(blocked: str, certified: str, names: Mapping[str, str] | None
     "its public web evidence does not clearly show core criterion DM1 (Name), which its Gold certification
     means it met"."""
     return (f"its public web evidence does not clearly show {_core_ids(blocked, names)}, which its "
-            f"{certified.title()} certification means it met")
+            f"{certified_words(certified)} certification means it met")
 
 
 def blocked_note(blocked: str, next_tier: str | None, certified: object, names: Mapping[str, str] | None = None

@@ -50,9 +50,23 @@ def mark_sample_pages(folder: Path) -> None:
     without knowing the run's mode): a page a reader reaches from a sample report must say it is sample."""
     for page in sorted(folder.glob("*.html")):
         text = page.read_text(encoding="utf-8")
-        at = text.find("<body")
-        end = text.find(">", at) + 1 if at >= 0 else 0
+        end = banner_offset(text)
         page.write_text(text[:end] + SAMPLE_BANNER + text[end:], encoding="utf-8")
+
+
+#: Where a banner may go, best first: inside <body>; after </head> (the body starts there); after <html>;
+#: after the doctype. Before the doctype, a browser renders the page in quirks mode.
+_BANNER_AFTER = [re.compile(p, re.IGNORECASE) for p in
+                 (r"<body\b[^>]*>", r"</head\s*>", r"<html\b[^>]*>", r"<!doctype\b[^>]*>")]
+
+
+def banner_offset(text: str) -> int:
+    """The offset in an HTML page at which a banner goes (see :data:`_BANNER_AFTER`); 0 for a fragment."""
+    for tag in _BANNER_AFTER:
+        found = tag.search(text)
+        if found:
+            return found.end()
+    return 0
 
 
 def _page_name(geoid: str) -> str:

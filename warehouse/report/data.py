@@ -112,12 +112,7 @@ def select_run(con: duckdb.DuckDBPyConnection, snapshot: str | None) -> Run:
     r = found[0]
     return Run(run_id=r["run_id"], snapshot=r["snapshot"], mode=r["mode"], is_sample=bool(r["is_sample"]),
                finished_at=r["finished_at"], cdpi_version=r["cdpi_version"],
-               is_latest=latest is not None and latest[0] == r["run_id"], min_gap_gain=_min_gap_gain(r["config_json"]))
-
-
-def _min_gap_gain(config_json: str | None) -> float:
-    """The run's gap threshold; runs from before the setting existed used the default."""
-    return run_min_gap_gain(config_json)
+               is_latest=latest is not None and latest[0] == r["run_id"], min_gap_gain=run_min_gap_gain(r["config_json"]))
 
 
 def _number(value: Any) -> float | None:
