@@ -153,9 +153,10 @@ def test_cdpi_runs_shows_quarantined_rows_version_and_suites(sample_home: Path, 
     assert runs["edited"]["suites"] == "edited:0123456789ab" and runs["edited"]["quarantined"] == 7
     assert runs["gone"]["suites"] == "edited", "the folder went away before publish: no digest to show"
     assert runs["older"]["suites"] is None and runs["older"]["cdpi_version"] == "0.1.0"
-    assert list(sample)[:13] == ["run_id", "snapshot", "mode", "status", "latest_for_month", "latest",
-                                 "finished_utc", "cities", "fetches", "quarantined", "cdpi_version", "suites",
-                                 "outcomes"]
+    # Scripts read the CSV by position: new columns come after the old ones, never between them.
+    assert list(sample) == ["run_id", "snapshot", "mode", "status", "finished_utc", "cities", "fetches",
+                            "quarantined", "cdpi_version", "suites", "outcomes", "data_docs", "latest_for_month",
+                            "latest"]
     # Several runs of one month: which one stands for it (ops.current_run) and which the _latest views show.
     assert (sample["latest_for_month"], sample["latest"]) == (True, True)
     assert (runs["older"]["latest_for_month"], runs["older"]["latest"]) == (False, False)

@@ -633,7 +633,17 @@ def test_targets_and_the_report_read_a_warehouse_whose_views_predate_is_sample(s
                 "FROM marts.criterion_evidence_of((SELECT run_id FROM ops.latest_run))")
     con.execute("CREATE OR REPLACE MACRO marts.criterion_evidence_of(of_run) AS TABLE "
                 "SELECT * FROM marts.criterion_evidence_of_before WHERE run_id = of_run")
+    # ops.current_run as the previous version defined it: the month only as 'YYYY-MM' text (a DATE failed
+    # with "invalid date field format"), and the views on it as that version left them.
+    con.execute("CREATE OR REPLACE MACRO ops.current_run(month) AS TABLE SELECT * FROM ops.runs "
+                "WHERE status = 'success' AND (month IS NULL OR strftime(snapshot, '%Y-%m') = month) "
+                "ORDER BY is_sample, snapshot DESC, finished_at DESC NULLS LAST LIMIT 1")
+    con.execute("CREATE OR REPLACE VIEW ops.latest_run AS "
+                "SELECT r.* FROM ops.runs r SEMI JOIN ops.current_run(NULL) c USING (run_id)")
     con.close()
+    code, out, err = _run(capsys, "runs", "--home", str(home), "--format", "json")
+    runs = json.loads(out) if code == 0 else []
+    assert code == 0 and runs and runs[0]["latest_for_month"] is True and runs[0]["latest"] is True, err
     for listed in ("targets", "longer-path", "not-observed"):
         code, out, err = _run(capsys, "targets", "--home", str(home), "--list", listed, "--format", "json")
         rows = json.loads(out)

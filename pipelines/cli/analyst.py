@@ -104,12 +104,16 @@ def _statement_word(statement) -> str:
 #: in ``outcomes`` the step and the error (an error naming several steps already names each).
 #: ``latest_for_month``: the run stands for its month (ops.current_run, what `cdpi export --snapshot` and
 #: `cdpi history` take among several runs of one month); ``latest``: the one run every _latest view, the
-#: report and `cdpi targets` show (ops.latest_run). Empty for failed runs.
+#: report and `cdpi targets` show (ops.latest_run). Empty for failed runs. Both come last (after data_docs):
+#: scripts read the CSV by position, so columns are only ever added at the end. The month goes to
+#: ops.current_run as 'YYYY-MM' text, which the macro of every version accepts (a home keeps the macros of
+#: the version that published it, and the first one compared the text only).
 _RUNS_QUERY = """
-    SELECT run_id, snapshot, mode, status, latest_for_month, latest, finished_utc, cities, fetches, quarantined,
-           cdpi_version, suites, outcomes FROM (
+    SELECT run_id, snapshot, mode, status, finished_utc, cities, fetches, quarantined, cdpi_version, suites,
+           outcomes, latest_for_month, latest FROM (
         SELECT r.run_id, strftime(r.snapshot, '%Y-%m') AS snapshot, r.mode, r.status,
-               EXISTS (SELECT 1 FROM ops.current_run(r.snapshot) c WHERE c.run_id = r.run_id) AS latest_for_month,
+               EXISTS (SELECT 1 FROM ops.current_run(strftime(r.snapshot, '%Y-%m')) c
+                       WHERE c.run_id = r.run_id) AS latest_for_month,
                r.run_id IN (SELECT run_id FROM ops.latest_run) AS latest,
                strftime(r.finished_at, '%Y-%m-%d %H:%M') AS finished_utc, r.city_count AS cities,
                r.fetch_count AS fetches, r.quarantined, r.cdpi_version,
@@ -144,8 +148,9 @@ def cmd_runs(args: argparse.Namespace) -> int:
 
     paths = _paths(args)
     docs = [paths.run_dir(r[0]) / DATA_DOCS / "index.html" for r in rows]
-    rows = [(*r, str(d) if d.exists() else "") for r, d in zip(rows, docs, strict=True)]
-    _print_rows([*columns, "data_docs"], rows, args.format)
+    # data_docs keeps its place before latest_for_month and latest, the columns added after it.
+    rows = [(*r[:-2], str(d) if d.exists() else "", *r[-2:]) for r, d in zip(rows, docs, strict=True)]
+    _print_rows([*columns[:-2], "data_docs", *columns[-2:]], rows, args.format)
     return 0
 
 
