@@ -190,6 +190,24 @@ def test_a_cover_is_the_title_line_and_its_short_lines_never_wrapped_prose() -> 
     assert _cover_end("Annual Report 2025\nPrepared by the Budget Office.", "Annual Report 2025", 2) is None
 
 
+def test_a_sentence_naming_a_part_of_the_title_is_content_not_the_title_line() -> None:
+    """Any short line holding any two-word part of the title was taken for the title line: the sentence
+    naming "City of Alder Heights" became cover, and the snippet skipped the practice it states. Only the
+    title, or its longest part, on a line that looks like a heading (or is the title) marks the cover."""
+    from sources.evidence.classify import _cover_end
+
+    sentence = "The City of Alder Heights publishes an open data policy adopted in 2024."
+    text = f"Skip to content\n{sentence}\nOpen Data Policy\nThe policy names a data coordinator."
+    end = _cover_end(text, "Open Data Policy | City of Alder Heights")
+    assert end is None or end < len(f"Skip to content {sentence}"), end
+    # Short sentences too: a heading is not a sentence.
+    assert _cover_end("News\nCity of Alder Heights adopts a policy.\nMore below.",
+                      "Open Data Policy | City of Alder Heights") is None
+    # The title's line itself still counts, and so does a heading holding its longest part.
+    assert _cover_end("City of Alder Heights\nThe policy names a data coordinator.",
+                      "Open Data Policy | City of Alder Heights") == len("City of Alder Heights")
+
+
 def test_a_long_sentence_is_cut_between_words() -> None:
     text = "word " * 200 + "open data policy" + " more" * 200
     s = text.index("open data policy")

@@ -591,12 +591,15 @@ def _cover_end(raw: str, title: str, extra: int = 0) -> int | None:
     whose lines are blocks: a short paragraph below the heading is content); a bulleted line, or prose
     wrapped across lines, is content and ends the cover. The title is matched whole or by its longest part
     of two words or more between separators ("Data Management Program" of "Data Management Program | City
-    of X"), as written. None when no line repeats it, or the cover would be the whole page.
+    of X"), as written; a line holding it counts only if it looks like a heading (``_heading_like``: short,
+    not a sentence) or is the title itself. None when no line repeats it, or the cover would be the whole
+    page.
 
     A snippet should show the practice, and a cover only names it: the title's weight is counted already
     (``title_factor``, marked "(title)" in the explanation)."""
     parts = sorted((p.strip() for p in _TITLE_SEPARATORS.split(title)), key=len, reverse=True)
-    pieces = [p for p in (title, *parts) if len(p.split()) >= 2]
+    longest = next((p for p in parts if len(p.split()) >= 2), "")
+    pieces = [p for p in dict.fromkeys((title, longest)) if len(p.split()) >= 2]
     if not pieces:
         return None
     # The first lines only (one more than the cover can take, to tell whether anything follows it): a page
@@ -609,7 +612,7 @@ def _cover_end(raw: str, title: str, extra: int = 0) -> int | None:
         ends.append(pos)
     for k, words in enumerate(lines[:TITLE_SKIP_LINES + 1]):
         line = " ".join(words)
-        if not any(p in line for p in pieces) or (len(line) > TITLE_LINE_CHARS and line not in pieces):
+        if not any(p in line for p in pieces) or not (line == title or _heading_like(line, words)):
             continue
         if k + 1 < len(lines) and lines[k + 1][0][:1].islower():
             return None                           # the line is a sentence's start, wrapped: no cover to leave out
@@ -621,6 +624,12 @@ def _cover_end(raw: str, title: str, extra: int = 0) -> int | None:
             last = j
         return ends[last] if last < len(lines) - 1 else None
     return None
+
+
+def _heading_like(line: str, words: list[str]) -> bool:
+    """A line that could be a page's title line: short, and not a sentence ("The City of X publishes ...
+    in 2024." names the city of the title, yet it is the content a snippet should show)."""
+    return len(line) <= TITLE_LINE_CHARS and len(words) <= HEADING_WORDS and not line.endswith((".", "!", "?"))
 
 
 def _lines(raw: str) -> Iterator[str]:
