@@ -4,7 +4,7 @@ results the same? (Issue 19's acceptance: run `cdpi run --sample` before and aft
     python scripts/mart_checksums.py BEFORE/warehouse.duckdb AFTER/warehouse.duckdb
 
 Prints each marts table and view with its row count and a digest of all its rows (sorted, every column
-but run_id and previous_run_id), marks the ones that differ, and exits 1 when any does."""
+but run_id, previous_run_id and fetch_id), marks the ones that differ, and exits 1 when any does."""
 
 from __future__ import annotations
 
@@ -15,8 +15,9 @@ from pathlib import Path
 
 import duckdb
 
-#: Columns that name the run and so differ between any two runs of the same input.
-RUN_COLUMNS = ("run_id", "previous_run_id")
+#: Columns that name the run, or something only within it, and so differ between any two runs of the same
+#: input: fetch_id is the step's log file (named with its process id) and the line in it.
+RUN_COLUMNS = ("run_id", "previous_run_id", "fetch_id")
 
 
 def checksums(path: Path) -> dict[str, tuple[int, str]]:

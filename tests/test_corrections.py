@@ -53,6 +53,42 @@ def test_record_numbers_corrections_and_refuses_a_second_open_one(tmp_path: Path
     assert _status(path, "2026-03-01T00:00:00Z") == {1: "open", 2: "open"}
 
 
+def test_a_backdated_correction_never_leaves_two_open_or_slips_under_later_events(tmp_path: Path) -> None:
+    """The duplicate check looked at the file as of the batch's latest recorded_at: a row dated before an
+    open correction did not see it, and both stayed open and applied. Open is judged now and at the row's
+    date, and a row dated before a later event of its criterion is refused, naming the row."""
+    path = tmp_path / "corrections.jsonl"
+    now = datetime.now(UTC).replace(microsecond=0)
+    stamp = (now - pd.Timedelta(days=2)).isoformat().replace("+00:00", "Z")
+    record(path, [_draft(when=stamp)], standard=STANDARD)
+    before = path.read_bytes()
+    earlier = (now - pd.Timedelta(days=30)).isoformat().replace("+00:00", "Z")
+    with pytest.raises(CorrectionError, match=r"row 2 \(Alpha, AL DM1\) is dated .* before correction #1"):
+        record(path, [_draft(criterion="DM2", when=earlier), _draft(met=False, when=earlier)], standard=STANDARD)
+    assert path.read_bytes() == before
+    # Withdrawn since: a row dated before the withdrawal would be open beside #1 until then.
+    withdraw(path, 1, by="Lee", note="", recorded_at=(now - pd.Timedelta(days=1)).isoformat().replace("+00:00", "Z"))
+    with pytest.raises(CorrectionError, match="before correction #1 of it was withdrawn"):
+        record(path, [_draft(met=False, when=earlier)], standard=STANDARD)
+    assert all(list(_status(path, when).values()).count("open") <= 1
+               for when in (earlier, stamp, now.isoformat().replace("+00:00", "Z")))
+    # Dated now, or loaded into a file with nothing on that criterion: recorded, dates kept.
+    assert record(path, [_draft(met=False, when=now.isoformat().replace("+00:00", "Z"))],
+                  standard=STANDARD)[0].correction_id == 2
+    other = tmp_path / "scratch.jsonl"
+    assert record(other, [_draft(when=earlier)], standard=STANDARD)[0].recorded_at == earlier
+
+
+def test_a_correction_open_now_is_a_duplicate_whatever_date_the_row_gives(tmp_path: Path) -> None:
+    """`cdpi correct` DM1 met=yes now, then a batch row DM1 met=no dated 2026-06-01 (before it): refused."""
+    path = tmp_path / "corrections.jsonl"
+    record(path, [_draft(when=datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z"))],
+           standard=STANDARD)
+    with pytest.raises(CorrectionError, match="DM1"):
+        record(path, [_draft(met=False, when="2026-06-01T00:00:00Z")], standard=STANDARD)
+    assert len(path.read_text().splitlines()) == 1
+
+
 def test_withdrawal_is_an_event_and_the_history_stays(tmp_path: Path) -> None:
     path = tmp_path / "corrections.jsonl"
     record(path, [_draft()], standard=STANDARD)

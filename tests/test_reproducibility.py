@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import shlex
 import shutil
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -67,14 +68,15 @@ def test_an_exported_corrections_file_loads_back_with_its_dates(sample_home: Pat
               "recorded_at,standard,status,expires_at,withdrawn_at,withdrawn_by,withdraw_note,applied\n")
     exported.write_text(
         header
-        + f"2026-10-01,r,1,{geoid},{city},{state},DM1,true,https://x.example/p,shown,Pat,2026-09-02T08:30:00Z,"
+        + f"2026-10-01,r,1,{geoid},{city},{state},DM1,true,https://x.example/p,'-shown,'@Pat,2026-09-02T08:30:00Z,"
           "wwc_2022,open,2027-09-02T08:30:00Z,,,,true\n"
         + f"2026-10-01,r,2,{geoid},{city},{state},DM2,false,https://x.example/q,,Pat,2026-09-03T08:30:00Z,"
           "wwc_2022,withdrawn,2027-09-03T08:30:00Z,2026-09-04T00:00:00Z,Pat,,false\n", encoding="utf-8")
     assert cli(["correct", "--batch", str(exported), "--home", str(sample_home)]) == 0, capsys.readouterr().err
     events = [json.loads(line) for line in facts.read_text(encoding="utf-8").splitlines()]
-    assert [(e["geoid"], e["criterion_id"], e["met"], e["recorded_at"], e["attested_by"]) for e in events] == [
-        (geoid, "DM1", True, "2026-09-02T08:30:00Z", "Pat")]
+    # The export's spreadsheet guard ('@Pat, '-shown) is taken off: the fact is recorded as it was attested.
+    assert [(e["geoid"], e["criterion_id"], e["met"], e["recorded_at"], e["attested_by"], e["note"])
+            for e in events] == [(geoid, "DM1", True, "2026-09-02T08:30:00Z", "@Pat", "-shown")]
     plain = tmp_path / "plain.csv"
     plain.write_text(f'city,criterion,met,source,by,recorded_at\n"{city}, {state}",DM2,yes,https://x.example/r,Lee,'
                      "2026-09-05\n", encoding="utf-8")
@@ -86,12 +88,32 @@ def test_an_exported_corrections_file_loads_back_with_its_dates(sample_home: Pat
     assert "recorded_at must be an ISO 8601 time" in capsys.readouterr().err
 
 
+def test_the_corrections_digest_names_the_facts_not_their_ids() -> None:
+    """An export loaded back into another file numbers its corrections from 1: the same facts under other
+    ids (and in another order) have the same digest; another fact has another."""
+    from warehouse.corrections import applied_summary
+
+    facts = [{"correction_id": 7, "geoid": "3900001", "criterion_id": "DM1", "met": True,
+              "source_url": "https://x.example/p", "attested_by": "Pat", "recorded_at": "2026-09-02T08:30:00Z",
+              "standard": "wwc_2022", "applied": True},
+             {"correction_id": 9, "geoid": "3900001", "criterion_id": "DM2", "met": False,
+              "source_url": "https://x.example/q", "attested_by": "Pat", "recorded_at": "2026-09-03T08:30:00Z",
+              "standard": "wwc_2022", "applied": True}]
+    run = applied_summary(pd.DataFrame(facts))
+    reloaded = applied_summary(pd.DataFrame([facts[1] | {"correction_id": 2}, facts[0] | {"correction_id": 1}]))
+    assert run == reloaded and run["applied"] == 2
+    assert applied_summary(pd.DataFrame([facts[0], facts[1] | {"met": True}]))["sha256"] != run["sha256"]
+
+
 @pytest.mark.slow
 def test_a_corrected_run_replayed_as_its_summary_says_gives_the_same_marts(
         sample_home: Path, tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch) -> None:
     """The researcher guide's procedure, literally: a run that applied a staff correction prints a replay
     line; pasted in a new shell (no CDPI_CORRECTIONS set, in another folder) it replays into a scratch home
-    whose marts have the same checksums (scripts/mart_checksums.py), and the same corrections digest."""
+    whose marts have the same checksums (scripts/mart_checksums.py), and the same corrections digest. So does
+    the other way: the run's exported ops.corrections.csv loaded into a new file (its ids then start at 1)
+    and the replay pointed at that file. A correction withdrawn and one recorded after the run must not
+    change either replay: both judge the corrections as of the run's moment (--corrections-as-of)."""
     from scripts.mart_checksums import checksums
 
     facts = tmp_path / "team" / "corrections.jsonl"
@@ -102,13 +124,26 @@ def test_a_corrected_run_replayed_as_its_summary_says_gives_the_same_marts(
                             "ORDER BY population DESC LIMIT 1").fetchone()
     finally:
         con.close()
-    assert cli(["correct", city, "DM1", "--met", "yes", "--source", "https://www.example.gov/data-policy",
-                "--by", "Reviewer", "--home", str(sample_home)]) == 0
+
+    def correct(criterion: str, home: Path, *extra: str) -> None:
+        assert cli(["correct", city, criterion, "--met", "yes", "--source", "https://www.example.gov/data-policy",
+                    "--by", "Reviewer", "--home", str(home), *extra]) == 0, capsys.readouterr().err
+
+    # #1 withdrawn before the run (not applied, not exported as applied); #2 applied by the run.
+    correct("DM2", sample_home)
+    assert cli(["correct", "--withdraw", "1", "--by", "Reviewer", "--home", str(sample_home)]) == 0
+    correct("DM1", sample_home)
     home = tmp_path / "C1"
     assert cli(["run", "--sample", "--home", str(home), "--quiet"]) == 0
     out = capsys.readouterr().out
     assert "corrections   1 applied" in out, out
     [line] = [ln.split("replay it", 1)[1] for ln in out.splitlines() if "replay it" in ln]
+    # After the run: its correction withdrawn, another recorded. Judged now, the replay would apply none
+    # of the run's and one it never saw.
+    time.sleep(1.1)      # recorded_at has whole seconds: later than the run's moment
+    assert cli(["correct", "--withdraw", "2", "--by", "Reviewer", "--home", str(home)]) == 0
+    correct("DM3", home)
+    capsys.readouterr()
     words = shlex.split(line)
     at = words.index("cdpi")
     monkeypatch.delenv("CDPI_CORRECTIONS")
@@ -122,8 +157,18 @@ def test_a_corrected_run_replayed_as_its_summary_says_gives_the_same_marts(
     capsys.readouterr()
     [replay] = [p for p in workdir.iterdir() if p.name.startswith("replay-")]
     assert checksums(home / "warehouse.duckdb") == checksums(replay / "warehouse.duckdb")
+
+    # Without the run's file: the export's ops.corrections.csv loaded into a file of its own, as the guide says.
+    [exported] = (home / "exports").glob("*/ops.corrections.csv")
+    loaded = workdir / "replay.corrections.jsonl"
+    monkeypatch.setenv("CDPI_CORRECTIONS", str(loaded))
+    assert cli(["correct", "--batch", str(exported), "--home", str(home)]) == 0, capsys.readouterr().err
+    assert [json.loads(x)["correction_id"] for x in loaded.read_text(encoding="utf-8").splitlines()] == [1]
+    again = workdir / "again"
+    assert cli([*words[at + 1:words.index("--home")], "--home", str(again), "--quiet"]) == 0
+    capsys.readouterr()
     digests = []
-    for h in (home, replay):
+    for h in (home, replay, again):
         c = duckdb.connect(str(h / "warehouse.duckdb"), read_only=True)
         try:
             digests.append(c.execute("SELECT json_extract_string(config_json, '$.corrections.sha256'), "
@@ -131,5 +176,5 @@ def test_a_corrected_run_replayed_as_its_summary_says_gives_the_same_marts(
                                      "FROM ops.runs").fetchone())
         finally:
             c.close()
-    assert digests[0] == digests[1] and digests[0][1] == 1
+    assert digests[0] == digests[1] == digests[2] and digests[0][1] == 1, digests
     shutil.rmtree(workdir)

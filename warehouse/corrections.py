@@ -159,17 +159,20 @@ def status_table(path: Path, *, as_of: datetime, standard: str,
 
 
 #: What decides a correction's effect on the index: the digest of a run's applied corrections covers these.
-DIGESTED = ["correction_id", "geoid", "criterion_id", "met", "source_url", "attested_by", "recorded_at", "standard"]
+#: Not correction_id: it is only the line's number in one file, and an export loaded back into another file
+#: (the researcher guide's reproduce procedure) numbers the same facts from 1.
+DIGESTED = ["geoid", "criterion_id", "met", "source_url", "attested_by", "recorded_at", "standard"]
 
 
 def applied_summary(table: pd.DataFrame) -> dict:
     """How many corrections of a run's status table were applied, and a SHA-256 over them (the columns in
-    :data:`DIGESTED`, by correction id, as canonical JSON): two runs with the same digest applied the same
-    attested facts, so a replay that got another digest did not reproduce the corrected run."""
+    :data:`DIGESTED`, sorted by city, criterion and recorded_at, as canonical JSON): two runs with the same
+    digest applied the same attested facts, whatever ids their files gave them, so a replay that got another
+    digest did not reproduce the corrected run."""
     applied = table[table["applied"].astype(bool)] if "applied" in table else table.iloc[0:0]
-    rows = sorted(({c: (None if pd.isna(r[c]) else (bool(r[c]) if c == "met" else int(r[c]) if c == "correction_id"
-                                                    else str(r[c]))) for c in DIGESTED}
-                   for _, r in applied.iterrows()), key=lambda r: int(r["correction_id"] or 0))
+    rows = sorted(({c: (None if pd.isna(r[c]) else bool(r[c]) if c == "met" else str(r[c])) for c in DIGESTED}
+                   for _, r in applied.iterrows()),
+                  key=lambda r: (r["geoid"] or "", r["criterion_id"] or "", r["recorded_at"] or ""))
     text = json.dumps(rows, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return {"applied": len(rows), "sha256": hashlib.sha256(text.encode("utf-8")).hexdigest()}
 
@@ -178,20 +181,54 @@ def record(path: Path, drafts: list[Correction], *, standard: str,
            max_age_months: int = DEFAULT_MAX_AGE_MONTHS) -> list[Correction]:
     """Append ``drafts`` (already validated against the warehouse and the catalog) with new ids, all or
     none: a duplicate of an open correction, or two drafts for the same criterion of a city, refuses the
-    whole batch and writes nothing."""
+    whole batch and writes nothing.
+
+    A draft may be dated earlier than now (``recorded_at`` of a batch row, an export loaded back). Open is
+    judged both now, over every event of the file, and at the draft's own date, so no moment has two open
+    corrections of one criterion. And a draft dated before any event of its criterion already in the file is
+    refused: slipped in under later events, it would rewrite what the runs after its date saw (a replay of
+    such a run would apply it). Loading an export into a file with nothing on that criterion, as the
+    reproduce procedure does, is not affected."""
     with _locked(path):
         events = read_events(path)
-        now = pd.Timestamp(max((d.recorded_at for d in drafts), default=now_utc()))
-        table = status_table(path, as_of=now.to_pydatetime(), standard=standard, max_age_months=max_age_months)
-        open_ = {(r.geoid, r.criterion_id): r.correction_id for r in table[table["status"] == "open"].itertuples()}
+        by_id = {e["correction_id"]: e for e in events if e["event"] == "correct"}
+        latest: dict[tuple[str, str], dict] = {}
+        for e in events:
+            made = by_id.get(e["correction_id"])
+            if made is None:
+                continue
+            key = (made["geoid"], made["criterion_id"])
+            if key not in latest or pd.Timestamp(e["recorded_at"]) > pd.Timestamp(latest[key]["recorded_at"]):
+                latest[key] = e
+
+        judged: dict[pd.Timestamp, dict[tuple[str, str], int]] = {}
+
+        def open_at(moment: pd.Timestamp) -> dict[tuple[str, str], int]:
+            if moment not in judged:
+                table = status_table(path, as_of=moment.to_pydatetime(), standard=standard,
+                                     max_age_months=max_age_months)
+                judged[moment] = {(r.geoid, r.criterion_id): r.correction_id
+                                  for r in table[table["status"] == "open"].itertuples()}
+            return judged[moment]
+
+        open_now = open_at(pd.Timestamp(now_utc()))
         seen: dict[tuple[str, str], int] = {}
         for k, d in enumerate(drafts, start=1):
             key = (d.geoid, d.criterion_id)
+            what = f"{d.city}, {d.state} {d.criterion_id}"
+            later = latest.get(key)
+            if later is not None and pd.Timestamp(later["recorded_at"]) > pd.Timestamp(d.recorded_at):
+                verb = "withdrawn" if later["event"] == "withdraw" else "recorded"
+                raise CorrectionError(
+                    f"row {k} ({what}) is dated {d.recorded_at}, before correction #{later['correction_id']} of "
+                    f"it was {verb} ({later['recorded_at']}): a correction cannot be slipped in under later "
+                    "ones; record it without recorded_at")
+            open_ = open_now if key in open_now else open_at(pd.Timestamp(d.recorded_at))
             if key in open_:
-                raise CorrectionError(f"{d.city}, {d.state} {d.criterion_id} already has open correction "
+                raise CorrectionError(f"{what} already has open correction "
                                       f"#{open_[key]}; withdraw it first (cdpi correct --withdraw {open_[key]})")
             if key in seen:
-                raise CorrectionError(f"rows {seen[key]} and {k} both correct {d.city}, {d.state} {d.criterion_id}")
+                raise CorrectionError(f"rows {seen[key]} and {k} both correct {what}")
             seen[key] = k
         first = max((e["correction_id"] for e in events), default=0) + 1
         done = [Correction(**{**asdict(d), "correction_id": first + k}) for k, d in enumerate(drafts)]

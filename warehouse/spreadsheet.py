@@ -40,6 +40,16 @@ def neutralize(value: Any) -> Any:
     return value
 
 
+def unneutralize(value: str) -> str:
+    """The text :func:`neutralize` was given, read back from a file it wrote: one leading apostrophe is
+    dropped when the next character is ``= + - @`` (the tab and carriage return it also guards are gone
+    once the reader trims spaces). Only for a file known to come from our own export: elsewhere an
+    apostrophe before a sign may be the author's."""
+    if value[:1] == "'" and value[1:2] in ("=", "+", "-", "@"):
+        return value[1:]
+    return value
+
+
 def neutralize_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy of ``frame`` with :func:`neutralize` applied to every cell of its text columns (object and
     string dtypes); numeric, boolean and date columns are not touched."""

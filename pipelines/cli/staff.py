@@ -364,6 +364,7 @@ def cmd_correct(args: argparse.Namespace) -> int:
 def _correction_batch(con, catalog, csv_path: Path, default_by: str | None) -> list:
     """Every row of a corrections CSV checked before any is recorded: all bad rows are named, none written."""
     from warehouse.corrections import CorrectionError, draft
+    from warehouse.spreadsheet import unneutralize
 
     if not csv_path.exists():
         raise CliError(f"batch CSV not found: {csv_path}")
@@ -371,7 +372,11 @@ def _correction_batch(con, catalog, csv_path: Path, default_by: str | None) -> l
         reader = csv.DictReader(fh)
         needed = {"city", "criterion", "met", "source"}
         # The columns of an exported ops.corrections.csv name the same things: it loads back as it is.
-        given = {_BATCH_ALIASES.get(h, h) for h in ((h or "").strip().lower() for h in (reader.fieldnames or []))}
+        headers = {(h or "").strip().lower() for h in (reader.fieldnames or [])}
+        given = {_BATCH_ALIASES.get(h, h) for h in headers}
+        # An exported ops.corrections.csv (its own column names): its text cells went through the export's
+        # spreadsheet guard, which put an apostrophe before a leading = + - @; the fact had none.
+        from_export = {"correction_id", "attested_by"} <= headers
         missing = needed - given
         if missing:
             raise CliError(f"{csv_path.name}: missing columns {', '.join(sorted(missing))} "
@@ -389,6 +394,8 @@ def _correction_batch(con, catalog, csv_path: Path, default_by: str | None) -> l
                 if export_name in row:
                     # An export's geoid names the city exactly (its city column holds the name alone).
                     row[name] = row[export_name] if name != "city" or row[export_name] else row.get(name, "")
+            if from_export:
+                row = {k: unneutralize(v) if k in ("by", "note") else v for k, v in row.items()}
             try:
                 recorded_at = _recorded_at(row.get("recorded_at"))
                 drafts.append(draft(con, catalog, city=row["city"], criterion=row["criterion"], met=row["met"],
