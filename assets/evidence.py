@@ -20,7 +20,8 @@ from assets.validation import (
     suite_checks,
     value_counts,
 )
-from sources.evidence.classify import KINDS
+from sources.criteria.catalog import load_catalog
+from sources.evidence.classify import KINDS, rules_file
 from sources.evidence.crawl import DOC_HOSTS_FIELD, crawl_cities
 from sources.portals.registries import registrable_domain
 
@@ -57,6 +58,9 @@ def crawl_shard(k: int, shards: int) -> dg.AssetsDefinition:
             pages, evidence, summaries = progress.call(crawl_cities, f, mine, limits=limits,
                                                        workers=f.config.concurrency, readers=readers,
                                                        progress=progress)
+        # The rules and catalog as this step parsed them (cached for the process): what publish records.
+        rules_file(), load_catalog()
+        versions.record_data_files_used(res.warehouse.paths().run_dir(context.run_id), f"website_crawl_shard_{k}")
         # Row count and schema are the shard's requests (its pages table): what a crawl's size is counted in.
         return dg.Output({"pages": pages, "evidence": evidence, "summaries": summaries}, metadata=table_metadata(
             pages, cities=len(summaries), pid=os.getpid(), reader_processes=readers, **progress.close()))

@@ -44,6 +44,13 @@ def published_warehouse(context: dg.AssetExecutionContext, **inputs) -> dg.Mater
     # one-process run; see replay_fingerprints): a path alone does not say which bytes were replayed.
     archives = [f.as_record() for f in replay_fingerprints(res.fetcher.replay)] if res.fetcher.replay else []
     labels = run_labels(context)
+    # The data files as the run's steps parsed them; a file edited since is recorded as used, and said.
+    try:
+        data_files, changed = versions.data_files_used(run_dir)
+    except versions.DataFilesChanged as exc:
+        raise dg.Failure(str(exc)) from None
+    for warning in changed:
+        context.log.warning(warning)
     record = RunRecord(
         run_id=context.run_id, snapshot=snapshot_of(context), mode=labels.mode,
         is_sample=labels.is_sample, started_at=run_started(context),
@@ -53,8 +60,9 @@ def published_warehouse(context: dg.AssetExecutionContext, **inputs) -> dg.Mater
                 # default must not relabel this run's tiers (cdpi history shows it).
                 "tier_bands": load_catalog().with_bands(res.settings.tier_bands).bands,
                 # The bytes of the data files that decide the scores (rules, catalog, portal and partner files):
-                # an edit that kept rules.yaml's version string still gives another digest.
-                "data_files_sha256": versions.data_files_sha256(),
+                # an edit that kept rules.yaml's version string still gives another digest. As the evidence
+                # step parsed them, not as they are now (versions.data_files_used).
+                "data_files_sha256": data_files,
                 "evidence_rules_version": load_rules().version,
                 # The attested corrections it applied, and when their status was judged: a replay needs the
                 # same file and that moment (`cdpi run --corrections-as-of`) to apply the same ones.

@@ -31,6 +31,7 @@ import ast
 import hashlib
 import importlib.util
 import io
+import json
 import tokenize
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -318,6 +319,46 @@ def data_files_sha256() -> dict[str, str]:
     """Each of :data:`DATA_FILES` by name with the SHA-256 of its bytes as they are now (read when called,
     not at import: a file edited between runs of one long-lived process is seen)."""
     return {name: file_sha256(path) for name, path in DATA_FILES.items()}
+
+
+#: Under a run's folder: one JSON file per step that read the data files, each file's digest as it parsed it.
+DATA_FILES_USED = "data_files_used"
+
+
+class DataFilesChanged(RuntimeError):
+    """Steps of one run parsed different bytes of a data file: no single digest describes the run."""
+
+
+def record_data_files_used(run_dir: Path, step: str) -> dict[str, str]:
+    """Write, for ``step``, the digest of the bytes this process parsed of each data file it has read: the
+    loaders cache what they parse, possibly long before publish reads the files (and with --workers, in
+    another process), so publish records these, not the files as they are then."""
+    from sources.datafiles import parsed_sha256
+
+    used = {name: digest for name, path in DATA_FILES.items() if (digest := parsed_sha256(path)) is not None}
+    folder = Path(run_dir) / DATA_FILES_USED
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{step}.json").write_text(json.dumps(used, sort_keys=True), encoding="utf-8")
+    return used
+
+
+def data_files_used(run_dir: Path) -> tuple[dict[str, str], list[str]]:
+    """The digests a run records (``data_files_sha256``): each data file as its steps parsed it
+    (:func:`record_data_files_used`), else as it is now; and a warning per file changed since a step
+    parsed it, naming both digests. Steps that parsed different bytes raise :class:`DataFilesChanged`."""
+    now = data_files_sha256()
+    used: dict[str, tuple[str, str]] = {}
+    for found in sorted((Path(run_dir) / DATA_FILES_USED).glob("*.json")):
+        for name, digest in json.loads(found.read_text(encoding="utf-8")).items():
+            if name in used and used[name][0] != digest:
+                raise DataFilesChanged(
+                    f"{DATA_FILES[name].name} changed during the run: step {used[name][1]} read {used[name][0][:12]}, "
+                    f"step {found.stem} read {digest[:12]}; run the month again")
+            used[name] = (digest, found.stem)
+    warnings = [f"{DATA_FILES[name].name} changed after step {step} read it (sha256 {digest[:12]}, now {now[name][:12]}): "
+                "the run records the bytes it used; the next run uses the file as it is now"
+                for name, (digest, step) in sorted(used.items()) if name in now and digest != now[name]]
+    return now | {name: digest for name, (digest, _) in used.items()}, warnings
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ the same reason: a misspelt optional key (``threshhold``) would otherwise be ign
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar, get_args
@@ -279,10 +280,27 @@ M = TypeVar("M", bound=BaseModel)
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
+#: The SHA-256 of the bytes each data file was last parsed from in this process, by resolved path. The
+#: loaders keep what they parse (lru_cache), so the file on disk may have changed since: what a run records
+#: as the rules it used must be the bytes parsed, not the file read again at publish.
+_PARSED: dict[Path, str] = {}
+
+
+def parsed_sha256(path: Path) -> str | None:
+    """The SHA-256 of the bytes ``path`` was last parsed from in this process; None if it was not parsed."""
+    return _PARSED.get(Path(path).resolve())
+
+
 def load_data_file(path: Path, model: type[M], *, text: str | None = None) -> M:
-    """``path`` (or ``text``, read as if it were that file) validated against ``model``."""
+    """``path`` (or ``text``, read as if it were that file) validated against ``model``. The digest of the
+    bytes read is kept (:func:`parsed_sha256`)."""
+    if text is None:
+        data = path.read_bytes()
+        _PARSED[Path(path).resolve()] = hashlib.sha256(data).hexdigest()
+        # As read_text() would: universal newlines.
+        text = data.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
     try:
-        raw = yaml.load(text if text is not None else path.read_text(encoding="utf-8"), Loader=_LOADER)
+        raw = yaml.load(text, Loader=_LOADER)
     except yaml.YAMLError as exc:
         raise DataFileError(f"{path.name}: not readable YAML: {exc}") from None
     return validate(raw, model, path.name)

@@ -50,6 +50,40 @@ def test_a_rules_file_edited_without_a_version_bump_is_flagged_at_run_start(tmp_
     assert rules_edit_warning(WarehousePaths(tmp_path / "new")) is None, "a new home: nothing to compare"
 
 
+def test_a_rules_file_changed_between_evidence_and_publish_is_not_recorded_as_the_one_used(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Publish read the data files again to digest them, while the evidence step had scored with the copy
+    its loader cached earlier (maybe in another process): an edit in between was recorded as the rules
+    used. The step now records the digest of the bytes it parsed; publish records that, and says the file
+    changed since. Two steps that parsed different bytes stop the publish."""
+    from assets import versions
+    from sources.evidence.classify import RULES_PATH, RulesFile, rules_file
+
+    rules = tmp_path / "rules.yaml"
+    shutil.copyfile(RULES_PATH, rules)
+    monkeypatch.setitem(versions.DATA_FILES, "evidence_rules", rules)
+    parsed = versions.file_sha256(rules)
+    assert rules_file(rules).version
+    run_dir = tmp_path / "runs" / "r1"
+    assert versions.record_data_files_used(run_dir, "website_crawl_shard_0")["evidence_rules"] == parsed
+    with open(rules, "a", encoding="utf-8") as fh:
+        fh.write("# edited after the evidence step\n")
+    assert rules_file(rules).version and versions.file_sha256(rules) != parsed, "the loader's cached copy"
+    recorded, warnings = versions.data_files_used(run_dir)
+    assert recorded["evidence_rules"] == parsed
+    assert recorded["criteria_catalog"] == versions.data_files_sha256()["criteria_catalog"]
+    [warning] = warnings
+    assert "rules.yaml changed after step website_crawl_shard_0 read it" in warning and parsed[:12] in warning
+    # Another step (another process) parsed the edited bytes: no one digest describes the run.
+    from sources.datafiles import load_data_file
+
+    load_data_file(rules, RulesFile)
+    versions.record_data_files_used(run_dir, "website_crawl_shard_1")
+    with pytest.raises(versions.DataFilesChanged, match="rules.yaml changed during the run"):
+        versions.data_files_used(run_dir)
+    assert versions.data_files_used(tmp_path / "runs" / "none") == (versions.data_files_sha256(), [])
+
+
 def test_an_exported_corrections_file_loads_back_with_its_dates(sample_home: Path, tmp_path: Path, capsys,
                                                                monkeypatch: pytest.MonkeyPatch) -> None:
     """`cdpi correct --batch` takes recorded_at, and the columns of an exported ops.corrections.csv: the
