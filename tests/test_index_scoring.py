@@ -142,7 +142,8 @@ def test_why_a_page_was_not_read() -> None:
     for outcome in ("timeout", "robots_disallowed", "too_large", "connection_error", "blocked_address"):
         assert not_read_reason(outcome, None) == outcome
     damaged = Document("https://a/x.pdf", "pdf", None, "", error="unreadable PDF: PdfStreamError")
-    assert not_read_reason("ok", 200, damaged) == "unreadable PDF: PdfStreamError", "the word once"
+    # Every unreadable reason starts "unreadable: " (a LIKE 'unreadable:%' filter missed PDFs), the word once.
+    assert not_read_reason("ok", 200, damaged) == "unreadable: PDF: PdfStreamError", "the word once"
     locked = Document("https://a/z.pdf", "pdf", None, "", error="encrypted PDF: no password")
     assert not_read_reason("ok", 200, locked) == "unreadable: encrypted PDF: no password"
     partial = Document("https://a/y.pdf", "pdf", None, "pages 1-4 read", pages=4, error="page 5 unreadable")

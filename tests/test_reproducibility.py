@@ -84,6 +84,15 @@ def test_a_rules_file_changed_between_evidence_and_publish_is_not_recorded_as_th
     assert versions.data_files_used(tmp_path / "runs" / "none") == (versions.data_files_sha256(), [])
 
 
+def test_corrections_as_of_a_time_to_come_is_refused(tmp_path: Path, capsys) -> None:
+    """--corrections-as-of in the future would apply corrections recorded after the run: refused before
+    anything runs."""
+    with pytest.raises(SystemExit) as stop:
+        cli(["run", "--sample", "--corrections-as-of", "2999-01-01T00:00:00Z", "--home", str(tmp_path / "h")])
+    assert stop.value.code == 2 and "is in the future" in capsys.readouterr().err
+    assert not (tmp_path / "h" / "warehouse.duckdb").exists()
+
+
 def test_an_exported_corrections_file_loads_back_with_its_dates(sample_home: Path, tmp_path: Path, capsys,
                                                                monkeypatch: pytest.MonkeyPatch) -> None:
     """`cdpi correct --batch` takes recorded_at, and the columns of an exported ops.corrections.csv: the

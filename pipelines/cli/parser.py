@@ -143,8 +143,9 @@ def _parser() -> argparse.ArgumentParser:
     cor.add_argument("--note", default="", help="what was shown, or what the index misread")
     cor.add_argument("--by", metavar="NAME", help="who attests it (required)")
     cor.add_argument("--batch", metavar="FILE.csv",
-                     help="record every row of a CSV with columns city, criterion, met, source, note, by (all or "
-                          "none); UTF-8, or Excel's Windows CSV")
+                     help="record every row of a CSV with columns city, criterion, met, source, note, by and "
+                          "optionally recorded_at (all or none); the columns of an exported ops.corrections.csv "
+                          "are accepted too; UTF-8, or Excel's Windows CSV")
     cor.add_argument("--withdraw", type=_positive_int, metavar="ID", help="withdraw correction ID (never deleted)")
     cor.add_argument("--list", action="store_true", help="every correction with its status today")
     cor.add_argument("--max-age-months", type=_positive_int, default=12, metavar="N",
@@ -249,12 +250,16 @@ def _positive_int(value: str) -> int:
 
 
 def _utc_time(value: str) -> str:
-    """An ISO 8601 time (``2026-11-03T09:15:00Z``; no zone: UTC), given back as it was written."""
-    from datetime import datetime
+    """An ISO 8601 time (``2026-11-03T09:15:00Z``; no zone: UTC), given back as it was written. Not a time
+    to come: corrections recorded between now and then would apply to a run that never saw them."""
+    from datetime import UTC, datetime
 
     try:
-        datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected an ISO 8601 time such as 2026-11-03T09:15:00Z, got {value!r}") \
             from None
+    if (moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment) > datetime.now(UTC):
+        raise argparse.ArgumentTypeError(f"{value.strip()} is in the future; give a past time, such as the "
+                                         "corrections.as_of a run recorded")
     return value.strip()

@@ -167,8 +167,12 @@ def not_read_reason(outcome: str, status: int | None, doc: Document | None = Non
     PDF with no readable text) leaves what the page holds unknown, which is never evidence of absence."""
     if outcome in _READ:
         if doc is not None and doc.kind in ("html", "pdf", "text") and doc.error and not doc.text:
-            # "unreadable PDF: ..." says it already; "unreadable: unreadable PDF: ..." said it twice.
-            return doc.error if doc.error.startswith("unreadable") else f"unreadable: {doc.error}"
+            # Always "unreadable: " first (a LIKE 'unreadable:%' filter finds every such page), the word once:
+            # "unreadable PDF: ..." becomes "unreadable: PDF: ...", not "unreadable: unreadable PDF: ...".
+            error = doc.error
+            if error.lower().startswith("unreadable"):
+                error = error[len("unreadable"):].lstrip(" :") or doc.kind.upper()
+            return f"unreadable: {error}"
         return None
     if outcome == "http_error":
         return None if status in ABSENT else f"http_error {status}" if status else "http_error"
