@@ -77,7 +77,7 @@ PORTAL_FAULTS: list[tuple[str, str, dict[str, Any]]] = [
 UNREACHABLE = {"timeout", "connection_error", "dns_error", "robots_disallowed", "blocked_address", "too_large",
                "too_many_redirects", "invalid_url"}
 #: Columns that legitimately differ between two runs of the same web.
-VOLATILE = {"snapshot", "run_id", "fetched_at", "verified_at", "seconds", "elapsed_ms", "warc_file"}
+VOLATILE = {"snapshot", "run_id", "fetched_at", "verified_at", "seconds", "elapsed_ms", "warc_file", "fetch_id"}
 
 
 @dataclass(frozen=True)
