@@ -3,6 +3,7 @@ reader process that dies costs the page that killed it and nothing else."""
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import subprocess
@@ -215,3 +216,23 @@ def test_reader_processes_end_when_the_crawl_process_is_killed_outright() -> Non
     for pid in left:                    # never leave them behind, even when the assertion fails
         os.kill(pid, signal.SIGKILL)
     assert not left, f"reader processes {left} outlived their crawl process"
+
+
+def test_a_readers_record_that_no_handler_takes_never_reaches_the_terminal(
+        monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]) -> None:
+    """After a run detaches its log file (a Ctrl-C ended it), a reader still finishing a page sent pypdf's
+    'EOF marker not found' to Python's last-resort handler: a line on the terminal below 'interrupted'."""
+    from sources.evidence.reading import _Redispatch
+
+    record = logging.LogRecord("pypdf._reader", logging.WARNING, __file__, 1, "EOF marker not found", None, None)
+    monkeypatch.setattr(logging.getLogger(), "handlers", [])
+    monkeypatch.setattr(logging.getLogger("pypdf"), "propagate", True)
+    _Redispatch().handle(record)
+    assert "EOF marker" not in capfd.readouterr().err
+
+    seen: list[logging.LogRecord] = []
+    handler = logging.Handler()
+    handler.emit = seen.append  # type: ignore[method-assign]
+    monkeypatch.setattr(logging.getLogger(), "handlers", [handler])
+    _Redispatch().handle(record)
+    assert [r.getMessage() for r in seen] == ["EOF marker not found"]

@@ -248,10 +248,15 @@ def _send_records_to(records: multiprocessing.queues.Queue, level: int) -> None:
 
 
 class _Redispatch(logging.Handler):
-    """In the crawl's process: a reader's record, handled by the logger of its name as if logged here."""
+    """In the crawl's process: a reader's record, handled by the logger of its name as if logged here.
+    A record no handler would take is dropped rather than left to Python's last-resort handler: a reader
+    still finishing a page after its run ended (a Ctrl-C, whose run has detached its log file) would
+    otherwise print pypdf's complaints to the terminal below the run's last line."""
 
     def handle(self, record: logging.LogRecord) -> bool:
-        logging.getLogger(record.name).handle(record)
+        logger = logging.getLogger(record.name)
+        if logger.hasHandlers():
+            logger.handle(record)
         return True
 
     def emit(self, record: logging.LogRecord) -> None:   # handle() does the work
