@@ -43,18 +43,24 @@ NOT_OBSERVED_COLUMNS = ["city", "state", "population", "certified_tier", "covera
 LISTS = ("targets", "longer_path", "not_observed")
 
 
-def targets(con: duckdb.DuckDBPyConnection, f: TargetFilter, which: str = "targets") -> pd.DataFrame:
-    """Rows of ``marts.outreach_targets`` (national rank kept) that pass the filter, best first; or, with
-    ``which``, of the cities listed apart: ``longer_path`` (best chance first) or ``not_observed``
-    (largest first; they have no tier odds to filter by)."""
+def _filter_params(f: TargetFilter, which: str) -> dict:
+    """The query parameters of ``f`` for the list ``which``, refusing a list or filter it does not have
+    (one rule for :func:`targets` and :func:`count_listed`, so a count never counts what a list refuses)."""
     if which not in LISTS:
         raise ValueError(f"list must be one of {', '.join(LISTS)}, not {which!r}")
     if which == "not_observed" and f.tier is not None:
         raise ValueError("cities not observed have no next tier to filter by: leave out the tier")
-    params = {"state": f.state, "min_pop": f.min_population, "max_pop": f.max_population, "tier": f.tier,
-              "limit": f.limit if f.limit is not None else 2**62}
+    params = {"state": f.state, "min_pop": f.min_population, "max_pop": f.max_population, "tier": f.tier}
     if which == "not_observed":
         params.pop("tier")
+    return params
+
+
+def targets(con: duckdb.DuckDBPyConnection, f: TargetFilter, which: str = "targets") -> pd.DataFrame:
+    """Rows of ``marts.outreach_targets`` (national rank kept) that pass the filter, best first; or, with
+    ``which``, of the cities listed apart: ``longer_path`` (best chance first) or ``not_observed``
+    (largest first; they have no tier odds to filter by)."""
+    params = {**_filter_params(f, which), "limit": f.limit if f.limit is not None else 2**62}
     if which == "targets":      # each query constant text (tests/test_security_sql.py)
         frame = con.execute(_TARGETS_SQL, params).df()
     elif which == "longer_path":
@@ -131,11 +137,7 @@ _NOT_OBSERVED_COUNT_SQL = f"SELECT count(*) FROM marts.outreach_not_observed v{_
 def count_listed(con: duckdb.DuckDBPyConnection, f: TargetFilter, which: str = "targets") -> int:
     """How many rows :func:`targets` would give for ``f`` without its limit, counted in SQL: the list's
     rows carry every why_call sentence, too much to read only to count them."""
-    if which not in LISTS:
-        raise ValueError(f"list must be one of {', '.join(LISTS)}, not {which!r}")
-    params = {"state": f.state, "min_pop": f.min_population, "max_pop": f.max_population, "tier": f.tier}
-    if which == "not_observed":
-        params.pop("tier")
+    params = _filter_params(f, which)
     if which == "targets":      # each query constant text (tests/test_security_sql.py)
         row = con.execute(_TARGETS_COUNT_SQL, params).fetchone()
     elif which == "longer_path":
